@@ -1,0 +1,386 @@
+//! PIN attempt limit, duress PIN, wipe and platform secret.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::fs;
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use workvoice_core::vault::{
+    KdfParams, PlatformSecret, Vault, VaultConfig, VaultError, VaultStatus,
+};
+
+const PIN: &str = "482916";
+const DURESS_PIN: &str = "135790";
+const DISTINCTIVE: [&str; 3] = [
+    "RECRUITER-ACME-7731",
+    "म्यानपावर एजेन्सीले राहदानी राख्यो",
+    "union-recipient-gefont",
+];
+
+fn fast_config() -> VaultConfig {
+    VaultConfig {
+        kdf: KdfParams::INSECURE_FAST_FOR_TESTS,
+        ..VaultConfig::default()
+    }
+}
+
+fn fill(vault: &Vault) {
+    for (index, text) in DISTINCTIVE.iter().enumerate() {
+        vault
+            .put("reports", &format!("report-{index}"), text.as_bytes())
+            .unwrap();
+        vault.put("recipients", text, text.as_bytes()).unwrap();
+    }
+    vault.flush().unwrap();
+}
+
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for entry in fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files.extend(files_under(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
+}
+
+fn all_bytes_under(dir: &Path) -> Vec<Vec<u8>> {
+    files_under(dir)
+        .iter()
+        .map(|file| fs::read(file).unwrap())
+        .collect()
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|window| window == needle)
+}
+
+fn assert_no_distinctive_text(dir: &Path) {
+    for bytes in all_bytes_under(dir) {
+        for text in DISTINCTIVE {
+            let utf16le: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+            let utf16be: Vec<u8> = text.encode_utf16().flat_map(u16::to_be_bytes).collect();
+            for needle in [text.as_bytes(), &utf16le, &utf16be] {
+                assert!(!contains(&bytes, needle), "found {text:?}");
+            }
+        }
+    }
+}
+
+fn store_dirs(dir: &Path) -> Vec<PathBuf> {
+    fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.is_dir())
+        .collect()
+}
+
+#[test]
+fn default_limit_is_ten_attempts() {
+    assert_eq!(VaultConfig::default().max_attempts, 10);
+    assert_eq!(VaultConfig::default().kdf, KdfParams::PHONE);
+}
+
+#[test]
+fn wrong_pins_count_down_then_wipe() {
+    let dir = tempfile::tempdir().unwrap();
+    fill(&Vault::create(dir.path(), PIN, None, None, &fast_config()).unwrap());
+
+    for expected_left in (1..10).rev() {
+        // Every attempt reopens the vault from disk, as after a process restart.
+        match Vault::unlock(dir.path(), "000000", None) {
+            Err(VaultError::WrongPin { attempts_left }) => assert_eq!(attempts_left, expected_left),
+            other => panic!("expected WrongPin, got {other:?}"),
+        }
+        assert_eq!(
+            Vault::status(dir.path()).unwrap(),
+            VaultStatus::Locked {
+                attempts_left: expected_left
+            }
+        );
+    }
+    assert!(matches!(
+        Vault::unlock(dir.path(), "000000", None),
+        Err(VaultError::Wiped)
+    ));
+
+    assert_eq!(
+        Vault::status(dir.path()).unwrap(),
+        VaultStatus::NotInitialised
+    );
+    assert!(matches!(
+        Vault::unlock(dir.path(), PIN, None),
+        Err(VaultError::NotInitialised)
+    ));
+    assert!(
+        files_under(dir.path()).is_empty(),
+        "{:?}",
+        files_under(dir.path())
+    );
+    assert!(store_dirs(dir.path()).is_empty());
+}
+
+#[test]
+fn correct_pin_resets_the_counter_and_the_counter_survives_reopening() {
+    let dir = tempfile::tempdir().unwrap();
+    fill(&Vault::create(dir.path(), PIN, None, None, &fast_config()).unwrap());
+    for _ in 0..3 {
+        assert!(Vault::unlock(dir.path(), "111111", None).is_err());
+    }
+    assert_eq!(
+        Vault::status(dir.path()).unwrap(),
+        VaultStatus::Locked { attempts_left: 7 }
+    );
+    let vault = Vault::unlock(dir.path(), PIN, None).unwrap();
+    assert_eq!(vault.list("reports").unwrap().len(), DISTINCTIVE.len());
+    drop(vault);
+    assert_eq!(
+        Vault::status(dir.path()).unwrap(),
+        VaultStatus::Locked { attempts_left: 10 }
+    );
+    assert!(matches!(
+        Vault::unlock(dir.path(), "111111", None),
+        Err(VaultError::WrongPin { attempts_left: 9 })
+    ));
+}
+
+#[test]
+fn configured_limit_is_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = VaultConfig {
+        max_attempts: 2,
+        ..fast_config()
+    };
+    drop(Vault::create(dir.path(), PIN, None, None, &config).unwrap());
+    assert!(matches!(
+        Vault::unlock(dir.path(), "1", None),
+        Err(VaultError::WrongPin { attempts_left: 1 })
+    ));
+    assert!(matches!(
+        Vault::unlock(dir.path(), "1", None),
+        Err(VaultError::Wiped)
+    ));
+}
+
+#[test]
+fn duress_pin_opens_an_empty_vault_and_destroys_the_real_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let real = Vault::create(dir.path(), PIN, Some(DURESS_PIN), None, &fast_config()).unwrap();
+    fill(&real);
+    drop(real);
+    let old_meta = fs::read(dir.path().join("meta")).unwrap();
+    let old_stores = store_dirs(dir.path());
+    assert_eq!(old_stores.len(), 1);
+
+    let decoy = Vault::unlock(dir.path(), DURESS_PIN, None).unwrap();
+    assert_eq!(decoy.list("reports").unwrap(), vec![]);
+    assert_eq!(decoy.list("recipients").unwrap(), vec![]);
+    assert_eq!(decoy.get("reports", "report-0").unwrap(), None);
+    assert_eq!(decoy.verify_records().unwrap(), 0);
+    decoy.put("reports", "decoy", b"nothing to see").unwrap();
+    decoy.flush().unwrap();
+    drop(decoy);
+
+    // It looks like any freshly unlocked vault.
+    assert_eq!(
+        Vault::status(dir.path()).unwrap(),
+        VaultStatus::Locked { attempts_left: 10 }
+    );
+    // The old data directory is gone, and no piece of either old wrapped key (nonce and
+    // ciphertext of each slot; the duress slot's salt is re-used on purpose) remains anywhere.
+    assert!(old_stores.iter().all(|old| !old.exists()));
+    const HEADER: usize = 29;
+    const SALT: usize = 16;
+    const SLOT: usize = 89;
+    for slot in 0..2 {
+        let wrapped = &old_meta[HEADER + slot * SLOT + SALT..HEADER + (slot + 1) * SLOT];
+        for bytes in all_bytes_under(dir.path()) {
+            for chunk in wrapped.chunks_exact(8) {
+                assert!(!contains(&bytes, chunk), "old key slot {slot} survives");
+            }
+        }
+    }
+    assert_no_distinctive_text(dir.path());
+
+    // The real PIN no longer opens anything.
+    assert!(matches!(
+        Vault::unlock(dir.path(), PIN, None),
+        Err(VaultError::WrongPin { attempts_left: 9 })
+    ));
+    // The duress PIN is now the only PIN, and opens the new vault normally.
+    let again = Vault::unlock(dir.path(), DURESS_PIN, None).unwrap();
+    assert_eq!(
+        again.list("reports").unwrap(),
+        vec![("decoy".to_owned(), b"nothing to see".to_vec())]
+    );
+}
+
+#[test]
+fn metadata_does_not_reveal_whether_a_duress_pin_exists() {
+    // Same length and layout with and without a duress PIN.
+    let with = tempfile::tempdir().unwrap();
+    let without = tempfile::tempdir().unwrap();
+    drop(Vault::create(with.path(), PIN, Some(DURESS_PIN), None, &fast_config()).unwrap());
+    drop(Vault::create(without.path(), PIN, None, None, &fast_config()).unwrap());
+    let with = fs::read(with.path().join("meta")).unwrap();
+    let without = fs::read(without.path().join("meta")).unwrap();
+    assert_eq!(with.len(), without.len());
+    assert_eq!(with[..21], without[..21]);
+}
+
+#[test]
+fn invalid_pins_are_refused_at_creation() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(matches!(
+        Vault::create(dir.path(), PIN, Some(PIN), None, &fast_config()),
+        Err(VaultError::DuressPinSameAsPin)
+    ));
+    assert!(matches!(
+        Vault::create(dir.path(), "", None, None, &fast_config()),
+        Err(VaultError::EmptyPin)
+    ));
+    let no_memory = VaultConfig {
+        kdf: KdfParams {
+            memory_kib: 1,
+            iterations: 1,
+            parallelism: 1,
+        },
+        ..fast_config()
+    };
+    assert!(matches!(
+        Vault::create(dir.path(), PIN, None, None, &no_memory),
+        Err(VaultError::InvalidKdfParams)
+    ));
+    assert_eq!(
+        Vault::status(dir.path()).unwrap(),
+        VaultStatus::NotInitialised
+    );
+}
+
+#[test]
+fn wipe_destroys_everything() {
+    let dir = tempfile::tempdir().unwrap();
+    let vault = Vault::create(dir.path(), PIN, Some(DURESS_PIN), None, &fast_config()).unwrap();
+    fill(&vault);
+    vault.wipe().unwrap();
+    assert!(files_under(dir.path()).is_empty());
+    assert!(matches!(
+        Vault::unlock(dir.path(), PIN, None),
+        Err(VaultError::NotInitialised)
+    ));
+    assert!(matches!(
+        Vault::unlock(dir.path(), DURESS_PIN, None),
+        Err(VaultError::NotInitialised)
+    ));
+
+    // Wiping a locked vault needs no PIN.
+    fill(&Vault::create(dir.path(), PIN, None, None, &fast_config()).unwrap());
+    Vault::wipe_dir(dir.path()).unwrap();
+    assert!(files_under(dir.path()).is_empty());
+    Vault::wipe_dir(dir.path()).unwrap();
+}
+
+#[test]
+fn platform_secret_is_part_of_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = || PlatformSecret::new([7; 32]);
+    fill(&Vault::create(dir.path(), PIN, None, Some(&secret()), &fast_config()).unwrap());
+    assert!(matches!(
+        Vault::unlock(dir.path(), PIN, None),
+        Err(VaultError::WrongPin { attempts_left: 9 })
+    ));
+    assert!(matches!(
+        Vault::unlock(dir.path(), PIN, Some(&PlatformSecret::new([8; 32]))),
+        Err(VaultError::WrongPin { attempts_left: 8 })
+    ));
+    let vault = Vault::unlock(dir.path(), PIN, Some(&secret())).unwrap();
+    assert_eq!(vault.list("reports").unwrap().len(), DISTINCTIVE.len());
+    assert_eq!(format!("{:?}", secret()), "PlatformSecret(..)");
+}
+
+const CHILD_DIR_VAR: &str = "WORKVOICE_PIN_TEST_CHILD_DIR";
+
+/// Argon2 slow enough (about 0.25 s per slot here) that the child can be killed mid-check.
+const SLOW_KDF: KdfParams = KdfParams {
+    memory_kib: 64 * 1024,
+    iterations: 3,
+    parallelism: 1,
+};
+
+/// Entry point of the child process of `killing_the_app_during_the_pin_check_still_costs_an_attempt`;
+/// does nothing in a normal test run.
+#[test]
+fn child_process_tries_a_wrong_pin() {
+    let Some(dir) = std::env::var_os(CHILD_DIR_VAR) else {
+        return;
+    };
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "checking").unwrap();
+    stdout.flush().unwrap();
+    let result = Vault::unlock(Path::new(&dir), "999999", None);
+    writeln!(stdout, "finished {result:?}").unwrap();
+    stdout.flush().unwrap();
+}
+
+#[test]
+fn killing_the_app_during_the_pin_check_still_costs_an_attempt() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = VaultConfig {
+        kdf: SLOW_KDF,
+        max_attempts: 10,
+    };
+    let started = Instant::now();
+    fill(&Vault::create(dir.path(), PIN, None, None, &config).unwrap());
+    // Creation runs Argon2 once; an unlock runs it twice.
+    let one_kdf = started.elapsed();
+
+    for round in 1..=3u32 {
+        let mut child = Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "child_process_tries_a_wrong_pin",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env(CHILD_DIR_VAR, dir.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        loop {
+            let line = lines.next().expect("child exited early").unwrap();
+            // libtest prints "test <name> ... " before the child's own output.
+            if line.ends_with("checking") {
+                break;
+            }
+        }
+        std::thread::sleep(one_kdf.max(Duration::from_millis(100)));
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the check finished before the kill: the test needs a slower KDF"
+        );
+        child.kill().unwrap();
+        child.wait().unwrap();
+        assert_eq!(
+            Vault::status(dir.path()).unwrap(),
+            VaultStatus::Locked {
+                attempts_left: 10 - round
+            }
+        );
+    }
+    let vault = Vault::unlock(dir.path(), PIN, None).unwrap();
+    assert_eq!(vault.list("reports").unwrap().len(), DISTINCTIVE.len());
+    drop(vault);
+    assert_eq!(
+        Vault::status(dir.path()).unwrap(),
+        VaultStatus::Locked { attempts_left: 10 }
+    );
+}
