@@ -1,0 +1,185 @@
+//! Seal and open cost against the raw primitives they are built from, measured in one run.
+//!
+//! `cargo bench -p workvoice-proto --bench envelope` prints criterion's figures and then a table
+//! of seal cost ÷ sum of primitives, and of framing bytes, for `BENCHMARKS.md`.
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use criterion::{BenchmarkId, Criterion, criterion_group};
+use workvoice_proto::envelope::{self, framing_len};
+use workvoice_proto::keys::{HpkePrivateKey, OrgId, ReportId};
+use workvoice_proto::padding::padded_len;
+use workvoice_proto::vectors::DeterministicRng;
+use x25519_dalek::{PublicKey, StaticSecret};
+
+const SIZES: [usize; 2] = [1024, 64 * 1024];
+const RECIPIENTS: [usize; 3] = [1, 3, 10];
+
+struct Setup {
+    recipients: Vec<(OrgId, HpkePrivateKey)>,
+    plain: Vec<u8>,
+}
+
+fn setup(n: usize, size: usize) -> Setup {
+    let mut rng = DeterministicRng::new("bench");
+    Setup {
+        recipients: (0..n)
+            .map(|_| (OrgId::random(&mut rng), HpkePrivateKey::generate(&mut rng)))
+            .collect(),
+        plain: vec![0x42; size],
+    }
+}
+
+fn seal(s: &Setup, rng: &mut DeterministicRng) -> Vec<u8> {
+    let list: Vec<_> = s
+        .recipients
+        .iter()
+        .map(|(id, k)| (*id, k.public_key()))
+        .collect();
+    envelope::seal(&s.plain, ReportId([1; 16]), &list, &[0; 32], rng).unwrap_or_default()
+}
+
+fn x25519_agreement(secret: &StaticSecret, public: &PublicKey) -> [u8; 32] {
+    secret.diffie_hellman(public).to_bytes()
+}
+
+fn x25519_keygen(seed: [u8; 32]) -> PublicKey {
+    PublicKey::from(&StaticSecret::from(seed))
+}
+
+fn aead(key: &[u8; 32], bytes: &[u8]) -> Vec<u8> {
+    XChaCha20Poly1305::new(&(*key).into())
+        .encrypt(
+            &XNonce::from([7u8; 24]),
+            Payload {
+                msg: bytes,
+                aad: b"",
+            },
+        )
+        .unwrap_or_default()
+}
+
+fn benches(c: &mut Criterion) {
+    let mut group = c.benchmark_group("primitives");
+    let a = StaticSecret::from([1u8; 32]);
+    let b = PublicKey::from(&StaticSecret::from([2u8; 32]));
+    group.bench_function("x25519_agreement", |bench| {
+        bench.iter(|| x25519_agreement(black_box(&a), &b))
+    });
+    group.bench_function("x25519_keygen", |bench| {
+        bench.iter(|| x25519_keygen(black_box([3u8; 32])))
+    });
+    for size in SIZES {
+        let bytes = vec![0u8; padded_len(size)];
+        group.bench_with_input(
+            BenchmarkId::new("xchacha20poly1305", size),
+            &bytes,
+            |bench, bytes| bench.iter(|| aead(&[9; 32], black_box(bytes))),
+        );
+    }
+    group.finish();
+
+    let mut group = c.benchmark_group("envelope");
+    for size in SIZES {
+        for n in RECIPIENTS {
+            let s = setup(n, size);
+            let mut rng = DeterministicRng::new("seal");
+            group.bench_function(BenchmarkId::new(format!("seal/{n}"), size), |bench| {
+                bench.iter(|| seal(black_box(&s), &mut rng))
+            });
+            let sealed = seal(&s, &mut rng);
+            let (id, key) = &s.recipients[n - 1];
+            group.bench_function(BenchmarkId::new(format!("open/{n}"), size), |bench| {
+                bench.iter(|| envelope::open(black_box(&sealed), *id, key, &[0; 32]))
+            });
+        }
+    }
+    group.finish();
+}
+
+/// Median time of one call, over batches run for about `budget`.
+fn median(budget: Duration, mut f: impl FnMut()) -> f64 {
+    for _ in 0..3 {
+        f();
+    }
+    let mut samples = Vec::new();
+    let start = Instant::now();
+    while start.elapsed() < budget || samples.len() < 11 {
+        let t = Instant::now();
+        for _ in 0..8 {
+            f();
+        }
+        samples.push(t.elapsed().as_secs_f64() / 8.0);
+    }
+    samples.sort_by(f64::total_cmp);
+    samples[samples.len() / 2]
+}
+
+fn summary() {
+    let budget = Duration::from_millis(400);
+    let a = StaticSecret::from([1u8; 32]);
+    let b = PublicKey::from(&StaticSecret::from([2u8; 32]));
+    let dh = median(budget, || {
+        black_box(x25519_agreement(black_box(&a), &b));
+    });
+    let keygen = median(budget, || {
+        black_box(x25519_keygen(black_box([3u8; 32])));
+    });
+    println!();
+    println!("Envelope cost against its primitives (median of one call, same run)");
+    println!(
+        "x25519 agreement {:.1} µs, x25519 key generation {:.1} µs",
+        dh * 1e6,
+        keygen * 1e6
+    );
+    println!(
+        "| op | size | recipients | time µs | primitives µs | ratio | framing bytes | budget bytes |"
+    );
+    println!("|---|---|---|---|---|---|---|---|");
+    for size in SIZES {
+        let bytes = vec![0u8; padded_len(size)];
+        let sym = median(budget, || {
+            black_box(aead(&[9; 32], black_box(&bytes)));
+        });
+        for n in RECIPIENTS {
+            let s = setup(n, size);
+            let mut rng = DeterministicRng::new("seal");
+            let t_seal = median(budget, || {
+                black_box(seal(&s, &mut rng));
+            });
+            // Per recipient: an ephemeral key pair and one agreement; plus one content AEAD.
+            let p_seal = n as f64 * (keygen + dh) + sym;
+            let sealed = seal(&s, &mut rng);
+            let (id, key) = &s.recipients[n - 1];
+            let t_open = median(budget, || {
+                let _ = black_box(envelope::open(&sealed, *id, key, &[0; 32]));
+            });
+            let p_open = dh + sym;
+            let framing = framing_len(n);
+            for (op, t, p) in [("seal", t_seal, p_seal), ("open", t_open, p_open)] {
+                println!(
+                    "| {op} | {} KiB | {n} | {:.1} | {:.1} | {:.3} | {framing} | {} |",
+                    size / 1024,
+                    t * 1e6,
+                    p * 1e6,
+                    t / p,
+                    120 + 96 * n
+                );
+            }
+            assert_eq!(sealed.len(), framing + padded_len(size));
+        }
+    }
+}
+
+criterion_group!(envelope_benches, benches);
+
+fn main() {
+    envelope_benches();
+    criterion::Criterion::default()
+        .configure_from_args()
+        .final_summary();
+    summary();
+}

@@ -1,0 +1,1175 @@
+//! Test vectors: the data-driven cases in `proto/vectors/` that every implementation runs.
+//!
+//! Each file holds one [`Vector`]: its inputs and either the expected result or the expected
+//! error code. `cargo run -p workvoice-proto --example gen-vectors` writes them (deterministic);
+//! `tests/vectors.rs` checks that every file passes [`check`] and that regenerating changes
+//! nothing.
+
+use std::collections::BTreeMap;
+
+use hpke::rand_core::{TryCryptoRng, TryRng};
+use serde::{Deserialize, Serialize};
+
+use crate::directory::{
+    KeyTrust, LISTING_FORMAT, Listing, ORG_CERT_CONTEXT, OrgCertificate, OrgKind, Organisation,
+    RELAY_CERT_CONTEXT, REVOCATION_CONTEXT, RelayCertificate, RevocationList, RevokedKey, Signed,
+    SignedDirectory, verify_directory,
+};
+use crate::keys::{
+    HpkePrivateKey, HpkePublicKey, OrgId, ReportId, SigningKey, SigningPublicKey, sha256,
+};
+use crate::recovery::{RecoveryCode, mailbox_token_hash};
+use crate::reply::{ReplyBody, open_reply, seal_reply};
+use crate::report::{
+    CostCategory, Indicator, JobComparison, JobTerms, Money, NamedParty, PayeeRole,
+    REPORT_SCHEMA_VERSION, RecruitmentFee, RecruitmentStage, Report, Sector,
+};
+use crate::routing::{
+    Consent, ReportKind, RoutingRule, RoutingTags, disclosure_bytes, disclosure_digest, route,
+};
+use crate::{ErrorCode, envelope, padding, pow};
+
+/// A deterministic generator (SHA-256 in counter mode over a seed) for vectors and tests.
+/// Never use it for real keys.
+#[derive(Debug, Clone)]
+pub struct DeterministicRng {
+    seed: [u8; 32],
+    counter: u64,
+    buf: [u8; 32],
+    used: usize,
+}
+
+impl DeterministicRng {
+    pub fn new(label: &str) -> Self {
+        Self {
+            seed: sha256(&[label.as_bytes()]).0,
+            counter: 0,
+            buf: [0; 32],
+            used: 32,
+        }
+    }
+}
+
+impl TryRng for DeterministicRng {
+    type Error = core::convert::Infallible;
+
+    fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
+        let mut b = [0u8; 4];
+        self.try_fill_bytes(&mut b)?;
+        Ok(u32::from_le_bytes(b))
+    }
+
+    fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
+        let mut b = [0u8; 8];
+        self.try_fill_bytes(&mut b)?;
+        Ok(u64::from_le_bytes(b))
+    }
+
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
+        for byte in dst {
+            if self.used == 32 {
+                self.buf = sha256(&[&self.seed, &self.counter.to_be_bytes()]).0;
+                self.counter += 1;
+                self.used = 0;
+            }
+            *byte = self.buf[self.used];
+            self.used += 1;
+        }
+        Ok(())
+    }
+}
+
+impl TryCryptoRng for DeterministicRng {}
+
+/// What a vector expects: a result, or an error code.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Expect {
+    Error { error: String },
+    Ok { ok: serde_json::Value },
+}
+
+/// One test vector.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Vector {
+    Padding {
+        description: String,
+        plain_len: usize,
+        expect: Expect,
+    },
+    Pow {
+        description: String,
+        submission_id: ReportId,
+        nonce: u64,
+        difficulty: u8,
+        expect: Expect,
+    },
+    Disclosure {
+        description: String,
+        tags: RoutingTags,
+        consent: Consent,
+        expect: Expect,
+    },
+    Envelope {
+        description: String,
+        org_id: OrgId,
+        private_key: String,
+        tags: RoutingTags,
+        consent: Consent,
+        envelope: String,
+        expect: Expect,
+    },
+    Reply {
+        description: String,
+        reply_private_key: String,
+        org_public_key: HpkePublicKey,
+        sealed: String,
+        expect: Expect,
+    },
+    Directory {
+        description: String,
+        root_public_key: SigningPublicKey,
+        now: u64,
+        min_version: u64,
+        directory: String,
+        expect: Expect,
+    },
+    Routing {
+        description: String,
+        listing: Listing,
+        tags: RoutingTags,
+        consent: Consent,
+        expect: Expect,
+    },
+    Recovery {
+        description: String,
+        code: String,
+        index: u32,
+        expect: Expect,
+    },
+    Report {
+        description: String,
+        json: String,
+        expect: Expect,
+    },
+}
+
+fn ok(value: impl Serialize) -> Expect {
+    match serde_json::to_value(value) {
+        Ok(ok) => Expect::Ok { ok },
+        Err(e) => Expect::Error {
+            error: format!("serialisation: {e}"),
+        },
+    }
+}
+
+fn err(e: &impl ErrorCode) -> Expect {
+    Expect::Error {
+        error: e.code().to_string(),
+    }
+}
+
+fn private_key(hex_text: &str) -> Result<HpkePrivateKey, String> {
+    let mut bytes = [0u8; 32];
+    hex::decode_to_slice(hex_text, &mut bytes).map_err(|e| format!("bad key hex: {e}"))?;
+    Ok(HpkePrivateKey::from_bytes(bytes))
+}
+
+fn bytes(hex_text: &str) -> Result<Vec<u8>, String> {
+    hex::decode(hex_text).map_err(|e| format!("bad hex: {e}"))
+}
+
+/// Compute what a vector's inputs give, in the vector's `Expect` form.
+pub fn evaluate(vector: &Vector) -> Result<Expect, String> {
+    Ok(match vector {
+        Vector::Padding { plain_len, .. } => {
+            let plain = vec![0xA5u8; *plain_len];
+            match padding::pad(&plain) {
+                Some(p) => ok(serde_json::json!({ "padded_len": p.len() })),
+                None => Expect::Error {
+                    error: "too_large".into(),
+                },
+            }
+        }
+        Vector::Pow {
+            submission_id,
+            nonce,
+            difficulty,
+            ..
+        } => match pow::verify_pow(submission_id, *nonce, *difficulty) {
+            Ok(()) => ok(serde_json::json!({
+                "hash": hex::encode(pow::pow_hash(submission_id, *nonce))
+            })),
+            Err(e) => err(&e),
+        },
+        Vector::Disclosure { tags, consent, .. } => ok(serde_json::json!({
+            "bytes": hex::encode(disclosure_bytes(tags, consent)),
+            "sha256": hex::encode(disclosure_digest(tags, consent)),
+        })),
+        Vector::Envelope {
+            org_id,
+            private_key: key,
+            tags,
+            consent,
+            envelope: env,
+            ..
+        } => {
+            let key = private_key(key)?;
+            match envelope::open(
+                &bytes(env)?,
+                *org_id,
+                &key,
+                &disclosure_digest(tags, consent),
+            ) {
+                Ok(opened) => ok(serde_json::json!({
+                    "report_id": opened.report_id,
+                    "recipients": opened.recipients,
+                    "plaintext": String::from_utf8_lossy(&opened.plaintext),
+                })),
+                Err(e) => err(&e),
+            }
+        }
+        Vector::Reply {
+            reply_private_key,
+            org_public_key,
+            sealed,
+            ..
+        } => {
+            let key = private_key(reply_private_key)?;
+            match open_reply(&bytes(sealed)?, &key, org_public_key) {
+                Ok((header, body)) => ok(serde_json::json!({
+                    "report_id": header.report_id,
+                    "org_id": header.org_id,
+                    "body": body,
+                })),
+                Err(e) => err(&e),
+            }
+        }
+        Vector::Directory {
+            root_public_key,
+            now,
+            min_version,
+            directory,
+            ..
+        } => match verify_directory(directory.as_bytes(), root_public_key, *now, *min_version) {
+            Ok(v) => {
+                let trust: BTreeMap<String, String> = v
+                    .trust
+                    .iter()
+                    .map(|(id, t)| {
+                        let status = match t {
+                            KeyTrust::Certified { .. } => "certified".to_string(),
+                            KeyTrust::Untrusted { reason } => reason.code().to_string(),
+                        };
+                        (id.to_hex(), status)
+                    })
+                    .collect();
+                ok(serde_json::json!({ "version": v.listing.version, "trust": trust }))
+            }
+            Err(e) => err(&e),
+        },
+        Vector::Routing {
+            listing,
+            tags,
+            consent,
+            ..
+        } => match route(tags, consent, listing) {
+            Ok(r) => ok(r),
+            Err(e) => err(&e),
+        },
+        Vector::Recovery { code, index, .. } => match RecoveryCode::parse(code) {
+            Ok(code) => {
+                let s = code.report_secrets(*index);
+                ok(serde_json::json!({
+                    "mailbox_token": hex::encode(*s.mailbox_token),
+                    "mailbox_token_hash": mailbox_token_hash(&s.mailbox_token),
+                    "reply_public_key": s.reply_key.public_key(),
+                }))
+            }
+            Err(e) => err(&e),
+        },
+        Vector::Report { json, .. } => match Report::decode(json.as_bytes()) {
+            Ok(r) => ok(serde_json::json!({ "report_id": r.report_id, "tags": r.routing_tags() })),
+            Err(crate::report::ReportError::Invalid(fields)) => Expect::Error {
+                error: format!(
+                    "report_invalid:{}",
+                    fields
+                        .iter()
+                        .map(|f| format!("{}={}", f.field, f.problem.code()))
+                        .collect::<Vec<_>>()
+                        .join(",")
+                ),
+            },
+            Err(e) => err(&e),
+        },
+    })
+}
+
+/// Check a vector: its inputs must give exactly what it expects.
+pub fn check(vector: &Vector) -> Result<(), String> {
+    let expected = match vector {
+        Vector::Padding { expect, .. }
+        | Vector::Pow { expect, .. }
+        | Vector::Disclosure { expect, .. }
+        | Vector::Envelope { expect, .. }
+        | Vector::Reply { expect, .. }
+        | Vector::Directory { expect, .. }
+        | Vector::Routing { expect, .. }
+        | Vector::Recovery { expect, .. }
+        | Vector::Report { expect, .. } => expect,
+    };
+    let actual = evaluate(vector)?;
+    if &actual == expected {
+        Ok(())
+    } else {
+        Err(format!(
+            "expected {}, got {}",
+            serde_json::to_string(expected).unwrap_or_default(),
+            serde_json::to_string(&actual).unwrap_or_default()
+        ))
+    }
+}
+
+/// A fixture world for vectors and tests: a root key, a relay, a union, an inspectorate and an
+/// NGO, with certificates and rules, all from fixed seeds.
+#[derive(Debug)]
+pub struct Fixture {
+    pub root: SigningKey,
+    pub relay: SigningKey,
+    pub relay_certificate: Signed,
+    pub union_id: OrgId,
+    pub union_key: HpkePrivateKey,
+    pub inspectorate_id: OrgId,
+    pub inspectorate_key: HpkePrivateKey,
+    pub ngo_id: OrgId,
+    pub ngo_key: HpkePrivateKey,
+    /// A fixed time inside every validity window: 2026-11-28T00:00:00Z.
+    pub now: u64,
+}
+
+pub const FIXTURE_NOW: u64 = 1_795_824_000;
+const YEAR: u64 = 365 * 24 * 3600;
+
+impl Fixture {
+    pub fn new() -> Self {
+        let mut rng = DeterministicRng::new("workvoice fixture");
+        let root = SigningKey::generate(&mut rng);
+        let relay = SigningKey::generate(&mut rng);
+        let now = FIXTURE_NOW;
+        let relay_certificate = Signed::sign(
+            &RelayCertificate {
+                relay_key: relay.public_key(),
+                name: "relay.example".into(),
+                valid_from: now - YEAR,
+                valid_until: now + YEAR,
+            },
+            RELAY_CERT_CONTEXT,
+            &root,
+        );
+        Fixture {
+            root,
+            relay,
+            relay_certificate,
+            union_id: OrgId::random(&mut rng),
+            union_key: HpkePrivateKey::generate(&mut rng),
+            inspectorate_id: OrgId::random(&mut rng),
+            inspectorate_key: HpkePrivateKey::generate(&mut rng),
+            ngo_id: OrgId::random(&mut rng),
+            ngo_key: HpkePrivateKey::generate(&mut rng),
+            now,
+        }
+    }
+
+    pub fn certificate(&self, id: OrgId, kind: OrgKind, key: &HpkePrivateKey) -> Signed {
+        Signed::sign(
+            &OrgCertificate {
+                org_id: id,
+                kind,
+                hpke_public_key: key.public_key(),
+                key_version: 1,
+                valid_from: self.now - YEAR,
+                valid_until: self.now + YEAR,
+            },
+            ORG_CERT_CONTEXT,
+            &self.root,
+        )
+    }
+
+    pub fn organisation(
+        &self,
+        id: OrgId,
+        kind: OrgKind,
+        name: &str,
+        certificate: Signed,
+    ) -> Organisation {
+        Organisation {
+            id,
+            kind,
+            names: BTreeMap::from([("en".to_string(), name.to_string())]),
+            countries: vec!["QA".into(), "NP".into()],
+            sectors: vec!["F".into()],
+            languages: vec!["en".into(), "ne".into()],
+            certificate,
+        }
+    }
+
+    /// The listing: union for everything in Qatar, inspectorate for Qatar's construction, NGO
+    /// for forced labour anywhere.
+    pub fn listing(&self, version: u64) -> Listing {
+        Listing {
+            format: LISTING_FORMAT,
+            version,
+            issued_at: self.now - 3600,
+            expires_at: self.now + 7 * 24 * 3600,
+            pow_difficulty: 8,
+            organisations: vec![
+                self.organisation(
+                    self.union_id,
+                    OrgKind::Union,
+                    "Building Workers Union",
+                    self.certificate(self.union_id, OrgKind::Union, &self.union_key),
+                ),
+                self.organisation(
+                    self.inspectorate_id,
+                    OrgKind::Inspectorate,
+                    "Labour Inspectorate",
+                    self.certificate(
+                        self.inspectorate_id,
+                        OrgKind::Inspectorate,
+                        &self.inspectorate_key,
+                    ),
+                ),
+                self.organisation(
+                    self.ngo_id,
+                    OrgKind::Ngo,
+                    "Migrant Rights Centre",
+                    self.certificate(self.ngo_id, OrgKind::Ngo, &self.ngo_key),
+                ),
+            ],
+            rules: vec![
+                RoutingRule {
+                    id: "qa-construction".into(),
+                    destination_countries: vec!["QA".into()],
+                    sectors: vec![Sector::Construction],
+                    kinds: vec![],
+                    deliver_to: vec![self.union_id, self.inspectorate_id],
+                    stop: false,
+                },
+                RoutingRule {
+                    id: "qa-all".into(),
+                    destination_countries: vec!["QA".into()],
+                    sectors: vec![],
+                    kinds: vec![],
+                    deliver_to: vec![self.union_id],
+                    stop: false,
+                },
+                RoutingRule {
+                    id: "forced-labour".into(),
+                    destination_countries: vec![],
+                    sectors: vec![],
+                    kinds: vec![ReportKind::forced_labour()],
+                    deliver_to: vec![self.ngo_id],
+                    stop: false,
+                },
+            ],
+            revocations: None,
+        }
+    }
+
+    pub fn publish(&self, listing: &Listing) -> Vec<u8> {
+        SignedDirectory::publish(listing, &self.relay, self.relay_certificate.clone()).to_json()
+    }
+
+    pub fn revocations(&self, revoked: Vec<RevokedKey>) -> Signed {
+        Signed::sign(
+            &RevocationList {
+                serial: 1,
+                issued_at: self.now - 60,
+                revoked,
+            },
+            REVOCATION_CONTEXT,
+            &self.root,
+        )
+    }
+
+    /// A complete, valid report in Nepali written by a construction worker in Qatar.
+    pub fn report(&self, report_id: ReportId, reply_key: HpkePublicKey) -> Report {
+        Report {
+            schema: REPORT_SCHEMA_VERSION,
+            report_id,
+            language: "ne".into(),
+            written_on: Some("2026-11-20".into()),
+            fees: vec![RecruitmentFee {
+                amount: Money {
+                    amount_minor: 15_000_000,
+                    currency: "NPR".into(),
+                },
+                paid_on: Some("2026-03".into()),
+                payee: PayeeRole::SubAgent,
+                stage: RecruitmentStage::Origin,
+                category: CostCategory::RecruitmentServiceFee,
+                receipt: Some(false),
+            }],
+            loans: vec![],
+            deductions: vec![],
+            job: JobComparison {
+                promised: JobTerms {
+                    title: Some("Electrician".into()),
+                    monthly_wage: Some(Money {
+                        amount_minor: 180_000,
+                        currency: "QAR".into(),
+                    }),
+                    hours_per_week: Some(48),
+                },
+                actual: JobTerms {
+                    title: Some("Labourer".into()),
+                    monthly_wage: Some(Money {
+                        amount_minor: 100_000,
+                        currency: "QAR".into(),
+                    }),
+                    hours_per_week: Some(72),
+                },
+                written_contract: Some(true),
+                contract_in_own_language: Some(false),
+                contract_substituted: Some(true),
+            },
+            indicators: vec![
+                Indicator::RetentionOfIdentityDocuments,
+                Indicator::WithholdingOfWages,
+            ],
+            recruiter: Some(NamedParty {
+                name: "Sagarmatha Manpower Pvt. Ltd.".into(),
+                licence_number: Some("1234/067/068".into()),
+                country: Some("NP".into()),
+            }),
+            employer: Some(NamedParty {
+                name: "Doha Build Co.".into(),
+                licence_number: None,
+                country: Some("QA".into()),
+            }),
+            origin_country: Some("NP".into()),
+            destination_country: "QA".into(),
+            sector: Some(Sector::Construction),
+            monthly_wage: Some(Money {
+                amount_minor: 100_000,
+                currency: "QAR".into(),
+            }),
+            free_text: "कम्पनीले राहदानी राखेको छ। तीन महिनादेखि तलब पाएको छैन।".into(),
+            attachments: vec![],
+            consent: Consent {
+                union: true,
+                inspectorate: true,
+                ngo: false,
+                contact_wanted: true,
+            },
+            reply_key,
+        }
+    }
+}
+
+impl Default for Fixture {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Every vector, as `(valid, file stem, vector)`.
+pub fn generate() -> Vec<(bool, String, Vector)> {
+    let f = Fixture::new();
+    let mut rng = DeterministicRng::new("workvoice vectors");
+    let mut out: Vec<(bool, String, Vector)> = Vec::new();
+    let mut push = |name: &str, v: Vector| {
+        let valid = matches!(evaluate(&v), Ok(Expect::Ok { .. }));
+        let mut v = v;
+        let computed = evaluate(&v).unwrap_or(Expect::Error {
+            error: "vector input error".into(),
+        });
+        set_expect(&mut v, computed);
+        out.push((valid, name.to_string(), v));
+    };
+    let placeholder = || Expect::Error {
+        error: String::new(),
+    };
+
+    // Padding.
+    for len in [0usize, 252, 253, 1000, 4096, 65_536] {
+        push(
+            &format!("padding-{len}"),
+            Vector::Padding {
+                description: format!("{len} bytes of plaintext"),
+                plain_len: len,
+                expect: placeholder(),
+            },
+        );
+    }
+
+    // Proof-of-work.
+    let sid = ReportId([7u8; 16]);
+    let nonce = pow::solve_pow(&sid, 12).unwrap_or(0);
+    push(
+        "pow-solved",
+        Vector::Pow {
+            description: "a nonce meeting difficulty 12".into(),
+            submission_id: sid,
+            nonce,
+            difficulty: 12,
+            expect: placeholder(),
+        },
+    );
+    let bad_nonce = (0..)
+        .find(|n| pow::verify_pow(&sid, *n, 12).is_err())
+        .unwrap_or(0);
+    push(
+        "pow-insufficient",
+        Vector::Pow {
+            description: "a nonce that does not meet difficulty 12".into(),
+            submission_id: sid,
+            nonce: bad_nonce,
+            difficulty: 12,
+            expect: placeholder(),
+        },
+    );
+    push(
+        "pow-difficulty-too-high",
+        Vector::Pow {
+            description: "difficulty above 32".into(),
+            submission_id: sid,
+            nonce,
+            difficulty: 33,
+            expect: placeholder(),
+        },
+    );
+
+    // Report and its disclosure.
+    let report_id = ReportId::random(&mut rng);
+    let recovery = RecoveryCode::from_secret([0x42; 16]);
+    let secrets = recovery.report_secrets(0);
+    let report = f.report(report_id, secrets.reply_key.public_key());
+    let tags = report.routing_tags();
+    let consent = report.consent;
+    push(
+        "disclosure",
+        Vector::Disclosure {
+            description: "tags and consent of the fixture report".into(),
+            tags: tags.clone(),
+            consent,
+            expect: placeholder(),
+        },
+    );
+
+    // Envelope.
+    let digest = disclosure_digest(&tags, &consent);
+    let plaintext = report.encode();
+    let recipients = [
+        (f.union_id, f.union_key.public_key()),
+        (f.inspectorate_id, f.inspectorate_key.public_key()),
+    ];
+    let env =
+        envelope::seal(&plaintext, report_id, &recipients, &digest, &mut rng).unwrap_or_default();
+    let key_hex = |k: &HpkePrivateKey| hex::encode(*k.to_bytes());
+    let env_vector = |description: &str,
+                      org: OrgId,
+                      key: &HpkePrivateKey,
+                      tags: &RoutingTags,
+                      consent: Consent,
+                      bytes: &[u8]| Vector::Envelope {
+        description: description.into(),
+        org_id: org,
+        private_key: key_hex(key),
+        tags: tags.clone(),
+        consent,
+        envelope: hex::encode(bytes),
+        expect: Expect::Error {
+            error: String::new(),
+        },
+    };
+    push(
+        "envelope-union",
+        env_vector(
+            "the union opens the report",
+            f.union_id,
+            &f.union_key,
+            &tags,
+            consent,
+            &env,
+        ),
+    );
+    push(
+        "envelope-inspectorate",
+        env_vector(
+            "the inspectorate opens the same report",
+            f.inspectorate_id,
+            &f.inspectorate_key,
+            &tags,
+            consent,
+            &env,
+        ),
+    );
+    push(
+        "envelope-not-a-recipient",
+        env_vector(
+            "the NGO is not a recipient",
+            f.ngo_id,
+            &f.ngo_key,
+            &tags,
+            consent,
+            &env,
+        ),
+    );
+    push(
+        "envelope-wrong-key",
+        env_vector(
+            "the union's id with the NGO's key",
+            f.union_id,
+            &f.ngo_key,
+            &tags,
+            consent,
+            &env,
+        ),
+    );
+    let mut flipped = env.clone();
+    let last = flipped.len() - 1;
+    flipped[last] ^= 1;
+    push(
+        "envelope-flipped-tag",
+        env_vector(
+            "one bit of the tag flipped",
+            f.union_id,
+            &f.union_key,
+            &tags,
+            consent,
+            &flipped,
+        ),
+    );
+    let mut flipped_commit = env.clone();
+    flipped_commit[30] ^= 0x80;
+    push(
+        "envelope-flipped-commitment",
+        env_vector(
+            "one bit of the key commitment flipped",
+            f.union_id,
+            &f.union_key,
+            &tags,
+            consent,
+            &flipped_commit,
+        ),
+    );
+    let no_inspectorate = Consent {
+        inspectorate: false,
+        ..consent
+    };
+    push(
+        "envelope-consent-altered",
+        env_vector(
+            "the relay passes on a consent the worker did not give",
+            f.union_id,
+            &f.union_key,
+            &tags,
+            no_inspectorate,
+            &env,
+        ),
+    );
+    push(
+        "envelope-truncated",
+        env_vector(
+            "cut in the middle of the recipient table",
+            f.union_id,
+            &f.union_key,
+            &tags,
+            consent,
+            &env[..100],
+        ),
+    );
+    let mut bad_version = env.clone();
+    bad_version[4] = 2;
+    push(
+        "envelope-unsupported-version",
+        env_vector(
+            "format version 2",
+            f.union_id,
+            &f.union_key,
+            &tags,
+            consent,
+            &bad_version,
+        ),
+    );
+    let mut bad_magic = env.clone();
+    bad_magic[0] = b'X';
+    push(
+        "envelope-bad-magic",
+        env_vector(
+            "not an envelope",
+            f.union_id,
+            &f.union_key,
+            &tags,
+            consent,
+            &bad_magic,
+        ),
+    );
+    let other =
+        envelope::seal(b"{}", report_id, &recipients, &digest, &mut rng).unwrap_or_default();
+    let header_len = envelope::EnvelopeHeader::parse(&env)
+        .map(|h| h.header_len)
+        .unwrap_or(0);
+    let other_header_len = envelope::EnvelopeHeader::parse(&other)
+        .map(|h| h.header_len)
+        .unwrap_or(0);
+    let mut swapped = other[..other_header_len - 4].to_vec();
+    swapped.extend_from_slice(&env[header_len - 4..]);
+    push(
+        "envelope-swapped-header",
+        env_vector(
+            "another envelope's header on this ciphertext",
+            f.union_id,
+            &f.union_key,
+            &tags,
+            consent,
+            &swapped,
+        ),
+    );
+
+    // Reply.
+    let body = ReplyBody {
+        text: "We received your report. A caseworker will contact you.".into(),
+        language: "en".into(),
+        written_on: Some("2026-11-28".into()),
+    };
+    let sealed = seal_reply(
+        &body,
+        report_id,
+        f.union_id,
+        &f.union_key,
+        &secrets.reply_key.public_key(),
+        &mut rng,
+    )
+    .unwrap_or_default();
+    let reply_vector = |description: &str, org_pk: HpkePublicKey, bytes: &[u8]| Vector::Reply {
+        description: description.into(),
+        reply_private_key: key_hex(&secrets.reply_key),
+        org_public_key: org_pk,
+        sealed: hex::encode(bytes),
+        expect: Expect::Error {
+            error: String::new(),
+        },
+    };
+    push(
+        "reply-from-union",
+        reply_vector("a reply from the union", f.union_key.public_key(), &sealed),
+    );
+    push(
+        "reply-wrong-sender",
+        reply_vector(
+            "checked against the NGO's key: not from it",
+            f.ngo_key.public_key(),
+            &sealed,
+        ),
+    );
+    let mut tampered = sealed.clone();
+    tampered[10] ^= 1;
+    push(
+        "reply-tampered-header",
+        reply_vector("report id altered", f.union_key.public_key(), &tampered),
+    );
+
+    // Directory chain of trust.
+    let listing = f.listing(5);
+    let dir = |description: &str, served: Vec<u8>, now: u64, min_version: u64| Vector::Directory {
+        description: description.into(),
+        root_public_key: f.root.public_key(),
+        now,
+        min_version,
+        directory: String::from_utf8_lossy(&served).into_owned(),
+        expect: Expect::Error {
+            error: String::new(),
+        },
+    };
+    push(
+        "directory-valid",
+        dir(
+            "a valid chain: root certifies relay and organisations",
+            f.publish(&listing),
+            f.now,
+            5,
+        ),
+    );
+    push(
+        "directory-rollback",
+        dir(
+            "version 5 offered after version 6 was seen",
+            f.publish(&listing),
+            f.now,
+            6,
+        ),
+    );
+    push(
+        "directory-expired",
+        dir(
+            "checked after its expiry",
+            f.publish(&listing),
+            listing.expires_at,
+            0,
+        ),
+    );
+    let mut tampered_dir: SignedDirectory = serde_json::from_slice(&f.publish(&listing))
+        .unwrap_or_else(|_| {
+            SignedDirectory::publish(&listing, &f.relay, f.relay_certificate.clone())
+        });
+    let mut evil = listing.clone();
+    evil.pow_difficulty = 0;
+    tampered_dir.listing.body = Signed::sign(&evil, b"x", &f.relay).body;
+    push(
+        "directory-tampered",
+        dir(
+            "listing changed after signing",
+            tampered_dir.to_json(),
+            f.now,
+            0,
+        ),
+    );
+    let other_root = SigningKey::generate(&mut rng);
+    let rogue_relay_cert = Signed::sign(
+        &RelayCertificate {
+            relay_key: f.relay.public_key(),
+            name: "rogue".into(),
+            valid_from: 0,
+            valid_until: u64::MAX,
+        },
+        RELAY_CERT_CONTEXT,
+        &other_root,
+    );
+    push(
+        "directory-relay-not-certified",
+        dir(
+            "relay key certified by another root",
+            SignedDirectory::publish(&listing, &f.relay, rogue_relay_cert).to_json(),
+            f.now,
+            0,
+        ),
+    );
+    // An organisation key the root never certified: the relay signs a certificate itself.
+    let mut swapped_key = listing.clone();
+    let relay_key_for_union = HpkePrivateKey::generate(&mut rng);
+    swapped_key.organisations[0].certificate = Signed::sign(
+        &OrgCertificate {
+            org_id: f.union_id,
+            kind: OrgKind::Union,
+            hpke_public_key: relay_key_for_union.public_key(),
+            key_version: 2,
+            valid_from: 0,
+            valid_until: u64::MAX,
+        },
+        ORG_CERT_CONTEXT,
+        &f.relay,
+    );
+    swapped_key.version = 6;
+    push(
+        "directory-uncertified-org-key",
+        dir(
+            "the relay swaps in its own key for the union",
+            f.publish(&swapped_key),
+            f.now,
+            5,
+        ),
+    );
+    let mut expired_cert = listing.clone();
+    expired_cert.organisations[1].certificate = Signed::sign(
+        &OrgCertificate {
+            org_id: f.inspectorate_id,
+            kind: OrgKind::Inspectorate,
+            hpke_public_key: f.inspectorate_key.public_key(),
+            key_version: 1,
+            valid_from: f.now - 2 * YEAR,
+            valid_until: f.now - YEAR,
+        },
+        ORG_CERT_CONTEXT,
+        &f.root,
+    );
+    push(
+        "directory-expired-org-certificate",
+        dir(
+            "the inspectorate's certificate expired",
+            f.publish(&expired_cert),
+            f.now,
+            0,
+        ),
+    );
+    let mut revoked = listing.clone();
+    revoked.revocations = Some(f.revocations(vec![RevokedKey {
+        org_id: f.ngo_id,
+        key_version: 1,
+        hpke_public_key: f.ngo_key.public_key(),
+    }]));
+    push(
+        "directory-revoked-org-key",
+        dir(
+            "the NGO's key is revoked by the root",
+            f.publish(&revoked),
+            f.now,
+            0,
+        ),
+    );
+    let mut mismatched = listing.clone();
+    mismatched.organisations[2].certificate =
+        f.certificate(f.ngo_id, OrgKind::Inspectorate, &f.ngo_key);
+    push(
+        "directory-certificate-kind-mismatch",
+        dir(
+            "the NGO listed with an inspectorate's certificate",
+            f.publish(&mismatched),
+            f.now,
+            0,
+        ),
+    );
+
+    // Routing.
+    let routing = |description: &str, tags: RoutingTags, consent: Consent| Vector::Routing {
+        description: description.into(),
+        listing: listing.clone(),
+        tags,
+        consent,
+        expect: Expect::Error {
+            error: String::new(),
+        },
+    };
+    push(
+        "routing-union-and-inspectorate",
+        routing("consent to union and inspectorate", tags.clone(), consent),
+    );
+    push(
+        "routing-no-inspectorate-without-consent",
+        routing(
+            "no consent for the inspectorate",
+            tags.clone(),
+            no_inspectorate,
+        ),
+    );
+    let elsewhere = RoutingTags {
+        destination_country: "MY".into(),
+        sector: None,
+        kinds: [ReportKind::recruitment_fees()].into(),
+    };
+    push(
+        "routing-no-match",
+        routing("no rule covers Malaysia", elsewhere, consent),
+    );
+    let bad_tags = RoutingTags {
+        destination_country: "ZZ".into(),
+        ..tags.clone()
+    };
+    push(
+        "routing-invalid-country",
+        routing("not a country", bad_tags, consent),
+    );
+
+    // Recovery.
+    let text = recovery.to_text();
+    push(
+        "recovery-report-0",
+        Vector::Recovery {
+            description: "secrets of the first report".into(),
+            code: text.clone(),
+            index: 0,
+            expect: placeholder(),
+        },
+    );
+    push(
+        "recovery-report-7",
+        Vector::Recovery {
+            description: "secrets of the eighth report, lower case, no dashes".into(),
+            code: text.replace('-', "").to_lowercase(),
+            index: 7,
+            expect: placeholder(),
+        },
+    );
+    let mut typo = text.clone().into_bytes();
+    typo[0] = if typo[0] == b'2' { b'3' } else { b'2' };
+    push(
+        "recovery-typo",
+        Vector::Recovery {
+            description: "one character mistyped".into(),
+            code: String::from_utf8_lossy(&typo).into_owned(),
+            index: 0,
+            expect: placeholder(),
+        },
+    );
+    push(
+        "recovery-short",
+        Vector::Recovery {
+            description: "too short".into(),
+            code: text[..20].into(),
+            index: 0,
+            expect: placeholder(),
+        },
+    );
+
+    // Report schema.
+    push(
+        "report-valid",
+        Vector::Report {
+            description: "the fixture report".into(),
+            json: String::from_utf8_lossy(&plaintext).into_owned(),
+            expect: placeholder(),
+        },
+    );
+    let mut future: serde_json::Value = serde_json::from_slice(&plaintext).unwrap_or_default();
+    future["schema"] = 3.into();
+    future["field_from_the_future"] = serde_json::json!({"nested": [1, 2, 3]});
+    future["fees"][0]["receipt_photo_hash"] = "abc".into();
+    push(
+        "report-newer-schema-unknown-fields",
+        Vector::Report {
+            description: "a newer phone's report with fields this version does not know".into(),
+            json: future.to_string(),
+            expect: placeholder(),
+        },
+    );
+    let mut unknown_enum: serde_json::Value =
+        serde_json::from_slice(&plaintext).unwrap_or_default();
+    unknown_enum["fees"][0]["payee"] = "crypto_broker".into();
+    push(
+        "report-unknown-enum-value",
+        Vector::Report {
+            description:
+                "an enumeration value from a newer version decodes and is reported as unknown"
+                    .into(),
+            json: unknown_enum.to_string(),
+            expect: placeholder(),
+        },
+    );
+    let mut bad: serde_json::Value = serde_json::from_slice(&plaintext).unwrap_or_default();
+    bad["destination_country"] = "XQ".into();
+    bad["fees"][0]["amount"]["currency"] = "RUPEES".into();
+    bad["written_on"] = "2026-02-30".into();
+    push(
+        "report-invalid-fields",
+        Vector::Report {
+            description: "invalid country, currency and date".into(),
+            json: bad.to_string(),
+            expect: placeholder(),
+        },
+    );
+    push(
+        "report-not-json",
+        Vector::Report {
+            description: "not JSON".into(),
+            json: "{\"schema\":1,".into(),
+            expect: placeholder(),
+        },
+    );
+    out
+}
+
+fn set_expect(v: &mut Vector, e: Expect) {
+    match v {
+        Vector::Padding { expect, .. }
+        | Vector::Pow { expect, .. }
+        | Vector::Disclosure { expect, .. }
+        | Vector::Envelope { expect, .. }
+        | Vector::Reply { expect, .. }
+        | Vector::Directory { expect, .. }
+        | Vector::Routing { expect, .. }
+        | Vector::Recovery { expect, .. }
+        | Vector::Report { expect, .. } => *expect = e,
+    }
+}

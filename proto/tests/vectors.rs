@@ -1,0 +1,203 @@
+//! Every file under `proto/vectors/{valid,invalid}` passes, each says what it should, and
+//! regenerating the vectors reproduces the committed files exactly.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use workvoice_proto::vectors::{Expect, Vector, check, generate};
+
+fn dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("vectors")
+}
+
+fn load(sub: &str) -> BTreeMap<String, Vector> {
+    let mut out = BTreeMap::new();
+    for entry in std::fs::read_dir(dir().join(sub)).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "json") {
+            let text = std::fs::read_to_string(&path).unwrap();
+            let v: Vector = serde_json::from_str(&text).unwrap();
+            out.insert(path.file_stem().unwrap().to_string_lossy().into_owned(), v);
+        }
+    }
+    out
+}
+
+fn expect_of(v: &Vector) -> &Expect {
+    match v {
+        Vector::Padding { expect, .. }
+        | Vector::Pow { expect, .. }
+        | Vector::Disclosure { expect, .. }
+        | Vector::Envelope { expect, .. }
+        | Vector::Reply { expect, .. }
+        | Vector::Directory { expect, .. }
+        | Vector::Routing { expect, .. }
+        | Vector::Recovery { expect, .. }
+        | Vector::Report { expect, .. } => expect,
+    }
+}
+
+#[test]
+fn every_vector_passes() {
+    let valid = load("valid");
+    let invalid = load("invalid");
+    assert!(
+        valid.len() >= 15 && invalid.len() >= 20,
+        "{} valid, {} invalid",
+        valid.len(),
+        invalid.len()
+    );
+    for (name, v) in valid.iter().chain(invalid.iter()) {
+        check(v).unwrap_or_else(|e| panic!("{name}: {e}"));
+    }
+    for (name, v) in &valid {
+        assert!(
+            matches!(expect_of(v), Expect::Ok { .. }),
+            "{name} is under valid/ but expects an error"
+        );
+    }
+    for (name, v) in &invalid {
+        assert!(
+            matches!(expect_of(v), Expect::Error { .. }),
+            "{name} is under invalid/ but expects success"
+        );
+    }
+}
+
+/// The invalid vectors fail for the reason their name gives, not for any reason.
+#[test]
+fn invalid_vectors_fail_for_the_intended_reason() {
+    let invalid = load("invalid");
+    let expected = [
+        ("pow-insufficient", "pow_insufficient"),
+        ("pow-difficulty-too-high", "pow_difficulty_too_high"),
+        ("envelope-not-a-recipient", "envelope_not_a_recipient"),
+        ("envelope-wrong-key", "envelope_key_unseal_failed"),
+        ("envelope-flipped-tag", "envelope_decrypt_failed"),
+        ("envelope-flipped-commitment", "envelope_key_unseal_failed"),
+        ("envelope-consent-altered", "envelope_decrypt_failed"),
+        ("envelope-truncated", "envelope_truncated"),
+        (
+            "envelope-unsupported-version",
+            "envelope_unsupported_version",
+        ),
+        ("envelope-bad-magic", "envelope_bad_magic"),
+        ("envelope-swapped-header", "envelope_decrypt_failed"),
+        ("reply-wrong-sender", "reply_unauthenticated"),
+        ("reply-tampered-header", "reply_unauthenticated"),
+        ("directory-rollback", "directory_rollback"),
+        ("directory-expired", "directory_expired"),
+        ("directory-tampered", "directory_bad_signature"),
+        (
+            "directory-relay-not-certified",
+            "directory_relay_certificate_invalid",
+        ),
+        ("routing-no-match", "no_recipient"),
+        ("routing-invalid-country", "invalid_country"),
+        ("recovery-typo", "recovery_checksum"),
+        ("recovery-short", "recovery_wrong_length"),
+        ("report-not-json", "report_malformed"),
+    ];
+    for (name, code) in expected {
+        let v = invalid
+            .get(name)
+            .unwrap_or_else(|| panic!("missing invalid vector {name}"));
+        assert_eq!(
+            expect_of(v),
+            &Expect::Error { error: code.into() },
+            "{name}"
+        );
+    }
+    let fields = expect_of(&invalid["report-invalid-fields"]);
+    let Expect::Error { error } = fields else {
+        panic!()
+    };
+    for f in [
+        "destination_country=invalid_country",
+        "fees[0].amount.currency=invalid_currency",
+        "written_on=invalid_date",
+    ] {
+        assert!(error.contains(f), "{error}");
+    }
+    let Expect::Error { error } = expect_of(&invalid["report-unknown-enum-value"]) else {
+        panic!()
+    };
+    assert_eq!(error, "report_invalid:fees[0].payee=unknown_value");
+}
+
+/// Broken chains of trust verify at directory level but mark the key untrusted.
+#[test]
+fn trust_vectors_mark_the_broken_key() {
+    let valid = load("valid");
+    let cases = [
+        ("directory-uncertified-org-key", "certificate_bad_signature"),
+        ("directory-expired-org-certificate", "certificate_expired"),
+        ("directory-revoked-org-key", "certificate_revoked"),
+        (
+            "directory-certificate-kind-mismatch",
+            "certificate_mismatch",
+        ),
+    ];
+    for (name, status) in cases {
+        let Expect::Ok { ok } = expect_of(&valid[name]) else {
+            panic!("{name}")
+        };
+        let statuses: Vec<&str> = ok["trust"]
+            .as_object()
+            .unwrap()
+            .values()
+            .filter_map(|v| v.as_str())
+            .collect();
+        assert_eq!(
+            statuses.iter().filter(|s| **s == status).count(),
+            1,
+            "{name}: {statuses:?}"
+        );
+        assert_eq!(
+            statuses.iter().filter(|s| **s == "certified").count(),
+            2,
+            "{name}: {statuses:?}"
+        );
+    }
+    let Expect::Ok { ok } = expect_of(&valid["routing-no-inspectorate-without-consent"]) else {
+        panic!()
+    };
+    assert_eq!(ok["recipients"].as_array().unwrap().len(), 1);
+    assert_eq!(ok["withheld"][0]["kind"], "inspectorate");
+    let Expect::Ok { ok } = expect_of(&valid["envelope-inspectorate"]) else {
+        panic!()
+    };
+    let Expect::Ok { ok: union } = expect_of(&valid["envelope-union"]) else {
+        panic!()
+    };
+    assert_eq!(
+        ok["plaintext"], union["plaintext"],
+        "both recipients read the same plaintext"
+    );
+}
+
+#[test]
+fn regenerating_reproduces_the_committed_files() {
+    let valid = load("valid");
+    let invalid = load("invalid");
+    let generated = generate();
+    assert_eq!(
+        generated.len(),
+        valid.len() + invalid.len(),
+        "run the generator: cargo run -p workvoice-proto --example gen-vectors"
+    );
+    for (is_valid, name, v) in generated {
+        let committed = if is_valid {
+            valid.get(&name)
+        } else {
+            invalid.get(&name)
+        };
+        assert_eq!(
+            committed,
+            Some(&v),
+            "{name} differs: run cargo run -p workvoice-proto --example gen-vectors"
+        );
+    }
+}
