@@ -17,7 +17,8 @@ pub const MAGIC: &[u8; 4] = b"WVRP";
 pub const VERSION: u8 = 1;
 pub const HEADER_LEN: usize = 4 + 1 + 16 + 16 + 16 + 32 + 4;
 pub const MAX_REPLY_TEXT_CHARS: usize = 4_000;
-/// Largest sealed reply: a padded 64 KiB body plus its tag.
+/// Largest sealed reply: the header, a padded body of at most 69 632 bytes (a PADMÉ length)
+/// and its tag.
 pub const MAX_SEALED_REPLY_LEN: usize = HEADER_LEN + 69_632 + 16;
 const INFO: &[u8] = b"workvoice/v1/reply";
 
@@ -137,6 +138,10 @@ pub fn seal_reply(
     }
     let json = serde_json::to_vec(body).map_err(|_| ReplyError::Malformed)?;
     let padded = padding::pad(&json).ok_or(ReplyError::TooLarge)?;
+    // Refuse what `open_reply` would refuse: a long `language` can push the body over the limit.
+    if HEADER_LEN + padded.len() + 16 > MAX_SEALED_REPLY_LEN {
+        return Err(ReplyError::TooLarge);
+    }
     let mut message_id = [0u8; 16];
     rng.fill_bytes(&mut message_id);
 
