@@ -588,6 +588,8 @@ def test_report_decoding_rules_of_section_1_3():
     assert report_code(b" " * (wv.MAX_REPORT_BYTES + 1)) == "report_too_large"
     assert report_code(edited(fees__0__amount__amount_minor=1.0)) == "report_malformed"
     assert report_code(edited(schema=70_000)) == "report_malformed"
+    assert report_code(REPORT_JSON.replace('"schema":1', '"schema":-0').encode()) == "report_malformed"
+    assert report_code(edited(schema=-1)) == "report_malformed"
     assert report_code(edited(fees=None)) == "report_malformed"  # defaulted: null is an error
     assert report_code(edited(consent__ngo=True, fees__0__receipt=1)) == "report_malformed"
     assert report_code(edited(report_id="ab")) == "report_malformed"

@@ -155,6 +155,7 @@ def json_parse(data: bytes, code: str) -> Any:
             text,
             object_pairs_hook=_pairs,
             parse_float=_Float,
+            parse_int=lambda t: _Float(t) if t == "-0" else int(t),
             parse_constant=_bad_constant,
         )
     except (ValueError, UnicodeDecodeError) as e:

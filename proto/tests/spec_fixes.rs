@@ -44,3 +44,57 @@ fn seal_reply_refuses_what_open_reply_would_refuse() {
     let err = seal("x".repeat(padded_max - overhead + 1), &mut rng).unwrap_err();
     assert_eq!(err, ReplyError::TooLarge);
 }
+
+/// PROTOCOL.md section 1.3 as the reference reads it: the rules another implementation follows.
+#[test]
+fn json_rules_of_section_1_3_hold_in_the_reference() {
+    use workvoice_proto::report::Report;
+    use workvoice_proto::vectors::Vector;
+
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/vectors/valid/report-valid.json"
+    );
+    let Vector::Report { json, .. } =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    else {
+        panic!("not a report vector")
+    };
+    let code = |text: String| {
+        Report::decode(text.as_bytes())
+            .map(|_| ())
+            .map_err(|e| e.code())
+    };
+    assert_eq!(code(json.clone()), Ok(()));
+    let malformed = [
+        json.replace(r#""schema":1"#, r#""schema":-0"#),
+        json.replace(r#""schema":1"#, r#""schema":1.0"#),
+        json.replace(r#""schema":1"#, r#""schema":1e0"#),
+        json.replace(r#""schema":1"#, r#""schema":70000"#),
+        json.replace(r#""schema":1"#, r#""schema":1,"schema":1"#),
+        json.replace(r#""fees":["#, r#""loans":null,"fees":["#),
+        json.replace(r#""free_text":""#, r#""free_text":"\ud800"#),
+        format!("\u{feff}{json}"),
+        format!("{json} x"),
+    ];
+    for text in malformed {
+        assert_ne!(text, json, "every edit applies");
+        assert_eq!(code(text.clone()), Err("report_malformed"), "{text}");
+    }
+    // Unknown members are ignored, optional members may be null, upper-case hex is read.
+    let lenient = [
+        json.replace(
+            r#""schema":1"#,
+            r#""schema":1,"added_later":{"x":[1.5,null]}"#,
+        ),
+        json.replace(r#""written_on":"2026-11-20""#, r#""written_on":null"#),
+        json.replace(
+            r#""schema":1,"report_id":"1a6e"#,
+            r#""schema":1,"report_id":"1A6E"#,
+        ),
+    ];
+    for text in lenient {
+        assert_ne!(text, json, "every edit applies");
+        assert_eq!(code(text.clone()), Ok(()), "{text}");
+    }
+}
