@@ -67,6 +67,12 @@ fn store_dir(dir: &Path) -> PathBuf {
 }
 
 #[test]
+fn vault_can_be_shared_between_threads() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Vault>();
+}
+
+#[test]
 fn put_get_delete_list_and_batch() {
     let dir = tempfile::tempdir().unwrap();
     let vault = new_vault(dir.path());
