@@ -211,7 +211,9 @@ pub enum VaultError {
 /// The unlocked vault: a namespaced map from logical keys to values, sealed at rest.
 ///
 /// Writes become durable at the next [`Vault::flush`]: flush before telling the worker that a
-/// report is saved.
+/// report is saved. Hold one `Vault` per directory (it is `Send + Sync`; share it): unlocking
+/// again while one is open fails on the store's lock, and a duress unlock would delete files
+/// from under the open one.
 pub struct Vault<S: Store = SledStore> {
     store: S,
     keys: RecordKeys,
@@ -231,7 +233,8 @@ impl Vault<SledStore> {
     /// Creates a vault in `dir` protected by `pin`, and opens it.
     ///
     /// `duress_pin`, when given, is a second PIN that silently destroys this vault and opens an
-    /// empty one instead (see [`Vault::unlock`]).
+    /// empty one instead (see [`Vault::unlock`]). A directory holding a damaged vault gives
+    /// [`VaultError::CorruptMetadata`]: [`Vault::wipe_dir`] it first.
     pub fn create(
         dir: &Path,
         pin: &str,
@@ -249,7 +252,9 @@ impl Vault<SledStore> {
     /// - A wrong PIN gives [`VaultError::WrongPin`]; the one that reaches the limit wipes the
     ///   vault and gives [`VaultError::Wiped`].
     /// - The duress PIN destroys the wrapped device key and the data, then returns an empty
-    ///   vault that from now on opens with the duress PIN, exactly as a real unlock would.
+    ///   vault that from now on opens with the duress PIN, exactly as a real unlock would. Both
+    ///   paths run both Argon2 derivations; after them, each rewrites the metadata file and
+    ///   opens (or creates) a sled directory, so neither is conspicuously slower.
     pub fn unlock(
         dir: &Path,
         pin: &str,
