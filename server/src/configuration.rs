@@ -1,0 +1,233 @@
+//! Settings: built-in defaults, then an optional TOML file, then `WORKVOICE_*` environment
+//! variables (and `DATABASE_URL`). With nothing configured the relay keeps a SQLite file and its
+//! key under `./data` and listens on 127.0.0.1:8080.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use workvoice_proto::keys::SigningPublicKey;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    /// Address to listen on, `host:port` (port 0 picks a free port).
+    pub listen: String,
+    /// Where the default SQLite file and the relay key live.
+    pub data_dir: PathBuf,
+    /// `sqlite://…` or `postgres://…`; default `sqlite://<data_dir>/relay.db`.
+    pub database_url: Option<String>,
+    pub max_connections: u32,
+    /// The relay's Ed25519 directory key (32-byte seed, mode 0600); default
+    /// `<data_dir>/relay.key`, created on first use.
+    pub relay_key_file: Option<PathBuf>,
+    /// Hex of the offline root key's public key: certificates must verify under it.
+    pub root_public_key: Option<String>,
+    /// Log as JSON lines instead of text.
+    pub log_json: bool,
+    /// Log filter such as `info` or `workvoice_relay=debug,info`.
+    pub log_level: String,
+    /// Lifetime of a published directory.
+    pub directory_ttl_secs: u64,
+    /// `serve` republishes when the current directory expires within this margin.
+    pub republish_margin_secs: u64,
+    /// Proof-of-work difficulty written into the directory.
+    pub pow_difficulty: u8,
+    pub request_timeout_secs: u64,
+    /// Requests per second admitted on anonymous endpoints (directory, submissions, mailbox,
+    /// uploads), all callers together; 0 disables the limit.
+    pub anonymous_rate_per_second: u32,
+    pub anonymous_burst: u32,
+    /// How long ciphertext stays after every recipient acknowledged.
+    pub retention_grace_secs: u64,
+    /// Age after which a mailbox and its entries are deleted.
+    pub mailbox_max_age_secs: u64,
+    /// How often `serve` runs retention and checks the directory's expiry.
+    pub maintenance_interval_secs: u64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            listen: "127.0.0.1:8080".into(),
+            data_dir: PathBuf::from("./data"),
+            database_url: None,
+            max_connections: 16,
+            relay_key_file: None,
+            root_public_key: None,
+            log_json: false,
+            log_level: "info".into(),
+            directory_ttl_secs: 7 * 24 * 3600,
+            republish_margin_secs: 24 * 3600,
+            pow_difficulty: 16,
+            request_timeout_secs: 30,
+            anonymous_rate_per_second: 200,
+            anonymous_burst: 400,
+            retention_grace_secs: 7 * 24 * 3600,
+            mailbox_max_age_secs: 365 * 24 * 3600,
+            maintenance_interval_secs: 300,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("invalid configuration file {path}: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("invalid value for {name}: {value:?}")]
+    Env { name: String, value: String },
+    #[error("root_public_key is not 64 hex characters")]
+    RootKey,
+}
+
+impl Settings {
+    /// Defaults, then `file` (if any), then the process environment.
+    pub fn load(file: Option<&Path>) -> Result<Settings, ConfigError> {
+        let mut settings = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                    path: path.to_path_buf(),
+                    source,
+                })?;
+                Settings::from_toml(&text).map_err(|message| ConfigError::Parse {
+                    path: path.to_path_buf(),
+                    message,
+                })?
+            }
+            None => Settings::default(),
+        };
+        settings.apply_env(|name| std::env::var(name).ok())?;
+        Ok(settings)
+    }
+
+    pub fn from_toml(text: &str) -> Result<Settings, String> {
+        toml::from_str(text).map_err(|e| e.to_string())
+    }
+
+    /// Override fields from variables named `WORKVOICE_<FIELD>` (upper case), and the database
+    /// URL from `DATABASE_URL` as well.
+    pub fn apply_env(&mut self, var: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
+        fn parse<T: std::str::FromStr>(name: &str, value: String) -> Result<T, ConfigError> {
+            value.trim().parse().map_err(|_| ConfigError::Env {
+                name: name.to_string(),
+                value,
+            })
+        }
+        fn flag(name: &str, value: String) -> Result<bool, ConfigError> {
+            match value.trim().to_ascii_lowercase().as_str() {
+                "1" | "true" | "yes" | "on" => Ok(true),
+                "0" | "false" | "no" | "off" => Ok(false),
+                _ => Err(ConfigError::Env {
+                    name: name.to_string(),
+                    value,
+                }),
+            }
+        }
+        if let Some(v) = var("DATABASE_URL") {
+            self.database_url = Some(v);
+        }
+        macro_rules! env_field {
+            ($field:ident, $kind:ident) => {{
+                let name = concat!("WORKVOICE_", stringify!($field)).to_ascii_uppercase();
+                if let Some(v) = var(&name) {
+                    env_field!(@set self.$field, $kind, &name, v);
+                }
+            }};
+            (@set $target:expr, string, $name:expr, $v:expr) => { $target = $v };
+            (@set $target:expr, opt_string, $name:expr, $v:expr) => { $target = Some($v) };
+            (@set $target:expr, path, $name:expr, $v:expr) => { $target = PathBuf::from($v) };
+            (@set $target:expr, opt_path, $name:expr, $v:expr) => { $target = Some(PathBuf::from($v)) };
+            (@set $target:expr, flag, $name:expr, $v:expr) => { $target = flag($name, $v)? };
+            (@set $target:expr, num, $name:expr, $v:expr) => { $target = parse($name, $v)? };
+        }
+        env_field!(listen, string);
+        env_field!(data_dir, path);
+        env_field!(database_url, opt_string);
+        env_field!(max_connections, num);
+        env_field!(relay_key_file, opt_path);
+        env_field!(root_public_key, opt_string);
+        env_field!(log_json, flag);
+        env_field!(log_level, string);
+        env_field!(directory_ttl_secs, num);
+        env_field!(republish_margin_secs, num);
+        env_field!(pow_difficulty, num);
+        env_field!(request_timeout_secs, num);
+        env_field!(anonymous_rate_per_second, num);
+        env_field!(anonymous_burst, num);
+        env_field!(retention_grace_secs, num);
+        env_field!(mailbox_max_age_secs, num);
+        env_field!(maintenance_interval_secs, num);
+        Ok(())
+    }
+
+    /// The database URL in effect.
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => format!("sqlite://{}?mode=rwc", self.data_dir.join("relay.db").display()),
+        }
+    }
+
+    pub fn relay_key_path(&self) -> PathBuf {
+        self.relay_key_file
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("relay.key"))
+    }
+
+    /// The configured root public key, if any.
+    pub fn root_key(&self) -> Result<Option<SigningPublicKey>, ConfigError> {
+        match &self.root_public_key {
+            None => Ok(None),
+            Some(hex) => SigningPublicKey::from_hex(hex.trim())
+                .map(Some)
+                .ok_or(ConfigError::RootKey),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_then_environment_override_defaults() {
+        let mut s = Settings::from_toml(
+            "listen = \"0.0.0.0:9000\"\npow_difficulty = 20\nlog_json = true\n",
+        )
+        .unwrap();
+        assert_eq!(s.listen, "0.0.0.0:9000");
+        assert_eq!(s.pow_difficulty, 20);
+        assert_eq!(s.directory_ttl_secs, 7 * 24 * 3600);
+        s.apply_env(|name| match name {
+            "WORKVOICE_POW_DIFFICULTY" => Some("12".into()),
+            "DATABASE_URL" => Some("postgres://x@y/z".into()),
+            "WORKVOICE_LOG_JSON" => Some("false".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(s.pow_difficulty, 12);
+        assert!(!s.log_json);
+        assert_eq!(s.database_url(), "postgres://x@y/z");
+    }
+
+    #[test]
+    fn bad_values_are_refused() {
+        assert!(Settings::from_toml("no_such_field = 1").is_err());
+        let mut s = Settings::default();
+        let err = s
+            .apply_env(|n| (n == "WORKVOICE_POW_DIFFICULTY").then(|| "lots".to_string()))
+            .unwrap_err();
+        assert!(err.to_string().contains("WORKVOICE_POW_DIFFICULTY"));
+    }
+
+    #[test]
+    fn default_database_is_sqlite_under_data() {
+        let s = Settings::default();
+        assert_eq!(s.database_url(), "sqlite://./data/relay.db?mode=rwc");
+        assert_eq!(s.relay_key_path(), PathBuf::from("./data/relay.key"));
+    }
+}

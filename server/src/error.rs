@@ -1,0 +1,142 @@
+//! The relay's HTTP errors: `{"error": "<stable code>", "message": "…"}` with the right status.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::de::DeserializeOwned;
+use workvoice_proto::api::ApiError;
+
+/// An error answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiFailure {
+    pub status: StatusCode,
+    pub code: String,
+    pub message: String,
+    pub directory_version: Option<u64>,
+}
+
+impl ApiFailure {
+    pub fn new(status: StatusCode, code: impl Into<String>, message: impl Into<String>) -> Self {
+        ApiFailure {
+            status,
+            code: code.into(),
+            message: message.into(),
+            directory_version: None,
+        }
+    }
+
+    pub fn bad_request(code: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, code, message)
+    }
+
+    pub fn unprocessable(code: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
+    }
+
+    pub fn not_found(code: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, code, message)
+    }
+
+    pub fn conflict(code: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, code, message)
+    }
+
+    pub fn unauthorized() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "missing or unknown credentials",
+        )
+    }
+
+    /// From a proto error with a stable code.
+    pub fn from_code(status: StatusCode, e: &(impl workvoice_proto::ErrorCode + std::fmt::Display)) -> Self {
+        Self::new(status, e.code(), e.to_string())
+    }
+
+    pub fn internal(what: impl std::fmt::Display) -> Self {
+        // The detail goes to the log (it never holds secrets: storage errors name tables and
+        // constraints, not values), the client gets a generic message.
+        tracing::error!(error = %what, "internal error");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            "the relay could not complete the request",
+        )
+    }
+
+    pub fn unavailable(code: &str, message: &str) -> Self {
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, code, message)
+    }
+
+    pub fn body(&self) -> ApiError {
+        ApiError {
+            error: self.code.clone(),
+            message: self.message.clone(),
+            directory_version: self.directory_version,
+        }
+    }
+}
+
+impl From<crate::storage::StorageError> for ApiFailure {
+    fn from(e: crate::storage::StorageError) -> Self {
+        ApiFailure::internal(e)
+    }
+}
+
+impl IntoResponse for ApiFailure {
+    fn into_response(self) -> Response {
+        let mut response = (self.status, Json(self.body())).into_response();
+        response.extensions_mut().insert(ErrorCodeTag(self.code));
+        response
+    }
+}
+
+/// The error code of a response, for metrics.
+#[derive(Debug, Clone)]
+pub struct ErrorCodeTag(pub String);
+
+/// Check the content type and read a JSON body, with specific errors for each way it can fail.
+pub fn json_body<T: DeserializeOwned>(
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<T, ApiFailure> {
+    require_content_type(headers, "application/json")?;
+    let bytes = read_body(body)?;
+    serde_json::from_slice(&bytes).map_err(|e| {
+        ApiFailure::bad_request("malformed_json", format!("the body is not the expected JSON: {e}"))
+    })
+}
+
+pub fn require_content_type(headers: &HeaderMap, expected: &str) -> Result<(), ApiFailure> {
+    let ok = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case(expected));
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiFailure::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            format!("the body must be {expected}"),
+        ))
+    }
+}
+
+pub fn read_body(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiFailure> {
+    body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiFailure::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                "the body is larger than this endpoint accepts",
+            )
+        } else {
+            ApiFailure::bad_request("unreadable_body", "the body could not be read")
+        }
+    })
+}

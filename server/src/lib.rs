@@ -1,0 +1,31 @@
+//! The Workvoice relay: routes sealed reports from workers' phones to organisations' inboxes
+//! and carries status notes and sealed replies back through anonymous mailboxes.
+//!
+//! **Architecture Invariant:** the relay can decrypt nothing. It holds ciphertext, the routing
+//! tags and consent the worker agreed to disclose, and hashes of mailbox tokens and
+//! organisation credentials.
+//!
+//! Layout: [`configuration`] (TOML + `WORKVOICE_*`), [`startup`] ([`startup::Application`] and
+//! [`startup::app`]), [`telemetry`], [`storage`] (sqlx over SQLite or PostgreSQL), [`domain`],
+//! [`routes`], [`admin`] (organisations, keys, directory publication), [`cli`] and
+//! [`root_tool`] (the two binaries), and behind the `testing` feature [`testing`], an
+//! in-process relay for other crates' tests.
+
+pub mod admin;
+pub mod cli;
+pub mod configuration;
+pub mod domain;
+pub mod error;
+pub mod limiter;
+pub mod metrics;
+pub mod openapi;
+pub mod root_tool;
+pub mod routes;
+pub mod startup;
+pub mod state;
+pub mod storage;
+pub mod telemetry;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use startup::{Application, app};

@@ -1,0 +1,376 @@
+//! The OpenAPI 3.1 description of the relay, served at `/openapi.json`. `proto/openapi.json` is
+//! this document written out (`workvoice-relay openapi > proto/openapi.json`); a test keeps the
+//! two identical and checks that every route the relay serves is described.
+
+use serde_json::{Value, json};
+
+/// Every route the relay serves: (method, path template), in the order the router adds them.
+pub const ROUTES: &[(&str, &str)] = &[
+    ("get", "/v1/directory"),
+    ("post", "/v1/submissions"),
+    ("get", "/v1/mailbox/{token}"),
+    ("put", "/v1/submissions/{id}/attachments/{attachment_id}"),
+    ("get", "/v1/submissions/{id}/attachments/{attachment_id}"),
+    ("get", "/v1/org/inbox"),
+    ("post", "/v1/org/inbox/{report_id}/ack"),
+    ("post", "/v1/org/reports/{report_id}/status"),
+    ("post", "/v1/org/reports/{report_id}/replies"),
+    ("post", "/v1/org/reports/{report_id}/referrals"),
+    ("get", "/v1/org/reports/{report_id}/attachments/{attachment_id}"),
+    ("get", "/healthz"),
+    ("get", "/readyz"),
+    ("get", "/metrics"),
+    ("get", "/openapi.json"),
+];
+
+fn error_response(description: &str) -> Value {
+    json!({
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ApiError"}}}
+    })
+}
+
+fn json_response(description: &str, schema: &str) -> Value {
+    json!({
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{schema}")}}}
+    })
+}
+
+fn json_body(schema: &str) -> Value {
+    json!({
+        "required": true,
+        "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{schema}")}}}
+    })
+}
+
+fn path_param(name: &str, description: &str) -> Value {
+    json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}, "description": description})
+}
+
+fn hex(len: usize) -> Value {
+    json!({"type": "string", "pattern": format!("^[0-9a-f]{{{}}}$", len * 2)})
+}
+
+fn schemas() -> Value {
+    let b64 = json!({"type": "string", "contentEncoding": "base64"});
+    json!({
+        "ApiError": {
+            "type": "object",
+            "required": ["error", "message"],
+            "properties": {
+                "error": {"type": "string", "description": "Stable machine-readable code."},
+                "message": {"type": "string"},
+                "directory_version": {"type": "integer", "minimum": 0, "description": "With stale_directory and pow_insufficient: the current version."}
+            }
+        },
+        "Signed": {
+            "type": "object",
+            "required": ["body", "signature"],
+            "properties": {"body": b64.clone(), "signature": b64.clone()}
+        },
+        "SignedDirectory": {
+            "type": "object",
+            "required": ["relay_certificate", "listing"],
+            "properties": {
+                "relay_certificate": {"$ref": "#/components/schemas/Signed"},
+                "listing": {"$ref": "#/components/schemas/Signed"}
+            }
+        },
+        "RoutingTags": {
+            "type": "object",
+            "required": ["destination_country", "kinds"],
+            "properties": {
+                "destination_country": {"type": "string", "pattern": "^[A-Z]{2}$"},
+                "sector": {"type": "string", "pattern": "^[A-U]$"},
+                "kinds": {"type": "array", "items": {"type": "string", "pattern": "^[a-z0-9_]{1,32}$"}, "minItems": 1, "maxItems": 8}
+            }
+        },
+        "Consent": {
+            "type": "object",
+            "required": ["union", "inspectorate"],
+            "properties": {
+                "union": {"type": "boolean"},
+                "inspectorate": {"type": "boolean"},
+                "ngo": {"type": "boolean"},
+                "contact_wanted": {"type": "boolean"}
+            }
+        },
+        "AttachmentDeclaration": {
+            "type": "object",
+            "required": ["id", "size", "sha256"],
+            "properties": {"id": hex(16), "size": {"type": "integer", "minimum": 1}, "sha256": hex(32)}
+        },
+        "SubmissionRequest": {
+            "type": "object",
+            "required": ["submission_id", "directory_version", "tags", "consent", "mailbox_token_hash", "pow_nonce", "envelope"],
+            "properties": {
+                "submission_id": hex(16),
+                "directory_version": {"type": "integer", "minimum": 0},
+                "tags": {"$ref": "#/components/schemas/RoutingTags"},
+                "consent": {"$ref": "#/components/schemas/Consent"},
+                "mailbox_token_hash": hex(32),
+                "pow_nonce": {"type": "integer", "minimum": 0},
+                "envelope": b64.clone(),
+                "attachments": {"type": "array", "items": {"$ref": "#/components/schemas/AttachmentDeclaration"}, "maxItems": 10}
+            }
+        },
+        "SubmissionAccepted": {
+            "type": "object",
+            "required": ["submission_id", "recipients", "directory_version", "received_at_hour"],
+            "properties": {
+                "submission_id": hex(16),
+                "recipients": {"type": "array", "items": hex(16)},
+                "directory_version": {"type": "integer"},
+                "received_at_hour": {"type": "integer", "description": "Unix seconds, rounded down to the hour."}
+            }
+        },
+        "UploadProgress": {
+            "type": "object",
+            "required": ["received", "size", "complete"],
+            "properties": {"received": {"type": "integer"}, "size": {"type": "integer"}, "complete": {"type": "boolean"}}
+        },
+        "MailboxEntry": {
+            "type": "object",
+            "required": ["seq", "org_id", "at_hour", "kind"],
+            "properties": {
+                "seq": {"type": "integer"},
+                "org_id": hex(16),
+                "at_hour": {"type": "integer"},
+                "kind": {"type": "string", "enum": ["status", "reply"]},
+                "status": {"type": "string", "enum": ["delivered", "acknowledged", "received", "in_review", "referred", "resolved", "closed"]},
+                "sealed": b64.clone()
+            }
+        },
+        "MailboxPage": {
+            "type": "object",
+            "required": ["entries", "last_seq"],
+            "properties": {
+                "entries": {"type": "array", "items": {"$ref": "#/components/schemas/MailboxEntry"}},
+                "last_seq": {"type": "integer"}
+            }
+        },
+        "AttachmentState": {
+            "type": "object",
+            "required": ["id", "size", "sha256", "complete"],
+            "properties": {"id": hex(16), "size": {"type": "integer"}, "sha256": hex(32), "complete": {"type": "boolean"}}
+        },
+        "InboxEntry": {
+            "type": "object",
+            "required": ["seq", "report_id", "received_at_hour", "tags", "consent", "envelope", "acknowledged"],
+            "properties": {
+                "seq": {"type": "integer"},
+                "report_id": hex(16),
+                "received_at_hour": {"type": "integer"},
+                "tags": {"$ref": "#/components/schemas/RoutingTags"},
+                "consent": {"$ref": "#/components/schemas/Consent"},
+                "envelope": b64.clone(),
+                "attachments": {"type": "array", "items": {"$ref": "#/components/schemas/AttachmentState"}},
+                "referred_by": hex(16),
+                "acknowledged": {"type": "boolean"}
+            }
+        },
+        "InboxPage": {
+            "type": "object",
+            "required": ["entries"],
+            "properties": {
+                "entries": {"type": "array", "items": {"$ref": "#/components/schemas/InboxEntry"}},
+                "next_cursor": {"type": "string"}
+            }
+        },
+        "StatusChange": {
+            "type": "object",
+            "required": ["status"],
+            "properties": {"status": {"type": "string", "enum": ["received", "in_review", "referred", "resolved", "closed"]}}
+        },
+        "PostReply": {
+            "type": "object",
+            "required": ["sealed"],
+            "properties": {"sealed": b64.clone()}
+        },
+        "Referral": {
+            "type": "object",
+            "required": ["to", "envelope"],
+            "properties": {"to": hex(16), "envelope": b64}
+        }
+    })
+}
+
+/// The document.
+pub fn document() -> Value {
+    let org_security = json!([{"orgToken": []}]);
+    let mailbox_security = json!([{"mailboxToken": []}]);
+    let report = path_param("report_id", "The report (submission) id, 32 hex characters.");
+    let attachment = path_param("attachment_id", "The attachment id, 32 hex characters.");
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Workvoice relay",
+            "version": "1",
+            "description": "Routes end-to-end encrypted labour-abuse reports from workers' phones to organisations' inboxes. The relay reads none of them. Every error is JSON {\"error\": code, \"message\": text}."
+        },
+        "paths": {
+            "/v1/directory": {"get": {
+                "summary": "The signed directory of organisations, rules and proof-of-work difficulty.",
+                "parameters": [{"name": "If-None-Match", "in": "header", "required": false, "schema": {"type": "string"}}],
+                "responses": {
+                    "200": json_response("The directory (ETag and Cache-Control set).", "SignedDirectory"),
+                    "304": {"description": "The ETag in If-None-Match is current."},
+                    "503": error_response("directory_unavailable")
+                }
+            }},
+            "/v1/submissions": {"post": {
+                "summary": "Submit a sealed report. Idempotent by submission_id.",
+                "requestBody": json_body("SubmissionRequest"),
+                "responses": {
+                    "201": json_response("Stored and delivered.", "SubmissionAccepted"),
+                    "200": json_response("A retry of an accepted submission: the first answer again.", "SubmissionAccepted"),
+                    "400": error_response("malformed_json, unreadable_body"),
+                    "409": error_response("submission_conflict, stale_directory (with directory_version), mailbox_in_use"),
+                    "413": error_response("payload_too_large"),
+                    "415": error_response("unsupported_media_type"),
+                    "422": error_response("pow_insufficient, envelope_*, submission_id_mismatch, invalid_country, unknown_sector, invalid_kind, invalid_kind_count, invalid_attachments, no_recipient, unknown_recipient, consent_violated, recipients_mismatch"),
+                    "429": error_response("rate_limited"),
+                    "503": error_response("directory_unavailable")
+                }
+            }},
+            "/v1/mailbox/{token}": {"get": {
+                "summary": "The report's anonymous mailbox: deliveries, acknowledgements, statuses, sealed replies.",
+                "parameters": [
+                    path_param("token", "The mailbox token, 43 characters of unpadded base64url."),
+                    {"name": "after", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 0}},
+                    {"name": "limit", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1, "maximum": 200}}
+                ],
+                "responses": {
+                    "200": json_response("Entries after `after`.", "MailboxPage"),
+                    "404": error_response("unknown_mailbox"),
+                    "429": error_response("rate_limited")
+                }
+            }},
+            "/v1/submissions/{id}/attachments/{attachment_id}": {
+                "put": {
+                    "summary": "Upload the next chunk of a sealed attachment declared in the submission.",
+                    "security": mailbox_security.clone(),
+                    "parameters": [
+                        path_param("id", "The submission id."),
+                        attachment.clone(),
+                        {"name": "offset", "in": "query", "required": true, "schema": {"type": "integer", "minimum": 0}}
+                    ],
+                    "requestBody": {"required": true, "content": {"application/octet-stream": {"schema": {"type": "string", "contentEncoding": "binary", "maxLength": 1048576}}}},
+                    "responses": {
+                        "200": json_response("Progress after this chunk.", "UploadProgress"),
+                        "401": error_response("unauthorized"),
+                        "404": error_response("unknown_submission, unknown_attachment"),
+                        "409": error_response("upload_offset_mismatch"),
+                        "413": error_response("payload_too_large"),
+                        "415": error_response("unsupported_media_type"),
+                        "422": error_response("attachment_size_exceeded, attachment_digest_mismatch (nothing kept)")
+                    }
+                },
+                "get": {
+                    "summary": "Upload progress, to resume from the last acknowledged byte.",
+                    "security": mailbox_security,
+                    "parameters": [path_param("id", "The submission id."), attachment.clone()],
+                    "responses": {
+                        "200": json_response("Progress.", "UploadProgress"),
+                        "401": error_response("unauthorized"),
+                        "404": error_response("unknown_submission, unknown_attachment")
+                    }
+                }
+            },
+            "/v1/org/inbox": {"get": {
+                "summary": "The caller's inbox, in delivery order.",
+                "security": org_security.clone(),
+                "parameters": [
+                    {"name": "after", "in": "query", "required": false, "schema": {"type": "string"}, "description": "next_cursor of the previous page."},
+                    {"name": "limit", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1, "maximum": 200}}
+                ],
+                "responses": {
+                    "200": json_response("A page.", "InboxPage"),
+                    "400": error_response("invalid_cursor, invalid_query"),
+                    "401": error_response("unauthorized")
+                }
+            }},
+            "/v1/org/inbox/{report_id}/ack": {"post": {
+                "summary": "Acknowledge a report (idempotent); the worker's mailbox gets `acknowledged` once.",
+                "security": org_security.clone(),
+                "parameters": [report.clone()],
+                "responses": {
+                    "204": {"description": "Acknowledged."},
+                    "401": error_response("unauthorized"),
+                    "404": error_response("unknown_report")
+                }
+            }},
+            "/v1/org/reports/{report_id}/status": {"post": {
+                "summary": "Tell the worker where the case stands.",
+                "security": org_security.clone(),
+                "parameters": [report.clone()],
+                "requestBody": json_body("StatusChange"),
+                "responses": {
+                    "204": {"description": "Put in the mailbox."},
+                    "401": error_response("unauthorized"),
+                    "404": error_response("unknown_report"),
+                    "422": error_response("invalid_status")
+                }
+            }},
+            "/v1/org/reports/{report_id}/replies": {"post": {
+                "summary": "Post a reply sealed to the report's reply key. Idempotent by the reply's message id.",
+                "security": org_security.clone(),
+                "parameters": [report.clone()],
+                "requestBody": json_body("PostReply"),
+                "responses": {
+                    "201": {"description": "Put in the mailbox."},
+                    "200": {"description": "This message was posted before."},
+                    "401": error_response("unauthorized"),
+                    "404": error_response("unknown_report"),
+                    "409": error_response("reply_conflict"),
+                    "422": error_response("reply_*, reply_report_mismatch, reply_org_mismatch")
+                }
+            }},
+            "/v1/org/reports/{report_id}/referrals": {"post": {
+                "summary": "Refer a case: an envelope re-sealed by the caller to exactly one other organisation, if the worker's consent allows its kind.",
+                "security": org_security.clone(),
+                "parameters": [report.clone()],
+                "requestBody": json_body("Referral"),
+                "responses": {
+                    "201": {"description": "Delivered to the organisation's inbox with referred_by."},
+                    "200": {"description": "This referral was made before."},
+                    "401": error_response("unauthorized"),
+                    "403": error_response("referral_not_consented"),
+                    "404": error_response("unknown_report"),
+                    "409": error_response("referral_conflict"),
+                    "422": error_response("unknown_recipient, referral_to_self, envelope_*, referral_report_mismatch, referral_recipient_mismatch")
+                }
+            }},
+            "/v1/org/reports/{report_id}/attachments/{attachment_id}": {"get": {
+                "summary": "The sealed bytes of a completely uploaded attachment.",
+                "security": org_security,
+                "parameters": [report, attachment],
+                "responses": {
+                    "200": {"description": "Sealed attachment.", "content": {"application/octet-stream": {"schema": {"type": "string", "contentEncoding": "binary"}}}},
+                    "401": error_response("unauthorized"),
+                    "404": error_response("unknown_report, unknown_attachment"),
+                    "409": error_response("attachment_incomplete")
+                }
+            }},
+            "/healthz": {"get": {"summary": "Liveness.", "responses": {"200": {"description": "ok"}}}},
+            "/readyz": {"get": {"summary": "Ready: database reachable and a directory published.", "responses": {"200": {"description": "Ready."}, "503": error_response("database_unavailable, directory_unavailable")}}},
+            "/metrics": {"get": {"summary": "Prometheus metrics.", "responses": {"200": {"description": "Text exposition format.", "content": {"text/plain": {"schema": {"type": "string"}}}}}}},
+            "/openapi.json": {"get": {"summary": "This document.", "responses": {"200": {"description": "OpenAPI 3.1.", "content": {"application/json": {"schema": {"type": "object"}}}}}}}
+        },
+        "components": {
+            "schemas": schemas(),
+            "securitySchemes": {
+                "orgToken": {"type": "http", "scheme": "bearer", "description": "The organisation's API token from `workvoice-relay org add` or `org rotate-token`."},
+                "mailboxToken": {"type": "http", "scheme": "bearer", "description": "The report's mailbox token (43 characters of base64url)."}
+            }
+        }
+    })
+}
+
+/// The document as committed in `proto/openapi.json`: pretty-printed with a final newline.
+pub fn document_text() -> String {
+    let mut text = serde_json::to_string_pretty(&document()).unwrap_or_default();
+    text.push('\n');
+    text
+}

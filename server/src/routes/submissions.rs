@@ -1,0 +1,219 @@
+//! `POST /v1/submissions`: verify, store the ciphertext once and deliver to every recipient's
+//! inbox in one transaction. Idempotent by submission id.
+
+use std::collections::BTreeSet;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use workvoice_proto::api::{SubmissionAccepted, SubmissionRequest};
+use workvoice_proto::attachment::{MAX_ATTACHMENT_BYTES, sealed_len};
+use workvoice_proto::directory::OrgKind;
+use workvoice_proto::envelope::EnvelopeHeader;
+use workvoice_proto::keys::{OrgId, sha256};
+use workvoice_proto::pow::verify_pow;
+use workvoice_proto::report::MAX_ATTACHMENTS;
+use workvoice_proto::routing::route;
+
+use crate::domain::{hour_of, unix_now};
+use crate::error::{ApiFailure, json_body};
+use crate::state::{AppState, CurrentDirectory};
+use crate::storage::{NewAttachment, NewSubmission, StoreOutcome};
+
+pub const SUBMISSIONS_METRIC: &str = "workvoice_submissions_total";
+
+pub async fn post_submission(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    match submit(&state, &headers, body).await {
+        Ok((status, accepted)) => {
+            let outcome = if status == StatusCode::CREATED {
+                "accepted"
+            } else {
+                "replayed"
+            };
+            state
+                .metrics
+                .inc(SUBMISSIONS_METRIC, &[("outcome", outcome), ("reason", "")]);
+            (status, Json(accepted)).into_response()
+        }
+        Err(failure) => {
+            state.metrics.inc(
+                SUBMISSIONS_METRIC,
+                &[("outcome", "refused"), ("reason", &failure.code)],
+            );
+            failure.into_response()
+        }
+    }
+}
+
+fn replay(
+    stored_hash: &[u8],
+    response: &str,
+    request_hash: &[u8; 32],
+) -> Result<(StatusCode, SubmissionAccepted), ApiFailure> {
+    if stored_hash != request_hash {
+        return Err(ApiFailure::conflict(
+            "submission_conflict",
+            "a different submission was already accepted under this id",
+        ));
+    }
+    let accepted: SubmissionAccepted = serde_json::from_str(response).map_err(ApiFailure::internal)?;
+    Ok((StatusCode::OK, accepted))
+}
+
+fn stale(current: &CurrentDirectory) -> ApiFailure {
+    let mut f = ApiFailure::conflict(
+        "stale_directory",
+        format!(
+            "the recipients were chosen with an old directory; fetch version {} and route again",
+            current.version
+        ),
+    );
+    f.directory_version = Some(current.version);
+    f
+}
+
+async fn submit(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(StatusCode, SubmissionAccepted), ApiFailure> {
+    let request: SubmissionRequest = json_body(headers, body)?;
+    let canonical = serde_json::to_vec(&request).map_err(ApiFailure::internal)?;
+    let request_hash = sha256(&[&canonical]).0;
+
+    // A retry is answered exactly as the first time, whatever changed since.
+    if let Some((stored, response)) = state
+        .storage
+        .submission_answer(&request.submission_id)
+        .await?
+    {
+        return replay(&stored, &response, &request_hash);
+    }
+
+    let current = state.current_directory().await?.ok_or_else(|| {
+        ApiFailure::unavailable("directory_unavailable", "no directory has been published yet")
+    })?;
+    let listing = &current.listing;
+
+    verify_pow(&request.submission_id, request.pow_nonce, listing.pow_difficulty).map_err(|e| {
+        let mut f = ApiFailure::from_code(StatusCode::UNPROCESSABLE_ENTITY, &e);
+        f.directory_version = Some(current.version);
+        f
+    })?;
+
+    let header = EnvelopeHeader::parse(&request.envelope)
+        .map_err(|e| ApiFailure::from_code(StatusCode::UNPROCESSABLE_ENTITY, &e))?;
+    if header.report_id != request.submission_id {
+        return Err(ApiFailure::unprocessable(
+            "submission_id_mismatch",
+            "the envelope's report id is not the submission id",
+        ));
+    }
+    request
+        .tags
+        .validate()
+        .map_err(|e| ApiFailure::from_code(StatusCode::UNPROCESSABLE_ENTITY, &e))?;
+    check_attachments(&request)?;
+
+    let sealed_to: BTreeSet<OrgId> = header.recipient_ids().collect();
+    let routed_version_differs = request.directory_version != current.version;
+    let routed = match route(&request.tags, &request.consent, listing) {
+        Ok(r) => r.recipient_set(),
+        Err(e) if routed_version_differs => {
+            let _ = e;
+            return Err(stale(&current));
+        }
+        Err(e) => return Err(ApiFailure::from_code(StatusCode::UNPROCESSABLE_ENTITY, &e)),
+    };
+    if routed != sealed_to {
+        if routed_version_differs {
+            return Err(stale(&current));
+        }
+        if let Some(unknown) = sealed_to.iter().find(|id| listing.organisation(id).is_none()) {
+            return Err(ApiFailure::unprocessable(
+                "unknown_recipient",
+                format!("organisation {unknown} is not in the directory"),
+            ));
+        }
+        let withheld = sealed_to.iter().find(|id| {
+            listing
+                .organisation(id)
+                .is_some_and(|o| !request.consent.allows(o.kind) || o.kind == OrgKind::Unknown)
+        });
+        if let Some(id) = withheld {
+            return Err(ApiFailure::unprocessable(
+                "consent_violated",
+                format!("the worker's consent does not allow organisation {id}"),
+            ));
+        }
+        return Err(ApiFailure::unprocessable(
+            "recipients_mismatch",
+            "the envelope's recipients are not those the routing rules choose",
+        ));
+    }
+
+    let hour = hour_of(unix_now());
+    let recipients: Vec<OrgId> = routed.into_iter().collect();
+    let accepted = SubmissionAccepted {
+        submission_id: request.submission_id,
+        recipients: recipients.clone(),
+        directory_version: current.version,
+        received_at_hour: hour,
+    };
+    let new = NewSubmission {
+        id: request.submission_id,
+        request_hash,
+        response: serde_json::to_string(&accepted).map_err(ApiFailure::internal)?,
+        directory_version: current.version,
+        tags: serde_json::to_string(&request.tags).map_err(ApiFailure::internal)?,
+        consent: serde_json::to_string(&request.consent).map_err(ApiFailure::internal)?,
+        received_hour: hour,
+        envelope: request.envelope,
+        mailbox_hash: request.mailbox_token_hash.0,
+        recipients,
+        attachments: request
+            .attachments
+            .iter()
+            .map(|a| NewAttachment {
+                id: a.id.to_hex(),
+                size: a.size,
+                sha256: a.sha256.0,
+            })
+            .collect(),
+    };
+    match state.storage.store_submission(&new).await? {
+        StoreOutcome::Stored => Ok((StatusCode::CREATED, accepted)),
+        StoreOutcome::Existing {
+            request_hash: stored,
+            response,
+        } => replay(&stored, &response, &request_hash),
+        StoreOutcome::MailboxInUse => Err(ApiFailure::conflict(
+            "mailbox_in_use",
+            "another report already uses this mailbox token",
+        )),
+    }
+}
+
+fn check_attachments(request: &SubmissionRequest) -> Result<(), ApiFailure> {
+    let bad = |message: String| ApiFailure::unprocessable("invalid_attachments", message);
+    if request.attachments.len() > MAX_ATTACHMENTS {
+        return Err(bad(format!("at most {MAX_ATTACHMENTS} attachments")));
+    }
+    let max = sealed_len(MAX_ATTACHMENT_BYTES) as u64;
+    for (n, a) in request.attachments.iter().enumerate() {
+        if a.size == 0 || a.size > max {
+            return Err(bad(format!("attachment {} must be 1 to {max} bytes", a.id)));
+        }
+        if request.attachments[..n].iter().any(|b| b.id == a.id) {
+            return Err(bad(format!("attachment {} is declared twice", a.id)));
+        }
+    }
+    Ok(())
+}

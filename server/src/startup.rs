@@ -1,0 +1,304 @@
+//! Building and running the relay: `Application::build(settings)`, `.port()`,
+//! `.run_until_stopped()`; and [`app`], the router, for tests that need no socket.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tower_http::timeout::TimeoutLayer;
+use workvoice_proto::api::{MAX_CHUNK_BYTES, MAX_SUBMISSION_BYTES};
+use workvoice_proto::keys::SigningKey;
+
+use crate::admin::{self, PublishOptions};
+use crate::configuration::Settings;
+use crate::domain::keyfile::{self, KeyFileError};
+use crate::domain::unix_now;
+use crate::error::ApiFailure;
+use crate::routes::{attachments, directory, health, mailbox, org, submissions};
+use crate::state::AppState;
+use crate::storage::{Storage, StorageError};
+
+pub const HTTP_REQUESTS_METRIC: &str = "workvoice_http_requests_total";
+pub const HTTP_LATENCY_METRIC: &str = "workvoice_http_request_duration_seconds";
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("cannot create the data directory {0}: {1}")]
+    DataDir(String, std::io::Error),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    #[error(transparent)]
+    Key(#[from] KeyFileError),
+    #[error("cannot listen on {0}: {1}")]
+    Bind(String, std::io::Error),
+    #[error("server error: {0}")]
+    Serve(std::io::Error),
+}
+
+/// Open the database of `settings` (creating the data directory for a default SQLite file) and
+/// apply the migrations.
+pub async fn open_storage(settings: &Settings) -> Result<Storage, StartupError> {
+    if settings.database_url.is_none() {
+        std::fs::create_dir_all(&settings.data_dir)
+            .map_err(|e| StartupError::DataDir(settings.data_dir.display().to_string(), e))?;
+    }
+    let storage = Storage::connect(&settings.database_url(), settings.max_connections).await?;
+    storage.migrate().await?;
+    Ok(storage)
+}
+
+/// The relay's directory-signing key, created (mode 0600) on first use.
+pub fn relay_key(settings: &Settings) -> Result<SigningKey, KeyFileError> {
+    keyfile::read_or_create(&settings.relay_key_path())
+}
+
+/// The router over `state`.
+pub fn app(state: AppState) -> Router {
+    let anonymous = Router::new()
+        .route("/v1/directory", get(directory::get_directory))
+        .route(
+            "/v1/submissions",
+            post(submissions::post_submission).layer(DefaultBodyLimit::max(MAX_SUBMISSION_BYTES)),
+        )
+        .route("/v1/mailbox/{token}", get(mailbox::get_mailbox))
+        .route(
+            "/v1/submissions/{id}/attachments/{attachment_id}",
+            get(attachments::get_upload)
+                .put(attachments::put_chunk)
+                .layer(DefaultBodyLimit::max(MAX_CHUNK_BYTES)),
+        )
+        .route_layer(middleware::from_fn_with_state(state.clone(), rate_limit));
+    let organisation = Router::new()
+        .route("/v1/org/inbox", get(org::get_inbox))
+        .route("/v1/org/inbox/{report_id}/ack", post(org::acknowledge))
+        .route("/v1/org/reports/{report_id}/status", post(org::set_status))
+        .route(
+            "/v1/org/reports/{report_id}/replies",
+            post(org::post_reply).layer(DefaultBodyLimit::max(MAX_SUBMISSION_BYTES)),
+        )
+        .route(
+            "/v1/org/reports/{report_id}/referrals",
+            post(org::post_referral).layer(DefaultBodyLimit::max(MAX_SUBMISSION_BYTES)),
+        )
+        .route(
+            "/v1/org/reports/{report_id}/attachments/{attachment_id}",
+            get(attachments::get_attachment),
+        );
+    let operations = Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/metrics", get(health::metrics))
+        .route("/openapi.json", get(health::openapi));
+    let timeout = Duration::from_secs(state.settings.request_timeout_secs.max(1));
+    anonymous
+        .merge(organisation)
+        .merge(operations)
+        .fallback(not_found)
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout))
+        .layer(middleware::from_fn_with_state(state.clone(), observe))
+        .with_state(state)
+}
+
+async fn not_found() -> ApiFailure {
+    ApiFailure::not_found("not_found", "no such endpoint")
+}
+
+/// One log line and two metrics per request: method, route template, status, latency. Never
+/// the path itself (it can hold a mailbox token), the query, the peer address or user agent.
+async fn observe(
+    State(state): State<AppState>,
+    matched: Option<MatchedPath>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let method = request.method().clone();
+    let route = matched.map_or_else(|| "unmatched".to_string(), |m| m.as_str().to_string());
+    let started = Instant::now();
+    let response = next.run(request).await;
+    let elapsed = started.elapsed();
+    let status = response.status().as_u16();
+    tracing::info!(
+        method = %method,
+        route = %route,
+        status,
+        latency_ms = elapsed.as_secs_f64() * 1000.0,
+        "request"
+    );
+    let status_text = status.to_string();
+    state.metrics.inc(
+        HTTP_REQUESTS_METRIC,
+        &[
+            ("method", method.as_str()),
+            ("route", &route),
+            ("status", &status_text),
+        ],
+    );
+    state.metrics.observe(
+        HTTP_LATENCY_METRIC,
+        &[("method", method.as_str()), ("route", &route)],
+        elapsed.as_secs_f64(),
+    );
+    response
+}
+
+async fn rate_limit(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    match state.anonymous_limiter.try_acquire() {
+        Ok(()) => next.run(request).await,
+        Err(wait) => {
+            let mut response =
+                ApiFailure::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", "too many requests; retry later")
+                    .into_response();
+            let secs = wait.as_secs().max(1).to_string();
+            if let Ok(v) = HeaderValue::from_str(&secs) {
+                response.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            response
+        }
+    }
+}
+
+/// A running relay.
+#[derive(Debug)]
+pub struct Application {
+    listener: TcpListener,
+    address: SocketAddr,
+    state: AppState,
+    relay_key: SigningKey,
+}
+
+impl Application {
+    /// Open the database (migrating it), load or create the relay key and bind the listener.
+    pub async fn build(settings: Settings) -> Result<Application, StartupError> {
+        let storage = open_storage(&settings).await?;
+        let relay_key = relay_key(&settings)?;
+        Self::build_with(settings, storage, relay_key).await
+    }
+
+    /// Like [`Application::build`] over an already opened database and key.
+    pub async fn build_with(
+        settings: Settings,
+        storage: Storage,
+        relay_key: SigningKey,
+    ) -> Result<Application, StartupError> {
+        let listener = TcpListener::bind(&settings.listen)
+            .await
+            .map_err(|e| StartupError::Bind(settings.listen.clone(), e))?;
+        let address = listener
+            .local_addr()
+            .map_err(|e| StartupError::Bind(settings.listen.clone(), e))?;
+        Ok(Application {
+            listener,
+            address,
+            state: AppState::new(storage, settings),
+            relay_key,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.address.port()
+    }
+
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serve until Ctrl-C or SIGTERM, then finish in-flight requests.
+    pub async fn run_until_stopped(self) -> Result<(), StartupError> {
+        self.run_until(shutdown_signal()).await
+    }
+
+    /// Serve until `stop` completes, then finish in-flight requests and stop the maintenance
+    /// task.
+    pub async fn run_until(
+        self,
+        stop: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> Result<(), StartupError> {
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let maintenance = tokio::spawn(maintain(
+            self.state.clone(),
+            self.relay_key,
+            stop_rx,
+        ));
+        let router = app(self.state.clone());
+        let served = axum::serve(self.listener, router)
+            .with_graceful_shutdown(stop)
+            .await;
+        let _ = stop_tx.send(true);
+        let _ = maintenance.await;
+        tracing::info!("relay stopped");
+        served.map_err(StartupError::Serve)
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}
+
+/// One pass of the periodic work: retention at `now`, and republishing the directory when it
+/// expires within the configured margin.
+pub async fn maintenance_pass(state: &AppState, relay_key: &SigningKey, now: u64) {
+    let s = &state.settings;
+    match state
+        .storage
+        .purge(now, s.retention_grace_secs, s.mailbox_max_age_secs)
+        .await
+    {
+        Ok(c) if c.reports > 0 || c.mailboxes > 0 => {
+            tracing::info!(reports = c.reports, mailboxes = c.mailboxes, "retention");
+        }
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "retention pass failed"),
+    }
+    match state.storage.latest_directory().await {
+        Ok(Some(d)) if d.expires_at <= now.saturating_add(s.republish_margin_secs) => {
+            let options = PublishOptions {
+                now,
+                ttl_secs: s.directory_ttl_secs,
+                pow_difficulty: s.pow_difficulty,
+            };
+            match admin::publish_directory(&state.storage, relay_key, options).await {
+                Ok(l) => tracing::info!(version = l.version, "directory republished"),
+                Err(e) => tracing::warn!(error = %e, "directory republication failed"),
+            }
+        }
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "cannot read the directory"),
+    }
+}
+
+async fn maintain(state: AppState, relay_key: SigningKey, mut stop: watch::Receiver<bool>) {
+    let every = Duration::from_secs(state.settings.maintenance_interval_secs.max(1));
+    loop {
+        maintenance_pass(&state, &relay_key, unix_now()).await;
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {},
+            _ = stop.changed() => return,
+        }
+    }
+}

@@ -1,0 +1,80 @@
+//! Statements shared by the storage layer and the ingest benchmark's raw-sqlx baseline, so
+//! both measure the same schema and transaction shape. Every one runs on SQLite and PostgreSQL.
+
+pub const INSERT_ORGANISATION: &str = "INSERT INTO organisations \
+    (id, kind, profile, token_lookup, token_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
+    ON CONFLICT (id) DO NOTHING";
+
+pub const INSERT_SUBMISSION: &str = "INSERT INTO submissions \
+    (id, request_hash, response, directory_version, tags, consent, received_hour, envelope) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING";
+
+/// `next_seq` is the number of `delivered` entries the same transaction writes.
+pub const INSERT_MAILBOX: &str = "INSERT INTO mailboxes \
+    (token_hash, lookup, report_id, created_hour, next_seq) VALUES ($1, $2, $3, $4, $5) \
+    ON CONFLICT DO NOTHING";
+
+pub const INSERT_ATTACHMENT: &str =
+    "INSERT INTO attachments (report_id, id, size, sha256) VALUES ($1, $2, $3, $4)";
+
+/// Allocates the organisation's next inbox position under its row lock (held to commit).
+pub const NEXT_INBOX_SEQ: &str =
+    "UPDATE organisations SET next_seq = next_seq + 1 WHERE id = $1 RETURNING next_seq";
+
+pub const INSERT_INBOX: &str =
+    "INSERT INTO inbox (org_id, seq, report_id, delivered_hour) VALUES ($1, $2, $3, $4)";
+
+pub const NEXT_MAILBOX_SEQ: &str = "UPDATE mailboxes SET next_seq = next_seq + 1 \
+    WHERE report_id = $1 RETURNING token_hash, next_seq";
+
+pub const INSERT_MAILBOX_STATUS: &str = "INSERT INTO mailbox_entries \
+    (token_hash, seq, org_id, at_hour, kind, status) VALUES ($1, $2, $3, $4, 'status', $5)";
+
+pub const COUNT_TABLES: &[(&str, &str)] = &[
+    ("organisations", "SELECT COUNT(*) FROM organisations"),
+    ("relay_settings", "SELECT COUNT(*) FROM relay_settings"),
+    ("directories", "SELECT COUNT(*) FROM directories"),
+    ("submissions", "SELECT COUNT(*) FROM submissions"),
+    ("inbox", "SELECT COUNT(*) FROM inbox"),
+    ("mailboxes", "SELECT COUNT(*) FROM mailboxes"),
+    ("mailbox_entries", "SELECT COUNT(*) FROM mailbox_entries"),
+    ("attachments", "SELECT COUNT(*) FROM attachments"),
+    ("attachment_chunks", "SELECT COUNT(*) FROM attachment_chunks"),
+];
+
+pub const DUMP_TABLES: &[(&str, &str)] = &[
+    (
+        "organisations",
+        "SELECT id, kind, profile, certificate, token_hash, next_seq FROM organisations ORDER BY id",
+    ),
+    ("relay_settings", "SELECT name, value FROM relay_settings ORDER BY name"),
+    ("directories", "SELECT version, served FROM directories ORDER BY version"),
+    (
+        "submissions",
+        "SELECT id, request_hash, response, directory_version, tags, consent, received_hour, envelope \
+         FROM submissions ORDER BY id",
+    ),
+    (
+        "inbox",
+        "SELECT org_id, seq, report_id, referred_by, envelope, delivered_hour, acknowledged_hour \
+         FROM inbox ORDER BY org_id, seq",
+    ),
+    (
+        "mailboxes",
+        "SELECT token_hash, report_id, created_hour, next_seq FROM mailboxes ORDER BY token_hash",
+    ),
+    (
+        "mailbox_entries",
+        "SELECT token_hash, seq, org_id, at_hour, kind, status, sealed, message_id \
+         FROM mailbox_entries ORDER BY token_hash, seq",
+    ),
+    (
+        "attachments",
+        "SELECT report_id, id, size, sha256, received, complete FROM attachments ORDER BY report_id, id",
+    ),
+    (
+        "attachment_chunks",
+        "SELECT report_id, attachment_id, start_offset, bytes FROM attachment_chunks \
+         ORDER BY report_id, attachment_id, start_offset",
+    ),
+];

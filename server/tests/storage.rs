@@ -1,0 +1,262 @@
+//! The storage conformance suite: written once, run against SQLite and PostgreSQL (each test
+//! on a fresh database), like matrix-rust-sdk's `statestore_integration_tests!`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use workvoice_proto::keys::{OrgId, ReportId, sha256};
+use workvoice_relay::storage::{
+    AckOutcome, ChunkOutcome, InsertOutcome, NewAttachment, NewSubmission, Storage, StoreOutcome,
+    StoredDirectory,
+};
+
+/// Expand the suite for one backend: `$open` is an async fn returning a fresh `(Storage, guard)`.
+macro_rules! storage_conformance_tests {
+    ($backend:ident, $open:path) => {
+        mod $backend {
+            use super::*;
+            storage_conformance_tests!(@tests $open;
+                organisations_and_token_lookup,
+                settings_and_directories,
+                submission_is_stored_once_and_delivered,
+                mailbox_token_is_unique,
+                inbox_sequence_per_organisation,
+                acknowledgement_outcomes,
+                replies_are_idempotent_by_message_id,
+                referrals,
+                chunks_append_in_order_and_verify,
+                purge_respects_grace_and_age,
+            );
+        }
+    };
+    (@tests $open:path; $($name:ident),* $(,)?) => {
+        $(
+            #[tokio::test]
+            async fn $name() {
+                let (storage, _guard) = $open().await;
+                super::$name(&storage).await;
+            }
+        )*
+    };
+}
+
+storage_conformance_tests!(sqlite, open_sqlite);
+storage_conformance_tests!(postgres, open_postgres);
+
+async fn open_sqlite() -> (Storage, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display());
+    let s = Storage::connect(&url, 4).await.unwrap();
+    s.migrate().await.unwrap();
+    (s, dir)
+}
+
+async fn open_postgres() -> (Storage, ()) {
+    let url = workvoice_relay::testing::fresh_postgres_database()
+        .await
+        .expect("PostgreSQL: set WORKVOICE_TEST_PG_URL (run scripts/postgres-up or scripts/test)");
+    let s = Storage::connect(&url, 4).await.unwrap();
+    s.migrate().await.unwrap();
+    // Applying the migrations again is a no-op.
+    s.migrate().await.unwrap();
+    (s, ())
+}
+
+fn org(n: u8) -> OrgId {
+    OrgId([n; 16])
+}
+
+fn report(n: u8) -> ReportId {
+    ReportId([n; 16])
+}
+
+async fn add_org(s: &Storage, n: u8) -> OrgId {
+    let id = org(n);
+    assert!(s.insert_organisation(&id, "union", "{}", &[n; 32], 1).await.unwrap());
+    id
+}
+
+fn submission(n: u8, recipients: Vec<OrgId>) -> NewSubmission {
+    NewSubmission {
+        id: report(n),
+        request_hash: [n; 32],
+        response: format!("{{\"n\":{n}}}"),
+        directory_version: 1,
+        tags: "{}".into(),
+        consent: "{}".into(),
+        received_hour: 3600 * 10,
+        envelope: vec![n; 100],
+        mailbox_hash: sha256(&[&[n]]).0,
+        recipients,
+        attachments: vec![],
+    }
+}
+
+async fn organisations_and_token_lookup(s: &Storage) {
+    let a = add_org(s, 1).await;
+    let b = add_org(s, 2).await;
+    assert!(!s.insert_organisation(&a, "ngo", "{}", &[9; 32], 1).await.unwrap(), "duplicate id refused");
+    assert_eq!(s.organisation_by_token(&[1; 32]).await.unwrap(), Some(a));
+    assert_eq!(s.organisation_by_token(&[2; 32]).await.unwrap(), Some(b));
+    // Same lookup prefix, different hash: no match.
+    let mut near = [1u8; 32];
+    near[31] = 0;
+    assert_eq!(s.organisation_by_token(&near).await.unwrap(), None);
+    assert!(s.set_organisation_token(&a, &[3; 32]).await.unwrap());
+    assert_eq!(s.organisation_by_token(&[1; 32]).await.unwrap(), None);
+    assert_eq!(s.organisation_by_token(&[3; 32]).await.unwrap(), Some(a));
+    assert!(s.set_organisation_certificate(&a, "cert").await.unwrap());
+    let listed = s.organisations().await.unwrap();
+    assert_eq!(listed.len(), 2);
+    assert_eq!(listed.iter().find(|o| o.id == a).unwrap().certificate.as_deref(), Some("cert"));
+    assert!(!s.set_organisation_certificate(&org(7), "x").await.unwrap());
+}
+
+async fn settings_and_directories(s: &Storage) {
+    assert_eq!(s.setting("rules").await.unwrap(), None);
+    s.set_setting("rules", "[1]").await.unwrap();
+    s.set_setting("rules", "[2]").await.unwrap();
+    assert_eq!(s.setting("rules").await.unwrap().as_deref(), Some("[2]"));
+    assert_eq!(s.latest_directory_version().await.unwrap(), None);
+    let d = |v: u64| StoredDirectory { version: v, issued_at: v, expires_at: v + 10, listing: format!("l{v}"), served: format!("s{v}") };
+    assert!(s.insert_directory(&d(1)).await.unwrap());
+    assert!(s.insert_directory(&d(2)).await.unwrap());
+    assert!(!s.insert_directory(&d(2)).await.unwrap());
+    assert_eq!(s.latest_directory_version().await.unwrap(), Some(2));
+    assert_eq!(s.latest_directory().await.unwrap(), Some(d(2)));
+}
+
+async fn submission_is_stored_once_and_delivered(s: &Storage) {
+    let a = add_org(s, 1).await;
+    let b = add_org(s, 2).await;
+    let mut sub = submission(5, vec![a, b]);
+    sub.attachments.push(NewAttachment { id: "aa".into(), size: 10, sha256: [0; 32] });
+    assert_eq!(s.store_submission(&sub).await.unwrap(), StoreOutcome::Stored);
+    let again = s.store_submission(&sub).await.unwrap();
+    assert_eq!(again, StoreOutcome::Existing { request_hash: vec![5; 32], response: sub.response.clone() });
+    assert_eq!(s.submission_answer(&report(5)).await.unwrap(), Some((vec![5; 32], sub.response.clone())));
+    let counts = s.table_counts().await.unwrap();
+    assert_eq!(counts["submissions"], 1);
+    assert_eq!(counts["inbox"], 2);
+    assert_eq!(counts["mailbox_entries"], 2);
+    assert_eq!(counts["attachments"], 1);
+    let page = s.inbox_page(&a, 0, 10).await.unwrap();
+    assert_eq!(page.len(), 1);
+    assert_eq!(page[0].envelope, vec![5; 100]);
+    assert_eq!(page[0].received_hour, 36000);
+    let mailbox = s.mailbox(&sub.mailbox_hash).await.unwrap().unwrap();
+    assert_eq!(mailbox.report_id, report(5).to_hex());
+    let entries = s.mailbox_entries(&mailbox, 0, 10).await.unwrap();
+    assert_eq!(entries.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![1, 2]);
+    assert!(entries.iter().all(|e| e.status.as_deref() == Some("delivered")));
+    assert!(s.in_inbox(&b, &report(5)).await.unwrap());
+    assert!(!s.in_inbox(&org(3), &report(5)).await.unwrap());
+}
+
+async fn mailbox_token_is_unique(s: &Storage) {
+    let a = add_org(s, 1).await;
+    let first = submission(1, vec![a]);
+    let mut second = submission(2, vec![a]);
+    second.mailbox_hash = first.mailbox_hash;
+    assert_eq!(s.store_submission(&first).await.unwrap(), StoreOutcome::Stored);
+    let before = s.content_digest().await.unwrap();
+    assert_eq!(s.store_submission(&second).await.unwrap(), StoreOutcome::MailboxInUse);
+    assert_eq!(s.content_digest().await.unwrap(), before, "nothing half-stored");
+}
+
+async fn inbox_sequence_per_organisation(s: &Storage) {
+    let a = add_org(s, 1).await;
+    let b = add_org(s, 2).await;
+    for n in 1..=4 {
+        let recipients = if n % 2 == 0 { vec![a, b] } else { vec![a] };
+        assert_eq!(s.store_submission(&submission(n, recipients)).await.unwrap(), StoreOutcome::Stored);
+    }
+    let a_page = s.inbox_page(&a, 0, 10).await.unwrap();
+    assert_eq!(a_page.iter().map(|r| r.seq).collect::<Vec<_>>(), vec![1, 2, 3, 4]);
+    let b_page = s.inbox_page(&b, 0, 10).await.unwrap();
+    assert_eq!(b_page.iter().map(|r| r.seq).collect::<Vec<_>>(), vec![1, 2]);
+    assert_eq!(b_page[1].report_id, report(4).to_hex());
+    let after = s.inbox_page(&a, 2, 1).await.unwrap();
+    assert_eq!(after.iter().map(|r| r.seq).collect::<Vec<_>>(), vec![3]);
+}
+
+async fn acknowledgement_outcomes(s: &Storage) {
+    let a = add_org(s, 1).await;
+    let b = add_org(s, 2).await;
+    s.store_submission(&submission(1, vec![a])).await.unwrap();
+    assert_eq!(s.acknowledge(&b, &report(1), 7200).await.unwrap(), AckOutcome::NotFound);
+    assert_eq!(s.acknowledge(&a, &report(1), 7200).await.unwrap(), AckOutcome::Acknowledged);
+    assert_eq!(s.acknowledge(&a, &report(1), 7200).await.unwrap(), AckOutcome::AlreadyAcknowledged);
+    assert!(s.inbox_page(&a, 0, 10).await.unwrap()[0].acknowledged);
+    assert_eq!(s.table_counts().await.unwrap()["mailbox_entries"], 2);
+}
+
+async fn replies_are_idempotent_by_message_id(s: &Storage) {
+    let a = add_org(s, 1).await;
+    let b = add_org(s, 2).await;
+    s.store_submission(&submission(1, vec![a])).await.unwrap();
+    assert_eq!(s.add_reply(&a, &report(1), "m1", b"sealed", 3600).await.unwrap(), InsertOutcome::Created);
+    assert_eq!(s.add_reply(&a, &report(1), "m1", b"sealed", 3600).await.unwrap(), InsertOutcome::Duplicate);
+    assert_eq!(s.add_reply(&a, &report(1), "m1", b"other", 3600).await.unwrap(), InsertOutcome::Conflict);
+    assert_eq!(s.add_reply(&b, &report(1), "m2", b"sealed", 3600).await.unwrap(), InsertOutcome::NotFound);
+    assert_eq!(s.add_status(&a, &report(1), "resolved", 3600).await.unwrap(), InsertOutcome::Created);
+    assert_eq!(s.add_status(&b, &report(1), "resolved", 3600).await.unwrap(), InsertOutcome::NotFound);
+    let mailbox = s.mailbox(&submission(1, vec![]).mailbox_hash).await.unwrap().unwrap();
+    let entries = s.mailbox_entries(&mailbox, 1, 10).await.unwrap();
+    assert_eq!(entries.len(), 2);
+    assert_eq!(entries[0].sealed.as_deref(), Some(&b"sealed"[..]));
+    assert_eq!(entries[1].status.as_deref(), Some("resolved"));
+}
+
+async fn referrals(s: &Storage) {
+    let a = add_org(s, 1).await;
+    let b = add_org(s, 2).await;
+    let c = add_org(s, 3).await;
+    s.store_submission(&submission(1, vec![a])).await.unwrap();
+    assert_eq!(s.refer(&b, &report(1), &c, b"env", 3600).await.unwrap(), InsertOutcome::NotFound);
+    assert_eq!(s.refer(&a, &report(1), &b, b"env", 3600).await.unwrap(), InsertOutcome::Created);
+    assert_eq!(s.refer(&a, &report(1), &b, b"env", 3600).await.unwrap(), InsertOutcome::Duplicate);
+    assert_eq!(s.refer(&a, &report(1), &b, b"other", 3600).await.unwrap(), InsertOutcome::Conflict);
+    let page = s.inbox_page(&b, 0, 10).await.unwrap();
+    assert_eq!(page[0].envelope, b"env".to_vec());
+    assert_eq!(page[0].referred_by.as_deref(), Some(a.to_hex().as_str()));
+    let page = s.inbox_page(&a, 0, 10).await.unwrap();
+    assert_eq!(page[0].envelope, vec![1; 100]);
+}
+
+async fn chunks_append_in_order_and_verify(s: &Storage) {
+    let a = add_org(s, 1).await;
+    let data: Vec<u8> = (0..100u8).collect();
+    let mut sub = submission(1, vec![a]);
+    sub.attachments.push(NewAttachment { id: "good".into(), size: 100, sha256: sha256(&[&data]).0 });
+    sub.attachments.push(NewAttachment { id: "bad".into(), size: 100, sha256: [0; 32] });
+    s.store_submission(&sub).await.unwrap();
+    let r = report(1);
+    assert_eq!(s.append_chunk(&r, "nope", 0, &data).await.unwrap(), ChunkOutcome::NotFound);
+    assert_eq!(s.append_chunk(&r, "good", 0, &data[..40]).await.unwrap(), ChunkOutcome::Progress { received: 40, complete: false });
+    assert_eq!(s.append_chunk(&r, "good", 0, &data[..40]).await.unwrap(), ChunkOutcome::OffsetMismatch { received: 40 });
+    assert_eq!(s.append_chunk(&r, "good", 40, &[0; 61]).await.unwrap(), ChunkOutcome::TooLarge);
+    assert_eq!(s.append_chunk(&r, "good", 40, &data[40..]).await.unwrap(), ChunkOutcome::Progress { received: 100, complete: true });
+    assert_eq!(s.append_chunk(&r, "good", 100, &[]).await.unwrap(), ChunkOutcome::Progress { received: 100, complete: true });
+    assert_eq!(s.attachment_bytes(&r, "good").await.unwrap(), data);
+    assert_eq!(s.append_chunk(&r, "bad", 0, &data).await.unwrap(), ChunkOutcome::DigestMismatch);
+    let bad = s.attachment(&r, "bad").await.unwrap().unwrap();
+    assert_eq!((bad.received, bad.complete), (0, false));
+    assert_eq!(s.table_counts().await.unwrap()["attachment_chunks"], 2);
+}
+
+async fn purge_respects_grace_and_age(s: &Storage) {
+    let a = add_org(s, 1).await;
+    let b = add_org(s, 2).await;
+    let mut sub = submission(1, vec![a, b]);
+    sub.received_hour = 0;
+    s.store_submission(&sub).await.unwrap();
+    s.acknowledge(&a, &report(1), 3600).await.unwrap();
+    assert_eq!(s.purge(1_000_000, 100, 10_000_000).await.unwrap().reports, 0);
+    s.acknowledge(&b, &report(1), 7200).await.unwrap();
+    assert_eq!(s.purge(7250, 100, 10_000_000).await.unwrap().reports, 0);
+    let counts = s.purge(7300, 100, 10_000_000).await.unwrap();
+    assert_eq!((counts.reports, counts.mailboxes), (1, 0));
+    assert_eq!(s.table_counts().await.unwrap()["inbox"], 0);
+    assert!(s.submission_answer(&report(1)).await.unwrap().is_some());
+    assert_eq!(s.purge(20_000_000, 100, 10_000_000).await.unwrap().mailboxes, 1);
+    assert_eq!(s.table_counts().await.unwrap()["mailbox_entries"], 0);
+}
