@@ -1,6 +1,7 @@
 //! Organisation, key and directory administration, shared by the `workvoice-relay` commands
 //! and [`crate::testing`].
 
+use workvoice_proto::ErrorCode;
 use workvoice_proto::directory::{
     LISTING_FORMAT, Listing, ORG_CERT_CONTEXT, OrgCertificate, OrgKind, RELAY_CERT_CONTEXT,
     REVOCATION_CONTEXT, RelayCertificate, RevocationList, Signed, SignedDirectory,
@@ -8,7 +9,6 @@ use workvoice_proto::directory::{
 use workvoice_proto::keys::{OrgId, SigningKey, SigningPublicKey};
 use workvoice_proto::routing::RoutingRule;
 use workvoice_proto::system_rng::SystemRng;
-use workvoice_proto::ErrorCode;
 
 use crate::domain::{ApiToken, OrgProfile, parse_kind};
 use crate::storage::{Storage, StorageError, StoredDirectory};
@@ -67,10 +67,14 @@ pub async fn add_organisation(
     now: u64,
 ) -> Result<(OrgId, ApiToken), AdminError> {
     if new.kind == OrgKind::Unknown {
-        return Err(AdminError::Invalid("kind must be union, inspectorate or ngo".into()));
+        return Err(AdminError::Invalid(
+            "kind must be union, inspectorate or ngo".into(),
+        ));
     }
     if !new.profile.names.contains_key("en") {
-        return Err(AdminError::Invalid("an English name (en) is required".into()));
+        return Err(AdminError::Invalid(
+            "an English name (en) is required".into(),
+        ));
     }
     if let Some(c) = new
         .profile
@@ -78,7 +82,9 @@ pub async fn add_organisation(
         .iter()
         .find(|c| !workvoice_proto::iso::is_country(c))
     {
-        return Err(AdminError::Invalid(format!("country {c:?} is not ISO 3166-1 alpha-2")));
+        return Err(AdminError::Invalid(format!(
+            "country {c:?} is not ISO 3166-1 alpha-2"
+        )));
     }
     let mut rng = SystemRng::new();
     let id = new.id.unwrap_or_else(|| OrgId::random(&mut rng));
@@ -141,13 +147,13 @@ pub async fn set_certificate(
     }
     if let Some(current) = &org.certificate {
         let current: Signed = serde_json::from_str(current).map_err(corrupt)?;
-        if let Ok(current) = current.peek::<OrgCertificate>() {
-            if cert.key_version < current.key_version {
-                return Err(AdminError::KeyVersion {
-                    new: cert.key_version,
-                    current: current.key_version,
-                });
-            }
+        if let Ok(current) = current.peek::<OrgCertificate>()
+            && cert.key_version < current.key_version
+        {
+            return Err(AdminError::KeyVersion {
+                new: cert.key_version,
+                current: current.key_version,
+            });
         }
     }
     let text = serde_json::to_string(certificate).map_err(corrupt)?;
@@ -161,7 +167,9 @@ pub async fn listed_organisations(
 ) -> Result<Vec<workvoice_proto::directory::Organisation>, AdminError> {
     let mut out = Vec::new();
     for org in storage.organisations().await? {
-        let Some(cert) = &org.certificate else { continue };
+        let Some(cert) = &org.certificate else {
+            continue;
+        };
         let cert: Signed = serde_json::from_str(cert).map_err(corrupt)?;
         let profile: OrgProfile = serde_json::from_str(&org.profile).map_err(corrupt)?;
         let kind = parse_kind(&org.kind).ok_or_else(|| corrupt(&org.kind))?;

@@ -125,7 +125,10 @@ pub fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("workvoice-relay: cannot start the runtime: {e}");
@@ -142,13 +145,15 @@ pub fn main() -> ExitCode {
 }
 
 fn read_json<T: serde::de::DeserializeOwned>(file: &Path) -> Result<T, String> {
-    let text =
-        std::fs::read_to_string(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
-    serde_json::from_str(&text).map_err(|e| format!("{} is not the expected JSON: {e}", file.display()))
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    serde_json::from_str(&text)
+        .map_err(|e| format!("{} is not the expected JSON: {e}", file.display()))
 }
 
 fn org_id(text: &str) -> Result<OrgId, String> {
-    OrgId::from_hex(text.trim()).ok_or_else(|| format!("{text:?} is not an organisation id (32 hex characters)"))
+    OrgId::from_hex(text.trim())
+        .ok_or_else(|| format!("{text:?} is not an organisation id (32 hex characters)"))
 }
 
 fn say(text: &str) {
@@ -166,7 +171,10 @@ pub async fn run(command: Command, settings: Settings) -> CliResult {
     if let Command::Serve = command {
         crate::telemetry::init(settings.log_json, &settings.log_level);
         let app = Application::build(settings).await.map_err(|x| e(&x))?;
-        say(&format!("workvoice-relay listening on http://{}", app.address()));
+        say(&format!(
+            "workvoice-relay listening on http://{}",
+            app.address()
+        ));
         return app.run_until_stopped().await.map_err(|x| e(&x));
     }
     let storage = startup::open_storage(&settings).await.map_err(|x| e(&x))?;
@@ -216,9 +224,10 @@ pub async fn run(command: Command, settings: Settings) -> CliResult {
         Command::Org(OrgCommand::Certificate { org_id: id, file }) => {
             let cert: Signed = read_json(&file)?;
             let id = org_id(&id)?;
-            let c: OrgCertificate = admin::set_certificate(&storage, root.as_ref(), &id, &cert, now)
-                .await
-                .map_err(|x| e(&x))?;
+            let c: OrgCertificate =
+                admin::set_certificate(&storage, root.as_ref(), &id, &cert, now)
+                    .await
+                    .map_err(|x| e(&x))?;
             say(&format!(
                 "certificate set for {id}: key version {} ({}), valid until {}",
                 c.key_version, c.hpke_public_key, c.valid_until
@@ -256,7 +265,9 @@ pub async fn run(command: Command, settings: Settings) -> CliResult {
             let rules: Vec<RoutingRule> = read_json(&file)?;
             let n = rules.len();
             admin::set_rules(&storage, rules).await.map_err(|x| e(&x))?;
-            say(&format!("{n} rules set; run `workvoice-relay directory publish`"));
+            say(&format!(
+                "{n} rules set; run `workvoice-relay directory publish`"
+            ));
         }
         Command::Rules(RulesCommand::Show) => {
             let rules = admin::rules(&storage).await.map_err(|x| e(&x))?;
@@ -267,15 +278,28 @@ pub async fn run(command: Command, settings: Settings) -> CliResult {
             let l = admin::set_revocations(&storage, root.as_ref(), &list)
                 .await
                 .map_err(|x| e(&x))?;
-            say(&format!("revocation list {} set ({} keys)", l.serial, l.revoked.len()));
+            say(&format!(
+                "revocation list {} set ({} keys)",
+                l.serial,
+                l.revoked.len()
+            ));
         }
         Command::RelayCertificate(FileCommand::Set { file }) => {
             let cert: Signed = read_json(&file)?;
             let key = startup::relay_key(&settings).map_err(|x| e(&x))?;
-            let c = admin::set_relay_certificate(&storage, root.as_ref(), &key.public_key(), &cert, now)
-                .await
-                .map_err(|x| e(&x))?;
-            say(&format!("relay certificate for {} set, valid until {}", c.name, c.valid_until));
+            let c = admin::set_relay_certificate(
+                &storage,
+                root.as_ref(),
+                &key.public_key(),
+                &cert,
+                now,
+            )
+            .await
+            .map_err(|x| e(&x))?;
+            say(&format!(
+                "relay certificate for {} set, valid until {}",
+                c.name, c.valid_until
+            ));
         }
         Command::Directory(DirectoryCommand::Publish) => {
             let key = startup::relay_key(&settings).map_err(|x| e(&x))?;

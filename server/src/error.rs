@@ -52,7 +52,10 @@ impl ApiFailure {
     }
 
     /// From a proto error with a stable code.
-    pub fn from_code(status: StatusCode, e: &(impl workvoice_proto::ErrorCode + std::fmt::Display)) -> Self {
+    pub fn from_code(
+        status: StatusCode,
+        e: &(impl workvoice_proto::ErrorCode + std::fmt::Display),
+    ) -> Self {
         Self::new(status, e.code(), e.to_string())
     }
 
@@ -106,7 +109,10 @@ pub fn json_body<T: DeserializeOwned>(
     require_content_type(headers, "application/json")?;
     let bytes = read_body(body)?;
     serde_json::from_slice(&bytes).map_err(|e| {
-        ApiFailure::bad_request("malformed_json", format!("the body is not the expected JSON: {e}"))
+        ApiFailure::bad_request(
+            "malformed_json",
+            format!("the body is not the expected JSON: {e}"),
+        )
     })
 }
 

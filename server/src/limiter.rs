@@ -61,8 +61,16 @@ mod tests {
         }
         let wait = limiter.try_acquire_at(t0).unwrap_err();
         assert!(wait > Duration::from_millis(50) && wait <= Duration::from_millis(100));
-        assert!(limiter.try_acquire_at(t0 + Duration::from_millis(100)).is_ok());
-        assert!(limiter.try_acquire_at(t0 + Duration::from_millis(100)).is_err());
+        assert!(
+            limiter
+                .try_acquire_at(t0 + Duration::from_millis(100))
+                .is_ok()
+        );
+        assert!(
+            limiter
+                .try_acquire_at(t0 + Duration::from_millis(100))
+                .is_err()
+        );
     }
 
     #[test]

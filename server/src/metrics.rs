@@ -33,7 +33,9 @@ fn key(name: &'static str, labels: &[(&'static str, &str)]) -> Key {
 }
 
 fn escape(v: &str) -> String {
-    v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+    v.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
 }
 
 fn label_text(labels: &[(&'static str, String)], extra: Option<(&str, String)>) -> String {
@@ -132,9 +134,18 @@ mod tests {
         m.inc("wv_total", &[("reason", "pow_insufficient")]);
         m.observe("wv_seconds", &[("route", "/x")], 0.003);
         let text = m.render();
-        assert!(text.contains("wv_total{reason=\"pow_insufficient\"} 2"), "{text}");
-        assert!(text.contains("wv_seconds_bucket{route=\"/x\",le=\"0.005\"} 1"), "{text}");
-        assert!(text.contains("wv_seconds_bucket{route=\"/x\",le=\"0.0025\"} 0"), "{text}");
+        assert!(
+            text.contains("wv_total{reason=\"pow_insufficient\"} 2"),
+            "{text}"
+        );
+        assert!(
+            text.contains("wv_seconds_bucket{route=\"/x\",le=\"0.005\"} 1"),
+            "{text}"
+        );
+        assert!(
+            text.contains("wv_seconds_bucket{route=\"/x\",le=\"0.0025\"} 0"),
+            "{text}"
+        );
         assert!(text.contains("wv_seconds_count{route=\"/x\"} 1"), "{text}");
         assert_eq!(m.counter("wv_total", &[("reason", "pow_insufficient")]), 2);
     }

@@ -16,7 +16,10 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("post", "/v1/org/reports/{report_id}/status"),
     ("post", "/v1/org/reports/{report_id}/replies"),
     ("post", "/v1/org/reports/{report_id}/referrals"),
-    ("get", "/v1/org/reports/{report_id}/attachments/{attachment_id}"),
+    (
+        "get",
+        "/v1/org/reports/{report_id}/attachments/{attachment_id}",
+    ),
     ("get", "/healthz"),
     ("get", "/readyz"),
     ("get", "/metrics"),
@@ -200,7 +203,10 @@ fn schemas() -> Value {
 pub fn document() -> Value {
     let org_security = json!([{"orgToken": []}]);
     let mailbox_security = json!([{"mailboxToken": []}]);
-    let report = path_param("report_id", "The report (submission) id, 32 hex characters.");
+    let report = path_param(
+        "report_id",
+        "The report (submission) id, 32 hex characters.",
+    );
     let attachment = path_param("attachment_id", "The attachment id, 32 hex characters.");
     json!({
         "openapi": "3.1.0",

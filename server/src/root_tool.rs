@@ -20,7 +20,11 @@ use crate::domain::{parse_kind, unix_now};
 const DAY: u64 = 24 * 3600;
 
 #[derive(Debug, Parser)]
-#[command(name = "workvoice-root", version, about = "The Workvoice offline root key")]
+#[command(
+    name = "workvoice-root",
+    version,
+    about = "The Workvoice offline root key"
+)]
 pub struct RootCli {
     #[command(subcommand)]
     pub command: RootCommand,
@@ -167,7 +171,9 @@ pub fn run(command: RootCommand, now: u64) -> Result<String, String> {
                         .map_err(|e| format!("{} is not a signed list: {e}", path.display()))?;
                     let list: RevocationList = signed
                         .verify(REVOCATION_CONTEXT, &root.public_key())
-                        .map_err(|_| format!("{} was not signed by this root key", path.display()))?;
+                        .map_err(|_| {
+                            format!("{} was not signed by this root key", path.display())
+                        })?;
                     Some(list)
                 }
                 None => None,

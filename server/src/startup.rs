@@ -101,7 +101,10 @@ pub fn app(state: AppState) -> Router {
         .merge(organisation)
         .merge(operations)
         .fallback(not_found)
-        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            timeout,
+        ))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .with_state(state)
 }
@@ -152,9 +155,12 @@ async fn rate_limit(State(state): State<AppState>, request: Request, next: Next)
     match state.anonymous_limiter.try_acquire() {
         Ok(()) => next.run(request).await,
         Err(wait) => {
-            let mut response =
-                ApiFailure::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", "too many requests; retry later")
-                    .into_response();
+            let mut response = ApiFailure::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                "too many requests; retry later",
+            )
+            .into_response();
             let secs = wait.as_secs().max(1).to_string();
             if let Ok(v) = HeaderValue::from_str(&secs) {
                 response.headers_mut().insert(header::RETRY_AFTER, v);
@@ -225,11 +231,7 @@ impl Application {
         stop: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> Result<(), StartupError> {
         let (stop_tx, stop_rx) = watch::channel(false);
-        let maintenance = tokio::spawn(maintain(
-            self.state.clone(),
-            self.relay_key,
-            stop_rx,
-        ));
+        let maintenance = tokio::spawn(maintain(self.state.clone(), self.relay_key, stop_rx));
         let router = app(self.state.clone());
         let served = axum::serve(self.listener, router)
             .with_graceful_shutdown(stop)

@@ -33,7 +33,8 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(storage: Storage, settings: Settings) -> Self {
-        let limiter = RateLimiter::new(settings.anonymous_rate_per_second, settings.anonymous_burst);
+        let limiter =
+            RateLimiter::new(settings.anonymous_rate_per_second, settings.anonymous_burst);
         AppState {
             storage,
             settings: Arc::new(settings),
@@ -49,10 +50,10 @@ impl AppState {
         let Some(version) = self.storage.latest_directory_version().await? else {
             return Ok(None);
         };
-        if let Ok(cached) = self.directory.read() {
-            if let Some(c) = cached.as_ref().filter(|c| c.version == version) {
-                return Ok(Some(c.clone()));
-            }
+        if let Ok(cached) = self.directory.read()
+            && let Some(c) = cached.as_ref().filter(|c| c.version == version)
+        {
+            return Ok(Some(c.clone()));
         }
         let Some(stored) = self.storage.latest_directory().await? else {
             return Ok(None);

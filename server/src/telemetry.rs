@@ -14,7 +14,11 @@ pub fn init(json: bool, filter: &str) {
     let registry = tracing_subscriber::registry().with(targets);
     let result = if json {
         registry
-            .with(tracing_subscriber::fmt::layer().json().with_writer(std::io::stdout))
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .json()
+                    .with_writer(std::io::stdout),
+            )
             .try_init()
     } else {
         registry

@@ -189,7 +189,12 @@ pub struct TestRelay {
 
 fn fixture_orgs(f: &Fixture) -> [(OrgId, OrgKind, &'static str, &HpkePrivateKey); 3] {
     [
-        (f.union_id, OrgKind::Union, "Building Workers Union", &f.union_key),
+        (
+            f.union_id,
+            OrgKind::Union,
+            "Building Workers Union",
+            &f.union_key,
+        ),
         (
             f.inspectorate_id,
             OrgKind::Inspectorate,
@@ -260,26 +265,13 @@ impl TestRelay {
         if let Some(adjust) = options.adjust {
             adjust(&mut settings);
         }
-        keyfile::write_new(&settings.relay_key_path(), &fixture.relay)?;
-        let storage = crate::startup::open_storage(&settings).await?;
-        let (union, inspectorate, ngo) = seed(&storage, &fixture, &settings).await?;
-        let listing = match storage.latest_directory().await? {
-            Some(d) => serde_json::from_str(&d.listing)
-                .map_err(|e| StorageError::Corrupt(e.to_string()))?,
-            None => {
-                let relay_key = keyfile::read(&settings.relay_key_path())?;
-                admin::publish_directory(
-                    &storage,
-                    &relay_key,
-                    PublishOptions {
-                        now: unix_now(),
-                        ttl_secs: settings.directory_ttl_secs,
-                        pow_difficulty: settings.pow_difficulty,
-                    },
-                )
-                .await?
-            }
-        };
+        let SeededWorld {
+            storage,
+            union,
+            inspectorate,
+            ngo,
+            listing,
+        } = seed_fixture_world(&settings, &fixture).await?;
         let relay_key = keyfile::read(&settings.relay_key_path())?;
         let app = Application::build_with(settings.clone(), storage.clone(), relay_key).await?;
         let port = app.port();
@@ -351,7 +343,9 @@ impl TestRelay {
             }
             Err(_) => {
                 let _ = thread.join();
-                Err(TestRelayError::Thread("the relay thread ended early".into()))
+                Err(TestRelayError::Thread(
+                    "the relay thread ended early".into(),
+                ))
             }
         }
     }
@@ -406,6 +400,59 @@ impl Drop for TestRelay {
             Running::Stopped => {}
         }
     }
+}
+
+/// What [`seed_fixture_world`] made.
+#[derive(Debug)]
+pub struct SeededWorld {
+    pub storage: Storage,
+    pub union: TestOrg,
+    pub inspectorate: TestOrg,
+    pub ngo: TestOrg,
+    /// The current directory listing.
+    pub listing: Listing,
+}
+
+/// Prepare the database and data directory of `settings` as the fixture world without
+/// starting a relay: write the fixture relay key to `settings.relay_key_path()` (if absent),
+/// migrate, register the three organisations with their certificates, set the relay
+/// certificate and the rules, and publish a directory (if none). For tests that run the real
+/// `workvoice-relay serve` binary over a prepared database (`settings.root_public_key` should
+/// be the fixture root's).
+pub async fn seed_fixture_world(
+    settings: &Settings,
+    fixture: &Fixture,
+) -> Result<SeededWorld, TestRelayError> {
+    if !settings.relay_key_path().exists() {
+        keyfile::write_new(&settings.relay_key_path(), &fixture.relay)?;
+    }
+    let storage = crate::startup::open_storage(settings).await?;
+    let (union, inspectorate, ngo) = seed(&storage, fixture, settings).await?;
+    let listing = match storage.latest_directory().await? {
+        Some(d) => {
+            serde_json::from_str(&d.listing).map_err(|e| StorageError::Corrupt(e.to_string()))?
+        }
+        None => {
+            let relay_key = keyfile::read(&settings.relay_key_path())?;
+            admin::publish_directory(
+                &storage,
+                &relay_key,
+                PublishOptions {
+                    now: unix_now(),
+                    ttl_secs: settings.directory_ttl_secs,
+                    pow_difficulty: settings.pow_difficulty,
+                },
+            )
+            .await?
+        }
+    };
+    Ok(SeededWorld {
+        storage,
+        union,
+        inspectorate,
+        ngo,
+        listing,
+    })
 }
 
 async fn seed(

@@ -44,7 +44,9 @@ fn mailbox_statuses(page: &MailboxPage) -> Vec<(OrgId, MailboxStatus)> {
 async fn submission_is_delivered_acknowledged_and_answered(db: TestDatabase) {
     let relay = relay(db).await;
     let c = client();
-    let p = relay.prepare_submission(&SubmissionSpec::default()).unwrap();
+    let p = relay
+        .prepare_submission(&SubmissionSpec::default())
+        .unwrap();
 
     let first = post_json(&c, &relay.url("/v1/submissions"), &p.request, None).await;
     assert_eq!(first.status(), StatusCode::CREATED);
@@ -59,46 +61,86 @@ async fn submission_is_delivered_acknowledged_and_answered(db: TestDatabase) {
     let again = post_json(&c, &relay.url("/v1/submissions"), &p.request, None).await;
     assert_eq!(again.status(), StatusCode::OK);
     assert_eq!(again.text().await.unwrap(), first_body);
-    assert_eq!(relay.storage.table_counts().await.unwrap()["submissions"], 1);
+    assert_eq!(
+        relay.storage.table_counts().await.unwrap()["submissions"],
+        1
+    );
 
     // Both recipients have it; the NGO (withheld by consent) does not.
     for org in [&relay.union, &relay.inspectorate] {
-        let page: InboxPage = json(get(&c, &relay.url("/v1/org/inbox"), Some(&org.token)).await).await;
+        let page: InboxPage =
+            json(get(&c, &relay.url("/v1/org/inbox"), Some(&org.token)).await).await;
         assert_eq!(page.entries.len(), 1);
         let e = &page.entries[0];
         assert_eq!(e.report_id, p.request.submission_id);
         assert!(!e.acknowledged);
-        let opened = open(&e.envelope, org.id, &org.key, &disclosure_digest(&e.tags, &e.consent)).unwrap();
+        let opened = open(
+            &e.envelope,
+            org.id,
+            &org.key,
+            &disclosure_digest(&e.tags, &e.consent),
+        )
+        .unwrap();
         assert_eq!(Report::decode(&opened.plaintext).unwrap(), p.report);
     }
-    let ngo: InboxPage = json(get(&c, &relay.url("/v1/org/inbox"), Some(&relay.ngo.token)).await).await;
+    let ngo: InboxPage =
+        json(get(&c, &relay.url("/v1/org/inbox"), Some(&relay.ngo.token)).await).await;
     assert!(ngo.entries.is_empty());
 
     let mailbox_url = relay.url(&format!("/v1/mailbox/{}", p.mailbox_token_text));
     let page: MailboxPage = json(get(&c, &mailbox_url, None).await).await;
     let delivered = mailbox_statuses(&page);
     assert_eq!(delivered.len(), 2);
-    assert!(delivered.iter().all(|(_, s)| *s == MailboxStatus::Delivered));
+    assert!(
+        delivered
+            .iter()
+            .all(|(_, s)| *s == MailboxStatus::Delivered)
+    );
     assert!(page.entries.iter().all(|e| e.at_hour % 3600 == 0));
 
     // Acknowledge twice: one `acknowledged` entry.
     let ack = relay.url(&format!("/v1/org/inbox/{}/ack", p.request.submission_id));
     for _ in 0..2 {
-        let r = c.post(&ack).bearer_auth(&relay.union.token).send().await.unwrap();
+        let r = c
+            .post(&ack)
+            .bearer_auth(&relay.union.token)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), StatusCode::NO_CONTENT);
     }
-    let page: MailboxPage = json(get(&c, &format!("{mailbox_url}?after={}", page.last_seq), None).await).await;
-    assert_eq!(mailbox_statuses(&page), vec![(relay.union.id, MailboxStatus::Acknowledged)]);
-    let inbox: InboxPage = json(get(&c, &relay.url("/v1/org/inbox"), Some(&relay.union.token)).await).await;
+    let page: MailboxPage =
+        json(get(&c, &format!("{mailbox_url}?after={}", page.last_seq), None).await).await;
+    assert_eq!(
+        mailbox_statuses(&page),
+        vec![(relay.union.id, MailboxStatus::Acknowledged)]
+    );
+    let inbox: InboxPage =
+        json(get(&c, &relay.url("/v1/org/inbox"), Some(&relay.union.token)).await).await;
     assert!(inbox.entries[0].acknowledged);
 
     // A status and a sealed reply reach the mailbox.
-    let status_url = relay.url(&format!("/v1/org/reports/{}/status", p.request.submission_id));
-    let r = post_json(&c, &status_url, &StatusChange { status: WorkerStatus::InReview }, Some(&relay.union.token)).await;
+    let status_url = relay.url(&format!(
+        "/v1/org/reports/{}/status",
+        p.request.submission_id
+    ));
+    let r = post_json(
+        &c,
+        &status_url,
+        &StatusChange {
+            status: WorkerStatus::InReview,
+        },
+        Some(&relay.union.token),
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
     let mut rng = workvoice_proto::vectors::DeterministicRng::new("reply");
     let sealed = seal_reply(
-        &ReplyBody { text: "We have your case.".into(), language: "en".into(), written_on: None },
+        &ReplyBody {
+            text: "We have your case.".into(),
+            language: "en".into(),
+            written_on: None,
+        },
         p.request.submission_id,
         relay.union.id,
         &relay.union.key,
@@ -106,15 +148,36 @@ async fn submission_is_delivered_acknowledged_and_answered(db: TestDatabase) {
         &mut rng,
     )
     .unwrap();
-    let replies = relay.url(&format!("/v1/org/reports/{}/replies", p.request.submission_id));
-    let body = PostReply { sealed: sealed.clone() };
-    assert_eq!(post_json(&c, &replies, &body, Some(&relay.union.token)).await.status(), StatusCode::CREATED);
-    assert_eq!(post_json(&c, &replies, &body, Some(&relay.union.token)).await.status(), StatusCode::OK);
+    let replies = relay.url(&format!(
+        "/v1/org/reports/{}/replies",
+        p.request.submission_id
+    ));
+    let body = PostReply {
+        sealed: sealed.clone(),
+    };
+    assert_eq!(
+        post_json(&c, &replies, &body, Some(&relay.union.token))
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        post_json(&c, &replies, &body, Some(&relay.union.token))
+            .await
+            .status(),
+        StatusCode::OK
+    );
     let mut other = sealed.clone();
     let last = other.len() - 1;
     other[last] ^= 1;
     expect_error(
-        post_json(&c, &replies, &PostReply { sealed: other }, Some(&relay.union.token)).await,
+        post_json(
+            &c,
+            &replies,
+            &PostReply { sealed: other },
+            Some(&relay.union.token),
+        )
+        .await,
         StatusCode::CONFLICT,
         "reply_conflict",
     )
@@ -144,14 +207,25 @@ async fn directory_is_signed_and_cacheable(db: TestDatabase) {
     assert_eq!(r.status(), StatusCode::OK);
     let etag = r.headers()["etag"].to_str().unwrap().to_string();
     let served = r.bytes().await.unwrap();
-    let verified = verify_directory(&served, &relay.fixture.root.public_key(), unix_now(), 0).unwrap();
+    let verified =
+        verify_directory(&served, &relay.fixture.root.public_key(), unix_now(), 0).unwrap();
     assert_eq!(verified.listing.version, 1);
     assert_eq!(verified.listing.pow_difficulty, 4);
     assert_eq!(verified.listing.organisations.len(), 3);
     assert_eq!(verified.listing.rules, relay.fixture.listing(1).rules);
-    let cached = c.get(relay.url("/v1/directory")).header("if-none-match", &etag).send().await.unwrap();
+    let cached = c
+        .get(relay.url("/v1/directory"))
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(cached.status(), StatusCode::NOT_MODIFIED);
-    let stale = c.get(relay.url("/v1/directory")).header("if-none-match", "\"v0-x\"").send().await.unwrap();
+    let stale = c
+        .get(relay.url("/v1/directory"))
+        .header("if-none-match", "\"v0-x\"")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(stale.status(), StatusCode::OK);
     relay.stop().await;
 }
@@ -161,8 +235,18 @@ async fn inbox_pages_follow_delivery_order(db: TestDatabase) {
     let c = client();
     let mut ids = Vec::new();
     for seed in 0..5 {
-        let p = relay.prepare_submission(&SubmissionSpec { seed, ..SubmissionSpec::default() }).unwrap();
-        assert_eq!(post_json(&c, &relay.url("/v1/submissions"), &p.request, None).await.status(), StatusCode::CREATED);
+        let p = relay
+            .prepare_submission(&SubmissionSpec {
+                seed,
+                ..SubmissionSpec::default()
+            })
+            .unwrap();
+        assert_eq!(
+            post_json(&c, &relay.url("/v1/submissions"), &p.request, None)
+                .await
+                .status(),
+            StatusCode::CREATED
+        );
         ids.push(p.request.submission_id);
     }
     let mut seen = Vec::new();
@@ -181,9 +265,17 @@ async fn inbox_pages_follow_delivery_order(db: TestDatabase) {
         }
     }
     assert_eq!(seen.iter().map(|(_, id)| *id).collect::<Vec<_>>(), ids);
-    assert_eq!(seen.iter().map(|(s, _)| *s).collect::<Vec<_>>(), vec![1, 2, 3, 4, 5]);
+    assert_eq!(
+        seen.iter().map(|(s, _)| *s).collect::<Vec<_>>(),
+        vec![1, 2, 3, 4, 5]
+    );
     expect_error(
-        get(&c, &relay.url("/v1/org/inbox?after=banana"), Some(&relay.union.token)).await,
+        get(
+            &c,
+            &relay.url("/v1/org/inbox?after=banana"),
+            Some(&relay.union.token),
+        )
+        .await,
         StatusCode::BAD_REQUEST,
         "invalid_cursor",
     )
@@ -200,19 +292,41 @@ async fn referral_needs_consent_and_lands_with_referred_by(db: TestDatabase) {
     let c = client();
     // Routed to the union only (not construction); consent allows the inspectorate, not NGOs.
     let p = relay
-        .prepare_submission(&SubmissionSpec { adjust_report: Some(not_construction), ..SubmissionSpec::default() })
+        .prepare_submission(&SubmissionSpec {
+            adjust_report: Some(not_construction),
+            ..SubmissionSpec::default()
+        })
         .unwrap();
-    let accepted: SubmissionAccepted = json(post_json(&c, &relay.url("/v1/submissions"), &p.request, None).await).await;
+    let accepted: SubmissionAccepted =
+        json(post_json(&c, &relay.url("/v1/submissions"), &p.request, None).await).await;
     assert_eq!(accepted.recipients, vec![relay.union.id]);
-    let referrals = relay.url(&format!("/v1/org/reports/{}/referrals", p.request.submission_id));
+    let referrals = relay.url(&format!(
+        "/v1/org/reports/{}/referrals",
+        p.request.submission_id
+    ));
     let digest = disclosure_digest(&p.request.tags, &p.request.consent);
     let mut rng = workvoice_proto::vectors::DeterministicRng::new("referral");
     let reseal = |to: OrgId, key: workvoice_proto::keys::HpkePublicKey, rng: &mut _| {
-        workvoice_proto::envelope::seal(&p.report.encode(), p.request.submission_id, &[(to, key)], &digest, rng).unwrap()
+        workvoice_proto::envelope::seal(
+            &p.report.encode(),
+            p.request.submission_id,
+            &[(to, key)],
+            &digest,
+            rng,
+        )
+        .unwrap()
     };
 
-    let to_ngo = Referral { to: relay.ngo.id, envelope: reseal(relay.ngo.id, relay.ngo.key.public_key(), &mut rng) };
-    expect_error(post_json(&c, &referrals, &to_ngo, Some(&relay.union.token)).await, StatusCode::FORBIDDEN, "referral_not_consented").await;
+    let to_ngo = Referral {
+        to: relay.ngo.id,
+        envelope: reseal(relay.ngo.id, relay.ngo.key.public_key(), &mut rng),
+    };
+    expect_error(
+        post_json(&c, &referrals, &to_ngo, Some(&relay.union.token)).await,
+        StatusCode::FORBIDDEN,
+        "referral_not_consented",
+    )
+    .await;
 
     let wrong_recipient = Referral {
         to: relay.inspectorate.id,
@@ -227,26 +341,69 @@ async fn referral_needs_consent_and_lands_with_referred_by(db: TestDatabase) {
 
     let good = Referral {
         to: relay.inspectorate.id,
-        envelope: reseal(relay.inspectorate.id, relay.inspectorate.key.public_key(), &mut rng),
+        envelope: reseal(
+            relay.inspectorate.id,
+            relay.inspectorate.key.public_key(),
+            &mut rng,
+        ),
     };
-    assert_eq!(post_json(&c, &referrals, &good, Some(&relay.union.token)).await.status(), StatusCode::CREATED);
-    assert_eq!(post_json(&c, &referrals, &good, Some(&relay.union.token)).await.status(), StatusCode::OK);
-    let inbox: InboxPage = json(get(&c, &relay.url("/v1/org/inbox"), Some(&relay.inspectorate.token)).await).await;
+    assert_eq!(
+        post_json(&c, &referrals, &good, Some(&relay.union.token))
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        post_json(&c, &referrals, &good, Some(&relay.union.token))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    let inbox: InboxPage = json(
+        get(
+            &c,
+            &relay.url("/v1/org/inbox"),
+            Some(&relay.inspectorate.token),
+        )
+        .await,
+    )
+    .await;
     assert_eq!(inbox.entries.len(), 1);
     let e = &inbox.entries[0];
     assert_eq!(e.referred_by, Some(relay.union.id));
-    let opened = open(&e.envelope, relay.inspectorate.id, &relay.inspectorate.key, &disclosure_digest(&e.tags, &e.consent)).unwrap();
+    let opened = open(
+        &e.envelope,
+        relay.inspectorate.id,
+        &relay.inspectorate.key,
+        &disclosure_digest(&e.tags, &e.consent),
+    )
+    .unwrap();
     assert_eq!(Report::decode(&opened.plaintext).unwrap(), p.report);
     // The inspectorate cannot refer it back to the union... it can, consent allows unions;
     // but the union already holds a different envelope for it.
-    let back = Referral { to: relay.union.id, envelope: reseal(relay.union.id, relay.union.key.public_key(), &mut rng) };
-    expect_error(post_json(&c, &referrals, &back, Some(&relay.inspectorate.token)).await, StatusCode::CONFLICT, "referral_conflict").await;
+    let back = Referral {
+        to: relay.union.id,
+        envelope: reseal(relay.union.id, relay.union.key.public_key(), &mut rng),
+    };
+    expect_error(
+        post_json(&c, &referrals, &back, Some(&relay.inspectorate.token)).await,
+        StatusCode::CONFLICT,
+        "referral_conflict",
+    )
+    .await;
     relay.stop().await;
 }
 
-fn chunk_url(relay: &TestRelay, id: &impl std::fmt::Display, att: &impl std::fmt::Display, offset: Option<u64>) -> String {
+fn chunk_url(
+    relay: &TestRelay,
+    id: &impl std::fmt::Display,
+    att: &impl std::fmt::Display,
+    offset: Option<u64>,
+) -> String {
     match offset {
-        Some(o) => relay.url(&format!("/v1/submissions/{id}/attachments/{att}?offset={o}")),
+        Some(o) => relay.url(&format!(
+            "/v1/submissions/{id}/attachments/{att}?offset={o}"
+        )),
         None => relay.url(&format!("/v1/submissions/{id}/attachments/{att}")),
     }
 }
@@ -264,9 +421,21 @@ async fn put_chunk(c: &reqwest::Client, url: &str, token: &str, bytes: &[u8]) ->
 async fn attachment_upload_resumes_and_bytes_are_exact(db: TestDatabase) {
     let relay = relay(db).await;
     let c = client();
-    let photo: Vec<u8> = (0..2_500_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
-    let p = relay.prepare_submission(&SubmissionSpec { attachments: vec![photo], ..SubmissionSpec::default() }).unwrap();
-    assert_eq!(post_json(&c, &relay.url("/v1/submissions"), &p.request, None).await.status(), StatusCode::CREATED);
+    let photo: Vec<u8> = (0..2_500_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    let p = relay
+        .prepare_submission(&SubmissionSpec {
+            attachments: vec![photo],
+            ..SubmissionSpec::default()
+        })
+        .unwrap();
+    assert_eq!(
+        post_json(&c, &relay.url("/v1/submissions"), &p.request, None)
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
     let id = p.request.submission_id;
     let att = p.request.attachments[0].id;
     let sealed = &p.sealed_attachments[0];
@@ -274,26 +443,50 @@ async fn attachment_upload_resumes_and_bytes_are_exact(db: TestDatabase) {
     const CHUNK: usize = 1024 * 1024;
 
     // First chunk arrives; the second is cut off mid-way (the client never sends it whole).
-    let r = put_chunk(&c, &chunk_url(&relay, &id, &att, Some(0)), token, &sealed[..CHUNK]).await;
+    let r = put_chunk(
+        &c,
+        &chunk_url(&relay, &id, &att, Some(0)),
+        token,
+        &sealed[..CHUNK],
+    )
+    .await;
     let progress: UploadProgress = json(r).await;
     assert_eq!(progress.received, CHUNK as u64);
     assert!(!progress.complete);
 
     // The org cannot download a partial attachment.
     let org_url = relay.url(&format!("/v1/org/reports/{id}/attachments/{att}"));
-    expect_error(get(&c, &org_url, Some(&relay.union.token)).await, StatusCode::CONFLICT, "attachment_incomplete").await;
+    expect_error(
+        get(&c, &org_url, Some(&relay.union.token)).await,
+        StatusCode::CONFLICT,
+        "attachment_incomplete",
+    )
+    .await;
 
     // A resumed client asks where to continue; a chunk at the wrong offset is refused.
-    let progress: UploadProgress = json(get(&c, &chunk_url(&relay, &id, &att, None), Some(token)).await).await;
+    let progress: UploadProgress =
+        json(get(&c, &chunk_url(&relay, &id, &att, None), Some(token)).await).await;
     assert_eq!(progress.received, CHUNK as u64);
     expect_error(
-        put_chunk(&c, &chunk_url(&relay, &id, &att, Some(10)), token, &sealed[10..20]).await,
+        put_chunk(
+            &c,
+            &chunk_url(&relay, &id, &att, Some(10)),
+            token,
+            &sealed[10..20],
+        )
+        .await,
         StatusCode::CONFLICT,
         "upload_offset_mismatch",
     )
     .await;
     expect_error(
-        put_chunk(&c, &chunk_url(&relay, &id, &att, Some(0)), token, &sealed[..CHUNK]).await,
+        put_chunk(
+            &c,
+            &chunk_url(&relay, &id, &att, Some(0)),
+            token,
+            &sealed[..CHUNK],
+        )
+        .await,
         StatusCode::CONFLICT,
         "upload_offset_mismatch",
     )
@@ -301,7 +494,13 @@ async fn attachment_upload_resumes_and_bytes_are_exact(db: TestDatabase) {
     let mut offset = progress.received as usize;
     while offset < sealed.len() {
         let end = (offset + CHUNK).min(sealed.len());
-        let r = put_chunk(&c, &chunk_url(&relay, &id, &att, Some(offset as u64)), token, &sealed[offset..end]).await;
+        let r = put_chunk(
+            &c,
+            &chunk_url(&relay, &id, &att, Some(offset as u64)),
+            token,
+            &sealed[offset..end],
+        )
+        .await;
         assert_eq!(r.status(), StatusCode::OK);
         let progress: UploadProgress = json(r).await;
         assert_eq!(progress.received, end as u64);
@@ -313,45 +512,111 @@ async fn attachment_upload_resumes_and_bytes_are_exact(db: TestDatabase) {
     let stored = r.bytes().await.unwrap();
     assert_eq!(stored.len(), sealed.len());
     assert_eq!(sha256(&[&stored]), sha256(&[sealed]));
-    let plain = workvoice_proto::attachment::open_attachment(&stored, id, &p.report.attachments[0]).unwrap();
+    let plain = workvoice_proto::attachment::open_attachment(&stored, id, &p.report.attachments[0])
+        .unwrap();
     assert_eq!(plain.len(), 2_500_000);
-    let inbox: InboxPage = json(get(&c, &relay.url("/v1/org/inbox"), Some(&relay.union.token)).await).await;
+    let inbox: InboxPage =
+        json(get(&c, &relay.url("/v1/org/inbox"), Some(&relay.union.token)).await).await;
     assert!(inbox.entries[0].attachments[0].complete);
 
     // Another report's token cannot upload here; the NGO cannot download.
-    let q = relay.prepare_submission(&SubmissionSpec { seed: 9, ..SubmissionSpec::default() }).unwrap();
-    assert_eq!(post_json(&c, &relay.url("/v1/submissions"), &q.request, None).await.status(), StatusCode::CREATED);
-    expect_error(get(&c, &chunk_url(&relay, &id, &att, None), Some(&q.mailbox_token_text)).await, StatusCode::NOT_FOUND, "unknown_submission").await;
-    expect_error(get(&c, &org_url, Some(&relay.ngo.token)).await, StatusCode::NOT_FOUND, "unknown_report").await;
+    let q = relay
+        .prepare_submission(&SubmissionSpec {
+            seed: 9,
+            ..SubmissionSpec::default()
+        })
+        .unwrap();
+    assert_eq!(
+        post_json(&c, &relay.url("/v1/submissions"), &q.request, None)
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
+    expect_error(
+        get(
+            &c,
+            &chunk_url(&relay, &id, &att, None),
+            Some(&q.mailbox_token_text),
+        )
+        .await,
+        StatusCode::NOT_FOUND,
+        "unknown_submission",
+    )
+    .await;
+    expect_error(
+        get(&c, &org_url, Some(&relay.ngo.token)).await,
+        StatusCode::NOT_FOUND,
+        "unknown_report",
+    )
+    .await;
     relay.stop().await;
 }
 
 async fn attachment_with_wrong_digest_keeps_nothing(db: TestDatabase) {
     let relay = relay(db).await;
     let c = client();
-    let mut p = relay.prepare_submission(&SubmissionSpec { attachments: vec![vec![7u8; 5000]], ..SubmissionSpec::default() }).unwrap();
+    let mut p = relay
+        .prepare_submission(&SubmissionSpec {
+            attachments: vec![vec![7u8; 5000]],
+            ..SubmissionSpec::default()
+        })
+        .unwrap();
     p.request.attachments[0].sha256 = sha256(&[b"something else"]);
-    assert_eq!(post_json(&c, &relay.url("/v1/submissions"), &p.request, None).await.status(), StatusCode::CREATED);
+    assert_eq!(
+        post_json(&c, &relay.url("/v1/submissions"), &p.request, None)
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
     let id = p.request.submission_id;
     let att = p.request.attachments[0].id;
     let sealed = &p.sealed_attachments[0];
     let half = sealed.len() / 2;
-    let r = put_chunk(&c, &chunk_url(&relay, &id, &att, Some(0)), &p.mailbox_token_text, &sealed[..half]).await;
+    let r = put_chunk(
+        &c,
+        &chunk_url(&relay, &id, &att, Some(0)),
+        &p.mailbox_token_text,
+        &sealed[..half],
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::OK);
     expect_error(
-        put_chunk(&c, &chunk_url(&relay, &id, &att, Some(half as u64)), &p.mailbox_token_text, &sealed[half..]).await,
+        put_chunk(
+            &c,
+            &chunk_url(&relay, &id, &att, Some(half as u64)),
+            &p.mailbox_token_text,
+            &sealed[half..],
+        )
+        .await,
         StatusCode::UNPROCESSABLE_ENTITY,
         "attachment_digest_mismatch",
     )
     .await;
-    assert_eq!(relay.storage.table_counts().await.unwrap()["attachment_chunks"], 0);
-    let progress: UploadProgress = json(get(&c, &chunk_url(&relay, &id, &att, None), Some(&p.mailbox_token_text)).await).await;
+    assert_eq!(
+        relay.storage.table_counts().await.unwrap()["attachment_chunks"],
+        0
+    );
+    let progress: UploadProgress = json(
+        get(
+            &c,
+            &chunk_url(&relay, &id, &att, None),
+            Some(&p.mailbox_token_text),
+        )
+        .await,
+    )
+    .await;
     assert_eq!((progress.received, progress.complete), (0, false));
     // Past the declared size.
     let mut too_long = sealed.clone();
     too_long.push(0);
     expect_error(
-        put_chunk(&c, &chunk_url(&relay, &id, &att, Some(0)), &p.mailbox_token_text, &too_long).await,
+        put_chunk(
+            &c,
+            &chunk_url(&relay, &id, &att, Some(0)),
+            &p.mailbox_token_text,
+            &too_long,
+        )
+        .await,
         StatusCode::UNPROCESSABLE_ENTITY,
         "attachment_size_exceeded",
     )
@@ -360,27 +625,53 @@ async fn attachment_with_wrong_digest_keeps_nothing(db: TestDatabase) {
 }
 
 fn union_only_rules(relay: &TestRelay) -> Vec<workvoice_proto::routing::RoutingRule> {
-    relay.fixture.listing(1).rules.into_iter().filter(|r| r.id != "qa-construction").collect()
+    relay
+        .fixture
+        .listing(1)
+        .rules
+        .into_iter()
+        .filter(|r| r.id != "qa-construction")
+        .collect()
 }
 
 async fn stale_directory_is_refused_with_the_current_version(db: TestDatabase) {
     let relay = relay(db).await;
     let c = client();
     // Routed and sealed against version 1 (union + inspectorate).
-    let p = relay.prepare_submission(&SubmissionSpec::default()).unwrap();
-    let unaffected = relay.prepare_submission(&SubmissionSpec { seed: 2, adjust_report: Some(not_construction), ..SubmissionSpec::default() }).unwrap();
-    workvoice_relay::admin::set_rules(&relay.storage, union_only_rules(&relay)).await.unwrap();
-    let relay_key = workvoice_relay::domain::keyfile::read(&relay.settings.relay_key_path()).unwrap();
+    let p = relay
+        .prepare_submission(&SubmissionSpec::default())
+        .unwrap();
+    let unaffected = relay
+        .prepare_submission(&SubmissionSpec {
+            seed: 2,
+            adjust_report: Some(not_construction),
+            ..SubmissionSpec::default()
+        })
+        .unwrap();
+    workvoice_relay::admin::set_rules(&relay.storage, union_only_rules(&relay))
+        .await
+        .unwrap();
+    let relay_key =
+        workvoice_relay::domain::keyfile::read(&relay.settings.relay_key_path()).unwrap();
     let v2 = workvoice_relay::admin::publish_directory(
         &relay.storage,
         &relay_key,
-        workvoice_relay::admin::PublishOptions { now: unix_now(), ttl_secs: 3600, pow_difficulty: 4 },
+        workvoice_relay::admin::PublishOptions {
+            now: unix_now(),
+            ttl_secs: 3600,
+            pow_difficulty: 4,
+        },
     )
     .await
     .unwrap();
     assert_eq!(v2.version, 2);
     let before = relay.storage.content_digest().await.unwrap();
-    let e = expect_error(post_json(&c, &relay.url("/v1/submissions"), &p.request, None).await, StatusCode::CONFLICT, "stale_directory").await;
+    let e = expect_error(
+        post_json(&c, &relay.url("/v1/submissions"), &p.request, None).await,
+        StatusCode::CONFLICT,
+        "stale_directory",
+    )
+    .await;
     assert_eq!(e.directory_version, Some(2));
     assert_eq!(relay.storage.content_digest().await.unwrap(), before);
     // Routed with version 1 but still matching version 2's route: accepted.
@@ -394,14 +685,35 @@ async fn stale_directory_is_refused_with_the_current_version(db: TestDatabase) {
 async fn retention_deletes_acknowledged_ciphertext_and_old_mailboxes(db: TestDatabase) {
     let relay = relay(db).await;
     let c = client();
-    let p = relay.prepare_submission(&SubmissionSpec { attachments: vec![vec![1u8; 1000]], ..SubmissionSpec::default() }).unwrap();
-    let keep = relay.prepare_submission(&SubmissionSpec { seed: 5, ..SubmissionSpec::default() }).unwrap();
+    let p = relay
+        .prepare_submission(&SubmissionSpec {
+            attachments: vec![vec![1u8; 1000]],
+            ..SubmissionSpec::default()
+        })
+        .unwrap();
+    let keep = relay
+        .prepare_submission(&SubmissionSpec {
+            seed: 5,
+            ..SubmissionSpec::default()
+        })
+        .unwrap();
     for s in [&p, &keep] {
-        assert_eq!(post_json(&c, &relay.url("/v1/submissions"), &s.request, None).await.status(), StatusCode::CREATED);
+        assert_eq!(
+            post_json(&c, &relay.url("/v1/submissions"), &s.request, None)
+                .await
+                .status(),
+            StatusCode::CREATED
+        );
     }
     let id = p.request.submission_id;
     let att = p.request.attachments[0].id;
-    let r = put_chunk(&c, &chunk_url(&relay, &id, &att, Some(0)), &p.mailbox_token_text, &p.sealed_attachments[0]).await;
+    let r = put_chunk(
+        &c,
+        &chunk_url(&relay, &id, &att, Some(0)),
+        &p.mailbox_token_text,
+        &p.sealed_attachments[0],
+    )
+    .await;
     assert_eq!(r.status(), StatusCode::OK);
     let grace = relay.settings.retention_grace_secs;
     let max_age = relay.settings.mailbox_max_age_secs;
@@ -409,56 +721,164 @@ async fn retention_deletes_acknowledged_ciphertext_and_old_mailboxes(db: TestDat
     let ack = |org_token: String| {
         let c = c.clone();
         let url = relay.url(&format!("/v1/org/inbox/{id}/ack"));
-        async move { c.post(url).bearer_auth(org_token).send().await.unwrap().status() }
+        async move {
+            c.post(url)
+                .bearer_auth(org_token)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
     };
     assert_eq!(ack(relay.union.token.clone()).await, StatusCode::NO_CONTENT);
     let later = unix_now() + grace + 7200;
-    assert_eq!(relay.storage.purge(later, grace, max_age).await.unwrap().reports, 0);
-    assert_eq!(ack(relay.inspectorate.token.clone()).await, StatusCode::NO_CONTENT);
+    assert_eq!(
+        relay
+            .storage
+            .purge(later, grace, max_age)
+            .await
+            .unwrap()
+            .reports,
+        0
+    );
+    assert_eq!(
+        ack(relay.inspectorate.token.clone()).await,
+        StatusCode::NO_CONTENT
+    );
     // Within the grace period: kept.
-    assert_eq!(relay.storage.purge(unix_now(), grace, max_age).await.unwrap().reports, 0);
+    assert_eq!(
+        relay
+            .storage
+            .purge(unix_now(), grace, max_age)
+            .await
+            .unwrap()
+            .reports,
+        0
+    );
     let counts = relay.storage.purge(later, grace, max_age).await.unwrap();
     assert_eq!(counts.reports, 1);
     assert_eq!(counts.mailboxes, 0);
     let t = relay.storage.table_counts().await.unwrap();
     assert_eq!((t["attachments"], t["attachment_chunks"]), (0, 0));
-    assert_eq!(t["inbox"], 2, "the unacknowledged report stays in both inboxes");
-    let union: InboxPage = json(get(&c, &relay.url("/v1/org/inbox"), Some(&relay.union.token)).await).await;
-    assert_eq!(union.entries.iter().map(|e| e.report_id).collect::<Vec<_>>(), vec![keep.request.submission_id]);
+    assert_eq!(
+        t["inbox"], 2,
+        "the unacknowledged report stays in both inboxes"
+    );
+    let union: InboxPage =
+        json(get(&c, &relay.url("/v1/org/inbox"), Some(&relay.union.token)).await).await;
+    assert_eq!(
+        union
+            .entries
+            .iter()
+            .map(|e| e.report_id)
+            .collect::<Vec<_>>(),
+        vec![keep.request.submission_id]
+    );
     // A late retry of the purged submission is still answered as before.
-    assert_eq!(post_json(&c, &relay.url("/v1/submissions"), &p.request, None).await.status(), StatusCode::OK);
+    assert_eq!(
+        post_json(&c, &relay.url("/v1/submissions"), &p.request, None)
+            .await
+            .status(),
+        StatusCode::OK
+    );
     // Mailboxes expire by age.
     let mailbox_url = relay.url(&format!("/v1/mailbox/{}", keep.mailbox_token_text));
     assert_eq!(get(&c, &mailbox_url, None).await.status(), StatusCode::OK);
-    let counts = relay.storage.purge(unix_now() + max_age + 7200, grace, max_age).await.unwrap();
+    let counts = relay
+        .storage
+        .purge(unix_now() + max_age + 7200, grace, max_age)
+        .await
+        .unwrap();
     assert_eq!(counts.mailboxes, 2);
-    expect_error(get(&c, &mailbox_url, None).await, StatusCode::NOT_FOUND, "unknown_mailbox").await;
-    assert_eq!(relay.storage.table_counts().await.unwrap()["mailbox_entries"], 0);
+    expect_error(
+        get(&c, &mailbox_url, None).await,
+        StatusCode::NOT_FOUND,
+        "unknown_mailbox",
+    )
+    .await;
+    assert_eq!(
+        relay.storage.table_counts().await.unwrap()["mailbox_entries"],
+        0
+    );
     relay.stop().await;
 }
 
 async fn operations_endpoints_answer(db: TestDatabase) {
     let relay = relay(db).await;
     let c = client();
-    assert_eq!(get(&c, &relay.url("/healthz"), None).await.status(), StatusCode::OK);
+    assert_eq!(
+        get(&c, &relay.url("/healthz"), None).await.status(),
+        StatusCode::OK
+    );
     let ready: serde_json::Value = json(get(&c, &relay.url("/readyz"), None).await).await;
     assert_eq!(ready["directory_version"], 1);
-    let p = relay.prepare_submission(&SubmissionSpec::default()).unwrap();
-    assert_eq!(post_json(&c, &relay.url("/v1/submissions"), &p.request, None).await.status(), StatusCode::CREATED);
-    let mut bad = relay.prepare_submission(&SubmissionSpec { seed: 3, ..SubmissionSpec::default() }).unwrap();
-    bad.request.pow_nonce = (0..).find(|n| workvoice_proto::pow::verify_pow(&bad.request.submission_id, *n, 4).is_err()).unwrap();
-    assert_eq!(post_json(&c, &relay.url("/v1/submissions"), &bad.request, None).await.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let _ = get(&c, &relay.url(&format!("/v1/mailbox/{}", p.mailbox_token_text)), None).await;
-    let metrics = get(&c, &relay.url("/metrics"), None).await.text().await.unwrap();
-    assert!(metrics.contains("workvoice_submissions_total{outcome=\"accepted\",reason=\"\"} 1"), "{metrics}");
-    assert!(metrics.contains("workvoice_submissions_total{outcome=\"refused\",reason=\"pow_insufficient\"} 1"), "{metrics}");
+    let p = relay
+        .prepare_submission(&SubmissionSpec::default())
+        .unwrap();
+    assert_eq!(
+        post_json(&c, &relay.url("/v1/submissions"), &p.request, None)
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
+    let mut bad = relay
+        .prepare_submission(&SubmissionSpec {
+            seed: 3,
+            ..SubmissionSpec::default()
+        })
+        .unwrap();
+    bad.request.pow_nonce = (0..)
+        .find(|n| workvoice_proto::pow::verify_pow(&bad.request.submission_id, *n, 4).is_err())
+        .unwrap();
+    assert_eq!(
+        post_json(&c, &relay.url("/v1/submissions"), &bad.request, None)
+            .await
+            .status(),
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    let _ = get(
+        &c,
+        &relay.url(&format!("/v1/mailbox/{}", p.mailbox_token_text)),
+        None,
+    )
+    .await;
+    let metrics = get(&c, &relay.url("/metrics"), None)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("workvoice_submissions_total{outcome=\"accepted\",reason=\"\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains(
+            "workvoice_submissions_total{outcome=\"refused\",reason=\"pow_insufficient\"} 1"
+        ),
+        "{metrics}"
+    );
     assert!(metrics.contains("workvoice_http_request_duration_seconds_bucket{method=\"POST\",route=\"/v1/submissions\",le=\"+Inf\"} 2"), "{metrics}");
-    assert!(metrics.contains("route=\"/v1/mailbox/{token}\""), "{metrics}");
-    assert!(!metrics.contains(&p.mailbox_token_text), "no token in metrics");
+    assert!(
+        metrics.contains("route=\"/v1/mailbox/{token}\""),
+        "{metrics}"
+    );
+    assert!(
+        !metrics.contains(&p.mailbox_token_text),
+        "no token in metrics"
+    );
     let served: serde_json::Value = json(get(&c, &relay.url("/openapi.json"), None).await).await;
-    let committed: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../proto/openapi.json")).unwrap()).unwrap();
-    assert_eq!(served, committed, "proto/openapi.json differs: run `cargo run -p workvoice-relay -- openapi > proto/openapi.json`");
+    let committed: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../proto/openapi.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        served, committed,
+        "proto/openapi.json differs: run `cargo run -p workvoice-relay -- openapi > proto/openapi.json`"
+    );
     relay.stop().await;
 }
 
@@ -466,15 +886,28 @@ async fn operations_endpoints_answer(db: TestDatabase) {
 fn every_route_is_in_the_openapi_document() {
     let doc = workvoice_relay::openapi::document();
     for (method, path) in workvoice_relay::openapi::ROUTES {
-        assert!(doc["paths"][path][method].is_object(), "{method} {path} is not documented");
+        assert!(
+            doc["paths"][path][method].is_object(),
+            "{method} {path} is not documented"
+        );
     }
     assert_eq!(
-        doc["paths"].as_object().unwrap().values().map(|p| p.as_object().unwrap().len()).sum::<usize>(),
+        doc["paths"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|p| p.as_object().unwrap().len())
+            .sum::<usize>(),
         workvoice_relay::openapi::ROUTES.len()
     );
 }
 
 #[allow(dead_code)]
 fn consent_all() -> Consent {
-    Consent { union: true, inspectorate: true, ngo: true, contact_wanted: false }
+    Consent {
+        union: true,
+        inspectorate: true,
+        ngo: true,
+        contact_wanted: false,
+    }
 }

@@ -70,7 +70,11 @@ fn report(n: u8) -> ReportId {
 
 async fn add_org(s: &Storage, n: u8) -> OrgId {
     let id = org(n);
-    assert!(s.insert_organisation(&id, "union", "{}", &[n; 32], 1).await.unwrap());
+    assert!(
+        s.insert_organisation(&id, "union", "{}", &[n; 32], 1)
+            .await
+            .unwrap()
+    );
     id
 }
 
@@ -93,7 +97,12 @@ fn submission(n: u8, recipients: Vec<OrgId>) -> NewSubmission {
 async fn organisations_and_token_lookup(s: &Storage) {
     let a = add_org(s, 1).await;
     let b = add_org(s, 2).await;
-    assert!(!s.insert_organisation(&a, "ngo", "{}", &[9; 32], 1).await.unwrap(), "duplicate id refused");
+    assert!(
+        !s.insert_organisation(&a, "ngo", "{}", &[9; 32], 1)
+            .await
+            .unwrap(),
+        "duplicate id refused"
+    );
     assert_eq!(s.organisation_by_token(&[1; 32]).await.unwrap(), Some(a));
     assert_eq!(s.organisation_by_token(&[2; 32]).await.unwrap(), Some(b));
     // Same lookup prefix, different hash: no match.
@@ -106,7 +115,15 @@ async fn organisations_and_token_lookup(s: &Storage) {
     assert!(s.set_organisation_certificate(&a, "cert").await.unwrap());
     let listed = s.organisations().await.unwrap();
     assert_eq!(listed.len(), 2);
-    assert_eq!(listed.iter().find(|o| o.id == a).unwrap().certificate.as_deref(), Some("cert"));
+    assert_eq!(
+        listed
+            .iter()
+            .find(|o| o.id == a)
+            .unwrap()
+            .certificate
+            .as_deref(),
+        Some("cert")
+    );
     assert!(!s.set_organisation_certificate(&org(7), "x").await.unwrap());
 }
 
@@ -116,7 +133,13 @@ async fn settings_and_directories(s: &Storage) {
     s.set_setting("rules", "[2]").await.unwrap();
     assert_eq!(s.setting("rules").await.unwrap().as_deref(), Some("[2]"));
     assert_eq!(s.latest_directory_version().await.unwrap(), None);
-    let d = |v: u64| StoredDirectory { version: v, issued_at: v, expires_at: v + 10, listing: format!("l{v}"), served: format!("s{v}") };
+    let d = |v: u64| StoredDirectory {
+        version: v,
+        issued_at: v,
+        expires_at: v + 10,
+        listing: format!("l{v}"),
+        served: format!("s{v}"),
+    };
     assert!(s.insert_directory(&d(1)).await.unwrap());
     assert!(s.insert_directory(&d(2)).await.unwrap());
     assert!(!s.insert_directory(&d(2)).await.unwrap());
@@ -128,11 +151,27 @@ async fn submission_is_stored_once_and_delivered(s: &Storage) {
     let a = add_org(s, 1).await;
     let b = add_org(s, 2).await;
     let mut sub = submission(5, vec![a, b]);
-    sub.attachments.push(NewAttachment { id: "aa".into(), size: 10, sha256: [0; 32] });
-    assert_eq!(s.store_submission(&sub).await.unwrap(), StoreOutcome::Stored);
+    sub.attachments.push(NewAttachment {
+        id: "aa".into(),
+        size: 10,
+        sha256: [0; 32],
+    });
+    assert_eq!(
+        s.store_submission(&sub).await.unwrap(),
+        StoreOutcome::Stored
+    );
     let again = s.store_submission(&sub).await.unwrap();
-    assert_eq!(again, StoreOutcome::Existing { request_hash: vec![5; 32], response: sub.response.clone() });
-    assert_eq!(s.submission_answer(&report(5)).await.unwrap(), Some((vec![5; 32], sub.response.clone())));
+    assert_eq!(
+        again,
+        StoreOutcome::Existing {
+            request_hash: vec![5; 32],
+            response: sub.response.clone()
+        }
+    );
+    assert_eq!(
+        s.submission_answer(&report(5)).await.unwrap(),
+        Some((vec![5; 32], sub.response.clone()))
+    );
     let counts = s.table_counts().await.unwrap();
     assert_eq!(counts["submissions"], 1);
     assert_eq!(counts["inbox"], 2);
@@ -145,8 +184,15 @@ async fn submission_is_stored_once_and_delivered(s: &Storage) {
     let mailbox = s.mailbox(&sub.mailbox_hash).await.unwrap().unwrap();
     assert_eq!(mailbox.report_id, report(5).to_hex());
     let entries = s.mailbox_entries(&mailbox, 0, 10).await.unwrap();
-    assert_eq!(entries.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![1, 2]);
-    assert!(entries.iter().all(|e| e.status.as_deref() == Some("delivered")));
+    assert_eq!(
+        entries.iter().map(|e| e.seq).collect::<Vec<_>>(),
+        vec![1, 2]
+    );
+    assert!(
+        entries
+            .iter()
+            .all(|e| e.status.as_deref() == Some("delivered"))
+    );
     assert!(s.in_inbox(&b, &report(5)).await.unwrap());
     assert!(!s.in_inbox(&org(3), &report(5)).await.unwrap());
 }
@@ -156,10 +202,20 @@ async fn mailbox_token_is_unique(s: &Storage) {
     let first = submission(1, vec![a]);
     let mut second = submission(2, vec![a]);
     second.mailbox_hash = first.mailbox_hash;
-    assert_eq!(s.store_submission(&first).await.unwrap(), StoreOutcome::Stored);
+    assert_eq!(
+        s.store_submission(&first).await.unwrap(),
+        StoreOutcome::Stored
+    );
     let before = s.content_digest().await.unwrap();
-    assert_eq!(s.store_submission(&second).await.unwrap(), StoreOutcome::MailboxInUse);
-    assert_eq!(s.content_digest().await.unwrap(), before, "nothing half-stored");
+    assert_eq!(
+        s.store_submission(&second).await.unwrap(),
+        StoreOutcome::MailboxInUse
+    );
+    assert_eq!(
+        s.content_digest().await.unwrap(),
+        before,
+        "nothing half-stored"
+    );
 }
 
 async fn inbox_sequence_per_organisation(s: &Storage) {
@@ -167,10 +223,18 @@ async fn inbox_sequence_per_organisation(s: &Storage) {
     let b = add_org(s, 2).await;
     for n in 1..=4 {
         let recipients = if n % 2 == 0 { vec![a, b] } else { vec![a] };
-        assert_eq!(s.store_submission(&submission(n, recipients)).await.unwrap(), StoreOutcome::Stored);
+        assert_eq!(
+            s.store_submission(&submission(n, recipients))
+                .await
+                .unwrap(),
+            StoreOutcome::Stored
+        );
     }
     let a_page = s.inbox_page(&a, 0, 10).await.unwrap();
-    assert_eq!(a_page.iter().map(|r| r.seq).collect::<Vec<_>>(), vec![1, 2, 3, 4]);
+    assert_eq!(
+        a_page.iter().map(|r| r.seq).collect::<Vec<_>>(),
+        vec![1, 2, 3, 4]
+    );
     let b_page = s.inbox_page(&b, 0, 10).await.unwrap();
     assert_eq!(b_page.iter().map(|r| r.seq).collect::<Vec<_>>(), vec![1, 2]);
     assert_eq!(b_page[1].report_id, report(4).to_hex());
@@ -182,9 +246,18 @@ async fn acknowledgement_outcomes(s: &Storage) {
     let a = add_org(s, 1).await;
     let b = add_org(s, 2).await;
     s.store_submission(&submission(1, vec![a])).await.unwrap();
-    assert_eq!(s.acknowledge(&b, &report(1), 7200).await.unwrap(), AckOutcome::NotFound);
-    assert_eq!(s.acknowledge(&a, &report(1), 7200).await.unwrap(), AckOutcome::Acknowledged);
-    assert_eq!(s.acknowledge(&a, &report(1), 7200).await.unwrap(), AckOutcome::AlreadyAcknowledged);
+    assert_eq!(
+        s.acknowledge(&b, &report(1), 7200).await.unwrap(),
+        AckOutcome::NotFound
+    );
+    assert_eq!(
+        s.acknowledge(&a, &report(1), 7200).await.unwrap(),
+        AckOutcome::Acknowledged
+    );
+    assert_eq!(
+        s.acknowledge(&a, &report(1), 7200).await.unwrap(),
+        AckOutcome::AlreadyAcknowledged
+    );
     assert!(s.inbox_page(&a, 0, 10).await.unwrap()[0].acknowledged);
     assert_eq!(s.table_counts().await.unwrap()["mailbox_entries"], 2);
 }
@@ -193,13 +266,47 @@ async fn replies_are_idempotent_by_message_id(s: &Storage) {
     let a = add_org(s, 1).await;
     let b = add_org(s, 2).await;
     s.store_submission(&submission(1, vec![a])).await.unwrap();
-    assert_eq!(s.add_reply(&a, &report(1), "m1", b"sealed", 3600).await.unwrap(), InsertOutcome::Created);
-    assert_eq!(s.add_reply(&a, &report(1), "m1", b"sealed", 3600).await.unwrap(), InsertOutcome::Duplicate);
-    assert_eq!(s.add_reply(&a, &report(1), "m1", b"other", 3600).await.unwrap(), InsertOutcome::Conflict);
-    assert_eq!(s.add_reply(&b, &report(1), "m2", b"sealed", 3600).await.unwrap(), InsertOutcome::NotFound);
-    assert_eq!(s.add_status(&a, &report(1), "resolved", 3600).await.unwrap(), InsertOutcome::Created);
-    assert_eq!(s.add_status(&b, &report(1), "resolved", 3600).await.unwrap(), InsertOutcome::NotFound);
-    let mailbox = s.mailbox(&submission(1, vec![]).mailbox_hash).await.unwrap().unwrap();
+    assert_eq!(
+        s.add_reply(&a, &report(1), "m1", b"sealed", 3600)
+            .await
+            .unwrap(),
+        InsertOutcome::Created
+    );
+    assert_eq!(
+        s.add_reply(&a, &report(1), "m1", b"sealed", 3600)
+            .await
+            .unwrap(),
+        InsertOutcome::Duplicate
+    );
+    assert_eq!(
+        s.add_reply(&a, &report(1), "m1", b"other", 3600)
+            .await
+            .unwrap(),
+        InsertOutcome::Conflict
+    );
+    assert_eq!(
+        s.add_reply(&b, &report(1), "m2", b"sealed", 3600)
+            .await
+            .unwrap(),
+        InsertOutcome::NotFound
+    );
+    assert_eq!(
+        s.add_status(&a, &report(1), "resolved", 3600)
+            .await
+            .unwrap(),
+        InsertOutcome::Created
+    );
+    assert_eq!(
+        s.add_status(&b, &report(1), "resolved", 3600)
+            .await
+            .unwrap(),
+        InsertOutcome::NotFound
+    );
+    let mailbox = s
+        .mailbox(&submission(1, vec![]).mailbox_hash)
+        .await
+        .unwrap()
+        .unwrap();
     let entries = s.mailbox_entries(&mailbox, 1, 10).await.unwrap();
     assert_eq!(entries.len(), 2);
     assert_eq!(entries[0].sealed.as_deref(), Some(&b"sealed"[..]));
@@ -211,10 +318,22 @@ async fn referrals(s: &Storage) {
     let b = add_org(s, 2).await;
     let c = add_org(s, 3).await;
     s.store_submission(&submission(1, vec![a])).await.unwrap();
-    assert_eq!(s.refer(&b, &report(1), &c, b"env", 3600).await.unwrap(), InsertOutcome::NotFound);
-    assert_eq!(s.refer(&a, &report(1), &b, b"env", 3600).await.unwrap(), InsertOutcome::Created);
-    assert_eq!(s.refer(&a, &report(1), &b, b"env", 3600).await.unwrap(), InsertOutcome::Duplicate);
-    assert_eq!(s.refer(&a, &report(1), &b, b"other", 3600).await.unwrap(), InsertOutcome::Conflict);
+    assert_eq!(
+        s.refer(&b, &report(1), &c, b"env", 3600).await.unwrap(),
+        InsertOutcome::NotFound
+    );
+    assert_eq!(
+        s.refer(&a, &report(1), &b, b"env", 3600).await.unwrap(),
+        InsertOutcome::Created
+    );
+    assert_eq!(
+        s.refer(&a, &report(1), &b, b"env", 3600).await.unwrap(),
+        InsertOutcome::Duplicate
+    );
+    assert_eq!(
+        s.refer(&a, &report(1), &b, b"other", 3600).await.unwrap(),
+        InsertOutcome::Conflict
+    );
     let page = s.inbox_page(&b, 0, 10).await.unwrap();
     assert_eq!(page[0].envelope, b"env".to_vec());
     assert_eq!(page[0].referred_by.as_deref(), Some(a.to_hex().as_str()));
@@ -226,18 +345,56 @@ async fn chunks_append_in_order_and_verify(s: &Storage) {
     let a = add_org(s, 1).await;
     let data: Vec<u8> = (0..100u8).collect();
     let mut sub = submission(1, vec![a]);
-    sub.attachments.push(NewAttachment { id: "good".into(), size: 100, sha256: sha256(&[&data]).0 });
-    sub.attachments.push(NewAttachment { id: "bad".into(), size: 100, sha256: [0; 32] });
+    sub.attachments.push(NewAttachment {
+        id: "good".into(),
+        size: 100,
+        sha256: sha256(&[&data]).0,
+    });
+    sub.attachments.push(NewAttachment {
+        id: "bad".into(),
+        size: 100,
+        sha256: [0; 32],
+    });
     s.store_submission(&sub).await.unwrap();
     let r = report(1);
-    assert_eq!(s.append_chunk(&r, "nope", 0, &data).await.unwrap(), ChunkOutcome::NotFound);
-    assert_eq!(s.append_chunk(&r, "good", 0, &data[..40]).await.unwrap(), ChunkOutcome::Progress { received: 40, complete: false });
-    assert_eq!(s.append_chunk(&r, "good", 0, &data[..40]).await.unwrap(), ChunkOutcome::OffsetMismatch { received: 40 });
-    assert_eq!(s.append_chunk(&r, "good", 40, &[0; 61]).await.unwrap(), ChunkOutcome::TooLarge);
-    assert_eq!(s.append_chunk(&r, "good", 40, &data[40..]).await.unwrap(), ChunkOutcome::Progress { received: 100, complete: true });
-    assert_eq!(s.append_chunk(&r, "good", 100, &[]).await.unwrap(), ChunkOutcome::Progress { received: 100, complete: true });
+    assert_eq!(
+        s.append_chunk(&r, "nope", 0, &data).await.unwrap(),
+        ChunkOutcome::NotFound
+    );
+    assert_eq!(
+        s.append_chunk(&r, "good", 0, &data[..40]).await.unwrap(),
+        ChunkOutcome::Progress {
+            received: 40,
+            complete: false
+        }
+    );
+    assert_eq!(
+        s.append_chunk(&r, "good", 0, &data[..40]).await.unwrap(),
+        ChunkOutcome::OffsetMismatch { received: 40 }
+    );
+    assert_eq!(
+        s.append_chunk(&r, "good", 40, &[0; 61]).await.unwrap(),
+        ChunkOutcome::TooLarge
+    );
+    assert_eq!(
+        s.append_chunk(&r, "good", 40, &data[40..]).await.unwrap(),
+        ChunkOutcome::Progress {
+            received: 100,
+            complete: true
+        }
+    );
+    assert_eq!(
+        s.append_chunk(&r, "good", 100, &[]).await.unwrap(),
+        ChunkOutcome::Progress {
+            received: 100,
+            complete: true
+        }
+    );
     assert_eq!(s.attachment_bytes(&r, "good").await.unwrap(), data);
-    assert_eq!(s.append_chunk(&r, "bad", 0, &data).await.unwrap(), ChunkOutcome::DigestMismatch);
+    assert_eq!(
+        s.append_chunk(&r, "bad", 0, &data).await.unwrap(),
+        ChunkOutcome::DigestMismatch
+    );
     let bad = s.attachment(&r, "bad").await.unwrap().unwrap();
     assert_eq!((bad.received, bad.complete), (0, false));
     assert_eq!(s.table_counts().await.unwrap()["attachment_chunks"], 2);
@@ -250,13 +407,22 @@ async fn purge_respects_grace_and_age(s: &Storage) {
     sub.received_hour = 0;
     s.store_submission(&sub).await.unwrap();
     s.acknowledge(&a, &report(1), 3600).await.unwrap();
-    assert_eq!(s.purge(1_000_000, 100, 10_000_000).await.unwrap().reports, 0);
+    assert_eq!(
+        s.purge(1_000_000, 100, 10_000_000).await.unwrap().reports,
+        0
+    );
     s.acknowledge(&b, &report(1), 7200).await.unwrap();
     assert_eq!(s.purge(7250, 100, 10_000_000).await.unwrap().reports, 0);
     let counts = s.purge(7300, 100, 10_000_000).await.unwrap();
     assert_eq!((counts.reports, counts.mailboxes), (1, 0));
     assert_eq!(s.table_counts().await.unwrap()["inbox"], 0);
     assert!(s.submission_answer(&report(1)).await.unwrap().is_some());
-    assert_eq!(s.purge(20_000_000, 100, 10_000_000).await.unwrap().mailboxes, 1);
+    assert_eq!(
+        s.purge(20_000_000, 100, 10_000_000)
+            .await
+            .unwrap()
+            .mailboxes,
+        1
+    );
     assert_eq!(s.table_counts().await.unwrap()["mailbox_entries"], 0);
 }

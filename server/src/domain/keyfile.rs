@@ -95,9 +95,15 @@ mod tests {
         let key = read_or_create(&path).unwrap();
         let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
-        assert_eq!(read_or_create(&path).unwrap().public_key(), key.public_key());
+        assert_eq!(
+            read_or_create(&path).unwrap().public_key(),
+            key.public_key()
+        );
         let other = SigningKey::from_seed([7; 32]).unwrap();
-        assert!(matches!(write_new(&path, &other), Err(KeyFileError::Exists(_))));
+        assert!(matches!(
+            write_new(&path, &other),
+            Err(KeyFileError::Exists(_))
+        ));
         assert_eq!(read(&path).unwrap().public_key(), key.public_key());
     }
 

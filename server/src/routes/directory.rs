@@ -40,7 +40,10 @@ pub async fn get_directory(State(state): State<AppState>, headers: HeaderMap) ->
     (
         StatusCode::OK,
         [
-            (header::CONTENT_TYPE, HeaderValue::from_static("application/json")),
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            ),
             (header::ETAG, etag),
             (header::CACHE_CONTROL, cache),
         ],

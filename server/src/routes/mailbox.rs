@@ -37,17 +37,18 @@ pub async fn get_mailbox(
     let hash = mailbox_token_hash(&token);
     let mailbox = state.storage.mailbox(&hash.0).await?.ok_or_else(unknown)?;
     let limit = q.limit.unwrap_or(MAX_PAGE).clamp(1, MAX_PAGE);
-    let rows = state.storage.mailbox_entries(&mailbox, q.after, limit).await?;
-    let entries = rows
-        .into_iter()
-        .map(entry)
-        .collect::<Result<Vec<_>, _>>()?;
+    let rows = state
+        .storage
+        .mailbox_entries(&mailbox, q.after, limit)
+        .await?;
+    let entries = rows.into_iter().map(entry).collect::<Result<Vec<_>, _>>()?;
     let last_seq = entries.last().map_or(q.after, |e| e.seq);
     Ok(Json(MailboxPage { entries, last_seq }))
 }
 
 fn entry(row: MailboxRow) -> Result<MailboxEntry, ApiFailure> {
-    let org_id = OrgId::from_hex(&row.org_id).ok_or_else(|| ApiFailure::internal("mailbox org id"))?;
+    let org_id =
+        OrgId::from_hex(&row.org_id).ok_or_else(|| ApiFailure::internal("mailbox org id"))?;
     let item = match (row.kind.as_str(), row.status, row.sealed) {
         ("status", Some(status), _) => MailboxItem::Status {
             status: serde_json::from_value::<MailboxStatus>(serde_json::Value::String(status))

@@ -7,8 +7,8 @@ pub mod mailbox;
 pub mod org;
 pub mod submissions;
 
-use axum::extract::rejection::QueryRejection;
 use axum::extract::Query;
+use axum::extract::rejection::QueryRejection;
 use serde::de::DeserializeOwned;
 
 use crate::error::ApiFailure;

@@ -46,7 +46,10 @@ impl FromRequestParts<AppState> for OrgCaller {
 }
 
 fn unknown_report() -> ApiFailure {
-    ApiFailure::not_found("unknown_report", "no such report in this organisation's inbox")
+    ApiFailure::not_found(
+        "unknown_report",
+        "no such report in this organisation's inbox",
+    )
 }
 
 /// The report named in a path, if it is in the caller's inbox.
@@ -163,7 +166,12 @@ pub async fn set_status(
     }
     match state
         .storage
-        .add_status(&caller.0, &report, change.status.as_str(), hour_of(unix_now()))
+        .add_status(
+            &caller.0,
+            &report,
+            change.status.as_str(),
+            hour_of(unix_now()),
+        )
         .await?
     {
         InsertOutcome::NotFound => Err(unknown_report()),
@@ -171,7 +179,10 @@ pub async fn set_status(
     }
 }
 
-fn created_or_duplicate(outcome: InsertOutcome, conflict_code: &str) -> Result<Response, ApiFailure> {
+fn created_or_duplicate(
+    outcome: InsertOutcome,
+    conflict_code: &str,
+) -> Result<Response, ApiFailure> {
     match outcome {
         InsertOutcome::Created => Ok(StatusCode::CREATED.into_response()),
         InsertOutcome::Duplicate => Ok(StatusCode::OK.into_response()),
@@ -235,7 +246,10 @@ pub async fn post_referral(
         ));
     }
     let current = state.current_directory().await?.ok_or_else(|| {
-        ApiFailure::unavailable("directory_unavailable", "no directory has been published yet")
+        ApiFailure::unavailable(
+            "directory_unavailable",
+            "no directory has been published yet",
+        )
     })?;
     let target = current.listing.organisation(&referral.to).ok_or_else(|| {
         ApiFailure::unprocessable(

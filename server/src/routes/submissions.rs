@@ -63,7 +63,8 @@ fn replay(
             "a different submission was already accepted under this id",
         ));
     }
-    let accepted: SubmissionAccepted = serde_json::from_str(response).map_err(ApiFailure::internal)?;
+    let accepted: SubmissionAccepted =
+        serde_json::from_str(response).map_err(ApiFailure::internal)?;
     Ok((StatusCode::OK, accepted))
 }
 
@@ -98,11 +99,19 @@ async fn submit(
     }
 
     let current = state.current_directory().await?.ok_or_else(|| {
-        ApiFailure::unavailable("directory_unavailable", "no directory has been published yet")
+        ApiFailure::unavailable(
+            "directory_unavailable",
+            "no directory has been published yet",
+        )
     })?;
     let listing = &current.listing;
 
-    verify_pow(&request.submission_id, request.pow_nonce, listing.pow_difficulty).map_err(|e| {
+    verify_pow(
+        &request.submission_id,
+        request.pow_nonce,
+        listing.pow_difficulty,
+    )
+    .map_err(|e| {
         let mut f = ApiFailure::from_code(StatusCode::UNPROCESSABLE_ENTITY, &e);
         f.directory_version = Some(current.version);
         f
@@ -136,7 +145,10 @@ async fn submit(
         if routed_version_differs {
             return Err(stale(&current));
         }
-        if let Some(unknown) = sealed_to.iter().find(|id| listing.organisation(id).is_none()) {
+        if let Some(unknown) = sealed_to
+            .iter()
+            .find(|id| listing.organisation(id).is_none())
+        {
             return Err(ApiFailure::unprocessable(
                 "unknown_recipient",
                 format!("organisation {unknown} is not in the directory"),

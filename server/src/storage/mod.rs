@@ -333,7 +333,11 @@ impl Storage {
         Ok(done.rows_affected() == 1)
     }
 
-    pub async fn set_organisation_certificate(&self, id: &OrgId, certificate: &str) -> Result<bool> {
+    pub async fn set_organisation_certificate(
+        &self,
+        id: &OrgId,
+        certificate: &str,
+    ) -> Result<bool> {
         let done = sqlx::query::<Any>("UPDATE organisations SET certificate = $1 WHERE id = $2")
             .bind(certificate.to_string())
             .bind(id.to_hex())
@@ -357,7 +361,8 @@ impl Storage {
     fn org_from_row(row: &AnyRow) -> Result<OrgRecord> {
         let id: String = row.try_get("id")?;
         Ok(OrgRecord {
-            id: OrgId::from_hex(&id).ok_or_else(|| StorageError::Corrupt(format!("org id {id}")))?,
+            id: OrgId::from_hex(&id)
+                .ok_or_else(|| StorageError::Corrupt(format!("org id {id}")))?,
             kind: row.try_get("kind")?,
             profile: row.try_get("profile")?,
             certificate: row.try_get("certificate")?,
@@ -385,12 +390,11 @@ impl Storage {
 
     /// The organisation whose API token hashes to `token_hash`, compared in constant time.
     pub async fn organisation_by_token(&self, token_hash: &[u8; 32]) -> Result<Option<OrgId>> {
-        let rows = sqlx::query::<Any>(
-            "SELECT id, token_hash FROM organisations WHERE token_lookup = $1",
-        )
-        .bind(lookup_key(token_hash))
-        .fetch_all(&self.reader)
-        .await?;
+        let rows =
+            sqlx::query::<Any>("SELECT id, token_hash FROM organisations WHERE token_lookup = $1")
+                .bind(lookup_key(token_hash))
+                .fetch_all(&self.reader)
+                .await?;
         let mut found = None;
         for row in rows {
             let stored: Vec<u8> = row.try_get("token_hash")?;
@@ -473,10 +477,11 @@ impl Storage {
     // ----- submissions -----
 
     pub async fn submission_answer(&self, id: &ReportId) -> Result<Option<(Vec<u8>, String)>> {
-        let row = sqlx::query::<Any>("SELECT request_hash, response FROM submissions WHERE id = $1")
-            .bind(id.to_hex())
-            .fetch_optional(&self.reader)
-            .await?;
+        let row =
+            sqlx::query::<Any>("SELECT request_hash, response FROM submissions WHERE id = $1")
+                .bind(id.to_hex())
+                .fetch_optional(&self.reader)
+                .await?;
         Ok(match row {
             Some(row) => Some((row.try_get("request_hash")?, row.try_get("response")?)),
             None => None,
@@ -502,12 +507,11 @@ impl Storage {
         if inserted.rows_affected() == 0 {
             tx.rollback().await?;
             // The writer that won has committed (PostgreSQL made this insert wait for it).
-            let row = sqlx::query::<Any>(
-                "SELECT request_hash, response FROM submissions WHERE id = $1",
-            )
-            .bind(id)
-            .fetch_one(&self.writer)
-            .await?;
+            let row =
+                sqlx::query::<Any>("SELECT request_hash, response FROM submissions WHERE id = $1")
+                    .bind(id)
+                    .fetch_one(&self.writer)
+                    .await?;
             return Ok(StoreOutcome::Existing {
                 request_hash: row.try_get("request_hash")?,
                 response: row.try_get("response")?,
@@ -627,7 +631,12 @@ impl Storage {
     }
 
     /// Mark `report` acknowledged by `org` and tell the worker's mailbox, once.
-    pub async fn acknowledge(&self, org: &OrgId, report: &ReportId, hour: u64) -> Result<AckOutcome> {
+    pub async fn acknowledge(
+        &self,
+        org: &OrgId,
+        report: &ReportId,
+        hour: u64,
+    ) -> Result<AckOutcome> {
         let mut tx = self.writer.begin().await?;
         let done = sqlx::query::<Any>(
             "UPDATE inbox SET acknowledged_hour = $1 \
@@ -652,8 +661,14 @@ impl Storage {
                 AckOutcome::NotFound
             });
         }
-        add_mailbox_entry(&mut tx, report, org, hour, MailboxItemRow::Status("acknowledged"))
-            .await?;
+        add_mailbox_entry(
+            &mut tx,
+            report,
+            org,
+            hour,
+            MailboxItemRow::Status("acknowledged"),
+        )
+        .await?;
         tx.commit().await?;
         Ok(AckOutcome::Acknowledged)
     }
@@ -690,10 +705,11 @@ impl Storage {
             tx.rollback().await?;
             return Ok(InsertOutcome::NotFound);
         }
-        let existing = sqlx::query::<Any>("SELECT sealed FROM mailbox_entries WHERE message_id = $1")
-            .bind(message_id.to_string())
-            .fetch_optional(&mut *tx)
-            .await?;
+        let existing =
+            sqlx::query::<Any>("SELECT sealed FROM mailbox_entries WHERE message_id = $1")
+                .bind(message_id.to_string())
+                .fetch_optional(&mut *tx)
+                .await?;
         if let Some(row) = existing {
             let stored: Option<Vec<u8>> = row.try_get("sealed")?;
             tx.rollback().await?;
@@ -708,10 +724,7 @@ impl Storage {
             report,
             org,
             hour,
-            MailboxItemRow::Reply {
-                message_id,
-                sealed,
-            },
+            MailboxItemRow::Reply { message_id, sealed },
         )
         .await;
         match added {
@@ -778,7 +791,14 @@ impl Storage {
         .bind(i(hour))
         .execute(&mut *tx)
         .await?;
-        add_mailbox_entry(&mut tx, report, to, hour, MailboxItemRow::Status("delivered")).await?;
+        add_mailbox_entry(
+            &mut tx,
+            report,
+            to,
+            hour,
+            MailboxItemRow::Status("delivered"),
+        )
+        .await?;
         tx.commit().await?;
         Ok(InsertOutcome::Created)
     }
@@ -787,10 +807,11 @@ impl Storage {
 
     /// The mailbox whose token hashes to `token_hash`, compared in constant time.
     pub async fn mailbox(&self, token_hash: &[u8; 32]) -> Result<Option<MailboxRef>> {
-        let rows = sqlx::query::<Any>("SELECT token_hash, report_id FROM mailboxes WHERE lookup = $1")
-            .bind(lookup_key(token_hash))
-            .fetch_all(&self.reader)
-            .await?;
+        let rows =
+            sqlx::query::<Any>("SELECT token_hash, report_id FROM mailboxes WHERE lookup = $1")
+                .bind(lookup_key(token_hash))
+                .fetch_all(&self.reader)
+                .await?;
         let mut found = None;
         for row in rows {
             let stored: Vec<u8> = row.try_get("token_hash")?;
@@ -951,11 +972,13 @@ impl Storage {
             .bind(id.to_string())
             .execute(&mut *tx)
             .await?;
-            sqlx::query::<Any>("UPDATE attachments SET received = 0 WHERE report_id = $1 AND id = $2")
-                .bind(report.to_hex())
-                .bind(id.to_string())
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query::<Any>(
+                "UPDATE attachments SET received = 0 WHERE report_id = $1 AND id = $2",
+            )
+            .bind(report.to_hex())
+            .bind(id.to_string())
+            .execute(&mut *tx)
+            .await?;
             tx.commit().await?;
             return Ok(ChunkOutcome::DigestMismatch);
         }
@@ -1065,7 +1088,9 @@ impl Storage {
     pub async fn table_counts(&self) -> Result<BTreeMap<&'static str, i64>> {
         let mut out = BTreeMap::new();
         for (table, statement) in sql::COUNT_TABLES {
-            let row = sqlx::query::<Any>(*statement).fetch_one(&self.reader).await?;
+            let row = sqlx::query::<Any>(*statement)
+                .fetch_one(&self.reader)
+                .await?;
             out.insert(*table, row.try_get::<i64, _>(0)?);
         }
         Ok(out)
@@ -1075,7 +1100,9 @@ impl Storage {
     pub async fn content_digest(&self) -> Result<String> {
         let mut text = String::new();
         for (table, statement) in sql::DUMP_TABLES {
-            let rows = sqlx::query::<Any>(*statement).fetch_all(&self.reader).await?;
+            let rows = sqlx::query::<Any>(*statement)
+                .fetch_all(&self.reader)
+                .await?;
             text.push_str(table);
             text.push('\n');
             for row in rows {
@@ -1119,7 +1146,10 @@ fn is_unique_violation(e: &sqlx::Error) -> bool {
 
 enum MailboxItemRow<'a> {
     Status(&'a str),
-    Reply { message_id: &'a str, sealed: &'a [u8] },
+    Reply {
+        message_id: &'a str,
+        sealed: &'a [u8],
+    },
 }
 
 async fn in_inbox_tx(

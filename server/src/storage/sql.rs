@@ -39,7 +39,10 @@ pub const COUNT_TABLES: &[(&str, &str)] = &[
     ("mailboxes", "SELECT COUNT(*) FROM mailboxes"),
     ("mailbox_entries", "SELECT COUNT(*) FROM mailbox_entries"),
     ("attachments", "SELECT COUNT(*) FROM attachments"),
-    ("attachment_chunks", "SELECT COUNT(*) FROM attachment_chunks"),
+    (
+        "attachment_chunks",
+        "SELECT COUNT(*) FROM attachment_chunks",
+    ),
 ];
 
 pub const DUMP_TABLES: &[(&str, &str)] = &[
@@ -47,8 +50,14 @@ pub const DUMP_TABLES: &[(&str, &str)] = &[
         "organisations",
         "SELECT id, kind, profile, certificate, token_hash, next_seq FROM organisations ORDER BY id",
     ),
-    ("relay_settings", "SELECT name, value FROM relay_settings ORDER BY name"),
-    ("directories", "SELECT version, served FROM directories ORDER BY version"),
+    (
+        "relay_settings",
+        "SELECT name, value FROM relay_settings ORDER BY name",
+    ),
+    (
+        "directories",
+        "SELECT version, served FROM directories ORDER BY version",
+    ),
     (
         "submissions",
         "SELECT id, request_hash, response, directory_version, tags, consent, received_hour, envelope \

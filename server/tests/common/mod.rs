@@ -43,7 +43,12 @@ pub fn client() -> Client {
     Client::builder().build().unwrap()
 }
 
-pub async fn post_json(c: &Client, url: &str, body: &impl Serialize, token: Option<&str>) -> Response {
+pub async fn post_json(
+    c: &Client,
+    url: &str,
+    body: &impl Serialize,
+    token: Option<&str>,
+) -> Response {
     let mut r = c.post(url).json(body);
     if let Some(t) = token {
         r = r.bearer_auth(t);
@@ -69,7 +74,8 @@ pub async fn expect_error(r: Response, status: StatusCode, code: &str) -> ApiErr
     let got = r.status();
     let text = r.text().await.unwrap();
     assert_eq!(got, status, "status for {code}: body {text}");
-    let e: ApiError = serde_json::from_str(&text).unwrap_or_else(|_| panic!("not an ApiError: {text}"));
+    let e: ApiError =
+        serde_json::from_str(&text).unwrap_or_else(|_| panic!("not an ApiError: {text}"));
     assert_eq!(e.error, code, "{text}");
     assert!(!e.message.is_empty());
     e
