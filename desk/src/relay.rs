@@ -1,0 +1,190 @@
+//! The relay's organisation API, as a small typed client (`proto::api` bodies).
+//!
+//! Errors keep the relay's stable code (`{"error","message"}`) so callers can tell a refusal
+//! from a network failure.
+
+use std::time::Duration;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use workvoice_proto::api::{ApiError, InboxPage, PostReply, Referral, StatusChange};
+use workvoice_proto::keys::{AttachmentId, ReportId};
+use zeroize::Zeroizing;
+
+use crate::error::{DeskError, Result};
+
+#[derive(Clone)]
+pub struct RelayClient {
+    base: String,
+    token: std::sync::Arc<Zeroizing<String>>,
+    http: reqwest::Client,
+}
+
+impl std::fmt::Debug for RelayClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RelayClient")
+            .field("base", &self.base)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RelayClient {
+    pub fn new(base_url: &str, token: Zeroizing<String>) -> Result<Self> {
+        // reqwest is built without a bundled crypto provider: use ring, as the rest of Workvoice.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .timeout(Duration::from_secs(60))
+            .user_agent("workvoice-desk")
+            .build()
+            .map_err(|e| DeskError::RelayUnreachable(e.to_string()))?;
+        Ok(Self {
+            base: base_url.trim_end_matches('/').to_string(),
+            token: std::sync::Arc::new(token),
+            http,
+        })
+    }
+
+    pub fn base_url(&self) -> &str {
+        &self.base
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    fn auth(&self, req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        req.header(
+            reqwest::header::AUTHORIZATION,
+            format!("Bearer {}", self.token.as_str()),
+        )
+    }
+
+    async fn send(&self, req: reqwest::RequestBuilder) -> Result<Vec<u8>> {
+        let response = req
+            .send()
+            .await
+            .map_err(|e| DeskError::RelayUnreachable(without_url(&e)))?;
+        let status = response.status();
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| DeskError::RelayUnreachable(without_url(&e)))?;
+        if status.is_success() {
+            return Ok(body.to_vec());
+        }
+        let (code, message) = match serde_json::from_slice::<ApiError>(&body) {
+            Ok(e) => (e.error, e.message),
+            Err(_) => (
+                "http_error".to_string(),
+                String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned(),
+            ),
+        };
+        Err(DeskError::RelayRefused {
+            status: status.as_u16(),
+            code,
+            message,
+        })
+    }
+
+    async fn get_json<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
+        let body = self.send(self.auth(self.http.get(self.url(path)))).await?;
+        serde_json::from_slice(&body).map_err(|e| DeskError::RelayProtocol(e.to_string()))
+    }
+
+    async fn post_json<B: Serialize>(&self, path: &str, body: &B) -> Result<Vec<u8>> {
+        let bytes =
+            serde_json::to_vec(body).map_err(|e| DeskError::RelayProtocol(e.to_string()))?;
+        self.send(
+            self.auth(self.http.post(self.url(path)))
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(bytes),
+        )
+        .await
+    }
+
+    /// The served directory, as raw bytes for `proto::directory::verify_directory`.
+    pub async fn directory(&self) -> Result<Vec<u8>> {
+        self.send(self.http.get(self.url("/v1/directory"))).await
+    }
+
+    pub async fn inbox(&self, after: Option<&str>, limit: u32) -> Result<InboxPage> {
+        let path = match after {
+            Some(cursor) => format!(
+                "/v1/org/inbox?after={}&limit={limit}",
+                percent_encode(cursor)
+            ),
+            None => format!("/v1/org/inbox?limit={limit}"),
+        };
+        self.get_json(&path).await
+    }
+
+    pub async fn acknowledge(&self, report_id: &ReportId) -> Result<()> {
+        self.send(
+            self.auth(
+                self.http
+                    .post(self.url(&format!("/v1/org/inbox/{report_id}/ack"))),
+            ),
+        )
+        .await?;
+        Ok(())
+    }
+
+    pub async fn set_status(&self, report_id: &ReportId, change: &StatusChange) -> Result<()> {
+        self.post_json(&format!("/v1/org/reports/{report_id}/status"), change)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn post_reply(&self, report_id: &ReportId, reply: &PostReply) -> Result<()> {
+        self.post_json(&format!("/v1/org/reports/{report_id}/replies"), reply)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn refer(&self, report_id: &ReportId, referral: &Referral) -> Result<()> {
+        self.post_json(&format!("/v1/org/reports/{report_id}/referrals"), referral)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn attachment(&self, report_id: &ReportId, id: &AttachmentId) -> Result<Vec<u8>> {
+        self.send(
+            self.auth(
+                self.http
+                    .get(self.url(&format!("/v1/org/reports/{report_id}/attachments/{id}"))),
+            ),
+        )
+        .await
+    }
+}
+
+/// reqwest's errors name the URL; the URL carries no secret but keep messages short.
+fn without_url(e: &reqwest::Error) -> String {
+    let mut text = e.to_string();
+    if let Some(url) = e.url() {
+        text = text.replace(url.as_str(), "");
+    }
+    let kind = if e.is_timeout() {
+        "timeout"
+    } else if e.is_connect() {
+        "connection failed"
+    } else if e.is_body() || e.is_decode() {
+        "connection dropped while reading"
+    } else {
+        "request failed"
+    };
+    format!("{kind}: {}", text.trim())
+}
+
+fn percent_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}

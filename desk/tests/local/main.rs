@@ -1,0 +1,9 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! Desk tests that need no relay: keys, local storage, exports, the web forms.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod exports;
+mod keys;
+mod web_forms;

@@ -1,0 +1,397 @@
+//! Every form of the web UI, fed bad input: a message next to the field, a 4xx status, and
+//! nothing changed in the database. Also: pages are labelled and need a session.
+
+use crate::common::*;
+use axum::http::StatusCode;
+use workvoice_proto::keys::OrgId;
+
+/// Every `<input>`, `<select>` and `<textarea>` with an id has a `<label for>` (hidden inputs,
+/// radios and checkboxes inside labelled fieldsets excepted), and the page has one `h1`.
+fn assert_accessible(html: &str) {
+    assert_eq!(html.matches("<h1").count(), 1, "exactly one h1");
+    assert!(html.contains("<main id=\"main\""), "a main landmark");
+    assert!(html.contains("lang=\"en\""));
+    for tag in ["<input ", "<select ", "<textarea "] {
+        for piece in html.split(tag).skip(1) {
+            let attrs = &piece[..piece.find('>').unwrap()];
+            if attrs.contains("type=\"hidden\"") {
+                continue;
+            }
+            let id = attrs
+                .split("id=\"")
+                .nth(1)
+                .map(|s| &s[..s.find('"').unwrap()])
+                .unwrap_or_else(|| panic!("a form control without id: {tag}{attrs}"));
+            assert!(
+                html.contains(&format!("for=\"{id}\"")),
+                "no label for #{id}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn pages_need_a_session_and_are_labelled() {
+    let (_dir, desk) = fresh_desk().await;
+    seed_local(&desk, OrgId([5; 16]), 6).await;
+    let mut anon = WebClient::new(&desk);
+    for uri in ["/", "/cases/1", "/dashboard", "/alarms"] {
+        let page = anon.get(uri).await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "{uri}");
+        assert_eq!(page.location(), Some("/login"));
+    }
+    let login = anon.get("/login").await;
+    assert_accessible(&login.body);
+    let cookie = login.headers.get("set-cookie").unwrap().to_str().unwrap();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
+    assert!(login.headers.get("content-security-policy").is_some());
+
+    let mut c = logged_in(&desk).await;
+    for uri in [
+        "/",
+        "/cases/1",
+        "/cases/6",
+        "/dashboard",
+        "/alarms",
+        "/?status=new&q=passport",
+    ] {
+        let page = c.get(uri).await;
+        assert_eq!(page.status, StatusCode::OK, "{uri}");
+        assert_accessible(&page.body);
+    }
+    // Free text keeps its direction: right-to-left Urdu is marked dir="auto" with its language.
+    let urdu = c.get("/cases/6").await;
+    assert!(
+        urdu.body.contains("dir=\"auto\" lang=\"ur\""),
+        "free text is dir=auto"
+    );
+    assert!(urdu.body.contains("Retention of identity documents"));
+    assert!(
+        urdu.body.contains("PKR 800,000.00"),
+        "money with minor units"
+    );
+    // A request for another host name is refused (DNS rebinding).
+    let req = axum::http::Request::builder()
+        .uri("/login")
+        .header("host", "evil.example:8080")
+        .body(axum::body::Body::empty())
+        .unwrap();
+    assert_eq!(c.send(req).await.status, StatusCode::MISDIRECTED_REQUEST);
+}
+
+#[tokio::test]
+async fn bad_input_in_every_form_gives_a_message_and_changes_nothing() {
+    let (_dir, desk) = fresh_desk().await;
+    seed_local(&desk, OrgId([6; 16]), 3).await;
+    let mut c = logged_in(&desk).await;
+    // Raise an alarm so the alarm form has something to clear.
+    desk.store()
+        .raise_alarm("certificate_changed", "test alarm")
+        .await
+        .unwrap();
+    let before = snapshot(&desk).await;
+    let long_note = "x".repeat(5001);
+    let long_reply = "y".repeat(4001);
+    let long_filter = "z".repeat(201);
+    type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, StatusCode, &'a str);
+    let cases: Vec<Case> = vec![
+        (
+            "/cases/1/status",
+            vec![],
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "status-status",
+        ),
+        (
+            "/cases/1/status",
+            vec![("status", "banana")],
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "status-status",
+        ),
+        (
+            "/cases/1/assign",
+            vec![],
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "assign-assignee",
+        ),
+        (
+            "/cases/1/assign",
+            vec![("assignee", "nobody-by-that-name")],
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "assign-assignee",
+        ),
+        (
+            "/cases/1/notes",
+            vec![("text", "   ")],
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "note-text",
+        ),
+        (
+            "/cases/1/notes",
+            vec![("text", &long_note)],
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "note-text",
+        ),
+        (
+            "/cases/1/replies",
+            vec![("text", ""), ("language", "en")],
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "reply-text",
+        ),
+        (
+            "/cases/1/replies",
+            vec![("text", &long_reply), ("language", "en")],
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "reply-text",
+        ),
+        (
+            "/cases/1/replies",
+            vec![("text", "Hello"), ("language", "Nepali!")],
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "reply-language",
+        ),
+        (
+            "/cases/1/referrals",
+            vec![],
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "referral-to",
+        ),
+        (
+            "/cases/1/referrals",
+            vec![("to", "not-an-org-id")],
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "referral-to",
+        ),
+        (
+            "/export",
+            vec![("format", "xml")],
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "export-format",
+        ),
+        (
+            "/export",
+            vec![("format", "csv"), ("from", "2026-13-45")],
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "f-from",
+        ),
+        (
+            "/export",
+            vec![("format", "csv"), ("recruiter", &long_filter)],
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "f-recruiter",
+        ),
+        (
+            "/export",
+            vec![("format", "csv"), ("status", "lost")],
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "f-status",
+        ),
+        (
+            "/alarms/clear",
+            vec![("note", "")],
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "alarm-note",
+        ),
+    ];
+    for (uri, fields, status, field) in &cases {
+        let page = c.post(uri, fields).await;
+        assert_eq!(
+            page.status,
+            *status,
+            "{uri} {fields:?}: {}",
+            &page.body[..page.body.len().min(300)]
+        );
+        assert!(
+            page.body.contains(&format!("id=\"{field}-error\"")),
+            "{uri} {fields:?}: no message next to #{field}"
+        );
+        assert!(
+            page.body
+                .contains(&format!("aria-describedby=\"{field}-error\""))
+                || page.body.contains(&format!("{field}-error\""))
+        );
+        assert_eq!(
+            snapshot(&desk).await,
+            before,
+            "{uri} {fields:?} changed the database"
+        );
+    }
+    // A body that is not a form at all is the same as an empty form.
+    let page = c
+        .post_raw(
+            "/cases/1/notes",
+            format!("{{\"csrf\": \"{}\", \"text\": \"hi\"}}", c.csrf),
+        )
+        .await;
+    assert_eq!(
+        page.status,
+        StatusCode::FORBIDDEN,
+        "a JSON body carries no form token"
+    );
+    assert_eq!(snapshot(&desk).await, before);
+    let page = c
+        .post_raw("/cases/1/notes", format!("csrf={}&text", c.csrf))
+        .await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.body.contains("id=\"note-text-error\""));
+    assert_eq!(snapshot(&desk).await, before);
+
+    // Missing and forged CSRF tokens, on every POST route, change nothing.
+    let some_org = "ab".repeat(16);
+    let valid: Vec<(&str, Vec<(&str, &str)>)> = vec![
+        ("/cases/1/status", vec![("status", "triage")]),
+        ("/cases/1/assign", vec![("assignee", USER)]),
+        ("/cases/1/notes", vec![("text", "a note")]),
+        (
+            "/cases/1/replies",
+            vec![("text", "hello"), ("language", "en")],
+        ),
+        ("/cases/1/referrals", vec![("to", &some_org)]),
+        ("/export", vec![("format", "csv")]),
+        ("/sync", vec![]),
+        ("/alarms/clear", vec![("note", "reviewed")]),
+        ("/logout", vec![]),
+    ];
+    let forged = "0".repeat(64);
+    for (uri, fields) in &valid {
+        for token in [None, Some(forged.as_str())] {
+            let mut f = fields.clone();
+            f.push(("csrf", token.unwrap_or("")));
+            if token.is_none() {
+                f.pop();
+                let body = serde_urlencoded::to_string(&f).unwrap();
+                let page = c.post_raw(uri, body).await;
+                assert_eq!(page.status, StatusCode::FORBIDDEN, "{uri} without a token");
+                assert!(page.body.contains("security token"));
+            } else {
+                let page = c.post(uri, &f).await;
+                assert_eq!(
+                    page.status,
+                    StatusCode::FORBIDDEN,
+                    "{uri} with a forged token"
+                );
+            }
+            assert_eq!(
+                snapshot(&desk).await,
+                before,
+                "{uri} changed the database without a token"
+            );
+        }
+    }
+    // The valid forms that need no relay do work (so the checks above could fail).
+    let page = c
+        .post(
+            "/cases/1/notes",
+            &[("text", "Called the worker's union branch.")],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    assert_ne!(snapshot(&desk).await, before);
+    let page = c
+        .post("/alarms/clear", &[("note", "Key rotation we asked for.")])
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    assert!(desk.store().active_alarms().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn login_form_refuses_bad_input_without_a_session() {
+    let (_dir, desk) = fresh_desk().await;
+    desk.add_user(USER, PASSWORD).await.unwrap();
+    let before = snapshot(&desk).await;
+    let mut c = WebClient::new(&desk);
+    c.get("/login").await;
+    let long = "u".repeat(65);
+    for (fields, status, field) in [
+        (
+            vec![("username", ""), ("password", "x")],
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "username",
+        ),
+        (
+            vec![("username", USER), ("password", "")],
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "password",
+        ),
+        (
+            vec![("username", long.as_str()), ("password", "x")],
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "username",
+        ),
+        (
+            vec![("username", USER), ("password", "wrong password")],
+            StatusCode::UNAUTHORIZED,
+            "login",
+        ),
+        (
+            vec![
+                ("username", USER),
+                ("password", PASSWORD),
+                ("csrf", "forged"),
+            ],
+            StatusCode::FORBIDDEN,
+            "login",
+        ),
+    ] {
+        let page = c.post("/login", &fields).await;
+        assert_eq!(page.status, status, "{fields:?}");
+        assert!(
+            page.body.contains(&format!("id=\"{field}-error\"")),
+            "{fields:?}"
+        );
+        let home = c.get("/").await;
+        assert_eq!(home.status, StatusCode::SEE_OTHER, "still not signed in");
+        c.get("/login").await;
+    }
+    assert_eq!(snapshot(&desk).await, before);
+    let ok = c
+        .post("/login", &[("username", USER), ("password", PASSWORD)])
+        .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER);
+    assert_eq!(c.get("/").await.status, StatusCode::OK);
+    // Signing out ends the session on the server too.
+    let cookie = c.cookie.clone();
+    c.post("/logout", &[]).await;
+    c.cookie = cookie;
+    assert_eq!(c.get("/").await.status, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn filters_narrow_the_list_and_report_bad_values() {
+    let (_dir, desk) = fresh_desk().await;
+    seed_local(&desk, OrgId([8; 16]), 12).await;
+    let mut c = logged_in(&desk).await;
+    let count = |body: &str| body.matches("<a href=\"/cases/").count();
+    assert_eq!(count(&c.get("/").await.body), 12);
+    assert_eq!(count(&c.get("/?destination=QA").await.body), 4);
+    assert_eq!(count(&c.get("/?indicator=debt_bondage").await.body), 4);
+    assert_eq!(count(&c.get("/?sector=T").await.body), 2);
+    assert_eq!(
+        count(&c.get("/?recruiter=Sagarmatha+Manpower").await.body),
+        4,
+        "name variants match"
+    );
+    assert_eq!(
+        count(&c.get("/?recruiter=RL-0987").await.body),
+        2,
+        "licence number matches"
+    );
+    assert_eq!(
+        count(&c.get("/?q=paspor").await.body),
+        2,
+        "free-text search"
+    );
+    assert_eq!(
+        count(
+            &c.get("/?status=new&destination=MY&indicator=isolation")
+                .await
+                .body
+        ),
+        2
+    );
+    let bad = c.get("/?from=yesterday").await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("id=\"f-from-error\""));
+}

@@ -1,0 +1,218 @@
+//! Key monitoring: when the relay's directory stops carrying this desk's certificate unchanged,
+//! the desk raises an alarm shown on every page and stops acknowledging until it is cleared.
+
+use axum::http::StatusCode;
+use workvoice_desk::SyncOptions;
+use workvoice_proto::directory::OrgKind;
+use workvoice_relay::admin;
+
+use crate::common::{certificate_with, logged_in};
+use crate::world::{Proxy, World, unix_now};
+
+#[tokio::test]
+async fn a_changed_key_in_the_directory_raises_an_alarm_and_stops_acks() {
+    let proxy = Proxy::start().await;
+    let world = World::with_relay_url(Some(&proxy)).await;
+    let first = world.submit_sample(0).await;
+    let report = world.desk.sync(SyncOptions::default(), &()).await.unwrap();
+    assert_eq!(
+        (report.stored, report.acknowledged, report.acks_withheld),
+        (1, 1, false)
+    );
+
+    // A report arrives sealed to the desk's key; then the directory swaps in another key for
+    // this organisation (root-signed, so it verifies: only the desk can tell it is not its own).
+    let second = world.submit_sample(1).await;
+    let f = &world.relay.fixture;
+    let foreign = workvoice_proto::keys::HpkePrivateKey::generate(
+        &mut workvoice_proto::system_rng::SystemRng::new(),
+    );
+    let swapped = certificate_with(f, f.union_id, OrgKind::Union, foreign.public_key(), 3);
+    admin::set_certificate(
+        &world.relay.storage,
+        Some(&f.root.public_key()),
+        &f.union_id,
+        &swapped,
+        unix_now(),
+    )
+    .await
+    .unwrap();
+    world.publish().await;
+
+    let report = world.desk.sync(SyncOptions::default(), &()).await.unwrap();
+    assert_eq!(report.stored, 1, "what opens is still pulled and stored");
+    assert_eq!(report.acknowledged, 0);
+    assert!(report.acks_withheld);
+    assert_eq!(report.alarms, vec!["certificate_changed".to_string()]);
+    assert_eq!(
+        proxy.acks(),
+        vec![first.report.report_id.to_hex()],
+        "no acknowledgement after the change"
+    );
+    let inbox = world.relay_inbox(&world.relay.union.token).await;
+    let entry = inbox
+        .entries
+        .iter()
+        .find(|e| e.report_id == second.report.report_id)
+        .unwrap();
+    assert!(!entry.acknowledged);
+
+    // The alarm is on every page, saying what changed.
+    let mut web = logged_in(&world.desk).await;
+    let new_fp = workvoice_desk::fingerprint(&foreign.public_key());
+    let own_fp = workvoice_desk::fingerprint(&world.desk.keys()[0].public_key);
+    for uri in [
+        "/",
+        "/dashboard",
+        &format!("/cases/{}", world.case_id(&second).await),
+        "/alarms",
+    ] {
+        let page = web.get(uri).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(
+            page.body
+                .contains("Key-monitoring alarm: acknowledgements to the relay are stopped"),
+            "{uri}"
+        );
+        assert!(
+            page.body.contains(&new_fp) && page.body.contains(&own_fp),
+            "{uri}: what changed"
+        );
+    }
+
+    // Syncing again keeps withholding; clearing after review resumes acknowledgements, but the
+    // unchanged bad directory raises the alarm again at once.
+    let report = world.desk.sync(SyncOptions::default(), &()).await.unwrap();
+    assert!(report.acks_withheld);
+    assert_eq!(
+        world.desk.store().active_alarms().await.unwrap().len(),
+        1,
+        "seen again, not duplicated"
+    );
+    let page = web
+        .post(
+            "/alarms/clear",
+            &[("note", "Checked with the root key holder: not our key.")],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    let report = world.desk.sync(SyncOptions::default(), &()).await.unwrap();
+    assert!(
+        report.acks_withheld,
+        "the directory still carries a foreign key"
+    );
+    assert_eq!(proxy.acks().len(), 1);
+}
+
+#[tokio::test]
+async fn a_legitimate_rotation_is_reviewed_then_acknowledgements_resume() {
+    let proxy = Proxy::start().await;
+    let world = World::with_relay_url(Some(&proxy)).await;
+    let before = world.submit_sample(2).await;
+    world.desk.sync(SyncOptions::default(), &()).await.unwrap();
+
+    // The desk rotates its key; the root certifies it; the relay publishes it.
+    let rotated = world.desk.rotate_key().await.unwrap();
+    let f = &world.relay.fixture;
+    let cert = certificate_with(f, f.union_id, OrgKind::Union, rotated.public_key, 3);
+    admin::set_certificate(
+        &world.relay.storage,
+        Some(&f.root.public_key()),
+        &f.union_id,
+        &cert,
+        unix_now(),
+    )
+    .await
+    .unwrap();
+    // A report sealed to the old key is still in flight.
+    let old_key_report = world.submit_sample(3).await;
+    world.publish().await;
+    let after = world.submit_sample(4).await;
+
+    // Until the desk installs the new certificate, the change is an alarm.
+    let report = world.desk.sync(SyncOptions::default(), &()).await.unwrap();
+    assert!(report.acks_withheld);
+    assert_eq!(report.stored, 2, "old-key and new-key envelopes both open");
+    world.desk.install_certificate(cert).await.unwrap();
+    world
+        .desk
+        .clear_alarms("operator", "Our own rotation, certificate installed.")
+        .await
+        .unwrap();
+    let report = world.desk.sync(SyncOptions::default(), &()).await.unwrap();
+    assert!(!report.acks_withheld);
+    assert_eq!(
+        report.acknowledged, 2,
+        "the cases stored during the alarm are acknowledged now"
+    );
+    let acked = proxy.acks();
+    for s in [&before, &old_key_report, &after] {
+        assert!(acked.contains(&s.report.report_id.to_hex()));
+    }
+    let versions: Vec<u32> = key_versions(&world, &[&old_key_report, &after]).await;
+    assert_eq!(versions, vec![1, 2]);
+}
+
+async fn key_versions(world: &World, sent: &[&crate::world::Sent]) -> Vec<u32> {
+    let mut out = Vec::new();
+    for s in sent {
+        let case = world
+            .desk
+            .store()
+            .case(world.case_id(s).await)
+            .await
+            .unwrap();
+        out.push(case.opened_with_key);
+    }
+    out
+}
+
+#[tokio::test]
+async fn an_invalid_or_rolled_back_directory_raises_an_alarm() {
+    let proxy = Proxy::start().await;
+    let world = World::with_relay_url(Some(&proxy)).await;
+    let old_directory = reqwest::get(world.relay.url("/v1/directory"))
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap()
+        .to_vec();
+    world.publish().await;
+    world.desk.sync(SyncOptions::default(), &()).await.unwrap();
+    assert!(world.desk.store().active_alarms().await.unwrap().is_empty());
+
+    proxy
+        .faults
+        .tamper_directory
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    world.submit_sample(0).await;
+    let report = world.desk.sync(SyncOptions::default(), &()).await.unwrap();
+    assert_eq!(report.alarms, vec!["directory_invalid".to_string()]);
+    assert!(report.acks_withheld && report.acknowledged == 0);
+    let alarm = &world.desk.store().active_alarms().await.unwrap()[0];
+    assert!(
+        alarm.detail.contains("directory_bad_signature"),
+        "{}",
+        alarm.detail
+    );
+
+    proxy
+        .faults
+        .tamper_directory
+        .store(false, std::sync::atomic::Ordering::SeqCst);
+    world
+        .desk
+        .clear_alarms("operator", "relay fixed")
+        .await
+        .unwrap();
+    *proxy.faults.directory_override.lock().unwrap() = Some(old_directory);
+    let report = world.desk.sync(SyncOptions::default(), &()).await.unwrap();
+    assert!(report.acks_withheld);
+    let alarm = &world.desk.store().active_alarms().await.unwrap()[0];
+    assert!(
+        alarm.detail.contains("directory_rollback"),
+        "{}",
+        alarm.detail
+    );
+}

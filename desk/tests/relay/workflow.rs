@@ -1,0 +1,177 @@
+//! The case workflow through the web UI against the relay: status and reply reach the worker's
+//! mailbox, referral only with consent (refused both in the UI and for a forged POST).
+
+use axum::http::StatusCode;
+use workvoice_desk::{DeskError, SyncOptions};
+use workvoice_proto::api::{MailboxItem, MailboxStatus};
+use workvoice_proto::envelope;
+use workvoice_proto::reply::open_reply;
+use workvoice_proto::routing::disclosure_digest;
+
+use crate::common::{logged_in, snapshot};
+use crate::world::World;
+
+#[tokio::test]
+async fn status_and_reply_reach_the_workers_mailbox() {
+    let world = World::new().await;
+    let sent = world.submit_sample(0).await;
+    world.desk.sync(SyncOptions::default(), &()).await.unwrap();
+    let id = world.case_id(&sent).await;
+    let mut web = logged_in(&world.desk).await;
+
+    let page = web
+        .post(
+            &format!("/cases/{id}/status"),
+            &[("status", "investigating")],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    let text =
+        "नमस्ते। हामीले तपाईंको उजुरी पायौं। We have your report and will raise it with the employer.";
+    let page = web
+        .post(
+            &format!("/cases/{id}/replies"),
+            &[("text", text), ("language", "ne")],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+
+    let mailbox = world.mailbox(&sent).await;
+    let statuses: Vec<MailboxStatus> = mailbox
+        .entries
+        .iter()
+        .filter_map(|e| match &e.item {
+            MailboxItem::Status { status } => Some(*status),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        statuses.contains(&MailboxStatus::Acknowledged),
+        "{statuses:?}"
+    );
+    assert!(statuses.contains(&MailboxStatus::InReview), "{statuses:?}");
+    let sealed = mailbox
+        .entries
+        .iter()
+        .find_map(|e| match &e.item {
+            MailboxItem::Reply { sealed } => Some(sealed.clone()),
+            _ => None,
+        })
+        .expect("a reply in the mailbox");
+    let desk_key = world.desk.keys()[0].public_key;
+    let (header, body) = open_reply(&sealed, &sent.reply_key, &desk_key).unwrap();
+    assert_eq!(body.text, text);
+    assert_eq!(body.language, "ne");
+    assert_eq!(header.org_id, world.relay.fixture.union_id);
+    // Another organisation's key does not authenticate it.
+    assert!(
+        open_reply(
+            &sealed,
+            &sent.reply_key,
+            &world.relay.fixture.ngo_key.public_key()
+        )
+        .is_err()
+    );
+
+    // The case page shows the reply and the new status in its history.
+    let case = web.get(&format!("/cases/{id}")).await;
+    assert!(case.body.contains("We have your report"));
+    assert!(
+        case.body
+            .contains("Status set to <strong>Investigating</strong>")
+    );
+}
+
+#[tokio::test]
+async fn referral_only_where_the_worker_consented() {
+    let world = World::new().await;
+    // Template 0 (Nepal → Qatar) consents to the inspectorate; template 5 (Pakistan → Qatar) not.
+    let consenting = world.submit_sample(0).await;
+    let refusing = world.submit_sample(5).await;
+    assert!(consenting.report.consent.inspectorate && !refusing.report.consent.inspectorate);
+    world.desk.sync(SyncOptions::default(), &()).await.unwrap();
+    let (yes, no) = (
+        world.case_id(&consenting).await,
+        world.case_id(&refusing).await,
+    );
+    let inspectorate = world.relay.fixture.inspectorate_id.to_hex();
+    let mut web = logged_in(&world.desk).await;
+
+    // In the UI: a button where consented, none (and the reason) where not.
+    let page = web.get(&format!("/cases/{no}")).await;
+    assert!(!page.body.contains("Refer this case"));
+    assert!(
+        page.body
+            .contains("did not consent to sharing this report with a labour inspectorate")
+    );
+    let page = web.get(&format!("/cases/{yes}")).await;
+    assert!(page.body.contains("Refer this case"));
+    assert!(page.body.contains(&inspectorate));
+
+    // A forged POST is refused and changes nothing, here or at the relay.
+    let before = snapshot(&world.desk).await;
+    let page = web
+        .post(&format!("/cases/{no}/referrals"), &[("to", &inspectorate)])
+        .await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
+    assert!(page.body.contains("id=\"referral-to-error\""));
+    assert!(page.body.contains("did not consent"));
+    assert_eq!(snapshot(&world.desk).await, before);
+    let err = world
+        .desk
+        .refer(no, world.relay.fixture.inspectorate_id, "test")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, DeskError::ReferralNotConsented), "{err:?}");
+    let inbox = world.relay_inbox(&world.relay.inspectorate.token).await;
+    assert!(
+        inbox
+            .entries
+            .iter()
+            .all(|e| e.report_id != refusing.report.report_id)
+    );
+
+    // The consented referral goes to the inspectorate, sealed to its key only.
+    let page = web
+        .post(&format!("/cases/{yes}/referrals"), &[("to", &inspectorate)])
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    let inbox = world.relay_inbox(&world.relay.inspectorate.token).await;
+    let referred = inbox
+        .entries
+        .iter()
+        .find(|e| {
+            e.report_id == consenting.report.report_id
+                && e.referred_by == Some(world.relay.fixture.union_id)
+        })
+        .expect("the referral in the inspectorate's inbox");
+    let header = envelope::EnvelopeHeader::parse(&referred.envelope).unwrap();
+    assert_eq!(
+        header.recipient_ids().collect::<Vec<_>>(),
+        vec![world.relay.fixture.inspectorate_id]
+    );
+    let opened = envelope::open(
+        &referred.envelope,
+        world.relay.fixture.inspectorate_id,
+        &world.relay.inspectorate.key,
+        &disclosure_digest(&referred.tags, &referred.consent),
+    )
+    .unwrap();
+    assert_eq!(opened.plaintext, consenting.report.encode());
+    let statuses: Vec<MailboxStatus> = world
+        .mailbox(&consenting)
+        .await
+        .entries
+        .iter()
+        .filter_map(|e| match &e.item {
+            MailboxItem::Status { status } => Some(*status),
+            _ => None,
+        })
+        .collect();
+    assert!(statuses.contains(&MailboxStatus::Referred), "{statuses:?}");
+    let page = web.get(&format!("/cases/{yes}")).await;
+    assert!(
+        page.body
+            .contains("Referred to <strong>Labour Inspectorate</strong>")
+    );
+}
