@@ -1,0 +1,620 @@
+//! Composing a report step by step, and what is wrong with it, field by field.
+
+use crux_core::Command;
+use crux_core::render::render;
+use workvoice_proto::attachment::seal_attachment;
+use workvoice_proto::iso;
+use workvoice_proto::keys::{HpkePublicKey, ReportId};
+use workvoice_proto::report::{
+    CostCategory, DeductionReason, FieldError, FieldProblem, Indicator, MAX_ATTACHMENTS, Money,
+    NamedParty, PayeeRole, REPORT_SCHEMA_VERSION, RecruitmentFee, RecruitmentStage, Report, Sector,
+    WageDeduction,
+};
+use workvoice_proto::routing::Consent;
+
+use serde::de::DeserializeOwned;
+
+use super::records::{Draft, NS_ATTACHMENTS, NS_DRAFT, OutboxRecord, attachment_key};
+use super::{
+    Cmd, Event, Internal, Model, Msg, Page, VaultOperation, VaultOutput, VaultWrite, vault,
+};
+use crate::evidence::{EvidenceError, strip_metadata};
+use crate::i18n::K;
+
+/// The steps of writing a report, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Step {
+    Money,
+    WhatHappened,
+    People,
+    Place,
+    Wage,
+    Story,
+    Evidence,
+    Consent,
+}
+
+impl Step {
+    pub const ALL: [Step; 8] = [
+        Step::Money,
+        Step::WhatHappened,
+        Step::People,
+        Step::Place,
+        Step::Wage,
+        Step::Story,
+        Step::Evidence,
+        Step::Consent,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Step::Money => "money",
+            Step::WhatHappened => "what_happened",
+            Step::People => "people",
+            Step::Place => "place",
+            Step::Wage => "wage",
+            Step::Story => "story",
+            Step::Evidence => "evidence",
+            Step::Consent => "consent",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Step> {
+        Step::ALL.into_iter().find(|s| s.code() == code)
+    }
+
+    pub fn title(self) -> K {
+        match self {
+            Step::Money => K::StepMoney,
+            Step::WhatHappened => K::StepWhatHappened,
+            Step::People => K::StepPeople,
+            Step::Place => K::StepPlace,
+            Step::Wage => K::StepWage,
+            Step::Story => K::StepStory,
+            Step::Evidence => K::StepEvidence,
+            Step::Consent => K::StepConsent,
+        }
+    }
+
+    fn index(self) -> usize {
+        Step::ALL.iter().position(|s| *s == self).unwrap_or(0)
+    }
+
+    /// The step where a field of the report is entered.
+    pub fn of_field(field: &str) -> Step {
+        let head = field.split(['.', '[']).next().unwrap_or("");
+        match head {
+            "fees" | "loans" | "deductions" => Step::Money,
+            "indicators" => Step::WhatHappened,
+            "recruiter" | "employer" => Step::People,
+            "destination_country" | "origin_country" | "sector" => Step::Place,
+            "monthly_wage" | "job" => Step::Wage,
+            "attachments" => Step::Evidence,
+            "consent" => Step::Consent,
+            _ => Step::Story,
+        }
+    }
+}
+
+/// The message for one problem of one field.
+pub fn problem_key(problem: &FieldProblem) -> K {
+    match problem {
+        FieldProblem::Required => K::ProblemRequired,
+        FieldProblem::TooLong { .. } => K::ProblemTooLong,
+        FieldProblem::TooMany { .. } => K::ProblemTooMany,
+        FieldProblem::InvalidCountry => K::ProblemInvalidCountry,
+        FieldProblem::InvalidCurrency => K::ProblemInvalidCurrency,
+        FieldProblem::InvalidDate => K::ProblemInvalidDate,
+        FieldProblem::AmountTooLarge => K::ProblemAmountTooLarge,
+        FieldProblem::InvalidLanguage => K::ProblemInvalidLanguage,
+        FieldProblem::NoRecipientConsented => K::ProblemNoRecipientConsented,
+        FieldProblem::UnknownValue => K::ProblemUnknownValue,
+        FieldProblem::InvalidMediaType => K::ProblemInvalidMediaType,
+        FieldProblem::Duplicate => K::ProblemDuplicate,
+    }
+}
+
+/// The `{max}` of a problem, if it has one.
+pub fn problem_max(problem: &FieldProblem) -> Option<usize> {
+    match problem {
+        FieldProblem::TooLong { max } | FieldProblem::TooMany { max } => Some(*max),
+        _ => None,
+    }
+}
+
+pub fn new_report(report_id: ReportId, language: &str) -> Report {
+    Report {
+        schema: REPORT_SCHEMA_VERSION,
+        report_id,
+        language: language.to_string(),
+        written_on: None,
+        fees: Vec::new(),
+        loans: Vec::new(),
+        deductions: Vec::new(),
+        job: Default::default(),
+        indicators: Vec::new(),
+        recruiter: None,
+        employer: None,
+        origin_country: None,
+        destination_country: String::new(),
+        sector: None,
+        monthly_wage: None,
+        free_text: String::new(),
+        attachments: Vec::new(),
+        consent: Consent {
+            union: true,
+            inspectorate: false,
+            ngo: false,
+            contact_wanted: false,
+        },
+        // Set when the report is queued: the key of its number on this device.
+        reply_key: HpkePublicKey([0; 32]),
+    }
+}
+
+/// Parse an amount typed by the worker ("15000", "1,500.50") into minor units of `currency`.
+pub fn parse_amount(text: &str, currency: &str) -> Option<u64> {
+    let exponent = u32::from(iso::currency_exponent(currency).unwrap_or(2));
+    let cleaned: String = text
+        .trim()
+        .chars()
+        .filter(|c| !matches!(c, ',' | ' ' | '_' | '\''))
+        .collect();
+    if cleaned.is_empty() {
+        return None;
+    }
+    let (whole, fraction) = match cleaned.split_once('.') {
+        Some((w, f)) => (w, f),
+        None => (cleaned.as_str(), ""),
+    };
+    let digits = |s: &str| s.chars().all(|c| c.is_ascii_digit());
+    if !digits(whole) || !digits(fraction) || fraction.len() > exponent as usize {
+        return None;
+    }
+    let whole: u64 = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().ok()?
+    };
+    let mut frac: u64 = if fraction.is_empty() {
+        0
+    } else {
+        fraction.parse().ok()?
+    };
+    for _ in fraction.len()..exponent as usize {
+        frac = frac.checked_mul(10)?;
+    }
+    whole
+        .checked_mul(10u64.checked_pow(exponent)?)?
+        .checked_add(frac)
+}
+
+/// Read a wire code (`sub_agent`, `origin`...) into a proto enumeration; unknown codes become
+/// its `Unknown` value, which validation reports.
+pub fn code<T: DeserializeOwned>(text: &str) -> Option<T> {
+    serde_json::from_value(serde_json::Value::String(text.trim().to_string())).ok()
+}
+
+fn country(text: &str) -> String {
+    text.trim().to_ascii_uppercase()
+}
+
+fn party(name: String, licence: String, country_text: String) -> Option<NamedParty> {
+    if name.trim().is_empty() && licence.trim().is_empty() && country_text.trim().is_empty() {
+        return None;
+    }
+    Some(NamedParty {
+        name: name.trim().to_string(),
+        licence_number: Some(licence.trim().to_string()).filter(|l| !l.is_empty()),
+        country: Some(country(&country_text)).filter(|c| !c.is_empty()),
+    })
+}
+
+/// The problems of the current draft, with the step each belongs to.
+pub fn problems(report: &Report) -> Vec<FieldError> {
+    report.validate().err().unwrap_or_default()
+}
+
+fn save_draft(model: &Model) -> Cmd {
+    match &model.draft {
+        Some(draft) => vault(
+            VaultOperation::Write {
+                ops: vec![draft.write()],
+                flush: true,
+            },
+            Internal::Saved,
+        ),
+        None => Command::done(),
+    }
+}
+
+fn open_step(model: &mut Model, step: Step) -> Cmd {
+    model.page = Page::Compose { step };
+    model.form_error = None;
+    Command::all([save_draft(model), render()])
+}
+
+pub fn compose(event: Event, model: &mut Model) -> Cmd {
+    if let Event::NewReport = event {
+        if model.draft.is_none() {
+            let id = ReportId(model.rng.bytes());
+            model.draft = Some(Draft {
+                report: new_report(id, &model.language),
+            });
+            model.checked_steps.clear();
+        }
+        return open_step(model, Step::Money);
+    }
+    let step = match model.page {
+        Page::Compose { step } => Some(step),
+        _ => None,
+    };
+    let Some(draft) = model.draft.as_mut() else {
+        return render();
+    };
+    let report = &mut draft.report;
+    model.form_error = None;
+    match event {
+        Event::GoToStep { step: code } => match Step::from_code(&code) {
+            Some(step) => open_step(model, step),
+            None => render(),
+        },
+        Event::NextStep => {
+            let Some(step) = step else { return render() };
+            model.checked_steps.insert(step);
+            let blocking = problems(report)
+                .iter()
+                .any(|e| Step::of_field(&e.field) == step);
+            if blocking {
+                return render();
+            }
+            match Step::ALL.get(step.index() + 1) {
+                Some(next) => open_step(model, *next),
+                None => review(model),
+            }
+        }
+        Event::PreviousStep => match step.and_then(|s| s.index().checked_sub(1)) {
+            Some(i) => open_step(model, Step::ALL[i]),
+            None => go_home(model),
+        },
+        Event::AddFee {
+            amount,
+            currency,
+            payee,
+            stage,
+            category,
+            paid_on,
+            receipt,
+        } => {
+            let currency = currency.trim().to_ascii_uppercase();
+            let Some(amount_minor) = parse_amount(&amount, &currency) else {
+                model.form_error = Some(("fee.amount".into(), K::AmountNotANumber));
+                return render();
+            };
+            report.fees.push(RecruitmentFee {
+                amount: Money {
+                    amount_minor,
+                    currency,
+                },
+                paid_on: Some(paid_on.trim().to_string()).filter(|d| !d.is_empty()),
+                payee: code(&payee).unwrap_or(PayeeRole::Unknown),
+                stage: code(&stage).unwrap_or(RecruitmentStage::Unknown),
+                category: code(&category).unwrap_or(CostCategory::Unknown),
+                receipt,
+            });
+            model.checked_steps.insert(Step::Money);
+            Command::all([save_draft(model), render()])
+        }
+        Event::RemoveFee { index } => {
+            if (index as usize) < report.fees.len() {
+                report.fees.remove(index as usize);
+            }
+            Command::all([save_draft(model), render()])
+        }
+        Event::AddDeduction {
+            amount,
+            currency,
+            reason,
+            monthly,
+        } => {
+            let currency = currency.trim().to_ascii_uppercase();
+            let Some(amount_minor) = parse_amount(&amount, &currency) else {
+                model.form_error = Some(("deduction.amount".into(), K::AmountNotANumber));
+                return render();
+            };
+            report.deductions.push(WageDeduction {
+                amount: Money {
+                    amount_minor,
+                    currency,
+                },
+                reason: code(&reason).unwrap_or(DeductionReason::Unknown),
+                recurring_monthly: monthly,
+            });
+            model.checked_steps.insert(Step::Money);
+            Command::all([save_draft(model), render()])
+        }
+        Event::RemoveDeduction { index } => {
+            if (index as usize) < report.deductions.len() {
+                report.deductions.remove(index as usize);
+            }
+            Command::all([save_draft(model), render()])
+        }
+        Event::SetIndicator { indicator, present } => {
+            let indicator: Indicator = code(&indicator).unwrap_or(Indicator::Unknown);
+            report.indicators.retain(|i| *i != indicator);
+            if present {
+                report.indicators.push(indicator);
+                report.indicators.sort();
+            }
+            render()
+        }
+        Event::SetRecruiter {
+            name,
+            licence_number,
+            country,
+        } => {
+            report.recruiter = party(name, licence_number, country);
+            render()
+        }
+        Event::SetEmployer {
+            name,
+            licence_number,
+            country,
+        } => {
+            report.employer = party(name, licence_number, country);
+            render()
+        }
+        Event::SetPlace {
+            destination_country,
+            origin_country,
+            sector,
+        } => {
+            report.destination_country = country(&destination_country);
+            report.origin_country = Some(country(&origin_country)).filter(|c| !c.is_empty());
+            let sector = sector.trim();
+            report.sector = if sector.is_empty() {
+                None
+            } else {
+                let mut chars = sector.chars();
+                Some(match (chars.next(), chars.next()) {
+                    (Some(c), None) => {
+                        Sector::from_letter(c.to_ascii_uppercase()).unwrap_or(Sector::Unknown)
+                    }
+                    _ => Sector::Unknown,
+                })
+            };
+            render()
+        }
+        Event::SetWage {
+            amount,
+            currency,
+            contract_substituted,
+        } => {
+            let currency = currency.trim().to_ascii_uppercase();
+            report.job.contract_substituted = contract_substituted;
+            if amount.trim().is_empty() {
+                report.monthly_wage = None;
+                return render();
+            }
+            let Some(amount_minor) = parse_amount(&amount, &currency) else {
+                model.form_error = Some(("monthly_wage.amount".into(), K::AmountNotANumber));
+                return render();
+            };
+            report.monthly_wage = Some(Money {
+                amount_minor,
+                currency,
+            });
+            render()
+        }
+        Event::SetStory { text, language } => {
+            report.free_text = text;
+            if !language.trim().is_empty() {
+                report.language = language.trim().to_string();
+            }
+            render()
+        }
+        Event::AddEvidence { bytes } => add_evidence(model, &bytes),
+        Event::RemoveEvidence { index } => {
+            let index = index as usize;
+            if index >= report.attachments.len() {
+                return render();
+            }
+            let removed = report.attachments.remove(index);
+            let key = attachment_key(&report.report_id, &removed.id);
+            Command::all([
+                vault(
+                    VaultOperation::Write {
+                        ops: vec![
+                            VaultWrite::Delete {
+                                ns: NS_ATTACHMENTS.into(),
+                                key,
+                            },
+                            draft.write(),
+                        ],
+                        flush: true,
+                    },
+                    Internal::Saved,
+                ),
+                render(),
+            ])
+        }
+        Event::SetConsent {
+            union,
+            inspectorate,
+            ngo,
+            contact_wanted,
+        } => {
+            report.consent = Consent {
+                union,
+                inspectorate,
+                ngo,
+                contact_wanted,
+            };
+            render()
+        }
+        Event::Review => review(model),
+        Event::SendReport => send(model),
+        Event::DiscardDraft => {
+            let Some(draft) = model.draft.take() else {
+                return render();
+            };
+            let mut ops: Vec<VaultWrite> = draft
+                .report
+                .attachments
+                .iter()
+                .map(|a| VaultWrite::Delete {
+                    ns: NS_ATTACHMENTS.into(),
+                    key: attachment_key(&draft.report.report_id, &a.id),
+                })
+                .collect();
+            ops.push(VaultWrite::Delete {
+                ns: NS_DRAFT.into(),
+                key: super::records::DRAFT_KEY.into(),
+            });
+            model.checked_steps.clear();
+            model.page = Page::Home;
+            Command::all([
+                vault(VaultOperation::Write { ops, flush: true }, Internal::Saved),
+                render(),
+            ])
+        }
+        _ => render(),
+    }
+}
+
+fn go_home(model: &mut Model) -> Cmd {
+    model.page = Page::Home;
+    Command::all([save_draft(model), render()])
+}
+
+fn add_evidence(model: &mut Model, bytes: &[u8]) -> Cmd {
+    let Some(draft) = model.draft.as_mut() else {
+        return render();
+    };
+    let report = &mut draft.report;
+    if report.attachments.len() >= MAX_ATTACHMENTS {
+        model.form_error = Some(("evidence".into(), K::EvidenceTooMany));
+        return render();
+    }
+    let stripped = match strip_metadata(bytes) {
+        Ok(s) => s,
+        Err(e) => {
+            let key = match e {
+                EvidenceError::TooLarge { .. } => K::EvidenceTooLarge,
+                EvidenceError::UnsupportedType => K::EvidenceUnsupported,
+                _ => K::EvidenceDamaged,
+            };
+            model.form_error = Some(("evidence".into(), key));
+            return render();
+        }
+    };
+    let sealed = seal_attachment(
+        &stripped.bytes,
+        stripped.media_type.mime(),
+        report.report_id,
+        &mut model.rng,
+    );
+    let (entry, sealed) = match sealed {
+        Ok(s) => s,
+        Err(_) => {
+            model.form_error = Some(("evidence".into(), K::EvidenceTooLarge));
+            return render();
+        }
+    };
+    let key = attachment_key(&report.report_id, &entry.id);
+    report.attachments.push(entry);
+    let ops = vec![
+        VaultWrite::Put {
+            ns: NS_ATTACHMENTS.into(),
+            key,
+            value: sealed,
+        },
+        draft.write(),
+    ];
+    Command::all([
+        vault(VaultOperation::Write { ops, flush: true }, |out| {
+            Internal::EvidenceSaved { out }
+        }),
+        render(),
+    ])
+}
+
+fn review(model: &mut Model) -> Cmd {
+    let Some(draft) = &model.draft else {
+        return render();
+    };
+    let problems = problems(&draft.report);
+    if let Some(first) = problems.first() {
+        model.checked_steps.extend(Step::ALL);
+        model.page = Page::Compose {
+            step: Step::of_field(&first.field),
+        };
+        return render();
+    }
+    model.page = Page::Review;
+    Command::all([save_draft(model), render(), super::sync::start_round(model)])
+}
+
+/// Queue the reviewed report: it is saved (and flushed) before the worker is told so, and is
+/// sealed only when sent, against the newest verified directory.
+fn send(model: &mut Model) -> Cmd {
+    if model.page != Page::Review {
+        return render();
+    }
+    let (Some(draft), Some(device), Some(code)) =
+        (&model.draft, &mut model.device, &model.recovery)
+    else {
+        return render();
+    };
+    if !problems(&draft.report).is_empty() {
+        return review(model);
+    }
+    let index = device.next_report_index;
+    device.next_report_index += 1;
+    let mut report = draft.report.clone();
+    report.reply_key = code.report_secrets(index).reply_key.public_key();
+    let order = model
+        .outbox
+        .values()
+        .map(|r| r.order + 1)
+        .max()
+        .unwrap_or(0);
+    let record = OutboxRecord::new(report, index, order, model.config.mailbox_poll_base_ms);
+    let report_id = record.report_id;
+    let ops = vec![
+        record.write(),
+        device.write(),
+        VaultWrite::Delete {
+            ns: NS_DRAFT.into(),
+            key: super::records::DRAFT_KEY.into(),
+        },
+    ];
+    model.pending = Some(record);
+    model.busy = true;
+    Command::all([
+        Command::request_from_shell(VaultOperation::Write { ops, flush: true })
+            .then_send(move |out| Msg::Internal(Internal::ReportQueued { report_id, out })),
+        render(),
+    ])
+}
+
+/// The outbox record is durable: only now is the worker told the report is saved.
+pub fn queued(model: &mut Model, report_id: ReportId, out: VaultOutput) -> Cmd {
+    model.busy = false;
+    if let VaultOutput::Failed(_) = out {
+        if let (Some(device), Some(_)) = (&mut model.device, model.pending.take()) {
+            device.next_report_index = device.next_report_index.saturating_sub(1);
+        }
+        model.notice(K::StorageFailed, true);
+        return render();
+    }
+    let Some(record) = model.pending.take().filter(|r| r.report_id == report_id) else {
+        return render();
+    };
+    model.draft = None;
+    model.outbox.insert(report_id, record);
+    model.checked_steps.clear();
+    model.page = Page::Outbox;
+    model.notice(K::ReportSaved, false);
+    Command::all([render(), super::sync::start_round(model)])
+}

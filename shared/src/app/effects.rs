@@ -1,0 +1,259 @@
+//! The effects the core asks for. Render and HTTP go to the native shell; vault, time and
+//! randomness are resolved in Rust by the FFI layer ([`crate::host`]), so no plaintext, PIN or
+//! key ever reaches the shell.
+
+use crux_core::capability::Operation;
+use facet::Facet;
+use serde::{Deserialize, Serialize};
+
+/// An HTTP request for the shell to perform.
+#[derive(Facet, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct HttpRequest {
+    pub method: HttpMethod,
+    pub url: String,
+    pub headers: Vec<HttpHeader>,
+    pub body: Vec<u8>,
+    /// Give up after this long and resolve with [`HttpFailureKind::Timeout`].
+    pub timeout_ms: u64,
+}
+
+#[derive(Facet, Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(C)]
+pub enum HttpMethod {
+    Get,
+    Post,
+    Put,
+}
+
+#[derive(Facet, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct HttpHeader {
+    pub name: String,
+    pub value: String,
+}
+
+/// What the shell answers to an [`HttpRequest`].
+#[derive(Facet, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[repr(C)]
+pub enum HttpResult {
+    /// Any HTTP status, including 4xx and 5xx.
+    Response(HttpResponse),
+    /// No HTTP response: no signal, connection dropped, timed out.
+    Failed(HttpFailure),
+}
+
+#[derive(Facet, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct HttpResponse {
+    pub status: u16,
+    pub body: Vec<u8>,
+}
+
+#[derive(Facet, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct HttpFailure {
+    pub kind: HttpFailureKind,
+    /// For logs only; never shown as is.
+    pub message: String,
+}
+
+#[derive(Facet, Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(C)]
+pub enum HttpFailureKind {
+    Timeout,
+    Connection,
+    Other,
+}
+
+impl Operation for HttpRequest {
+    type Output = HttpResult;
+}
+
+impl HttpRequest {
+    pub fn get(url: String, timeout_ms: u64) -> Self {
+        Self {
+            method: HttpMethod::Get,
+            url,
+            headers: Vec::new(),
+            body: Vec::new(),
+            timeout_ms,
+        }
+    }
+
+    pub fn with_header(mut self, name: &str, value: String) -> Self {
+        self.headers.push(HttpHeader {
+            name: name.into(),
+            value,
+        });
+        self
+    }
+}
+
+/// A vault operation, resolved in Rust by the FFI layer with [`crate::vault::Vault`].
+#[derive(Clone, PartialEq, Eq)]
+pub enum VaultOperation {
+    Status,
+    Create {
+        pin: String,
+        duress_pin: Option<String>,
+    },
+    Unlock {
+        pin: String,
+    },
+    Lock,
+    /// Every entry of each namespace, in order.
+    Load {
+        namespaces: Vec<String>,
+    },
+    Get {
+        ns: String,
+        key: String,
+    },
+    /// Applied atomically; with `flush`, durable before the answer.
+    Write {
+        ops: Vec<VaultWrite>,
+        flush: bool,
+    },
+    /// Destroy the vault, locked or not.
+    Wipe,
+}
+
+impl std::fmt::Debug for VaultOperation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            VaultOperation::Status => f.write_str("Status"),
+            VaultOperation::Create { duress_pin, .. } => f
+                .debug_struct("Create")
+                .field("duress", &duress_pin.is_some())
+                .finish_non_exhaustive(),
+            VaultOperation::Unlock { .. } => f.write_str("Unlock(..)"),
+            VaultOperation::Lock => f.write_str("Lock"),
+            VaultOperation::Load { namespaces } => f
+                .debug_struct("Load")
+                .field("namespaces", namespaces)
+                .finish(),
+            VaultOperation::Get { ns, key } => f
+                .debug_struct("Get")
+                .field("ns", ns)
+                .field("key", key)
+                .finish(),
+            VaultOperation::Write { ops, flush } => f
+                .debug_struct("Write")
+                .field("ops", &ops.len())
+                .field("flush", flush)
+                .finish(),
+            VaultOperation::Wipe => f.write_str("Wipe"),
+        }
+    }
+}
+
+#[derive(Clone, PartialEq, Eq)]
+pub enum VaultWrite {
+    Put {
+        ns: String,
+        key: String,
+        value: Vec<u8>,
+    },
+    Delete {
+        ns: String,
+        key: String,
+    },
+}
+
+impl std::fmt::Debug for VaultWrite {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            VaultWrite::Put { ns, key, value } => {
+                write!(f, "Put({ns}/{key}, {} bytes)", value.len())
+            }
+            VaultWrite::Delete { ns, key } => write!(f, "Delete({ns}/{key})"),
+        }
+    }
+}
+
+#[derive(Clone, PartialEq, Eq)]
+pub enum VaultOutput {
+    Status {
+        initialised: bool,
+        attempts_left: u32,
+    },
+    Opened,
+    Locked,
+    Entries(Vec<Vec<(String, Vec<u8>)>>),
+    Value(Option<Vec<u8>>),
+    Written,
+    Wiped,
+    Failed(VaultFailure),
+}
+
+impl std::fmt::Debug for VaultOutput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            VaultOutput::Status {
+                initialised,
+                attempts_left,
+            } => write!(f, "Status({initialised}, {attempts_left})"),
+            VaultOutput::Opened => f.write_str("Opened"),
+            VaultOutput::Locked => f.write_str("Locked"),
+            VaultOutput::Entries(e) => write!(
+                f,
+                "Entries({:?})",
+                e.iter().map(Vec::len).collect::<Vec<_>>()
+            ),
+            VaultOutput::Value(v) => write!(f, "Value({:?})", v.as_ref().map(Vec::len)),
+            VaultOutput::Written => f.write_str("Written"),
+            VaultOutput::Wiped => f.write_str("Wiped"),
+            VaultOutput::Failed(e) => write!(f, "Failed({e:?})"),
+        }
+    }
+}
+
+/// Why a vault operation failed, as the app sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VaultFailure {
+    WrongPin {
+        attempts_left: u32,
+    },
+    /// Too many wrong PINs: the vault is gone.
+    Wiped,
+    NotInitialised,
+    AlreadyInitialised,
+    /// An operation that needs the unlocked vault while it is locked.
+    Locked,
+    /// Storage or metadata failure (message for logs).
+    Storage(String),
+}
+
+impl Operation for VaultOperation {
+    type Output = VaultOutput;
+}
+
+/// Ask for the time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimeOperation;
+
+/// Unix time in milliseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimeOutput {
+    pub unix_ms: u64,
+}
+
+impl Operation for TimeOperation {
+    type Output = TimeOutput;
+}
+
+/// Ask for `len` bytes from the operating system's secure generator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RandomOperation {
+    pub len: u32,
+}
+
+#[derive(Clone, PartialEq, Eq)]
+pub struct RandomOutput(pub Vec<u8>);
+
+impl std::fmt::Debug for RandomOutput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "RandomOutput({} bytes)", self.0.len())
+    }
+}
+
+impl Operation for RandomOperation {
+    type Output = RandomOutput;
+}

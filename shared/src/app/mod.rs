@@ -1,0 +1,860 @@
+//! The worker's app as a crux [`App`]: a pure state machine. Events come in, the model changes,
+//! and effects go out (render, HTTP, vault, time, randomness). Nothing here does I/O.
+//!
+//! **Architecture Invariant:** this module does no I/O and reads no clock; sealing, routing and
+//! key checks happen here, at send time, against the newest directory verified under the root
+//! key pinned in [`AppConfig::root_public_key`].
+
+pub mod draft;
+pub mod effects;
+pub mod records;
+pub mod rng;
+pub mod sync;
+pub mod view;
+
+use std::collections::BTreeMap;
+
+use crux_core::render::{RenderOperation, render};
+use crux_core::{App, Command, Request};
+use facet::Facet;
+use serde::{Deserialize, Serialize};
+use workvoice_proto::directory::VerifiedDirectory;
+use workvoice_proto::keys::{ReportId, SigningPublicKey};
+use workvoice_proto::recovery::RecoveryCode;
+
+pub use effects::*;
+use records::{DeviceRecord, Draft, NS_DEVICE, NS_DIRECTORY, NS_DRAFT, NS_OUTBOX, OutboxRecord};
+use rng::SeededRng;
+pub use view::*;
+
+use crate::i18n::{self, K};
+
+/// Hex of the Ed25519 root public key that certifies organisation keys and the relay's key,
+/// fixed when the core is built: set `WORKVOICE_ROOT_PUBLIC_KEY` at build time. The default is
+/// the root of `proto::vectors::Fixture` (tests and local development only); a release build
+/// for real workers must set the variable.
+pub const ROOT_PUBLIC_KEY_HEX: &str = match option_env!("WORKVOICE_ROOT_PUBLIC_KEY") {
+    Some(key) => key,
+    None => "4afa863e7a50312814e32fb5693fd2b3f626df4fb65d4854f900456fe5673abd",
+};
+
+/// The built-in root key, if [`ROOT_PUBLIC_KEY_HEX`] is well formed.
+pub fn built_in_root_key() -> Option<SigningPublicKey> {
+    SigningPublicKey::from_hex(ROOT_PUBLIC_KEY_HEX)
+}
+
+/// Settings of one app instance, given by the shell when the core starts.
+#[derive(Facet, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct AppConfig {
+    /// Base URL of the relay, e.g. `https://relay.example.org`.
+    pub relay_url: String,
+    /// Hex of the root public key; `None` uses the built-in one. Tests set it.
+    pub root_public_key: Option<String>,
+    /// The phone's language (BCP 47), used until the worker chooses one.
+    pub system_language: String,
+    /// First delay of the send/upload retry backoff, in milliseconds.
+    pub retry_base_ms: u64,
+    /// Longest delay of the retry backoff.
+    pub retry_cap_ms: u64,
+    /// Mailbox polling interval when something new arrived.
+    pub mailbox_poll_base_ms: u64,
+    /// Longest interval between mailbox polls.
+    pub mailbox_poll_cap_ms: u64,
+    /// Timeout of each HTTP request.
+    pub http_timeout_ms: u64,
+    /// Bytes per evidence upload request.
+    pub upload_chunk_bytes: u32,
+}
+
+impl Default for AppConfig {
+    fn default() -> Self {
+        Self {
+            relay_url: String::new(),
+            root_public_key: None,
+            system_language: "en".into(),
+            retry_base_ms: 5_000,
+            retry_cap_ms: 15 * 60_000,
+            mailbox_poll_base_ms: 60_000,
+            mailbox_poll_cap_ms: 6 * 3_600_000,
+            http_timeout_ms: 30_000,
+            upload_chunk_bytes: 256 * 1024,
+        }
+    }
+}
+
+/// What the worker does, as the shell reports it.
+#[derive(Facet, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[repr(C)]
+pub enum Event {
+    // First run.
+    ChooseLanguage {
+        language: String,
+    },
+    StartSetup,
+    StartRecovery,
+    SubmitNewPin {
+        pin: String,
+        confirm: String,
+        duress_pin: Option<String>,
+    },
+    RecoveryCodeWritten,
+    SubmitRecoveryCode {
+        code: String,
+    },
+    // Lock screen.
+    Unlock {
+        pin: String,
+    },
+    Lock,
+    // Navigation.
+    GoHome,
+    OpenOutbox,
+    OpenSettings,
+    OpenReport {
+        report_id: String,
+    },
+    // Composing.
+    NewReport,
+    GoToStep {
+        step: String,
+    },
+    NextStep,
+    PreviousStep,
+    AddFee {
+        amount: String,
+        currency: String,
+        payee: String,
+        stage: String,
+        category: String,
+        paid_on: String,
+        receipt: Option<bool>,
+    },
+    RemoveFee {
+        index: u32,
+    },
+    AddDeduction {
+        amount: String,
+        currency: String,
+        reason: String,
+        monthly: bool,
+    },
+    RemoveDeduction {
+        index: u32,
+    },
+    SetIndicator {
+        indicator: String,
+        present: bool,
+    },
+    SetRecruiter {
+        name: String,
+        licence_number: String,
+        country: String,
+    },
+    SetEmployer {
+        name: String,
+        licence_number: String,
+        country: String,
+    },
+    SetPlace {
+        destination_country: String,
+        origin_country: String,
+        sector: String,
+    },
+    SetWage {
+        amount: String,
+        currency: String,
+        contract_substituted: Option<bool>,
+    },
+    SetStory {
+        text: String,
+        language: String,
+    },
+    AddEvidence {
+        bytes: Vec<u8>,
+    },
+    RemoveEvidence {
+        index: u32,
+    },
+    SetConsent {
+        union: bool,
+        inspectorate: bool,
+        ngo: bool,
+        contact_wanted: bool,
+    },
+    Review,
+    SendReport,
+    DiscardDraft,
+    // Outbox and mailbox.
+    Tick,
+    RetryReport {
+        report_id: String,
+    },
+    CheckMailbox,
+    // Settings.
+    SetLanguage {
+        language: String,
+    },
+    AskWipe,
+    CancelWipe,
+    ConfirmWipe,
+    DismissNotice,
+}
+
+/// Everything `update` receives: the shell's events, the start, and the answers to effects.
+#[derive(Debug)]
+pub enum Msg {
+    Start(AppConfig),
+    Ui(Event),
+    Internal(Internal),
+}
+
+impl From<Event> for Msg {
+    fn from(event: Event) -> Self {
+        Msg::Ui(event)
+    }
+}
+
+/// Answers to the app's own effects. Never built by the shell.
+#[derive(Debug)]
+pub enum Internal {
+    Entropy(RandomOutput),
+    VaultStatus(VaultOutput),
+    VaultCreated(VaultOutput),
+    VaultUnlocked(VaultOutput),
+    Loaded(VaultOutput),
+    DeviceSaved(VaultOutput),
+    ReportQueued {
+        report_id: ReportId,
+        out: VaultOutput,
+    },
+    Saved(VaultOutput),
+    Locked(VaultOutput),
+    Wiped(VaultOutput),
+    RoundClock(TimeOutput),
+    RoundEntropy(RandomOutput),
+    Directory(HttpResult),
+    SealedSaved {
+        report_id: ReportId,
+        out: VaultOutput,
+    },
+    Submitted {
+        report_id: ReportId,
+        result: HttpResult,
+    },
+    UploadProgress {
+        report_id: ReportId,
+        result: HttpResult,
+    },
+    AttachmentRead {
+        report_id: ReportId,
+        out: VaultOutput,
+    },
+    ChunkStored {
+        report_id: ReportId,
+        result: HttpResult,
+    },
+    Mailbox {
+        report_id: ReportId,
+        result: HttpResult,
+    },
+    RecoveryProbe {
+        index: u32,
+        result: HttpResult,
+    },
+    EvidenceSaved {
+        out: VaultOutput,
+    },
+}
+
+/// The effects of the app. Render and Http go to the shell; the rest are resolved in Rust.
+#[derive(Debug)]
+pub enum Effect {
+    Render(Request<RenderOperation>),
+    Http(Request<HttpRequest>),
+    Vault(Request<VaultOperation>),
+    Time(Request<TimeOperation>),
+    Random(Request<RandomOperation>),
+}
+
+impl crux_core::Effect for Effect {}
+
+macro_rules! effect_from {
+    ($($variant:ident($op:ty)),*) => {$(
+        impl From<Request<$op>> for Effect {
+            fn from(request: Request<$op>) -> Self {
+                Effect::$variant(request)
+            }
+        }
+    )*};
+}
+effect_from!(
+    Render(RenderOperation),
+    Http(HttpRequest),
+    Vault(VaultOperation),
+    Time(TimeOperation),
+    Random(RandomOperation)
+);
+
+pub type Cmd = Command<Effect, Msg>;
+
+/// Which screen is showing, with the state that belongs to it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Page {
+    #[default]
+    Loading,
+    Welcome,
+    SetPin {
+        recovering: bool,
+        error: Option<K>,
+    },
+    ShowRecoveryCode,
+    EnterRecoveryCode {
+        error: Option<K>,
+    },
+    Recovering,
+    Unlock {
+        attempts_left: u32,
+        error: Option<u32>,
+    },
+    Home,
+    Compose {
+        step: draft::Step,
+    },
+    Review,
+    Outbox,
+    Report {
+        report_id: ReportId,
+    },
+    Settings {
+        confirm_wipe: bool,
+    },
+    /// The vault could not be opened or written: a storage failure.
+    Broken,
+}
+
+/// A message shown above the screen until dismissed or replaced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoticeState {
+    pub key: K,
+    pub error: bool,
+    pub args: Vec<(&'static str, String)>,
+}
+
+/// The recovery walk over mailboxes `n = 0, 1, 2, ...` on a new phone.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RecoveryScan {
+    pub next_index: u32,
+    pub consecutive_unknown: u32,
+    pub found: Vec<u32>,
+    pub failed: bool,
+}
+
+/// Consecutive unknown mailboxes after which recovery stops looking.
+pub const RECOVERY_GAP: u32 = 5;
+
+/// The state of the sync engine within one round.
+#[derive(Debug, Default)]
+pub struct SyncState {
+    pub running: bool,
+    /// Round counter, to fetch the directory at most once per round.
+    pub round: u64,
+    /// The round in which a directory fetch was last tried.
+    pub directory_tried_round: Option<u64>,
+    /// The round in which a directory was last fetched and verified.
+    pub directory_ok_round: Option<u64>,
+    /// The current report must be sealed again (stale directory, new mailbox number).
+    pub reseal: bool,
+    pub current: Option<ReportId>,
+    /// Stale-directory re-seals of the current report in this round.
+    pub reseals: u8,
+    /// The sealed attachment being uploaded: id and bytes.
+    pub upload: Option<(ReportId, workvoice_proto::keys::AttachmentId, Vec<u8>)>,
+    /// A round was asked for while one was running.
+    pub again: bool,
+}
+
+#[derive(Debug, Default)]
+pub struct Model {
+    pub config: AppConfig,
+    pub root_key: Option<SigningPublicKey>,
+    pub language: String,
+    pub page: Page,
+    pub notice: Option<NoticeState>,
+    pub busy: bool,
+    pub unlocked: bool,
+    pub rng: SeededRng,
+    pub device: Option<DeviceRecord>,
+    pub recovery: Option<RecoveryCode>,
+    pub directory: Option<VerifiedDirectory>,
+    pub draft: Option<Draft>,
+    /// Steps the worker tried to leave: their problems are shown.
+    pub checked_steps: std::collections::BTreeSet<draft::Step>,
+    pub form_error: Option<(String, K)>,
+    pub outbox: BTreeMap<ReportId, OutboxRecord>,
+    /// A report being queued, until its write is durable.
+    pub pending: Option<OutboxRecord>,
+    pub now_ms: u64,
+    pub sync: SyncState,
+    pub scan: Option<RecoveryScan>,
+}
+
+impl Model {
+    pub fn lang(&self) -> &str {
+        &self.language
+    }
+
+    fn notice(&mut self, key: K, error: bool) {
+        self.notice = Some(NoticeState {
+            key,
+            error,
+            args: Vec::new(),
+        });
+    }
+
+    fn relay(&self, path: &str) -> String {
+        format!("{}{}", self.config.relay_url.trim_end_matches('/'), path)
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct Workvoice;
+
+impl App for Workvoice {
+    type Event = Msg;
+    type Model = Model;
+    type ViewModel = ViewModel;
+    type Effect = Effect;
+
+    fn update(&self, msg: Msg, model: &mut Model) -> Cmd {
+        match msg {
+            Msg::Start(config) => start(config, model),
+            Msg::Ui(event) => ui(event, model),
+            Msg::Internal(internal) => internal_msg(internal, model),
+        }
+    }
+
+    fn view(&self, model: &Model) -> ViewModel {
+        view::view(model)
+    }
+}
+
+fn vault(op: VaultOperation, then: impl FnOnce(VaultOutput) -> Internal + Send + 'static) -> Cmd {
+    Command::request_from_shell(op).then_send(move |out| Msg::Internal(then(out)))
+}
+
+fn start(config: AppConfig, model: &mut Model) -> Cmd {
+    model.root_key = match &config.root_public_key {
+        Some(hex) => SigningPublicKey::from_hex(hex),
+        None => built_in_root_key(),
+    };
+    model.language = i18n::supported_or_default(&config.system_language).to_string();
+    model.config = config;
+    model.page = Page::Loading;
+    Command::all([
+        Command::request_from_shell(RandomOperation { len: 32 })
+            .then_send(|out| Msg::Internal(Internal::Entropy(out))),
+        vault(VaultOperation::Status, Internal::VaultStatus),
+        render(),
+    ])
+}
+
+fn ui(event: Event, model: &mut Model) -> Cmd {
+    if !matches!(event, Event::Tick) {
+        model.notice = model.notice.take().filter(|_| false);
+    }
+    match event {
+        Event::ChooseLanguage { language } | Event::SetLanguage { language } => {
+            set_language(model, &language)
+        }
+        Event::StartSetup if model.page == Page::Welcome => {
+            model.page = Page::SetPin {
+                recovering: false,
+                error: None,
+            };
+            render()
+        }
+        Event::StartRecovery if model.page == Page::Welcome => {
+            model.page = Page::SetPin {
+                recovering: true,
+                error: None,
+            };
+            render()
+        }
+        Event::SubmitNewPin {
+            pin,
+            confirm,
+            duress_pin,
+        } => submit_new_pin(model, pin, confirm, duress_pin),
+        Event::RecoveryCodeWritten if model.page == Page::ShowRecoveryCode => {
+            if let Some(device) = &mut model.device {
+                device.recovery_code_confirmed = true;
+            }
+            model.page = Page::Home;
+            Command::all([save_device(model), render()])
+        }
+        Event::SubmitRecoveryCode { code } => sync::submit_recovery_code(model, &code),
+        Event::Unlock { pin } => {
+            if !matches!(model.page, Page::Unlock { .. }) {
+                return Command::done();
+            }
+            model.busy = true;
+            Command::all([
+                vault(VaultOperation::Unlock { pin }, Internal::VaultUnlocked),
+                render(),
+            ])
+        }
+        Event::Lock if model.unlocked => {
+            lock_model(model);
+            Command::all([vault(VaultOperation::Lock, Internal::Locked), render()])
+        }
+        Event::GoHome if model.unlocked => go(model, Page::Home),
+        Event::OpenOutbox if model.unlocked => go(model, Page::Outbox),
+        Event::OpenSettings if model.unlocked => go(
+            model,
+            Page::Settings {
+                confirm_wipe: false,
+            },
+        ),
+        Event::OpenReport { report_id } if model.unlocked => {
+            match ReportId::from_hex(&report_id).filter(|id| model.outbox.contains_key(id)) {
+                Some(report_id) => go(model, Page::Report { report_id }),
+                None => render(),
+            }
+        }
+        Event::NewReport
+        | Event::GoToStep { .. }
+        | Event::NextStep
+        | Event::PreviousStep
+        | Event::AddFee { .. }
+        | Event::RemoveFee { .. }
+        | Event::AddDeduction { .. }
+        | Event::RemoveDeduction { .. }
+        | Event::SetIndicator { .. }
+        | Event::SetRecruiter { .. }
+        | Event::SetEmployer { .. }
+        | Event::SetPlace { .. }
+        | Event::SetWage { .. }
+        | Event::SetStory { .. }
+        | Event::AddEvidence { .. }
+        | Event::RemoveEvidence { .. }
+        | Event::SetConsent { .. }
+        | Event::Review
+        | Event::SendReport
+        | Event::DiscardDraft
+            if model.unlocked =>
+        {
+            draft::compose(event, model)
+        }
+        Event::Tick if model.unlocked => sync::start_round(model),
+        Event::RetryReport { report_id } if model.unlocked => sync::retry_report(model, &report_id),
+        Event::CheckMailbox if model.unlocked => {
+            for record in model.outbox.values_mut() {
+                record.mailbox_next_at_ms = 0;
+            }
+            sync::start_round(model)
+        }
+        Event::AskWipe => {
+            if let Page::Settings { confirm_wipe } = &mut model.page {
+                *confirm_wipe = true;
+            }
+            render()
+        }
+        Event::CancelWipe => {
+            if let Page::Settings { confirm_wipe } = &mut model.page {
+                *confirm_wipe = false;
+            }
+            render()
+        }
+        Event::ConfirmWipe if model.page == (Page::Settings { confirm_wipe: true }) => {
+            lock_model(model);
+            model.page = Page::Loading;
+            Command::all([vault(VaultOperation::Wipe, Internal::Wiped), render()])
+        }
+        Event::DismissNotice => render(),
+        _ => render(),
+    }
+}
+
+fn go(model: &mut Model, page: Page) -> Cmd {
+    model.page = page;
+    render()
+}
+
+fn set_language(model: &mut Model, language: &str) -> Cmd {
+    if !i18n::is_supported(language) {
+        model.notice(K::LanguageNotAvailable, true);
+        return render();
+    }
+    model.language = language.to_string();
+    let save = match &mut model.device {
+        Some(device) => {
+            device.language = language.to_string();
+            true
+        }
+        None => false,
+    };
+    if save {
+        Command::all([save_device(model), render()])
+    } else {
+        render()
+    }
+}
+
+/// A PIN is 4 to 12 digits.
+pub fn pin_problem(pin: &str) -> Option<K> {
+    if !(4..=12).contains(&pin.chars().count()) || !pin.chars().all(|c| c.is_ascii_digit()) {
+        Some(K::PinRule)
+    } else {
+        None
+    }
+}
+
+fn submit_new_pin(
+    model: &mut Model,
+    pin: String,
+    confirm: String,
+    duress_pin: Option<String>,
+) -> Cmd {
+    let Page::SetPin { recovering, .. } = model.page else {
+        return Command::done();
+    };
+    let duress_pin = duress_pin.filter(|d| !d.is_empty());
+    let error = pin_problem(&pin)
+        .or_else(|| (pin != confirm).then_some(K::PinMismatch))
+        .or_else(|| {
+            duress_pin
+                .as_deref()
+                .and_then(pin_problem)
+                .map(|_| K::DuressPinRule)
+        })
+        .or_else(|| (duress_pin.as_deref() == Some(pin.as_str())).then_some(K::DuressSameAsPin));
+    if let Some(error) = error {
+        model.page = Page::SetPin {
+            recovering,
+            error: Some(error),
+        };
+        return render();
+    }
+    model.busy = true;
+    Command::all([
+        vault(
+            VaultOperation::Create { pin, duress_pin },
+            Internal::VaultCreated,
+        ),
+        render(),
+    ])
+}
+
+fn lock_model(model: &mut Model) {
+    model.unlocked = false;
+    model.device = None;
+    model.recovery = None;
+    model.draft = None;
+    model.outbox.clear();
+    model.directory = None;
+    model.checked_steps.clear();
+    model.form_error = None;
+    model.scan = None;
+    model.sync = SyncState::default();
+    model.page = Page::Unlock {
+        attempts_left: 0,
+        error: None,
+    };
+}
+
+fn save_device(model: &Model) -> Cmd {
+    match &model.device {
+        Some(device) => vault(
+            VaultOperation::Write {
+                ops: vec![device.write()],
+                flush: true,
+            },
+            Internal::DeviceSaved,
+        ),
+        None => Command::done(),
+    }
+}
+
+fn storage_failed(model: &mut Model, failure: &VaultFailure) -> Cmd {
+    let _ = failure;
+    model.busy = false;
+    model.notice(K::StorageFailed, true);
+    render()
+}
+
+fn internal_msg(msg: Internal, model: &mut Model) -> Cmd {
+    match msg {
+        Internal::Entropy(RandomOutput(bytes)) => {
+            model.rng.reseed(&bytes);
+            Command::done()
+        }
+        Internal::VaultStatus(out) => {
+            model.page = match out {
+                VaultOutput::Status {
+                    initialised: true,
+                    attempts_left,
+                } => Page::Unlock {
+                    attempts_left,
+                    error: None,
+                },
+                VaultOutput::Status { .. } => Page::Welcome,
+                _ => Page::Broken,
+            };
+            render()
+        }
+        Internal::VaultCreated(out) => match out {
+            VaultOutput::Opened => {
+                model.busy = false;
+                model.unlocked = true;
+                let recovering = matches!(
+                    model.page,
+                    Page::SetPin {
+                        recovering: true,
+                        ..
+                    }
+                );
+                if recovering {
+                    model.page = Page::EnterRecoveryCode { error: None };
+                    render()
+                } else {
+                    let code = RecoveryCode::generate(&mut model.rng);
+                    model.device = Some(DeviceRecord::new(&code, &model.language, false));
+                    model.recovery = Some(code);
+                    model.page = Page::ShowRecoveryCode;
+                    Command::all([save_device(model), render()])
+                }
+            }
+            VaultOutput::Failed(f) => storage_failed(model, &f),
+            _ => render(),
+        },
+        Internal::VaultUnlocked(out) => {
+            model.busy = false;
+            match out {
+                VaultOutput::Opened => {
+                    model.unlocked = true;
+                    model.page = Page::Loading;
+                    Command::all([
+                        vault(
+                            VaultOperation::Load {
+                                namespaces: vec![
+                                    NS_DEVICE.into(),
+                                    NS_DRAFT.into(),
+                                    NS_OUTBOX.into(),
+                                    NS_DIRECTORY.into(),
+                                ],
+                            },
+                            Internal::Loaded,
+                        ),
+                        render(),
+                    ])
+                }
+                VaultOutput::Failed(VaultFailure::WrongPin { attempts_left }) => {
+                    model.page = Page::Unlock {
+                        attempts_left,
+                        error: Some(attempts_left),
+                    };
+                    render()
+                }
+                VaultOutput::Failed(VaultFailure::Wiped | VaultFailure::NotInitialised) => {
+                    // Looks exactly like a fresh install.
+                    model.page = Page::Welcome;
+                    render()
+                }
+                VaultOutput::Failed(f) => storage_failed(model, &f),
+                _ => render(),
+            }
+        }
+        Internal::Loaded(out) => loaded(model, out),
+        Internal::DeviceSaved(out) | Internal::Saved(out) | Internal::EvidenceSaved { out } => {
+            match out {
+                VaultOutput::Failed(f) => storage_failed(model, &f),
+                _ => Command::done(),
+            }
+        }
+        Internal::ReportQueued { report_id, out } => draft::queued(model, report_id, out),
+        // Show the lock screen with the real count of attempts left.
+        Internal::Locked(_) => vault(VaultOperation::Status, Internal::VaultStatus),
+        Internal::Wiped(_) => {
+            model.page = Page::Welcome;
+            model.busy = false;
+            render()
+        }
+        Internal::RoundClock(_)
+        | Internal::RoundEntropy(_)
+        | Internal::Directory(_)
+        | Internal::SealedSaved { .. }
+        | Internal::Submitted { .. }
+        | Internal::UploadProgress { .. }
+        | Internal::AttachmentRead { .. }
+        | Internal::ChunkStored { .. }
+        | Internal::Mailbox { .. }
+        | Internal::RecoveryProbe { .. } => sync::on_internal(msg, model),
+    }
+}
+
+fn loaded(model: &mut Model, out: VaultOutput) -> Cmd {
+    let VaultOutput::Entries(namespaces) = out else {
+        if let VaultOutput::Failed(f) = out {
+            return storage_failed(model, &f);
+        }
+        return render();
+    };
+    let empty = Vec::new();
+    let ns = |i: usize| namespaces.get(i).unwrap_or(&empty);
+    let device = ns(0)
+        .iter()
+        .find(|(k, _)| k == records::DEVICE_KEY)
+        .and_then(|(_, v)| serde_json::from_slice::<DeviceRecord>(v).ok());
+    let mut commands = Vec::new();
+    match device {
+        Some(device) => {
+            model.language = device.language.clone();
+            model.recovery = device.recovery_code();
+            let confirmed = device.recovery_code_confirmed;
+            model.device = Some(device);
+            model.page = if confirmed {
+                Page::Home
+            } else if model.recovery.is_some() {
+                Page::ShowRecoveryCode
+            } else {
+                Page::EnterRecoveryCode { error: None }
+            };
+        }
+        None => {
+            // An empty vault: after the duress PIN, or a recovery that never got its code. It
+            // opens as a fresh, empty app; nothing says a vault was destroyed.
+            let code = RecoveryCode::generate(&mut model.rng);
+            model.device = Some(DeviceRecord::new(&code, &model.language, true));
+            model.recovery = Some(code);
+            model.page = Page::Home;
+            commands.push(save_device(model));
+        }
+    }
+    model.draft = ns(1)
+        .iter()
+        .find(|(k, _)| k == records::DRAFT_KEY)
+        .and_then(|(_, v)| serde_json::from_slice(v).ok());
+    model.outbox = ns(2)
+        .iter()
+        .filter_map(|(_, v)| serde_json::from_slice::<OutboxRecord>(v).ok())
+        .map(|r| (r.report_id, r))
+        .collect();
+    // Anything that was being sent when the app was killed is retried now, under the same
+    // submission id and with the same sealed bytes.
+    for record in model.outbox.values_mut() {
+        record.next_attempt_at_ms = 0;
+    }
+    if let (Some((_, raw)), Some(root)) = (
+        ns(3).iter().find(|(k, _)| k == records::DIRECTORY_KEY),
+        model.root_key,
+    ) {
+        // Kept for the review screen while offline; checked again (and refreshed) before
+        // anything is sealed.
+        let min = model.device.as_ref().map_or(0, |d| d.directory_min_version);
+        let now = model.device.as_ref().map_or(0, |d| d.directory_checked_at);
+        model.directory = workvoice_proto::directory::verify_directory(raw, &root, now, min).ok();
+    }
+    commands.push(render());
+    commands.push(sync::start_round(model));
+    Command::all(commands)
+}

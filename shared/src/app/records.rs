@@ -1,0 +1,210 @@
+//! What the app keeps in the vault, as JSON values under fixed namespaces.
+
+use serde::{Deserialize, Serialize};
+use workvoice_proto::api::{MailboxEntry, MailboxStatus, SubmissionRequest};
+use workvoice_proto::keys::{AttachmentId, OrgId, ReportId};
+use workvoice_proto::recovery::RecoveryCode;
+use workvoice_proto::report::Report;
+
+use super::effects::VaultWrite;
+
+pub const NS_DEVICE: &str = "device";
+pub const NS_DRAFT: &str = "draft";
+pub const NS_OUTBOX: &str = "outbox";
+pub const NS_DIRECTORY: &str = "directory";
+pub const NS_ATTACHMENTS: &str = "attachments";
+pub const DEVICE_KEY: &str = "state";
+pub const DRAFT_KEY: &str = "current";
+pub const DIRECTORY_KEY: &str = "latest";
+
+/// Per-device state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceRecord {
+    /// Hex of the recovery secret; empty while a recovering phone waits for its code.
+    pub recovery_secret: String,
+    /// The number the next report gets; its mailbox and reply key derive from it.
+    pub next_report_index: u32,
+    /// The newest directory version seen: older ones are refused.
+    pub directory_min_version: u64,
+    /// Unix seconds when the stored directory was last verified.
+    #[serde(default)]
+    pub directory_checked_at: u64,
+    pub language: String,
+    pub recovery_code_confirmed: bool,
+}
+
+impl DeviceRecord {
+    pub fn new(code: &RecoveryCode, language: &str, confirmed: bool) -> Self {
+        Self {
+            recovery_secret: hex::encode(code.secret()),
+            next_report_index: 0,
+            directory_min_version: 0,
+            directory_checked_at: 0,
+            language: language.to_string(),
+            recovery_code_confirmed: confirmed,
+        }
+    }
+
+    pub fn recovery_code(&self) -> Option<RecoveryCode> {
+        let mut secret = [0u8; 16];
+        hex::decode_to_slice(&self.recovery_secret, &mut secret).ok()?;
+        Some(RecoveryCode::from_secret(secret))
+    }
+
+    pub fn write(&self) -> VaultWrite {
+        put(NS_DEVICE, DEVICE_KEY, self)
+    }
+}
+
+/// The report being written, stored after every step.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Draft {
+    /// Its report id is fixed from the start: it names its evidence and, later, the submission.
+    pub report: Report,
+}
+
+impl Draft {
+    pub fn write(&self) -> VaultWrite {
+        put(NS_DRAFT, DRAFT_KEY, self)
+    }
+}
+
+/// Where a report stands on its way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    /// Saved on the phone, not yet sealed: waiting for signal.
+    Waiting,
+    /// Sealed and stored; being sent (or retried) with exactly these bytes.
+    Sending,
+    /// The relay accepted it.
+    Accepted,
+    /// It will not be sent as it is; the reason says why.
+    Failed,
+}
+
+/// Why a report stopped.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "code", rename_all = "snake_case")]
+pub enum Failure {
+    /// A recipient's key is not certified by the root, or its certificate expired or was
+    /// revoked: nothing was sent.
+    UntrustedKey {
+        org_id: OrgId,
+        org_name: String,
+        reason: String,
+    },
+    /// No organisation in the directory can receive it with this consent.
+    NoRecipient,
+    /// The relay refused it for good (the code it gave).
+    Refused { error: String },
+}
+
+/// A problem that will be retried.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "code", rename_all = "snake_case")]
+pub enum Transient {
+    NoSignal,
+    RelayBusy { status: u16 },
+    Directory { error: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadState {
+    pub id: AttachmentId,
+    pub size: u64,
+    pub received: u64,
+    pub complete: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusNote {
+    pub org_id: OrgId,
+    pub status: MailboxStatus,
+    pub at_hour: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReplyNote {
+    pub org_id: OrgId,
+    pub text: String,
+    pub language: String,
+    pub at_hour: u64,
+}
+
+/// One report in the outbox.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxRecord {
+    pub report_id: ReportId,
+    /// The report's number on this device (mailbox and reply key).
+    pub index: u32,
+    /// The report itself; `None` for one found by recovery on a new phone.
+    pub report: Option<Report>,
+    /// Display order.
+    pub order: u64,
+    pub phase: Phase,
+    /// The exact submission, stored before the first attempt and resent unchanged.
+    pub sealed: Option<SubmissionRequest>,
+    pub attempts: u32,
+    pub next_attempt_at_ms: u64,
+    pub transient: Option<Transient>,
+    pub failure: Option<Failure>,
+    pub recipients: Vec<OrgId>,
+    pub uploads: Vec<UploadState>,
+    pub mailbox_after: u64,
+    pub mailbox_next_at_ms: u64,
+    pub mailbox_interval_ms: u64,
+    pub statuses: Vec<StatusNote>,
+    pub replies: Vec<ReplyNote>,
+    /// Replies not yet opened (no verified directory yet to check the sender).
+    pub unopened: Vec<MailboxEntry>,
+    /// Replies that failed to verify as coming from the organisation's certified key.
+    pub rejected_replies: u32,
+}
+
+impl OutboxRecord {
+    pub fn new(report: Report, index: u32, order: u64, mailbox_interval_ms: u64) -> Self {
+        Self {
+            report_id: report.report_id,
+            index,
+            report: Some(report),
+            order,
+            phase: Phase::Waiting,
+            sealed: None,
+            attempts: 0,
+            next_attempt_at_ms: 0,
+            transient: None,
+            failure: None,
+            recipients: Vec::new(),
+            uploads: Vec::new(),
+            mailbox_after: 0,
+            mailbox_next_at_ms: u64::MAX,
+            mailbox_interval_ms,
+            statuses: Vec::new(),
+            replies: Vec::new(),
+            unopened: Vec::new(),
+            rejected_replies: 0,
+        }
+    }
+
+    pub fn write(&self) -> VaultWrite {
+        put(NS_OUTBOX, &self.report_id.to_hex(), self)
+    }
+
+    pub fn uploads_pending(&self) -> bool {
+        self.uploads.iter().any(|u| !u.complete)
+    }
+}
+
+pub fn attachment_key(report_id: &ReportId, attachment: &AttachmentId) -> String {
+    format!("{report_id}/{attachment}")
+}
+
+fn put<T: Serialize>(ns: &str, key: &str, value: &T) -> VaultWrite {
+    VaultWrite::Put {
+        ns: ns.into(),
+        key: key.into(),
+        // Plain structs with string keys always serialise.
+        value: serde_json::to_vec(value).unwrap_or_default(),
+    }
+}

@@ -1,0 +1,884 @@
+//! Sending, uploading, mailbox polling and recovery: the sync engine.
+//!
+//! A sync *round* starts with the time and fresh entropy (both effects), then works through
+//! what is due, one request at a time: seal and send waiting reports, resend reports being
+//! sent, upload evidence of accepted reports, poll mailboxes. Every state change is written to
+//! the vault; failures back off exponentially with jitter.
+//!
+//! ## Exactly once
+//! - A report's submission id is its report id, fixed when the draft is created and stored
+//!   with it. Every sealing of that report uses it, so the relay (which stores one submission
+//!   per id) can never hold it twice as two reports.
+//! - The sealed submission (envelope, pow nonce, everything) is written and flushed *before*
+//!   the first attempt. A retry, after a timeout or after the app was killed, resends exactly
+//!   those bytes; the relay answers a repeat of a stored submission with 200 and the same body.
+//! - `409 stale_directory` means the relay stored nothing: the phone fetches the directory,
+//!   routes and seals again under the same id (storing the new bytes before sending them).
+//! - `409 submission_conflict` means the relay already stored a *different* body under this
+//!   id. The only way that happens is that an earlier sealing of this same report was stored
+//!   and its answer was lost before the phone re-sealed. That stored body is a complete,
+//!   valid sealing of the same report (same id, same mailbox, same attachments, which are
+//!   sealed once at compose time): so the report is delivered, and the phone treats the
+//!   conflict as acceptance, never as a reason to send it again under another id.
+//! - A report is never lost: it is in the vault (flushed) before the worker is told it is
+//!   saved, and it leaves the outbox only when the worker deletes the app's data.
+
+use crux_core::Command;
+use crux_core::render::render;
+use workvoice_proto::ErrorCode;
+use workvoice_proto::api::{
+    ApiError, AttachmentDeclaration, MailboxItem, MailboxPage, SubmissionAccepted,
+    SubmissionRequest, UploadProgress,
+};
+use workvoice_proto::directory::verify_directory;
+use workvoice_proto::envelope::{EnvelopeHeader, seal};
+use workvoice_proto::keys::{ReportId, sha256};
+use workvoice_proto::pow::{solve_pow, verify_pow};
+use workvoice_proto::recovery::{
+    RecoveryCode, RecoveryError, mailbox_token_hash, mailbox_token_text,
+};
+use workvoice_proto::reply::open_reply;
+use workvoice_proto::routing::{RoutingError, disclosure_digest, route};
+
+use super::records::{
+    DIRECTORY_KEY, DeviceRecord, Failure, NS_ATTACHMENTS, NS_DIRECTORY, OutboxRecord, Phase,
+    ReplyNote, StatusNote, Transient, UploadState, attachment_key,
+};
+use super::{
+    Cmd, HttpMethod, HttpRequest, HttpResult, Internal, Model, Msg, Page, RECOVERY_GAP,
+    RandomOperation, RecoveryScan, TimeOperation, VaultOperation, VaultOutput, VaultWrite, vault,
+};
+use crate::i18n::K;
+
+/// Bytes per upload request.
+pub const UPLOAD_CHUNK_BYTES: usize = 256 * 1024;
+/// Re-seals after `stale_directory` within one round before backing off.
+const MAX_RESEALS: u8 = 3;
+
+fn http(request: HttpRequest, then: impl FnOnce(HttpResult) -> Internal + Send + 'static) -> Cmd {
+    Command::request_from_shell(request).then_send(move |r| Msg::Internal(then(r)))
+}
+
+pub fn start_round(model: &mut Model) -> Cmd {
+    if !model.unlocked {
+        return Command::done();
+    }
+    if model.sync.running {
+        model.sync.again = true;
+        return Command::done();
+    }
+    if let Some(scan) = &mut model.scan {
+        scan.failed = false;
+    }
+    model.sync.running = true;
+    model.sync.round += 1;
+    model.sync.reseals = 0;
+    model.sync.reseal = false;
+    Command::request_from_shell(TimeOperation).then_send(|t| Msg::Internal(Internal::RoundClock(t)))
+}
+
+pub fn on_internal(msg: Internal, model: &mut Model) -> Cmd {
+    if !model.unlocked {
+        return Command::done();
+    }
+    match msg {
+        Internal::RoundClock(t) => {
+            model.now_ms = t.unix_ms;
+            Command::request_from_shell(RandomOperation { len: 32 })
+                .then_send(|r| Msg::Internal(Internal::RoundEntropy(r)))
+        }
+        Internal::RoundEntropy(r) => {
+            model.rng.reseed(&r.0);
+            advance(model)
+        }
+        Internal::Directory(result) => on_directory(model, result),
+        Internal::SealedSaved { report_id, out } => match out {
+            VaultOutput::Failed(_) => {
+                model.notice(K::StorageFailed, true);
+                stop(model)
+            }
+            _ => post(model, report_id),
+        },
+        Internal::Submitted { report_id, result } => on_submitted(model, report_id, result),
+        Internal::UploadProgress { report_id, result } => on_progress(model, report_id, result),
+        Internal::AttachmentRead { report_id, out } => on_attachment(model, report_id, out),
+        Internal::ChunkStored { report_id, result } => on_progress(model, report_id, result),
+        Internal::Mailbox { report_id, result } => on_mailbox(model, report_id, result),
+        Internal::RecoveryProbe { index, result } => on_probe(model, index, result),
+        _ => Command::done(),
+    }
+}
+
+fn stop(model: &mut Model) -> Cmd {
+    model.sync.running = false;
+    model.sync.current = None;
+    model.sync.upload = None;
+    if model.sync.again {
+        model.sync.again = false;
+        return Command::all([render(), start_round(model)]);
+    }
+    render()
+}
+
+fn due(at: u64, now: u64) -> bool {
+    at <= now
+}
+
+/// Do the next due thing, or end the round.
+fn advance(model: &mut Model) -> Cmd {
+    let now = model.now_ms;
+    if let Some(scan) = &model.scan {
+        if !scan.failed {
+            return probe(model, scan.next_index);
+        }
+        return stop(model);
+    }
+    let mut records: Vec<&OutboxRecord> = model.outbox.values().collect();
+    records.sort_by_key(|r| r.order);
+    let sending = records
+        .iter()
+        .find(|r| {
+            matches!(r.phase, Phase::Waiting | Phase::Sending) && due(r.next_attempt_at_ms, now)
+        })
+        .map(|r| (r.report_id, r.phase));
+    if let Some((id, phase)) = sending {
+        model.sync.current = Some(id);
+        let needs_seal = phase == Phase::Waiting || model.sync.reseal;
+        if !needs_seal {
+            return post(model, id);
+        }
+        if model.sync.directory_ok_round != Some(model.sync.round) {
+            return fetch_directory(model);
+        }
+        return seal_and_save(model, id);
+    }
+    let upload = records
+        .iter()
+        .find(|r| {
+            r.phase == Phase::Accepted && r.uploads_pending() && due(r.next_attempt_at_ms, now)
+        })
+        .map(|r| r.report_id);
+    if let Some(id) = upload {
+        model.sync.current = Some(id);
+        return upload_step(model, id);
+    }
+    // Replies waiting for a verified directory, or the review screen showing who will receive
+    // the report: fetch the directory once this round.
+    let unopened = records.iter().any(|r| !r.unopened.is_empty()) || model.page == Page::Review;
+    if unopened && model.sync.directory_tried_round != Some(model.sync.round) {
+        model.sync.current = None;
+        return fetch_directory(model);
+    }
+    let poll = records
+        .iter()
+        .find(|r| r.phase == Phase::Accepted && due(r.mailbox_next_at_ms, now))
+        .map(|r| r.report_id);
+    if let Some(id) = poll {
+        model.sync.current = Some(id);
+        return poll_mailbox(model, id);
+    }
+    stop(model)
+}
+
+fn persist(model: &Model, id: &ReportId) -> Cmd {
+    match model.outbox.get(id) {
+        Some(record) => vault(
+            VaultOperation::Write {
+                ops: vec![record.write()],
+                flush: true,
+            },
+            Internal::Saved,
+        ),
+        None => Command::done(),
+    }
+}
+
+/// Exponential backoff with jitter: the n-th failure waits between half and all of
+/// `min(cap, base * 2^(n-1))`.
+pub fn backoff_delay(attempts: u32, base: u64, cap: u64, random: u64) -> u64 {
+    let exp = base.saturating_mul(1u64 << attempts.saturating_sub(1).min(30));
+    let ceiling = exp.min(cap).max(2);
+    ceiling / 2 + random % (ceiling / 2 + 1)
+}
+
+fn back_off(model: &mut Model, id: ReportId, transient: Transient) -> Cmd {
+    let (base, cap, now) = (
+        model.config.retry_base_ms,
+        model.config.retry_cap_ms,
+        model.now_ms,
+    );
+    let random = model.rng.below(u64::MAX);
+    if let Some(record) = model.outbox.get_mut(&id) {
+        record.attempts = record.attempts.saturating_add(1);
+        record.next_attempt_at_ms = now + backoff_delay(record.attempts, base, cap, random).max(1);
+        record.transient = Some(transient);
+    }
+    model.sync.upload = None;
+    model.sync.reseal = false;
+    Command::all([persist(model, &id), advance(model)])
+}
+
+fn fail(model: &mut Model, id: ReportId, failure: Failure) -> Cmd {
+    if let Some(record) = model.outbox.get_mut(&id) {
+        record.phase = Phase::Failed;
+        record.failure = Some(failure);
+        record.transient = None;
+    }
+    model.sync.reseal = false;
+    Command::all([persist(model, &id), render(), advance(model)])
+}
+
+fn transient_of(result: &HttpResult) -> Transient {
+    match result {
+        HttpResult::Response(r) => Transient::RelayBusy { status: r.status },
+        HttpResult::Failed(_) => Transient::NoSignal,
+    }
+}
+
+fn fetch_directory(model: &mut Model) -> Cmd {
+    model.sync.directory_tried_round = Some(model.sync.round);
+    let request = HttpRequest::get(model.relay("/v1/directory"), model.config.http_timeout_ms);
+    http(request, Internal::Directory)
+}
+
+fn on_directory(model: &mut Model, result: HttpResult) -> Cmd {
+    let current = model.sync.current;
+    let body = match &result {
+        HttpResult::Response(r) if r.status == 200 => r.body.clone(),
+        _ => {
+            return match current {
+                Some(id) => back_off(model, id, transient_of(&result)),
+                None => advance(model),
+            };
+        }
+    };
+    let now_s = model.now_ms / 1000;
+    let min = model.device.as_ref().map_or(0, |d| d.directory_min_version);
+    let verified = match model.root_key {
+        Some(root) => verify_directory(&body, &root, now_s, min).map_err(|e| e.code().to_string()),
+        None => Err("no_root_key".to_string()),
+    };
+    let verified = match verified {
+        Ok(v) => v,
+        Err(error) => {
+            return match current {
+                Some(id) => back_off(model, id, Transient::Directory { error }),
+                None => advance(model),
+            };
+        }
+    };
+    model.sync.directory_ok_round = Some(model.sync.round);
+    let mut ops = Vec::new();
+    if let Some(device) = &mut model.device {
+        device.directory_min_version = device.directory_min_version.max(verified.listing.version);
+        device.directory_checked_at = now_s;
+        ops.push(device.write());
+    }
+    ops.push(VaultWrite::Put {
+        ns: NS_DIRECTORY.into(),
+        key: DIRECTORY_KEY.into(),
+        value: body,
+    });
+    model.directory = Some(verified);
+    let mut changed = Vec::new();
+    for record in model.outbox.values_mut() {
+        if open_unopened(record, model.directory.as_ref(), model.recovery.as_ref()) {
+            changed.push(record.write());
+        }
+    }
+    ops.extend(changed);
+    let save = vault(VaultOperation::Write { ops, flush: true }, Internal::Saved);
+    let next = match current {
+        Some(id)
+            if model
+                .outbox
+                .get(&id)
+                .is_some_and(|r| matches!(r.phase, Phase::Waiting | Phase::Sending)) =>
+        {
+            seal_and_save(model, id)
+        }
+        _ => advance(model),
+    };
+    Command::all([save, next])
+}
+
+/// Route, check every recipient's key, seal, and store the sealed submission before sending.
+fn seal_and_save(model: &mut Model, id: ReportId) -> Cmd {
+    let (Some(directory), Some(code)) = (&model.directory, &model.recovery) else {
+        return stop(model);
+    };
+    let Some(record) = model.outbox.get(&id) else {
+        return advance(model);
+    };
+    let Some(report) = &record.report else {
+        return advance(model);
+    };
+    let tags = report.routing_tags();
+    let consent = report.consent;
+    let routed = match route(&tags, &consent, &directory.listing) {
+        Ok(r) => r,
+        Err(RoutingError::NoRecipient { .. }) => return fail(model, id, Failure::NoRecipient),
+        Err(e) => {
+            let error = e.code().to_string();
+            return fail(model, id, Failure::Refused { error });
+        }
+    };
+    let mut keys = Vec::with_capacity(routed.recipients.len());
+    for recipient in &routed.recipients {
+        match directory.certified_key(&recipient.org_id) {
+            Ok(key) => keys.push((recipient.org_id, key)),
+            Err(reason) => {
+                let org_name = directory
+                    .listing
+                    .organisation(&recipient.org_id)
+                    .map(|o| o.name(&model.language).to_string())
+                    .unwrap_or_else(|| recipient.org_id.to_hex());
+                let failure = Failure::UntrustedKey {
+                    org_id: recipient.org_id,
+                    org_name,
+                    reason: reason.code().to_string(),
+                };
+                return fail(model, id, failure);
+            }
+        }
+    }
+    let digest = disclosure_digest(&tags, &consent);
+    let envelope = match seal(&report.encode(), id, &keys, &digest, &mut model.rng) {
+        Ok(e) => e,
+        Err(e) => {
+            let error = e.code().to_string();
+            return fail(model, id, Failure::Refused { error });
+        }
+    };
+    let difficulty = directory.listing.pow_difficulty;
+    let pow_nonce = match record.sealed.as_ref().map(|s| s.pow_nonce) {
+        Some(n) if verify_pow(&id, n, difficulty).is_ok() => n,
+        _ => solve_pow(&id, difficulty).unwrap_or(0),
+    };
+    let secrets = code.report_secrets(record.index);
+    let request = SubmissionRequest {
+        submission_id: id,
+        directory_version: directory.listing.version,
+        tags,
+        consent,
+        mailbox_token_hash: mailbox_token_hash(&secrets.mailbox_token),
+        pow_nonce,
+        envelope,
+        attachments: report
+            .attachments
+            .iter()
+            .map(|a| AttachmentDeclaration {
+                id: a.id,
+                size: a.sealed_size,
+                sha256: a.sealed_sha256,
+            })
+            .collect(),
+    };
+    let uploads = report
+        .attachments
+        .iter()
+        .map(|a| UploadState {
+            id: a.id,
+            size: a.sealed_size,
+            received: 0,
+            complete: false,
+        })
+        .collect();
+    let Some(record) = model.outbox.get_mut(&id) else {
+        return advance(model);
+    };
+    record.sealed = Some(request);
+    record.phase = Phase::Sending;
+    record.uploads = uploads;
+    record.transient = None;
+    model.sync.reseal = false;
+    let write = VaultOperation::Write {
+        ops: vec![record.write()],
+        flush: true,
+    };
+    Command::request_from_shell(write)
+        .then_send(move |out| Msg::Internal(Internal::SealedSaved { report_id: id, out }))
+}
+
+fn post(model: &mut Model, id: ReportId) -> Cmd {
+    let Some(sealed) = model.outbox.get(&id).and_then(|r| r.sealed.as_ref()) else {
+        return advance(model);
+    };
+    let body = serde_json::to_vec(sealed).unwrap_or_default();
+    let request = HttpRequest {
+        method: HttpMethod::Post,
+        url: model.relay("/v1/submissions"),
+        headers: Vec::new(),
+        body,
+        timeout_ms: model.config.http_timeout_ms,
+    }
+    .with_header("content-type", "application/json".into());
+    http(request, move |result| Internal::Submitted {
+        report_id: id,
+        result,
+    })
+}
+
+fn api_error(body: &[u8]) -> Option<ApiError> {
+    serde_json::from_slice(body).ok()
+}
+
+fn on_submitted(model: &mut Model, id: ReportId, result: HttpResult) -> Cmd {
+    let HttpResult::Response(response) = &result else {
+        return back_off(model, id, Transient::NoSignal);
+    };
+    match response.status {
+        200 | 201 => match serde_json::from_slice::<SubmissionAccepted>(&response.body) {
+            Ok(accepted) if accepted.submission_id == id => {
+                accepted_by_relay(model, id, accepted.recipients)
+            }
+            // A cut-off answer: the retry will be answered identically.
+            _ => back_off(model, id, transient_of(&result)),
+        },
+        409 => {
+            let error = api_error(&response.body)
+                .map(|e| e.error)
+                .unwrap_or_default();
+            match error.as_str() {
+                "stale_directory" if model.sync.reseals < MAX_RESEALS => {
+                    model.sync.reseals += 1;
+                    model.sync.reseal = true;
+                    model.sync.directory_ok_round = None;
+                    advance(model)
+                }
+                "submission_conflict" => {
+                    let recipients = model
+                        .outbox
+                        .get(&id)
+                        .and_then(|r| r.sealed.as_ref())
+                        .and_then(|s| EnvelopeHeader::parse(&s.envelope).ok())
+                        .map(|h| h.recipient_ids().collect())
+                        .unwrap_or_default();
+                    accepted_by_relay(model, id, recipients)
+                }
+                "mailbox_in_use" => reindex(model, id),
+                _ => back_off(model, id, transient_of(&result)),
+            }
+        }
+        408 | 429 | 500..=599 => back_off(model, id, transient_of(&result)),
+        _ => {
+            let error = api_error(&response.body)
+                .map(|e| e.error)
+                .unwrap_or_else(|| format!("http_{}", response.status));
+            fail(model, id, Failure::Refused { error })
+        }
+    }
+}
+
+/// Another report already uses this report's mailbox (a phone recovered from a code reuses
+/// numbers): give the report the next free number and seal again.
+fn reindex(model: &mut Model, id: ReportId) -> Cmd {
+    let (Some(device), Some(code)) = (&mut model.device, &model.recovery) else {
+        return stop(model);
+    };
+    let index = device.next_report_index;
+    device.next_report_index += 1;
+    let device_write = device.write();
+    if let Some(record) = model.outbox.get_mut(&id) {
+        record.index = index;
+        if let Some(report) = &mut record.report {
+            report.reply_key = code.report_secrets(index).reply_key.public_key();
+        }
+    }
+    model.sync.reseal = true;
+    Command::all([
+        vault(
+            VaultOperation::Write {
+                ops: vec![device_write],
+                flush: true,
+            },
+            Internal::Saved,
+        ),
+        advance(model),
+    ])
+}
+
+fn accepted_by_relay(
+    model: &mut Model,
+    id: ReportId,
+    recipients: Vec<workvoice_proto::keys::OrgId>,
+) -> Cmd {
+    let now = model.now_ms;
+    if let Some(record) = model.outbox.get_mut(&id) {
+        record.phase = Phase::Accepted;
+        record.recipients = recipients;
+        record.attempts = 0;
+        record.transient = None;
+        record.next_attempt_at_ms = now;
+        record.mailbox_next_at_ms = now.saturating_add(record.mailbox_interval_ms);
+    }
+    Command::all([persist(model, &id), render(), advance(model)])
+}
+
+fn bearer(model: &Model, record: &OutboxRecord) -> Option<String> {
+    let code = model.recovery.as_ref()?;
+    let token = code.report_secrets(record.index).mailbox_token;
+    Some(format!("Bearer {}", mailbox_token_text(&token)))
+}
+
+fn upload_url(model: &Model, id: &ReportId, upload: &UploadState) -> String {
+    model.relay(&format!("/v1/submissions/{id}/attachments/{}", upload.id))
+}
+
+/// Ask the relay how much of the next attachment it has: resuming starts here.
+fn upload_step(model: &mut Model, id: ReportId) -> Cmd {
+    let Some(record) = model.outbox.get(&id) else {
+        return advance(model);
+    };
+    let (Some(upload), Some(auth)) = (
+        record.uploads.iter().find(|u| !u.complete),
+        bearer(model, record),
+    ) else {
+        return advance(model);
+    };
+    let request = HttpRequest::get(upload_url(model, &id, upload), model.config.http_timeout_ms)
+        .with_header("authorization", auth);
+    http(request, move |result| Internal::UploadProgress {
+        report_id: id,
+        result,
+    })
+}
+
+fn on_progress(model: &mut Model, id: ReportId, result: HttpResult) -> Cmd {
+    let progress = match &result {
+        HttpResult::Response(r) if r.status == 200 => {
+            serde_json::from_slice::<UploadProgress>(&r.body).ok()
+        }
+        _ => None,
+    };
+    let Some(progress) = progress else {
+        return back_off(model, id, transient_of(&result));
+    };
+    let Some(record) = model.outbox.get_mut(&id) else {
+        return advance(model);
+    };
+    let Some(upload) = record.uploads.iter_mut().find(|u| !u.complete) else {
+        return advance(model);
+    };
+    upload.received = progress.received;
+    if progress.complete || progress.received >= upload.size {
+        upload.complete = true;
+        model.sync.upload = None;
+        return Command::all([persist(model, &id), advance(model)]);
+    }
+    let attachment = upload.id;
+    match &model.sync.upload {
+        Some((r, a, _)) if *r == id && *a == attachment => put_chunk(model, id),
+        _ => vault(
+            VaultOperation::Get {
+                ns: NS_ATTACHMENTS.into(),
+                key: attachment_key(&id, &attachment),
+            },
+            move |out| Internal::AttachmentRead { report_id: id, out },
+        ),
+    }
+}
+
+fn on_attachment(model: &mut Model, id: ReportId, out: VaultOutput) -> Cmd {
+    let Some(record) = model.outbox.get_mut(&id) else {
+        return advance(model);
+    };
+    let Some(upload) = record.uploads.iter_mut().find(|u| !u.complete) else {
+        return advance(model);
+    };
+    match out {
+        VaultOutput::Value(Some(bytes)) => {
+            model.sync.upload = Some((id, upload.id, bytes));
+            put_chunk(model, id)
+        }
+        _ => {
+            // The sealed file is gone from the phone: nothing left to upload.
+            upload.complete = true;
+            Command::all([persist(model, &id), advance(model)])
+        }
+    }
+}
+
+fn put_chunk(model: &mut Model, id: ReportId) -> Cmd {
+    let chunk = model.config.upload_chunk_bytes.max(1) as usize;
+    let Some(record) = model.outbox.get(&id) else {
+        return advance(model);
+    };
+    let (Some(upload), Some(auth)) = (
+        record.uploads.iter().find(|u| !u.complete),
+        bearer(model, record),
+    ) else {
+        return advance(model);
+    };
+    let Some((_, _, bytes)) = &model.sync.upload else {
+        return advance(model);
+    };
+    let start = (upload.received as usize).min(bytes.len());
+    let end = (start + chunk).min(bytes.len());
+    let request = HttpRequest {
+        method: HttpMethod::Put,
+        url: format!("{}?offset={start}", upload_url(model, &id, upload)),
+        headers: Vec::new(),
+        body: bytes[start..end].to_vec(),
+        timeout_ms: model.config.http_timeout_ms,
+    }
+    .with_header("authorization", auth)
+    .with_header("content-type", "application/octet-stream".into());
+    http(request, move |result| Internal::ChunkStored {
+        report_id: id,
+        result,
+    })
+}
+
+fn poll_mailbox(model: &mut Model, id: ReportId) -> Cmd {
+    let (Some(record), Some(code)) = (model.outbox.get(&id), &model.recovery) else {
+        return advance(model);
+    };
+    let token = mailbox_token_text(&code.report_secrets(record.index).mailbox_token);
+    let url = model.relay(&format!(
+        "/v1/mailbox/{token}?after={}",
+        record.mailbox_after
+    ));
+    http(
+        HttpRequest::get(url, model.config.http_timeout_ms),
+        move |result| Internal::Mailbox {
+            report_id: id,
+            result,
+        },
+    )
+}
+
+/// Open the replies of `record` that wait for a verified directory. Returns whether anything
+/// changed.
+fn open_unopened(
+    record: &mut OutboxRecord,
+    directory: Option<&workvoice_proto::directory::VerifiedDirectory>,
+    code: Option<&RecoveryCode>,
+) -> bool {
+    let (Some(directory), Some(code)) = (directory, code) else {
+        return false;
+    };
+    if record.unopened.is_empty() {
+        return false;
+    }
+    let secrets = code.report_secrets(record.index);
+    for entry in std::mem::take(&mut record.unopened) {
+        let MailboxItem::Reply { sealed } = &entry.item else {
+            continue;
+        };
+        // Only a reply sealed with the organisation's root-certified key is believed.
+        let opened = directory
+            .certified_key(&entry.org_id)
+            .ok()
+            .and_then(|key| open_reply(sealed, &secrets.reply_key, &key).ok())
+            .filter(|(header, _)| header.org_id == entry.org_id);
+        match opened {
+            Some((_, body)) => {
+                record.replies.push(ReplyNote {
+                    org_id: entry.org_id,
+                    text: body.text,
+                    language: body.language,
+                    at_hour: entry.at_hour,
+                });
+            }
+            None => record.rejected_replies += 1,
+        }
+    }
+    true
+}
+
+fn apply_page(model: &mut Model, id: ReportId, page: MailboxPage) -> bool {
+    let directory = model.directory.as_ref();
+    let code = model.recovery.as_ref();
+    let Some(record) = model.outbox.get_mut(&id) else {
+        return false;
+    };
+    let new = !page.entries.is_empty();
+    for entry in page.entries {
+        match entry.item {
+            MailboxItem::Status { status } => record.statuses.push(StatusNote {
+                org_id: entry.org_id,
+                status,
+                at_hour: entry.at_hour,
+            }),
+            MailboxItem::Reply { .. } => record.unopened.push(entry),
+        }
+    }
+    record.mailbox_after = record.mailbox_after.max(page.last_seq);
+    open_unopened(record, directory, code);
+    new
+}
+
+fn on_mailbox(model: &mut Model, id: ReportId, result: HttpResult) -> Cmd {
+    let page = match &result {
+        HttpResult::Response(r) if r.status == 200 => {
+            serde_json::from_slice::<MailboxPage>(&r.body).ok()
+        }
+        _ => None,
+    };
+    let new = match page {
+        Some(page) => apply_page(model, id, page),
+        None => false,
+    };
+    let (base, cap, now) = (
+        model.config.mailbox_poll_base_ms,
+        model.config.mailbox_poll_cap_ms,
+        model.now_ms,
+    );
+    if let Some(record) = model.outbox.get_mut(&id) {
+        record.mailbox_interval_ms = if new {
+            base
+        } else {
+            record
+                .mailbox_interval_ms
+                .saturating_mul(2)
+                .clamp(base.max(1), cap.max(1))
+        };
+        record.mailbox_next_at_ms = now.saturating_add(record.mailbox_interval_ms);
+    }
+    Command::all([persist(model, &id), render(), advance(model)])
+}
+
+pub fn retry_report(model: &mut Model, report_id: &str) -> Cmd {
+    let Some(id) = ReportId::from_hex(report_id) else {
+        return render();
+    };
+    if let Some(record) = model.outbox.get_mut(&id) {
+        if record.phase == Phase::Failed {
+            record.phase = Phase::Waiting;
+            record.failure = None;
+        }
+        record.attempts = 0;
+        record.next_attempt_at_ms = 0;
+    }
+    Command::all([persist(model, &id), render(), start_round(model)])
+}
+
+/// A recovery code typed on a new phone: keep it, then look for its reports' mailboxes.
+pub fn submit_recovery_code(model: &mut Model, text: &str) -> Cmd {
+    if !matches!(model.page, Page::EnterRecoveryCode { .. }) || !model.unlocked {
+        return render();
+    }
+    let code = match RecoveryCode::parse(text) {
+        Ok(code) => code,
+        Err(e) => {
+            let error = match e {
+                RecoveryError::WrongLength => K::RecoveryWrongLength,
+                RecoveryError::BadCharacter => K::RecoveryBadCharacter,
+                RecoveryError::Checksum => K::RecoveryChecksum,
+            };
+            model.page = Page::EnterRecoveryCode { error: Some(error) };
+            return render();
+        }
+    };
+    let device = DeviceRecord::new(&code, &model.language, true);
+    let write = device.write();
+    model.device = Some(device);
+    model.recovery = Some(code);
+    model.scan = Some(RecoveryScan::default());
+    model.page = Page::Recovering;
+    Command::all([
+        vault(
+            VaultOperation::Write {
+                ops: vec![write],
+                flush: true,
+            },
+            Internal::DeviceSaved,
+        ),
+        render(),
+        start_round(model),
+    ])
+}
+
+fn probe(model: &mut Model, index: u32) -> Cmd {
+    let Some(code) = &model.recovery else {
+        return stop(model);
+    };
+    let token = mailbox_token_text(&code.report_secrets(index).mailbox_token);
+    let url = model.relay(&format!("/v1/mailbox/{token}?after=0"));
+    http(
+        HttpRequest::get(url, model.config.http_timeout_ms),
+        move |result| Internal::RecoveryProbe { index, result },
+    )
+}
+
+fn on_probe(model: &mut Model, index: u32, result: HttpResult) -> Cmd {
+    let (Some(scan), Some(code)) = (&mut model.scan, &model.recovery) else {
+        return advance(model);
+    };
+    if scan.next_index != index {
+        return advance(model);
+    }
+    match &result {
+        HttpResult::Response(r) if r.status == 200 => {
+            let Ok(page) = serde_json::from_slice::<MailboxPage>(&r.body) else {
+                scan.failed = true;
+                model.notice(K::NoSignal, true);
+                return stop(model);
+            };
+            scan.found.push(index);
+            scan.consecutive_unknown = 0;
+            scan.next_index += 1;
+            let token = code.report_secrets(index).mailbox_token;
+            let mut id = [0u8; 16];
+            id.copy_from_slice(
+                &sha256(&[b"workvoice/recovered", &mailbox_token_hash(&token).0]).0[..16],
+            );
+            let id = ReportId(id);
+            let order = model
+                .outbox
+                .values()
+                .map(|r| r.order + 1)
+                .max()
+                .unwrap_or(0);
+            let mut record = OutboxRecord::new(
+                super::draft::new_report(id, &model.language),
+                index,
+                order,
+                model.config.mailbox_poll_base_ms,
+            );
+            record.report = None;
+            record.phase = Phase::Accepted;
+            record.mailbox_next_at_ms = model.now_ms.saturating_add(record.mailbox_interval_ms);
+            if !model.outbox.values().any(|r| r.index == index) {
+                model.outbox.insert(id, record);
+                apply_page(model, id, page);
+            }
+            Command::all([persist(model, &id), advance(model)])
+        }
+        HttpResult::Response(r) if r.status == 404 => {
+            scan.consecutive_unknown += 1;
+            scan.next_index += 1;
+            if scan.consecutive_unknown < RECOVERY_GAP {
+                return advance(model);
+            }
+            let found = scan.found.clone();
+            model.scan = None;
+            let next = found.iter().max().map_or(0, |m| m + 1);
+            let mut ops = Vec::new();
+            if let Some(device) = &mut model.device {
+                device.next_report_index = device.next_report_index.max(next);
+                ops.push(device.write());
+            }
+            model.page = Page::Outbox;
+            model.notice = Some(super::NoticeState {
+                key: K::RecoveryDone,
+                error: false,
+                args: vec![("count", found.len().to_string())],
+            });
+            Command::all([
+                vault(
+                    VaultOperation::Write { ops, flush: true },
+                    Internal::DeviceSaved,
+                ),
+                render(),
+                advance(model),
+            ])
+        }
+        _ => {
+            scan.failed = true;
+            model.notice(K::NoSignal, true);
+            stop(model)
+        }
+    }
+}

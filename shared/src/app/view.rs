@@ -1,0 +1,1301 @@
+//! The view model: everything a screen shows, with every string already in the worker's
+//! language, and the text direction.
+
+use facet::Facet;
+use serde::{Deserialize, Serialize};
+use workvoice_proto::api::MailboxStatus;
+use workvoice_proto::directory::{OrgKind, UntrustedReason, VerifiedDirectory};
+use workvoice_proto::iso;
+use workvoice_proto::keys::OrgId;
+use workvoice_proto::report::{
+    CostCategory, DeductionReason, Indicator, Money, PayeeRole, RecruitmentStage, Report, Sector,
+};
+use workvoice_proto::routing::{ReportKind, RoutingError, route};
+
+use super::draft::{Step, problem_key, problem_max, problems};
+use super::records::{Failure, OutboxRecord, Phase, Transient};
+use super::{Model, Page};
+use crate::i18n::{self, K};
+
+#[derive(Facet, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct ViewModel {
+    /// BCP 47 code of the language of every string here.
+    pub language: String,
+    pub direction: TextDirection,
+    pub title: String,
+    pub screen: Screen,
+    pub notice: Option<Notice>,
+    /// Waiting for the phone (PIN check, saving): show progress, ignore taps.
+    pub busy: bool,
+    /// Send [`super::Event::Tick`] after this many milliseconds (retries, mailbox checks).
+    pub wake_in_ms: Option<u64>,
+}
+
+#[derive(Facet, Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(C)]
+pub enum TextDirection {
+    Ltr,
+    Rtl,
+}
+
+#[derive(Facet, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct Notice {
+    pub text: String,
+    pub error: bool,
+}
+
+/// One choice of a picker, or one toggle.
+#[derive(Facet, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct Choice {
+    pub code: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+/// A labelled piece of information.
+#[derive(Facet, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct Line {
+    pub label: String,
+    pub value: String,
+}
+
+/// A text input: `name` is the event field it goes to.
+#[derive(Facet, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct Field {
+    pub name: String,
+    pub label: String,
+    pub value: String,
+}
+
+#[derive(Facet, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct OptionGroup {
+    pub name: String,
+    pub label: String,
+    pub choices: Vec<Choice>,
+}
+
+/// Something already added (a payment, a photo) that can be removed by index.
+#[derive(Facet, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct ListItem {
+    pub group: String,
+    pub index: u32,
+    pub text: String,
+}
+
+/// What is wrong with one field, in words.
+#[derive(Facet, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct FieldMessage {
+    /// Path of the field, e.g. `fees[0].amount.currency`, or a form input such as `fee.amount`.
+    pub field: String,
+    /// Stable code, e.g. `invalid_currency`.
+    pub code: String,
+    pub message: String,
+}
+
+#[derive(Facet, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[repr(C)]
+pub enum Screen {
+    Loading {
+        text: String,
+    },
+    Welcome {
+        intro: String,
+        choose_language: String,
+        languages: Vec<Choice>,
+        start: String,
+        recover: String,
+    },
+    SetPin {
+        intro: String,
+        pin_label: String,
+        confirm_label: String,
+        duress_label: String,
+        duress_help: String,
+        submit: String,
+        error: Option<String>,
+        recovering: bool,
+    },
+    ShowRecoveryCode {
+        intro: String,
+        code: String,
+        done: String,
+    },
+    EnterRecoveryCode {
+        intro: String,
+        code_label: String,
+        submit: String,
+        error: Option<String>,
+    },
+    Recovering {
+        text: String,
+        checked: u32,
+        found: u32,
+        retry: String,
+    },
+    Unlock {
+        pin_label: String,
+        submit: String,
+        attempts_left: u32,
+        attempts_text: String,
+        error: Option<String>,
+    },
+    Home {
+        new_report: String,
+        outbox: String,
+        outbox_summary: String,
+        settings: String,
+        lock: String,
+        has_draft: bool,
+    },
+    Compose(ComposeView),
+    Review(ReviewView),
+    Outbox {
+        items: Vec<OutboxItem>,
+        empty: String,
+        check_mailbox: String,
+    },
+    Report(ReportView),
+    Settings {
+        language_label: String,
+        languages: Vec<Choice>,
+        wipe: String,
+        wipe_warning: String,
+        confirm_wipe: bool,
+        confirm: String,
+        cancel: String,
+    },
+    Broken {
+        text: String,
+    },
+}
+
+#[derive(Facet, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct ComposeView {
+    pub step: String,
+    pub help: String,
+    pub counter: String,
+    pub step_number: u32,
+    pub step_count: u32,
+    pub steps: Vec<Choice>,
+    pub fields: Vec<Field>,
+    pub options: Vec<OptionGroup>,
+    pub items: Vec<ListItem>,
+    pub errors: Vec<FieldMessage>,
+    pub actions: Vec<Choice>,
+    pub next: String,
+    pub back: String,
+    pub discard: String,
+}
+
+#[derive(Facet, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct RecipientView {
+    pub org_id: String,
+    pub name: String,
+    pub kind: String,
+    pub reason: String,
+    /// Why the phone will refuse to seal to it, if its key is not trusted.
+    pub problem: Option<String>,
+}
+
+#[derive(Facet, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct ReviewView {
+    pub intro: String,
+    /// Exactly what the relay will see (the routing tags and the consent).
+    pub disclosed: Vec<Line>,
+    pub recipients_title: String,
+    pub recipients: Vec<RecipientView>,
+    pub withheld_title: String,
+    pub withheld: Vec<RecipientView>,
+    pub note: Option<String>,
+    pub summary: Vec<String>,
+    pub send: String,
+    pub edit: String,
+    pub can_send: bool,
+}
+
+#[derive(Facet, Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(C)]
+pub enum DeliveryState {
+    Draft,
+    Waiting,
+    Sending,
+    Sent,
+    Delivered,
+    Acknowledged,
+    Replied,
+    Failed,
+}
+
+#[derive(Facet, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct OutboxItem {
+    /// Hex report id; empty for the unfinished draft.
+    pub report_id: String,
+    pub title: String,
+    pub state: DeliveryState,
+    pub state_text: String,
+    pub detail: Option<String>,
+    pub replies: u32,
+    /// Evidence files still to upload.
+    pub uploads_pending: u32,
+    pub retry: Option<String>,
+}
+
+#[derive(Facet, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct MessageView {
+    pub from: String,
+    pub text: String,
+    pub language: String,
+    /// Unix seconds, rounded to the hour.
+    pub at_hour: u64,
+}
+
+#[derive(Facet, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct ReportView {
+    pub item: OutboxItem,
+    pub statuses_title: String,
+    pub statuses: Vec<String>,
+    pub messages_title: String,
+    pub messages: Vec<MessageView>,
+    pub empty: String,
+    pub rejected: Option<String>,
+}
+
+pub fn view(model: &Model) -> ViewModel {
+    let lang = model.lang().to_string();
+    let t = |k: K| i18n::tr(&lang, k);
+    let (title, screen) = match &model.page {
+        Page::Loading => (
+            t(K::AppName),
+            Screen::Loading {
+                text: t(K::Loading),
+            },
+        ),
+        Page::Broken => (t(K::AppName), Screen::Broken { text: t(K::Broken) }),
+        Page::Welcome => (
+            t(K::WelcomeTitle),
+            Screen::Welcome {
+                intro: t(K::WelcomeIntro),
+                choose_language: t(K::WelcomeChooseLanguage),
+                languages: languages(&lang),
+                start: t(K::WelcomeStart),
+                recover: t(K::WelcomeRecover),
+            },
+        ),
+        Page::SetPin { recovering, error } => (
+            t(K::PinTitle),
+            Screen::SetPin {
+                intro: t(K::PinIntro),
+                pin_label: t(K::PinLabel),
+                confirm_label: t(K::PinConfirmLabel),
+                duress_label: t(K::DuressLabel),
+                duress_help: t(K::DuressHelp),
+                submit: t(K::PinSubmit),
+                error: error.map(t),
+                recovering: *recovering,
+            },
+        ),
+        Page::ShowRecoveryCode => (
+            t(K::RecoveryCodeTitle),
+            Screen::ShowRecoveryCode {
+                intro: t(K::RecoveryCodeIntro),
+                code: model
+                    .recovery
+                    .as_ref()
+                    .map(|c| c.to_text())
+                    .unwrap_or_default(),
+                done: t(K::RecoveryCodeDone),
+            },
+        ),
+        Page::EnterRecoveryCode { error } => (
+            t(K::RecoveryEnterTitle),
+            Screen::EnterRecoveryCode {
+                intro: t(K::RecoveryEnterIntro),
+                code_label: t(K::RecoveryCodeLabel),
+                submit: t(K::RecoverySubmit),
+                error: error.map(t),
+            },
+        ),
+        Page::Recovering => {
+            let (checked, found) = model
+                .scan
+                .as_ref()
+                .map_or((0, 0), |s| (s.next_index, s.found.len() as u32));
+            (
+                t(K::RecoveringTitle),
+                Screen::Recovering {
+                    text: i18n::trf(
+                        &lang,
+                        K::RecoveringText,
+                        &[
+                            ("checked", checked.to_string()),
+                            ("found", found.to_string()),
+                        ],
+                    ),
+                    checked,
+                    found,
+                    retry: t(K::RecoveryRetry),
+                },
+            )
+        }
+        Page::Unlock {
+            attempts_left,
+            error,
+        } => (
+            t(K::UnlockTitle),
+            Screen::Unlock {
+                pin_label: t(K::PinLabel),
+                submit: t(K::UnlockSubmit),
+                attempts_left: *attempts_left,
+                attempts_text: i18n::trf(
+                    &lang,
+                    K::UnlockAttemptsLeft,
+                    &[("count", attempts_left.to_string())],
+                ),
+                error: error.map(|_| t(K::UnlockWrongPin)),
+            },
+        ),
+        Page::Home => {
+            let replies: usize = model.outbox.values().map(|r| r.replies.len()).sum();
+            (
+                t(K::HomeTitle),
+                Screen::Home {
+                    new_report: if model.draft.is_some() {
+                        t(K::HomeContinueDraft)
+                    } else {
+                        t(K::HomeNewReport)
+                    },
+                    outbox: t(K::HomeOutbox),
+                    outbox_summary: i18n::trf(
+                        &lang,
+                        K::HomeOutboxSummary,
+                        &[
+                            ("count", model.outbox.len().to_string()),
+                            ("replies", replies.to_string()),
+                        ],
+                    ),
+                    settings: t(K::HomeSettings),
+                    lock: t(K::HomeLock),
+                    has_draft: model.draft.is_some(),
+                },
+            )
+        }
+        Page::Compose { step } => (t(step.title()), Screen::Compose(compose(model, *step))),
+        Page::Review => (t(K::ReviewTitle), Screen::Review(review(model))),
+        Page::Outbox => (
+            t(K::OutboxTitle),
+            Screen::Outbox {
+                items: outbox_items(model),
+                empty: t(K::OutboxEmpty),
+                check_mailbox: t(K::OutboxCheck),
+            },
+        ),
+        Page::Report { report_id } => match model.outbox.get(report_id) {
+            Some(record) => (
+                t(K::ReportTitle),
+                Screen::Report(report_view(model, record)),
+            ),
+            None => (
+                t(K::OutboxTitle),
+                Screen::Outbox {
+                    items: outbox_items(model),
+                    empty: t(K::OutboxEmpty),
+                    check_mailbox: t(K::OutboxCheck),
+                },
+            ),
+        },
+        Page::Settings { confirm_wipe } => (
+            t(K::SettingsTitle),
+            Screen::Settings {
+                language_label: t(K::SettingsLanguage),
+                languages: languages(&lang),
+                wipe: t(K::SettingsWipe),
+                wipe_warning: t(K::SettingsWipeWarning),
+                confirm_wipe: *confirm_wipe,
+                confirm: t(K::SettingsWipeConfirm),
+                cancel: t(K::SettingsWipeCancel),
+            },
+        ),
+    };
+    ViewModel {
+        direction: if i18n::is_rtl(&lang) {
+            TextDirection::Rtl
+        } else {
+            TextDirection::Ltr
+        },
+        title,
+        screen,
+        notice: model.notice.as_ref().map(|n| Notice {
+            text: i18n::trf(&lang, n.key, &n.args),
+            error: n.error,
+        }),
+        busy: model.busy,
+        wake_in_ms: wake_in(model),
+        language: lang,
+    }
+}
+
+/// When the shell should next send a Tick, if anything is scheduled.
+fn wake_in(model: &Model) -> Option<u64> {
+    if !model.unlocked || model.sync.running {
+        return None;
+    }
+    model
+        .outbox
+        .values()
+        .filter_map(|r| match r.phase {
+            Phase::Waiting | Phase::Sending => Some(r.next_attempt_at_ms),
+            Phase::Accepted if r.uploads_pending() => {
+                Some(r.next_attempt_at_ms.min(r.mailbox_next_at_ms))
+            }
+            Phase::Accepted => Some(r.mailbox_next_at_ms),
+            Phase::Failed => None,
+        })
+        .min()
+        .map(|at| at.saturating_sub(model.now_ms))
+}
+
+fn languages(current: &str) -> Vec<Choice> {
+    i18n::LANGUAGES
+        .iter()
+        .map(|(code, name)| Choice {
+            code: (*code).into(),
+            label: (*name).into(),
+            selected: *code == current,
+        })
+        .collect()
+}
+
+pub fn indicator_key(indicator: Indicator) -> K {
+    match indicator {
+        Indicator::AbuseOfVulnerability => K::IndAbuseOfVulnerability,
+        Indicator::Deception => K::IndDeception,
+        Indicator::RestrictionOfMovement => K::IndRestrictionOfMovement,
+        Indicator::Isolation => K::IndIsolation,
+        Indicator::PhysicalAndSexualViolence => K::IndPhysicalAndSexualViolence,
+        Indicator::IntimidationAndThreats => K::IndIntimidationAndThreats,
+        Indicator::RetentionOfIdentityDocuments => K::IndRetentionOfIdentityDocuments,
+        Indicator::WithholdingOfWages => K::IndWithholdingOfWages,
+        Indicator::DebtBondage => K::IndDebtBondage,
+        Indicator::AbusiveWorkingAndLivingConditions => K::IndAbusiveConditions,
+        Indicator::ExcessiveOvertime | Indicator::Unknown => K::IndExcessiveOvertime,
+    }
+}
+
+const PAYEES: [(PayeeRole, K); 8] = [
+    (PayeeRole::SubAgent, K::PayeeSubAgent),
+    (PayeeRole::RecruitmentAgency, K::PayeeRecruitmentAgency),
+    (PayeeRole::Broker, K::PayeeBroker),
+    (PayeeRole::Employer, K::PayeeEmployer),
+    (PayeeRole::GovernmentOfficial, K::PayeeGovernmentOfficial),
+    (PayeeRole::MedicalClinic, K::PayeeMedicalClinic),
+    (PayeeRole::TrainingCentre, K::PayeeTrainingCentre),
+    (PayeeRole::Other, K::PayeeOther),
+];
+const STAGES: [(RecruitmentStage, K); 3] = [
+    (RecruitmentStage::Origin, K::StageOrigin),
+    (RecruitmentStage::Transit, K::StageTransit),
+    (RecruitmentStage::Destination, K::StageDestination),
+];
+const COSTS: [(CostCategory, K); 10] = [
+    (
+        CostCategory::RecruitmentServiceFee,
+        K::CostRecruitmentServiceFee,
+    ),
+    (CostCategory::Medical, K::CostMedical),
+    (CostCategory::Insurance, K::CostInsurance),
+    (CostCategory::SkillsTest, K::CostSkillsTest),
+    (CostCategory::Training, K::CostTraining),
+    (CostCategory::Equipment, K::CostEquipment),
+    (CostCategory::Travel, K::CostTravel),
+    (CostCategory::Lodging, K::CostLodging),
+    (CostCategory::Documentation, K::CostDocumentation),
+    (CostCategory::Other, K::CostOther),
+];
+const DEDUCTIONS: [(DeductionReason, K); 8] = [
+    (
+        DeductionReason::RecruitmentFeeRepayment,
+        K::DeductRecruitmentFee,
+    ),
+    (DeductionReason::LoanRepayment, K::DeductLoan),
+    (DeductionReason::Accommodation, K::DeductAccommodation),
+    (DeductionReason::Food, K::DeductFood),
+    (DeductionReason::Transport, K::DeductTransport),
+    (DeductionReason::Equipment, K::DeductEquipment),
+    (DeductionReason::Fines, K::DeductFines),
+    (DeductionReason::Other, K::DeductOther),
+];
+
+pub fn sector_key(sector: Sector) -> K {
+    const KEYS: [K; 21] = [
+        K::SectorA,
+        K::SectorB,
+        K::SectorC,
+        K::SectorD,
+        K::SectorE,
+        K::SectorF,
+        K::SectorG,
+        K::SectorH,
+        K::SectorI,
+        K::SectorJ,
+        K::SectorK,
+        K::SectorL,
+        K::SectorM,
+        K::SectorN,
+        K::SectorO,
+        K::SectorP,
+        K::SectorQ,
+        K::SectorR,
+        K::SectorS,
+        K::SectorT,
+        K::SectorU,
+    ];
+    Sector::ALL
+        .iter()
+        .position(|s| *s == sector)
+        .map_or(K::CostOther, |i| KEYS[i])
+}
+
+fn wire<T: Serialize>(value: &T) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+fn choices<T: Serialize + PartialEq + Copy>(
+    lang: &str,
+    all: &[(T, K)],
+    selected: Option<T>,
+) -> Vec<Choice> {
+    all.iter()
+        .map(|(value, key)| Choice {
+            code: wire(value),
+            label: i18n::tr(lang, *key),
+            selected: selected == Some(*value),
+        })
+        .collect()
+}
+
+fn label_of<T: PartialEq>(lang: &str, all: &[(T, K)], value: &T) -> String {
+    all.iter()
+        .find(|(v, _)| v == value)
+        .map(|(_, k)| i18n::tr(lang, *k))
+        .unwrap_or_default()
+}
+
+/// `150000` minor units of `NPR` as `1,500.00 NPR`.
+pub fn format_money(money: &Money) -> String {
+    let exponent = u32::from(iso::currency_exponent(&money.currency).unwrap_or(2));
+    let divisor = 10u64.pow(exponent);
+    let whole = money.amount_minor / divisor;
+    let fraction = money.amount_minor % divisor;
+    let digits = whole.to_string();
+    let mut grouped = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    if exponent > 0 {
+        format!(
+            "{grouped}.{fraction:0width$} {}",
+            money.currency,
+            width = exponent as usize
+        )
+    } else {
+        format!("{grouped} {}", money.currency)
+    }
+}
+
+fn field(lang: &str, name: &str, key: K, value: &str) -> Field {
+    Field {
+        name: name.into(),
+        label: i18n::tr(lang, key),
+        value: value.into(),
+    }
+}
+
+pub fn field_messages(model: &Model, report: &Report, only: Option<Step>) -> Vec<FieldMessage> {
+    let lang = model.lang();
+    let mut out: Vec<FieldMessage> = problems(report)
+        .into_iter()
+        .filter(|e| {
+            let step = Step::of_field(&e.field);
+            model.checked_steps.contains(&step) && only.is_none_or(|s| s == step)
+        })
+        .map(|e| FieldMessage {
+            code: workvoice_proto::ErrorCode::code(&e.problem).into(),
+            message: i18n::trf(
+                lang,
+                problem_key(&e.problem),
+                &problem_max(&e.problem)
+                    .map(|m| vec![("max", m.to_string())])
+                    .unwrap_or_default(),
+            ),
+            field: e.field,
+        })
+        .collect();
+    if let Some((field, key)) = &model.form_error {
+        out.push(FieldMessage {
+            field: field.clone(),
+            code: key.key().rsplit('.').next().unwrap_or_default().into(),
+            message: i18n::tr(lang, *key),
+        });
+    }
+    out
+}
+
+fn yes_no(lang: &str, value: Option<bool>) -> Vec<Choice> {
+    [
+        ("yes", K::Yes, Some(true)),
+        ("no", K::No, Some(false)),
+        ("dont_know", K::DontKnow, None),
+    ]
+    .into_iter()
+    .map(|(code, key, v)| Choice {
+        code: code.into(),
+        label: i18n::tr(lang, key),
+        selected: v == value,
+    })
+    .collect()
+}
+
+fn compose(model: &Model, step: Step) -> ComposeView {
+    let lang = model.lang();
+    let t = |k: K| i18n::tr(lang, k);
+    let empty = super::draft::new_report(workvoice_proto::keys::ReportId([0; 16]), lang);
+    let report = model.draft.as_ref().map_or(&empty, |d| &d.report);
+    let mut fields = Vec::new();
+    let mut options = Vec::new();
+    let mut items = Vec::new();
+    let mut actions = Vec::new();
+    let (help, _) = match step {
+        Step::Money => {
+            for (name, key) in [
+                ("fee.amount", K::FieldAmount),
+                ("fee.currency", K::FieldCurrency),
+                ("fee.paid_on", K::FieldPaidOn),
+            ] {
+                fields.push(field(lang, name, key, ""));
+            }
+            options.push(OptionGroup {
+                name: "fee.payee".into(),
+                label: t(K::FieldPayee),
+                choices: choices(lang, &PAYEES, None),
+            });
+            options.push(OptionGroup {
+                name: "fee.stage".into(),
+                label: t(K::FieldStage),
+                choices: choices(lang, &STAGES, None),
+            });
+            options.push(OptionGroup {
+                name: "fee.category".into(),
+                label: t(K::FieldCategory),
+                choices: choices(lang, &COSTS, None),
+            });
+            options.push(OptionGroup {
+                name: "fee.receipt".into(),
+                label: t(K::FieldReceipt),
+                choices: yes_no(lang, None),
+            });
+            options.push(OptionGroup {
+                name: "deduction.reason".into(),
+                label: t(K::FieldDeductionReason),
+                choices: choices(lang, &DEDUCTIONS, None),
+            });
+            actions.push(Choice {
+                code: "add_fee".into(),
+                label: t(K::FieldAddFee),
+                selected: false,
+            });
+            actions.push(Choice {
+                code: "add_deduction".into(),
+                label: t(K::FieldAddDeduction),
+                selected: false,
+            });
+            for (i, fee) in report.fees.iter().enumerate() {
+                items.push(ListItem {
+                    group: "fees".into(),
+                    index: i as u32,
+                    text: format!(
+                        "{} · {} · {} · {}",
+                        format_money(&fee.amount),
+                        label_of(lang, &PAYEES, &fee.payee),
+                        label_of(lang, &STAGES, &fee.stage),
+                        label_of(lang, &COSTS, &fee.category)
+                    ),
+                });
+            }
+            for (i, d) in report.deductions.iter().enumerate() {
+                items.push(ListItem {
+                    group: "deductions".into(),
+                    index: i as u32,
+                    text: format!(
+                        "{} · {}",
+                        format_money(&d.amount),
+                        label_of(lang, &DEDUCTIONS, &d.reason)
+                    ),
+                });
+            }
+            (K::StepMoneyHelp, ())
+        }
+        Step::WhatHappened => {
+            options.push(OptionGroup {
+                name: "indicators".into(),
+                label: t(K::StepWhatHappened),
+                choices: Indicator::ALL
+                    .iter()
+                    .map(|i| Choice {
+                        code: i.as_str().into(),
+                        label: t(indicator_key(*i)),
+                        selected: report.indicators.contains(i),
+                    })
+                    .collect(),
+            });
+            (K::StepWhatHappenedHelp, ())
+        }
+        Step::People => {
+            let r = report.recruiter.as_ref();
+            let e = report.employer.as_ref();
+            fields.push(field(
+                lang,
+                "recruiter.name",
+                K::FieldRecruiterName,
+                r.map_or("", |p| &p.name),
+            ));
+            fields.push(field(
+                lang,
+                "recruiter.licence_number",
+                K::FieldLicence,
+                r.and_then(|p| p.licence_number.as_deref()).unwrap_or(""),
+            ));
+            fields.push(field(
+                lang,
+                "recruiter.country",
+                K::FieldPartyCountry,
+                r.and_then(|p| p.country.as_deref()).unwrap_or(""),
+            ));
+            fields.push(field(
+                lang,
+                "employer.name",
+                K::FieldEmployerName,
+                e.map_or("", |p| &p.name),
+            ));
+            fields.push(field(
+                lang,
+                "employer.licence_number",
+                K::FieldLicence,
+                e.and_then(|p| p.licence_number.as_deref()).unwrap_or(""),
+            ));
+            fields.push(field(
+                lang,
+                "employer.country",
+                K::FieldPartyCountry,
+                e.and_then(|p| p.country.as_deref()).unwrap_or(""),
+            ));
+            (K::StepPeopleHelp, ())
+        }
+        Step::Place => {
+            fields.push(field(
+                lang,
+                "destination_country",
+                K::FieldDestination,
+                &report.destination_country,
+            ));
+            fields.push(field(
+                lang,
+                "origin_country",
+                K::FieldOrigin,
+                report.origin_country.as_deref().unwrap_or(""),
+            ));
+            options.push(OptionGroup {
+                name: "sector".into(),
+                label: t(K::FieldSector),
+                choices: Sector::ALL
+                    .iter()
+                    .map(|s| Choice {
+                        code: s.letter().to_string(),
+                        label: t(sector_key(*s)),
+                        selected: report.sector == Some(*s),
+                    })
+                    .collect(),
+            });
+            (K::StepPlaceHelp, ())
+        }
+        Step::Wage => {
+            let wage = report.monthly_wage.as_ref();
+            fields.push(field(
+                lang,
+                "wage.amount",
+                K::FieldWage,
+                &wage.map(|m| format_money(m)).unwrap_or_default(),
+            ));
+            fields.push(field(
+                lang,
+                "wage.currency",
+                K::FieldCurrency,
+                wage.map_or("", |m| &m.currency),
+            ));
+            options.push(OptionGroup {
+                name: "contract_substituted".into(),
+                label: t(K::FieldContractChanged),
+                choices: yes_no(lang, report.job.contract_substituted),
+            });
+            (K::StepWageHelp, ())
+        }
+        Step::Story => {
+            fields.push(field(lang, "story.text", K::FieldStory, &report.free_text));
+            fields.push(field(
+                lang,
+                "story.language",
+                K::FieldStoryLanguage,
+                &report.language,
+            ));
+            (K::StepStoryHelp, ())
+        }
+        Step::Evidence => {
+            actions.push(Choice {
+                code: "add_evidence".into(),
+                label: t(K::FieldEvidenceAdd),
+                selected: false,
+            });
+            for (i, a) in report.attachments.iter().enumerate() {
+                items.push(ListItem {
+                    group: "evidence".into(),
+                    index: i as u32,
+                    text: i18n::trf(
+                        lang,
+                        K::FieldEvidenceItem,
+                        &[
+                            ("number", (i + 1).to_string()),
+                            ("size", a.size.div_ceil(1024).to_string()),
+                        ],
+                    ),
+                });
+            }
+            (K::StepEvidenceHelp, ())
+        }
+        Step::Consent => {
+            let c = report.consent;
+            options.push(OptionGroup {
+                name: "consent".into(),
+                label: t(K::StepConsent),
+                choices: [
+                    ("union", K::ConsentUnion, c.union),
+                    ("inspectorate", K::ConsentInspectorate, c.inspectorate),
+                    ("ngo", K::ConsentNgo, c.ngo),
+                    ("contact_wanted", K::ConsentContact, c.contact_wanted),
+                ]
+                .into_iter()
+                .map(|(code, key, selected)| Choice {
+                    code: code.into(),
+                    label: t(key),
+                    selected,
+                })
+                .collect(),
+            });
+            (K::StepConsentHelp, ())
+        }
+    };
+    let number = Step::ALL.iter().position(|s| *s == step).unwrap_or(0) as u32 + 1;
+    ComposeView {
+        step: step.code().into(),
+        help: t(help),
+        counter: i18n::trf(
+            lang,
+            K::StepCounter,
+            &[
+                ("number", number.to_string()),
+                ("count", Step::ALL.len().to_string()),
+            ],
+        ),
+        step_number: number,
+        step_count: Step::ALL.len() as u32,
+        steps: Step::ALL
+            .iter()
+            .map(|s| Choice {
+                code: s.code().into(),
+                label: t(s.title()),
+                selected: *s == step,
+            })
+            .collect(),
+        fields,
+        options,
+        items,
+        errors: field_messages(model, report, Some(step)),
+        actions,
+        next: if number as usize == Step::ALL.len() {
+            t(K::ComposeReview)
+        } else {
+            t(K::Next)
+        },
+        back: t(K::Back),
+        discard: t(K::ComposeDiscard),
+    }
+}
+
+pub fn kind_key(kind: &ReportKind) -> K {
+    match kind.as_str() {
+        "recruitment_fees" => K::KindRecruitmentFees,
+        "forced_labour" => K::KindForcedLabour,
+        "wage_theft" => K::KindWageTheft,
+        "contract_substitution" => K::KindContractSubstitution,
+        _ => K::KindOther,
+    }
+}
+
+pub fn org_kind_key(kind: OrgKind) -> K {
+    match kind {
+        OrgKind::Union => K::OrgUnion,
+        OrgKind::Inspectorate => K::OrgInspectorate,
+        OrgKind::Ngo | OrgKind::Unknown => K::OrgNgo,
+    }
+}
+
+pub fn untrusted_key(reason: &str) -> K {
+    match reason {
+        "certificate_mismatch" => K::UntrustedMismatch,
+        "certificate_not_yet_valid" => K::UntrustedNotYetValid,
+        "certificate_expired" => K::UntrustedExpired,
+        "certificate_revoked" => K::UntrustedRevoked,
+        _ => K::UntrustedBadSignature,
+    }
+}
+
+fn org_name(lang: &str, directory: Option<&VerifiedDirectory>, id: &OrgId) -> String {
+    directory
+        .and_then(|d| d.listing.organisation(id))
+        .map(|o| o.name(lang).to_string())
+        .unwrap_or_else(|| id.to_hex()[..8].to_string())
+}
+
+fn review(model: &Model) -> ReviewView {
+    let lang = model.lang();
+    let t = |k: K| i18n::tr(lang, k);
+    let empty = super::draft::new_report(workvoice_proto::keys::ReportId([0; 16]), lang);
+    let report = model.draft.as_ref().map_or(&empty, |d| &d.report);
+    let tags = report.routing_tags();
+    let consent = report.consent;
+    let mut disclosed = vec![Line {
+        label: t(K::ReviewDestination),
+        value: tags.destination_country.clone(),
+    }];
+    if let Some(sector) = tags.sector {
+        disclosed.push(Line {
+            label: t(K::ReviewSector),
+            value: format!("{} ({})", t(sector_key(sector)), sector.letter()),
+        });
+    }
+    disclosed.push(Line {
+        label: t(K::ReviewKinds),
+        value: tags
+            .kinds
+            .iter()
+            .map(|k| t(kind_key(k)))
+            .collect::<Vec<_>>()
+            .join(", "),
+    });
+    let mut allowed = Vec::new();
+    if consent.union {
+        allowed.push(t(K::OrgUnion));
+    }
+    if consent.inspectorate {
+        allowed.push(t(K::OrgInspectorate));
+    }
+    if consent.ngo {
+        allowed.push(t(K::OrgNgo));
+    }
+    disclosed.push(Line {
+        label: t(K::ReviewConsent),
+        value: allowed.join(", "),
+    });
+    let mut recipients = Vec::new();
+    let mut withheld = Vec::new();
+    let mut note = None;
+    let mut can_send = true;
+    match &model.directory {
+        None => note = Some(t(K::ReviewNoDirectory)),
+        Some(directory) => {
+            match route(&tags, &consent, &directory.listing) {
+                Ok(routed) => {
+                    for r in &routed.recipients {
+                        let rule = directory.listing.rules.iter().find(|x| x.id == r.rule_id);
+                        let mut what = Vec::new();
+                        if let Some(rule) = rule {
+                            if !rule.destination_countries.is_empty() {
+                                what.push(rule.destination_countries.join(", "));
+                            }
+                            what.extend(rule.sectors.iter().map(|s| t(sector_key(*s))));
+                            what.extend(rule.kinds.iter().map(|k| t(kind_key(k))));
+                        }
+                        let reason = if what.is_empty() {
+                            t(K::ReviewReasonAll)
+                        } else {
+                            i18n::trf(lang, K::ReviewReason, &[("what", what.join(", "))])
+                        };
+                        let problem = directory.certified_key(&r.org_id).err().map(
+                            |reason: UntrustedReason| {
+                                i18n::trf(
+                                    lang,
+                                    K::ReviewUntrusted,
+                                    &[
+                                        ("org", org_name(lang, Some(directory), &r.org_id)),
+                                        ("reason", t(untrusted_key(reason.code()))),
+                                    ],
+                                )
+                            },
+                        );
+                        recipients.push(RecipientView {
+                            org_id: r.org_id.to_hex(),
+                            name: org_name(lang, Some(directory), &r.org_id),
+                            kind: t(org_kind_key(r.kind)),
+                            reason,
+                            problem,
+                        });
+                    }
+                    for w in &routed.withheld {
+                        withheld.push(RecipientView {
+                            org_id: w.org_id.to_hex(),
+                            name: org_name(lang, Some(directory), &w.org_id),
+                            kind: t(org_kind_key(w.kind)),
+                            reason: i18n::trf(
+                                lang,
+                                K::ReviewWithheldReason,
+                                &[("kind", t(org_kind_key(w.kind)))],
+                            ),
+                            problem: None,
+                        });
+                    }
+                }
+                Err(RoutingError::NoRecipient { .. }) | Err(_) => {
+                    note = Some(t(K::ReviewNoRecipient));
+                    can_send = false;
+                }
+            }
+        }
+    }
+    ReviewView {
+        intro: t(K::ReviewIntro),
+        disclosed,
+        recipients_title: t(K::ReviewRecipients),
+        recipients,
+        withheld_title: t(K::ReviewWithheld),
+        withheld,
+        note,
+        summary: vec![
+            i18n::trf(
+                lang,
+                K::ReviewSummaryFees,
+                &[("count", report.fees.len().to_string())],
+            ),
+            i18n::trf(
+                lang,
+                K::ReviewSummaryIndicators,
+                &[("count", report.indicators.len().to_string())],
+            ),
+            i18n::trf(
+                lang,
+                K::ReviewSummaryPhotos,
+                &[("count", report.attachments.len().to_string())],
+            ),
+        ],
+        send: if model.busy {
+            t(K::ReviewSaving)
+        } else {
+            t(K::ReviewSend)
+        },
+        edit: t(K::ReviewEdit),
+        can_send: can_send && problems(report).is_empty(),
+    }
+}
+
+pub fn delivery_state(record: &OutboxRecord) -> DeliveryState {
+    match record.phase {
+        Phase::Waiting => DeliveryState::Waiting,
+        Phase::Sending => DeliveryState::Sending,
+        Phase::Failed => DeliveryState::Failed,
+        Phase::Accepted => {
+            if !record.replies.is_empty() {
+                DeliveryState::Replied
+            } else if record
+                .statuses
+                .iter()
+                .any(|s| s.status != MailboxStatus::Delivered)
+            {
+                DeliveryState::Acknowledged
+            } else if !record.statuses.is_empty() {
+                DeliveryState::Delivered
+            } else {
+                DeliveryState::Sent
+            }
+        }
+    }
+}
+
+fn state_key(state: DeliveryState) -> K {
+    match state {
+        DeliveryState::Draft => K::StateDraft,
+        DeliveryState::Waiting => K::StateWaiting,
+        DeliveryState::Sending => K::StateSending,
+        DeliveryState::Sent => K::StateSent,
+        DeliveryState::Delivered => K::StateDelivered,
+        DeliveryState::Acknowledged => K::StateAcknowledged,
+        DeliveryState::Replied => K::StateReplied,
+        DeliveryState::Failed => K::StateFailed,
+    }
+}
+
+fn outbox_item(model: &Model, record: &OutboxRecord) -> OutboxItem {
+    let lang = model.lang();
+    let t = |k: K| i18n::tr(lang, k);
+    let state = delivery_state(record);
+    let number = (record.order + 1).to_string();
+    let detail = match (&record.failure, &record.transient) {
+        (
+            Some(Failure::UntrustedKey {
+                org_name, reason, ..
+            }),
+            _,
+        ) => Some(i18n::trf(
+            lang,
+            K::FailedUntrusted,
+            &[
+                ("org", org_name.clone()),
+                ("reason", t(untrusted_key(reason))),
+            ],
+        )),
+        (Some(Failure::NoRecipient), _) => Some(t(K::FailedNoRecipient)),
+        (Some(Failure::Refused { error }), _) => Some(i18n::trf(
+            lang,
+            K::FailedRefused,
+            &[("code", error.clone())],
+        )),
+        (None, Some(_)) if record.phase == Phase::Accepted && !record.uploads_pending() => None,
+        (None, Some(Transient::NoSignal)) => Some(t(K::TransientNoSignal)),
+        (None, Some(Transient::RelayBusy { .. })) => Some(t(K::TransientBusy)),
+        (None, Some(Transient::Directory { error })) => Some(i18n::trf(
+            lang,
+            K::TransientDirectory,
+            &[("code", error.clone())],
+        )),
+        (None, None) if record.uploads_pending() && record.phase == Phase::Accepted => {
+            Some(i18n::trf(
+                lang,
+                K::UploadingPhotos,
+                &[
+                    (
+                        "done",
+                        record
+                            .uploads
+                            .iter()
+                            .filter(|u| u.complete)
+                            .count()
+                            .to_string(),
+                    ),
+                    ("count", record.uploads.len().to_string()),
+                ],
+            ))
+        }
+        (None, None) => None,
+    };
+    OutboxItem {
+        report_id: record.report_id.to_hex(),
+        title: if record.report.is_some() {
+            i18n::trf(lang, K::OutboxItemTitle, &[("number", number)])
+        } else {
+            i18n::trf(
+                lang,
+                K::OutboxRecovered,
+                &[("number", (record.index + 1).to_string())],
+            )
+        },
+        state,
+        state_text: t(state_key(state)),
+        detail,
+        replies: record.replies.len() as u32,
+        uploads_pending: if record.phase == Phase::Accepted {
+            record.uploads.iter().filter(|u| !u.complete).count() as u32
+        } else {
+            0
+        },
+        retry: (state == DeliveryState::Failed).then(|| t(K::Retry)),
+    }
+}
+
+fn outbox_items(model: &Model) -> Vec<OutboxItem> {
+    let mut records: Vec<&OutboxRecord> = model.outbox.values().collect();
+    records.sort_by_key(|r| std::cmp::Reverse(r.order));
+    let mut items = Vec::new();
+    if model.draft.is_some() {
+        let lang = model.lang();
+        items.push(OutboxItem {
+            report_id: String::new(),
+            title: i18n::tr(lang, K::HomeContinueDraft),
+            state: DeliveryState::Draft,
+            state_text: i18n::tr(lang, K::StateDraft),
+            detail: None,
+            replies: 0,
+            uploads_pending: 0,
+            retry: None,
+        });
+    }
+    items.extend(records.into_iter().map(|r| outbox_item(model, r)));
+    items
+}
+
+pub fn status_key(status: MailboxStatus) -> K {
+    match status {
+        MailboxStatus::Delivered => K::StatusDelivered,
+        MailboxStatus::Acknowledged => K::StatusAcknowledged,
+        MailboxStatus::Received => K::StatusReceived,
+        MailboxStatus::InReview => K::StatusInReview,
+        MailboxStatus::Referred => K::StatusReferred,
+        MailboxStatus::Resolved => K::StatusResolved,
+        MailboxStatus::Closed => K::StatusClosed,
+        MailboxStatus::Unknown => K::StatusUnknown,
+    }
+}
+
+fn report_view(model: &Model, record: &OutboxRecord) -> ReportView {
+    let lang = model.lang();
+    let t = |k: K| i18n::tr(lang, k);
+    let directory = model.directory.as_ref();
+    ReportView {
+        item: outbox_item(model, record),
+        statuses_title: t(K::ReportStatuses),
+        statuses: record
+            .statuses
+            .iter()
+            .map(|s| {
+                i18n::trf(
+                    lang,
+                    K::ReportStatusLine,
+                    &[
+                        ("org", org_name(lang, directory, &s.org_id)),
+                        ("status", t(status_key(s.status))),
+                    ],
+                )
+            })
+            .collect(),
+        messages_title: t(K::ReportMessages),
+        messages: record
+            .replies
+            .iter()
+            .map(|r| MessageView {
+                from: org_name(lang, directory, &r.org_id),
+                text: r.text.clone(),
+                language: r.language.clone(),
+                at_hour: r.at_hour,
+            })
+            .collect(),
+        empty: t(K::ReportNoMessages),
+        rejected: (record.rejected_replies > 0).then(|| {
+            i18n::trf(
+                lang,
+                K::ReportRejected,
+                &[("count", record.rejected_replies.to_string())],
+            )
+        }),
+    }
+}

@@ -1,0 +1,300 @@
+//! The Rust side of the effect loop: runs the [`Workvoice`] core, resolves its vault, time and
+//! randomness effects here (with the [`Vault`], the system clock and the system generator),
+//! and hands only render and HTTP requests out. The FFI ([`crate::ffi`]) and the command-line
+//! shell drive the app through this.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crux_core::render::RenderOperation;
+use crux_core::{Core, RequestHandle};
+use facet::Facet;
+use ring::rand::{SecureRandom, SystemRandom};
+use serde::{Deserialize, Serialize};
+
+use crate::app::{
+    AppConfig, Effect, Event, HttpRequest, HttpResult, Model, Msg, RandomOutput, TimeOutput,
+    VaultFailure, VaultOperation, VaultOutput, VaultWrite, ViewModel, Workvoice,
+};
+use crate::vault::{KdfParams, Vault, VaultConfig, VaultError, VaultOp, VaultStatus};
+
+/// How the host is set up by the shell.
+#[derive(Facet, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct HostConfig {
+    /// A directory private to the app, where the vault lives.
+    pub data_dir: String,
+    pub app: AppConfig,
+    /// Cheap PIN hashing, for tests only: offers no protection.
+    pub insecure_fast_kdf: bool,
+    /// Wrong PINs before the vault wipes itself (`0`: the default, 10).
+    pub max_pin_attempts: u32,
+}
+
+/// A request for the native shell: draw, or perform HTTP and call `resolve` with the id.
+#[derive(Facet, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct ShellRequest {
+    pub id: u32,
+    pub effect: ShellEffect,
+}
+
+#[derive(Facet, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[repr(C)]
+pub enum ShellEffect {
+    /// Call `view` and redraw. Needs no `resolve`.
+    Render(RenderOperation),
+    /// Perform the request, then `resolve(id, HttpResult)`.
+    Http(HttpRequest),
+}
+
+/// Why the host could not do what was asked.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HostError {
+    #[error("no pending request has id {0}")]
+    UnknownRequest(u32),
+    #[error("the request could not be resolved: {0}")]
+    Resolve(String),
+}
+
+struct HostState {
+    vault: Option<Vault>,
+    pending: HashMap<u32, RequestHandle<HttpResult>>,
+    next_id: u32,
+}
+
+pub struct Host {
+    core: Core<Workvoice>,
+    dir: PathBuf,
+    vault_config: VaultConfig,
+    state: Mutex<HostState>,
+    rng: SystemRandom,
+}
+
+impl std::fmt::Debug for Host {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Host")
+            .field("dir", &self.dir)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Host {
+    /// Create the core and start the app. Returns the host and its first shell requests.
+    pub fn start(config: HostConfig) -> (Self, Vec<ShellRequest>) {
+        let vault_config = VaultConfig {
+            kdf: if config.insecure_fast_kdf {
+                KdfParams::INSECURE_FAST_FOR_TESTS
+            } else {
+                KdfParams::PHONE
+            },
+            max_attempts: if config.max_pin_attempts == 0 {
+                crate::vault::DEFAULT_MAX_ATTEMPTS
+            } else {
+                config.max_pin_attempts
+            },
+        };
+        let host = Host {
+            core: Core::new_with(Workvoice, Model::default()),
+            dir: PathBuf::from(&config.data_dir),
+            vault_config,
+            state: Mutex::new(HostState {
+                vault: None,
+                pending: HashMap::new(),
+                next_id: 1,
+            }),
+            rng: SystemRandom::new(),
+        };
+        let effects = host.core.process_event(Msg::Start(config.app));
+        let requests = host.run(effects);
+        (host, requests)
+    }
+
+    /// Send an event of the worker's to the app.
+    pub fn update(&self, event: Event) -> Vec<ShellRequest> {
+        let effects = self.core.process_event(Msg::Ui(event));
+        self.run(effects)
+    }
+
+    /// Give the app the answer to HTTP request `id`.
+    pub fn resolve(&self, id: u32, result: HttpResult) -> Result<Vec<ShellRequest>, HostError> {
+        let mut handle = self
+            .lock()
+            .pending
+            .remove(&id)
+            .ok_or(HostError::UnknownRequest(id))?;
+        let effects = self
+            .core
+            .resolve(&mut handle, result)
+            .map_err(|e| HostError::Resolve(e.to_string()))?;
+        Ok(self.run(effects))
+    }
+
+    pub fn view(&self) -> ViewModel {
+        self.core.view()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HostState> {
+        // A panic while holding the lock leaves the state usable: every field is consistent
+        // between statements.
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Resolve every effect that stays in Rust; collect the ones for the shell.
+    fn run(&self, effects: Vec<Effect>) -> Vec<ShellRequest> {
+        let mut queue: std::collections::VecDeque<Effect> = effects.into();
+        let mut out = Vec::new();
+        while let Some(effect) = queue.pop_front() {
+            let more = match effect {
+                Effect::Render(request) => {
+                    out.push(ShellRequest {
+                        id: 0,
+                        effect: ShellEffect::Render(request.operation),
+                    });
+                    continue;
+                }
+                Effect::Http(request) => {
+                    let (operation, handle) = request.split();
+                    let mut state = self.lock();
+                    let id = state.next_id;
+                    state.next_id = state.next_id.wrapping_add(1).max(1);
+                    state.pending.insert(id, handle);
+                    out.push(ShellRequest {
+                        id,
+                        effect: ShellEffect::Http(operation),
+                    });
+                    continue;
+                }
+                Effect::Vault(request) => {
+                    let (operation, mut handle) = request.split();
+                    let output = self.vault(operation);
+                    self.core.resolve(&mut handle, output)
+                }
+                Effect::Time(request) => {
+                    let (_, mut handle) = request.split();
+                    let unix_ms = SystemTime::now()
+                        .duration_since(UNIX_EPOCH)
+                        .map_or(0, |d| d.as_millis() as u64);
+                    self.core.resolve(&mut handle, TimeOutput { unix_ms })
+                }
+                Effect::Random(request) => {
+                    let (operation, mut handle) = request.split();
+                    let mut bytes = vec![0u8; operation.len as usize];
+                    // Without entropy the app keeps its earlier key; it never seals with
+                    // predictable keys because the first seed is required (see SeededRng).
+                    if self.rng.fill(&mut bytes).is_err() {
+                        bytes.clear();
+                    }
+                    self.core.resolve(&mut handle, RandomOutput(bytes))
+                }
+            };
+            if let Ok(more) = more {
+                queue.extend(more);
+            }
+        }
+        out
+    }
+
+    fn vault(&self, operation: VaultOperation) -> VaultOutput {
+        let mut state = self.lock();
+        let failed = |e: VaultError| VaultOutput::Failed(failure(e));
+        match operation {
+            VaultOperation::Status => match Vault::status(&self.dir) {
+                Ok(VaultStatus::NotInitialised) => VaultOutput::Status {
+                    initialised: false,
+                    attempts_left: 0,
+                },
+                Ok(VaultStatus::Locked { attempts_left }) => VaultOutput::Status {
+                    initialised: true,
+                    attempts_left,
+                },
+                Err(e) => failed(e),
+            },
+            VaultOperation::Create { pin, duress_pin } => {
+                state.vault = None;
+                match Vault::create(
+                    &self.dir,
+                    &pin,
+                    duress_pin.as_deref(),
+                    None,
+                    &self.vault_config,
+                ) {
+                    Ok(vault) => {
+                        state.vault = Some(vault);
+                        VaultOutput::Opened
+                    }
+                    Err(e) => failed(e),
+                }
+            }
+            VaultOperation::Unlock { pin } => {
+                state.vault = None;
+                match Vault::unlock(&self.dir, &pin, None) {
+                    Ok(vault) => {
+                        state.vault = Some(vault);
+                        VaultOutput::Opened
+                    }
+                    Err(e) => failed(e),
+                }
+            }
+            VaultOperation::Lock => {
+                state.vault = None;
+                VaultOutput::Locked
+            }
+            VaultOperation::Wipe => {
+                let result = match state.vault.take() {
+                    Some(vault) => vault.wipe(),
+                    None => Vault::wipe_dir(&self.dir),
+                };
+                match result {
+                    Ok(()) => VaultOutput::Wiped,
+                    Err(e) => failed(e),
+                }
+            }
+            VaultOperation::Load { namespaces } => {
+                let Some(vault) = &state.vault else {
+                    return VaultOutput::Failed(VaultFailure::Locked);
+                };
+                namespaces
+                    .iter()
+                    .map(|ns| vault.list(ns))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_or_else(failed, VaultOutput::Entries)
+            }
+            VaultOperation::Get { ns, key } => {
+                let Some(vault) = &state.vault else {
+                    return VaultOutput::Failed(VaultFailure::Locked);
+                };
+                vault.get(&ns, &key).map_or_else(failed, VaultOutput::Value)
+            }
+            VaultOperation::Write { ops, flush } => {
+                let Some(vault) = &state.vault else {
+                    return VaultOutput::Failed(VaultFailure::Locked);
+                };
+                let ops: Vec<VaultOp<'_>> = ops
+                    .iter()
+                    .map(|op| match op {
+                        VaultWrite::Put { ns, key, value } => VaultOp::Put { ns, key, value },
+                        VaultWrite::Delete { ns, key } => VaultOp::Delete { ns, key },
+                    })
+                    .collect();
+                let result =
+                    vault
+                        .batch(&ops)
+                        .and_then(|()| if flush { vault.flush() } else { Ok(()) });
+                result.map_or_else(failed, |()| VaultOutput::Written)
+            }
+        }
+    }
+}
+
+fn failure(e: VaultError) -> VaultFailure {
+    match e {
+        VaultError::WrongPin { attempts_left } => VaultFailure::WrongPin { attempts_left },
+        VaultError::Wiped => VaultFailure::Wiped,
+        VaultError::NotInitialised => VaultFailure::NotInitialised,
+        VaultError::AlreadyInitialised => VaultFailure::AlreadyInitialised,
+        other => VaultFailure::Storage(other.to_string()),
+    }
+}

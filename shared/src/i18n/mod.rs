@@ -1,0 +1,382 @@
+//! Every string the worker sees, by key, in every supported language.
+//!
+//! English is written next to each key below (the source). Every other language is a JSON
+//! table in this folder (`ne.json`, `bn.json`, ...), compiled into the core; a test checks that
+//! each table has exactly the keys of [`K::ALL`], none empty, with the same `{placeholders}`.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+macro_rules! keys {
+    ($($variant:ident $key:literal => $en:literal,)*) => {
+        /// A user-facing string.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum K { $($variant,)* }
+
+        impl K {
+            pub const ALL: &'static [K] = &[$(K::$variant,)*];
+
+            /// The key in the translation tables.
+            pub fn key(self) -> &'static str {
+                match self { $(K::$variant => $key,)* }
+            }
+
+            /// The English source text.
+            pub fn english(self) -> &'static str {
+                match self { $(K::$variant => $en,)* }
+            }
+        }
+    };
+}
+
+keys! {
+    AppName "app.name" => "Workvoice",
+    Loading "app.loading" => "Opening…",
+    StorageFailed "app.storage_failed" => "The phone could not save. Free some space and try again.",
+    Broken "app.broken" => "The app cannot open its safe storage on this phone.",
+    LanguageNotAvailable "app.language_not_available" => "This language is not available yet.",
+    NoSignal "app.no_signal" => "No connection. We will try again when there is signal.",
+    Dismiss "app.dismiss" => "OK",
+    Back "app.back" => "Back",
+    Next "app.next" => "Next",
+    WelcomeTitle "welcome.title" => "Welcome",
+    WelcomeIntro "welcome.intro" => "Tell a workers' union what you paid to get your job and what happened to you. Nobody else can read it. You choose who gets it.",
+    WelcomeChooseLanguage "welcome.choose_language" => "Choose your language",
+    WelcomeStart "welcome.start" => "Start",
+    WelcomeRecover "welcome.recover" => "I have a recovery code",
+    PinTitle "pin.title" => "Make a PIN",
+    PinIntro "pin.intro" => "Choose a secret number of 4 to 12 digits. You will need it every time you open the app. Do not use your birthday.",
+    PinLabel "pin.label" => "PIN",
+    PinConfirmLabel "pin.confirm_label" => "Type the PIN again",
+    DuressLabel "pin.duress_label" => "Emergency PIN (optional)",
+    DuressHelp "pin.duress_help" => "If someone forces you to open the app, type this PIN instead. The app will open empty and everything you wrote will be deleted.",
+    PinSubmit "pin.submit" => "Save PIN",
+    PinRule "pin.rule" => "The PIN must be 4 to 12 digits.",
+    PinMismatch "pin.mismatch" => "The two PINs are not the same.",
+    DuressPinRule "pin.duress_rule" => "The emergency PIN must also be 4 to 12 digits.",
+    DuressSameAsPin "pin.duress_same" => "The emergency PIN must be different from your PIN.",
+    RecoveryCodeTitle "recovery.code_title" => "Your recovery code",
+    RecoveryCodeIntro "recovery.code_intro" => "Write this code on paper and keep it somewhere safe, away from the phone. If you lose the phone, this code lets you read answers to your reports on a new phone. Do not show it to anyone.",
+    RecoveryCodeDone "recovery.code_done" => "I wrote it down",
+    RecoveryEnterTitle "recovery.enter_title" => "Enter your recovery code",
+    RecoveryEnterIntro "recovery.enter_intro" => "Type the code you wrote down on your old phone.",
+    RecoveryCodeLabel "recovery.code_label" => "Recovery code",
+    RecoverySubmit "recovery.submit" => "Find my reports",
+    RecoveryWrongLength "recovery.wrong_length" => "The code has 28 letters and numbers. Please check it.",
+    RecoveryBadCharacter "recovery.bad_character" => "The code has a letter or sign that is not used in codes. Please check it.",
+    RecoveryChecksum "recovery.checksum" => "There is a typing mistake in the code. Please check each letter.",
+    RecoveringTitle "recovery.searching_title" => "Looking for your reports",
+    RecoveringText "recovery.searching_text" => "Checked {checked}, found {found}.",
+    RecoveryRetry "recovery.retry" => "Try again",
+    RecoveryDone "recovery.done" => "Found {count} reports.",
+    UnlockTitle "unlock.title" => "Enter your PIN",
+    UnlockSubmit "unlock.submit" => "Open",
+    UnlockWrongPin "unlock.wrong_pin" => "Wrong PIN.",
+    UnlockAttemptsLeft "unlock.attempts_left" => "{count} tries left.",
+    HomeTitle "home.title" => "Workvoice",
+    HomeNewReport "home.new_report" => "Write a report",
+    HomeContinueDraft "home.continue_draft" => "Continue your report",
+    HomeOutbox "home.outbox" => "My reports",
+    HomeOutboxSummary "home.outbox_summary" => "{count} reports, {replies} answers",
+    HomeSettings "home.settings" => "Settings",
+    HomeLock "home.lock" => "Lock",
+    StepMoney "step.money" => "Money you paid",
+    StepMoneyHelp "step.money_help" => "Write every payment for getting this job: agent fees, medical tests, training, travel, papers. Also money taken from your wages.",
+    StepWhatHappened "step.what_happened" => "What happened to you",
+    StepWhatHappenedHelp "step.what_happened_help" => "Tick everything that is true for you.",
+    StepPeople "step.people" => "Agent and employer",
+    StepPeopleHelp "step.people_help" => "The names you know. A licence number helps if you have it.",
+    StepPlace "step.place" => "Where you work",
+    StepPlaceHelp "step.place_help" => "The country where you work now, the country you come from, and the kind of work.",
+    StepWage "step.wage" => "Your pay",
+    StepWageHelp "step.wage_help" => "How much you really get each month.",
+    StepStory "step.story" => "In your own words",
+    StepStoryHelp "step.story_help" => "Tell what happened, in any language.",
+    StepEvidence "step.evidence" => "Photos",
+    StepEvidenceHelp "step.evidence_help" => "Add photos of receipts, contracts or messages. Place and phone details are removed from the photo before it is saved. Each photo can be up to 10 MB.",
+    StepConsent "step.consent" => "Who can read it",
+    StepConsentHelp "step.consent_help" => "Only the groups you choose can open your report.",
+    StepCounter "step.counter" => "Step {number} of {count}",
+    ComposeReview "compose.review" => "Check before sending",
+    ComposeDiscard "compose.discard" => "Delete this report",
+    FieldAmount "field.amount" => "Amount",
+    FieldCurrency "field.currency" => "Currency (for example NPR, QAR, USD)",
+    FieldPaidOn "field.paid_on" => "When (year-month, for example 2026-03)",
+    FieldPayee "field.payee" => "Paid to",
+    FieldStage "field.stage" => "Where",
+    FieldCategory "field.category" => "What for",
+    FieldReceipt "field.receipt" => "Did you get a receipt?",
+    FieldDeductionReason "field.deduction_reason" => "Why it was taken from your pay",
+    FieldMonthly "field.monthly" => "Every month",
+    FieldAddFee "field.add_fee" => "Add this payment",
+    FieldAddDeduction "field.add_deduction" => "Add this pay cut",
+    FieldRemove "field.remove" => "Remove",
+    FieldRecruiterName "field.recruiter_name" => "Agent or agency name",
+    FieldEmployerName "field.employer_name" => "Employer or company name",
+    FieldLicence "field.licence" => "Licence number (if you know it)",
+    FieldPartyCountry "field.party_country" => "Country (two letters, for example NP)",
+    FieldDestination "field.destination" => "Country where you work (two letters, for example QA)",
+    FieldOrigin "field.origin" => "Your home country (two letters, for example NP)",
+    FieldSector "field.sector" => "Kind of work",
+    FieldWage "field.wage" => "Pay you get each month",
+    FieldContractChanged "field.contract_changed" => "Is the job or pay different from what was promised?",
+    FieldStory "field.story" => "What happened",
+    FieldStoryLanguage "field.story_language" => "Language you wrote in",
+    FieldEvidenceAdd "field.evidence_add" => "Add a photo",
+    FieldEvidenceItem "field.evidence_item" => "Photo {number} ({size} KB), details removed",
+    Yes "answer.yes" => "Yes",
+    No "answer.no" => "No",
+    DontKnow "answer.dont_know" => "I don't know",
+    AmountNotANumber "problem.amount_not_a_number" => "Write the amount with numbers only, for example 1500 or 1500.50.",
+    ProblemRequired "problem.required" => "Please fill this in.",
+    ProblemTooLong "problem.too_long" => "This is too long: at most {max} letters.",
+    ProblemTooMany "problem.too_many" => "Too many: at most {max}.",
+    ProblemInvalidCountry "problem.invalid_country" => "This is not a country code. Use two letters, for example NP or QA.",
+    ProblemInvalidCurrency "problem.invalid_currency" => "This is not a currency code. Use three letters, for example NPR or QAR.",
+    ProblemInvalidDate "problem.invalid_date" => "This date is not right. Write it like 2026-03 or 2026-03-15.",
+    ProblemAmountTooLarge "problem.amount_too_large" => "This amount is too big. Please check it.",
+    ProblemInvalidLanguage "problem.invalid_language" => "This language code is not right.",
+    ProblemNoRecipientConsented "problem.no_recipient" => "Choose at least one group that may read your report.",
+    ProblemUnknownValue "problem.unknown_value" => "Please choose one of the answers.",
+    ProblemInvalidMediaType "problem.invalid_media_type" => "Only photos (JPEG or PNG) can be added.",
+    ProblemDuplicate "problem.duplicate" => "This is there twice.",
+    EvidenceTooLarge "evidence.too_large" => "This photo is too big. The limit is 10 MB. Try a smaller photo.",
+    EvidenceUnsupported "evidence.unsupported" => "Only photos (JPEG or PNG) can be added.",
+    EvidenceDamaged "evidence.damaged" => "This photo could not be read. It may be damaged.",
+    EvidenceTooMany "evidence.too_many" => "You can add at most 10 photos.",
+    ReviewTitle "review.title" => "Check before sending",
+    ReviewIntro "review.intro" => "Your report is locked so that only the groups below can read it. The delivery service sees only these few facts, so it can pass the report on:",
+    ReviewDestination "review.destination" => "Country of work",
+    ReviewSector "review.sector" => "Kind of work",
+    ReviewKinds "review.kinds" => "Type of problem",
+    ReviewConsent "review.consent" => "Who may read it",
+    ReviewRecipients "review.recipients" => "Your report will go to",
+    ReviewWithheld "review.withheld" => "Not sent to (you did not agree)",
+    ReviewWithheldReason "review.withheld_reason" => "You did not agree to share with a {kind}.",
+    ReviewReason "review.reason" => "Because it is about {what}",
+    ReviewReasonAll "review.reason_all" => "This group receives every report.",
+    ReviewNoDirectory "review.no_directory" => "The list of groups has not been downloaded yet. It will be checked when there is signal, before sending.",
+    ReviewNoRecipient "review.no_recipient" => "No group can receive this report with your choices. Change who may read it.",
+    ReviewUntrusted "review.untrusted" => "Cannot send safely to {org}: {reason}",
+    ReviewSend "review.send" => "Send",
+    ReviewEdit "review.edit" => "Change something",
+    ReviewSummaryFees "review.summary_fees" => "{count} payments",
+    ReviewSummaryIndicators "review.summary_indicators" => "{count} things that happened",
+    ReviewSummaryPhotos "review.summary_photos" => "{count} photos",
+    ReviewSaving "review.saving" => "Saving…",
+    ReportSaved "outbox.saved" => "Your report is saved on this phone. It will be sent when there is signal.",
+    OutboxTitle "outbox.title" => "My reports",
+    OutboxEmpty "outbox.empty" => "You have no reports yet.",
+    OutboxCheck "outbox.check" => "Check for answers",
+    OutboxItemTitle "outbox.item_title" => "Report {number}",
+    OutboxRecovered "outbox.recovered" => "Report {number} (from your recovery code)",
+    StateDraft "state.draft" => "Not finished",
+    StateWaiting "state.waiting" => "Waiting for signal",
+    StateSending "state.sending" => "Sending",
+    StateSent "state.sent" => "Sent",
+    StateDelivered "state.delivered" => "Delivered",
+    StateAcknowledged "state.acknowledged" => "Read by the group",
+    StateReplied "state.replied" => "Answered",
+    StateFailed "state.failed" => "Not sent",
+    FailedUntrusted "failed.untrusted" => "Not sent: the key of {org} cannot be trusted ({reason}). Nothing was sent. Try again later.",
+    FailedNoRecipient "failed.no_recipient" => "Not sent: no group can receive this report with your choices.",
+    FailedRefused "failed.refused" => "Not sent: the delivery service refused it ({code}).",
+    TransientNoSignal "transient.no_signal" => "No connection yet. Trying again soon.",
+    TransientBusy "transient.busy" => "The delivery service is busy. Trying again soon.",
+    TransientDirectory "transient.directory" => "The list of groups could not be checked ({code}). Trying again soon.",
+    UploadingPhotos "outbox.uploading" => "Sending photos: {done} of {count}",
+    Retry "outbox.retry" => "Try again",
+    ReportTitle "report.title" => "Report",
+    ReportStatuses "report.statuses" => "News",
+    ReportMessages "report.messages" => "Answers",
+    ReportNoMessages "report.no_messages" => "No answer yet.",
+    ReportRejected "report.rejected" => "{count} messages could not be checked and were not shown.",
+    ReportStatusLine "report.status_line" => "{org}: {status}",
+    UntrustedBadSignature "untrusted.bad_signature" => "its key is not certified",
+    UntrustedMismatch "untrusted.mismatch" => "its certificate belongs to someone else",
+    UntrustedNotYetValid "untrusted.not_yet_valid" => "its certificate is not valid yet",
+    UntrustedExpired "untrusted.expired" => "its certificate has expired",
+    UntrustedRevoked "untrusted.revoked" => "its key was withdrawn",
+    SettingsTitle "settings.title" => "Settings",
+    SettingsLanguage "settings.language" => "Language",
+    SettingsWipe "settings.wipe" => "Delete everything",
+    SettingsWipeWarning "settings.wipe_warning" => "This deletes all your reports and answers from this phone. It cannot be undone. Reports already sent stay with the groups.",
+    SettingsWipeConfirm "settings.wipe_confirm" => "Yes, delete everything",
+    SettingsWipeCancel "settings.wipe_cancel" => "Cancel",
+    OrgUnion "org.union" => "workers' union",
+    OrgInspectorate "org.inspectorate" => "labour inspection office",
+    OrgNgo "org.ngo" => "migrant support group",
+    ConsentUnion "consent.union" => "A workers' union may read it",
+    ConsentInspectorate "consent.inspectorate" => "The government labour inspection office may read it",
+    ConsentNgo "consent.ngo" => "A migrant support group may read it",
+    ConsentContact "consent.contact" => "I want them to contact me (through this app)",
+    KindRecruitmentFees "kind.recruitment_fees" => "fees for getting the job",
+    KindForcedLabour "kind.forced_labour" => "forced work",
+    KindWageTheft "kind.wage_theft" => "unpaid or stolen wages",
+    KindContractSubstitution "kind.contract_substitution" => "a different job than promised",
+    KindOther "kind.other" => "other problems",
+    IndAbuseOfVulnerability "indicator.abuse_of_vulnerability" => "They used my difficult situation against me (no papers, no language, debts)",
+    IndDeception "indicator.deception" => "They lied to me about the job, the pay or the conditions",
+    IndRestrictionOfMovement "indicator.restriction_of_movement" => "I cannot go out or leave freely",
+    IndIsolation "indicator.isolation" => "I am kept away from other people, or cannot call my family",
+    IndPhysicalAndSexualViolence "indicator.physical_and_sexual_violence" => "I was hit, hurt, or touched sexually",
+    IndIntimidationAndThreats "indicator.intimidation_and_threats" => "I was threatened (with police, deportation, harm to family)",
+    IndRetentionOfIdentityDocuments "indicator.retention_of_identity_documents" => "My passport or ID card was taken from me",
+    IndWithholdingOfWages "indicator.withholding_of_wages" => "My pay is held back or not paid",
+    IndDebtBondage "indicator.debt_bondage" => "I must work to pay back a debt that never ends",
+    IndAbusiveConditions "indicator.abusive_working_and_living_conditions" => "Work or housing is dangerous, dirty or degrading",
+    IndExcessiveOvertime "indicator.excessive_overtime" => "I must work too many hours or without days off",
+    PayeeSubAgent "payee.sub_agent" => "Village agent or middleman",
+    PayeeRecruitmentAgency "payee.recruitment_agency" => "Recruitment agency",
+    PayeeBroker "payee.broker" => "Broker",
+    PayeeEmployer "payee.employer" => "Employer",
+    PayeeGovernmentOfficial "payee.government_official" => "Government official",
+    PayeeMedicalClinic "payee.medical_clinic" => "Medical clinic",
+    PayeeTrainingCentre "payee.training_centre" => "Training centre",
+    PayeeOther "payee.other" => "Someone else",
+    StageOrigin "stage.origin" => "In my home country",
+    StageTransit "stage.transit" => "On the way",
+    StageDestination "stage.destination" => "In the country where I work",
+    CostRecruitmentServiceFee "cost.recruitment_service_fee" => "Agent or job fee",
+    CostMedical "cost.medical" => "Medical test",
+    CostInsurance "cost.insurance" => "Insurance",
+    CostSkillsTest "cost.skills_test" => "Skills test",
+    CostTraining "cost.training" => "Training",
+    CostEquipment "cost.equipment" => "Tools or uniform",
+    CostTravel "cost.travel" => "Travel or ticket",
+    CostLodging "cost.lodging" => "Place to stay",
+    CostDocumentation "cost.documentation" => "Passport, visa or papers",
+    CostOther "cost.other" => "Something else",
+    DeductRecruitmentFee "deduction.recruitment_fee_repayment" => "Paying back the job fee",
+    DeductLoan "deduction.loan_repayment" => "Paying back a loan",
+    DeductAccommodation "deduction.accommodation" => "Housing",
+    DeductFood "deduction.food" => "Food",
+    DeductTransport "deduction.transport" => "Transport",
+    DeductEquipment "deduction.equipment" => "Tools or uniform",
+    DeductFines "deduction.fines" => "Fines or punishment",
+    DeductOther "deduction.other" => "Something else",
+    SectorA "sector.A" => "Farming, fishing, forestry",
+    SectorB "sector.B" => "Mining",
+    SectorC "sector.C" => "Factory work",
+    SectorD "sector.D" => "Electricity and gas",
+    SectorE "sector.E" => "Water, waste and cleaning up",
+    SectorF "sector.F" => "Construction",
+    SectorG "sector.G" => "Shops and trade",
+    SectorH "sector.H" => "Transport, driving, warehouses",
+    SectorI "sector.I" => "Hotels and restaurants",
+    SectorJ "sector.J" => "Phones, computers and media",
+    SectorK "sector.K" => "Banks and insurance",
+    SectorL "sector.L" => "Buildings and property",
+    SectorM "sector.M" => "Offices and professional services",
+    SectorN "sector.N" => "Cleaning, security and support services",
+    SectorO "sector.O" => "Government",
+    SectorP "sector.P" => "Schools and teaching",
+    SectorQ "sector.Q" => "Hospitals and care work",
+    SectorR "sector.R" => "Arts, sport and entertainment",
+    SectorS "sector.S" => "Other services (beauty, repairs)",
+    SectorT "sector.T" => "Domestic work in a household",
+    SectorU "sector.U" => "Embassies and international bodies",
+    StatusDelivered "status.delivered" => "delivered",
+    StatusAcknowledged "status.acknowledged" => "opened your report",
+    StatusReceived "status.received" => "received your report",
+    StatusInReview "status.in_review" => "is looking into it",
+    StatusReferred "status.referred" => "passed it on to another group",
+    StatusResolved "status.resolved" => "the problem was solved",
+    StatusClosed "status.closed" => "closed the case",
+    StatusUnknown "status.unknown" => "updated the case",
+}
+
+/// Languages with a complete table, as (code, name in that language).
+pub const LANGUAGES: &[(&str, &str)] = &[
+    ("en", "English"),
+    ("ne", "नेपाली"),
+    ("bn", "বাংলা"),
+    ("id", "Bahasa Indonesia"),
+    ("tl", "Tagalog"),
+    ("my", "မြန်မာဘာသာ"),
+    ("es", "Español"),
+];
+
+const TABLES: &[(&str, &str)] = &[
+    ("ne", include_str!("ne.json")),
+    ("bn", include_str!("bn.json")),
+    ("id", include_str!("id.json")),
+    ("tl", include_str!("tl.json")),
+    ("my", include_str!("my.json")),
+    ("es", include_str!("es.json")),
+];
+
+/// Languages written right to left (none of the shipped ones yet; the view model carries the
+/// direction so that Arabic or Urdu can be added without shell changes).
+const RTL: &[&str] = &["ar", "ur", "fa", "he", "ps", "dv"];
+
+pub fn is_supported(language: &str) -> bool {
+    LANGUAGES.iter().any(|(code, _)| *code == language)
+}
+
+/// `language` if supported, else its primary subtag if supported, else English.
+pub fn supported_or_default(language: &str) -> &'static str {
+    let primary = language.split(['-', '_']).next().unwrap_or("");
+    LANGUAGES
+        .iter()
+        .find(|(code, _)| *code == language || *code == primary)
+        .map_or("en", |(code, _)| code)
+}
+
+pub fn is_rtl(language: &str) -> bool {
+    RTL.contains(&language.split('-').next().unwrap_or(""))
+}
+
+/// The parsed table of `language` (not English), or why it does not parse.
+pub fn table(language: &str) -> Option<&'static Result<HashMap<String, String>, String>> {
+    static PARSED: OnceLock<Vec<(&'static str, Result<HashMap<String, String>, String>)>> =
+        OnceLock::new();
+    PARSED
+        .get_or_init(|| {
+            TABLES
+                .iter()
+                .map(|(code, json)| (*code, serde_json::from_str(json).map_err(|e| e.to_string())))
+                .collect()
+        })
+        .iter()
+        .find(|(code, _)| *code == language)
+        .map(|(_, table)| table)
+}
+
+/// The text of `key` in `language`, falling back to English.
+pub fn tr(language: &str, key: K) -> String {
+    match table(language) {
+        Some(Ok(t)) => t
+            .get(key.key())
+            .cloned()
+            .unwrap_or_else(|| key.english().to_string()),
+        _ => key.english().to_string(),
+    }
+}
+
+/// [`tr`] with `{name}` placeholders filled in.
+pub fn trf(language: &str, key: K, args: &[(&str, String)]) -> String {
+    let mut text = tr(language, key);
+    for (name, value) in args {
+        text = text.replace(&format!("{{{name}}}"), value);
+    }
+    text
+}
+
+/// The `{placeholders}` in a text, sorted.
+pub fn placeholders(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find('{') {
+        let after = &rest[start + 1..];
+        match after.find('}') {
+            Some(end) => {
+                out.push(after[..end].to_string());
+                rest = &after[end + 1..];
+            }
+            None => break,
+        }
+    }
+    out.sort();
+    out
+}
