@@ -228,6 +228,7 @@ async fn main() {
     let raw_read = rows_t.elapsed();
     assert_eq!(rows.len(), n);
     let server = desk.serve("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()

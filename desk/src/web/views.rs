@@ -671,6 +671,7 @@ pub fn case_page(ctx: &Ctx, v: &CaseView) -> Markup {
                     }
                     section class="panel" aria-labelledby="refer-title" {
                         h2 id="refer-title" { "Refer the case" }
+                    (field_error(f, "referral-to"))
                         @if !v.directory_loaded {
                             p class="muted" { "Sync once to load the directory of organisations." }
                         } @else if v.referral.is_empty() {
@@ -691,7 +692,6 @@ pub fn case_page(ctx: &Ctx, v: &CaseView) -> Markup {
                                                 label for=(format!("refer-{}", o.org_id)) { (o.name) " (" (labels::org_kind(o.kind)) ")" }
                                             }
                                         }
-                                        (field_error(f, "referral-to"))
                                     }
                                     button type="submit" { "Refer this case" }
                                 }

@@ -24,6 +24,13 @@ use workvoice_relay::testing::{TestRelay, TestRelayOptions};
 
 use crate::common::{certificate_with, fresh_desk};
 
+/// reqwest is built without a bundled crypto provider (the desk installs ring's); tests that
+/// make their own clients install it first.
+pub fn http() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
+}
+
 pub fn unix_now() -> u64 {
     workvoice_desk::store::now()
 }
@@ -103,7 +110,7 @@ impl World {
         let world = World {
             desk,
             certificate: certificate.clone(),
-            http: reqwest::Client::new(),
+            http: http(),
             _dir: dir,
             relay,
         };
@@ -363,7 +370,7 @@ impl Proxy {
         let state = ProxyState {
             faults: faults.clone(),
             relay_url: relay_url.clone(),
-            http: reqwest::Client::new(),
+            http: http(),
         };
         let app = axum::Router::new().fallback(forward).with_state(state);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

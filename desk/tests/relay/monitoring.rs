@@ -171,7 +171,10 @@ async fn key_versions(world: &World, sent: &[&crate::world::Sent]) -> Vec<u32> {
 async fn an_invalid_or_rolled_back_directory_raises_an_alarm() {
     let proxy = Proxy::start().await;
     let world = World::with_relay_url(Some(&proxy)).await;
-    let old_directory = reqwest::get(world.relay.url("/v1/directory"))
+    let old_directory = world
+        .http
+        .get(world.relay.url("/v1/directory"))
+        .send()
         .await
         .unwrap()
         .bytes()

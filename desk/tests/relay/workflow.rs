@@ -85,8 +85,9 @@ async fn status_and_reply_reach_the_workers_mailbox() {
 #[tokio::test]
 async fn referral_only_where_the_worker_consented() {
     let world = World::new().await;
-    // Template 0 (Nepal → Qatar) consents to the inspectorate; template 5 (Pakistan → Qatar) not.
-    let consenting = world.submit_sample(0).await;
+    // Template 2 (Indonesia → Malaysia) consents to the inspectorate, which routing did not
+    // already give it; template 5 (Pakistan → Qatar) does not consent.
+    let consenting = world.submit_sample(2).await;
     let refusing = world.submit_sample(5).await;
     assert!(consenting.report.consent.inspectorate && !refusing.report.consent.inspectorate);
     world.desk.sync(SyncOptions::default(), &()).await.unwrap();
