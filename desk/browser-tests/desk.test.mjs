@@ -89,7 +89,7 @@ test('open a case, reply to the worker', async () => {
   assert.match(await page.locator('main').innerText(), /Retention of identity documents/);
   assert.match(await page.locator('main').innerText(), /NPR 1\d\d,\d\d\d\.00/, 'money with minor units');
   await page.screenshot({ path: join(SHOTS, 'case.png'), fullPage: false });
-  await page.getByLabel('Message').fill('नमस्ते। हामीले तपाईंको रिपोर्ट पायौं। We received your report and will contact the employer.');
+  await page.getByLabel('Message', { exact: true }).fill('नमस्ते। हामीले तपाईंको रिपोर्ट पायौं। We received your report and will contact the employer.');
   await page.getByRole('button', { name: 'Send reply' }).click();
   await page.getByText('Reply sealed and sent').waitFor();
   assert.match(await page.locator('ol.history').innerText(), /We received your report/);

@@ -245,8 +245,8 @@ fn truncate(text: &str, max: usize) -> String {
 
 /// A horizontal bar chart. `title_id` names the heading that labels it.
 pub fn hbar_chart(title_id: &str, bars: &[Bar]) -> Markup {
-    const WIDTH: f64 = 620.0;
-    const LABEL_W: f64 = 230.0;
+    const WIDTH: f64 = 700.0;
+    const LABEL_W: f64 = 290.0;
     const VALUE_W: f64 = 0.0;
     const ROW_H: f64 = 26.0;
     let max = bars.iter().map(|b| b.value).fold(0.0, f64::max);
@@ -260,7 +260,7 @@ pub fn hbar_chart(title_id: &str, bars: &[Bar]) -> Markup {
                 @let w = if max > 0.0 { (bar.value / max * bar_space).max(if bar.value > 0.0 { 2.0 } else { 0.0 }) } else { 0.0 };
                 g {
                     title { (bar.label) ": " (bar.value_text) }
-                    text x=(LABEL_W - 8.0) y=(y + ROW_H * 0.62) text-anchor="end" class="chart-label" { (truncate(&bar.label, 30)) }
+                    text x=(LABEL_W - 8.0) y=(y + ROW_H * 0.62) text-anchor="end" class="chart-label" { (truncate(&bar.label, 40)) }
                     rect x=(LABEL_W) y=(y + 3.0) width=(format!("{w:.1}")) height=(ROW_H - 8.0) class="chart-bar" {}
                     @let inside = w > bar_space * 0.55;
                     text x=(if inside { LABEL_W + w - 6.0 } else { LABEL_W + w + 6.0 }) y=(y + ROW_H * 0.62)

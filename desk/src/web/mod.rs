@@ -104,6 +104,8 @@ pub fn router(desk: Desk) -> Router {
         .route("/alarms", get(pages::alarms_page))
         .route("/alarms/clear", post(pages::post_clear_alarms))
         .route("/static/desk.css", get(stylesheet))
+        .route("/static/favicon.svg", get(favicon))
+        .route("/favicon.ico", get(favicon))
         .fallback(pages::not_found)
         .layer(axum::extract::DefaultBodyLimit::max(MAX_FORM_BYTES))
         .layer(middleware::from_fn(security_headers))
@@ -117,6 +119,17 @@ async fn stylesheet() -> Response {
             (header::CACHE_CONTROL, "max-age=3600"),
         ],
         include_str!("desk.css"),
+    )
+        .into_response()
+}
+
+async fn favicon() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "image/svg+xml"),
+            (header::CACHE_CONTROL, "max-age=86400"),
+        ],
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 16 16\"><rect width=\"16\" height=\"16\" rx=\"3\" fill=\"#0b5394\"/><path d=\"M3 4l2.5 8 2.5-6 2.5 6L13 4\" stroke=\"#fff\" stroke-width=\"1.6\" fill=\"none\"/></svg>",
     )
         .into_response()
 }

@@ -92,6 +92,7 @@ pub fn layout(ctx: &Ctx, title: &str, body: Markup) -> Markup {
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " · Workvoice desk" }
                 link rel="stylesheet" href="/static/desk.css";
+                link rel="icon" href="/static/favicon.svg" type="image/svg+xml";
             }
             body {
                 a class="skip-link" href="#main" { "Skip to main content" }
