@@ -184,6 +184,8 @@ pub struct TestRelay {
     /// SQLite; PostgreSQL connections belong to the relay's own runtime.
     pub storage: Storage,
     running: Running,
+    /// The PostgreSQL database this relay created, dropped by [`TestRelay::stop`].
+    created_database: Option<String>,
     _dir: tempfile::TempDir,
 }
 
@@ -208,6 +210,11 @@ fn fixture_orgs(f: &Fixture) -> [(OrgId, OrgKind, &'static str, &HpkePrivateKey)
 /// A fresh PostgreSQL database through the admin URL in `WORKVOICE_TEST_PG_URL`; returns its
 /// URL.
 pub async fn fresh_postgres_database() -> Result<String, TestRelayError> {
+    Ok(create_postgres_database().await?.0)
+}
+
+/// Create a database; returns its URL and its name.
+async fn create_postgres_database() -> Result<(String, String), TestRelayError> {
     use sqlx::Connection;
     let admin_url = std::env::var(PG_URL_VAR).map_err(|_| TestRelayError::NoPostgres)?;
     sqlx::any::install_default_drivers();
@@ -221,7 +228,23 @@ pub async fn fresh_postgres_database() -> Result<String, TestRelayError> {
         .await
         .map_err(StorageError::from)?;
     let _ = conn.close().await;
-    Ok(replace_database(&admin_url, &name))
+    Ok((replace_database(&admin_url, &name), name))
+}
+
+/// Drop a database made by [`create_postgres_database`] (best effort).
+async fn drop_postgres_database(name: &str) {
+    use sqlx::Connection;
+    let Ok(admin_url) = std::env::var(PG_URL_VAR) else {
+        return;
+    };
+    if let Ok(mut conn) = sqlx::AnyConnection::connect(&admin_url).await {
+        let _ = sqlx::query::<sqlx::Any>(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+        )))
+        .execute(&mut conn)
+        .await;
+        let _ = conn.close().await;
+    }
 }
 
 fn replace_database(url: &str, name: &str) -> String {
@@ -245,9 +268,14 @@ impl TestRelay {
     pub async fn spawn(options: TestRelayOptions) -> Result<TestRelay, TestRelayError> {
         let dir = tempfile::tempdir().map_err(TestRelayError::TempDir)?;
         let fixture = Fixture::new();
+        let mut created_database = None;
         let database_url = match &options.database {
             TestDatabase::Sqlite => None,
-            TestDatabase::Postgres => Some(fresh_postgres_database().await?),
+            TestDatabase::Postgres => {
+                let (url, name) = create_postgres_database().await?;
+                created_database = Some(name);
+                Some(url)
+            }
             TestDatabase::Url(url) => Some(url.clone()),
         };
         let mut settings = Settings {
@@ -290,6 +318,7 @@ impl TestRelay {
             settings,
             storage,
             running: Running::Task { stop, task },
+            created_database,
             _dir: dir,
         })
     }
@@ -370,7 +399,8 @@ impl TestRelay {
         prepare_submission(&self.fixture, &self.listing, spec)
     }
 
-    /// Stop serving (in-flight requests finish) and wait until stopped.
+    /// Stop serving (in-flight requests finish), wait until stopped, and drop the PostgreSQL
+    /// database it created (a test relay dropped without `stop` leaves it behind).
     pub async fn stop(mut self) {
         match std::mem::replace(&mut self.running, Running::Stopped) {
             Running::Task { stop, task } => {
@@ -384,6 +414,9 @@ impl TestRelay {
             Running::Stopped => {}
         }
         self.storage.close().await;
+        if let Some(name) = self.created_database.take() {
+            drop_postgres_database(&name).await;
+        }
     }
 }
 

@@ -29,7 +29,67 @@ on_both_backends!(
     stale_directory_is_refused_with_the_current_version,
     retention_deletes_acknowledged_ciphertext_and_old_mailboxes,
     operations_endpoints_answer,
+    serve_republishes_before_expiry,
 );
+
+async fn serve_republishes_before_expiry(db: TestDatabase) {
+    let relay = relay(db).await;
+    let key = workvoice_relay::domain::keyfile::read(&relay.settings.relay_key_path()).unwrap();
+    let state =
+        workvoice_relay::state::AppState::new(relay.storage.clone(), relay.settings.clone());
+    let expires = relay.listing.expires_at;
+    let margin = relay.settings.republish_margin_secs;
+    // Well before the margin: nothing happens.
+    workvoice_relay::startup::maintenance_pass(&state, &key, expires - margin - 60).await;
+    assert_eq!(
+        relay.storage.latest_directory_version().await.unwrap(),
+        Some(1)
+    );
+    // Inside the margin: a new version with a new expiry.
+    let now = expires - margin + 60;
+    workvoice_relay::startup::maintenance_pass(&state, &key, now).await;
+    let d = relay.storage.latest_directory().await.unwrap().unwrap();
+    assert_eq!(d.version, 2);
+    assert_eq!(d.issued_at, now);
+    assert_eq!(d.expires_at, now + relay.settings.directory_ttl_secs);
+    let served = get(&client(), &relay.url("/v1/directory"), None)
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    let v = verify_directory(&served, &relay.fixture.root.public_key(), now, 1).unwrap();
+    assert_eq!(v.listing.version, 2);
+    assert_eq!(v.listing.rules, relay.listing.rules);
+    relay.stop().await;
+}
+
+#[tokio::test]
+async fn anonymous_endpoints_are_rate_limited() {
+    let relay = TestRelay::spawn(workvoice_relay::testing::TestRelayOptions {
+        anonymous_rate_per_second: 1,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let c = client();
+    let first = get(&c, &relay.url("/v1/directory"), None).await;
+    assert_eq!(first.status(), StatusCode::OK);
+    let second = get(&c, &relay.url("/v1/directory"), None).await;
+    assert!(second.headers().contains_key("retry-after"));
+    expect_error(second, StatusCode::TOO_MANY_REQUESTS, "rate_limited").await;
+    // Organisation and operations endpoints are not limited by the anonymous bucket.
+    assert_eq!(
+        get(&c, &relay.url("/healthz"), None).await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        get(&c, &relay.url("/v1/org/inbox"), Some(&relay.union.token))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    relay.stop().await;
+}
 
 fn mailbox_statuses(page: &MailboxPage) -> Vec<(OrgId, MailboxStatus)> {
     page.entries
@@ -421,7 +481,9 @@ async fn put_chunk(c: &reqwest::Client, url: &str, token: &str, bytes: &[u8]) ->
 async fn attachment_upload_resumes_and_bytes_are_exact(db: TestDatabase) {
     let relay = relay(db).await;
     let c = client();
-    let photo: Vec<u8> = (0..2_500_000u32)
+    // The largest attachment a phone may send: 10 MiB of plaintext.
+    let size = workvoice_proto::attachment::MAX_ATTACHMENT_BYTES;
+    let photo: Vec<u8> = (0..size as u32)
         .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
         .collect();
     let p = relay
@@ -463,6 +525,20 @@ async fn attachment_upload_resumes_and_bytes_are_exact(db: TestDatabase) {
     )
     .await;
 
+    // A chunk above the chunk limit is refused whole.
+    let big = vec![0u8; workvoice_proto::api::MAX_CHUNK_BYTES + 1];
+    expect_error(
+        put_chunk(
+            &c,
+            &chunk_url(&relay, &id, &att, Some(CHUNK as u64)),
+            token,
+            &big,
+        )
+        .await,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+    )
+    .await;
     // A resumed client asks where to continue; a chunk at the wrong offset is refused.
     let progress: UploadProgress =
         json(get(&c, &chunk_url(&relay, &id, &att, None), Some(token)).await).await;
@@ -514,7 +590,7 @@ async fn attachment_upload_resumes_and_bytes_are_exact(db: TestDatabase) {
     assert_eq!(sha256(&[&stored]), sha256(&[sealed]));
     let plain = workvoice_proto::attachment::open_attachment(&stored, id, &p.report.attachments[0])
         .unwrap();
-    assert_eq!(plain.len(), 2_500_000);
+    assert_eq!(plain.len(), size);
     let inbox: InboxPage =
         json(get(&c, &relay.url("/v1/org/inbox"), Some(&relay.union.token)).await).await;
     assert!(inbox.entries[0].attachments[0].complete);

@@ -271,14 +271,19 @@ async fn operator_enrols_an_organisation_end_to_end() {
     ok(run(RELAY, d, r, &["rules", "set", "rules.json"]));
     assert!(ok(run(RELAY, d, r, &["directory", "publish"])).contains("version 1 published"));
 
-    // Serve it and check what a phone would.
+    // Serve it, configured by a TOML file, and check what a phone would.
+    let config = format!(
+        "listen = \"127.0.0.1:0\"\nlog_json = true\ndata_dir = \"{}\"\nroot_public_key = \"{root_pub}\"\n",
+        d.join("data").display()
+    );
+    std::fs::write(d.join("relay.toml"), config).unwrap();
     let mut child = Command::new(RELAY)
-        .arg("serve")
+        .args(["--config", "relay.toml", "serve"])
         .current_dir(d)
-        .env("WORKVOICE_DATA_DIR", d.join("data"))
-        .env("WORKVOICE_ROOT_PUBLIC_KEY", &root_pub)
-        .env("WORKVOICE_LISTEN", "127.0.0.1:0")
-        .env("WORKVOICE_LOG_JSON", "true")
+        .env_remove("WORKVOICE_DATA_DIR")
+        .env_remove("WORKVOICE_ROOT_PUBLIC_KEY")
+        .env_remove("WORKVOICE_LISTEN")
+        .env_remove("WORKVOICE_LOG_JSON")
         .env_remove("DATABASE_URL")
         .stdout(Stdio::piped())
         .spawn()
@@ -427,4 +432,59 @@ async fn operator_enrols_an_organisation_end_to_end() {
                 .lines()
                 .all(|l| !l.contains("\"request\"") || !l.contains("127.0.0.1"))
     );
+}
+
+/// With no configuration at all, `serve` keeps a SQLite file under ./data and says where it
+/// listens; not ready until a directory is published.
+#[tokio::test]
+async fn serve_without_configuration_uses_sqlite_under_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = Command::new(RELAY);
+    cmd.arg("serve")
+        .current_dir(dir.path())
+        .stdout(Stdio::piped());
+    for (k, _) in std::env::vars() {
+        if k.starts_with("WORKVOICE_") || k == "DATABASE_URL" {
+            cmd.env_remove(k);
+        }
+    }
+    // Only the port is overridden (8080 may be taken on a shared machine).
+    cmd.env("WORKVOICE_LISTEN", "127.0.0.1:0");
+    let mut child = cmd.spawn().unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    assert!(
+        first.starts_with("workvoice-relay listening on http://127.0.0.1:"),
+        "{first}"
+    );
+    let url = first.rsplit(' ').next().unwrap().to_string();
+    std::thread::spawn(move || for _ in lines.by_ref() {});
+    assert!(dir.path().join("data/relay.db").exists());
+    assert_eq!(
+        std::fs::metadata(dir.path().join("data/relay.key"))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777,
+        0o600
+    );
+    let c = client();
+    assert_eq!(
+        get(&c, &format!("{url}/healthz"), None).await.status(),
+        StatusCode::OK
+    );
+    expect_error(
+        get(&c, &format!("{url}/readyz"), None).await,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "directory_unavailable",
+    )
+    .await;
+    expect_error(
+        get(&c, &format!("{url}/v1/directory"), None).await,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "directory_unavailable",
+    )
+    .await;
+    child.kill().unwrap();
+    child.wait().unwrap();
 }

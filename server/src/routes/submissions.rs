@@ -88,16 +88,28 @@ async fn submit(
     let request: SubmissionRequest = json_body(headers, body)?;
     let canonical = serde_json::to_vec(&request).map_err(ApiFailure::internal)?;
     let request_hash = sha256(&[&canonical]).0;
+    let submission_id = request.submission_id;
 
-    // A retry is answered exactly as the first time, whatever changed since.
-    if let Some((stored, response)) = state
-        .storage
-        .submission_answer(&request.submission_id)
-        .await?
-    {
-        return replay(&stored, &response, &request_hash);
+    match verify_and_store(state, request, request_hash).await {
+        Ok(answer) => Ok(answer),
+        // A retry is answered exactly as the first time, whatever changed since (a newer
+        // directory, a higher difficulty). Looked up only when the checks refuse, so the
+        // first submission costs no extra read.
+        Err(refused) if refused.status.is_client_error() => {
+            match state.storage.submission_answer(&submission_id).await? {
+                Some((stored, response)) => replay(&stored, &response, &request_hash),
+                None => Err(refused),
+            }
+        }
+        Err(failure) => Err(failure),
     }
+}
 
+async fn verify_and_store(
+    state: &AppState,
+    request: SubmissionRequest,
+    request_hash: [u8; 32],
+) -> Result<(StatusCode, SubmissionAccepted), ApiFailure> {
     let current = state.current_directory().await?.ok_or_else(|| {
         ApiFailure::unavailable(
             "directory_unavailable",
