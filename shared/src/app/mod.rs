@@ -703,6 +703,10 @@ fn internal_msg(msg: Internal, model: &mut Model) -> Cmd {
             render()
         }
         Internal::VaultCreated(out) => match out {
+            VaultOutput::Opened if !model.rng.is_seeded() => {
+                let failure = VaultFailure::Storage("no entropy".into());
+                storage_failed(model, &failure)
+            }
             VaultOutput::Opened => {
                 model.busy = false;
                 model.unlocked = true;

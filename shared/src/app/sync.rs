@@ -304,6 +304,10 @@ fn on_directory(model: &mut Model, result: HttpResult) -> Cmd {
 
 /// Route, check every recipient's key, seal, and store the sealed submission before sending.
 fn seal_and_save(model: &mut Model, id: ReportId) -> Cmd {
+    // Never seal with keys the operating system's entropy did not seed.
+    if !model.rng.is_seeded() {
+        return stop(model);
+    }
     let (Some(directory), Some(code)) = (&model.directory, &model.recovery) else {
         return stop(model);
     };
@@ -880,5 +884,30 @@ fn on_probe(model: &mut Model, index: u32, result: HttpResult) -> Cmd {
             model.notice(K::NoSignal, true);
             stop(model)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::backoff_delay;
+
+    #[test]
+    fn backoff_doubles_with_jitter_and_stops_at_the_cap() {
+        for attempts in 1..=12u32 {
+            let ceiling = (1_000u64 << (attempts - 1)).min(60_000);
+            let low = backoff_delay(attempts, 1_000, 60_000, 0);
+            let high = backoff_delay(attempts, 1_000, 60_000, ceiling / 2);
+            assert_eq!(low, ceiling / 2, "attempt {attempts}");
+            assert_eq!(high, ceiling, "attempt {attempts}");
+            for random in [1, 7, 12_345, u64::MAX] {
+                let d = backoff_delay(attempts, 1_000, 60_000, random);
+                assert!((ceiling / 2..=ceiling).contains(&d));
+            }
+        }
+        assert_eq!(
+            backoff_delay(40, 1_000, 60_000, 0),
+            30_000,
+            "no overflow far out"
+        );
     }
 }

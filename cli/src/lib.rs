@@ -1,0 +1,494 @@
+//! A command-line shell for the Workvoice phone core.
+//!
+//! It drives the core exactly as the phone shells do, through the bytes-level FFI object
+//! ([`workvoice_core::CoreFfi`]: bincode events in, bincode requests and view model out), and
+//! performs the HTTP requests the core asks for with a blocking client. Vault, time and
+//! randomness stay inside the core.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use serde::Deserialize;
+use workvoice_core::app::{
+    AppConfig, DeliveryState, Event, HttpFailure, HttpFailureKind, HttpMethod, HttpRequest,
+    HttpResponse, HttpResult, OutboxItem, Screen, ViewModel,
+};
+use workvoice_core::host::{HostConfig, ShellEffect, ShellRequest};
+use workvoice_core::{CoreFfi, CoreFfiError, decode_requests, decode_view, encode_value};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ShellError {
+    #[error("core: {0}")]
+    Core(#[from] CoreFfiError),
+    #[error("{0}")]
+    Usage(String),
+    #[error("cannot read {path}: {error}")]
+    Read { path: String, error: std::io::Error },
+    #[error("the report file is not valid: {0}")]
+    ReportFile(String),
+    #[error("{0}")]
+    App(String),
+}
+
+/// How a shell is set up.
+#[derive(Debug, Clone)]
+pub struct ShellConfig {
+    pub data_dir: String,
+    pub relay_url: String,
+    pub root_public_key: Option<String>,
+    pub language: String,
+    /// Cheap PIN hashing (tests and demos only).
+    pub fast_kdf: bool,
+    /// Short retry delays (tests).
+    pub quick_retries: bool,
+}
+
+pub struct Shell {
+    core: CoreFfi,
+    agent: ureq::Agent,
+    /// HTTP requests performed, for tests and `--verbose`.
+    pub http_log: Vec<String>,
+    pub verbose: bool,
+}
+
+impl std::fmt::Debug for Shell {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shell").finish_non_exhaustive()
+    }
+}
+
+impl Shell {
+    /// Start the core and run its first effects.
+    pub fn start(config: &ShellConfig) -> Result<Shell, ShellError> {
+        let mut app = AppConfig {
+            relay_url: config.relay_url.clone(),
+            root_public_key: config.root_public_key.clone(),
+            system_language: config.language.clone(),
+            http_timeout_ms: 5_000,
+            ..AppConfig::default()
+        };
+        if config.quick_retries {
+            app.retry_base_ms = 50;
+            app.retry_cap_ms = 400;
+            app.mailbox_poll_base_ms = 200;
+            app.mailbox_poll_cap_ms = 1_000;
+            app.http_timeout_ms = 2_000;
+            app.upload_chunk_bytes = 4_096;
+        }
+        let host = HostConfig {
+            data_dir: config.data_dir.clone(),
+            app,
+            insecure_fast_kdf: config.fast_kdf,
+            max_pin_attempts: 0,
+        };
+        let core = CoreFfi::new(encode_value(&host)?)?;
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .max_idle_connections(0)
+            .timeout_global(Some(Duration::from_secs(10)))
+            .build()
+            .into();
+        let mut shell = Shell {
+            core,
+            agent,
+            http_log: Vec::new(),
+            verbose: false,
+        };
+        let first = shell.core.start()?;
+        shell.run(first)?;
+        Ok(shell)
+    }
+
+    pub fn view(&self) -> Result<ViewModel, ShellError> {
+        Ok(decode_view(&self.core.view()?)?)
+    }
+
+    /// Send an event and perform every HTTP request that follows, until the core waits.
+    pub fn send(&mut self, event: &Event) -> Result<(), ShellError> {
+        let requests = self.core.update(encode_value(event)?)?;
+        self.run(requests)
+    }
+
+    fn run(&mut self, requests: Vec<u8>) -> Result<(), ShellError> {
+        let mut queue: std::collections::VecDeque<ShellRequest> =
+            decode_requests(&requests)?.into();
+        while let Some(request) = queue.pop_front() {
+            let ShellEffect::Http(http) = request.effect else {
+                continue; // Render: a terminal shell reads the view when it needs it.
+            };
+            let result = self.perform(&http);
+            let more = self.core.resolve(request.id, encode_value(&result)?)?;
+            queue.extend(decode_requests(&more)?);
+        }
+        Ok(())
+    }
+
+    fn perform(&mut self, request: &HttpRequest) -> HttpResult {
+        let started = Instant::now();
+        let outcome = self.call(request);
+        let line = match &outcome {
+            HttpResult::Response(r) => format!(
+                "{:?} {} -> {}",
+                request.method,
+                strip_token(&request.url),
+                r.status
+            ),
+            HttpResult::Failed(f) => format!(
+                "{:?} {} -> {:?}",
+                request.method,
+                strip_token(&request.url),
+                f.kind
+            ),
+        };
+        if self.verbose {
+            eprintln!("{line} ({} ms)", started.elapsed().as_millis());
+        }
+        self.http_log.push(line);
+        outcome
+    }
+
+    fn call(&self, request: &HttpRequest) -> HttpResult {
+        let timeout = Some(Duration::from_millis(request.timeout_ms.max(1)));
+        let result = match request.method {
+            HttpMethod::Get => {
+                let mut builder = self
+                    .agent
+                    .get(&request.url)
+                    .config()
+                    .timeout_global(timeout)
+                    .build();
+                for h in &request.headers {
+                    builder = builder.header(&h.name, &h.value);
+                }
+                builder.call()
+            }
+            HttpMethod::Post | HttpMethod::Put => {
+                let mut builder = if request.method == HttpMethod::Post {
+                    self.agent.post(&request.url)
+                } else {
+                    self.agent.put(&request.url)
+                }
+                .config()
+                .timeout_global(timeout)
+                .build();
+                for h in &request.headers {
+                    builder = builder.header(&h.name, &h.value);
+                }
+                builder.send(&request.body[..])
+            }
+        };
+        match result {
+            Ok(mut response) => {
+                let status = response.status().as_u16();
+                match response
+                    .body_mut()
+                    .with_config()
+                    .limit(16 * 1024 * 1024)
+                    .read_to_vec()
+                {
+                    Ok(body) => HttpResult::Response(HttpResponse { status, body }),
+                    Err(e) => failed(&e),
+                }
+            }
+            Err(e) => failed(&e),
+        }
+    }
+
+    /// The outbox, as the worker sees it.
+    pub fn outbox(&mut self) -> Result<Vec<OutboxItem>, ShellError> {
+        self.send(&Event::OpenOutbox)?;
+        match self.view()?.screen {
+            Screen::Outbox { items, .. } => Ok(items),
+            other => Err(ShellError::App(format!(
+                "the outbox did not open: {other:?}"
+            ))),
+        }
+    }
+
+    /// Keep sending (with the core's backoff) until nothing waits to be sent or uploaded, or
+    /// `deadline` passes. Returns the outbox.
+    pub fn sync_until_sent(&mut self, deadline: Duration) -> Result<Vec<OutboxItem>, ShellError> {
+        let until = Instant::now() + deadline;
+        self.send(&Event::Tick)?;
+        loop {
+            let items = self.outbox()?;
+            let pending = items.iter().any(|i| {
+                matches!(i.state, DeliveryState::Waiting | DeliveryState::Sending)
+                    || i.uploads_pending > 0
+            });
+            if !pending || Instant::now() >= until {
+                return Ok(items);
+            }
+            let wait = self.view()?.wake_in_ms.unwrap_or(200).clamp(10, 2_000);
+            std::thread::sleep(Duration::from_millis(wait));
+            self.send(&Event::Tick)?;
+        }
+    }
+
+    /// Unlock with `pin`; fails with the lock screen's message.
+    pub fn unlock(&mut self, pin: &str) -> Result<(), ShellError> {
+        self.send(&Event::Unlock { pin: pin.into() })?;
+        let view = self.view()?;
+        match view.screen {
+            Screen::Unlock {
+                error: Some(e),
+                attempts_text,
+                ..
+            } => Err(ShellError::App(format!("{e} {attempts_text}"))),
+            Screen::Welcome { .. } => Err(ShellError::App(
+                "there is no vault here: run `init` first".into(),
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// First run: set the PIN, return the recovery code to write down.
+    pub fn init(&mut self, pin: &str, duress_pin: Option<&str>) -> Result<String, ShellError> {
+        self.send(&Event::StartSetup)?;
+        self.send(&Event::SubmitNewPin {
+            pin: pin.into(),
+            confirm: pin.into(),
+            duress_pin: duress_pin.map(str::to_string),
+        })?;
+        match self.view()?.screen {
+            Screen::ShowRecoveryCode { code, .. } => {
+                self.send(&Event::RecoveryCodeWritten)?;
+                Ok(code)
+            }
+            Screen::SetPin { error: Some(e), .. } => Err(ShellError::App(e)),
+            other => Err(ShellError::App(format!("cannot set up here: {other:?}"))),
+        }
+    }
+
+    /// A new phone: set the PIN, type the recovery code, find the reports.
+    pub fn recover(&mut self, pin: &str, code: &str) -> Result<Vec<OutboxItem>, ShellError> {
+        self.send(&Event::StartRecovery)?;
+        self.send(&Event::SubmitNewPin {
+            pin: pin.into(),
+            confirm: pin.into(),
+            duress_pin: None,
+        })?;
+        self.send(&Event::SubmitRecoveryCode { code: code.into() })?;
+        if let Screen::EnterRecoveryCode { error: Some(e), .. } = self.view()?.screen {
+            return Err(ShellError::App(e));
+        }
+        let until = Instant::now() + Duration::from_secs(30);
+        while matches!(self.view()?.screen, Screen::Recovering { .. }) && Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(200));
+            self.send(&Event::Tick)?;
+        }
+        self.outbox()
+    }
+
+    /// Compose and queue a report from a [`ReportFile`], through the same events a worker's
+    /// taps make. Returns the field problems if the core refuses it.
+    pub fn compose(&mut self, file: &ReportFile, base: &Path) -> Result<(), ShellError> {
+        self.send(&Event::NewReport)?;
+        for fee in &file.fees {
+            self.send(&Event::AddFee {
+                amount: fee.amount.clone(),
+                currency: fee.currency.clone(),
+                payee: fee.payee.clone(),
+                stage: fee.stage.clone(),
+                category: fee.category.clone(),
+                paid_on: fee.paid_on.clone().unwrap_or_default(),
+                receipt: fee.receipt,
+            })?;
+        }
+        for indicator in &file.indicators {
+            self.send(&Event::SetIndicator {
+                indicator: indicator.clone(),
+                present: true,
+            })?;
+        }
+        for (party, is_recruiter) in [(&file.recruiter, true), (&file.employer, false)] {
+            if let Some(p) = party {
+                let (name, licence_number, country) = (
+                    p.name.clone(),
+                    p.licence_number.clone().unwrap_or_default(),
+                    p.country.clone().unwrap_or_default(),
+                );
+                self.send(&if is_recruiter {
+                    Event::SetRecruiter {
+                        name,
+                        licence_number,
+                        country,
+                    }
+                } else {
+                    Event::SetEmployer {
+                        name,
+                        licence_number,
+                        country,
+                    }
+                })?;
+            }
+        }
+        self.send(&Event::SetPlace {
+            destination_country: file.destination_country.clone(),
+            origin_country: file.origin_country.clone().unwrap_or_default(),
+            sector: file.sector.clone().unwrap_or_default(),
+        })?;
+        if let Some(wage) = &file.monthly_wage {
+            self.send(&Event::SetWage {
+                amount: wage.amount.clone(),
+                currency: wage.currency.clone(),
+                contract_substituted: file.contract_substituted,
+            })?;
+        }
+        self.send(&Event::SetStory {
+            text: file.story.clone().unwrap_or_default(),
+            language: file.language.clone().unwrap_or_default(),
+        })?;
+        for path in &file.evidence {
+            let full = base.join(path);
+            let bytes = std::fs::read(&full).map_err(|error| ShellError::Read {
+                path: full.display().to_string(),
+                error,
+            })?;
+            self.send(&Event::AddEvidence { bytes })?;
+            if let Screen::Compose(c) = self.view()?.screen {
+                if let Some(e) = c.errors.iter().find(|e| e.field == "evidence") {
+                    return Err(ShellError::App(format!(
+                        "{}: {}",
+                        full.display(),
+                        e.message
+                    )));
+                }
+            }
+        }
+        let c = file.consent;
+        self.send(&Event::SetConsent {
+            union: c.union,
+            inspectorate: c.inspectorate,
+            ngo: c.ngo,
+            contact_wanted: c.contact_wanted,
+        })?;
+        self.send(&Event::Review)?;
+        match self.view()?.screen {
+            Screen::Review(_) => {}
+            Screen::Compose(c) => {
+                let problems: Vec<String> = c
+                    .errors
+                    .iter()
+                    .map(|e| format!("{}: {}", e.field, e.message))
+                    .collect();
+                return Err(ShellError::App(format!(
+                    "the report has problems:\n{}",
+                    problems.join("\n")
+                )));
+            }
+            other => return Err(ShellError::App(format!("no review: {other:?}"))),
+        }
+        self.send(&Event::SendReport)?;
+        Ok(())
+    }
+}
+
+fn failed(e: &ureq::Error) -> HttpResult {
+    let kind = match e {
+        ureq::Error::Timeout(_) => HttpFailureKind::Timeout,
+        ureq::Error::Io(_) | ureq::Error::ConnectionFailed | ureq::Error::HostNotFound => {
+            HttpFailureKind::Connection
+        }
+        _ => HttpFailureKind::Other,
+    };
+    HttpResult::Failed(HttpFailure {
+        kind,
+        message: e.to_string(),
+    })
+}
+
+/// Mailbox tokens are secrets: keep them out of logs.
+fn strip_token(url: &str) -> String {
+    match url.find("/v1/mailbox/") {
+        Some(i) => format!("{}/v1/mailbox/…", &url[..i]),
+        None => url.to_string(),
+    }
+}
+
+/// A report to compose, as JSON: the words of the app's forms (codes are the wire names,
+/// e.g. `sub_agent`, `retention_of_identity_documents`, sector letters).
+#[derive(Debug, Clone, Deserialize)]
+pub struct ReportFile {
+    #[serde(default)]
+    pub fees: Vec<FeeLine>,
+    #[serde(default)]
+    pub indicators: Vec<String>,
+    pub recruiter: Option<PartyLine>,
+    pub employer: Option<PartyLine>,
+    pub destination_country: String,
+    pub origin_country: Option<String>,
+    pub sector: Option<String>,
+    pub monthly_wage: Option<MoneyLine>,
+    pub contract_substituted: Option<bool>,
+    pub story: Option<String>,
+    pub language: Option<String>,
+    /// Photo files, relative to the report file.
+    #[serde(default)]
+    pub evidence: Vec<String>,
+    pub consent: ConsentLine,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct FeeLine {
+    pub amount: String,
+    pub currency: String,
+    pub payee: String,
+    pub stage: String,
+    pub category: String,
+    pub paid_on: Option<String>,
+    pub receipt: Option<bool>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct PartyLine {
+    pub name: String,
+    pub licence_number: Option<String>,
+    pub country: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct MoneyLine {
+    pub amount: String,
+    pub currency: String,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+pub struct ConsentLine {
+    pub union: bool,
+    #[serde(default)]
+    pub inspectorate: bool,
+    #[serde(default)]
+    pub ngo: bool,
+    #[serde(default)]
+    pub contact_wanted: bool,
+}
+
+pub fn read_report_file(path: &Path) -> Result<ReportFile, ShellError> {
+    let text = std::fs::read_to_string(path).map_err(|error| ShellError::Read {
+        path: path.display().to_string(),
+        error,
+    })?;
+    serde_json::from_str(&text).map_err(|e| ShellError::ReportFile(e.to_string()))
+}
+
+/// One line per report: id, state, detail.
+pub fn format_outbox(items: &[OutboxItem]) -> String {
+    let mut out = String::new();
+    for item in items {
+        let id = if item.report_id.is_empty() {
+            "-".to_string()
+        } else {
+            item.report_id.clone()
+        };
+        out.push_str(&format!("{id}  {}  {}", item.title, item.state_text));
+        if item.replies > 0 {
+            out.push_str(&format!("  ({} replies)", item.replies));
+        }
+        if let Some(d) = &item.detail {
+            out.push_str(&format!("\n    {d}"));
+        }
+        out.push('\n');
+    }
+    out
+}
