@@ -163,11 +163,34 @@ impl World {
 
     /// Submit `report` as a phone would: route with the verified directory, seal to the
     /// certified keys, pay the proof-of-work, post.
-    pub async fn submit(&self, mut report: Report) -> Sent {
+    pub async fn submit(&self, report: Report) -> Sent {
+        self.submit_with_attachments(report, &[]).await
+    }
+
+    /// Submit `report` with evidence files (JPEG bytes), sealed and uploaded as the phone does.
+    pub async fn submit_with_attachments(&self, mut report: Report, files: &[&[u8]]) -> Sent {
         let mut rng = SystemRng::new();
         let code = RecoveryCode::generate(&mut rng);
         let secrets = code.report_secrets(0);
         report.reply_key = secrets.reply_key.public_key();
+        let mut declarations = Vec::new();
+        let mut uploads = Vec::new();
+        for file in files {
+            let (entry, sealed) = workvoice_proto::attachment::seal_attachment(
+                file,
+                "image/jpeg",
+                report.report_id,
+                &mut rng,
+            )
+            .unwrap();
+            declarations.push(workvoice_proto::api::AttachmentDeclaration {
+                id: entry.id,
+                size: sealed.len() as u64,
+                sha256: entry.sealed_sha256,
+            });
+            uploads.push((entry.id, sealed));
+            report.attachments.push(entry);
+        }
         let dir = self.directory().await;
         let (tags, consent) = (report.routing_tags(), report.consent);
         let recipients: Vec<(OrgId, HpkePublicKey)> = route(&tags, &consent, &dir.listing)
@@ -192,7 +215,7 @@ impl World {
             mailbox_token_hash: mailbox_token_hash(&secrets.mailbox_token),
             pow_nonce: solve_pow(&report.report_id, dir.listing.pow_difficulty).unwrap(),
             envelope: sealed,
-            attachments: vec![],
+            attachments: declarations,
         };
         let response = self
             .http
@@ -208,10 +231,30 @@ impl World {
             "{}",
             response.text().await.unwrap()
         );
+        let token = mailbox_token_text(&secrets.mailbox_token);
+        for (id, sealed) in uploads {
+            let response = self
+                .http
+                .put(self.relay.url(&format!(
+                    "/v1/submissions/{}/attachments/{id}?offset=0",
+                    report.report_id
+                )))
+                .bearer_auth(&token)
+                .header("content-type", "application/octet-stream")
+                .body(sealed)
+                .send()
+                .await
+                .unwrap();
+            assert!(
+                response.status().is_success(),
+                "{}",
+                response.text().await.unwrap()
+            );
+        }
         Sent {
             report,
             reply_key: secrets.reply_key,
-            mailbox_token: mailbox_token_text(&secrets.mailbox_token),
+            mailbox_token: token,
         }
     }
 

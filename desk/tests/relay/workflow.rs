@@ -176,3 +176,53 @@ async fn referral_only_where_the_worker_consented() {
             .contains("Referred to <strong>Labour Inspectorate</strong>")
     );
 }
+
+#[tokio::test]
+async fn attachments_download_decrypted() {
+    let world = World::new().await;
+    let photo: Vec<u8> = (0..50_000u32).map(|i| (i * 7 % 251) as u8).collect();
+    let mut rng = workvoice_proto::system_rng::SystemRng::new();
+    let report = workvoice_desk::samples::sample_report(
+        0,
+        workvoice_proto::keys::ReportId::random(&mut rng),
+        workvoice_proto::keys::HpkePrivateKey::generate(&mut rng).public_key(),
+    );
+    let sent = world.submit_with_attachments(report, &[&photo]).await;
+    world.desk.sync(SyncOptions::default(), &()).await.unwrap();
+    let id = world.case_id(&sent).await;
+    let attachment = sent.report.attachments[0].id;
+    let mut web = logged_in(&world.desk).await;
+    let page = web.get(&format!("/cases/{id}")).await;
+    let link = format!("/cases/{id}/attachments/{attachment}");
+    assert!(
+        page.body.contains(&link),
+        "a download link on the case page"
+    );
+    let req = axum::http::Request::builder()
+        .uri(&link)
+        .header("host", "127.0.0.1")
+        .header("cookie", web.cookie.clone().unwrap())
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let response = tower::ServiceExt::oneshot(web.router.clone(), req)
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["content-type"], "image/jpeg");
+    assert!(
+        response.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment;")
+    );
+    let body = http_body_util::BodyExt::collect(response.into_body())
+        .await
+        .unwrap()
+        .to_bytes();
+    assert_eq!(&body[..], &photo[..], "the decrypted file, byte for byte");
+    // An unknown attachment id is a 404, not a relay error.
+    let missing = web
+        .get(&format!("/cases/{id}/attachments/{}", "00".repeat(16)))
+        .await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+}
