@@ -30,6 +30,9 @@ pub struct Settings {
     pub directory_ttl_secs: u64,
     /// `serve` republishes when the current directory expires within this margin.
     pub republish_margin_secs: u64,
+    /// How long a relay process serves the directory it knows before asking the database for
+    /// a newer one (0: on every request).
+    pub directory_recheck_ms: u64,
     /// Proof-of-work difficulty written into the directory.
     pub pow_difficulty: u8,
     pub request_timeout_secs: u64,
@@ -58,6 +61,7 @@ impl Default for Settings {
             log_level: "info".into(),
             directory_ttl_secs: 7 * 24 * 3600,
             republish_margin_secs: 24 * 3600,
+            directory_recheck_ms: 1000,
             pow_difficulty: 16,
             request_timeout_secs: 30,
             anonymous_rate_per_second: 200,
@@ -154,6 +158,7 @@ impl Settings {
         env_field!(log_level, string);
         env_field!(directory_ttl_secs, num);
         env_field!(republish_margin_secs, num);
+        env_field!(directory_recheck_ms, num);
         env_field!(pow_difficulty, num);
         env_field!(request_timeout_secs, num);
         env_field!(anonymous_rate_per_second, num);

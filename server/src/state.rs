@@ -2,6 +2,7 @@
 //! number of relay processes can serve one database.
 
 use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use workvoice_proto::directory::Listing;
@@ -28,31 +29,45 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub metrics: Arc<Metrics>,
     pub anonymous_limiter: Arc<RateLimiter>,
-    directory: Arc<RwLock<Option<Arc<CurrentDirectory>>>>,
+    directory: Arc<RwLock<Option<(Arc<CurrentDirectory>, Instant)>>>,
+    directory_recheck: Duration,
 }
 
 impl AppState {
     pub fn new(storage: Storage, settings: Settings) -> Self {
         let limiter =
             RateLimiter::new(settings.anonymous_rate_per_second, settings.anonymous_burst);
+        let recheck = Duration::from_millis(settings.directory_recheck_ms);
         AppState {
             storage,
             settings: Arc::new(settings),
             metrics: Arc::new(Metrics::default()),
             anonymous_limiter: Arc::new(limiter),
             directory: Arc::new(RwLock::new(None)),
+            directory_recheck: recheck,
         }
     }
 
-    /// The newest published directory. One cheap query checks the version, so a directory
-    /// published by another relay process is served at once.
+    /// The newest published directory. The database is asked for the newest version at most
+    /// once per `directory_recheck_ms` (0: on every call), so a directory published by another
+    /// process or by `workvoice-relay directory publish` is served within that time.
     pub async fn current_directory(&self) -> Result<Option<Arc<CurrentDirectory>>, StorageError> {
+        if !self.directory_recheck.is_zero()
+            && let Ok(cached) = self.directory.read()
+            && let Some((c, checked)) = cached.as_ref()
+            && checked.elapsed() < self.directory_recheck
+        {
+            return Ok(Some(c.clone()));
+        }
+        let checked = Instant::now();
         let Some(version) = self.storage.latest_directory_version().await? else {
             return Ok(None);
         };
-        if let Ok(cached) = self.directory.read()
-            && let Some(c) = cached.as_ref().filter(|c| c.version == version)
+        if let Ok(mut cached) = self.directory.write()
+            && let Some((c, at)) = cached.as_mut()
+            && c.version == version
         {
+            *at = checked;
             return Ok(Some(c.clone()));
         }
         let Some(stored) = self.storage.latest_directory().await? else {
@@ -68,9 +83,11 @@ impl AppState {
             served: Bytes::from(stored.served),
         });
         if let Ok(mut cached) = self.directory.write() {
-            let newer = cached.as_ref().is_none_or(|c| c.version < current.version);
+            let newer = cached
+                .as_ref()
+                .is_none_or(|(c, _)| c.version <= current.version);
             if newer {
-                *cached = Some(current.clone());
+                *cached = Some((current.clone(), checked));
             }
         }
         Ok(Some(current))

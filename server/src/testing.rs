@@ -288,6 +288,8 @@ impl TestRelay {
             anonymous_rate_per_second: options.anonymous_rate_per_second,
             anonymous_burst: options.anonymous_rate_per_second.max(1),
             maintenance_interval_secs: 3600,
+            // Tests publish directories and expect them served at once.
+            directory_recheck_ms: 0,
             ..Settings::default()
         };
         if let Some(adjust) = options.adjust {

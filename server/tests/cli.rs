@@ -388,12 +388,24 @@ async fn operator_enrols_an_organisation_end_to_end() {
     let list: workvoice_proto::directory::RevocationList = signed.peek().unwrap();
     assert_eq!((list.serial, list.revoked.len()), (2, 2));
     assert!(ok(run(RELAY, d, r, &["directory", "publish"])).contains("version 2 published"));
-    let served = get(&c, &format!("{url}/v1/directory"), None)
-        .await
-        .bytes()
-        .await
-        .unwrap();
-    let v = verify_directory(&served, &root_key, unix_now(), 2).unwrap();
+    // The running relay serves it within its re-check interval (1 s by default).
+    let published = std::time::Instant::now();
+    let v = loop {
+        let served = get(&c, &format!("{url}/v1/directory"), None)
+            .await
+            .bytes()
+            .await
+            .unwrap();
+        let v = verify_directory(&served, &root_key, unix_now(), 0).unwrap();
+        if v.listing.version == 2 {
+            break v;
+        }
+        assert!(
+            published.elapsed() < std::time::Duration::from_secs(3),
+            "version 2 not served"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
     assert_eq!(
         v.trust[&id],
         KeyTrust::Untrusted {
