@@ -23,13 +23,16 @@ pub struct CurrentDirectory {
     pub etag: String,
 }
 
+/// The directory last loaded and when its version was last confirmed.
+type CheckedDirectory = (Arc<CurrentDirectory>, Instant);
+
 #[derive(Debug, Clone)]
 pub struct AppState {
     pub storage: Storage,
     pub settings: Arc<Settings>,
     pub metrics: Arc<Metrics>,
     pub anonymous_limiter: Arc<RateLimiter>,
-    directory: Arc<RwLock<Option<(Arc<CurrentDirectory>, Instant)>>>,
+    directory: Arc<RwLock<Option<CheckedDirectory>>>,
     directory_recheck: Duration,
 }
 
