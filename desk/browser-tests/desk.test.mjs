@@ -70,6 +70,7 @@ test('filter the list by destination and indicator', async () => {
   for (const text of await rows.locator('td:nth-child(4)').allInnerTexts()) {
     assert.match(text, /→ Qatar$/);
   }
+  await page.screenshot({ path: join(SHOTS, 'list.png'), fullPage: false });
   await page.getByRole('link', { name: 'Clear filters' }).click();
   await page.getByLabel('Search the text of reports').fill('paspor');
   await page.getByRole('button', { name: 'Apply filters' }).click();
