@@ -346,14 +346,14 @@ impl Shell {
                 error,
             })?;
             self.send(&Event::AddEvidence { bytes })?;
-            if let Screen::Compose(c) = self.view()?.screen {
-                if let Some(e) = c.errors.iter().find(|e| e.field == "evidence") {
-                    return Err(ShellError::App(format!(
-                        "{}: {}",
-                        full.display(),
-                        e.message
-                    )));
-                }
+            if let Screen::Compose(c) = self.view()?.screen
+                && let Some(e) = c.errors.iter().find(|e| e.field == "evidence")
+            {
+                return Err(ShellError::App(format!(
+                    "{}: {}",
+                    full.display(),
+                    e.message
+                )));
             }
         }
         let c = file.consent;

@@ -61,10 +61,10 @@ fn child_process_queues_reports() {
     for n in 0.. {
         queue_report(&host, n);
         let view = host.view();
-        if view.notice.map(|n| n.text) == Some(saved.clone()) {
-            if let Screen::Outbox { items, .. } = view.screen {
-                println!("saved {}", items[0].report_id);
-            }
+        if view.notice.map(|n| n.text) == Some(saved.clone())
+            && let Screen::Outbox { items, .. } = view.screen
+        {
+            println!("saved {}", items[0].report_id);
         }
     }
 }

@@ -585,6 +585,11 @@ fn label_of<T: PartialEq>(lang: &str, all: &[(T, K)], value: &T) -> String {
 
 /// `150000` minor units of `NPR` as `1,500.00 NPR`.
 pub fn format_money(money: &Money) -> String {
+    format!("{} {}", format_amount(money), money.currency)
+}
+
+/// `150000` minor units of `NPR` as `1,500.00`, as the worker types it.
+pub fn format_amount(money: &Money) -> String {
     let exponent = u32::from(iso::currency_exponent(&money.currency).unwrap_or(2));
     let divisor = 10u64.pow(exponent);
     let whole = money.amount_minor / divisor;
@@ -592,19 +597,15 @@ pub fn format_money(money: &Money) -> String {
     let digits = whole.to_string();
     let mut grouped = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             grouped.push(',');
         }
         grouped.push(c);
     }
     if exponent > 0 {
-        format!(
-            "{grouped}.{fraction:0width$} {}",
-            money.currency,
-            width = exponent as usize
-        )
+        format!("{grouped}.{fraction:0width$}", width = exponent as usize)
     } else {
-        format!("{grouped} {}", money.currency)
+        grouped
     }
 }
 
@@ -829,7 +830,7 @@ fn compose(model: &Model, step: Step) -> ComposeView {
                 lang,
                 "wage.amount",
                 K::FieldWage,
-                &wage.map(|m| format_money(m)).unwrap_or_default(),
+                &wage.map(format_amount).unwrap_or_default(),
             ));
             fields.push(field(
                 lang,

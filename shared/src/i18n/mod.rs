@@ -327,10 +327,11 @@ pub fn is_rtl(language: &str) -> bool {
     RTL.contains(&language.split('-').next().unwrap_or(""))
 }
 
+type Table = Result<HashMap<String, String>, String>;
+
 /// The parsed table of `language` (not English), or why it does not parse.
-pub fn table(language: &str) -> Option<&'static Result<HashMap<String, String>, String>> {
-    static PARSED: OnceLock<Vec<(&'static str, Result<HashMap<String, String>, String>)>> =
-        OnceLock::new();
+pub fn table(language: &str) -> Option<&'static Table> {
+    static PARSED: OnceLock<Vec<(&'static str, Table)>> = OnceLock::new();
     PARSED
         .get_or_init(|| {
             TABLES
