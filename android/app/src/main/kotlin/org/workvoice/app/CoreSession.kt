@@ -1,0 +1,177 @@
+package org.workvoice.app
+
+import android.content.Context
+import androidx.work.Constraints
+import androidx.work.ExistingWorkPolicy
+import androidx.work.NetworkType
+import androidx.work.OneTimeWorkRequestBuilder
+import androidx.work.WorkManager
+import kotlinx.coroutines.CoroutineScope
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.SupervisorJob
+import kotlinx.coroutines.flow.MutableStateFlow
+import kotlinx.coroutines.flow.StateFlow
+import kotlinx.coroutines.flow.asStateFlow
+import kotlinx.coroutines.flow.filterNotNull
+import kotlinx.coroutines.flow.first
+import kotlinx.coroutines.launch
+import kotlinx.coroutines.withTimeoutOrNull
+import okhttp3.OkHttpClient
+import org.workvoice.core.types.AppConfig
+import org.workvoice.core.types.Event
+import org.workvoice.core.types.HostConfig
+import org.workvoice.core.types.Screen
+import org.workvoice.core.types.ViewModel
+import org.workvoice.shell.WorkvoiceCore
+import java.io.File
+import java.util.Locale
+import java.util.concurrent.TimeUnit
+import kotlin.time.Duration.Companion.minutes
+import kotlin.time.Duration.Companion.seconds
+
+/**
+ * The one core of this process, driven through the shell module's effect loop
+ * ([WorkvoiceCore]: OkHttp, the core's own thread, the in-process wake-up timer), plus what only
+ * Android knows: the platform secret in the Keystore, the app moving to the background, the
+ * network coming back, and WorkManager for retries while the app is not on screen.
+ *
+ * Nothing here decides what the worker sees or what is sent: that is the core's view model.
+ */
+class CoreSession(private val context: Context) {
+    private val scope = CoroutineScope(SupervisorJob() + Dispatchers.Default)
+    private val secrets = PlatformSecretStore(context)
+    private val startFailure = MutableStateFlow<String?>(null)
+    private val views = MutableStateFlow<ViewModel?>(null)
+
+    @Volatile
+    private var core: WorkvoiceCore? = null
+
+    @Volatile
+    private var wipeRequested = false
+
+    /** The latest view model; `null` until the core has drawn once. */
+    val view: StateFlow<ViewModel?> = views.asStateFlow()
+
+    /** Why the core could not start (a broken build, not something the worker can fix). */
+    val failure: StateFlow<String?> = startFailure.asStateFlow()
+
+    /** Create the core and start it, off the main thread. */
+    fun start() {
+        scope.launch(Dispatchers.IO) {
+            try {
+                // Created (or read) before any PIN is typed: the Keystore must work on this phone.
+                secrets.loadOrCreate()
+                val started = WorkvoiceCore(config = hostConfig(), http = httpClient()).start()
+                core = started
+                started.viewModel.filterNotNull().collect(::onView)
+            } catch (e: Exception) {
+                startFailure.value = e.toString()
+            }
+        }
+    }
+
+    /**
+     * Send a worker's action to the core. While the core says it is busy (checking a PIN,
+     * saving), taps are ignored, as the view model asks.
+     */
+    fun send(event: Event) {
+        val current = core ?: return
+        if (views.value?.busy == true && event != Event.Tick && event != Event.DismissNotice) return
+        if (event == Event.ConfirmWipe) wipeRequested = true
+        current.dispatch(event)
+    }
+
+    /** The app came to the foreground, or the network came back: what is due goes out now. */
+    fun wake() {
+        core?.dispatch(Event.Tick)
+    }
+
+    /** The app left the screen: ask WorkManager for the core's next wake-up, with a network. */
+    fun enteredBackground() {
+        views.value?.wakeInMs?.let { scheduleBackgroundTick(it.toLong()) }
+    }
+
+    /**
+     * A background Tick (from [TickWorker]): returns when the round it started has ended (the
+     * core asks for its next wake-up), when nothing has changed for [QUIET], or after
+     * [BACKGROUND_LIMIT]. Returns false when there is no running core to wake (the process was
+     * killed: the vault waits for the PIN).
+     */
+    suspend fun backgroundTick(): Boolean {
+        val current = core ?: return false
+        var last = views.value
+        current.dispatch(Event.Tick)
+        withTimeoutOrNull(BACKGROUND_LIMIT) {
+            while (true) {
+                val seen = last
+                val next = withTimeoutOrNull(QUIET) { views.first { it != null && it != seen } } ?: break
+                if (next.wakeInMs != null) break
+                last = next
+            }
+        }
+        views.value?.wakeInMs?.let { scheduleBackgroundTick(it.toLong()) }
+        return true
+    }
+
+    private fun onView(view: ViewModel) {
+        views.value = view
+        if (wipeRequested && view.screen is Screen.Welcome) {
+            // The worker wiped the app: the secret goes with the vault.
+            wipeRequested = false
+            scope.launch(Dispatchers.IO) { secrets.delete() }
+        }
+    }
+
+    private fun scheduleBackgroundTick(delayMs: Long) {
+        val request = OneTimeWorkRequestBuilder<TickWorker>()
+            .setInitialDelay(delayMs.coerceAtLeast(0), TimeUnit.MILLISECONDS)
+            .setConstraints(Constraints.Builder().setRequiredNetworkType(NetworkType.CONNECTED).build())
+            .build()
+        WorkManager.getInstance(context).enqueueUniqueWork(TickWorker.NAME, ExistingWorkPolicy.REPLACE, request)
+    }
+
+    private fun hostConfig(): HostConfig {
+        val vault = File(context.noBackupFilesDir, "vault")
+        vault.mkdirs()
+        return HostConfig(
+            dataDir = vault.absolutePath,
+            app = AppConfig(
+                relayUrl = BuildConfig.RELAY_URL,
+                // null: the root key built into the library (WORKVOICE_ROOT_PUBLIC_KEY).
+                rootPublicKey = null,
+                systemLanguage = Locale.getDefault().toLanguageTag(),
+                // The core's AppConfig::default() timings.
+                retryBaseMs = 5_000uL,
+                retryCapMs = 900_000uL,
+                mailboxPollBaseMs = 60_000uL,
+                mailboxPollCapMs = 21_600_000uL,
+                httpTimeoutMs = 30_000uL,
+                uploadChunkBytes = 262_144u,
+            ),
+            insecureFastKdf = false,
+            maxPinAttempts = 0u,
+        )
+    }
+
+    /**
+     * No cache, no cookies (OkHttp keeps neither unless told to), no redirects to other hosts;
+     * generous connect and read timeouts for patchy signal (the core's own timeout bounds each
+     * whole call).
+     */
+    private fun httpClient(): OkHttpClient = OkHttpClient.Builder()
+        .cache(null)
+        .followRedirects(false)
+        .followSslRedirects(false)
+        .connectTimeout(30, TimeUnit.SECONDS)
+        .readTimeout(30, TimeUnit.SECONDS)
+        .writeTimeout(30, TimeUnit.SECONDS)
+        .build()
+
+    private companion object {
+        /** No new view model for this long after a background Tick: the round is over. */
+        val QUIET = 15.seconds
+
+        /** The longest a background Tick keeps its worker. */
+        val BACKGROUND_LIMIT = 3.minutes
+    }
+}

@@ -1,0 +1,7 @@
+// Plugins are declared here once (not applied) and applied by :app and :shell.
+plugins {
+    alias(libs.plugins.android.application) apply false
+    alias(libs.plugins.android.library) apply false
+    alias(libs.plugins.kotlin.android) apply false
+    alias(libs.plugins.kotlin.compose) apply false
+}
