@@ -346,8 +346,13 @@ async fn async_main() {
         .unwrap()
         .recipients
         .len();
+    let repeat: usize = std::env::var("INGEST_REPEAT")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3)
+        .max(1);
     println!(
-        "ingest: {requests} submissions per run, sealed envelope {envelope} bytes ({body}-byte JSON body), {recipients} recipients"
+        "ingest: {requests} submissions per run, sealed envelope {envelope} bytes ({body}-byte JSON body), {recipients} recipients, median of {repeat} runs"
     );
     println!();
     println!(
@@ -355,11 +360,6 @@ async fn async_main() {
     );
     println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     let rows: Vec<Row> = prepared.iter().map(row_of).collect();
-    let repeat: usize = std::env::var("INGEST_REPEAT")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(3)
-        .max(1);
     for backend in backends {
         for &c in &levels {
             let mut raws = Vec::new();

@@ -987,3 +987,34 @@ fn consent_all() -> Consent {
         contact_wanted: false,
     }
 }
+
+/// A relay process asks the database for a newer directory at most once per
+/// `directory_recheck_ms`; with 0 (the test relay's default) on every request.
+#[tokio::test]
+async fn directory_version_is_rechecked_per_interval() {
+    let relay = TestRelay::spawn(workvoice_relay::testing::TestRelayOptions {
+        adjust: Some(|s| s.directory_recheck_ms = 600_000),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let c = client();
+    let first = get(&c, &relay.url("/v1/directory"), None).await;
+    let etag = first.headers()["etag"].to_str().unwrap().to_string();
+    let key = workvoice_relay::domain::keyfile::read(&relay.settings.relay_key_path()).unwrap();
+    let options = workvoice_relay::admin::PublishOptions {
+        now: unix_now(),
+        ttl_secs: 3600,
+        pow_difficulty: 4,
+    };
+    workvoice_relay::admin::publish_directory(&relay.storage, &key, options)
+        .await
+        .unwrap();
+    let second = get(&c, &relay.url("/v1/directory"), None).await;
+    assert_eq!(
+        second.headers()["etag"].to_str().unwrap(),
+        etag,
+        "re-checked too early"
+    );
+    relay.stop().await;
+}
