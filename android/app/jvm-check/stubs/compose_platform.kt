@@ -1,0 +1,5 @@
+// Minimal stand-ins for the Android and AndroidX APIs the app uses, with their real signatures,
+// so that android/app can be type-checked against Compose Desktop on the JVM (jvm-check/check).
+package androidx.compose.ui.platform
+import androidx.compose.runtime.staticCompositionLocalOf
+val LocalContext = staticCompositionLocalOf<android.content.Context> { error("no context") }
