@@ -53,6 +53,8 @@ fn report_of_size(fixture: &Fixture, target: usize) -> Report {
     );
     report.consent.inspectorate = false;
     report.free_text.clear();
+    report.job = Default::default();
+    report.employer = None;
     let base = report.encode().len();
     report.free_text = "x".repeat(target.saturating_sub(base));
     report
