@@ -279,10 +279,9 @@ impl Host {
                         VaultWrite::Delete { ns, key } => VaultOp::Delete { ns, key },
                     })
                     .collect();
-                let result =
-                    vault
-                        .batch(&ops)
-                        .and_then(|()| if flush { vault.flush() } else { Ok(()) });
+                let result = vault
+                    .batch(&ops)
+                    .and_then(|()| if flush { vault.flush() } else { Ok(()) });
                 result.map_or_else(failed, |()| VaultOutput::Written)
             }
         }
