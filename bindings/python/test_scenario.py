@@ -1,0 +1,295 @@
+"""A worker's first report, end to end, through the generated Python bindings of the core.
+
+The real native library (``libworkvoice_core.so``) runs the app; this file is a minimal
+Python shell around it (send events, perform the HTTP requests the core hands out, resolve
+them, read the view model) and a scenario against a real relay started by
+``scripts/test-python-bindings`` (the ``workvoice-testbed``, which also plays the union):
+
+first run with a PIN, a report with a recruitment fee and two ILO indicators, sent, delivered,
+acknowledged, and the union's reply read on the phone; then lock and unlock with the PIN.
+
+Environment (exported by ``scripts/test-python-bindings``):
+``WORKVOICE_RELAY_URL``, ``WORKVOICE_ROOT_PUBLIC_KEY``, ``WORKVOICE_LIB_DIR`` (the directory
+of the built library), optionally ``WORKVOICE_UNION_NAME``.
+
+Run: ``python3 bindings/python/test_scenario.py`` (or with pytest). Standard library only.
+"""
+
+from __future__ import annotations
+
+import collections
+import importlib
+import os
+import shutil
+import socket
+import sys
+import tempfile
+import time
+import unittest
+import urllib.error
+import urllib.request
+from typing import Any, Callable, Dict, List, Optional
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+from workvoice_types import WorkvoiceTypes  # noqa: E402
+
+LIBRARY = {"darwin": "libworkvoice_core.dylib", "win32": "workvoice_core.dll"}.get(
+    sys.platform, "libworkvoice_core.so")
+PIN = "482913"
+RECRUITER = "Sagarmatha Manpower Pvt. Ltd."
+
+
+def required_env(name: str) -> str:
+    value = os.environ.get(name, "")
+    if not value:
+        raise RuntimeError(
+            f"{name} is not set: run scripts/test-python-bindings, which builds the library, "
+            "starts the testbed relay and exports it")
+    return value
+
+
+def load_bindings(lib_dir: str, into: str):
+    """The generated module loads the library from its own directory: put both there."""
+    shutil.copy(os.path.join(HERE, "workvoice_core.py"), into)
+    shutil.copy(os.path.join(lib_dir, LIBRARY), into)
+    sys.path.insert(0, into)
+    try:
+        return importlib.import_module("workvoice_core")
+    finally:
+        sys.path.remove(into)
+
+
+class PythonShell:
+    """The effect loop: events in, HTTP performed and resolved, the view model kept."""
+
+    def __init__(self, ffi, types: WorkvoiceTypes, config: Dict[str, Any]) -> None:
+        self.types = types
+        self.core = ffi.CoreFfi(types.encode("HostConfig", config))
+        self.view: Optional[Dict[str, Any]] = None
+        self.http_log: List[str] = []
+        self.no_proxy = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+    def start(self) -> None:
+        self._process(self.core.start())
+
+    def dispatch(self, event: Any) -> None:
+        self._process(self.core.update(self.types.encode("Event", event)))
+
+    def _process(self, data: bytes) -> None:
+        queue = collections.deque(self.types.decode_seq("ShellRequest", data))
+        while queue:
+            request = queue.popleft()
+            effect = request["effect"]
+            if "Render" in effect:
+                self.view = self.types.decode("ViewModel", self.core.view())
+            elif "Http" in effect:
+                result = self._perform(effect["Http"])
+                answer = self.core.resolve(request["id"], self.types.encode("HttpResult", result))
+                queue.extend(self.types.decode_seq("ShellRequest", answer))
+            else:
+                raise AssertionError(f"an effect the shell does not know: {effect}")
+
+    def _perform(self, http: Dict[str, Any]) -> Dict[str, Any]:
+        method = http["method"].upper()
+        request = urllib.request.Request(
+            http["url"], data=bytes(http["body"]) if method != "GET" else None, method=method)
+        for header in http["headers"]:
+            request.add_header(header["name"], header["value"])
+        timeout = max(http["timeout_ms"], 1) / 1000
+        try:
+            with self.no_proxy.open(request, timeout=timeout) as response:
+                status, body = response.status, response.read()
+        except urllib.error.HTTPError as e:
+            status, body = e.code, e.read()
+        except (socket.timeout, TimeoutError) as e:
+            return {"Failed": {"kind": "Timeout", "message": str(e)}}
+        except (urllib.error.URLError, ConnectionError, OSError) as e:
+            return {"Failed": {"kind": "Connection", "message": str(e)}}
+        self.http_log.append(f"{method} {http['url'].split('?')[0]} -> {status}")
+        return {"Response": {"status": status, "body": body}}
+
+    def screen(self) -> str:
+        screen = self.view["screen"]
+        return screen if isinstance(screen, str) else next(iter(screen))
+
+    def screen_data(self, name: str) -> Dict[str, Any]:
+        self.expect_screen(name)
+        return self.view["screen"][name]
+
+    def expect_screen(self, name: str) -> None:
+        if self.screen() != name:
+            raise AssertionError(f"expected the {name} screen, the core shows {self.view}")
+
+    def wait_for(self, what: str, predicate: Callable[[Dict[str, Any]], bool],
+                 timeout: float = 60.0) -> Dict[str, Any]:
+        """Run the core's timers (Tick when the view asks) until the view satisfies predicate."""
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.view is not None and predicate(self.view):
+                return self.view
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError(
+                    f"timed out waiting for {what}; last view: {self.view}; "
+                    f"HTTP: {self.http_log[-10:]}")
+            wake = self.view.get("wake_in_ms") if self.view else None
+            time.sleep(min(left, 0.05 if wake is None else max(wake, 10) / 1000))
+            self.dispatch("Tick")
+
+
+class FirstReportScenario(unittest.TestCase):
+    def setUp(self) -> None:
+        self.relay_url = required_env("WORKVOICE_RELAY_URL")
+        self.root_key = required_env("WORKVOICE_ROOT_PUBLIC_KEY")
+        lib_dir = required_env("WORKVOICE_LIB_DIR")
+        self.union_name = os.environ.get("WORKVOICE_UNION_NAME", "Building Workers Union")
+        self.tmp = tempfile.mkdtemp(prefix="workvoice-python-")
+        self.addCleanup(shutil.rmtree, self.tmp, True)
+        os.mkdir(os.path.join(self.tmp, "lib"))
+        self.ffi = load_bindings(lib_dir, os.path.join(self.tmp, "lib"))
+        self.types = WorkvoiceTypes.load()
+
+    def config(self) -> Dict[str, Any]:
+        return {
+            "data_dir": os.path.join(self.tmp, "vault"),
+            "app": {
+                "relay_url": self.relay_url,
+                "root_public_key": self.root_key,
+                "system_language": "en",
+                "retry_base_ms": 200,
+                "retry_cap_ms": 1_000,
+                "mailbox_poll_base_ms": 200,
+                "mailbox_poll_cap_ms": 1_000,
+                "http_timeout_ms": 10_000,
+                "upload_chunk_bytes": 256 * 1024,
+            },
+            "insecure_fast_kdf": True,
+            "max_pin_attempts": 5,
+        }
+
+    def test_bad_bytes_are_a_typed_error(self) -> None:
+        with self.assertRaises(self.ffi.CoreFfiError.Decode):
+            self.ffi.CoreFfi(b"\x01\x02")
+        core = self.ffi.CoreFfi(self.types.encode("HostConfig", self.config()))
+        with self.assertRaises(self.ffi.CoreFfiError.NotStarted):
+            core.view()
+
+    def test_first_report_is_delivered_and_answered(self) -> None:
+        shell = PythonShell(self.ffi, self.types, self.config())
+        shell.start()
+        shell.expect_screen("Welcome")
+
+        # First run: a PIN (a mismatch is refused first), then the recovery code.
+        shell.dispatch("StartSetup")
+        shell.expect_screen("SetPin")
+        shell.dispatch({"SubmitNewPin": {"pin": PIN, "confirm": "000000", "duress_pin": None}})
+        self.assertIsNotNone(shell.screen_data("SetPin")["error"], "a mismatched PIN is refused")
+        shell.dispatch({"SubmitNewPin": {"pin": PIN, "confirm": PIN, "duress_pin": None}})
+        code = shell.screen_data("ShowRecoveryCode")["code"]
+        self.assertGreater(len(code.split()), 4, f"a recovery code to write down: {code!r}")
+        shell.dispatch("RecoveryCodeWritten")
+        shell.expect_screen("Home")
+
+        # Compose: a fee, two ILO indicators, the recruiter, the place, the story, consent.
+        shell.dispatch("NewReport")
+        self.assertEqual(shell.screen_data("Compose")["step_number"], 1)
+        shell.dispatch({"AddFee": {
+            "amount": "150000", "currency": "NPR", "payee": "sub_agent", "stage": "origin",
+            "category": "recruitment_service_fee", "paid_on": "2026-03", "receipt": False}})
+        fees = [i for i in shell.screen_data("Compose")["items"] if i["group"] == "fees"]
+        self.assertEqual(len(fees), 1)
+        self.assertIn("150,000.00 NPR", fees[0]["text"])
+        shell.dispatch("NextStep")
+        self.assertEqual(shell.screen_data("Compose")["step_number"], 2)
+        for indicator in ("retention_of_identity_documents", "withholding_of_wages"):
+            shell.dispatch({"SetIndicator": {"indicator": indicator, "present": True}})
+        chosen = [c["code"] for group in shell.screen_data("Compose")["options"]
+                  for c in group["choices"] if c["selected"]]
+        self.assertEqual(sorted(chosen), ["retention_of_identity_documents", "withholding_of_wages"])
+        shell.dispatch("NextStep")
+        shell.dispatch({"SetRecruiter": {"name": RECRUITER, "licence_number": "1234/067/068",
+                                         "country": "NP"}})
+        shell.dispatch("NextStep")
+        shell.dispatch({"SetPlace": {"destination_country": "QA", "origin_country": "NP",
+                                     "sector": "F"}})
+        shell.dispatch("NextStep")
+        shell.dispatch({"SetWage": {"amount": "1000", "currency": "QAR",
+                                    "contract_substituted": True}})
+        shell.dispatch("NextStep")
+        shell.dispatch({"SetStory": {"text": "They kept my passport. No wages for three months.",
+                                     "language": "en"}})
+        shell.dispatch("NextStep")
+        shell.dispatch("NextStep")  # no evidence
+        shell.dispatch({"SetConsent": {"union": True, "inspectorate": False, "ngo": False,
+                                       "contact_wanted": True}})
+        self.assertEqual(shell.screen_data("Compose")["errors"], [])
+        shell.dispatch("NextStep")
+
+        # Review: the directory is fetched and verified; the union receives it, others are
+        # withheld for lack of consent.
+        review = shell.wait_for(
+            "the review to list the recipients",
+            lambda v: "Review" in v["screen"] and v["screen"]["Review"]["recipients"])
+        review = review["screen"]["Review"]
+        self.assertTrue(review["can_send"], review)
+        self.assertEqual([r["name"] for r in review["recipients"]], [self.union_name])
+        self.assertTrue(review["withheld"], "the inspectorate and the NGO are withheld")
+        self.assertTrue(any("QA" in line["value"] for line in review["disclosed"]), review["disclosed"])
+
+        shell.dispatch("SendReport")
+        seen_states = set()
+
+        def replied(view: Dict[str, Any]) -> bool:
+            if "Outbox" not in view["screen"]:
+                return False
+            items = [i for i in view["screen"]["Outbox"]["items"] if i["report_id"]]
+            seen_states.update(i["state"] for i in items)
+            return len(items) == 1 and items[0]["state"] == "Replied"
+
+        view = shell.wait_for("the union's reply", replied)
+        item = view["screen"]["Outbox"]["items"][0]
+        self.assertEqual(item["replies"], 1)
+        self.assertTrue(seen_states <= {"Waiting", "Sending", "Sent", "Delivered",
+                                        "Acknowledged", "Replied"}, seen_states)
+        self.assertTrue(any(line.startswith("POST /v1/submissions -> 20")
+                            for line in [l.replace(self.relay_url, "") for l in shell.http_log]),
+                        shell.http_log)
+
+        # The reply, opened on the phone with the report's reply key.
+        shell.dispatch({"OpenReport": {"report_id": item["report_id"]}})
+        report = shell.screen_data("Report")
+        self.assertEqual(len(report["messages"]), 1)
+        message = report["messages"][0]
+        self.assertEqual(message["text"], f"We received your report about {RECRUITER}.")
+        self.assertEqual(message["from"], self.union_name)
+        self.assertEqual(message["language"], "en")
+        self.assertTrue(any(self.union_name in s for s in report["statuses"]), report["statuses"])
+        self.assertGreaterEqual(len(report["statuses"]), 2, report["statuses"])
+
+        # Lock; a wrong PIN costs an attempt; the right one opens the same outbox.
+        shell.dispatch("Lock")
+        shell.expect_screen("Unlock")
+        shell.dispatch({"Unlock": {"pin": "000000"}})
+        unlock = shell.screen_data("Unlock")
+        self.assertIsNotNone(unlock["error"])
+        self.assertEqual(unlock["attempts_left"], 4)
+        shell.dispatch({"Unlock": {"pin": PIN}})
+        shell.wait_for("the home screen after unlocking", lambda v: "Home" in v["screen"], 30)
+        shell.dispatch("OpenOutbox")
+        items = [i for i in shell.screen_data("Outbox")["items"] if i["report_id"]]
+        self.assertEqual([i["report_id"] for i in items], [item["report_id"]])
+        self.assertEqual(items[0]["state"], "Replied")
+
+
+def main() -> int:
+    suite = unittest.defaultTestLoader.loadTestsFromTestCase(FirstReportScenario)
+    result = unittest.TextTestRunner(verbosity=2).run(suite)
+    failed = len(result.failures) + len(result.errors)
+    print(f"python-bindings: {result.testsRun - failed} passed, {failed} failed")
+    return 0 if result.wasSuccessful() and result.testsRun > 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
