@@ -77,7 +77,7 @@ final class Core: ObservableObject {
         guard let core = ffi else { return }
         if case .confirmWipe = event { wipeRequested = true }
         do {
-            let bytes = Data(try event.bincodeSerialize())
+            let bytes = try Data(event.bincodeSerialize())
             let out = try await onCoreQueue { try core.update(event: bytes) }
             await handle(out)
         } catch {
@@ -126,7 +126,7 @@ final class Core: ObservableObject {
     private func resolve(id: UInt32, result: HttpResult) async {
         guard let core = ffi else { return }
         do {
-            let bytes = Data(try result.bincodeSerialize())
+            let bytes = try Data(result.bincodeSerialize())
             let out = try await onCoreQueue { try core.resolve(id: id, output: bytes) }
             await handle(out)
         } catch {

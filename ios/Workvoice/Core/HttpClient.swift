@@ -42,11 +42,12 @@ struct HttpClient: Sendable {
             urlRequest.httpBody = Data(request.body)
         }
         let session = self.session
+        let prepared = urlRequest
         do {
             let (data, response) = try await withThrowingTaskGroup(
-                of: (Data, URLResponse).self
-            ) { group -> (Data, URLResponse) in
-                group.addTask { try await session.data(for: urlRequest) }
+                of: (Data, URLResponse).self, returning: (Data, URLResponse).self
+            ) { group in
+                group.addTask { try await session.data(for: prepared) }
                 group.addTask {
                     try await Task.sleep(nanoseconds: UInt64(timeout * 1_000_000_000))
                     throw URLError(.timedOut)
