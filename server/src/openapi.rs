@@ -222,6 +222,7 @@ pub fn document() -> Value {
                 "responses": {
                     "200": json_response("The directory (ETag and Cache-Control set).", "SignedDirectory"),
                     "304": {"description": "The ETag in If-None-Match is current."},
+                    "429": error_response("rate_limited"),
                     "503": error_response("directory_unavailable")
                 }
             }},
@@ -249,6 +250,7 @@ pub fn document() -> Value {
                 ],
                 "responses": {
                     "200": json_response("Entries after `after`.", "MailboxPage"),
+                    "400": error_response("invalid_path, invalid_query"),
                     "404": error_response("unknown_mailbox"),
                     "429": error_response("rate_limited")
                 }
@@ -265,12 +267,14 @@ pub fn document() -> Value {
                     "requestBody": {"required": true, "content": {"application/octet-stream": {"schema": {"type": "string", "contentEncoding": "binary", "maxLength": 1048576}}}},
                     "responses": {
                         "200": json_response("Progress after this chunk.", "UploadProgress"),
+                        "400": error_response("invalid_path, invalid_query, unreadable_body"),
                         "401": error_response("unauthorized"),
                         "404": error_response("unknown_submission, unknown_attachment"),
                         "409": error_response("upload_offset_mismatch"),
                         "413": error_response("payload_too_large"),
                         "415": error_response("unsupported_media_type"),
-                        "422": error_response("attachment_size_exceeded, attachment_digest_mismatch (nothing kept)")
+                        "422": error_response("attachment_size_exceeded, attachment_digest_mismatch (nothing kept)"),
+                        "429": error_response("rate_limited")
                     }
                 },
                 "get": {
@@ -279,8 +283,10 @@ pub fn document() -> Value {
                     "parameters": [path_param("id", "The submission id."), attachment.clone()],
                     "responses": {
                         "200": json_response("Progress.", "UploadProgress"),
+                        "400": error_response("invalid_path"),
                         "401": error_response("unauthorized"),
-                        "404": error_response("unknown_submission, unknown_attachment")
+                        "404": error_response("unknown_submission, unknown_attachment"),
+                        "429": error_response("rate_limited")
                     }
                 }
             },
@@ -303,6 +309,7 @@ pub fn document() -> Value {
                 "parameters": [report.clone()],
                 "responses": {
                     "204": {"description": "Acknowledged."},
+                    "400": error_response("invalid_path"),
                     "401": error_response("unauthorized"),
                     "404": error_response("unknown_report")
                 }
@@ -314,8 +321,11 @@ pub fn document() -> Value {
                 "requestBody": json_body("StatusChange"),
                 "responses": {
                     "204": {"description": "Put in the mailbox."},
+                    "400": error_response("invalid_path, malformed_json, unreadable_body"),
                     "401": error_response("unauthorized"),
                     "404": error_response("unknown_report"),
+                    "413": error_response("payload_too_large"),
+                    "415": error_response("unsupported_media_type"),
                     "422": error_response("invalid_status")
                 }
             }},
@@ -327,9 +337,12 @@ pub fn document() -> Value {
                 "responses": {
                     "201": {"description": "Put in the mailbox."},
                     "200": {"description": "This message was posted before."},
+                    "400": error_response("invalid_path, malformed_json, unreadable_body"),
                     "401": error_response("unauthorized"),
                     "404": error_response("unknown_report"),
                     "409": error_response("reply_conflict"),
+                    "413": error_response("payload_too_large"),
+                    "415": error_response("unsupported_media_type"),
                     "422": error_response("reply_*, reply_report_mismatch, reply_org_mismatch")
                 }
             }},
@@ -341,10 +354,13 @@ pub fn document() -> Value {
                 "responses": {
                     "201": {"description": "Delivered to the organisation's inbox with referred_by."},
                     "200": {"description": "This referral was made before."},
+                    "400": error_response("invalid_path, malformed_json, unreadable_body"),
                     "401": error_response("unauthorized"),
                     "403": error_response("referral_not_consented"),
                     "404": error_response("unknown_report"),
                     "409": error_response("referral_conflict"),
+                    "413": error_response("payload_too_large"),
+                    "415": error_response("unsupported_media_type"),
                     "422": error_response("unknown_recipient, referral_to_self, envelope_*, referral_report_mismatch, referral_recipient_mismatch")
                 }
             }},
@@ -354,6 +370,7 @@ pub fn document() -> Value {
                 "parameters": [report, attachment],
                 "responses": {
                     "200": {"description": "Sealed attachment.", "content": {"application/octet-stream": {"schema": {"type": "string", "contentEncoding": "binary"}}}},
+                    "400": error_response("invalid_path"),
                     "401": error_response("unauthorized"),
                     "404": error_response("unknown_report, unknown_attachment"),
                     "409": error_response("attachment_incomplete")

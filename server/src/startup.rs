@@ -20,7 +20,7 @@ use crate::admin::{self, PublishOptions};
 use crate::configuration::Settings;
 use crate::domain::keyfile::{self, KeyFileError};
 use crate::domain::unix_now;
-use crate::error::ApiFailure;
+use crate::error::{ApiFailure, ErrorCodeTag};
 use crate::routes::{attachments, directory, health, mailbox, org, submissions};
 use crate::state::AppState;
 use crate::storage::{Storage, StorageError};
@@ -105,12 +105,46 @@ pub fn app(state: AppState) -> Router {
             StatusCode::REQUEST_TIMEOUT,
             timeout,
         ))
+        .layer(middleware::from_fn(json_errors))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .with_state(state)
 }
 
 async fn not_found() -> ApiFailure {
     ApiFailure::not_found("not_found", "no such endpoint")
+}
+
+/// Every error answer is JSON `{"error": code, "message": text}`. Answers that axum or tower
+/// make themselves (405 for a method a route does not serve, with an empty body; 408 after the
+/// request timeout) carry none of ours and get one here, keeping their headers (`Allow`).
+async fn json_errors(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    let status = response.status();
+    let is_error = status.is_client_error() || status.is_server_error();
+    if !is_error || response.extensions().get::<ErrorCodeTag>().is_some() {
+        return response;
+    }
+    let (code, message) = match status {
+        StatusCode::METHOD_NOT_ALLOWED => (
+            "method_not_allowed",
+            "this endpoint does not serve this method",
+        ),
+        StatusCode::REQUEST_TIMEOUT => ("request_timeout", "the request took too long"),
+        StatusCode::PAYLOAD_TOO_LARGE => (
+            "payload_too_large",
+            "the body is larger than this endpoint accepts",
+        ),
+        s if s.is_server_error() => ("internal_error", "the relay could not complete the request"),
+        _ => ("bad_request", "the request is not valid"),
+    };
+    let (parts, _) = response.into_parts();
+    let mut answer = ApiFailure::new(status, code, message).into_response();
+    for (name, value) in &parts.headers {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            answer.headers_mut().append(name.clone(), value.clone());
+        }
+    }
+    answer
 }
 
 /// One log line and two metrics per request: method, route template, status, latency. Never

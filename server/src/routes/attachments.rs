@@ -4,7 +4,7 @@
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -12,6 +12,7 @@ use workvoice_proto::api::UploadProgress;
 use workvoice_proto::keys::{AttachmentId, ReportId};
 use workvoice_proto::recovery::{mailbox_token_hash, parse_mailbox_token};
 
+use super::Path;
 use super::org::OrgCaller;
 use crate::error::{ApiFailure, read_body, require_content_type};
 use crate::state::AppState;

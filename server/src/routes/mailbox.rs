@@ -3,12 +3,13 @@
 
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use serde::Deserialize;
 use workvoice_proto::api::{MailboxEntry, MailboxItem, MailboxPage, MailboxStatus};
 use workvoice_proto::keys::OrgId;
 use workvoice_proto::recovery::{mailbox_token_hash, parse_mailbox_token};
 
+use super::Path;
 use crate::error::ApiFailure;
 use crate::state::AppState;
 use crate::storage::MailboxRow;

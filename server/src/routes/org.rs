@@ -5,7 +5,7 @@
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
-use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::extract::{FromRequestParts, Query, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -18,6 +18,7 @@ use workvoice_proto::keys::{AttachmentId, Digest, OrgId, ReportId};
 use workvoice_proto::reply::ReplyHeader;
 use workvoice_proto::routing::{Consent, RoutingTags};
 
+use super::Path;
 use crate::domain::{ApiToken, hour_of, unix_now};
 use crate::error::{ApiFailure, json_body};
 use crate::state::AppState;
