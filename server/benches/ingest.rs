@@ -259,6 +259,7 @@ async fn relay_run(backend: &str, requests: Vec<SubmissionRequest>, concurrency:
     })
     .await
     .unwrap();
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(128)
         .build()

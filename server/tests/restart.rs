@@ -72,6 +72,7 @@ async fn answered_submissions_survive_kill_9() {
 
     let (mut child, url) = start_relay(dir.path(), &root);
     let answered: Arc<Mutex<BTreeMap<ReportId, StatusCode>>> = Arc::default();
+    common::install_crypto_provider();
     let c = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
         .build()

@@ -40,7 +40,15 @@ pub async fn relay(database: TestDatabase) -> TestRelay {
 }
 
 pub fn client() -> Client {
+    install_crypto_provider();
     Client::builder().build().unwrap()
+}
+
+/// Installs ring as the process's rustls provider. Needed when the workspace
+/// build unifies reqwest with the desk's `rustls-no-provider` feature; a no-op
+/// when it is already installed.
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
 pub async fn post_json(
