@@ -310,7 +310,7 @@ const CHILD_DIR_VAR: &str = "WORKVOICE_PIN_TEST_CHILD_DIR";
 /// Argon2 slow enough (about 0.25 s per slot here) that the child can be killed mid-check.
 const SLOW_KDF: KdfParams = KdfParams {
     memory_kib: 64 * 1024,
-    iterations: 3,
+    iterations: 6,
     parallelism: 1,
 };
 
@@ -362,7 +362,20 @@ fn killing_the_app_during_the_pin_check_still_costs_an_attempt() {
                 break;
             }
         }
-        std::thread::sleep(one_kdf.max(Duration::from_millis(100)));
+        // Kill as soon as the child has persisted the attempt, while its two Argon2 runs are
+        // still going: the window is about two KDF durations wide.
+        let deadline = Instant::now() + one_kdf * 20 + Duration::from_secs(5);
+        while Vault::status(dir.path()).ok()
+            != Some(VaultStatus::Locked {
+                attempts_left: 10 - round,
+            })
+        {
+            assert!(
+                Instant::now() < deadline,
+                "the child never recorded the attempt"
+            );
+            std::thread::sleep(Duration::from_millis(2));
+        }
         assert!(
             child.try_wait().unwrap().is_none(),
             "the check finished before the kill: the test needs a slower KDF"
