@@ -26,7 +26,10 @@ use workvoice_proto::vectors::{Fixture, Vector};
 const HINT: &str = "run scripts/python-deps to install python3's packages for the interop tests";
 
 fn proto_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    // At run time (cargo sets it for tests): a build reused from another checkout of the
+    // workspace would otherwise carry that checkout's path.
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from)
 }
 
 fn python_output() -> serde_json::Value {

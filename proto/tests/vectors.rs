@@ -9,7 +9,11 @@ use std::path::PathBuf;
 use workvoice_proto::vectors::{Expect, Vector, check, generate};
 
 fn dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("vectors")
+    // At run time (cargo sets it for tests): a build reused from another checkout of the
+    // workspace would otherwise carry that checkout's path.
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from)
+        .join("vectors")
 }
 
 fn load(sub: &str) -> BTreeMap<String, Vector> {

@@ -944,10 +944,15 @@ async fn operations_endpoints_answer(db: TestDatabase) {
     );
     let served: serde_json::Value = json(get(&c, &relay.url("/openapi.json"), None).await).await;
     let committed: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../proto/openapi.json"
-        ))
+        // At run time (cargo sets it for tests), not the path of the checkout that built this.
+        &std::fs::read_to_string(
+            std::env::var_os("CARGO_MANIFEST_DIR")
+                .map_or_else(
+                    || std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")),
+                    std::path::PathBuf::from,
+                )
+                .join("../proto/openapi.json"),
+        )
         .unwrap(),
     )
     .unwrap();

@@ -59,7 +59,11 @@ fn locate_or_build() -> Result<PathBuf, String> {
         Some(other) => other.to_string(),
         None => return Err(format!("no profile directory above {}", exe.display())),
     };
-    let workspace = Path::new(env!("CARGO_MANIFEST_DIR"))
+    // At run time (cargo sets it for tests): a build reused from another checkout of the
+    // workspace would otherwise carry that checkout's path.
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from);
+    let workspace = manifest_dir
         .parent()
         .ok_or("the tests crate has no parent directory")?;
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
