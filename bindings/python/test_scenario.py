@@ -146,6 +146,7 @@ class FirstReportScenario(unittest.TestCase):
         lib_dir = required_env("WORKVOICE_LIB_DIR")
         self.union_name = os.environ.get("WORKVOICE_UNION_NAME", "Building Workers Union")
         self.tmp = tempfile.mkdtemp(prefix="workvoice-python-")
+        self.platform_secret = os.urandom(32)
         self.addCleanup(shutil.rmtree, self.tmp, True)
         os.mkdir(os.path.join(self.tmp, "lib"))
         self.ffi = load_bindings(lib_dir, os.path.join(self.tmp, "lib"))
@@ -167,6 +168,8 @@ class FirstReportScenario(unittest.TestCase):
             },
             "insecure_fast_kdf": True,
             "max_pin_attempts": 5,
+            # As a phone passes its Keystore/Keychain secret: the vault mixes it into the PIN key.
+            "platform_secret": self.platform_secret,
         }
 
     def test_bad_bytes_are_a_typed_error(self) -> None:
@@ -175,6 +178,11 @@ class FirstReportScenario(unittest.TestCase):
         core = self.ffi.CoreFfi(self.types.encode("HostConfig", self.config()))
         with self.assertRaises(self.ffi.CoreFfiError.NotStarted):
             core.view()
+        # A platform secret must be 32 bytes (or none): anything else is refused at start.
+        short = dict(self.config(), platform_secret=b"\x01" * 16)
+        core = self.ffi.CoreFfi(self.types.encode("HostConfig", short))
+        with self.assertRaises(self.ffi.CoreFfiError.InvalidConfig):
+            core.start()
 
     def test_first_report_is_delivered_and_answered(self) -> None:
         shell = PythonShell(self.ffi, self.types, self.config())
@@ -188,7 +196,8 @@ class FirstReportScenario(unittest.TestCase):
         self.assertIsNotNone(shell.screen_data("SetPin")["error"], "a mismatched PIN is refused")
         shell.dispatch({"SubmitNewPin": {"pin": PIN, "confirm": PIN, "duress_pin": None}})
         code = shell.screen_data("ShowRecoveryCode")["code"]
-        self.assertGreater(len(code.split()), 4, f"a recovery code to write down: {code!r}")
+        # 28 Crockford base-32 characters in groups of four, to write down.
+        self.assertRegex(code, r"^[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){6}$")
         shell.dispatch("RecoveryCodeWritten")
         shell.expect_screen("Home")
 

@@ -723,6 +723,17 @@ class CoreFfiError:  # type: ignore
         def __repr__(self):
             return "CoreFfiError.NotStarted({})".format(str(self))
     _UniffiTempCoreFfiError.NotStarted = NotStarted # type: ignore
+    class InvalidConfig(_UniffiTempCoreFfiError):
+        
+        def __init__(self, message):
+            super().__init__(", ".join([
+                "message={!r}".format(message),
+            ]))
+            self.message = message
+
+        def __repr__(self):
+            return "CoreFfiError.InvalidConfig({})".format(str(self))
+    _UniffiTempCoreFfiError.InvalidConfig = InvalidConfig # type: ignore
     class Internal(_UniffiTempCoreFfiError):
         
         def __init__(self, message):
@@ -756,6 +767,10 @@ class _UniffiFfiConverterTypeCoreFfiError(_UniffiConverterRustBuffer):
             return CoreFfiError.NotStarted(
             )
         if variant == 4:
+            return CoreFfiError.InvalidConfig(
+                _UniffiFfiConverterString.read(buf),
+            )
+        if variant == 5:
             return CoreFfiError.Internal(
                 _UniffiFfiConverterString.read(buf),
             )
@@ -772,6 +787,9 @@ class _UniffiFfiConverterTypeCoreFfiError(_UniffiConverterRustBuffer):
             return
         if isinstance(value, CoreFfiError.NotStarted):
             return
+        if isinstance(value, CoreFfiError.InvalidConfig):
+            _UniffiFfiConverterString.check_lower(value.message)
+            return
         if isinstance(value, CoreFfiError.Internal):
             _UniffiFfiConverterString.check_lower(value.message)
             return
@@ -787,8 +805,11 @@ class _UniffiFfiConverterTypeCoreFfiError(_UniffiConverterRustBuffer):
             _UniffiFfiConverterUInt32.write(value.id, buf)
         if isinstance(value, CoreFfiError.NotStarted):
             buf.write_i32(3)
-        if isinstance(value, CoreFfiError.Internal):
+        if isinstance(value, CoreFfiError.InvalidConfig):
             buf.write_i32(4)
+            _UniffiFfiConverterString.write(value.message, buf)
+        if isinstance(value, CoreFfiError.Internal):
+            buf.write_i32(5)
             _UniffiFfiConverterString.write(value.message, buf)
 
 class _UniffiFfiConverterBytes(_UniffiConverterRustBuffer):

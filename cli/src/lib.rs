@@ -80,6 +80,8 @@ impl Shell {
             app,
             insecure_fast_kdf: config.fast_kdf,
             max_pin_attempts: 0,
+            // A desktop has no hardware key store to hold one.
+            platform_secret: Vec::new(),
         };
         let core = CoreFfi::new(encode_value(&host)?)?;
         let agent: ureq::Agent = ureq::Agent::config_builder()

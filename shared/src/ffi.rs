@@ -32,6 +32,8 @@ pub enum CoreFfiError {
     UnknownRequest { id: u32 },
     #[error("start() must be called once, before anything else")]
     NotStarted,
+    #[error("the configuration cannot be used: {message}")]
+    InvalidConfig { message: String },
     #[error("the core failed: {message}")]
     Internal { message: String },
 }
@@ -95,7 +97,10 @@ impl CoreFfi {
     pub fn start(&self) -> Result<Vec<u8>, CoreFfiError> {
         guarded(|| {
             let mut host = self.lock();
-            let (started, requests) = Host::start(self.config.clone());
+            let (started, requests) =
+                Host::start(self.config.clone()).map_err(|e| CoreFfiError::InvalidConfig {
+                    message: e.to_string(),
+                })?;
             *host = Some(started);
             encode(&requests)
         })
@@ -118,6 +123,9 @@ impl CoreFfi {
                 host.resolve(id, result).map_err(|e| match e {
                     HostError::UnknownRequest(id) => CoreFfiError::UnknownRequest { id },
                     HostError::Resolve(message) => CoreFfiError::Internal { message },
+                    other @ HostError::PlatformSecretLength(_) => CoreFfiError::InvalidConfig {
+                        message: other.to_string(),
+                    },
                 })
             })?;
             encode(&requests)

@@ -18,10 +18,15 @@ use crate::app::{
     AppConfig, Effect, Event, HttpRequest, HttpResult, Model, Msg, RandomOutput, TimeOutput,
     VaultFailure, VaultOperation, VaultOutput, VaultWrite, ViewModel, Workvoice,
 };
-use crate::vault::{KdfParams, Vault, VaultConfig, VaultError, VaultOp, VaultStatus};
+use crate::vault::{
+    KdfParams, PlatformSecret, Vault, VaultConfig, VaultError, VaultOp, VaultStatus,
+};
 
-/// How the host is set up by the shell.
-#[derive(Facet, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+/// The length of [`HostConfig::platform_secret`] when there is one.
+pub const PLATFORM_SECRET_LEN: usize = 32;
+
+/// How the host is set up by the shell. Its `Debug` leaves out the platform secret.
+#[derive(Facet, Serialize, Deserialize, Clone, PartialEq, Eq)]
 pub struct HostConfig {
     /// A directory private to the app, where the vault lives.
     pub data_dir: String,
@@ -30,6 +35,26 @@ pub struct HostConfig {
     pub insecure_fast_kdf: bool,
     /// Wrong PINs before the vault wipes itself (`0`: the default, 10).
     pub max_pin_attempts: u32,
+    /// The 32-byte secret the platform keeps in its hardware-backed store (Android Keystore,
+    /// iOS Keychain), mixed into the PIN's key-encryption key so that vault files copied off
+    /// the phone cannot be brute-forced away from the attempt limit. Empty: none (tests and
+    /// the command-line shell). Any other length is refused by [`Host::start`].
+    pub platform_secret: Vec<u8>,
+}
+
+impl std::fmt::Debug for HostConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HostConfig")
+            .field("data_dir", &self.data_dir)
+            .field("app", &self.app)
+            .field("insecure_fast_kdf", &self.insecure_fast_kdf)
+            .field("max_pin_attempts", &self.max_pin_attempts)
+            .field(
+                "platform_secret",
+                &format_args!("<{} bytes>", self.platform_secret.len()),
+            )
+            .finish()
+    }
 }
 
 /// A request for the native shell: draw, or perform HTTP and call `resolve` with the id.
@@ -53,6 +78,8 @@ pub enum ShellEffect {
 pub enum HostError {
     #[error("no pending request has id {0}")]
     UnknownRequest(u32),
+    #[error("the platform secret must be 32 bytes or empty, not {0}")]
+    PlatformSecretLength(usize),
     #[error("the request could not be resolved: {0}")]
     Resolve(String),
 }
@@ -69,6 +96,7 @@ pub struct Host {
     vault_config: VaultConfig,
     state: Mutex<HostState>,
     rng: SystemRandom,
+    platform_secret: Option<PlatformSecret>,
 }
 
 impl std::fmt::Debug for Host {
@@ -80,8 +108,19 @@ impl std::fmt::Debug for Host {
 }
 
 impl Host {
-    /// Create the core and start the app. Returns the host and its first shell requests.
-    pub fn start(config: HostConfig) -> (Self, Vec<ShellRequest>) {
+    /// Create the core and start the app. Returns the host and its first shell requests, or
+    /// [`HostError::PlatformSecretLength`] for a platform secret that is neither 32 bytes nor
+    /// empty.
+    pub fn start(config: HostConfig) -> Result<(Self, Vec<ShellRequest>), HostError> {
+        let platform_secret = match config.platform_secret.len() {
+            0 => None,
+            PLATFORM_SECRET_LEN => {
+                let mut bytes = [0u8; PLATFORM_SECRET_LEN];
+                bytes.copy_from_slice(&config.platform_secret);
+                Some(PlatformSecret::new(bytes))
+            }
+            other => return Err(HostError::PlatformSecretLength(other)),
+        };
         let vault_config = VaultConfig {
             kdf: if config.insecure_fast_kdf {
                 KdfParams::INSECURE_FAST_FOR_TESTS
@@ -98,6 +137,7 @@ impl Host {
             core: Core::new_with(Workvoice, Model::default()),
             dir: PathBuf::from(&config.data_dir),
             vault_config,
+            platform_secret,
             state: Mutex::new(HostState {
                 vault: None,
                 pending: HashMap::new(),
@@ -107,7 +147,7 @@ impl Host {
         };
         let effects = host.core.process_event(Msg::Start(config.app));
         let requests = host.run(effects);
-        (host, requests)
+        Ok((host, requests))
     }
 
     /// Send an event of the worker's to the app.
@@ -218,7 +258,7 @@ impl Host {
                     &self.dir,
                     &pin,
                     duress_pin.as_deref(),
-                    None,
+                    self.platform_secret.as_ref(),
                     &self.vault_config,
                 ) {
                     Ok(vault) => {
@@ -230,7 +270,7 @@ impl Host {
             }
             VaultOperation::Unlock { pin } => {
                 state.vault = None;
-                match Vault::unlock(&self.dir, &pin, None) {
+                match Vault::unlock(&self.dir, &pin, self.platform_secret.as_ref()) {
                     Ok(vault) => {
                         state.vault = Some(vault);
                         VaultOutput::Opened

@@ -28,6 +28,7 @@ fn config(dir: &str) -> HostConfig {
         },
         insecure_fast_kdf: true,
         max_pin_attempts: 0,
+        platform_secret: Vec::new(),
     }
 }
 
@@ -55,7 +56,7 @@ fn child_process_queues_reports() {
     let Ok(dir) = std::env::var(CHILD_VAR) else {
         return;
     };
-    let (host, _) = Host::start(config(&dir));
+    let (host, _) = Host::start(config(&dir)).unwrap();
     host.update(Event::Unlock { pin: PIN.into() });
     let saved = tr("en", K::ReportSaved);
     for n in 0.. {
@@ -74,7 +75,7 @@ fn reports_announced_as_saved_survive_sigkill() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().display().to_string();
     {
-        let (host, _) = Host::start(config(&path));
+        let (host, _) = Host::start(config(&path)).unwrap();
         host.update(Event::StartSetup);
         host.update(Event::SubmitNewPin {
             pin: PIN.into(),
@@ -132,7 +133,7 @@ fn reports_announced_as_saved_survive_sigkill() {
         announced.extend(rx.try_iter());
     }
     assert!(!announced.is_empty(), "the child saved nothing");
-    let (host, _) = Host::start(config(&path));
+    let (host, _) = Host::start(config(&path)).unwrap();
     host.update(Event::Unlock { pin: PIN.into() });
     host.update(Event::OpenOutbox);
     let Screen::Outbox { items, .. } = host.view().screen else {

@@ -7,6 +7,10 @@ use workvoice_core::{CoreFfi, CoreFfiError, decode_requests, decode_view, encode
 use workvoice_proto::vectors::Fixture;
 
 fn core(dir: &std::path::Path) -> CoreFfi {
+    core_with_secret(dir, Vec::new())
+}
+
+fn core_with_secret(dir: &std::path::Path, platform_secret: Vec<u8>) -> CoreFfi {
     let config = HostConfig {
         data_dir: dir.display().to_string(),
         app: AppConfig {
@@ -16,6 +20,7 @@ fn core(dir: &std::path::Path) -> CoreFfi {
         },
         insecure_fast_kdf: true,
         max_pin_attempts: 3,
+        platform_secret,
     };
     CoreFfi::new(encode_value(&config).unwrap()).unwrap()
 }
@@ -133,4 +138,74 @@ fn a_config_that_does_not_decode_is_refused() {
         CoreFfi::new(vec![1, 2, 3]),
         Err(CoreFfiError::Decode { .. })
     ));
+}
+
+fn unlock_screen(core: &CoreFfi) -> (u32, Option<String>) {
+    match decode_view(&core.view().unwrap()).unwrap().screen {
+        Screen::Unlock {
+            attempts_left,
+            error,
+            ..
+        } => (attempts_left, error),
+        other => panic!("not the lock screen: {other:?}"),
+    }
+}
+
+#[test]
+fn a_platform_secret_of_the_wrong_length_is_a_typed_error() {
+    for len in [1usize, 16, 31, 33, 64] {
+        let dir = tempfile::tempdir().unwrap();
+        let core = core_with_secret(dir.path(), vec![7; len]);
+        match core.start() {
+            Err(CoreFfiError::InvalidConfig { message }) => {
+                assert!(message.contains(&len.to_string()), "{message}")
+            }
+            other => panic!("{len} bytes: {other:?}"),
+        }
+        // Nothing was created on disk.
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+}
+
+#[test]
+fn the_vault_opens_only_with_the_platform_secret_it_was_made_with() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = vec![0x5a; 32];
+    let core = core_with_secret(dir.path(), secret.clone());
+    core.start().unwrap();
+    core.update(encode_value(&Event::StartSetup).unwrap())
+        .unwrap();
+    let pin = Event::SubmitNewPin {
+        pin: "2468".into(),
+        confirm: "2468".into(),
+        duress_pin: None,
+    };
+    core.update(encode_value(&pin).unwrap()).unwrap();
+    core.update(encode_value(&Event::RecoveryCodeWritten).unwrap())
+        .unwrap();
+    drop(core);
+
+    // The right PIN with another secret, or with none (vault files copied off the phone),
+    // is a wrong PIN and costs an attempt.
+    for (other, left) in [(vec![0xa5; 32], 2), (Vec::new(), 1)] {
+        let core = core_with_secret(dir.path(), other);
+        core.start().unwrap();
+        assert_eq!(unlock_screen(&core).1, None);
+        let unlock = Event::Unlock { pin: "2468".into() };
+        core.update(encode_value(&unlock).unwrap()).unwrap();
+        let (attempts_left, error) = unlock_screen(&core);
+        assert_eq!(attempts_left, left);
+        assert!(error.is_some());
+    }
+
+    let core = core_with_secret(dir.path(), secret);
+    core.start().unwrap();
+    let unlock = Event::Unlock { pin: "2468".into() };
+    core.update(encode_value(&unlock).unwrap()).unwrap();
+    let view = decode_view(&core.view().unwrap()).unwrap();
+    assert!(
+        matches!(view.screen, Screen::Home { .. }),
+        "{:?}",
+        view.screen
+    );
 }

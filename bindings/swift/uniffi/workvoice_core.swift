@@ -751,6 +751,8 @@ enum CoreFfiError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     case UnknownRequest(id: UInt32
     )
     case NotStarted
+    case InvalidConfig(message: String
+    )
     case Internal(message: String
     )
 
@@ -790,7 +792,10 @@ public struct FfiConverterTypeCoreFfiError: FfiConverterRustBuffer {
             id: try FfiConverterUInt32.read(from: &buf)
             )
         case 3: return .NotStarted
-        case 4: return .Internal(
+        case 4: return .InvalidConfig(
+            message: try FfiConverterString.read(from: &buf)
+            )
+        case 5: return .Internal(
             message: try FfiConverterString.read(from: &buf)
             )
 
@@ -820,8 +825,13 @@ public struct FfiConverterTypeCoreFfiError: FfiConverterRustBuffer {
             writeInt(&buf, Int32(3))
         
         
-        case let .Internal(message):
+        case let .InvalidConfig(message):
             writeInt(&buf, Int32(4))
+            FfiConverterString.write(message, into: &buf)
+            
+        
+        case let .Internal(message):
+            writeInt(&buf, Int32(5))
             FfiConverterString.write(message, into: &buf)
             
         }

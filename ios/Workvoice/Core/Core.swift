@@ -47,10 +47,10 @@ final class Core: ObservableObject {
         started = true
         do {
             // The platform secret lives in the Keychain (this device only, after first
-            // unlock); reading it here makes sure the Keychain works before any PIN is typed.
-            _ = try PlatformSecretStore.loadOrCreate()
+            // unlock); the vault mixes it into the PIN's key.
+            let secret = try PlatformSecretStore.loadOrCreate()
             let settings = try settingsLoader()
-            let config = try settings.hostConfig().bincodeSerialize()
+            let config = try settings.hostConfig(platformSecret: [UInt8](secret)).bincodeSerialize()
             let core = try await onCoreQueue { try CoreFfi(config: Data(config)) }
             ffi = core
             let first = try await onCoreQueue { try core.start() }

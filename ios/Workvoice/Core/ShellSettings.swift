@@ -49,7 +49,9 @@ struct ShellSettings {
     }
 
     /// The core's `HostConfig`. The timing values are those of the core's `AppConfig::default()`.
-    func hostConfig() -> HostConfig {
+    /// `platformSecret` is the Keychain secret the vault mixes into the PIN's key, so vault files
+    /// copied off the phone cannot be brute-forced away from the attempt limit.
+    func hostConfig(platformSecret: [UInt8]) -> HostConfig {
         HostConfig(
             dataDir: dataDirectory.path,
             app: AppConfig(
@@ -64,7 +66,8 @@ struct ShellSettings {
                 uploadChunkBytes: 256 * 1024
             ),
             insecureFastKdf: false,
-            maxPinAttempts: 0
+            maxPinAttempts: 0,
+            platformSecret: platformSecret
         )
     }
 }

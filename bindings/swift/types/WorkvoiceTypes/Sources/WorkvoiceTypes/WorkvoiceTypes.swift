@@ -840,7 +840,7 @@ public struct FieldMessage: Hashable, Equatable {
     }
 }
 
-/// How the host is set up by the shell.
+/// How the host is set up by the shell. Its `Debug` leaves out the platform secret.
 public struct HostConfig: Hashable, Equatable {
     /// A directory private to the app, where the vault lives.
     public var dataDir: String
@@ -849,12 +849,18 @@ public struct HostConfig: Hashable, Equatable {
     public var insecureFastKdf: Bool
     /// Wrong PINs before the vault wipes itself (`0`: the default, 10).
     public var maxPinAttempts: UInt32
+    /// The 32-byte secret the platform keeps in its hardware-backed store (Android Keystore,
+    /// iOS Keychain), mixed into the PIN's key-encryption key so that vault files copied off
+    /// the phone cannot be brute-forced away from the attempt limit. Empty: none (tests and
+    /// the command-line shell). Any other length is refused by [`Host::start`].
+    public var platformSecret: [UInt8]
 
-    public init(dataDir: String, app: AppConfig, insecureFastKdf: Bool, maxPinAttempts: UInt32) {
+    public init(dataDir: String, app: AppConfig, insecureFastKdf: Bool, maxPinAttempts: UInt32, platformSecret: [UInt8]) {
         self.dataDir = dataDir
         self.app = app
         self.insecureFastKdf = insecureFastKdf
         self.maxPinAttempts = maxPinAttempts
+        self.platformSecret = platformSecret
     }
 
     public func serialize<S: Serializer>(serializer: S) throws {
@@ -863,6 +869,9 @@ public struct HostConfig: Hashable, Equatable {
         try self.app.serialize(serializer: serializer)
         try serializer.serialize_bool(value: self.insecureFastKdf)
         try serializer.serialize_u32(value: self.maxPinAttempts)
+        try serializeArray(value: self.platformSecret, serializer: serializer) { item, serializer in
+            try serializer.serialize_u8(value: item)
+        }
         try serializer.decrease_container_depth()
     }
 
@@ -878,8 +887,11 @@ public struct HostConfig: Hashable, Equatable {
         let app = try AppConfig.deserialize(deserializer: deserializer)
         let insecureFastKdf = try deserializer.deserialize_bool()
         let maxPinAttempts = try deserializer.deserialize_u32()
+        let platformSecret = try deserializeArray(deserializer: deserializer) { deserializer in
+            try deserializer.deserialize_u8()
+        }
         try deserializer.decrease_container_depth()
-        return HostConfig(dataDir: dataDir, app: app, insecureFastKdf: insecureFastKdf, maxPinAttempts: maxPinAttempts)
+        return HostConfig(dataDir: dataDir, app: app, insecureFastKdf: insecureFastKdf, maxPinAttempts: maxPinAttempts, platformSecret: platformSecret)
     }
 
     public static func bincodeDeserialize(input: [UInt8]) throws -> HostConfig {
@@ -1464,15 +1476,18 @@ public struct OutboxItem: Hashable, Equatable {
     public var stateText: String
     public var detail: String?
     public var replies: UInt32
+    /// Evidence files still to upload.
+    public var uploadsPending: UInt32
     public var retry: String?
 
-    public init(reportId: String, title: String, state: DeliveryState, stateText: String, detail: String?, replies: UInt32, retry: String?) {
+    public init(reportId: String, title: String, state: DeliveryState, stateText: String, detail: String?, replies: UInt32, uploadsPending: UInt32, retry: String?) {
         self.reportId = reportId
         self.title = title
         self.state = state
         self.stateText = stateText
         self.detail = detail
         self.replies = replies
+        self.uploadsPending = uploadsPending
         self.retry = retry
     }
 
@@ -1486,6 +1501,7 @@ public struct OutboxItem: Hashable, Equatable {
             try serializer.serialize_str(value: value)
         }
         try serializer.serialize_u32(value: self.replies)
+        try serializer.serialize_u32(value: self.uploadsPending)
         try serializeOption(value: self.retry, serializer: serializer) { value, serializer in
             try serializer.serialize_str(value: value)
         }
@@ -1508,11 +1524,12 @@ public struct OutboxItem: Hashable, Equatable {
             try deserializer.deserialize_str()
         }
         let replies = try deserializer.deserialize_u32()
+        let uploadsPending = try deserializer.deserialize_u32()
         let retry = try deserializeOption(deserializer: deserializer) { deserializer in
             try deserializer.deserialize_str()
         }
         try deserializer.decrease_container_depth()
-        return OutboxItem(reportId: reportId, title: title, state: state, stateText: stateText, detail: detail, replies: replies, retry: retry)
+        return OutboxItem(reportId: reportId, title: title, state: state, stateText: stateText, detail: detail, replies: replies, uploadsPending: uploadsPending, retry: retry)
     }
 
     public static func bincodeDeserialize(input: [UInt8]) throws -> OutboxItem {

@@ -1237,7 +1237,7 @@ data class FieldMessage(
     }
 }
 
-/// How the host is set up by the shell.
+/// How the host is set up by the shell. Its `Debug` leaves out the platform secret.
 data class HostConfig(
     /// A directory private to the app, where the vault lives.
     val dataDir: String,
@@ -1246,6 +1246,11 @@ data class HostConfig(
     val insecureFastKdf: Boolean,
     /// Wrong PINs before the vault wipes itself (`0`: the default, 10).
     val maxPinAttempts: UInt,
+    /// The 32-byte secret the platform keeps in its hardware-backed store (Android Keystore,
+    /// iOS Keychain), mixed into the PIN's key-encryption key so that vault files copied off
+    /// the phone cannot be brute-forced away from the attempt limit. Empty: none (tests and
+    /// the command-line shell). Any other length is refused by [`Host::start`].
+    val platformSecret: List<UByte>,
 ) {
     fun serialize(serializer: Serializer) {
         serializer.increase_container_depth()
@@ -1253,6 +1258,9 @@ data class HostConfig(
         app.serialize(serializer)
         serializer.serialize_bool(insecureFastKdf)
         serializer.serialize_u32(maxPinAttempts)
+        platformSecret.serialize(serializer) {
+            serializer.serialize_u8(it)
+        }
         serializer.decrease_container_depth()
     }
 
@@ -1269,8 +1277,12 @@ data class HostConfig(
             val app = org.workvoice.core.types.AppConfig.deserialize(deserializer)
             val insecureFastKdf = deserializer.deserialize_bool()
             val maxPinAttempts = deserializer.deserialize_u32()
+            val platformSecret =
+                deserializer.deserializeListOf {
+                    deserializer.deserialize_u8()
+                }
             deserializer.decrease_container_depth()
-            return HostConfig(dataDir, app, insecureFastKdf, maxPinAttempts)
+            return HostConfig(dataDir, app, insecureFastKdf, maxPinAttempts, platformSecret)
         }
 
         @Throws(DeserializationError::class)
@@ -1882,6 +1894,8 @@ data class OutboxItem(
     val stateText: String,
     val detail: String? = null,
     val replies: UInt,
+    /// Evidence files still to upload.
+    val uploadsPending: UInt,
     val retry: String? = null,
 ) {
     fun serialize(serializer: Serializer) {
@@ -1894,6 +1908,7 @@ data class OutboxItem(
             serializer.serialize_str(it)
         }
         serializer.serialize_u32(replies)
+        serializer.serialize_u32(uploadsPending)
         retry.serializeOptionOf(serializer) {
             serializer.serialize_str(it)
         }
@@ -1918,12 +1933,13 @@ data class OutboxItem(
                     deserializer.deserialize_str()
                 }
             val replies = deserializer.deserialize_u32()
+            val uploadsPending = deserializer.deserialize_u32()
             val retry =
                 deserializer.deserializeOptionOf {
                     deserializer.deserialize_str()
                 }
             deserializer.decrease_container_depth()
-            return OutboxItem(reportId, title, state, stateText, detail, replies, retry)
+            return OutboxItem(reportId, title, state, stateText, detail, replies, uploadsPending, retry)
         }
 
         @Throws(DeserializationError::class)

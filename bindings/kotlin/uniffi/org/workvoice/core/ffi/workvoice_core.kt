@@ -1491,6 +1491,14 @@ sealed class CoreFfiException: kotlin.Exception() {
             get() = ""
     }
     
+    class InvalidConfig(
+        
+        val `detail`: kotlin.String
+        ) : CoreFfiException() {
+        override val message
+            get() = "detail=${ `detail` }"
+    }
+    
     class Internal(
         
         val `detail`: kotlin.String
@@ -1526,7 +1534,10 @@ public object FfiConverterTypeCoreFfiError : FfiConverterRustBuffer<CoreFfiExcep
                 FfiConverterUInt.read(buf),
                 )
             3 -> CoreFfiException.NotStarted()
-            4 -> CoreFfiException.Internal(
+            4 -> CoreFfiException.InvalidConfig(
+                FfiConverterString.read(buf),
+                )
+            5 -> CoreFfiException.Internal(
                 FfiConverterString.read(buf),
                 )
             else -> throw RuntimeException("invalid error enum value, something is very wrong!!")
@@ -1549,6 +1560,11 @@ public object FfiConverterTypeCoreFfiError : FfiConverterRustBuffer<CoreFfiExcep
             is CoreFfiException.NotStarted -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
+            )
+            is CoreFfiException.InvalidConfig -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`detail`)
             )
             is CoreFfiException.Internal -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
@@ -1575,8 +1591,13 @@ public object FfiConverterTypeCoreFfiError : FfiConverterRustBuffer<CoreFfiExcep
                 buf.putInt(3)
                 Unit
             }
-            is CoreFfiException.Internal -> {
+            is CoreFfiException.InvalidConfig -> {
                 buf.putInt(4)
+                FfiConverterString.write(value.`detail`, buf)
+                Unit
+            }
+            is CoreFfiException.Internal -> {
+                buf.putInt(5)
                 FfiConverterString.write(value.`detail`, buf)
                 Unit
             }

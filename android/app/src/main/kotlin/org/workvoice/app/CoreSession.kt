@@ -60,8 +60,8 @@ class CoreSession(private val context: Context) {
         scope.launch(Dispatchers.IO) {
             try {
                 // Created (or read) before any PIN is typed: the Keystore must work on this phone.
-                secrets.loadOrCreate()
-                val started = WorkvoiceCore(config = hostConfig(), http = httpClient()).start()
+                val secret = secrets.loadOrCreate()
+                val started = WorkvoiceCore(config = hostConfig(secret), http = httpClient()).start()
                 core = started
                 started.viewModel.filterNotNull().collect(::onView)
             } catch (e: Exception) {
@@ -130,7 +130,11 @@ class CoreSession(private val context: Context) {
         WorkManager.getInstance(context).enqueueUniqueWork(TickWorker.NAME, ExistingWorkPolicy.REPLACE, request)
     }
 
-    private fun hostConfig(): HostConfig {
+    /**
+     * The core's `HostConfig`. `platformSecret` is the Keystore-protected secret that the vault
+     * mixes into the PIN's key: vault files copied off the phone cannot be brute-forced.
+     */
+    private fun hostConfig(platformSecret: ByteArray): HostConfig {
         val vault = File(context.noBackupFilesDir, "vault")
         vault.mkdirs()
         return HostConfig(
@@ -150,6 +154,7 @@ class CoreSession(private val context: Context) {
             ),
             insecureFastKdf = false,
             maxPinAttempts = 0u,
+            platformSecret = platformSecret.map { it.toUByte() },
         )
     }
 

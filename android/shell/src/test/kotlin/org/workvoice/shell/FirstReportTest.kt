@@ -74,7 +74,11 @@ class FirstReportTest {
                 ),
             insecureFastKdf = true,
             maxPinAttempts = 5u,
+            // As the Android app passes its Keystore-protected secret: the vault needs it too.
+            platformSecret = platformSecret,
         )
+
+    private val platformSecret: List<UByte> = ByteArray(32).also { java.security.SecureRandom().nextBytes(it) }.map { it.toUByte() }
 
     private val seenStates: MutableSet<DeliveryState> = Collections.synchronizedSet(mutableSetOf())
 
@@ -137,7 +141,11 @@ class FirstReportTest {
         val mismatch = core.send<Screen.SetPin>(Event.SubmitNewPin(PIN, "000000", null)) { it.error != null }
         assertNotNull(mismatch.error)
         val recovery = core.send<Screen.ShowRecoveryCode>(Event.SubmitNewPin(PIN, PIN, null))
-        assertTrue(recovery.code.split(" ").size > 4, "a recovery code to write down: ${recovery.code}")
+        // 28 Crockford base-32 characters in groups of four, to write down.
+        assertTrue(
+            Regex("[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){6}").matches(recovery.code),
+            "a recovery code to write down: ${recovery.code}",
+        )
         core.send<Screen.Home>(Event.RecoveryCodeWritten)
 
         // Compose: a recruitment fee, two ILO indicators, recruiter, place, wage, story, consent.
