@@ -1,4 +1,5 @@
-//! Cost of saving one 4 KiB report durably, next to bare sled and the cipher alone.
+//! Cost of saving one 4 KiB report durably, next to bare sled, the vault's log store, a raw
+//! file append + fdatasync, and the cipher alone.
 //!
 //! `cargo bench -p workvoice-core --bench vault -- --quick`
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -9,7 +10,7 @@ use std::time::Duration;
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use criterion::{Criterion, criterion_group, criterion_main};
-use workvoice_core::vault::{KdfParams, SledStore, Store, Vault, VaultConfig};
+use workvoice_core::vault::{KdfParams, LogStore, SledStore, Store, Vault, VaultConfig};
 
 const REPORT_LEN: usize = 4096;
 
@@ -64,6 +65,28 @@ fn save_report(c: &mut Criterion) {
             key += 1;
             store.put(&key.to_be_bytes(), &value).unwrap();
             store.flush().unwrap();
+        })
+    });
+    drop(store);
+
+    // The vault's engine, and the floor under it: appending the same bytes to a file and
+    // fdatasync-ing it.
+    let log_dir = tempfile::tempdir().unwrap();
+    let log = LogStore::open(log_dir.path()).unwrap();
+    group.bench_function("LogStore put + flush (the vault's engine)", |b| {
+        b.iter(|| {
+            key += 1;
+            log.put(&key.to_be_bytes(), &value).unwrap();
+            log.flush().unwrap();
+        })
+    });
+    drop(log);
+    let raw_dir = tempfile::tempdir().unwrap();
+    let mut raw = std::fs::File::create(raw_dir.path().join("raw")).unwrap();
+    group.bench_function("raw file append + fdatasync", |b| {
+        b.iter(|| {
+            std::io::Write::write_all(&mut raw, &value).unwrap();
+            raw.sync_data().unwrap();
         })
     });
     group.finish();

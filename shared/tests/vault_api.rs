@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use workvoice_core::vault::{
-    KdfParams, RecordError, SledStore, Store, StoreEntry, StoreError, StoreOp, Vault, VaultConfig,
+    KdfParams, LogStore, RecordError, Store, StoreEntry, StoreError, StoreOp, Vault, VaultConfig,
     VaultError, VaultOp, VaultStatus,
 };
 
@@ -230,9 +230,9 @@ fn tampered_or_swapped_records_are_refused() {
         vault.put("reports", "b", b"report b").unwrap();
         vault.flush().unwrap();
     }
-    let sled_dir = store_dir(dir.path());
+    let store_path = store_dir(dir.path());
     {
-        let store = SledStore::open(&sled_dir).unwrap();
+        let store = LogStore::open(&store_path).unwrap();
         let entries = store.scan_prefix(&[]).unwrap();
         assert_eq!(entries.len(), 2);
         // Swap the two values between their keys.
@@ -253,7 +253,7 @@ fn tampered_or_swapped_records_are_refused() {
         assert!(vault.verify_records().is_err());
     }
     {
-        let store = SledStore::open(&sled_dir).unwrap();
+        let store = LogStore::open(&store_path).unwrap();
         let entries = store.scan_prefix(&[]).unwrap();
         let mut flipped = entries[0].1.clone();
         let last = flipped.len() - 1;

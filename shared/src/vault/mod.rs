@@ -7,7 +7,11 @@
 //! - every stored key is `HMAC(k_ns, namespace)[..16] || HMAC(k_key, namespace, key)[..16]`, so
 //!   a namespace is a prefix scan but neither names nor keys appear on disk;
 //! - the device key exists on disk only wrapped under `Argon2id(PIN, salt)` mixed with an
-//!   optional [`PlatformSecret`] (see [`meta`] for the file and why it is not in sled).
+//!   optional [`PlatformSecret`] (see [`meta`] for the file and why it is not in the store).
+//!
+//! The records live in a [`Store`]: [`LogStore`] (an append-only checksummed log) by default;
+//! [`SledStore`] remains for comparison, but sled 0.34 failed the crash test (see
+//! [`logstore`]).
 //!
 //! Unlocking counts attempts durably *before* the expensive check, wipes the vault at the
 //! limit, and a duress PIN opens an empty vault after destroying the real one. Both PIN slots
@@ -19,6 +23,7 @@
 //! Not hidden: the number of records per namespace and each value's length.
 
 mod crypto;
+pub mod logstore;
 pub mod meta;
 pub mod record;
 pub mod store;
@@ -32,6 +37,7 @@ use ring::rand::SystemRandom;
 use zeroize::Zeroizing;
 
 use crypto::{KEY_LEN, RecordKeys, SecretKey};
+pub use logstore::LogStore;
 use meta::{KeySlot, SlotRole, WRAPPED_LEN};
 pub use meta::{METADATA_LEN, Metadata, MetadataError, decode_metadata};
 pub use record::{
@@ -214,7 +220,7 @@ pub enum VaultError {
 /// report is saved. Hold one `Vault` per directory (it is `Send + Sync`; share it): unlocking
 /// again while one is open fails on the store's lock, and a duress unlock would delete files
 /// from under the open one.
-pub struct Vault<S: Store = SledStore> {
+pub struct Vault<S: Store = LogStore> {
     store: S,
     keys: RecordKeys,
     rng: SystemRandom,
@@ -229,7 +235,7 @@ impl<S: Store> fmt::Debug for Vault<S> {
     }
 }
 
-impl Vault<SledStore> {
+impl Vault<LogStore> {
     /// Creates a vault in `dir` protected by `pin`, and opens it.
     ///
     /// `duress_pin`, when given, is a second PIN that silently destroys this vault and opens an
@@ -254,7 +260,7 @@ impl Vault<SledStore> {
     /// - The duress PIN destroys the wrapped device key and the data, then returns an empty
     ///   vault that from now on opens with the duress PIN, exactly as a real unlock would. Both
     ///   paths run both Argon2 derivations; after them, each rewrites the metadata file and
-    ///   opens (or creates) a sled directory, so neither is conspicuously slower.
+    ///   opens (or creates) a store directory, so neither is conspicuously slower.
     pub fn unlock(
         dir: &Path,
         pin: &str,
