@@ -10,7 +10,7 @@ use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use criterion::{BenchmarkId, Criterion, criterion_group};
 use workvoice_proto::envelope::{self, framing_len};
-use workvoice_proto::keys::{HpkePrivateKey, OrgId, ReportId};
+use workvoice_proto::keys::{HpkePrivateKey, HpkePublicKey, OrgId, ReportId};
 use workvoice_proto::padding::padded_len;
 use workvoice_proto::vectors::DeterministicRng;
 use x25519_dalek::{PublicKey, StaticSecret};
@@ -20,26 +20,29 @@ const RECIPIENTS: [usize; 3] = [1, 3, 10];
 
 struct Setup {
     recipients: Vec<(OrgId, HpkePrivateKey)>,
+    /// What a sender holds: each recipient's id and certified public key.
+    public: Vec<(OrgId, HpkePublicKey)>,
     plain: Vec<u8>,
 }
 
 fn setup(n: usize, size: usize) -> Setup {
     let mut rng = DeterministicRng::new("bench");
+    let recipients: Vec<(OrgId, HpkePrivateKey)> = (0..n)
+        .map(|_| (OrgId::random(&mut rng), HpkePrivateKey::generate(&mut rng)))
+        .collect();
+    let public = recipients
+        .iter()
+        .map(|(id, k)| (*id, k.public_key()))
+        .collect();
     Setup {
-        recipients: (0..n)
-            .map(|_| (OrgId::random(&mut rng), HpkePrivateKey::generate(&mut rng)))
-            .collect(),
+        recipients,
+        public,
         plain: vec![0x42; size],
     }
 }
 
 fn seal(s: &Setup, rng: &mut DeterministicRng) -> Vec<u8> {
-    let list: Vec<_> = s
-        .recipients
-        .iter()
-        .map(|(id, k)| (*id, k.public_key()))
-        .collect();
-    envelope::seal(&s.plain, ReportId([1; 16]), &list, &[0; 32], rng).unwrap_or_default()
+    envelope::seal(&s.plain, ReportId([1; 16]), &s.public, &[0; 32], rng).unwrap_or_default()
 }
 
 fn x25519_agreement(secret: &StaticSecret, public: &PublicKey) -> [u8; 32] {

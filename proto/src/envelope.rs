@@ -7,16 +7,14 @@
 //! recipient table) is associated data of the content encryption, and the key commitment makes
 //! every recipient provably decrypt the same plaintext. Byte layout: `PROTOCOL.md`, "Envelope".
 
-use chacha20poly1305::aead::{Aead, KeyInit, Payload};
-use chacha20poly1305::{XChaCha20Poly1305, XNonce};
-use hpke::aead::ChaCha20Poly1305 as HpkeChaCha;
-use hpke::kdf::HkdfSha256;
-use hpke::{Deserializable, OpModeR, OpModeS, Serializable};
+use chacha20poly1305::aead::{AeadInOut, KeyInit};
+use chacha20poly1305::{Tag, XChaCha20Poly1305, XNonce};
 use ring::hmac;
-use zeroize::Zeroizing;
+use zeroize::{Zeroize, Zeroizing};
 
 use crate::codec::{ReadError, Reader};
-use crate::keys::{HpkePrivateKey, HpkePublicKey, Kem, OrgId, ReportId, ct_eq};
+use crate::hpke_suite;
+use crate::keys::{HpkePrivateKey, HpkePublicKey, OrgId, ReportId, ct_eq};
 use crate::padding::{self, is_padded_len};
 use crate::report::MAX_REPORT_BYTES;
 use crate::routing::MAX_RECIPIENTS;
@@ -228,7 +226,6 @@ pub fn seal(
     if plaintext.len() > MAX_REPORT_BYTES {
         return Err(EnvelopeError::TooLarge);
     }
-    let padded = Zeroizing::new(padding::pad(plaintext).ok_or(EnvelopeError::TooLarge)?);
 
     let mut content_key = Zeroizing::new([0u8; 32]);
     rng.fill_bytes(content_key.as_mut());
@@ -236,8 +233,9 @@ pub fn seal(
     rng.fill_bytes(&mut nonce);
     let commitment = key_commitment(&content_key, &report_id);
 
+    let padded_len = padding::padded_len(plaintext.len());
     let mut out =
-        Vec::with_capacity(FIXED_OVERHEAD + RECIPIENT_ENTRY_LEN * recipients.len() + padded.len());
+        Vec::with_capacity(FIXED_OVERHEAD + RECIPIENT_ENTRY_LEN * recipients.len() + padded_len);
     out.extend_from_slice(MAGIC);
     out.push(VERSION);
     out.extend_from_slice(report_id.as_bytes());
@@ -246,38 +244,43 @@ pub fn seal(
     let aad = recipient_aad(&out, recipients.iter().map(|(id, _)| *id));
 
     for (org_id, public_key) in recipients {
-        let pk = public_key
-            .to_hpke()
-            .map_err(|_| EnvelopeError::InvalidRecipientKey)?;
-        let (encapped, sealed) = hpke::single_shot_seal_with_rng::<HpkeChaCha, HkdfSha256, Kem>(
-            &OpModeS::Base,
-            &pk,
+        let (encapped, sealed) = hpke_suite::seal(
+            public_key,
+            None,
             &content_key_info(&report_id, org_id),
-            content_key.as_ref(),
             &aad,
+            content_key.as_ref(),
             rng,
         )
         .map_err(|_| EnvelopeError::InvalidRecipientKey)?;
         out.extend_from_slice(org_id.as_bytes());
-        out.extend_from_slice(&encapped.to_bytes());
+        out.extend_from_slice(&encapped);
         out.extend_from_slice(&sealed);
     }
     out.extend_from_slice(&nonce);
-    let ct_len = padded.len() + TAG_LEN;
+    let ct_len = padded_len + TAG_LEN;
     out.extend_from_slice(&(ct_len as u32).to_be_bytes());
+    let header_len = out.len();
+    let aad = content_aad(&out, disclosure_digest);
 
+    // The padded report is written straight into the envelope and encrypted there, so that no
+    // second copy of the plaintext is left behind.
+    padding::pad_into(plaintext, &mut out).ok_or(EnvelopeError::TooLarge)?;
     let cipher = XChaCha20Poly1305::new(&(*content_key).into());
-    let ciphertext = cipher
-        .encrypt(
-            &XNonce::from(nonce),
-            Payload {
-                msg: &padded,
-                aad: &content_aad(&out, disclosure_digest),
-            },
-        )
-        .map_err(|_| EnvelopeError::TooLarge)?;
-    out.extend_from_slice(&ciphertext);
-    Ok(out)
+    match cipher.encrypt_inout_detached(
+        &XNonce::from(nonce),
+        &aad,
+        out[header_len..].as_mut().into(),
+    ) {
+        Ok(tag) => {
+            out.extend_from_slice(&tag);
+            Ok(out)
+        }
+        Err(_) => {
+            out.zeroize();
+            Err(EnvelopeError::TooLarge)
+        }
+    }
 }
 
 /// Open an envelope as organisation `org_id` holding `private_key`. Returns the plaintext
@@ -295,19 +298,15 @@ pub fn open(
         .find(|e| e.org_id == org_id)
         .ok_or(EnvelopeError::NotARecipient)?;
     let aad = recipient_aad(&envelope[..PREFIX_LEN], header.recipient_ids());
-    let encapped = <Kem as hpke::Kem>::EncappedKey::from_bytes(&entry.encapped_key)
-        .map_err(|_| EnvelopeError::KeyUnsealFailed)?;
-    let key_bytes = Zeroizing::new(
-        hpke::single_shot_open::<HpkeChaCha, HkdfSha256, Kem>(
-            &OpModeR::Base,
-            &private_key.to_hpke(),
-            &encapped,
-            &content_key_info(&header.report_id, &org_id),
-            &entry.sealed_key,
-            &aad,
-        )
-        .map_err(|_| EnvelopeError::KeyUnsealFailed)?,
-    );
+    let key_bytes = hpke_suite::open(
+        &entry.encapped_key,
+        private_key,
+        None,
+        &content_key_info(&header.report_id, &org_id),
+        &aad,
+        &entry.sealed_key,
+    )
+    .map_err(|_| EnvelopeError::KeyUnsealFailed)?;
     let mut content_key = Zeroizing::new([0u8; 32]);
     if key_bytes.len() != 32 {
         return Err(EnvelopeError::KeyUnsealFailed);
@@ -319,21 +318,33 @@ pub fn open(
     ) {
         return Err(EnvelopeError::CommitmentMismatch);
     }
+    let ciphertext = &envelope[header.header_len..];
+    let Some(body_len) = ciphertext.len().checked_sub(TAG_LEN) else {
+        return Err(EnvelopeError::DecryptFailed);
+    };
+    let (body, tag) = ciphertext.split_at(body_len);
+    let tag = Tag::try_from(tag).map_err(|_| EnvelopeError::DecryptFailed)?;
+    // Decrypted in place in the buffer that becomes the returned plaintext.
+    let mut plaintext = body.to_vec();
     let cipher = XChaCha20Poly1305::new(&(*content_key).into());
-    let padded = Zeroizing::new(
-        cipher
-            .decrypt(
-                &XNonce::from(header.nonce),
-                Payload {
-                    msg: &envelope[header.header_len..],
-                    aad: &content_aad(&envelope[..header.header_len], disclosure_digest),
-                },
-            )
-            .map_err(|_| EnvelopeError::DecryptFailed)?,
-    );
-    let plaintext = padding::unpad(&padded)
-        .map_err(|_| EnvelopeError::BadPadding)?
-        .to_vec();
+    cipher
+        .decrypt_inout_detached(
+            &XNonce::from(header.nonce),
+            &content_aad(&envelope[..header.header_len], disclosure_digest),
+            plaintext.as_mut_slice().into(),
+            &tag,
+        )
+        .map_err(|_| EnvelopeError::DecryptFailed)?;
+    let len = match padding::unpad(&plaintext) {
+        Ok(plain) => plain.len(),
+        Err(_) => {
+            plaintext.zeroize();
+            return Err(EnvelopeError::BadPadding);
+        }
+    };
+    plaintext.copy_within(4..4 + len, 0);
+    plaintext[len..].zeroize();
+    plaintext.truncate(len);
     Ok(Opened {
         report_id: header.report_id,
         recipients: header.recipient_ids().collect(),

@@ -1,12 +1,11 @@
 //! Identifiers and key types.
 
-use hpke::kem::{Kem as _, X25519HkdfSha256};
-use hpke::{Deserializable, Serializable};
 use ring::signature::{ED25519, Ed25519KeyPair, KeyPair, UnparsedPublicKey};
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use crate::SecureRng;
 use crate::codec::hex_id;
+use crate::hpke_suite;
 
 hex_id!(
     /// A report's identifier, chosen at random by the phone; also the submission id, so that
@@ -40,12 +39,13 @@ hex_id!(
     32
 );
 
-/// The HPKE KEM every Workvoice key uses: DHKEM(X25519, HKDF-SHA256).
-pub type Kem = X25519HkdfSha256;
-
-/// An X25519 private key for HPKE. Zeroized when dropped.
+/// An X25519 private key for HPKE, held with its public key (derived once, when the key is
+/// made or loaded, because every open needs it for the KEM context). Zeroized when dropped.
 #[derive(Clone, Zeroize, ZeroizeOnDrop)]
-pub struct HpkePrivateKey([u8; 32]);
+pub struct HpkePrivateKey {
+    secret: [u8; 32],
+    public: [u8; 32],
+}
 
 impl core::fmt::Debug for HpkePrivateKey {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
@@ -54,12 +54,17 @@ impl core::fmt::Debug for HpkePrivateKey {
 }
 
 impl HpkePrivateKey {
+    /// Any 32 bytes are an X25519 private key (clamped when used).
     pub fn from_bytes(bytes: [u8; 32]) -> Self {
-        Self(bytes)
+        let public = hpke_suite::public_key_of(&bytes);
+        Self {
+            secret: bytes,
+            public,
+        }
     }
 
     pub fn to_bytes(&self) -> Zeroizing<[u8; 32]> {
-        Zeroizing::new(self.0)
+        Zeroizing::new(self.secret)
     }
 
     /// A fresh key pair from the given generator (RFC 9180 DeriveKeyPair over 32 random bytes).
@@ -71,37 +76,15 @@ impl HpkePrivateKey {
 
     /// RFC 9180 DeriveKeyPair for DHKEM(X25519, HKDF-SHA256).
     pub fn derive(ikm: &[u8]) -> Self {
-        let (sk, _) = Kem::derive_keypair(ikm);
-        let mut out = [0u8; 32];
-        out.copy_from_slice(&sk.to_bytes());
-        Self(out)
+        let (secret, public) = hpke_suite::derive_key_pair(ikm);
+        Self {
+            secret: *secret,
+            public,
+        }
     }
 
     pub fn public_key(&self) -> HpkePublicKey {
-        let pk = Kem::sk_to_pk(&self.to_hpke());
-        let mut out = [0u8; 32];
-        out.copy_from_slice(&pk.to_bytes());
-        HpkePublicKey(out)
-    }
-
-    pub(crate) fn to_hpke(&self) -> <Kem as hpke::Kem>::PrivateKey {
-        // Any 32 bytes are a valid X25519 scalar (clamped on use), so this cannot fail.
-        match <Kem as hpke::Kem>::PrivateKey::from_bytes(&self.0) {
-            Ok(key) => key,
-            Err(_) => unreachable_key(),
-        }
-    }
-}
-
-#[cold]
-fn unreachable_key() -> ! {
-    // X25519 private key deserialisation only checks the length, which is fixed by the type.
-    unreachable!("a 32-byte X25519 private key always deserialises")
-}
-
-impl HpkePublicKey {
-    pub(crate) fn to_hpke(self) -> Result<<Kem as hpke::Kem>::PublicKey, hpke::HpkeError> {
-        <Kem as hpke::Kem>::PublicKey::from_bytes(&self.0)
+        HpkePublicKey(self.public)
     }
 }
 

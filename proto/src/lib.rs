@@ -13,6 +13,7 @@ pub mod attachment;
 pub mod codec;
 pub mod directory;
 pub mod envelope;
+pub mod hpke_suite;
 pub mod iso;
 pub mod keys;
 pub mod padding;
@@ -25,7 +26,7 @@ pub mod routing;
 pub mod system_rng;
 pub mod vectors;
 
-pub use hpke::rand_core;
+pub use rand_core;
 
 /// A cryptographically secure random number generator, as the crypto in this crate expects.
 pub trait SecureRng: rand_core::CryptoRng {}

@@ -33,12 +33,21 @@ pub fn is_padded_len(len: usize) -> bool {
 
 /// Frame and pad a plaintext. Returns `None` if it is longer than `u32::MAX`.
 pub fn pad(plain: &[u8]) -> Option<Vec<u8>> {
-    let len = u32::try_from(plain.len()).ok()?;
     let mut out = Vec::with_capacity(padded_len(plain.len()));
+    pad_into(plain, &mut out)?;
+    Some(out)
+}
+
+/// [`pad`], appending to `out` (so that a caller can encrypt the padded bytes in place).
+/// Returns `None`, leaving `out` unchanged, if `plain` is longer than `u32::MAX`.
+pub fn pad_into(plain: &[u8], out: &mut Vec<u8>) -> Option<()> {
+    let len = u32::try_from(plain.len()).ok()?;
+    let end = out.len() + padded_len(plain.len());
+    out.reserve(padded_len(plain.len()));
     out.extend_from_slice(&len.to_be_bytes());
     out.extend_from_slice(plain);
-    out.resize(padded_len(plain.len()), 0);
-    Some(out)
+    out.resize(end, 0);
+    Some(())
 }
 
 /// Why padded bytes are malformed.

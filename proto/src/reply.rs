@@ -3,13 +3,11 @@
 //! only the holder of the organisation's certified private key can produce a message that opens
 //! under its public key. Byte layout: `PROTOCOL.md`, "Reply".
 
-use hpke::aead::ChaCha20Poly1305 as HpkeChaCha;
-use hpke::kdf::HkdfSha256;
-use hpke::{Deserializable, OpModeR, OpModeS, Serializable};
 use serde::{Deserialize, Serialize};
 
 use crate::codec::{ReadError, Reader};
-use crate::keys::{HpkePrivateKey, HpkePublicKey, Kem, OrgId, ReportId};
+use crate::hpke_suite;
+use crate::keys::{HpkePrivateKey, HpkePublicKey, OrgId, ReportId};
 use crate::padding;
 use crate::{ErrorCode, SecureRng};
 
@@ -145,14 +143,6 @@ pub fn seal_reply(
     let mut message_id = [0u8; 16];
     rng.fill_bytes(&mut message_id);
 
-    let recipient = reply_key.to_hpke().map_err(|_| ReplyError::InvalidKey)?;
-    let sender = (
-        org_key.to_hpke(),
-        org_key
-            .public_key()
-            .to_hpke()
-            .map_err(|_| ReplyError::InvalidKey)?,
-    );
     let mut header = Vec::with_capacity(HEADER_LEN);
     header.extend_from_slice(MAGIC);
     header.push(VERSION);
@@ -165,16 +155,16 @@ pub fn seal_reply(
     let aad_prefix = header.clone();
     let ct_len = (padded.len() + 16) as u32;
     let aad = [&aad_prefix[..], &ct_len.to_be_bytes()].concat();
-    let (encapped, ciphertext) = hpke::single_shot_seal_with_rng::<HpkeChaCha, HkdfSha256, Kem>(
-        &OpModeS::Auth(sender),
-        &recipient,
+    let (encapped, ciphertext) = hpke_suite::seal(
+        reply_key,
+        Some(org_key),
         &info(&report_id, &org_id),
-        &padded,
         &aad,
+        &padded,
         rng,
     )
     .map_err(|_| ReplyError::InvalidKey)?;
-    header.extend_from_slice(&encapped.to_bytes());
+    header.extend_from_slice(&encapped);
     header.extend_from_slice(&ct_len.to_be_bytes());
     header.extend_from_slice(&ciphertext);
     Ok(header)
@@ -188,19 +178,14 @@ pub fn open_reply(
     org_public_key: &HpkePublicKey,
 ) -> Result<(ReplyHeader, ReplyBody), ReplyError> {
     let header = ReplyHeader::parse(sealed)?;
-    let encapped = <Kem as hpke::Kem>::EncappedKey::from_bytes(&header.encapped_key)
-        .map_err(|_| ReplyError::Unauthenticated)?;
-    let sender = org_public_key
-        .to_hpke()
-        .map_err(|_| ReplyError::InvalidKey)?;
     let aad = [&sealed[..4 + 1 + 48], &sealed[HEADER_LEN - 4..HEADER_LEN]].concat();
-    let padded = hpke::single_shot_open::<HpkeChaCha, HkdfSha256, Kem>(
-        &OpModeR::Auth(sender),
-        &reply_private_key.to_hpke(),
-        &encapped,
+    let padded = hpke_suite::open(
+        &header.encapped_key,
+        reply_private_key,
+        Some(org_public_key),
         &info(&header.report_id, &header.org_id),
-        &sealed[HEADER_LEN..],
         &aad,
+        &sealed[HEADER_LEN..],
     )
     .map_err(|_| ReplyError::Unauthenticated)?;
     let json = padding::unpad(&padded).map_err(|_| ReplyError::Malformed)?;

@@ -6,7 +6,7 @@
 
 use core::convert::Infallible;
 
-use hpke::rand_core::{TryCryptoRng, TryRng};
+use rand_core::{TryCryptoRng, TryRng};
 use ring::rand::{SecureRandom, SystemRandom};
 
 /// Randomness from the operating system (`getrandom`), through `ring`.

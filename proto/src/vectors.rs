@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use hpke::rand_core::{TryCryptoRng, TryRng};
+use rand_core::{TryCryptoRng, TryRng};
 use serde::{Deserialize, Serialize};
 
 use crate::directory::{
