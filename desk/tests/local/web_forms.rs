@@ -189,6 +189,22 @@ async fn bad_input_in_every_form_gives_a_message_and_changes_nothing() {
             "f-status",
         ),
         (
+            "/export",
+            vec![("format", "csv"), ("audience", "press")],
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "export-audience",
+        ),
+        (
+            "/export",
+            vec![
+                ("format", "csv"),
+                ("audience", "research"),
+                ("include_free_text", "yes"),
+            ],
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "export-sensitive",
+        ),
+        (
             "/alarms/clear",
             vec![("note", "")],
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -249,7 +265,7 @@ async fn bad_input_in_every_form_gives_a_message_and_changes_nothing() {
             vec![("text", "hello"), ("language", "en")],
         ),
         ("/cases/1/referrals", vec![("to", &some_org)]),
-        ("/export", vec![("format", "csv")]),
+        ("/export", vec![("format", "csv"), ("audience", "internal")]),
         ("/sync", vec![]),
         ("/alarms/clear", vec![("note", "reviewed")]),
         ("/logout", vec![]),
@@ -394,4 +410,111 @@ async fn filters_narrow_the_list_and_report_bad_values() {
     let bad = c.get("/?from=yesterday").await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(bad.body.contains("id=\"f-from-error\""));
+}
+
+#[tokio::test]
+async fn repeated_wrong_passwords_lock_the_user_name_for_a_while() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use workvoice_desk::login_guard::{LOCKOUT_SECS, MAX_FAILURES};
+
+    let (_dir, desk) = fresh_desk().await;
+    let now = Arc::new(AtomicU64::new(1_800_000_000));
+    let clock = now.clone();
+    let desk = desk.with_clock(Arc::new(move || clock.load(Ordering::SeqCst)));
+    desk.add_user(USER, PASSWORD).await.unwrap();
+    desk.add_user("bo", PASSWORD).await.unwrap();
+    let mut c = WebClient::new(&desk);
+
+    for i in 1..MAX_FAILURES {
+        let page = c.login(USER, "wrong password").await;
+        assert_eq!(page.status, StatusCode::UNAUTHORIZED, "failure {i}");
+        assert!(
+            page.body
+                .contains("The user name or the password is wrong.")
+        );
+    }
+    let page = c.login(USER, "wrong password").await;
+    assert_eq!(page.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(page.body.contains("id=\"login-error\""), "{}", page.body);
+    assert!(
+        page.body.contains("Try again in 15 minutes."),
+        "{}",
+        page.body
+    );
+
+    // Now even the right password is refused, without a session.
+    let page = c.login(USER, PASSWORD).await;
+    assert_eq!(page.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(c.get("/").await.status, StatusCode::SEE_OTHER);
+    // A name that does not exist locks the same way, so the lock does not reveal real names.
+    for _ in 0..MAX_FAILURES {
+        c.login("nobody", "wrong password").await;
+    }
+    assert_eq!(
+        c.login("nobody", "wrong password").await.status,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // Another caseworker signs in normally.
+    let mut other = WebClient::new(&desk);
+    assert_eq!(
+        other.login("bo", PASSWORD).await.status,
+        StatusCode::SEE_OTHER
+    );
+
+    // A minute before the end the wait is one minute; at the end the right password works.
+    now.fetch_add(LOCKOUT_SECS - 60, Ordering::SeqCst);
+    let page = c.login(USER, PASSWORD).await;
+    assert_eq!(page.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(
+        page.body.contains("Try again in 1 minute."),
+        "{}",
+        page.body
+    );
+    now.fetch_add(60, Ordering::SeqCst);
+    assert_eq!(c.login(USER, PASSWORD).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(c.get("/").await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn markup_in_a_report_is_shown_as_text() {
+    use workvoice_proto::vectors::DeterministicRng;
+    let (_dir, desk) = fresh_desk().await;
+    let mut rng = DeterministicRng::new("markup");
+    let hostile = "<script>alert(1)</script><img src=x onerror=alert(2)>";
+    let (mut report, _) = sample(0, &mut rng);
+    if let Some(recruiter) = report.recruiter.as_mut() {
+        recruiter.name = hostile.to_string();
+    }
+    report.free_text = format!("{hostile} \" onmouseover=\"alert(3)");
+    let key = desk.keys()[0].public_key;
+    let entry = entry_for(1, &report, OrgId([3; 16]), key, &mut rng);
+    let (stored, failed) = desk.open_and_store(OrgId([3; 16]), &[entry]).await.unwrap();
+    assert_eq!((stored.len(), failed), (1, 0));
+
+    let mut c = logged_in(&desk).await;
+    for uri in ["/cases/1", "/", "/dashboard"] {
+        let page = c.get(uri).await;
+        assert_eq!(page.status, StatusCode::OK, "{uri}");
+        assert!(!page.body.contains("<script"), "{uri}: a script element");
+        assert!(!page.body.contains("<img"), "{uri}: an injected element");
+        assert!(
+            !page.body.contains("\" onmouseover=\""),
+            "{uri}: an injected attribute"
+        );
+        assert!(
+            page.headers
+                .get("content-security-policy")
+                .is_some_and(|v| v.to_str().unwrap().contains("default-src 'none'")),
+            "{uri}"
+        );
+    }
+    // The text itself is there, escaped, on the case page.
+    let case = c.get("/cases/1").await;
+    assert!(
+        case.body
+            .contains("&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=alert(2)&gt;"),
+        "{}",
+        case.body
+    );
 }
