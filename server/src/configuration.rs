@@ -36,6 +36,9 @@ pub struct Settings {
     /// Proof-of-work difficulty written into the directory.
     pub pow_difficulty: u8,
     pub request_timeout_secs: u64,
+    /// How long a connection may take to send a request's headers (also between requests on
+    /// a kept-alive connection) before the relay closes it.
+    pub header_read_timeout_secs: u64,
     /// Requests per second admitted on anonymous endpoints (directory, submissions, mailbox,
     /// uploads), all callers together; 0 disables the limit.
     pub anonymous_rate_per_second: u32,
@@ -64,6 +67,7 @@ impl Default for Settings {
             directory_recheck_ms: 1000,
             pow_difficulty: 16,
             request_timeout_secs: 30,
+            header_read_timeout_secs: 10,
             anonymous_rate_per_second: 200,
             anonymous_burst: 400,
             retention_grace_secs: 7 * 24 * 3600,
@@ -161,6 +165,7 @@ impl Settings {
         env_field!(directory_recheck_ms, num);
         env_field!(pow_difficulty, num);
         env_field!(request_timeout_secs, num);
+        env_field!(header_read_timeout_secs, num);
         env_field!(anonymous_rate_per_second, num);
         env_field!(anonymous_burst, num);
         env_field!(retention_grace_secs, num);

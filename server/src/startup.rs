@@ -38,8 +38,6 @@ pub enum StartupError {
     Key(#[from] KeyFileError),
     #[error("cannot listen on {0}: {1}")]
     Bind(String, std::io::Error),
-    #[error("server error: {0}")]
-    Serve(std::io::Error),
 }
 
 /// Open the database of `settings` (creating the data directory for a default SQLite file) and
@@ -267,14 +265,64 @@ impl Application {
         let (stop_tx, stop_rx) = watch::channel(false);
         let maintenance = tokio::spawn(maintain(self.state.clone(), self.relay_key, stop_rx));
         let router = app(self.state.clone());
-        let served = axum::serve(self.listener, router)
-            .with_graceful_shutdown(stop)
-            .await;
+        let header_timeout =
+            Duration::from_secs(self.state.settings.header_read_timeout_secs.max(1));
+        serve(self.listener, router, header_timeout, stop).await;
         let _ = stop_tx.send(true);
         let _ = maintenance.await;
         tracing::info!("relay stopped");
-        served.map_err(StartupError::Serve)
+        Ok(())
     }
+}
+
+/// Accept connections and serve HTTP/1.1 on each until `stop`, then let in-flight requests
+/// finish. Unlike `axum::serve`, every connection has a header read timeout: one that opens
+/// and sends nothing, or dribbles its headers, or idles between requests, is closed after
+/// `header_timeout` instead of holding a file descriptor forever. Peer addresses are never
+/// looked at.
+async fn serve(
+    listener: TcpListener,
+    router: Router,
+    header_timeout: Duration,
+    stop: impl std::future::Future<Output = ()> + Send + 'static,
+) {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use hyper_util::server::graceful::GracefulShutdown;
+    use hyper_util::service::TowerToHyperService;
+    use tower::ServiceExt as _;
+
+    let graceful = GracefulShutdown::new();
+    let mut stop = std::pin::pin!(stop);
+    loop {
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    // Out of file descriptors, or a connection reset before it was accepted:
+                    // wait a moment rather than spin.
+                    tracing::warn!(error = %e, "accepting a connection failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut stop => break,
+        };
+        let service = TowerToHyperService::new(router.clone().map_request(
+            |req: axum::http::Request<hyper::body::Incoming>| req.map(axum::body::Body::new),
+        ));
+        let mut builder = hyper::server::conn::http1::Builder::new();
+        builder
+            .timer(TokioTimer::new())
+            .header_read_timeout(header_timeout);
+        let connection = graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!(error = %e, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
 }
 
 async fn shutdown_signal() {
