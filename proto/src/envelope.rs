@@ -343,7 +343,10 @@ pub fn open(
         }
     };
     plaintext.copy_within(4..4 + len, 0);
-    plaintext[len..].zeroize();
+    // Bytes `len..len + 4` now repeat the end of the plaintext; after them, `unpad` checked
+    // that everything is zero.
+    let end = (len + 4).min(plaintext.len());
+    plaintext[len..end].zeroize();
     plaintext.truncate(len);
     Ok(Opened {
         report_id: header.report_id,

@@ -91,8 +91,23 @@ fn labeled_expand<const L: usize>(
     label: &[u8],
     info: &[&[u8]],
 ) -> Zeroizing<[u8; L]> {
+    labeled_expand_with(
+        &hmac::Key::new(hmac::HMAC_SHA256, prk),
+        suite_id,
+        label,
+        info,
+    )
+}
+
+/// [`labeled_expand`] with the HMAC key already set up, for several expansions of one `prk`.
+fn labeled_expand_with<const L: usize>(
+    prk: &hmac::Key,
+    suite_id: &[u8],
+    label: &[u8],
+    info: &[&[u8]],
+) -> Zeroizing<[u8; L]> {
     const { assert!(L <= 32, "one HKDF-SHA256 block") };
-    let mut ctx = hmac::Context::with_key(&hmac::Key::new(hmac::HMAC_SHA256, prk));
+    let mut ctx = hmac::Context::with_key(prk);
     ctx.update(&(L as u16).to_be_bytes());
     ctx.update(VERSION_LABEL);
     ctx.update(suite_id);
@@ -206,12 +221,17 @@ impl core::fmt::Debug for Context {
 impl Context {
     /// `KeySchedule<ROLE>(mode, shared_secret, info, psk = "", psk_id = "")`.
     pub fn new(mode: Mode, shared_secret: &[u8; 32], info: &[u8]) -> Self {
-        let psk_id_hash = labeled_extract(HPKE_SUITE_ID, b"", b"psk_id_hash", b"");
+        // No PSK: `psk_id_hash` is the same for every context.
+        static PSK_ID_HASH: std::sync::OnceLock<[u8; 32]> = std::sync::OnceLock::new();
+        let psk_id_hash =
+            PSK_ID_HASH.get_or_init(|| *labeled_extract(HPKE_SUITE_ID, b"", b"psk_id_hash", b""));
         let info_hash = labeled_extract(HPKE_SUITE_ID, b"", b"info_hash", info);
-        let ks_context: [&[u8]; 3] = [&[mode.byte()], psk_id_hash.as_ref(), info_hash.as_ref()];
+        let ks_context: [&[u8]; 3] = [&[mode.byte()], psk_id_hash, info_hash.as_ref()];
         let secret = labeled_extract(HPKE_SUITE_ID, shared_secret, b"secret", b"");
-        let key = labeled_expand::<32>(&secret, HPKE_SUITE_ID, b"key", &ks_context);
-        let base_nonce = *labeled_expand::<12>(&secret, HPKE_SUITE_ID, b"base_nonce", &ks_context);
+        let secret = hmac::Key::new(hmac::HMAC_SHA256, secret.as_ref());
+        let key = labeled_expand_with::<32>(&secret, HPKE_SUITE_ID, b"key", &ks_context);
+        let base_nonce =
+            *labeled_expand_with::<12>(&secret, HPKE_SUITE_ID, b"base_nonce", &ks_context);
         Self { key, base_nonce }
     }
 
