@@ -66,6 +66,9 @@ pub enum HpkeError {
     /// The ciphertext, its associated data, the info string or the keys do not match.
     #[error("the ciphertext does not authenticate under this key")]
     OpenFailed,
+    /// ChaCha20-Poly1305 cannot seal a message this long (256 GiB).
+    #[error("the message is too long to seal")]
+    MessageTooLong,
 }
 
 /// `LabeledExtract(salt, label, ikm) = HKDF-Extract(salt, "HPKE-v1" || suite_id || label || ikm)`.
@@ -255,7 +258,7 @@ impl Context {
     }
 
     /// Seal the `seq`-th message of this context.
-    pub fn seal(&self, seq: u64, aad: &[u8], plaintext: &[u8]) -> Vec<u8> {
+    pub fn seal(&self, seq: u64, aad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>, HpkeError> {
         let cipher = ChaCha20Poly1305::new(&(*self.key).into());
         cipher
             .encrypt(
@@ -265,8 +268,7 @@ impl Context {
                     aad,
                 },
             )
-            // ChaCha20-Poly1305 only fails for plaintexts beyond 256 GiB.
-            .unwrap_or_default()
+            .map_err(|_| HpkeError::MessageTooLong)
     }
 
     /// Open the `seq`-th message of this context.
@@ -308,7 +310,7 @@ pub fn seal(
     } else {
         Mode::Base
     };
-    let ciphertext = Context::new(mode, &shared_secret, info).seal(0, aad, plaintext);
+    let ciphertext = Context::new(mode, &shared_secret, info).seal(0, aad, plaintext)?;
     Ok((enc, ciphertext))
 }
 

@@ -220,6 +220,18 @@ fn structural_errors_are_specific() {
         envelope::seal(b"x", ReportId([0; 16]), &[], &[0; 32], &mut rng),
         Err(EnvelopeError::RecipientCount)
     );
+    // A recipient key of low order (here the identity) would give an all-zero shared secret:
+    // refused, with nothing returned.
+    let weak = [(
+        recipients[0].id,
+        workvoice_proto::keys::HpkePublicKey([0; 32]),
+    )];
+    let refused = envelope::seal(b"x", ReportId([0; 16]), &weak, &[0; 32], &mut rng);
+    assert_eq!(refused, Err(EnvelopeError::InvalidRecipientKey));
+    assert_eq!(
+        refused.unwrap_err().code(),
+        "envelope_invalid_recipient_key"
+    );
 }
 
 #[test]
