@@ -24,6 +24,13 @@ pub const NEXT_INBOX_SEQ: &str =
 pub const INSERT_INBOX: &str =
     "INSERT INTO inbox (org_id, seq, report_id, delivered_hour) VALUES ($1, $2, $3, $4)";
 
+/// Reserves `$1` inbox positions of organisation `$2` under its row lock (held to commit);
+/// returns the last one. Group commit takes all of a batch's positions at once.
+pub const RESERVE_INBOX_SEQS: &str =
+    "UPDATE organisations SET next_seq = next_seq + $1 WHERE id = $2 RETURNING next_seq";
+
+pub const SUBMISSION_ANSWER: &str = "SELECT request_hash, response FROM submissions WHERE id = $1";
+
 pub const NEXT_MAILBOX_SEQ: &str = "UPDATE mailboxes SET next_seq = next_seq + 1 \
     WHERE report_id = $1 RETURNING token_hash, next_seq";
 
