@@ -226,9 +226,7 @@ async fn inbox_sequence_per_organisation(s: &Storage) {
     for n in 1..=4 {
         let recipients = if n % 2 == 0 { vec![a, b] } else { vec![a] };
         assert_eq!(
-            s.store_submission(submission(n, recipients))
-                .await
-                .unwrap(),
+            s.store_submission(submission(n, recipients)).await.unwrap(),
             StoreOutcome::Stored
         );
     }
@@ -578,7 +576,10 @@ async fn a_failing_submission_spares_its_batch(s: &Storage) {
     for (n, answer) in answers.iter().enumerate() {
         match n {
             4 | 6 => assert!(
-                matches!(answer, Err(workvoice_relay::storage::StorageError::Database(_))),
+                matches!(
+                    answer,
+                    Err(workvoice_relay::storage::StorageError::Database(_))
+                ),
                 "submission {}: {answer:?}",
                 n + 1
             ),
@@ -593,7 +594,12 @@ async fn a_failing_submission_spares_its_batch(s: &Storage) {
     // Nothing of the refused ones is stored; the others are complete.
     for n in [5u8, 7] {
         assert_eq!(s.submission_answer(&report(n)).await.unwrap(), None);
-        assert!(s.mailbox(&subs[n as usize - 1].mailbox_hash).await.unwrap().is_none());
+        assert!(
+            s.mailbox(&subs[n as usize - 1].mailbox_hash)
+                .await
+                .unwrap()
+                .is_none()
+        );
     }
     let counts = s.table_counts().await.unwrap();
     assert_eq!(counts["submissions"], 6);

@@ -156,7 +156,7 @@ async fn writer(pool: AnyPool, queue: Arc<Mutex<mpsc::Receiver<Job>>>, counters:
 /// Write `jobs` in one transaction and answer each; on failure, each alone.
 async fn write(pool: &AnyPool, mut jobs: Vec<Job>, counters: &Counters) {
     // Insertion in id order: see the module's lock-order note.
-    jobs.sort_by(|a, b| a.submission.id.cmp(&b.submission.id));
+    jobs.sort_by_key(|j| j.submission.id);
     let all: Vec<&NewSubmission> = jobs.iter().map(|j| &j.submission).collect();
     match write_batch(pool, &all).await {
         Ok(outcomes) => {

@@ -489,11 +489,10 @@ impl Storage {
     // ----- submissions -----
 
     pub async fn submission_answer(&self, id: &ReportId) -> Result<Option<(Vec<u8>, String)>> {
-        let row =
-            sqlx::query::<Any>(sql::SUBMISSION_ANSWER)
-                .bind(id.to_hex())
-                .fetch_optional(&self.reader)
-                .await?;
+        let row = sqlx::query::<Any>(sql::SUBMISSION_ANSWER)
+            .bind(id.to_hex())
+            .fetch_optional(&self.reader)
+            .await?;
         Ok(match row {
             Some(row) => Some((row.try_get("request_hash")?, row.try_get("response")?)),
             None => None,
