@@ -94,13 +94,19 @@ pub(super) struct GroupCommit {
 
 impl GroupCommit {
     /// Start `writers` writer tasks on the current runtime. They end when every
-    /// [`GroupCommit`] is dropped and the queue is empty.
-    pub(super) fn start(pool: AnyPool, writers: usize) -> GroupCommit {
+    /// [`GroupCommit`] is dropped and the queue is empty. `one_writer`: `pool` is the only
+    /// writer of the database (SQLite), so lock order does not matter.
+    pub(super) fn start(pool: AnyPool, writers: usize, one_writer: bool) -> GroupCommit {
         let (queue, receiver) = mpsc::channel(QUEUE);
         let receiver = Arc::new(Mutex::new(receiver));
         let counters = Arc::new(Counters::default());
         for _ in 0..writers.max(1) {
-            tokio::spawn(writer(pool.clone(), receiver.clone(), counters.clone()));
+            tokio::spawn(writer(
+                pool.clone(),
+                one_writer,
+                receiver.clone(),
+                counters.clone(),
+            ));
         }
         GroupCommit { queue, counters }
     }
@@ -115,7 +121,12 @@ impl GroupCommit {
     }
 }
 
-async fn writer(pool: AnyPool, queue: Arc<Mutex<mpsc::Receiver<Job>>>, counters: Arc<Counters>) {
+async fn writer(
+    pool: AnyPool,
+    one_writer: bool,
+    queue: Arc<Mutex<mpsc::Receiver<Job>>>,
+    counters: Arc<Counters>,
+) {
     let mut carried: Vec<Job> = Vec::new();
     loop {
         let mut batch = std::mem::take(&mut carried);
@@ -149,16 +160,16 @@ async fn writer(pool: AnyPool, queue: Arc<Mutex<mpsc::Receiver<Job>>>, counters:
         let (now, later): (Vec<Job>, Vec<Job>) =
             batch.into_iter().partition(|j| ids.insert(j.submission.id));
         carried = later;
-        write(&pool, now, &counters).await;
+        write(&pool, one_writer, now, &counters).await;
     }
 }
 
 /// Write `jobs` in one transaction and answer each; on failure, each alone.
-async fn write(pool: &AnyPool, mut jobs: Vec<Job>, counters: &Counters) {
+async fn write(pool: &AnyPool, one_writer: bool, mut jobs: Vec<Job>, counters: &Counters) {
     // Insertion in id order: see the module's lock-order note.
     jobs.sort_by_key(|j| j.submission.id);
     let all: Vec<&NewSubmission> = jobs.iter().map(|j| &j.submission).collect();
-    match write_batch(pool, &all).await {
+    match write_batch(pool, one_writer, &all).await {
         Ok(outcomes) => {
             counters.committed(jobs.len());
             for (job, outcome) in jobs.into_iter().zip(outcomes) {
@@ -174,7 +185,7 @@ async fn write(pool: &AnyPool, mut jobs: Vec<Job>, counters: &Counters) {
         Err(_) => {
             counters.split_batches.fetch_add(1, Ordering::Relaxed);
             for job in jobs {
-                let outcome = match write_batch(pool, &[&job.submission]).await {
+                let outcome = match write_batch(pool, one_writer, &[&job.submission]).await {
                     Ok(mut one) => {
                         counters.committed(1);
                         one.pop().ok_or(StorageError::WriterStopped)
@@ -188,7 +199,11 @@ async fn write(pool: &AnyPool, mut jobs: Vec<Job>, counters: &Counters) {
 }
 
 /// One transaction for `subs` (distinct ids, sorted). Any error: nothing was committed.
-async fn write_batch(pool: &AnyPool, subs: &[&NewSubmission]) -> Result<Vec<StoreOutcome>> {
+async fn write_batch(
+    pool: &AnyPool,
+    one_writer: bool,
+    subs: &[&NewSubmission],
+) -> Result<Vec<StoreOutcome>> {
     let mut tx = pool.begin().await?;
 
     // Phase 1, in submission id order: rows that need no organisation lock.
@@ -248,22 +263,10 @@ async fn write_batch(pool: &AnyPool, subs: &[&NewSubmission]) -> Result<Vec<Stor
                 .execute(&mut *tx)
                 .await?;
         }
-        for (n, org) in s.recipients.iter().enumerate() {
-            sqlx::query::<Any>(sql::INSERT_MAILBOX_STATUS)
-                .bind(s.mailbox_hash.to_vec())
-                .bind(n as i64 + 1)
-                .bind(org.to_hex())
-                .bind(i(s.received_hour))
-                .bind("delivered")
-                .execute(&mut *tx)
-                .await?;
-        }
         outcomes.push(StoreOutcome::Stored);
         ids.push(id);
     }
 
-    // Phase 2: reserve exactly the inbox positions needed, per organisation in id order (hex
-    // order is byte order), under the row lock held to commit; then the inbox rows.
     let stored = || {
         subs.iter()
             .zip(&ids)
@@ -271,38 +274,92 @@ async fn write_batch(pool: &AnyPool, subs: &[&NewSubmission]) -> Result<Vec<Stor
             .filter(|(_, o)| **o == StoreOutcome::Stored)
             .map(|(pair, _)| pair)
     };
+    // The `delivered` entries of every stored submission, several rows per statement.
+    let entries: Vec<(&NewSubmission, usize)> = stored()
+        .flat_map(|(s, _)| (0..s.recipients.len()).map(move |n| (*s, n)))
+        .collect();
+    for chunk in entries.chunks(sql::ROWS_PER_INSERT) {
+        let text = sql::insert_mailbox_statuses(chunk.len());
+        let mut q = sqlx::query::<Any>(text);
+        for (s, n) in chunk {
+            q = q
+                .bind(s.mailbox_hash.to_vec())
+                .bind(*n as i64 + 1)
+                .bind(s.recipients[*n].to_hex())
+                .bind(i(s.received_hour))
+                .bind("delivered");
+        }
+        q.execute(&mut *tx).await?;
+    }
+
+    // Phase 2: reserve exactly the inbox positions needed, per organisation in id order (hex
+    // order is byte order), under the row lock held to commit; then the inbox rows.
     let mut next: BTreeMap<String, i64> = BTreeMap::new();
     for (s, _) in stored() {
         for org in &s.recipients {
             *next.entry(org.to_hex()).or_insert(0) += 1;
         }
     }
-    for (org, n) in next.iter_mut() {
-        let row = sqlx::query::<Any>(sql::RESERVE_INBOX_SEQS)
-            .bind(*n)
-            .bind(org.clone())
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or(StorageError::Database(sqlx::Error::RowNotFound))?;
-        let last: i64 = row.try_get(0)?;
-        // From now on: the next position to hand out.
-        *n = last - *n + 1;
+    if one_writer {
+        // SQLite: this is the only writer, so no lock order to keep; one statement per 16
+        // organisations instead of one each.
+        let counts: Vec<(String, i64)> = next.iter().map(|(o, n)| (o.clone(), *n)).collect();
+        for chunk in counts.chunks(sql::ROWS_PER_INSERT) {
+            let mut q = sqlx::query::<Any>(sql::reserve_inbox_seqs_of(chunk.len()));
+            for (org, n) in chunk {
+                q = q.bind(org.clone()).bind(*n);
+            }
+            for (org, _) in chunk {
+                q = q.bind(org.clone());
+            }
+            let reserved = q.fetch_all(&mut *tx).await?;
+            if reserved.len() != chunk.len() {
+                return Err(StorageError::Database(sqlx::Error::RowNotFound));
+            }
+            for row in reserved {
+                let org: String = row.try_get(0)?;
+                let last: i64 = row.try_get(1)?;
+                let n = next
+                    .get_mut(&org)
+                    .ok_or(StorageError::Database(sqlx::Error::RowNotFound))?;
+                *n = last - *n + 1;
+            }
+        }
+    } else {
+        for (org, n) in next.iter_mut() {
+            let row = sqlx::query::<Any>(sql::RESERVE_INBOX_SEQS)
+                .bind(*n)
+                .bind(org.clone())
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or(StorageError::Database(sqlx::Error::RowNotFound))?;
+            let last: i64 = row.try_get(0)?;
+            // From now on: the next position to hand out.
+            *n = last - *n + 1;
+        }
     }
+    let mut rows: Vec<(String, i64, &str, u64)> = Vec::with_capacity(entries.len());
     for (s, id) in stored() {
         for org in &s.recipients {
             let org = org.to_hex();
             let seq = next
                 .get_mut(&org)
                 .ok_or(StorageError::Database(sqlx::Error::RowNotFound))?;
-            sqlx::query::<Any>(sql::INSERT_INBOX)
-                .bind(org)
-                .bind(*seq)
-                .bind(id.clone())
-                .bind(i(s.received_hour))
-                .execute(&mut *tx)
-                .await?;
+            rows.push((org, *seq, id.as_str(), s.received_hour));
             *seq += 1;
         }
+    }
+    for chunk in rows.chunks(sql::ROWS_PER_INSERT) {
+        let text = sql::insert_inbox_rows(chunk.len());
+        let mut q = sqlx::query::<Any>(text);
+        for (org, seq, id, hour) in chunk {
+            q = q
+                .bind(org.clone())
+                .bind(*seq)
+                .bind(id.to_string())
+                .bind(i(*hour));
+        }
+        q.execute(&mut *tx).await?;
     }
     tx.commit().await?;
     Ok(outcomes)

@@ -265,13 +265,18 @@ impl Storage {
                             })
                         })
                 };
-                let writer = options().max_connections(1).connect(url).await?;
+                // A local file does not go stale: no ping before every write transaction.
+                let writer = options()
+                    .max_connections(1)
+                    .test_before_acquire(false)
+                    .connect(url)
+                    .await?;
                 let reader = options()
                     .max_connections(max_connections.max(2))
                     .connect(url)
                     .await?;
                 Ok(Storage {
-                    submissions: group::GroupCommit::start(writer.clone(), 1),
+                    submissions: group::GroupCommit::start(writer.clone(), 1, true),
                     writer,
                     reader,
                     backend,
@@ -285,7 +290,7 @@ impl Storage {
                     .await?;
                 let writers = POSTGRES_SUBMISSION_WRITERS.min(max_connections.max(2) as usize / 2);
                 Ok(Storage {
-                    submissions: group::GroupCommit::start(pool.clone(), writers),
+                    submissions: group::GroupCommit::start(pool.clone(), writers, false),
                     writer: pool.clone(),
                     reader: pool,
                     backend,
