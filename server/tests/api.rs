@@ -23,6 +23,7 @@ on_both_backends!(
     submission_is_delivered_acknowledged_and_answered,
     directory_is_signed_and_cacheable,
     inbox_pages_follow_delivery_order,
+    concurrent_submissions_each_get_their_own_answer,
     referral_needs_consent_and_lands_with_referred_by,
     attachment_upload_resumes_and_bytes_are_exact,
     attachment_with_wrong_digest_keeps_nothing,
@@ -1022,4 +1023,82 @@ async fn directory_version_is_rechecked_per_interval() {
         "re-checked too early"
     );
     relay.stop().await;
+}
+
+/// Many submissions at once (they are grouped into shared transactions), among them a retry,
+/// a different body under a taken id and an invalid one: each gets its own answer, and the
+/// database holds each accepted report exactly once, in dense inbox order.
+async fn concurrent_submissions_each_get_their_own_answer(db: TestDatabase) {
+    let relay = relay(db).await;
+    let c = client();
+    let prepare = |seed| {
+        relay
+            .prepare_submission(&SubmissionSpec {
+                seed,
+                ..SubmissionSpec::default()
+            })
+            .unwrap()
+            .request
+    };
+    let mut bodies: Vec<workvoice_proto::api::SubmissionRequest> = (0..16).map(prepare).collect();
+    let retry = bodies[0].clone();
+    // Same id as seed 1, sealed again: a different body.
+    let other_body = prepare(1);
+    assert_eq!(other_body.submission_id, bodies[1].submission_id);
+    assert_ne!(other_body.envelope, bodies[1].envelope);
+    // The envelope of another report under this id: refused by the checks.
+    let mut invalid = prepare(100);
+    invalid.envelope = bodies[2].envelope.clone();
+    bodies.extend([retry, other_body, invalid]);
+
+    let mut tasks = tokio::task::JoinSet::new();
+    for (n, body) in bodies.iter().cloned().enumerate() {
+        let (c, url) = (c.clone(), relay.url("/v1/submissions"));
+        tasks.spawn(async move {
+            let r = post_json(&c, &url, &body, None).await;
+            (n, r.status(), r.text().await.unwrap())
+        });
+    }
+    let mut answers = tasks.join_all().await;
+    answers.sort_by_key(|(n, _, _)| *n);
+
+    for (n, status, _) in &answers[2..16] {
+        assert_eq!(*status, StatusCode::CREATED, "submission {n}");
+    }
+    // The retry: one 201 and one 200 with the same body.
+    let mut retry = [answers[0].1, answers[16].1];
+    retry.sort();
+    assert_eq!(retry, [StatusCode::OK, StatusCode::CREATED]);
+    assert_eq!(answers[0].2, answers[16].2);
+    // The other body under seed 1's id: one accepted, the other refused as a conflict.
+    let (first, second) = (&answers[1], &answers[17]);
+    let refused = match (first.1, second.1) {
+        (StatusCode::CREATED, StatusCode::CONFLICT) => second,
+        (StatusCode::CONFLICT, StatusCode::CREATED) => first,
+        other => panic!("two bodies under one id: {other:?}"),
+    };
+    let e: workvoice_proto::api::ApiError = serde_json::from_str(&refused.2).unwrap();
+    assert_eq!(e.error, "submission_conflict");
+    let e: workvoice_proto::api::ApiError = serde_json::from_str(&answers[18].2).unwrap();
+    assert_eq!(answers[18].1, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(e.error, "submission_id_mismatch");
+
+    let counts = relay.storage.table_counts().await.unwrap();
+    assert_eq!(counts["submissions"], 16);
+    assert_eq!(counts["mailboxes"], 16);
+    // Default consent: union and inspectorate.
+    assert_eq!(counts["inbox"], 32);
+    assert_eq!(counts["mailbox_entries"], 32);
+    for org in [&relay.union, &relay.inspectorate] {
+        let page: InboxPage =
+            json(get(&c, &relay.url("/v1/org/inbox?limit=100"), Some(&org.token)).await).await;
+        assert_eq!(
+            page.entries.iter().map(|e| e.seq).collect::<Vec<_>>(),
+            (1..=16).collect::<Vec<_>>()
+        );
+        let mut ids: Vec<_> = page.entries.iter().map(|e| e.report_id).collect();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), 16);
+    }
 }

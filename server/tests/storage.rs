@@ -24,6 +24,8 @@ macro_rules! storage_conformance_tests {
                 referrals,
                 chunks_append_in_order_and_verify,
                 purge_respects_grace_and_age,
+                concurrent_submissions_share_a_transaction_and_each_gets_its_answer,
+                a_failing_submission_spares_its_batch,
             );
         }
     };
@@ -157,10 +159,10 @@ async fn submission_is_stored_once_and_delivered(s: &Storage) {
         sha256: [0; 32],
     });
     assert_eq!(
-        s.store_submission(&sub).await.unwrap(),
+        s.store_submission(sub.clone()).await.unwrap(),
         StoreOutcome::Stored
     );
-    let again = s.store_submission(&sub).await.unwrap();
+    let again = s.store_submission(sub.clone()).await.unwrap();
     assert_eq!(
         again,
         StoreOutcome::Existing {
@@ -203,12 +205,12 @@ async fn mailbox_token_is_unique(s: &Storage) {
     let mut second = submission(2, vec![a]);
     second.mailbox_hash = first.mailbox_hash;
     assert_eq!(
-        s.store_submission(&first).await.unwrap(),
+        s.store_submission(first.clone()).await.unwrap(),
         StoreOutcome::Stored
     );
     let before = s.content_digest().await.unwrap();
     assert_eq!(
-        s.store_submission(&second).await.unwrap(),
+        s.store_submission(second.clone()).await.unwrap(),
         StoreOutcome::MailboxInUse
     );
     assert_eq!(
@@ -224,9 +226,7 @@ async fn inbox_sequence_per_organisation(s: &Storage) {
     for n in 1..=4 {
         let recipients = if n % 2 == 0 { vec![a, b] } else { vec![a] };
         assert_eq!(
-            s.store_submission(&submission(n, recipients))
-                .await
-                .unwrap(),
+            s.store_submission(submission(n, recipients)).await.unwrap(),
             StoreOutcome::Stored
         );
     }
@@ -245,7 +245,7 @@ async fn inbox_sequence_per_organisation(s: &Storage) {
 async fn acknowledgement_outcomes(s: &Storage) {
     let a = add_org(s, 1).await;
     let b = add_org(s, 2).await;
-    s.store_submission(&submission(1, vec![a])).await.unwrap();
+    s.store_submission(submission(1, vec![a])).await.unwrap();
     assert_eq!(
         s.acknowledge(&b, &report(1), 7200).await.unwrap(),
         AckOutcome::NotFound
@@ -265,7 +265,7 @@ async fn acknowledgement_outcomes(s: &Storage) {
 async fn replies_are_idempotent_by_message_id(s: &Storage) {
     let a = add_org(s, 1).await;
     let b = add_org(s, 2).await;
-    s.store_submission(&submission(1, vec![a])).await.unwrap();
+    s.store_submission(submission(1, vec![a])).await.unwrap();
     assert_eq!(
         s.add_reply(&a, &report(1), "m1", b"sealed", 3600)
             .await
@@ -317,7 +317,7 @@ async fn referrals(s: &Storage) {
     let a = add_org(s, 1).await;
     let b = add_org(s, 2).await;
     let c = add_org(s, 3).await;
-    s.store_submission(&submission(1, vec![a])).await.unwrap();
+    s.store_submission(submission(1, vec![a])).await.unwrap();
     assert_eq!(
         s.refer(&b, &report(1), &c, b"env", 3600).await.unwrap(),
         InsertOutcome::NotFound
@@ -355,7 +355,7 @@ async fn chunks_append_in_order_and_verify(s: &Storage) {
         size: 100,
         sha256: [0; 32],
     });
-    s.store_submission(&sub).await.unwrap();
+    s.store_submission(sub.clone()).await.unwrap();
     let r = report(1);
     assert_eq!(
         s.append_chunk(&r, "nope", 0, &data).await.unwrap(),
@@ -405,7 +405,7 @@ async fn purge_respects_grace_and_age(s: &Storage) {
     let b = add_org(s, 2).await;
     let mut sub = submission(1, vec![a, b]);
     sub.received_hour = 0;
-    s.store_submission(&sub).await.unwrap();
+    s.store_submission(sub.clone()).await.unwrap();
     s.acknowledge(&a, &report(1), 3600).await.unwrap();
     assert_eq!(
         s.purge(1_000_000, 100, 10_000_000).await.unwrap().reports,
@@ -425,4 +425,190 @@ async fn purge_respects_grace_and_age(s: &Storage) {
         1
     );
     assert_eq!(s.table_counts().await.unwrap()["mailbox_entries"], 0);
+}
+
+/// Queue all `subs` at once (they are sent before the writer task runs, so they meet in one
+/// batch) and return each answer in the same order.
+async fn store_all(
+    s: &Storage,
+    subs: Vec<NewSubmission>,
+) -> Vec<Result<StoreOutcome, workvoice_relay::storage::StorageError>> {
+    let mut tasks = tokio::task::JoinSet::new();
+    for (n, sub) in subs.into_iter().enumerate() {
+        let s = s.clone();
+        tasks.spawn(async move { (n, s.store_submission(sub).await) });
+    }
+    let mut out: Vec<_> = tasks.join_all().await;
+    out.sort_by_key(|(n, _)| *n);
+    out.into_iter().map(|(_, r)| r).collect()
+}
+
+async fn concurrent_submissions_share_a_transaction_and_each_gets_its_answer(s: &Storage) {
+    let a = add_org(s, 1).await;
+    let b = add_org(s, 2).await;
+    let before = s.group_commit_stats();
+    let mut subs: Vec<NewSubmission> = (10..30u8)
+        .map(|n| submission(n, if n % 3 == 0 { vec![a] } else { vec![a, b] }))
+        .collect();
+    // The same submission twice, a different body under id 11, another id with 12's mailbox.
+    subs.push(submission(10, vec![a, b]));
+    let mut other_body = submission(11, vec![a]);
+    other_body.request_hash = [99; 32];
+    other_body.response = "{\"other\":1}".into();
+    subs.push(other_body);
+    let mut same_mailbox = submission(40, vec![b]);
+    same_mailbox.mailbox_hash = submission(12, vec![]).mailbox_hash;
+    subs.push(same_mailbox);
+    let answers = store_all(s, subs.clone()).await;
+    let answers: Vec<StoreOutcome> = answers.into_iter().map(|r| r.unwrap()).collect();
+
+    let stats = s.group_commit_stats();
+    assert!(
+        stats.largest_batch > 1,
+        "submissions queued together share a transaction: {stats:?}"
+    );
+    assert!(stats.batches - before.batches < answers.len() as u64);
+
+    // Each id: exactly one copy stored; the other copy answered with the stored copy's hash.
+    for id in [10u8, 11] {
+        let copies: Vec<(usize, &StoreOutcome)> = answers
+            .iter()
+            .enumerate()
+            .filter(|(n, _)| subs[*n].id == report(id))
+            .collect();
+        assert_eq!(copies.len(), 2);
+        let stored: Vec<usize> = copies
+            .iter()
+            .filter(|(_, o)| **o == StoreOutcome::Stored)
+            .map(|(n, _)| *n)
+            .collect();
+        assert_eq!(stored.len(), 1, "id {id}: {copies:?}");
+        let winner = &subs[stored[0]];
+        let replay = copies.iter().find(|(n, _)| *n != stored[0]).unwrap().1;
+        assert_eq!(
+            *replay,
+            StoreOutcome::Existing {
+                request_hash: winner.request_hash.to_vec(),
+                response: winner.response.clone(),
+            }
+        );
+        assert_eq!(
+            s.submission_answer(&report(id)).await.unwrap(),
+            Some((winner.request_hash.to_vec(), winner.response.clone()))
+        );
+    }
+    // One of the two submissions with one mailbox token is refused and leaves no row.
+    let (twelve, forty) = (answers[2].clone(), answers[answers.len() - 1].clone());
+    let refused = match (&twelve, &forty) {
+        (StoreOutcome::Stored, StoreOutcome::MailboxInUse) => report(40),
+        (StoreOutcome::MailboxInUse, StoreOutcome::Stored) => report(12),
+        other => panic!("one mailbox token twice: {other:?}"),
+    };
+    assert_eq!(s.submission_answer(&refused).await.unwrap(), None);
+    for (n, answer) in answers.iter().enumerate().take(20) {
+        if n != 0 && n != 1 && n != 2 {
+            assert_eq!(*answer, StoreOutcome::Stored, "submission {}", n + 10);
+        }
+    }
+
+    // 21 stored: ids 10..30 but one of 12/40, plus 40 if it won.
+    let stored: Vec<&NewSubmission> = subs
+        .iter()
+        .zip(&answers)
+        .filter(|(_, o)| **o == StoreOutcome::Stored)
+        .map(|(sub, _)| sub)
+        .collect();
+    assert_eq!(stored.len(), 20);
+    let deliveries: usize = stored.iter().map(|sub| sub.recipients.len()).sum();
+    let counts = s.table_counts().await.unwrap();
+    assert_eq!(counts["submissions"], 20);
+    assert_eq!(counts["mailboxes"], 20);
+    assert_eq!(counts["inbox"] as usize, deliveries);
+    assert_eq!(counts["mailbox_entries"] as usize, deliveries);
+
+    // Inbox positions are dense and each stored report is there exactly once.
+    for org in [a, b] {
+        let page = s.inbox_page(&org, 0, 100).await.unwrap();
+        let expected: Vec<String> = stored
+            .iter()
+            .filter(|sub| sub.recipients.contains(&org))
+            .map(|sub| sub.id.to_hex())
+            .collect();
+        assert_eq!(
+            page.iter().map(|r| r.seq).collect::<Vec<_>>(),
+            (1..=expected.len() as u64).collect::<Vec<_>>()
+        );
+        let mut got: Vec<String> = page.iter().map(|r| r.report_id.clone()).collect();
+        got.sort();
+        assert_eq!(got, expected);
+    }
+    // The next delivery continues after the batch.
+    assert_eq!(
+        s.store_submission(submission(60, vec![b])).await.unwrap(),
+        StoreOutcome::Stored
+    );
+    let page = s.inbox_page(&b, 0, 100).await.unwrap();
+    let last = page.last().unwrap();
+    assert_eq!(last.report_id, report(60).to_hex());
+    assert_eq!(last.seq, page.len() as u64);
+}
+
+async fn a_failing_submission_spares_its_batch(s: &Storage) {
+    let a = add_org(s, 1).await;
+    let before = s.group_commit_stats();
+    let mut subs: Vec<NewSubmission> = (1..=8u8).map(|n| submission(n, vec![a])).collect();
+    // The database refuses this one (the same attachment id twice), in the middle of a batch.
+    let mut broken = submission(5, vec![a]);
+    for _ in 0..2 {
+        broken.attachments.push(NewAttachment {
+            id: "aa".into(),
+            size: 10,
+            sha256: [0; 32],
+        });
+    }
+    subs[4] = broken;
+    // An organisation that does not exist (a recipient the database does not know).
+    subs[6] = submission(7, vec![a, org(9)]);
+    let answers = store_all(s, subs.clone()).await;
+
+    let stats = s.group_commit_stats();
+    assert!(stats.split_batches > before.split_batches, "{stats:?}");
+    for (n, answer) in answers.iter().enumerate() {
+        match n {
+            4 | 6 => assert!(
+                matches!(
+                    answer,
+                    Err(workvoice_relay::storage::StorageError::Database(_))
+                ),
+                "submission {}: {answer:?}",
+                n + 1
+            ),
+            _ => assert_eq!(
+                *answer.as_ref().unwrap(),
+                StoreOutcome::Stored,
+                "submission {}",
+                n + 1
+            ),
+        }
+    }
+    // Nothing of the refused ones is stored; the others are complete.
+    for n in [5u8, 7] {
+        assert_eq!(s.submission_answer(&report(n)).await.unwrap(), None);
+        assert!(
+            s.mailbox(&subs[n as usize - 1].mailbox_hash)
+                .await
+                .unwrap()
+                .is_none()
+        );
+    }
+    let counts = s.table_counts().await.unwrap();
+    assert_eq!(counts["submissions"], 6);
+    assert_eq!(counts["attachments"], 0);
+    assert_eq!(counts["inbox"], 6);
+    assert_eq!(counts["mailbox_entries"], 6);
+    let page = s.inbox_page(&a, 0, 100).await.unwrap();
+    assert_eq!(
+        page.iter().map(|r| r.seq).collect::<Vec<_>>(),
+        (1..=6).collect::<Vec<_>>()
+    );
 }

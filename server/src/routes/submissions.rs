@@ -212,7 +212,7 @@ async fn verify_and_store(
             })
             .collect(),
     };
-    match state.storage.store_submission(&new).await? {
+    match state.storage.store_submission(new).await? {
         StoreOutcome::Stored => Ok((StatusCode::CREATED, accepted)),
         StoreOutcome::Existing {
             request_hash: stored,

@@ -10,7 +10,10 @@
 //! transaction by `UPDATE organisations … RETURNING`, which holds the row lock until commit, so
 //! cursor order equals commit order and a reader paging with `after = seq` never skips an entry.
 
+mod group;
 pub mod sql;
+
+pub use group::{GroupCommitStats, MAX_BATCH, MAX_BATCH_BYTES};
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -57,6 +60,8 @@ pub enum StorageError {
     UnsupportedUrl,
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    #[error("the submission writer has stopped (the relay is shutting down)")]
+    WriterStopped,
 }
 
 pub type Result<T, E = StorageError> = std::result::Result<T, E>;
@@ -67,7 +72,11 @@ pub struct Storage {
     writer: AnyPool,
     reader: AnyPool,
     backend: Backend,
+    submissions: group::GroupCommit,
 }
+
+/// Submission writers on PostgreSQL (SQLite has one writer connection, so one writer).
+const POSTGRES_SUBMISSION_WRITERS: usize = 2;
 
 /// The first eight bytes of a secret's hash, as an index key. The full hash is then compared
 /// in constant time, so the database index never decides equality of a secret.
@@ -256,12 +265,18 @@ impl Storage {
                             })
                         })
                 };
-                let writer = options().max_connections(1).connect(url).await?;
+                // A local file does not go stale: no ping before every write transaction.
+                let writer = options()
+                    .max_connections(1)
+                    .test_before_acquire(false)
+                    .connect(url)
+                    .await?;
                 let reader = options()
                     .max_connections(max_connections.max(2))
                     .connect(url)
                     .await?;
                 Ok(Storage {
+                    submissions: group::GroupCommit::start(writer.clone(), 1, true),
                     writer,
                     reader,
                     backend,
@@ -273,7 +288,9 @@ impl Storage {
                     .acquire_timeout(Duration::from_secs(30))
                     .connect(url)
                     .await?;
+                let writers = POSTGRES_SUBMISSION_WRITERS.min(max_connections.max(2) as usize / 2);
                 Ok(Storage {
+                    submissions: group::GroupCommit::start(pool.clone(), writers, false),
                     writer: pool.clone(),
                     reader: pool,
                     backend,
@@ -477,11 +494,10 @@ impl Storage {
     // ----- submissions -----
 
     pub async fn submission_answer(&self, id: &ReportId) -> Result<Option<(Vec<u8>, String)>> {
-        let row =
-            sqlx::query::<Any>("SELECT request_hash, response FROM submissions WHERE id = $1")
-                .bind(id.to_hex())
-                .fetch_optional(&self.reader)
-                .await?;
+        let row = sqlx::query::<Any>(sql::SUBMISSION_ANSWER)
+            .bind(id.to_hex())
+            .fetch_optional(&self.reader)
+            .await?;
         Ok(match row {
             Some(row) => Some((row.try_get("request_hash")?, row.try_get("response")?)),
             None => None,
@@ -489,80 +505,16 @@ impl Storage {
     }
 
     /// Store the ciphertext once, create the mailbox with a `delivered` entry per recipient and
-    /// put the report in every recipient's inbox, all in one transaction.
-    pub async fn store_submission(&self, s: &NewSubmission) -> Result<StoreOutcome> {
-        let mut tx = self.writer.begin().await?;
-        let id = s.id.to_hex();
-        let inserted = sqlx::query::<Any>(sql::INSERT_SUBMISSION)
-            .bind(id.clone())
-            .bind(s.request_hash.to_vec())
-            .bind(s.response.clone())
-            .bind(i(s.directory_version))
-            .bind(s.tags.clone())
-            .bind(s.consent.clone())
-            .bind(i(s.received_hour))
-            .bind(s.envelope.clone())
-            .execute(&mut *tx)
-            .await?;
-        if inserted.rows_affected() == 0 {
-            tx.rollback().await?;
-            // The writer that won has committed (PostgreSQL made this insert wait for it).
-            let row =
-                sqlx::query::<Any>("SELECT request_hash, response FROM submissions WHERE id = $1")
-                    .bind(id)
-                    .fetch_one(&self.writer)
-                    .await?;
-            return Ok(StoreOutcome::Existing {
-                request_hash: row.try_get("request_hash")?,
-                response: row.try_get("response")?,
-            });
-        }
-        let mailbox = sqlx::query::<Any>(sql::INSERT_MAILBOX)
-            .bind(s.mailbox_hash.to_vec())
-            .bind(lookup_key(&s.mailbox_hash))
-            .bind(id.clone())
-            .bind(i(s.received_hour))
-            .bind(s.recipients.len() as i64)
-            .execute(&mut *tx)
-            .await?;
-        if mailbox.rows_affected() == 0 {
-            tx.rollback().await?;
-            return Ok(StoreOutcome::MailboxInUse);
-        }
-        for a in &s.attachments {
-            sqlx::query::<Any>(sql::INSERT_ATTACHMENT)
-                .bind(id.clone())
-                .bind(a.id.clone())
-                .bind(i(a.size))
-                .bind(a.sha256.to_vec())
-                .execute(&mut *tx)
-                .await?;
-        }
-        for (n, org) in s.recipients.iter().enumerate() {
-            let org = org.to_hex();
-            let row = sqlx::query::<Any>(sql::NEXT_INBOX_SEQ)
-                .bind(org.clone())
-                .fetch_one(&mut *tx)
-                .await?;
-            let seq: i64 = row.try_get(0)?;
-            sqlx::query::<Any>(sql::INSERT_INBOX)
-                .bind(org.clone())
-                .bind(seq)
-                .bind(id.clone())
-                .bind(i(s.received_hour))
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query::<Any>(sql::INSERT_MAILBOX_STATUS)
-                .bind(s.mailbox_hash.to_vec())
-                .bind(n as i64 + 1)
-                .bind(org)
-                .bind(i(s.received_hour))
-                .bind("delivered")
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
-        Ok(StoreOutcome::Stored)
+    /// put the report in every recipient's inbox, all in one transaction — shared with the
+    /// submissions queued at the same time (group commit, see `group.rs`). Returns once that
+    /// transaction has committed.
+    pub async fn store_submission(&self, s: NewSubmission) -> Result<StoreOutcome> {
+        self.submissions.store(s).await
+    }
+
+    /// How submissions were grouped into transactions so far (this process).
+    pub fn group_commit_stats(&self) -> GroupCommitStats {
+        self.submissions.counters.snapshot()
     }
 
     // ----- inbox -----

@@ -1,6 +1,8 @@
 //! Statements shared by the storage layer and the ingest benchmark's raw-sqlx baseline, so
 //! both measure the same schema and transaction shape. Every one runs on SQLite and PostgreSQL.
 
+use std::sync::LazyLock;
+
 pub const INSERT_ORGANISATION: &str = "INSERT INTO organisations \
     (id, kind, profile, token_lookup, token_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
     ON CONFLICT (id) DO NOTHING";
@@ -24,11 +26,96 @@ pub const NEXT_INBOX_SEQ: &str =
 pub const INSERT_INBOX: &str =
     "INSERT INTO inbox (org_id, seq, report_id, delivered_hour) VALUES ($1, $2, $3, $4)";
 
+/// Reserves `$1` inbox positions of organisation `$2` under its row lock (held to commit);
+/// returns the last one. Group commit takes all of a batch's positions at once.
+pub const RESERVE_INBOX_SEQS: &str =
+    "UPDATE organisations SET next_seq = next_seq + $1 WHERE id = $2 RETURNING next_seq";
+
+pub const SUBMISSION_ANSWER: &str = "SELECT request_hash, response FROM submissions WHERE id = $1";
+
 pub const NEXT_MAILBOX_SEQ: &str = "UPDATE mailboxes SET next_seq = next_seq + 1 \
     WHERE report_id = $1 RETURNING token_hash, next_seq";
 
 pub const INSERT_MAILBOX_STATUS: &str = "INSERT INTO mailbox_entries \
     (token_hash, seq, org_id, at_hour, kind, status) VALUES ($1, $2, $3, $4, 'status', $5)";
+
+/// Group commit writes at most this many inbox rows or mailbox entries per statement.
+pub const ROWS_PER_INSERT: usize = 16;
+
+fn multi_row(head: &str, rows: usize, params: usize, row: fn(&[usize]) -> String) -> String {
+    let mut text = String::from(head);
+    for r in 0..rows {
+        let numbers: Vec<usize> = (1..=params).map(|p| r * params + p).collect();
+        text.push_str(if r == 0 { " VALUES " } else { ", " });
+        text.push_str(&row(&numbers));
+    }
+    text
+}
+
+static INBOX_ROWS: LazyLock<Vec<String>> = LazyLock::new(|| {
+    (0..=ROWS_PER_INSERT)
+        .map(|n| {
+            multi_row(
+                "INSERT INTO inbox (org_id, seq, report_id, delivered_hour)",
+                n,
+                4,
+                |p| format!("(${}, ${}, ${}, ${})", p[0], p[1], p[2], p[3]),
+            )
+        })
+        .collect()
+});
+
+static MAILBOX_STATUSES: LazyLock<Vec<String>> = LazyLock::new(|| {
+    (0..=ROWS_PER_INSERT)
+        .map(|n| {
+            multi_row(
+                "INSERT INTO mailbox_entries (token_hash, seq, org_id, at_hour, kind, status)",
+                n,
+                5,
+                |p| {
+                    format!(
+                        "(${}, ${}, ${}, ${}, 'status', ${})",
+                        p[0], p[1], p[2], p[3], p[4]
+                    )
+                },
+            )
+        })
+        .collect()
+});
+
+static RESERVE_INBOX_SEQS_OF: LazyLock<Vec<String>> = LazyLock::new(|| {
+    (0..=ROWS_PER_INSERT)
+        .map(|n| {
+            let cases: Vec<String> = (0..n)
+                .map(|k| format!("WHEN ${} THEN ${}", 2 * k + 1, 2 * k + 2))
+                .collect();
+            let ids: Vec<String> = (0..n).map(|k| format!("${}", 2 * n + k + 1)).collect();
+            format!(
+                "UPDATE organisations SET next_seq = next_seq + CASE id {} END \
+                 WHERE id IN ({}) RETURNING id, next_seq",
+                cases.join(" "),
+                ids.join(", ")
+            )
+        })
+        .collect()
+});
+
+/// [`RESERVE_INBOX_SEQS`] for `orgs` organisations (1 to [`ROWS_PER_INSERT`]) in one
+/// statement: binds (id, count) per organisation, then the ids again; returns (id, last).
+/// Locks the rows in no defined order, so only for a database with one writer (SQLite).
+pub fn reserve_inbox_seqs_of(orgs: usize) -> &'static str {
+    RESERVE_INBOX_SEQS_OF[orgs.clamp(1, ROWS_PER_INSERT)].as_str()
+}
+
+/// [`INSERT_INBOX`] for `rows` rows (1 to [`ROWS_PER_INSERT`]) in one statement.
+pub fn insert_inbox_rows(rows: usize) -> &'static str {
+    INBOX_ROWS[rows.clamp(1, ROWS_PER_INSERT)].as_str()
+}
+
+/// [`INSERT_MAILBOX_STATUS`] for `rows` rows (1 to [`ROWS_PER_INSERT`]) in one statement.
+pub fn insert_mailbox_statuses(rows: usize) -> &'static str {
+    MAILBOX_STATUSES[rows.clamp(1, ROWS_PER_INSERT)].as_str()
+}
 
 pub const COUNT_TABLES: &[(&str, &str)] = &[
     ("organisations", "SELECT COUNT(*) FROM organisations"),
