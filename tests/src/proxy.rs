@@ -92,9 +92,10 @@ pub enum FaultPlan {
     None,
     /// No signal: every connection is closed unanswered.
     Offline,
-    /// Seeded random faults on requests whose path starts with `only` (all when `None`): each
-    /// such request is faulted with probability `percent`/100; faults cycle through `kinds`
-    /// (so each kind occurs once `kinds.len()` faults happened); delays and holds last between
+    /// Seeded random faults on requests whose path starts with `only` (all when `None`): the
+    /// first `kinds.len()` such requests are faulted, one with each kind in order, so that
+    /// every kind occurs; after that each is faulted with probability `percent`/100, the kinds
+    /// still cycling; delays and holds last between
     /// a quarter of `max_delay` and `max_delay`; after `budget` faults everything passes.
     Random {
         seed: u64,
@@ -208,10 +209,13 @@ impl Shared {
                 let eligible = only
                     .as_ref()
                     .is_none_or(|p| info.path.starts_with(p.as_str()));
+                // The first eligible requests get one fault of each kind, so that every kind
+                // is injected however few requests a fast relay needs; then `percent`.
+                let one_of_each_done = state.faults_drawn >= kinds.len();
                 if !eligible
                     || kinds.is_empty()
                     || state.faults_drawn >= *budget
-                    || state.rng.below(100) >= u64::from(*percent)
+                    || (one_of_each_done && state.rng.below(100) >= u64::from(*percent))
                 {
                     return Fault::Pass;
                 }
@@ -567,6 +571,27 @@ mod tests {
             kinds[..3],
             [FaultKind::Drop, FaultKind::Delay, FaultKind::Truncate]
         );
+        // The first eligible request of each kind is never left to chance.
+        let shared_again = Shared {
+            upstream: Mutex::new(SocketAddr::from(([127, 0, 0, 1], 1))),
+            plan: Mutex::new(PlanState {
+                plan: FaultPlan::Random {
+                    seed: 1,
+                    percent: 1,
+                    kinds: vec![FaultKind::Drop, FaultKind::Reset, FaultKind::Hold],
+                    max_delay: Duration::from_millis(400),
+                    only: None,
+                    budget: 60,
+                },
+                rng: Rng(1),
+                faults_drawn: 0,
+            }),
+            stats: Mutex::new(ProxyStats::default()),
+        };
+        let first: Vec<FaultKind> = (1..=3)
+            .map(|n| shared_again.decide(&info("/v1/submissions", n)).kind())
+            .collect();
+        assert_eq!(first, [FaultKind::Drop, FaultKind::Reset, FaultKind::Hold]);
         for f in &faults {
             if let Fault::Delay(d) = f {
                 assert!(*d >= Duration::from_millis(100) && *d <= Duration::from_millis(400));
