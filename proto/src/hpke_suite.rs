@@ -48,6 +48,11 @@ pub enum Mode {
 }
 
 impl Mode {
+    /// Auth mode when a sender key takes part, base mode otherwise.
+    fn with_sender(sender: bool) -> Mode {
+        if sender { Mode::Auth } else { Mode::Base }
+    }
+
     fn byte(self) -> u8 {
         match self {
             Mode::Base => 0x00,
@@ -159,6 +164,14 @@ fn dh(sk: &[u8; 32], pk: &[u8; 32]) -> Result<Zeroizing<[u8; 32]>, HpkeError> {
     Ok(shared)
 }
 
+/// `dh_e || dh_s`, the DH input of AuthEncap and AuthDecap.
+fn both(dh_e: &[u8; 32], dh_s: &[u8; 32]) -> Zeroizing<[u8; 64]> {
+    let mut both = Zeroizing::new([0u8; 64]);
+    both[..32].copy_from_slice(dh_e);
+    both[32..].copy_from_slice(dh_s);
+    both
+}
+
 /// `ExtractAndExpand(dh, kem_context)` of DHKEM.
 fn extract_and_expand(dh: &[u8], kem_context: &[&[u8]]) -> Zeroizing<[u8; 32]> {
     let eae_prk = labeled_extract(KEM_SUITE_ID, b"", b"eae_prk", dh);
@@ -179,10 +192,10 @@ pub fn encap(
         None => extract_and_expand(dh_e.as_ref(), &[&enc, pk_r]),
         Some(sender) => {
             let dh_s = dh(&sender.to_bytes(), pk_r)?;
-            let mut both = Zeroizing::new([0u8; 64]);
-            both[..32].copy_from_slice(dh_e.as_ref());
-            both[32..].copy_from_slice(dh_s.as_ref());
-            extract_and_expand(both.as_ref(), &[&enc, pk_r, sender.public_key().as_bytes()])
+            extract_and_expand(
+                both(&dh_e, &dh_s).as_ref(),
+                &[&enc, pk_r, sender.public_key().as_bytes()],
+            )
         }
     };
     Ok((enc, shared_secret))
@@ -201,10 +214,10 @@ pub fn decap(
         None => extract_and_expand(dh_e.as_ref(), &[enc, pk_r.as_bytes()]),
         Some(pk_s) => {
             let dh_s = dh(&sk_r, pk_s.as_bytes())?;
-            let mut both = Zeroizing::new([0u8; 64]);
-            both[..32].copy_from_slice(dh_e.as_ref());
-            both[32..].copy_from_slice(dh_s.as_ref());
-            extract_and_expand(both.as_ref(), &[enc, pk_r.as_bytes(), pk_s.as_bytes()])
+            extract_and_expand(
+                both(&dh_e, &dh_s).as_ref(),
+                &[enc, pk_r.as_bytes(), pk_s.as_bytes()],
+            )
         }
     })
 }
@@ -305,11 +318,7 @@ pub fn seal(
     let mut ikm_e = Zeroizing::new([0u8; 32]);
     rng.fill_bytes(ikm_e.as_mut());
     let (enc, shared_secret) = encap(recipient, sender, ikm_e.as_ref())?;
-    let mode = if sender.is_some() {
-        Mode::Auth
-    } else {
-        Mode::Base
-    };
+    let mode = Mode::with_sender(sender.is_some());
     let ciphertext = Context::new(mode, &shared_secret, info).seal(0, aad, plaintext)?;
     Ok((enc, ciphertext))
 }
@@ -325,10 +334,6 @@ pub fn open(
     ciphertext: &[u8],
 ) -> Result<Zeroizing<Vec<u8>>, HpkeError> {
     let shared_secret = decap(enc, recipient, sender)?;
-    let mode = if sender.is_some() {
-        Mode::Auth
-    } else {
-        Mode::Base
-    };
+    let mode = Mode::with_sender(sender.is_some());
     Context::new(mode, &shared_secret, info).open(0, aad, ciphertext)
 }

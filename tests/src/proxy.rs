@@ -538,24 +538,41 @@ mod tests {
         assert_eq!(normalise_path("/v1/directory"), "/v1/directory");
     }
 
-    #[test]
-    fn the_random_plan_is_bounded_and_cycles_through_its_kinds() {
-        let shared = Shared {
+    /// A proxy's shared state under a random plan, for driving `decide` directly.
+    fn random_plan(
+        seed: u64,
+        percent: u32,
+        kinds: Vec<FaultKind>,
+        only: Option<&str>,
+        budget: usize,
+    ) -> Shared {
+        Shared {
             upstream: Mutex::new(SocketAddr::from(([127, 0, 0, 1], 1))),
             plan: Mutex::new(PlanState {
                 plan: FaultPlan::Random {
-                    seed: 7,
-                    percent: 50,
-                    kinds: vec![FaultKind::Drop, FaultKind::Delay, FaultKind::Truncate],
+                    seed,
+                    percent,
+                    kinds,
                     max_delay: Duration::from_millis(400),
-                    only: Some("/v1/submissions".into()),
-                    budget: 9,
+                    only: only.map(String::from),
+                    budget,
                 },
-                rng: Rng(7),
+                rng: Rng(seed),
                 faults_drawn: 0,
             }),
             stats: Mutex::new(ProxyStats::default()),
-        };
+        }
+    }
+
+    #[test]
+    fn the_random_plan_is_bounded_and_cycles_through_its_kinds() {
+        let shared = random_plan(
+            7,
+            50,
+            vec![FaultKind::Drop, FaultKind::Delay, FaultKind::Truncate],
+            Some("/v1/submissions"),
+            9,
+        );
         let info = |path: &str, n| RequestInfo {
             method: "POST".into(),
             path: path.into(),
@@ -572,22 +589,13 @@ mod tests {
             [FaultKind::Drop, FaultKind::Delay, FaultKind::Truncate]
         );
         // The first eligible request of each kind is never left to chance.
-        let shared_again = Shared {
-            upstream: Mutex::new(SocketAddr::from(([127, 0, 0, 1], 1))),
-            plan: Mutex::new(PlanState {
-                plan: FaultPlan::Random {
-                    seed: 1,
-                    percent: 1,
-                    kinds: vec![FaultKind::Drop, FaultKind::Reset, FaultKind::Hold],
-                    max_delay: Duration::from_millis(400),
-                    only: None,
-                    budget: 60,
-                },
-                rng: Rng(1),
-                faults_drawn: 0,
-            }),
-            stats: Mutex::new(ProxyStats::default()),
-        };
+        let shared_again = random_plan(
+            1,
+            1,
+            vec![FaultKind::Drop, FaultKind::Reset, FaultKind::Hold],
+            None,
+            60,
+        );
         let first: Vec<FaultKind> = (1..=3)
             .map(|n| shared_again.decide(&info("/v1/submissions", n)).kind())
             .collect();
