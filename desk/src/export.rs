@@ -103,6 +103,18 @@ pub struct ExportOptions {
     pub audience: ExportAudience,
 }
 
+impl ExportOptions {
+    /// Why these options may not be used together, if they may not: a research export holds
+    /// structured facts only.
+    pub fn problem(&self) -> Option<&'static str> {
+        (self.audience == ExportAudience::Research
+            && (self.include_free_text || self.include_contact))
+            .then_some(
+                "An export for researchers holds no free text and no contact fields. Untick them.",
+            )
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExportMoney {
     pub amount_minor: u64,
@@ -584,13 +596,8 @@ pub async fn export_cases(
     format: ExportFormat,
     options: ExportOptions,
 ) -> Result<Vec<u8>> {
-    if options.audience == ExportAudience::Research
-        && (options.include_free_text || options.include_contact)
-    {
-        return Err(DeskError::InvalidInput(
-            "a research export holds structured facts only, without free text or contact fields"
-                .into(),
-        ));
+    if let Some(problem) = options.problem() {
+        return Err(DeskError::InvalidInput(problem.into()));
     }
     let store = desk.store();
     let ids = store.filtered_case_ids(filter).await?;

@@ -855,15 +855,15 @@ pub async fn export(State(state): State<AppState>, headers: HeaderMap, body: Byt
     if audience.is_none() {
         form.error("export-audience", "Choose who will receive this file.");
     }
-    let include_free_text = data.get("include_free_text") == Some("yes");
-    let include_contact = data.get("include_contact") == Some("yes");
-    if audience == Some(ExportAudience::Research) && (include_free_text || include_contact) {
-        form.error(
-            "export-sensitive",
-            "An export for researchers holds no free text and no contact fields. Untick them.",
-        );
+    let options = ExportOptions {
+        include_free_text: data.get("include_free_text") == Some("yes"),
+        include_contact: data.get("include_contact") == Some("yes"),
+        audience: audience.unwrap_or_default(),
+    };
+    if let Some(problem) = options.problem() {
+        form.error("export-sensitive", problem);
     }
-    let (Some(format), Some(audience), true) = (format, audience, form.is_empty()) else {
+    let (Some(format), Some(_), true) = (format, audience, form.is_empty()) else {
         return list_page(
             desk,
             &frame,
@@ -874,11 +874,6 @@ pub async fn export(State(state): State<AppState>, headers: HeaderMap, body: Byt
             None,
         )
         .await;
-    };
-    let options = ExportOptions {
-        include_free_text,
-        include_contact,
-        audience,
     };
     let bytes = export_cases(desk, &filter, format, options)
         .await
