@@ -4,8 +4,8 @@
 #
 # usage: ios/build-rust.sh            (on a Mac with Xcode and rustup)
 # env:   WORKVOICE_ROOT_PUBLIC_KEY    hex of the root public key to build in (required for a
-#                                     build given to workers; without it the core uses the
-#                                     test fixture's root and only works with a test relay)
+#                                     build given to workers; without it the script stops, and a
+#                                     release-profile core would not compile anyway)
 #        PROFILE                      cargo profile, default release-small
 #
 # Run scripts/bindings first: the header and module map come from bindings/swift/uniffi and
@@ -18,7 +18,10 @@ out="$root/ios/build"
 targets=(aarch64-apple-ios aarch64-apple-ios-sim x86_64-apple-ios)
 
 if [ -z "${WORKVOICE_ROOT_PUBLIC_KEY:-}" ]; then
-  echo "ios/build-rust.sh: WORKVOICE_ROOT_PUBLIC_KEY is not set: the core will trust the TEST root key" >&2
+  echo "ios/build-rust.sh: WORKVOICE_ROOT_PUBLIC_KEY is not set." >&2
+  echo "  Set it to the hex root public key of your deployment (README.md, 'Build the phone apps'):" >&2
+  echo "  export WORKVOICE_ROOT_PUBLIC_KEY=\$(cargo run -q -p workvoice-relay --bin workvoice-root -- public-key --key /path/to/root.key)" >&2
+  exit 1
 fi
 for file in workvoice_coreFFI.h workvoice_coreFFI.modulemap workvoice_core.swift; do
   if [ ! -f "bindings/swift/uniffi/$file" ]; then

@@ -82,3 +82,20 @@ dependencies {
     implementation(libs.androidx.work.runtime.ktx)
     implementation(libs.kotlinx.coroutines.android)
 }
+
+// The root public key is built into the native library (README.md, "Build the phone apps"): a
+// release library without it does not compile, and a release APK is never assembled without it,
+// so a stale library that trusts the test root cannot slip into one.
+val rootPublicKey: String? = providers.environmentVariable("WORKVOICE_ROOT_PUBLIC_KEY").orNull
+tasks.configureEach {
+    if (name == "preReleaseBuild") {
+        doFirst {
+            if (rootPublicKey.isNullOrBlank()) {
+                throw GradleException(
+                    "WORKVOICE_ROOT_PUBLIC_KEY is not set: a release build must embed the " +
+                        "deployment's root public key (android/README.md, section 2)",
+                )
+            }
+        }
+    }
+}

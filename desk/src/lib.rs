@@ -17,6 +17,7 @@ pub mod insight;
 pub mod labels;
 pub mod login_guard;
 pub mod relay;
+#[cfg(feature = "test-support")]
 pub mod samples;
 pub mod secrets;
 pub mod store;

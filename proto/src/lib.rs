@@ -24,6 +24,7 @@ pub mod report;
 pub mod routing;
 #[cfg(feature = "system-rng")]
 pub mod system_rng;
+#[cfg(feature = "test-support")]
 pub mod vectors;
 
 pub use rand_core;

@@ -30,17 +30,57 @@ pub use view::*;
 use crate::i18n::{self, K};
 
 /// Hex of the Ed25519 root public key that certifies organisation keys and the relay's key,
-/// fixed when the core is built: set `WORKVOICE_ROOT_PUBLIC_KEY` at build time. The default is
-/// the root of `proto::vectors::Fixture` (tests and local development only); a release build
-/// for real workers must set the variable.
-pub const ROOT_PUBLIC_KEY_HEX: &str = match option_env!("WORKVOICE_ROOT_PUBLIC_KEY") {
-    Some(key) => key,
-    None => "4afa863e7a50312814e32fb5693fd2b3f626df4fb65d4854f900456fe5673abd",
+/// fixed when the core is built: set `WORKVOICE_ROOT_PUBLIC_KEY` at build time.
+///
+/// Without the variable, only the `fixture-root` feature (tests and local development) puts
+/// the public test fixture's root here; otherwise there is no built-in root and the shell must
+/// pass [`AppConfig::root_public_key`]. A release-profile build (no debug assertions) without
+/// the variable and without the feature does not compile: the fixture root's private key is
+/// public, so a core that trusted it could be fed any organisation key.
+pub const ROOT_PUBLIC_KEY_HEX: Option<&str> = match option_env!("WORKVOICE_ROOT_PUBLIC_KEY") {
+    Some(key) => Some(key),
+    None => FIXTURE_ROOT_PUBLIC_KEY_HEX,
 };
 
-/// The built-in root key, if [`ROOT_PUBLIC_KEY_HEX`] is well formed.
+#[cfg(feature = "fixture-root")]
+const FIXTURE_ROOT_PUBLIC_KEY_HEX: Option<&str> =
+    Some("4afa863e7a50312814e32fb5693fd2b3f626df4fb65d4854f900456fe5673abd");
+#[cfg(not(feature = "fixture-root"))]
+const FIXTURE_ROOT_PUBLIC_KEY_HEX: Option<&str> = None;
+
+const _: () = assert!(
+    match ROOT_PUBLIC_KEY_HEX {
+        Some(hex) => is_hex_key(hex),
+        None => true,
+    },
+    "WORKVOICE_ROOT_PUBLIC_KEY must be 64 hex digits (an Ed25519 public key)"
+);
+
+const fn is_hex_key(hex: &str) -> bool {
+    let bytes = hex.as_bytes();
+    if bytes.len() != 64 {
+        return false;
+    }
+    let mut i = 0;
+    while i < bytes.len() {
+        if !bytes[i].is_ascii_hexdigit() {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+#[cfg(not(any(debug_assertions, feature = "fixture-root")))]
+const _: () = assert!(
+    option_env!("WORKVOICE_ROOT_PUBLIC_KEY").is_some(),
+    "a release build of workvoice-core needs WORKVOICE_ROOT_PUBLIC_KEY (hex of the deployment's \
+     root public key; see README.md, \"Build the phone apps\")"
+);
+
+/// The built-in root key, if one was built in ([`ROOT_PUBLIC_KEY_HEX`]) and it is well formed.
 pub fn built_in_root_key() -> Option<SigningPublicKey> {
-    SigningPublicKey::from_hex(ROOT_PUBLIC_KEY_HEX)
+    ROOT_PUBLIC_KEY_HEX.and_then(SigningPublicKey::from_hex)
 }
 
 /// Settings of one app instance, given by the shell when the core starts.
