@@ -72,6 +72,14 @@ def evaluate(v):
             listing = wv.decode_typed(v["listing"], wv.LISTING, "vector")
             tags, consent = tags_consent(v)
             return {"ok": wv.route(tags, consent, listing)}
+        if kind == "delivery":
+            root = bytes.fromhex(v["root_public_key"])
+            d = wv.verify_directory(v["directory"].encode("utf-8"), root, v["now"], 0)
+            tags, consent = tags_consent(v)
+            the_route = wv.route(tags, consent, d.listing)
+            sealed_to = [bytes.fromhex(i) for i in v["sealed_to"]]
+            return {"ok": {"left_out": wv.check_delivery(the_route, sealed_to, d.listing, root,
+                                                         v["now"])}}
         if kind == "recovery":
             secret = wv.recovery_parse(v["code"])
             token, _, pk = wv.report_secrets(secret, v["index"])
@@ -93,7 +101,7 @@ def test_the_vector_directories_are_populated():
     assert len(VALID) >= 15 and len(INVALID) >= 20, (len(VALID), len(INVALID))
     kinds = {v["kind"] for _, v in VALID + INVALID}
     assert kinds == {"padding", "pow", "disclosure", "envelope", "reply", "directory", "routing",
-                     "recovery", "report"}, kinds
+                     "delivery", "recovery", "report"}, kinds
 
 
 @pytest.mark.parametrize("name,v", ALL, ids=[n for n, _ in ALL])

@@ -1158,6 +1158,45 @@ def route(tags: dict, consent: dict, listing: dict) -> dict:
     return {"recipients": recipients, "withheld": withheld}
 
 
+def revoked_keys(listing: dict, root: bytes) -> list:
+    if listing["revocations"] is None:
+        return []
+    try:
+        return verify_signed(listing["revocations"], REVOCATION_CONTEXT, root,
+                             REVOCATION_LIST)["revoked"]
+    except SignedFailure:
+        raise WvError("directory_revocations_invalid") from None
+
+
+def check_delivery(the_route: dict, sealed_to: list, listing: dict, root: bytes, now: int) -> list:
+    """Section 11.3, the relay's check. Returns the left-out entries."""
+    routed = [bytes.fromhex(r["org_id"]) for r in the_route["recipients"]]
+    for org_id in sealed_to:
+        if org_id not in routed:
+            raise WvError("recipients_mismatch", "sealed to an organisation the route does not select")
+    revoked = revoked_keys(listing, root)
+    orgs = {}
+    for org in listing["organisations"]:
+        orgs.setdefault(org["id"], org)
+    left_out = []
+    for r in the_route["recipients"]:
+        org_id = bytes.fromhex(r["org_id"])
+        if org_id in sealed_to:
+            continue
+        reason = None
+        for at in (now, max(now - MAX_CLOCK_SKEW_SECS, 0), now + MAX_CLOCK_SKEW_SECS):
+            status = certificate_trust(orgs[org_id], root, at, revoked)["status"]
+            if status != "certified":
+                reason = status
+                break
+        if reason is None:
+            raise WvError("recipients_mismatch", "a recipient with a trusted key is left out")
+        left_out.append({"org_id": r["org_id"], "kind": r["kind"], "reason": reason})
+    if not sealed_to:
+        raise WvError("no_trusted_recipient")
+    return left_out
+
+
 # --------------------------------------------------------------------------------------------
 # 12. Proof-of-work
 # --------------------------------------------------------------------------------------------

@@ -414,15 +414,7 @@ pub fn verify_directory(
             seen: min_version,
         });
     }
-    let revoked: Vec<RevokedKey> = match &listing.revocations {
-        Some(signed) => {
-            signed
-                .verify::<RevocationList>(REVOCATION_CONTEXT, root)
-                .map_err(|_| DirectoryError::RevocationsInvalid)?
-                .revoked
-        }
-        None => Vec::new(),
-    };
+    let revoked = revoked_keys(&listing, root)?;
     let trust = listing
         .organisations
         .iter()
@@ -433,6 +425,42 @@ pub fn verify_directory(
         relay_key: relay.relay_key,
         trust,
         digest: sha256(&[served]).0,
+    })
+}
+
+/// The keys the root revoked, from the listing's root-signed revocation list (none without one).
+pub fn revoked_keys(
+    listing: &Listing,
+    root: &SigningPublicKey,
+) -> Result<Vec<RevokedKey>, DirectoryError> {
+    match &listing.revocations {
+        Some(signed) => Ok(signed
+            .verify::<RevocationList>(REVOCATION_CONTEXT, root)
+            .map_err(|_| DirectoryError::RevocationsInvalid)?
+            .revoked),
+        None => Ok(Vec::new()),
+    }
+}
+
+/// Why `org`'s certificate is untrusted at some time within [`MAX_CLOCK_SKEW_SECS`] of `now`,
+/// or `None` when it is trusted throughout. A relay uses it to check that a recipient left out
+/// of a submission really was unusable by a phone whose clock may differ from its own
+/// (`PROTOCOL.md`, "Partial delivery"). The reason given is the one at `now` when there is one.
+pub fn untrusted_near(
+    org: &Organisation,
+    root: &SigningPublicKey,
+    now: u64,
+    revoked: &[RevokedKey],
+) -> Option<UntrustedReason> {
+    [
+        now,
+        now.saturating_sub(MAX_CLOCK_SKEW_SECS),
+        now.saturating_add(MAX_CLOCK_SKEW_SECS),
+    ]
+    .into_iter()
+    .find_map(|at| match certificate_trust(org, root, at, revoked) {
+        KeyTrust::Untrusted { reason } => Some(reason),
+        KeyTrust::Certified { .. } => None,
     })
 }
 

@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
-use crate::directory::{Listing, OrgKind};
+use crate::directory::{Listing, OrgKind, UntrustedReason};
 use crate::keys::{OrgId, sha256};
 use crate::report::Sector;
 use crate::{ErrorCode, iso};
@@ -386,4 +386,105 @@ pub fn route(
         recipients,
         withheld,
     })
+}
+
+/// A recipient the rules chose that a submission leaves out because its key cannot be trusted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeftOut {
+    pub org_id: OrgId,
+    pub kind: OrgKind,
+    pub reason: UntrustedReason,
+}
+
+/// Who a report is sealed to: the route's recipients whose keys are trusted, in route order,
+/// and the ones left out with the reason. The phone seals to `deliver`; the worker is told of
+/// `left_out`. Consent never widens: both come from the route, which already withholds every
+/// organisation the worker did not consent to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Delivery {
+    pub deliver: Vec<RouteRecipient>,
+    pub left_out: Vec<LeftOut>,
+}
+
+/// Split a route by trust: `untrusted(org)` gives the reason an organisation's key cannot be
+/// used, or `None` when it can. Refuses with [`DeliveryError::NoTrustedRecipient`] when nobody
+/// would receive the report.
+pub fn plan_delivery(
+    route: &Route,
+    untrusted: impl Fn(&OrgId) -> Option<UntrustedReason>,
+) -> Result<Delivery, DeliveryError> {
+    let mut deliver = Vec::new();
+    let mut left_out = Vec::new();
+    for recipient in &route.recipients {
+        match untrusted(&recipient.org_id) {
+            None => deliver.push(recipient.clone()),
+            Some(reason) => left_out.push(LeftOut {
+                org_id: recipient.org_id,
+                kind: recipient.kind,
+                reason,
+            }),
+        }
+    }
+    if deliver.is_empty() {
+        return Err(DeliveryError::NoTrustedRecipient {
+            left_out: left_out.len(),
+        });
+    }
+    Ok(Delivery { deliver, left_out })
+}
+
+/// Why a submission's recipients cannot stand for its route.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DeliveryError {
+    #[error("none of the {left_out} organisations the rules choose has a trusted key")]
+    NoTrustedRecipient { left_out: usize },
+    #[error("organisation {0} is sealed to but the routing rules do not choose it")]
+    NotRouted(OrgId),
+    #[error(
+        "organisation {0}, chosen by the routing rules, is left out although its key is trusted"
+    )]
+    TrustedLeftOut(OrgId),
+}
+
+impl ErrorCode for DeliveryError {
+    fn code(&self) -> &'static str {
+        match self {
+            DeliveryError::NoTrustedRecipient { .. } => "no_trusted_recipient",
+            DeliveryError::NotRouted(_) | DeliveryError::TrustedLeftOut(_) => "recipients_mismatch",
+        }
+    }
+}
+
+/// The relay's check of a submission sealed to `sealed_to` against its route
+/// (`PROTOCOL.md`, "Partial delivery"): every organisation sealed to is a route recipient, and
+/// every route recipient left out has a key that `untrusted` explains. Returns those left out.
+pub fn check_delivery(
+    route: &Route,
+    sealed_to: &BTreeSet<OrgId>,
+    untrusted: impl Fn(&OrgId) -> Option<UntrustedReason>,
+) -> Result<Vec<LeftOut>, DeliveryError> {
+    let routed = route.recipient_set();
+    if let Some(extra) = sealed_to.iter().find(|id| !routed.contains(id)) {
+        return Err(DeliveryError::NotRouted(*extra));
+    }
+    let mut left_out = Vec::new();
+    for recipient in &route.recipients {
+        if sealed_to.contains(&recipient.org_id) {
+            continue;
+        }
+        match untrusted(&recipient.org_id) {
+            Some(reason) => left_out.push(LeftOut {
+                org_id: recipient.org_id,
+                kind: recipient.kind,
+                reason,
+            }),
+            None => return Err(DeliveryError::TrustedLeftOut(recipient.org_id)),
+        }
+    }
+    if sealed_to.is_empty() {
+        return Err(DeliveryError::NoTrustedRecipient {
+            left_out: left_out.len(),
+        });
+    }
+    Ok(left_out)
 }

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::directory::{
     KeyTrust, LISTING_FORMAT, Listing, ORG_CERT_CONTEXT, OrgCertificate, OrgKind, Organisation,
     RELAY_CERT_CONTEXT, REVOCATION_CONTEXT, RelayCertificate, RevocationList, RevokedKey, Signed,
-    SignedDirectory, verify_directory,
+    SignedDirectory, revoked_keys, untrusted_near, verify_directory,
 };
 use crate::keys::{
     HpkePrivateKey, HpkePublicKey, OrgId, ReportId, SigningKey, SigningPublicKey, sha256,
@@ -25,7 +25,8 @@ use crate::report::{
     REPORT_SCHEMA_VERSION, RecruitmentFee, RecruitmentStage, Report, Sector,
 };
 use crate::routing::{
-    Consent, ReportKind, RoutingRule, RoutingTags, disclosure_bytes, disclosure_digest, route,
+    Consent, ReportKind, RoutingRule, RoutingTags, check_delivery, disclosure_bytes,
+    disclosure_digest, route,
 };
 use crate::{ErrorCode, envelope, padding, pow};
 
@@ -142,6 +143,18 @@ pub enum Vector {
         consent: Consent,
         expect: Expect,
     },
+    /// The relay's partial-delivery check: the directory (verified under the root at `now`),
+    /// the route of `tags` and `consent`, and the organisations the envelope is sealed to.
+    Delivery {
+        description: String,
+        root_public_key: SigningPublicKey,
+        now: u64,
+        directory: String,
+        tags: RoutingTags,
+        consent: Consent,
+        sealed_to: Vec<OrgId>,
+        expect: Expect,
+    },
     Recovery {
         description: String,
         code: String,
@@ -153,6 +166,39 @@ pub enum Vector {
         json: String,
         expect: Expect,
     },
+}
+
+impl Vector {
+    /// What the vector expects.
+    pub fn expect(&self) -> &Expect {
+        match self {
+            Vector::Padding { expect, .. }
+            | Vector::Pow { expect, .. }
+            | Vector::Disclosure { expect, .. }
+            | Vector::Envelope { expect, .. }
+            | Vector::Reply { expect, .. }
+            | Vector::Directory { expect, .. }
+            | Vector::Routing { expect, .. }
+            | Vector::Delivery { expect, .. }
+            | Vector::Recovery { expect, .. }
+            | Vector::Report { expect, .. } => expect,
+        }
+    }
+
+    fn expect_mut(&mut self) -> &mut Expect {
+        match self {
+            Vector::Padding { expect, .. }
+            | Vector::Pow { expect, .. }
+            | Vector::Disclosure { expect, .. }
+            | Vector::Envelope { expect, .. }
+            | Vector::Reply { expect, .. }
+            | Vector::Directory { expect, .. }
+            | Vector::Routing { expect, .. }
+            | Vector::Delivery { expect, .. }
+            | Vector::Recovery { expect, .. }
+            | Vector::Report { expect, .. } => expect,
+        }
+    }
 }
 
 fn ok(value: impl Serialize) -> Expect {
@@ -278,6 +324,51 @@ pub fn evaluate(vector: &Vector) -> Result<Expect, String> {
             Ok(r) => ok(r),
             Err(e) => err(&e),
         },
+        Vector::Delivery {
+            root_public_key: root,
+            now,
+            directory,
+            tags,
+            consent,
+            sealed_to,
+            ..
+        } => {
+            let verified = match verify_directory(directory.as_bytes(), root, *now, 0) {
+                Ok(v) => v,
+                Err(e) => return Ok(err(&e)),
+            };
+            let listing = &verified.listing;
+            let routed = match route(tags, consent, listing) {
+                Ok(r) => r,
+                Err(e) => return Ok(err(&e)),
+            };
+            let revoked = match revoked_keys(listing, root) {
+                Ok(r) => r,
+                Err(e) => return Ok(err(&e)),
+            };
+            let sealed_to = sealed_to.iter().copied().collect();
+            let untrusted = |id: &OrgId| {
+                listing
+                    .organisation(id)
+                    .and_then(|org| untrusted_near(org, root, *now, &revoked))
+            };
+            match check_delivery(&routed, &sealed_to, untrusted) {
+                Ok(left_out) => {
+                    let left_out: Vec<serde_json::Value> = left_out
+                        .iter()
+                        .map(|l| {
+                            serde_json::json!({
+                                "org_id": l.org_id,
+                                "kind": l.kind,
+                                "reason": l.reason.code(),
+                            })
+                        })
+                        .collect();
+                    ok(serde_json::json!({ "left_out": left_out }))
+                }
+                Err(e) => err(&e),
+            }
+        }
         Vector::Recovery { code, index, .. } => match RecoveryCode::parse(code) {
             Ok(code) => {
                 let s = code.report_secrets(*index);
@@ -308,17 +399,7 @@ pub fn evaluate(vector: &Vector) -> Result<Expect, String> {
 
 /// Check a vector: its inputs must give exactly what it expects.
 pub fn check(vector: &Vector) -> Result<(), String> {
-    let expected = match vector {
-        Vector::Padding { expect, .. }
-        | Vector::Pow { expect, .. }
-        | Vector::Disclosure { expect, .. }
-        | Vector::Envelope { expect, .. }
-        | Vector::Reply { expect, .. }
-        | Vector::Directory { expect, .. }
-        | Vector::Routing { expect, .. }
-        | Vector::Recovery { expect, .. }
-        | Vector::Report { expect, .. } => expect,
-    };
+    let expected = vector.expect();
     let actual = evaluate(vector)?;
     if &actual == expected {
         Ok(())
@@ -1062,6 +1143,88 @@ pub fn generate() -> Vec<(bool, String, Vector)> {
         routing("not a country", bad_tags, consent),
     );
 
+    // Partial delivery: the union and the inspectorate are chosen; the inspectorate's
+    // certificate is expired (or about to expire) in some of these directories.
+    let delivery =
+        |description: &str, served: Vec<u8>, now: u64, sealed_to: Vec<OrgId>| Vector::Delivery {
+            description: description.into(),
+            root_public_key: f.root.public_key(),
+            now,
+            directory: String::from_utf8_lossy(&served).into_owned(),
+            tags: tags.clone(),
+            consent,
+            sealed_to,
+            expect: placeholder(),
+        };
+    push(
+        "delivery-whole-route",
+        delivery(
+            "sealed to every recipient the rules choose",
+            f.publish(&listing),
+            f.now,
+            vec![f.union_id, f.inspectorate_id],
+        ),
+    );
+    push(
+        "delivery-expired-recipient-left-out",
+        delivery(
+            "the inspectorate's certificate expired: the union alone receives the report",
+            f.publish(&expired_cert),
+            f.now,
+            vec![f.union_id],
+        ),
+    );
+    let mut expiring_cert = listing.clone();
+    expiring_cert.organisations[1].certificate = Signed::sign(
+        &OrgCertificate {
+            org_id: f.inspectorate_id,
+            kind: OrgKind::Inspectorate,
+            hpke_public_key: f.inspectorate_key.public_key(),
+            key_version: 1,
+            valid_from: f.now - YEAR,
+            valid_until: f.now + 300,
+        },
+        ORG_CERT_CONTEXT,
+        &f.root,
+    );
+    push(
+        "delivery-expiring-within-clock-skew",
+        delivery(
+            "the inspectorate's certificate expires in 5 minutes, within the clock skew: a phone \
+             whose clock runs ahead may leave it out",
+            f.publish(&expiring_cert),
+            f.now,
+            vec![f.union_id],
+        ),
+    );
+    push(
+        "delivery-trusted-recipient-left-out",
+        delivery(
+            "the inspectorate's key is trusted, yet it is left out",
+            f.publish(&listing),
+            f.now,
+            vec![f.union_id],
+        ),
+    );
+    push(
+        "delivery-unrouted-recipient-added",
+        delivery(
+            "the NGO, which the worker did not consent to, is added",
+            f.publish(&listing),
+            f.now,
+            vec![f.union_id, f.inspectorate_id, f.ngo_id],
+        ),
+    );
+    push(
+        "delivery-nobody",
+        delivery(
+            "sealed to nobody while the union's key is trusted",
+            f.publish(&expired_cert),
+            f.now,
+            Vec::new(),
+        ),
+    );
+
     // Recovery.
     let text = recovery.to_text();
     push(
@@ -1161,15 +1324,5 @@ pub fn generate() -> Vec<(bool, String, Vector)> {
 }
 
 fn set_expect(v: &mut Vector, e: Expect) {
-    match v {
-        Vector::Padding { expect, .. }
-        | Vector::Pow { expect, .. }
-        | Vector::Disclosure { expect, .. }
-        | Vector::Envelope { expect, .. }
-        | Vector::Reply { expect, .. }
-        | Vector::Directory { expect, .. }
-        | Vector::Routing { expect, .. }
-        | Vector::Recovery { expect, .. }
-        | Vector::Report { expect, .. } => *expect = e,
-    }
+    *v.expect_mut() = e;
 }

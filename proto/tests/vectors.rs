@@ -30,17 +30,7 @@ fn load(sub: &str) -> BTreeMap<String, Vector> {
 }
 
 fn expect_of(v: &Vector) -> &Expect {
-    match v {
-        Vector::Padding { expect, .. }
-        | Vector::Pow { expect, .. }
-        | Vector::Disclosure { expect, .. }
-        | Vector::Envelope { expect, .. }
-        | Vector::Reply { expect, .. }
-        | Vector::Directory { expect, .. }
-        | Vector::Routing { expect, .. }
-        | Vector::Recovery { expect, .. }
-        | Vector::Report { expect, .. } => expect,
-    }
+    v.expect()
 }
 
 #[test]

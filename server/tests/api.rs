@@ -10,14 +10,14 @@ use workvoice_proto::api::{
     InboxPage, MailboxItem, MailboxPage, MailboxStatus, PostReply, Referral, StatusChange,
     SubmissionAccepted, UploadProgress, WorkerStatus,
 };
-use workvoice_proto::directory::verify_directory;
+use workvoice_proto::directory::{RevokedKey, verify_directory};
 use workvoice_proto::envelope::open;
 use workvoice_proto::keys::{OrgId, sha256};
 use workvoice_proto::reply::{ReplyBody, open_reply, seal_reply};
 use workvoice_proto::report::{Report, Sector};
 use workvoice_proto::routing::{Consent, disclosure_digest};
 use workvoice_relay::domain::unix_now;
-use workvoice_relay::testing::{SubmissionSpec, TestDatabase, TestRelay};
+use workvoice_relay::testing::{SubmissionSpec, TestDatabase, TestRelay, prepare_submission};
 
 on_both_backends!(
     submission_is_delivered_acknowledged_and_answered,
@@ -28,6 +28,7 @@ on_both_backends!(
     attachment_upload_resumes_and_bytes_are_exact,
     attachment_with_wrong_digest_keeps_nothing,
     stale_directory_is_refused_with_the_current_version,
+    a_recipient_whose_key_was_revoked_may_be_left_out,
     retention_deletes_acknowledged_ciphertext_and_old_mailboxes,
     operations_endpoints_answer,
     serve_republishes_before_expiry,
@@ -756,6 +757,86 @@ async fn stale_directory_is_refused_with_the_current_version(db: TestDatabase) {
     assert_eq!(r.status(), StatusCode::CREATED);
     let accepted: SubmissionAccepted = json(r).await;
     assert_eq!(accepted.directory_version, 2);
+    relay.stop().await;
+}
+
+/// PROTOCOL.md 11.3: once the root revoked the inspectorate's key, a report routed to the union
+/// and the inspectorate may go to the union alone; while the key was trusted it could not.
+async fn a_recipient_whose_key_was_revoked_may_be_left_out(db: TestDatabase) {
+    let relay = relay(db).await;
+    let c = client();
+    let union_only = |seed| SubmissionSpec {
+        seed,
+        recipients: Some(vec![relay.union.id]),
+        ..SubmissionSpec::default()
+    };
+    let early = relay.prepare_submission(&union_only(1)).unwrap();
+    expect_error(
+        post_json(&c, &relay.url("/v1/submissions"), &early.request, None).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "recipients_mismatch",
+    )
+    .await;
+
+    let root = relay.settings.root_key().unwrap();
+    let revocations = relay.fixture.revocations(vec![RevokedKey {
+        org_id: relay.inspectorate.id,
+        key_version: 1,
+        hpke_public_key: relay.inspectorate.key.public_key(),
+    }]);
+    workvoice_relay::admin::set_revocations(&relay.storage, root.as_ref(), &revocations)
+        .await
+        .unwrap();
+    let relay_key =
+        workvoice_relay::domain::keyfile::read(&relay.settings.relay_key_path()).unwrap();
+    let v2 = workvoice_relay::admin::publish_directory(
+        &relay.storage,
+        &relay_key,
+        workvoice_relay::admin::PublishOptions {
+            now: unix_now(),
+            // Longer than the republish margin, so `serve` keeps this version.
+            ttl_secs: relay.settings.directory_ttl_secs,
+            pow_difficulty: 4,
+        },
+    )
+    .await
+    .unwrap();
+    let p = prepare_submission(&relay.fixture, &v2, &union_only(2)).unwrap();
+    let r = post_json(&c, &relay.url("/v1/submissions"), &p.request, None).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let accepted: SubmissionAccepted = json(r).await;
+    assert_eq!(accepted.recipients, vec![relay.union.id]);
+    let union: InboxPage =
+        json(get(&c, &relay.url("/v1/org/inbox"), Some(&relay.union.token)).await).await;
+    assert_eq!(union.entries.len(), 1);
+    let inspectorate: InboxPage = json(
+        get(
+            &c,
+            &relay.url("/v1/org/inbox"),
+            Some(&relay.inspectorate.token),
+        )
+        .await,
+    )
+    .await;
+    assert!(inspectorate.entries.is_empty());
+
+    // Consent still wins: the NGO, which the worker did not consent to, is never added.
+    let widened = prepare_submission(
+        &relay.fixture,
+        &v2,
+        &SubmissionSpec {
+            seed: 3,
+            recipients: Some(vec![relay.union.id, relay.ngo.id]),
+            ..SubmissionSpec::default()
+        },
+    )
+    .unwrap();
+    expect_error(
+        post_json(&c, &relay.url("/v1/submissions"), &widened.request, None).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "consent_violated",
+    )
+    .await;
     relay.stop().await;
 }
 

@@ -229,11 +229,20 @@ fn a_refusal_is_final_and_can_be_retried_by_hand() {
     assert_eq!(item(&mut phone).state, DeliveryState::Sent);
 }
 
+/// What the phone does with a report one of whose chosen organisations has an untrusted key.
+enum Expected {
+    /// Nobody else was chosen: nothing is sent.
+    NothingSent,
+    /// The report goes, sealed to exactly these others, and the worker is told.
+    SentWithout(Vec<workvoice_proto::keys::OrgId>),
+}
+
 fn untrusted_case(
     listing: workvoice_proto::directory::Listing,
     consent: (bool, bool, bool),
     org: &str,
     reason: &str,
+    expected: Expected,
 ) {
     let dir = tempfile::tempdir().unwrap();
     let fixture = Fixture::new();
@@ -261,12 +270,39 @@ fn untrusted_case(
     }
     phone.send(Event::SendReport);
     phone.serve_directory(&served);
-    assert!(phone.no_http(), "nothing is sent");
-    let failed = item(&mut phone);
-    assert_eq!(failed.state, DeliveryState::Failed);
-    let detail = failed.detail.unwrap();
-    assert!(detail.contains(org) && detail.contains(reason), "{detail}");
-    assert!(detail.contains("Nothing was sent"));
+    match expected {
+        Expected::NothingSent => {
+            assert!(phone.no_http(), "nothing is sent");
+            let failed = item(&mut phone);
+            assert_eq!(failed.state, DeliveryState::Failed);
+            let detail = failed.detail.unwrap();
+            assert!(detail.contains(org) && detail.contains(reason), "{detail}");
+            assert!(detail.contains("Nothing was sent"));
+        }
+        Expected::SentWithout(others) => {
+            let (request, body) = phone.take_submission();
+            let header = workvoice_proto::envelope::EnvelopeHeader::parse(&body.envelope).unwrap();
+            let sealed_to: Vec<_> = header.recipient_ids().collect();
+            let mut others = others;
+            others.sort();
+            assert_eq!(
+                sealed_to, others,
+                "sealed to every other chosen organisation"
+            );
+            // The union reads it, whole.
+            let report = open_as_union(&fixture, &body);
+            assert_eq!(report.report_id, body.submission_id);
+            phone.accept(request, &body, 201);
+            let sent = item(&mut phone);
+            assert_eq!(sent.state, DeliveryState::Sent);
+            let detail = sent.detail.expect("the worker is told who was left out");
+            assert!(detail.contains(org) && detail.contains(reason), "{detail}");
+            assert!(
+                detail.contains("The other groups receive your report"),
+                "{detail}"
+            );
+        }
+    }
 }
 
 #[test]
@@ -292,11 +328,12 @@ fn a_key_the_root_did_not_certify_is_refused() {
         (true, false, false),
         "Building Workers Union",
         "its key is not certified",
+        Expected::NothingSent,
     );
 }
 
 #[test]
-fn an_expired_certificate_is_refused() {
+fn an_expired_certificate_leaves_only_that_organisation_out() {
     let fixture = Fixture::new();
     let mut listing = fixture.listing(6);
     listing.organisations[1].certificate = Signed::sign(
@@ -316,11 +353,12 @@ fn an_expired_certificate_is_refused() {
         (true, true, false),
         "Labour Inspectorate",
         "its certificate has expired",
+        Expected::SentWithout(vec![fixture.union_id]),
     );
 }
 
 #[test]
-fn a_revoked_key_is_refused() {
+fn a_revoked_key_leaves_only_that_organisation_out() {
     let fixture = Fixture::new();
     let mut listing = fixture.listing(6);
     listing.revocations = Some(fixture.revocations(vec![RevokedKey {
@@ -334,6 +372,7 @@ fn a_revoked_key_is_refused() {
         (true, false, true),
         "Migrant Rights Centre",
         "its key was withdrawn",
+        Expected::SentWithout(vec![fixture.union_id]),
     );
 }
 

@@ -11,12 +11,12 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use workvoice_proto::api::{SubmissionAccepted, SubmissionRequest};
 use workvoice_proto::attachment::{MAX_ATTACHMENT_BYTES, sealed_len};
-use workvoice_proto::directory::OrgKind;
+use workvoice_proto::directory::{Listing, OrgKind, revoked_keys, untrusted_near};
 use workvoice_proto::envelope::EnvelopeHeader;
 use workvoice_proto::keys::{OrgId, sha256};
 use workvoice_proto::pow::verify_pow;
 use workvoice_proto::report::MAX_ATTACHMENTS;
-use workvoice_proto::routing::route;
+use workvoice_proto::routing::{Route, check_delivery, route};
 
 use crate::domain::{hour_of, unix_now};
 use crate::error::{ApiFailure, json_body};
@@ -66,6 +66,36 @@ fn replay(
     let accepted: SubmissionAccepted =
         serde_json::from_str(response).map_err(ApiFailure::internal)?;
     Ok((StatusCode::OK, accepted))
+}
+
+/// A submission sealed to fewer organisations than its route: allowed only when each one left
+/// out has a key that is not trusted at the relay's clock, give or take the clock skew
+/// (`PROTOCOL.md` 11.3). Without a root key nothing can be checked, so nothing may be left out.
+fn check_partial_delivery(
+    state: &AppState,
+    listing: &Listing,
+    routed: &Route,
+    sealed_to: &BTreeSet<OrgId>,
+) -> Result<(), ApiFailure> {
+    let mismatch = || {
+        ApiFailure::unprocessable(
+            "recipients_mismatch",
+            "the envelope's recipients are not those the routing rules choose",
+        )
+    };
+    let Some(root) = state.settings.root_key().ok().flatten() else {
+        return Err(mismatch());
+    };
+    let revoked = revoked_keys(listing, &root).map_err(|_| mismatch())?;
+    let now = unix_now();
+    let untrusted = |id: &OrgId| {
+        listing
+            .organisation(id)
+            .and_then(|org| untrusted_near(org, &root, now, &revoked))
+    };
+    check_delivery(routed, sealed_to, untrusted)
+        .map(|_| ())
+        .map_err(|e| ApiFailure::from_code(StatusCode::UNPROCESSABLE_ENTITY, &e))
 }
 
 fn stale(current: &CurrentDirectory) -> ApiFailure {
@@ -146,14 +176,14 @@ async fn verify_and_store(
     let sealed_to: BTreeSet<OrgId> = header.recipient_ids().collect();
     let routed_version_differs = request.directory_version != current.version;
     let routed = match route(&request.tags, &request.consent, listing) {
-        Ok(r) => r.recipient_set(),
+        Ok(r) => r,
         Err(e) if routed_version_differs => {
             let _ = e;
             return Err(stale(&current));
         }
         Err(e) => return Err(ApiFailure::from_code(StatusCode::UNPROCESSABLE_ENTITY, &e)),
     };
-    if routed != sealed_to {
+    if routed.recipient_set() != sealed_to {
         if routed_version_differs {
             return Err(stale(&current));
         }
@@ -177,14 +207,11 @@ async fn verify_and_store(
                 format!("the worker's consent does not allow organisation {id}"),
             ));
         }
-        return Err(ApiFailure::unprocessable(
-            "recipients_mismatch",
-            "the envelope's recipients are not those the routing rules choose",
-        ));
+        check_partial_delivery(state, listing, &routed, &sealed_to)?;
     }
 
     let hour = hour_of(unix_now());
-    let recipients: Vec<OrgId> = routed.into_iter().collect();
+    let recipients: Vec<OrgId> = sealed_to.into_iter().collect();
     let accepted = SubmissionAccepted {
         submission_id: request.submission_id,
         recipients: recipients.clone(),

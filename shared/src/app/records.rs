@@ -132,6 +132,16 @@ pub struct ReplyNote {
     pub at_hour: u64,
 }
 
+/// An organisation the route chose that the report was not sealed to, because its key could
+/// not be trusted (`PROTOCOL.md` 11.3); the worker is told.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeftOutNote {
+    pub org_id: OrgId,
+    pub org_name: String,
+    /// The trust status code, e.g. `certificate_expired`.
+    pub reason: String,
+}
+
 /// One report in the outbox.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OutboxRecord {
@@ -160,6 +170,9 @@ pub struct OutboxRecord {
     pub unopened: Vec<MailboxEntry>,
     /// Replies that failed to verify as coming from the organisation's certified key.
     pub rejected_replies: u32,
+    /// Chosen organisations the sealed submission leaves out (untrusted keys).
+    #[serde(default)]
+    pub left_out: Vec<LeftOutNote>,
 }
 
 impl OutboxRecord {
@@ -184,6 +197,7 @@ impl OutboxRecord {
             replies: Vec::new(),
             unopened: Vec::new(),
             rejected_replies: 0,
+            left_out: Vec::new(),
         }
     }
 

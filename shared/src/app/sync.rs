@@ -32,17 +32,19 @@ use workvoice_proto::api::{
 };
 use workvoice_proto::directory::verify_directory;
 use workvoice_proto::envelope::{EnvelopeHeader, seal};
-use workvoice_proto::keys::{ReportId, sha256};
+use workvoice_proto::keys::{OrgId, ReportId, sha256};
 use workvoice_proto::pow::{solve_pow, verify_pow};
 use workvoice_proto::recovery::{
     RecoveryCode, RecoveryError, mailbox_token_hash, mailbox_token_text,
 };
 use workvoice_proto::reply::open_reply;
-use workvoice_proto::routing::{RoutingError, disclosure_digest, route};
+use workvoice_proto::routing::{
+    DeliveryError, Route, RoutingError, disclosure_digest, plan_delivery, route,
+};
 
 use super::records::{
-    DIRECTORY_KEY, DeviceRecord, Failure, NS_ATTACHMENTS, NS_DIRECTORY, OutboxRecord, Phase,
-    ReplyNote, StatusNote, Transient, UploadState, attachment_key,
+    DIRECTORY_KEY, DeviceRecord, Failure, LeftOutNote, NS_ATTACHMENTS, NS_DIRECTORY, OutboxRecord,
+    Phase, ReplyNote, StatusNote, Transient, UploadState, attachment_key,
 };
 use super::{
     Cmd, HttpMethod, HttpRequest, HttpResult, Internal, Model, Msg, Page, RECOVERY_GAP,
@@ -327,23 +329,54 @@ fn seal_and_save(model: &mut Model, id: ReportId) -> Cmd {
             return fail(model, id, Failure::Refused { error });
         }
     };
-    let mut keys = Vec::with_capacity(routed.recipients.len());
-    for recipient in &routed.recipients {
+    // An organisation whose key cannot be trusted is left out; the others still receive the
+    // report (PROTOCOL.md 11.3). Nothing is sent when nobody is left.
+    let untrusted = |org: &OrgId| directory.certified_key(org).err();
+    let org_name = |org: &OrgId| {
+        directory
+            .listing
+            .organisation(org)
+            .map(|o| o.name(&model.language).to_string())
+            .unwrap_or_else(|| org.to_hex())
+    };
+    let left_out_of = |routed: &Route| -> Vec<LeftOutNote> {
+        routed
+            .recipients
+            .iter()
+            .filter_map(|r| {
+                untrusted(&r.org_id).map(|reason| LeftOutNote {
+                    org_id: r.org_id,
+                    org_name: org_name(&r.org_id),
+                    reason: reason.code().to_string(),
+                })
+            })
+            .collect()
+    };
+    let delivery = match plan_delivery(&routed, untrusted) {
+        Ok(d) => d,
+        Err(DeliveryError::NoTrustedRecipient { .. }) => {
+            let first = left_out_of(&routed).into_iter().next();
+            let failure = match first {
+                Some(note) => Failure::UntrustedKey {
+                    org_id: note.org_id,
+                    org_name: note.org_name,
+                    reason: note.reason,
+                },
+                None => Failure::NoRecipient,
+            };
+            return fail(model, id, failure);
+        }
+        Err(e) => {
+            let error = e.code().to_string();
+            return fail(model, id, Failure::Refused { error });
+        }
+    };
+    let left_out = left_out_of(&routed);
+    let mut keys = Vec::with_capacity(delivery.deliver.len());
+    for recipient in &delivery.deliver {
         match directory.certified_key(&recipient.org_id) {
             Ok(key) => keys.push((recipient.org_id, key)),
-            Err(reason) => {
-                let org_name = directory
-                    .listing
-                    .organisation(&recipient.org_id)
-                    .map(|o| o.name(&model.language).to_string())
-                    .unwrap_or_else(|| recipient.org_id.to_hex());
-                let failure = Failure::UntrustedKey {
-                    org_id: recipient.org_id,
-                    org_name,
-                    reason: reason.code().to_string(),
-                };
-                return fail(model, id, failure);
-            }
+            Err(_) => return advance(model),
         }
     }
     let digest = disclosure_digest(&tags, &consent);
@@ -392,6 +425,7 @@ fn seal_and_save(model: &mut Model, id: ReportId) -> Cmd {
         return advance(model);
     };
     record.sealed = Some(request);
+    record.left_out = left_out;
     record.phase = Phase::Sending;
     record.uploads = uploads;
     record.transient = None;

@@ -1200,6 +1200,22 @@ fn outbox_item(model: &Model, record: &OutboxRecord) -> OutboxItem {
         }
         (None, None) => None,
     };
+    let left_out = record.left_out.iter().map(|note| {
+        i18n::trf(
+            lang,
+            K::PartialLeftOut,
+            &[
+                ("org", note.org_name.clone()),
+                ("reason", t(untrusted_key(&note.reason))),
+            ],
+        )
+    });
+    let detail = if record.failure.is_none() {
+        let lines: Vec<String> = detail.into_iter().chain(left_out).collect();
+        (!lines.is_empty()).then(|| lines.join("\n"))
+    } else {
+        detail
+    };
     OutboxItem {
         report_id: record.report_id.to_hex(),
         title: if record.report.is_some() {

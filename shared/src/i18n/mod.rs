@@ -179,6 +179,7 @@ keys! {
     StateReplied "state.replied" => "Answered",
     StateFailed "state.failed" => "Not sent",
     FailedUntrusted "failed.untrusted" => "Not sent: the key of {org} cannot be trusted ({reason}). Nothing was sent. Try again later.",
+    PartialLeftOut "partial.left_out" => "Not sent to {org}: its key cannot be trusted ({reason}). The other groups receive your report.",
     FailedNoRecipient "failed.no_recipient" => "Not sent: no group can receive this report with your choices.",
     FailedRefused "failed.refused" => "Not sent: the delivery service refused it ({code}).",
     TransientNoSignal "transient.no_signal" => "No connection yet. Trying again soon.",
