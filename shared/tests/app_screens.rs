@@ -61,20 +61,36 @@ fn pin_rules_are_checked_before_the_vault_is_touched() {
             None,
             "The PIN must be 4 to 12 digits.",
         ),
-        ("1234", "1243", None, "The two PINs are not the same."),
+        ("482916", "482961", None, "The two PINs are not the same."),
         (
-            "1234",
-            "1234",
+            "482916",
+            "482916",
             Some("99"),
             "The emergency PIN must also be 4 to 12 digits.",
         ),
         (
-            "1234",
-            "1234",
-            Some("1234"),
+            "482916",
+            "482916",
+            Some("482916"),
             "The emergency PIN must be different from your PIN.",
         ),
-    ] {
+    ]
+    .into_iter()
+    .chain(
+        [
+            "0000", "1111", "999999", "1234", "123456", "4321", "9876", "0123", "1212", "121212",
+            "2580", "1990", "2007", "1503", "0315", "150390", "15031990",
+        ]
+        .map(|pin| {
+            (
+                pin,
+                pin,
+                None,
+                "This PIN is too easy to guess, like 1234, 0000, a year or a birthday. Please \
+                 choose another one.",
+            )
+        }),
+    ) {
         let mut cmd = app.update(
             Event::SubmitNewPin {
                 pin: pin.into(),
@@ -691,4 +707,18 @@ fn the_lock_screen_and_locking_forget_everything_in_memory() {
             ..
         }
     ));
+}
+
+#[test]
+fn pins_that_are_not_common_are_accepted() {
+    for pin in [
+        "482916", "204851", "135790", "7391", "9043", "58301", "3322114", "660271",
+    ] {
+        assert!(!is_common_pin(pin), "{pin} is not a common PIN");
+    }
+    for pin in [
+        "5555", "3456", "87654321", "4545", "1940", "2039", "3112", "1231", "311299",
+    ] {
+        assert!(is_common_pin(pin), "{pin} is a common PIN");
+    }
 }

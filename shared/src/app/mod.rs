@@ -649,6 +649,50 @@ pub fn pin_problem(pin: &str) -> Option<K> {
     }
 }
 
+/// PINs that people pick most often, which whoever holds the phone tries first: one digit
+/// repeated, a run up or down (`1234`, `9876`), a repeated pair (`1212`), a keypad column or
+/// a well-known choice, a year from 1940 to 2039, or a day and month (`DDMM`, `MMDD`,
+/// `DDMMYY`). The attempt limit allows ten guesses; these cover a large share of real PINs.
+pub fn is_common_pin(pin: &str) -> bool {
+    let digits: Vec<u8> = pin.bytes().map(|b| b.wrapping_sub(b'0')).collect();
+    if digits.len() < 4 || digits.iter().any(|d| *d > 9) {
+        return false;
+    }
+    let number = |range: std::ops::Range<usize>| {
+        digits[range]
+            .iter()
+            .fold(0u32, |n, d| n * 10 + u32::from(*d))
+    };
+    let steps: Vec<i8> = digits.windows(2).map(|w| w[1] as i8 - w[0] as i8).collect();
+    let same = steps.iter().all(|s| *s == 0);
+    let run = steps.iter().all(|s| *s == 1) || steps.iter().all(|s| *s == -1);
+    let pairs = digits.len() % 2 == 0 && digits.chunks(2).all(|c| c == &digits[..2]);
+    const WELL_KNOWN: [&str; 12] = [
+        "2580",
+        "0852",
+        "1004",
+        "2000",
+        "6969",
+        "1122",
+        "1313",
+        "1010",
+        "2001",
+        "0007",
+        "112233",
+        "147258369",
+    ];
+    let well_known = WELL_KNOWN.contains(&pin);
+    let is_day_month = |day: u32, month: u32| (1..=12).contains(&month) && (1..=31).contains(&day);
+    let year = digits.len() == 4 && (1940..=2039).contains(&number(0..4));
+    let date = match digits.len() {
+        4 => is_day_month(number(0..2), number(2..4)) || is_day_month(number(2..4), number(0..2)),
+        6 => is_day_month(number(0..2), number(2..4)),
+        8 => is_day_month(number(0..2), number(2..4)) && (1940..=2039).contains(&number(4..8)),
+        _ => false,
+    };
+    same || run || pairs || well_known || year || date
+}
+
 fn submit_new_pin(
     model: &mut Model,
     pin: String,
@@ -660,6 +704,7 @@ fn submit_new_pin(
     };
     let duress_pin = duress_pin.filter(|d| !d.is_empty());
     let error = pin_problem(&pin)
+        .or_else(|| is_common_pin(&pin).then_some(K::PinCommon))
         .or_else(|| (pin != confirm).then_some(K::PinMismatch))
         .or_else(|| {
             duress_pin

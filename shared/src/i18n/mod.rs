@@ -52,6 +52,7 @@ keys! {
     DuressHelp "pin.duress_help" => "If someone forces you to open the app, type this PIN instead. The app will open empty and everything you wrote will be deleted.",
     PinSubmit "pin.submit" => "Save PIN",
     PinRule "pin.rule" => "The PIN must be 4 to 12 digits.",
+    PinCommon "pin.common" => "This PIN is too easy to guess, like 1234, 0000, a year or a birthday. Please choose another one.",
     PinMismatch "pin.mismatch" => "The two PINs are not the same.",
     DuressPinRule "pin.duress_rule" => "The emergency PIN must also be 4 to 12 digits.",
     DuressSameAsPin "pin.duress_same" => "The emergency PIN must be different from your PIN.",
