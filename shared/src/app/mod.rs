@@ -666,7 +666,7 @@ pub fn is_common_pin(pin: &str) -> bool {
     let steps: Vec<i8> = digits.windows(2).map(|w| w[1] as i8 - w[0] as i8).collect();
     let same = steps.iter().all(|s| *s == 0);
     let run = steps.iter().all(|s| *s == 1) || steps.iter().all(|s| *s == -1);
-    let pairs = digits.len() % 2 == 0 && digits.chunks(2).all(|c| c == &digits[..2]);
+    let pairs = digits.len().is_multiple_of(2) && digits.chunks(2).all(|c| c == &digits[..2]);
     const WELL_KNOWN: [&str; 12] = [
         "2580",
         "0852",
