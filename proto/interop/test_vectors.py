@@ -65,8 +65,10 @@ def evaluate(v):
                            "body": wv.reply_body_to_json(body)}}
         if kind == "directory":
             d = wv.verify_directory(v["directory"].encode("utf-8"),
-                                    bytes.fromhex(v["root_public_key"]), v["now"], v["min_version"])
+                                    bytes.fromhex(v["root_public_key"]), v["now"], v["min_version"],
+                                    v.get("min_revocation_serial", 0))
             return {"ok": {"version": d.listing["version"],
+                           "revocation_serial": d.revocation_serial,
                            "trust": {k.hex(): t["status"] for k, t in d.trust.items()}}}
         if kind == "routing":
             listing = wv.decode_typed(v["listing"], wv.LISTING, "vector")

@@ -947,6 +947,7 @@ REVOCATION_LIST = T_STRUCT({
     "serial": (T_U64, REQUIRED),
     "issued_at": (T_U64, REQUIRED),
     "revoked": (T_LIST(REVOKED_KEY), REQUIRED),
+    "relay_keys": (T_LIST(T_HEX(32)), DEFAULT, list),
 })
 
 ORGANISATION = T_STRUCT({
@@ -1056,6 +1057,7 @@ class VerifiedDirectory:
     relay_key: bytes
     trust: dict  # org id bytes -> trust dict
     digest: bytes
+    revocation_serial: int = 0
 
     def certified_key(self, org_id: bytes) -> bytes:
         t = self.trust.get(org_id)
@@ -1066,7 +1068,8 @@ class VerifiedDirectory:
         return t["hpke_public_key"]
 
 
-def verify_directory(served: bytes, root: bytes, now: int, min_version: int) -> VerifiedDirectory:
+def verify_directory(served: bytes, root: bytes, now: int, min_version: int,
+                     min_revocation_serial: int = 0) -> VerifiedDirectory:
     """Section 10.4, in order."""
     if len(served) > MAX_DIRECTORY_BYTES:
         raise WvError("directory_too_large")
@@ -1091,16 +1094,23 @@ def verify_directory(served: bytes, root: bytes, now: int, min_version: int) -> 
         raise WvError("directory_not_yet_valid")
     if listing["version"] < min_version:
         raise WvError("directory_rollback", f"{listing['version']} < {min_version}")
-    revoked = []
+    revoked, serial = [], 0
     if listing["revocations"] is not None:
         try:
-            revoked = verify_signed(listing["revocations"], REVOCATION_CONTEXT, root,
-                                    REVOCATION_LIST)["revoked"]
+            revocations = verify_signed(listing["revocations"], REVOCATION_CONTEXT, root,
+                                        REVOCATION_LIST)
         except SignedFailure:
             raise WvError("directory_revocations_invalid") from None
+        revoked, serial = revocations["revoked"], revocations["serial"]
+        if serial < min_revocation_serial:
+            raise WvError("directory_revocations_rollback")
+        if relay["relay_key"] in revocations["relay_keys"]:
+            raise WvError("directory_relay_key_revoked")
+    elif min_revocation_serial > 0:
+        raise WvError("directory_revocations_missing")
     trust = {org["id"]: certificate_trust(org, root, now, revoked)
              for org in listing["organisations"]}
-    return VerifiedDirectory(listing, relay["relay_key"], trust, sha256(served))
+    return VerifiedDirectory(listing, relay["relay_key"], trust, sha256(served), serial)
 
 
 # --------------------------------------------------------------------------------------------

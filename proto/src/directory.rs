@@ -131,10 +131,15 @@ pub struct RelayCertificate {
 /// Keys the root has revoked, signed by the root key.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RevocationList {
-    /// Increases with every new list.
+    /// Increases with every new list. Lists are cumulative: a new list keeps every key of the
+    /// ones before it. Verifiers remember the highest serial they have verified.
     pub serial: u64,
     pub issued_at: u64,
     pub revoked: Vec<RevokedKey>,
+    /// Relay directory keys the root has revoked: a directory signed by one is refused even
+    /// while the relay's certificate is within its validity.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub relay_keys: Vec<SigningPublicKey>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -317,6 +322,9 @@ pub struct VerifiedDirectory {
     pub listing: Listing,
     pub relay_key: SigningPublicKey,
     pub trust: BTreeMap<OrgId, KeyTrust>,
+    /// Serial of the listing's revocation list; 0 without one. A verifier keeps the highest
+    /// it has seen in its [`DirectoryPins`].
+    pub revocation_serial: u64,
     /// SHA-256 of the served JSON, a short name for this exact directory.
     pub digest: [u8; 32],
 }
@@ -356,6 +364,14 @@ pub enum DirectoryError {
     Rollback { offered: u64, seen: u64 },
     #[error("the revocation list does not verify under the root key")]
     RevocationsInvalid,
+    #[error(
+        "the directory carries no revocation list, but revocation list {seen} was already seen"
+    )]
+    RevocationsMissing { seen: u64 },
+    #[error("revocation list {offered} is older than list {seen} already seen")]
+    RevocationsRollback { offered: u64, seen: u64 },
+    #[error("the root revoked the relay key that signed this directory")]
+    RelayKeyRevoked,
     #[error("the directory is inconsistent: {0}")]
     Inconsistent(String),
 }
@@ -373,8 +389,29 @@ impl ErrorCode for DirectoryError {
             DirectoryError::NotYetValid => "directory_not_yet_valid",
             DirectoryError::Rollback { .. } => "directory_rollback",
             DirectoryError::RevocationsInvalid => "directory_revocations_invalid",
+            DirectoryError::RevocationsMissing { .. } => "directory_revocations_missing",
+            DirectoryError::RevocationsRollback { .. } => "directory_revocations_rollback",
+            DirectoryError::RelayKeyRevoked => "directory_relay_key_revoked",
             DirectoryError::Inconsistent(_) => "directory_inconsistent",
         }
+    }
+}
+
+/// What a verifier (a phone, a desk) remembers of the directories it has verified, so that a
+/// relay cannot roll it back: the highest listing version and the highest revocation-list
+/// serial. Both only grow ([`DirectoryPins::remember`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DirectoryPins {
+    pub min_version: u64,
+    #[serde(default)]
+    pub min_revocation_serial: u64,
+}
+
+impl DirectoryPins {
+    /// Raise the pins to what `verified` carries.
+    pub fn remember(&mut self, verified: &VerifiedDirectory) {
+        self.min_version = self.min_version.max(verified.listing.version);
+        self.min_revocation_serial = self.min_revocation_serial.max(verified.revocation_serial);
     }
 }
 
@@ -386,6 +423,23 @@ pub fn verify_directory(
     now: u64,
     min_version: u64,
 ) -> Result<VerifiedDirectory, DirectoryError> {
+    let pins = DirectoryPins {
+        min_version,
+        min_revocation_serial: 0,
+    };
+    verify_directory_pinned(served, root, now, &pins)
+}
+
+/// [`verify_directory`] against everything the verifier remembers (`PROTOCOL.md` 10.4): also
+/// refuses a listing without a revocation list, or with an older one, once a list was seen,
+/// and a listing signed by a relay key the root revoked.
+pub fn verify_directory_pinned(
+    served: &[u8],
+    root: &SigningPublicKey,
+    now: u64,
+    pins: &DirectoryPins,
+) -> Result<VerifiedDirectory, DirectoryError> {
+    let min_version = pins.min_version;
     let signed = SignedDirectory::from_json(served)?;
     let relay: RelayCertificate = signed
         .relay_certificate
@@ -414,7 +468,26 @@ pub fn verify_directory(
             seen: min_version,
         });
     }
-    let revoked = revoked_keys(&listing, root)?;
+    let list = revocation_list(&listing, root)?;
+    let revocation_serial = list.as_ref().map_or(0, |l| l.serial);
+    match &list {
+        None if pins.min_revocation_serial > 0 => {
+            return Err(DirectoryError::RevocationsMissing {
+                seen: pins.min_revocation_serial,
+            });
+        }
+        Some(l) if l.serial < pins.min_revocation_serial => {
+            return Err(DirectoryError::RevocationsRollback {
+                offered: l.serial,
+                seen: pins.min_revocation_serial,
+            });
+        }
+        Some(l) if l.relay_keys.contains(&relay.relay_key) => {
+            return Err(DirectoryError::RelayKeyRevoked);
+        }
+        _ => {}
+    }
+    let revoked = list.map(|l| l.revoked).unwrap_or_default();
     let trust = listing
         .organisations
         .iter()
@@ -424,8 +497,25 @@ pub fn verify_directory(
         listing,
         relay_key: relay.relay_key,
         trust,
+        revocation_serial,
         digest: sha256(&[served]).0,
     })
+}
+
+/// The listing's root-signed revocation list, verified, if it carries one.
+pub fn revocation_list(
+    listing: &Listing,
+    root: &SigningPublicKey,
+) -> Result<Option<RevocationList>, DirectoryError> {
+    listing
+        .revocations
+        .as_ref()
+        .map(|signed| {
+            signed
+                .verify::<RevocationList>(REVOCATION_CONTEXT, root)
+                .map_err(|_| DirectoryError::RevocationsInvalid)
+        })
+        .transpose()
 }
 
 /// The keys the root revoked, from the listing's root-signed revocation list (none without one).
@@ -433,13 +523,9 @@ pub fn revoked_keys(
     listing: &Listing,
     root: &SigningPublicKey,
 ) -> Result<Vec<RevokedKey>, DirectoryError> {
-    match &listing.revocations {
-        Some(signed) => Ok(signed
-            .verify::<RevocationList>(REVOCATION_CONTEXT, root)
-            .map_err(|_| DirectoryError::RevocationsInvalid)?
-            .revoked),
-        None => Ok(Vec::new()),
-    }
+    Ok(revocation_list(listing, root)?
+        .map(|l| l.revoked)
+        .unwrap_or_default())
 }
 
 /// Why `org`'s certificate is untrusted at some time within [`MAX_CLOCK_SKEW_SECS`] of `now`,

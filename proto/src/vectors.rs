@@ -11,9 +11,10 @@ use rand_core::{TryCryptoRng, TryRng};
 use serde::{Deserialize, Serialize};
 
 use crate::directory::{
-    KeyTrust, LISTING_FORMAT, Listing, ORG_CERT_CONTEXT, OrgCertificate, OrgKind, Organisation,
-    RELAY_CERT_CONTEXT, REVOCATION_CONTEXT, RelayCertificate, RevocationList, RevokedKey, Signed,
-    SignedDirectory, revoked_keys, untrusted_near, verify_directory,
+    DirectoryPins, KeyTrust, LISTING_FORMAT, Listing, ORG_CERT_CONTEXT, OrgCertificate, OrgKind,
+    Organisation, RELAY_CERT_CONTEXT, REVOCATION_CONTEXT, RelayCertificate, RevocationList,
+    RevokedKey, Signed, SignedDirectory, revoked_keys, untrusted_near, verify_directory,
+    verify_directory_pinned,
 };
 use crate::keys::{
     HpkePrivateKey, HpkePublicKey, OrgId, ReportId, SigningKey, SigningPublicKey, sha256,
@@ -133,6 +134,9 @@ pub enum Vector {
         root_public_key: SigningPublicKey,
         now: u64,
         min_version: u64,
+        /// The highest revocation-list serial the verifier has seen (0 when absent).
+        #[serde(default, skip_serializing_if = "is_zero")]
+        min_revocation_serial: u64,
         directory: String,
         expect: Expect,
     },
@@ -199,6 +203,10 @@ impl Vector {
             | Vector::Report { expect, .. } => expect,
         }
     }
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 fn ok(value: impl Serialize) -> Expect {
@@ -296,9 +304,18 @@ pub fn evaluate(vector: &Vector) -> Result<Expect, String> {
             root_public_key,
             now,
             min_version,
+            min_revocation_serial,
             directory,
             ..
-        } => match verify_directory(directory.as_bytes(), root_public_key, *now, *min_version) {
+        } => match verify_directory_pinned(
+            directory.as_bytes(),
+            root_public_key,
+            *now,
+            &DirectoryPins {
+                min_version: *min_version,
+                min_revocation_serial: *min_revocation_serial,
+            },
+        ) {
             Ok(v) => {
                 let trust: BTreeMap<String, String> = v
                     .trust
@@ -311,7 +328,11 @@ pub fn evaluate(vector: &Vector) -> Result<Expect, String> {
                         (id.to_hex(), status)
                     })
                     .collect();
-                ok(serde_json::json!({ "version": v.listing.version, "trust": trust }))
+                ok(serde_json::json!({
+                    "version": v.listing.version,
+                    "revocation_serial": v.revocation_serial,
+                    "trust": trust,
+                }))
             }
             Err(e) => err(&e),
         },
@@ -568,6 +589,7 @@ impl Fixture {
                 serial: 1,
                 issued_at: self.now - 60,
                 revoked,
+                relay_keys: Vec::new(),
             },
             REVOCATION_CONTEXT,
             &self.root,
@@ -960,6 +982,7 @@ pub fn generate() -> Vec<(bool, String, Vector)> {
         root_public_key: f.root.public_key(),
         now,
         min_version,
+        min_revocation_serial: 0,
         directory: String::from_utf8_lossy(&served).into_owned(),
         expect: Expect::Error {
             error: String::new(),
@@ -1086,6 +1109,72 @@ pub fn generate() -> Vec<(bool, String, Vector)> {
         dir(
             "the NGO's key is revoked by the root",
             f.publish(&revoked),
+            f.now,
+            0,
+        ),
+    );
+    let pinned = |mut v: Vector, serial: u64| {
+        if let Vector::Directory {
+            min_revocation_serial,
+            ..
+        } = &mut v
+        {
+            *min_revocation_serial = serial;
+        }
+        v
+    };
+    push(
+        "directory-revocations-pinned",
+        pinned(
+            dir(
+                "the revocation list is the one already seen",
+                f.publish(&revoked),
+                f.now,
+                0,
+            ),
+            1,
+        ),
+    );
+    push(
+        "directory-revocations-missing",
+        pinned(
+            dir(
+                "a listing without its revocation list, after list 1 was seen",
+                f.publish(&listing),
+                f.now,
+                0,
+            ),
+            1,
+        ),
+    );
+    push(
+        "directory-revocations-rollback",
+        pinned(
+            dir(
+                "revocation list 1, after list 2 was seen",
+                f.publish(&revoked),
+                f.now,
+                0,
+            ),
+            2,
+        ),
+    );
+    let mut relay_revoked = listing.clone();
+    relay_revoked.revocations = Some(Signed::sign(
+        &RevocationList {
+            serial: 2,
+            issued_at: f.now - 60,
+            revoked: Vec::new(),
+            relay_keys: vec![f.relay.public_key()],
+        },
+        REVOCATION_CONTEXT,
+        &f.root,
+    ));
+    push(
+        "directory-relay-key-revoked",
+        dir(
+            "the root revoked the relay key that signed the listing",
+            f.publish(&relay_revoked),
             f.now,
             0,
         ),

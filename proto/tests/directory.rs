@@ -143,6 +143,7 @@ fn expired_revoked_and_mismatched_certificates_are_untrusted() {
             serial: 1,
             issued_at: 0,
             revoked: vec![],
+            relay_keys: Vec::new(),
         },
         workvoice_proto::directory::REVOCATION_CONTEXT,
         &f.relay,

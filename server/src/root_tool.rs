@@ -82,6 +82,52 @@ pub enum RootCommand {
         #[arg(long)]
         list: Option<PathBuf>,
     },
+    /// Revoke a relay's directory key (a stolen or retired one); prints a new signed
+    /// RevocationList (serial + 1). Phones and desks then refuse directories it signed.
+    RevokeRelay {
+        #[arg(long, default_value = "root.key", env = "WORKVOICE_ROOT_KEY")]
+        key: PathBuf,
+        #[arg(long)]
+        relay_key: String,
+        /// The current signed list, to extend.
+        #[arg(long)]
+        list: Option<PathBuf>,
+    },
+}
+
+/// The signed list at `path`, checked against the root, or none.
+fn current_list(
+    root: &SigningKey,
+    path: Option<PathBuf>,
+) -> Result<Option<RevocationList>, String> {
+    let Some(path) = path else {
+        return Ok(None);
+    };
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let signed: Signed = serde_json::from_str(&text)
+        .map_err(|e| format!("{} is not a signed list: {e}", path.display()))?;
+    signed
+        .verify(REVOCATION_CONTEXT, &root.public_key())
+        .map(Some)
+        .map_err(|_| format!("{} was not signed by this root key", path.display()))
+}
+
+/// The next list: everything of `current` (lists are cumulative), one serial higher.
+fn next_list(current: Option<RevocationList>, now: u64) -> RevocationList {
+    match current {
+        Some(l) => RevocationList {
+            serial: l.serial + 1,
+            issued_at: now,
+            ..l
+        },
+        None => RevocationList {
+            serial: 1,
+            issued_at: now,
+            revoked: Vec::new(),
+            relay_keys: Vec::new(),
+        },
+    }
 }
 
 pub fn main() -> ExitCode {
@@ -163,39 +209,29 @@ pub fn run(command: RootCommand, now: u64) -> Result<String, String> {
             list,
         } => {
             let root = load(&key)?;
-            let current = match list {
-                Some(path) => {
-                    let text = std::fs::read_to_string(&path)
-                        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-                    let signed: Signed = serde_json::from_str(&text)
-                        .map_err(|e| format!("{} is not a signed list: {e}", path.display()))?;
-                    let list: RevocationList = signed
-                        .verify(REVOCATION_CONTEXT, &root.public_key())
-                        .map_err(|_| {
-                            format!("{} was not signed by this root key", path.display())
-                        })?;
-                    Some(list)
-                }
-                None => None,
-            };
+            let mut next = next_list(current_list(&root, list)?, now);
             let entry = RevokedKey {
                 org_id: parse_hex("org id", &org_id, OrgId::from_hex)?,
                 key_version,
                 hpke_public_key: parse_hex("public key", &public_key, HpkePublicKey::from_hex)?,
             };
-            let (serial, mut revoked) = match current {
-                Some(l) => (l.serial + 1, l.revoked),
-                None => (1, Vec::new()),
-            };
-            if !revoked.contains(&entry) {
-                revoked.push(entry);
+            if !next.revoked.contains(&entry) {
+                next.revoked.push(entry);
             }
-            let list = RevocationList {
-                serial,
-                issued_at: now,
-                revoked,
-            };
-            signed_json(&Signed::sign(&list, REVOCATION_CONTEXT, &root))
+            signed_json(&Signed::sign(&next, REVOCATION_CONTEXT, &root))
+        }
+        RootCommand::RevokeRelay {
+            key,
+            relay_key,
+            list,
+        } => {
+            let root = load(&key)?;
+            let mut next = next_list(current_list(&root, list)?, now);
+            let relay_key = parse_hex("relay key", &relay_key, SigningPublicKey::from_hex)?;
+            if !next.relay_keys.contains(&relay_key) {
+                next.relay_keys.push(relay_key);
+            }
+            signed_json(&Signed::sign(&next, REVOCATION_CONTEXT, &root))
         }
     }
 }

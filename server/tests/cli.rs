@@ -11,7 +11,10 @@ use std::process::{Command, Output, Stdio};
 
 use common::*;
 use reqwest::StatusCode;
-use workvoice_proto::directory::{KeyTrust, UntrustedReason, verify_directory};
+use workvoice_proto::ErrorCode;
+use workvoice_proto::directory::{
+    DirectoryPins, KeyTrust, UntrustedReason, verify_directory, verify_directory_pinned,
+};
 use workvoice_proto::keys::{HpkePrivateKey, OrgId};
 use workvoice_proto::vectors::DeterministicRng;
 use workvoice_relay::domain::unix_now;
@@ -412,6 +415,60 @@ async fn operator_enrols_an_organisation_end_to_end() {
             reason: UntrustedReason::Revoked
         }
     );
+
+    // The relay key is stolen: the root revokes it in list 3 (which keeps list 2's entries).
+    // Once a phone or desk has seen list 3, a directory the key signs is refused; before
+    // that, a listing without list 3 is refused too, because list 2 was seen.
+    std::fs::write(d.join("revocations-2.json"), &next).unwrap();
+    let relay_revoked = ok(run(
+        ROOT,
+        d,
+        None,
+        &[
+            "revoke-relay",
+            "--key",
+            "root.key",
+            "--relay-key",
+            &relay_pub,
+            "--list",
+            "revocations-2.json",
+        ],
+    ));
+    let signed: workvoice_proto::directory::Signed = serde_json::from_str(&relay_revoked).unwrap();
+    let list: workvoice_proto::directory::RevocationList = signed.peek().unwrap();
+    assert_eq!((list.serial, list.revoked.len()), (3, 2));
+    assert_eq!(list.relay_keys.len(), 1);
+    std::fs::write(d.join("revocations-3.json"), &relay_revoked).unwrap();
+    ok(run(
+        RELAY,
+        d,
+        r,
+        &["revocations", "set", "revocations-3.json"],
+    ));
+    assert!(ok(run(RELAY, d, r, &["directory", "publish"])).contains("version 3 published"));
+    let published = std::time::Instant::now();
+    let refusal = loop {
+        let served = get(&c, &format!("{url}/v1/directory"), None)
+            .await
+            .bytes()
+            .await
+            .unwrap();
+        let pins = DirectoryPins {
+            min_version: v.listing.version,
+            min_revocation_serial: v.revocation_serial,
+        };
+        match verify_directory_pinned(&served, &root_key, unix_now(), &pins) {
+            Err(e) => break e,
+            Ok(same) if same.listing.version == 2 => {}
+            Ok(other) => panic!("version {} accepted", other.listing.version),
+        }
+        assert!(
+            published.elapsed() < std::time::Duration::from_secs(3),
+            "version 3 not served"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert_eq!(refusal.code(), "directory_relay_key_revoked");
 
     // SIGTERM: graceful stop, exit 0. The JSON log names routes, never the token or paths.
     let mailbox_path = "/v1/mailbox/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAB";

@@ -189,6 +189,66 @@ fn a_stale_directory_is_refreshed_and_the_report_resealed_under_the_same_id() {
     assert!(waiting.detail.unwrap().contains("directory_rollback"));
 }
 
+/// THREATS gap 14: once the phone has seen revocation list 1, a relay can neither drop the list
+/// from a newer listing nor serve an older one; the phone holds the report until a listing
+/// that carries the list comes back.
+#[test]
+fn a_listing_without_the_revocation_list_already_seen_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = Fixture::new();
+    let mut phone = Phone::start(dir.path(), config(&fixture));
+    phone.onboard();
+    let mut with_list = fixture.listing(5);
+    with_list.revocations = Some(fixture.revocations(vec![RevokedKey {
+        org_id: fixture.ngo_id,
+        key_version: 1,
+        hpke_public_key: fixture.ngo_key.public_key(),
+    }]));
+    let with_list = fixture.publish(&with_list);
+    phone.queue_report((true, false, false), &with_list);
+    phone.serve_directory(&with_list);
+    let (request, body) = phone.take_submission();
+    phone.accept(request, &body, 201);
+
+    // A newer version without the list (the relay hides the revocation).
+    let without_list = fixture.publish(&fixture.listing(6));
+    phone.compose_report((true, false, false));
+    phone.send(Event::Review);
+    phone.serve_directory(&without_list);
+    phone.send(Event::SendReport);
+    phone.serve_directory(&without_list);
+    assert!(
+        phone.no_http(),
+        "nothing sealed without the revocation list"
+    );
+    let waiting = phone
+        .outbox()
+        .into_iter()
+        .find(|i| i.state == DeliveryState::Waiting)
+        .unwrap();
+    assert!(
+        waiting
+            .detail
+            .as_deref()
+            .unwrap_or_default()
+            .contains("directory_revocations_missing"),
+        "{waiting:?}"
+    );
+
+    // Once a listing carries the list again, the waiting report goes on its own.
+    let mut again = fixture.listing(7);
+    again.revocations = Some(fixture.revocations(vec![RevokedKey {
+        org_id: fixture.ngo_id,
+        key_version: 1,
+        hpke_public_key: fixture.ngo_key.public_key(),
+    }]));
+    phone.tick_after(24 * 3_600_000);
+    phone.serve_directory(&fixture.publish(&again));
+    let (request, body) = phone.take_submission();
+    assert_eq!(body.directory_version, 7);
+    phone.accept(request, &body, 201);
+}
+
 #[test]
 fn a_conflicting_body_under_the_same_id_means_the_report_is_already_there() {
     let dir = tempfile::tempdir().unwrap();

@@ -939,9 +939,14 @@ fn loaded(model: &mut Model, out: VaultOutput) -> Cmd {
     ) {
         // Kept for the review screen while offline; checked again (and refreshed) before
         // anything is sealed.
-        let min = model.device.as_ref().map_or(0, |d| d.directory_min_version);
+        let pins = model
+            .device
+            .as_ref()
+            .map(DeviceRecord::directory_pins)
+            .unwrap_or_default();
         let now = model.device.as_ref().map_or(0, |d| d.directory_checked_at);
-        model.directory = workvoice_proto::directory::verify_directory(raw, &root, now, min).ok();
+        model.directory =
+            workvoice_proto::directory::verify_directory_pinned(raw, &root, now, &pins).ok();
     }
     commands.push(render());
     commands.push(sync::start_round(model));

@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 use workvoice_proto::api::{MailboxEntry, MailboxStatus, SubmissionRequest};
+use workvoice_proto::directory::{DirectoryPins, VerifiedDirectory};
 use workvoice_proto::keys::{AttachmentId, OrgId, ReportId};
 use workvoice_proto::recovery::RecoveryCode;
 use workvoice_proto::report::Report;
@@ -26,6 +27,10 @@ pub struct DeviceRecord {
     pub next_report_index: u32,
     /// The newest directory version seen: older ones are refused.
     pub directory_min_version: u64,
+    /// The highest revocation-list serial seen: a listing without a list, or with an older
+    /// one, is refused (`PROTOCOL.md` 10.4).
+    #[serde(default)]
+    pub directory_min_revocation_serial: u64,
     /// Unix seconds when the stored directory was last verified.
     #[serde(default)]
     pub directory_checked_at: u64,
@@ -39,10 +44,26 @@ impl DeviceRecord {
             recovery_secret: hex::encode(code.secret()),
             next_report_index: 0,
             directory_min_version: 0,
+            directory_min_revocation_serial: 0,
             directory_checked_at: 0,
             language: language.to_string(),
             recovery_code_confirmed: confirmed,
         }
+    }
+
+    /// What this phone remembers of the directories it verified.
+    pub fn directory_pins(&self) -> DirectoryPins {
+        DirectoryPins {
+            min_version: self.directory_min_version,
+            min_revocation_serial: self.directory_min_revocation_serial,
+        }
+    }
+
+    pub fn remember_directory(&mut self, verified: &VerifiedDirectory) {
+        let mut pins = self.directory_pins();
+        pins.remember(verified);
+        self.directory_min_version = pins.min_version;
+        self.directory_min_revocation_serial = pins.min_revocation_serial;
     }
 
     pub fn recovery_code(&self) -> Option<RecoveryCode> {

@@ -30,7 +30,7 @@ use workvoice_proto::api::{
     ApiError, AttachmentDeclaration, MailboxItem, MailboxPage, SubmissionAccepted,
     SubmissionRequest, UploadProgress,
 };
-use workvoice_proto::directory::verify_directory;
+use workvoice_proto::directory::verify_directory_pinned;
 use workvoice_proto::envelope::{EnvelopeHeader, seal};
 use workvoice_proto::keys::{OrgId, ReportId, sha256};
 use workvoice_proto::pow::{solve_pow, verify_pow};
@@ -255,9 +255,15 @@ fn on_directory(model: &mut Model, result: HttpResult) -> Cmd {
         }
     };
     let now_s = model.now_ms / 1000;
-    let min = model.device.as_ref().map_or(0, |d| d.directory_min_version);
+    let pins = model
+        .device
+        .as_ref()
+        .map(DeviceRecord::directory_pins)
+        .unwrap_or_default();
     let verified = match model.root_key {
-        Some(root) => verify_directory(&body, &root, now_s, min).map_err(|e| e.code().to_string()),
+        Some(root) => {
+            verify_directory_pinned(&body, &root, now_s, &pins).map_err(|e| e.code().to_string())
+        }
         None => Err("no_root_key".to_string()),
     };
     let verified = match verified {
@@ -272,7 +278,7 @@ fn on_directory(model: &mut Model, result: HttpResult) -> Cmd {
     model.sync.directory_ok_round = Some(model.sync.round);
     let mut ops = Vec::new();
     if let Some(device) = &mut model.device {
-        device.directory_min_version = device.directory_min_version.max(verified.listing.version);
+        device.remember_directory(&verified);
         device.directory_checked_at = now_s;
         ops.push(device.write());
     }
