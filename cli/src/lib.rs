@@ -286,61 +286,9 @@ impl Shell {
     /// taps make. Returns the field problems if the core refuses it.
     pub fn compose(&mut self, file: &ReportFile, base: &Path) -> Result<(), ShellError> {
         self.send(&Event::NewReport)?;
-        for fee in &file.fees {
-            self.send(&Event::AddFee {
-                amount: fee.amount.clone(),
-                currency: fee.currency.clone(),
-                payee: fee.payee.clone(),
-                stage: fee.stage.clone(),
-                category: fee.category.clone(),
-                paid_on: fee.paid_on.clone().unwrap_or_default(),
-                receipt: fee.receipt,
-            })?;
+        for event in file.form_events() {
+            self.send(&event)?;
         }
-        for indicator in &file.indicators {
-            self.send(&Event::SetIndicator {
-                indicator: indicator.clone(),
-                present: true,
-            })?;
-        }
-        for (party, is_recruiter) in [(&file.recruiter, true), (&file.employer, false)] {
-            if let Some(p) = party {
-                let (name, licence_number, country) = (
-                    p.name.clone(),
-                    p.licence_number.clone().unwrap_or_default(),
-                    p.country.clone().unwrap_or_default(),
-                );
-                self.send(&if is_recruiter {
-                    Event::SetRecruiter {
-                        name,
-                        licence_number,
-                        country,
-                    }
-                } else {
-                    Event::SetEmployer {
-                        name,
-                        licence_number,
-                        country,
-                    }
-                })?;
-            }
-        }
-        self.send(&Event::SetPlace {
-            destination_country: file.destination_country.clone(),
-            origin_country: file.origin_country.clone().unwrap_or_default(),
-            sector: file.sector.clone().unwrap_or_default(),
-        })?;
-        if let Some(wage) = &file.monthly_wage {
-            self.send(&Event::SetWage {
-                amount: wage.amount.clone(),
-                currency: wage.currency.clone(),
-                contract_substituted: file.contract_substituted,
-            })?;
-        }
-        self.send(&Event::SetStory {
-            text: file.story.clone().unwrap_or_default(),
-            language: file.language.clone().unwrap_or_default(),
-        })?;
         for path in &file.evidence {
             let full = base.join(path);
             let bytes = std::fs::read(&full).map_err(|error| ShellError::Read {
@@ -358,13 +306,7 @@ impl Shell {
                 )));
             }
         }
-        let c = file.consent;
-        self.send(&Event::SetConsent {
-            union: c.union,
-            inspectorate: c.inspectorate,
-            ngo: c.ngo,
-            contact_wanted: c.contact_wanted,
-        })?;
+        self.send(&file.consent_event())?;
         self.send(&Event::Review)?;
         match self.view()?.screen {
             Screen::Review(_) => {}
@@ -414,6 +356,9 @@ fn strip_token(url: &str) -> String {
 pub struct ReportFile {
     #[serde(default)]
     pub fees: Vec<FeeLine>,
+    /// Cuts from the worker's pay.
+    #[serde(default)]
+    pub deductions: Vec<DeductionLine>,
     #[serde(default)]
     pub indicators: Vec<String>,
     pub recruiter: Option<PartyLine>,
@@ -429,6 +374,86 @@ pub struct ReportFile {
     #[serde(default)]
     pub evidence: Vec<String>,
     pub consent: ConsentLine,
+}
+
+impl ReportFile {
+    /// The compose screens' events for every field of the file but evidence and consent, in
+    /// the order a worker fills them in: the taps a shell sends after `NewReport`.
+    pub fn form_events(&self) -> Vec<Event> {
+        let mut events = Vec::new();
+        events.extend(self.fees.iter().map(|fee| Event::AddFee {
+            amount: fee.amount.clone(),
+            currency: fee.currency.clone(),
+            payee: fee.payee.clone(),
+            stage: fee.stage.clone(),
+            category: fee.category.clone(),
+            paid_on: fee.paid_on.clone().unwrap_or_default(),
+            receipt: fee.receipt,
+        }));
+        events.extend(self.deductions.iter().map(|cut| Event::AddDeduction {
+            amount: cut.amount.clone(),
+            currency: cut.currency.clone(),
+            reason: cut.reason.clone(),
+            monthly: cut.monthly,
+        }));
+        events.extend(self.indicators.iter().map(|indicator| Event::SetIndicator {
+            indicator: indicator.clone(),
+            present: true,
+        }));
+        if let Some(p) = &self.recruiter {
+            events.push(Event::SetRecruiter {
+                name: p.name.clone(),
+                licence_number: p.licence_number.clone().unwrap_or_default(),
+                country: p.country.clone().unwrap_or_default(),
+            });
+        }
+        if let Some(p) = &self.employer {
+            events.push(Event::SetEmployer {
+                name: p.name.clone(),
+                licence_number: p.licence_number.clone().unwrap_or_default(),
+                country: p.country.clone().unwrap_or_default(),
+            });
+        }
+        events.push(Event::SetPlace {
+            destination_country: self.destination_country.clone(),
+            origin_country: self.origin_country.clone().unwrap_or_default(),
+            sector: self.sector.clone().unwrap_or_default(),
+        });
+        if let Some(wage) = &self.monthly_wage {
+            events.push(Event::SetWage {
+                amount: wage.amount.clone(),
+                currency: wage.currency.clone(),
+                contract_substituted: self.contract_substituted,
+            });
+        }
+        events.push(Event::SetStory {
+            text: self.story.clone().unwrap_or_default(),
+            language: self.language.clone().unwrap_or_default(),
+        });
+        events
+    }
+
+    /// The consent the worker gives, as the last compose event.
+    pub fn consent_event(&self) -> Event {
+        let c = self.consent;
+        Event::SetConsent {
+            union: c.union,
+            inspectorate: c.inspectorate,
+            ngo: c.ngo,
+            contact_wanted: c.contact_wanted,
+        }
+    }
+}
+
+/// A cut from the worker's pay, as the app's "pay cuts" form takes it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct DeductionLine {
+    pub amount: String,
+    pub currency: String,
+    /// `recruitment_fee_repayment`, `loan_repayment`, `accommodation`, `food`, ...
+    pub reason: String,
+    #[serde(default)]
+    pub monthly: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]

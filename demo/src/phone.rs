@@ -6,7 +6,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use workvoice_cli::{Shell, ShellConfig};
-use workvoice_core::app::{DeliveryState, Event, Screen};
+use workvoice_core::app::DeliveryState;
 
 use crate::scenario::DemoWorker;
 
@@ -93,89 +93,9 @@ pub fn write_and_send(
     }
 }
 
-/// The taps of the compose screens, then review and send.
+/// The taps of the compose screens (the report file's events), then review and send.
 fn compose(shell: &mut Shell, worker: &DemoWorker) -> Result<(), String> {
-    let file = &worker.report;
-    let mut tap = |event: Event| shell.send(&event).map_err(|e| e.to_string());
-    tap(Event::NewReport)?;
-    for fee in &file.fees {
-        tap(Event::AddFee {
-            amount: fee.amount.clone(),
-            currency: fee.currency.clone(),
-            payee: fee.payee.clone(),
-            stage: fee.stage.clone(),
-            category: fee.category.clone(),
-            paid_on: fee.paid_on.clone().unwrap_or_default(),
-            receipt: fee.receipt,
-        })?;
-    }
-    for cut in &worker.deductions {
-        tap(Event::AddDeduction {
-            amount: cut.amount.clone(),
-            currency: cut.currency.clone(),
-            reason: cut.reason.clone(),
-            monthly: cut.monthly,
-        })?;
-    }
-    for indicator in &file.indicators {
-        tap(Event::SetIndicator {
-            indicator: indicator.clone(),
-            present: true,
-        })?;
-    }
-    if let Some(p) = &file.recruiter {
-        tap(Event::SetRecruiter {
-            name: p.name.clone(),
-            licence_number: p.licence_number.clone().unwrap_or_default(),
-            country: p.country.clone().unwrap_or_default(),
-        })?;
-    }
-    if let Some(p) = &file.employer {
-        tap(Event::SetEmployer {
-            name: p.name.clone(),
-            licence_number: p.licence_number.clone().unwrap_or_default(),
-            country: p.country.clone().unwrap_or_default(),
-        })?;
-    }
-    tap(Event::SetPlace {
-        destination_country: file.destination_country.clone(),
-        origin_country: file.origin_country.clone().unwrap_or_default(),
-        sector: file.sector.clone().unwrap_or_default(),
-    })?;
-    if let Some(wage) = &file.monthly_wage {
-        tap(Event::SetWage {
-            amount: wage.amount.clone(),
-            currency: wage.currency.clone(),
-            contract_substituted: file.contract_substituted,
-        })?;
-    }
-    tap(Event::SetStory {
-        text: file.story.clone().unwrap_or_default(),
-        language: file.language.clone().unwrap_or_default(),
-    })?;
-    let c = file.consent;
-    tap(Event::SetConsent {
-        union: c.union,
-        inspectorate: c.inspectorate,
-        ngo: c.ngo,
-        contact_wanted: c.contact_wanted,
-    })?;
-    tap(Event::Review)?;
-    match shell.view().map_err(|e| e.to_string())?.screen {
-        Screen::Review(_) => {}
-        Screen::Compose(c) => {
-            let problems: Vec<String> = c
-                .errors
-                .iter()
-                .map(|e| format!("{}: {}", e.field, e.message))
-                .collect();
-            return Err(format!(
-                "the app refused the report: {}",
-                problems.join("; ")
-            ));
-        }
-        other => return Err(format!("the app did not show the review: {other:?}")),
-    }
-    shell.send(&Event::SendReport).map_err(|e| e.to_string())?;
-    Ok(())
+    shell
+        .compose(&worker.report, Path::new("."))
+        .map_err(|e| e.to_string())
 }

@@ -2,17 +2,7 @@
 //! paid, the pay cuts that repay their debts, the ILO indicators of forced labour that fit their
 //! story, and whom they allow to read it. Each is typed into a phone core as a worker would.
 
-use workvoice_cli::{ConsentLine, FeeLine, MoneyLine, PartyLine, ReportFile};
-
-/// A cut from the worker's pay, as the app's "pay cuts" form takes it.
-#[derive(Debug, Clone)]
-pub struct DeductionLine {
-    pub amount: String,
-    pub currency: String,
-    /// `recruitment_fee_repayment`, `loan_repayment`, `accommodation`, `food`, ...
-    pub reason: String,
-    pub monthly: bool,
-}
+use workvoice_cli::{ConsentLine, DeductionLine, FeeLine, MoneyLine, PartyLine, ReportFile};
 
 /// One worker of the demo and the report she sends.
 #[derive(Debug, Clone)]
@@ -24,7 +14,6 @@ pub struct DemoWorker {
     /// The language of the phone's screens.
     pub app_language: &'static str,
     pub report: ReportFile,
-    pub deductions: Vec<DeductionLine>,
 }
 
 impl DemoWorker {
@@ -160,9 +149,9 @@ pub fn workers() -> Vec<DemoWorker> {
                 ),
                 language: Some("ne".into()),
                 evidence: vec![],
+                deductions: vec![],
                 consent: consent(true, true),
             },
-            deductions: vec![],
         },
         DemoWorker {
             phone: "indonesia-malaysia-domestic",
@@ -210,9 +199,9 @@ pub fn workers() -> Vec<DemoWorker> {
                 ),
                 language: Some("id".into()),
                 evidence: vec![],
+                deductions: vec![deduction("300", "MYR", "recruitment_fee_repayment")],
                 consent: consent(false, true),
             },
-            deductions: vec![deduction("300", "MYR", "recruitment_fee_repayment")],
         },
         DemoWorker {
             phone: "philippines-saudi-caregiver",
@@ -264,9 +253,9 @@ pub fn workers() -> Vec<DemoWorker> {
                 ),
                 language: Some("tl".into()),
                 evidence: vec![],
+                deductions: vec![],
                 consent: consent(false, false),
             },
-            deductions: vec![],
         },
         DemoWorker {
             phone: "bangladesh-malaysia-gloves",
@@ -309,12 +298,12 @@ pub fn workers() -> Vec<DemoWorker> {
                 ),
                 language: Some("bn".into()),
                 evidence: vec![],
+                deductions: vec![
+                    deduction("200", "MYR", "loan_repayment"),
+                    deduction("150", "MYR", "accommodation"),
+                ],
                 consent: consent(true, true),
             },
-            deductions: vec![
-                deduction("200", "MYR", "loan_repayment"),
-                deduction("150", "MYR", "accommodation"),
-            ],
         },
         DemoWorker {
             phone: "india-uae-cleaning",
@@ -374,9 +363,9 @@ pub fn workers() -> Vec<DemoWorker> {
                 ),
                 language: Some("hi".into()),
                 evidence: vec![],
+                deductions: vec![deduction("250", "AED", "accommodation")],
                 consent: consent(true, false),
             },
-            deductions: vec![deduction("250", "AED", "accommodation")],
         },
         DemoWorker {
             phone: "kenya-saudi-domestic",
@@ -425,9 +414,9 @@ pub fn workers() -> Vec<DemoWorker> {
                 ),
                 language: Some("en".into()),
                 evidence: vec![],
+                deductions: vec![],
                 consent: consent(false, true),
             },
-            deductions: vec![],
         },
     ]
 }

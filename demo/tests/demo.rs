@@ -376,7 +376,7 @@ fn demo_delivers_every_report_to_the_union_only_consenting_ones_to_the_inspector
             assert_eq!(stored.destination_country, typed.destination_country);
             assert_eq!(stored.origin_country, typed.origin_country);
             assert_eq!(stored_fee_totals(stored), typed_fee_totals(&w), "{name}");
-            assert_eq!(stored.deductions.len(), w.deductions.len(), "{name}");
+            assert_eq!(stored.deductions.len(), w.report.deductions.len(), "{name}");
             let indicators: BTreeSet<&str> = stored.indicators.iter().map(|i| i.as_str()).collect();
             let typed_indicators: BTreeSet<&str> =
                 typed.indicators.iter().map(String::as_str).collect();
