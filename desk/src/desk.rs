@@ -21,6 +21,7 @@ use workvoice_proto::routing::{Consent, RoutingTags, disclosure_digest};
 use workvoice_proto::system_rng::SystemRng;
 use zeroize::Zeroizing;
 
+use crate::at_rest::{self, UnlockFile};
 use crate::cases::{CaseStatus, NewCase};
 use crate::error::{DeskError, Result};
 use crate::secrets::{KdfParams, MasterKey, Passphrase, hash_password};
@@ -165,7 +166,8 @@ fn system_clock() -> Clock {
 }
 
 impl Desk {
-    /// Create a desk in `dir`: the database, the passphrase-sealed vault and key version 1.
+    /// Create a desk in `dir` (made 0700): the unlock file, the sealed database (0600) with the
+    /// passphrase-sealed vault and key version 1.
     pub async fn init(dir: &Path, passphrase: &Passphrase, options: InitOptions) -> Result<Desk> {
         passphrase.check_strength()?;
         let name = options.org_name.trim();
@@ -174,23 +176,25 @@ impl Desk {
                 "the organisation name must have 1 to 200 characters".into(),
             ));
         }
-        std::fs::create_dir_all(dir)?;
+        at_rest::create_private_dir(dir)?;
         let db = dir.join(DATABASE_FILE);
         if db.exists() {
             return Err(DeskError::AlreadyInitialised(dir.display().to_string()));
         }
-        let store = Store::open(&db, true).await?;
         let mut rng = SystemRng::new();
         let mut salt = [0u8; 16];
         workvoice_proto::rand_core::Rng::fill_bytes(&mut rng, &mut salt);
         let master = MasterKey::derive(passphrase, &salt, options.kdf)?;
+        let check_value = master.check_value(&mut rng);
+        UnlockFile::new(&salt, options.kdf, &check_value).write(dir)?;
+        let store = Store::open(&db, true, &master.database_key()).await?;
         let key = HpkePrivateKey::generate(&mut rng);
         let vault = VaultRow {
             salt: salt.to_vec(),
             memory_kib: options.kdf.memory_kib,
             iterations: options.kdf.iterations,
             parallelism: options.kdf.parallelism,
-            check_value: master.check_value(&mut rng),
+            check_value,
             org_name: name.to_string(),
         };
         let row = KeyRow {
@@ -209,27 +213,27 @@ impl Desk {
         ))
     }
 
-    /// Unlock an existing desk. A wrong passphrase is `DeskError::WrongPassphrase`.
+    /// Unlock an existing desk. A wrong passphrase is `DeskError::WrongPassphrase`. A store
+    /// written before the database was sealed is sealed now (see `at_rest`); the directory and
+    /// its files are made private.
     pub async fn open(dir: &Path, passphrase: &Passphrase) -> Result<Desk> {
         let db = dir.join(DATABASE_FILE);
         if !db.exists() {
             return Err(DeskError::NotInitialised(dir.display().to_string()));
         }
-        let store = Store::open(&db, false).await?;
+        at_rest::make_private(dir)?;
+        if at_rest::is_plain_sqlite(&db)? {
+            seal_plain_store(dir, &db, passphrase).await?;
+        }
+        at_rest::clean_up_sealing(&db)?;
+        let unlock = UnlockFile::read(dir)?;
+        let master = MasterKey::derive(passphrase, &unlock.salt()?, unlock.kdf())?;
+        master.verify(&unlock.check_value()?)?;
+        let store = Store::open(&db, false, &master.database_key()).await?;
         let vault = store
             .vault()
             .await?
             .ok_or_else(|| DeskError::NotInitialised(dir.display().to_string()))?;
-        let params = KdfParams {
-            memory_kib: vault.memory_kib,
-            iterations: vault.iterations,
-            parallelism: vault.parallelism,
-        };
-        let master = MasterKey::derive(passphrase, &vault.salt, params)?;
-        if let Err(e) = master.verify(&vault.check_value) {
-            store.close().await;
-            return Err(e);
-        }
         let mut keyring = Vec::new();
         for row in store.keys().await? {
             let bytes = master.open(&key_label(row.version), &row.sealed_private_key)?;
@@ -968,6 +972,53 @@ impl Desk {
     pub fn router(&self) -> axum::Router {
         crate::web::router(self.clone())
     }
+}
+
+/// Rewrite a plain store (written before the database was sealed) as a sealed one, after the
+/// passphrase is checked against its vault; a wrong passphrase changes nothing.
+async fn seal_plain_store(dir: &Path, db: &Path, passphrase: &Passphrase) -> Result<()> {
+    at_rest::clean_up_sealing(db)?;
+    let plain = Store::open_plain(db).await?;
+    let vault = match plain.vault().await {
+        Ok(Some(vault)) => vault,
+        Ok(None) => {
+            plain.close().await;
+            return Err(DeskError::NotInitialised(dir.display().to_string()));
+        }
+        Err(e) => {
+            plain.close().await;
+            return Err(e);
+        }
+    };
+    let kdf = KdfParams {
+        memory_kib: vault.memory_kib,
+        iterations: vault.iterations,
+        parallelism: vault.parallelism,
+    };
+    let master = MasterKey::derive(passphrase, &vault.salt, kdf)?;
+    if let Err(e) = master.verify(&vault.check_value) {
+        plain.close().await;
+        return Err(e);
+    }
+    let sealing = at_rest::sibling(db, at_rest::SEALING_SUFFIX);
+    drop(at_rest::create_private_file(&sealing)?);
+    let exported = plain.export_sealed(&sealing, &master.database_key()).await;
+    // Closing the last connection checkpoints the plain WAL into the plain file.
+    plain.close().await;
+    exported?;
+    std::fs::File::open(&sealing)?.sync_all()?;
+    UnlockFile::new(&vault.salt, kdf, &vault.check_value).write(dir)?;
+    for suffix in ["-wal", "-shm"] {
+        at_rest::overwrite_and_remove(&at_rest::sibling(db, suffix))?;
+    }
+    // A second name for the plain file, so its bytes can be overwritten once it is replaced.
+    let plain_name = at_rest::sibling(db, at_rest::PLAIN_SUFFIX);
+    std::fs::hard_link(db, &plain_name)?;
+    std::fs::rename(&sealing, db)?;
+    at_rest::sync_dir(dir)?;
+    at_rest::overwrite_and_remove(&plain_name)?;
+    tracing::warn!("the desk's store was written unsealed by an older desk; it is now sealed");
+    Ok(())
 }
 
 fn enrolment_ids(row: &EnrolmentRow) -> Result<(OrgId, SigningPublicKey)> {

@@ -16,6 +16,7 @@ use crate::cases::{
     CaseProblem, CaseStatus, NewCase, json, normalise_licence, normalise_party_name,
 };
 use crate::error::{DeskError, Result};
+use crate::secrets::DatabaseKey;
 
 /// The numbered migrations in `desk/migrations/`, embedded in the binary.
 fn migrator() -> sqlx::migrate::Migrator {
@@ -210,10 +211,17 @@ fn summary_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<CaseSummary> {
 }
 
 impl Store {
-    pub async fn open(path: &Path, create: bool) -> Result<Store> {
+    /// Open (or, with `create`, create) the sealed database: every page of the file, its WAL
+    /// and its journal is encrypted and authenticated by SQLCipher under `key`. A new file is
+    /// created 0600 before SQLite touches it, so its WAL and shared-memory files are 0600 too.
+    pub async fn open(path: &Path, create: bool, key: &DatabaseKey) -> Result<Store> {
+        if create {
+            crate::at_rest::create_private_file(path)?;
+        }
         let options = SqliteConnectOptions::new()
             .filename(path)
-            .create_if_missing(create)
+            .pragma("key", key.pragma_value())
+            .create_if_missing(false)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
@@ -224,6 +232,44 @@ impl Store {
             .await?;
         migrator().run(&pool).await?;
         Ok(Store { pool })
+    }
+
+    /// Open a plain store written before the database was sealed, as it is (no migration), to
+    /// read its vault and export it sealed.
+    pub(crate) async fn open_plain(path: &Path) -> Result<Store> {
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(false)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options)
+            .await?;
+        Ok(Store { pool })
+    }
+
+    /// Copy this (plain) store into a new sealed database at `to` (SQLCipher's
+    /// `sqlcipher_export`), in one transaction on one connection.
+    pub(crate) async fn export_sealed(&self, to: &Path, key: &DatabaseKey) -> Result<()> {
+        let mut conn = self.pool.acquire().await?;
+        let to = to.to_str().ok_or_else(|| {
+            DeskError::InvalidInput("the data directory's path is not UTF-8".into())
+        })?;
+        let raw = key.raw_key_text();
+        sqlx::query("ATTACH DATABASE ? AS sealed KEY ?")
+            .bind(to)
+            .bind(raw.as_str())
+            .execute(&mut *conn)
+            .await?;
+        let exported = sqlx::query("SELECT sqlcipher_export('sealed')")
+            .execute(&mut *conn)
+            .await;
+        sqlx::query("DETACH DATABASE sealed")
+            .execute(&mut *conn)
+            .await?;
+        exported?;
+        Ok(())
     }
 
     pub fn pool(&self) -> &SqlitePool {
