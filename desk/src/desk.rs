@@ -26,7 +26,8 @@ use crate::cases::{CaseStatus, NewCase};
 use crate::error::{DeskError, Result};
 use crate::secrets::{KdfParams, MasterKey, Passphrase, hash_password};
 use crate::store::{
-    self, CaseRecord, EnrolmentRow, KeyRow, Store, Stored, Undecryptable, VaultRow,
+    self, CaseRecord, EnrolmentRow, KeyRow, Store, Stored, StoredAttachment, Undecryptable,
+    VaultRow,
 };
 
 pub const DATABASE_FILE: &str = "desk.sqlite";
@@ -695,6 +696,15 @@ impl Desk {
                         .iter()
                         .find(|e| e.report_id == case.report.report_id);
                     if *outcome == Stored::AlreadyStored && entry.is_some_and(|e| !e.acknowledged) {
+                        let Some(case_id) = store
+                            .case_id_by_report(&case.report.report_id.to_hex())
+                            .await?
+                        else {
+                            continue;
+                        };
+                        if self.keep_evidence(&client, case_id).await? == Evidence::Pending {
+                            continue;
+                        }
                         client.acknowledge(&case.report.report_id).await?;
                         report.acknowledged += 1;
                     }
@@ -738,17 +748,78 @@ impl Desk {
         Ok((stored, failed.len() as u64))
     }
 
+    /// Acknowledge the stored cases the relay has not heard about, each only once its evidence
+    /// is kept at the desk.
     async fn acknowledge_pending(&self, client: &crate::relay::RelayClient) -> Result<u64> {
         let mut done = 0;
         for report_id in self.inner.store.unacknowledged().await? {
             let Some(id) = ReportId::from_hex(&report_id) else {
                 continue;
             };
+            let Some(case_id) = self.inner.store.case_id_by_report(&report_id).await? else {
+                continue;
+            };
+            if self.keep_evidence(client, case_id).await? == Evidence::Pending {
+                continue;
+            }
             client.acknowledge(&id).await?;
             self.inner.store.mark_acknowledged(&report_id).await?;
             done += 1;
         }
         Ok(done)
+    }
+
+    /// Download, open and keep (sealed at rest) every attachment of a case not kept yet.
+    /// An attachment the relay does not know or that does not open is recorded as unavailable;
+    /// one still being uploaded leaves the case's evidence `Pending`; any other failure (the
+    /// relay unreachable) is an error, and nothing is acknowledged.
+    async fn keep_evidence(
+        &self,
+        client: &crate::relay::RelayClient,
+        case_id: i64,
+    ) -> Result<Evidence> {
+        let store = &self.inner.store;
+        let case = store.case(case_id).await?;
+        let report = Self::report_of(&case)?;
+        let mut evidence = Evidence::Kept;
+        for entry in &report.attachments {
+            let id = entry.id.to_hex();
+            if store.attachment(case_id, &id).await?.is_some() {
+                continue;
+            }
+            let problem = match client.attachment(&report.report_id, &entry.id).await {
+                Ok(sealed) => match workvoice_proto::attachment::open_attachment(
+                    &sealed,
+                    report.report_id,
+                    entry,
+                ) {
+                    Ok(plain) => {
+                        store
+                            .keep_attachment(case_id, &id, &entry.media_type, Ok(&plain))
+                            .await?;
+                        continue;
+                    }
+                    Err(e) => e.code().to_string(),
+                },
+                Err(DeskError::RelayRefused { code, .. }) if code == "attachment_incomplete" => {
+                    evidence = Evidence::Pending;
+                    continue;
+                }
+                Err(DeskError::RelayRefused {
+                    status: 404, code, ..
+                }) => code,
+                Err(e) => return Err(e),
+            };
+            tracing::warn!(
+                case_id,
+                code = problem.as_str(),
+                "an attachment of a case cannot be had"
+            );
+            store
+                .keep_attachment(case_id, &id, &entry.media_type, Err(&problem))
+                .await?;
+        }
+        Ok(evidence)
     }
 
     /// Clear the key-monitoring alarms after an operator reviewed them.
@@ -937,7 +1008,8 @@ impl Desk {
             .await
     }
 
-    /// Download an attachment from the relay and open it with the key in the report.
+    /// An attachment of a case, opened, as the desk keeps it. One not kept yet (a case
+    /// acknowledged before the desk kept evidence) is downloaded and kept now.
     pub async fn attachment(
         &self,
         case_id: i64,
@@ -945,23 +1017,32 @@ impl Desk {
     ) -> Result<(String, Vec<u8>)> {
         let case = self.inner.store.case(case_id).await?;
         let report = Self::report_of(&case)?;
-        let entry = report
-            .attachments
-            .iter()
-            .find(|a| a.id == attachment_id)
-            .ok_or(DeskError::AttachmentNotFound)?;
-        let (row, _, _) = self.enrolled().await?;
-        let sealed = self
-            .client(&row)?
-            .attachment(&report.report_id, &attachment_id)
-            .await?;
-        let plain = workvoice_proto::attachment::open_attachment(&sealed, report.report_id, entry)
-            .map_err(|e| DeskError::Attachment(e.code().to_string()))?;
-        let media_type = match entry.media_type.as_str() {
-            "image/jpeg" | "image/png" => entry.media_type.clone(),
-            _ => "application/octet-stream".to_string(),
+        if !report.attachments.iter().any(|a| a.id == attachment_id) {
+            return Err(DeskError::AttachmentNotFound);
+        }
+        let id = attachment_id.to_hex();
+        let kept = match self.inner.store.attachment(case_id, &id).await? {
+            Some(kept) => kept,
+            None => {
+                let (row, _, _) = self.enrolled().await?;
+                self.keep_evidence(&self.client(&row)?, case_id).await?;
+                self.inner
+                    .store
+                    .attachment(case_id, &id)
+                    .await?
+                    .ok_or_else(|| DeskError::Attachment("attachment_incomplete".into()))?
+            }
         };
-        Ok((media_type, plain))
+        match kept {
+            StoredAttachment::Kept { media_type, bytes } => {
+                let media_type = match media_type.as_str() {
+                    "image/jpeg" | "image/png" => media_type,
+                    _ => "application/octet-stream".to_string(),
+                };
+                Ok((media_type, bytes))
+            }
+            StoredAttachment::Unavailable { problem } => Err(DeskError::Attachment(problem)),
+        }
     }
 
     /// Serve the web UI on `addr` (127.0.0.1:0 for an ephemeral port).
@@ -972,6 +1053,14 @@ impl Desk {
     pub fn router(&self) -> axum::Router {
         crate::web::router(self.clone())
     }
+}
+
+/// Whether every attachment of a case is kept at the desk (or known never to be had).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Evidence {
+    Kept,
+    /// At least one is still being uploaded by the phone.
+    Pending,
 }
 
 /// Rewrite a plain store (written before the database was sealed) as a sealed one, after the

@@ -22,13 +22,22 @@ use crate::secrets::DatabaseKey;
 fn migrator() -> sqlx::migrate::Migrator {
     use sqlx::SqlSafeStr;
     use sqlx::migrate::{Migration, MigrationType, Migrator};
-    Migrator::with_migrations(vec![Migration::new(
-        1,
-        "desk".into(),
-        MigrationType::Simple,
-        include_str!("../migrations/0001_desk.sql").into_sql_str(),
-        false,
-    )])
+    Migrator::with_migrations(vec![
+        Migration::new(
+            1,
+            "desk".into(),
+            MigrationType::Simple,
+            include_str!("../migrations/0001_desk.sql").into_sql_str(),
+            false,
+        ),
+        Migration::new(
+            2,
+            "attachments".into(),
+            MigrationType::Simple,
+            include_str!("../migrations/0002_attachments.sql").into_sql_str(),
+            false,
+        ),
+    ])
 }
 
 pub fn now() -> u64 {
@@ -179,6 +188,19 @@ pub struct Undecryptable {
     pub disclosed_tags: String,
     pub disclosed_consent: String,
     pub referred_by: Option<String>,
+}
+
+/// An attachment as the desk keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoredAttachment {
+    Kept {
+        media_type: String,
+        bytes: Vec<u8>,
+    },
+    /// It can never be had; `problem` is the error code.
+    Unavailable {
+        problem: String,
+    },
 }
 
 /// What storing one page did to each entry.
@@ -497,6 +519,67 @@ impl Store {
             .bind(report_id)
             .execute(&self.pool)
             .await?;
+        Ok(())
+    }
+
+    // ---- evidence ----
+
+    /// The kept attachment of a case, if it was downloaded (or found impossible to download).
+    pub async fn attachment(
+        &self,
+        case_id: i64,
+        attachment_id: &str,
+    ) -> Result<Option<StoredAttachment>> {
+        let row = sqlx::query(
+            "SELECT media_type, content, problem FROM attachments \
+             WHERE case_id = ? AND attachment_id = ?",
+        )
+        .bind(case_id)
+        .bind(attachment_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| {
+            let media_type: String = r.try_get(0)?;
+            let content: Option<Vec<u8>> = r.try_get(1)?;
+            let problem: Option<String> = r.try_get(2)?;
+            Ok(match (content, problem) {
+                (Some(bytes), _) => StoredAttachment::Kept { media_type, bytes },
+                (None, problem) => StoredAttachment::Unavailable {
+                    problem: problem.unwrap_or_default(),
+                },
+            })
+        })
+        .transpose()
+    }
+
+    /// Keep an attachment's opened bytes (or why it can never be had). A kept file is never
+    /// replaced by a problem.
+    pub async fn keep_attachment(
+        &self,
+        case_id: i64,
+        attachment_id: &str,
+        media_type: &str,
+        outcome: std::result::Result<&[u8], &str>,
+    ) -> Result<()> {
+        let (content, problem) = match outcome {
+            Ok(bytes) => (Some(bytes), None),
+            Err(problem) => (None, Some(problem)),
+        };
+        sqlx::query(
+            "INSERT INTO attachments (case_id, attachment_id, media_type, content, problem, \
+             stored_at) VALUES (?, ?, ?, ?, ?, ?) \
+             ON CONFLICT (case_id, attachment_id) DO UPDATE SET content = excluded.content, \
+             problem = excluded.problem, stored_at = excluded.stored_at \
+             WHERE attachments.content IS NULL",
+        )
+        .bind(case_id)
+        .bind(attachment_id)
+        .bind(media_type)
+        .bind(content)
+        .bind(problem)
+        .bind(now() as i64)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
