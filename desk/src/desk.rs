@@ -265,6 +265,7 @@ impl Desk {
         org_name: String,
         keyring: Vec<(u32, HpkePrivateKey)>,
     ) -> Desk {
+        let login_guard = crate::login_guard::LoginGuard::new(store.clone());
         Desk {
             inner: Arc::new(Inner {
                 dir: dir.to_path_buf(),
@@ -275,7 +276,7 @@ impl Desk {
                 directory: RwLock::new(None),
                 sync_lock: tokio::sync::Mutex::new(()),
                 clock: system_clock(),
-                login_guard: crate::login_guard::LoginGuard::new(),
+                login_guard,
             }),
         }
     }
@@ -297,7 +298,7 @@ impl Desk {
         (self.inner.clock)()
     }
 
-    /// Failed sign-ins per user name (the web UI's attempt limit).
+    /// Sign-in delays per user name and client (the web UI's attempt limit).
     pub fn login_guard(&self) -> &crate::login_guard::LoginGuard {
         &self.inner.login_guard
     }

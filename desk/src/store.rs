@@ -37,6 +37,13 @@ fn migrator() -> sqlx::migrate::Migrator {
             include_str!("../migrations/0002_attachments.sql").into_sql_str(),
             false,
         ),
+        Migration::new(
+            3,
+            "sign in".into(),
+            MigrationType::Simple,
+            include_str!("../migrations/0003_sign_in.sql").into_sql_str(),
+            false,
+        ),
     ])
 }
 
@@ -682,6 +689,112 @@ impl Store {
             })
         })
         .transpose()
+    }
+
+    // ---- sign-in delays (`login_guard.rs`) ----
+
+    /// `(failures, last failure at)` of a (user name, client) pair.
+    pub async fn sign_in_failures(
+        &self,
+        username: &str,
+        client: &str,
+    ) -> Result<Option<(u32, u64)>> {
+        let row = sqlx::query(
+            "SELECT failures, last_failure_at FROM sign_in_failures \
+             WHERE username = ? AND client = ?",
+        )
+        .bind(username)
+        .bind(client)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| {
+            Ok((
+                r.try_get::<i64, _>(0)?.clamp(0, u32::MAX as i64) as u32,
+                r.try_get::<i64, _>(1)?.max(0) as u64,
+            ))
+        })
+        .transpose()
+    }
+
+    /// Count one more failure of a pair (its count starts again when the last failure is older
+    /// than `forget_after`), drop records older than `forget_after`, and beyond `max_records`
+    /// drop the oldest records whose last failure is more than `max_delay` ago (so none that
+    /// still delays). Returns the pair's failure count.
+    pub async fn record_sign_in_failure(
+        &self,
+        username: &str,
+        client: &str,
+        now: u64,
+        forget_after: u64,
+        max_records: u64,
+        max_delay: u64,
+    ) -> Result<u32> {
+        let mut tx = self.pool.begin().await?;
+        let forgotten = now.saturating_sub(forget_after) as i64;
+        sqlx::query("DELETE FROM sign_in_failures WHERE last_failure_at < ?")
+            .bind(forgotten)
+            .execute(&mut *tx)
+            .await?;
+        let failures: i64 = sqlx::query_scalar(
+            "INSERT INTO sign_in_failures (username, client, failures, last_failure_at) \
+             VALUES (?, ?, 1, ?) ON CONFLICT (username, client) DO UPDATE SET \
+             failures = failures + 1, last_failure_at = excluded.last_failure_at \
+             RETURNING failures",
+        )
+        .bind(username)
+        .bind(client)
+        .bind(now as i64)
+        .fetch_one(&mut *tx)
+        .await?;
+        let count: i64 = sqlx::query_scalar("SELECT count(*) FROM sign_in_failures")
+            .fetch_one(&mut *tx)
+            .await?;
+        if count as u64 > max_records {
+            sqlx::query(
+                "DELETE FROM sign_in_failures WHERE rowid IN (SELECT rowid FROM \
+                 sign_in_failures WHERE last_failure_at < ? ORDER BY last_failure_at LIMIT ?)",
+            )
+            .bind(now.saturating_sub(max_delay) as i64)
+            .bind(count - max_records as i64)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(failures.clamp(0, u32::MAX as i64) as u32)
+    }
+
+    pub async fn clear_sign_in_failures(&self, username: &str, client: &str) -> Result<()> {
+        sqlx::query("DELETE FROM sign_in_failures WHERE username = ? AND client = ?")
+            .bind(username)
+            .bind(client)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Remember a browser `user_id` signed in with, by the hash of its cookie.
+    pub async fn add_known_client(&self, id_hash: &str, user_id: i64) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO known_clients (id_hash, user_id, created_at) VALUES (?, ?, ?) \
+             ON CONFLICT (id_hash) DO NOTHING",
+        )
+        .bind(id_hash)
+        .bind(user_id)
+        .bind(now() as i64)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Whether the browser with this cookie hash signed in as `user_id` before.
+    pub async fn is_known_client(&self, id_hash: &str, user_id: i64) -> Result<bool> {
+        let found: Option<i64> =
+            sqlx::query_scalar("SELECT 1 FROM known_clients WHERE id_hash = ? AND user_id = ?")
+                .bind(id_hash)
+                .bind(user_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(found.is_some())
     }
 
     pub async fn users(&self) -> Result<Vec<(i64, String)>> {
