@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Row, SqlitePool};
+use sqlx::{ConnectOptions, Row, SqlitePool};
 
 use crate::cases::{
     CaseProblem, CaseStatus, NewCase, json, normalise_licence, normalise_party_name,
@@ -247,6 +247,8 @@ impl Store {
         if create {
             crate::at_rest::create_private_file(path)?;
         }
+        // sqlx would log each connection's `PRAGMA key = …` at debug level: never log
+        // statements of this database.
         let options = SqliteConnectOptions::new()
             .filename(path)
             .pragma("key", key.pragma_value())
@@ -254,7 +256,8 @@ impl Store {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10));
+            .busy_timeout(Duration::from_secs(10))
+            .disable_statement_logging();
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(options)
@@ -270,7 +273,8 @@ impl Store {
             .filename(path)
             .create_if_missing(false)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10));
+            .busy_timeout(Duration::from_secs(10))
+            .disable_statement_logging();
         let pool = SqlitePoolOptions::new()
             .max_connections(1)
             .connect_with(options)

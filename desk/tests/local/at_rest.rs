@@ -276,3 +276,48 @@ async fn a_plain_store_of_an_older_desk_is_sealed_at_its_first_unlock() {
         .unwrap();
     assert_eq!(desk.store().case_count().await.unwrap(), 1);
 }
+
+/// Everything logged anywhere in the process, at every level.
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn the_database_key_is_never_logged() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .finish();
+    tracing::subscriber::set_global_default(subscriber).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("desk");
+    let passphrase = Passphrase::new(PASSPHRASE);
+    let options = InitOptions {
+        org_name: "Quiet Union".into(),
+        kdf: FAST_KDF,
+    };
+    let desk = Desk::init(&dir, &passphrase, options).await.unwrap();
+    seed_local(&desk, OrgId([2; 16]), 2).await;
+    desk.store().close().await;
+    drop(desk);
+    let desk = Desk::open(&dir, &passphrase).await.unwrap();
+    assert_eq!(desk.store().case_count().await.unwrap(), 2);
+    tracing::info!("capture-probe-3e1f");
+    let text = String::from_utf8_lossy(&captured.0.lock().unwrap()).into_owned();
+    assert!(text.contains("capture-probe-3e1f"), "the capture works");
+    assert!(
+        !text.contains("PRAGMA key") && !text.contains("x'"),
+        "the key was logged"
+    );
+}
