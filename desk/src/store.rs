@@ -563,6 +563,24 @@ impl Store {
         .transpose()
     }
 
+    /// What the desk holds of each attachment of a case, without reading the files:
+    /// attachment id → `None` when kept, `Some(problem)` when it can never be had.
+    pub async fn attachment_states(
+        &self,
+        case_id: i64,
+    ) -> Result<std::collections::HashMap<String, Option<String>>> {
+        let rows = sqlx::query(
+            "SELECT attachment_id, CASE WHEN content IS NULL THEN problem END \
+             FROM attachments WHERE case_id = ?",
+        )
+        .bind(case_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect()
+    }
+
     /// Keep an attachment's opened bytes (or why it can never be had). A kept file is never
     /// replaced by a problem.
     pub async fn keep_attachment(

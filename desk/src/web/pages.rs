@@ -490,6 +490,7 @@ async fn case_page_response(
     };
     let report = Desk::report_of(&case).map_err(internal)?;
     let events = store.events(id).await.map_err(internal)?;
+    let evidence = store.attachment_states(id).await.map_err(internal)?;
     let linked = store.linked_cases(&case).await.map_err(internal)?;
     let users = store.users().await.map_err(internal)?;
     let own = desk.org_id().await.ok();
@@ -505,6 +506,7 @@ async fn case_page_response(
         case: &case,
         report: &report,
         events: &events,
+        evidence: &evidence,
         linked: &linked,
         users: &users,
         referral: &referral,

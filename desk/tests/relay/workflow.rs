@@ -306,6 +306,7 @@ async fn evidence_is_kept_before_the_ack_and_opens_after_the_relay_purged_it() {
     assert_eq!(&body[..], &photo[..]);
     let page = web.get(&format!("/cases/{id}")).await;
     assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("kept at this desk"), "{}", page.body);
 }
 
 #[tokio::test]
@@ -328,6 +329,9 @@ async fn a_case_whose_evidence_is_still_uploading_is_not_acknowledged_yet() {
         store.attachment(id, &attachment.to_hex()).await.unwrap(),
         None
     );
+    let mut web = logged_in(&world.desk).await;
+    let page = web.get(&format!("/cases/{id}")).await;
+    assert!(page.body.contains("not kept yet"), "{}", page.body);
     assert_eq!(store.unacknowledged().await.unwrap().len(), 1);
 
     // The phone finishes its upload; the next sync keeps the file, then acknowledges.
