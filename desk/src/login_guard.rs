@@ -137,6 +137,14 @@ impl LoginGuard {
         }))
     }
 
+    /// Forget the failures of `username` from every client (the operator's `user
+    /// clear-delays`); returns how many records there were.
+    pub async fn clear(&self, username: &str) -> Result<u64> {
+        self.store
+            .clear_all_sign_in_failures(&normalise(username))
+            .await
+    }
+
     /// Forget the failures of this pair after a successful sign-in.
     pub async fn succeeded(&self, username: &str, client: &Client) -> Result<()> {
         self.store

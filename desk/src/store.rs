@@ -794,6 +794,14 @@ impl Store {
         Ok(())
     }
 
+    pub async fn clear_all_sign_in_failures(&self, username: &str) -> Result<u64> {
+        let done = sqlx::query("DELETE FROM sign_in_failures WHERE username = ?")
+            .bind(username)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+
     /// Remember a browser `user_id` signed in with, by the hash of its cookie.
     pub async fn add_known_client(&self, id_hash: &str, user_id: i64) -> Result<()> {
         sqlx::query(

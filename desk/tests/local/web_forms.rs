@@ -569,6 +569,17 @@ async fn the_sign_in_delay_survives_a_restart() {
     // Once it has passed, the right password works.
     now.fetch_add(1, Ordering::SeqCst);
     assert_eq!(c.login(USER, PASSWORD).await.status, StatusCode::SEE_OTHER);
+
+    // The operator can end a delay at once (`workvoice-desk user clear-delays`).
+    let mut new_browser = WebClient::new(&desk);
+    for _ in 0..FREE_FAILURES {
+        new_browser.login(USER, "wrong password").await;
+    }
+    let page = new_browser.login(USER, PASSWORD).await;
+    assert_eq!(page.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(desk.login_guard().clear(" Amina ").await.unwrap(), 1);
+    let page = new_browser.login(USER, PASSWORD).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
 }
 
 #[tokio::test]
