@@ -256,9 +256,38 @@ async fn sign_in(
     (status, Some(list.text().await.unwrap()))
 }
 
+/// `dir` is 0700 and every file in it 0600, as `stat` shows.
+fn assert_private(dir: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(dir), 0o700, "{}", dir.display());
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        assert_eq!(mode(&path), 0o600, "{}", path.display());
+    }
+}
+
+/// Which of `texts` occur, byte for byte, in which file of `dir`.
+fn files_containing(dir: &Path, texts: &[String]) -> Vec<String> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let bytes = std::fs::read(&path).unwrap();
+        for text in texts {
+            if bytes.windows(text.len()).any(|w| w == text.as_bytes()) {
+                found.push(format!("{text:?} in {}", path.display()));
+            }
+        }
+    }
+    found
+}
+
 #[test]
 fn demo_delivers_every_report_to_the_union_only_consenting_ones_to_the_inspectorate_and_its_login_works()
  {
+    // The umask of a usual login shell, inherited by the demo: SQLite alone would make its
+    // files 0644 under it.
+    rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o022));
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("demo-data");
     let mut demo = RunningDemo::spawn(demo_command(&dir));
@@ -342,6 +371,28 @@ fn demo_delivers_every_report_to_the_union_only_consenting_ones_to_the_inspector
         std::net::TcpStream::connect(union_url.trim_start_matches("http://")).is_err(),
         "the union desk still answers after Ctrl-C"
     );
+
+    // The desks' data directories are private and hold nothing the workers typed, in any file
+    // (database, WAL, shared memory, journal, unlock file).
+    let typed: Vec<String> = workers()
+        .iter()
+        .flat_map(|w| {
+            let r = &w.report;
+            [
+                r.recruiter.as_ref().map(|p| p.name.clone()),
+                r.employer.as_ref().map(|p| p.name.clone()),
+                r.story.clone(),
+            ]
+        })
+        .flatten()
+        .filter(|t| t.len() >= 12)
+        .collect();
+    assert!(typed.len() >= workers().len() * 2, "{typed:?}");
+    for desk_dir in ["union-desk", "inspectorate-desk"] {
+        let desk_dir = dir.join(desk_dir);
+        assert_private(&desk_dir);
+        assert_eq!(files_containing(&desk_dir, &typed), Vec::<String>::new());
+    }
 
     // What the desks decrypted is what the workers typed into their phones.
     let passphrase =

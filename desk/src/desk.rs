@@ -21,11 +21,13 @@ use workvoice_proto::routing::{Consent, RoutingTags, disclosure_digest};
 use workvoice_proto::system_rng::SystemRng;
 use zeroize::Zeroizing;
 
+use crate::at_rest::{self, UnlockFile};
 use crate::cases::{CaseStatus, NewCase};
 use crate::error::{DeskError, Result};
 use crate::secrets::{KdfParams, MasterKey, Passphrase, hash_password};
 use crate::store::{
-    self, CaseRecord, EnrolmentRow, KeyRow, Store, Stored, Undecryptable, VaultRow,
+    self, CaseRecord, EnrolmentRow, KeyRow, Store, Stored, StoredAttachment, Undecryptable,
+    VaultRow,
 };
 
 pub const DATABASE_FILE: &str = "desk.sqlite";
@@ -165,7 +167,8 @@ fn system_clock() -> Clock {
 }
 
 impl Desk {
-    /// Create a desk in `dir`: the database, the passphrase-sealed vault and key version 1.
+    /// Create a desk in `dir` (made 0700): the unlock file, the sealed database (0600) with the
+    /// passphrase-sealed vault and key version 1.
     pub async fn init(dir: &Path, passphrase: &Passphrase, options: InitOptions) -> Result<Desk> {
         passphrase.check_strength()?;
         let name = options.org_name.trim();
@@ -174,23 +177,25 @@ impl Desk {
                 "the organisation name must have 1 to 200 characters".into(),
             ));
         }
-        std::fs::create_dir_all(dir)?;
+        at_rest::create_private_dir(dir)?;
         let db = dir.join(DATABASE_FILE);
         if db.exists() {
             return Err(DeskError::AlreadyInitialised(dir.display().to_string()));
         }
-        let store = Store::open(&db, true).await?;
         let mut rng = SystemRng::new();
         let mut salt = [0u8; 16];
         workvoice_proto::rand_core::Rng::fill_bytes(&mut rng, &mut salt);
         let master = MasterKey::derive(passphrase, &salt, options.kdf)?;
+        let check_value = master.check_value(&mut rng);
+        UnlockFile::new(&salt, options.kdf, &check_value).write(dir)?;
+        let store = Store::open(&db, true, &master.database_key()).await?;
         let key = HpkePrivateKey::generate(&mut rng);
         let vault = VaultRow {
             salt: salt.to_vec(),
             memory_kib: options.kdf.memory_kib,
             iterations: options.kdf.iterations,
             parallelism: options.kdf.parallelism,
-            check_value: master.check_value(&mut rng),
+            check_value,
             org_name: name.to_string(),
         };
         let row = KeyRow {
@@ -209,27 +214,27 @@ impl Desk {
         ))
     }
 
-    /// Unlock an existing desk. A wrong passphrase is `DeskError::WrongPassphrase`.
+    /// Unlock an existing desk. A wrong passphrase is `DeskError::WrongPassphrase`. A store
+    /// written before the database was sealed is sealed now (see `at_rest`); the directory and
+    /// its files are made private.
     pub async fn open(dir: &Path, passphrase: &Passphrase) -> Result<Desk> {
         let db = dir.join(DATABASE_FILE);
         if !db.exists() {
             return Err(DeskError::NotInitialised(dir.display().to_string()));
         }
-        let store = Store::open(&db, false).await?;
+        at_rest::make_private(dir)?;
+        if at_rest::is_plain_sqlite(&db)? {
+            seal_plain_store(dir, &db, passphrase).await?;
+        }
+        at_rest::clean_up_sealing(&db)?;
+        let unlock = UnlockFile::read(dir)?;
+        let master = MasterKey::derive(passphrase, &unlock.salt()?, unlock.kdf())?;
+        master.verify(&unlock.check_value()?)?;
+        let store = Store::open(&db, false, &master.database_key()).await?;
         let vault = store
             .vault()
             .await?
             .ok_or_else(|| DeskError::NotInitialised(dir.display().to_string()))?;
-        let params = KdfParams {
-            memory_kib: vault.memory_kib,
-            iterations: vault.iterations,
-            parallelism: vault.parallelism,
-        };
-        let master = MasterKey::derive(passphrase, &vault.salt, params)?;
-        if let Err(e) = master.verify(&vault.check_value) {
-            store.close().await;
-            return Err(e);
-        }
         let mut keyring = Vec::new();
         for row in store.keys().await? {
             let bytes = master.open(&key_label(row.version), &row.sealed_private_key)?;
@@ -260,6 +265,7 @@ impl Desk {
         org_name: String,
         keyring: Vec<(u32, HpkePrivateKey)>,
     ) -> Desk {
+        let login_guard = crate::login_guard::LoginGuard::new(store.clone());
         Desk {
             inner: Arc::new(Inner {
                 dir: dir.to_path_buf(),
@@ -270,7 +276,7 @@ impl Desk {
                 directory: RwLock::new(None),
                 sync_lock: tokio::sync::Mutex::new(()),
                 clock: system_clock(),
-                login_guard: crate::login_guard::LoginGuard::new(),
+                login_guard,
             }),
         }
     }
@@ -292,7 +298,7 @@ impl Desk {
         (self.inner.clock)()
     }
 
-    /// Failed sign-ins per user name (the web UI's attempt limit).
+    /// Sign-in delays per user name and client (the web UI's attempt limit).
     pub fn login_guard(&self) -> &crate::login_guard::LoginGuard {
         &self.inner.login_guard
     }
@@ -691,6 +697,15 @@ impl Desk {
                         .iter()
                         .find(|e| e.report_id == case.report.report_id);
                     if *outcome == Stored::AlreadyStored && entry.is_some_and(|e| !e.acknowledged) {
+                        let Some(case_id) = store
+                            .case_id_by_report(&case.report.report_id.to_hex())
+                            .await?
+                        else {
+                            continue;
+                        };
+                        if self.keep_evidence(&client, case_id).await? == Evidence::Pending {
+                            continue;
+                        }
                         client.acknowledge(&case.report.report_id).await?;
                         report.acknowledged += 1;
                     }
@@ -734,17 +749,78 @@ impl Desk {
         Ok((stored, failed.len() as u64))
     }
 
+    /// Acknowledge the stored cases the relay has not heard about, each only once its evidence
+    /// is kept at the desk.
     async fn acknowledge_pending(&self, client: &crate::relay::RelayClient) -> Result<u64> {
         let mut done = 0;
         for report_id in self.inner.store.unacknowledged().await? {
             let Some(id) = ReportId::from_hex(&report_id) else {
                 continue;
             };
+            let Some(case_id) = self.inner.store.case_id_by_report(&report_id).await? else {
+                continue;
+            };
+            if self.keep_evidence(client, case_id).await? == Evidence::Pending {
+                continue;
+            }
             client.acknowledge(&id).await?;
             self.inner.store.mark_acknowledged(&report_id).await?;
             done += 1;
         }
         Ok(done)
+    }
+
+    /// Download, open and keep (sealed at rest) every attachment of a case not kept yet.
+    /// An attachment the relay does not know or that does not open is recorded as unavailable;
+    /// one still being uploaded leaves the case's evidence `Pending`; any other failure (the
+    /// relay unreachable) is an error, and nothing is acknowledged.
+    async fn keep_evidence(
+        &self,
+        client: &crate::relay::RelayClient,
+        case_id: i64,
+    ) -> Result<Evidence> {
+        let store = &self.inner.store;
+        let case = store.case(case_id).await?;
+        let report = Self::report_of(&case)?;
+        let mut evidence = Evidence::Kept;
+        for entry in &report.attachments {
+            let id = entry.id.to_hex();
+            if store.attachment(case_id, &id).await?.is_some() {
+                continue;
+            }
+            let problem = match client.attachment(&report.report_id, &entry.id).await {
+                Ok(sealed) => match workvoice_proto::attachment::open_attachment(
+                    &sealed,
+                    report.report_id,
+                    entry,
+                ) {
+                    Ok(plain) => {
+                        store
+                            .keep_attachment(case_id, &id, &entry.media_type, Ok(&plain))
+                            .await?;
+                        continue;
+                    }
+                    Err(e) => e.code().to_string(),
+                },
+                Err(DeskError::RelayRefused { code, .. }) if code == "attachment_incomplete" => {
+                    evidence = Evidence::Pending;
+                    continue;
+                }
+                Err(DeskError::RelayRefused {
+                    status: 404, code, ..
+                }) => code,
+                Err(e) => return Err(e),
+            };
+            tracing::warn!(
+                case_id,
+                code = problem.as_str(),
+                "an attachment of a case cannot be had"
+            );
+            store
+                .keep_attachment(case_id, &id, &entry.media_type, Err(&problem))
+                .await?;
+        }
+        Ok(evidence)
     }
 
     /// Clear the key-monitoring alarms after an operator reviewed them.
@@ -933,7 +1009,8 @@ impl Desk {
             .await
     }
 
-    /// Download an attachment from the relay and open it with the key in the report.
+    /// An attachment of a case, opened, as the desk keeps it. One not kept yet (a case
+    /// acknowledged before the desk kept evidence) is downloaded and kept now.
     pub async fn attachment(
         &self,
         case_id: i64,
@@ -941,23 +1018,32 @@ impl Desk {
     ) -> Result<(String, Vec<u8>)> {
         let case = self.inner.store.case(case_id).await?;
         let report = Self::report_of(&case)?;
-        let entry = report
-            .attachments
-            .iter()
-            .find(|a| a.id == attachment_id)
-            .ok_or(DeskError::AttachmentNotFound)?;
-        let (row, _, _) = self.enrolled().await?;
-        let sealed = self
-            .client(&row)?
-            .attachment(&report.report_id, &attachment_id)
-            .await?;
-        let plain = workvoice_proto::attachment::open_attachment(&sealed, report.report_id, entry)
-            .map_err(|e| DeskError::Attachment(e.code().to_string()))?;
-        let media_type = match entry.media_type.as_str() {
-            "image/jpeg" | "image/png" => entry.media_type.clone(),
-            _ => "application/octet-stream".to_string(),
+        if !report.attachments.iter().any(|a| a.id == attachment_id) {
+            return Err(DeskError::AttachmentNotFound);
+        }
+        let id = attachment_id.to_hex();
+        let kept = match self.inner.store.attachment(case_id, &id).await? {
+            Some(kept) => kept,
+            None => {
+                let (row, _, _) = self.enrolled().await?;
+                self.keep_evidence(&self.client(&row)?, case_id).await?;
+                self.inner
+                    .store
+                    .attachment(case_id, &id)
+                    .await?
+                    .ok_or_else(|| DeskError::Attachment("attachment_incomplete".into()))?
+            }
         };
-        Ok((media_type, plain))
+        match kept {
+            StoredAttachment::Kept { media_type, bytes } => {
+                let media_type = match media_type.as_str() {
+                    "image/jpeg" | "image/png" => media_type,
+                    _ => "application/octet-stream".to_string(),
+                };
+                Ok((media_type, bytes))
+            }
+            StoredAttachment::Unavailable { problem } => Err(DeskError::Attachment(problem)),
+        }
     }
 
     /// Serve the web UI on `addr` (127.0.0.1:0 for an ephemeral port).
@@ -968,6 +1054,61 @@ impl Desk {
     pub fn router(&self) -> axum::Router {
         crate::web::router(self.clone())
     }
+}
+
+/// Whether every attachment of a case is kept at the desk (or known never to be had).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Evidence {
+    Kept,
+    /// At least one is still being uploaded by the phone.
+    Pending,
+}
+
+/// Rewrite a plain store (written before the database was sealed) as a sealed one, after the
+/// passphrase is checked against its vault; a wrong passphrase changes nothing.
+async fn seal_plain_store(dir: &Path, db: &Path, passphrase: &Passphrase) -> Result<()> {
+    at_rest::clean_up_sealing(db)?;
+    let plain = Store::open_plain(db).await?;
+    let vault = match plain.vault().await {
+        Ok(Some(vault)) => vault,
+        Ok(None) => {
+            plain.close().await;
+            return Err(DeskError::NotInitialised(dir.display().to_string()));
+        }
+        Err(e) => {
+            plain.close().await;
+            return Err(e);
+        }
+    };
+    let kdf = KdfParams {
+        memory_kib: vault.memory_kib,
+        iterations: vault.iterations,
+        parallelism: vault.parallelism,
+    };
+    let master = MasterKey::derive(passphrase, &vault.salt, kdf)?;
+    if let Err(e) = master.verify(&vault.check_value) {
+        plain.close().await;
+        return Err(e);
+    }
+    let sealing = at_rest::sibling(db, at_rest::SEALING_SUFFIX);
+    drop(at_rest::create_private_file(&sealing)?);
+    let exported = plain.export_sealed(&sealing, &master.database_key()).await;
+    // Closing the last connection checkpoints the plain WAL into the plain file.
+    plain.close().await;
+    exported?;
+    std::fs::File::open(&sealing)?.sync_all()?;
+    UnlockFile::new(&vault.salt, kdf, &vault.check_value).write(dir)?;
+    for suffix in ["-wal", "-shm"] {
+        at_rest::overwrite_and_remove(&at_rest::sibling(db, suffix))?;
+    }
+    // A second name for the plain file, so its bytes can be overwritten once it is replaced.
+    let plain_name = at_rest::sibling(db, at_rest::PLAIN_SUFFIX);
+    std::fs::hard_link(db, &plain_name)?;
+    std::fs::rename(&sealing, db)?;
+    at_rest::sync_dir(dir)?;
+    at_rest::overwrite_and_remove(&plain_name)?;
+    tracing::warn!("the desk's store was written unsealed by an older desk; it is now sealed");
+    Ok(())
 }
 
 fn enrolment_ids(row: &EnrolmentRow) -> Result<(OrgId, SigningPublicKey)> {

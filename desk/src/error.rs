@@ -21,6 +21,8 @@ pub enum DeskError {
     InvalidEnrolment(String),
     #[error("the stored secrets are corrupt or were tampered with")]
     CorruptSecret,
+    #[error("the desk's unlock file (desk.unlock) cannot be used: {0}")]
+    UnlockFile(String),
     #[error("the relay could not be reached: {0}")]
     RelayUnreachable(String),
     #[error("the relay refused the request ({status}): {code}: {message}")]
@@ -69,6 +71,7 @@ impl DeskError {
             DeskError::NotEnrolled => "not_enrolled",
             DeskError::InvalidEnrolment(_) => "invalid_enrolment",
             DeskError::CorruptSecret => "corrupt_secret",
+            DeskError::UnlockFile(_) => "unlock_file_unreadable",
             DeskError::RelayUnreachable(_) => "relay_unreachable",
             DeskError::RelayRefused { .. } => "relay_refused",
             DeskError::RelayProtocol(_) => "relay_protocol",

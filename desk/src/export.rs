@@ -667,10 +667,12 @@ fn io_err(e: impl std::fmt::Display) -> DeskError {
 /// Write rows as CSV with every cell that a spreadsheet would run as a formula guarded.
 ///
 /// Worker-supplied text (recruiter and employer names, job titles, free text) goes into these
-/// files; a cell beginning with `=`, `+`, `-`, `@`, a tab or a carriage return is a formula in
-/// common spreadsheets, so such a cell (and, to keep the transformation reversible, one that
-/// begins with `'`) is written with a leading `'`, which spreadsheets show as text.
-/// [`read_csv`] removes it again.
+/// files; a cell beginning with `=`, `+`, `-`, `@` is a formula in common spreadsheets, and
+/// some spreadsheets skip leading whitespace and invisible characters, or read fullwidth signs
+/// as their ASCII twins, before they decide. So a cell whose first character is any of those
+/// ([`starts_like_a_formula`]), and, to keep the transformation reversible, one that begins with
+/// `'`, is written with a leading `'`, which spreadsheets show as text. [`read_csv`] removes it
+/// again.
 fn write_csv<T: Serialize>(rows: &[T]) -> Result<Vec<u8>> {
     let mut plain = csv::Writer::from_writer(Vec::new());
     for row in rows {
@@ -689,11 +691,38 @@ fn write_csv<T: Serialize>(rows: &[T]) -> Result<Vec<u8>> {
     out.into_inner().map_err(io_err)
 }
 
-const FORMULA_STARTS: [char; 7] = ['=', '+', '-', '@', '\t', '\r', '\''];
+/// Whether a cell beginning with `c` must be guarded: a formula sign in ASCII, fullwidth or
+/// small form (and the minus sign), any whitespace (space, tab, newline, carriage return,
+/// no-break and ideographic spaces…), an invisible format character (zero-width space, joiners,
+/// word joiner, byte-order mark, Mongolian vowel separator), or the guard `'` itself.
+pub fn starts_like_a_formula(c: char) -> bool {
+    matches!(
+        c,
+        '=' | '+'
+            | '-'
+            | '@'
+            | '\''
+            | '\u{FF1D}' // ＝
+            | '\u{FF0B}' // ＋
+            | '\u{FF0D}' // －
+            | '\u{FF20}' // ＠
+            | '\u{FE66}' // ﹦
+            | '\u{FE62}' // ﹢
+            | '\u{FE63}' // ﹣
+            | '\u{FE6B}' // ﹫
+            | '\u{2212}' // −
+            | '\u{200B}'
+            | '\u{200C}'
+            | '\u{200D}'
+            | '\u{2060}'
+            | '\u{FEFF}'
+            | '\u{180E}'
+    ) || c.is_whitespace()
+}
 
 /// A CSV cell as written: text that a spreadsheet would take for a formula gets a leading `'`.
 pub fn guard_cell(cell: &str) -> std::borrow::Cow<'_, str> {
-    if cell.starts_with(FORMULA_STARTS) {
+    if cell.chars().next().is_some_and(starts_like_a_formula) {
         std::borrow::Cow::Owned(format!("'{cell}"))
     } else {
         std::borrow::Cow::Borrowed(cell)
@@ -703,7 +732,7 @@ pub fn guard_cell(cell: &str) -> std::borrow::Cow<'_, str> {
 /// The reverse of [`guard_cell`].
 pub fn unguard_cell(cell: &str) -> &str {
     match cell.strip_prefix('\'') {
-        Some(rest) if rest.starts_with(FORMULA_STARTS) => rest,
+        Some(rest) if rest.chars().next().is_some_and(starts_like_a_formula) => rest,
         _ => cell,
     }
 }

@@ -9,6 +9,7 @@
 //! The entry point is [`Desk`]: `Desk::init` / `Desk::open`, `enrol`, `sync`, `serve`,
 //! `add_user`.
 
+pub mod at_rest;
 pub mod cases;
 pub mod desk;
 pub mod error;

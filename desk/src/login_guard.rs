@@ -1,118 +1,155 @@
-//! A limit on failed sign-ins per user name, so that caseworker passwords cannot be guessed at
-//! the speed of Argon2id.
+//! Sign-in delays per user name and client, so that caseworker passwords cannot be guessed at
+//! the speed of Argon2id, and so that nobody can lock a caseworker out.
 //!
-//! After [`MAX_FAILURES`] failed sign-ins for one user name within [`WINDOW_SECS`], that name is
-//! refused for [`LOCKOUT_SECS`] without checking the password, whether or not such a user
-//! exists (so the refusal does not tell which names are real). A successful sign-in clears the
-//! name's record. The records live in memory: a restart of the desk clears them, which only the
-//! operator can do.
+//! A *client* is either a browser this user signed in with before (it holds a random
+//! known-browser cookie the desk issued then, stored as its SHA-256 with the user's id), or any
+//! other browser: all browsers the desk does not know share one record per user name. After
+//! [`FREE_FAILURES`] failed sign-ins of a (user name, client) pair, each further attempt of
+//! that pair must wait [`delay_after`] the number of failures since the last one: 5 seconds,
+//! doubling with each failure, at most [`MAX_DELAY_SECS`]. An attempt that comes too early is
+//! refused without checking the password, whether or not the user exists. A successful sign-in
+//! clears the record of its own pair; failures are forgotten [`FORGET_AFTER_SECS`] after the
+//! last one. The records are kept in the (sealed) database, so a restart does not clear them.
+//!
+//! A stranger's wrong passwords therefore delay only the stranger's pair (or the shared record
+//! of unknown browsers): the caseworker's own browser keeps its own record, and her correct
+//! password there is never refused because of someone else.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
+use crate::error::Result;
+use crate::store::Store;
 
-/// Failed sign-ins allowed per user name within [`WINDOW_SECS`].
-pub const MAX_FAILURES: u32 = 5;
-/// How far back failures count.
-pub const WINDOW_SECS: u64 = 15 * 60;
-/// How long a user name is refused after too many failures.
-pub const LOCKOUT_SECS: u64 = 15 * 60;
-/// At most this many user names are tracked; beyond it, records without an active lock are
-/// dropped first, oldest first, so that a flood of made-up names cannot lift a lock.
-const MAX_TRACKED: usize = 10_000;
+/// Failed sign-ins of a (user name, client) pair before any delay.
+pub const FREE_FAILURES: u32 = 3;
+/// The delay after the first failure beyond [`FREE_FAILURES`].
+pub const FIRST_DELAY_SECS: u64 = 5;
+/// The longest delay.
+pub const MAX_DELAY_SECS: u64 = 15 * 60;
+/// Failures older than this, counted from the last one, are forgotten.
+pub const FORGET_AFTER_SECS: u64 = 24 * 3600;
+/// Beyond this many records, records whose delay has certainly passed are dropped, oldest
+/// first; records still delaying are never dropped, so a flood of made-up names cannot lift a
+/// delay.
+pub const MAX_TRACKED: u64 = 10_000;
 
-#[derive(Debug, Clone, Copy)]
-struct Failures {
-    count: u32,
-    first_at: u64,
-    locked_until: Option<u64>,
+/// The delay a (user name, client) pair must wait after its `failures`-th failure.
+pub fn delay_after(failures: u32) -> u64 {
+    if failures < FREE_FAILURES {
+        return 0;
+    }
+    let doublings = (failures - FREE_FAILURES).min(20);
+    (FIRST_DELAY_SECS << doublings).min(MAX_DELAY_SECS)
 }
 
-/// The failed sign-ins of the last [`WINDOW_SECS`], per user name.
-#[derive(Debug, Default)]
-pub struct LoginGuard {
-    failures: Mutex<HashMap<String, Failures>>,
+/// Who is signing in, as far as the limit is concerned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Client {
+    /// A browser this user signed in with before: the SHA-256 of its known-browser cookie.
+    Known(String),
+    /// Any browser the desk does not know for this user.
+    Unknown,
 }
 
-/// A user name refused because of earlier failures.
+impl Client {
+    fn key(&self) -> &str {
+        match self {
+            Client::Known(hash) => hash,
+            Client::Unknown => "",
+        }
+    }
+}
+
+/// An attempt refused because it came too early.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Locked {
-    /// Seconds until sign-ins for the name are accepted again.
+pub struct Wait {
     pub retry_after_secs: u64,
 }
 
-impl Locked {
-    /// Whole minutes to wait, rounded up.
-    pub fn minutes(&self) -> u64 {
-        self.retry_after_secs.div_ceil(60).max(1)
+impl Wait {
+    /// "5 seconds", "1 minute", "15 minutes" (minutes rounded up from a minute on).
+    pub fn describe(&self) -> String {
+        let s = self.retry_after_secs.max(1);
+        if s < 60 {
+            format!("{s} second{}", if s == 1 { "" } else { "s" })
+        } else {
+            let m = s.div_ceil(60);
+            format!("{m} minute{}", if m == 1 { "" } else { "s" })
+        }
     }
 }
 
+/// The sign-in delays of one desk, kept in its database.
+#[derive(Debug, Clone)]
+pub struct LoginGuard {
+    store: Store,
+}
+
+fn normalise(username: &str) -> String {
+    username.trim().to_lowercase()
+}
+
 impl LoginGuard {
-    pub fn new() -> Self {
-        Self::default()
+    pub fn new(store: Store) -> Self {
+        Self { store }
     }
 
-    fn key(username: &str) -> String {
-        username.trim().to_lowercase()
-    }
-
-    /// Whether `username` may try to sign in at `now` (unix seconds).
-    pub fn check(&self, username: &str, now: u64) -> Result<(), Locked> {
-        let map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        match map.get(&Self::key(username)).and_then(|f| f.locked_until) {
-            Some(until) if until > now => Err(Locked {
-                retry_after_secs: until - now,
-            }),
-            _ => Ok(()),
-        }
-    }
-
-    /// Record a failed sign-in. Returns the lock it caused, if this failure was one too many.
-    pub fn failed(&self, username: &str, now: u64) -> Option<Locked> {
-        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        if map.len() >= MAX_TRACKED {
-            map.retain(|_, f| {
-                f.first_at + WINDOW_SECS > now || f.locked_until.is_some_and(|u| u > now)
-            });
-            while map.len() >= MAX_TRACKED {
-                let oldest = map
-                    .iter()
-                    .min_by_key(|(_, f)| (f.locked_until.is_some_and(|u| u > now), f.first_at))
-                    .map(|(k, _)| k.clone());
-                match oldest {
-                    Some(k) => map.remove(&k),
-                    None => break,
-                };
+    /// Whether `client` may try to sign in as `username` at `now` (unix seconds).
+    pub async fn check(
+        &self,
+        username: &str,
+        client: &Client,
+        now: u64,
+    ) -> Result<std::result::Result<(), Wait>> {
+        let record = self
+            .store
+            .sign_in_failures(&normalise(username), client.key())
+            .await?;
+        Ok(match record {
+            Some((failures, last)) if last + FORGET_AFTER_SECS > now => {
+                let until = last + delay_after(failures);
+                if until > now {
+                    Err(Wait {
+                        retry_after_secs: until - now,
+                    })
+                } else {
+                    Ok(())
+                }
             }
-        }
-        let entry = map.entry(Self::key(username)).or_insert(Failures {
-            count: 0,
-            first_at: now,
-            locked_until: None,
-        });
-        let expired_lock = entry.locked_until.is_some_and(|u| u <= now);
-        if expired_lock || entry.first_at + WINDOW_SECS <= now {
-            *entry = Failures {
-                count: 0,
-                first_at: now,
-                locked_until: None,
-            };
-        }
-        entry.count += 1;
-        if entry.count >= MAX_FAILURES {
-            let until = now + LOCKOUT_SECS;
-            entry.locked_until = Some(until);
-            return Some(Locked {
-                retry_after_secs: LOCKOUT_SECS,
-            });
-        }
-        None
+            _ => Ok(()),
+        })
     }
 
-    /// Forget the failures of `username` after a successful sign-in.
-    pub fn succeeded(&self, username: &str) {
-        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        map.remove(&Self::key(username));
+    /// Record a failed sign-in; returns the wait it imposes on the pair's next attempt, if any.
+    pub async fn failed(&self, username: &str, client: &Client, now: u64) -> Result<Option<Wait>> {
+        let failures = self
+            .store
+            .record_sign_in_failure(
+                &normalise(username),
+                client.key(),
+                now,
+                FORGET_AFTER_SECS,
+                MAX_TRACKED,
+                MAX_DELAY_SECS,
+            )
+            .await?;
+        let delay = delay_after(failures);
+        Ok((delay > 0).then_some(Wait {
+            retry_after_secs: delay,
+        }))
+    }
+
+    /// Forget the failures of `username` from every client (the operator's `user
+    /// clear-delays`); returns how many records there were.
+    pub async fn clear(&self, username: &str) -> Result<u64> {
+        self.store
+            .clear_all_sign_in_failures(&normalise(username))
+            .await
+    }
+
+    /// Forget the failures of this pair after a successful sign-in.
+    pub async fn succeeded(&self, username: &str, client: &Client) -> Result<()> {
+        self.store
+            .clear_sign_in_failures(&normalise(username), client.key())
+            .await
     }
 }
 
@@ -121,64 +158,27 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_fifth_failure_locks_the_name_for_the_lockout_period_only() {
-        let guard = LoginGuard::new();
-        for i in 0..MAX_FAILURES - 1 {
-            assert_eq!(guard.failed("amina", 1000 + u64::from(i)), None);
-            assert_eq!(guard.check("amina", 1000 + u64::from(i)), Ok(()));
+    fn the_delay_starts_after_the_free_failures_doubles_and_is_capped() {
+        for f in 0..FREE_FAILURES {
+            assert_eq!(delay_after(f), 0);
         }
-        let lock = guard.failed("amina", 1010).unwrap();
-        assert_eq!(lock.retry_after_secs, LOCKOUT_SECS);
-        assert_eq!(lock.minutes(), 15);
-        // The same name in another case or with spaces is the same name.
-        assert!(guard.check(" Amina ", 1011).is_err());
-        assert_eq!(
-            guard
-                .check("amina", 1010 + LOCKOUT_SECS - 61)
-                .unwrap_err()
-                .minutes(),
-            2
-        );
-        // Other names are not affected.
-        assert_eq!(guard.check("bo", 1011), Ok(()));
-        // After the lockout the name may try again, and one more failure does not re-lock it.
-        assert_eq!(guard.check("amina", 1010 + LOCKOUT_SECS), Ok(()));
-        assert_eq!(guard.failed("amina", 1010 + LOCKOUT_SECS), None);
-        assert_eq!(guard.check("amina", 1011 + LOCKOUT_SECS), Ok(()));
+        assert_eq!(delay_after(FREE_FAILURES), 5);
+        assert_eq!(delay_after(FREE_FAILURES + 1), 10);
+        assert_eq!(delay_after(FREE_FAILURES + 2), 20);
+        assert_eq!(delay_after(FREE_FAILURES + 7), 640);
+        assert_eq!(delay_after(FREE_FAILURES + 8), MAX_DELAY_SECS);
+        assert_eq!(delay_after(u32::MAX), MAX_DELAY_SECS);
     }
 
     #[test]
-    fn failures_older_than_the_window_do_not_count_and_success_clears() {
-        let guard = LoginGuard::new();
-        for i in 0..MAX_FAILURES - 1 {
-            guard.failed("amina", u64::from(i));
-        }
-        // The window has passed: the count starts again.
-        assert_eq!(guard.failed("amina", WINDOW_SECS + 10), None);
-        for i in 0..MAX_FAILURES - 2 {
-            assert_eq!(guard.failed("amina", WINDOW_SECS + 11 + u64::from(i)), None);
-        }
-        guard.succeeded("amina");
-        for i in 0..MAX_FAILURES - 1 {
-            assert_eq!(guard.failed("amina", WINDOW_SECS + 20 + u64::from(i)), None);
-        }
-        assert!(guard.failed("amina", WINDOW_SECS + 30).is_some());
-    }
-
-    #[test]
-    fn the_table_stays_bounded_and_keeps_recent_locks() {
-        let guard = LoginGuard::new();
-        for _ in 0..MAX_FAILURES {
-            guard.failed("target", 5_000);
-        }
-        for i in 0..(MAX_TRACKED as u64 + 50) {
-            guard.failed(&format!("noise{i}"), 5_001 + i / 1000);
-        }
-        let len = guard.failures.lock().unwrap().len();
-        assert!(len <= MAX_TRACKED, "{len}");
-        assert!(len >= MAX_TRACKED - 1);
-        // The target's record is the oldest, but it holds an active lock: the flood of made-up
-        // names did not lift it.
-        assert!(guard.check("target", 5_100).is_err());
+    fn waits_are_described_in_seconds_then_minutes() {
+        let w = |s| Wait {
+            retry_after_secs: s,
+        };
+        assert_eq!(w(1).describe(), "1 second");
+        assert_eq!(w(5).describe(), "5 seconds");
+        assert_eq!(w(60).describe(), "1 minute");
+        assert_eq!(w(61).describe(), "2 minutes");
+        assert_eq!(w(900).describe(), "15 minutes");
     }
 }

@@ -89,6 +89,9 @@ enum Command {
 enum UserCommand {
     /// Add a caseworker (password from WORKVOICE_DESK_USER_PASSWORD or a prompt).
     Add { username: String },
+    /// Forget the failed sign-ins of a user name from every browser, so its sign-in delays end
+    /// now (for a caseworker on a new browser whom someone else's failures delay).
+    ClearDelays { username: String },
 }
 
 #[derive(Subcommand)]
@@ -281,6 +284,13 @@ async fn run(cli: Cli) -> Result<(), DeskError> {
                 });
             }
             server.run_until_interrupted().await;
+        }
+        Command::User {
+            command: UserCommand::ClearDelays { username },
+        } => {
+            let desk = Desk::open(&cli.dir, &passphrase(&cli, false)?).await?;
+            let n = desk.login_guard().clear(username).await?;
+            println!("Forgot {n} record(s) of failed sign-ins for {username}.");
         }
         Command::User {
             command: UserCommand::Add { username },

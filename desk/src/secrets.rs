@@ -148,6 +148,45 @@ impl MasterKey {
             _ => Err(DeskError::WrongPassphrase),
         }
     }
+
+    /// The raw key of the SQLCipher database, derived from the master key with HKDF-SHA256
+    /// under its own label, so the database key never doubles as the key of a sealed secret.
+    pub fn database_key(&self) -> DatabaseKey {
+        let mut key = Zeroizing::new([0u8; 32]);
+        let prk = ring::hkdf::Salt::new(ring::hkdf::HKDF_SHA256, &[]).extract(self.0.as_ref());
+        let filled = prk
+            .expand(&[DATABASE_KEY_LABEL], ring::hkdf::HKDF_SHA256)
+            .and_then(|okm| okm.fill(key.as_mut()));
+        // HKDF-SHA256 fails only for outputs longer than 255 blocks; 32 bytes is one.
+        if filled.is_err() {
+            unreachable!("HKDF-SHA256 expansion to 32 bytes");
+        }
+        DatabaseKey(key)
+    }
+}
+
+const DATABASE_KEY_LABEL: &[u8] = b"workvoice-desk/v1/database-key";
+
+/// The key every page of the desk's database is sealed with (SQLCipher raw key, no second
+/// key derivation: Argon2id already stretched the passphrase). Zeroized when dropped.
+pub struct DatabaseKey(Zeroizing<[u8; 32]>);
+
+impl std::fmt::Debug for DatabaseKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DatabaseKey(..)")
+    }
+}
+
+impl DatabaseKey {
+    /// SQLCipher's text form of a raw key: `x'<64 hex digits>'` (the value of `ATTACH … KEY`).
+    pub(crate) fn raw_key_text(&self) -> Zeroizing<String> {
+        Zeroizing::new(format!("x'{}'", hex::encode(self.0.as_ref())))
+    }
+
+    /// The value of SQLCipher's `PRAGMA key` for this raw key: `"x'<64 hex digits>'"`.
+    pub(crate) fn pragma_value(&self) -> String {
+        format!("\"{}\"", self.raw_key_text().as_str())
+    }
 }
 
 /// A caseworker password hash: `argon2id$m,t,p$<salt hex>$<hash hex>`.

@@ -10,24 +10,41 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Row, SqlitePool};
+use sqlx::{ConnectOptions, Row, SqlitePool};
 
 use crate::cases::{
     CaseProblem, CaseStatus, NewCase, json, normalise_licence, normalise_party_name,
 };
 use crate::error::{DeskError, Result};
+use crate::secrets::DatabaseKey;
 
 /// The numbered migrations in `desk/migrations/`, embedded in the binary.
 fn migrator() -> sqlx::migrate::Migrator {
     use sqlx::SqlSafeStr;
     use sqlx::migrate::{Migration, MigrationType, Migrator};
-    Migrator::with_migrations(vec![Migration::new(
-        1,
-        "desk".into(),
-        MigrationType::Simple,
-        include_str!("../migrations/0001_desk.sql").into_sql_str(),
-        false,
-    )])
+    Migrator::with_migrations(vec![
+        Migration::new(
+            1,
+            "desk".into(),
+            MigrationType::Simple,
+            include_str!("../migrations/0001_desk.sql").into_sql_str(),
+            false,
+        ),
+        Migration::new(
+            2,
+            "attachments".into(),
+            MigrationType::Simple,
+            include_str!("../migrations/0002_attachments.sql").into_sql_str(),
+            false,
+        ),
+        Migration::new(
+            3,
+            "sign in".into(),
+            MigrationType::Simple,
+            include_str!("../migrations/0003_sign_in.sql").into_sql_str(),
+            false,
+        ),
+    ])
 }
 
 pub fn now() -> u64 {
@@ -180,6 +197,19 @@ pub struct Undecryptable {
     pub referred_by: Option<String>,
 }
 
+/// An attachment as the desk keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoredAttachment {
+    Kept {
+        media_type: String,
+        bytes: Vec<u8>,
+    },
+    /// It can never be had; `problem` is the error code.
+    Unavailable {
+        problem: String,
+    },
+}
+
 /// What storing one page did to each entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stored {
@@ -210,20 +240,69 @@ fn summary_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<CaseSummary> {
 }
 
 impl Store {
-    pub async fn open(path: &Path, create: bool) -> Result<Store> {
+    /// Open (or, with `create`, create) the sealed database: every page of the file, its WAL
+    /// and its journal is encrypted and authenticated by SQLCipher under `key`. A new file is
+    /// created 0600 before SQLite touches it, so its WAL and shared-memory files are 0600 too.
+    pub async fn open(path: &Path, create: bool, key: &DatabaseKey) -> Result<Store> {
+        if create {
+            crate::at_rest::create_private_file(path)?;
+        }
+        // sqlx would log each connection's `PRAGMA key = …` at debug level: never log
+        // statements of this database.
         let options = SqliteConnectOptions::new()
             .filename(path)
-            .create_if_missing(create)
+            .pragma("key", key.pragma_value())
+            .create_if_missing(false)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10));
+            .busy_timeout(Duration::from_secs(10))
+            .disable_statement_logging();
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(options)
             .await?;
         migrator().run(&pool).await?;
         Ok(Store { pool })
+    }
+
+    /// Open a plain store written before the database was sealed, as it is (no migration), to
+    /// read its vault and export it sealed.
+    pub(crate) async fn open_plain(path: &Path) -> Result<Store> {
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(false)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10))
+            .disable_statement_logging();
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options)
+            .await?;
+        Ok(Store { pool })
+    }
+
+    /// Copy this (plain) store into a new sealed database at `to` (SQLCipher's
+    /// `sqlcipher_export`), in one transaction on one connection.
+    pub(crate) async fn export_sealed(&self, to: &Path, key: &DatabaseKey) -> Result<()> {
+        let mut conn = self.pool.acquire().await?;
+        let to = to.to_str().ok_or_else(|| {
+            DeskError::InvalidInput("the data directory's path is not UTF-8".into())
+        })?;
+        let raw = key.raw_key_text();
+        sqlx::query("ATTACH DATABASE ? AS sealed KEY ?")
+            .bind(to)
+            .bind(raw.as_str())
+            .execute(&mut *conn)
+            .await?;
+        let exported = sqlx::query("SELECT sqlcipher_export('sealed')")
+            .execute(&mut *conn)
+            .await;
+        sqlx::query("DETACH DATABASE sealed")
+            .execute(&mut *conn)
+            .await?;
+        exported?;
+        Ok(())
     }
 
     pub fn pool(&self) -> &SqlitePool {
@@ -454,6 +533,85 @@ impl Store {
         Ok(())
     }
 
+    // ---- evidence ----
+
+    /// The kept attachment of a case, if it was downloaded (or found impossible to download).
+    pub async fn attachment(
+        &self,
+        case_id: i64,
+        attachment_id: &str,
+    ) -> Result<Option<StoredAttachment>> {
+        let row = sqlx::query(
+            "SELECT media_type, content, problem FROM attachments \
+             WHERE case_id = ? AND attachment_id = ?",
+        )
+        .bind(case_id)
+        .bind(attachment_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| {
+            let media_type: String = r.try_get(0)?;
+            let content: Option<Vec<u8>> = r.try_get(1)?;
+            let problem: Option<String> = r.try_get(2)?;
+            Ok(match (content, problem) {
+                (Some(bytes), _) => StoredAttachment::Kept { media_type, bytes },
+                (None, problem) => StoredAttachment::Unavailable {
+                    problem: problem.unwrap_or_default(),
+                },
+            })
+        })
+        .transpose()
+    }
+
+    /// What the desk holds of each attachment of a case, without reading the files:
+    /// attachment id → `None` when kept, `Some(problem)` when it can never be had.
+    pub async fn attachment_states(
+        &self,
+        case_id: i64,
+    ) -> Result<std::collections::HashMap<String, Option<String>>> {
+        let rows = sqlx::query(
+            "SELECT attachment_id, CASE WHEN content IS NULL THEN problem END \
+             FROM attachments WHERE case_id = ?",
+        )
+        .bind(case_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect()
+    }
+
+    /// Keep an attachment's opened bytes (or why it can never be had). A kept file is never
+    /// replaced by a problem.
+    pub async fn keep_attachment(
+        &self,
+        case_id: i64,
+        attachment_id: &str,
+        media_type: &str,
+        outcome: std::result::Result<&[u8], &str>,
+    ) -> Result<()> {
+        let (content, problem) = match outcome {
+            Ok(bytes) => (Some(bytes), None),
+            Err(problem) => (None, Some(problem)),
+        };
+        sqlx::query(
+            "INSERT INTO attachments (case_id, attachment_id, media_type, content, problem, \
+             stored_at) VALUES (?, ?, ?, ?, ?, ?) \
+             ON CONFLICT (case_id, attachment_id) DO UPDATE SET content = excluded.content, \
+             problem = excluded.problem, stored_at = excluded.stored_at \
+             WHERE attachments.content IS NULL",
+        )
+        .bind(case_id)
+        .bind(attachment_id)
+        .bind(media_type)
+        .bind(content)
+        .bind(problem)
+        .bind(now() as i64)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
     pub async fn undecryptable_count(&self) -> Result<u64> {
         let n: i64 = sqlx::query_scalar("SELECT count(*) FROM undecryptable")
             .fetch_one(&self.pool)
@@ -553,6 +711,120 @@ impl Store {
             })
         })
         .transpose()
+    }
+
+    // ---- sign-in delays (`login_guard.rs`) ----
+
+    /// `(failures, last failure at)` of a (user name, client) pair.
+    pub async fn sign_in_failures(
+        &self,
+        username: &str,
+        client: &str,
+    ) -> Result<Option<(u32, u64)>> {
+        let row = sqlx::query(
+            "SELECT failures, last_failure_at FROM sign_in_failures \
+             WHERE username = ? AND client = ?",
+        )
+        .bind(username)
+        .bind(client)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| {
+            Ok((
+                r.try_get::<i64, _>(0)?.clamp(0, u32::MAX as i64) as u32,
+                r.try_get::<i64, _>(1)?.max(0) as u64,
+            ))
+        })
+        .transpose()
+    }
+
+    /// Count one more failure of a pair (its count starts again when the last failure is older
+    /// than `forget_after`), drop records older than `forget_after`, and beyond `max_records`
+    /// drop the oldest records whose last failure is more than `max_delay` ago (so none that
+    /// still delays). Returns the pair's failure count.
+    pub async fn record_sign_in_failure(
+        &self,
+        username: &str,
+        client: &str,
+        now: u64,
+        forget_after: u64,
+        max_records: u64,
+        max_delay: u64,
+    ) -> Result<u32> {
+        let mut tx = self.pool.begin().await?;
+        let forgotten = now.saturating_sub(forget_after) as i64;
+        sqlx::query("DELETE FROM sign_in_failures WHERE last_failure_at < ?")
+            .bind(forgotten)
+            .execute(&mut *tx)
+            .await?;
+        let failures: i64 = sqlx::query_scalar(
+            "INSERT INTO sign_in_failures (username, client, failures, last_failure_at) \
+             VALUES (?, ?, 1, ?) ON CONFLICT (username, client) DO UPDATE SET \
+             failures = failures + 1, last_failure_at = excluded.last_failure_at \
+             RETURNING failures",
+        )
+        .bind(username)
+        .bind(client)
+        .bind(now as i64)
+        .fetch_one(&mut *tx)
+        .await?;
+        let count: i64 = sqlx::query_scalar("SELECT count(*) FROM sign_in_failures")
+            .fetch_one(&mut *tx)
+            .await?;
+        if count as u64 > max_records {
+            sqlx::query(
+                "DELETE FROM sign_in_failures WHERE rowid IN (SELECT rowid FROM \
+                 sign_in_failures WHERE last_failure_at < ? ORDER BY last_failure_at LIMIT ?)",
+            )
+            .bind(now.saturating_sub(max_delay) as i64)
+            .bind(count - max_records as i64)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(failures.clamp(0, u32::MAX as i64) as u32)
+    }
+
+    pub async fn clear_sign_in_failures(&self, username: &str, client: &str) -> Result<()> {
+        sqlx::query("DELETE FROM sign_in_failures WHERE username = ? AND client = ?")
+            .bind(username)
+            .bind(client)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn clear_all_sign_in_failures(&self, username: &str) -> Result<u64> {
+        let done = sqlx::query("DELETE FROM sign_in_failures WHERE username = ?")
+            .bind(username)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// Remember a browser `user_id` signed in with, by the hash of its cookie.
+    pub async fn add_known_client(&self, id_hash: &str, user_id: i64) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO known_clients (id_hash, user_id, created_at) VALUES (?, ?, ?) \
+             ON CONFLICT (id_hash) DO NOTHING",
+        )
+        .bind(id_hash)
+        .bind(user_id)
+        .bind(now() as i64)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Whether the browser with this cookie hash signed in as `user_id` before.
+    pub async fn is_known_client(&self, id_hash: &str, user_id: i64) -> Result<bool> {
+        let found: Option<i64> =
+            sqlx::query_scalar("SELECT 1 FROM known_clients WHERE id_hash = ? AND user_id = ?")
+                .bind(id_hash)
+                .bind(user_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(found.is_some())
     }
 
     pub async fn users(&self) -> Result<Vec<(i64, String)>> {

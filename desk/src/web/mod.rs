@@ -23,6 +23,10 @@ use crate::error::{DeskError, Result};
 use crate::store;
 
 pub const SESSION_COOKIE: &str = "wvdesk_session";
+/// A browser a caseworker signed in with: its own sign-in delay record (`login_guard.rs`).
+pub const CLIENT_COOKIE: &str = "wvdesk_client";
+/// A known browser stays known for a year after its last successful sign-in.
+const CLIENT_COOKIE_SECS: u64 = 365 * 24 * 3600;
 /// An authenticated session lasts a working day.
 pub const SESSION_SECS: u64 = 8 * 3600;
 /// A login form stays valid for half an hour.
@@ -190,20 +194,42 @@ fn hash_session_id(id: &str) -> String {
     sha256(&[b"workvoice-desk/session/", id.as_bytes()]).to_hex()
 }
 
-fn cookie_value(headers: &HeaderMap) -> Option<String> {
+/// The value of cookie `wanted` when it is a 64-digit hex token.
+fn cookie_value(headers: &HeaderMap, wanted: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == SESSION_COOKIE)
+        .find(|(name, _)| *name == wanted)
         .map(|(_, value)| value.to_string())
         .filter(|v| v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
+fn hash_client_id(id: &str) -> String {
+    sha256(&[b"workvoice-desk/client/", id.as_bytes()]).to_hex()
+}
+
+/// The hash of the known-browser cookie the request carries, if any (`login_guard.rs`).
+pub fn client_cookie_hash(headers: &HeaderMap) -> Option<String> {
+    cookie_value(headers, CLIENT_COOKIE).map(|id| hash_client_id(&id))
+}
+
+/// Remember this browser as one `user_id` signed in with; returns the `Set-Cookie` value.
+pub async fn new_known_client(desk: &Desk, user_id: i64) -> Result<HeaderValue> {
+    let id = random_token();
+    desk.store()
+        .add_known_client(&hash_client_id(&id), user_id)
+        .await?;
+    HeaderValue::from_str(&format!(
+        "{CLIENT_COOKIE}={id}; Path=/login; HttpOnly; SameSite=Strict; Max-Age={CLIENT_COOKIE_SECS}"
+    ))
+    .map_err(|_| DeskError::InvalidInput("cookie".into()))
+}
+
 pub async fn current_session(desk: &Desk, headers: &HeaderMap) -> Result<Option<Session>> {
-    let Some(id) = cookie_value(headers) else {
+    let Some(id) = cookie_value(headers, SESSION_COOKIE) else {
         return Ok(None);
     };
     let id_hash = hash_session_id(&id);

@@ -13,12 +13,16 @@ use workvoice_proto::reply::MAX_REPLY_TEXT_CHARS;
 use workvoice_proto::report::{Indicator, is_valid_language};
 
 use super::views::{self, Ctx, FormState, Nav};
-use super::{AppState, FormData, Session, csrf_ok, current_session, new_session, redirect};
+use super::{
+    AppState, FormData, Session, client_cookie_hash, csrf_ok, current_session, new_known_client,
+    new_session, redirect,
+};
 use crate::cases::CaseStatus;
 use crate::desk::{Desk, SyncOptions};
 use crate::error::DeskError;
 use crate::export::{ExportAudience, ExportFormat, ExportOptions, export_cases};
 use crate::labels;
+use crate::login_guard::{Client, Wait};
 use crate::secrets::verify_password;
 use crate::store::{self, CaseFilter};
 
@@ -199,15 +203,28 @@ pub async fn login(State(state): State<AppState>, headers: HeaderMap, body: Byte
             None,
         );
     }
-    if let Err(locked) = desk.login_guard().check(username, desk.now()) {
-        tracing::warn!("a sign-in was refused: too many failures for the user name");
-        state.error("login", locked_message(locked));
-        return login_page(desk, &session, &state, StatusCode::TOO_MANY_REQUESTS, None);
-    }
     let user = match desk.store().user_by_name(username).await {
         Ok(u) => u,
         Err(e) => return internal(e),
     };
+    let client = match (&user, client_cookie_hash(&headers)) {
+        (Some(u), Some(hash)) => match desk.store().is_known_client(&hash, u.id).await {
+            Ok(true) => Client::Known(hash),
+            Ok(false) => Client::Unknown,
+            Err(e) => return internal(e),
+        },
+        _ => Client::Unknown,
+    };
+    let guard = desk.login_guard();
+    match guard.check(username, &client, desk.now()).await {
+        Ok(Ok(())) => {}
+        Ok(Err(wait)) => {
+            tracing::warn!("a sign-in was refused: it came before the delay after failures");
+            state.error("login", wait_message(wait));
+            return login_page(desk, &session, &state, StatusCode::TOO_MANY_REQUESTS, None);
+        }
+        Err(e) => return internal(e),
+    }
     // Verify against a dummy hash when the user does not exist, so timing does not tell.
     const DUMMY: &str = "argon2id$19456,2,1$00000000000000000000000000000000$0000000000000000000000000000000000000000000000000000000000000000";
     let password = password.to_string();
@@ -219,32 +236,54 @@ pub async fn login(State(state): State<AppState>, headers: HeaderMap, body: Byte
         .unwrap_or(false);
     let Some(user) = user.filter(|_| ok) else {
         tracing::warn!("a sign-in failed");
-        if let Some(locked) = desk.login_guard().failed(username, desk.now()) {
-            state.error("login", locked_message(locked));
-            return login_page(desk, &session, &state, StatusCode::TOO_MANY_REQUESTS, None);
-        }
-        state.error("login", "The user name or the password is wrong.");
-        return login_page(desk, &session, &state, StatusCode::UNAUTHORIZED, None);
+        return match guard.failed(username, &client, desk.now()).await {
+            Ok(Some(wait)) => {
+                state.error(
+                    "login",
+                    format!(
+                        "The user name or the password is wrong. {}",
+                        wait_message(wait)
+                    ),
+                );
+                login_page(desk, &session, &state, StatusCode::TOO_MANY_REQUESTS, None)
+            }
+            Ok(None) => {
+                state.error("login", "The user name or the password is wrong.");
+                login_page(desk, &session, &state, StatusCode::UNAUTHORIZED, None)
+            }
+            Err(e) => internal(e),
+        };
     };
-    desk.login_guard().succeeded(username);
+    if let Err(e) = guard.succeeded(username, &client).await {
+        return internal(e);
+    }
     if let Err(e) = desk.store().delete_session(&session.id_hash).await {
         return internal(e);
     }
+    let known = match client {
+        Client::Known(_) => None,
+        Client::Unknown => match new_known_client(desk, user.id).await {
+            Ok(cookie) => Some(cookie),
+            Err(e) => return internal(e),
+        },
+    };
     match new_session(desk, Some(user.id)).await {
         Ok((_, cookie)) => {
             let mut r = redirect("/");
-            r.headers_mut().insert(header::SET_COOKIE, cookie);
+            r.headers_mut().append(header::SET_COOKIE, cookie);
+            if let Some(known) = known {
+                r.headers_mut().append(header::SET_COOKIE, known);
+            }
             r
         }
         Err(e) => internal(e),
     }
 }
 
-fn locked_message(locked: crate::login_guard::Locked) -> String {
+fn wait_message(wait: Wait) -> String {
     format!(
-        "Too many failed sign-ins for this user name. Try again in {} minute{}.",
-        locked.minutes(),
-        if locked.minutes() == 1 { "" } else { "s" }
+        "Too many failed sign-ins for this user name from this browser. Try again in {}.",
+        wait.describe()
     )
 }
 
@@ -451,6 +490,7 @@ async fn case_page_response(
     };
     let report = Desk::report_of(&case).map_err(internal)?;
     let events = store.events(id).await.map_err(internal)?;
+    let evidence = store.attachment_states(id).await.map_err(internal)?;
     let linked = store.linked_cases(&case).await.map_err(internal)?;
     let users = store.users().await.map_err(internal)?;
     let own = desk.org_id().await.ok();
@@ -466,6 +506,7 @@ async fn case_page_response(
         case: &case,
         report: &report,
         events: &events,
+        evidence: &evidence,
         linked: &linked,
         users: &users,
         referral: &referral,

@@ -440,6 +440,9 @@ pub struct CaseView<'a> {
     pub case: &'a CaseRecord,
     pub report: &'a Report,
     pub events: &'a [CaseEvent],
+    /// Attachment id → `None` when kept at this desk, `Some(problem)` when it cannot be had;
+    /// absent when not downloaded yet.
+    pub evidence: &'a std::collections::HashMap<String, Option<String>>,
     pub linked: &'a [LinkedCase],
     pub users: &'a [(i64, String)],
     pub referral: &'a [ReferralOption],
@@ -607,7 +610,13 @@ pub fn case_page(ctx: &Ctx, v: &CaseView) -> Markup {
                         @if r.attachments.is_empty() { p class="muted" { "No attachments." } } @else {
                             ul { @for a in &r.attachments { li {
                                 a href=(format!("/cases/{id}/attachments/{}", a.id)) download { "Download " (if a.media_type == "image/png" { "PNG image" } else if a.media_type == "image/jpeg" { "JPEG photo" } else { "file" }) }
-                                " (" (labels::group_thousands(a.size / 1024)) " KiB, decrypted on download; metadata was removed on the phone)"
+                                " (" (labels::group_thousands(a.size / 1024)) " KiB; "
+                                (match v.evidence.get(&a.id.to_hex()) {
+                                    Some(None) => "kept at this desk".to_string(),
+                                    Some(Some(problem)) => format!("it cannot be downloaded: {problem}"),
+                                    None => "not kept yet: the next sync or the first download fetches it from the relay".to_string(),
+                                })
+                                "; metadata was removed on the phone)"
                             } } }
                         }
                     }

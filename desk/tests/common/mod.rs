@@ -138,14 +138,26 @@ impl WebClient {
         let response = self.router.clone().oneshot(req).await.unwrap();
         let status = response.status();
         let headers = response.headers().clone();
-        if let Some(set) = headers.get(header::SET_COOKIE) {
-            let set = set.to_str().unwrap();
-            let value = set.split(';').next().unwrap();
-            self.cookie = if value.ends_with('=') {
-                None
-            } else {
-                Some(value.to_string())
-            };
+        for set in headers.get_all(header::SET_COOKIE) {
+            let pair = set.to_str().unwrap().split(';').next().unwrap();
+            let (name, value) = pair.split_once('=').unwrap();
+            let mut jar: Vec<(String, String)> = self
+                .cookie
+                .iter()
+                .flat_map(|c| c.split("; "))
+                .filter_map(|p| p.split_once('='))
+                .filter(|(n, _)| *n != name)
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .collect();
+            if !value.is_empty() {
+                jar.push((name.to_string(), value.to_string()));
+            }
+            self.cookie = (!jar.is_empty()).then(|| {
+                jar.iter()
+                    .map(|(n, v)| format!("{n}={v}"))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            });
         }
         let bytes = response.into_body().collect().await.unwrap().to_bytes();
         let body = String::from_utf8_lossy(&bytes).into_owned();

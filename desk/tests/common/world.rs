@@ -13,7 +13,7 @@ use workvoice_desk::{Desk, Enrolment};
 use workvoice_proto::api::{InboxPage, MailboxPage, SubmissionRequest};
 use workvoice_proto::directory::{OrgKind, Signed, VerifiedDirectory, verify_directory};
 use workvoice_proto::envelope;
-use workvoice_proto::keys::{HpkePrivateKey, HpkePublicKey, OrgId, ReportId};
+use workvoice_proto::keys::{AttachmentId, HpkePrivateKey, HpkePublicKey, OrgId, ReportId};
 use workvoice_proto::pow::solve_pow;
 use workvoice_proto::recovery::{RecoveryCode, mailbox_token_hash, mailbox_token_text};
 use workvoice_proto::report::{Report, Sector};
@@ -168,7 +168,19 @@ impl World {
     }
 
     /// Submit `report` with evidence files (JPEG bytes), sealed and uploaded as the phone does.
-    pub async fn submit_with_attachments(&self, mut report: Report, files: &[&[u8]]) -> Sent {
+    pub async fn submit_with_attachments(&self, report: Report, files: &[&[u8]]) -> Sent {
+        let (sent, uploads) = self.submit_before_uploads(report, files).await;
+        self.upload(&sent, uploads).await;
+        sent
+    }
+
+    /// Submit `report` declaring evidence files, but do not upload them yet: what a phone that
+    /// lost its connection after the submission leaves at the relay.
+    pub async fn submit_before_uploads(
+        &self,
+        mut report: Report,
+        files: &[&[u8]],
+    ) -> (Sent, Vec<(AttachmentId, Vec<u8>)>) {
         let mut rng = SystemRng::new();
         let code = RecoveryCode::generate(&mut rng);
         let secrets = code.report_secrets(0);
@@ -232,14 +244,24 @@ impl World {
             response.text().await.unwrap()
         );
         let token = mailbox_token_text(&secrets.mailbox_token);
+        let sent = Sent {
+            report,
+            reply_key: secrets.reply_key,
+            mailbox_token: token,
+        };
+        (sent, uploads)
+    }
+
+    /// Upload evidence files declared by `submit_before_uploads`.
+    pub async fn upload(&self, sent: &Sent, uploads: Vec<(AttachmentId, Vec<u8>)>) {
         for (id, sealed) in uploads {
             let response = self
                 .http
                 .put(self.relay.url(&format!(
                     "/v1/submissions/{}/attachments/{id}?offset=0",
-                    report.report_id
+                    sent.report.report_id
                 )))
-                .bearer_auth(&token)
+                .bearer_auth(&sent.mailbox_token)
                 .header("content-type", "application/octet-stream")
                 .body(sealed)
                 .send()
@@ -250,11 +272,6 @@ impl World {
                 "{}",
                 response.text().await.unwrap()
             );
-        }
-        Sent {
-            report,
-            reply_key: secrets.reply_key,
-            mailbox_token: token,
         }
     }
 

@@ -279,3 +279,96 @@ async fn csv_cells_that_a_spreadsheet_would_run_are_guarded() {
     want.sort();
     assert_eq!(names, want);
 }
+
+/// Every character a spreadsheet may skip or read as a formula sign before it decides, each at
+/// the start of a worker's text: guarded in the CSV file, given back exactly by `read_csv`.
+#[tokio::test]
+async fn cells_starting_with_space_newline_invisible_or_fullwidth_signs_are_guarded() {
+    use workvoice_desk::export::{guard_cell, starts_like_a_formula, unguard_cell};
+    use workvoice_proto::vectors::DeterministicRng;
+    let starts = [
+        (" ", "space"),
+        ("\n", "newline"),
+        ("\r", "carriage return"),
+        ("\t", "tab"),
+        ("\u{00A0}", "no-break space"),
+        ("\u{202F}", "narrow no-break space"),
+        ("\u{3000}", "ideographic space"),
+        ("\u{200B}", "zero-width space"),
+        ("\u{200D}", "zero-width joiner"),
+        ("\u{2060}", "word joiner"),
+        ("\u{FEFF}", "byte-order mark"),
+        ("\u{FF1D}", "fullwidth equals"),
+        ("\u{FF0B}", "fullwidth plus"),
+        ("\u{FF0D}", "fullwidth minus"),
+        ("\u{FF20}", "fullwidth at"),
+        ("\u{FE66}", "small equals"),
+        ("\u{2212}", "minus sign"),
+    ];
+    let texts: Vec<String> = starts
+        .iter()
+        .map(|(c, _)| format!("{c}=HYPERLINK(\"http://example.invalid\",\"x\")"))
+        .chain(starts.iter().map(|(c, _)| format!("{c}SUM(1,2)")))
+        .collect();
+    for ((c, name), text) in starts.iter().zip(&texts) {
+        assert!(
+            starts_like_a_formula(c.chars().next().unwrap()),
+            "{name} is a formula start"
+        );
+        assert_eq!(guard_cell(text), format!("'{text}"), "{name}");
+        assert_eq!(unguard_cell(&guard_cell(text)), text, "{name}");
+    }
+    // Ordinary text is left alone.
+    for plain in ["Sagarmatha Manpower", "ক্ষতিপূরণ", "12 months", "a = b", ""] {
+        assert_eq!(guard_cell(plain), plain);
+    }
+
+    let (_dir, desk) = fresh_desk().await;
+    let mut rng = DeterministicRng::new("formula starts");
+    let key = desk.keys()[0].public_key;
+    let entries: Vec<_> = texts
+        .iter()
+        .enumerate()
+        .map(|(i, text)| {
+            let (mut report, _) = sample(i, &mut rng);
+            report.free_text = text.clone();
+            entry_for(i as u64 + 1, &report, OrgId([4; 16]), key, &mut rng)
+        })
+        .collect();
+    let (stored, failed) = desk.open_and_store(OrgId([4; 16]), &entries).await.unwrap();
+    assert_eq!((stored.len(), failed), (texts.len(), 0));
+    let options = ExportOptions {
+        include_free_text: true,
+        ..ExportOptions::default()
+    };
+    let filter = CaseFilter::default();
+    let bytes = export_cases(&desk, &filter, ExportFormat::Csv, options)
+        .await
+        .unwrap();
+    let mut reader = csv::Reader::from_reader(bytes.as_slice());
+    let cells: Vec<String> = reader
+        .records()
+        .flat_map(|r| r.unwrap().iter().map(str::to_string).collect::<Vec<_>>())
+        .collect();
+    for cell in &cells {
+        assert!(
+            !cell.chars().next().is_some_and(starts_like_a_formula) || cell.starts_with('\''),
+            "an unguarded cell: {cell:?}"
+        );
+    }
+    for ((_, name), text) in starts.iter().cycle().zip(&texts) {
+        assert!(
+            cells.contains(&format!("'{text}")),
+            "{name}: the text is in the file, guarded"
+        );
+    }
+    let mut back: Vec<String> = read_csv::<CsvCase>(&bytes)
+        .unwrap()
+        .into_iter()
+        .filter_map(|c| c.free_text)
+        .collect();
+    let mut want = texts.clone();
+    back.sort();
+    want.sort();
+    assert_eq!(back, want, "read_csv gives each text back exactly");
+}

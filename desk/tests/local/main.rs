@@ -4,6 +4,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod at_rest;
 mod exports;
 mod keys;
 mod web_forms;

@@ -412,68 +412,174 @@ async fn filters_narrow_the_list_and_report_bad_values() {
     assert!(bad.body.contains("id=\"f-from-error\""));
 }
 
+/// A desk whose clock the test moves.
+fn desk_at(
+    desk: workvoice_desk::Desk,
+    now: &std::sync::Arc<std::sync::atomic::AtomicU64>,
+) -> workvoice_desk::Desk {
+    let clock = now.clone();
+    desk.with_clock(std::sync::Arc::new(move || {
+        clock.load(std::sync::atomic::Ordering::SeqCst)
+    }))
+}
+
 #[tokio::test]
-async fn repeated_wrong_passwords_lock_the_user_name_for_a_while() {
+async fn a_strangers_wrong_passwords_do_not_stop_the_caseworkers_correct_one() {
     use std::sync::Arc;
     use std::sync::atomic::{AtomicU64, Ordering};
-    use workvoice_desk::login_guard::{LOCKOUT_SECS, MAX_FAILURES};
+    use workvoice_desk::login_guard::{FREE_FAILURES, MAX_DELAY_SECS};
 
     let (_dir, desk) = fresh_desk().await;
     let now = Arc::new(AtomicU64::new(1_800_000_000));
-    let clock = now.clone();
-    let desk = desk.with_clock(Arc::new(move || clock.load(Ordering::SeqCst)));
+    let desk = desk_at(desk, &now);
     desk.add_user(USER, PASSWORD).await.unwrap();
     desk.add_user("bo", PASSWORD).await.unwrap();
-    let mut c = WebClient::new(&desk);
+    // The caseworker has signed in with her browser before: it is a known browser.
+    let mut hers = WebClient::new(&desk);
+    assert_eq!(
+        hers.login(USER, PASSWORD).await.status,
+        StatusCode::SEE_OTHER
+    );
+    assert!(hers.cookie.as_deref().unwrap().contains("wvdesk_client="));
+    assert_eq!(hers.get("/").await.status, StatusCode::OK);
+    let out = hers.post("/logout", &[]).await;
+    assert_eq!(out.status, StatusCode::SEE_OTHER);
 
-    for i in 1..MAX_FAILURES {
-        let page = c.login(USER, "wrong password").await;
+    // A stranger guesses her password again and again, as fast as he is let.
+    let mut stranger = WebClient::new(&desk);
+    for i in 1..FREE_FAILURES {
+        let page = stranger.login(USER, "wrong password").await;
         assert_eq!(page.status, StatusCode::UNAUTHORIZED, "failure {i}");
         assert!(
             page.body
                 .contains("The user name or the password is wrong.")
         );
     }
-    let page = c.login(USER, "wrong password").await;
+    let page = stranger.login(USER, "wrong password").await;
     assert_eq!(page.status, StatusCode::TOO_MANY_REQUESTS);
     assert!(page.body.contains("id=\"login-error\""), "{}", page.body);
+    assert!(
+        page.body.contains("Try again in 5 seconds."),
+        "{}",
+        page.body
+    );
+    // Too early, even the right password is refused, without a password check or session.
+    let page = stranger.login(USER, PASSWORD).await;
+    assert_eq!(page.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(stranger.get("/").await.status, StatusCode::SEE_OTHER);
+    // Each further failure doubles the wait (10 s, 20 s, …), up to the longest delay.
+    for wait in [
+        "10 seconds",
+        "20 seconds",
+        "40 seconds",
+        "2 minutes",
+        "3 minutes",
+    ] {
+        now.fetch_add(MAX_DELAY_SECS, Ordering::SeqCst);
+        let page = stranger.login(USER, "wrong password").await;
+        assert_eq!(page.status, StatusCode::TOO_MANY_REQUESTS);
+        assert!(
+            page.body.contains(&format!("Try again in {wait}.")),
+            "{wait}: {}",
+            page.body
+        );
+    }
+    for _ in 0..5 {
+        now.fetch_add(MAX_DELAY_SECS, Ordering::SeqCst);
+        stranger.login(USER, "wrong password").await;
+    }
+    now.fetch_add(MAX_DELAY_SECS, Ordering::SeqCst);
+    let page = stranger.login(USER, "wrong password").await;
     assert!(
         page.body.contains("Try again in 15 minutes."),
         "{}",
         page.body
     );
 
-    // Now even the right password is refused, without a session.
-    let page = c.login(USER, PASSWORD).await;
-    assert_eq!(page.status, StatusCode::TOO_MANY_REQUESTS);
-    assert_eq!(c.get("/").await.status, StatusCode::SEE_OTHER);
-    // A name that does not exist locks the same way, so the lock does not reveal real names.
-    for _ in 0..MAX_FAILURES {
-        c.login("nobody", "wrong password").await;
-    }
+    // Meanwhile the caseworker's own browser signs in at once with her password.
+    let page = hers.login(USER, PASSWORD).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    assert_eq!(hers.get("/").await.status, StatusCode::OK);
+    // Her browser's own typos count on their own record, not the stranger's.
     assert_eq!(
-        c.login("nobody", "wrong password").await.status,
-        StatusCode::TOO_MANY_REQUESTS
+        hers.post("/logout", &[]).await.status,
+        StatusCode::SEE_OTHER
     );
-    // Another caseworker signs in normally.
+    let page = hers.login(USER, "a typo in it").await;
+    assert_eq!(page.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        hers.login(USER, PASSWORD).await.status,
+        StatusCode::SEE_OTHER
+    );
+    // Another caseworker, and a name that does not exist, are not touched by the stranger;
+    // a made-up name is delayed exactly as a real one, so delays do not reveal real names.
     let mut other = WebClient::new(&desk);
     assert_eq!(
         other.login("bo", PASSWORD).await.status,
         StatusCode::SEE_OTHER
     );
+    let mut prober = WebClient::new(&desk);
+    for _ in 0..FREE_FAILURES - 1 {
+        assert_eq!(
+            prober.login("nobody", "wrong password").await.status,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    assert_eq!(
+        prober.login("nobody", "wrong password").await.status,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+}
 
-    // A minute before the end the wait is one minute; at the end the right password works.
-    now.fetch_add(LOCKOUT_SECS - 60, Ordering::SeqCst);
+#[tokio::test]
+async fn the_sign_in_delay_survives_a_restart() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use workvoice_desk::login_guard::{FREE_FAILURES, delay_after};
+    use workvoice_desk::{Desk, Passphrase};
+
+    let (dir, desk) = fresh_desk().await;
+    let now = Arc::new(AtomicU64::new(1_800_000_000));
+    let desk = desk_at(desk, &now);
+    desk.add_user(USER, PASSWORD).await.unwrap();
+    let mut c = WebClient::new(&desk);
+    for _ in 0..FREE_FAILURES + 2 {
+        now.fetch_add(3600, Ordering::SeqCst);
+        c.login(USER, "wrong password").await;
+    }
+    let wait = delay_after(FREE_FAILURES + 2);
+    assert_eq!(wait, 20);
+    desk.store().close().await;
+    drop(desk);
+
+    // The desk restarts: the delay is still there.
+    let desk = Desk::open(dir.path(), &Passphrase::new(PASSPHRASE))
+        .await
+        .unwrap();
+    let desk = desk_at(desk, &now);
+    let mut c = WebClient::new(&desk);
+    now.fetch_add(wait - 1, Ordering::SeqCst);
     let page = c.login(USER, PASSWORD).await;
-    assert_eq!(page.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(page.status, StatusCode::TOO_MANY_REQUESTS, "{}", page.body);
     assert!(
-        page.body.contains("Try again in 1 minute."),
+        page.body.contains("Try again in 1 second."),
         "{}",
         page.body
     );
-    now.fetch_add(60, Ordering::SeqCst);
+    // Once it has passed, the right password works.
+    now.fetch_add(1, Ordering::SeqCst);
     assert_eq!(c.login(USER, PASSWORD).await.status, StatusCode::SEE_OTHER);
-    assert_eq!(c.get("/").await.status, StatusCode::OK);
+
+    // The operator can end a delay at once (`workvoice-desk user clear-delays`).
+    let mut new_browser = WebClient::new(&desk);
+    for _ in 0..FREE_FAILURES {
+        new_browser.login(USER, "wrong password").await;
+    }
+    let page = new_browser.login(USER, PASSWORD).await;
+    assert_eq!(page.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(desk.login_guard().clear(" Amina ").await.unwrap(), 1);
+    let page = new_browser.login(USER, PASSWORD).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
 }
 
 #[tokio::test]

@@ -8,6 +8,7 @@ mod common;
 #[path = "../common/world.rs"]
 mod world;
 
+mod at_rest;
 mod monitoring;
 mod sync;
 mod workflow;

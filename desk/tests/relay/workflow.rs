@@ -226,3 +226,119 @@ async fn attachments_download_decrypted() {
         .await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn evidence_is_kept_before_the_ack_and_opens_after_the_relay_purged_it() {
+    let world = World::new().await;
+    let photo: Vec<u8> = (0..40_000u32).map(|i| (i * 13 % 251) as u8).collect();
+    let mut rng = workvoice_proto::system_rng::SystemRng::new();
+    let report = workvoice_desk::samples::sample_report(
+        3,
+        workvoice_proto::keys::ReportId::random(&mut rng),
+        workvoice_proto::keys::HpkePrivateKey::generate(&mut rng).public_key(),
+    );
+    let sent = world.submit_with_attachments(report, &[&photo]).await;
+    let report_id = sent.report.report_id;
+    let attachment = sent.report.attachments[0].id;
+    let sync = world.desk.sync(SyncOptions::default(), &()).await.unwrap();
+    assert_eq!(sync.acknowledged, 1, "{sync:?}");
+    let id = world.case_id(&sent).await;
+    // Kept at the desk, opened, before the acknowledgement went out.
+    let kept = world
+        .desk
+        .store()
+        .attachment(id, &attachment.to_hex())
+        .await
+        .unwrap();
+    assert_eq!(
+        kept,
+        Some(workvoice_desk::store::StoredAttachment::Kept {
+            media_type: "image/jpeg".into(),
+            bytes: photo.clone()
+        })
+    );
+
+    // Every other recipient acknowledges too, and the relay purges the report a month later.
+    for org in [&world.relay.inspectorate, &world.relay.ngo] {
+        let _ = world
+            .http
+            .post(world.relay.url(&format!("/v1/org/inbox/{report_id}/ack")))
+            .bearer_auth(&org.token)
+            .send()
+            .await
+            .unwrap();
+    }
+    let month_later = crate::world::unix_now() + 30 * 24 * 3600;
+    world
+        .relay
+        .storage
+        .purge(month_later, 7 * 24 * 3600, 365 * 24 * 3600)
+        .await
+        .unwrap();
+    let at_relay = world
+        .http
+        .get(world.relay.url(&format!(
+            "/v1/org/reports/{report_id}/attachments/{attachment}"
+        )))
+        .bearer_auth(&world.relay.union.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(at_relay.status().as_u16(), 404, "the relay purged it");
+
+    // The case page still opens it, byte for byte.
+    let mut web = logged_in(&world.desk).await;
+    let req = axum::http::Request::builder()
+        .uri(format!("/cases/{id}/attachments/{attachment}"))
+        .header("host", "127.0.0.1")
+        .header("cookie", web.cookie.clone().unwrap())
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let response = tower::ServiceExt::oneshot(web.router.clone(), req)
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["content-type"], "image/jpeg");
+    let body = http_body_util::BodyExt::collect(response.into_body())
+        .await
+        .unwrap()
+        .to_bytes();
+    assert_eq!(&body[..], &photo[..]);
+    let page = web.get(&format!("/cases/{id}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("kept at this desk"), "{}", page.body);
+}
+
+#[tokio::test]
+async fn a_case_whose_evidence_is_still_uploading_is_not_acknowledged_yet() {
+    let world = World::new().await;
+    let photo: Vec<u8> = (0..20_000u32).map(|i| (i * 31 % 253) as u8).collect();
+    let mut rng = workvoice_proto::system_rng::SystemRng::new();
+    let report = workvoice_desk::samples::sample_report(
+        4,
+        workvoice_proto::keys::ReportId::random(&mut rng),
+        workvoice_proto::keys::HpkePrivateKey::generate(&mut rng).public_key(),
+    );
+    let (sent, uploads) = world.submit_before_uploads(report, &[&photo]).await;
+    let attachment = sent.report.attachments[0].id;
+    let sync = world.desk.sync(SyncOptions::default(), &()).await.unwrap();
+    assert_eq!((sync.stored, sync.acknowledged), (1, 0), "{sync:?}");
+    let id = world.case_id(&sent).await;
+    let store = world.desk.store();
+    assert_eq!(
+        store.attachment(id, &attachment.to_hex()).await.unwrap(),
+        None
+    );
+    let mut web = logged_in(&world.desk).await;
+    let page = web.get(&format!("/cases/{id}")).await;
+    assert!(page.body.contains("not kept yet"), "{}", page.body);
+    assert_eq!(store.unacknowledged().await.unwrap().len(), 1);
+
+    // The phone finishes its upload; the next sync keeps the file, then acknowledges.
+    world.upload(&sent, uploads).await;
+    let sync = world.desk.sync(SyncOptions::default(), &()).await.unwrap();
+    assert_eq!(sync.acknowledged, 1, "{sync:?}");
+    assert!(store.unacknowledged().await.unwrap().is_empty());
+    let (media_type, bytes) = world.desk.attachment(id, attachment).await.unwrap();
+    assert_eq!((media_type.as_str(), bytes), ("image/jpeg", photo));
+}
