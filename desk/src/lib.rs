@@ -1,10 +1,10 @@
 //! Workvoice desk: an organisation's triage app.
 //!
 //! It holds the organisation's HPKE private keys (sealed under a passphrase), pulls the
-//! organisation's inbox from the relay, opens and stores each case in a local SQLite database,
-//! acknowledges only what is durably stored, watches the relay's directory for a change of its
-//! own key, and serves caseworkers a web UI on localhost: triage, replies to the worker,
-//! consented referrals, charts and exports.
+//! organisation's inbox from the relay, opens and stores each case with its evidence in a local
+//! SQLCipher database sealed under the same passphrase, acknowledges only what is durably
+//! stored, watches the relay's directory for a change of its own key, and serves caseworkers a
+//! web UI on localhost: triage, replies to the worker, consented referrals, charts and exports.
 //!
 //! The entry point is [`Desk`]: `Desk::init` / `Desk::open`, `enrol`, `sync`, `serve`,
 //! `add_user`.

@@ -321,3 +321,65 @@ async fn the_database_key_is_never_logged() {
         "the key was logged"
     );
 }
+
+#[tokio::test]
+async fn an_interrupted_sealing_is_finished_at_the_next_unlock() {
+    let tmp = tempfile::tempdir().unwrap();
+    let free_text = "STORY-MARKER-d27e the agent kept my contract";
+    let note = "NOTE-MARKER-66b4 sister called back";
+    let markers = ["STORY-MARKER-d27e", "NOTE-MARKER-66b4"];
+
+    // Cut after the sealed copy was begun and the plain file got its second name, before the
+    // rename: the next unlock starts again from the plain store.
+    let dir = tmp.path().join("cut-before-rename");
+    let report_id = plain_store_of_an_older_desk(&dir, free_text, note).await;
+    std::fs::write(dir.join("desk.sqlite.sealing"), b"half a sealed copy").unwrap();
+    std::fs::hard_link(dir.join("desk.sqlite"), dir.join("desk.sqlite.plain")).unwrap();
+    let desk = Desk::open(&dir, &Passphrase::new(PASSPHRASE))
+        .await
+        .unwrap();
+    let id = desk
+        .store()
+        .case_id_by_report(&report_id.to_hex())
+        .await
+        .unwrap()
+        .unwrap();
+    let case = desk.store().case(id).await.unwrap();
+    assert_eq!(Desk::report_of(&case).unwrap().free_text, free_text);
+    desk.store().close().await;
+    drop(desk);
+    assert_eq!(markers_found(&dir, &markers), Vec::<String>::new());
+    assert!(!dir.join("desk.sqlite.sealing").exists());
+    assert!(!dir.join("desk.sqlite.plain").exists());
+
+    // Cut after the rename, before the plain bytes were overwritten: the next unlock
+    // overwrites and removes them.
+    let other = tmp.path().join("cut-after-rename");
+    plain_store_of_an_older_desk(&other, free_text, note).await;
+    let plain = std::fs::read(other.join("desk.sqlite")).unwrap();
+    let desk = Desk::open(&other, &Passphrase::new(PASSPHRASE))
+        .await
+        .unwrap();
+    desk.store().close().await;
+    drop(desk);
+    std::fs::write(other.join("desk.sqlite.plain"), &plain).unwrap();
+    assert_eq!(
+        markers_found(&other, &markers).len(),
+        2,
+        "the probe sees it"
+    );
+    let desk = Desk::open(&other, &Passphrase::new(PASSPHRASE))
+        .await
+        .unwrap();
+    assert_eq!(desk.store().case_count().await.unwrap(), 1);
+    desk.store().close().await;
+    assert_eq!(markers_found(&other, &markers), Vec::<String>::new());
+    assert!(!other.join("desk.sqlite.plain").exists());
+
+    // Without its unlock file a sealed store cannot be opened, and says why.
+    std::fs::remove_file(other.join("desk.unlock")).unwrap();
+    let err = Desk::open(&other, &Passphrase::new(PASSPHRASE))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "unlock_file_unreadable", "{err}");
+}
