@@ -500,6 +500,8 @@ fn add_evidence(model: &mut Model, bytes: &[u8]) -> Cmd {
         report.report_id,
         &mut model.rng,
     );
+    // Each copy of a photo is megabytes: hold no more of them at once than needed.
+    drop(stripped);
     let (entry, sealed) = match sealed {
         Ok(s) => s,
         Err(_) => {
