@@ -2,9 +2,9 @@
 //! key that travels inside the (enveloped) report, so a 10 MiB photo costs no per-recipient
 //! framing and can be uploaded in chunks. Byte layout: `PROTOCOL.md`, "Attachment".
 
-use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::aead::{Aead, AeadInOut, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
-use zeroize::Zeroizing;
+use zeroize::{Zeroize, Zeroizing};
 
 use crate::codec::Reader;
 use crate::keys::{AttachmentId, Digest, ReportId, sha256};
@@ -59,23 +59,28 @@ pub fn seal_attachment(
     rng.fill_bytes(key.as_mut());
     let mut nonce = [0u8; 24];
     rng.fill_bytes(&mut nonce);
-    let padded = Zeroizing::new(padding::pad(plaintext).ok_or(AttachmentError::Malformed)?);
-    let mut out = Vec::with_capacity(HEADER_LEN + padded.len() + 16);
+    let mut out = Vec::with_capacity(sealed_len(plaintext.len()));
     out.extend_from_slice(MAGIC);
     out.push(VERSION);
     out.extend_from_slice(report_id.as_bytes());
     out.extend_from_slice(id.as_bytes());
     out.extend_from_slice(&nonce);
-    let ct = XChaCha20Poly1305::new(&(*key).into())
-        .encrypt(
+    // The padded file is written straight into the output and encrypted there: one buffer the
+    // size of the sealed file, no second copy of the plaintext (a photo can be 10 MiB).
+    let header = <[u8; HEADER_LEN]>::try_from(&out[..]).map_err(|_| AttachmentError::Malformed)?;
+    padding::pad_into(plaintext, &mut out).ok_or(AttachmentError::Malformed)?;
+    let tag = XChaCha20Poly1305::new(&(*key).into())
+        .encrypt_inout_detached(
             &XNonce::from(nonce),
-            Payload {
-                msg: &padded,
-                aad: &out,
-            },
+            &header,
+            out[HEADER_LEN..].as_mut().into(),
         )
-        .map_err(|_| AttachmentError::Malformed)?;
-    out.extend_from_slice(&ct);
+        .map_err(|_| {
+            out.zeroize();
+            AttachmentError::Malformed
+        });
+    let tag = tag?;
+    out.extend_from_slice(&tag);
     let entry = AttachmentRef {
         id,
         media_type: media_type.to_string(),
@@ -131,4 +136,40 @@ pub fn open_attachment(
 /// SHA-256 of sealed bytes, as the manifest and the relay's upload check use it.
 pub fn sealed_digest(sealed: &[u8]) -> Digest {
     sha256(&[sealed])
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use crate::vectors::DeterministicRng;
+
+    #[test]
+    fn sealing_in_place_gives_the_one_shot_layout_and_opens() {
+        let plain: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
+        let report_id = ReportId([9; 16]);
+        let (entry, sealed) = seal_attachment(
+            &plain,
+            "image/jpeg",
+            report_id,
+            &mut DeterministicRng::new("attachment"),
+        )
+        .unwrap();
+        assert_eq!(sealed.len(), sealed_len(plain.len()));
+        assert_eq!(entry.sealed_size, sealed.len() as u64);
+        // The bytes a one-shot encryption of the padded file gives, as PROTOCOL.md lays out.
+        let nonce: [u8; 24] = sealed[HEADER_LEN - 24..HEADER_LEN].try_into().unwrap();
+        let one_shot = XChaCha20Poly1305::new(&entry.key.into())
+            .encrypt(
+                &XNonce::from(nonce),
+                Payload {
+                    msg: &padding::pad(&plain).unwrap(),
+                    aad: &sealed[..HEADER_LEN],
+                },
+            )
+            .unwrap();
+        assert_eq!(&sealed[HEADER_LEN..], &one_shot[..]);
+        assert_eq!(open_attachment(&sealed, report_id, &entry).unwrap(), plain);
+    }
 }

@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use workvoice_core::vault::{
-    KdfParams, LogStore, RecordError, Store, StoreEntry, StoreError, StoreOp, Vault, VaultConfig,
-    VaultError, VaultOp, VaultStatus,
+    KdfParams, RecordError, SqliteStore, Store, StoreEntry, StoreError, StoreOp, Vault,
+    VaultConfig, VaultError, VaultOp, VaultStatus,
 };
 
 const PIN: &str = "482916";
@@ -55,7 +55,7 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
         .any(|window| window == needle)
 }
 
-/// The single sled directory of a vault.
+/// The single store directory of a vault.
 fn store_dir(dir: &Path) -> PathBuf {
     let mut stores: Vec<PathBuf> = fs::read_dir(dir)
         .unwrap()
@@ -232,7 +232,7 @@ fn tampered_or_swapped_records_are_refused() {
     }
     let store_path = store_dir(dir.path());
     {
-        let store = LogStore::open(&store_path).unwrap();
+        let store = SqliteStore::open(&store_path).unwrap();
         let entries = store.scan_prefix(&[]).unwrap();
         assert_eq!(entries.len(), 2);
         // Swap the two values between their keys.
@@ -253,7 +253,7 @@ fn tampered_or_swapped_records_are_refused() {
         assert!(vault.verify_records().is_err());
     }
     {
-        let store = LogStore::open(&store_path).unwrap();
+        let store = SqliteStore::open(&store_path).unwrap();
         let entries = store.scan_prefix(&[]).unwrap();
         let mut flipped = entries[0].1.clone();
         let last = flipped.len() - 1;
@@ -333,7 +333,7 @@ fn interrupted_metadata_replacement_is_completed() {
     assert_eq!(fresh.verify_records().unwrap(), 0);
 }
 
-/// A store in memory: shows that the vault needs nothing sled-specific.
+/// A store in memory: shows that the vault needs nothing SQLite-specific.
 #[derive(Default)]
 struct MemoryStore {
     map: Mutex<BTreeMap<Vec<u8>, Vec<u8>>>,
@@ -386,7 +386,7 @@ impl Store for MemoryStore {
 }
 
 #[test]
-fn another_store_can_replace_sled() {
+fn another_store_can_replace_sqlite() {
     let dir = tempfile::tempdir().unwrap();
     let vault =
         Vault::<MemoryStore>::create_with_store(dir.path(), PIN, None, None, &fast_config())

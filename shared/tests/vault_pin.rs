@@ -8,7 +8,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use workvoice_core::vault::{
-    KdfParams, PlatformSecret, Vault, VaultConfig, VaultError, VaultStatus,
+    KdfParams, PlatformSecret, Vault, VaultConfig, VaultError, VaultStatus, decode_metadata,
 };
 
 const PIN: &str = "482916";
@@ -368,12 +368,13 @@ fn killing_the_app_during_the_pin_check_still_costs_an_attempt() {
         let deadline = Instant::now() + one_kdf * 20 + Duration::from_secs(60);
         let mut last = None;
         loop {
-            let status = Vault::status(dir.path()).ok();
-            if status
-                == Some(VaultStatus::Locked {
-                    attempts_left: 10 - round,
-                })
-            {
+            // Read the file without `Vault::status`, which would complete (and so race with)
+            // the child's own replacement of it.
+            let status = fs::read(dir.path().join("meta"))
+                .ok()
+                .and_then(|bytes| decode_metadata(&bytes).ok())
+                .map(|metadata| metadata.attempts_left());
+            if status == Some(10 - round) {
                 break;
             }
             if let Some(exit) = child.try_wait().unwrap() {

@@ -14,7 +14,7 @@ use workvoice_proto::routing::Consent;
 
 use serde::de::DeserializeOwned;
 
-use super::records::{Draft, NS_ATTACHMENTS, NS_DRAFT, OutboxRecord, attachment_key};
+use super::records::{Draft, NS_DRAFT, OutboxRecord, attachment_deletes, attachment_puts};
 use super::{
     Cmd, Event, Internal, Model, Msg, Page, VaultOperation, VaultOutput, VaultWrite, vault,
 };
@@ -420,21 +420,10 @@ pub fn compose(event: Event, model: &mut Model) -> Cmd {
                 return render();
             }
             let removed = report.attachments.remove(index);
-            let key = attachment_key(&report.report_id, &removed.id);
+            let mut ops = attachment_deletes(&report.report_id, &removed.id, removed.sealed_size);
+            ops.push(draft.write());
             Command::all([
-                vault(
-                    VaultOperation::Write {
-                        ops: vec![
-                            VaultWrite::Delete {
-                                ns: NS_ATTACHMENTS.into(),
-                                key,
-                            },
-                            draft.write(),
-                        ],
-                        flush: true,
-                    },
-                    Internal::Saved,
-                ),
+                vault(VaultOperation::Write { ops, flush: true }, Internal::Saved),
                 render(),
             ])
         }
@@ -462,10 +451,7 @@ pub fn compose(event: Event, model: &mut Model) -> Cmd {
                 .report
                 .attachments
                 .iter()
-                .map(|a| VaultWrite::Delete {
-                    ns: NS_ATTACHMENTS.into(),
-                    key: attachment_key(&draft.report.report_id, &a.id),
-                })
+                .flat_map(|a| attachment_deletes(&draft.report.report_id, &a.id, a.sealed_size))
                 .collect();
             ops.push(VaultWrite::Delete {
                 ns: NS_DRAFT.into(),
@@ -514,6 +500,8 @@ fn add_evidence(model: &mut Model, bytes: &[u8]) -> Cmd {
         report.report_id,
         &mut model.rng,
     );
+    // Each copy of a photo is megabytes: hold no more of them at once than needed.
+    drop(stripped);
     let (entry, sealed) = match sealed {
         Ok(s) => s,
         Err(_) => {
@@ -521,16 +509,10 @@ fn add_evidence(model: &mut Model, bytes: &[u8]) -> Cmd {
             return render();
         }
     };
-    let key = attachment_key(&report.report_id, &entry.id);
+    let mut ops = attachment_puts(&report.report_id, &entry.id, &sealed);
+    drop(sealed);
     report.attachments.push(entry);
-    let ops = vec![
-        VaultWrite::Put {
-            ns: NS_ATTACHMENTS.into(),
-            key,
-            value: sealed,
-        },
-        draft.write(),
-    ];
+    ops.push(draft.write());
     Command::all([
         vault(VaultOperation::Write { ops, flush: true }, |out| {
             Internal::EvidenceSaved { out }

@@ -287,6 +287,8 @@ pub enum Internal {
     },
     AttachmentRead {
         report_id: ReportId,
+        /// The chunk read; `None` for a whole attachment of an earlier release.
+        chunk: Option<u64>,
         out: VaultOutput,
     },
     ChunkStored {
@@ -407,8 +409,9 @@ pub struct SyncState {
     pub current: Option<ReportId>,
     /// Stale-directory re-seals of the current report in this round.
     pub reseals: u8,
-    /// The sealed attachment being uploaded: id and bytes.
-    pub upload: Option<(ReportId, workvoice_proto::keys::AttachmentId, Vec<u8>)>,
+    /// The stored chunk of the sealed attachment being uploaded: id, offset of the chunk in
+    /// the sealed file, and its bytes.
+    pub upload: Option<(ReportId, workvoice_proto::keys::AttachmentId, u64, Vec<u8>)>,
     /// A round was asked for while one was running.
     pub again: bool,
 }

@@ -136,6 +136,10 @@ pub struct UploadState {
     pub size: u64,
     pub received: u64,
     pub complete: bool,
+    /// The sealed file was deleted from the phone: the relay confirmed the whole upload and
+    /// every recipient acknowledged the report.
+    #[serde(default)]
+    pub released: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -231,8 +235,52 @@ impl OutboxRecord {
     }
 }
 
+/// The key of a whole sealed attachment, as releases before chunked storage kept it.
 pub fn attachment_key(report_id: &ReportId, attachment: &AttachmentId) -> String {
     format!("{report_id}/{attachment}")
+}
+
+/// A sealed attachment is kept as records of at most this many bytes, so that neither the
+/// store nor an upload ever holds more than one of them.
+pub const ATTACHMENT_CHUNK_BYTES: usize = 256 * 1024;
+
+/// The key of the `index`-th chunk of a sealed attachment.
+pub fn attachment_chunk_key(report_id: &ReportId, attachment: &AttachmentId, index: u64) -> String {
+    format!("{report_id}/{attachment}/{index}")
+}
+
+/// The writes that store `sealed` as chunk records.
+pub fn attachment_puts(
+    report_id: &ReportId,
+    attachment: &AttachmentId,
+    sealed: &[u8],
+) -> Vec<VaultWrite> {
+    sealed
+        .chunks(ATTACHMENT_CHUNK_BYTES)
+        .zip(0u64..)
+        .map(|(chunk, index)| VaultWrite::Put {
+            ns: NS_ATTACHMENTS.into(),
+            key: attachment_chunk_key(report_id, attachment, index),
+            value: chunk.to_vec(),
+        })
+        .collect()
+}
+
+/// The writes that delete a sealed attachment of `sealed_size` bytes, in chunks or whole.
+pub fn attachment_deletes(
+    report_id: &ReportId,
+    attachment: &AttachmentId,
+    sealed_size: u64,
+) -> Vec<VaultWrite> {
+    let chunks = sealed_size.div_ceil(ATTACHMENT_CHUNK_BYTES as u64).max(1);
+    (0..chunks)
+        .map(|index| attachment_chunk_key(report_id, attachment, index))
+        .chain([attachment_key(report_id, attachment)])
+        .map(|key| VaultWrite::Delete {
+            ns: NS_ATTACHMENTS.into(),
+            key,
+        })
+        .collect()
 }
 
 fn put<T: Serialize>(ns: &str, key: &str, value: &T) -> VaultWrite {

@@ -27,12 +27,12 @@ use crux_core::Command;
 use crux_core::render::render;
 use workvoice_proto::ErrorCode;
 use workvoice_proto::api::{
-    ApiError, AttachmentDeclaration, MailboxItem, MailboxPage, SubmissionAccepted,
+    ApiError, AttachmentDeclaration, MailboxItem, MailboxPage, MailboxStatus, SubmissionAccepted,
     SubmissionRequest, UploadProgress,
 };
 use workvoice_proto::directory::verify_directory_pinned;
 use workvoice_proto::envelope::{EnvelopeHeader, seal};
-use workvoice_proto::keys::{OrgId, ReportId, sha256};
+use workvoice_proto::keys::{AttachmentId, OrgId, ReportId, sha256};
 use workvoice_proto::pow::{solve_pow, verify_pow};
 use workvoice_proto::recovery::{
     RecoveryCode, RecoveryError, mailbox_token_hash, mailbox_token_text,
@@ -43,8 +43,9 @@ use workvoice_proto::routing::{
 };
 
 use super::records::{
-    DIRECTORY_KEY, DeviceRecord, Failure, LeftOutNote, NS_ATTACHMENTS, NS_DIRECTORY, OutboxRecord,
-    Phase, ReplyNote, StatusNote, Transient, UploadState, attachment_key,
+    ATTACHMENT_CHUNK_BYTES, DIRECTORY_KEY, DeviceRecord, Failure, LeftOutNote, NS_ATTACHMENTS,
+    NS_DIRECTORY, OutboxRecord, Phase, ReplyNote, StatusNote, Transient, UploadState,
+    attachment_chunk_key, attachment_deletes, attachment_key,
 };
 use super::{
     Cmd, HttpMethod, HttpRequest, HttpResult, Internal, Model, Msg, Page, RECOVERY_GAP,
@@ -103,7 +104,11 @@ pub fn on_internal(msg: Internal, model: &mut Model) -> Cmd {
         },
         Internal::Submitted { report_id, result } => on_submitted(model, report_id, result),
         Internal::UploadProgress { report_id, result } => on_progress(model, report_id, result),
-        Internal::AttachmentRead { report_id, out } => on_attachment(model, report_id, out),
+        Internal::AttachmentRead {
+            report_id,
+            chunk,
+            out,
+        } => on_attachment(model, report_id, chunk, out),
         Internal::ChunkStored { report_id, result } => on_progress(model, report_id, result),
         Internal::Mailbox { report_id, result } => on_mailbox(model, report_id, result),
         Internal::RecoveryProbe { index, result } => on_probe(model, index, result),
@@ -425,6 +430,7 @@ fn seal_and_save(model: &mut Model, id: ReportId) -> Cmd {
             size: a.sealed_size,
             received: 0,
             complete: false,
+            released: false,
         })
         .collect();
     let Some(record) = model.outbox.get_mut(&id) else {
@@ -610,31 +616,63 @@ fn on_progress(model: &mut Model, id: ReportId, result: HttpResult) -> Cmd {
         model.sync.upload = None;
         return Command::all([persist(model, &id), advance(model)]);
     }
-    let attachment = upload.id;
+    let (attachment, received) = (upload.id, upload.received);
     match &model.sync.upload {
-        Some((r, a, _)) if *r == id && *a == attachment => put_chunk(model, id),
-        _ => vault(
-            VaultOperation::Get {
-                ns: NS_ATTACHMENTS.into(),
-                key: attachment_key(&id, &attachment),
-            },
-            move |out| Internal::AttachmentRead { report_id: id, out },
-        ),
+        Some((r, a, start, bytes))
+            if *r == id
+                && *a == attachment
+                && (*start..*start + bytes.len() as u64).contains(&received) =>
+        {
+            put_chunk(model, id)
+        }
+        _ => read_chunk(id, attachment, received),
     }
 }
 
-fn on_attachment(model: &mut Model, id: ReportId, out: VaultOutput) -> Cmd {
+/// Reads the stored chunk of the sealed attachment that holds byte `offset`: only one chunk
+/// is in memory at a time.
+fn read_chunk(id: ReportId, attachment: AttachmentId, offset: u64) -> Cmd {
+    let index = offset / ATTACHMENT_CHUNK_BYTES as u64;
+    vault(
+        VaultOperation::Get {
+            ns: NS_ATTACHMENTS.into(),
+            key: attachment_chunk_key(&id, &attachment, index),
+        },
+        move |out| Internal::AttachmentRead {
+            report_id: id,
+            chunk: Some(index),
+            out,
+        },
+    )
+}
+
+/// `chunk`: the index of the chunk read, or `None` for a whole attachment stored before
+/// attachments were chunked.
+fn on_attachment(model: &mut Model, id: ReportId, chunk: Option<u64>, out: VaultOutput) -> Cmd {
     let Some(record) = model.outbox.get_mut(&id) else {
         return advance(model);
     };
     let Some(upload) = record.uploads.iter_mut().find(|u| !u.complete) else {
         return advance(model);
     };
-    match out {
-        VaultOutput::Value(Some(bytes)) => {
-            model.sync.upload = Some((id, upload.id, bytes));
+    let attachment = upload.id;
+    match (out, chunk) {
+        (VaultOutput::Value(Some(bytes)), chunk) => {
+            let start = chunk.unwrap_or(0) * ATTACHMENT_CHUNK_BYTES as u64;
+            model.sync.upload = Some((id, attachment, start, bytes));
             put_chunk(model, id)
         }
+        (VaultOutput::Value(None), Some(_)) => vault(
+            VaultOperation::Get {
+                ns: NS_ATTACHMENTS.into(),
+                key: attachment_key(&id, &attachment),
+            },
+            move |out| Internal::AttachmentRead {
+                report_id: id,
+                chunk: None,
+                out,
+            },
+        ),
         _ => {
             // The sealed file is gone from the phone: nothing left to upload.
             upload.complete = true;
@@ -654,14 +692,18 @@ fn put_chunk(model: &mut Model, id: ReportId) -> Cmd {
     ) else {
         return advance(model);
     };
-    let Some((_, _, bytes)) = &model.sync.upload else {
+    let Some((_, _, chunk_start, bytes)) = &model.sync.upload else {
         return advance(model);
     };
-    let start = (upload.received as usize).min(bytes.len());
+    let start = (upload.received.saturating_sub(*chunk_start) as usize).min(bytes.len());
     let end = (start + chunk).min(bytes.len());
     let request = HttpRequest {
         method: HttpMethod::Put,
-        url: format!("{}?offset={start}", upload_url(model, &id, upload)),
+        url: format!(
+            "{}?offset={}",
+            upload_url(model, &id, upload),
+            chunk_start + start as u64
+        ),
         headers: Vec::new(),
         body: bytes[start..end].to_vec(),
         timeout_ms: model.config.http_timeout_ms,
@@ -780,7 +822,44 @@ fn on_mailbox(model: &mut Model, id: ReportId, result: HttpResult) -> Cmd {
         };
         record.mailbox_next_at_ms = now.saturating_add(record.mailbox_interval_ms);
     }
-    Command::all([persist(model, &id), render(), advance(model)])
+    Command::all([
+        persist_releasing_evidence(model, &id),
+        render(),
+        advance(model),
+    ])
+}
+
+/// Saves the record; once the relay has confirmed every upload and every recipient has
+/// acknowledged the report (a status past `delivered`), deletes its sealed attachments from
+/// the phone in the same write: the organisations fetch them from the relay.
+fn persist_releasing_evidence(model: &mut Model, id: &ReportId) -> Cmd {
+    let Some(record) = model.outbox.get_mut(id) else {
+        return Command::done();
+    };
+    let acknowledged_by = |org| {
+        record.statuses.iter().any(|note| {
+            note.org_id == org
+                && !matches!(
+                    note.status,
+                    MailboxStatus::Delivered | MailboxStatus::Unknown
+                )
+        })
+    };
+    let releasable = record.phase == Phase::Accepted
+        && !record.recipients.is_empty()
+        && record.recipients.iter().all(|org| acknowledged_by(*org))
+        && record.uploads.iter().all(|u| u.complete)
+        && record.uploads.iter().any(|u| !u.released);
+    if !releasable {
+        return persist(model, id);
+    }
+    let mut ops = Vec::new();
+    for upload in record.uploads.iter_mut().filter(|u| !u.released) {
+        upload.released = true;
+        ops.extend(attachment_deletes(id, &upload.id, upload.size));
+    }
+    ops.push(record.write());
+    vault(VaultOperation::Write { ops, flush: true }, Internal::Saved)
 }
 
 pub fn retry_report(model: &mut Model, report_id: &str) -> Cmd {

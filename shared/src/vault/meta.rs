@@ -1,10 +1,9 @@
 //! The vault's metadata record: KDF parameters, attempt counter and the two wrapped-key slots.
 //!
-//! It lives in its own small file beside the sled directory rather than under a reserved sled
-//! key, because the file can be destroyed in place. sled is log-structured: rewriting a key
-//! appends a new version and the old one (an old wrapped device key) stays in a log segment
-//! until garbage collection gets round to it, so a wipe could not be sure the key is gone. A
-//! 239-byte file we own can be overwritten with zeros and synced before it is unlinked, and
+//! It lives in its own small file beside the store directory rather than under a reserved
+//! store key, because the file can be destroyed in place. A storage engine keeps old versions
+//! of a rewritten key around for a while (in a log segment, a write-ahead log, a free page), so
+//! a wipe could not be sure an old wrapped device key is gone. A 239-byte file we own can be overwritten with zeros and synced before it is unlinked, and
 //! replacing it is the classic atomic sequence:
 //!
 //! 1. write `meta.tmp` and `fsync` it;
@@ -260,9 +259,8 @@ pub(crate) fn load(dir: &Path) -> io::Result<Result<Option<Metadata>, MetadataEr
 pub(crate) fn save(dir: &Path, metadata: &Metadata) -> io::Result<()> {
     let tmp = dir.join(META_TMP_FILE);
     let meta = dir.join(META_FILE);
-    let mut file = OpenOptions::new()
+    let mut file = super::store::private_file_options()
         .write(true)
-        .create(true)
         .truncate(true)
         .open(&tmp)?;
     file.write_all(&metadata.encode())?;

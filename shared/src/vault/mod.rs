@@ -9,9 +9,11 @@
 //! - the device key exists on disk only wrapped under `Argon2id(PIN, salt)` mixed with an
 //!   optional [`PlatformSecret`] (see [`meta`] for the file and why it is not in the store).
 //!
-//! The records live in a [`Store`]: [`LogStore`] (an append-only checksummed log) by default;
-//! [`SledStore`] remains for comparison, but sled 0.34 failed the crash test (see
-//! [`logstore`]).
+//! The records live in a [`Store`]: [`SqliteStore`] (SQLite in WAL mode, `synchronous = FULL`,
+//! `secure_delete`) by default. A vault written by an earlier release on [`LogStore`] (an
+//! append-only log that kept every record in memory) is migrated to it, crash-safely, when it
+//! is first unlocked (see [`sqlite`]). The directories and files the vault creates are `0700`
+//! and `0600` whatever the umask.
 //!
 //! Unlocking counts attempts durably *before* the expensive check, wipes the vault at the
 //! limit, and a duress PIN opens an empty vault after destroying the real one. Both PIN slots
@@ -26,10 +28,10 @@ mod crypto;
 pub mod logstore;
 pub mod meta;
 pub mod record;
+pub mod sqlite;
 pub mod store;
 
 use std::fmt;
-use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
@@ -44,7 +46,8 @@ pub use record::{
     MAX_LOGICAL_KEY_LEN, RecordError, RecordPlaintext, SealedRecord, decode_plaintext,
     decode_record,
 };
-pub use store::{SledStore, Store, StoreEntry, StoreError, StoreOp};
+pub use sqlite::SqliteStore;
+pub use store::{Store, StoreEntry, StoreError, StoreOp};
 
 /// Wrong PIN attempts allowed before the vault wipes itself, unless configured otherwise.
 pub const DEFAULT_MAX_ATTEMPTS: u32 = 10;
@@ -220,7 +223,7 @@ pub enum VaultError {
 /// report is saved. Hold one `Vault` per directory (it is `Send + Sync`; share it): unlocking
 /// again while one is open fails on the store's lock, and a duress unlock would delete files
 /// from under the open one.
-pub struct Vault<S: Store = LogStore> {
+pub struct Vault<S: Store = SqliteStore> {
     store: S,
     keys: RecordKeys,
     rng: SystemRandom,
@@ -235,7 +238,7 @@ impl<S: Store> fmt::Debug for Vault<S> {
     }
 }
 
-impl Vault<LogStore> {
+impl Vault<SqliteStore> {
     /// Creates a vault in `dir` protected by `pin`, and opens it.
     ///
     /// `duress_pin`, when given, is a second PIN that silently destroys this vault and opens an
@@ -307,7 +310,7 @@ impl<S: Store> Vault<S> {
         if !(1..=meta::MAX_ATTEMPTS_LIMIT).contains(&config.max_attempts) {
             return Err(VaultError::InvalidMaxAttempts);
         }
-        fs::create_dir_all(dir)?;
+        store::create_private_dir(dir)?;
         if meta::load(dir)??.is_some() {
             return Err(VaultError::AlreadyInitialised);
         }
@@ -403,6 +406,8 @@ impl<S: Store> Vault<S> {
         rng: SystemRandom,
     ) -> Result<Self, VaultError> {
         let store_dir = meta::store_dir(dir, &metadata.store_id);
+        // A vault copied in (or made by an earlier release) with the umask's modes.
+        store::create_private_dir(dir)?;
         remove_store_dirs(dir, Some(&store_dir));
         let store = S::open(&store_dir)?;
         Ok(Vault {

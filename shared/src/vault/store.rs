@@ -1,15 +1,12 @@
-//! The byte-level store under the vault, and its sled implementation.
+//! The byte-level store under the vault, and the file-system helpers its engines share.
 //!
 //! Keys and values at this layer are opaque bytes: the vault has already replaced every logical
 //! key with a keyed hash and sealed every value. The trait is deliberately small so that another
-//! embedded store (redb, SQLite) can replace sled by implementing eight methods.
+//! embedded store can replace SQLite by implementing eight methods.
 
-use std::fs::{self, File};
+use std::fs::{self, File, OpenOptions};
 use std::io;
-use std::path::{Path, PathBuf};
-
-/// Cache budget for sled's page cache: phones have little memory to spare.
-const SLED_CACHE_BYTES: u64 = 8 * 1024 * 1024;
+use std::path::Path;
 
 /// A stored key and its value.
 pub type StoreEntry = (Vec<u8>, Vec<u8>);
@@ -66,118 +63,51 @@ pub enum StoreError {
     Backend(String),
 }
 
-impl From<sled::Error> for StoreError {
-    fn from(error: sled::Error) -> Self {
-        match error {
-            sled::Error::Io(io) => StoreError::Io(io),
-            other => StoreError::Backend(other.to_string()),
-        }
-    }
-}
-
-/// [`Store`] on sled 0.34.
-///
-/// `sled::Db::flush` on Linux and Android ends in `sync_file_range`, which neither persists the
-/// file's metadata nor asks the device to empty its write cache, and sled writes its overflow
-/// "blob" files without any sync. That is enough to survive the app being killed, not a power
-/// cut. So [`SledStore::flush`] additionally `fsync`s the log file, every blob file and their
-/// directories; the vault benchmark measures what that costs.
-#[derive(Debug)]
-pub struct SledStore {
-    db: sled::Db,
-    dir: PathBuf,
-}
-
-impl Store for SledStore {
-    fn open(dir: &Path) -> Result<Self, StoreError> {
-        let db = sled::Config::new()
-            .path(dir)
-            .cache_capacity(SLED_CACHE_BYTES)
-            .mode(sled::Mode::LowSpace)
-            .open()?;
-        Ok(SledStore {
-            db,
-            dir: dir.to_path_buf(),
-        })
-    }
-
-    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(self.db.get(key)?.map(|value| value.to_vec()))
-    }
-
-    fn put(&self, key: &[u8], value: &[u8]) -> Result<(), StoreError> {
-        self.db.insert(key, value)?;
-        Ok(())
-    }
-
-    fn delete(&self, key: &[u8]) -> Result<(), StoreError> {
-        self.db.remove(key)?;
-        Ok(())
-    }
-
-    fn scan_prefix(&self, prefix: &[u8]) -> Result<Vec<StoreEntry>, StoreError> {
-        self.db
-            .scan_prefix(prefix)
-            .map(|entry| {
-                let (key, value) = entry?;
-                Ok((key.to_vec(), value.to_vec()))
-            })
-            .collect()
-    }
-
-    fn apply(&self, ops: Vec<StoreOp>) -> Result<(), StoreError> {
-        let mut batch = sled::Batch::default();
-        for op in ops {
-            match op {
-                StoreOp::Put { key, value } => batch.insert(key, value),
-                StoreOp::Delete { key } => batch.remove(key),
-            }
-        }
-        self.db.apply_batch(batch)?;
-        Ok(())
-    }
-
-    fn flush(&self) -> Result<(), StoreError> {
-        self.db.flush()?;
-        fsync_sled_files(&self.dir)?;
-        Ok(())
-    }
-
-    fn destroy(self) -> Result<(), StoreError> {
-        let SledStore { db, dir } = self;
-        db.clear()?;
-        db.flush()?;
-        drop(db);
-        remove_dir_if_present(&dir)?;
-        Ok(())
-    }
-}
-
-fn fsync_sled_files(dir: &Path) -> io::Result<()> {
-    File::open(dir.join("db"))?.sync_all()?;
-    let blobs = dir.join("blobs");
-    match fs::read_dir(&blobs) {
-        Ok(entries) => {
-            for entry in entries {
-                let entry = entry?;
-                // sled removes blobs that its garbage collection has released concurrently.
-                match File::open(entry.path()) {
-                    Ok(blob) => blob.sync_all()?,
-                    Err(error) if error.kind() == io::ErrorKind::NotFound => {}
-                    Err(error) => return Err(error),
-                }
-            }
-            File::open(&blobs)?.sync_all()?;
-        }
-        Err(error) if error.kind() == io::ErrorKind::NotFound => {}
-        Err(error) => return Err(error),
-    }
-    File::open(dir)?.sync_all()
-}
-
 pub(crate) fn remove_dir_if_present(dir: &Path) -> io::Result<()> {
     match fs::remove_dir_all(dir) {
         Err(error) if error.kind() != io::ErrorKind::NotFound => Err(error),
         _ => Ok(()),
     }
+}
+
+pub(crate) fn remove_file_if_present(path: &Path) -> io::Result<()> {
+    match fs::remove_file(path) {
+        Err(error) if error.kind() != io::ErrorKind::NotFound => Err(error),
+        _ => Ok(()),
+    }
+}
+
+pub(crate) fn sync_dir(dir: &Path) -> io::Result<()> {
+    File::open(dir)?.sync_all()
+}
+
+/// Creates `dir` (and any missing parent) readable by its owner only, whatever the umask, and
+/// makes an existing `dir` so: the vault's directory holds nothing for anyone else.
+pub(crate) fn create_private_dir(dir: &Path) -> io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)?;
+        fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
+    }
+    #[cfg(not(unix))]
+    {
+        fs::create_dir_all(dir)
+    }
+}
+
+/// Options that create a missing file readable and writable by its owner only (`0600`), whatever
+/// the umask.
+pub(crate) fn private_file_options() -> OpenOptions {
+    let mut options = OpenOptions::new();
+    options.create(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options
 }
