@@ -2,9 +2,11 @@
 //!
 //! Every statement is written once in SQL that both engines accept (`$n` placeholders,
 //! `ON CONFLICT`, `RETURNING`) and runs through sqlx's `Any` driver. On SQLite, writes go
-//! through a pool of exactly one connection (WAL, `synchronous = NORMAL`), so write
-//! transactions never race for the lock; reads use their own pool. On PostgreSQL both are the
-//! same pool.
+//! through a pool of exactly one connection (WAL, `synchronous = FULL`: every commit is
+//! fsynced to the WAL before it returns, so an answer given after a commit survives a power
+//! cut), so write transactions never race for the lock; reads use their own pool. On
+//! PostgreSQL both are the same pool, and [`Storage::connect`] refuses a server whose
+//! `synchronous_commit` would let a commit return before its WAL record is flushed.
 //!
 //! **Invariant:** an organisation's inbox sequence number is allocated inside the delivering
 //! transaction by `UPDATE organisations … RETURNING`, which holds the row lock until commit, so
@@ -62,6 +64,11 @@ pub enum StorageError {
     Corrupt(String),
     #[error("the submission writer has stopped (the relay is shutting down)")]
     WriterStopped,
+    #[error(
+        "PostgreSQL has {0}: a commit could be answered before it is on stable storage; the \
+         relay needs synchronous_commit = on (for its database or role) and fsync = on"
+    )]
+    NotDurable(String),
 }
 
 pub type Result<T, E = StorageError> = std::result::Result<T, E>;
@@ -255,7 +262,7 @@ impl Storage {
                                 sqlx::query::<Any>("PRAGMA journal_mode = WAL")
                                     .execute(&mut *conn)
                                     .await?;
-                                sqlx::query::<Any>("PRAGMA synchronous = NORMAL")
+                                sqlx::query::<Any>("PRAGMA synchronous = FULL")
                                     .execute(&mut *conn)
                                     .await?;
                                 sqlx::query::<Any>("PRAGMA busy_timeout = 10000")
@@ -288,6 +295,7 @@ impl Storage {
                     .acquire_timeout(Duration::from_secs(30))
                     .connect(url)
                     .await?;
+                check_synchronous_commit(&pool).await?;
                 let writers = POSTGRES_SUBMISSION_WRITERS.min(max_connections.max(2) as usize / 2);
                 Ok(Storage {
                     submissions: group::GroupCommit::start(pool.clone(), writers, false),
@@ -1076,6 +1084,31 @@ impl Storage {
         }
         Ok(hex::encode(sha256(&[text.as_bytes()]).0))
     }
+}
+
+/// Refuse a PostgreSQL server that may answer a commit before its WAL record is flushed to
+/// the server's own disk. `on`, `remote_write`, `remote_apply` and `local` all wait for that
+/// local flush (they differ only in what they wait for on standbys); `off` does not. A server
+/// with `fsync = off` flushes nothing, whatever `synchronous_commit` says.
+async fn check_synchronous_commit(pool: &AnyPool) -> Result<()> {
+    let row = sqlx::query::<Any>("SHOW synchronous_commit")
+        .fetch_one(pool)
+        .await?;
+    let value: String = row.try_get(0)?;
+    if !matches!(
+        value.as_str(),
+        "on" | "remote_apply" | "remote_write" | "local"
+    ) {
+        return Err(StorageError::NotDurable(format!(
+            "synchronous_commit = {value}"
+        )));
+    }
+    let row = sqlx::query::<Any>("SHOW fsync").fetch_one(pool).await?;
+    let fsync: String = row.try_get(0)?;
+    if fsync != "on" {
+        return Err(StorageError::NotDurable(format!("fsync = {fsync}")));
+    }
+    Ok(())
 }
 
 fn attachment_from_row(row: &AnyRow) -> Result<AttachmentRow> {
