@@ -21,6 +21,7 @@ use crate::configuration::Settings;
 use crate::domain::keyfile::{self, KeyFileError};
 use crate::domain::unix_now;
 use crate::error::{ApiFailure, ErrorCodeTag};
+use crate::files;
 use crate::routes::{attachments, directory, health, mailbox, org, submissions};
 use crate::state::AppState;
 use crate::storage::{Storage, StorageError};
@@ -30,7 +31,7 @@ pub const HTTP_LATENCY_METRIC: &str = "workvoice_http_request_duration_seconds";
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
-    #[error("cannot create the data directory {0}: {1}")]
+    #[error("cannot create or protect the data directory or database file {0}: {1}")]
     DataDir(String, std::io::Error),
     #[error(transparent)]
     Storage(#[from] StorageError),
@@ -40,14 +41,20 @@ pub enum StartupError {
     Bind(String, std::io::Error),
 }
 
-/// Open the database of `settings` (creating the data directory for a default SQLite file) and
-/// apply the migrations.
+/// Open the database of `settings` (creating the data directory, mode 0700, for a default
+/// SQLite file) and apply the migrations. A SQLite database and its WAL and shared-memory
+/// files are mode 0600 whatever the umask (`files.rs`).
 pub async fn open_storage(settings: &Settings) -> Result<Storage, StartupError> {
+    let data_dir = |e| StartupError::DataDir(settings.data_dir.display().to_string(), e);
     if settings.database_url.is_none() {
-        std::fs::create_dir_all(&settings.data_dir)
-            .map_err(|e| StartupError::DataDir(settings.data_dir.display().to_string(), e))?;
+        files::private_dir(&settings.data_dir).map_err(data_dir)?;
     }
-    let storage = Storage::connect(&settings.database_url(), settings.max_connections).await?;
+    let url = settings.database_url();
+    if let Some(db) = files::sqlite_path(&url) {
+        files::private_sqlite_files(&db)
+            .map_err(|e| StartupError::DataDir(db.display().to_string(), e))?;
+    }
+    let storage = Storage::connect(&url, settings.max_connections).await?;
     storage.migrate().await?;
     Ok(storage)
 }
