@@ -45,7 +45,11 @@ pub struct Settings {
     pub anonymous_burst: u32,
     /// How long ciphertext stays after every recipient acknowledged.
     pub retention_grace_secs: u64,
-    /// Age after which a mailbox and its entries are deleted.
+    /// Age after which a submission record (tags, consent, recipients, hour) is deleted once
+    /// its ciphertext is purged. Until then a late retry is answered identically.
+    pub submission_retention_secs: u64,
+    /// Age after which a mailbox, its entries and its report's routing rows are deleted; until
+    /// then the organisations that held the report can reply and set statuses.
     pub mailbox_max_age_secs: u64,
     /// How often `serve` runs retention and checks the directory's expiry.
     pub maintenance_interval_secs: u64,
@@ -71,6 +75,7 @@ impl Default for Settings {
             anonymous_rate_per_second: 200,
             anonymous_burst: 400,
             retention_grace_secs: 7 * 24 * 3600,
+            submission_retention_secs: 30 * 24 * 3600,
             mailbox_max_age_secs: 365 * 24 * 3600,
             maintenance_interval_secs: 300,
         }
@@ -169,6 +174,7 @@ impl Settings {
         env_field!(anonymous_rate_per_second, num);
         env_field!(anonymous_burst, num);
         env_field!(retention_grace_secs, num);
+        env_field!(submission_retention_secs, num);
         env_field!(mailbox_max_age_secs, num);
         env_field!(maintenance_interval_secs, num);
         Ok(())
@@ -189,6 +195,15 @@ impl Settings {
         self.relay_key_file
             .clone()
             .unwrap_or_else(|| self.data_dir.join("relay.key"))
+    }
+
+    /// The retention periods in effect.
+    pub fn retention(&self) -> crate::storage::Retention {
+        crate::storage::Retention {
+            grace_secs: self.retention_grace_secs,
+            record_max_age_secs: self.submission_retention_secs,
+            mailbox_max_age_secs: self.mailbox_max_age_secs,
+        }
     }
 
     /// The configured root public key, if any.

@@ -24,7 +24,7 @@ use crate::error::{ApiFailure, ErrorCodeTag};
 use crate::files;
 use crate::routes::{attachments, directory, health, mailbox, org, submissions};
 use crate::state::AppState;
-use crate::storage::{Storage, StorageError};
+use crate::storage::{PurgeCounts, Storage, StorageError};
 
 pub const HTTP_REQUESTS_METRIC: &str = "workvoice_http_requests_total";
 pub const HTTP_LATENCY_METRIC: &str = "workvoice_http_request_duration_seconds";
@@ -355,13 +355,14 @@ async fn shutdown_signal() {
 /// expires within the configured margin.
 pub async fn maintenance_pass(state: &AppState, relay_key: &SigningKey, now: u64) {
     let s = &state.settings;
-    match state
-        .storage
-        .purge(now, s.retention_grace_secs, s.mailbox_max_age_secs)
-        .await
-    {
-        Ok(c) if c.reports > 0 || c.mailboxes > 0 => {
-            tracing::info!(reports = c.reports, mailboxes = c.mailboxes, "retention");
+    match state.storage.purge(now, &s.retention()).await {
+        Ok(c) if c != PurgeCounts::default() => {
+            tracing::info!(
+                reports = c.reports,
+                records = c.records,
+                mailboxes = c.mailboxes,
+                "retention"
+            );
         }
         Ok(_) => {}
         Err(e) => tracing::warn!(error = %e, "retention pass failed"),

@@ -794,6 +794,7 @@ async fn retention_deletes_acknowledged_ciphertext_and_old_mailboxes(db: TestDat
     assert_eq!(r.status(), StatusCode::OK);
     let grace = relay.settings.retention_grace_secs;
     let max_age = relay.settings.mailbox_max_age_secs;
+    let retention = relay.settings.retention();
     // Only the union acknowledged: nothing goes.
     let ack = |org_token: String| {
         let c = c.clone();
@@ -812,7 +813,7 @@ async fn retention_deletes_acknowledged_ciphertext_and_old_mailboxes(db: TestDat
     assert_eq!(
         relay
             .storage
-            .purge(later, grace, max_age)
+            .purge(later, &retention)
             .await
             .unwrap()
             .reports,
@@ -826,13 +827,13 @@ async fn retention_deletes_acknowledged_ciphertext_and_old_mailboxes(db: TestDat
     assert_eq!(
         relay
             .storage
-            .purge(unix_now(), grace, max_age)
+            .purge(unix_now(), &retention)
             .await
             .unwrap()
             .reports,
         0
     );
-    let counts = relay.storage.purge(later, grace, max_age).await.unwrap();
+    let counts = relay.storage.purge(later, &retention).await.unwrap();
     assert_eq!(counts.reports, 1);
     assert_eq!(counts.mailboxes, 0);
     let t = relay.storage.table_counts().await.unwrap();
@@ -863,7 +864,7 @@ async fn retention_deletes_acknowledged_ciphertext_and_old_mailboxes(db: TestDat
     assert_eq!(get(&c, &mailbox_url, None).await.status(), StatusCode::OK);
     let counts = relay
         .storage
-        .purge(unix_now() + max_age + 7200, grace, max_age)
+        .purge(unix_now() + max_age + 7200, &retention)
         .await
         .unwrap();
     assert_eq!(counts.mailboxes, 2);
