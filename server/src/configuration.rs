@@ -53,6 +53,12 @@ pub struct Settings {
     pub mailbox_max_age_secs: u64,
     /// How often `serve` runs retention and checks the directory's expiry.
     pub maintenance_interval_secs: u64,
+    /// Loopback address (`127.0.0.1:9464`, `[::1]:9464`) of a separate listener that serves
+    /// `/metrics` to the operator; none (default): metrics are not served. The public listener
+    /// never serves them.
+    pub metrics_listen: Option<String>,
+    /// `/metrics` serves a snapshot taken at most this often, with coarse counts.
+    pub metrics_interval_secs: u64,
 }
 
 impl Default for Settings {
@@ -78,6 +84,8 @@ impl Default for Settings {
             submission_retention_secs: 30 * 24 * 3600,
             mailbox_max_age_secs: 365 * 24 * 3600,
             maintenance_interval_secs: 300,
+            metrics_listen: None,
+            metrics_interval_secs: 3600,
         }
     }
 }
@@ -177,6 +185,8 @@ impl Settings {
         env_field!(submission_retention_secs, num);
         env_field!(mailbox_max_age_secs, num);
         env_field!(maintenance_interval_secs, num);
+        env_field!(metrics_listen, opt_string);
+        env_field!(metrics_interval_secs, num);
         Ok(())
     }
 

@@ -22,7 +22,6 @@ pub const ROUTES: &[(&str, &str)] = &[
     ),
     ("get", "/healthz"),
     ("get", "/readyz"),
-    ("get", "/metrics"),
     ("get", "/openapi.json"),
 ];
 
@@ -378,7 +377,6 @@ pub fn document() -> Value {
             }},
             "/healthz": {"get": {"summary": "Liveness.", "responses": {"200": {"description": "ok"}}}},
             "/readyz": {"get": {"summary": "Ready: database reachable and a directory published.", "responses": {"200": {"description": "Ready."}, "503": error_response("database_unavailable, directory_unavailable")}}},
-            "/metrics": {"get": {"summary": "Prometheus metrics.", "responses": {"200": {"description": "Text exposition format.", "content": {"text/plain": {"schema": {"type": "string"}}}}}}},
             "/openapi.json": {"get": {"summary": "This document.", "responses": {"200": {"description": "OpenAPI 3.1.", "content": {"application/json": {"schema": {"type": "object"}}}}}}}
         },
         "components": {

@@ -39,6 +39,8 @@ pub enum StartupError {
     Key(#[from] KeyFileError),
     #[error("cannot listen on {0}: {1}")]
     Bind(String, std::io::Error),
+    #[error("metrics_listen must be a loopback address such as 127.0.0.1:9464, not {0}")]
+    MetricsNotLoopback(String),
 }
 
 /// Open the database of `settings` (creating the data directory, mode 0700, for a default
@@ -99,7 +101,6 @@ pub fn app(state: AppState) -> Router {
     let operations = Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
-        .route("/metrics", get(health::metrics))
         .route("/openapi.json", get(health::openapi));
     let timeout = Duration::from_secs(state.settings.request_timeout_secs.max(1));
     anonymous
@@ -112,6 +113,14 @@ pub fn app(state: AppState) -> Router {
         ))
         .layer(middleware::from_fn(json_errors))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
+        .with_state(state)
+}
+
+/// The router of the operator's metrics listener: `/metrics` only.
+pub fn metrics_app(state: AppState) -> Router {
+    Router::new()
+        .route("/metrics", get(health::metrics))
+        .fallback(not_found)
         .with_state(state)
 }
 
@@ -214,6 +223,7 @@ async fn rate_limit(State(state): State<AppState>, request: Request, next: Next)
 pub struct Application {
     listener: TcpListener,
     address: SocketAddr,
+    metrics_listener: Option<(TcpListener, SocketAddr)>,
     state: AppState,
     relay_key: SigningKey,
 }
@@ -238,9 +248,26 @@ impl Application {
         let address = listener
             .local_addr()
             .map_err(|e| StartupError::Bind(settings.listen.clone(), e))?;
+        let metrics_listener = match &settings.metrics_listen {
+            None => None,
+            Some(at) => {
+                let loopback = at.parse::<SocketAddr>().is_ok_and(|a| a.ip().is_loopback());
+                if !loopback {
+                    return Err(StartupError::MetricsNotLoopback(at.clone()));
+                }
+                let l = TcpListener::bind(at)
+                    .await
+                    .map_err(|e| StartupError::Bind(at.clone(), e))?;
+                let a = l
+                    .local_addr()
+                    .map_err(|e| StartupError::Bind(at.clone(), e))?;
+                Some((l, a))
+            }
+        };
         Ok(Application {
             listener,
             address,
+            metrics_listener,
             state: AppState::new(storage, settings),
             relay_key,
         })
@@ -252,6 +279,11 @@ impl Application {
 
     pub fn address(&self) -> SocketAddr {
         self.address
+    }
+
+    /// The operator's metrics listener, when `metrics_listen` is set.
+    pub fn metrics_address(&self) -> Option<SocketAddr> {
+        self.metrics_listener.as_ref().map(|(_, a)| *a)
     }
 
     pub fn state(&self) -> &AppState {
@@ -270,13 +302,27 @@ impl Application {
         stop: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> Result<(), StartupError> {
         let (stop_tx, stop_rx) = watch::channel(false);
-        let maintenance = tokio::spawn(maintain(self.state.clone(), self.relay_key, stop_rx));
+        let maintenance = tokio::spawn(maintain(
+            self.state.clone(),
+            self.relay_key,
+            stop_rx.clone(),
+        ));
         let router = app(self.state.clone());
         let header_timeout =
             Duration::from_secs(self.state.settings.header_read_timeout_secs.max(1));
+        let metrics = self.metrics_listener.map(|(listener, _)| {
+            let mut stopped = stop_rx;
+            let router = metrics_app(self.state.clone());
+            tokio::spawn(serve(listener, router, header_timeout, async move {
+                let _ = stopped.changed().await;
+            }))
+        });
         serve(self.listener, router, header_timeout, stop).await;
         let _ = stop_tx.send(true);
         let _ = maintenance.await;
+        if let Some(metrics) = metrics {
+            let _ = metrics.await;
+        }
         tracing::info!("relay stopped");
         Ok(())
     }
