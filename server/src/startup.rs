@@ -1,7 +1,7 @@
 //! Building and running the relay: `Application::build(settings)`, `.port()`,
 //! `.run_until_stopped()`; and [`app`], the router, for tests that need no socket.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use axum::Router;
@@ -111,9 +111,71 @@ pub fn app(state: AppState) -> Router {
             StatusCode::REQUEST_TIMEOUT,
             timeout,
         ))
+        .layer(middleware::from_fn_with_state(state.clone(), body_budget))
         .layer(middleware::from_fn(json_errors))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .with_state(state)
+}
+
+/// The client's address, put in each request by the accept loop. Used only as an in-memory
+/// fairness key ([`crate::limiter::ClientLimiter`] hashes it); never logged or stored.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientAddress(pub IpAddr);
+
+/// The address a client is limited by: the configured proxy header's (last) address, else the
+/// peer's.
+fn client_address(state: &AppState, request: &Request) -> Option<IpAddr> {
+    if let Some(name) = state.settings.client_address_header.as_deref()
+        && let Some(ip) = request
+            .headers()
+            .get_all(name)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .filter_map(|v| v.trim().parse::<IpAddr>().ok())
+            .next_back()
+    {
+        return Some(ip);
+    }
+    request.extensions().get::<ClientAddress>().map(|c| c.0)
+}
+
+/// Reserve the request's body bytes in the global budget before the body is read; refuse at
+/// once, unread, when the budget is spent.
+async fn body_budget(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    use axum::http::Method;
+    if matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS | Method::DELETE
+    ) {
+        return next.run(request).await;
+    }
+    let largest = MAX_SUBMISSION_BYTES.max(MAX_CHUNK_BYTES) as u64;
+    // HTTP/1.1: a body has a Content-Length or is chunked; without either it is empty.
+    let headers = request.headers();
+    let declared = match headers.get(header::CONTENT_LENGTH) {
+        Some(v) => v
+            .to_str()
+            .ok()
+            .and_then(|v| v.parse::<u64>().ok())
+            .map_or(largest, |n| n.min(largest)),
+        None if headers.contains_key(header::TRANSFER_ENCODING) => largest,
+        None => 0,
+    };
+    match state.limits.bodies.try_reserve(declared) {
+        Some(_permit) => next.run(request).await,
+        None => {
+            let mut response = ApiFailure::unavailable(
+                "relay_busy",
+                "too many request bodies are in flight; retry later",
+            )
+            .into_response();
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            response
+        }
+    }
 }
 
 /// The router of the operator's metrics listener: `/metrics` only.
@@ -199,8 +261,26 @@ async fn observe(
     response
 }
 
-async fn rate_limit(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    match state.anonymous_limiter.try_acquire() {
+/// Anonymous endpoints: first the client's own bucket, then its route class's bucket.
+async fn rate_limit(
+    State(state): State<AppState>,
+    matched: Option<MatchedPath>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let limits = &state.limits;
+    let class = match matched.as_ref().map(MatchedPath::as_str) {
+        Some("/v1/directory") => &limits.directory,
+        Some("/v1/submissions") => &limits.submissions,
+        Some("/v1/mailbox/{token}") => &limits.mailbox,
+        _ => &limits.uploads,
+    };
+    let admitted = match client_address(&state, &request) {
+        Some(ip) => limits.clients.try_acquire(ip),
+        None => Ok(()),
+    }
+    .and_then(|()| class.try_acquire());
+    match admitted {
         Ok(()) => next.run(request).await,
         Err(wait) => {
             let mut response = ApiFailure::new(
@@ -331,8 +411,8 @@ impl Application {
 /// Accept connections and serve HTTP/1.1 on each until `stop`, then let in-flight requests
 /// finish. Unlike `axum::serve`, every connection has a header read timeout: one that opens
 /// and sends nothing, or dribbles its headers, or idles between requests, is closed after
-/// `header_timeout` instead of holding a file descriptor forever. Peer addresses are never
-/// looked at.
+/// `header_timeout` instead of holding a file descriptor forever. The peer's address goes
+/// into each request as [`ClientAddress`], for the per-client limit only.
 async fn serve(
     listener: TcpListener,
     router: Router,
@@ -349,7 +429,7 @@ async fn serve(
     loop {
         let stream = tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
+                Ok((stream, peer)) => (stream, peer.ip()),
                 Err(e) => {
                     // Out of file descriptors, or a connection reset before it was accepted:
                     // wait a moment rather than spin.
@@ -360,8 +440,13 @@ async fn serve(
             },
             () = &mut stop => break,
         };
+        let (stream, peer) = stream;
         let service = TowerToHyperService::new(router.clone().map_request(
-            |req: axum::http::Request<hyper::body::Incoming>| req.map(axum::body::Body::new),
+            move |req: axum::http::Request<hyper::body::Incoming>| {
+                let mut req = req.map(axum::body::Body::new);
+                req.extensions_mut().insert(ClientAddress(peer));
+                req
+            },
         ));
         let mut builder = hyper::server::conn::http1::Builder::new();
         builder

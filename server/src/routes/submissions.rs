@@ -183,6 +183,9 @@ async fn verify_and_store(
         ));
     }
 
+    if state.storage_full().await? {
+        return Err(ApiFailure::storage_full());
+    }
     let hour = hour_of(unix_now());
     let recipients: Vec<OrgId> = routed.into_iter().collect();
     let accepted = SubmissionAccepted {

@@ -370,6 +370,20 @@ impl Storage {
         self.reader.close().await;
     }
 
+    /// The database's size in bytes (SQLite: pages in the file; PostgreSQL: the database).
+    pub async fn size_bytes(&self) -> Result<u64> {
+        let statement = match self.backend {
+            Backend::Sqlite => {
+                "SELECT c.page_count * s.page_size FROM pragma_page_count() c, pragma_page_size() s"
+            }
+            Backend::Postgres => "SELECT pg_database_size(current_database())",
+        };
+        let row = sqlx::query::<Any>(statement)
+            .fetch_one(&self.reader)
+            .await?;
+        Ok(u(row.try_get(0)?))
+    }
+
     pub async fn ping(&self) -> Result<()> {
         sqlx::query::<Any>("SELECT 1").execute(&self.reader).await?;
         Ok(())
