@@ -80,6 +80,8 @@ pub struct Storage {
     reader: AnyPool,
     backend: Backend,
     submissions: group::GroupCommit,
+    /// Deleted content may still be in WAL frames: the next retention pass checkpoints.
+    scrub_pending: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// Submission writers on PostgreSQL (SQLite has one writer connection, so one writer).
@@ -335,6 +337,7 @@ impl Storage {
                     writer,
                     reader,
                     backend,
+                    scrub_pending: Default::default(),
                 })
             }
             Backend::Postgres => {
@@ -350,6 +353,7 @@ impl Storage {
                     writer: pool.clone(),
                     reader: pool,
                     backend,
+                    scrub_pending: Default::default(),
                 })
             }
         }
@@ -1059,7 +1063,8 @@ impl Storage {
     ///
     /// When anything was deleted on SQLite, the WAL is checkpointed into the database and
     /// truncated: with `secure_delete` the freed pages hold zeros, and no WAL frame keeps the
-    /// old content ([`Storage::scrub`]).
+    /// old content ([`Storage::scrub`]); a checkpoint that a reader blocked is tried again at
+    /// every pass until it completes.
     pub async fn purge(&self, now: u64, retention: &Retention) -> Result<PurgeCounts> {
         let mut counts = PurgeCounts::default();
         let ack_cutoff = now.saturating_sub(retention.grace_secs);
@@ -1130,8 +1135,12 @@ impl Storage {
             .await?;
         tx.commit().await?;
         counts.mailboxes = gone.rows_affected();
+        use std::sync::atomic::Ordering;
         if counts != PurgeCounts::default() {
-            self.scrub().await?;
+            self.scrub_pending.store(true, Ordering::SeqCst);
+        }
+        if self.scrub_pending.load(Ordering::SeqCst) && self.scrub().await? {
+            self.scrub_pending.store(false, Ordering::SeqCst);
         }
         Ok(counts)
     }
