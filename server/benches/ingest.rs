@@ -185,7 +185,7 @@ async fn raw_run(backend: &str, rows: Vec<Row>, orgs: &[OrgId], concurrency: usi
             .filename(dir.path().join("raw.db"))
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal);
+            .synchronous(SqliteSynchronous::Full);
         let pool = SqlitePoolOptions::new()
             .max_connections(1)
             .connect_with(options)

@@ -175,6 +175,9 @@ pub async fn run(command: Command, settings: Settings) -> CliResult {
             "workvoice-relay listening on http://{}",
             app.address()
         ));
+        if let Some(metrics) = app.metrics_address() {
+            tracing::info!(address = %metrics, "metrics on the loopback listener");
+        }
         return app.run_until_stopped().await.map_err(|x| e(&x));
     }
     let storage = startup::open_storage(&settings).await.map_err(|x| e(&x))?;

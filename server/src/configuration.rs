@@ -39,16 +39,41 @@ pub struct Settings {
     /// How long a connection may take to send a request's headers (also between requests on
     /// a kept-alive connection) before the relay closes it.
     pub header_read_timeout_secs: u64,
-    /// Requests per second admitted on anonymous endpoints (directory, submissions, mailbox,
-    /// uploads), all callers together; 0 disables the limit.
+    /// Requests per second admitted on each class of anonymous endpoint (submissions, mailbox
+    /// polls, uploads; the directory, served from memory, gets four times as many), all callers
+    /// together; 0 disables every anonymous limit, per client too.
     pub anonymous_rate_per_second: u32,
     pub anonymous_burst: u32,
+    /// Requests per second admitted from one client on anonymous endpoints, so one client
+    /// cannot spend a class's budget. Keyed by the client's address, hashed in memory only.
+    pub client_rate_per_second: u32,
+    pub client_burst: u32,
+    /// Behind a reverse proxy: the header in which the proxy puts the client's address (for
+    /// example `x-real-ip`; for `x-forwarded-for` the last entry counts). Without it the peer
+    /// address is the client, and behind a proxy every client would share one bucket.
+    pub client_address_header: Option<String>,
+    /// Request-body bytes in flight, all requests together; beyond it a request with a body
+    /// is refused at once (`503 relay_busy`). 0: no bound.
+    pub max_body_bytes_in_flight: u64,
+    /// Database size beyond which submissions and uploads are refused (`507 storage_full`);
+    /// 0: no quota.
+    pub storage_quota_bytes: u64,
     /// How long ciphertext stays after every recipient acknowledged.
     pub retention_grace_secs: u64,
-    /// Age after which a mailbox and its entries are deleted.
+    /// Age after which a submission record (tags, consent, recipients, hour) is deleted once
+    /// its ciphertext is purged. Until then a late retry is answered identically.
+    pub submission_retention_secs: u64,
+    /// Age after which a mailbox, its entries and its report's routing rows are deleted; until
+    /// then the organisations that held the report can reply and set statuses.
     pub mailbox_max_age_secs: u64,
     /// How often `serve` runs retention and checks the directory's expiry.
     pub maintenance_interval_secs: u64,
+    /// Loopback address (`127.0.0.1:9464`, `[::1]:9464`) of a separate listener that serves
+    /// `/metrics` to the operator; none (default): metrics are not served. The public listener
+    /// never serves them.
+    pub metrics_listen: Option<String>,
+    /// `/metrics` serves a snapshot taken at most this often, with coarse counts.
+    pub metrics_interval_secs: u64,
 }
 
 impl Default for Settings {
@@ -70,9 +95,17 @@ impl Default for Settings {
             header_read_timeout_secs: 10,
             anonymous_rate_per_second: 200,
             anonymous_burst: 400,
+            client_rate_per_second: 20,
+            client_burst: 200,
+            client_address_header: None,
+            max_body_bytes_in_flight: 64 * 1024 * 1024,
+            storage_quota_bytes: 50 * 1024 * 1024 * 1024,
             retention_grace_secs: 7 * 24 * 3600,
+            submission_retention_secs: 30 * 24 * 3600,
             mailbox_max_age_secs: 365 * 24 * 3600,
             maintenance_interval_secs: 300,
+            metrics_listen: None,
+            metrics_interval_secs: 3600,
         }
     }
 }
@@ -168,9 +201,17 @@ impl Settings {
         env_field!(header_read_timeout_secs, num);
         env_field!(anonymous_rate_per_second, num);
         env_field!(anonymous_burst, num);
+        env_field!(client_rate_per_second, num);
+        env_field!(client_burst, num);
+        env_field!(client_address_header, opt_string);
+        env_field!(max_body_bytes_in_flight, num);
+        env_field!(storage_quota_bytes, num);
         env_field!(retention_grace_secs, num);
+        env_field!(submission_retention_secs, num);
         env_field!(mailbox_max_age_secs, num);
         env_field!(maintenance_interval_secs, num);
+        env_field!(metrics_listen, opt_string);
+        env_field!(metrics_interval_secs, num);
         Ok(())
     }
 
@@ -189,6 +230,15 @@ impl Settings {
         self.relay_key_file
             .clone()
             .unwrap_or_else(|| self.data_dir.join("relay.key"))
+    }
+
+    /// The retention periods in effect.
+    pub fn retention(&self) -> crate::storage::Retention {
+        crate::storage::Retention {
+            grace_secs: self.retention_grace_secs,
+            record_max_age_secs: self.submission_retention_secs,
+            mailbox_max_age_secs: self.mailbox_max_age_secs,
+        }
     }
 
     /// The configured root public key, if any.

@@ -74,6 +74,15 @@ impl ApiFailure {
         Self::new(StatusCode::SERVICE_UNAVAILABLE, code, message)
     }
 
+    /// The database has reached its quota: submissions and uploads wait.
+    pub fn storage_full() -> Self {
+        Self::new(
+            StatusCode::INSUFFICIENT_STORAGE,
+            "storage_full",
+            "the relay's storage quota is used up; retry later",
+        )
+    }
+
     pub fn body(&self) -> ApiError {
         ApiError {
             error: self.code.clone(),

@@ -7,7 +7,7 @@
 //!
 //! Layout: [`configuration`] (TOML + `WORKVOICE_*`), [`startup`] ([`startup::Application`] and
 //! [`startup::app`]), [`telemetry`], [`storage`] (sqlx over SQLite or PostgreSQL), [`domain`],
-//! [`routes`], [`admin`] (organisations, keys, directory publication), [`cli`] and
+//! [`routes`], [`files`] (modes of the data directory and its files), [`admin`] (organisations, keys, directory publication), [`cli`] and
 //! [`root_tool`] (the two binaries), and behind the `testing` feature [`testing`], an
 //! in-process relay for other crates' tests.
 
@@ -16,6 +16,7 @@ pub mod cli;
 pub mod configuration;
 pub mod domain;
 pub mod error;
+pub mod files;
 pub mod limiter;
 pub mod metrics;
 pub mod openapi;

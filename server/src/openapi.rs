@@ -22,7 +22,6 @@ pub const ROUTES: &[(&str, &str)] = &[
     ),
     ("get", "/healthz"),
     ("get", "/readyz"),
-    ("get", "/metrics"),
     ("get", "/openapi.json"),
 ];
 
@@ -238,7 +237,8 @@ pub fn document() -> Value {
                     "415": error_response("unsupported_media_type"),
                     "422": error_response("pow_insufficient, envelope_*, submission_id_mismatch, invalid_country, unknown_sector, invalid_kind, invalid_kind_count, invalid_attachments, no_recipient, unknown_recipient, consent_violated, recipients_mismatch"),
                     "429": error_response("rate_limited"),
-                    "503": error_response("directory_unavailable")
+                    "503": error_response("directory_unavailable, relay_busy (too many request bodies in flight; Retry-After)"),
+                    "507": error_response("storage_full")
                 }
             }},
             "/v1/mailbox/{token}": {"get": {
@@ -274,7 +274,9 @@ pub fn document() -> Value {
                         "413": error_response("payload_too_large"),
                         "415": error_response("unsupported_media_type"),
                         "422": error_response("attachment_size_exceeded, attachment_digest_mismatch (nothing kept)"),
-                        "429": error_response("rate_limited")
+                        "429": error_response("rate_limited"),
+                        "503": error_response("relay_busy (too many request bodies in flight; Retry-After)"),
+                        "507": error_response("storage_full")
                     }
                 },
                 "get": {
@@ -326,7 +328,8 @@ pub fn document() -> Value {
                     "404": error_response("unknown_report"),
                     "413": error_response("payload_too_large"),
                     "415": error_response("unsupported_media_type"),
-                    "422": error_response("invalid_status")
+                    "422": error_response("invalid_status"),
+                    "503": error_response("relay_busy (too many request bodies in flight; Retry-After)")
                 }
             }},
             "/v1/org/reports/{report_id}/replies": {"post": {
@@ -343,7 +346,8 @@ pub fn document() -> Value {
                     "409": error_response("reply_conflict"),
                     "413": error_response("payload_too_large"),
                     "415": error_response("unsupported_media_type"),
-                    "422": error_response("reply_*, reply_report_mismatch, reply_org_mismatch")
+                    "422": error_response("reply_*, reply_report_mismatch, reply_org_mismatch"),
+                    "503": error_response("relay_busy (too many request bodies in flight; Retry-After)")
                 }
             }},
             "/v1/org/reports/{report_id}/referrals": {"post": {
@@ -361,7 +365,8 @@ pub fn document() -> Value {
                     "409": error_response("referral_conflict"),
                     "413": error_response("payload_too_large"),
                     "415": error_response("unsupported_media_type"),
-                    "422": error_response("unknown_recipient, referral_to_self, envelope_*, referral_report_mismatch, referral_recipient_mismatch")
+                    "422": error_response("unknown_recipient, referral_to_self, envelope_*, referral_report_mismatch, referral_recipient_mismatch"),
+                    "503": error_response("relay_busy (too many request bodies in flight; Retry-After)")
                 }
             }},
             "/v1/org/reports/{report_id}/attachments/{attachment_id}": {"get": {
@@ -378,7 +383,6 @@ pub fn document() -> Value {
             }},
             "/healthz": {"get": {"summary": "Liveness.", "responses": {"200": {"description": "ok"}}}},
             "/readyz": {"get": {"summary": "Ready: database reachable and a directory published.", "responses": {"200": {"description": "Ready."}, "503": error_response("database_unavailable, directory_unavailable")}}},
-            "/metrics": {"get": {"summary": "Prometheus metrics.", "responses": {"200": {"description": "Text exposition format.", "content": {"text/plain": {"schema": {"type": "string"}}}}}}},
             "/openapi.json": {"get": {"summary": "This document.", "responses": {"200": {"description": "OpenAPI 3.1.", "content": {"application/json": {"schema": {"type": "object"}}}}}}}
         },
         "components": {

@@ -1,7 +1,7 @@
 //! Building and running the relay: `Application::build(settings)`, `.port()`,
 //! `.run_until_stopped()`; and [`app`], the router, for tests that need no socket.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use axum::Router;
@@ -21,16 +21,17 @@ use crate::configuration::Settings;
 use crate::domain::keyfile::{self, KeyFileError};
 use crate::domain::unix_now;
 use crate::error::{ApiFailure, ErrorCodeTag};
+use crate::files;
 use crate::routes::{attachments, directory, health, mailbox, org, submissions};
 use crate::state::AppState;
-use crate::storage::{Storage, StorageError};
+use crate::storage::{PurgeCounts, Storage, StorageError};
 
 pub const HTTP_REQUESTS_METRIC: &str = "workvoice_http_requests_total";
 pub const HTTP_LATENCY_METRIC: &str = "workvoice_http_request_duration_seconds";
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
-    #[error("cannot create the data directory {0}: {1}")]
+    #[error("cannot create or protect the data directory or database file {0}: {1}")]
     DataDir(String, std::io::Error),
     #[error(transparent)]
     Storage(#[from] StorageError),
@@ -38,16 +39,24 @@ pub enum StartupError {
     Key(#[from] KeyFileError),
     #[error("cannot listen on {0}: {1}")]
     Bind(String, std::io::Error),
+    #[error("metrics_listen must be a loopback address such as 127.0.0.1:9464, not {0}")]
+    MetricsNotLoopback(String),
 }
 
-/// Open the database of `settings` (creating the data directory for a default SQLite file) and
-/// apply the migrations.
+/// Open the database of `settings` (creating the data directory, mode 0700, for a default
+/// SQLite file) and apply the migrations. A SQLite database and its WAL and shared-memory
+/// files are mode 0600 whatever the umask (`files.rs`).
 pub async fn open_storage(settings: &Settings) -> Result<Storage, StartupError> {
+    let data_dir = |e| StartupError::DataDir(settings.data_dir.display().to_string(), e);
     if settings.database_url.is_none() {
-        std::fs::create_dir_all(&settings.data_dir)
-            .map_err(|e| StartupError::DataDir(settings.data_dir.display().to_string(), e))?;
+        files::private_dir(&settings.data_dir).map_err(data_dir)?;
     }
-    let storage = Storage::connect(&settings.database_url(), settings.max_connections).await?;
+    let url = settings.database_url();
+    if let Some(db) = files::sqlite_path(&url) {
+        files::private_sqlite_files(&db)
+            .map_err(|e| StartupError::DataDir(db.display().to_string(), e))?;
+    }
+    let storage = Storage::connect(&url, settings.max_connections).await?;
     storage.migrate().await?;
     Ok(storage)
 }
@@ -92,7 +101,6 @@ pub fn app(state: AppState) -> Router {
     let operations = Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
-        .route("/metrics", get(health::metrics))
         .route("/openapi.json", get(health::openapi));
     let timeout = Duration::from_secs(state.settings.request_timeout_secs.max(1));
     anonymous
@@ -103,8 +111,78 @@ pub fn app(state: AppState) -> Router {
             StatusCode::REQUEST_TIMEOUT,
             timeout,
         ))
+        .layer(middleware::from_fn_with_state(state.clone(), body_budget))
         .layer(middleware::from_fn(json_errors))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
+        .with_state(state)
+}
+
+/// The client's address, put in each request by the accept loop. Used only as an in-memory
+/// fairness key ([`crate::limiter::ClientLimiter`] hashes it); never logged or stored.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientAddress(pub IpAddr);
+
+/// The address a client is limited by: the configured proxy header's (last) address, else the
+/// peer's.
+fn client_address(state: &AppState, request: &Request) -> Option<IpAddr> {
+    if let Some(name) = state.settings.client_address_header.as_deref()
+        && let Some(ip) = request
+            .headers()
+            .get_all(name)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .filter_map(|v| v.trim().parse::<IpAddr>().ok())
+            .next_back()
+    {
+        return Some(ip);
+    }
+    request.extensions().get::<ClientAddress>().map(|c| c.0)
+}
+
+/// Reserve the request's body bytes in the global budget before the body is read; refuse at
+/// once, unread, when the budget is spent.
+async fn body_budget(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    use axum::http::Method;
+    if matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS | Method::DELETE
+    ) {
+        return next.run(request).await;
+    }
+    let largest = MAX_SUBMISSION_BYTES.max(MAX_CHUNK_BYTES) as u64;
+    // HTTP/1.1: a body has a Content-Length or is chunked; without either it is empty.
+    let headers = request.headers();
+    let declared = match headers.get(header::CONTENT_LENGTH) {
+        Some(v) => v
+            .to_str()
+            .ok()
+            .and_then(|v| v.parse::<u64>().ok())
+            .map_or(largest, |n| n.min(largest)),
+        None if headers.contains_key(header::TRANSFER_ENCODING) => largest,
+        None => 0,
+    };
+    match state.limits.bodies.try_reserve(declared) {
+        Some(_permit) => next.run(request).await,
+        None => {
+            let mut response = ApiFailure::unavailable(
+                "relay_busy",
+                "too many request bodies are in flight; retry later",
+            )
+            .into_response();
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            response
+        }
+    }
+}
+
+/// The router of the operator's metrics listener: `/metrics` only.
+pub fn metrics_app(state: AppState) -> Router {
+    Router::new()
+        .route("/metrics", get(health::metrics))
+        .fallback(not_found)
         .with_state(state)
 }
 
@@ -183,8 +261,26 @@ async fn observe(
     response
 }
 
-async fn rate_limit(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    match state.anonymous_limiter.try_acquire() {
+/// Anonymous endpoints: first the client's own bucket, then its route class's bucket.
+async fn rate_limit(
+    State(state): State<AppState>,
+    matched: Option<MatchedPath>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let limits = &state.limits;
+    let class = match matched.as_ref().map(MatchedPath::as_str) {
+        Some("/v1/directory") => &limits.directory,
+        Some("/v1/submissions") => &limits.submissions,
+        Some("/v1/mailbox/{token}") => &limits.mailbox,
+        _ => &limits.uploads,
+    };
+    let admitted = match client_address(&state, &request) {
+        Some(ip) => limits.clients.try_acquire(ip),
+        None => Ok(()),
+    }
+    .and_then(|()| class.try_acquire());
+    match admitted {
         Ok(()) => next.run(request).await,
         Err(wait) => {
             let mut response = ApiFailure::new(
@@ -207,6 +303,7 @@ async fn rate_limit(State(state): State<AppState>, request: Request, next: Next)
 pub struct Application {
     listener: TcpListener,
     address: SocketAddr,
+    metrics_listener: Option<(TcpListener, SocketAddr)>,
     state: AppState,
     relay_key: SigningKey,
 }
@@ -231,9 +328,26 @@ impl Application {
         let address = listener
             .local_addr()
             .map_err(|e| StartupError::Bind(settings.listen.clone(), e))?;
+        let metrics_listener = match &settings.metrics_listen {
+            None => None,
+            Some(at) => {
+                let loopback = at.parse::<SocketAddr>().is_ok_and(|a| a.ip().is_loopback());
+                if !loopback {
+                    return Err(StartupError::MetricsNotLoopback(at.clone()));
+                }
+                let l = TcpListener::bind(at)
+                    .await
+                    .map_err(|e| StartupError::Bind(at.clone(), e))?;
+                let a = l
+                    .local_addr()
+                    .map_err(|e| StartupError::Bind(at.clone(), e))?;
+                Some((l, a))
+            }
+        };
         Ok(Application {
             listener,
             address,
+            metrics_listener,
             state: AppState::new(storage, settings),
             relay_key,
         })
@@ -245,6 +359,11 @@ impl Application {
 
     pub fn address(&self) -> SocketAddr {
         self.address
+    }
+
+    /// The operator's metrics listener, when `metrics_listen` is set.
+    pub fn metrics_address(&self) -> Option<SocketAddr> {
+        self.metrics_listener.as_ref().map(|(_, a)| *a)
     }
 
     pub fn state(&self) -> &AppState {
@@ -263,13 +382,27 @@ impl Application {
         stop: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> Result<(), StartupError> {
         let (stop_tx, stop_rx) = watch::channel(false);
-        let maintenance = tokio::spawn(maintain(self.state.clone(), self.relay_key, stop_rx));
+        let maintenance = tokio::spawn(maintain(
+            self.state.clone(),
+            self.relay_key,
+            stop_rx.clone(),
+        ));
         let router = app(self.state.clone());
         let header_timeout =
             Duration::from_secs(self.state.settings.header_read_timeout_secs.max(1));
+        let metrics = self.metrics_listener.map(|(listener, _)| {
+            let mut stopped = stop_rx;
+            let router = metrics_app(self.state.clone());
+            tokio::spawn(serve(listener, router, header_timeout, async move {
+                let _ = stopped.changed().await;
+            }))
+        });
         serve(self.listener, router, header_timeout, stop).await;
         let _ = stop_tx.send(true);
         let _ = maintenance.await;
+        if let Some(metrics) = metrics {
+            let _ = metrics.await;
+        }
         tracing::info!("relay stopped");
         Ok(())
     }
@@ -278,8 +411,8 @@ impl Application {
 /// Accept connections and serve HTTP/1.1 on each until `stop`, then let in-flight requests
 /// finish. Unlike `axum::serve`, every connection has a header read timeout: one that opens
 /// and sends nothing, or dribbles its headers, or idles between requests, is closed after
-/// `header_timeout` instead of holding a file descriptor forever. Peer addresses are never
-/// looked at.
+/// `header_timeout` instead of holding a file descriptor forever. The peer's address goes
+/// into each request as [`ClientAddress`], for the per-client limit only.
 async fn serve(
     listener: TcpListener,
     router: Router,
@@ -296,7 +429,7 @@ async fn serve(
     loop {
         let stream = tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
+                Ok((stream, peer)) => (stream, peer.ip()),
                 Err(e) => {
                     // Out of file descriptors, or a connection reset before it was accepted:
                     // wait a moment rather than spin.
@@ -307,8 +440,13 @@ async fn serve(
             },
             () = &mut stop => break,
         };
+        let (stream, peer) = stream;
         let service = TowerToHyperService::new(router.clone().map_request(
-            |req: axum::http::Request<hyper::body::Incoming>| req.map(axum::body::Body::new),
+            move |req: axum::http::Request<hyper::body::Incoming>| {
+                let mut req = req.map(axum::body::Body::new);
+                req.extensions_mut().insert(ClientAddress(peer));
+                req
+            },
         ));
         let mut builder = hyper::server::conn::http1::Builder::new();
         builder
@@ -348,13 +486,14 @@ async fn shutdown_signal() {
 /// expires within the configured margin.
 pub async fn maintenance_pass(state: &AppState, relay_key: &SigningKey, now: u64) {
     let s = &state.settings;
-    match state
-        .storage
-        .purge(now, s.retention_grace_secs, s.mailbox_max_age_secs)
-        .await
-    {
-        Ok(c) if c.reports > 0 || c.mailboxes > 0 => {
-            tracing::info!(reports = c.reports, mailboxes = c.mailboxes, "retention");
+    match state.storage.purge(now, &s.retention()).await {
+        Ok(c) if c != PurgeCounts::default() => {
+            tracing::info!(
+                reports = c.reports,
+                records = c.records,
+                mailboxes = c.mailboxes,
+                "retention"
+            );
         }
         Ok(_) => {}
         Err(e) => tracing::warn!(error = %e, "retention pass failed"),

@@ -9,7 +9,7 @@ use workvoice_proto::directory::Listing;
 use workvoice_proto::keys::sha256;
 
 use crate::configuration::Settings;
-use crate::limiter::RateLimiter;
+use crate::limiter::{BodyBudget, ClientLimiter, MAX_CLIENTS, RateLimiter};
 use crate::metrics::Metrics;
 use crate::storage::{Storage, StorageError};
 
@@ -23,6 +23,39 @@ pub struct CurrentDirectory {
     pub etag: String,
 }
 
+/// The anonymous limits: one bucket per class of endpoint, one per client, the body budget.
+#[derive(Debug)]
+pub struct Limits {
+    pub directory: RateLimiter,
+    pub submissions: RateLimiter,
+    pub mailbox: RateLimiter,
+    pub uploads: RateLimiter,
+    pub clients: ClientLimiter,
+    pub bodies: BodyBudget,
+}
+
+impl Limits {
+    pub fn new(s: &Settings) -> Self {
+        let (rate, burst) = (s.anonymous_rate_per_second, s.anonymous_burst);
+        let client_rate = if rate == 0 {
+            0
+        } else {
+            s.client_rate_per_second
+        };
+        Limits {
+            directory: RateLimiter::new(rate.saturating_mul(4), burst.saturating_mul(4)),
+            submissions: RateLimiter::new(rate, burst),
+            mailbox: RateLimiter::new(rate, burst),
+            uploads: RateLimiter::new(rate, burst),
+            clients: ClientLimiter::new(client_rate, s.client_burst, MAX_CLIENTS),
+            bodies: BodyBudget::new(s.max_body_bytes_in_flight),
+        }
+    }
+}
+
+/// The database size and when it was measured.
+type MeasuredSize = (u64, Instant);
+
 /// The directory last loaded and when its version was last confirmed.
 type CheckedDirectory = (Arc<CurrentDirectory>, Instant);
 
@@ -31,24 +64,43 @@ pub struct AppState {
     pub storage: Storage,
     pub settings: Arc<Settings>,
     pub metrics: Arc<Metrics>,
-    pub anonymous_limiter: Arc<RateLimiter>,
+    pub limits: Arc<Limits>,
+    storage_size: Arc<tokio::sync::Mutex<Option<MeasuredSize>>>,
     directory: Arc<RwLock<Option<CheckedDirectory>>>,
     directory_recheck: Duration,
 }
 
 impl AppState {
     pub fn new(storage: Storage, settings: Settings) -> Self {
-        let limiter =
-            RateLimiter::new(settings.anonymous_rate_per_second, settings.anonymous_burst);
+        let limits = Limits::new(&settings);
         let recheck = Duration::from_millis(settings.directory_recheck_ms);
         AppState {
             storage,
             settings: Arc::new(settings),
             metrics: Arc::new(Metrics::default()),
-            anonymous_limiter: Arc::new(limiter),
+            limits: Arc::new(limits),
+            storage_size: Arc::default(),
             directory: Arc::new(RwLock::new(None)),
             directory_recheck: recheck,
         }
+    }
+
+    /// Whether the database has reached `storage_quota_bytes` (measured at most once a second).
+    pub async fn storage_full(&self) -> Result<bool, StorageError> {
+        let quota = self.settings.storage_quota_bytes;
+        if quota == 0 {
+            return Ok(false);
+        }
+        let mut size = self.storage_size.lock().await;
+        let bytes = match *size {
+            Some((bytes, at)) if at.elapsed() < Duration::from_secs(1) => bytes,
+            _ => {
+                let bytes = self.storage.size_bytes().await?;
+                *size = Some((bytes, Instant::now()));
+                bytes
+            }
+        };
+        Ok(bytes >= quota)
     }
 
     /// The newest published directory. The database is asked for the newest version at most

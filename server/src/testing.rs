@@ -178,6 +178,8 @@ pub struct TestRelay {
     pub ngo: TestOrg,
     /// The directory listing published at start (version 1 unless the database had one).
     pub listing: Listing,
+    /// `http://127.0.0.1:<port>` of the metrics listener, when the settings ask for one.
+    pub metrics_url: Option<String>,
     /// The relay's settings (database URL, data directory…).
     pub settings: Settings,
     /// The relay's database. From a synchronous test ([`TestRelay::start`]) use it only on
@@ -305,6 +307,7 @@ impl TestRelay {
         let relay_key = keyfile::read(&settings.relay_key_path())?;
         let app = Application::build_with(settings.clone(), storage.clone(), relay_key).await?;
         let port = app.port();
+        let metrics_url = app.metrics_address().map(|a| format!("http://{a}"));
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(app.run_until(async move {
             let _ = stopped.await;
@@ -317,6 +320,7 @@ impl TestRelay {
             inspectorate,
             ngo,
             listing,
+            metrics_url,
             settings,
             storage,
             running: Running::Task { stop, task },

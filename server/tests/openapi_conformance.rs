@@ -210,14 +210,19 @@ async fn fuzzing_findings_answer_documented_json_errors() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rate_limited_anonymous_endpoints_document_429() {
+    fn one_request_per_client(s: &mut workvoice_relay::configuration::Settings) {
+        s.client_rate_per_second = 1;
+        s.client_burst = 1;
+    }
     let relay = TestRelay::spawn(TestRelayOptions {
         anonymous_rate_per_second: 1,
+        adjust: Some(one_request_per_client),
         ..TestRelayOptions::default()
     })
     .await
     .unwrap();
     let c = client();
-    // The limit is shared by every anonymous endpoint: one request takes the only token.
+    // The client's own bucket covers every anonymous endpoint: one request takes its token.
     assert_eq!(
         get(&c, &relay.url("/v1/directory"), None).await.status(),
         StatusCode::OK

@@ -4,8 +4,8 @@
 
 use workvoice_proto::keys::{OrgId, ReportId, sha256};
 use workvoice_relay::storage::{
-    AckOutcome, ChunkOutcome, InsertOutcome, NewAttachment, NewSubmission, Storage, StoreOutcome,
-    StoredDirectory,
+    AckOutcome, ChunkOutcome, InsertOutcome, NewAttachment, NewSubmission, Retention, Storage,
+    StoreOutcome, StoredDirectory,
 };
 
 /// Expand the suite for one backend: `$open` is an async fn returning a fresh `(Storage, guard)`.
@@ -401,6 +401,11 @@ async fn chunks_append_in_order_and_verify(s: &Storage) {
 }
 
 async fn purge_respects_grace_and_age(s: &Storage) {
+    let retention = |grace_secs| Retention {
+        grace_secs,
+        record_max_age_secs: 5_000_000,
+        mailbox_max_age_secs: 10_000_000,
+    };
     let a = add_org(s, 1).await;
     let b = add_org(s, 2).await;
     let mut sub = submission(1, vec![a, b]);
@@ -408,23 +413,39 @@ async fn purge_respects_grace_and_age(s: &Storage) {
     s.store_submission(sub.clone()).await.unwrap();
     s.acknowledge(&a, &report(1), 3600).await.unwrap();
     assert_eq!(
-        s.purge(1_000_000, 100, 10_000_000).await.unwrap().reports,
+        s.purge(1_000_000, &retention(100)).await.unwrap().reports,
         0
     );
     s.acknowledge(&b, &report(1), 7200).await.unwrap();
-    assert_eq!(s.purge(7250, 100, 10_000_000).await.unwrap().reports, 0);
-    let counts = s.purge(7300, 100, 10_000_000).await.unwrap();
-    assert_eq!((counts.reports, counts.mailboxes), (1, 0));
-    assert_eq!(s.table_counts().await.unwrap()["inbox"], 0);
-    assert!(s.submission_answer(&report(1)).await.unwrap().is_some());
+    assert_eq!(s.purge(7250, &retention(100)).await.unwrap().reports, 0);
+    let counts = s.purge(7300, &retention(100)).await.unwrap();
     assert_eq!(
-        s.purge(20_000_000, 100, 10_000_000)
+        (counts.reports, counts.records, counts.mailboxes),
+        (1, 0, 0)
+    );
+    let t = s.table_counts().await.unwrap();
+    assert_eq!((t["inbox"], t["report_routes"]), (0, 2));
+    assert!(s.holds_report(&a, &report(1)).await.unwrap());
+    assert!(!s.in_inbox(&a, &report(1)).await.unwrap());
+    assert!(s.submission_answer(&report(1)).await.unwrap().is_some());
+    // The record goes after its retention period; the routing rows stay with the mailbox.
+    let counts = s.purge(5_000_000 + 3600, &retention(100)).await.unwrap();
+    assert_eq!(
+        (counts.reports, counts.records, counts.mailboxes),
+        (0, 1, 0)
+    );
+    assert!(s.submission_answer(&report(1)).await.unwrap().is_none());
+    assert!(s.holds_report(&b, &report(1)).await.unwrap());
+    assert_eq!(
+        s.purge(20_000_000, &retention(100))
             .await
             .unwrap()
             .mailboxes,
         1
     );
-    assert_eq!(s.table_counts().await.unwrap()["mailbox_entries"], 0);
+    let t = s.table_counts().await.unwrap();
+    assert_eq!((t["mailbox_entries"], t["report_routes"]), (0, 0));
+    assert!(!s.holds_report(&a, &report(1)).await.unwrap());
 }
 
 /// Queue all `subs` at once (they are sent before the writer task runs, so they meet in one

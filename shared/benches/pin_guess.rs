@@ -37,7 +37,9 @@ fn main() {
     let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
     let salt = [7u8; 16];
     let mut out = [0u8; 32];
-    argon.hash_password_into(b"000000", &salt, &mut out).unwrap();
+    argon
+        .hash_password_into(b"000000", &salt, &mut out)
+        .unwrap();
     let offline = median(
         (0..9)
             .map(|i| {

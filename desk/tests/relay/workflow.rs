@@ -272,7 +272,14 @@ async fn evidence_is_kept_before_the_ack_and_opens_after_the_relay_purged_it() {
     world
         .relay
         .storage
-        .purge(month_later, 7 * 24 * 3600, 365 * 24 * 3600)
+        .purge(
+            month_later,
+            &workvoice_relay::storage::Retention {
+                grace_secs: 7 * 24 * 3600,
+                record_max_age_secs: 30 * 24 * 3600,
+                mailbox_max_age_secs: 365 * 24 * 3600,
+            },
+        )
         .await
         .unwrap();
     let at_relay = world

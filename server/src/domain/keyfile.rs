@@ -33,7 +33,15 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> KeyFileError + '_ {
 /// Write `key`'s seed to a new file at `path` with mode 0600; refuse if it exists.
 pub fn write_new(path: &Path, key: &SigningKey) -> Result<(), KeyFileError> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(io(dir))?;
+        // Directories it has to create are private (0700) whatever the umask.
+        {
+            use std::os::unix::fs::DirBuilderExt;
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(dir)
+                .map_err(io(dir))?;
+        }
     }
     let mut file = std::fs::OpenOptions::new()
         .write(true)

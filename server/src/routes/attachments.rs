@@ -87,6 +87,9 @@ pub async fn put_chunk(
     let q = super::query(q)?;
     require_content_type(&headers, "application/octet-stream")?;
     let bytes = read_body(body)?;
+    if !bytes.is_empty() && state.storage_full().await? {
+        return Err(ApiFailure::storage_full());
+    }
     let outcome = state
         .storage
         .append_chunk(&report, &attachment.to_hex(), q.offset, &bytes)

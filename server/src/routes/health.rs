@@ -1,5 +1,7 @@
 //! `/healthz`, `/readyz`, `/metrics`, `/openapi.json`.
 
+use std::time::{Duration, Instant};
+
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -34,14 +36,17 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
     }
 }
 
+/// The coarse snapshot of the current period (`metrics.rs`); served only on the operator's
+/// loopback listener.
 pub async fn metrics(State(state): State<AppState>) -> Response {
+    let interval = Duration::from_secs(state.settings.metrics_interval_secs.max(1));
     (
         StatusCode::OK,
         [(
             header::CONTENT_TYPE,
             HeaderValue::from_static("text/plain; version=0.0.4"),
         )],
-        state.metrics.render(),
+        state.metrics.snapshot_at(Instant::now(), interval),
     )
         .into_response()
 }

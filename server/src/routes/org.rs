@@ -53,6 +53,21 @@ fn unknown_report() -> ApiFailure {
     )
 }
 
+/// The report named in a path, if the caller may still write to its mailbox: in its inbox, or
+/// routed to it before the ciphertext was purged (for the life of the mailbox).
+pub async fn report_held(
+    state: &AppState,
+    caller: &OrgCaller,
+    report: &str,
+) -> Result<ReportId, ApiFailure> {
+    let report = ReportId::from_hex(report).ok_or_else(unknown_report)?;
+    if state.storage.holds_report(&caller.0, &report).await? {
+        Ok(report)
+    } else {
+        Err(unknown_report())
+    }
+}
+
 /// The report named in a path, if it is in the caller's inbox.
 pub async fn report_in_inbox(
     state: &AppState,
@@ -157,7 +172,7 @@ pub async fn set_status(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<StatusCode, ApiFailure> {
-    let report = report_in_inbox(&state, &caller, &report).await?;
+    let report = report_held(&state, &caller, &report).await?;
     let change: StatusChange = json_body(&headers, body)?;
     if change.status == WorkerStatus::Unknown {
         return Err(ApiFailure::unprocessable(
@@ -202,7 +217,7 @@ pub async fn post_reply(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiFailure> {
-    let report = report_in_inbox(&state, &caller, &report).await?;
+    let report = report_held(&state, &caller, &report).await?;
     let reply: PostReply = json_body(&headers, body)?;
     let header = ReplyHeader::parse(&reply.sealed)
         .map_err(|e| ApiFailure::from_code(StatusCode::UNPROCESSABLE_ENTITY, &e))?;

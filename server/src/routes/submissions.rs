@@ -210,6 +210,9 @@ async fn verify_and_store(
         check_partial_delivery(state, listing, &routed, &sealed_to)?;
     }
 
+    if state.storage_full().await? {
+        return Err(ApiFailure::storage_full());
+    }
     let hour = hour_of(unix_now());
     let recipients: Vec<OrgId> = sealed_to.into_iter().collect();
     let accepted = SubmissionAccepted {
@@ -245,10 +248,21 @@ async fn verify_and_store(
             request_hash: stored,
             response,
         } => replay(&stored, &response, &request_hash),
-        StoreOutcome::MailboxInUse => Err(ApiFailure::conflict(
-            "mailbox_in_use",
-            "another report already uses this mailbox token",
-        )),
+        StoreOutcome::MailboxInUse => {
+            // The mailbox may be this very report's, whose record has passed its retention
+            // period: it was accepted long ago, and is not stored twice.
+            let mailbox = state.storage.mailbox(&request.mailbox_token_hash.0).await?;
+            if mailbox.is_some_and(|m| m.report_id == request.submission_id.to_hex()) {
+                return Err(ApiFailure::conflict(
+                    "submission_conflict",
+                    "this report was accepted before; its record has since expired",
+                ));
+            }
+            Err(ApiFailure::conflict(
+                "mailbox_in_use",
+                "another report already uses this mailbox token",
+            ))
+        }
     }
 }
 

@@ -2,9 +2,11 @@
 //!
 //! Every statement is written once in SQL that both engines accept (`$n` placeholders,
 //! `ON CONFLICT`, `RETURNING`) and runs through sqlx's `Any` driver. On SQLite, writes go
-//! through a pool of exactly one connection (WAL, `synchronous = NORMAL`), so write
-//! transactions never race for the lock; reads use their own pool. On PostgreSQL both are the
-//! same pool.
+//! through a pool of exactly one connection (WAL, `synchronous = FULL`: every commit is
+//! fsynced to the WAL before it returns, so an answer given after a commit survives a power
+//! cut), so write transactions never race for the lock; reads use their own pool. On
+//! PostgreSQL both are the same pool, and [`Storage::connect`] refuses a server whose
+//! `synchronous_commit` would let a commit return before its WAL record is flushed.
 //!
 //! **Invariant:** an organisation's inbox sequence number is allocated inside the delivering
 //! transaction by `UPDATE organisations … RETURNING`, which holds the row lock until commit, so
@@ -62,6 +64,11 @@ pub enum StorageError {
     Corrupt(String),
     #[error("the submission writer has stopped (the relay is shutting down)")]
     WriterStopped,
+    #[error(
+        "PostgreSQL has {0}: a commit could be answered before it is on stable storage; the \
+         relay needs synchronous_commit = on (for its database or role) and fsync = on"
+    )]
+    NotDurable(String),
 }
 
 pub type Result<T, E = StorageError> = std::result::Result<T, E>;
@@ -73,6 +80,8 @@ pub struct Storage {
     reader: AnyPool,
     backend: Backend,
     submissions: group::GroupCommit,
+    /// Deleted content may still be in WAL frames: the next retention pass checkpoints.
+    scrub_pending: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// Submission writers on PostgreSQL (SQLite has one writer connection, so one writer).
@@ -87,18 +96,47 @@ pub fn lookup_key(hash: &[u8; 32]) -> i64 {
 }
 
 fn migrations(backend: Backend) -> Migrator {
-    let sql: &'static str = match backend {
-        Backend::Sqlite => include_str!("../../migrations/sqlite/0001_initial.sql"),
-        Backend::Postgres => include_str!("../../migrations/postgres/0001_initial.sql"),
+    let files: [(i64, &'static str, &'static str); 2] = match backend {
+        Backend::Sqlite => [
+            (
+                1,
+                "initial",
+                include_str!("../../migrations/sqlite/0001_initial.sql"),
+            ),
+            (
+                2,
+                "report routes",
+                include_str!("../../migrations/sqlite/0002_report_routes.sql"),
+            ),
+        ],
+        Backend::Postgres => [
+            (
+                1,
+                "initial",
+                include_str!("../../migrations/postgres/0001_initial.sql"),
+            ),
+            (
+                2,
+                "report routes",
+                include_str!("../../migrations/postgres/0002_report_routes.sql"),
+            ),
+        ],
     };
     let mut migrator = Migrator::DEFAULT;
-    migrator.migrations = Cow::Owned(vec![Migration::new(
-        1,
-        Cow::Borrowed("initial"),
-        MigrationType::Simple,
-        sql.into_sql_str(),
-        false,
-    )]);
+    migrator.migrations = Cow::Owned(
+        files
+            .into_iter()
+            .map(|(version, name, sql)| {
+                Migration::new(
+                    version,
+                    Cow::Borrowed(name),
+                    MigrationType::Simple,
+                    sql.into_sql_str(),
+                    false,
+                )
+            })
+            .collect(),
+    );
     migrator
 }
 
@@ -228,8 +266,23 @@ pub enum ChunkOutcome {
 /// How much the retention pass removed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PurgeCounts {
+    /// Reports whose ciphertext, attachments and inbox rows were deleted.
     pub reports: u64,
+    /// Submission records (tags, consent, answer, hour) deleted after their retention period.
+    pub records: u64,
     pub mailboxes: u64,
+}
+
+/// How long the relay keeps what (see [`Storage::purge`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    /// Ciphertext stays this long after every recipient acknowledged.
+    pub grace_secs: u64,
+    /// A submission record stays this long after it was received (and at least until its
+    /// ciphertext is purged).
+    pub record_max_age_secs: u64,
+    /// A mailbox, its entries and its report's routing rows go at this age.
+    pub mailbox_max_age_secs: u64,
 }
 
 fn u(v: i64) -> u64 {
@@ -255,10 +308,14 @@ impl Storage {
                                 sqlx::query::<Any>("PRAGMA journal_mode = WAL")
                                     .execute(&mut *conn)
                                     .await?;
-                                sqlx::query::<Any>("PRAGMA synchronous = NORMAL")
+                                sqlx::query::<Any>("PRAGMA synchronous = FULL")
                                     .execute(&mut *conn)
                                     .await?;
                                 sqlx::query::<Any>("PRAGMA busy_timeout = 10000")
+                                    .execute(&mut *conn)
+                                    .await?;
+                                // Deleted content is overwritten with zeros in the file.
+                                sqlx::query::<Any>("PRAGMA secure_delete = ON")
                                     .execute(&mut *conn)
                                     .await?;
                                 Ok(())
@@ -280,6 +337,7 @@ impl Storage {
                     writer,
                     reader,
                     backend,
+                    scrub_pending: Default::default(),
                 })
             }
             Backend::Postgres => {
@@ -288,12 +346,14 @@ impl Storage {
                     .acquire_timeout(Duration::from_secs(30))
                     .connect(url)
                     .await?;
+                check_synchronous_commit(&pool).await?;
                 let writers = POSTGRES_SUBMISSION_WRITERS.min(max_connections.max(2) as usize / 2);
                 Ok(Storage {
                     submissions: group::GroupCommit::start(pool.clone(), writers, false),
                     writer: pool.clone(),
                     reader: pool,
                     backend,
+                    scrub_pending: Default::default(),
                 })
             }
         }
@@ -312,6 +372,20 @@ impl Storage {
     pub async fn close(&self) {
         self.writer.close().await;
         self.reader.close().await;
+    }
+
+    /// The database's size in bytes (SQLite: pages in the file; PostgreSQL: the database).
+    pub async fn size_bytes(&self) -> Result<u64> {
+        let statement = match self.backend {
+            Backend::Sqlite => {
+                "SELECT c.page_count * s.page_size FROM pragma_page_count() c, pragma_page_size() s"
+            }
+            Backend::Postgres => "SELECT pg_database_size(current_database())",
+        };
+        let row = sqlx::query::<Any>(statement)
+            .fetch_one(&self.reader)
+            .await?;
+        Ok(u(row.try_get(0)?))
     }
 
     pub async fn ping(&self) -> Result<()> {
@@ -559,6 +633,17 @@ impl Storage {
         Ok(row.is_some())
     }
 
+    /// Whether `org` may still write to `report`'s mailbox: the report is in its inbox, or was
+    /// and its ciphertext has been purged (a routing row remains while the mailbox lives).
+    pub async fn holds_report(&self, org: &OrgId, report: &ReportId) -> Result<bool> {
+        let row = sqlx::query::<Any>(sql::HOLDS_REPORT)
+            .bind(org.to_hex())
+            .bind(report.to_hex())
+            .fetch_optional(&self.reader)
+            .await?;
+        Ok(row.is_some())
+    }
+
     /// The tags and consent a report was submitted with.
     pub async fn report_disclosure(&self, report: &ReportId) -> Result<Option<(String, String)>> {
         let row = sqlx::query::<Any>("SELECT tags, consent FROM submissions WHERE id = $1")
@@ -634,7 +719,7 @@ impl Storage {
         hour: u64,
     ) -> Result<InsertOutcome> {
         let mut tx = self.writer.begin().await?;
-        if !in_inbox_tx(&mut tx, org, report).await? {
+        if !holds_report_tx(&mut tx, org, report).await? {
             tx.rollback().await?;
             return Ok(InsertOutcome::NotFound);
         }
@@ -653,7 +738,7 @@ impl Storage {
         hour: u64,
     ) -> Result<InsertOutcome> {
         let mut tx = self.writer.begin().await?;
-        if !in_inbox_tx(&mut tx, org, report).await? {
+        if !holds_report_tx(&mut tx, org, report).await? {
             tx.rollback().await?;
             return Ok(InsertOutcome::NotFound);
         }
@@ -966,18 +1051,23 @@ impl Storage {
 
     // ----- retention -----
 
-    /// Delete the ciphertext and attachments of reports that every recipient acknowledged at
-    /// least `grace_secs` before `now`, and mailboxes older than `mailbox_max_age_secs`.
-    /// The submission row (id, request hash, answer) stays so a late retry is still answered
-    /// identically.
-    pub async fn purge(
-        &self,
-        now: u64,
-        grace_secs: u64,
-        mailbox_max_age_secs: u64,
-    ) -> Result<PurgeCounts> {
+    /// The retention pass at `now`:
+    /// - the ciphertext, attachments and inbox rows of reports that every recipient
+    ///   acknowledged at least `grace_secs` ago are deleted; for each organisation that held
+    ///   such a report a routing row (report id, organisation) stays while the report's
+    ///   mailbox lives, so it can still reply and set statuses;
+    /// - submission records (tags, consent, answer, hour) whose ciphertext is gone and that
+    ///   are older than `record_max_age_secs` are deleted (until then a late retry is answered
+    ///   identically);
+    /// - mailboxes older than `mailbox_max_age_secs` go with their entries and routing rows.
+    ///
+    /// When anything was deleted on SQLite, the WAL is checkpointed into the database and
+    /// truncated: with `secure_delete` the freed pages hold zeros, and no WAL frame keeps the
+    /// old content ([`Storage::scrub`]); a checkpoint that a reader blocked is tried again at
+    /// every pass until it completes.
+    pub async fn purge(&self, now: u64, retention: &Retention) -> Result<PurgeCounts> {
         let mut counts = PurgeCounts::default();
-        let ack_cutoff = now.saturating_sub(grace_secs);
+        let ack_cutoff = now.saturating_sub(retention.grace_secs);
         let done = sqlx::query::<Any>(
             "SELECT s.id FROM submissions s WHERE s.envelope IS NOT NULL \
              AND NOT EXISTS (SELECT 1 FROM inbox i WHERE i.report_id = s.id \
@@ -1003,6 +1093,7 @@ impl Storage {
                 continue;
             }
             for statement in [
+                sql::KEEP_REPORT_ROUTES,
                 "UPDATE submissions SET envelope = NULL WHERE id = $1",
                 "DELETE FROM inbox WHERE report_id = $1",
                 "DELETE FROM attachment_chunks WHERE report_id = $1",
@@ -1016,22 +1107,60 @@ impl Storage {
             tx.commit().await?;
             counts.reports += 1;
         }
-        let mailbox_cutoff = now.saturating_sub(mailbox_max_age_secs);
+        let record_cutoff = hour_floor(now.saturating_sub(retention.record_max_age_secs));
+        let records = sqlx::query::<Any>(
+            "DELETE FROM submissions WHERE envelope IS NULL AND received_hour < $1 \
+             AND NOT EXISTS (SELECT 1 FROM inbox i WHERE i.report_id = submissions.id)",
+        )
+        .bind(i(record_cutoff))
+        .execute(&self.writer)
+        .await?;
+        counts.records = records.rows_affected();
+        let mailbox_cutoff = now.saturating_sub(retention.mailbox_max_age_secs);
         let mut tx = self.writer.begin().await?;
-        sqlx::query::<Any>(
+        for statement in [
             "DELETE FROM mailbox_entries WHERE token_hash IN \
              (SELECT token_hash FROM mailboxes WHERE created_hour < $1)",
-        )
-        .bind(i(mailbox_cutoff))
-        .execute(&mut *tx)
-        .await?;
+            "DELETE FROM report_routes WHERE report_id IN \
+             (SELECT report_id FROM mailboxes WHERE created_hour < $1)",
+        ] {
+            sqlx::query::<Any>(statement)
+                .bind(i(mailbox_cutoff))
+                .execute(&mut *tx)
+                .await?;
+        }
         let gone = sqlx::query::<Any>("DELETE FROM mailboxes WHERE created_hour < $1")
             .bind(i(mailbox_cutoff))
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
         counts.mailboxes = gone.rows_affected();
+        use std::sync::atomic::Ordering;
+        if counts != PurgeCounts::default() {
+            self.scrub_pending.store(true, Ordering::SeqCst);
+        }
+        if self.scrub_pending.load(Ordering::SeqCst) && self.scrub().await? {
+            self.scrub_pending.store(false, Ordering::SeqCst);
+        }
         Ok(counts)
+    }
+
+    /// On SQLite, copy every WAL frame into the database and truncate the WAL to zero bytes,
+    /// so content deleted (and, with `secure_delete`, zeroed) in the database is not kept in
+    /// older WAL frames. Returns whether the checkpoint completed; a reader in the middle of a
+    /// read can stop it, and the next retention pass tries again. A no-op on PostgreSQL.
+    pub async fn scrub(&self) -> Result<bool> {
+        if self.backend != Backend::Sqlite {
+            return Ok(true);
+        }
+        let row = sqlx::query::<Any>("PRAGMA wal_checkpoint(TRUNCATE)")
+            .fetch_one(&self.writer)
+            .await?;
+        let busy: i64 = row.try_get(0)?;
+        if busy != 0 {
+            tracing::warn!("the WAL checkpoint after retention was blocked by a reader");
+        }
+        Ok(busy == 0)
     }
 
     // ----- inspection (tests, benchmarks, operators) -----
@@ -1078,6 +1207,31 @@ impl Storage {
     }
 }
 
+/// Refuse a PostgreSQL server that may answer a commit before its WAL record is flushed to
+/// the server's own disk. `on`, `remote_write`, `remote_apply` and `local` all wait for that
+/// local flush (they differ only in what they wait for on standbys); `off` does not. A server
+/// with `fsync = off` flushes nothing, whatever `synchronous_commit` says.
+async fn check_synchronous_commit(pool: &AnyPool) -> Result<()> {
+    let row = sqlx::query::<Any>("SHOW synchronous_commit")
+        .fetch_one(pool)
+        .await?;
+    let value: String = row.try_get(0)?;
+    if !matches!(
+        value.as_str(),
+        "on" | "remote_apply" | "remote_write" | "local"
+    ) {
+        return Err(StorageError::NotDurable(format!(
+            "synchronous_commit = {value}"
+        )));
+    }
+    let row = sqlx::query::<Any>("SHOW fsync").fetch_one(pool).await?;
+    let fsync: String = row.try_get(0)?;
+    if fsync != "on" {
+        return Err(StorageError::NotDurable(format!("fsync = {fsync}")));
+    }
+    Ok(())
+}
+
 fn attachment_from_row(row: &AnyRow) -> Result<AttachmentRow> {
     let complete: i64 = row.try_get("complete")?;
     Ok(AttachmentRow {
@@ -1102,6 +1256,23 @@ enum MailboxItemRow<'a> {
         message_id: &'a str,
         sealed: &'a [u8],
     },
+}
+
+async fn holds_report_tx(
+    tx: &mut sqlx::Transaction<'static, Any>,
+    org: &OrgId,
+    report: &ReportId,
+) -> Result<bool> {
+    let row = sqlx::query::<Any>(sql::HOLDS_REPORT)
+        .bind(org.to_hex())
+        .bind(report.to_hex())
+        .fetch_optional(&mut **tx)
+        .await?;
+    Ok(row.is_some())
+}
+
+fn hour_floor(t: u64) -> u64 {
+    t - t % 3600
 }
 
 async fn in_inbox_tx(

@@ -39,6 +39,18 @@ pub const NEXT_MAILBOX_SEQ: &str = "UPDATE mailboxes SET next_seq = next_seq + 1
 pub const INSERT_MAILBOX_STATUS: &str = "INSERT INTO mailbox_entries \
     (token_hash, seq, org_id, at_hour, kind, status) VALUES ($1, $2, $3, $4, 'status', $5)";
 
+/// Whether organisation `$1` holds report `$2`: in its inbox, or routed to it before the
+/// ciphertext was purged.
+pub const HOLDS_REPORT: &str = "SELECT 1 AS held FROM inbox WHERE org_id = $1 AND report_id = $2 \
+    UNION ALL SELECT 1 AS held FROM report_routes WHERE org_id = $1 AND report_id = $2";
+
+/// Before a report's inbox rows are purged: the organisations that hold it, while its mailbox
+/// lives.
+pub const KEEP_REPORT_ROUTES: &str = "INSERT INTO report_routes (report_id, org_id) \
+    SELECT report_id, org_id FROM inbox WHERE report_id = $1 \
+    AND EXISTS (SELECT 1 FROM mailboxes m WHERE m.report_id = $1) \
+    ON CONFLICT DO NOTHING";
+
 /// Group commit writes at most this many inbox rows or mailbox entries per statement.
 pub const ROWS_PER_INSERT: usize = 16;
 
@@ -130,6 +142,7 @@ pub const COUNT_TABLES: &[(&str, &str)] = &[
         "attachment_chunks",
         "SELECT COUNT(*) FROM attachment_chunks",
     ),
+    ("report_routes", "SELECT COUNT(*) FROM report_routes"),
 ];
 
 pub const DUMP_TABLES: &[(&str, &str)] = &[
@@ -172,5 +185,9 @@ pub const DUMP_TABLES: &[(&str, &str)] = &[
         "attachment_chunks",
         "SELECT report_id, attachment_id, start_offset, bytes FROM attachment_chunks \
          ORDER BY report_id, attachment_id, start_offset",
+    ),
+    (
+        "report_routes",
+        "SELECT report_id, org_id FROM report_routes ORDER BY report_id, org_id",
     ),
 ];
