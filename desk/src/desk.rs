@@ -9,7 +9,7 @@ use workvoice_proto::ErrorCode;
 use workvoice_proto::api::{InboxEntry, PostReply, Referral, StatusChange, WorkerStatus};
 use workvoice_proto::directory::{
     KeyTrust, ORG_CERT_CONTEXT, OrgCertificate, OrgKind, Signed, VerifiedDirectory,
-    verify_directory,
+    verify_directory_pinned,
 };
 use workvoice_proto::envelope::{self, EnvelopeError};
 use workvoice_proto::keys::{
@@ -515,13 +515,11 @@ impl Desk {
     ) -> Result<std::result::Result<VerifiedDirectory, workvoice_proto::directory::DirectoryError>>
     {
         let bytes = client.directory().await?;
-        let min = self.inner.store.directory_version().await?;
-        let verified = verify_directory(&bytes, root, self.now(), min);
+        let mut pins = self.inner.store.directory_pins().await?;
+        let verified = verify_directory_pinned(&bytes, root, self.now(), &pins);
         if let Ok(dir) = &verified {
-            self.inner
-                .store
-                .set_directory_version(dir.listing.version)
-                .await?;
+            pins.remember(dir);
+            self.inner.store.raise_directory_pins(&pins).await?;
             match self.inner.directory.write() {
                 Ok(mut d) => *d = Some(dir.clone()),
                 Err(p) => *p.into_inner() = Some(dir.clone()),
@@ -547,11 +545,22 @@ impl Desk {
                     code = e.code(),
                     "the relay's directory does not verify: {e}"
                 );
+                use workvoice_proto::directory::DirectoryError as E;
+                let pinned = match e {
+                    E::Rollback { .. }
+                    | E::RevocationsMissing { .. }
+                    | E::RevocationsRollback { .. }
+                    | E::RelayKeyRevoked => {
+                        " It goes back on what this desk already verified (its directory pins), \
+                         as a relay hiding a revocation would."
+                    }
+                    _ => "",
+                };
                 store
                     .raise_alarm(
                         "directory_invalid",
                         &format!(
-                            "The directory served by the relay is not valid: {e} ({}).",
+                            "The directory served by the relay is not valid: {e} ({}).{pinned}",
                             e.code()
                         ),
                     )

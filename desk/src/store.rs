@@ -17,6 +17,7 @@ use crate::cases::{
 };
 use crate::error::{DeskError, Result};
 use crate::secrets::DatabaseKey;
+use workvoice_proto::directory::DirectoryPins;
 
 /// The numbered migrations in `desk/migrations/`, embedded in the binary.
 fn migrator() -> sqlx::migrate::Migrator {
@@ -42,6 +43,13 @@ fn migrator() -> sqlx::migrate::Migrator {
             "sign in".into(),
             MigrationType::Simple,
             include_str!("../migrations/0003_sign_in.sql").into_sql_str(),
+            false,
+        ),
+        Migration::new(
+            4,
+            "directory pins".into(),
+            MigrationType::Simple,
+            include_str!("../migrations/0004_directory_pins.sql").into_sql_str(),
             false,
         ),
     ])
@@ -449,11 +457,28 @@ impl Store {
         Ok(v as u64)
     }
 
-    pub async fn set_directory_version(&self, version: u64) -> Result<()> {
-        sqlx::query(
-            "UPDATE sync_state SET directory_version = max(directory_version, ?) WHERE id = 1",
+    /// What this desk remembers of the directories it verified: the highest listing version
+    /// and the highest revocation-list serial (`PROTOCOL.md` 10.4).
+    pub async fn directory_pins(&self) -> Result<DirectoryPins> {
+        let (version, serial): (i64, i64) = sqlx::query_as(
+            "SELECT directory_version, revocation_serial FROM sync_state WHERE id = 1",
         )
-        .bind(version as i64)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(DirectoryPins {
+            min_version: version as u64,
+            min_revocation_serial: serial as u64,
+        })
+    }
+
+    /// Raise the pins to `pins` (never lowers either).
+    pub async fn raise_directory_pins(&self, pins: &DirectoryPins) -> Result<()> {
+        sqlx::query(
+            "UPDATE sync_state SET directory_version = max(directory_version, ?), \
+             revocation_serial = max(revocation_serial, ?) WHERE id = 1",
+        )
+        .bind(pins.min_version as i64)
+        .bind(pins.min_revocation_serial as i64)
         .execute(&self.pool)
         .await?;
         Ok(())
