@@ -5,7 +5,9 @@ use axum::http::StatusCode;
 use workvoice_desk::Desk;
 use workvoice_desk::SyncOptions;
 use workvoice_desk::secrets::Passphrase;
-use workvoice_proto::directory::{Listing, OrgKind, RevokedKey, SignedDirectory};
+use workvoice_proto::directory::{
+    Listing, OrgKind, REVOCATION_CONTEXT, RevocationList, RevokedKey, Signed, SignedDirectory,
+};
 use workvoice_relay::admin;
 
 use crate::common::{PASSPHRASE, certificate_with, logged_in};
@@ -412,6 +414,44 @@ async fn a_revoked_certificate_of_this_organisation_raises_an_alarm() {
     let alarm = &world.desk.store().active_alarms().await.unwrap()[0];
     assert!(
         alarm.detail.contains("not trusted: certificate_revoked"),
+        "{}",
+        alarm.detail
+    );
+    assert_eq!(proxy.acks().len(), 1);
+}
+
+#[tokio::test]
+async fn a_directory_signed_by_a_relay_key_the_root_revoked_raises_an_alarm() {
+    let proxy = Proxy::start().await;
+    let world = World::with_relay_url(Some(&proxy)).await;
+    world.submit_sample(0).await;
+    let report = world.desk.sync(SyncOptions::default(), &()).await.unwrap();
+    assert_eq!((report.acknowledged, report.acks_withheld), (1, false));
+
+    // A report sent before; then the root revokes the relay's directory key; a relay that keeps signing with it (and
+    // carries the list, as it must once a list was seen) is refused.
+    world.submit_sample(1).await;
+    let f = &world.relay.fixture;
+    let list = Signed::sign(
+        &RevocationList {
+            serial: 1,
+            issued_at: unix_now() - 60,
+            revoked: Vec::new(),
+            relay_keys: vec![f.relay.public_key()],
+        },
+        REVOCATION_CONTEXT,
+        &f.root,
+    );
+    admin::set_revocations(&world.relay.storage, Some(&f.root.public_key()), &list)
+        .await
+        .unwrap();
+    world.publish().await;
+    let report = world.desk.sync(SyncOptions::default(), &()).await.unwrap();
+    assert_eq!(report.alarms, vec!["directory_invalid".to_string()]);
+    assert!(report.acks_withheld && report.acknowledged == 0);
+    let alarm = &world.desk.store().active_alarms().await.unwrap()[0];
+    assert!(
+        alarm.detail.contains("directory_relay_key_revoked"),
         "{}",
         alarm.detail
     );
