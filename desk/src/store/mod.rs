@@ -6,7 +6,8 @@
 //!
 //! One file per aggregate: `keys.rs` (vault, keyring, enrolment), `sync.rs` (cursor,
 //! directory pins, inbox pages, acknowledgements), `evidence.rs` (attachments, undecryptable
-//! entries), `alarms.rs`, `users.rs` (caseworkers, sessions, sign-in delays) and `cases.rs`.
+//! entries), `alarms.rs`, `users.rs` (caseworkers, sessions, sign-in delays), `cases.rs` and
+//! `insight.rs` (the dashboard's rows).
 
 use std::path::Path;
 use std::time::Duration;
@@ -20,13 +21,15 @@ use crate::secrets::DatabaseKey;
 mod alarms;
 mod cases;
 mod evidence;
+mod insight;
 mod keys;
 mod sync;
 mod users;
 
 pub use alarms::Alarm;
-pub use cases::{CaseEvent, CaseFilter, CaseRecord, CaseSummary, InsightRow, LinkedCase};
+pub use cases::{CaseEvent, CaseFilter, CaseRecord, CaseSummary, LinkedCase};
 pub use evidence::StoredAttachment;
+pub use insight::InsightRow;
 pub use keys::{EnrolmentRow, KeyRow, VaultRow};
 pub use sync::{Stored, Undecryptable};
 pub use users::{SessionRow, UserRow};
