@@ -599,8 +599,7 @@ pub async fn export_cases(
     if let Some(problem) = options.problem() {
         return Err(DeskError::InvalidInput(problem.into()));
     }
-    let store = desk.store();
-    let ids = store.filtered_case_ids(filter).await?;
+    let ids = desk.filtered_case_ids(filter).await?;
     let names = desk
         .cached_directory()
         .map(|d| {
@@ -614,7 +613,7 @@ pub async fn export_cases(
     let mut own = Vec::with_capacity(ids.len());
     let mut htcds = Vec::new();
     for id in ids {
-        let case = store.case(id).await?;
+        let case = desk.case(id).await?;
         if !options.audience.admits(&case) {
             continue;
         }
@@ -624,7 +623,7 @@ pub async fn export_cases(
                 own.push(ExportCase::new(&case, &report, options))
             }
             ExportFormat::HtcdsCsv | ExportFormat::HtcdsJson => {
-                let events = store.events(id).await?;
+                let events = desk.events(id).await?;
                 let mut names_out = Vec::new();
                 let mut first = None;
                 for e in events.iter().filter(|e| e.kind == "referral") {

@@ -29,3 +29,41 @@ pub use desk::{
 };
 pub use error::DeskError;
 pub use secrets::{KdfParams, Passphrase};
+
+#[cfg(test)]
+mod boundaries {
+    /// The desk does not know the web (no `desk ↔ web` cycle), and the web pages call the
+    /// desk's methods, never its store.
+    #[test]
+    fn the_web_calls_the_desk_and_the_desk_does_not_know_the_web() {
+        let desk = [
+            ("desk/mod.rs", include_str!("desk/mod.rs")),
+            ("desk/accounts.rs", include_str!("desk/accounts.rs")),
+            ("desk/casework.rs", include_str!("desk/casework.rs")),
+            ("desk/evidence.rs", include_str!("desk/evidence.rs")),
+            ("desk/keys.rs", include_str!("desk/keys.rs")),
+            ("desk/monitoring.rs", include_str!("desk/monitoring.rs")),
+            ("desk/sync.rs", include_str!("desk/sync.rs")),
+        ];
+        for (name, text) in desk {
+            let code: String = text
+                .lines()
+                .filter(|l| !l.trim_start().starts_with("//"))
+                .collect();
+            assert!(!code.contains("crate::web"), "{name} names the web");
+        }
+        let web = [
+            ("web/mod.rs", include_str!("web/mod.rs")),
+            ("web/pages.rs", include_str!("web/pages.rs")),
+            ("web/views.rs", include_str!("web/views.rs")),
+            ("export.rs", include_str!("export.rs")),
+        ];
+        for (name, text) in web {
+            assert!(
+                !text.contains(".store()"),
+                "{name} reaches around to the store"
+            );
+            assert!(!text.contains("store::Store"), "{name} names the store");
+        }
+    }
+}

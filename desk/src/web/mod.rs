@@ -219,9 +219,7 @@ pub fn client_cookie_hash(headers: &HeaderMap) -> Option<String> {
 /// Remember this browser as one `user_id` signed in with; returns the `Set-Cookie` value.
 pub async fn new_known_client(desk: &Desk, user_id: i64) -> Result<HeaderValue> {
     let id = random_token();
-    desk.store()
-        .add_known_client(&hash_client_id(&id), user_id)
-        .await?;
+    desk.add_known_client(&hash_client_id(&id), user_id).await?;
     HeaderValue::from_str(&format!(
         "{CLIENT_COOKIE}={id}; Path=/login; HttpOnly; SameSite=Strict; Max-Age={CLIENT_COOKIE_SECS}"
     ))
@@ -233,7 +231,7 @@ pub async fn current_session(desk: &Desk, headers: &HeaderMap) -> Result<Option<
         return Ok(None);
     };
     let id_hash = hash_session_id(&id);
-    Ok(desk.store().session(&id_hash).await?.map(|row| Session {
+    Ok(desk.session(&id_hash).await?.map(|row| Session {
         id_hash,
         user_id: row.user_id,
         username: row.username,
@@ -251,8 +249,7 @@ pub async fn new_session(desk: &Desk, user_id: Option<i64>) -> Result<(Session, 
         LOGIN_SESSION_SECS
     };
     let id_hash = hash_session_id(&id);
-    desk.store()
-        .create_session(&id_hash, user_id, &csrf, store::now() + secs)
+    desk.create_session(&id_hash, user_id, &csrf, store::now() + secs)
         .await?;
     let cookie = HeaderValue::from_str(&format!(
         "{SESSION_COOKIE}={id}; Path=/; HttpOnly; SameSite=Strict; Max-Age={secs}"
@@ -307,4 +304,16 @@ pub fn redirect(to: &str) -> Response {
         .header(header::LOCATION, to)
         .body(Body::empty())
         .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+}
+
+/// The web UI of a desk: the desk does not know the web, the web calls the desk.
+impl Desk {
+    /// Serve the web UI on `addr` (127.0.0.1:0 for an ephemeral port).
+    pub async fn serve(&self, addr: SocketAddr) -> Result<RunningServer> {
+        serve(self.clone(), addr).await
+    }
+
+    pub fn router(&self) -> axum::Router {
+        router(self.clone())
+    }
 }

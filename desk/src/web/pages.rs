@@ -61,7 +61,7 @@ struct Frame {
 impl Frame {
     async fn load(desk: &Desk, headers: &HeaderMap) -> Result<Frame, Response> {
         let session = require_user(desk, headers).await?;
-        let alarms = desk.store().active_alarms().await.map_err(internal)?;
+        let alarms = desk.active_alarms().await.map_err(internal)?;
         Ok(Frame { session, alarms })
     }
 
@@ -203,12 +203,12 @@ pub async fn login(State(state): State<AppState>, headers: HeaderMap, body: Byte
             None,
         );
     }
-    let user = match desk.store().user_by_name(username).await {
+    let user = match desk.user_by_name(username).await {
         Ok(u) => u,
         Err(e) => return internal(e),
     };
     let client = match (&user, client_cookie_hash(&headers)) {
-        (Some(u), Some(hash)) => match desk.store().is_known_client(&hash, u.id).await {
+        (Some(u), Some(hash)) => match desk.is_known_client(&hash, u.id).await {
             Ok(true) => Client::Known(hash),
             Ok(false) => Client::Unknown,
             Err(e) => return internal(e),
@@ -257,7 +257,7 @@ pub async fn login(State(state): State<AppState>, headers: HeaderMap, body: Byte
     if let Err(e) = guard.succeeded(username, &client).await {
         return internal(e);
     }
-    if let Err(e) = desk.store().delete_session(&session.id_hash).await {
+    if let Err(e) = desk.delete_session(&session.id_hash).await {
         return internal(e);
     }
     let known = match client {
@@ -293,7 +293,7 @@ pub async fn logout(State(state): State<AppState>, headers: HeaderMap, body: Byt
         Ok(f) => f,
         Err(r) => return r,
     };
-    if let Err(e) = desk.store().delete_session(&frame.session.id_hash).await {
+    if let Err(e) = desk.delete_session(&frame.session.id_hash).await {
         return internal(e);
     }
     let mut r = redirect("/login");
@@ -418,20 +418,19 @@ async fn list_page(
     status: StatusCode,
     notice: Option<&str>,
 ) -> PageResult {
-    let store = desk.store();
     let page = raw
         .get("page")
         .and_then(|p| p.parse::<u64>().ok())
         .filter(|p| (1..=100_000).contains(p))
         .unwrap_or(1);
-    let total = store.count_cases(filter).await.map_err(internal)?;
-    let cases = store
+    let total = desk.count_cases(filter).await.map_err(internal)?;
+    let cases = desk
         .list_cases(filter, PAGE_SIZE as i64, ((page - 1) * PAGE_SIZE) as i64)
         .await
         .map_err(internal)?;
-    let (destinations, sectors) = store.facets().await.map_err(internal)?;
-    let last_sync = store.last_sync_at().await.map_err(internal)?;
-    let undecryptable = store.undecryptable_count().await.map_err(internal)?;
+    let (destinations, sectors) = desk.facets().await.map_err(internal)?;
+    let last_sync = desk.last_sync_at().await.map_err(internal)?;
+    let undecryptable = desk.undecryptable_count().await.map_err(internal)?;
     let names = org_names(desk);
     let notice = notice.or_else(|| notice_for(raw.get("done").map(String::as_str)));
     let view = views::ListView {
@@ -473,8 +472,7 @@ async fn case_page_response(
     status: StatusCode,
     notice: Option<&str>,
 ) -> PageResult {
-    let store = desk.store();
-    let case = match store.case(id).await {
+    let case = match desk.case(id).await {
         Ok(c) => c,
         Err(DeskError::CaseNotFound) => {
             return Err(html(
@@ -489,10 +487,10 @@ async fn case_page_response(
         Err(e) => return Err(internal(e)),
     };
     let report = Desk::report_of(&case).map_err(internal)?;
-    let events = store.events(id).await.map_err(internal)?;
-    let evidence = store.attachment_states(id).await.map_err(internal)?;
-    let linked = store.linked_cases(&case).await.map_err(internal)?;
-    let users = store.users().await.map_err(internal)?;
+    let events = desk.events(id).await.map_err(internal)?;
+    let evidence = desk.attachment_states(id).await.map_err(internal)?;
+    let linked = desk.linked_cases(&case).await.map_err(internal)?;
+    let users = desk.users().await.map_err(internal)?;
     let own = desk.org_id().await.ok();
     let referral = desk.referral_options(&case, own);
     let names = org_names(desk);
@@ -620,7 +618,7 @@ async fn case_action(
     let Some(id) = parse_case_id(id) else {
         return Err(not_found_page(desk, &frame));
     };
-    if let Err(DeskError::CaseNotFound) = desk.store().case(id).await.map(|_| ()) {
+    if let Err(DeskError::CaseNotFound) = desk.case(id).await.map(|_| ()) {
         return Err(not_found_page(desk, &frame));
     }
     let actor = frame.session.username.clone().unwrap_or_default();
@@ -676,7 +674,7 @@ pub async fn post_assign(
             let user = if value.is_empty() {
                 None
             } else {
-                match desk.store().user_by_name(value).await {
+                match desk.user_by_name(value).await {
                     Ok(Some(u)) => Some((u.id, u.username)),
                     Ok(None) => {
                         form.error("assign-assignee", "There is no caseworker with this name.");
@@ -685,8 +683,7 @@ pub async fn post_assign(
                     Err(e) => return Err(action_error(e, form, "assign-assignee")),
                 }
             };
-            desk.store()
-                .assign(id, user, actor)
+            desk.assign(id, user, actor)
                 .await
                 .map_err(|e| action_error(e, form, "assign-assignee"))?;
             Ok("assign")
@@ -862,7 +859,7 @@ pub async fn attachment(
 pub async fn dashboard(State(state): State<AppState>, headers: HeaderMap) -> PageResult {
     let desk = &state.desk;
     let frame = Frame::load(desk, &headers).await?;
-    let rows = desk.store().insight_rows().await.map_err(internal)?;
+    let rows = desk.insight_rows().await.map_err(internal)?;
     let insight = crate::insight::compute(&rows, desk.now());
     Ok(html(
         StatusCode::OK,
@@ -983,10 +980,9 @@ async fn alarms_response(
     status: StatusCode,
     notice: Option<&str>,
 ) -> PageResult {
-    let store = desk.store();
     let view = views::AlarmView {
-        directory_version: store.directory_version().await.map_err(internal)?,
-        last_sync: store.last_sync_at().await.map_err(internal)?,
+        directory_version: desk.directory_version().await.map_err(internal)?,
+        last_sync: desk.last_sync_at().await.map_err(internal)?,
         form,
         notice,
         keys: &desk.keys(),

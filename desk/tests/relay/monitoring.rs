@@ -2,11 +2,15 @@
 //! the desk raises an alarm shown on every page and stops acknowledging until it is cleared.
 
 use axum::http::StatusCode;
+use workvoice_desk::Desk;
 use workvoice_desk::SyncOptions;
-use workvoice_proto::directory::OrgKind;
+use workvoice_desk::secrets::Passphrase;
+use workvoice_proto::directory::{
+    Listing, OrgKind, REVOCATION_CONTEXT, RevocationList, RevokedKey, Signed, SignedDirectory,
+};
 use workvoice_relay::admin;
 
-use crate::common::{certificate_with, logged_in};
+use crate::common::{PASSPHRASE, certificate_with, logged_in};
 use crate::world::{Proxy, World, unix_now};
 
 #[tokio::test]
@@ -218,4 +222,238 @@ async fn an_invalid_or_rolled_back_directory_raises_an_alarm() {
         "{}",
         alarm.detail
     );
+}
+
+/// The directory the relay serves now, as bytes.
+async fn served_directory(world: &World) -> Vec<u8> {
+    world
+        .http
+        .get(world.relay.url("/v1/directory"))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap()
+        .to_vec()
+}
+
+/// A relay (holding its certified directory key) signing the next version of what it serves,
+/// changed by `change`: what a compromised relay could publish.
+async fn next_directory_signed_by_the_relay(
+    world: &World,
+    change: impl FnOnce(&mut Listing),
+) -> Vec<u8> {
+    let served = SignedDirectory::from_json(&served_directory(world).await).unwrap();
+    let mut listing: Listing = served.listing.peek().unwrap();
+    listing.version += 1;
+    change(&mut listing);
+    SignedDirectory::publish(
+        &listing,
+        &world.relay.fixture.relay,
+        served.relay_certificate,
+    )
+    .to_json()
+}
+
+/// The root publishes revocation list 1 (revoking `revoked`) and the relay a directory
+/// carrying it.
+async fn publish_revocations(world: &World, revoked: Vec<RevokedKey>) {
+    let f = &world.relay.fixture;
+    admin::set_revocations(
+        &world.relay.storage,
+        Some(&f.root.public_key()),
+        &f.revocations(revoked),
+    )
+    .await
+    .unwrap();
+    world.publish().await;
+}
+
+#[tokio::test]
+async fn a_listing_without_the_revocation_list_seen_is_refused_also_after_a_restart() {
+    let proxy = Proxy::start().await;
+    let world = World::with_relay_url(Some(&proxy)).await;
+    // Revocation list 1 (it revokes nothing any sample report is sealed to).
+    publish_revocations(
+        &world,
+        vec![RevokedKey {
+            org_id: world.relay.ngo.id,
+            key_version: 9,
+            hpke_public_key: world.relay.ngo.key.public_key(),
+        }],
+    )
+    .await;
+    let report = world.desk.sync(SyncOptions::default(), &()).await.unwrap();
+    assert!(report.alarms.is_empty(), "{:?}", report.alarms);
+    assert_eq!(
+        world.desk.store().directory_pins().await.unwrap(),
+        workvoice_proto::directory::DirectoryPins {
+            min_version: report.directory_version.unwrap(),
+            min_revocation_serial: 1,
+        }
+    );
+
+    // The relay signs a newer listing that drops the list (which would un-revoke the key).
+    let stripped = next_directory_signed_by_the_relay(&world, |l| l.revocations = None).await;
+    *proxy.faults.directory_override.lock().unwrap() = Some(stripped);
+    world.submit_sample(0).await;
+    let report = world.desk.sync(SyncOptions::default(), &()).await.unwrap();
+    assert_eq!(report.alarms, vec!["directory_invalid".to_string()]);
+    assert!(report.acks_withheld && report.acknowledged == 0);
+    let alarm = &world.desk.store().active_alarms().await.unwrap()[0];
+    assert!(
+        alarm.detail.contains("directory_revocations_missing")
+            && alarm.detail.contains("revocation list 1 was already seen"),
+        "{}",
+        alarm.detail
+    );
+    assert!(proxy.acks().is_empty());
+
+    // Cleared after review, then the desk restarts: the pin was stored, so the same listing
+    // is refused again.
+    world
+        .desk
+        .clear_alarms("operator", "asked the relay operator")
+        .await
+        .unwrap();
+    world.desk.store().close().await;
+    let desk = Desk::open(world.desk.data_dir(), &Passphrase::new(PASSPHRASE))
+        .await
+        .unwrap();
+    assert_eq!(
+        desk.store()
+            .directory_pins()
+            .await
+            .unwrap()
+            .min_revocation_serial,
+        1
+    );
+    let report = desk.sync(SyncOptions::default(), &()).await.unwrap();
+    assert_eq!(report.alarms, vec!["directory_invalid".to_string()]);
+    assert!(report.acks_withheld && report.acknowledged == 0);
+    let alarm = &desk.store().active_alarms().await.unwrap()[0];
+    assert!(
+        alarm.detail.contains("directory_revocations_missing"),
+        "{}",
+        alarm.detail
+    );
+    assert!(proxy.acks().is_empty());
+
+    // The relay's own directory, with the list, is accepted again.
+    *proxy.faults.directory_override.lock().unwrap() = None;
+    desk.clear_alarms("operator", "relay fixed").await.unwrap();
+    let report = desk.sync(SyncOptions::default(), &()).await.unwrap();
+    assert!(report.alarms.is_empty(), "{:?}", report.alarms);
+    assert_eq!(report.acknowledged, 1);
+    desk.store().close().await;
+}
+
+#[tokio::test]
+async fn a_directory_without_this_organisation_raises_the_missing_certificate_alarm() {
+    let proxy = Proxy::start().await;
+    let world = World::with_relay_url(Some(&proxy)).await;
+    world.submit_sample(0).await;
+    let report = world.desk.sync(SyncOptions::default(), &()).await.unwrap();
+    assert_eq!((report.acknowledged, report.acks_withheld), (1, false));
+
+    let union = world.relay.fixture.union_id;
+    let without = next_directory_signed_by_the_relay(&world, |l| {
+        l.organisations.retain(|o| o.id != union);
+        l.rules.retain(|r| !r.deliver_to.contains(&union));
+    })
+    .await;
+    *proxy.faults.directory_override.lock().unwrap() = Some(without);
+    world.submit_sample(1).await;
+    let report = world.desk.sync(SyncOptions::default(), &()).await.unwrap();
+    assert_eq!(report.alarms, vec!["certificate_missing".to_string()]);
+    assert_eq!(report.stored, 1, "what opens is still pulled and stored");
+    assert!(report.acks_withheld && report.acknowledged == 0);
+    let alarm = &world.desk.store().active_alarms().await.unwrap()[0];
+    assert!(
+        alarm.detail.contains("does not list this organisation")
+            && alarm.detail.contains(&union.to_string()),
+        "{}",
+        alarm.detail
+    );
+    assert_eq!(proxy.acks().len(), 1);
+    let mut web = logged_in(&world.desk).await;
+    let page = web.get("/dashboard").await;
+    assert!(
+        page.body
+            .contains("Key-monitoring alarm: acknowledgements to the relay are stopped")
+            && page.body.contains("does not list this organisation"),
+        "{}",
+        page.body
+    );
+}
+
+#[tokio::test]
+async fn a_revoked_certificate_of_this_organisation_raises_an_alarm() {
+    let proxy = Proxy::start().await;
+    let world = World::with_relay_url(Some(&proxy)).await;
+    world.submit_sample(0).await;
+    // A report sealed before the revocation is still waiting.
+    world.desk.sync(SyncOptions::default(), &()).await.unwrap();
+    world.submit_sample(1).await;
+
+    let own = world.desk.keys()[0].public_key;
+    publish_revocations(
+        &world,
+        vec![RevokedKey {
+            org_id: world.relay.fixture.union_id,
+            key_version: 2,
+            hpke_public_key: own,
+        }],
+    )
+    .await;
+    let report = world.desk.sync(SyncOptions::default(), &()).await.unwrap();
+    assert_eq!(report.alarms, vec!["certificate_revoked".to_string()]);
+    assert_eq!(report.stored, 1);
+    assert!(report.acks_withheld && report.acknowledged == 0);
+    let alarm = &world.desk.store().active_alarms().await.unwrap()[0];
+    assert!(
+        alarm.detail.contains("not trusted: certificate_revoked"),
+        "{}",
+        alarm.detail
+    );
+    assert_eq!(proxy.acks().len(), 1);
+}
+
+#[tokio::test]
+async fn a_directory_signed_by_a_relay_key_the_root_revoked_raises_an_alarm() {
+    let proxy = Proxy::start().await;
+    let world = World::with_relay_url(Some(&proxy)).await;
+    world.submit_sample(0).await;
+    let report = world.desk.sync(SyncOptions::default(), &()).await.unwrap();
+    assert_eq!((report.acknowledged, report.acks_withheld), (1, false));
+
+    // A report sent before; then the root revokes the relay's directory key; a relay that keeps signing with it (and
+    // carries the list, as it must once a list was seen) is refused.
+    world.submit_sample(1).await;
+    let f = &world.relay.fixture;
+    let list = Signed::sign(
+        &RevocationList {
+            serial: 1,
+            issued_at: unix_now() - 60,
+            revoked: Vec::new(),
+            relay_keys: vec![f.relay.public_key()],
+        },
+        REVOCATION_CONTEXT,
+        &f.root,
+    );
+    admin::set_revocations(&world.relay.storage, Some(&f.root.public_key()), &list)
+        .await
+        .unwrap();
+    world.publish().await;
+    let report = world.desk.sync(SyncOptions::default(), &()).await.unwrap();
+    assert_eq!(report.alarms, vec!["directory_invalid".to_string()]);
+    assert!(report.acks_withheld && report.acknowledged == 0);
+    let alarm = &world.desk.store().active_alarms().await.unwrap()[0];
+    assert!(
+        alarm.detail.contains("directory_relay_key_revoked"),
+        "{}",
+        alarm.detail
+    );
+    assert_eq!(proxy.acks().len(), 1);
 }

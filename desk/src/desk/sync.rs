@@ -1,0 +1,258 @@
+//! Sync: pull the inbox page by page, open each entry with the keyring, store it with its
+//! cursor, acknowledge only what is stored with its evidence.
+
+use workvoice_proto::ErrorCode;
+use workvoice_proto::api::InboxEntry;
+use workvoice_proto::envelope::{self, EnvelopeError};
+use workvoice_proto::keys::{HpkePrivateKey, OrgId, ReportId};
+use workvoice_proto::report::Report;
+use workvoice_proto::routing::disclosure_digest;
+
+use crate::cases::NewCase;
+use crate::error::{DeskError, Result};
+use crate::store::{self, Stored, Undecryptable};
+
+use super::Desk;
+use super::evidence::Evidence;
+
+#[derive(Debug, Clone, Copy)]
+pub struct SyncOptions {
+    pub page_size: u32,
+}
+
+impl Default for SyncOptions {
+    fn default() -> Self {
+        Self { page_size: 200 }
+    }
+}
+
+/// What one sync did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SyncReport {
+    pub directory_version: Option<u64>,
+    pub pages: u32,
+    pub entries: u64,
+    pub stored: u64,
+    pub already_stored: u64,
+    pub undecryptable: u64,
+    pub acknowledged: u64,
+    /// Acknowledgements withheld because a key-monitoring alarm is active.
+    pub acks_withheld: bool,
+    /// Codes of the alarms active after the directory check.
+    pub alarms: Vec<String>,
+}
+
+/// Told about each stored page (the CLI shows a progress bar).
+pub trait SyncProgress: Send + Sync {
+    fn page_stored(&self, entries: u64, total_stored: u64);
+}
+
+impl SyncProgress for () {
+    fn page_stored(&self, _: u64, _: u64) {}
+}
+
+/// Open one inbox entry with whichever key of the keyring it was sealed to.
+pub fn open_entry(
+    entry: &InboxEntry,
+    org_id: OrgId,
+    keyring: &[(u32, HpkePrivateKey)],
+) -> std::result::Result<NewCase, &'static str> {
+    let digest = disclosure_digest(&entry.tags, &entry.consent);
+    let mut last = EnvelopeError::KeyUnsealFailed;
+    for (version, key) in keyring {
+        match envelope::open(&entry.envelope, org_id, key, &digest) {
+            Ok(opened) => {
+                if opened.report_id != entry.report_id {
+                    return Err("report_id_mismatch");
+                }
+                let report = Report::decode_unvalidated(&opened.plaintext)
+                    .map_err(|_| "report_malformed")?;
+                if report.report_id != entry.report_id {
+                    return Err("report_id_mismatch");
+                }
+                return Ok(NewCase::from_opened(
+                    entry,
+                    opened.plaintext,
+                    report,
+                    *version,
+                ));
+            }
+            Err(EnvelopeError::KeyUnsealFailed) => last = EnvelopeError::KeyUnsealFailed,
+            Err(e) => return Err(e.code()),
+        }
+    }
+    Err(last.code())
+}
+
+impl Desk {
+    /// When the last sync finished (unix seconds), if ever.
+    pub async fn last_sync_at(&self) -> Result<Option<u64>> {
+        self.inner.store.last_sync_at().await
+    }
+
+    /// How many inbox entries did not open (kept, never acknowledged).
+    pub async fn undecryptable_count(&self) -> Result<u64> {
+        self.inner.store.undecryptable_count().await
+    }
+
+    /// Pull the inbox: check the directory first, then store each page with its cursor in one
+    /// transaction, and acknowledge only committed cases, only while no alarm is active.
+    pub async fn sync(
+        &self,
+        options: SyncOptions,
+        progress: &dyn SyncProgress,
+    ) -> Result<SyncReport> {
+        let _guard = self.inner.sync_lock.lock().await;
+        let (row, org_id, root) = self.enrolled().await?;
+        let client = self.client(&row)?;
+        let store = &self.inner.store;
+        let mut report = SyncReport {
+            directory_version: self.monitor_directory(&client, &row, org_id, &root).await?,
+            ..SyncReport::default()
+        };
+        let alarms = store.active_alarms().await?;
+        report.alarms = alarms.iter().map(|a| a.code.clone()).collect();
+        let ack_allowed = alarms.is_empty();
+        report.acks_withheld = !ack_allowed;
+        if ack_allowed {
+            report.acknowledged += self.acknowledge_pending(&client).await?;
+        }
+        let mut cursor = store.cursor().await?;
+        let page_size = options.page_size.clamp(1, 1000);
+        loop {
+            let page = client.inbox(cursor.as_deref(), page_size).await?;
+            report.pages += 1;
+            let count = page.entries.len() as u64;
+            report.entries += count;
+            let keyring = self.keyring();
+            let entries = page.entries;
+            let (cases, failed, entries) = tokio::task::spawn_blocking(move || {
+                let mut cases = Vec::new();
+                let mut failed = Vec::new();
+                for entry in &entries {
+                    match open_entry(entry, org_id, &keyring) {
+                        Ok(case) => cases.push(case),
+                        Err(code) => {
+                            tracing::warn!(
+                                report_id = %entry.report_id,
+                                code,
+                                "an inbox entry could not be opened"
+                            );
+                            failed.push(Undecryptable {
+                                report_id: entry.report_id.to_hex(),
+                                entry_seq: entry.seq,
+                                received_at: entry.received_at_hour,
+                                error: code.to_string(),
+                                envelope: entry.envelope.clone(),
+                                disclosed_tags: crate::cases::json(&entry.tags),
+                                disclosed_consent: crate::cases::json(&entry.consent),
+                                referred_by: entry.referred_by.map(|o| o.to_hex()),
+                            })
+                        }
+                    }
+                }
+                (cases, failed, entries)
+            })
+            .await
+            .map_err(|e| DeskError::InvalidInput(format!("decryption task failed: {e}")))?;
+            let next = page.next_cursor.clone();
+            // The last page carries no cursor; remember its last entry's position (the relay's
+            // cursors are inbox sequence numbers) so the next sync does not re-read it.
+            let position = next
+                .clone()
+                .or_else(|| entries.last().map(|e| e.seq.to_string()));
+            let outcomes = store
+                .store_page(&cases, &failed, position.as_deref())
+                .await?;
+            for outcome in &outcomes {
+                match outcome {
+                    Stored::New => report.stored += 1,
+                    Stored::AlreadyStored => report.already_stored += 1,
+                }
+            }
+            report.undecryptable += failed.len() as u64;
+            progress.page_stored(count, report.stored);
+            if ack_allowed {
+                report.acknowledged += self.acknowledge_pending(&client).await?;
+                // Re-delivered entries the relay still thinks unacknowledged.
+                for (case, outcome) in cases.iter().zip(&outcomes) {
+                    let entry = entries
+                        .iter()
+                        .find(|e| e.report_id == case.report.report_id);
+                    if *outcome == Stored::AlreadyStored && entry.is_some_and(|e| !e.acknowledged) {
+                        let Some(case_id) = store
+                            .case_id_by_report(&case.report.report_id.to_hex())
+                            .await?
+                        else {
+                            continue;
+                        };
+                        if self.keep_evidence(&client, case_id).await? == Evidence::Pending {
+                            continue;
+                        }
+                        client.acknowledge(&case.report.report_id).await?;
+                        report.acknowledged += 1;
+                    }
+                }
+            }
+            match next {
+                Some(c) if count > 0 => cursor = Some(c),
+                _ => break,
+            }
+        }
+        store.set_last_sync_at(store::now()).await?;
+        Ok(report)
+    }
+
+    /// Open inbox entries obtained some other way (a file, a test) as organisation `org_id`
+    /// and store them, exactly as a sync would but without a relay and without acknowledging.
+    pub async fn open_and_store(
+        &self,
+        org_id: OrgId,
+        entries: &[InboxEntry],
+    ) -> Result<(Vec<Stored>, u64)> {
+        let keyring = self.keyring();
+        let mut cases = Vec::new();
+        let mut failed = Vec::new();
+        for entry in entries {
+            match open_entry(entry, org_id, &keyring) {
+                Ok(case) => cases.push(case),
+                Err(code) => failed.push(Undecryptable {
+                    report_id: entry.report_id.to_hex(),
+                    entry_seq: entry.seq,
+                    received_at: entry.received_at_hour,
+                    error: code.to_string(),
+                    envelope: entry.envelope.clone(),
+                    disclosed_tags: crate::cases::json(&entry.tags),
+                    disclosed_consent: crate::cases::json(&entry.consent),
+                    referred_by: entry.referred_by.map(|o| o.to_hex()),
+                }),
+            }
+        }
+        let stored = self.inner.store.store_page(&cases, &failed, None).await?;
+        Ok((stored, failed.len() as u64))
+    }
+
+    /// Acknowledge the stored cases the relay has not heard about, each only once its evidence
+    /// is kept at the desk.
+    pub(super) async fn acknowledge_pending(
+        &self,
+        client: &crate::relay::RelayClient,
+    ) -> Result<u64> {
+        let mut done = 0;
+        for report_id in self.inner.store.unacknowledged().await? {
+            let Some(id) = ReportId::from_hex(&report_id) else {
+                continue;
+            };
+            let Some(case_id) = self.inner.store.case_id_by_report(&report_id).await? else {
+                continue;
+            };
+            if self.keep_evidence(client, case_id).await? == Evidence::Pending {
+                continue;
+            }
+            client.acknowledge(&id).await?;
+            self.inner.store.mark_acknowledged(&report_id).await?;
+            done += 1;
+        }
+        Ok(done)
+    }
+}
