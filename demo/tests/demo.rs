@@ -256,22 +256,39 @@ async fn sign_in(
     (status, Some(list.text().await.unwrap()))
 }
 
-/// `dir` is 0700 and every file in it 0600, as `stat` shows.
+/// Every file below `dir`, at any depth.
+fn files_below(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files.extend(files_below(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
+}
+
+/// `dir` and every folder below it are 0700, and every file 0600, as `stat` shows.
 fn assert_private(dir: &Path) {
     use std::os::unix::fs::PermissionsExt;
     let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode(dir), 0o700, "{}", dir.display());
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
-        assert_eq!(mode(&path), 0o600, "{}", path.display());
+        if path.is_dir() {
+            assert_private(&path);
+        } else {
+            assert_eq!(mode(&path), 0o600, "{}", path.display());
+        }
     }
 }
 
-/// Which of `texts` occur, byte for byte, in which file of `dir`.
+/// Which of `texts` occur, byte for byte, in which file below `dir`.
 fn files_containing(dir: &Path, texts: &[String]) -> Vec<String> {
     let mut found = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
+    for path in files_below(dir) {
         let bytes = std::fs::read(&path).unwrap();
         for text in texts {
             if bytes.windows(text.len()).any(|w| w == text.as_bytes()) {
@@ -392,6 +409,16 @@ fn demo_delivers_every_report_to_the_union_only_consenting_ones_to_the_inspector
         let desk_dir = dir.join(desk_dir);
         assert_private(&desk_dir);
         assert_eq!(files_containing(&desk_dir, &typed), Vec::<String>::new());
+    }
+    // Every other data directory the demo's parts made: the relay's and each phone's vault.
+    let mut others = vec![dir.join("relay")];
+    for phone in std::fs::read_dir(dir.join("phones")).unwrap() {
+        others.push(phone.unwrap().path());
+    }
+    assert!(others.len() > workers().len(), "{others:?}");
+    for other in &others {
+        assert_private(other);
+        assert_eq!(files_containing(other, &typed), Vec::<String>::new());
     }
 
     // What the desks decrypted is what the workers typed into their phones.
