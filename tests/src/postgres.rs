@@ -242,8 +242,9 @@ impl ThrowawayCluster {
         self.pg("pg_ctl", &all)
     }
 
-    /// Port, 127.0.0.1 only, sockets in the temporary directory, no fsync (the machine does
-    /// not crash in these tests; PostgreSQL itself does). Appended: the last value wins.
+    /// Port, 127.0.0.1 only, sockets in the temporary directory, fsync on as in production (the
+    /// relay refuses to start on a PostgreSQL whose commits are not durable). Appended: the last
+    /// value wins.
     fn configure(&self) -> Result<(), String> {
         use std::io::Write;
         let conf = self.data.join("postgresql.conf");
@@ -254,7 +255,7 @@ impl ThrowawayCluster {
         writeln!(
             file,
             "port = {}\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '{}'\n\
-             fsync = off\nfull_page_writes = off\nmax_connections = 60\nshared_buffers = 16MB",
+             fsync = on\nsynchronous_commit = on\nmax_connections = 60\nshared_buffers = 16MB",
             self.port,
             self.socket_dir.display()
         )
