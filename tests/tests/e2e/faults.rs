@@ -67,9 +67,24 @@ fn reports_cross_a_faulty_network(backend: Backend) {
         "submissions were hit: {:?}",
         stats.faults_by_request
     );
+    // A submission cut off before its answer reached the phone (dropped, reset or truncated) is
+    // sent again; a delayed or held one is answered late and is not. Which kinds land on the
+    // six submissions depends on the seed.
+    let cut_off_submissions: usize = stats
+        .faults_by_request
+        .iter()
+        .filter(|((key, kind), _)| {
+            key == "POST /v1/submissions"
+                && matches!(
+                    kind,
+                    FaultKind::Drop | FaultKind::Reset | FaultKind::Truncate
+                )
+        })
+        .map(|(_, n)| n)
+        .sum();
     assert!(
-        stats.request_count("POST /v1/submissions") > 6,
-        "faults forced resubmissions: {:?}",
+        stats.request_count("POST /v1/submissions") >= 6 + cut_off_submissions.min(1),
+        "faults forced resubmissions: {:?}, cut off {cut_off_submissions}",
         stats.requests
     );
 
