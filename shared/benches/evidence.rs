@@ -17,23 +17,11 @@ use workvoice_core::host::{Host, HostConfig};
 const CHILD_VAR: &str = "WORKVOICE_EVIDENCE_BENCH_CHILD";
 const PHOTO_BYTES: usize = 9 * 1024 * 1024;
 
+#[path = "../tests/common/jpeg.rs"]
+mod photo;
+
 fn jpeg(len: usize) -> Vec<u8> {
-    fn segment(marker: u8, payload: &[u8]) -> Vec<u8> {
-        let mut out = vec![0xFF, marker];
-        out.extend_from_slice(&(payload.len() as u16 + 2).to_be_bytes());
-        out.extend_from_slice(payload);
-        out
-    }
-    let mut out = vec![0xFF, 0xD8];
-    out.extend(segment(0xE0, b"JFIF\0\x01\x02\x01\x00\x48\x00\x48\0\0"));
-    let mut quant = vec![0x00, 64];
-    quant.extend_from_slice(&[1; 63]);
-    out.extend(segment(0xDB, &quant));
-    out.extend(segment(0xC0, &[8, 0, 8, 0, 16, 1, 1, 0x11, 0]));
-    out.extend(segment(0xDA, &[1, 1, 0x00, 0, 63, 0]));
-    out.extend((0..len).map(|i| (i % 127) as u8));
-    out.extend_from_slice(&[0xFF, 0xD9]);
-    out
+    photo::jpeg(None, (0..len).map(|i| (i % 127) as u8))
 }
 
 fn peak_kib() -> u64 {

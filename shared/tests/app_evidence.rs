@@ -19,31 +19,7 @@ use workvoice_proto::vectors::Fixture;
 
 /// A JPEG of about `len` bytes (its entropy-coded data is padding, kept byte for byte).
 fn jpeg(len: usize) -> Vec<u8> {
-    fn segment(marker: u8, payload: &[u8]) -> Vec<u8> {
-        let mut out = vec![0xFF, marker];
-        out.extend_from_slice(&(payload.len() as u16 + 2).to_be_bytes());
-        out.extend_from_slice(payload);
-        out
-    }
-    let mut out = vec![0xFF, 0xD8];
-    out.extend(segment(0xE0, b"JFIF\0\x01\x02\x01\x00\x48\x00\x48\0\0"));
-    let mut quant = vec![0x00, 64];
-    quant.extend_from_slice(&[1; 63]);
-    out.extend(segment(0xDB, &quant));
-    out.extend(segment(0xC0, &[8, 0, 8, 0, 16, 1, 1, 0x11, 0]));
-    let mut dc = vec![0x00, 0, 2];
-    dc.extend_from_slice(&[0; 14]);
-    dc.extend_from_slice(&[0x00, 0x02]);
-    out.extend(segment(0xC4, &dc));
-    let mut ac = vec![0x10, 1];
-    ac.extend_from_slice(&[0; 15]);
-    ac.push(0x00);
-    out.extend(segment(0xC4, &ac));
-    out.extend(segment(0xDA, &[1, 1, 0x00, 0, 63, 0]));
-    out.push(0x0C);
-    out.extend((0..len).map(|i| (i % 251) as u8 & 0x7F));
-    out.extend_from_slice(&[0xFF, 0xD9]);
-    out
+    common::jpeg::jpeg(None, (0..len).map(|i| (i % 251) as u8 & 0x7F))
 }
 
 /// Composes a union-only report with one photo, sends it, and returns what the union sees.

@@ -4,6 +4,7 @@
 
 mod common;
 
+use common::jpeg::jpeg_with_gps;
 use common::{PIN, Phone, Seen, config};
 use workvoice_core::app::*;
 use workvoice_core::i18n::{self, K};
@@ -434,39 +435,6 @@ fn a_revoked_key_leaves_only_that_organisation_out() {
         "its key was withdrawn",
         Expected::SentWithout(vec![fixture.union_id]),
     );
-}
-
-/// A 16x8 greyscale JPEG carrying an EXIF block with GPS coordinates.
-fn jpeg_with_gps() -> Vec<u8> {
-    fn segment(marker: u8, payload: &[u8]) -> Vec<u8> {
-        let mut out = vec![0xFF, marker];
-        out.extend_from_slice(&(payload.len() as u16 + 2).to_be_bytes());
-        out.extend_from_slice(payload);
-        out
-    }
-    let mut exif = b"Exif\0\0MM\x00\x2a\x00\x00\x00\x08".to_vec();
-    exif.extend_from_slice(b"GPSLatitude 27/1 42/1 2580/100 N GPSLongitude 85/1 19/1 E");
-    let mut out = vec![0xFF, 0xD8];
-    out.extend(segment(0xE0, b"JFIF\0\x01\x02\x01\x00\x48\x00\x48\0\0"));
-    out.extend(segment(0xE1, &exif));
-    let mut quant = vec![0x00, 64];
-    quant.extend_from_slice(&[1; 63]);
-    out.extend(segment(0xDB, &quant));
-    out.extend(segment(0xC0, &[8, 0, 8, 0, 16, 1, 1, 0x11, 0]));
-    let mut dc = vec![0x00, 0, 2];
-    dc.extend_from_slice(&[0; 14]);
-    dc.extend_from_slice(&[0x00, 0x02]);
-    out.extend(segment(0xC4, &dc));
-    let mut ac = vec![0x10, 1];
-    ac.extend_from_slice(&[0; 15]);
-    ac.push(0x00);
-    out.extend(segment(0xC4, &ac));
-    out.extend(segment(0xDA, &[1, 1, 0x00, 0, 63, 0]));
-    out.push(0x0C);
-    // Padding in the entropy-coded data (kept byte for byte): a photo of several chunks.
-    out.extend(std::iter::repeat_n(0u8, 5_000));
-    out.extend_from_slice(&[0xFF, 0xD9]);
-    out
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {

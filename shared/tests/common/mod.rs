@@ -2,6 +2,8 @@
 //! native shell: it answers HTTP requests itself and controls the clock.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod jpeg;
+
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 
