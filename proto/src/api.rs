@@ -60,6 +60,269 @@ pub struct ApiError {
     pub directory_version: Option<u64>,
 }
 
+impl ApiError {
+    /// The relay's own code, when `error` is one (else a proto check's code, or unknown).
+    pub fn relay_code(&self) -> Option<RelayErrorCode> {
+        RelayErrorCode::parse(&self.error)
+    }
+}
+
+/// Every error code the relay itself answers (`PROTOCOL.md` 14.7), besides the codes of the
+/// checks of sections 4 to 13 that a submission runs (those are the proto errors' own codes,
+/// [`crate::ErrorCode`]). On the wire it is the `error` member of [`ApiError`], in snake case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RelayErrorCode {
+    /// 400: a request the HTTP layer refused for another reason
+    BadRequest,
+    /// 400: the body is not the expected JSON
+    MalformedJson,
+    /// 400: the body could not be read (for example, the client went away)
+    UnreadableBody,
+    /// 400: a path parameter does not decode (not hex of the right length, not UTF-8)
+    InvalidPath,
+    /// 400: a query parameter does not parse
+    InvalidQuery,
+    /// 400: an inbox cursor this relay did not give
+    InvalidCursor,
+    /// 401: missing or unknown credentials (organisation token or upload bearer)
+    Unauthorized,
+    /// 403: the report's consent does not allow the kind of organisation referred to
+    ReferralNotConsented,
+    /// 404: no such route
+    NotFound,
+    /// 404: no mailbox has this token
+    UnknownMailbox,
+    /// 404: no such report in this organisation's inbox or routes
+    UnknownReport,
+    /// 404: no submission for this upload bearer and id
+    UnknownSubmission,
+    /// 404: no such attachment was declared
+    UnknownAttachment,
+    /// 405: a known path, another method
+    MethodNotAllowed,
+    /// 408: the request took too long
+    RequestTimeout,
+    /// 409: routed on a listing the relay no longer serves; `directory_version` says which to fetch
+    StaleDirectory,
+    /// 409: another submission was accepted under this id, or its record has expired
+    SubmissionConflict,
+    /// 409: another report already uses this mailbox token hash
+    MailboxInUse,
+    /// 409: a chunk that does not start where the upload stands
+    UploadOffsetMismatch,
+    /// 409: the attachment is not completely uploaded yet
+    AttachmentIncomplete,
+    /// 409: a different reply was already stored under this reply id
+    ReplyConflict,
+    /// 409: a different referral was already stored for this report and organisation
+    ReferralConflict,
+    /// 413: a body over the route's limit (1.8)
+    PayloadTooLarge,
+    /// 415: a body with another content type
+    UnsupportedMediaType,
+    /// 422: `directory_version` is 0 or newer than the listing the relay serves; the answer's `directory_version` says which it serves
+    InvalidDirectoryVersion,
+    /// 422: the envelope's report id is not `submission_id`
+    SubmissionIdMismatch,
+    /// 422: more than the allowed attachments, one declared twice, or a size out of range
+    InvalidAttachments,
+    /// 422: the envelope (or a referral) names an organisation the directory does not list
+    UnknownRecipient,
+    /// 422: the envelope is sealed to an organisation whose kind the consent does not allow
+    ConsentViolated,
+    /// 422: the envelope's recipients are not the route's, less untrusted ones (11.3)
+    RecipientsMismatch,
+    /// 422: a chunk goes past the declared size
+    AttachmentSizeExceeded,
+    /// 422: the completed bytes do not match the declared SHA-256 and size; nothing is kept
+    AttachmentDigestMismatch,
+    /// 422: a status that is not `received`, `in_review`, `referred`, `resolved` or `closed`
+    InvalidStatus,
+    /// 422: a sealed reply for another report
+    ReplyReportMismatch,
+    /// 422: a sealed reply that names another organisation as its sender
+    ReplyOrgMismatch,
+    /// 422: a referral to the organisation that holds the case
+    ReferralToSelf,
+    /// 422: a referral envelope for another report
+    ReferralReportMismatch,
+    /// 422: a referral envelope not sealed to exactly the organisation referred to
+    ReferralRecipientMismatch,
+    /// 429: see 14.1
+    RateLimited,
+    /// 500: the relay failed; nothing was half-stored (every write is one transaction)
+    InternalError,
+    /// 503: no directory has been published yet
+    DirectoryUnavailable,
+    /// 503: `/readyz`: the database does not answer
+    DatabaseUnavailable,
+    /// 503: see 14.1
+    RelayBusy,
+    /// 507: see 14.1
+    StorageFull,
+}
+
+impl RelayErrorCode {
+    /// Every code, in the order of the specification's table.
+    pub const ALL: [RelayErrorCode; 44] = [
+        RelayErrorCode::BadRequest,
+        RelayErrorCode::MalformedJson,
+        RelayErrorCode::UnreadableBody,
+        RelayErrorCode::InvalidPath,
+        RelayErrorCode::InvalidQuery,
+        RelayErrorCode::InvalidCursor,
+        RelayErrorCode::Unauthorized,
+        RelayErrorCode::ReferralNotConsented,
+        RelayErrorCode::NotFound,
+        RelayErrorCode::UnknownMailbox,
+        RelayErrorCode::UnknownReport,
+        RelayErrorCode::UnknownSubmission,
+        RelayErrorCode::UnknownAttachment,
+        RelayErrorCode::MethodNotAllowed,
+        RelayErrorCode::RequestTimeout,
+        RelayErrorCode::StaleDirectory,
+        RelayErrorCode::SubmissionConflict,
+        RelayErrorCode::MailboxInUse,
+        RelayErrorCode::UploadOffsetMismatch,
+        RelayErrorCode::AttachmentIncomplete,
+        RelayErrorCode::ReplyConflict,
+        RelayErrorCode::ReferralConflict,
+        RelayErrorCode::PayloadTooLarge,
+        RelayErrorCode::UnsupportedMediaType,
+        RelayErrorCode::InvalidDirectoryVersion,
+        RelayErrorCode::SubmissionIdMismatch,
+        RelayErrorCode::InvalidAttachments,
+        RelayErrorCode::UnknownRecipient,
+        RelayErrorCode::ConsentViolated,
+        RelayErrorCode::RecipientsMismatch,
+        RelayErrorCode::AttachmentSizeExceeded,
+        RelayErrorCode::AttachmentDigestMismatch,
+        RelayErrorCode::InvalidStatus,
+        RelayErrorCode::ReplyReportMismatch,
+        RelayErrorCode::ReplyOrgMismatch,
+        RelayErrorCode::ReferralToSelf,
+        RelayErrorCode::ReferralReportMismatch,
+        RelayErrorCode::ReferralRecipientMismatch,
+        RelayErrorCode::RateLimited,
+        RelayErrorCode::InternalError,
+        RelayErrorCode::DirectoryUnavailable,
+        RelayErrorCode::DatabaseUnavailable,
+        RelayErrorCode::RelayBusy,
+        RelayErrorCode::StorageFull,
+    ];
+
+    /// The code as it appears on the wire.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            RelayErrorCode::BadRequest => "bad_request",
+            RelayErrorCode::MalformedJson => "malformed_json",
+            RelayErrorCode::UnreadableBody => "unreadable_body",
+            RelayErrorCode::InvalidPath => "invalid_path",
+            RelayErrorCode::InvalidQuery => "invalid_query",
+            RelayErrorCode::InvalidCursor => "invalid_cursor",
+            RelayErrorCode::Unauthorized => "unauthorized",
+            RelayErrorCode::ReferralNotConsented => "referral_not_consented",
+            RelayErrorCode::NotFound => "not_found",
+            RelayErrorCode::UnknownMailbox => "unknown_mailbox",
+            RelayErrorCode::UnknownReport => "unknown_report",
+            RelayErrorCode::UnknownSubmission => "unknown_submission",
+            RelayErrorCode::UnknownAttachment => "unknown_attachment",
+            RelayErrorCode::MethodNotAllowed => "method_not_allowed",
+            RelayErrorCode::RequestTimeout => "request_timeout",
+            RelayErrorCode::StaleDirectory => "stale_directory",
+            RelayErrorCode::SubmissionConflict => "submission_conflict",
+            RelayErrorCode::MailboxInUse => "mailbox_in_use",
+            RelayErrorCode::UploadOffsetMismatch => "upload_offset_mismatch",
+            RelayErrorCode::AttachmentIncomplete => "attachment_incomplete",
+            RelayErrorCode::ReplyConflict => "reply_conflict",
+            RelayErrorCode::ReferralConflict => "referral_conflict",
+            RelayErrorCode::PayloadTooLarge => "payload_too_large",
+            RelayErrorCode::UnsupportedMediaType => "unsupported_media_type",
+            RelayErrorCode::InvalidDirectoryVersion => "invalid_directory_version",
+            RelayErrorCode::SubmissionIdMismatch => "submission_id_mismatch",
+            RelayErrorCode::InvalidAttachments => "invalid_attachments",
+            RelayErrorCode::UnknownRecipient => "unknown_recipient",
+            RelayErrorCode::ConsentViolated => "consent_violated",
+            RelayErrorCode::RecipientsMismatch => "recipients_mismatch",
+            RelayErrorCode::AttachmentSizeExceeded => "attachment_size_exceeded",
+            RelayErrorCode::AttachmentDigestMismatch => "attachment_digest_mismatch",
+            RelayErrorCode::InvalidStatus => "invalid_status",
+            RelayErrorCode::ReplyReportMismatch => "reply_report_mismatch",
+            RelayErrorCode::ReplyOrgMismatch => "reply_org_mismatch",
+            RelayErrorCode::ReferralToSelf => "referral_to_self",
+            RelayErrorCode::ReferralReportMismatch => "referral_report_mismatch",
+            RelayErrorCode::ReferralRecipientMismatch => "referral_recipient_mismatch",
+            RelayErrorCode::RateLimited => "rate_limited",
+            RelayErrorCode::InternalError => "internal_error",
+            RelayErrorCode::DirectoryUnavailable => "directory_unavailable",
+            RelayErrorCode::DatabaseUnavailable => "database_unavailable",
+            RelayErrorCode::RelayBusy => "relay_busy",
+            RelayErrorCode::StorageFull => "storage_full",
+        }
+    }
+
+    /// The HTTP status the relay answers this code with.
+    pub const fn status(self) -> u16 {
+        match self {
+            RelayErrorCode::BadRequest
+            | RelayErrorCode::MalformedJson
+            | RelayErrorCode::UnreadableBody
+            | RelayErrorCode::InvalidPath
+            | RelayErrorCode::InvalidQuery
+            | RelayErrorCode::InvalidCursor => 400,
+            RelayErrorCode::Unauthorized => 401,
+            RelayErrorCode::ReferralNotConsented => 403,
+            RelayErrorCode::NotFound
+            | RelayErrorCode::UnknownMailbox
+            | RelayErrorCode::UnknownReport
+            | RelayErrorCode::UnknownSubmission
+            | RelayErrorCode::UnknownAttachment => 404,
+            RelayErrorCode::MethodNotAllowed => 405,
+            RelayErrorCode::RequestTimeout => 408,
+            RelayErrorCode::StaleDirectory
+            | RelayErrorCode::SubmissionConflict
+            | RelayErrorCode::MailboxInUse
+            | RelayErrorCode::UploadOffsetMismatch
+            | RelayErrorCode::AttachmentIncomplete
+            | RelayErrorCode::ReplyConflict
+            | RelayErrorCode::ReferralConflict => 409,
+            RelayErrorCode::PayloadTooLarge => 413,
+            RelayErrorCode::UnsupportedMediaType => 415,
+            RelayErrorCode::InvalidDirectoryVersion
+            | RelayErrorCode::SubmissionIdMismatch
+            | RelayErrorCode::InvalidAttachments
+            | RelayErrorCode::UnknownRecipient
+            | RelayErrorCode::ConsentViolated
+            | RelayErrorCode::RecipientsMismatch
+            | RelayErrorCode::AttachmentSizeExceeded
+            | RelayErrorCode::AttachmentDigestMismatch
+            | RelayErrorCode::InvalidStatus
+            | RelayErrorCode::ReplyReportMismatch
+            | RelayErrorCode::ReplyOrgMismatch
+            | RelayErrorCode::ReferralToSelf
+            | RelayErrorCode::ReferralReportMismatch
+            | RelayErrorCode::ReferralRecipientMismatch => 422,
+            RelayErrorCode::RateLimited => 429,
+            RelayErrorCode::InternalError => 500,
+            RelayErrorCode::DirectoryUnavailable
+            | RelayErrorCode::DatabaseUnavailable
+            | RelayErrorCode::RelayBusy => 503,
+            RelayErrorCode::StorageFull => 507,
+        }
+    }
+    /// The code named `text`, if the relay defines it.
+    pub fn parse(text: &str) -> Option<RelayErrorCode> {
+        RelayErrorCode::ALL.into_iter().find(|c| c.as_str() == text)
+    }
+}
+
+impl std::fmt::Display for RelayErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Progress of a resumable attachment upload
 /// (`PUT`/`GET /v1/submissions/{id}/attachments/{attachment}`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

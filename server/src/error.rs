@@ -6,47 +6,32 @@ use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
-use workvoice_proto::api::ApiError;
+use workvoice_proto::api::{ApiError, RelayErrorCode};
 
 /// An error answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiFailure {
     pub status: StatusCode,
-    pub code: String,
+    /// Private: only the constructors here choose it, from `RelayErrorCode` or a proto error.
+    code: String,
     pub message: String,
     pub directory_version: Option<u64>,
 }
 
 impl ApiFailure {
-    pub fn new(status: StatusCode, code: impl Into<String>, message: impl Into<String>) -> Self {
+    /// One of the relay's own codes, answered with the status the specification gives it.
+    pub fn new(code: RelayErrorCode, message: impl Into<String>) -> Self {
         ApiFailure {
-            status,
-            code: code.into(),
+            status: StatusCode::from_u16(code.status()).unwrap_or(StatusCode::BAD_REQUEST),
+            code: code.as_str().to_string(),
             message: message.into(),
             directory_version: None,
         }
     }
 
-    pub fn bad_request(code: impl Into<String>, message: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, code, message)
-    }
-
-    pub fn unprocessable(code: impl Into<String>, message: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
-    }
-
-    pub fn not_found(code: impl Into<String>, message: impl Into<String>) -> Self {
-        Self::new(StatusCode::NOT_FOUND, code, message)
-    }
-
-    pub fn conflict(code: impl Into<String>, message: impl Into<String>) -> Self {
-        Self::new(StatusCode::CONFLICT, code, message)
-    }
-
     pub fn unauthorized() -> Self {
         Self::new(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
+            RelayErrorCode::Unauthorized,
             "missing or unknown credentials",
         )
     }
@@ -56,7 +41,12 @@ impl ApiFailure {
         status: StatusCode,
         e: &(impl workvoice_proto::ErrorCode + std::fmt::Display),
     ) -> Self {
-        Self::new(status, e.code(), e.to_string())
+        ApiFailure {
+            status,
+            code: e.code().to_string(),
+            message: e.to_string(),
+            directory_version: None,
+        }
     }
 
     pub fn internal(what: impl std::fmt::Display) -> Self {
@@ -64,23 +54,22 @@ impl ApiFailure {
         // constraints, not values), the client gets a generic message.
         tracing::error!(error = %what, "internal error");
         Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal_error",
+            RelayErrorCode::InternalError,
             "the relay could not complete the request",
         )
-    }
-
-    pub fn unavailable(code: &str, message: &str) -> Self {
-        Self::new(StatusCode::SERVICE_UNAVAILABLE, code, message)
     }
 
     /// The database has reached its quota: submissions and uploads wait.
     pub fn storage_full() -> Self {
         Self::new(
-            StatusCode::INSUFFICIENT_STORAGE,
-            "storage_full",
+            RelayErrorCode::StorageFull,
             "the relay's storage quota is used up; retry later",
         )
+    }
+
+    /// The stable code answered.
+    pub fn code(&self) -> &str {
+        &self.code
     }
 
     pub fn body(&self) -> ApiError {
@@ -118,8 +107,8 @@ pub fn json_body<T: DeserializeOwned>(
     require_content_type(headers, "application/json")?;
     let bytes = read_body(body)?;
     serde_json::from_slice(&bytes).map_err(|e| {
-        ApiFailure::bad_request(
-            "malformed_json",
+        ApiFailure::new(
+            RelayErrorCode::MalformedJson,
             format!("the body is not the expected JSON: {e}"),
         )
     })
@@ -135,8 +124,7 @@ pub fn require_content_type(headers: &HeaderMap, expected: &str) -> Result<(), A
         Ok(())
     } else {
         Err(ApiFailure::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
+            RelayErrorCode::UnsupportedMediaType,
             format!("the body must be {expected}"),
         ))
     }
@@ -146,12 +134,11 @@ pub fn read_body(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiFailur
     body.map_err(|rejection| {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiFailure::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
+                RelayErrorCode::PayloadTooLarge,
                 "the body is larger than this endpoint accepts",
             )
         } else {
-            ApiFailure::bad_request("unreadable_body", "the body could not be read")
+            ApiFailure::new(RelayErrorCode::UnreadableBody, "the body could not be read")
         }
     })
 }

@@ -3,6 +3,7 @@
 //! two identical and checks that every route the relay serves is described.
 
 use serde_json::{Value, json};
+use workvoice_proto::api::RelayErrorCode;
 
 /// Every route the relay serves: (method, path template), in the order the router adds them.
 pub const ROUTES: &[(&str, &str)] = &[
@@ -61,10 +62,15 @@ fn schemas() -> Value {
             "type": "object",
             "required": ["error", "message"],
             "properties": {
-                "error": {"type": "string", "description": "Stable machine-readable code."},
+                "error": {"type": "string", "pattern": "^[a-z][a-z0-9_]*$", "description": "Stable machine-readable code: a RelayErrorCode (PROTOCOL.md 14.7), or the code of a check a submission runs (PROTOCOL.md sections 4 to 13)."},
                 "message": {"type": "string"},
-                "directory_version": {"type": "integer", "minimum": 0, "description": "With stale_directory and pow_insufficient: the current version."}
+                "directory_version": {"type": "integer", "minimum": 0, "description": "With stale_directory, invalid_directory_version and pow_insufficient: the version the relay serves."}
             }
+        },
+        "RelayErrorCode": {
+            "type": "string",
+            "description": "Every code the relay itself answers (PROTOCOL.md 14.7).",
+            "enum": RelayErrorCode::ALL.iter().map(|c| c.as_str()).collect::<Vec<_>>()
         },
         "Signed": {
             "type": "object",
@@ -235,7 +241,7 @@ pub fn document() -> Value {
                     "409": error_response("submission_conflict, stale_directory (with directory_version), mailbox_in_use"),
                     "413": error_response("payload_too_large"),
                     "415": error_response("unsupported_media_type"),
-                    "422": error_response("pow_insufficient, envelope_*, submission_id_mismatch, invalid_country, unknown_sector, invalid_kind, invalid_kind_count, invalid_attachments, no_recipient, unknown_recipient, consent_violated, recipients_mismatch"),
+                    "422": error_response("pow_insufficient, invalid_directory_version, envelope_*, submission_id_mismatch, invalid_country, unknown_sector, invalid_kind, invalid_kind_count, invalid_attachments, no_recipient, unknown_recipient, consent_violated, recipients_mismatch"),
                     "429": error_response("rate_limited"),
                     "503": error_response("directory_unavailable, relay_busy (too many request bodies in flight; Retry-After)"),
                     "507": error_response("storage_full")

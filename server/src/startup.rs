@@ -3,6 +3,7 @@
 
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
+use workvoice_proto::api::RelayErrorCode;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
@@ -165,8 +166,8 @@ async fn body_budget(State(state): State<AppState>, request: Request, next: Next
     match state.limits.bodies.try_reserve(declared) {
         Some(_permit) => next.run(request).await,
         None => {
-            let mut response = ApiFailure::unavailable(
-                "relay_busy",
+            let mut response = ApiFailure::new(
+                RelayErrorCode::RelayBusy,
                 "too many request bodies are in flight; retry later",
             )
             .into_response();
@@ -187,7 +188,7 @@ pub fn metrics_app(state: AppState) -> Router {
 }
 
 async fn not_found() -> ApiFailure {
-    ApiFailure::not_found("not_found", "no such endpoint")
+    ApiFailure::new(RelayErrorCode::NotFound, "no such endpoint")
 }
 
 /// Every error answer is JSON `{"error": code, "message": text}`. Answers that axum or tower
@@ -202,19 +203,27 @@ async fn json_errors(request: Request, next: Next) -> Response {
     }
     let (code, message) = match status {
         StatusCode::METHOD_NOT_ALLOWED => (
-            "method_not_allowed",
+            RelayErrorCode::MethodNotAllowed,
             "this endpoint does not serve this method",
         ),
-        StatusCode::REQUEST_TIMEOUT => ("request_timeout", "the request took too long"),
+        StatusCode::REQUEST_TIMEOUT => {
+            (RelayErrorCode::RequestTimeout, "the request took too long")
+        }
         StatusCode::PAYLOAD_TOO_LARGE => (
-            "payload_too_large",
+            RelayErrorCode::PayloadTooLarge,
             "the body is larger than this endpoint accepts",
         ),
-        s if s.is_server_error() => ("internal_error", "the relay could not complete the request"),
-        _ => ("bad_request", "the request is not valid"),
+        s if s.is_server_error() => (
+            RelayErrorCode::InternalError,
+            "the relay could not complete the request",
+        ),
+        _ => (RelayErrorCode::BadRequest, "the request is not valid"),
     };
     let (parts, _) = response.into_parts();
-    let mut answer = ApiFailure::new(status, code, message).into_response();
+    // The layer's own status stays (a 5xx other than 500, a 4xx axum chose).
+    let mut failure = ApiFailure::new(code, message);
+    failure.status = status;
+    let mut answer = failure.into_response();
     for (name, value) in &parts.headers {
         if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
             answer.headers_mut().append(name.clone(), value.clone());
@@ -284,8 +293,7 @@ async fn rate_limit(
         Ok(()) => next.run(request).await,
         Err(wait) => {
             let mut response = ApiFailure::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "rate_limited",
+                RelayErrorCode::RateLimited,
                 "too many requests; retry later",
             )
             .into_response();

@@ -190,6 +190,36 @@ fn a_stale_directory_is_refreshed_and_the_report_resealed_under_the_same_id() {
     assert!(waiting.detail.unwrap().contains("directory_rollback"));
 }
 
+/// A relay process behind its peers answers `invalid_directory_version` for a listing newer
+/// than it serves: the report waits and is resent unchanged, not failed.
+#[test]
+fn a_relay_behind_the_phones_listing_is_waited_for_not_a_failure() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = Fixture::new();
+    let mut phone = Phone::start(dir.path(), config(&fixture));
+    phone.onboard();
+    let v5 = fixture.publish(&fixture.listing(5));
+    phone.queue_report((true, false, false), &v5);
+    phone.serve_directory(&v5);
+    let (request, first) = phone.take_submission();
+    let first_bytes = request.operation.body.clone();
+    phone.respond_status(
+        request,
+        422,
+        api_error("invalid_directory_version", Some(4)),
+    );
+    // Still being sent, after a pause; not "Not sent".
+    let waiting = item(&mut phone);
+    assert_eq!(waiting.state, DeliveryState::Sending, "{waiting:?}");
+    assert!(waiting.retry.is_none(), "{waiting:?}");
+    let wake = phone.view().wake_in_ms.unwrap();
+    phone.tick_after(wake);
+    let (request, _) = phone.take_submission();
+    assert_eq!(request.operation.body, first_bytes, "resent unchanged");
+    phone.accept(request, &first, 201);
+    assert_eq!(item(&mut phone).state, DeliveryState::Sent);
+}
+
 /// THREATS gap 14: once the phone has seen revocation list 1, a relay can neither drop the list
 /// from a newer listing nor serve an older one; the phone holds the report until a listing
 /// that carries the list comes back.

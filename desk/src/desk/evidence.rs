@@ -2,6 +2,7 @@
 //! before the case is acknowledged.
 
 use workvoice_proto::ErrorCode;
+use workvoice_proto::api::RelayErrorCode;
 use workvoice_proto::keys::AttachmentId;
 
 use crate::error::{DeskError, Result};
@@ -58,7 +59,10 @@ impl Desk {
                     }
                     Err(e) => e.code().to_string(),
                 },
-                Err(DeskError::RelayRefused { code, .. }) if code == "attachment_incomplete" => {
+                Err(DeskError::RelayRefused { code, .. })
+                    if RelayErrorCode::parse(&code)
+                        == Some(RelayErrorCode::AttachmentIncomplete) =>
+                {
                     evidence = Evidence::Pending;
                     continue;
                 }

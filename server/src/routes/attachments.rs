@@ -8,6 +8,7 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
+use workvoice_proto::api::RelayErrorCode;
 use workvoice_proto::api::UploadProgress;
 use workvoice_proto::keys::{AttachmentId, ReportId};
 use workvoice_proto::recovery::{mailbox_token_hash, parse_mailbox_token};
@@ -24,11 +25,17 @@ pub struct UploadQuery {
 }
 
 fn unknown_submission() -> ApiFailure {
-    ApiFailure::not_found("unknown_submission", "no such submission for this token")
+    ApiFailure::new(
+        RelayErrorCode::UnknownSubmission,
+        "no such submission for this token",
+    )
 }
 
 fn unknown_attachment() -> ApiFailure {
-    ApiFailure::not_found("unknown_attachment", "no such attachment was declared")
+    ApiFailure::new(
+        RelayErrorCode::UnknownAttachment,
+        "no such attachment was declared",
+    )
 }
 
 /// The submission and attachment named in the path, if the bearer holds its mailbox token.
@@ -107,16 +114,16 @@ pub async fn put_chunk(
                 complete,
             }))
         }
-        ChunkOutcome::OffsetMismatch { received } => Err(ApiFailure::conflict(
-            "upload_offset_mismatch",
+        ChunkOutcome::OffsetMismatch { received } => Err(ApiFailure::new(
+            RelayErrorCode::UploadOffsetMismatch,
             format!("the next chunk starts at offset {received}"),
         )),
-        ChunkOutcome::TooLarge => Err(ApiFailure::unprocessable(
-            "attachment_size_exceeded",
+        ChunkOutcome::TooLarge => Err(ApiFailure::new(
+            RelayErrorCode::AttachmentSizeExceeded,
             "the chunk goes past the declared size",
         )),
-        ChunkOutcome::DigestMismatch => Err(ApiFailure::unprocessable(
-            "attachment_digest_mismatch",
+        ChunkOutcome::DigestMismatch => Err(ApiFailure::new(
+            RelayErrorCode::AttachmentDigestMismatch,
             "the uploaded bytes do not match the declared SHA-256 and size; nothing was kept",
         )),
         ChunkOutcome::NotFound => Err(unknown_attachment()),
@@ -136,8 +143,8 @@ pub async fn get_attachment(
         .await?
         .ok_or_else(unknown_attachment)?;
     if !row.complete {
-        return Err(ApiFailure::conflict(
-            "attachment_incomplete",
+        return Err(ApiFailure::new(
+            RelayErrorCode::AttachmentIncomplete,
             "the attachment has not been fully uploaded yet",
         ));
     }

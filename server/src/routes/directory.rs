@@ -3,6 +3,7 @@
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use workvoice_proto::api::RelayErrorCode;
 
 use crate::error::ApiFailure;
 use crate::state::AppState;
@@ -11,8 +12,8 @@ pub async fn get_directory(State(state): State<AppState>, headers: HeaderMap) ->
     let current = match state.current_directory().await {
         Ok(Some(c)) => c,
         Ok(None) => {
-            return ApiFailure::unavailable(
-                "directory_unavailable",
+            return ApiFailure::new(
+                RelayErrorCode::DirectoryUnavailable,
                 "no directory has been published yet",
             )
             .into_response();

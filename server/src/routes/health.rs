@@ -1,6 +1,7 @@
 //! `/healthz`, `/readyz`, `/metrics`, `/openapi.json`.
 
 use std::time::{Duration, Instant};
+use workvoice_proto::api::RelayErrorCode;
 
 use axum::Json;
 use axum::extract::State;
@@ -18,8 +19,11 @@ pub async fn healthz() -> &'static str {
 pub async fn readyz(State(state): State<AppState>) -> Response {
     if let Err(e) = state.storage.ping().await {
         tracing::warn!(error = %e, "database not reachable");
-        return ApiFailure::unavailable("database_unavailable", "the database does not answer")
-            .into_response();
+        return ApiFailure::new(
+            RelayErrorCode::DatabaseUnavailable,
+            "the database does not answer",
+        )
+        .into_response();
     }
     match state.current_directory().await {
         Ok(Some(d)) => Json(serde_json::json!({
@@ -27,8 +31,8 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
             "directory_version": d.version,
         }))
         .into_response(),
-        Ok(None) => ApiFailure::unavailable(
-            "directory_unavailable",
+        Ok(None) => ApiFailure::new(
+            RelayErrorCode::DirectoryUnavailable,
             "no directory has been published yet",
         )
         .into_response(),

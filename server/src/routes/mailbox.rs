@@ -5,6 +5,7 @@ use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use serde::Deserialize;
+use workvoice_proto::api::RelayErrorCode;
 use workvoice_proto::api::{MailboxEntry, MailboxItem, MailboxPage, MailboxStatus};
 use workvoice_proto::keys::OrgId;
 use workvoice_proto::recovery::{mailbox_token_hash, parse_mailbox_token};
@@ -25,7 +26,7 @@ pub struct MailboxQuery {
 }
 
 fn unknown() -> ApiFailure {
-    ApiFailure::not_found("unknown_mailbox", "no mailbox has this token")
+    ApiFailure::new(RelayErrorCode::UnknownMailbox, "no mailbox has this token")
 }
 
 pub async fn get_mailbox(

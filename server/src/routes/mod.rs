@@ -11,13 +11,14 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{FromRequestParts, Query};
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
+use workvoice_proto::api::RelayErrorCode;
 
 use crate::error::ApiFailure;
 
 /// A query string, with a JSON error when it does not parse.
 pub fn query<T: DeserializeOwned>(q: Result<Query<T>, QueryRejection>) -> Result<T, ApiFailure> {
     q.map(|Query(v)| v)
-        .map_err(|e| ApiFailure::bad_request("invalid_query", e.body_text()))
+        .map_err(|e| ApiFailure::new(RelayErrorCode::InvalidQuery, e.body_text()))
 }
 
 /// Path parameters, with a JSON `invalid_path` error (400) when they cannot be decoded, e.g. a
@@ -37,7 +38,7 @@ where
         axum::extract::Path::<T>::from_request_parts(parts, state)
             .await
             .map(|axum::extract::Path(v)| Path(v))
-            .map_err(|e| ApiFailure::bad_request("invalid_path", e.body_text()))
+            .map_err(|e| ApiFailure::new(RelayErrorCode::InvalidPath, e.body_text()))
     }
 }
 

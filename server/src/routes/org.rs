@@ -10,6 +10,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
+use workvoice_proto::api::RelayErrorCode;
 use workvoice_proto::api::{
     AttachmentState, InboxEntry, InboxPage, PostReply, Referral, StatusChange, WorkerStatus,
 };
@@ -47,8 +48,8 @@ impl FromRequestParts<AppState> for OrgCaller {
 }
 
 fn unknown_report() -> ApiFailure {
-    ApiFailure::not_found(
-        "unknown_report",
+    ApiFailure::new(
+        RelayErrorCode::UnknownReport,
         "no such report in this organisation's inbox",
     )
 }
@@ -99,7 +100,10 @@ pub async fn get_inbox(
     let after = match q.after.as_deref() {
         None | Some("") => 0,
         Some(text) => text.parse::<u64>().map_err(|_| {
-            ApiFailure::bad_request("invalid_cursor", "the cursor is not one this relay gave")
+            ApiFailure::new(
+                RelayErrorCode::InvalidCursor,
+                "the cursor is not one this relay gave",
+            )
         })?,
     };
     let limit = q.limit.unwrap_or(100).clamp(1, MAX_INBOX_PAGE);
@@ -175,8 +179,8 @@ pub async fn set_status(
     let report = report_held(&state, &caller, &report).await?;
     let change: StatusChange = json_body(&headers, body)?;
     if change.status == WorkerStatus::Unknown {
-        return Err(ApiFailure::unprocessable(
-            "invalid_status",
+        return Err(ApiFailure::new(
+            RelayErrorCode::InvalidStatus,
             "status must be received, in_review, referred, resolved or closed",
         ));
     }
@@ -197,12 +201,12 @@ pub async fn set_status(
 
 fn created_or_duplicate(
     outcome: InsertOutcome,
-    conflict_code: &str,
+    conflict_code: RelayErrorCode,
 ) -> Result<Response, ApiFailure> {
     match outcome {
         InsertOutcome::Created => Ok(StatusCode::CREATED.into_response()),
         InsertOutcome::Duplicate => Ok(StatusCode::OK.into_response()),
-        InsertOutcome::Conflict => Err(ApiFailure::conflict(
+        InsertOutcome::Conflict => Err(ApiFailure::new(
             conflict_code,
             "something different was already stored under this id",
         )),
@@ -222,14 +226,14 @@ pub async fn post_reply(
     let header = ReplyHeader::parse(&reply.sealed)
         .map_err(|e| ApiFailure::from_code(StatusCode::UNPROCESSABLE_ENTITY, &e))?;
     if header.report_id != report {
-        return Err(ApiFailure::unprocessable(
-            "reply_report_mismatch",
+        return Err(ApiFailure::new(
+            RelayErrorCode::ReplyReportMismatch,
             "the sealed reply is for another report",
         ));
     }
     if header.org_id != caller.0 {
-        return Err(ApiFailure::unprocessable(
-            "reply_org_mismatch",
+        return Err(ApiFailure::new(
+            RelayErrorCode::ReplyOrgMismatch,
             "the sealed reply names another organisation as its sender",
         ));
     }
@@ -243,7 +247,7 @@ pub async fn post_reply(
             hour_of(unix_now()),
         )
         .await?;
-    created_or_duplicate(outcome, "reply_conflict")
+    created_or_duplicate(outcome, RelayErrorCode::ReplyConflict)
 }
 
 pub async fn post_referral(
@@ -256,20 +260,20 @@ pub async fn post_referral(
     let report = report_in_inbox(&state, &caller, &report).await?;
     let referral: Referral = json_body(&headers, body)?;
     if referral.to == caller.0 {
-        return Err(ApiFailure::unprocessable(
-            "referral_to_self",
+        return Err(ApiFailure::new(
+            RelayErrorCode::ReferralToSelf,
             "a case cannot be referred to the organisation that holds it",
         ));
     }
     let current = state.current_directory().await?.ok_or_else(|| {
-        ApiFailure::unavailable(
-            "directory_unavailable",
+        ApiFailure::new(
+            RelayErrorCode::DirectoryUnavailable,
             "no directory has been published yet",
         )
     })?;
     let target = current.listing.organisation(&referral.to).ok_or_else(|| {
-        ApiFailure::unprocessable(
-            "unknown_recipient",
+        ApiFailure::new(
+            RelayErrorCode::UnknownRecipient,
             format!("organisation {} is not in the directory", referral.to),
         )
     })?;
@@ -281,8 +285,7 @@ pub async fn post_referral(
     let consent: Consent = serde_json::from_str(&consent).map_err(ApiFailure::internal)?;
     if !consent.allows(target.kind) {
         return Err(ApiFailure::new(
-            StatusCode::FORBIDDEN,
-            "referral_not_consented",
+            RelayErrorCode::ReferralNotConsented,
             format!(
                 "the worker did not consent to {} organisations reading this report",
                 target.kind.as_str()
@@ -292,15 +295,15 @@ pub async fn post_referral(
     let header = EnvelopeHeader::parse(&referral.envelope)
         .map_err(|e| ApiFailure::from_code(StatusCode::UNPROCESSABLE_ENTITY, &e))?;
     if header.report_id != report {
-        return Err(ApiFailure::unprocessable(
-            "referral_report_mismatch",
+        return Err(ApiFailure::new(
+            RelayErrorCode::ReferralReportMismatch,
             "the envelope is for another report",
         ));
     }
     let recipients: Vec<OrgId> = header.recipient_ids().collect();
     if recipients != [referral.to] {
-        return Err(ApiFailure::unprocessable(
-            "referral_recipient_mismatch",
+        return Err(ApiFailure::new(
+            RelayErrorCode::ReferralRecipientMismatch,
             "a referral envelope is sealed to exactly the organisation it is referred to",
         ));
     }
@@ -314,5 +317,5 @@ pub async fn post_referral(
             hour_of(unix_now()),
         )
         .await?;
-    created_or_duplicate(outcome, "referral_conflict")
+    created_or_duplicate(outcome, RelayErrorCode::ReferralConflict)
 }

@@ -2,6 +2,7 @@
 //! inbox in one transaction. Idempotent by submission id.
 
 use std::collections::BTreeSet;
+use workvoice_proto::api::RelayErrorCode;
 
 use axum::Json;
 use axum::body::Bytes;
@@ -45,7 +46,7 @@ pub async fn post_submission(
         Err(failure) => {
             state.metrics.inc(
                 SUBMISSIONS_METRIC,
-                &[("outcome", "refused"), ("reason", &failure.code)],
+                &[("outcome", "refused"), ("reason", failure.code())],
             );
             failure.into_response()
         }
@@ -58,8 +59,8 @@ fn replay(
     request_hash: &[u8; 32],
 ) -> Result<(StatusCode, SubmissionAccepted), ApiFailure> {
     if stored_hash != request_hash {
-        return Err(ApiFailure::conflict(
-            "submission_conflict",
+        return Err(ApiFailure::new(
+            RelayErrorCode::SubmissionConflict,
             "a different submission was already accepted under this id",
         ));
     }
@@ -78,8 +79,8 @@ fn check_partial_delivery(
     sealed_to: &BTreeSet<OrgId>,
 ) -> Result<(), ApiFailure> {
     let mismatch = || {
-        ApiFailure::unprocessable(
-            "recipients_mismatch",
+        ApiFailure::new(
+            RelayErrorCode::RecipientsMismatch,
             "the envelope's recipients are not those the routing rules choose",
         )
     };
@@ -99,8 +100,8 @@ fn check_partial_delivery(
 }
 
 fn stale(current: &CurrentDirectory) -> ApiFailure {
-    let mut f = ApiFailure::conflict(
-        "stale_directory",
+    let mut f = ApiFailure::new(
+        RelayErrorCode::StaleDirectory,
         format!(
             "the recipients were chosen with an old directory; fetch version {} and route again",
             current.version
@@ -141,8 +142,8 @@ async fn verify_and_store(
     request_hash: [u8; 32],
 ) -> Result<(StatusCode, SubmissionAccepted), ApiFailure> {
     let current = state.current_directory().await?.ok_or_else(|| {
-        ApiFailure::unavailable(
-            "directory_unavailable",
+        ApiFailure::new(
+            RelayErrorCode::DirectoryUnavailable,
             "no directory has been published yet",
         )
     })?;
@@ -159,11 +160,23 @@ async fn verify_and_store(
         f
     })?;
 
+    if request.directory_version == 0 || request.directory_version > current.version {
+        let mut f = ApiFailure::new(
+            RelayErrorCode::InvalidDirectoryVersion,
+            format!(
+                "routed on directory version {}, which this relay never served; it serves version {}",
+                request.directory_version, current.version
+            ),
+        );
+        f.directory_version = Some(current.version);
+        return Err(f);
+    }
+
     let header = EnvelopeHeader::parse(&request.envelope)
         .map_err(|e| ApiFailure::from_code(StatusCode::UNPROCESSABLE_ENTITY, &e))?;
     if header.report_id != request.submission_id {
-        return Err(ApiFailure::unprocessable(
-            "submission_id_mismatch",
+        return Err(ApiFailure::new(
+            RelayErrorCode::SubmissionIdMismatch,
             "the envelope's report id is not the submission id",
         ));
     }
@@ -191,8 +204,8 @@ async fn verify_and_store(
             .iter()
             .find(|id| listing.organisation(id).is_none())
         {
-            return Err(ApiFailure::unprocessable(
-                "unknown_recipient",
+            return Err(ApiFailure::new(
+                RelayErrorCode::UnknownRecipient,
                 format!("organisation {unknown} is not in the directory"),
             ));
         }
@@ -202,8 +215,8 @@ async fn verify_and_store(
                 .is_some_and(|o| !request.consent.allows(o.kind) || o.kind == OrgKind::Unknown)
         });
         if let Some(id) = withheld {
-            return Err(ApiFailure::unprocessable(
-                "consent_violated",
+            return Err(ApiFailure::new(
+                RelayErrorCode::ConsentViolated,
                 format!("the worker's consent does not allow organisation {id}"),
             ));
         }
@@ -253,13 +266,13 @@ async fn verify_and_store(
             // period: it was accepted long ago, and is not stored twice.
             let mailbox = state.storage.mailbox(&request.mailbox_token_hash.0).await?;
             if mailbox.is_some_and(|m| m.report_id == request.submission_id.to_hex()) {
-                return Err(ApiFailure::conflict(
-                    "submission_conflict",
+                return Err(ApiFailure::new(
+                    RelayErrorCode::SubmissionConflict,
                     "this report was accepted before; its record has since expired",
                 ));
             }
-            Err(ApiFailure::conflict(
-                "mailbox_in_use",
+            Err(ApiFailure::new(
+                RelayErrorCode::MailboxInUse,
                 "another report already uses this mailbox token",
             ))
         }
@@ -267,7 +280,7 @@ async fn verify_and_store(
 }
 
 fn check_attachments(request: &SubmissionRequest) -> Result<(), ApiFailure> {
-    let bad = |message: String| ApiFailure::unprocessable("invalid_attachments", message);
+    let bad = |message: String| ApiFailure::new(RelayErrorCode::InvalidAttachments, message);
     if request.attachments.len() > MAX_ATTACHMENTS {
         return Err(bad(format!("at most {MAX_ATTACHMENTS} attachments")));
     }

@@ -27,8 +27,8 @@ use crux_core::Command;
 use crux_core::render::render;
 use workvoice_proto::ErrorCode;
 use workvoice_proto::api::{
-    ApiError, AttachmentDeclaration, MailboxItem, MailboxPage, MailboxStatus, SubmissionAccepted,
-    SubmissionRequest, UploadProgress,
+    ApiError, AttachmentDeclaration, MailboxItem, MailboxPage, MailboxStatus, RelayErrorCode,
+    SubmissionAccepted, SubmissionRequest, UploadProgress,
 };
 use workvoice_proto::directory::verify_directory_pinned;
 use workvoice_proto::envelope::{EnvelopeHeader, seal};
@@ -485,30 +485,32 @@ fn on_submitted(model: &mut Model, id: ReportId, result: HttpResult) -> Cmd {
             // A cut-off answer: the retry will be answered identically.
             _ => back_off(model, id, transient_of(&result)),
         },
-        409 => {
-            let error = api_error(&response.body)
-                .map(|e| e.error)
-                .unwrap_or_default();
-            match error.as_str() {
-                "stale_directory" if model.sync.reseals < MAX_RESEALS => {
-                    model.sync.reseals += 1;
-                    model.sync.reseal = true;
-                    model.sync.directory_ok_round = None;
-                    advance(model)
-                }
-                "submission_conflict" => {
-                    let recipients = model
-                        .outbox
-                        .get(&id)
-                        .and_then(|r| r.sealed.as_ref())
-                        .and_then(|s| EnvelopeHeader::parse(&s.envelope).ok())
-                        .map(|h| h.recipient_ids().collect())
-                        .unwrap_or_default();
-                    accepted_by_relay(model, id, recipients)
-                }
-                "mailbox_in_use" => reindex(model, id),
-                _ => back_off(model, id, transient_of(&result)),
+        409 => match api_error(&response.body).and_then(|e| e.relay_code()) {
+            Some(RelayErrorCode::StaleDirectory) if model.sync.reseals < MAX_RESEALS => {
+                model.sync.reseals += 1;
+                model.sync.reseal = true;
+                model.sync.directory_ok_round = None;
+                advance(model)
             }
+            Some(RelayErrorCode::SubmissionConflict) => {
+                let recipients = model
+                    .outbox
+                    .get(&id)
+                    .and_then(|r| r.sealed.as_ref())
+                    .and_then(|s| EnvelopeHeader::parse(&s.envelope).ok())
+                    .map(|h| h.recipient_ids().collect())
+                    .unwrap_or_default();
+                accepted_by_relay(model, id, recipients)
+            }
+            Some(RelayErrorCode::MailboxInUse) => reindex(model, id),
+            _ => back_off(model, id, transient_of(&result)),
+        },
+        // Routed on a listing newer than the relay serves: a relay process behind its peers
+        // catches up; the phone never routes again on an older listing (its pins refuse one).
+        422 if api_error(&response.body).and_then(|e| e.relay_code())
+            == Some(RelayErrorCode::InvalidDirectoryVersion) =>
+        {
+            back_off(model, id, transient_of(&result))
         }
         408 | 429 | 500..=599 => back_off(model, id, transient_of(&result)),
         _ => {
