@@ -51,6 +51,9 @@ impl SyncProgress for () {
     fn page_stored(&self, _: u64, _: u64) {}
 }
 
+/// The code kept for an entry whose content did not open under its disclosed tags and consent.
+pub const DISCLOSURE_MISMATCH: &str = "disclosure_mismatch";
+
 /// Open one inbox entry with whichever key of the keyring it was sealed to.
 pub fn open_entry(
     entry: &InboxEntry,
@@ -78,6 +81,10 @@ pub fn open_entry(
                 ));
             }
             Err(EnvelopeError::KeyUnsealFailed) => last = EnvelopeError::KeyUnsealFailed,
+            // This key unsealed the content key and its commitment held, so the keys are
+            // right: the content does not open under the tags and consent the relay delivered
+            // with it (PROTOCOL.md 7.4 step 5). The relay altered them, or the envelope.
+            Err(EnvelopeError::DecryptFailed) => return Err(DISCLOSURE_MISMATCH),
             Err(e) => return Err(e.code()),
         }
     }
@@ -93,6 +100,15 @@ impl Desk {
     /// How many inbox entries did not open (kept, never acknowledged).
     pub async fn undecryptable_count(&self) -> Result<u64> {
         self.inner.store.undecryptable_count().await
+    }
+
+    /// Of the entries that did not open, how many came with a disclosure (tags, consent) that
+    /// does not match what the phone sealed.
+    pub async fn disclosure_mismatch_count(&self) -> Result<u64> {
+        self.inner
+            .store
+            .undecryptable_count_for(DISCLOSURE_MISMATCH)
+            .await
     }
 
     /// Pull the inbox: check the directory first, then store each page with its cursor in one

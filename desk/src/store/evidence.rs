@@ -96,6 +96,14 @@ impl Store {
         Ok(())
     }
 
+    pub async fn undecryptable_count_for(&self, error: &str) -> Result<u64> {
+        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM undecryptable WHERE error = ?")
+            .bind(error)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(n as u64)
+    }
+
     pub async fn undecryptable_count(&self) -> Result<u64> {
         let n: i64 = sqlx::query_scalar("SELECT count(*) FROM undecryptable")
             .fetch_one(&self.pool)

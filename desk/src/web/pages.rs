@@ -430,7 +430,12 @@ async fn list_page(
         .map_err(internal)?;
     let (destinations, sectors) = desk.facets().await.map_err(internal)?;
     let last_sync = desk.last_sync_at().await.map_err(internal)?;
-    let undecryptable = desk.undecryptable_count().await.map_err(internal)?;
+    let disclosure_mismatch = desk.disclosure_mismatch_count().await.map_err(internal)?;
+    let undecryptable = desk
+        .undecryptable_count()
+        .await
+        .map_err(internal)?
+        .saturating_sub(disclosure_mismatch);
     let names = org_names(desk);
     let notice = notice.or_else(|| notice_for(raw.get("done").map(String::as_str)));
     let view = views::ListView {
@@ -444,6 +449,7 @@ async fn list_page(
         sectors: &sectors,
         last_sync,
         undecryptable,
+        disclosure_mismatch,
         notice,
         org_names: &names,
     };

@@ -199,7 +199,10 @@ pub struct ListView<'a> {
     pub destinations: &'a [String],
     pub sectors: &'a [String],
     pub last_sync: Option<u64>,
+    /// Entries that did not open with this desk's keys.
     pub undecryptable: u64,
+    /// Entries that came with tags or consent other than the phone sealed (or were altered).
+    pub disclosure_mismatch: u64,
     pub notice: Option<&'a str>,
     pub org_names: &'a HashMap<String, String>,
 }
@@ -251,6 +254,9 @@ pub fn case_list(ctx: &Ctx, v: &ListView) -> Markup {
             @if let Some(n) = v.notice { p class="notice" role="status" { (n) } }
             @if v.undecryptable > 0 {
                 p class="warning" { (v.undecryptable) " inbox entr" @if v.undecryptable == 1 { "y" } @else { "ies" } " could not be opened with this desk's keys and " @if v.undecryptable == 1 { "is" } @else { "are" } " kept aside, not acknowledged." }
+            }
+            @if v.disclosure_mismatch > 0 {
+                p class="warning" id="disclosure-mismatch" { (v.disclosure_mismatch) " inbox entr" @if v.disclosure_mismatch == 1 { "y" } @else { "ies" } " arrived with routing tags or consent that do not match what the worker's phone sealed, or " @if v.disclosure_mismatch == 1 { "was" } @else { "were" } " altered on the way. This desk's keys are fine; the relay is not to be trusted with these. Kept aside, not acknowledged." }
             }
             form method="get" action="/" class="filters" aria-labelledby="filter-title" {
                 h2 id="filter-title" class="visually-hidden" { "Filter cases" }

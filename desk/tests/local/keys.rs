@@ -144,6 +144,18 @@ async fn a_tampered_disclosure_does_not_open_and_a_redelivery_is_a_no_op() {
         (0, 1),
         "a relay cannot alter the disclosed consent"
     );
+    // The desk says what happened: not its keys, the disclosure.
+    assert_eq!(desk.disclosure_mismatch_count().await.unwrap(), 1);
+    let home = crate::common::logged_in(&desk).await.get("/").await.body;
+    assert!(home.contains("id=\"disclosure-mismatch\""), "{home}");
+    assert!(
+        home.contains("do not match what the worker's phone sealed"),
+        "{home}"
+    );
+    assert!(
+        !home.contains("could not be opened with this desk's keys"),
+        "{home}"
+    );
     let (first, _) = desk
         .open_and_store(org, std::slice::from_ref(&entry))
         .await
