@@ -441,7 +441,7 @@ async fn register(
         passphrase,
         InitOptions {
             org_name: plan.name.into(),
-            kdf: KdfParams::DEFAULT,
+            kdf: KdfParams::OWASP_MINIMUM,
         },
     )
     .await?;

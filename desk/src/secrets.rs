@@ -55,27 +55,19 @@ impl Passphrase {
     }
 }
 
-/// Argon2id cost parameters, stored next to the salt so they can be raised later.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct KdfParams {
-    pub memory_kib: u32,
-    pub iterations: u32,
-    pub parallelism: u32,
-}
+/// Argon2id costs, stored next to the salt so they can be raised later; the same type and
+/// numbers as the phone's vault.
+pub use workvoice_proto::kdf::KdfParams;
 
-impl KdfParams {
-    /// OWASP's recommended Argon2id minimum (19 MiB, 2 passes).
-    pub const DEFAULT: KdfParams = KdfParams {
-        memory_kib: 19 * 1024,
-        iterations: 2,
-        parallelism: 1,
-    };
-
-    fn argon2(&self) -> Result<Argon2<'static>> {
-        let params = Params::new(self.memory_kib, self.iterations, self.parallelism, Some(32))
-            .map_err(|_| DeskError::CorruptSecret)?;
-        Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
-    }
+fn argon2(params: &KdfParams) -> Result<Argon2<'static>> {
+    let params = Params::new(
+        params.memory_kib,
+        params.iterations,
+        params.parallelism,
+        Some(32),
+    )
+    .map_err(|_| DeskError::CorruptSecret)?;
+    Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
 }
 
 /// The key that seals every secret of the desk. Zeroized when dropped.
@@ -90,8 +82,7 @@ impl std::fmt::Debug for MasterKey {
 impl MasterKey {
     pub fn derive(passphrase: &Passphrase, salt: &[u8], params: KdfParams) -> Result<Self> {
         let mut key = Zeroizing::new([0u8; 32]);
-        params
-            .argon2()?
+        argon2(&params)?
             .hash_password_into(passphrase.as_str().as_bytes(), salt, key.as_mut())
             .map_err(|_| DeskError::CorruptSecret)?;
         Ok(Self(key))
@@ -191,12 +182,11 @@ impl DatabaseKey {
 
 /// A caseworker password hash: `argon2id$m,t,p$<salt hex>$<hash hex>`.
 pub fn hash_password(password: &str, rng: &mut impl Rng) -> Result<String> {
-    let params = KdfParams::DEFAULT;
+    let params = KdfParams::OWASP_MINIMUM;
     let mut salt = [0u8; 16];
     rng.fill_bytes(&mut salt);
     let mut out = Zeroizing::new([0u8; 32]);
-    params
-        .argon2()?
+    argon2(&params)?
         .hash_password_into(password.as_bytes(), &salt, out.as_mut())
         .map_err(|_| DeskError::InvalidInput("password".into()))?;
     Ok(format!(
@@ -233,7 +223,7 @@ pub fn verify_password(password: &str, stored: &str) -> bool {
         iterations,
         parallelism,
     };
-    let Ok(argon) = params.argon2() else {
+    let Ok(argon) = argon2(&params) else {
         return false;
     };
     let mut out = Zeroizing::new(vec![0u8; expected.len().clamp(16, 64)]);

@@ -15,6 +15,7 @@ pub mod directory;
 pub mod envelope;
 pub mod hpke_suite;
 pub mod iso;
+pub mod kdf;
 pub mod keys;
 pub mod padding;
 pub mod pow;

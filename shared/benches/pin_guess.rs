@@ -2,7 +2,7 @@
 //!
 //! - Off the phone, with the platform secret (a rooted phone whose key store can be used, or
 //!   the command-line shell, which has none): one guess is one Argon2id run with
-//!   `KdfParams::PHONE` over the PIN and the salt from the metadata file; measured with the
+//!   `KdfParams::OWASP_MINIMUM` over the PIN and the salt from the metadata file; measured with the
 //!   `argon2` crate directly, as an attacker would run it.
 //! - On the phone: one `Vault::unlock` with a wrong PIN, which derives both key slots, counts
 //!   the attempt durably and stops the vault at the limit (ten by default).
@@ -32,7 +32,7 @@ fn human(seconds: f64) -> String {
 }
 
 fn main() {
-    let p = KdfParams::PHONE;
+    let p = KdfParams::OWASP_MINIMUM;
     let params = Params::new(p.memory_kib, p.iterations, p.parallelism, Some(32)).unwrap();
     let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
     let salt = [7u8; 16];
@@ -55,7 +55,7 @@ fn main() {
 
     let dir = tempfile::tempdir().unwrap();
     let config = VaultConfig {
-        kdf: KdfParams::PHONE,
+        kdf: KdfParams::OWASP_MINIMUM,
         max_attempts: 1000,
     };
     drop(Vault::create(dir.path(), "482916", None, None, &config).unwrap());
@@ -72,7 +72,7 @@ fn main() {
 
     let per_guess = offline.as_secs_f64();
     println!(
-        "Argon2id {} MiB, {} passes, {} lane (KdfParams::PHONE)",
+        "Argon2id {} MiB, {} passes, {} lane (KdfParams::OWASP_MINIMUM)",
         p.memory_kib / 1024,
         p.iterations,
         p.parallelism

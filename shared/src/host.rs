@@ -125,7 +125,7 @@ impl Host {
             kdf: if config.insecure_fast_kdf {
                 KdfParams::INSECURE_FAST_FOR_TESTS
             } else {
-                KdfParams::PHONE
+                KdfParams::OWASP_MINIMUM
             },
             max_attempts: if config.max_pin_attempts == 0 {
                 crate::vault::DEFAULT_MAX_ATTEMPTS

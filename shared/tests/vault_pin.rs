@@ -85,7 +85,7 @@ fn store_dirs(dir: &Path) -> Vec<PathBuf> {
 #[test]
 fn default_limit_is_ten_attempts() {
     assert_eq!(VaultConfig::default().max_attempts, 10);
-    assert_eq!(VaultConfig::default().kdf, KdfParams::PHONE);
+    assert_eq!(VaultConfig::default().kdf, KdfParams::OWASP_MINIMUM);
 }
 
 #[test]

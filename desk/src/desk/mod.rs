@@ -58,7 +58,7 @@ impl Default for InitOptions {
     fn default() -> Self {
         Self {
             org_name: "Workvoice desk".into(),
-            kdf: KdfParams::DEFAULT,
+            kdf: KdfParams::OWASP_MINIMUM,
         }
     }
 }

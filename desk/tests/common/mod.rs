@@ -20,7 +20,7 @@ pub const PASSPHRASE: &str = "correct horse battery staple";
 pub const USER: &str = "amina";
 pub const PASSWORD: &str = "caseworker-password-1";
 
-/// Cheap Argon2 costs so the suite stays fast; production uses `KdfParams::DEFAULT`.
+/// Cheap Argon2 costs so the suite stays fast; production uses `KdfParams::OWASP_MINIMUM`.
 pub const FAST_KDF: KdfParams = KdfParams {
     memory_kib: 1024,
     iterations: 1,

@@ -52,39 +52,9 @@ pub use store::{Store, StoreEntry, StoreError, StoreOp};
 /// Wrong PIN attempts allowed before the vault wipes itself, unless configured otherwise.
 pub const DEFAULT_MAX_ATTEMPTS: u32 = 10;
 
-/// Argon2id cost parameters for turning a PIN into a key-encryption key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct KdfParams {
-    /// Memory in KiB.
-    pub memory_kib: u32,
-    /// Passes over the memory.
-    pub iterations: u32,
-    /// Lanes.
-    pub parallelism: u32,
-}
-
-impl KdfParams {
-    /// For phones: 19 MiB, 2 passes, 1 lane (the OWASP minimum for Argon2id). Unlock computes
-    /// it twice, once per slot.
-    pub const PHONE: KdfParams = KdfParams {
-        memory_kib: 19 * 1024,
-        iterations: 2,
-        parallelism: 1,
-    };
-
-    /// Cheap parameters for tests only: offers no protection to a low-entropy PIN.
-    pub const INSECURE_FAST_FOR_TESTS: KdfParams = KdfParams {
-        memory_kib: 64,
-        iterations: 1,
-        parallelism: 1,
-    };
-}
-
-impl Default for KdfParams {
-    fn default() -> Self {
-        KdfParams::PHONE
-    }
-}
+/// Argon2id costs for turning a PIN into a key-encryption key: `KdfParams::OWASP_MINIMUM` on
+/// phones (the same numbers as the desk's).
+pub use workvoice_proto::kdf::KdfParams;
 
 /// Settings fixed when a vault is created.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,7 +68,7 @@ pub struct VaultConfig {
 impl Default for VaultConfig {
     fn default() -> Self {
         VaultConfig {
-            kdf: KdfParams::PHONE,
+            kdf: KdfParams::OWASP_MINIMUM,
             max_attempts: DEFAULT_MAX_ATTEMPTS,
         }
     }
