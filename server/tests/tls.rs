@@ -600,21 +600,18 @@ fn acme_issues_and_renews_a_certificate_against_pebble() {
     let port = free_port();
     // 12-second certificates: the relay renews when a third of the lifetime is left.
     let pebble = start_pebble(&binary, dir.path(), &ca, port, 12);
-    let relay = Relay::start(
-        &dir.path().join("relay"),
-        &[
-            ("WORKVOICE_LISTEN", format!("127.0.0.1:{port}")),
-            ("WORKVOICE_TLS", "acme".into()),
-            ("WORKVOICE_ACME_DOMAINS", "localhost".into()),
-            ("WORKVOICE_ACME_CONTACT", "ops@example.org".into()),
-            ("WORKVOICE_ACME_DIRECTORY_URL", pebble.directory.clone()),
-            (
-                "WORKVOICE_ACME_CA_FILE",
-                dir.path().join("acme-ca.pem").display().to_string(),
-            ),
-        ],
-    )
-    .unwrap();
+    let env = [
+        ("WORKVOICE_LISTEN", format!("127.0.0.1:{port}")),
+        ("WORKVOICE_TLS", "acme".into()),
+        ("WORKVOICE_ACME_DOMAINS", "localhost".into()),
+        ("WORKVOICE_ACME_CONTACT", "ops@example.org".into()),
+        ("WORKVOICE_ACME_DIRECTORY_URL", pebble.directory.clone()),
+        (
+            "WORKVOICE_ACME_CA_FILE",
+            dir.path().join("acme-ca.pem").display().to_string(),
+        ),
+    ];
+    let relay = Relay::start(&dir.path().join("relay"), &env).unwrap();
     assert!(relay.url.starts_with("https://"), "{}", relay.url);
     let roots = [pebble.root.clone()];
 
@@ -650,6 +647,18 @@ fn acme_issues_and_renews_a_certificate_against_pebble() {
     );
     let log = relay.stop();
     assert!(log.matches("DeployedNewCert").count() >= 2, "{log}");
+
+    // A restart serves the cached certificate: no new account, no order needed first.
+    let restarted = Relay::start(&dir.path().join("relay"), &env).unwrap();
+    https_until(
+        &restarted,
+        "localhost",
+        &roots,
+        "serving after a restart",
+        |a| a.head.starts_with("http/1.1 200"),
+    );
+    let again = restarted.stop();
+    assert!(again.contains("DeployedCachedCert"), "{again}");
     // Pebble validated for real (no PEBBLE_VA_ALWAYS_VALID), through the relay's TLS-ALPN-01
     // answers on its listener.
     assert!(log.contains("answered a TLS-ALPN-01 validation"), "{log}");
