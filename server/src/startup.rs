@@ -354,10 +354,16 @@ impl Application {
             .local_addr()
             .map_err(|e| StartupError::Bind(settings.listen.clone(), e))?;
         let tls = Tls::from_settings(&settings)?.map(Arc::new);
-        if tls.is_none() && !settings.behind_proxy && !address.ip().is_loopback() {
-            return Err(StartupError::PlainHttpOnPublicAddress(
-                settings.listen.clone(),
-            ));
+        if tls.is_none() && !address.ip().is_loopback() {
+            if !settings.behind_proxy {
+                return Err(StartupError::PlainHttpOnPublicAddress(
+                    settings.listen.clone(),
+                ));
+            }
+            tracing::warn!(
+                "plain HTTP on a non-loopback address (behind_proxy): the proxy in front must \
+                 terminate TLS and must not log URL paths"
+            );
         }
         let metrics_listener = match &settings.metrics_listen {
             None => None,

@@ -420,7 +420,8 @@ fn plain_http_is_not_served_where_tls_is_required() {
         "{}",
         proxied.url
     );
-    proxied.stop();
+    let log = proxied.stop();
+    assert!(log.contains("must not log URL paths"), "{log}");
 
     // TLS settings that cannot work stop the start with a clear message.
     let no_key = Relay::start(
