@@ -172,7 +172,8 @@ pub async fn run(command: Command, settings: Settings) -> CliResult {
         crate::telemetry::init(settings.log_json, &settings.log_level);
         let app = Application::build(settings).await.map_err(|x| e(&x))?;
         say(&format!(
-            "workvoice-relay listening on http://{}",
+            "workvoice-relay listening on {}://{}",
+            app.scheme(),
             app.address()
         ));
         if let Some(metrics) = app.metrics_address() {

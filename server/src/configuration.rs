@@ -74,7 +74,70 @@ pub struct Settings {
     pub metrics_listen: Option<String>,
     /// `/metrics` serves a snapshot taken at most this often, with coarse counts.
     pub metrics_interval_secs: u64,
+    /// How the public listener speaks: `off` (plain HTTP: on a loopback address, or on any
+    /// address with `behind_proxy`), `files` (TLS with `tls_cert_file` and `tls_key_file`) or
+    /// `acme` (TLS with a certificate the relay obtains and renews itself for `acme_domains`).
+    pub tls: TlsMode,
+    /// With `tls = "off"`: a TLS-terminating reverse proxy is in front, so plain HTTP may be
+    /// served on a non-loopback address. Without it, plain HTTP on such an address is refused
+    /// at start.
+    pub behind_proxy: bool,
+    /// PEM certificate chain (leaf first) for `tls = "files"`; reloaded on SIGHUP and when the
+    /// file changes.
+    pub tls_cert_file: Option<PathBuf>,
+    /// PEM private key (PKCS#8, PKCS#1 or SEC1) for `tls = "files"`.
+    pub tls_key_file: Option<PathBuf>,
+    /// How often `serve` looks at the certificate and key files for a change (SIGHUP reloads
+    /// at once).
+    pub tls_reload_check_secs: u64,
+    /// The names the relay answers to, for `tls = "acme"` (TLS-ALPN-01 on the listener: the
+    /// names must resolve to this server and it must be reachable on port 443).
+    pub acme_domains: Vec<String>,
+    /// Contact for the certificate authority, such as `mailto:ops@example.org`.
+    pub acme_contact: Option<String>,
+    /// The ACME directory; Let's Encrypt's production directory by default.
+    pub acme_directory_url: String,
+    /// PEM root certificates the ACME server's own HTTPS certificate must chain to, instead
+    /// of the built-in web roots (for a private or test certificate authority).
+    pub acme_ca_file: Option<PathBuf>,
+    /// Where the ACME account key and the current certificate are kept (mode 0700, files
+    /// 0600); default `<data_dir>/acme`.
+    pub acme_cache_dir: Option<PathBuf>,
 }
+
+/// How the public listener speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum TlsMode {
+    /// Plain HTTP (loopback, or behind a TLS-terminating proxy).
+    #[default]
+    Off,
+    /// TLS with a certificate and key from files.
+    Files,
+    /// TLS with a certificate obtained and renewed with ACME.
+    Acme,
+}
+
+impl TlsMode {
+    pub fn is_on(self) -> bool {
+        self != TlsMode::Off
+    }
+}
+
+impl std::str::FromStr for TlsMode {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Self, ()> {
+        match s {
+            "off" => Ok(TlsMode::Off),
+            "files" => Ok(TlsMode::Files),
+            "acme" => Ok(TlsMode::Acme),
+            _ => Err(()),
+        }
+    }
+}
+
+/// Let's Encrypt's production ACME directory.
+pub const LETS_ENCRYPT_DIRECTORY: &str = "https://acme-v02.api.letsencrypt.org/directory";
 
 impl Default for Settings {
     fn default() -> Self {
@@ -106,6 +169,16 @@ impl Default for Settings {
             maintenance_interval_secs: 300,
             metrics_listen: None,
             metrics_interval_secs: 3600,
+            tls: TlsMode::Off,
+            behind_proxy: false,
+            tls_cert_file: None,
+            tls_key_file: None,
+            tls_reload_check_secs: 10,
+            acme_domains: Vec::new(),
+            acme_contact: None,
+            acme_directory_url: LETS_ENCRYPT_DIRECTORY.into(),
+            acme_ca_file: None,
+            acme_cache_dir: None,
         }
     }
 }
@@ -184,6 +257,14 @@ impl Settings {
             (@set $target:expr, opt_path, $name:expr, $v:expr) => { $target = Some(PathBuf::from($v)) };
             (@set $target:expr, flag, $name:expr, $v:expr) => { $target = flag($name, $v)? };
             (@set $target:expr, num, $name:expr, $v:expr) => { $target = parse($name, $v)? };
+            (@set $target:expr, list, $name:expr, $v:expr) => {
+                $target = $v
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|x| !x.is_empty())
+                    .map(String::from)
+                    .collect()
+            };
         }
         env_field!(listen, string);
         env_field!(data_dir, path);
@@ -212,6 +293,16 @@ impl Settings {
         env_field!(maintenance_interval_secs, num);
         env_field!(metrics_listen, opt_string);
         env_field!(metrics_interval_secs, num);
+        env_field!(tls, num);
+        env_field!(behind_proxy, flag);
+        env_field!(tls_cert_file, opt_path);
+        env_field!(tls_key_file, opt_path);
+        env_field!(tls_reload_check_secs, num);
+        env_field!(acme_domains, list);
+        env_field!(acme_contact, opt_string);
+        env_field!(acme_directory_url, string);
+        env_field!(acme_ca_file, opt_path);
+        env_field!(acme_cache_dir, opt_path);
         Ok(())
     }
 
@@ -230,6 +321,13 @@ impl Settings {
         self.relay_key_file
             .clone()
             .unwrap_or_else(|| self.data_dir.join("relay.key"))
+    }
+
+    /// Where the ACME account and certificate are kept.
+    pub fn acme_cache_path(&self) -> PathBuf {
+        self.acme_cache_dir
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("acme"))
     }
 
     /// The retention periods in effect.
@@ -292,5 +390,54 @@ mod tests {
         let s = Settings::default();
         assert_eq!(s.database_url(), "sqlite://./data/relay.db?mode=rwc");
         assert_eq!(s.relay_key_path(), PathBuf::from("./data/relay.key"));
+        assert_eq!(s.tls, TlsMode::Off);
+        assert_eq!(s.acme_cache_path(), PathBuf::from("./data/acme"));
+    }
+
+    /// The Debian package's conffile, and every setting its comments suggest, are settings
+    /// this relay accepts.
+    #[test]
+    fn debian_conffile_and_its_examples_parse() {
+        let text = include_str!("../debian/relay.toml");
+        let s = Settings::from_toml(text).unwrap();
+        assert_eq!(s.tls, TlsMode::Off);
+        assert_eq!(s.listen, "127.0.0.1:8080");
+        let mut examples = 0;
+        for line in text.lines() {
+            let Some(example) = line.strip_prefix("#   ") else {
+                continue;
+            };
+            if example.contains(" = ") && !example.contains("workvoice-relay") {
+                Settings::from_toml(example).unwrap_or_else(|e| panic!("{example}: {e}"));
+                examples += 1;
+            }
+        }
+        assert!(examples >= 10, "{examples}");
+    }
+
+    #[test]
+    fn tls_settings_from_file_and_environment() {
+        let mut s = Settings::from_toml(
+            "tls = \"acme\"\nacme_domains = [\"relay.example.org\"]\nlisten = \"[::]:443\"\n",
+        )
+        .unwrap();
+        assert_eq!(s.tls, TlsMode::Acme);
+        assert_eq!(s.acme_domains, ["relay.example.org"]);
+        assert_eq!(s.acme_directory_url, LETS_ENCRYPT_DIRECTORY);
+        s.apply_env(|name| match name {
+            "WORKVOICE_TLS" => Some("files".into()),
+            "WORKVOICE_ACME_DOMAINS" => Some("a.example, b.example".into()),
+            "WORKVOICE_BEHIND_PROXY" => Some("yes".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(s.tls, TlsMode::Files);
+        assert_eq!(s.acme_domains, ["a.example", "b.example"]);
+        assert!(s.behind_proxy);
+        assert!(Settings::from_toml("tls = \"on\"").is_err());
+        let err = s
+            .apply_env(|n| (n == "WORKVOICE_TLS").then(|| "yes".to_string()))
+            .unwrap_err();
+        assert!(err.to_string().contains("WORKVOICE_TLS"));
     }
 }

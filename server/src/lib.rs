@@ -6,7 +6,7 @@
 //! organisation credentials.
 //!
 //! Layout: [`configuration`] (TOML + `WORKVOICE_*`), [`startup`] ([`startup::Application`] and
-//! [`startup::app`]), [`telemetry`], [`storage`] (sqlx over SQLite or PostgreSQL), [`domain`],
+//! [`startup::app`]), [`tls`] (certificate files or ACME on the public listener), [`telemetry`], [`storage`] (sqlx over SQLite or PostgreSQL), [`domain`],
 //! [`routes`], [`files`] (modes of the data directory and its files), [`admin`] (organisations, keys, directory publication), [`cli`] and
 //! [`root_tool`] (the two binaries), and behind the `testing` feature [`testing`], an
 //! in-process relay for other crates' tests.
@@ -28,5 +28,6 @@ pub mod storage;
 pub mod telemetry;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod tls;
 
 pub use startup::{Application, app};

@@ -2,6 +2,7 @@
 //! `.run_until_stopped()`; and [`app`], the router, for tests that need no socket.
 
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use workvoice_proto::api::RelayErrorCode;
 
@@ -26,6 +27,7 @@ use crate::files;
 use crate::routes::{attachments, directory, health, mailbox, org, submissions};
 use crate::state::AppState;
 use crate::storage::{PurgeCounts, Storage, StorageError};
+use crate::tls::Tls;
 
 pub const HTTP_REQUESTS_METRIC: &str = "workvoice_http_requests_total";
 pub const HTTP_LATENCY_METRIC: &str = "workvoice_http_request_duration_seconds";
@@ -42,6 +44,16 @@ pub enum StartupError {
     Bind(String, std::io::Error),
     #[error("metrics_listen must be a loopback address such as 127.0.0.1:9464, not {0}")]
     MetricsNotLoopback(String),
+    #[error(
+        "refusing to serve plain HTTP on {0}, which is not a loopback address: reports and \
+         mailbox tokens would cross the network unencrypted. Set tls = \"acme\" (with \
+         acme_domains) or tls = \"files\" (with tls_cert_file and tls_key_file); or, when a \
+         TLS-terminating reverse proxy is in front, set behind_proxy = true; or listen on \
+         127.0.0.1"
+    )]
+    PlainHttpOnPublicAddress(String),
+    #[error(transparent)]
+    Tls(#[from] crate::tls::TlsError),
 }
 
 /// Open the database of `settings` (creating the data directory, mode 0700, for a default
@@ -115,7 +127,19 @@ pub fn app(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), body_budget))
         .layer(middleware::from_fn(json_errors))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
+        .layer(middleware::map_response_with_state(state.clone(), hsts))
         .with_state(state)
+}
+
+/// With TLS on, every answer tells browsers to use HTTPS only for this host.
+async fn hsts(State(state): State<AppState>, mut response: Response) -> Response {
+    if state.settings.tls.is_on() {
+        response.headers_mut().insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static(crate::tls::HSTS),
+        );
+    }
+    response
 }
 
 /// The client's address, put in each request by the accept loop. Used only as an in-memory
@@ -314,6 +338,7 @@ pub struct Application {
     metrics_listener: Option<(TcpListener, SocketAddr)>,
     state: AppState,
     relay_key: SigningKey,
+    tls: Option<Arc<Tls>>,
 }
 
 impl Application {
@@ -336,6 +361,18 @@ impl Application {
         let address = listener
             .local_addr()
             .map_err(|e| StartupError::Bind(settings.listen.clone(), e))?;
+        let tls = Tls::from_settings(&settings)?.map(Arc::new);
+        if tls.is_none() && !address.ip().is_loopback() {
+            if !settings.behind_proxy {
+                return Err(StartupError::PlainHttpOnPublicAddress(
+                    settings.listen.clone(),
+                ));
+            }
+            tracing::warn!(
+                "plain HTTP on a non-loopback address (behind_proxy): the proxy in front must \
+                 terminate TLS and must not log URL paths"
+            );
+        }
         let metrics_listener = match &settings.metrics_listen {
             None => None,
             Some(at) => {
@@ -358,6 +395,7 @@ impl Application {
             metrics_listener,
             state: AppState::new(storage, settings),
             relay_key,
+            tls,
         })
     }
 
@@ -367,6 +405,11 @@ impl Application {
 
     pub fn address(&self) -> SocketAddr {
         self.address
+    }
+
+    /// `https` when the listener speaks TLS, else `http`.
+    pub fn scheme(&self) -> &'static str {
+        if self.tls.is_some() { "https" } else { "http" }
     }
 
     /// The operator's metrics listener, when `metrics_listen` is set.
@@ -401,13 +444,23 @@ impl Application {
         let metrics = self.metrics_listener.map(|(listener, _)| {
             let mut stopped = stop_rx;
             let router = metrics_app(self.state.clone());
-            tokio::spawn(serve(listener, router, header_timeout, async move {
+            tokio::spawn(serve(listener, router, None, header_timeout, async move {
                 let _ = stopped.changed().await;
             }))
         });
-        serve(self.listener, router, header_timeout, stop).await;
+        let tls_task = self.tls.clone().map(|tls| {
+            let every = Duration::from_secs(self.state.settings.tls_reload_check_secs.max(1));
+            let stopped = stop_tx.subscribe();
+            tokio::spawn(async move { tls.maintain(every, stopped).await })
+        });
+        let hangup = tokio::spawn(reload_on_hangup(self.tls.clone(), stop_tx.subscribe()));
+        serve(self.listener, router, self.tls, header_timeout, stop).await;
         let _ = stop_tx.send(true);
         let _ = maintenance.await;
+        if let Some(task) = tls_task {
+            let _ = task.await;
+        }
+        let _ = hangup.await;
         if let Some(metrics) = metrics {
             let _ = metrics.await;
         }
@@ -420,10 +473,12 @@ impl Application {
 /// finish. Unlike `axum::serve`, every connection has a header read timeout: one that opens
 /// and sends nothing, or dribbles its headers, or idles between requests, is closed after
 /// `header_timeout` instead of holding a file descriptor forever. The peer's address goes
-/// into each request as [`ClientAddress`], for the per-client limit only.
+/// into each request as [`ClientAddress`], for the per-client limit only. With `tls`, each
+/// connection first completes a TLS handshake, within the same timeout.
 async fn serve(
     listener: TcpListener,
     router: Router,
+    tls: Option<Arc<Tls>>,
     header_timeout: Duration,
     stop: impl std::future::Future<Output = ()> + Send + 'static,
 ) {
@@ -460,15 +515,56 @@ async fn serve(
         builder
             .timer(TokioTimer::new())
             .header_read_timeout(header_timeout);
-        let connection = graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
+        let watcher = graceful.watcher();
+        let tls = tls.clone();
         tokio::spawn(async move {
-            if let Err(e) = connection.await {
+            let ended = match tls {
+                None => {
+                    watcher
+                        .watch(builder.serve_connection(TokioIo::new(stream), service))
+                        .await
+                }
+                Some(tls) => match tokio::time::timeout(header_timeout, tls.accept(stream)).await {
+                    Ok(Ok(Some(stream))) => {
+                        watcher
+                            .watch(builder.serve_connection(TokioIo::new(stream), service))
+                            .await
+                    }
+                    Ok(Ok(None)) => Ok(()),
+                    Ok(Err(e)) => {
+                        tracing::debug!(error = %e, "TLS handshake failed");
+                        Ok(())
+                    }
+                    Err(_) => {
+                        tracing::debug!("TLS handshake timed out");
+                        Ok(())
+                    }
+                },
+            };
+            if let Err(e) = ended {
                 tracing::debug!(error = %e, "connection ended with an error");
             }
         });
     }
     drop(listener);
     graceful.shutdown().await;
+}
+
+/// SIGHUP reloads the TLS certificate files (`systemctl reload`); it never stops the relay.
+async fn reload_on_hangup(tls: Option<Arc<Tls>>, mut stop: watch::Receiver<bool>) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let Ok(mut hangup) = signal(SignalKind::hangup()) else {
+        return;
+    };
+    loop {
+        tokio::select! {
+            _ = hangup.recv() => match &tls {
+                Some(tls) => tls.reload(),
+                None => tracing::info!("SIGHUP: nothing to reload (tls = \"off\")"),
+            },
+            _ = stop.changed() => return,
+        }
+    }
 }
 
 async fn shutdown_signal() {

@@ -1,6 +1,7 @@
 //! Logging: `tracing` to stdout as text or JSON lines. Request logs carry the method, the
 //! matched route template, the status and the latency, never a path (mailbox tokens are in
-//! paths), a query string, an address or a user agent.
+//! paths), a query string, an address or a user agent. Text logs carry terminal colour codes
+//! only when stdout is a terminal (not in journald or a file).
 
 use tracing_subscriber::filter::Targets;
 use tracing_subscriber::layer::SubscriberExt;
@@ -21,8 +22,13 @@ pub fn init(json: bool, filter: &str) {
             )
             .try_init()
     } else {
+        let colour = std::io::IsTerminal::is_terminal(&std::io::stdout());
         registry
-            .with(tracing_subscriber::fmt::layer().with_writer(std::io::stdout))
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .with_ansi(colour)
+                    .with_writer(std::io::stdout),
+            )
             .try_init()
     };
     // Already initialised (tests start many relays in one process): keep the first.
