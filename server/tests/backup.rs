@@ -282,3 +282,73 @@ async fn sqlite_backup_under_load_then_restore_loses_nothing() {
 async fn postgres_backup_under_load_then_restore_loses_nothing() {
     backup_under_load_then_restore(true).await;
 }
+
+/// The copy is the same on both engines: a relay on SQLite moves to PostgreSQL with `backup`
+/// and `restore` (the path in docs/OPERATING.md, "Growing past one server").
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sqlite_relay_moves_to_postgres() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let fixture = Fixture::new();
+    let source = place(d, "sqlite", false).await;
+    let world = source.seed(&fixture).await;
+    let relay = RelayProcess::spawn(&source, &fixture);
+    let c = client();
+    let prepared: Vec<_> = (0..5)
+        .map(|seed| {
+            prepare_submission(
+                &fixture,
+                &world.listing,
+                &SubmissionSpec {
+                    seed,
+                    ..SubmissionSpec::default()
+                },
+            )
+            .unwrap()
+        })
+        .collect();
+    let mut answers = Vec::new();
+    for p in &prepared {
+        let (status, body) = submit_with_retries(&c, &relay.base_url, &p.request, 3).await;
+        assert_eq!(status, StatusCode::CREATED);
+        answers.push(body);
+    }
+    drop(relay);
+    let key = d.join("backup.key");
+    ok(source.run(
+        &fixture,
+        &["backup", "keygen", "--out", key.to_str().unwrap()],
+    ));
+    let file = d.join("relay.backup");
+    let public = d.join("backup.key.pub");
+    ok(source.run(
+        &fixture,
+        &[
+            "backup",
+            "--to",
+            file.to_str().unwrap(),
+            "--public-key",
+            public.to_str().unwrap(),
+        ],
+    ));
+    let target = place(d, "postgres", true).await;
+    ok(target.run(
+        &fixture,
+        &[
+            "restore",
+            "--from",
+            file.to_str().unwrap(),
+            "--key",
+            key.to_str().unwrap(),
+        ],
+    ));
+    let relay = RelayProcess::spawn(&target, &fixture);
+    let inbox = inbox_report_ids(&c, &relay.base_url, &world.union.token).await;
+    let ids: Vec<_> = prepared.iter().map(|p| p.request.submission_id).collect();
+    assert_eq!(inbox, ids);
+    for (p, answer) in prepared.iter().zip(&answers) {
+        let (status, body) = submit_with_retries(&c, &relay.base_url, &p.request, 3).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(&body, answer);
+    }
+}

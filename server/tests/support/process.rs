@@ -130,6 +130,9 @@ impl Drop for RelayProcess {
     }
 }
 
+/// Tries that failed (no answer, or a 5xx/408/429) in this test process, all submissions.
+pub static FAILED_TRIES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
 /// Post a submission as a phone does: retry on a connection failure or a 5xx/408/429 until
 /// the relay answers 200 or 201 (or `tries` run out). Returns the answer's status and body.
 pub async fn submit_with_retries(
@@ -162,6 +165,7 @@ pub async fn submit_with_retries(
             }
             Err(e) => last = e.to_string(),
         }
+        FAILED_TRIES.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         tokio::time::sleep(Duration::from_millis(20 * (attempt as u64 + 1).min(10))).await;
     }
     panic!("no answer after {tries} tries: {last}");
