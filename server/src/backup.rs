@@ -26,7 +26,7 @@ use zeroize::Zeroizing;
 use crate::configuration::Settings;
 use crate::domain::keyfile;
 use crate::files;
-use crate::storage::{CopyCounts, ExportHeader, MIGRATIONS_TABLE, Storage, known_migrations};
+use crate::storage::{CopyCounts, ExportHeader, Storage, known_migrations};
 
 /// The file's first bytes: magic and format version.
 pub const MAGIC: &[u8; 9] = b"WVBACKUP\x01";
@@ -397,8 +397,9 @@ pub async fn restore(
     let input: &mut (dyn BufRead + Send) = &mut input;
     let header: ExportHeader = Storage::read_export_header(input).map_err(|e| e.to_string())?;
 
-    let storage = crate::cli::connect_storage(settings).await?;
-    let known = known_migrations(storage.backend());
+    let backend = crate::storage::Backend::from_url(&settings.database_url())
+        .ok_or("unsupported database URL (expected sqlite: or postgres://)")?;
+    let known = known_migrations(backend);
     for m in &header.migrations {
         if !known.iter().any(|k| k.version == m.version) {
             return Err(format!(
@@ -435,6 +436,7 @@ pub async fn restore(
         }
     }
 
+    let storage = crate::cli::connect_storage(settings).await?;
     let rows = storage.data_rows().await.map_err(|e| e.to_string())?;
     if rows > 0 && !force {
         return Err(format!(
@@ -462,13 +464,6 @@ pub async fn restore(
         }
     };
     storage.migrate().await.map_err(|e| e.to_string())?;
-    debug_assert!(
-        storage
-            .table_names()
-            .await
-            .map(|t| t.iter().any(|n| n == MIGRATIONS_TABLE))
-            .unwrap_or(true)
-    );
     storage.close().await;
     if let Some(k) = &relay_key {
         if key_path.exists() {
@@ -480,4 +475,124 @@ pub async fn restore(
         counts,
         relay_key: relay_key.is_some(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+
+    fn key() -> HpkePrivateKey {
+        HpkePrivateKey::derive(b"backup test key")
+    }
+
+    fn seal(plain: &[u8]) -> Vec<u8> {
+        let mut w =
+            SealWriter::new(Vec::new(), &key().public_key(), &mut SystemRng::new()).unwrap();
+        // In uneven pieces, as the JSON lines come.
+        for piece in plain.chunks(1000) {
+            w.write_all(piece).unwrap();
+        }
+        w.finish().unwrap()
+    }
+
+    fn open(file: &[u8], key: &HpkePrivateKey) -> std::io::Result<Vec<u8>> {
+        let mut out = Vec::new();
+        OpenReader::new(file, key)?.read_to_end(&mut out)?;
+        Ok(out)
+    }
+
+    /// Offsets of each frame's flag byte.
+    fn frames(file: &[u8]) -> Vec<usize> {
+        let mut at = HEADER_LEN;
+        let mut out = Vec::new();
+        while at < file.len() {
+            out.push(at);
+            let len = u32::from_be_bytes(file[at + 1..at + 5].try_into().unwrap()) as usize;
+            at += 5 + len;
+        }
+        out
+    }
+
+    #[test]
+    fn every_size_round_trips_and_ends_in_one_last_frame() {
+        for size in [
+            0,
+            1,
+            FRAME_BYTES - 1,
+            FRAME_BYTES,
+            FRAME_BYTES + 1,
+            3 * FRAME_BYTES,
+        ] {
+            let plain: Vec<u8> = (0..size).map(|i| (i % 251) as u8).collect();
+            let file = seal(&plain);
+            assert_eq!(open(&file, &key()).unwrap(), plain, "size {size}");
+            let starts = frames(&file);
+            assert_eq!(
+                starts.len(),
+                size.div_ceil(FRAME_BYTES).max(1),
+                "size {size}"
+            );
+            let flags: Vec<u8> = starts.iter().map(|&s| file[s]).collect();
+            assert_eq!(flags.last(), Some(&1));
+            assert!(flags[..flags.len() - 1].iter().all(|&f| f == 0));
+        }
+    }
+
+    #[test]
+    fn a_wrong_key_an_altered_byte_a_cut_or_reordered_file_do_not_open() {
+        let plain: Vec<u8> = (0..2 * FRAME_BYTES + 10).map(|i| (i % 7) as u8).collect();
+        let file = seal(&plain);
+        let wrong = HpkePrivateKey::derive(b"another key");
+        assert!(
+            open(&file, &wrong)
+                .unwrap_err()
+                .to_string()
+                .contains("does not open with this key")
+        );
+        // Any byte changed: the magic, the encapsulated key, a flag, a length, a ciphertext.
+        for at in [
+            0,
+            MAGIC.len() + 3,
+            HEADER_LEN,
+            HEADER_LEN + 2,
+            HEADER_LEN + 100,
+            file.len() - 1,
+        ] {
+            let mut bad = file.clone();
+            bad[at] ^= 0x20;
+            assert!(open(&bad, &key()).is_err(), "byte {at} altered");
+        }
+        let starts = frames(&file);
+        // Cut at a frame boundary: no last frame.
+        let cut = &file[..starts[2]];
+        assert!(
+            open(cut, &key())
+                .unwrap_err()
+                .to_string()
+                .contains("truncated")
+        );
+        // Cut inside a frame.
+        assert!(open(&file[..file.len() - 3], &key()).is_err());
+        // Bytes after the last frame.
+        let mut longer = file.clone();
+        longer.push(0);
+        assert!(
+            open(&longer, &key())
+                .unwrap_err()
+                .to_string()
+                .contains("follow its last frame")
+        );
+        // The first two frames swapped.
+        let mut swapped = file[..HEADER_LEN].to_vec();
+        swapped.extend_from_slice(&file[starts[1]..starts[2]]);
+        swapped.extend_from_slice(&file[starts[0]..starts[1]]);
+        swapped.extend_from_slice(&file[starts[2]..]);
+        assert!(open(&swapped, &key()).is_err());
+        // The last frame's flag cleared: it no longer authenticates.
+        let mut unflagged = file.clone();
+        unflagged[starts[2]] = 0;
+        assert!(open(&unflagged, &key()).is_err());
+    }
 }

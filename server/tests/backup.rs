@@ -352,3 +352,60 @@ async fn a_sqlite_relay_moves_to_postgres() {
         assert_eq!(&body, answer);
     }
 }
+
+/// A backup taken from a newer relay (a migration this binary lacks) is refused with a
+/// message naming it, and nothing is written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backup_from_a_newer_relay_is_refused() {
+    use std::io::Write;
+    use workvoice_proto::system_rng::SystemRng;
+    use workvoice_relay::backup::SealWriter;
+
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let fixture = Fixture::new();
+    let target = place(d, "target", false).await;
+    let key = d.join("backup.key");
+    ok(target.run(
+        &fixture,
+        &["backup", "keygen", "--out", key.to_str().unwrap()],
+    ));
+    let private = workvoice_relay::backup::read_private_key(&key).unwrap();
+    let file = d.join("future.backup");
+    let lines = concat!(
+        r#"{"format":"workvoice-relay-backup","format_version":1,"backend":"sqlite","#,
+        r#""migrations":[{"version":1,"description":"initial"},"#,
+        r#"{"version":9001,"description":"from the future"}],"relay_version":"9.0.0"}"#,
+        "\n",
+        r#"{"done":0}"#,
+        "\n"
+    );
+    let mut w = SealWriter::new(
+        std::fs::File::create(&file).unwrap(),
+        &private.public_key(),
+        &mut SystemRng::new(),
+    )
+    .unwrap();
+    w.write_all(lines.as_bytes()).unwrap();
+    w.finish().unwrap();
+    let err = refused(target.run(
+        &fixture,
+        &[
+            "restore",
+            "--from",
+            file.to_str().unwrap(),
+            "--key",
+            key.to_str().unwrap(),
+        ],
+    ));
+    assert!(
+        err.contains("newer relay")
+            && err.contains("9.0.0")
+            && err.contains("9001 from the future"),
+        "{err}"
+    );
+    assert!(
+        !target.data_dir.exists(),
+        "the refused restore created its data directory"
+    );
+}
