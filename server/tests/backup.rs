@@ -314,6 +314,18 @@ async fn a_sqlite_relay_moves_to_postgres() {
         answers.push(body);
     }
     drop(relay);
+    let digest = |place: &Place| {
+        let url = place.settings(&fixture).database_url();
+        async move {
+            let storage = workvoice_relay::storage::Storage::connect(&url, 2)
+                .await
+                .unwrap();
+            let digest = storage.content_digest().await.unwrap();
+            storage.close().await;
+            digest
+        }
+    };
+    let before = digest(&source).await;
     let key = d.join("backup.key");
     ok(source.run(
         &fixture,
@@ -342,6 +354,8 @@ async fn a_sqlite_relay_moves_to_postgres() {
             key.to_str().unwrap(),
         ],
     ));
+    // Every row of every table, byte for byte, on the other engine.
+    assert_eq!(digest(&target).await, before);
     let relay = RelayProcess::spawn(&target, &fixture);
     let inbox = inbox_report_ids(&c, &relay.base_url, &world.union.token).await;
     let ids: Vec<_> = prepared.iter().map(|p| p.request.submission_id).collect();
