@@ -65,7 +65,7 @@ relay_stop() {
 }
 trap relay_stop EXIT
 # systemctl: the relay's unit starts `serve` as the package's unit does; enabling a timer runs
-# its service's ExecStart once.
+# its service's ExecStart and ExecStartPost once.
 systemctl() {
   local verb="$1"
   local unit="${!#}"
@@ -75,7 +75,10 @@ systemctl() {
     "stop workvoice-relay") relay_stop ;;
     "enable "*.timer | "start "*.timer)
       local run
-      run=$(sed -n 's/^ExecStart=//p' "$R/etc/systemd/system/${unit%.timer}.service" | sed 's/%%/%/g')
+      local service="$R/etc/systemd/system/${unit%.timer}.service"
+      run=$(sed -n 's/^ExecStart=//p' "$service" | sed 's/%%/%/g')
+      eval "$run"
+      run=$(sed -n 's/^ExecStartPost=//p' "$service" | sed 's/%%/%/g')
       eval "$run"
       ;;
     *) : ;;
