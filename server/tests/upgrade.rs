@@ -240,6 +240,31 @@ async fn postgres_a_newer_database_is_refused() {
     a_newer_database_is_refused(TestDatabase::Postgres).await;
 }
 
+/// A migration whose text changed after it was applied (a binary built from altered sources)
+/// is refused too, rather than run over a schema it did not make.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_changed_migration_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = Fixture::new();
+    let place = sqlite_place(dir.path());
+    place.seed(&fixture).await;
+    let mut conn =
+        sqlx::AnyConnection::connect_with_url(&place.settings(&fixture).database_url()).await;
+    sqlx::query::<sqlx::Any>("UPDATE _sqlx_migrations SET checksum = $1 WHERE version = 1")
+        .bind(vec![1u8; 48])
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    drop(conn);
+    for args in [&["serve"][..], &["migrate", "--check"]] {
+        let err = refused(place.run(&fixture, args));
+        assert!(
+            err.contains("migration 0001 initial was changed after it was applied"),
+            "{args:?}: {err}"
+        );
+    }
+}
+
 /// Make the fixtures of this release's schema. Run by hand when the schema changes (adding
 /// files for the new schema, keeping the old ones):
 /// `cargo test -p workvoice-relay --test upgrade -- --ignored write_upgrade_fixtures`
