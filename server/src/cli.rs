@@ -40,7 +40,8 @@ pub enum Command {
     /// serves; `backup keygen` makes the operator's key pair.
     #[command(args_conflicts_with_subcommands = true)]
     Backup(BackupArgs),
-    /// Load a backup into an empty database (and write its relay key), then migrate it.
+    /// Load a backup into an empty database (and write its relay key), then migrate it. Stop
+    /// every relay process on that database first.
     Restore {
         /// The backup file.
         #[arg(long)]
