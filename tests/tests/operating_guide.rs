@@ -118,12 +118,14 @@ fn rewrite(text: &str, pairs: &[(&str, String)]) -> String {
     out
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+/// Two distinct free ports (both held while the second is chosen).
+fn free_ports() -> (u16, u16) {
+    let a = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let b = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    (
+        a.local_addr().unwrap().port(),
+        b.local_addr().unwrap().port(),
+    )
 }
 
 #[test]
@@ -141,7 +143,7 @@ fn the_operating_guide_runs_from_a_fresh_server_to_the_first_report() {
         .tempdir()
         .unwrap();
     let root = dir.path().display().to_string();
-    let (port, metrics) = (free_port(), free_port());
+    let (port, metrics) = free_ports();
     let under_root = |p: &str| format!("{root}{p}");
     let script = rewrite(
         &blocks.concat(),
