@@ -271,6 +271,9 @@ async fn backup_under_load_then_restore(postgres: bool) {
     assert_eq!(unique.len(), inbox.len(), "a report delivered twice");
     let expected: BTreeSet<_> = prepared.iter().map(|p| p.request.submission_id).collect();
     assert_eq!(unique, expected);
+    drop(restored);
+    source.drop_database().await;
+    target.drop_database().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -365,6 +368,8 @@ async fn a_sqlite_relay_moves_to_postgres() {
         assert_eq!(status, StatusCode::OK);
         assert_eq!(&body, answer);
     }
+    drop(relay);
+    target.drop_database().await;
 }
 
 /// A backup taken from a newer relay (a migration this binary lacks) is refused with a

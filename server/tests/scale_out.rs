@@ -342,4 +342,5 @@ async fn two_relay_processes_behind_one_address_survive_a_kill() {
     storage.close().await;
     drop(b);
     balancing.abort();
+    place.drop_database().await;
 }

@@ -118,6 +118,7 @@ async fn the_committed_postgres_fixture_starts_and_reads() {
     workvoice_relay::files::private_dir(&place.data_dir).unwrap();
     keyfile::write_new(&place.data_dir.join("relay.key"), &fixture.relay).unwrap();
     reads_the_fixture(&place, &fixture).await;
+    place.drop_database().await;
 }
 
 /// A database at the first schema, with an organisation in it, migrates forward when `serve`
@@ -228,6 +229,7 @@ async fn a_newer_database_is_refused(database: TestDatabase) {
             "{args:?}: {err}"
         );
     }
+    place.drop_database().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

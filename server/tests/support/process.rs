@@ -65,6 +65,34 @@ impl Place {
         self.command(fixture, args).output().unwrap()
     }
 
+    /// Drop this place's PostgreSQL database, if it has one (best effort, at a test's end).
+    pub async fn drop_database(&self) {
+        use sqlx::Connection;
+        let (Some(url), Ok(admin)) = (
+            &self.database_url,
+            std::env::var(workvoice_relay::testing::PG_URL_VAR),
+        ) else {
+            return;
+        };
+        let Some(name) = url
+            .split('?')
+            .next()
+            .and_then(|u| u.rsplit('/').next())
+            .filter(|n| n.starts_with("wv_test_"))
+        else {
+            return;
+        };
+        sqlx::any::install_default_drivers();
+        if let Ok(mut conn) = sqlx::AnyConnection::connect(&admin).await {
+            let _ = sqlx::query::<sqlx::Any>(sqlx::AssertSqlSafe(format!(
+                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+            )))
+            .execute(&mut conn)
+            .await;
+            let _ = conn.close().await;
+        }
+    }
+
     /// Seed the fixture world (organisations, keys, rules, directory) without serving.
     pub async fn seed(&self, fixture: &Fixture) -> SeededWorld {
         let world = seed_fixture_world(&self.settings(fixture), fixture)
