@@ -30,8 +30,29 @@ pub struct Cli {
 pub enum Command {
     /// Run the relay (migrates the database first).
     Serve,
-    /// Apply the database migrations and exit.
-    Migrate,
+    /// Apply the database migrations and exit; with --check, only say which would be applied.
+    Migrate {
+        /// Print the applied and pending migrations by name and change nothing.
+        #[arg(long)]
+        check: bool,
+    },
+    /// An encrypted, consistent copy of the database and relay key, taken while the relay
+    /// serves; `backup keygen` makes the operator's key pair.
+    #[command(args_conflicts_with_subcommands = true)]
+    Backup(BackupArgs),
+    /// Load a backup into an empty database (and write its relay key), then migrate it. Stop
+    /// every relay process on that database first.
+    Restore {
+        /// The backup file.
+        #[arg(long)]
+        from: PathBuf,
+        /// The private key file from `backup keygen`.
+        #[arg(long)]
+        key: PathBuf,
+        /// Replace the content of a database that is not empty, and the relay key.
+        #[arg(long)]
+        force: bool,
+    },
     /// Print the OpenAPI document.
     Openapi,
     /// Organisations.
@@ -52,6 +73,28 @@ pub enum Command {
     /// The signed directory.
     #[command(subcommand)]
     Directory(DirectoryCommand),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct BackupArgs {
+    #[command(subcommand)]
+    pub command: Option<BackupCommand>,
+    /// The new backup file (refused if it exists).
+    #[arg(long)]
+    pub to: Option<PathBuf>,
+    /// The operator's backup public key: 64 hex characters or a file holding them.
+    #[arg(long = "public-key", env = "WORKVOICE_BACKUP_PUBLIC_KEY")]
+    pub public_key: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BackupCommand {
+    /// Make a backup key pair: the private key to OUT (mode 0600), the public key to OUT.pub
+    /// and standard output. Run it on the machine that will keep the private key.
+    Keygen {
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -181,12 +224,32 @@ pub async fn run(command: Command, settings: Settings) -> CliResult {
         }
         return app.run_until_stopped().await.map_err(|x| e(&x));
     }
+    match command {
+        Command::Migrate { check: true } => return migrate_check(&settings).await,
+        Command::Backup(args) => return backup(&settings, args).await,
+        Command::Restore { from, key, force } => {
+            let key = crate::backup::read_private_key(&key)?;
+            let copied = crate::backup::restore(&settings, &from, &key, force).await?;
+            say(&format!(
+                "restored {} rows in {} tables{}; migrated to this relay's schema",
+                copied.counts.rows,
+                copied.counts.tables,
+                if copied.relay_key {
+                    " and the relay key"
+                } else {
+                    ""
+                }
+            ));
+            return Ok(());
+        }
+        _ => {}
+    }
     let storage = startup::open_storage(&settings).await.map_err(|x| e(&x))?;
     let root = settings.root_key().map_err(|x| e(&x))?;
     let now = unix_now();
     match command {
-        Command::Serve | Command::Openapi => {}
-        Command::Migrate => say("migrations applied"),
+        Command::Serve | Command::Openapi | Command::Backup(_) | Command::Restore { .. } => {}
+        Command::Migrate { .. } => say("migrations applied"),
         Command::Key(KeyCommand::Show) => {
             let key = startup::relay_key(&settings).map_err(|x| e(&x))?;
             say(&key.public_key().to_hex());
@@ -328,5 +391,95 @@ pub async fn run(command: Command, settings: Settings) -> CliResult {
         }
     }
     storage.close().await;
+    Ok(())
+}
+
+/// Open the database of `settings` as [`startup::open_storage`] does (private data directory
+/// and files) but apply no migration.
+pub async fn connect_storage(settings: &Settings) -> Result<crate::storage::Storage, String> {
+    let url = settings.database_url();
+    if settings.database_url.is_none() {
+        crate::files::private_dir(&settings.data_dir)
+            .map_err(|x| format!("{}: {x}", settings.data_dir.display()))?;
+    }
+    if let Some(db) = crate::files::sqlite_path(&url) {
+        crate::files::private_sqlite_files(&db).map_err(|x| format!("{}: {x}", db.display()))?;
+    }
+    crate::storage::Storage::connect(&url, settings.max_connections.clamp(2, 4))
+        .await
+        .map_err(|x| x.to_string())
+}
+
+async fn migrate_check(settings: &Settings) -> CliResult {
+    let url = settings.database_url();
+    if let Some(db) = crate::files::sqlite_path(&url)
+        && !db.exists()
+    {
+        let backend = crate::storage::Backend::Sqlite;
+        say(&format!("no database at {} yet", db.display()));
+        for m in crate::storage::known_migrations(backend) {
+            say(&format!("pending {m}"));
+        }
+        return Ok(());
+    }
+    let storage = connect_storage(settings).await?;
+    let status = storage.schema_status().await;
+    storage.close().await;
+    let status = status.map_err(|x| x.to_string())?;
+    for m in &status.applied {
+        say(&format!("applied {m}"));
+    }
+    for m in &status.pending {
+        say(&format!("pending {m}"));
+    }
+    if status.pending.is_empty() {
+        say("up to date: nothing to apply");
+    } else {
+        say(&format!(
+            "{} migrations would be applied (by `migrate` or at `serve`)",
+            status.pending.len()
+        ));
+    }
+    Ok(())
+}
+
+async fn backup(settings: &Settings, args: BackupArgs) -> CliResult {
+    if let Some(BackupCommand::Keygen { out }) = args.command {
+        let public = crate::backup::keygen(&out)?;
+        say(&public.to_hex());
+        eprintln!(
+            "Private key in {} (keep it off the relay); public key also in {}.pub",
+            out.display(),
+            out.display()
+        );
+        return Ok(());
+    }
+    let to = args
+        .to
+        .ok_or("backup needs --to FILE (or `backup keygen --out FILE` to make a key)")?;
+    let public = args
+        .public_key
+        .ok_or("backup needs --public-key (or WORKVOICE_BACKUP_PUBLIC_KEY): the public key from `backup keygen`")?;
+    let recipient = crate::backup::read_public_key(&public)?;
+    let storage = connect_storage(settings).await?;
+    // A copy of a database this binary could not run on would not restore either.
+    let checked = storage.schema_status().await.map_err(|x| x.to_string());
+    let copied = match checked {
+        Ok(_) => crate::backup::backup(settings, &storage, &recipient, &to).await,
+        Err(x) => Err(x),
+    };
+    storage.close().await;
+    let copied = copied?;
+    say(&format!(
+        "backup written to {}: {} rows in {} tables{}",
+        to.display(),
+        copied.counts.rows,
+        copied.counts.tables,
+        if copied.relay_key {
+            " and the relay key"
+        } else {
+            ""
+        }
+    ));
     Ok(())
 }

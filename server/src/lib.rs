@@ -8,10 +8,11 @@
 //! Layout: [`configuration`] (TOML + `WORKVOICE_*`), [`startup`] ([`startup::Application`] and
 //! [`startup::app`]), [`tls`] (certificate files or ACME on the public listener), [`telemetry`], [`storage`] (sqlx over SQLite or PostgreSQL), [`domain`],
 //! [`routes`], [`files`] (modes of the data directory and its files), [`admin`] (organisations, keys, directory publication), [`cli`] and
-//! [`root_tool`] (the two binaries), and behind the `testing` feature [`testing`], an
+//! [`root_tool`] (the two binaries), [`backup`] (encrypted backups and restores), and behind the `testing` feature [`testing`], an
 //! in-process relay for other crates' tests.
 
 pub mod admin;
+pub mod backup;
 pub mod cli;
 pub mod configuration;
 pub mod domain;

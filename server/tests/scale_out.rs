@@ -1,8 +1,12 @@
-//! Two relay processes (two `Application`s with their own pools) on one PostgreSQL database
-//! behave as one relay: idempotency, inbox order and mailbox state hold across them.
+//! Two relays on one PostgreSQL database behave as one relay: idempotency, inbox order and
+//! mailbox state hold across two `Application`s in one process; and two `workvoice-relay
+//! serve` processes behind one address (a small TCP balancer, as HAProxy would be) lose
+//! nothing and deliver nothing twice when one is killed with SIGKILL under load.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
+#[path = "support/process.rs"]
+mod process;
 
 use std::collections::BTreeSet;
 
@@ -195,4 +199,148 @@ async fn two_relays_on_one_postgres_behave_as_one() {
     let _ = b.stop.send(());
     b.task.await.unwrap().unwrap();
     a.stop().await;
+}
+
+/// A TCP balancer on one address: each new connection goes to the next backend in turn; a
+/// backend that refuses the connection is skipped (as HAProxy's `option redispatch` with
+/// health checks would), and bytes are copied both ways until either side closes.
+async fn balancer(backends: Vec<std::net::SocketAddr>) -> (String, tokio::task::JoinHandle<()>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = format!("http://{}", listener.local_addr().unwrap());
+    let turn = std::sync::Arc::new(AtomicUsize::new(0));
+    let task = tokio::spawn(async move {
+        loop {
+            let Ok((mut client, _)) = listener.accept().await else {
+                return;
+            };
+            let (backends, turn) = (backends.clone(), turn.clone());
+            tokio::spawn(async move {
+                let first = turn.fetch_add(1, Ordering::SeqCst);
+                for k in 0..backends.len() {
+                    let backend = backends[(first + k) % backends.len()];
+                    if let Ok(mut server) = tokio::net::TcpStream::connect(backend).await {
+                        let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (address, task)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_relay_processes_behind_one_address_survive_a_kill() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use workvoice_proto::vectors::Fixture;
+
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = Fixture::new();
+    let place = process::Place {
+        data_dir: dir.path().join("data"),
+        database_url: Some(
+            workvoice_relay::testing::fresh_postgres_database()
+                .await
+                .expect("PostgreSQL tests need WORKVOICE_TEST_PG_URL: run scripts/postgres-up"),
+        ),
+    };
+    let world = place.seed(&fixture).await;
+    let mut a = process::RelayProcess::spawn(&place, &fixture);
+    let b = process::RelayProcess::spawn(&place, &fixture);
+    let address = |r: &process::RelayProcess| {
+        r.base_url
+            .trim_start_matches("http://")
+            .parse::<std::net::SocketAddr>()
+            .unwrap()
+    };
+    let (front, balancing) = balancer(vec![address(&a), address(&b)]).await;
+
+    let total = 200usize;
+    let prepared: Arc<Vec<_>> = Arc::new(
+        (0..total as u64)
+            .map(|seed| {
+                workvoice_relay::testing::prepare_submission(
+                    &fixture,
+                    &world.listing,
+                    &SubmissionSpec {
+                        seed,
+                        ..SubmissionSpec::default()
+                    },
+                )
+                .unwrap()
+            })
+            .collect(),
+    );
+    let c = client();
+    let next = Arc::new(AtomicUsize::new(0));
+    let answered = Arc::new(AtomicUsize::new(0));
+    let mut phones = Vec::new();
+    for _ in 0..8 {
+        let (c, front, prepared, next, answered) = (
+            c.clone(),
+            front.clone(),
+            prepared.clone(),
+            next.clone(),
+            answered.clone(),
+        );
+        phones.push(tokio::spawn(async move {
+            let mut statuses = Vec::new();
+            loop {
+                let i = next.fetch_add(1, Ordering::SeqCst);
+                if i >= prepared.len() {
+                    return statuses;
+                }
+                // A phone retries until it has an answer; a 200 is the answer to an earlier
+                // try that reached the database (perhaps through the relay since killed).
+                let (status, _) =
+                    process::submit_with_retries(&c, &front, &prepared[i].request, 200).await;
+                answered.fetch_add(1, Ordering::SeqCst);
+                statuses.push(status);
+            }
+        }));
+    }
+    while answered.load(Ordering::SeqCst) < total / 3 {
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    }
+    a.kill();
+    let at_kill = answered.load(Ordering::SeqCst);
+    let mut statuses = Vec::new();
+    for p in phones {
+        statuses.extend(p.await.unwrap());
+    }
+    let created = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::CREATED)
+        .count();
+    eprintln!(
+        "relay A killed after {at_kill} of {total} answers; {} tries failed and were retried; \
+         {created} answered 201, {} answered 200 (a retry of a submission already stored)",
+        process::FAILED_TRIES.load(Ordering::SeqCst),
+        total - created
+    );
+    assert!(at_kill < total);
+    assert_eq!(statuses.len(), total);
+
+    // The union reads its inbox through the same address: every report once.
+    let inbox = process::inbox_report_ids(&c, &front, &world.union.token).await;
+    let unique: BTreeSet<_> = inbox.iter().copied().collect();
+    assert_eq!(unique.len(), inbox.len(), "a report delivered twice");
+    let expected: BTreeSet<_> = prepared.iter().map(|p| p.request.submission_id).collect();
+    assert_eq!(unique, expected, "a submission answered is missing");
+    let storage = Storage::connect(place.database_url.as_deref().unwrap(), 2)
+        .await
+        .unwrap();
+    let counts = storage.table_counts().await.unwrap();
+    assert_eq!(counts["submissions"], total as i64);
+    assert_eq!(
+        counts["inbox"],
+        2 * total as i64,
+        "union and inspectorate, once each"
+    );
+    storage.close().await;
+    drop(b);
+    balancing.abort();
+    place.drop_database().await;
 }

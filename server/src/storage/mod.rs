@@ -12,10 +12,14 @@
 //! transaction by `UPDATE organisations … RETURNING`, which holds the row lock until commit, so
 //! cursor order equals commit order and a reader paging with `after = seq` never skips an entry.
 
+mod export;
 mod group;
+mod schema;
 pub mod sql;
 
+pub use export::{CopyCounts, ExportHeader};
 pub use group::{GroupCommitStats, MAX_BATCH, MAX_BATCH_BYTES};
+pub use schema::{ColumnKind, MIGRATIONS_TABLE, MigrationName, SchemaStatus, known_migrations};
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -69,6 +73,18 @@ pub enum StorageError {
          relay needs synchronous_commit = on (for its database or role) and fsync = on"
     )]
     NotDurable(String),
+    #[error(
+        "the database was upgraded by a newer relay: migration {applied} is applied, and this \
+         relay (workvoice-relay {version}) knows migrations up to {known}. Downgrades are \
+         refused: run the newer release again, or restore a backup taken before the upgrade",
+        version = env!("CARGO_PKG_VERSION")
+    )]
+    Downgrade { applied: String, known: String },
+    #[error(
+        "migration {0} was changed after it was applied to this database; this binary was \
+         built from altered sources and will not run on it"
+    )]
+    MigrationChanged(String),
 }
 
 pub type Result<T, E = StorageError> = std::result::Result<T, E>;
@@ -364,7 +380,9 @@ impl Storage {
     }
 
     /// Apply the numbered migrations of this backend.
+    /// Refuses a database that a newer relay migrated (see [`Storage::schema_status`]).
     pub async fn migrate(&self) -> Result<()> {
+        self.schema_status().await?;
         migrations(self.backend).run(&self.writer).await?;
         Ok(())
     }
