@@ -134,14 +134,17 @@ fn a_killed_app_resends_the_stored_submission_unchanged() {
     drop(phone);
 
     let mut phone = Phone::start(dir.path(), config(&fixture));
-    phone.send(Event::Unlock { pin: PIN.into() });
-    // No directory fetch, no re-seal: the same bytes under the same id.
+    // Still locked, the courier resends: no directory fetch, no re-seal, no PIN: the same
+    // bytes under the same id.
+    assert!(matches!(phone.screen(), Screen::Unlock { .. }));
     let (request, again) = phone.take_submission();
     assert_eq!(request.operation.body, first_bytes);
     assert_eq!(again.submission_id, first.submission_id);
     // The relay had stored the first attempt: it answers 200 with the same body.
     phone.accept(request, &first, 200);
+    phone.send(Event::Unlock { pin: PIN.into() });
     assert_eq!(item(&mut phone).state, DeliveryState::Sent);
+    assert!(phone.no_http(), "not sent again once unlocked");
 }
 
 #[test]
@@ -243,7 +246,19 @@ fn a_listing_without_the_revocation_list_already_seen_is_refused() {
         key_version: 1,
         hpke_public_key: fixture.ngo_key.public_key(),
     }]));
+    // A day later the app has locked itself (idle); its courier polls the sent report's
+    // mailbox, and the report waiting to be sealed waits for the PIN.
     phone.tick_after(24 * 3_600_000);
+    assert!(matches!(phone.screen(), Screen::Unlock { .. }));
+    let poll = phone.take_http();
+    assert!(
+        poll.operation.url.contains("/v1/mailbox/"),
+        "{}",
+        poll.operation.url
+    );
+    phone.respond_status(poll, 200, br#"{"entries":[],"last_seq":0}"#.to_vec());
+    assert!(phone.no_http());
+    phone.send(Event::Unlock { pin: PIN.into() });
     phone.serve_directory(&fixture.publish(&again));
     let (request, body) = phone.take_submission();
     assert_eq!(body.directory_version, 7);

@@ -187,8 +187,9 @@ fn advance(model: &mut Model) -> Cmd {
     stop(model)
 }
 
-fn persist(model: &Model, id: &ReportId) -> Cmd {
-    match model.outbox.get(id) {
+/// Saves the record, and its courier entry (`courier.rs`).
+fn persist(model: &mut Model, id: &ReportId) -> Cmd {
+    let save = match model.outbox.get(id) {
         Some(record) => vault(
             VaultOperation::Write {
                 ops: vec![record.write()],
@@ -197,7 +198,8 @@ fn persist(model: &Model, id: &ReportId) -> Cmd {
             Internal::Saved,
         ),
         None => Command::done(),
-    }
+    };
+    Command::all([save, super::courier::refresh(model, id)])
 }
 
 /// Exponential backoff with jitter: the n-th failure waits between half and all of
@@ -446,8 +448,9 @@ fn seal_and_save(model: &mut Model, id: ReportId) -> Cmd {
         ops: vec![record.write()],
         flush: true,
     };
-    Command::request_from_shell(write)
-        .then_send(move |out| Msg::Internal(Internal::SealedSaved { report_id: id, out }))
+    let stored = Command::request_from_shell(write)
+        .then_send(move |out| Msg::Internal(Internal::SealedSaved { report_id: id, out }));
+    Command::all([super::courier::refresh(model, &id), stored])
 }
 
 fn post(model: &mut Model, id: ReportId) -> Cmd {
@@ -773,7 +776,7 @@ fn open_unopened(
     true
 }
 
-fn apply_page(model: &mut Model, id: ReportId, page: MailboxPage) -> bool {
+pub(super) fn apply_page(model: &mut Model, id: ReportId, page: MailboxPage) -> bool {
     let directory = model.directory.as_ref();
     let code = model.recovery.as_ref();
     let Some(record) = model.outbox.get_mut(&id) else {

@@ -76,7 +76,11 @@ class CoreSession(private val context: Context) {
      */
     fun send(event: Event) {
         val current = core ?: return
-        if (views.value?.busy == true && event != Event.Tick && event != Event.DismissNotice) return
+        if (views.value?.busy == true && event != Event.Tick && event != Event.DismissNotice &&
+            event != Event.Background
+        ) {
+            return
+        }
         if (event == Event.ConfirmWipe) wipeRequested = true
         current.dispatch(event)
     }
@@ -86,8 +90,12 @@ class CoreSession(private val context: Context) {
         core?.dispatch(Event.Tick)
     }
 
-    /** The app left the screen: ask WorkManager for the core's next wake-up, with a network. */
+    /**
+     * The app left the screen (`onStop`): the core locks itself at once (its policy; delivery
+     * goes on locked), and WorkManager is asked for the core's next wake-up, with a network.
+     */
     fun enteredBackground() {
+        core?.dispatch(Event.Background)
         views.value?.wakeInMs?.let { scheduleBackgroundTick(it.toLong()) }
     }
 
