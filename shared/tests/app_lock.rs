@@ -138,6 +138,16 @@ fn idle_past_the_limit_locks_and_a_tap_starts_the_clock_again() {
     assert!(locked(&phone), "idle for two minutes: locked");
     assert!(phone.vault.is_none());
 
+    // Typing in a field (which sends no step event yet) counts as activity too.
+    phone.send(Event::Unlock { pin: PIN.into() });
+    phone.compose_report((true, false, false));
+    phone.now_ms += 100_000;
+    phone.send(Event::Typing);
+    phone.tick_after(100_000);
+    assert!(!locked(&phone), "typing started the clock again");
+    phone.tick_after(20_000);
+    assert!(locked(&phone));
+
     // The worker chooses 30 seconds; a choice the settings do not offer is ignored.
     phone.send(Event::Unlock { pin: PIN.into() });
     phone.send(Event::OpenSettings);

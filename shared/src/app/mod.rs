@@ -153,6 +153,9 @@ pub enum Event {
     /// The app left the screen (Android `onStop`, iOS `scenePhase` background): it locks at
     /// once. Not a tap: it does not count as activity.
     Background,
+    /// The worker is typing in a field (the shell sends it at most every few seconds while she
+    /// types; the text itself goes with the step's event): the idle clock starts again.
+    Typing,
     // Navigation.
     GoHome,
     OpenOutbox,
@@ -434,6 +437,8 @@ pub struct SyncState {
     pub upload: Option<(ReportId, workvoice_proto::keys::AttachmentId, u64, Vec<u8>)>,
     /// A round was asked for while one was running.
     pub again: bool,
+    /// A proof-of-work being solved, one slice per step (`sync::solve_step`).
+    pub solving: Option<sync::Solving>,
 }
 
 #[derive(Debug, Default)]
@@ -537,6 +542,13 @@ fn start(config: AppConfig, model: &mut Model) -> Cmd {
 fn ui(event: Event, model: &mut Model) -> Cmd {
     if matches!(event, Event::Tick | Event::Background) {
         return ui_event(event, model);
+    }
+    if event == Event::Typing {
+        return if model.unlocked {
+            activity()
+        } else {
+            Command::done()
+        };
     }
     model.notice = model.notice.take().filter(|_| false);
     if !model.unlocked {

@@ -140,8 +140,19 @@ pub enum Failure {
 #[serde(tag = "code", rename_all = "snake_case")]
 pub enum Transient {
     NoSignal,
-    RelayBusy { status: u16 },
-    Directory { error: String },
+    RelayBusy {
+        status: u16,
+    },
+    Directory {
+        error: String,
+    },
+    /// The verified directory asks for more proof-of-work than the phone accepts
+    /// (`sync::MAX_ACCEPTED_POW_DIFFICULTY`, PROTOCOL.md 12): nothing is solved or sent until
+    /// a directory asks for less.
+    PowTooHard {
+        difficulty: u8,
+        cap: u8,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -246,6 +257,17 @@ impl OutboxRecord {
 
     pub fn uploads_pending(&self) -> bool {
         self.uploads.iter().any(|u| !u.complete)
+    }
+
+    /// Whether the sync engine seals (or resends) it when it is due: waiting, being sent, or
+    /// held back by a recipient key the directory could not vouch for, which a later directory
+    /// may fix (a key or certificate swapped in for one round).
+    pub fn to_send(&self) -> bool {
+        match self.phase {
+            Phase::Waiting | Phase::Sending => true,
+            Phase::Failed => matches!(self.failure, Some(Failure::UntrustedKey { .. })),
+            Phase::Accepted => false,
+        }
     }
 }
 

@@ -33,7 +33,7 @@ use workvoice_proto::api::{
 use workvoice_proto::directory::verify_directory_pinned;
 use workvoice_proto::envelope::{EnvelopeHeader, seal};
 use workvoice_proto::keys::{AttachmentId, OrgId, ReportId, sha256};
-use workvoice_proto::pow::{solve_pow, verify_pow};
+use workvoice_proto::pow::{solve_pow_slice, verify_pow};
 use workvoice_proto::recovery::{
     RecoveryCode, RecoveryError, mailbox_token_hash, mailbox_token_text,
 };
@@ -55,6 +55,14 @@ use crate::i18n::K;
 
 /// Bytes per upload request.
 pub const UPLOAD_CHUNK_BYTES: usize = 256 * 1024;
+/// The highest proof-of-work difficulty the phone accepts from a directory (PROTOCOL.md 12):
+/// 2^20 hashes expected, 16 times the relay's default of 16 bits (37 ms on the build machine,
+/// BENCHMARKS.md), so about 0.6 s there and a few seconds on a cheap phone. A directory that
+/// asks for more is refused (`Transient::PowTooHard`) and nothing is solved.
+pub const MAX_ACCEPTED_POW_DIFFICULTY: u8 = 20;
+/// Nonces tried in one step of a solve (about one default-difficulty solve, 37 ms on the build
+/// machine); between steps the app handles other events, such as `Lock`.
+pub const POW_SLICE: u32 = 1 << 16;
 /// Re-seals after `stale_directory` within one round before backing off.
 const MAX_RESEALS: u8 = 3;
 
@@ -67,6 +75,10 @@ pub fn start_round(model: &mut Model) -> Cmd {
         return Command::done();
     }
     if model.sync.running {
+        if model.sync.solving.is_some() {
+            // The round waits on a proof-of-work: the next slice.
+            return solve_step(model);
+        }
         model.sync.again = true;
         return Command::done();
     }
@@ -144,13 +156,11 @@ fn advance(model: &mut Model) -> Cmd {
     records.sort_by_key(|r| r.order);
     let sending = records
         .iter()
-        .find(|r| {
-            matches!(r.phase, Phase::Waiting | Phase::Sending) && due(r.next_attempt_at_ms, now)
-        })
+        .find(|r| r.to_send() && due(r.next_attempt_at_ms, now))
         .map(|r| (r.report_id, r.phase));
     if let Some((id, phase)) = sending {
         model.sync.current = Some(id);
-        let needs_seal = phase == Phase::Waiting || model.sync.reseal;
+        let needs_seal = phase != Phase::Sending || model.sync.reseal;
         if !needs_seal {
             return post(model, id);
         }
@@ -227,6 +237,22 @@ fn back_off(model: &mut Model, id: ReportId, transient: Transient) -> Cmd {
     Command::all([persist(model, &id), advance(model)])
 }
 
+/// Not sent, and the worker is told why; tried again with backoff, since a later directory may
+/// vouch for the key (a key or certificate swapped in for one round).
+fn held_back(model: &mut Model, id: ReportId, failure: Failure) -> Cmd {
+    let (base, cap, now) = (
+        model.config.retry_base_ms,
+        model.config.retry_cap_ms,
+        model.now_ms,
+    );
+    let random = model.rng.below(u64::MAX);
+    if let Some(record) = model.outbox.get_mut(&id) {
+        record.attempts = record.attempts.saturating_add(1);
+        record.next_attempt_at_ms = now + backoff_delay(record.attempts, base, cap, random).max(1);
+    }
+    fail(model, id, failure)
+}
+
 fn fail(model: &mut Model, id: ReportId, failure: Failure) -> Cmd {
     if let Some(record) = model.outbox.get_mut(&id) {
         record.phase = Phase::Failed;
@@ -282,6 +308,18 @@ fn on_directory(model: &mut Model, result: HttpResult) -> Cmd {
             };
         }
     };
+    // A relay key holder could make phones grind for minutes: refused, nothing is solved.
+    let difficulty = verified.listing.pow_difficulty;
+    if difficulty > MAX_ACCEPTED_POW_DIFFICULTY {
+        let transient = Transient::PowTooHard {
+            difficulty,
+            cap: MAX_ACCEPTED_POW_DIFFICULTY,
+        };
+        return match current {
+            Some(id) => back_off(model, id, transient),
+            None => advance(model),
+        };
+    }
     model.sync.directory_ok_round = Some(model.sync.round);
     let mut ops = Vec::new();
     if let Some(device) = &mut model.device {
@@ -304,12 +342,7 @@ fn on_directory(model: &mut Model, result: HttpResult) -> Cmd {
     ops.extend(changed);
     let save = vault(VaultOperation::Write { ops, flush: true }, Internal::Saved);
     let next = match current {
-        Some(id)
-            if model
-                .outbox
-                .get(&id)
-                .is_some_and(|r| matches!(r.phase, Phase::Waiting | Phase::Sending)) =>
-        {
+        Some(id) if model.outbox.get(&id).is_some_and(OutboxRecord::to_send) => {
             seal_and_save(model, id)
         }
         _ => advance(model),
@@ -369,15 +402,18 @@ fn seal_and_save(model: &mut Model, id: ReportId) -> Cmd {
         Ok(d) => d,
         Err(DeliveryError::NoTrustedRecipient { .. }) => {
             let first = left_out_of(&routed).into_iter().next();
-            let failure = match first {
-                Some(note) => Failure::UntrustedKey {
-                    org_id: note.org_id,
-                    org_name: note.org_name,
-                    reason: note.reason,
-                },
-                None => Failure::NoRecipient,
+            return match first {
+                Some(note) => held_back(
+                    model,
+                    id,
+                    Failure::UntrustedKey {
+                        org_id: note.org_id,
+                        org_name: note.org_name,
+                        reason: note.reason,
+                    },
+                ),
+                None => fail(model, id, Failure::NoRecipient),
             };
-            return fail(model, id, failure);
         }
         Err(e) => {
             let error = e.code().to_string();
@@ -401,10 +437,7 @@ fn seal_and_save(model: &mut Model, id: ReportId) -> Cmd {
         }
     };
     let difficulty = directory.listing.pow_difficulty;
-    let pow_nonce = match record.sealed.as_ref().map(|s| s.pow_nonce) {
-        Some(n) if verify_pow(&id, n, difficulty).is_ok() => n,
-        _ => solve_pow(&id, difficulty).unwrap_or(0),
-    };
+    let pow_nonce = record.sealed.as_ref().map_or(0, |s| s.pow_nonce);
     let secrets = code.report_secrets(record.index);
     let request = SubmissionRequest {
         submission_id: id,
@@ -435,12 +468,88 @@ fn seal_and_save(model: &mut Model, id: ReportId) -> Cmd {
             released: false,
         })
         .collect();
+    let solving = Solving {
+        report_id: id,
+        difficulty,
+        next_nonce: 0,
+        request,
+        uploads,
+        left_out,
+    };
+    if verify_pow(&id, pow_nonce, difficulty).is_ok() {
+        // A re-seal keeps the nonce it already paid for (it depends only on the id).
+        return store_sealed(model, solving);
+    }
+    model.sync.solving = Some(solving);
+    solve_step(model)
+}
+
+/// A sealed submission waiting for its proof-of-work, solved in slices of [`POW_SLICE`]
+/// nonces: between slices the app answers other events (`Lock` drops it at once).
+#[derive(Debug)]
+pub struct Solving {
+    pub report_id: ReportId,
+    pub difficulty: u8,
+    pub next_nonce: u64,
+    request: SubmissionRequest,
+    uploads: Vec<UploadState>,
+    left_out: Vec<LeftOutNote>,
+}
+
+/// One slice of the proof-of-work; when found, the submission is stored, then posted. When
+/// not, the view asks for a Tick at once (`wake_in_ms` 0) and the next `start_round` goes on.
+pub fn solve_step(model: &mut Model) -> Cmd {
+    let Some(solving) = &mut model.sync.solving else {
+        return Command::done();
+    };
+    let found = solve_pow_slice(
+        &solving.report_id,
+        solving.difficulty,
+        solving.next_nonce,
+        POW_SLICE,
+    );
+    match found {
+        Ok(None) => {
+            solving.next_nonce = solving.next_nonce.wrapping_add(u64::from(POW_SLICE));
+            render()
+        }
+        Ok(Some(nonce)) => {
+            let Some(mut solving) = model.sync.solving.take() else {
+                return Command::done();
+            };
+            solving.request.pow_nonce = nonce;
+            store_sealed(model, solving)
+        }
+        Err(e) => {
+            let id = solving.report_id;
+            model.sync.solving = None;
+            fail(
+                model,
+                id,
+                Failure::Refused {
+                    error: e.code().to_string(),
+                },
+            )
+        }
+    }
+}
+
+/// Store the sealed submission (flushed) before the first attempt to send it.
+fn store_sealed(model: &mut Model, solving: Solving) -> Cmd {
+    let Solving {
+        report_id: id,
+        request,
+        uploads,
+        left_out,
+        ..
+    } = solving;
     let Some(record) = model.outbox.get_mut(&id) else {
         return advance(model);
     };
     record.sealed = Some(request);
     record.left_out = left_out;
     record.phase = Phase::Sending;
+    record.failure = None;
     record.uploads = uploads;
     record.transient = None;
     model.sync.reseal = false;

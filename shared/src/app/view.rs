@@ -451,6 +451,10 @@ fn wake_in(model: &Model) -> Option<u64> {
         .last_activity_ms
         .max(model.now_ms)
         .saturating_add(model.auto_lock_ms());
+    if model.sync.solving.is_some() {
+        // A proof-of-work is being solved in slices: the next slice at once.
+        return Some(0);
+    }
     if model.sync.running {
         return Some(idle_lock_at.saturating_sub(model.now_ms));
     }
@@ -459,6 +463,7 @@ fn wake_in(model: &Model) -> Option<u64> {
         .values()
         .filter_map(|r| match r.phase {
             Phase::Waiting | Phase::Sending => Some(r.next_attempt_at_ms),
+            Phase::Failed if r.to_send() => Some(r.next_attempt_at_ms),
             Phase::Accepted if r.uploads_pending() => {
                 Some(r.next_attempt_at_ms.min(r.mailbox_next_at_ms))
             }
@@ -1223,6 +1228,7 @@ fn outbox_item(model: &Model, record: &OutboxRecord) -> OutboxItem {
             K::TransientDirectory,
             &[("code", error.clone())],
         )),
+        (None, Some(Transient::PowTooHard { .. })) => Some(t(K::TransientPowTooHard)),
         (None, None) if record.uploads_pending() && record.phase == Phase::Accepted => {
             Some(i18n::trf(
                 lang,

@@ -494,10 +494,24 @@ sealed interface Event {
         }
     }
 
-    data object GoHome: Event {
+    /// The worker is typing in a field (the shell sends it at most every few seconds while she
+    /// types; the text itself goes with the step's event): the idle clock starts again.
+    data object Typing: Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
             serializer.serialize_variant_index(9)
+            serializer.decrease_container_depth()
+        }
+
+        fun deserialize(deserializer: Deserializer): Typing {
+            return Typing
+        }
+    }
+
+    data object GoHome: Event {
+        override fun serialize(serializer: Serializer) {
+            serializer.increase_container_depth()
+            serializer.serialize_variant_index(10)
             serializer.decrease_container_depth()
         }
 
@@ -509,7 +523,7 @@ sealed interface Event {
     data object OpenOutbox: Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(10)
+            serializer.serialize_variant_index(11)
             serializer.decrease_container_depth()
         }
 
@@ -521,7 +535,7 @@ sealed interface Event {
     data object OpenSettings: Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(11)
+            serializer.serialize_variant_index(12)
             serializer.decrease_container_depth()
         }
 
@@ -535,7 +549,7 @@ sealed interface Event {
     ) : Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(12)
+            serializer.serialize_variant_index(13)
             serializer.serialize_str(reportId)
             serializer.decrease_container_depth()
         }
@@ -553,7 +567,7 @@ sealed interface Event {
     data object NewReport: Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(13)
+            serializer.serialize_variant_index(14)
             serializer.decrease_container_depth()
         }
 
@@ -567,7 +581,7 @@ sealed interface Event {
     ) : Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(14)
+            serializer.serialize_variant_index(15)
             serializer.serialize_str(step)
             serializer.decrease_container_depth()
         }
@@ -585,7 +599,7 @@ sealed interface Event {
     data object NextStep: Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(15)
+            serializer.serialize_variant_index(16)
             serializer.decrease_container_depth()
         }
 
@@ -597,7 +611,7 @@ sealed interface Event {
     data object PreviousStep: Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(16)
+            serializer.serialize_variant_index(17)
             serializer.decrease_container_depth()
         }
 
@@ -617,7 +631,7 @@ sealed interface Event {
     ) : Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(17)
+            serializer.serialize_variant_index(18)
             serializer.serialize_str(amount)
             serializer.serialize_str(currency)
             serializer.serialize_str(payee)
@@ -654,7 +668,7 @@ sealed interface Event {
     ) : Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(18)
+            serializer.serialize_variant_index(19)
             serializer.serialize_u32(index)
             serializer.decrease_container_depth()
         }
@@ -677,7 +691,7 @@ sealed interface Event {
     ) : Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(19)
+            serializer.serialize_variant_index(20)
             serializer.serialize_str(amount)
             serializer.serialize_str(currency)
             serializer.serialize_str(reason)
@@ -703,7 +717,7 @@ sealed interface Event {
     ) : Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(20)
+            serializer.serialize_variant_index(21)
             serializer.serialize_u32(index)
             serializer.decrease_container_depth()
         }
@@ -724,7 +738,7 @@ sealed interface Event {
     ) : Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(21)
+            serializer.serialize_variant_index(22)
             serializer.serialize_str(indicator)
             serializer.serialize_bool(present)
             serializer.decrease_container_depth()
@@ -748,7 +762,7 @@ sealed interface Event {
     ) : Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(22)
+            serializer.serialize_variant_index(23)
             serializer.serialize_str(name)
             serializer.serialize_str(licenceNumber)
             serializer.serialize_str(country)
@@ -774,7 +788,7 @@ sealed interface Event {
     ) : Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(23)
+            serializer.serialize_variant_index(24)
             serializer.serialize_str(name)
             serializer.serialize_str(licenceNumber)
             serializer.serialize_str(country)
@@ -800,7 +814,7 @@ sealed interface Event {
     ) : Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(24)
+            serializer.serialize_variant_index(25)
             serializer.serialize_str(destinationCountry)
             serializer.serialize_str(originCountry)
             serializer.serialize_str(sector)
@@ -826,7 +840,7 @@ sealed interface Event {
     ) : Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(25)
+            serializer.serialize_variant_index(26)
             serializer.serialize_str(amount)
             serializer.serialize_str(currency)
             contractSubstituted.serializeOptionOf(serializer) {
@@ -856,7 +870,7 @@ sealed interface Event {
     ) : Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(26)
+            serializer.serialize_variant_index(27)
             serializer.serialize_str(text)
             serializer.serialize_str(language)
             serializer.decrease_container_depth()
@@ -878,7 +892,7 @@ sealed interface Event {
     ) : Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(27)
+            serializer.serialize_variant_index(28)
             bytes.serialize(serializer) {
                 serializer.serialize_u8(it)
             }
@@ -903,7 +917,7 @@ sealed interface Event {
     ) : Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(28)
+            serializer.serialize_variant_index(29)
             serializer.serialize_u32(index)
             serializer.decrease_container_depth()
         }
@@ -926,7 +940,7 @@ sealed interface Event {
     ) : Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(29)
+            serializer.serialize_variant_index(30)
             serializer.serialize_bool(union)
             serializer.serialize_bool(inspectorate)
             serializer.serialize_bool(ngo)
@@ -950,7 +964,7 @@ sealed interface Event {
     data object Review: Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(30)
+            serializer.serialize_variant_index(31)
             serializer.decrease_container_depth()
         }
 
@@ -962,7 +976,7 @@ sealed interface Event {
     data object SendReport: Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(31)
+            serializer.serialize_variant_index(32)
             serializer.decrease_container_depth()
         }
 
@@ -974,7 +988,7 @@ sealed interface Event {
     data object DiscardDraft: Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(32)
+            serializer.serialize_variant_index(33)
             serializer.decrease_container_depth()
         }
 
@@ -986,7 +1000,7 @@ sealed interface Event {
     data object Tick: Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(33)
+            serializer.serialize_variant_index(34)
             serializer.decrease_container_depth()
         }
 
@@ -1000,7 +1014,7 @@ sealed interface Event {
     ) : Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(34)
+            serializer.serialize_variant_index(35)
             serializer.serialize_str(reportId)
             serializer.decrease_container_depth()
         }
@@ -1018,7 +1032,7 @@ sealed interface Event {
     data object CheckMailbox: Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(35)
+            serializer.serialize_variant_index(36)
             serializer.decrease_container_depth()
         }
 
@@ -1032,7 +1046,7 @@ sealed interface Event {
     ) : Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(36)
+            serializer.serialize_variant_index(37)
             serializer.serialize_str(language)
             serializer.decrease_container_depth()
         }
@@ -1053,7 +1067,7 @@ sealed interface Event {
     ) : Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(37)
+            serializer.serialize_variant_index(38)
             serializer.serialize_u32(seconds)
             serializer.decrease_container_depth()
         }
@@ -1071,7 +1085,7 @@ sealed interface Event {
     data object AskWipe: Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(38)
+            serializer.serialize_variant_index(39)
             serializer.decrease_container_depth()
         }
 
@@ -1083,7 +1097,7 @@ sealed interface Event {
     data object CancelWipe: Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(39)
+            serializer.serialize_variant_index(40)
             serializer.decrease_container_depth()
         }
 
@@ -1095,7 +1109,7 @@ sealed interface Event {
     data object ConfirmWipe: Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(40)
+            serializer.serialize_variant_index(41)
             serializer.decrease_container_depth()
         }
 
@@ -1107,7 +1121,7 @@ sealed interface Event {
     data object DismissNotice: Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(41)
+            serializer.serialize_variant_index(42)
             serializer.decrease_container_depth()
         }
 
@@ -1130,39 +1144,40 @@ sealed interface Event {
                 6 -> Unlock.deserialize(deserializer)
                 7 -> Lock.deserialize(deserializer)
                 8 -> Background.deserialize(deserializer)
-                9 -> GoHome.deserialize(deserializer)
-                10 -> OpenOutbox.deserialize(deserializer)
-                11 -> OpenSettings.deserialize(deserializer)
-                12 -> OpenReport.deserialize(deserializer)
-                13 -> NewReport.deserialize(deserializer)
-                14 -> GoToStep.deserialize(deserializer)
-                15 -> NextStep.deserialize(deserializer)
-                16 -> PreviousStep.deserialize(deserializer)
-                17 -> AddFee.deserialize(deserializer)
-                18 -> RemoveFee.deserialize(deserializer)
-                19 -> AddDeduction.deserialize(deserializer)
-                20 -> RemoveDeduction.deserialize(deserializer)
-                21 -> SetIndicator.deserialize(deserializer)
-                22 -> SetRecruiter.deserialize(deserializer)
-                23 -> SetEmployer.deserialize(deserializer)
-                24 -> SetPlace.deserialize(deserializer)
-                25 -> SetWage.deserialize(deserializer)
-                26 -> SetStory.deserialize(deserializer)
-                27 -> AddEvidence.deserialize(deserializer)
-                28 -> RemoveEvidence.deserialize(deserializer)
-                29 -> SetConsent.deserialize(deserializer)
-                30 -> Review.deserialize(deserializer)
-                31 -> SendReport.deserialize(deserializer)
-                32 -> DiscardDraft.deserialize(deserializer)
-                33 -> Tick.deserialize(deserializer)
-                34 -> RetryReport.deserialize(deserializer)
-                35 -> CheckMailbox.deserialize(deserializer)
-                36 -> SetLanguage.deserialize(deserializer)
-                37 -> SetAutoLock.deserialize(deserializer)
-                38 -> AskWipe.deserialize(deserializer)
-                39 -> CancelWipe.deserialize(deserializer)
-                40 -> ConfirmWipe.deserialize(deserializer)
-                41 -> DismissNotice.deserialize(deserializer)
+                9 -> Typing.deserialize(deserializer)
+                10 -> GoHome.deserialize(deserializer)
+                11 -> OpenOutbox.deserialize(deserializer)
+                12 -> OpenSettings.deserialize(deserializer)
+                13 -> OpenReport.deserialize(deserializer)
+                14 -> NewReport.deserialize(deserializer)
+                15 -> GoToStep.deserialize(deserializer)
+                16 -> NextStep.deserialize(deserializer)
+                17 -> PreviousStep.deserialize(deserializer)
+                18 -> AddFee.deserialize(deserializer)
+                19 -> RemoveFee.deserialize(deserializer)
+                20 -> AddDeduction.deserialize(deserializer)
+                21 -> RemoveDeduction.deserialize(deserializer)
+                22 -> SetIndicator.deserialize(deserializer)
+                23 -> SetRecruiter.deserialize(deserializer)
+                24 -> SetEmployer.deserialize(deserializer)
+                25 -> SetPlace.deserialize(deserializer)
+                26 -> SetWage.deserialize(deserializer)
+                27 -> SetStory.deserialize(deserializer)
+                28 -> AddEvidence.deserialize(deserializer)
+                29 -> RemoveEvidence.deserialize(deserializer)
+                30 -> SetConsent.deserialize(deserializer)
+                31 -> Review.deserialize(deserializer)
+                32 -> SendReport.deserialize(deserializer)
+                33 -> DiscardDraft.deserialize(deserializer)
+                34 -> Tick.deserialize(deserializer)
+                35 -> RetryReport.deserialize(deserializer)
+                36 -> CheckMailbox.deserialize(deserializer)
+                37 -> SetLanguage.deserialize(deserializer)
+                38 -> SetAutoLock.deserialize(deserializer)
+                39 -> AskWipe.deserialize(deserializer)
+                40 -> CancelWipe.deserialize(deserializer)
+                41 -> ConfirmWipe.deserialize(deserializer)
+                42 -> DismissNotice.deserialize(deserializer)
                 else -> throw DeserializationError("Unknown variant index for Event: $index")
             }
         }
