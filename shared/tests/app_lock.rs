@@ -373,3 +373,63 @@ fn a_duress_unlock_empties_the_courier_and_nothing_more_is_sent() {
     assert!(phone.no_http(), "the destroyed report is never sent");
     assert_eq!(phone.view().wake_in_ms, None);
 }
+
+#[test]
+fn a_recovery_walk_interrupted_by_the_lock_goes_on_after_the_unlock() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = Fixture::new();
+    let code = RecoveryCode::from_secret([9; 16]);
+    let mut phone = Phone::start(dir.path(), config(&fixture));
+    phone.send(Event::StartRecovery);
+    phone.send(Event::SubmitNewPin {
+        pin: PIN.into(),
+        confirm: PIN.into(),
+        duress_pin: None,
+    });
+    phone.send(Event::SubmitRecoveryCode {
+        code: code.to_text(),
+    });
+    let token = |index: u32| mailbox_token_text(&code.report_secrets(index).mailbox_token);
+    let empty = serde_json::to_vec(&MailboxPage {
+        entries: vec![],
+        last_seq: 0,
+    })
+    .unwrap();
+    // Mailbox 0 exists, 1 does not; then the app goes to the background mid-walk.
+    let probe = phone.take_http();
+    assert!(probe.operation.url.contains(&token(0)));
+    phone.respond_status(probe, 200, empty.clone());
+    let probe = phone.take_http();
+    assert!(probe.operation.url.contains(&token(1)));
+    phone.respond_status(probe, 404, b"{\"error\":\"unknown_mailbox\"}".to_vec());
+    let in_flight = phone.take_http();
+    assert!(in_flight.operation.url.contains(&token(2)));
+    phone.send(Event::Background);
+    assert!(locked(&phone));
+    drop(in_flight);
+    // The courier polls the mailbox found so far; the walk waits for the PIN.
+    while let Some(request) = phone.http.pop_front() {
+        assert!(
+            request.operation.url.contains(&token(0)),
+            "{}",
+            request.operation.url
+        );
+        phone.respond_status(request, 200, empty.clone());
+    }
+
+    phone.send(Event::Unlock { pin: PIN.into() });
+    assert!(matches!(phone.screen(), Screen::Recovering { .. }));
+    for index in 2..6u32 {
+        let probe = phone.take_http();
+        assert!(
+            probe.operation.url.contains(&token(index)),
+            "probe {index}: {}",
+            probe.operation.url
+        );
+        phone.respond_status(probe, 404, b"{\"error\":\"unknown_mailbox\"}".to_vec());
+    }
+    // Five unknown mailboxes in a row (1 to 5): the walk ends, one report found.
+    let view = phone.view();
+    assert_eq!(view.notice.unwrap().text, "Found 1 reports.");
+    assert!(matches!(view.screen, Screen::Outbox { .. }));
+}

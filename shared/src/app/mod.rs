@@ -405,12 +405,15 @@ pub struct NoticeState {
     pub args: Vec<(&'static str, String)>,
 }
 
-/// The recovery walk over mailboxes `n = 0, 1, 2, ...` on a new phone.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+/// The recovery walk over mailboxes `n = 0, 1, 2, ...` on a new phone. Kept in the device
+/// record while it runs, so that a lock (the app going to the background) does not end it: it
+/// goes on after the unlock.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct RecoveryScan {
     pub next_index: u32,
     pub consecutive_unknown: u32,
     pub found: Vec<u32>,
+    #[serde(skip)]
     pub failed: bool,
 }
 
@@ -1024,8 +1027,11 @@ fn loaded(model: &mut Model, out: VaultOutput) -> Cmd {
             model.language = device.language.clone();
             model.recovery = device.recovery_code();
             let confirmed = device.recovery_code_confirmed;
+            model.scan = device.recovery_scan.clone();
             model.device = Some(device);
-            model.page = if confirmed {
+            model.page = if model.scan.is_some() && model.recovery.is_some() {
+                Page::Recovering
+            } else if confirmed {
                 Page::Home
             } else if model.recovery.is_some() {
                 Page::ShowRecoveryCode

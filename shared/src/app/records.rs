@@ -41,6 +41,9 @@ pub struct DeviceRecord {
     /// Lock after this many seconds without a tap (one of [`AUTO_LOCK_CHOICES`]).
     #[serde(default = "default_auto_lock")]
     pub auto_lock_seconds: u32,
+    /// A recovery walk over the mailboxes that has not ended yet.
+    #[serde(default)]
+    pub recovery_scan: Option<super::RecoveryScan>,
 }
 
 /// The idle times the worker can choose, in seconds; the first run has two minutes.
@@ -62,6 +65,7 @@ impl DeviceRecord {
             language: language.to_string(),
             recovery_code_confirmed: confirmed,
             auto_lock_seconds: DEFAULT_AUTO_LOCK_SECONDS,
+            recovery_scan: None,
         }
     }
 

@@ -1006,7 +1006,8 @@ pub fn submit_recovery_code(model: &mut Model, text: &str) -> Cmd {
             return render();
         }
     };
-    let device = DeviceRecord::new(&code, &model.language, true);
+    let mut device = DeviceRecord::new(&code, &model.language, true);
+    device.recovery_scan = Some(RecoveryScan::default());
     let write = device.write();
     model.device = Some(device);
     model.recovery = Some(code);
@@ -1023,6 +1024,22 @@ pub fn submit_recovery_code(model: &mut Model, text: &str) -> Cmd {
         render(),
         start_round(model),
     ])
+}
+
+/// Keep the recovery walk's progress in the device record: a lock does not end it.
+fn save_scan(model: &mut Model) -> Cmd {
+    let Some(device) = &mut model.device else {
+        return Command::done();
+    };
+    device.recovery_scan = model.scan.clone();
+    let write = device.write();
+    vault(
+        VaultOperation::Write {
+            ops: vec![write],
+            flush: true,
+        },
+        Internal::DeviceSaved,
+    )
 }
 
 fn probe(model: &mut Model, index: u32) -> Cmd {
@@ -1079,13 +1096,13 @@ fn on_probe(model: &mut Model, index: u32, result: HttpResult) -> Cmd {
                 model.outbox.insert(id, record);
                 apply_page(model, id, page);
             }
-            Command::all([persist(model, &id), advance(model)])
+            Command::all([persist(model, &id), save_scan(model), advance(model)])
         }
         HttpResult::Response(r) if r.status == 404 => {
             scan.consecutive_unknown += 1;
             scan.next_index += 1;
             if scan.consecutive_unknown < RECOVERY_GAP {
-                return advance(model);
+                return Command::all([save_scan(model), advance(model)]);
             }
             let found = scan.found.clone();
             model.scan = None;
@@ -1093,6 +1110,7 @@ fn on_probe(model: &mut Model, index: u32, result: HttpResult) -> Cmd {
             let mut ops = Vec::new();
             if let Some(device) = &mut model.device {
                 device.next_report_index = device.next_report_index.max(next);
+                device.recovery_scan = None;
                 ops.push(device.write());
             }
             model.page = Page::Outbox;
