@@ -40,7 +40,7 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 }
 
 #[test]
-fn the_courier_opens_without_the_pin_but_only_with_the_platform_secret() {
+fn the_courier_opens_without_the_pin_only_with_the_platform_secret_and_is_private() {
     let dir = tempfile::tempdir().unwrap();
     assert!(matches!(
         Vault::open_courier(dir.path(), Some(&secret())),
@@ -55,6 +55,18 @@ fn the_courier_opens_without_the_pin_but_only_with_the_platform_secret() {
     courier.flush().unwrap();
     drop(courier);
 
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&dir.path().join("courier.salt")), 0o600);
+        let store = dir.path().join("courier");
+        assert_eq!(mode(&store), 0o700);
+        for entry in fs::read_dir(&store).unwrap() {
+            let path = entry.unwrap().path();
+            assert_eq!(mode(&path), 0o600, "{}", path.display());
+        }
+    }
     let files = every_file(dir.path());
     assert!(!contains(&files, TOKEN.as_bytes()), "the value is sealed");
     assert!(!contains(&files, b"report-1"), "the key is a keyed hash");
