@@ -102,11 +102,15 @@ class CoreSession(private val context: Context) {
     /**
      * A background Tick (from [TickWorker]): returns when the round it started has ended (the
      * core asks for its next wake-up), when nothing has changed for [QUIET], or after
-     * [BACKGROUND_LIMIT]. Returns false when there is no running core to wake (the process was
-     * killed: the vault waits for the PIN).
+     * [BACKGROUND_LIMIT]. In a process started for this Tick, the core is awaited for up to
+     * [STARTUP_LIMIT]: it starts locked, and its courier delivers what was sealed without the
+     * PIN. Returns false when no core started.
      */
     suspend fun backgroundTick(): Boolean {
-        val current = core ?: return false
+        val current = core ?: withTimeoutOrNull(STARTUP_LIMIT) {
+            views.filterNotNull().first()
+            core
+        } ?: return false
         var last = views.value
         current.dispatch(Event.Tick)
         withTimeoutOrNull(BACKGROUND_LIMIT) {
@@ -186,5 +190,8 @@ class CoreSession(private val context: Context) {
 
         /** The longest a background Tick keeps its worker. */
         val BACKGROUND_LIMIT = 3.minutes
+
+        /** The longest a background Tick waits for the core of a freshly started process. */
+        val STARTUP_LIMIT = 30.seconds
     }
 }
