@@ -433,3 +433,56 @@ fn a_recovery_walk_interrupted_by_the_lock_goes_on_after_the_unlock() {
     assert_eq!(view.notice.unwrap().text, "Found 1 reports.");
     assert!(matches!(view.screen, Screen::Outbox { .. }));
 }
+
+#[test]
+fn a_report_queued_offline_is_sealed_as_the_app_locks_and_delivered_without_the_pin() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = Fixture::new();
+    let served = fixture.publish(&fixture.listing(5));
+    let mut phone = Phone::start(dir.path(), config(&fixture));
+    let code = phone.onboard();
+    // Reviewed with signal; sent without: the directory fetch of the send round fails.
+    phone.queue_report((true, false, false), &served);
+    let fetch = phone.take_http();
+    assert!(fetch.operation.url.ends_with("/v1/directory"));
+    phone.drop_connection(fetch);
+    assert!(phone.no_http());
+
+    phone.send(Event::Background);
+    assert!(locked(&phone));
+    let held = courier_entries(&mut phone);
+    assert_eq!(held.len(), 1, "sealed as the app locked");
+    let sealed = held[0].sealed.clone().expect("a sealed submission");
+    assert_eq!(sealed.directory_version, 5);
+    let text = courier_text(&mut phone);
+    for secret in REPORT_TEXT.iter().chain([&code.as_str()]) {
+        assert!(!text.contains(secret), "the courier holds {secret:?}");
+    }
+
+    // Signal again: the courier pays the proof-of-work and sends it, without the PIN.
+    let wake = phone
+        .view()
+        .wake_in_ms
+        .expect("the courier asks for a tick");
+    phone.tick_after(wake);
+    let (request, body) = phone.take_submission();
+    assert_eq!(body.envelope, sealed.envelope);
+    assert!(workvoice_proto::pow::verify_pow(&body.submission_id, body.pow_nonce, 8).is_ok());
+    let opened = workvoice_proto::envelope::open(
+        &body.envelope,
+        fixture.union_id,
+        &fixture.union_key,
+        &workvoice_proto::routing::disclosure_digest(&body.tags, &body.consent),
+    )
+    .unwrap();
+    let report = workvoice_proto::report::Report::decode(&opened.plaintext).unwrap();
+    assert_eq!(report.report_id, body.submission_id);
+    phone.accept(request, &body, 201);
+    assert!(locked(&phone));
+
+    phone.send(Event::Unlock { pin: PIN.into() });
+    let item = phone.outbox().into_iter().next().unwrap();
+    assert_eq!(item.report_id, body.submission_id.to_hex());
+    assert_eq!(item.state, DeliveryState::Sent);
+    assert!(phone.no_http(), "sent once");
+}

@@ -246,19 +246,28 @@ fn a_listing_without_the_revocation_list_already_seen_is_refused() {
         key_version: 1,
         hpke_public_key: fixture.ngo_key.public_key(),
     }]));
-    // A day later the app has locked itself (idle); its courier polls the sent report's
-    // mailbox, and the report waiting to be sealed waits for the PIN.
+    // A day later the app has locked itself (idle). It sealed the waiting report as it locked,
+    // against the newest directory it verified (version 5, which carries the list), and its
+    // courier sends it; the relay, now at version 7, stores nothing. The courier also polls the
+    // sent report's mailbox.
     phone.tick_after(24 * 3_600_000);
     assert!(matches!(phone.screen(), Screen::Unlock { .. }));
-    let poll = phone.take_http();
-    assert!(
-        poll.operation.url.contains("/v1/mailbox/"),
-        "{}",
-        poll.operation.url
-    );
-    phone.respond_status(poll, 200, br#"{"entries":[],"last_seq":0}"#.to_vec());
-    assert!(phone.no_http());
+    while let Some(request) = phone.http.pop_front() {
+        if request.operation.method == HttpMethod::Post {
+            let body: workvoice_proto::api::SubmissionRequest =
+                serde_json::from_slice(&request.operation.body).unwrap();
+            assert_eq!(body.directory_version, 5);
+            phone.respond_status(request, 409, api_error("stale_directory", Some(7)));
+        } else {
+            assert!(request.operation.url.contains("/v1/mailbox/"));
+            phone.respond_status(request, 200, br#"{"entries":[],"last_seq":0}"#.to_vec());
+        }
+    }
+    // The re-seal needs the PIN.
     phone.send(Event::Unlock { pin: PIN.into() });
+    let (request, body) = phone.take_submission();
+    assert_eq!(body.directory_version, 5);
+    phone.respond_status(request, 409, api_error("stale_directory", Some(7)));
     phone.serve_directory(&fixture.publish(&again));
     let (request, body) = phone.take_submission();
     assert_eq!(body.directory_version, 7);
@@ -874,16 +883,12 @@ fn lock_during_a_proof_of_work_locks_at_once() {
     phone.send(Event::Lock);
     assert!(matches!(phone.screen(), Screen::Unlock { .. }));
     assert!(phone.vault.is_none(), "the vault is closed");
-    // Nothing more is solved or sent while locked: the report was never sealed and stored.
-    assert_eq!(phone.view().wake_in_ms, None);
-    phone.tick_after(1);
-    assert!(phone.no_http());
 
-    // After unlock the solve starts again and finishes, slice after slice.
-    phone.send(Event::Unlock { pin: PIN.into() });
-    phone.serve_directory(&served);
+    // The report was sealed as the app locked; the courier solves its proof-of-work, slice
+    // after slice, and sends it without the PIN.
     let mut slices: u64 = 1;
     while phone.no_http() {
+        assert!(matches!(phone.screen(), Screen::Unlock { .. }));
         assert_eq!(phone.view().wake_in_ms, Some(0));
         phone.send(Event::Tick);
         slices += 1;
@@ -904,7 +909,9 @@ fn lock_during_a_proof_of_work_locks_at_once() {
         "one slice per step"
     );
     phone.accept(request, &body, 201);
+    phone.send(Event::Unlock { pin: PIN.into() });
     assert_eq!(item(&mut phone).state, DeliveryState::Sent);
+    assert!(phone.no_http(), "sent once");
 }
 
 /// A relay that swaps a key in for one round holds the report back (the worker is told); the

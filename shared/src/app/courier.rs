@@ -19,13 +19,15 @@ use std::collections::BTreeMap;
 
 use crux_core::Command;
 use crux_core::render::render;
+use workvoice_proto::ErrorCode;
 use workvoice_proto::api::{MailboxPage, SubmissionAccepted};
 use workvoice_proto::envelope::EnvelopeHeader;
 use workvoice_proto::keys::ReportId;
+use workvoice_proto::pow::solve_pow_slice;
 use workvoice_proto::recovery::mailbox_token_text;
 
 use super::records::{CourierEntry, OutboxRecord, Phase};
-use super::sync::backoff_delay;
+use super::sync::{POW_SLICE, backoff_delay};
 use super::{
     Cmd, HttpMethod, HttpRequest, HttpResult, Internal, Model, Msg, TimeOperation, TimeOutput,
     VaultOperation, VaultOutput, VaultWrite,
@@ -39,6 +41,8 @@ pub struct CourierState {
     pub again: bool,
     /// Changes at every lock and unlock: answers to an earlier session's requests are dropped.
     pub session: u64,
+    /// A proof-of-work being solved in slices: the report, the difficulty, the next nonce.
+    pub solving: Option<(ReportId, u8, u64)>,
 }
 
 /// One step of a courier round, as it comes back.
@@ -143,6 +147,7 @@ pub fn new_session(model: &mut Model) {
     model.courier.session += 1;
     model.courier.running = false;
     model.courier.again = false;
+    model.courier.solving = None;
 }
 
 /// Unlocked again: what the courier did while locked goes into the outbox. Returns the
@@ -155,6 +160,15 @@ pub fn take_over(model: &mut Model) -> Vec<VaultWrite> {
             continue;
         };
         let mut touched = false;
+        if record.pow_pending.is_some() && entry.pow_pending.is_none() {
+            // The courier solved the proof-of-work: the bytes it sent.
+            if let Some(sealed) = &entry.sealed {
+                record.sealed = Some(sealed.clone());
+            }
+            if entry.sealed.is_some() || entry.accepted.is_some() {
+                record.pow_pending = None;
+            }
+        }
         if record.phase == Phase::Sending {
             if let Some(recipients) = &entry.accepted {
                 record.phase = Phase::Accepted;
@@ -206,6 +220,9 @@ pub fn start_round(model: &mut Model) -> Cmd {
         return Command::done();
     }
     if model.courier.running {
+        if model.courier.solving.is_some() {
+            return solve_step(model);
+        }
         model.courier.again = true;
         return Command::done();
     }
@@ -243,11 +260,15 @@ fn stop(model: &mut Model) -> Cmd {
 fn advance(model: &mut Model) -> Cmd {
     let now = model.now_ms;
     let entries = &model.courier.entries;
-    if let Some(id) = entries
+    if let Some((id, pending)) = entries
         .values()
         .find(|e| e.to_send() && e.next_attempt_at_ms <= now)
-        .map(|e| e.report_id)
+        .map(|e| (e.report_id, e.pow_pending))
     {
+        if let Some(difficulty) = pending {
+            model.courier.solving = Some((id, difficulty, 0));
+            return solve_step(model);
+        }
         return post(model, id);
     }
     if let Some(id) = entries
@@ -266,6 +287,35 @@ fn http(
     then: impl FnOnce(HttpResult) -> CourierStep + Send + 'static,
 ) -> Cmd {
     Command::request_from_shell(request).then_send(move |r| step(session, then(r)))
+}
+
+/// One slice of a proof-of-work (`sync::POW_SLICE` nonces), as the unlocked app solves it;
+/// when found, the entry is stored with it, then sent. Between slices the view asks for a Tick
+/// at once.
+fn solve_step(model: &mut Model) -> Cmd {
+    let Some((id, difficulty, next)) = model.courier.solving else {
+        return Command::done();
+    };
+    match solve_pow_slice(&id, difficulty, next, POW_SLICE) {
+        Ok(None) => {
+            model.courier.solving = Some((id, difficulty, next.wrapping_add(u64::from(POW_SLICE))));
+            render()
+        }
+        Ok(Some(nonce)) => {
+            model.courier.solving = None;
+            if let Some(entry) = model.courier.entries.get_mut(&id) {
+                if let Some(sealed) = &mut entry.sealed {
+                    sealed.pow_nonce = nonce;
+                }
+                entry.pow_pending = None;
+            }
+            Command::all([save(model, &id), post(model, id)])
+        }
+        Err(e) => {
+            model.courier.solving = None;
+            hold(model, id, e.code().to_string())
+        }
+    }
 }
 
 fn post(model: &mut Model, id: ReportId) -> Cmd {
@@ -425,6 +475,9 @@ fn on_mailbox(model: &mut Model, id: ReportId, result: HttpResult) -> Cmd {
 
 /// When the shell should next tick for the courier.
 pub fn wake_at(model: &Model) -> Option<u64> {
+    if model.courier.solving.is_some() {
+        return Some(model.now_ms);
+    }
     if model.courier.running {
         return None;
     }

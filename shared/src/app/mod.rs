@@ -808,10 +808,25 @@ fn submit_new_pin(
 /// Lock now: the courier gets what it may keep, everything else is forgotten, the vault
 /// closes, and delivery goes on without the PIN.
 fn lock_now(model: &mut Model) -> Cmd {
+    // Reports not yet sealed are sealed now, when the directory allows, so that they too go
+    // out while locked; stored before the vault closes.
+    let sealed = sync::seal_for_courier(model);
+    let sealed = if sealed.is_empty() {
+        Command::done()
+    } else {
+        vault(
+            VaultOperation::Write {
+                ops: sealed,
+                flush: true,
+            },
+            Internal::Saved,
+        )
+    };
     let hand_over = courier::rebuild(model);
     lock_model(model);
     courier::new_session(model);
     Command::all([
+        sealed,
         hand_over,
         vault(VaultOperation::Lock, Internal::Locked),
         render(),

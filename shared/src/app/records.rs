@@ -227,6 +227,11 @@ pub struct OutboxRecord {
     /// Chosen organisations the sealed submission leaves out (untrusted keys).
     #[serde(default)]
     pub left_out: Vec<LeftOutNote>,
+    /// Sealed when the app locked: the proof-of-work of `sealed` is still to be solved, at this
+    /// difficulty (whoever solves it, the courier or the unlocked app, finds the same smallest
+    /// nonce, so the bytes sent are the same).
+    #[serde(default)]
+    pub pow_pending: Option<u8>,
 }
 
 impl OutboxRecord {
@@ -252,6 +257,7 @@ impl OutboxRecord {
             unopened: Vec::new(),
             rejected_replies: 0,
             left_out: Vec::new(),
+            pow_pending: None,
         }
     }
 
@@ -298,6 +304,9 @@ pub struct CourierEntry {
     pub mailbox_interval_ms: u64,
     /// Mailbox entries that arrived while locked, in order; taken over at unlock.
     pub arrived: Vec<MailboxEntry>,
+    /// The proof-of-work of `sealed` is still to be solved, at this difficulty.
+    #[serde(default)]
+    pub pow_pending: Option<u8>,
 }
 
 impl CourierEntry {
@@ -321,6 +330,7 @@ impl CourierEntry {
             mailbox_next_at_ms: record.mailbox_next_at_ms,
             mailbox_interval_ms: record.mailbox_interval_ms,
             arrived: Vec::new(),
+            pow_pending: record.pow_pending,
         })
     }
 

@@ -162,7 +162,7 @@ fn advance(model: &mut Model) -> Cmd {
         model.sync.current = Some(id);
         let needs_seal = phase != Phase::Sending || model.sync.reseal;
         if !needs_seal {
-            return post(model, id);
+            return post_or_solve(model, id);
         }
         if model.sync.directory_ok_round != Some(model.sync.round) {
             return fetch_directory(model);
@@ -352,27 +352,58 @@ fn on_directory(model: &mut Model, result: HttpResult) -> Cmd {
 
 /// Route, check every recipient's key, seal, and store the sealed submission before sending.
 fn seal_and_save(model: &mut Model, id: ReportId) -> Cmd {
+    match seal_report(model, id) {
+        Sealed::Ready(solving) => {
+            if verify_pow(&id, solving.request.pow_nonce, solving.difficulty).is_ok() {
+                // A re-seal keeps the nonce it already paid for (it depends only on the id).
+                return store_sealed(model, *solving);
+            }
+            model.sync.solving = Some(*solving);
+            solve_step(model)
+        }
+        Sealed::Stop => stop(model),
+        Sealed::Skip => advance(model),
+        Sealed::Fail(failure) => fail(model, id, failure),
+        Sealed::HeldBack(failure) => held_back(model, id, failure),
+    }
+}
+
+/// What sealing a report gave.
+enum Sealed {
+    /// Sealed; the proof-of-work may still be to solve.
+    Ready(Box<Solving>),
+    /// Not now (no entropy, no directory or recovery code): the round ends.
+    Stop,
+    /// Nothing to seal for this report.
+    Skip,
+    Fail(Failure),
+    HeldBack(Failure),
+}
+
+/// Route, check every recipient's key and seal the report, keeping the nonce of an earlier
+/// sealing (valid when the difficulty did not change). Stores nothing.
+fn seal_report(model: &mut Model, id: ReportId) -> Sealed {
     // Never seal with keys the operating system's entropy did not seed.
     if !model.rng.is_seeded() {
-        return stop(model);
+        return Sealed::Stop;
     }
     let (Some(directory), Some(code)) = (&model.directory, &model.recovery) else {
-        return stop(model);
+        return Sealed::Stop;
     };
     let Some(record) = model.outbox.get(&id) else {
-        return advance(model);
+        return Sealed::Skip;
     };
     let Some(report) = &record.report else {
-        return advance(model);
+        return Sealed::Skip;
     };
     let tags = report.routing_tags();
     let consent = report.consent;
     let routed = match route(&tags, &consent, &directory.listing) {
         Ok(r) => r,
-        Err(RoutingError::NoRecipient { .. }) => return fail(model, id, Failure::NoRecipient),
+        Err(RoutingError::NoRecipient { .. }) => return Sealed::Fail(Failure::NoRecipient),
         Err(e) => {
             let error = e.code().to_string();
-            return fail(model, id, Failure::Refused { error });
+            return Sealed::Fail(Failure::Refused { error });
         }
     };
     // An organisation whose key cannot be trusted is left out; the others still receive the
@@ -403,21 +434,17 @@ fn seal_and_save(model: &mut Model, id: ReportId) -> Cmd {
         Err(DeliveryError::NoTrustedRecipient { .. }) => {
             let first = left_out_of(&routed).into_iter().next();
             return match first {
-                Some(note) => held_back(
-                    model,
-                    id,
-                    Failure::UntrustedKey {
-                        org_id: note.org_id,
-                        org_name: note.org_name,
-                        reason: note.reason,
-                    },
-                ),
-                None => fail(model, id, Failure::NoRecipient),
+                Some(note) => Sealed::HeldBack(Failure::UntrustedKey {
+                    org_id: note.org_id,
+                    org_name: note.org_name,
+                    reason: note.reason,
+                }),
+                None => Sealed::Fail(Failure::NoRecipient),
             };
         }
         Err(e) => {
             let error = e.code().to_string();
-            return fail(model, id, Failure::Refused { error });
+            return Sealed::Fail(Failure::Refused { error });
         }
     };
     let left_out = left_out_of(&routed);
@@ -425,7 +452,7 @@ fn seal_and_save(model: &mut Model, id: ReportId) -> Cmd {
     for recipient in &delivery.deliver {
         match directory.certified_key(&recipient.org_id) {
             Ok(key) => keys.push((recipient.org_id, key)),
-            Err(_) => return advance(model),
+            Err(_) => return Sealed::Skip,
         }
     }
     let digest = disclosure_digest(&tags, &consent);
@@ -433,7 +460,7 @@ fn seal_and_save(model: &mut Model, id: ReportId) -> Cmd {
         Ok(e) => e,
         Err(e) => {
             let error = e.code().to_string();
-            return fail(model, id, Failure::Refused { error });
+            return Sealed::Fail(Failure::Refused { error });
         }
     };
     let difficulty = directory.listing.pow_difficulty;
@@ -468,20 +495,61 @@ fn seal_and_save(model: &mut Model, id: ReportId) -> Cmd {
             released: false,
         })
         .collect();
-    let solving = Solving {
+    Sealed::Ready(Box::new(Solving {
         report_id: id,
         difficulty,
         next_nonce: 0,
         request,
         uploads,
         left_out,
-    };
-    if verify_pow(&id, pow_nonce, difficulty).is_ok() {
-        // A re-seal keeps the nonce it already paid for (it depends only on the id).
-        return store_sealed(model, solving);
+    }))
+}
+
+/// At lock: seal the reports waiting to be sealed, against the verified directory in memory
+/// (when it has not expired and asks no more than the cap), so that the courier can deliver
+/// them without the PIN. Their proof-of-work is left to whoever sends them (`pow_pending`).
+/// Returns the outbox writes, to be made before the vault closes.
+pub fn seal_for_courier(model: &mut Model) -> Vec<VaultWrite> {
+    let now_s = model.now_ms / 1000;
+    let usable = model.directory.as_ref().is_some_and(|d| {
+        d.listing.expires_at > now_s && d.listing.pow_difficulty <= MAX_ACCEPTED_POW_DIFFICULTY
+    });
+    if !usable {
+        return Vec::new();
     }
-    model.sync.solving = Some(solving);
-    solve_step(model)
+    let waiting: Vec<ReportId> = model
+        .outbox
+        .values()
+        .filter(|r| r.phase == Phase::Waiting)
+        .map(|r| r.report_id)
+        .collect();
+    let mut writes = Vec::new();
+    for id in waiting {
+        let Sealed::Ready(solving) = seal_report(model, id) else {
+            continue;
+        };
+        let Solving {
+            difficulty,
+            mut request,
+            uploads,
+            left_out,
+            ..
+        } = *solving;
+        let pending = verify_pow(&id, request.pow_nonce, difficulty).is_err();
+        if pending {
+            request.pow_nonce = 0;
+        }
+        if let Some(record) = model.outbox.get_mut(&id) {
+            record.sealed = Some(request);
+            record.left_out = left_out;
+            record.phase = Phase::Sending;
+            record.uploads = uploads;
+            record.transient = None;
+            record.pow_pending = pending.then_some(difficulty);
+            writes.push(record.write());
+        }
+    }
+    writes
 }
 
 /// A sealed submission waiting for its proof-of-work, solved in slices of [`POW_SLICE`]
@@ -552,6 +620,7 @@ fn store_sealed(model: &mut Model, solving: Solving) -> Cmd {
     record.failure = None;
     record.uploads = uploads;
     record.transient = None;
+    record.pow_pending = None;
     model.sync.reseal = false;
     let write = VaultOperation::Write {
         ops: vec![record.write()],
@@ -560,6 +629,28 @@ fn store_sealed(model: &mut Model, solving: Solving) -> Cmd {
     let stored = Command::request_from_shell(write)
         .then_send(move |out| Msg::Internal(Internal::SealedSaved { report_id: id, out }));
     Command::all([super::courier::refresh(model, &id), stored])
+}
+
+/// Post the stored submission; one sealed at lock time gets its proof-of-work first.
+fn post_or_solve(model: &mut Model, id: ReportId) -> Cmd {
+    let pending = model.outbox.get(&id).and_then(|r| {
+        let difficulty = r.pow_pending?;
+        Some(Solving {
+            report_id: id,
+            difficulty,
+            next_nonce: 0,
+            request: r.sealed.clone()?,
+            uploads: r.uploads.clone(),
+            left_out: r.left_out.clone(),
+        })
+    });
+    match pending {
+        Some(solving) => {
+            model.sync.solving = Some(solving);
+            solve_step(model)
+        }
+        None => post(model, id),
+    }
 }
 
 fn post(model: &mut Model, id: ReportId) -> Cmd {
