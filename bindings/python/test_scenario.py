@@ -69,6 +69,8 @@ class PythonShell:
         self.core = ffi.CoreFfi(types.encode("HostConfig", config))
         self.view: Optional[Dict[str, Any]] = None
         self.http_log: List[str] = []
+        # A faulty network: the next request whose path starts with one of these is cut off.
+        self.cut_next: List[str] = []
         self.no_proxy = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
     def start(self) -> None:
@@ -91,8 +93,18 @@ class PythonShell:
             else:
                 raise AssertionError(f"an effect the shell does not know: {effect}")
 
+    def locked(self) -> bool:
+        return self.view is not None and self.screen() == "Unlock"
+
     def _perform(self, http: Dict[str, Any]) -> Dict[str, Any]:
         method = http["method"].upper()
+        path = http["url"].split("?")[0].split("/v1/", 1)[-1]
+        locked = " (locked)" if self.locked() else ""
+        for prefix in self.cut_next:
+            if path.startswith(prefix):
+                self.cut_next.remove(prefix)
+                self.http_log.append(f"{method} /v1/{path} -> cut off{locked}")
+                return {"Failed": {"kind": "Connection", "message": "cut off by the test"}}
         request = urllib.request.Request(
             http["url"], data=bytes(http["body"]) if method != "GET" else None, method=method)
         for header in http["headers"]:
@@ -107,7 +119,12 @@ class PythonShell:
             return {"Failed": {"kind": "Timeout", "message": str(e)}}
         except (urllib.error.URLError, ConnectionError, OSError) as e:
             return {"Failed": {"kind": "Connection", "message": str(e)}}
-        self.http_log.append(f"{method} {http['url'].split('?')[0]} -> {status}")
+        replies = ""
+        if path.startswith("mailbox/"):
+            path = "mailbox"
+            if status == 200 and b'"kind":"reply"' in body:
+                replies = " with a reply"
+        self.http_log.append(f"{method} /v1/{path} -> {status}{replies}{locked}")
         return {"Response": {"status": status, "body": body}}
 
     def screen(self) -> str:
@@ -247,7 +264,27 @@ class FirstReportScenario(unittest.TestCase):
         self.assertTrue(review["withheld"], "the inspectorate and the NGO are withheld")
         self.assertTrue(any("QA" in line["value"] for line in review["disclosed"]), review["disclosed"])
 
+        # The first attempt is cut off (a faulty network); then the app goes to the
+        # background: it locks at once, shows nothing of the report, and delivers without the
+        # PIN: the submission is resent and the mailbox polled until the union's reply arrives,
+        # still sealed.
+        shell.cut_next.append("submissions")
         shell.dispatch("SendReport")
+        self.assertIn("POST /v1/submissions -> cut off", shell.http_log)
+        shell.dispatch("Background")
+        shell.expect_screen("Unlock")
+        shown = repr(shell.view)
+        for secret in (RECRUITER, "passport", "150,000", code):
+            self.assertNotIn(secret, shown)
+        shell.wait_for(
+            "the reply to reach the locked phone",
+            lambda v: "GET /v1/mailbox -> 200 with a reply (locked)" in shell.http_log, 90)
+        self.assertIn("POST /v1/submissions -> 201 (locked)", shell.http_log)
+        shell.expect_screen("Unlock")
+        self.assertNotIn("We received your report", repr(shell.view))
+        shell.dispatch({"Unlock": {"pin": PIN}})
+        shell.expect_screen("Home")
+        shell.dispatch("OpenOutbox")
         seen_states = set()
 
         def replied(view: Dict[str, Any]) -> bool:
@@ -257,14 +294,15 @@ class FirstReportScenario(unittest.TestCase):
             seen_states.update(i["state"] for i in items)
             return len(items) == 1 and items[0]["state"] == "Replied"
 
-        view = shell.wait_for("the union's reply", replied)
+        view = shell.view
+        self.assertTrue(replied(view), f"the reply that arrived while locked opens at unlock: {view}")
         item = view["screen"]["Outbox"]["items"][0]
         self.assertEqual(item["replies"], 1)
         self.assertTrue(seen_states <= {"Waiting", "Sending", "Sent", "Delivered",
                                         "Acknowledged", "Replied"}, seen_states)
-        self.assertTrue(any(line.startswith("POST /v1/submissions -> 20")
-                            for line in [l.replace(self.relay_url, "") for l in shell.http_log]),
-                        shell.http_log)
+        self.assertEqual(
+            [line for line in shell.http_log if line.startswith("POST /v1/submissions -> 20")],
+            ["POST /v1/submissions -> 201 (locked)"], "sent once, while locked")
 
         # The reply, opened on the phone with the report's reply key.
         shell.dispatch({"OpenReport": {"report_id": item["report_id"]}})

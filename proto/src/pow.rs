@@ -60,14 +60,33 @@ pub fn verify_pow(submission_id: &ReportId, nonce: u64, difficulty: u8) -> Resul
 
 /// The smallest nonce that satisfies `difficulty`. Expected work: 2^difficulty hashes.
 pub fn solve_pow(submission_id: &ReportId, difficulty: u8) -> Result<u64, PowError> {
+    let mut start = 0u64;
+    loop {
+        if let Some(nonce) = solve_pow_slice(submission_id, difficulty, start, u32::MAX)? {
+            return Ok(nonce);
+        }
+        start = start.wrapping_add(u64::from(u32::MAX));
+    }
+}
+
+/// The smallest nonce in `start .. start + count` that satisfies `difficulty`, if any: a
+/// bounded piece of [`solve_pow`], so that a caller can solve in slices and do other work in
+/// between. Solving slices `0, count, 2·count, …` in order finds the same nonce as `solve_pow`.
+pub fn solve_pow_slice(
+    submission_id: &ReportId,
+    difficulty: u8,
+    start: u64,
+    count: u32,
+) -> Result<Option<u64>, PowError> {
     if difficulty > MAX_POW_DIFFICULTY {
         return Err(PowError::DifficultyTooHigh(difficulty));
     }
-    let mut nonce = 0u64;
-    loop {
+    let mut nonce = start;
+    for _ in 0..count {
         if leading_zero_bits(&pow_hash(submission_id, nonce)) >= u32::from(difficulty) {
-            return Ok(nonce);
+            return Ok(Some(nonce));
         }
         nonce = nonce.wrapping_add(1);
     }
+    Ok(None)
 }

@@ -5,7 +5,7 @@
 use proptest::prelude::*;
 use workvoice_proto::ErrorCode;
 use workvoice_proto::keys::{HpkePrivateKey, OrgId, ReportId};
-use workvoice_proto::pow::{leading_zero_bits, pow_hash, solve_pow, verify_pow};
+use workvoice_proto::pow::{leading_zero_bits, pow_hash, solve_pow, solve_pow_slice, verify_pow};
 use workvoice_proto::recovery::{
     RecoveryCode, mailbox_token_hash, mailbox_token_text, parse_mailbox_token,
 };
@@ -172,6 +172,32 @@ fn proof_of_work_meets_its_difficulty() {
     assert_eq!(err.unwrap().unwrap_err().code(), "pow_insufficient");
     assert_eq!(
         verify_pow(&id, nonce, 33).unwrap_err().code(),
+        "pow_difficulty_too_high"
+    );
+}
+
+#[test]
+fn solving_in_slices_finds_the_same_nonce() {
+    for d in [0u8, 4, 10, 14] {
+        let id = ReportId([d ^ 0x5a; 16]);
+        let whole = solve_pow(&id, d).unwrap();
+        let mut start = 0u64;
+        let sliced = loop {
+            if let Some(nonce) = solve_pow_slice(&id, d, start, 1000).unwrap() {
+                break nonce;
+            }
+            start += 1000;
+        };
+        assert_eq!(sliced, whole, "difficulty {d}");
+        // A slice that ends just before the nonce does not find it.
+        if whole > 0 {
+            assert_eq!(solve_pow_slice(&id, d, 0, whole as u32).unwrap(), None);
+        }
+    }
+    assert_eq!(
+        solve_pow_slice(&ReportId([1; 16]), 33, 0, 10)
+            .unwrap_err()
+            .code(),
         "pow_difficulty_too_high"
     );
 }

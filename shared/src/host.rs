@@ -86,6 +86,8 @@ pub enum HostError {
 
 struct HostState {
     vault: Option<Vault>,
+    /// The courier store, opened without the PIN when first needed.
+    courier: Option<Vault>,
     pending: HashMap<u32, RequestHandle<HttpResult>>,
     next_id: u32,
 }
@@ -140,6 +142,7 @@ impl Host {
             platform_secret,
             state: Mutex::new(HostState {
                 vault: None,
+                courier: None,
                 pending: HashMap::new(),
                 next_id: 1,
             }),
@@ -254,6 +257,7 @@ impl Host {
             },
             VaultOperation::Create { pin, duress_pin } => {
                 state.vault = None;
+                state.courier = None;
                 match Vault::create(
                     &self.dir,
                     &pin,
@@ -270,6 +274,9 @@ impl Host {
             }
             VaultOperation::Unlock { pin } => {
                 state.vault = None;
+                // A duress unlock removes the courier store: closed first, reopened when next
+                // needed.
+                state.courier = None;
                 match Vault::unlock(&self.dir, &pin, self.platform_secret.as_ref()) {
                     Ok(vault) => {
                         state.vault = Some(vault);
@@ -283,6 +290,7 @@ impl Host {
                 VaultOutput::Locked
             }
             VaultOperation::Wipe => {
+                state.courier = None;
                 let result = match state.vault.take() {
                     Some(vault) => vault.wipe(),
                     None => Vault::wipe_dir(&self.dir),
@@ -312,20 +320,51 @@ impl Host {
                 let Some(vault) = &state.vault else {
                     return VaultOutput::Failed(VaultFailure::Locked);
                 };
-                let ops: Vec<VaultOp<'_>> = ops
-                    .iter()
-                    .map(|op| match op {
-                        VaultWrite::Put { ns, key, value } => VaultOp::Put { ns, key, value },
-                        VaultWrite::Delete { ns, key } => VaultOp::Delete { ns, key },
-                    })
-                    .collect();
-                let result = vault
-                    .batch(&ops)
-                    .and_then(|()| if flush { vault.flush() } else { Ok(()) });
-                result.map_or_else(failed, |()| VaultOutput::Written)
+                write_all(vault, &ops, flush).map_or_else(failed, |()| VaultOutput::Written)
+            }
+            VaultOperation::CourierLoad => {
+                if state.courier.is_none() {
+                    match Vault::open_courier(&self.dir, self.platform_secret.as_ref()) {
+                        Ok(courier) => state.courier = Some(courier),
+                        Err(VaultError::NotInitialised) => return VaultOutput::Entries(vec![]),
+                        Err(e) => return failed(e),
+                    }
+                }
+                let Some(courier) = &state.courier else {
+                    return VaultOutput::Entries(vec![]);
+                };
+                courier
+                    .list(crate::app::records::NS_COURIER)
+                    .map_or_else(failed, |entries| VaultOutput::Entries(vec![entries]))
+            }
+            VaultOperation::CourierWrite { ops } => {
+                if state.courier.is_none() {
+                    match Vault::open_courier(&self.dir, self.platform_secret.as_ref()) {
+                        Ok(courier) => state.courier = Some(courier),
+                        Err(e) => return failed(e),
+                    }
+                }
+                let Some(courier) = &state.courier else {
+                    return VaultOutput::Failed(VaultFailure::NotInitialised);
+                };
+                write_all(courier, &ops, true).map_or_else(failed, |()| VaultOutput::Written)
             }
         }
     }
+}
+
+/// Applies `ops` atomically; with `flush`, durably.
+fn write_all(vault: &Vault, ops: &[VaultWrite], flush: bool) -> Result<(), VaultError> {
+    let ops: Vec<VaultOp<'_>> = ops
+        .iter()
+        .map(|op| match op {
+            VaultWrite::Put { ns, key, value } => VaultOp::Put { ns, key, value },
+            VaultWrite::Delete { ns, key } => VaultOp::Delete { ns, key },
+        })
+        .collect();
+    vault
+        .batch(&ops)
+        .and_then(|()| if flush { vault.flush() } else { Ok(()) })
 }
 
 fn failure(e: VaultError) -> VaultFailure {

@@ -134,14 +134,17 @@ fn a_killed_app_resends_the_stored_submission_unchanged() {
     drop(phone);
 
     let mut phone = Phone::start(dir.path(), config(&fixture));
-    phone.send(Event::Unlock { pin: PIN.into() });
-    // No directory fetch, no re-seal: the same bytes under the same id.
+    // Still locked, the courier resends: no directory fetch, no re-seal, no PIN: the same
+    // bytes under the same id.
+    assert!(matches!(phone.screen(), Screen::Unlock { .. }));
     let (request, again) = phone.take_submission();
     assert_eq!(request.operation.body, first_bytes);
     assert_eq!(again.submission_id, first.submission_id);
     // The relay had stored the first attempt: it answers 200 with the same body.
     phone.accept(request, &first, 200);
+    phone.send(Event::Unlock { pin: PIN.into() });
     assert_eq!(item(&mut phone).state, DeliveryState::Sent);
+    assert!(phone.no_http(), "not sent again once unlocked");
 }
 
 #[test]
@@ -273,7 +276,28 @@ fn a_listing_without_the_revocation_list_already_seen_is_refused() {
         key_version: 1,
         hpke_public_key: fixture.ngo_key.public_key(),
     }]));
+    // A day later the app has locked itself (idle). It sealed the waiting report as it locked,
+    // against the newest directory it verified (version 5, which carries the list), and its
+    // courier sends it; the relay, now at version 7, stores nothing. The courier also polls the
+    // sent report's mailbox.
     phone.tick_after(24 * 3_600_000);
+    assert!(matches!(phone.screen(), Screen::Unlock { .. }));
+    while let Some(request) = phone.http.pop_front() {
+        if request.operation.method == HttpMethod::Post {
+            let body: workvoice_proto::api::SubmissionRequest =
+                serde_json::from_slice(&request.operation.body).unwrap();
+            assert_eq!(body.directory_version, 5);
+            phone.respond_status(request, 409, api_error("stale_directory", Some(7)));
+        } else {
+            assert!(request.operation.url.contains("/v1/mailbox/"));
+            phone.respond_status(request, 200, br#"{"entries":[],"last_seq":0}"#.to_vec());
+        }
+    }
+    // The re-seal needs the PIN.
+    phone.send(Event::Unlock { pin: PIN.into() });
+    let (request, body) = phone.take_submission();
+    assert_eq!(body.directory_version, 5);
+    phone.respond_status(request, 409, api_error("stale_directory", Some(7)));
     phone.serve_directory(&fixture.publish(&again));
     let (request, body) = phone.take_submission();
     assert_eq!(body.directory_version, 7);
@@ -829,4 +853,140 @@ fn recovery_on_a_new_phone_finds_the_mailboxes_and_reads_replies() {
     let expected =
         workvoice_proto::recovery::mailbox_token_hash(&code.report_secrets(3).mailbox_token);
     assert_eq!(body.mailbox_token_hash, expected);
+}
+
+/// PROTOCOL.md 12: a directory asking for more proof-of-work than the phone accepts is refused
+/// with a clear message, nothing is solved or sent, and the report goes once a directory asks
+/// for less.
+#[test]
+fn a_directory_asking_more_proof_of_work_than_the_cap_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = Fixture::new();
+    let mut phone = Phone::start(dir.path(), config(&fixture));
+    phone.onboard();
+    phone.queue_report((true, false, false), &fixture.publish(&fixture.listing(5)));
+    let mut grinding = fixture.listing(6);
+    grinding.pow_difficulty = sync::MAX_ACCEPTED_POW_DIFFICULTY + 1;
+    phone.serve_directory(&fixture.publish(&grinding));
+    assert!(phone.no_http(), "nothing solved, nothing sent");
+    let waiting = item(&mut phone);
+    assert_eq!(waiting.state, DeliveryState::Waiting);
+    assert_eq!(
+        waiting.detail.as_deref(),
+        Some(i18n::tr("en", K::TransientPowTooHard).as_str())
+    );
+    for language in ["ne", "bn", "my", "id", "tl", "es"] {
+        assert_ne!(
+            i18n::tr(language, K::TransientPowTooHard),
+            i18n::tr("en", K::TransientPowTooHard),
+            "{language}"
+        );
+    }
+    // The relay comes back to a sane difficulty: the report goes on its own.
+    let wake = phone.view().wake_in_ms.unwrap();
+    phone.tick_after(wake);
+    phone.serve_directory(&fixture.publish(&fixture.listing(7)));
+    let (request, body) = phone.take_submission();
+    assert_eq!(body.directory_version, 7);
+    assert!(workvoice_proto::pow::verify_pow(&body.submission_id, body.pow_nonce, 8).is_ok());
+    phone.accept(request, &body, 201);
+    assert_eq!(item(&mut phone).state, DeliveryState::Sent);
+}
+
+/// The proof-of-work is solved in slices through the event loop: between two slices the app
+/// handles other events, and `Lock` locks at once, dropping the solve.
+#[test]
+fn lock_during_a_proof_of_work_locks_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = Fixture::new();
+    let mut listing = fixture.listing(5);
+    listing.pow_difficulty = sync::MAX_ACCEPTED_POW_DIFFICULTY;
+    let served = fixture.publish(&listing);
+    let mut phone = Phone::start(dir.path(), config(&fixture));
+    phone.onboard();
+    phone.queue_report((true, false, false), &served);
+    phone.serve_directory(&served);
+    // One slice was tried; the next waits for the shell's Tick, asked for at once.
+    assert!(phone.no_http(), "still solving");
+    assert_eq!(phone.view().wake_in_ms, Some(0));
+
+    phone.send(Event::Lock);
+    assert!(matches!(phone.screen(), Screen::Unlock { .. }));
+    assert!(phone.vault.is_none(), "the vault is closed");
+
+    // The report was sealed as the app locked; the courier solves its proof-of-work, slice
+    // after slice, and sends it without the PIN.
+    let mut slices: u64 = 1;
+    while phone.no_http() {
+        assert!(matches!(phone.screen(), Screen::Unlock { .. }));
+        assert_eq!(phone.view().wake_in_ms, Some(0));
+        phone.send(Event::Tick);
+        slices += 1;
+        assert!(slices < 10_000, "the solve ends");
+    }
+    let (request, body) = phone.take_submission();
+    assert!(
+        workvoice_proto::pow::verify_pow(
+            &body.submission_id,
+            body.pow_nonce,
+            sync::MAX_ACCEPTED_POW_DIFFICULTY
+        )
+        .is_ok()
+    );
+    assert_eq!(
+        slices,
+        body.pow_nonce / u64::from(sync::POW_SLICE) + 1,
+        "one slice per step"
+    );
+    phone.accept(request, &body, 201);
+    phone.send(Event::Unlock { pin: PIN.into() });
+    assert_eq!(item(&mut phone).state, DeliveryState::Sent);
+    assert!(phone.no_http(), "sent once");
+}
+
+/// A relay that swaps a key in for one round holds the report back (the worker is told); the
+/// report is tried again on its own and goes in the next round whose directory is good.
+#[test]
+fn a_report_held_back_by_a_one_round_key_swap_is_sent_in_the_next_good_round() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = Fixture::new();
+    let mut phone = Phone::start(dir.path(), config(&fixture));
+    phone.onboard();
+    phone.queue_report((true, false, false), &fixture.publish(&fixture.listing(5)));
+    let mut swapped = fixture.listing(6);
+    let relay_key = HpkePrivateKey::generate(&mut DeterministicRng::new("relay's own key"));
+    swapped.organisations[0].certificate = Signed::sign(
+        &OrgCertificate {
+            org_id: fixture.union_id,
+            kind: OrgKind::Union,
+            hpke_public_key: relay_key.public_key(),
+            key_version: 2,
+            valid_from: 0,
+            valid_until: u64::MAX,
+        },
+        ORG_CERT_CONTEXT,
+        &fixture.relay,
+    );
+    phone.serve_directory(&fixture.publish(&swapped));
+    assert!(phone.no_http(), "nothing sealed to the swapped key");
+    let held = item(&mut phone);
+    assert_eq!(held.state, DeliveryState::Failed);
+    assert!(
+        held.detail
+            .as_deref()
+            .unwrap_or_default()
+            .contains("Building Workers Union"),
+        "{held:?}"
+    );
+    // No tap: the next round fetches a good directory and sends.
+    let wake = phone.view().wake_in_ms.expect("the report is tried again");
+    phone.tick_after(wake);
+    phone.serve_directory(&fixture.publish(&fixture.listing(7)));
+    let (request, body) = phone.take_submission();
+    assert_eq!(body.directory_version, 7);
+    assert_eq!(open_as_union(&fixture, &body).report_id, body.submission_id);
+    phone.accept(request, &body, 201);
+    let sent = item(&mut phone);
+    assert_eq!(sent.state, DeliveryState::Sent);
+    assert_eq!(sent.detail, None);
 }

@@ -87,7 +87,7 @@ final class Core: ObservableObject {
 
     private static func allowedWhileBusy(_ event: Event) -> Bool {
         switch event {
-        case .tick, .dismissNotice: return true
+        case .tick, .dismissNotice, .background: return true
         default: return false
         }
     }
@@ -210,10 +210,12 @@ final class Core: ObservableObject {
         send(.tick)
     }
 
+    /// The app left the screen: the core locks itself at once (delivery goes on locked).
     func enteredBackground() {
         foreground = false
         tickTask?.cancel()
         tickTask = nil
+        send(.background)
     }
 
     /// The network came back.

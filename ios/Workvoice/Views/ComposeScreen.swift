@@ -18,6 +18,8 @@ struct ComposeScreen: View {
     @State private var inputs: [String: String]
     @State private var picks: [String: String]
     @State private var edited = false
+    /// Typing counts as activity for the core's idle lock; told at most every 10 seconds.
+    @State private var typingToldAt = Date.distantPast
     @State private var itemCount: Int
     @State private var photo: PhotosPickerItem?
     @State private var askDiscard = false
@@ -198,6 +200,10 @@ struct ComposeScreen: View {
             set: { value in
                 inputs[name] = value
                 edited = true
+                if Date().timeIntervalSince(typingToldAt) >= 10 {
+                    typingToldAt = Date()
+                    send(.typing)
+                }
             })
     }
 

@@ -233,6 +233,8 @@ struct HomeScreen: View {
 struct SettingsScreen: View {
     let languageLabel: String
     let languages: [Choice]
+    let autoLockLabel: String
+    let autoLock: [Choice]
     let wipe: String
     let wipeWarning: String
     let confirmWipe: Bool
@@ -247,6 +249,15 @@ struct SettingsScreen: View {
                     SingleChoiceList(
                         choices: languages, isSelected: { $0.selected },
                         choose: { send(.setLanguage(language: $0.code)) })
+                }
+                Block(autoLockLabel) {
+                    SingleChoiceList(
+                        choices: autoLock, isSelected: { $0.selected },
+                        choose: { choice in
+                            if let seconds = UInt32(choice.code) {
+                                send(.setAutoLock(seconds: seconds))
+                            }
+                        })
                 }
                 if confirmWipe {
                     VStack(alignment: .leading, spacing: 12) {

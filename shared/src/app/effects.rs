@@ -113,6 +113,12 @@ pub enum VaultOperation {
     },
     /// Destroy the vault, locked or not.
     Wipe,
+    /// Every entry of the courier store, which opens without the PIN (`vault::courier`).
+    CourierLoad,
+    /// Applied atomically to the courier store and made durable before the answer.
+    CourierWrite {
+        ops: Vec<VaultWrite>,
+    },
 }
 
 impl std::fmt::Debug for VaultOperation {
@@ -140,6 +146,11 @@ impl std::fmt::Debug for VaultOperation {
                 .field("flush", flush)
                 .finish(),
             VaultOperation::Wipe => f.write_str("Wipe"),
+            VaultOperation::CourierLoad => f.write_str("CourierLoad"),
+            VaultOperation::CourierWrite { ops } => f
+                .debug_struct("CourierWrite")
+                .field("ops", &ops.len())
+                .finish(),
         }
     }
 }

@@ -5,6 +5,7 @@
 //! key checks happen here, at send time, against the newest directory verified under the root
 //! key pinned in [`AppConfig::root_public_key`].
 
+pub mod courier;
 pub mod draft;
 pub mod effects;
 pub mod records;
@@ -23,7 +24,10 @@ use workvoice_proto::keys::{ReportId, SigningPublicKey};
 use workvoice_proto::recovery::RecoveryCode;
 
 pub use effects::*;
-use records::{DeviceRecord, Draft, NS_DEVICE, NS_DIRECTORY, NS_DRAFT, NS_OUTBOX, OutboxRecord};
+use records::{
+    AUTO_LOCK_CHOICES, DEFAULT_AUTO_LOCK_SECONDS, DeviceRecord, Draft, NS_DEVICE, NS_DIRECTORY,
+    NS_DRAFT, NS_OUTBOX, OutboxRecord,
+};
 use rng::SeededRng;
 pub use view::*;
 
@@ -146,6 +150,12 @@ pub enum Event {
         pin: String,
     },
     Lock,
+    /// The app left the screen (Android `onStop`, iOS `scenePhase` background): it locks at
+    /// once. Not a tap: it does not count as activity.
+    Background,
+    /// The worker is typing in a field (the shell sends it at most every few seconds while she
+    /// types; the text itself goes with the step's event): the idle clock starts again.
+    Typing,
     // Navigation.
     GoHome,
     OpenOutbox,
@@ -234,6 +244,10 @@ pub enum Event {
     SetLanguage {
         language: String,
     },
+    /// Lock after this many seconds without a tap: one of the choices the settings show.
+    SetAutoLock {
+        seconds: u32,
+    },
     AskWipe,
     CancelWipe,
     ConfirmWipe,
@@ -305,6 +319,15 @@ pub enum Internal {
     },
     EvidenceSaved {
         out: VaultOutput,
+    },
+    /// The time of a tap: the idle clock starts again.
+    Activity(TimeOutput),
+    /// The time of a Tick while unlocked: lock if idle too long, else a sync round.
+    TickClock(TimeOutput),
+    CourierLoaded(VaultOutput),
+    Courier {
+        session: u64,
+        step: courier::CourierStep,
     },
 }
 
@@ -382,12 +405,15 @@ pub struct NoticeState {
     pub args: Vec<(&'static str, String)>,
 }
 
-/// The recovery walk over mailboxes `n = 0, 1, 2, ...` on a new phone.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+/// The recovery walk over mailboxes `n = 0, 1, 2, ...` on a new phone. Kept in the device
+/// record while it runs, so that a lock (the app going to the background) does not end it: it
+/// goes on after the unlock.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct RecoveryScan {
     pub next_index: u32,
     pub consecutive_unknown: u32,
     pub found: Vec<u32>,
+    #[serde(skip)]
     pub failed: bool,
 }
 
@@ -414,6 +440,8 @@ pub struct SyncState {
     pub upload: Option<(ReportId, workvoice_proto::keys::AttachmentId, u64, Vec<u8>)>,
     /// A round was asked for while one was running.
     pub again: bool,
+    /// A proof-of-work being solved, one slice per step (`sync::solve_step`).
+    pub solving: Option<sync::Solving>,
 }
 
 #[derive(Debug, Default)]
@@ -439,6 +467,10 @@ pub struct Model {
     pub now_ms: u64,
     pub sync: SyncState,
     pub scan: Option<RecoveryScan>,
+    /// What a locked phone keeps to go on delivering.
+    pub courier: courier::CourierState,
+    /// Host time of the worker's last tap; the idle lock counts from it.
+    pub last_activity_ms: u64,
 }
 
 impl Model {
@@ -452,6 +484,15 @@ impl Model {
             error,
             args: Vec::new(),
         });
+    }
+
+    /// The idle time after which the app locks itself.
+    pub fn auto_lock_ms(&self) -> u64 {
+        let seconds = self
+            .device
+            .as_ref()
+            .map_or(DEFAULT_AUTO_LOCK_SECONDS, |d| d.auto_lock_seconds);
+        u64::from(seconds) * 1000
     }
 
     fn relay(&self, path: &str) -> String {
@@ -502,9 +543,30 @@ fn start(config: AppConfig, model: &mut Model) -> Cmd {
 }
 
 fn ui(event: Event, model: &mut Model) -> Cmd {
-    if !matches!(event, Event::Tick) {
-        model.notice = model.notice.take().filter(|_| false);
+    if matches!(event, Event::Tick | Event::Background) {
+        return ui_event(event, model);
     }
+    if event == Event::Typing {
+        return if model.unlocked {
+            activity()
+        } else {
+            Command::done()
+        };
+    }
+    model.notice = model.notice.take().filter(|_| false);
+    if !model.unlocked {
+        return ui_event(event, model);
+    }
+    // A tap: the idle clock starts again, at the host's time.
+    Command::all([activity(), ui_event(event, model)])
+}
+
+/// Ask for the time of the worker's latest action (a tap, an unlock).
+fn activity() -> Cmd {
+    Command::request_from_shell(TimeOperation).then_send(|t| Msg::Internal(Internal::Activity(t)))
+}
+
+fn ui_event(event: Event, model: &mut Model) -> Cmd {
     match event {
         Event::ChooseLanguage { language } | Event::SetLanguage { language } => {
             set_language(model, &language)
@@ -546,10 +608,8 @@ fn ui(event: Event, model: &mut Model) -> Cmd {
                 render(),
             ])
         }
-        Event::Lock if model.unlocked => {
-            lock_model(model);
-            Command::all([vault(VaultOperation::Lock, Internal::Locked), render()])
-        }
+        Event::Lock | Event::Background if model.unlocked => lock_now(model),
+        Event::Background => courier::start_round(model),
         Event::GoHome if model.unlocked => go(model, Page::Home),
         Event::OpenOutbox if model.unlocked => go(model, Page::Outbox),
         Event::OpenSettings if model.unlocked => go(
@@ -588,7 +648,18 @@ fn ui(event: Event, model: &mut Model) -> Cmd {
         {
             draft::compose(event, model)
         }
-        Event::Tick if model.unlocked => sync::start_round(model),
+        Event::Tick if model.unlocked => Command::request_from_shell(TimeOperation)
+            .then_send(|t| Msg::Internal(Internal::TickClock(t))),
+        Event::Tick => courier::start_round(model),
+        Event::SetAutoLock { seconds } if model.unlocked => {
+            match &mut model.device {
+                Some(device) if AUTO_LOCK_CHOICES.contains(&seconds) => {
+                    device.auto_lock_seconds = seconds;
+                }
+                _ => return render(),
+            }
+            Command::all([save_device(model), render()])
+        }
         Event::RetryReport { report_id } if model.unlocked => sync::retry_report(model, &report_id),
         Event::CheckMailbox if model.unlocked => {
             for record in model.outbox.values_mut() {
@@ -610,6 +681,7 @@ fn ui(event: Event, model: &mut Model) -> Cmd {
         }
         Event::ConfirmWipe if model.page == (Page::Settings { confirm_wipe: true }) => {
             lock_model(model);
+            model.courier = courier::CourierState::default();
             model.page = Page::Loading;
             Command::all([vault(VaultOperation::Wipe, Internal::Wiped), render()])
         }
@@ -733,6 +805,40 @@ fn submit_new_pin(
     ])
 }
 
+/// Lock now: the courier gets what it may keep, everything else is forgotten, the vault
+/// closes, and delivery goes on without the PIN.
+fn lock_now(model: &mut Model) -> Cmd {
+    // Reports not yet sealed are sealed now, when the directory allows, so that they too go
+    // out while locked; stored before the vault closes.
+    let sealed = sync::seal_for_courier(model);
+    let sealed = if sealed.is_empty() {
+        Command::done()
+    } else {
+        vault(
+            VaultOperation::Write {
+                ops: sealed,
+                flush: true,
+            },
+            Internal::Saved,
+        )
+    };
+    let hand_over = courier::rebuild(model);
+    lock_model(model);
+    courier::new_session(model);
+    Command::all([
+        sealed,
+        hand_over,
+        vault(VaultOperation::Lock, Internal::Locked),
+        render(),
+        courier::start_round(model),
+    ])
+}
+
+/// Whether the worker has not tapped for longer than the idle time.
+fn idle_too_long(model: &Model) -> bool {
+    model.unlocked && model.now_ms >= model.last_activity_ms.saturating_add(model.auto_lock_ms())
+}
+
 fn lock_model(model: &mut Model) {
     model.unlocked = false;
     model.device = None;
@@ -777,6 +883,13 @@ fn internal_msg(msg: Internal, model: &mut Model) -> Cmd {
             Command::done()
         }
         Internal::VaultStatus(out) => {
+            let initialised = matches!(
+                out,
+                VaultOutput::Status {
+                    initialised: true,
+                    ..
+                }
+            );
             model.page = match out {
                 VaultOutput::Status {
                     initialised: true,
@@ -788,8 +901,28 @@ fn internal_msg(msg: Internal, model: &mut Model) -> Cmd {
                 VaultOutput::Status { .. } => Page::Welcome,
                 _ => Page::Broken,
             };
-            render()
+            // At start, locked: what the courier holds goes on its way without the PIN.
+            if initialised && model.courier.entries.is_empty() && !model.courier.running {
+                Command::all([render(), courier::load()])
+            } else {
+                render()
+            }
         }
+        Internal::Activity(t) => {
+            model.last_activity_ms = model.last_activity_ms.max(t.unix_ms);
+            model.now_ms = model.now_ms.max(t.unix_ms);
+            Command::done()
+        }
+        Internal::TickClock(t) => {
+            model.now_ms = model.now_ms.max(t.unix_ms);
+            if idle_too_long(model) {
+                lock_now(model)
+            } else {
+                sync::start_round(model)
+            }
+        }
+        Internal::CourierLoaded(out) => courier::loaded(model, out),
+        Internal::Courier { session, step } => courier::on_step(model, session, step),
         Internal::VaultCreated(out) => match out {
             VaultOutput::Opened if !model.rng.is_seeded() => {
                 let failure = VaultFailure::Storage("no entropy".into());
@@ -798,6 +931,7 @@ fn internal_msg(msg: Internal, model: &mut Model) -> Cmd {
             VaultOutput::Opened => {
                 model.busy = false;
                 model.unlocked = true;
+                let started = activity();
                 let recovering = matches!(
                     model.page,
                     Page::SetPin {
@@ -807,13 +941,13 @@ fn internal_msg(msg: Internal, model: &mut Model) -> Cmd {
                 );
                 if recovering {
                     model.page = Page::EnterRecoveryCode { error: None };
-                    render()
+                    Command::all([started, render()])
                 } else {
                     let code = RecoveryCode::generate(&mut model.rng);
                     model.device = Some(DeviceRecord::new(&code, &model.language, false));
                     model.recovery = Some(code);
                     model.page = Page::ShowRecoveryCode;
-                    Command::all([save_device(model), render()])
+                    Command::all([started, save_device(model), render()])
                 }
             }
             VaultOutput::Failed(f) => storage_failed(model, &f),
@@ -824,8 +958,11 @@ fn internal_msg(msg: Internal, model: &mut Model) -> Cmd {
             match out {
                 VaultOutput::Opened => {
                     model.unlocked = true;
+                    courier::new_session(model);
+                    model.sync = SyncState::default();
                     model.page = Page::Loading;
                     Command::all([
+                        activity(),
                         vault(
                             VaultOperation::Load {
                                 namespaces: vec![
@@ -848,7 +985,8 @@ fn internal_msg(msg: Internal, model: &mut Model) -> Cmd {
                     render()
                 }
                 VaultOutput::Failed(VaultFailure::Wiped | VaultFailure::NotInitialised) => {
-                    // Looks exactly like a fresh install.
+                    // Looks exactly like a fresh install; the courier went with the vault.
+                    model.courier = courier::CourierState::default();
                     model.page = Page::Welcome;
                     render()
                 }
@@ -867,6 +1005,7 @@ fn internal_msg(msg: Internal, model: &mut Model) -> Cmd {
         // Show the lock screen with the real count of attempts left.
         Internal::Locked(_) => vault(VaultOperation::Status, Internal::VaultStatus),
         Internal::Wiped(_) => {
+            model.courier = courier::CourierState::default();
             model.page = Page::Welcome;
             model.busy = false;
             render()
@@ -903,8 +1042,11 @@ fn loaded(model: &mut Model, out: VaultOutput) -> Cmd {
             model.language = device.language.clone();
             model.recovery = device.recovery_code();
             let confirmed = device.recovery_code_confirmed;
+            model.scan = device.recovery_scan.clone();
             model.device = Some(device);
-            model.page = if confirmed {
+            model.page = if model.scan.is_some() && model.recovery.is_some() {
+                Page::Recovering
+            } else if confirmed {
                 Page::Home
             } else if model.recovery.is_some() {
                 Page::ShowRecoveryCode
@@ -936,6 +1078,7 @@ fn loaded(model: &mut Model, out: VaultOutput) -> Cmd {
     for record in model.outbox.values_mut() {
         record.next_attempt_at_ms = 0;
     }
+
     if let (Some((_, raw)), Some(root)) = (
         ns(3).iter().find(|(k, _)| k == records::DIRECTORY_KEY),
         model.root_key,
@@ -951,6 +1094,19 @@ fn loaded(model: &mut Model, out: VaultOutput) -> Cmd {
         model.directory =
             workvoice_proto::directory::verify_directory_pinned(raw, &root, now, &pins).ok();
     }
+    // What the courier did while locked (sent, polled) becomes the outbox's; replies that
+    // arrived open now, under the stored directory when it still verifies.
+    let taken_over = courier::take_over(model);
+    if !taken_over.is_empty() {
+        commands.push(vault(
+            VaultOperation::Write {
+                ops: taken_over,
+                flush: true,
+            },
+            Internal::Saved,
+        ));
+    }
+    commands.push(courier::rebuild(model));
     commands.push(render());
     commands.push(sync::start_round(model));
     Command::all(commands)

@@ -14,6 +14,8 @@ pub const NS_DRAFT: &str = "draft";
 pub const NS_OUTBOX: &str = "outbox";
 pub const NS_DIRECTORY: &str = "directory";
 pub const NS_ATTACHMENTS: &str = "attachments";
+/// The namespace of the courier store (`vault::courier`), which opens without the PIN.
+pub const NS_COURIER: &str = "courier";
 pub const DEVICE_KEY: &str = "state";
 pub const DRAFT_KEY: &str = "current";
 pub const DIRECTORY_KEY: &str = "latest";
@@ -36,6 +38,20 @@ pub struct DeviceRecord {
     pub directory_checked_at: u64,
     pub language: String,
     pub recovery_code_confirmed: bool,
+    /// Lock after this many seconds without a tap (one of [`AUTO_LOCK_CHOICES`]).
+    #[serde(default = "default_auto_lock")]
+    pub auto_lock_seconds: u32,
+    /// A recovery walk over the mailboxes that has not ended yet.
+    #[serde(default)]
+    pub recovery_scan: Option<super::RecoveryScan>,
+}
+
+/// The idle times the worker can choose, in seconds; the first run has two minutes.
+pub const AUTO_LOCK_CHOICES: [u32; 5] = [30, 120, 300, 900, 3600];
+pub const DEFAULT_AUTO_LOCK_SECONDS: u32 = 120;
+
+fn default_auto_lock() -> u32 {
+    DEFAULT_AUTO_LOCK_SECONDS
 }
 
 impl DeviceRecord {
@@ -48,6 +64,8 @@ impl DeviceRecord {
             directory_checked_at: 0,
             language: language.to_string(),
             recovery_code_confirmed: confirmed,
+            auto_lock_seconds: DEFAULT_AUTO_LOCK_SECONDS,
+            recovery_scan: None,
         }
     }
 
@@ -126,8 +144,19 @@ pub enum Failure {
 #[serde(tag = "code", rename_all = "snake_case")]
 pub enum Transient {
     NoSignal,
-    RelayBusy { status: u16 },
-    Directory { error: String },
+    RelayBusy {
+        status: u16,
+    },
+    Directory {
+        error: String,
+    },
+    /// The verified directory asks for more proof-of-work than the phone accepts
+    /// (`sync::MAX_ACCEPTED_POW_DIFFICULTY`, PROTOCOL.md 12): nothing is solved or sent until
+    /// a directory asks for less.
+    PowTooHard {
+        difficulty: u8,
+        cap: u8,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -198,6 +227,11 @@ pub struct OutboxRecord {
     /// Chosen organisations the sealed submission leaves out (untrusted keys).
     #[serde(default)]
     pub left_out: Vec<LeftOutNote>,
+    /// Sealed when the app locked: the proof-of-work of `sealed` is still to be solved, at this
+    /// difficulty (whoever solves it, the courier or the unlocked app, finds the same smallest
+    /// nonce, so the bytes sent are the same).
+    #[serde(default)]
+    pub pow_pending: Option<u8>,
 }
 
 impl OutboxRecord {
@@ -223,6 +257,7 @@ impl OutboxRecord {
             unopened: Vec::new(),
             rejected_replies: 0,
             left_out: Vec::new(),
+            pow_pending: None,
         }
     }
 
@@ -232,6 +267,92 @@ impl OutboxRecord {
 
     pub fn uploads_pending(&self) -> bool {
         self.uploads.iter().any(|u| !u.complete)
+    }
+
+    /// Whether the sync engine seals (or resends) it when it is due: waiting, being sent, or
+    /// held back by a recipient key the directory could not vouch for, which a later directory
+    /// may fix (a key or certificate swapped in for one round).
+    pub fn to_send(&self) -> bool {
+        match self.phase {
+            Phase::Waiting | Phase::Sending => true,
+            Phase::Failed => matches!(self.failure, Some(Failure::UntrustedKey { .. })),
+            Phase::Accepted => false,
+        }
+    }
+}
+
+/// What a locked phone keeps of one report to go on delivering it: the sealed submission until
+/// the relay accepts it, the mailbox token and polling state, and what the mailbox returned
+/// while locked (statuses, and replies still sealed to the reply key, which only the unlocked
+/// app can derive). Never report text, names, replies in clear or the recovery code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CourierEntry {
+    pub report_id: ReportId,
+    /// The exact submission to send; `None` once the relay accepted it.
+    pub sealed: Option<SubmissionRequest>,
+    /// The relay accepted the submission while locked; the recipients it named.
+    pub accepted: Option<Vec<OrgId>>,
+    /// The relay's answer needs the unlocked app (a re-seal, a new mailbox number, a
+    /// refusal): the code. The submission waits for the PIN.
+    pub held: Option<String>,
+    pub attempts: u32,
+    pub next_attempt_at_ms: u64,
+    /// The mailbox token, as the relay's paths and bearer take it.
+    pub mailbox_token: String,
+    pub mailbox_after: u64,
+    pub mailbox_next_at_ms: u64,
+    pub mailbox_interval_ms: u64,
+    /// Mailbox entries that arrived while locked, in order; taken over at unlock.
+    pub arrived: Vec<MailboxEntry>,
+    /// The proof-of-work of `sealed` is still to be solved, at this difficulty.
+    #[serde(default)]
+    pub pow_pending: Option<u8>,
+}
+
+impl CourierEntry {
+    /// What the courier keeps of `record`, with its mailbox token; `None` for a report that
+    /// has nothing to deliver or poll (waiting to be sealed, or failed).
+    pub fn of(record: &OutboxRecord, mailbox_token: String) -> Option<Self> {
+        let sealed = match record.phase {
+            Phase::Sending => Some(record.sealed.clone()?),
+            Phase::Accepted => None,
+            Phase::Waiting | Phase::Failed => return None,
+        };
+        Some(Self {
+            report_id: record.report_id,
+            sealed,
+            accepted: None,
+            held: None,
+            attempts: record.attempts,
+            next_attempt_at_ms: record.next_attempt_at_ms,
+            mailbox_token,
+            mailbox_after: record.mailbox_after,
+            mailbox_next_at_ms: record.mailbox_next_at_ms,
+            mailbox_interval_ms: record.mailbox_interval_ms,
+            arrived: Vec::new(),
+            pow_pending: record.pow_pending,
+        })
+    }
+
+    pub fn write(&self) -> VaultWrite {
+        put(NS_COURIER, &self.report_id.to_hex(), self)
+    }
+
+    pub fn delete(report_id: &ReportId) -> VaultWrite {
+        VaultWrite::Delete {
+            ns: NS_COURIER.into(),
+            key: report_id.to_hex(),
+        }
+    }
+
+    /// Whether it waits to be sent (and may be now).
+    pub fn to_send(&self) -> bool {
+        self.sealed.is_some() && self.held.is_none()
+    }
+
+    /// Whether its mailbox is polled.
+    pub fn to_poll(&self) -> bool {
+        self.sealed.is_none()
     }
 }
 

@@ -33,7 +33,7 @@ use workvoice_proto::api::{
 use workvoice_proto::directory::verify_directory_pinned;
 use workvoice_proto::envelope::{EnvelopeHeader, seal};
 use workvoice_proto::keys::{AttachmentId, OrgId, ReportId, sha256};
-use workvoice_proto::pow::{solve_pow, verify_pow};
+use workvoice_proto::pow::{solve_pow_slice, verify_pow};
 use workvoice_proto::recovery::{
     RecoveryCode, RecoveryError, mailbox_token_hash, mailbox_token_text,
 };
@@ -55,6 +55,14 @@ use crate::i18n::K;
 
 /// Bytes per upload request.
 pub const UPLOAD_CHUNK_BYTES: usize = 256 * 1024;
+/// The highest proof-of-work difficulty the phone accepts from a directory (PROTOCOL.md 12):
+/// 2^20 hashes expected, 16 times the relay's default of 16 bits (37 ms on the build machine,
+/// BENCHMARKS.md), so about 0.6 s there and a few seconds on a cheap phone. A directory that
+/// asks for more is refused (`Transient::PowTooHard`) and nothing is solved.
+pub const MAX_ACCEPTED_POW_DIFFICULTY: u8 = 20;
+/// Nonces tried in one step of a solve (about one default-difficulty solve, 37 ms on the build
+/// machine); between steps the app handles other events, such as `Lock`.
+pub const POW_SLICE: u32 = 1 << 16;
 /// Re-seals after `stale_directory` within one round before backing off.
 const MAX_RESEALS: u8 = 3;
 
@@ -67,6 +75,10 @@ pub fn start_round(model: &mut Model) -> Cmd {
         return Command::done();
     }
     if model.sync.running {
+        if model.sync.solving.is_some() {
+            // The round waits on a proof-of-work: the next slice.
+            return solve_step(model);
+        }
         model.sync.again = true;
         return Command::done();
     }
@@ -144,15 +156,13 @@ fn advance(model: &mut Model) -> Cmd {
     records.sort_by_key(|r| r.order);
     let sending = records
         .iter()
-        .find(|r| {
-            matches!(r.phase, Phase::Waiting | Phase::Sending) && due(r.next_attempt_at_ms, now)
-        })
+        .find(|r| r.to_send() && due(r.next_attempt_at_ms, now))
         .map(|r| (r.report_id, r.phase));
     if let Some((id, phase)) = sending {
         model.sync.current = Some(id);
-        let needs_seal = phase == Phase::Waiting || model.sync.reseal;
+        let needs_seal = phase != Phase::Sending || model.sync.reseal;
         if !needs_seal {
-            return post(model, id);
+            return post_or_solve(model, id);
         }
         if model.sync.directory_ok_round != Some(model.sync.round) {
             return fetch_directory(model);
@@ -187,8 +197,9 @@ fn advance(model: &mut Model) -> Cmd {
     stop(model)
 }
 
-fn persist(model: &Model, id: &ReportId) -> Cmd {
-    match model.outbox.get(id) {
+/// Saves the record, and its courier entry (`courier.rs`).
+fn persist(model: &mut Model, id: &ReportId) -> Cmd {
+    let save = match model.outbox.get(id) {
         Some(record) => vault(
             VaultOperation::Write {
                 ops: vec![record.write()],
@@ -197,7 +208,8 @@ fn persist(model: &Model, id: &ReportId) -> Cmd {
             Internal::Saved,
         ),
         None => Command::done(),
-    }
+    };
+    Command::all([save, super::courier::refresh(model, id)])
 }
 
 /// Exponential backoff with jitter: the n-th failure waits between half and all of
@@ -223,6 +235,22 @@ fn back_off(model: &mut Model, id: ReportId, transient: Transient) -> Cmd {
     model.sync.upload = None;
     model.sync.reseal = false;
     Command::all([persist(model, &id), advance(model)])
+}
+
+/// Not sent, and the worker is told why; tried again with backoff, since a later directory may
+/// vouch for the key (a key or certificate swapped in for one round).
+fn held_back(model: &mut Model, id: ReportId, failure: Failure) -> Cmd {
+    let (base, cap, now) = (
+        model.config.retry_base_ms,
+        model.config.retry_cap_ms,
+        model.now_ms,
+    );
+    let random = model.rng.below(u64::MAX);
+    if let Some(record) = model.outbox.get_mut(&id) {
+        record.attempts = record.attempts.saturating_add(1);
+        record.next_attempt_at_ms = now + backoff_delay(record.attempts, base, cap, random).max(1);
+    }
+    fail(model, id, failure)
 }
 
 fn fail(model: &mut Model, id: ReportId, failure: Failure) -> Cmd {
@@ -280,6 +308,18 @@ fn on_directory(model: &mut Model, result: HttpResult) -> Cmd {
             };
         }
     };
+    // A relay key holder could make phones grind for minutes: refused, nothing is solved.
+    let difficulty = verified.listing.pow_difficulty;
+    if difficulty > MAX_ACCEPTED_POW_DIFFICULTY {
+        let transient = Transient::PowTooHard {
+            difficulty,
+            cap: MAX_ACCEPTED_POW_DIFFICULTY,
+        };
+        return match current {
+            Some(id) => back_off(model, id, transient),
+            None => advance(model),
+        };
+    }
     model.sync.directory_ok_round = Some(model.sync.round);
     let mut ops = Vec::new();
     if let Some(device) = &mut model.device {
@@ -302,12 +342,7 @@ fn on_directory(model: &mut Model, result: HttpResult) -> Cmd {
     ops.extend(changed);
     let save = vault(VaultOperation::Write { ops, flush: true }, Internal::Saved);
     let next = match current {
-        Some(id)
-            if model
-                .outbox
-                .get(&id)
-                .is_some_and(|r| matches!(r.phase, Phase::Waiting | Phase::Sending)) =>
-        {
+        Some(id) if model.outbox.get(&id).is_some_and(OutboxRecord::to_send) => {
             seal_and_save(model, id)
         }
         _ => advance(model),
@@ -317,27 +352,58 @@ fn on_directory(model: &mut Model, result: HttpResult) -> Cmd {
 
 /// Route, check every recipient's key, seal, and store the sealed submission before sending.
 fn seal_and_save(model: &mut Model, id: ReportId) -> Cmd {
+    match seal_report(model, id) {
+        Sealed::Ready(solving) => {
+            if verify_pow(&id, solving.request.pow_nonce, solving.difficulty).is_ok() {
+                // A re-seal keeps the nonce it already paid for (it depends only on the id).
+                return store_sealed(model, *solving);
+            }
+            model.sync.solving = Some(*solving);
+            solve_step(model)
+        }
+        Sealed::Stop => stop(model),
+        Sealed::Skip => advance(model),
+        Sealed::Fail(failure) => fail(model, id, failure),
+        Sealed::HeldBack(failure) => held_back(model, id, failure),
+    }
+}
+
+/// What sealing a report gave.
+enum Sealed {
+    /// Sealed; the proof-of-work may still be to solve.
+    Ready(Box<Solving>),
+    /// Not now (no entropy, no directory or recovery code): the round ends.
+    Stop,
+    /// Nothing to seal for this report.
+    Skip,
+    Fail(Failure),
+    HeldBack(Failure),
+}
+
+/// Route, check every recipient's key and seal the report, keeping the nonce of an earlier
+/// sealing (valid when the difficulty did not change). Stores nothing.
+fn seal_report(model: &mut Model, id: ReportId) -> Sealed {
     // Never seal with keys the operating system's entropy did not seed.
     if !model.rng.is_seeded() {
-        return stop(model);
+        return Sealed::Stop;
     }
     let (Some(directory), Some(code)) = (&model.directory, &model.recovery) else {
-        return stop(model);
+        return Sealed::Stop;
     };
     let Some(record) = model.outbox.get(&id) else {
-        return advance(model);
+        return Sealed::Skip;
     };
     let Some(report) = &record.report else {
-        return advance(model);
+        return Sealed::Skip;
     };
     let tags = report.routing_tags();
     let consent = report.consent;
     let routed = match route(&tags, &consent, &directory.listing) {
         Ok(r) => r,
-        Err(RoutingError::NoRecipient { .. }) => return fail(model, id, Failure::NoRecipient),
+        Err(RoutingError::NoRecipient { .. }) => return Sealed::Fail(Failure::NoRecipient),
         Err(e) => {
             let error = e.code().to_string();
-            return fail(model, id, Failure::Refused { error });
+            return Sealed::Fail(Failure::Refused { error });
         }
     };
     // An organisation whose key cannot be trusted is left out; the others still receive the
@@ -367,19 +433,18 @@ fn seal_and_save(model: &mut Model, id: ReportId) -> Cmd {
         Ok(d) => d,
         Err(DeliveryError::NoTrustedRecipient { .. }) => {
             let first = left_out_of(&routed).into_iter().next();
-            let failure = match first {
-                Some(note) => Failure::UntrustedKey {
+            return match first {
+                Some(note) => Sealed::HeldBack(Failure::UntrustedKey {
                     org_id: note.org_id,
                     org_name: note.org_name,
                     reason: note.reason,
-                },
-                None => Failure::NoRecipient,
+                }),
+                None => Sealed::Fail(Failure::NoRecipient),
             };
-            return fail(model, id, failure);
         }
         Err(e) => {
             let error = e.code().to_string();
-            return fail(model, id, Failure::Refused { error });
+            return Sealed::Fail(Failure::Refused { error });
         }
     };
     let left_out = left_out_of(&routed);
@@ -387,7 +452,7 @@ fn seal_and_save(model: &mut Model, id: ReportId) -> Cmd {
     for recipient in &delivery.deliver {
         match directory.certified_key(&recipient.org_id) {
             Ok(key) => keys.push((recipient.org_id, key)),
-            Err(_) => return advance(model),
+            Err(_) => return Sealed::Skip,
         }
     }
     let digest = disclosure_digest(&tags, &consent);
@@ -395,14 +460,11 @@ fn seal_and_save(model: &mut Model, id: ReportId) -> Cmd {
         Ok(e) => e,
         Err(e) => {
             let error = e.code().to_string();
-            return fail(model, id, Failure::Refused { error });
+            return Sealed::Fail(Failure::Refused { error });
         }
     };
     let difficulty = directory.listing.pow_difficulty;
-    let pow_nonce = match record.sealed.as_ref().map(|s| s.pow_nonce) {
-        Some(n) if verify_pow(&id, n, difficulty).is_ok() => n,
-        _ => solve_pow(&id, difficulty).unwrap_or(0),
-    };
+    let pow_nonce = record.sealed.as_ref().map_or(0, |s| s.pow_nonce);
     let secrets = code.report_secrets(record.index);
     let request = SubmissionRequest {
         submission_id: id,
@@ -433,21 +495,162 @@ fn seal_and_save(model: &mut Model, id: ReportId) -> Cmd {
             released: false,
         })
         .collect();
+    Sealed::Ready(Box::new(Solving {
+        report_id: id,
+        difficulty,
+        next_nonce: 0,
+        request,
+        uploads,
+        left_out,
+    }))
+}
+
+/// At lock: seal the reports waiting to be sealed, against the verified directory in memory
+/// (when it has not expired and asks no more than the cap), so that the courier can deliver
+/// them without the PIN. Their proof-of-work is left to whoever sends them (`pow_pending`).
+/// Returns the outbox writes, to be made before the vault closes.
+pub fn seal_for_courier(model: &mut Model) -> Vec<VaultWrite> {
+    let now_s = model.now_ms / 1000;
+    let usable = model.directory.as_ref().is_some_and(|d| {
+        d.listing.expires_at > now_s && d.listing.pow_difficulty <= MAX_ACCEPTED_POW_DIFFICULTY
+    });
+    if !usable {
+        return Vec::new();
+    }
+    let waiting: Vec<ReportId> = model
+        .outbox
+        .values()
+        .filter(|r| r.phase == Phase::Waiting)
+        .map(|r| r.report_id)
+        .collect();
+    let mut writes = Vec::new();
+    for id in waiting {
+        let Sealed::Ready(solving) = seal_report(model, id) else {
+            continue;
+        };
+        let Solving {
+            difficulty,
+            mut request,
+            uploads,
+            left_out,
+            ..
+        } = *solving;
+        let pending = verify_pow(&id, request.pow_nonce, difficulty).is_err();
+        if pending {
+            request.pow_nonce = 0;
+        }
+        if let Some(record) = model.outbox.get_mut(&id) {
+            record.sealed = Some(request);
+            record.left_out = left_out;
+            record.phase = Phase::Sending;
+            record.uploads = uploads;
+            record.transient = None;
+            record.pow_pending = pending.then_some(difficulty);
+            writes.push(record.write());
+        }
+    }
+    writes
+}
+
+/// A sealed submission waiting for its proof-of-work, solved in slices of [`POW_SLICE`]
+/// nonces: between slices the app answers other events (`Lock` drops it at once).
+#[derive(Debug)]
+pub struct Solving {
+    pub report_id: ReportId,
+    pub difficulty: u8,
+    pub next_nonce: u64,
+    request: SubmissionRequest,
+    uploads: Vec<UploadState>,
+    left_out: Vec<LeftOutNote>,
+}
+
+/// One slice of the proof-of-work; when found, the submission is stored, then posted. When
+/// not, the view asks for a Tick at once (`wake_in_ms` 0) and the next `start_round` goes on.
+pub fn solve_step(model: &mut Model) -> Cmd {
+    let Some(solving) = &mut model.sync.solving else {
+        return Command::done();
+    };
+    let found = solve_pow_slice(
+        &solving.report_id,
+        solving.difficulty,
+        solving.next_nonce,
+        POW_SLICE,
+    );
+    match found {
+        Ok(None) => {
+            solving.next_nonce = solving.next_nonce.wrapping_add(u64::from(POW_SLICE));
+            render()
+        }
+        Ok(Some(nonce)) => {
+            let Some(mut solving) = model.sync.solving.take() else {
+                return Command::done();
+            };
+            solving.request.pow_nonce = nonce;
+            store_sealed(model, solving)
+        }
+        Err(e) => {
+            let id = solving.report_id;
+            model.sync.solving = None;
+            fail(
+                model,
+                id,
+                Failure::Refused {
+                    error: e.code().to_string(),
+                },
+            )
+        }
+    }
+}
+
+/// Store the sealed submission (flushed) before the first attempt to send it.
+fn store_sealed(model: &mut Model, solving: Solving) -> Cmd {
+    let Solving {
+        report_id: id,
+        request,
+        uploads,
+        left_out,
+        ..
+    } = solving;
     let Some(record) = model.outbox.get_mut(&id) else {
         return advance(model);
     };
     record.sealed = Some(request);
     record.left_out = left_out;
     record.phase = Phase::Sending;
+    record.failure = None;
     record.uploads = uploads;
     record.transient = None;
+    record.pow_pending = None;
     model.sync.reseal = false;
     let write = VaultOperation::Write {
         ops: vec![record.write()],
         flush: true,
     };
-    Command::request_from_shell(write)
-        .then_send(move |out| Msg::Internal(Internal::SealedSaved { report_id: id, out }))
+    let stored = Command::request_from_shell(write)
+        .then_send(move |out| Msg::Internal(Internal::SealedSaved { report_id: id, out }));
+    Command::all([super::courier::refresh(model, &id), stored])
+}
+
+/// Post the stored submission; one sealed at lock time gets its proof-of-work first.
+fn post_or_solve(model: &mut Model, id: ReportId) -> Cmd {
+    let pending = model.outbox.get(&id).and_then(|r| {
+        let difficulty = r.pow_pending?;
+        Some(Solving {
+            report_id: id,
+            difficulty,
+            next_nonce: 0,
+            request: r.sealed.clone()?,
+            uploads: r.uploads.clone(),
+            left_out: r.left_out.clone(),
+        })
+    });
+    match pending {
+        Some(solving) => {
+            model.sync.solving = Some(solving);
+            solve_step(model)
+        }
+        None => post(model, id),
+    }
 }
 
 fn post(model: &mut Model, id: ReportId) -> Cmd {
@@ -775,7 +978,7 @@ fn open_unopened(
     true
 }
 
-fn apply_page(model: &mut Model, id: ReportId, page: MailboxPage) -> bool {
+pub(super) fn apply_page(model: &mut Model, id: ReportId, page: MailboxPage) -> bool {
     let directory = model.directory.as_ref();
     let code = model.recovery.as_ref();
     let Some(record) = model.outbox.get_mut(&id) else {
@@ -896,7 +1099,8 @@ pub fn submit_recovery_code(model: &mut Model, text: &str) -> Cmd {
             return render();
         }
     };
-    let device = DeviceRecord::new(&code, &model.language, true);
+    let mut device = DeviceRecord::new(&code, &model.language, true);
+    device.recovery_scan = Some(RecoveryScan::default());
     let write = device.write();
     model.device = Some(device);
     model.recovery = Some(code);
@@ -913,6 +1117,22 @@ pub fn submit_recovery_code(model: &mut Model, text: &str) -> Cmd {
         render(),
         start_round(model),
     ])
+}
+
+/// Keep the recovery walk's progress in the device record: a lock does not end it.
+fn save_scan(model: &mut Model) -> Cmd {
+    let Some(device) = &mut model.device else {
+        return Command::done();
+    };
+    device.recovery_scan = model.scan.clone();
+    let write = device.write();
+    vault(
+        VaultOperation::Write {
+            ops: vec![write],
+            flush: true,
+        },
+        Internal::DeviceSaved,
+    )
 }
 
 fn probe(model: &mut Model, index: u32) -> Cmd {
@@ -969,13 +1189,13 @@ fn on_probe(model: &mut Model, index: u32, result: HttpResult) -> Cmd {
                 model.outbox.insert(id, record);
                 apply_page(model, id, page);
             }
-            Command::all([persist(model, &id), advance(model)])
+            Command::all([persist(model, &id), save_scan(model), advance(model)])
         }
         HttpResult::Response(r) if r.status == 404 => {
             scan.consecutive_unknown += 1;
             scan.next_index += 1;
             if scan.consecutive_unknown < RECOVERY_GAP {
-                return advance(model);
+                return Command::all([save_scan(model), advance(model)]);
             }
             let found = scan.found.clone();
             model.scan = None;
@@ -983,6 +1203,7 @@ fn on_probe(model: &mut Model, index: u32, result: HttpResult) -> Cmd {
             let mut ops = Vec::new();
             if let Some(device) = &mut model.device {
                 device.next_report_index = device.next_report_index.max(next);
+                device.recovery_scan = None;
                 ops.push(device.write());
             }
             model.page = Page::Outbox;

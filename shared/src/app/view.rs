@@ -158,6 +158,9 @@ pub enum Screen {
     Settings {
         language_label: String,
         languages: Vec<Choice>,
+        /// "Lock the app after": the idle times to choose from (`SetAutoLock`, code in seconds).
+        auto_lock_label: String,
+        auto_lock: Vec<Choice>,
         wipe: String,
         wipe_warning: String,
         confirm_wipe: bool,
@@ -408,6 +411,8 @@ pub fn view(model: &Model) -> ViewModel {
             Screen::Settings {
                 language_label: t(K::SettingsLanguage),
                 languages: languages(&lang),
+                auto_lock_label: t(K::SettingsAutoLock),
+                auto_lock: auto_lock_choices(model, &lang),
                 wipe: t(K::SettingsWipe),
                 wipe_warning: t(K::SettingsWipeWarning),
                 confirm_wipe: *confirm_wipe,
@@ -435,23 +440,66 @@ pub fn view(model: &Model) -> ViewModel {
 }
 
 /// When the shell should next send a Tick, if anything is scheduled.
+///
+/// Unlocked, that includes the moment the idle lock is due; locked, the courier's next send or
+/// poll.
 fn wake_in(model: &Model) -> Option<u64> {
-    if !model.unlocked || model.sync.running {
-        return None;
+    if !model.unlocked {
+        return super::courier::wake_at(model).map(|at| at.saturating_sub(model.now_ms));
+    }
+    let idle_lock_at = model
+        .last_activity_ms
+        .max(model.now_ms)
+        .saturating_add(model.auto_lock_ms());
+    if model.sync.solving.is_some() {
+        // A proof-of-work is being solved in slices: the next slice at once.
+        return Some(0);
+    }
+    if model.sync.running {
+        return Some(idle_lock_at.saturating_sub(model.now_ms));
     }
     model
         .outbox
         .values()
         .filter_map(|r| match r.phase {
             Phase::Waiting | Phase::Sending => Some(r.next_attempt_at_ms),
+            Phase::Failed if r.to_send() => Some(r.next_attempt_at_ms),
             Phase::Accepted if r.uploads_pending() => {
                 Some(r.next_attempt_at_ms.min(r.mailbox_next_at_ms))
             }
             Phase::Accepted => Some(r.mailbox_next_at_ms),
             Phase::Failed => None,
         })
+        .chain([idle_lock_at])
         .min()
         .map(|at| at.saturating_sub(model.now_ms))
+}
+
+fn auto_lock_choices(model: &Model, lang: &str) -> Vec<Choice> {
+    let current = model.auto_lock_ms() / 1000;
+    super::records::AUTO_LOCK_CHOICES
+        .iter()
+        .map(|seconds| {
+            let label = if seconds % 60 == 0 {
+                i18n::trf(
+                    lang,
+                    K::SettingsAutoLockMinutes,
+                    &[("count", (seconds / 60).to_string())],
+                )
+            } else {
+                i18n::trf(
+                    lang,
+                    K::SettingsAutoLockSeconds,
+                    &[("count", seconds.to_string())],
+                )
+            };
+            Choice {
+                code: seconds.to_string(),
+                label,
+                selected: u64::from(*seconds) == current,
+            }
+        })
+        .collect()
 }
 
 fn languages(current: &str) -> Vec<Choice> {
@@ -1180,6 +1228,7 @@ fn outbox_item(model: &Model, record: &OutboxRecord) -> OutboxItem {
             K::TransientDirectory,
             &[("code", error.clone())],
         )),
+        (None, Some(Transient::PowTooHard { .. })) => Some(t(K::TransientPowTooHard)),
         (None, None) if record.uploads_pending() && record.phase == Phase::Accepted => {
             Some(i18n::trf(
                 lang,

@@ -22,8 +22,12 @@
 //! **Architecture Invariant:** plaintext (values, logical keys, namespaces) never reaches the
 //! [`Store`]; the store sees only keyed hashes and ciphertext.
 //!
+//! Beside it, the courier store ([`courier`]) holds the little a locked app needs to go on
+//! delivering, under a key that needs no PIN.
+//!
 //! Not hidden: the number of records per namespace and each value's length.
 
+mod courier;
 mod crypto;
 pub mod logstore;
 pub mod meta;
@@ -285,6 +289,7 @@ impl<S: Store> Vault<S> {
             return Err(VaultError::AlreadyInitialised);
         }
         remove_store_dirs(dir, None);
+        courier::remove(dir)?;
 
         let rng = SystemRandom::new();
         let device_key = crypto::random_key(&rng)?;
@@ -554,6 +559,7 @@ fn duress_reset(
     // here (an error must not give the duress away); any leftover is removed at the next
     // unlock.
     remove_store_dirs(dir, None);
+    let _ = courier::remove(dir);
     Ok((fresh, device_key))
 }
 
@@ -566,6 +572,7 @@ fn wipe_files(dir: &Path) -> Result<(), VaultError> {
     for store_dir in meta::stale_store_dirs(dir, None)? {
         store::remove_dir_if_present(&store_dir)?;
     }
+    courier::remove(dir)?;
     Ok(())
 }
 

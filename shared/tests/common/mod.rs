@@ -46,6 +46,8 @@ pub struct Phone {
     pub core: Core<Workvoice>,
     pub dir: PathBuf,
     pub vault: Option<Vault>,
+    /// The courier store, which opens without the PIN.
+    pub courier: Option<Vault>,
     pub now_ms: u64,
     pub http: VecDeque<Request<HttpRequest>>,
     pub seen: Vec<Seen>,
@@ -59,6 +61,7 @@ impl Phone {
             core: Core::new_with(Workvoice, Model::default()),
             dir: dir.to_path_buf(),
             vault: None,
+            courier: None,
             now_ms: Fixture::new().now * 1000,
             http: VecDeque::new(),
             seen: Vec::new(),
@@ -159,6 +162,7 @@ impl Phone {
             }
             VaultOperation::Create { pin, duress_pin } => {
                 self.seen.push(Seen::VaultOther("create".into()));
+                self.courier = None;
                 match Vault::create(&self.dir, &pin, duress_pin.as_deref(), None, &config) {
                     Ok(v) => {
                         self.vault = Some(v);
@@ -170,6 +174,7 @@ impl Phone {
             VaultOperation::Unlock { pin } => {
                 self.seen.push(Seen::VaultOther("unlock".into()));
                 self.vault = None;
+                self.courier = None;
                 match Vault::unlock(&self.dir, &pin, None) {
                     Ok(v) => {
                         self.vault = Some(v);
@@ -184,6 +189,7 @@ impl Phone {
             }
             VaultOperation::Wipe => {
                 self.seen.push(Seen::VaultOther("wipe".into()));
+                self.courier = None;
                 match self.vault.take() {
                     Some(v) => v.wipe().unwrap(),
                     None => Vault::wipe_dir(&self.dir).unwrap(),
@@ -229,7 +235,43 @@ impl Phone {
                 }
                 VaultOutput::Written
             }
+            VaultOperation::CourierLoad => {
+                self.seen.push(Seen::VaultOther("courier load".into()));
+                match self.open_courier() {
+                    Some(courier) => VaultOutput::Entries(vec![
+                        courier
+                            .list(workvoice_core::app::records::NS_COURIER)
+                            .unwrap(),
+                    ]),
+                    None => VaultOutput::Entries(vec![]),
+                }
+            }
+            VaultOperation::CourierWrite { ops } => {
+                self.seen.push(Seen::VaultOther("courier write".into()));
+                let courier = self.open_courier().expect("a vault to hold the courier");
+                let ops: Vec<VaultOp<'_>> = ops
+                    .iter()
+                    .map(|op| match op {
+                        VaultWrite::Put { ns, key, value } => VaultOp::Put { ns, key, value },
+                        VaultWrite::Delete { ns, key } => VaultOp::Delete { ns, key },
+                    })
+                    .collect();
+                courier.batch(&ops).unwrap();
+                courier.flush().unwrap();
+                VaultOutput::Written
+            }
         }
+    }
+
+    fn open_courier(&mut self) -> Option<&Vault> {
+        if self.courier.is_none() {
+            match Vault::open_courier(&self.dir, None) {
+                Ok(courier) => self.courier = Some(courier),
+                Err(workvoice_core::vault::VaultError::NotInitialised) => return None,
+                Err(e) => panic!("courier: {e}"),
+            }
+        }
+        self.courier.as_ref()
     }
 
     /// The next HTTP request the core made.

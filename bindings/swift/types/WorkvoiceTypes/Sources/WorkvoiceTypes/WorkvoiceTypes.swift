@@ -378,6 +378,12 @@ indirect public enum Event: Hashable, Equatable {
     case submitRecoveryCode(code: String)
     case unlock(pin: String)
     case lock
+    /// The app left the screen (Android `onStop`, iOS `scenePhase` background): it locks at
+    /// once. Not a tap: it does not count as activity.
+    case background
+    /// The worker is typing in a field (the shell sends it at most every few seconds while she
+    /// types; the text itself goes with the step's event): the idle clock starts again.
+    case typing
     case goHome
     case openOutbox
     case openSettings
@@ -406,6 +412,8 @@ indirect public enum Event: Hashable, Equatable {
     case retryReport(reportId: String)
     case checkMailbox
     case setLanguage(language: String)
+    /// Lock after this many seconds without a tap: one of the choices the settings show.
+    case setAutoLock(seconds: UInt32)
     case askWipe
     case cancelWipe
     case confirmWipe
@@ -438,26 +446,30 @@ indirect public enum Event: Hashable, Equatable {
             try serializer.serialize_str(value: pin)
         case .lock:
             try serializer.serialize_variant_index(value: 7)
-        case .goHome:
+        case .background:
             try serializer.serialize_variant_index(value: 8)
-        case .openOutbox:
+        case .typing:
             try serializer.serialize_variant_index(value: 9)
-        case .openSettings:
+        case .goHome:
             try serializer.serialize_variant_index(value: 10)
-        case .openReport(let reportId):
+        case .openOutbox:
             try serializer.serialize_variant_index(value: 11)
+        case .openSettings:
+            try serializer.serialize_variant_index(value: 12)
+        case .openReport(let reportId):
+            try serializer.serialize_variant_index(value: 13)
             try serializer.serialize_str(value: reportId)
         case .newReport:
-            try serializer.serialize_variant_index(value: 12)
+            try serializer.serialize_variant_index(value: 14)
         case .goToStep(let step):
-            try serializer.serialize_variant_index(value: 13)
+            try serializer.serialize_variant_index(value: 15)
             try serializer.serialize_str(value: step)
         case .nextStep:
-            try serializer.serialize_variant_index(value: 14)
-        case .previousStep:
-            try serializer.serialize_variant_index(value: 15)
-        case .addFee(let amount, let currency, let payee, let stage, let category, let paidOn, let receipt):
             try serializer.serialize_variant_index(value: 16)
+        case .previousStep:
+            try serializer.serialize_variant_index(value: 17)
+        case .addFee(let amount, let currency, let payee, let stage, let category, let paidOn, let receipt):
+            try serializer.serialize_variant_index(value: 18)
             try serializer.serialize_str(value: amount)
             try serializer.serialize_str(value: currency)
             try serializer.serialize_str(value: payee)
@@ -468,85 +480,88 @@ indirect public enum Event: Hashable, Equatable {
                 try serializer.serialize_bool(value: value)
             }
         case .removeFee(let index):
-            try serializer.serialize_variant_index(value: 17)
+            try serializer.serialize_variant_index(value: 19)
             try serializer.serialize_u32(value: index)
         case .addDeduction(let amount, let currency, let reason, let monthly):
-            try serializer.serialize_variant_index(value: 18)
+            try serializer.serialize_variant_index(value: 20)
             try serializer.serialize_str(value: amount)
             try serializer.serialize_str(value: currency)
             try serializer.serialize_str(value: reason)
             try serializer.serialize_bool(value: monthly)
         case .removeDeduction(let index):
-            try serializer.serialize_variant_index(value: 19)
+            try serializer.serialize_variant_index(value: 21)
             try serializer.serialize_u32(value: index)
         case .setIndicator(let indicator, let present):
-            try serializer.serialize_variant_index(value: 20)
+            try serializer.serialize_variant_index(value: 22)
             try serializer.serialize_str(value: indicator)
             try serializer.serialize_bool(value: present)
         case .setRecruiter(let name, let licenceNumber, let country):
-            try serializer.serialize_variant_index(value: 21)
+            try serializer.serialize_variant_index(value: 23)
             try serializer.serialize_str(value: name)
             try serializer.serialize_str(value: licenceNumber)
             try serializer.serialize_str(value: country)
         case .setEmployer(let name, let licenceNumber, let country):
-            try serializer.serialize_variant_index(value: 22)
+            try serializer.serialize_variant_index(value: 24)
             try serializer.serialize_str(value: name)
             try serializer.serialize_str(value: licenceNumber)
             try serializer.serialize_str(value: country)
         case .setPlace(let destinationCountry, let originCountry, let sector):
-            try serializer.serialize_variant_index(value: 23)
+            try serializer.serialize_variant_index(value: 25)
             try serializer.serialize_str(value: destinationCountry)
             try serializer.serialize_str(value: originCountry)
             try serializer.serialize_str(value: sector)
         case .setWage(let amount, let currency, let contractSubstituted):
-            try serializer.serialize_variant_index(value: 24)
+            try serializer.serialize_variant_index(value: 26)
             try serializer.serialize_str(value: amount)
             try serializer.serialize_str(value: currency)
             try serializeOption(value: contractSubstituted, serializer: serializer) { value, serializer in
                 try serializer.serialize_bool(value: value)
             }
         case .setStory(let text, let language):
-            try serializer.serialize_variant_index(value: 25)
+            try serializer.serialize_variant_index(value: 27)
             try serializer.serialize_str(value: text)
             try serializer.serialize_str(value: language)
         case .addEvidence(let bytes):
-            try serializer.serialize_variant_index(value: 26)
+            try serializer.serialize_variant_index(value: 28)
             try serializeArray(value: bytes, serializer: serializer) { item, serializer in
                 try serializer.serialize_u8(value: item)
             }
         case .removeEvidence(let index):
-            try serializer.serialize_variant_index(value: 27)
+            try serializer.serialize_variant_index(value: 29)
             try serializer.serialize_u32(value: index)
         case .setConsent(let union, let inspectorate, let ngo, let contactWanted):
-            try serializer.serialize_variant_index(value: 28)
+            try serializer.serialize_variant_index(value: 30)
             try serializer.serialize_bool(value: union)
             try serializer.serialize_bool(value: inspectorate)
             try serializer.serialize_bool(value: ngo)
             try serializer.serialize_bool(value: contactWanted)
         case .review:
-            try serializer.serialize_variant_index(value: 29)
-        case .sendReport:
-            try serializer.serialize_variant_index(value: 30)
-        case .discardDraft:
             try serializer.serialize_variant_index(value: 31)
-        case .tick:
+        case .sendReport:
             try serializer.serialize_variant_index(value: 32)
-        case .retryReport(let reportId):
+        case .discardDraft:
             try serializer.serialize_variant_index(value: 33)
+        case .tick:
+            try serializer.serialize_variant_index(value: 34)
+        case .retryReport(let reportId):
+            try serializer.serialize_variant_index(value: 35)
             try serializer.serialize_str(value: reportId)
         case .checkMailbox:
-            try serializer.serialize_variant_index(value: 34)
-        case .setLanguage(let language):
-            try serializer.serialize_variant_index(value: 35)
-            try serializer.serialize_str(value: language)
-        case .askWipe:
             try serializer.serialize_variant_index(value: 36)
-        case .cancelWipe:
+        case .setLanguage(let language):
             try serializer.serialize_variant_index(value: 37)
-        case .confirmWipe:
+            try serializer.serialize_str(value: language)
+        case .setAutoLock(let seconds):
             try serializer.serialize_variant_index(value: 38)
-        case .dismissNotice:
+            try serializer.serialize_u32(value: seconds)
+        case .askWipe:
             try serializer.serialize_variant_index(value: 39)
+        case .cancelWipe:
+            try serializer.serialize_variant_index(value: 40)
+        case .confirmWipe:
+            try serializer.serialize_variant_index(value: 41)
+        case .dismissNotice:
+            try serializer.serialize_variant_index(value: 42)
         }
         try serializer.decrease_container_depth()
     }
@@ -595,31 +610,37 @@ indirect public enum Event: Hashable, Equatable {
             return .lock
         case 8:
             try deserializer.decrease_container_depth()
-            return .goHome
+            return .background
         case 9:
             try deserializer.decrease_container_depth()
-            return .openOutbox
+            return .typing
         case 10:
             try deserializer.decrease_container_depth()
-            return .openSettings
+            return .goHome
         case 11:
+            try deserializer.decrease_container_depth()
+            return .openOutbox
+        case 12:
+            try deserializer.decrease_container_depth()
+            return .openSettings
+        case 13:
             let reportId = try deserializer.deserialize_str()
             try deserializer.decrease_container_depth()
             return .openReport(reportId: reportId)
-        case 12:
+        case 14:
             try deserializer.decrease_container_depth()
             return .newReport
-        case 13:
+        case 15:
             let step = try deserializer.deserialize_str()
             try deserializer.decrease_container_depth()
             return .goToStep(step: step)
-        case 14:
+        case 16:
             try deserializer.decrease_container_depth()
             return .nextStep
-        case 15:
+        case 17:
             try deserializer.decrease_container_depth()
             return .previousStep
-        case 16:
+        case 18:
             let amount = try deserializer.deserialize_str()
             let currency = try deserializer.deserialize_str()
             let payee = try deserializer.deserialize_str()
@@ -631,45 +652,45 @@ indirect public enum Event: Hashable, Equatable {
             }
             try deserializer.decrease_container_depth()
             return .addFee(amount: amount, currency: currency, payee: payee, stage: stage, category: category, paidOn: paidOn, receipt: receipt)
-        case 17:
+        case 19:
             let index = try deserializer.deserialize_u32()
             try deserializer.decrease_container_depth()
             return .removeFee(index: index)
-        case 18:
+        case 20:
             let amount = try deserializer.deserialize_str()
             let currency = try deserializer.deserialize_str()
             let reason = try deserializer.deserialize_str()
             let monthly = try deserializer.deserialize_bool()
             try deserializer.decrease_container_depth()
             return .addDeduction(amount: amount, currency: currency, reason: reason, monthly: monthly)
-        case 19:
+        case 21:
             let index = try deserializer.deserialize_u32()
             try deserializer.decrease_container_depth()
             return .removeDeduction(index: index)
-        case 20:
+        case 22:
             let indicator = try deserializer.deserialize_str()
             let present = try deserializer.deserialize_bool()
             try deserializer.decrease_container_depth()
             return .setIndicator(indicator: indicator, present: present)
-        case 21:
+        case 23:
             let name = try deserializer.deserialize_str()
             let licenceNumber = try deserializer.deserialize_str()
             let country = try deserializer.deserialize_str()
             try deserializer.decrease_container_depth()
             return .setRecruiter(name: name, licenceNumber: licenceNumber, country: country)
-        case 22:
+        case 24:
             let name = try deserializer.deserialize_str()
             let licenceNumber = try deserializer.deserialize_str()
             let country = try deserializer.deserialize_str()
             try deserializer.decrease_container_depth()
             return .setEmployer(name: name, licenceNumber: licenceNumber, country: country)
-        case 23:
+        case 25:
             let destinationCountry = try deserializer.deserialize_str()
             let originCountry = try deserializer.deserialize_str()
             let sector = try deserializer.deserialize_str()
             try deserializer.decrease_container_depth()
             return .setPlace(destinationCountry: destinationCountry, originCountry: originCountry, sector: sector)
-        case 24:
+        case 26:
             let amount = try deserializer.deserialize_str()
             let currency = try deserializer.deserialize_str()
             let contractSubstituted = try deserializeOption(deserializer: deserializer) { deserializer in
@@ -677,61 +698,65 @@ indirect public enum Event: Hashable, Equatable {
             }
             try deserializer.decrease_container_depth()
             return .setWage(amount: amount, currency: currency, contractSubstituted: contractSubstituted)
-        case 25:
+        case 27:
             let text = try deserializer.deserialize_str()
             let language = try deserializer.deserialize_str()
             try deserializer.decrease_container_depth()
             return .setStory(text: text, language: language)
-        case 26:
+        case 28:
             let bytes = try deserializeArray(deserializer: deserializer) { deserializer in
                 try deserializer.deserialize_u8()
             }
             try deserializer.decrease_container_depth()
             return .addEvidence(bytes: bytes)
-        case 27:
+        case 29:
             let index = try deserializer.deserialize_u32()
             try deserializer.decrease_container_depth()
             return .removeEvidence(index: index)
-        case 28:
+        case 30:
             let union = try deserializer.deserialize_bool()
             let inspectorate = try deserializer.deserialize_bool()
             let ngo = try deserializer.deserialize_bool()
             let contactWanted = try deserializer.deserialize_bool()
             try deserializer.decrease_container_depth()
             return .setConsent(union: union, inspectorate: inspectorate, ngo: ngo, contactWanted: contactWanted)
-        case 29:
-            try deserializer.decrease_container_depth()
-            return .review
-        case 30:
-            try deserializer.decrease_container_depth()
-            return .sendReport
         case 31:
             try deserializer.decrease_container_depth()
-            return .discardDraft
+            return .review
         case 32:
             try deserializer.decrease_container_depth()
-            return .tick
+            return .sendReport
         case 33:
+            try deserializer.decrease_container_depth()
+            return .discardDraft
+        case 34:
+            try deserializer.decrease_container_depth()
+            return .tick
+        case 35:
             let reportId = try deserializer.deserialize_str()
             try deserializer.decrease_container_depth()
             return .retryReport(reportId: reportId)
-        case 34:
+        case 36:
             try deserializer.decrease_container_depth()
             return .checkMailbox
-        case 35:
+        case 37:
             let language = try deserializer.deserialize_str()
             try deserializer.decrease_container_depth()
             return .setLanguage(language: language)
-        case 36:
+        case 38:
+            let seconds = try deserializer.deserialize_u32()
+            try deserializer.decrease_container_depth()
+            return .setAutoLock(seconds: seconds)
+        case 39:
             try deserializer.decrease_container_depth()
             return .askWipe
-        case 37:
+        case 40:
             try deserializer.decrease_container_depth()
             return .cancelWipe
-        case 38:
+        case 41:
             try deserializer.decrease_container_depth()
             return .confirmWipe
-        case 39:
+        case 42:
             try deserializer.decrease_container_depth()
             return .dismissNotice
         default: throw DeserializationError.invalidInput(issue: "Unknown variant index for Event: \(index)")
@@ -1813,7 +1838,7 @@ indirect public enum Screen: Hashable, Equatable {
     case review(ReviewView)
     case outbox(items: [OutboxItem], empty: String, checkMailbox: String)
     case report(ReportView)
-    case settings(languageLabel: String, languages: [Choice], wipe: String, wipeWarning: String, confirmWipe: Bool, confirm: String, cancel: String)
+    case settings(languageLabel: String, languages: [Choice], autoLockLabel: String, autoLock: [Choice], wipe: String, wipeWarning: String, confirmWipe: Bool, confirm: String, cancel: String)
     case broken(text: String)
 
     public func serialize<S: Serializer>(serializer: S) throws {
@@ -1895,10 +1920,14 @@ indirect public enum Screen: Hashable, Equatable {
         case .report(let x):
             try serializer.serialize_variant_index(value: 11)
             try x.serialize(serializer: serializer)
-        case .settings(let languageLabel, let languages, let wipe, let wipeWarning, let confirmWipe, let confirm, let cancel):
+        case .settings(let languageLabel, let languages, let autoLockLabel, let autoLock, let wipe, let wipeWarning, let confirmWipe, let confirm, let cancel):
             try serializer.serialize_variant_index(value: 12)
             try serializer.serialize_str(value: languageLabel)
             try serializeArray(value: languages, serializer: serializer) { item, serializer in
+                try item.serialize(serializer: serializer)
+            }
+            try serializer.serialize_str(value: autoLockLabel)
+            try serializeArray(value: autoLock, serializer: serializer) { item, serializer in
                 try item.serialize(serializer: serializer)
             }
             try serializer.serialize_str(value: wipe)
@@ -2016,13 +2045,17 @@ indirect public enum Screen: Hashable, Equatable {
             let languages = try deserializeArray(deserializer: deserializer) { deserializer in
                 try Choice.deserialize(deserializer: deserializer)
             }
+            let autoLockLabel = try deserializer.deserialize_str()
+            let autoLock = try deserializeArray(deserializer: deserializer) { deserializer in
+                try Choice.deserialize(deserializer: deserializer)
+            }
             let wipe = try deserializer.deserialize_str()
             let wipeWarning = try deserializer.deserialize_str()
             let confirmWipe = try deserializer.deserialize_bool()
             let confirm = try deserializer.deserialize_str()
             let cancel = try deserializer.deserialize_str()
             try deserializer.decrease_container_depth()
-            return .settings(languageLabel: languageLabel, languages: languages, wipe: wipe, wipeWarning: wipeWarning, confirmWipe: confirmWipe, confirm: confirm, cancel: cancel)
+            return .settings(languageLabel: languageLabel, languages: languages, autoLockLabel: autoLockLabel, autoLock: autoLock, wipe: wipe, wipeWarning: wipeWarning, confirmWipe: confirmWipe, confirm: confirm, cancel: cancel)
         case 13:
             let text = try deserializer.deserialize_str()
             try deserializer.decrease_container_depth()

@@ -480,10 +480,38 @@ sealed interface Event {
         }
     }
 
-    data object GoHome: Event {
+    /// The app left the screen (Android `onStop`, iOS `scenePhase` background): it locks at
+    /// once. Not a tap: it does not count as activity.
+    data object Background: Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
             serializer.serialize_variant_index(8)
+            serializer.decrease_container_depth()
+        }
+
+        fun deserialize(deserializer: Deserializer): Background {
+            return Background
+        }
+    }
+
+    /// The worker is typing in a field (the shell sends it at most every few seconds while she
+    /// types; the text itself goes with the step's event): the idle clock starts again.
+    data object Typing: Event {
+        override fun serialize(serializer: Serializer) {
+            serializer.increase_container_depth()
+            serializer.serialize_variant_index(9)
+            serializer.decrease_container_depth()
+        }
+
+        fun deserialize(deserializer: Deserializer): Typing {
+            return Typing
+        }
+    }
+
+    data object GoHome: Event {
+        override fun serialize(serializer: Serializer) {
+            serializer.increase_container_depth()
+            serializer.serialize_variant_index(10)
             serializer.decrease_container_depth()
         }
 
@@ -495,7 +523,7 @@ sealed interface Event {
     data object OpenOutbox: Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(9)
+            serializer.serialize_variant_index(11)
             serializer.decrease_container_depth()
         }
 
@@ -507,7 +535,7 @@ sealed interface Event {
     data object OpenSettings: Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(10)
+            serializer.serialize_variant_index(12)
             serializer.decrease_container_depth()
         }
 
@@ -521,7 +549,7 @@ sealed interface Event {
     ) : Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(11)
+            serializer.serialize_variant_index(13)
             serializer.serialize_str(reportId)
             serializer.decrease_container_depth()
         }
@@ -539,7 +567,7 @@ sealed interface Event {
     data object NewReport: Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(12)
+            serializer.serialize_variant_index(14)
             serializer.decrease_container_depth()
         }
 
@@ -553,7 +581,7 @@ sealed interface Event {
     ) : Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(13)
+            serializer.serialize_variant_index(15)
             serializer.serialize_str(step)
             serializer.decrease_container_depth()
         }
@@ -571,7 +599,7 @@ sealed interface Event {
     data object NextStep: Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(14)
+            serializer.serialize_variant_index(16)
             serializer.decrease_container_depth()
         }
 
@@ -583,7 +611,7 @@ sealed interface Event {
     data object PreviousStep: Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(15)
+            serializer.serialize_variant_index(17)
             serializer.decrease_container_depth()
         }
 
@@ -603,7 +631,7 @@ sealed interface Event {
     ) : Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(16)
+            serializer.serialize_variant_index(18)
             serializer.serialize_str(amount)
             serializer.serialize_str(currency)
             serializer.serialize_str(payee)
@@ -640,7 +668,7 @@ sealed interface Event {
     ) : Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(17)
+            serializer.serialize_variant_index(19)
             serializer.serialize_u32(index)
             serializer.decrease_container_depth()
         }
@@ -663,7 +691,7 @@ sealed interface Event {
     ) : Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(18)
+            serializer.serialize_variant_index(20)
             serializer.serialize_str(amount)
             serializer.serialize_str(currency)
             serializer.serialize_str(reason)
@@ -689,7 +717,7 @@ sealed interface Event {
     ) : Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(19)
+            serializer.serialize_variant_index(21)
             serializer.serialize_u32(index)
             serializer.decrease_container_depth()
         }
@@ -710,7 +738,7 @@ sealed interface Event {
     ) : Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(20)
+            serializer.serialize_variant_index(22)
             serializer.serialize_str(indicator)
             serializer.serialize_bool(present)
             serializer.decrease_container_depth()
@@ -734,7 +762,7 @@ sealed interface Event {
     ) : Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(21)
+            serializer.serialize_variant_index(23)
             serializer.serialize_str(name)
             serializer.serialize_str(licenceNumber)
             serializer.serialize_str(country)
@@ -760,7 +788,7 @@ sealed interface Event {
     ) : Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(22)
+            serializer.serialize_variant_index(24)
             serializer.serialize_str(name)
             serializer.serialize_str(licenceNumber)
             serializer.serialize_str(country)
@@ -786,7 +814,7 @@ sealed interface Event {
     ) : Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(23)
+            serializer.serialize_variant_index(25)
             serializer.serialize_str(destinationCountry)
             serializer.serialize_str(originCountry)
             serializer.serialize_str(sector)
@@ -812,7 +840,7 @@ sealed interface Event {
     ) : Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(24)
+            serializer.serialize_variant_index(26)
             serializer.serialize_str(amount)
             serializer.serialize_str(currency)
             contractSubstituted.serializeOptionOf(serializer) {
@@ -842,7 +870,7 @@ sealed interface Event {
     ) : Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(25)
+            serializer.serialize_variant_index(27)
             serializer.serialize_str(text)
             serializer.serialize_str(language)
             serializer.decrease_container_depth()
@@ -864,7 +892,7 @@ sealed interface Event {
     ) : Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(26)
+            serializer.serialize_variant_index(28)
             bytes.serialize(serializer) {
                 serializer.serialize_u8(it)
             }
@@ -889,7 +917,7 @@ sealed interface Event {
     ) : Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(27)
+            serializer.serialize_variant_index(29)
             serializer.serialize_u32(index)
             serializer.decrease_container_depth()
         }
@@ -912,7 +940,7 @@ sealed interface Event {
     ) : Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(28)
+            serializer.serialize_variant_index(30)
             serializer.serialize_bool(union)
             serializer.serialize_bool(inspectorate)
             serializer.serialize_bool(ngo)
@@ -936,7 +964,7 @@ sealed interface Event {
     data object Review: Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(29)
+            serializer.serialize_variant_index(31)
             serializer.decrease_container_depth()
         }
 
@@ -948,7 +976,7 @@ sealed interface Event {
     data object SendReport: Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(30)
+            serializer.serialize_variant_index(32)
             serializer.decrease_container_depth()
         }
 
@@ -960,7 +988,7 @@ sealed interface Event {
     data object DiscardDraft: Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(31)
+            serializer.serialize_variant_index(33)
             serializer.decrease_container_depth()
         }
 
@@ -972,7 +1000,7 @@ sealed interface Event {
     data object Tick: Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(32)
+            serializer.serialize_variant_index(34)
             serializer.decrease_container_depth()
         }
 
@@ -986,7 +1014,7 @@ sealed interface Event {
     ) : Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(33)
+            serializer.serialize_variant_index(35)
             serializer.serialize_str(reportId)
             serializer.decrease_container_depth()
         }
@@ -1004,7 +1032,7 @@ sealed interface Event {
     data object CheckMailbox: Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(34)
+            serializer.serialize_variant_index(36)
             serializer.decrease_container_depth()
         }
 
@@ -1018,7 +1046,7 @@ sealed interface Event {
     ) : Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(35)
+            serializer.serialize_variant_index(37)
             serializer.serialize_str(language)
             serializer.decrease_container_depth()
         }
@@ -1033,10 +1061,31 @@ sealed interface Event {
         }
     }
 
+    /// Lock after this many seconds without a tap: one of the choices the settings show.
+    data class SetAutoLock(
+        val seconds: UInt,
+    ) : Event {
+        override fun serialize(serializer: Serializer) {
+            serializer.increase_container_depth()
+            serializer.serialize_variant_index(38)
+            serializer.serialize_u32(seconds)
+            serializer.decrease_container_depth()
+        }
+
+        companion object {
+            fun deserialize(deserializer: Deserializer): SetAutoLock {
+                deserializer.increase_container_depth()
+                val seconds = deserializer.deserialize_u32()
+                deserializer.decrease_container_depth()
+                return SetAutoLock(seconds)
+            }
+        }
+    }
+
     data object AskWipe: Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(36)
+            serializer.serialize_variant_index(39)
             serializer.decrease_container_depth()
         }
 
@@ -1048,7 +1097,7 @@ sealed interface Event {
     data object CancelWipe: Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(37)
+            serializer.serialize_variant_index(40)
             serializer.decrease_container_depth()
         }
 
@@ -1060,7 +1109,7 @@ sealed interface Event {
     data object ConfirmWipe: Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(38)
+            serializer.serialize_variant_index(41)
             serializer.decrease_container_depth()
         }
 
@@ -1072,7 +1121,7 @@ sealed interface Event {
     data object DismissNotice: Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(39)
+            serializer.serialize_variant_index(42)
             serializer.decrease_container_depth()
         }
 
@@ -1094,38 +1143,41 @@ sealed interface Event {
                 5 -> SubmitRecoveryCode.deserialize(deserializer)
                 6 -> Unlock.deserialize(deserializer)
                 7 -> Lock.deserialize(deserializer)
-                8 -> GoHome.deserialize(deserializer)
-                9 -> OpenOutbox.deserialize(deserializer)
-                10 -> OpenSettings.deserialize(deserializer)
-                11 -> OpenReport.deserialize(deserializer)
-                12 -> NewReport.deserialize(deserializer)
-                13 -> GoToStep.deserialize(deserializer)
-                14 -> NextStep.deserialize(deserializer)
-                15 -> PreviousStep.deserialize(deserializer)
-                16 -> AddFee.deserialize(deserializer)
-                17 -> RemoveFee.deserialize(deserializer)
-                18 -> AddDeduction.deserialize(deserializer)
-                19 -> RemoveDeduction.deserialize(deserializer)
-                20 -> SetIndicator.deserialize(deserializer)
-                21 -> SetRecruiter.deserialize(deserializer)
-                22 -> SetEmployer.deserialize(deserializer)
-                23 -> SetPlace.deserialize(deserializer)
-                24 -> SetWage.deserialize(deserializer)
-                25 -> SetStory.deserialize(deserializer)
-                26 -> AddEvidence.deserialize(deserializer)
-                27 -> RemoveEvidence.deserialize(deserializer)
-                28 -> SetConsent.deserialize(deserializer)
-                29 -> Review.deserialize(deserializer)
-                30 -> SendReport.deserialize(deserializer)
-                31 -> DiscardDraft.deserialize(deserializer)
-                32 -> Tick.deserialize(deserializer)
-                33 -> RetryReport.deserialize(deserializer)
-                34 -> CheckMailbox.deserialize(deserializer)
-                35 -> SetLanguage.deserialize(deserializer)
-                36 -> AskWipe.deserialize(deserializer)
-                37 -> CancelWipe.deserialize(deserializer)
-                38 -> ConfirmWipe.deserialize(deserializer)
-                39 -> DismissNotice.deserialize(deserializer)
+                8 -> Background.deserialize(deserializer)
+                9 -> Typing.deserialize(deserializer)
+                10 -> GoHome.deserialize(deserializer)
+                11 -> OpenOutbox.deserialize(deserializer)
+                12 -> OpenSettings.deserialize(deserializer)
+                13 -> OpenReport.deserialize(deserializer)
+                14 -> NewReport.deserialize(deserializer)
+                15 -> GoToStep.deserialize(deserializer)
+                16 -> NextStep.deserialize(deserializer)
+                17 -> PreviousStep.deserialize(deserializer)
+                18 -> AddFee.deserialize(deserializer)
+                19 -> RemoveFee.deserialize(deserializer)
+                20 -> AddDeduction.deserialize(deserializer)
+                21 -> RemoveDeduction.deserialize(deserializer)
+                22 -> SetIndicator.deserialize(deserializer)
+                23 -> SetRecruiter.deserialize(deserializer)
+                24 -> SetEmployer.deserialize(deserializer)
+                25 -> SetPlace.deserialize(deserializer)
+                26 -> SetWage.deserialize(deserializer)
+                27 -> SetStory.deserialize(deserializer)
+                28 -> AddEvidence.deserialize(deserializer)
+                29 -> RemoveEvidence.deserialize(deserializer)
+                30 -> SetConsent.deserialize(deserializer)
+                31 -> Review.deserialize(deserializer)
+                32 -> SendReport.deserialize(deserializer)
+                33 -> DiscardDraft.deserialize(deserializer)
+                34 -> Tick.deserialize(deserializer)
+                35 -> RetryReport.deserialize(deserializer)
+                36 -> CheckMailbox.deserialize(deserializer)
+                37 -> SetLanguage.deserialize(deserializer)
+                38 -> SetAutoLock.deserialize(deserializer)
+                39 -> AskWipe.deserialize(deserializer)
+                40 -> CancelWipe.deserialize(deserializer)
+                41 -> ConfirmWipe.deserialize(deserializer)
+                42 -> DismissNotice.deserialize(deserializer)
                 else -> throw DeserializationError("Unknown variant index for Event: $index")
             }
         }
@@ -2573,6 +2625,9 @@ sealed interface Screen {
     data class Settings(
         val languageLabel: String,
         val languages: List<org.workvoice.core.types.Choice>,
+        /// "Lock the app after": the idle times to choose from (`SetAutoLock`, code in seconds).
+        val autoLockLabel: String,
+        val autoLock: List<org.workvoice.core.types.Choice>,
         val wipe: String,
         val wipeWarning: String,
         val confirmWipe: Boolean,
@@ -2584,6 +2639,10 @@ sealed interface Screen {
             serializer.serialize_variant_index(12)
             serializer.serialize_str(languageLabel)
             languages.serialize(serializer) {
+                it.serialize(serializer)
+            }
+            serializer.serialize_str(autoLockLabel)
+            autoLock.serialize(serializer) {
                 it.serialize(serializer)
             }
             serializer.serialize_str(wipe)
@@ -2602,13 +2661,18 @@ sealed interface Screen {
                     deserializer.deserializeListOf {
                         org.workvoice.core.types.Choice.deserialize(deserializer)
                     }
+                val autoLockLabel = deserializer.deserialize_str()
+                val autoLock =
+                    deserializer.deserializeListOf {
+                        org.workvoice.core.types.Choice.deserialize(deserializer)
+                    }
                 val wipe = deserializer.deserialize_str()
                 val wipeWarning = deserializer.deserialize_str()
                 val confirmWipe = deserializer.deserialize_bool()
                 val confirm = deserializer.deserialize_str()
                 val cancel = deserializer.deserialize_str()
                 deserializer.decrease_container_depth()
-                return Settings(languageLabel, languages, wipe, wipeWarning, confirmWipe, confirm, cancel)
+                return Settings(languageLabel, languages, autoLockLabel, autoLock, wipe, wipeWarning, confirmWipe, confirm, cancel)
             }
         }
     }

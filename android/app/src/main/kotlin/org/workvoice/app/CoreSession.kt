@@ -76,7 +76,11 @@ class CoreSession(private val context: Context) {
      */
     fun send(event: Event) {
         val current = core ?: return
-        if (views.value?.busy == true && event != Event.Tick && event != Event.DismissNotice) return
+        if (views.value?.busy == true && event != Event.Tick && event != Event.DismissNotice &&
+            event != Event.Background
+        ) {
+            return
+        }
         if (event == Event.ConfirmWipe) wipeRequested = true
         current.dispatch(event)
     }
@@ -86,19 +90,27 @@ class CoreSession(private val context: Context) {
         core?.dispatch(Event.Tick)
     }
 
-    /** The app left the screen: ask WorkManager for the core's next wake-up, with a network. */
+    /**
+     * The app left the screen (`onStop`): the core locks itself at once (its policy; delivery
+     * goes on locked), and WorkManager is asked for the core's next wake-up, with a network.
+     */
     fun enteredBackground() {
+        core?.dispatch(Event.Background)
         views.value?.wakeInMs?.let { scheduleBackgroundTick(it.toLong()) }
     }
 
     /**
      * A background Tick (from [TickWorker]): returns when the round it started has ended (the
      * core asks for its next wake-up), when nothing has changed for [QUIET], or after
-     * [BACKGROUND_LIMIT]. Returns false when there is no running core to wake (the process was
-     * killed: the vault waits for the PIN).
+     * [BACKGROUND_LIMIT]. In a process started for this Tick, the core is awaited for up to
+     * [STARTUP_LIMIT]: it starts locked, and its courier delivers what was sealed without the
+     * PIN. Returns false when no core started.
      */
     suspend fun backgroundTick(): Boolean {
-        val current = core ?: return false
+        val current = core ?: withTimeoutOrNull(STARTUP_LIMIT) {
+            views.filterNotNull().first()
+            core
+        } ?: return false
         var last = views.value
         current.dispatch(Event.Tick)
         withTimeoutOrNull(BACKGROUND_LIMIT) {
@@ -178,5 +190,8 @@ class CoreSession(private val context: Context) {
 
         /** The longest a background Tick keeps its worker. */
         val BACKGROUND_LIMIT = 3.minutes
+
+        /** The longest a background Tick waits for the core of a freshly started process. */
+        val STARTUP_LIMIT = 30.seconds
     }
 }

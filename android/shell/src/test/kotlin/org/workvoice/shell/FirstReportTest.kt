@@ -1,8 +1,10 @@
 package org.workvoice.shell
 
+import java.io.IOException
 import java.nio.file.Files
 import java.nio.file.Path
 import java.util.Collections
+import java.util.concurrent.atomic.AtomicBoolean
 import kotlin.io.path.absolutePathString
 import kotlin.test.AfterTest
 import kotlin.test.BeforeTest
@@ -82,12 +84,51 @@ class FirstReportTest {
 
     private val seenStates: MutableSet<DeliveryState> = Collections.synchronizedSet(mutableSetOf())
 
+    /** Whether the latest view is the lock screen. */
+    private val locked = AtomicBoolean(false)
+
+    /** A faulty network: while unlocked, every submission is cut off before it leaves. */
+    private val cutSubmissionsWhileUnlocked = AtomicBoolean(false)
+
+    /** What went over the network, and whether the phone was locked then. */
+    private val httpLog: MutableList<String> = Collections.synchronizedList(mutableListOf())
+
+    private fun faultyClient(): OkHttpClient =
+        OkHttpClient.Builder().addInterceptor { chain ->
+            val request = chain.request()
+            val mailbox = "/v1/mailbox/" in request.url.encodedPath
+            val path = if (mailbox) "/v1/mailbox" else request.url.encodedPath
+            val tag = if (locked.get()) " (locked)" else ""
+            if (path == "/v1/submissions" && !locked.get() && cutSubmissionsWhileUnlocked.get()) {
+                httpLog += "${request.method} $path -> cut off$tag"
+                throw IOException("cut off by the test")
+            }
+            val response = chain.proceed(request)
+            val reply =
+                if (mailbox && response.code == 200 && "\"kind\":\"reply\"" in response.peekBody(1L shl 20).string()) {
+                    " with a reply"
+                } else {
+                    ""
+                }
+            httpLog += "${request.method} $path -> ${response.code}$reply$tag"
+            response
+        }.build()
+
+    private fun awaitLog(line: String, timeout: Duration = 90.seconds) {
+        val until = System.nanoTime() + timeout.inWholeNanoseconds
+        while (line !in httpLog.toList()) {
+            if (System.nanoTime() > until) fail("timed out waiting for `$line`; HTTP: ${httpLog.toList().takeLast(10)}")
+            Thread.sleep(50)
+        }
+    }
+
     private fun newCore(): WorkvoiceCore {
         val core =
             WorkvoiceCore(
                 config(),
-                OkHttpClient(),
+                faultyClient(),
                 onViewModel = { view ->
+                    locked.set(view.screen is Screen.Unlock)
                     (view.screen as? Screen.Outbox)?.items?.forEach { seenStates.add(it.state) }
                 },
             )
@@ -188,13 +229,29 @@ class FirstReportTest {
         assertTrue(review.withheld.isNotEmpty(), "the inspectorate and the NGO are withheld")
         assertTrue(review.disclosed.any { it.value.contains("QA") }, review.disclosed.toString())
 
-        // Send; the union (the testbed) opens it, acknowledges it and replies.
+        // Send, over a network that cuts every submission off while the app is open; then the
+        // app goes to the background: it locks at once, shows nothing of the report, and
+        // delivers without the PIN. The union (the testbed) opens the report, acknowledges it
+        // and replies; the reply reaches the locked phone and waits there, sealed.
+        cutSubmissionsWhileUnlocked.set(true)
         core.dispatch(Event.SendReport)
-        val outbox =
-            core.awaitScreen<Screen.Outbox>(90.seconds) { o ->
-                o.items.any { it.reportId.isNotEmpty() && it.state == DeliveryState.REPLIED }
-            }
+        awaitLog("POST /v1/submissions -> cut off")
+        core.send<Screen.Unlock>(Event.Background)
+        val shown = core.viewModel.value.toString()
+        for (secret in listOf(RECRUITER, "passport", "150,000", recovery.code)) {
+            assertTrue(secret !in shown, "the locked view shows $secret: $shown")
+        }
+        awaitLog("GET /v1/mailbox -> 200 with a reply (locked)")
+        assertTrue("POST /v1/submissions -> 201 (locked)" in httpLog.toList(), httpLog.toList().toString())
+        assertTrue(core.viewModel.value?.screen is Screen.Unlock)
+        assertTrue("We received your report" !in core.viewModel.value.toString())
+
+        // Unlocked: the reply is there at once.
+        core.dispatch(Event.Unlock(PIN))
+        core.awaitScreen<Screen.Home>()
+        val outbox = core.send<Screen.Outbox>(Event.OpenOutbox)
         val item = outbox.items.single { it.reportId.isNotEmpty() }
+        assertEquals(DeliveryState.REPLIED, item.state, outbox.toString())
         assertEquals(1u, item.replies)
         assertTrue(
             seenStates.all {

@@ -80,6 +80,8 @@ fun ComposeScreen(compose: ComposeView, send: (Event) -> Unit) {
         }
     }
     var edited by remember(compose.step) { mutableStateOf(false) }
+    // Typing counts as activity for the core's idle lock; told at most every 10 seconds.
+    var typingToldAt by remember { mutableStateOf(0L) }
     var itemCount by remember(compose.step) { mutableStateOf(compose.items.size) }
     var askDiscard by remember { mutableStateOf(false) }
 
@@ -168,6 +170,11 @@ fun ComposeScreen(compose: ComposeView, send: (Event) -> Unit) {
             FieldInput(field, value(field.name), compose.errors.forField(field.name)) {
                 inputs[field.name] = it
                 edited = true
+                val now = System.currentTimeMillis()
+                if (now - typingToldAt >= 10_000L) {
+                    typingToldAt = now
+                    send(Event.Typing)
+                }
             }
         }
         for (group in compose.options) {

@@ -215,6 +215,13 @@ fun SettingsScreen(screen: Screen.Settings, send: (Event) -> Unit) {
                 onChoose = { send(Event.SetLanguage(language = it.code)) },
             )
         }
+        Block(screen.autoLockLabel) {
+            SingleChoiceList(
+                choices = screen.autoLock,
+                isSelected = { it.selected },
+                onChoose = { choice -> choice.code.toUIntOrNull()?.let { send(Event.SetAutoLock(seconds = it)) } },
+            )
+        }
         if (screen.confirmWipe) {
             Text(screen.wipeWarning, color = MaterialTheme.colorScheme.error)
             DangerButton(screen.confirm, onClick = { send(Event.ConfirmWipe) })

@@ -1,0 +1,488 @@
+//! The app locks itself (background, idle time) and delivery goes on while it is locked: the
+//! courier sends sealed submissions and polls mailboxes without the PIN; replies wait sealed
+//! until the worker unlocks.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::{DURESS, PIN, Phone, config};
+use workvoice_core::app::records::{CourierEntry, NS_COURIER};
+use workvoice_core::app::*;
+use workvoice_proto::api::{MailboxEntry, MailboxItem, MailboxPage, MailboxStatus};
+use workvoice_proto::recovery::{RecoveryCode, mailbox_token_text};
+use workvoice_proto::reply::{ReplyBody, seal_reply};
+use workvoice_proto::vectors::{DeterministicRng, Fixture};
+
+/// What the report composed by `Phone::compose_report` says, and what must never show on a
+/// locked phone.
+const REPORT_TEXT: [&str; 5] = [
+    "Sagarmatha",
+    "1234/067",
+    "They kept my passport",
+    "150000",
+    "1,500",
+];
+const REPLY_TEXT: &str = "We have your report, call us at 5551234.";
+
+fn locked(phone: &Phone) -> bool {
+    matches!(phone.screen(), Screen::Unlock { .. })
+}
+
+/// The whole view model, as text, holds none of `secrets`.
+fn assert_view_reveals_none(phone: &Phone, secrets: &[&str]) {
+    let shown = format!("{:?}", phone.view());
+    for secret in secrets {
+        assert!(
+            !shown.contains(secret),
+            "the view shows {secret:?}: {shown}"
+        );
+    }
+}
+
+/// Every value in the courier store, as text.
+fn courier_text(phone: &mut Phone) -> String {
+    let entries = phone
+        .courier
+        .as_ref()
+        .expect("the courier store is open")
+        .list(NS_COURIER)
+        .unwrap();
+    entries
+        .iter()
+        .map(|(_, v)| String::from_utf8_lossy(v).into_owned())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn courier_entries(phone: &mut Phone) -> Vec<CourierEntry> {
+    phone
+        .courier
+        .as_ref()
+        .expect("the courier store is open")
+        .list(NS_COURIER)
+        .unwrap()
+        .iter()
+        .map(|(_, v)| serde_json::from_slice(v).unwrap())
+        .collect()
+}
+
+#[test]
+fn going_to_the_background_locks_at_once_and_the_view_holds_nothing_of_the_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = Fixture::new();
+    let served = fixture.publish(&fixture.listing(5));
+    let mut phone = Phone::start(dir.path(), config(&fixture));
+    let code = phone.onboard();
+    phone.queue_report((true, false, false), &served);
+    phone.serve_directory(&served);
+    let (request, body) = phone.take_submission();
+    phone.accept(request, &body, 201);
+    // A second report, half written, on screen.
+    phone.compose_report((true, false, false));
+    phone.send(Event::GoToStep {
+        step: "people".into(),
+    });
+    let shown = format!("{:?}", phone.view());
+    assert!(
+        shown.contains("Sagarmatha"),
+        "the report is on screen: {shown}"
+    );
+
+    phone.send(Event::Background);
+    assert!(locked(&phone), "{:?}", phone.screen());
+    assert!(phone.vault.is_none(), "the vault is closed");
+    let mut secrets = REPORT_TEXT.to_vec();
+    secrets.push(&code);
+    assert_view_reveals_none(&phone, &secrets);
+    // Nothing opens without the PIN.
+    for event in [
+        Event::OpenOutbox,
+        Event::NewReport,
+        Event::OpenSettings,
+        Event::GoHome,
+    ] {
+        phone.send(event);
+        assert!(locked(&phone));
+    }
+    assert_view_reveals_none(&phone, &secrets);
+    phone.send(Event::Unlock { pin: PIN.into() });
+    assert!(matches!(
+        phone.screen(),
+        Screen::Home {
+            has_draft: true,
+            ..
+        }
+    ));
+}
+
+#[test]
+fn idle_past_the_limit_locks_and_a_tap_starts_the_clock_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = Fixture::new();
+    let mut phone = Phone::start(dir.path(), config(&fixture));
+    phone.onboard();
+    // Two minutes by default, counted from the last tap, at the host's time.
+    phone.now_ms += 100_000;
+    phone.send(Event::OpenOutbox);
+    assert_eq!(
+        phone.view().wake_in_ms,
+        Some(120_000),
+        "the shell ticks then"
+    );
+    phone.tick_after(119_999);
+    assert!(!locked(&phone), "one millisecond short of the limit");
+    phone.send(Event::GoHome);
+    phone.tick_after(119_999);
+    assert!(!locked(&phone), "the tap started the clock again");
+    phone.tick_after(1);
+    assert!(locked(&phone), "idle for two minutes: locked");
+    assert!(phone.vault.is_none());
+
+    // Typing in a field (which sends no step event yet) counts as activity too.
+    phone.send(Event::Unlock { pin: PIN.into() });
+    phone.compose_report((true, false, false));
+    phone.now_ms += 100_000;
+    phone.send(Event::Typing);
+    phone.tick_after(100_000);
+    assert!(!locked(&phone), "typing started the clock again");
+    phone.tick_after(20_000);
+    assert!(locked(&phone));
+
+    // The worker chooses 30 seconds; a choice the settings do not offer is ignored.
+    phone.send(Event::Unlock { pin: PIN.into() });
+    phone.send(Event::OpenSettings);
+    let selected = |phone: &Phone| match phone.screen() {
+        Screen::Settings { auto_lock, .. } => auto_lock
+            .into_iter()
+            .filter(|c| c.selected)
+            .map(|c| (c.code, c.label))
+            .collect::<Vec<_>>(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(selected(&phone), [("120".into(), "2 minutes".into())]);
+    phone.send(Event::SetAutoLock { seconds: 0 });
+    assert_eq!(selected(&phone), [("120".into(), "2 minutes".into())]);
+    phone.send(Event::SetAutoLock { seconds: 30 });
+    assert_eq!(selected(&phone), [("30".into(), "30 seconds".into())]);
+    phone.tick_after(29_999);
+    assert!(!locked(&phone));
+    phone.tick_after(1);
+    assert!(locked(&phone), "idle for 30 seconds: locked");
+    // The choice is kept in the vault.
+    phone.send(Event::Unlock { pin: PIN.into() });
+    phone.send(Event::OpenSettings);
+    assert_eq!(selected(&phone), [("30".into(), "30 seconds".into())]);
+}
+
+#[test]
+fn while_locked_a_report_is_delivered_through_a_faulty_relay_and_a_reply_waits_sealed() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = Fixture::new();
+    let served = fixture.publish(&fixture.listing(5));
+    let mut phone = Phone::start(dir.path(), config(&fixture));
+    let code = phone.onboard();
+    let recovery = RecoveryCode::parse(&code).unwrap();
+    phone.queue_report((true, false, false), &served);
+    phone.serve_directory(&served);
+    // The first attempt is cut off; then the worker locks the phone.
+    let (request, first) = phone.take_submission();
+    let first_bytes = request.operation.body.clone();
+    phone.drop_connection(request);
+    phone.send(Event::Lock);
+    assert!(locked(&phone));
+
+    // What a locked phone holds: the sealed submission and the mailbox token, nothing else.
+    let token = mailbox_token_text(&recovery.report_secrets(0).mailbox_token);
+    let held = courier_entries(&mut phone);
+    assert_eq!(held.len(), 1);
+    assert_eq!(held[0].report_id, first.submission_id);
+    assert_eq!(held[0].sealed.as_ref(), Some(&first));
+    assert_eq!(held[0].mailbox_token, token);
+    let text = courier_text(&mut phone);
+    for secret in REPORT_TEXT.iter().chain([&code.as_str()]) {
+        assert!(!text.contains(secret), "the courier holds {secret:?}");
+    }
+
+    // Without the PIN: the same bytes again, through a busy relay and a cut-off answer.
+    let wake = phone
+        .view()
+        .wake_in_ms
+        .expect("the courier asks for a tick");
+    phone.tick_after(wake);
+    let (request, _) = phone.take_submission();
+    assert_eq!(request.operation.body, first_bytes);
+    phone.respond_status(request, 503, b"{\"error\":\"unavailable\"}".to_vec());
+    let wake = phone.view().wake_in_ms.unwrap();
+    phone.tick_after(wake);
+    let (request, _) = phone.take_submission();
+    assert_eq!(request.operation.body, first_bytes);
+    phone.respond_status(request, 201, b"{\"submission_id\":".to_vec());
+    let wake = phone.view().wake_in_ms.unwrap();
+    phone.tick_after(wake);
+    let (request, _) = phone.take_submission();
+    assert_eq!(request.operation.body, first_bytes);
+    phone.accept(request, &first, 201);
+    assert!(locked(&phone));
+    assert!(phone.no_http());
+
+    // The mailbox is polled while locked; a status and a reply arrive.
+    let wake = phone.view().wake_in_ms.unwrap();
+    assert_eq!(wake, 10_000, "polled after the base interval");
+    phone.tick_after(wake);
+    let poll = phone.take_http();
+    assert!(
+        poll.operation
+            .url
+            .ends_with(&format!("/v1/mailbox/{token}?after=0")),
+        "{}",
+        poll.operation.url
+    );
+    let sealed = seal_reply(
+        &ReplyBody {
+            text: REPLY_TEXT.into(),
+            language: "en".into(),
+            written_on: None,
+        },
+        first.submission_id,
+        fixture.union_id,
+        &fixture.union_key,
+        &recovery.report_secrets(0).reply_key.public_key(),
+        &mut DeterministicRng::new("reply while locked"),
+    )
+    .unwrap();
+    let page = MailboxPage {
+        entries: vec![
+            MailboxEntry {
+                seq: 1,
+                org_id: fixture.union_id,
+                at_hour: 1_795_820_400,
+                item: MailboxItem::Status {
+                    status: MailboxStatus::Acknowledged,
+                },
+            },
+            MailboxEntry {
+                seq: 2,
+                org_id: fixture.union_id,
+                at_hour: 1_795_820_400,
+                item: MailboxItem::Reply { sealed },
+            },
+        ],
+        last_seq: 2,
+    };
+    phone.respond_status(poll, 200, serde_json::to_vec(&page).unwrap());
+    assert!(locked(&phone));
+    // Unreadable until unlock: not on screen, and only sealed in the courier.
+    let mut secrets = REPORT_TEXT.to_vec();
+    secrets.push(REPLY_TEXT);
+    secrets.push("5551234");
+    assert_view_reveals_none(&phone, &secrets);
+    let text = courier_text(&mut phone);
+    assert!(!text.contains("5551234"), "the reply stays sealed");
+    let held = courier_entries(&mut phone);
+    assert_eq!(held[0].arrived.len(), 2);
+    assert_eq!(held[0].sealed, None, "delivered: the submission is gone");
+
+    // Unlocked: the report is sent (once), the reply opens.
+    phone.send(Event::Unlock { pin: PIN.into() });
+    let item = phone
+        .outbox()
+        .into_iter()
+        .find(|i| i.report_id == first.submission_id.to_hex())
+        .unwrap();
+    assert_eq!(item.state, DeliveryState::Replied);
+    assert_eq!(item.replies, 1);
+    phone.send(Event::OpenReport {
+        report_id: item.report_id.clone(),
+    });
+    match phone.screen() {
+        Screen::Report(report) => {
+            assert_eq!(report.messages.len(), 1);
+            assert_eq!(report.messages[0].text, REPLY_TEXT);
+            assert_eq!(
+                report.statuses,
+                ["Building Workers Union: opened your report"]
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(phone.no_http(), "nothing is sent again");
+    // The next poll asks only for newer entries, unlocked as locked.
+    phone.send(Event::CheckMailbox);
+    let poll = phone.take_http();
+    assert!(
+        poll.operation.url.ends_with("?after=2"),
+        "{}",
+        poll.operation.url
+    );
+}
+
+#[test]
+fn a_report_sealed_before_the_app_was_killed_goes_out_after_a_restart_without_the_pin() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = Fixture::new();
+    let served = fixture.publish(&fixture.listing(5));
+    let mut phone = Phone::start(dir.path(), config(&fixture));
+    phone.onboard();
+    phone.queue_report((true, true, false), &served);
+    phone.serve_directory(&served);
+    let (request, first) = phone.take_submission();
+    let bytes = request.operation.body.clone();
+    drop(request);
+    drop(phone);
+
+    let mut phone = Phone::start(dir.path(), config(&fixture));
+    assert!(locked(&phone));
+    let (request, again) = phone.take_submission();
+    assert_eq!(request.operation.body, bytes);
+    phone.accept(request, &again, 201);
+    let held = courier_entries(&mut phone);
+    let mut accepted = held[0].accepted.clone().expect("accepted while locked");
+    accepted.sort();
+    let mut expected = vec![fixture.union_id, fixture.inspectorate_id];
+    expected.sort();
+    assert_eq!(accepted, expected);
+    phone.send(Event::Unlock { pin: PIN.into() });
+    let item = phone.outbox().into_iter().next().unwrap();
+    assert_eq!(item.report_id, first.submission_id.to_hex());
+    assert_eq!(item.state, DeliveryState::Sent);
+    assert!(phone.no_http());
+}
+
+#[test]
+fn a_duress_unlock_empties_the_courier_and_nothing_more_is_sent() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = Fixture::new();
+    let served = fixture.publish(&fixture.listing(5));
+    let mut phone = Phone::start(dir.path(), config(&fixture));
+    phone.onboard();
+    phone.queue_report((true, false, false), &served);
+    phone.serve_directory(&served);
+    let (request, _) = phone.take_submission();
+    phone.drop_connection(request);
+    phone.send(Event::Background);
+    assert_eq!(courier_entries(&mut phone).len(), 1);
+
+    phone.send(Event::Unlock { pin: DURESS.into() });
+    assert!(matches!(phone.screen(), Screen::Home { .. }));
+    assert!(
+        courier_entries(&mut phone).is_empty(),
+        "the courier went with the vault"
+    );
+    phone.send(Event::Lock);
+    phone.tick_after(3_600_000);
+    assert!(phone.no_http(), "the destroyed report is never sent");
+    assert_eq!(phone.view().wake_in_ms, None);
+}
+
+#[test]
+fn a_recovery_walk_interrupted_by_the_lock_goes_on_after_the_unlock() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = Fixture::new();
+    let code = RecoveryCode::from_secret([9; 16]);
+    let mut phone = Phone::start(dir.path(), config(&fixture));
+    phone.send(Event::StartRecovery);
+    phone.send(Event::SubmitNewPin {
+        pin: PIN.into(),
+        confirm: PIN.into(),
+        duress_pin: None,
+    });
+    phone.send(Event::SubmitRecoveryCode {
+        code: code.to_text(),
+    });
+    let token = |index: u32| mailbox_token_text(&code.report_secrets(index).mailbox_token);
+    let empty = serde_json::to_vec(&MailboxPage {
+        entries: vec![],
+        last_seq: 0,
+    })
+    .unwrap();
+    // Mailbox 0 exists, 1 does not; then the app goes to the background mid-walk.
+    let probe = phone.take_http();
+    assert!(probe.operation.url.contains(&token(0)));
+    phone.respond_status(probe, 200, empty.clone());
+    let probe = phone.take_http();
+    assert!(probe.operation.url.contains(&token(1)));
+    phone.respond_status(probe, 404, b"{\"error\":\"unknown_mailbox\"}".to_vec());
+    let in_flight = phone.take_http();
+    assert!(in_flight.operation.url.contains(&token(2)));
+    phone.send(Event::Background);
+    assert!(locked(&phone));
+    drop(in_flight);
+    // The courier polls the mailbox found so far; the walk waits for the PIN.
+    while let Some(request) = phone.http.pop_front() {
+        assert!(
+            request.operation.url.contains(&token(0)),
+            "{}",
+            request.operation.url
+        );
+        phone.respond_status(request, 200, empty.clone());
+    }
+
+    phone.send(Event::Unlock { pin: PIN.into() });
+    assert!(matches!(phone.screen(), Screen::Recovering { .. }));
+    for index in 2..6u32 {
+        let probe = phone.take_http();
+        assert!(
+            probe.operation.url.contains(&token(index)),
+            "probe {index}: {}",
+            probe.operation.url
+        );
+        phone.respond_status(probe, 404, b"{\"error\":\"unknown_mailbox\"}".to_vec());
+    }
+    // Five unknown mailboxes in a row (1 to 5): the walk ends, one report found.
+    let view = phone.view();
+    assert_eq!(view.notice.unwrap().text, "Found 1 reports.");
+    assert!(matches!(view.screen, Screen::Outbox { .. }));
+}
+
+#[test]
+fn a_report_queued_offline_is_sealed_as_the_app_locks_and_delivered_without_the_pin() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = Fixture::new();
+    let served = fixture.publish(&fixture.listing(5));
+    let mut phone = Phone::start(dir.path(), config(&fixture));
+    let code = phone.onboard();
+    // Reviewed with signal; sent without: the directory fetch of the send round fails.
+    phone.queue_report((true, false, false), &served);
+    let fetch = phone.take_http();
+    assert!(fetch.operation.url.ends_with("/v1/directory"));
+    phone.drop_connection(fetch);
+    assert!(phone.no_http());
+
+    phone.send(Event::Background);
+    assert!(locked(&phone));
+    let held = courier_entries(&mut phone);
+    assert_eq!(held.len(), 1, "sealed as the app locked");
+    let sealed = held[0].sealed.clone().expect("a sealed submission");
+    assert_eq!(sealed.directory_version, 5);
+    let text = courier_text(&mut phone);
+    for secret in REPORT_TEXT.iter().chain([&code.as_str()]) {
+        assert!(!text.contains(secret), "the courier holds {secret:?}");
+    }
+
+    // Signal again: the courier pays the proof-of-work and sends it, without the PIN.
+    let wake = phone
+        .view()
+        .wake_in_ms
+        .expect("the courier asks for a tick");
+    phone.tick_after(wake);
+    let (request, body) = phone.take_submission();
+    assert_eq!(body.envelope, sealed.envelope);
+    assert!(workvoice_proto::pow::verify_pow(&body.submission_id, body.pow_nonce, 8).is_ok());
+    let opened = workvoice_proto::envelope::open(
+        &body.envelope,
+        fixture.union_id,
+        &fixture.union_key,
+        &workvoice_proto::routing::disclosure_digest(&body.tags, &body.consent),
+    )
+    .unwrap();
+    let report = workvoice_proto::report::Report::decode(&opened.plaintext).unwrap();
+    assert_eq!(report.report_id, body.submission_id);
+    phone.accept(request, &body, 201);
+    assert!(locked(&phone));
+
+    phone.send(Event::Unlock { pin: PIN.into() });
+    let item = phone.outbox().into_iter().next().unwrap();
+    assert_eq!(item.report_id, body.submission_id.to_hex());
+    assert_eq!(item.state, DeliveryState::Sent);
+    assert!(phone.no_http(), "sent once");
+}
