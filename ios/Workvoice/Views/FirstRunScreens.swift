@@ -233,6 +233,9 @@ struct HomeScreen: View {
 struct SettingsScreen: View {
     let languageLabel: String
     let languages: [Choice]
+    let evidenceLabel: String
+    let evidenceHelp: String
+    let evidenceChoices: [Choice]
     let wipe: String
     let wipeWarning: String
     let confirmWipe: Bool
@@ -247,6 +250,12 @@ struct SettingsScreen: View {
                     SingleChoiceList(
                         choices: languages, isSelected: { $0.selected },
                         choose: { send(.setLanguage(language: $0.code)) })
+                }
+                Block(evidenceLabel) {
+                    Text(evidenceHelp)
+                    SingleChoiceList(
+                        choices: evidenceChoices, isSelected: { $0.selected },
+                        choose: { send(.setKeepSentEvidence(keep: $0.code == "keep")) })
                 }
                 if confirmWipe {
                     VStack(alignment: .leading, spacing: 12) {

@@ -102,12 +102,14 @@ struct ScreenHost: View {
         case .report(let report):
             ReportScreen(report: report, language: model.language, send: send)
         case .settings(
-            let languageLabel, let languages, let wipe, let wipeWarning, let confirmWipe,
-            let confirm, let cancel):
+            let languageLabel, let languages, let evidenceLabel, let evidenceHelp,
+            let evidenceChoices, let wipe, let wipeWarning, let confirmWipe, let confirm,
+            let cancel):
             SettingsScreen(
-                languageLabel: languageLabel, languages: languages, wipe: wipe,
-                wipeWarning: wipeWarning, confirmWipe: confirmWipe, confirm: confirm,
-                cancel: cancel, send: send)
+                languageLabel: languageLabel, languages: languages,
+                evidenceLabel: evidenceLabel, evidenceHelp: evidenceHelp,
+                evidenceChoices: evidenceChoices, wipe: wipe, wipeWarning: wipeWarning,
+                confirmWipe: confirmWipe, confirm: confirm, cancel: cancel, send: send)
         case .broken(let text):
             BrokenScreen(text: text)
         }

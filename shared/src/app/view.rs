@@ -158,6 +158,10 @@ pub enum Screen {
     Settings {
         language_label: String,
         languages: Vec<Choice>,
+        /// The consent setting for sent evidence: `delete` (the default) or `keep`.
+        evidence_label: String,
+        evidence_help: String,
+        evidence_choices: Vec<Choice>,
         wipe: String,
         wipe_warning: String,
         confirm_wipe: bool,
@@ -408,6 +412,23 @@ pub fn view(model: &Model) -> ViewModel {
             Screen::Settings {
                 language_label: t(K::SettingsLanguage),
                 languages: languages(&lang),
+                evidence_label: t(K::SettingsEvidence),
+                evidence_help: t(K::SettingsEvidenceHelp),
+                evidence_choices: {
+                    let keep = model.device.as_ref().is_some_and(|d| d.keep_sent_evidence);
+                    vec![
+                        Choice {
+                            code: "delete".into(),
+                            label: t(K::SettingsEvidenceDelete),
+                            selected: !keep,
+                        },
+                        Choice {
+                            code: "keep".into(),
+                            label: t(K::SettingsEvidenceKeep),
+                            selected: keep,
+                        },
+                    ]
+                },
                 wipe: t(K::SettingsWipe),
                 wipe_warning: t(K::SettingsWipeWarning),
                 confirm_wipe: *confirm_wipe,

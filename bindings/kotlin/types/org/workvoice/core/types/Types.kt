@@ -1081,6 +1081,51 @@ sealed interface Event {
         }
     }
 
+    /// Add the file at `path` as evidence, read in bounded pieces by the host: the core strips
+    /// it and seals it as it reads, and never holds it whole.
+    data class AddEvidenceFile(
+        val path: String,
+    ) : Event {
+        override fun serialize(serializer: Serializer) {
+            serializer.increase_container_depth()
+            serializer.serialize_variant_index(40)
+            serializer.serialize_str(path)
+            serializer.decrease_container_depth()
+        }
+
+        companion object {
+            fun deserialize(deserializer: Deserializer): AddEvidenceFile {
+                deserializer.increase_container_depth()
+                val path = deserializer.deserialize_str()
+                deserializer.decrease_container_depth()
+                return AddEvidenceFile(path)
+            }
+        }
+    }
+
+    /// The worker's consent setting for evidence sent and acknowledged: `true` keeps the sealed
+    /// evidence on the phone until she removes the report; `false` (the default) deletes it
+    /// once the relay has it all and every recipient acknowledged.
+    data class SetKeepSentEvidence(
+        val keep: Boolean,
+    ) : Event {
+        override fun serialize(serializer: Serializer) {
+            serializer.increase_container_depth()
+            serializer.serialize_variant_index(41)
+            serializer.serialize_bool(keep)
+            serializer.decrease_container_depth()
+        }
+
+        companion object {
+            fun deserialize(deserializer: Deserializer): SetKeepSentEvidence {
+                deserializer.increase_container_depth()
+                val keep = deserializer.deserialize_bool()
+                deserializer.decrease_container_depth()
+                return SetKeepSentEvidence(keep)
+            }
+        }
+    }
+
     companion object {
         @Throws(DeserializationError::class)
         fun deserialize(deserializer: Deserializer): Event {
@@ -1126,6 +1171,8 @@ sealed interface Event {
                 37 -> CancelWipe.deserialize(deserializer)
                 38 -> ConfirmWipe.deserialize(deserializer)
                 39 -> DismissNotice.deserialize(deserializer)
+                40 -> AddEvidenceFile.deserialize(deserializer)
+                41 -> SetKeepSentEvidence.deserialize(deserializer)
                 else -> throw DeserializationError("Unknown variant index for Event: $index")
             }
         }
@@ -2573,6 +2620,10 @@ sealed interface Screen {
     data class Settings(
         val languageLabel: String,
         val languages: List<org.workvoice.core.types.Choice>,
+        /// The consent setting for sent evidence: `delete` (the default) or `keep`.
+        val evidenceLabel: String,
+        val evidenceHelp: String,
+        val evidenceChoices: List<org.workvoice.core.types.Choice>,
         val wipe: String,
         val wipeWarning: String,
         val confirmWipe: Boolean,
@@ -2584,6 +2635,11 @@ sealed interface Screen {
             serializer.serialize_variant_index(12)
             serializer.serialize_str(languageLabel)
             languages.serialize(serializer) {
+                it.serialize(serializer)
+            }
+            serializer.serialize_str(evidenceLabel)
+            serializer.serialize_str(evidenceHelp)
+            evidenceChoices.serialize(serializer) {
                 it.serialize(serializer)
             }
             serializer.serialize_str(wipe)
@@ -2602,13 +2658,19 @@ sealed interface Screen {
                     deserializer.deserializeListOf {
                         org.workvoice.core.types.Choice.deserialize(deserializer)
                     }
+                val evidenceLabel = deserializer.deserialize_str()
+                val evidenceHelp = deserializer.deserialize_str()
+                val evidenceChoices =
+                    deserializer.deserializeListOf {
+                        org.workvoice.core.types.Choice.deserialize(deserializer)
+                    }
                 val wipe = deserializer.deserialize_str()
                 val wipeWarning = deserializer.deserialize_str()
                 val confirmWipe = deserializer.deserialize_bool()
                 val confirm = deserializer.deserialize_str()
                 val cancel = deserializer.deserialize_str()
                 deserializer.decrease_container_depth()
-                return Settings(languageLabel, languages, wipe, wipeWarning, confirmWipe, confirm, cancel)
+                return Settings(languageLabel, languages, evidenceLabel, evidenceHelp, evidenceChoices, wipe, wipeWarning, confirmWipe, confirm, cancel)
             }
         }
     }

@@ -215,6 +215,14 @@ fun SettingsScreen(screen: Screen.Settings, send: (Event) -> Unit) {
                 onChoose = { send(Event.SetLanguage(language = it.code)) },
             )
         }
+        Block(screen.evidenceLabel) {
+            Text(screen.evidenceHelp)
+            SingleChoiceList(
+                choices = screen.evidenceChoices,
+                isSelected = { it.selected },
+                onChoose = { send(Event.SetKeepSentEvidence(keep = it.code == "keep")) },
+            )
+        }
         if (screen.confirmWipe) {
             Text(screen.wipeWarning, color = MaterialTheme.colorScheme.error)
             DangerButton(screen.confirm, onClick = { send(Event.ConfirmWipe) })
