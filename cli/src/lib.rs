@@ -291,11 +291,16 @@ impl Shell {
         }
         for path in &file.evidence {
             let full = base.join(path);
-            let bytes = std::fs::read(&full).map_err(|error| ShellError::Read {
+            // The core reads the file itself, a piece at a time (it never holds it whole);
+            // a missing file is told here with the system's reason.
+            let full = full.canonicalize().map_err(|error| ShellError::Read {
                 path: full.display().to_string(),
                 error,
             })?;
-            self.send(&Event::AddEvidence { bytes })?;
+            let path = full.to_str().ok_or_else(|| {
+                ShellError::Usage(format!("{}: the path is not UTF-8", full.display()))
+            })?;
+            self.send(&Event::AddEvidenceFile { path: path.into() })?;
             if let Screen::Compose(c) = self.view()?.screen
                 && let Some(e) = c.errors.iter().find(|e| e.field == "evidence")
             {

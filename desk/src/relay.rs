@@ -8,7 +8,9 @@ use std::time::Duration;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use workvoice_proto::api::{ApiError, InboxPage, PostReply, Referral, StatusChange};
-use workvoice_proto::keys::{AttachmentId, ReportId};
+use workvoice_proto::attachment::{AttachmentError, AttachmentOpener};
+use workvoice_proto::keys::ReportId;
+use workvoice_proto::report::AttachmentRef;
 use zeroize::Zeroizing;
 
 use crate::error::{DeskError, Result};
@@ -73,18 +75,7 @@ impl RelayClient {
         if status.is_success() {
             return Ok(body.to_vec());
         }
-        let (code, message) = match serde_json::from_slice::<ApiError>(&body) {
-            Ok(e) => (e.error, e.message),
-            Err(_) => (
-                "http_error".to_string(),
-                String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned(),
-            ),
-        };
-        Err(DeskError::RelayRefused {
-            status: status.as_u16(),
-            code,
-            message,
-        })
+        Err(refusal(status, &body))
     }
 
     async fn get_json<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
@@ -148,14 +139,61 @@ impl RelayClient {
         Ok(())
     }
 
-    pub async fn attachment(&self, report_id: &ReportId, id: &AttachmentId) -> Result<Vec<u8>> {
-        self.send(
-            self.auth(
+    /// Download a sealed attachment and open it as it arrives (`PROTOCOL.md` 9.5): the sealed
+    /// file is never held whole, only its plaintext, which the desk keeps. The outer error is
+    /// the relay's (unreachable, refused); the inner one says why the bytes do not open.
+    pub async fn open_attachment(
+        &self,
+        report_id: &ReportId,
+        entry: &AttachmentRef,
+    ) -> Result<std::result::Result<Vec<u8>, AttachmentError>> {
+        let id = entry.id;
+        let mut response = self
+            .auth(
                 self.http
                     .get(self.url(&format!("/v1/org/reports/{report_id}/attachments/{id}"))),
-            ),
-        )
-        .await
+            )
+            .send()
+            .await
+            .map_err(|e| DeskError::RelayUnreachable(without_url(&e)))?;
+        let status = response.status();
+        if !status.is_success() {
+            let body = response
+                .bytes()
+                .await
+                .map_err(|e| DeskError::RelayUnreachable(without_url(&e)))?;
+            return Err(refusal(status, &body));
+        }
+        let mut opener = AttachmentOpener::new(*report_id, entry);
+        let mut plain = Zeroizing::new(Vec::new());
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| DeskError::RelayUnreachable(without_url(&e)))?
+        {
+            if let Err(e) = opener.push(&chunk, &mut plain) {
+                return Ok(Err(e));
+            }
+        }
+        Ok(opener
+            .finish(&mut plain)
+            .map(|()| std::mem::take(&mut *plain)))
+    }
+}
+
+/// The relay's refusal, with its stable code when the body is its JSON error.
+fn refusal(status: reqwest::StatusCode, body: &[u8]) -> DeskError {
+    let (code, message) = match serde_json::from_slice::<ApiError>(body) {
+        Ok(e) => (e.error, e.message),
+        Err(_) => (
+            "http_error".to_string(),
+            String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned(),
+        ),
+    };
+    DeskError::RelayRefused {
+        status: status.as_u16(),
+        code,
+        message,
     }
 }
 

@@ -40,7 +40,8 @@ def main():
     token, _, reply_public_key = wv.report_secrets(wv.recovery_parse(code), REPORT_INDEX)
 
     report_id = rng.bytes(16)
-    photo = bytes((i * 7) % 251 for i in range(3000))
+    # Three segments of the version 2 layout (section 9.1).
+    photo = bytes((i * 7) % 251 for i in range(150_000))
     entry, sealed_attachment = wv.seal_attachment(photo, "image/jpeg", report_id, rng)
     report = {
         "schema": 1,

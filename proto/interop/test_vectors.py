@@ -88,6 +88,10 @@ def evaluate(v):
             return {"ok": {"mailbox_token": token.hex(),
                            "mailbox_token_hash": wv.mailbox_token_hash(token).hex(),
                            "reply_public_key": pk.hex()}}
+        if kind == "attachment":
+            plain = wv.open_attachment(bytes.fromhex(v["sealed"]), bytes.fromhex(v["report_id"]),
+                                       v["entry"])
+            return {"ok": {"sha256": wv.sha256(plain).hex(), "size": len(plain)}}
         if kind == "report":
             r = wv.decode_report(v["json"].encode("utf-8"))
             return {"ok": {"report_id": r["report_id"].hex(),
@@ -103,7 +107,7 @@ def test_the_vector_directories_are_populated():
     assert len(VALID) >= 15 and len(INVALID) >= 20, (len(VALID), len(INVALID))
     kinds = {v["kind"] for _, v in VALID + INVALID}
     assert kinds == {"padding", "pow", "disclosure", "envelope", "reply", "directory", "routing",
-                     "delivery", "recovery", "report"}, kinds
+                     "delivery", "recovery", "report", "attachment"}, kinds
 
 
 @pytest.mark.parametrize("name,v", ALL, ids=[n for n, _ in ALL])
@@ -371,9 +375,10 @@ def test_reply_round_trip_and_ordered_failures():
 def test_attachment_round_trip_and_ordered_failures():
     rng = wv.DeterministicRng("python attachment")
     rid = rng.bytes(16)
-    photo = bytes(range(256)) * 20
+    photo = bytes(range(256)) * 600          # 153 600 bytes: three segments
     entry, sealed = wv.seal_attachment(photo, "image/jpeg", rid, rng)
-    assert len(sealed) == 61 + wv.padded_len(len(photo)) + 16 == entry["sealed_size"]
+    assert sealed[4] == 2
+    assert len(sealed) == 56 + wv.padded_len(len(photo)) + 3 * 16 == entry["sealed_size"]
     assert wv.open_attachment(sealed, rid, entry) == photo
 
     def code(data, report_id=rid, **changes):
@@ -381,16 +386,50 @@ def test_attachment_round_trip_and_ordered_failures():
             wv.open_attachment(data, report_id, {**entry, **changes})
         return e.value.code
 
+    def rehashed(data, **changes):
+        return code(data, sealed_size=len(data), sealed_sha256=wv.sha256(data).hex(), **changes)
+
     assert code(sealed[:-1]) == "attachment_mismatch"
     assert code(sealed, report_id=bytes(16)) == "attachment_mismatch"
     flipped = sealed[:-1] + bytes([sealed[-1] ^ 1])
-    assert code(flipped, sealed_sha256=wv.sha256(flipped).hex()) == "attachment_decrypt_failed"
+    assert rehashed(flipped) == "attachment_decrypt_failed"
     assert code(sealed, size=1) == "attachment_mismatch"
-    assert code(b"WVAT", sealed_size=4, sealed_sha256=wv.sha256(b"WVAT").hex()) == \
-        "attachment_malformed"
+    assert rehashed(b"WVAT") == "attachment_malformed"
+    assert rehashed(sealed[:40]) == "attachment_malformed"
+    assert rehashed(sealed[:4] + b"\x03" + sealed[5:]) == "attachment_mismatch"
+    # Segments swapped, or the last one dropped (the entry says how many there are).
+    seg = 65536 + 16
+    body = sealed[56:]
+    swapped = sealed[:56] + body[seg:2 * seg] + body[:seg] + body[2 * seg:]
+    assert rehashed(swapped) == "attachment_decrypt_failed"
+    assert rehashed(sealed[:56 + 2 * seg]) == "attachment_mismatch"
+    # A frame whose trailing length lies, sealed properly: malformed.
+    key = bytes.fromhex(entry["key"])
+    prefix = sealed[37:56]
+    frame = bytearray(wv.attachment_frame(photo))
+    frame[-1] ^= 1
+    lying = sealed[:56] + b"".join(
+        wv.xchacha_encrypt(key, wv.stream_nonce(prefix, i, i == 2),
+                           bytes(frame[i * 65536:(i + 1) * 65536]), sealed[:56])
+        for i in range(3))
+    assert rehashed(lying) == "attachment_malformed"
     with pytest.raises(wv.WvError) as e:
         wv.seal_attachment(bytes(wv.MAX_ATTACHMENT_BYTES + 1), "image/png", rid, rng)
     assert e.value.code == "attachment_too_large"
+
+
+def test_version_1_attachments_still_open():
+    rng = wv.DeterministicRng("python attachment v1")
+    rid = rng.bytes(16)
+    photo = bytes(range(256)) * 20
+    entry, sealed = wv.seal_attachment_v1(photo, "image/jpeg", rid, rng)
+    assert sealed[4] == 1
+    assert len(sealed) == 61 + wv.padded_len(len(photo)) + 16 == entry["sealed_size"]
+    assert wv.open_attachment(sealed, rid, entry) == photo
+    flipped = sealed[:-1] + bytes([sealed[-1] ^ 1])
+    with pytest.raises(wv.WvError) as e:
+        wv.open_attachment(flipped, rid, {**entry, "sealed_sha256": wv.sha256(flipped).hex()})
+    assert e.value.code == "attachment_decrypt_failed"
 
 
 def test_pow_solve_and_verify():

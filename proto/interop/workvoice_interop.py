@@ -859,12 +859,61 @@ def reply_body_to_json(body: dict) -> dict:
 # --------------------------------------------------------------------------------------------
 
 ATTACHMENT_MAGIC = b"WVAT"
-ATTACHMENT_HEADER_LEN = 61
-MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
+ATTACHMENT_HEADER_LEN = 56          # version 2
+ATTACHMENT_V1_HEADER_LEN = 61
+ATTACHMENT_SEGMENT_BYTES = 65536
+MAX_ATTACHMENT_BYTES = 32 * 1024 * 1024
+MAX_V1_ATTACHMENT_BYTES = 10 * 1024 * 1024
+
+
+def attachment_segments(n: int) -> int:
+    return -(-padded_len(n) // ATTACHMENT_SEGMENT_BYTES)
+
+
+def attachment_sealed_len(n: int) -> int:
+    return ATTACHMENT_HEADER_LEN + padded_len(n) + 16 * attachment_segments(n)
+
+
+def attachment_frame(plaintext: bytes) -> bytes:
+    """Section 9.1: the file, zeros, then its length (u32) at the end."""
+    n = len(plaintext)
+    return plaintext + bytes(padded_len(n) - 4 - n) + struct.pack(">I", n)
+
+
+def stream_nonce(prefix: bytes, i: int, last: bool) -> bytes:
+    return prefix + struct.pack(">I", i) + (b"\x01" if last else b"\x00")
 
 
 def seal_attachment(plaintext: bytes, media_type: str, report_id: bytes, rng):
+    """Version 2 (section 9.2)."""
     if len(plaintext) > MAX_ATTACHMENT_BYTES:
+        raise WvError("attachment_too_large")
+    attachment_id = rng.bytes(16)
+    key = rng.bytes(32)
+    prefix = rng.bytes(19)
+    header = ATTACHMENT_MAGIC + b"\x02" + report_id + attachment_id + prefix
+    frame = attachment_frame(plaintext)
+    count = attachment_segments(len(plaintext))
+    parts = [header]
+    for i in range(count):
+        segment = frame[i * ATTACHMENT_SEGMENT_BYTES:(i + 1) * ATTACHMENT_SEGMENT_BYTES]
+        parts.append(xchacha_encrypt(key, stream_nonce(prefix, i, i == count - 1), segment,
+                                     header))
+    sealed = b"".join(parts)
+    entry = {
+        "id": attachment_id.hex(),
+        "media_type": media_type,
+        "size": len(plaintext),
+        "sealed_size": len(sealed),
+        "sealed_sha256": sha256(sealed).hex(),
+        "key": key.hex(),
+    }
+    return entry, sealed
+
+
+def seal_attachment_v1(plaintext: bytes, media_type: str, report_id: bytes, rng):
+    """Version 1 of earlier releases (section 9.3): read, never written by current writers."""
+    if len(plaintext) > MAX_V1_ATTACHMENT_BYTES:
         raise WvError("attachment_too_large")
     attachment_id = rng.bytes(16)
     key = rng.bytes(32)
@@ -883,26 +932,57 @@ def seal_attachment(plaintext: bytes, media_type: str, report_id: bytes, rng):
 
 
 def open_attachment(sealed: bytes, report_id: bytes, entry: dict) -> bytes:
+    """Section 9.4, for a reader holding the whole sealed attachment."""
     if len(sealed) != entry["sealed_size"] or not hmac.compare_digest(
             sha256(sealed), hex_decode(entry["sealed_sha256"], 32)):
         raise WvError("attachment_mismatch")
+    if len(sealed) < 5:
+        raise WvError("attachment_malformed")
+    if sealed[:4] != ATTACHMENT_MAGIC or sealed[4] not in (1, 2):
+        raise WvError("attachment_mismatch")
+    key = hex_decode(entry["key"], 32)
+    attachment_id = hex_decode(entry["id"], 16)
+    if sealed[4] == 1:
+        if len(sealed) < ATTACHMENT_V1_HEADER_LEN:
+            raise WvError("attachment_malformed")
+        if sealed[5:21] != report_id or sealed[21:37] != attachment_id:
+            raise WvError("attachment_mismatch")
+        try:
+            padded = xchacha_decrypt(key, sealed[37:61], sealed[61:], sealed[:61])
+        except ValueError:
+            raise WvError("attachment_decrypt_failed") from None
+        try:
+            plain = unpad(padded)
+        except ValueError:
+            raise WvError("attachment_malformed") from None
+        if len(plain) != entry["size"]:
+            raise WvError("attachment_mismatch")
+        return plain
+    # Version 2: section 9.5 from step 2, on bytes whose length and digest are checked.
     if len(sealed) < ATTACHMENT_HEADER_LEN:
         raise WvError("attachment_malformed")
-    if sealed[:4] != ATTACHMENT_MAGIC or sealed[4] != 1 or sealed[5:21] != report_id \
-            or sealed[21:37] != hex_decode(entry["id"], 16):
+    header = sealed[:ATTACHMENT_HEADER_LEN]
+    if header[5:21] != report_id or header[21:37] != attachment_id:
         raise WvError("attachment_mismatch")
-    try:
-        padded = xchacha_decrypt(hex_decode(entry["key"], 32), sealed[37:61], sealed[61:],
-                                 sealed[:61])
-    except ValueError:
-        raise WvError("attachment_decrypt_failed") from None
-    try:
-        plain = unpad(padded)
-    except ValueError:
-        raise WvError("attachment_malformed") from None
-    if len(plain) != entry["size"]:
+    size = entry["size"]
+    if size > MAX_ATTACHMENT_BYTES or entry["sealed_size"] != attachment_sealed_len(size):
         raise WvError("attachment_mismatch")
-    return plain
+    frame_len = padded_len(size)
+    count = attachment_segments(size)
+    prefix = header[37:56]
+    frame = bytearray()
+    pos = ATTACHMENT_HEADER_LEN
+    for i in range(count):
+        seg_len = min(ATTACHMENT_SEGMENT_BYTES, frame_len - i * ATTACHMENT_SEGMENT_BYTES) + 16
+        try:
+            frame += xchacha_decrypt(key, stream_nonce(prefix, i, i == count - 1),
+                                     sealed[pos:pos + seg_len], header)
+        except ValueError:
+            raise WvError("attachment_decrypt_failed") from None
+        pos += seg_len
+    if any(frame[size:frame_len - 4]) or struct.unpack(">I", frame[frame_len - 4:])[0] != size:
+        raise WvError("attachment_malformed")
+    return bytes(frame[:size])
 
 
 # --------------------------------------------------------------------------------------------

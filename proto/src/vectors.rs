@@ -170,6 +170,15 @@ pub enum Vector {
         json: String,
         expect: Expect,
     },
+    /// A sealed attachment (section 9), opened against its report id and manifest entry; `ok`
+    /// gives the plaintext's length and SHA-256.
+    Attachment {
+        description: String,
+        report_id: ReportId,
+        entry: crate::report::AttachmentRef,
+        sealed: String,
+        expect: Expect,
+    },
 }
 
 impl Vector {
@@ -185,7 +194,8 @@ impl Vector {
             | Vector::Routing { expect, .. }
             | Vector::Delivery { expect, .. }
             | Vector::Recovery { expect, .. }
-            | Vector::Report { expect, .. } => expect,
+            | Vector::Report { expect, .. }
+            | Vector::Attachment { expect, .. } => expect,
         }
     }
 
@@ -200,7 +210,8 @@ impl Vector {
             | Vector::Routing { expect, .. }
             | Vector::Delivery { expect, .. }
             | Vector::Recovery { expect, .. }
-            | Vector::Report { expect, .. } => expect,
+            | Vector::Report { expect, .. }
+            | Vector::Attachment { expect, .. } => expect,
         }
     }
 }
@@ -390,6 +401,18 @@ pub fn evaluate(vector: &Vector) -> Result<Expect, String> {
                 Err(e) => err(&e),
             }
         }
+        Vector::Attachment {
+            report_id,
+            entry,
+            sealed,
+            ..
+        } => match crate::attachment::open_attachment(&bytes(sealed)?, *report_id, entry) {
+            Ok(plain) => ok(serde_json::json!({
+                "size": plain.len(),
+                "sha256": sha256(&[&plain]),
+            })),
+            Err(e) => err(&e),
+        },
         Vector::Recovery { code, index, .. } => match RecoveryCode::parse(code) {
             Ok(code) => {
                 let s = code.report_secrets(*index);
@@ -1313,6 +1336,82 @@ pub fn generate() -> Vec<(bool, String, Vector)> {
             Vec::new(),
         ),
     );
+
+    // Attachments (section 9): two segments of version 2, and version 1 of earlier releases.
+    // A generator of their own, so that the vectors after them stay as they were.
+    let mut attachment_rng = DeterministicRng::new("workvoice attachment vectors");
+    let report_id = ReportId::random(&mut attachment_rng);
+    let photo: Vec<u8> = (0..70_000u32).map(|i| (i % 251) as u8).collect();
+    let attachment = |description: &str, entry: &crate::report::AttachmentRef, sealed: &[u8]| {
+        Vector::Attachment {
+            description: description.into(),
+            report_id,
+            entry: crate::report::AttachmentRef {
+                sealed_size: sealed.len() as u64,
+                sealed_sha256: sha256(&[sealed]),
+                ..entry.clone()
+            },
+            sealed: hex::encode(sealed),
+            expect: placeholder(),
+        }
+    };
+    if let Ok((entry, sealed)) =
+        crate::attachment::seal_attachment(&photo, "image/jpeg", report_id, &mut attachment_rng)
+    {
+        push(
+            "attachment-segmented",
+            attachment("version 2: 70 000 bytes in two segments", &entry, &sealed),
+        );
+        let segment = crate::attachment::SEGMENT_BYTES + crate::attachment::TAG_LEN;
+        let header = crate::attachment::STREAM_HEADER_LEN;
+        push(
+            "attachment-last-segment-dropped",
+            attachment(
+                "the second (last) segment cut off; the entry rehashed",
+                &entry,
+                &sealed[..header + segment],
+            ),
+        );
+        let mut swapped = sealed[..header].to_vec();
+        swapped.extend_from_slice(&sealed[header + segment..]);
+        swapped.extend_from_slice(&sealed[header..header + segment]);
+        push(
+            "attachment-segments-swapped",
+            attachment(
+                "the two segments in the other order; the entry's size adjusted",
+                &crate::report::AttachmentRef {
+                    size: entry.size,
+                    ..entry.clone()
+                },
+                &swapped,
+            ),
+        );
+        let mut flipped = sealed.clone();
+        flipped[20] ^= 1;
+        push(
+            "attachment-header-altered",
+            attachment(
+                "a report id byte flipped in the header; the entry rehashed",
+                &entry,
+                &flipped,
+            ),
+        );
+    }
+    if let Ok((entry, sealed)) = crate::attachment::seal_attachment_one_shot(
+        &photo[..1000],
+        "image/png",
+        report_id,
+        &mut attachment_rng,
+    ) {
+        push(
+            "attachment-version-1",
+            attachment(
+                "version 1 of earlier releases: one AEAD call",
+                &entry,
+                &sealed,
+            ),
+        );
+    }
 
     // Recovery.
     let text = recovery.to_text();

@@ -129,6 +129,12 @@ fn rust_opens_what_python_sealed() {
         (declared.id, declared.size, declared.sha256),
         (entry.id, entry.sealed_size, entry.sealed_sha256)
     );
+    assert_eq!(
+        sealed[4],
+        workvoice_proto::attachment::VERSION,
+        "the segmented layout"
+    );
+    assert!(entry.size > 2 * workvoice_proto::attachment::SEGMENT_BYTES as u64);
     let photo = open_attachment(&sealed, report.report_id, entry).unwrap();
     assert_eq!(
         hex::encode(photo),

@@ -93,6 +93,9 @@ fn invalid_vectors_fail_for_the_intended_reason() {
         ("recovery-typo", "recovery_checksum"),
         ("recovery-short", "recovery_wrong_length"),
         ("report-not-json", "report_malformed"),
+        ("attachment-last-segment-dropped", "attachment_mismatch"),
+        ("attachment-segments-swapped", "attachment_decrypt_failed"),
+        ("attachment-header-altered", "attachment_mismatch"),
     ];
     for (name, code) in expected {
         let v = invalid

@@ -490,7 +490,7 @@ async fn put_chunk(c: &reqwest::Client, url: &str, token: &str, bytes: &[u8]) ->
 async fn attachment_upload_resumes_and_bytes_are_exact(db: TestDatabase) {
     let relay = relay(db).await;
     let c = client();
-    // The largest attachment a phone may send: 10 MiB of plaintext.
+    // The largest attachment a phone may send: 32 MiB of plaintext.
     let size = workvoice_proto::attachment::MAX_ATTACHMENT_BYTES;
     let photo: Vec<u8> = (0..size as u32)
         .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)

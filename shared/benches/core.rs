@@ -106,7 +106,7 @@ fn main() {
     let mut db = rusqlite::Connection::open(sqlite_dir.path().join("raw.db")).unwrap();
     db.execute_batch(
         "PRAGMA locking_mode = EXCLUSIVE; PRAGMA journal_mode = WAL; \
-         PRAGMA synchronous = FULL; PRAGMA secure_delete = ON; \
+         PRAGMA synchronous = FULL; PRAGMA secure_delete = ON; PRAGMA cache_size = -512; \
          CREATE TABLE records (key BLOB NOT NULL PRIMARY KEY, value BLOB NOT NULL)",
     )
     .unwrap();

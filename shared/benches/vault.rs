@@ -36,7 +36,7 @@ const PIN: &str = "482916";
 const CHILD_VAR: &str = "WORKVOICE_VAULT_BENCH_CHILD";
 const REDB_TABLE: TableDefinition<&[u8], &[u8]> = TableDefinition::new("records");
 const SQLITE_SETTINGS: &str = "PRAGMA locking_mode = EXCLUSIVE; PRAGMA journal_mode = WAL; \
-     PRAGMA synchronous = FULL; PRAGMA secure_delete = ON;";
+     PRAGMA synchronous = FULL; PRAGMA secure_delete = ON; PRAGMA cache_size = -512;";
 const UPSERT: &str = "INSERT INTO records (key, value) VALUES (?1, ?2) \
                       ON CONFLICT (key) DO UPDATE SET value = excluded.value";
 

@@ -15,8 +15,9 @@ use ring::rand::{SecureRandom, SystemRandom};
 use serde::{Deserialize, Serialize};
 
 use crate::app::{
-    AppConfig, Effect, Event, HttpRequest, HttpResult, Model, Msg, RandomOutput, TimeOutput,
-    VaultFailure, VaultOperation, VaultOutput, VaultWrite, ViewModel, Workvoice,
+    AppConfig, Effect, Event, FileReadOperation, FileReadOutput, HttpRequest, HttpResult, Model,
+    Msg, RandomOutput, TimeOutput, VaultFailure, VaultOperation, VaultOutput, VaultWrite,
+    ViewModel, Workvoice,
 };
 use crate::vault::{
     KdfParams, PlatformSecret, Vault, VaultConfig, VaultError, VaultOp, VaultStatus,
@@ -222,6 +223,10 @@ impl Host {
                         .map_or(0, |d| d.as_millis() as u64);
                     self.core.resolve(&mut handle, TimeOutput { unix_ms })
                 }
+                Effect::File(request) => {
+                    let (operation, mut handle) = request.split();
+                    self.core.resolve(&mut handle, read_file(&operation))
+                }
                 Effect::Random(request) => {
                     let (operation, mut handle) = request.split();
                     let mut bytes = vec![0u8; operation.len as usize];
@@ -365,6 +370,25 @@ fn write_all(vault: &Vault, ops: &[VaultWrite], flush: bool) -> Result<(), Vault
     vault
         .batch(&ops)
         .and_then(|()| if flush { vault.flush() } else { Ok(()) })
+}
+
+/// Read at most `len` bytes at `offset` of the file, opened for this read only: nothing of
+/// the file is kept between reads.
+fn read_file(operation: &FileReadOperation) -> FileReadOutput {
+    use std::io::{Read, Seek, SeekFrom};
+    let read = || -> std::io::Result<(Vec<u8>, u64)> {
+        let mut file = std::fs::File::open(&operation.path)?;
+        let file_size = file.metadata()?.len();
+        file.seek(SeekFrom::Start(operation.offset))?;
+        let mut bytes = Vec::with_capacity(operation.len as usize);
+        file.take(u64::from(operation.len))
+            .read_to_end(&mut bytes)?;
+        Ok((bytes, file_size))
+    };
+    match read() {
+        Ok((bytes, file_size)) => FileReadOutput::Read { bytes, file_size },
+        Err(e) => FileReadOutput::Failed(e.kind().to_string()),
+    }
 }
 
 fn failure(e: VaultError) -> VaultFailure {

@@ -520,7 +520,7 @@ fn evidence_loses_its_gps_and_uploads_in_resumable_chunks() {
     }
     // Too big: a clear message, nothing added.
     let mut huge = photo.clone();
-    huge.resize(11 * 1024 * 1024, 0);
+    huge.resize(33 * 1024 * 1024, 0);
     phone.send(Event::AddEvidence { bytes: huge });
     match phone.screen() {
         Screen::Compose(c) => {

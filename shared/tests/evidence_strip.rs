@@ -3,7 +3,7 @@
 
 use proptest::prelude::*;
 use workvoice_core::evidence::{
-    EvidenceError, MAX_ATTACHMENT_BYTES, MediaType, StrippedImage, strip_metadata,
+    EvidenceError, MAX_ATTACHMENT_BYTES, MediaType, MetadataStripper, StrippedImage, strip_metadata,
 };
 
 const CAMERA_MAKE: &str = "PhoneCo";
@@ -596,5 +596,37 @@ proptest! {
         let keep = cut.index(input.len() + 1);
         input.truncate(keep.max(input.len() / 2));
         check_any(&input)?;
+    }
+
+    /// The file read in pieces of any size gives the same bytes, or the same error, as the
+    /// whole file.
+    #[test]
+    fn pieces_strip_like_the_whole_file(
+        png in any::<bool>(),
+        edits in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..4),
+        piece in 1usize..600,
+    ) {
+        let mut input = if png { png_with_metadata() } else { jpeg_with_metadata() };
+        for (at, value) in edits {
+            let index = at.index(input.len());
+            input[index] = value;
+        }
+        let mut stripper = MetadataStripper::new();
+        let mut out = Vec::new();
+        let mut result = Ok(());
+        for chunk in input.chunks(piece) {
+            if stripper.is_done() {
+                break;
+            }
+            result = stripper.push(chunk, &mut out);
+            if result.is_err() {
+                break;
+            }
+        }
+        let pieces = result.and_then(|()| stripper.finish()).map(|media_type| StrippedImage {
+            bytes: out,
+            media_type,
+        });
+        prop_assert_eq!(pieces, strip_metadata(&input));
     }
 }

@@ -45,20 +45,14 @@ impl Desk {
             if store.attachment(case_id, &id).await?.is_some() {
                 continue;
             }
-            let problem = match client.attachment(&report.report_id, &entry.id).await {
-                Ok(sealed) => match workvoice_proto::attachment::open_attachment(
-                    &sealed,
-                    report.report_id,
-                    entry,
-                ) {
-                    Ok(plain) => {
-                        store
-                            .keep_attachment(case_id, &id, &entry.media_type, Ok(&plain))
-                            .await?;
-                        continue;
-                    }
-                    Err(e) => e.code().to_string(),
-                },
+            let problem = match client.open_attachment(&report.report_id, entry).await {
+                Ok(Ok(plain)) => {
+                    store
+                        .keep_attachment(case_id, &id, &entry.media_type, Ok(&plain))
+                        .await?;
+                    continue;
+                }
+                Ok(Err(e)) => e.code().to_string(),
                 Err(DeskError::RelayRefused { code, .. })
                     if RelayErrorCode::parse(&code)
                         == Some(RelayErrorCode::AttachmentIncomplete) =>

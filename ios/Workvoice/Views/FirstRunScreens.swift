@@ -235,6 +235,9 @@ struct SettingsScreen: View {
     let languages: [Choice]
     let autoLockLabel: String
     let autoLock: [Choice]
+    let evidenceLabel: String
+    let evidenceHelp: String
+    let evidenceChoices: [Choice]
     let wipe: String
     let wipeWarning: String
     let confirmWipe: Bool
@@ -258,6 +261,12 @@ struct SettingsScreen: View {
                                 send(.setAutoLock(seconds: seconds))
                             }
                         })
+                }
+                Block(evidenceLabel) {
+                    Text(evidenceHelp)
+                    SingleChoiceList(
+                        choices: evidenceChoices, isSelected: { $0.selected },
+                        choose: { send(.setKeepSentEvidence(keep: $0.code == "keep")) })
                 }
                 if confirmWipe {
                     VStack(alignment: .leading, spacing: 12) {

@@ -102,13 +102,15 @@ struct ScreenHost: View {
         case .report(let report):
             ReportScreen(report: report, language: model.language, send: send)
         case .settings(
-            let languageLabel, let languages, let autoLockLabel, let autoLock, let wipe,
-            let wipeWarning, let confirmWipe, let confirm, let cancel):
+            let languageLabel, let languages, let autoLockLabel, let autoLock, let evidenceLabel,
+            let evidenceHelp, let evidenceChoices, let wipe, let wipeWarning, let confirmWipe,
+            let confirm, let cancel):
             SettingsScreen(
                 languageLabel: languageLabel, languages: languages,
-                autoLockLabel: autoLockLabel, autoLock: autoLock, wipe: wipe,
-                wipeWarning: wipeWarning, confirmWipe: confirmWipe, confirm: confirm,
-                cancel: cancel, send: send)
+                autoLockLabel: autoLockLabel, autoLock: autoLock,
+                evidenceLabel: evidenceLabel, evidenceHelp: evidenceHelp,
+                evidenceChoices: evidenceChoices, wipe: wipe, wipeWarning: wipeWarning,
+                confirmWipe: confirmWipe, confirm: confirm, cancel: cancel, send: send)
         case .broken(let text):
             BrokenScreen(text: text)
         }

@@ -11,7 +11,7 @@ use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use workvoice_proto::api::{SubmissionAccepted, SubmissionRequest};
-use workvoice_proto::attachment::{MAX_ATTACHMENT_BYTES, sealed_len};
+use workvoice_proto::attachment::max_sealed_len;
 use workvoice_proto::directory::{Listing, OrgKind, revoked_keys, untrusted_near};
 use workvoice_proto::envelope::EnvelopeHeader;
 use workvoice_proto::keys::{OrgId, sha256};
@@ -284,7 +284,7 @@ fn check_attachments(request: &SubmissionRequest) -> Result<(), ApiFailure> {
     if request.attachments.len() > MAX_ATTACHMENTS {
         return Err(bad(format!("at most {MAX_ATTACHMENTS} attachments")));
     }
-    let max = sealed_len(MAX_ATTACHMENT_BYTES) as u64;
+    let max = max_sealed_len() as u64;
     for (n, a) in request.attachments.iter().enumerate() {
         if a.size == 0 || a.size > max {
             return Err(bad(format!("attachment {} must be 1 to {max} bytes", a.id)));

@@ -2,9 +2,9 @@
 
 use crux_core::Command;
 use crux_core::render::render;
-use workvoice_proto::attachment::seal_attachment;
+use workvoice_proto::attachment::{AttachmentSealer, seal_attachment};
 use workvoice_proto::iso;
-use workvoice_proto::keys::{HpkePublicKey, ReportId};
+use workvoice_proto::keys::{AttachmentId, HpkePublicKey, ReportId};
 use workvoice_proto::report::{
     CostCategory, DeductionReason, FieldError, FieldProblem, Indicator, MAX_ATTACHMENTS, Money,
     NamedParty, PayeeRole, REPORT_SCHEMA_VERSION, RecruitmentFee, RecruitmentStage, Report, Sector,
@@ -14,11 +14,15 @@ use workvoice_proto::routing::Consent;
 
 use serde::de::DeserializeOwned;
 
-use super::records::{Draft, NS_DRAFT, OutboxRecord, attachment_deletes, attachment_puts};
-use super::{
-    Cmd, Event, Internal, Model, Msg, Page, VaultOperation, VaultOutput, VaultWrite, vault,
+use super::records::{
+    ATTACHMENT_CHUNK_BYTES, Draft, IntakeRecord, NS_ATTACHMENTS, NS_DRAFT, OutboxRecord,
+    attachment_chunk_key, attachment_deletes, attachment_puts,
 };
-use crate::evidence::{EvidenceError, strip_metadata};
+use super::{
+    Cmd, Event, FileReadOperation, FileReadOutput, Internal, Model, Msg, Page, VaultOperation,
+    VaultOutput, VaultWrite, vault,
+};
+use crate::evidence::{EvidenceError, MAX_ATTACHMENT_BYTES, MetadataStripper, strip_metadata};
 use crate::i18n::K;
 
 /// The steps of writing a report, in order.
@@ -414,6 +418,7 @@ pub fn compose(event: Event, model: &mut Model) -> Cmd {
             render()
         }
         Event::AddEvidence { bytes } => add_evidence(model, &bytes),
+        Event::AddEvidenceFile { path } => start_intake(model, path),
         Event::RemoveEvidence { index } => {
             let index = index as usize;
             if index >= report.attachments.len() {
@@ -513,6 +518,217 @@ fn add_evidence(model: &mut Model, bytes: &[u8]) -> Cmd {
     drop(sealed);
     report.attachments.push(entry);
     ops.push(draft.write());
+    Command::all([
+        vault(VaultOperation::Write { ops, flush: true }, |out| {
+            Internal::EvidenceSaved { out }
+        }),
+        render(),
+    ])
+}
+
+/// Bytes asked of the host per read of an evidence file.
+pub const EVIDENCE_READ_BYTES: u32 = 64 * 1024;
+
+/// An evidence file on its way into the vault: read a piece at a time, stripped and sealed as
+/// it comes, and stored as sealed chunk records of [`ATTACHMENT_CHUNK_BYTES`]. Holds at most
+/// one read, one stripper unit and about one chunk record of sealed bytes.
+#[derive(Debug)]
+pub struct Intake {
+    path: String,
+    report_id: ReportId,
+    attachment_id: AttachmentId,
+    offset: u64,
+    file_size: u64,
+    stripper: MetadataStripper,
+    sealer: AttachmentSealer,
+    /// Sealed bytes not yet stored: less than one chunk record between reads.
+    sealed: Vec<u8>,
+    /// Chunk records stored so far.
+    chunks: u64,
+}
+
+impl Intake {
+    fn record(&self) -> IntakeRecord {
+        IntakeRecord {
+            report_id: self.report_id,
+            attachment_id: self.attachment_id,
+            chunks: self.chunks,
+        }
+    }
+
+    /// Puts for every whole chunk record in `sealed` (and the partial last one when `all`).
+    fn chunk_puts(&mut self, all: bool) -> Vec<VaultWrite> {
+        let mut puts = Vec::new();
+        while self.sealed.len() >= ATTACHMENT_CHUNK_BYTES || (all && !self.sealed.is_empty()) {
+            // Copied out at its exact size; `sealed` keeps its one buffer.
+            let len = ATTACHMENT_CHUNK_BYTES.min(self.sealed.len());
+            let chunk = self.sealed[..len].to_vec();
+            self.sealed.drain(..len);
+            puts.push(VaultWrite::Put {
+                ns: NS_ATTACHMENTS.into(),
+                key: attachment_chunk_key(&self.report_id, &self.attachment_id, self.chunks),
+                value: chunk,
+            });
+            self.chunks += 1;
+        }
+        puts
+    }
+}
+
+fn read_evidence(intake: &Intake) -> Cmd {
+    Command::request_from_shell(FileReadOperation {
+        path: intake.path.clone(),
+        offset: intake.offset,
+        len: EVIDENCE_READ_BYTES,
+    })
+    .then_send(|out| Msg::Internal(Internal::EvidenceRead(out)))
+}
+
+fn start_intake(model: &mut Model, path: String) -> Cmd {
+    let Some(draft) = model.draft.as_ref() else {
+        return render();
+    };
+    if model.intake.is_some() {
+        return render();
+    }
+    if draft.report.attachments.len() >= MAX_ATTACHMENTS {
+        model.form_error = Some(("evidence".into(), K::EvidenceTooMany));
+        return render();
+    }
+    let report_id = draft.report.report_id;
+    let (sealer, header) = AttachmentSealer::new(report_id, &mut model.rng);
+    // Room for one chunk record and one read's worth of sealed segments, allocated once.
+    let mut sealed = Vec::with_capacity(ATTACHMENT_CHUNK_BYTES + 2 * EVIDENCE_READ_BYTES as usize);
+    sealed.extend_from_slice(&header);
+    let intake = Intake {
+        path,
+        report_id,
+        attachment_id: sealer.id(),
+        offset: 0,
+        file_size: 0,
+        stripper: MetadataStripper::new(),
+        sealer,
+        sealed,
+        chunks: 0,
+    };
+    let read = read_evidence(&intake);
+    model.intake = Some(intake);
+    model.busy = true;
+    Command::all([read, render()])
+}
+
+/// Stop adding the file: what was stored of it is deleted, and the worker is told why.
+fn abandon_intake(model: &mut Model, key: K) -> Cmd {
+    model.busy = false;
+    model.form_error = Some(("evidence".into(), key));
+    let Some(intake) = model.intake.take() else {
+        return render();
+    };
+    Command::all([
+        vault(
+            VaultOperation::Write {
+                ops: intake.record().deletes(),
+                flush: true,
+            },
+            Internal::Saved,
+        ),
+        render(),
+    ])
+}
+
+fn evidence_problem(e: &EvidenceError) -> K {
+    match e {
+        EvidenceError::TooLarge { .. } => K::EvidenceTooLarge,
+        EvidenceError::UnsupportedType => K::EvidenceUnsupported,
+        _ => K::EvidenceDamaged,
+    }
+}
+
+/// A piece of the file arrived: strip it, seal it, store whole chunk records, read on.
+pub fn evidence_read(model: &mut Model, out: FileReadOutput) -> Cmd {
+    let Some(intake) = model.intake.as_mut() else {
+        return Command::done();
+    };
+    let FileReadOutput::Read { bytes, file_size } = out else {
+        return abandon_intake(model, K::EvidenceDamaged);
+    };
+    if intake.offset == 0 {
+        intake.file_size = file_size;
+    }
+    if file_size > MAX_ATTACHMENT_BYTES as u64 {
+        return abandon_intake(model, K::EvidenceTooLarge);
+    }
+    if file_size != intake.file_size {
+        // The file changed while it was read.
+        return abandon_intake(model, K::EvidenceDamaged);
+    }
+    let mut stripped = Vec::with_capacity(bytes.len());
+    if let Err(e) = intake.stripper.push(&bytes, &mut stripped) {
+        return abandon_intake(model, evidence_problem(&e));
+    }
+    intake.offset += bytes.len() as u64;
+    if intake.sealer.push(&stripped, &mut intake.sealed).is_err() {
+        return abandon_intake(model, K::EvidenceTooLarge);
+    }
+    let at_end = bytes.is_empty() || intake.offset >= intake.file_size || intake.stripper.is_done();
+    drop((bytes, stripped));
+    if at_end {
+        return finish_intake(model);
+    }
+    let mut ops = intake.chunk_puts(false);
+    if ops.is_empty() {
+        return read_evidence(intake);
+    }
+    // The intake record names what is stored, so that a kill before the end leaves nothing
+    // that the next unlock does not delete.
+    ops.push(intake.record().write());
+    vault(
+        VaultOperation::Write { ops, flush: false },
+        Internal::EvidenceChunksSaved,
+    )
+}
+
+/// Chunks are stored: read the next piece.
+pub fn evidence_chunks_saved(model: &mut Model, out: VaultOutput) -> Cmd {
+    if let VaultOutput::Failed(_) = out {
+        return abandon_intake(model, K::StorageFailed);
+    }
+    match &model.intake {
+        Some(intake) => read_evidence(intake),
+        None => Command::done(),
+    }
+}
+
+/// The whole file was read: seal the last segments and store them with the draft that names
+/// the attachment, in one durable write.
+fn finish_intake(model: &mut Model) -> Cmd {
+    let Some(intake) = model.intake.as_mut() else {
+        return Command::done();
+    };
+    let media_type = match intake.stripper.clone().finish() {
+        Ok(media_type) => media_type,
+        Err(e) => return abandon_intake(model, evidence_problem(&e)),
+    };
+    let (sealer, _) = AttachmentSealer::new(intake.report_id, &mut model.rng);
+    let sealer = std::mem::replace(&mut intake.sealer, sealer);
+    let Ok(entry) = sealer.finish(media_type.mime(), &mut intake.sealed) else {
+        return abandon_intake(model, K::EvidenceTooLarge);
+    };
+    let mut ops = intake.chunk_puts(true);
+    let report_id = intake.report_id;
+    let Some(draft) = model
+        .draft
+        .as_mut()
+        .filter(|d| d.report.report_id == report_id)
+    else {
+        // The draft was discarded while the file was read.
+        return abandon_intake(model, K::EvidenceDamaged);
+    };
+    ops.push(IntakeRecord::delete());
+    draft.report.attachments.push(entry);
+    ops.push(draft.write());
+    model.intake = None;
+    model.busy = false;
     Command::all([
         vault(VaultOperation::Write { ops, flush: true }, |out| {
             Internal::EvidenceSaved { out }

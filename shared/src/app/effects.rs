@@ -236,6 +236,43 @@ impl Operation for VaultOperation {
     type Output = VaultOutput;
 }
 
+/// Read up to `len` bytes at `offset` of a file the worker picked as evidence. Resolved in
+/// Rust by the host ([`crate::host`]): the file is named by a path the shell gave in
+/// [`crate::app::Event::AddEvidenceFile`] (on Android, `/proc/self/fd/N` of a descriptor the
+/// content resolver opened), and the core asks for it one bounded piece at a time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileReadOperation {
+    pub path: String,
+    pub offset: u64,
+    pub len: u32,
+}
+
+/// The bytes read (fewer than asked at the end of the file, none past it) and the file's size.
+#[derive(Clone, PartialEq, Eq)]
+pub enum FileReadOutput {
+    Read {
+        bytes: Vec<u8>,
+        file_size: u64,
+    },
+    /// The file could not be opened or read (message for logs).
+    Failed(String),
+}
+
+impl std::fmt::Debug for FileReadOutput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FileReadOutput::Read { bytes, file_size } => {
+                write!(f, "Read({} of {file_size} bytes)", bytes.len())
+            }
+            FileReadOutput::Failed(message) => write!(f, "Failed({message})"),
+        }
+    }
+}
+
+impl Operation for FileReadOperation {
+    type Output = FileReadOutput;
+}
+
 /// Ask for the time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TimeOperation;

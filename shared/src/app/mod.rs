@@ -252,6 +252,18 @@ pub enum Event {
     CancelWipe,
     ConfirmWipe,
     DismissNotice,
+    // Added after the events above so that their bincode indices stay as shells know them.
+    /// Add the file at `path` as evidence, read in bounded pieces by the host: the core strips
+    /// it and seals it as it reads, and never holds it whole.
+    AddEvidenceFile {
+        path: String,
+    },
+    /// The worker's consent setting for evidence sent and acknowledged: `true` keeps the sealed
+    /// evidence on the phone until she removes the report; `false` (the default) deletes it
+    /// once the relay has it all and every recipient acknowledged.
+    SetKeepSentEvidence {
+        keep: bool,
+    },
 }
 
 /// Everything `update` receives: the shell's events, the start, and the answers to effects.
@@ -329,6 +341,10 @@ pub enum Internal {
         session: u64,
         step: courier::CourierStep,
     },
+    /// A piece of the evidence file being added.
+    EvidenceRead(FileReadOutput),
+    /// Sealed chunks of the evidence file being added were stored.
+    EvidenceChunksSaved(VaultOutput),
 }
 
 /// The effects of the app. Render and Http go to the shell; the rest are resolved in Rust.
@@ -339,6 +355,7 @@ pub enum Effect {
     Vault(Request<VaultOperation>),
     Time(Request<TimeOperation>),
     Random(Request<RandomOperation>),
+    File(Request<FileReadOperation>),
 }
 
 impl crux_core::Effect for Effect {}
@@ -357,7 +374,8 @@ effect_from!(
     Http(HttpRequest),
     Vault(VaultOperation),
     Time(TimeOperation),
-    Random(RandomOperation)
+    Random(RandomOperation),
+    File(FileReadOperation)
 );
 
 pub type Cmd = Command<Effect, Msg>;
@@ -471,6 +489,8 @@ pub struct Model {
     pub courier: courier::CourierState,
     /// Host time of the worker's last tap; the idle lock counts from it.
     pub last_activity_ms: u64,
+    /// The evidence file being read, stripped and sealed.
+    pub intake: Option<draft::Intake>,
 }
 
 impl Model {
@@ -639,6 +659,7 @@ fn ui_event(event: Event, model: &mut Model) -> Cmd {
         | Event::SetWage { .. }
         | Event::SetStory { .. }
         | Event::AddEvidence { .. }
+        | Event::AddEvidenceFile { .. }
         | Event::RemoveEvidence { .. }
         | Event::SetConsent { .. }
         | Event::Review
@@ -686,8 +707,28 @@ fn ui_event(event: Event, model: &mut Model) -> Cmd {
             Command::all([vault(VaultOperation::Wipe, Internal::Wiped), render()])
         }
         Event::DismissNotice => render(),
+        Event::SetKeepSentEvidence { keep } if model.unlocked => {
+            set_keep_sent_evidence(model, keep)
+        }
         _ => render(),
     }
+}
+
+/// The worker's consent setting for sent evidence. Choosing to delete again deletes, at once,
+/// the evidence of every report that qualifies (uploaded whole, acknowledged by all).
+fn set_keep_sent_evidence(model: &mut Model, keep: bool) -> Cmd {
+    let Some(device) = &mut model.device else {
+        return render();
+    };
+    device.keep_sent_evidence = keep;
+    let mut commands = vec![save_device(model), render()];
+    if !keep {
+        let ids: Vec<ReportId> = model.outbox.keys().copied().collect();
+        for id in ids {
+            commands.push(sync::persist_releasing_evidence(model, &id));
+        }
+    }
+    Command::all(commands)
 }
 
 fn go(model: &mut Model, page: Page) -> Cmd {
@@ -849,6 +890,7 @@ fn lock_model(model: &mut Model) {
     model.checked_steps.clear();
     model.form_error = None;
     model.scan = None;
+    model.intake = None;
     model.sync = SyncState::default();
     model.page = Page::Unlock {
         attempts_left: 0,
@@ -1002,6 +1044,8 @@ fn internal_msg(msg: Internal, model: &mut Model) -> Cmd {
             }
         }
         Internal::ReportQueued { report_id, out } => draft::queued(model, report_id, out),
+        Internal::EvidenceRead(out) => draft::evidence_read(model, out),
+        Internal::EvidenceChunksSaved(out) => draft::evidence_chunks_saved(model, out),
         // Show the lock screen with the real count of attempts left.
         Internal::Locked(_) => vault(VaultOperation::Status, Internal::VaultStatus),
         Internal::Wiped(_) => {
@@ -1068,6 +1112,20 @@ fn loaded(model: &mut Model, out: VaultOutput) -> Cmd {
         .iter()
         .find(|(k, _)| k == records::DRAFT_KEY)
         .and_then(|(_, v)| serde_json::from_slice(v).ok());
+    // An evidence file cut off while it was stored: its chunks are deleted.
+    if let Some(intake) = ns(1)
+        .iter()
+        .find(|(k, _)| k == records::INTAKE_KEY)
+        .and_then(|(_, v)| serde_json::from_slice::<records::IntakeRecord>(v).ok())
+    {
+        commands.push(vault(
+            VaultOperation::Write {
+                ops: intake.deletes(),
+                flush: true,
+            },
+            Internal::Saved,
+        ));
+    }
     model.outbox = ns(2)
         .iter()
         .filter_map(|(_, v)| serde_json::from_slice::<OutboxRecord>(v).ok())

@@ -19,6 +19,8 @@ pub const NS_COURIER: &str = "courier";
 pub const DEVICE_KEY: &str = "state";
 pub const DRAFT_KEY: &str = "current";
 pub const DIRECTORY_KEY: &str = "latest";
+/// Key (in [`NS_DRAFT`]) of the evidence file being stored, while it is.
+pub const INTAKE_KEY: &str = "intake";
 
 /// Per-device state.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -38,6 +40,11 @@ pub struct DeviceRecord {
     pub directory_checked_at: u64,
     pub language: String,
     pub recovery_code_confirmed: bool,
+    /// The worker's consent setting for evidence sent: `false` (the default) deletes a
+    /// report's sealed attachments from the phone once the relay has confirmed the whole
+    /// upload and every recipient acknowledged; `true` keeps them until she changes it back.
+    #[serde(default)]
+    pub keep_sent_evidence: bool,
     /// Lock after this many seconds without a tap (one of [`AUTO_LOCK_CHOICES`]).
     #[serde(default = "default_auto_lock")]
     pub auto_lock_seconds: u32,
@@ -66,6 +73,7 @@ impl DeviceRecord {
             recovery_code_confirmed: confirmed,
             auto_lock_seconds: DEFAULT_AUTO_LOCK_SECONDS,
             recovery_scan: None,
+            keep_sent_evidence: false,
         }
     }
 
@@ -402,6 +410,41 @@ pub fn attachment_deletes(
             key,
         })
         .collect()
+}
+
+/// The evidence file whose sealed chunks are being stored, written with each batch of chunks
+/// and deleted with the draft write that names the attachment. One found at unlock was cut
+/// off (the app was killed or locked): its chunks are deleted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IntakeRecord {
+    pub report_id: ReportId,
+    pub attachment_id: AttachmentId,
+    /// Chunk records stored so far.
+    pub chunks: u64,
+}
+
+impl IntakeRecord {
+    pub fn write(&self) -> VaultWrite {
+        put(NS_DRAFT, INTAKE_KEY, self)
+    }
+
+    pub fn delete() -> VaultWrite {
+        VaultWrite::Delete {
+            ns: NS_DRAFT.into(),
+            key: INTAKE_KEY.into(),
+        }
+    }
+
+    /// The writes that delete what this intake stored, and the record itself.
+    pub fn deletes(&self) -> Vec<VaultWrite> {
+        (0..self.chunks)
+            .map(|index| VaultWrite::Delete {
+                ns: NS_ATTACHMENTS.into(),
+                key: attachment_chunk_key(&self.report_id, &self.attachment_id, index),
+            })
+            .chain([Self::delete()])
+            .collect()
+    }
 }
 
 fn put<T: Serialize>(ns: &str, key: &str, value: &T) -> VaultWrite {

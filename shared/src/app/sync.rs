@@ -1036,8 +1036,10 @@ fn on_mailbox(model: &mut Model, id: ReportId, result: HttpResult) -> Cmd {
 
 /// Saves the record; once the relay has confirmed every upload and every recipient has
 /// acknowledged the report (a status past `delivered`), deletes its sealed attachments from
-/// the phone in the same write: the organisations fetch them from the relay.
-fn persist_releasing_evidence(model: &mut Model, id: &ReportId) -> Cmd {
+/// the phone in the same write (the organisations fetch them from the relay), unless the
+/// worker chose to keep sent evidence ([`super::records::DeviceRecord::keep_sent_evidence`]).
+pub fn persist_releasing_evidence(model: &mut Model, id: &ReportId) -> Cmd {
+    let keep = model.device.as_ref().is_some_and(|d| d.keep_sent_evidence);
     let Some(record) = model.outbox.get_mut(id) else {
         return Command::done();
     };
@@ -1050,7 +1052,8 @@ fn persist_releasing_evidence(model: &mut Model, id: &ReportId) -> Cmd {
                 )
         })
     };
-    let releasable = record.phase == Phase::Accepted
+    let releasable = !keep
+        && record.phase == Phase::Accepted
         && !record.recipients.is_empty()
         && record.recipients.iter().all(|org| acknowledged_by(*org))
         && record.uploads.iter().all(|u| u.complete)

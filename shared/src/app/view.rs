@@ -161,6 +161,10 @@ pub enum Screen {
         /// "Lock the app after": the idle times to choose from (`SetAutoLock`, code in seconds).
         auto_lock_label: String,
         auto_lock: Vec<Choice>,
+        /// The consent setting for sent evidence: `delete` (the default) or `keep`.
+        evidence_label: String,
+        evidence_help: String,
+        evidence_choices: Vec<Choice>,
         wipe: String,
         wipe_warning: String,
         confirm_wipe: bool,
@@ -413,6 +417,23 @@ pub fn view(model: &Model) -> ViewModel {
                 languages: languages(&lang),
                 auto_lock_label: t(K::SettingsAutoLock),
                 auto_lock: auto_lock_choices(model, &lang),
+                evidence_label: t(K::SettingsEvidence),
+                evidence_help: t(K::SettingsEvidenceHelp),
+                evidence_choices: {
+                    let keep = model.device.as_ref().is_some_and(|d| d.keep_sent_evidence);
+                    vec![
+                        Choice {
+                            code: "delete".into(),
+                            label: t(K::SettingsEvidenceDelete),
+                            selected: !keep,
+                        },
+                        Choice {
+                            code: "keep".into(),
+                            label: t(K::SettingsEvidenceKeep),
+                            selected: keep,
+                        },
+                    ]
+                },
                 wipe: t(K::SettingsWipe),
                 wipe_warning: t(K::SettingsWipeWarning),
                 confirm_wipe: *confirm_wipe,

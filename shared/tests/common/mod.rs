@@ -17,6 +17,23 @@ pub const PIN: &str = "482916";
 pub const DURESS: &str = "111999";
 pub const RELAY: &str = "http://relay.test";
 
+/// What the host does for a file read: the bytes at the offset, and the file's size.
+pub fn read_file(op: &FileReadOperation) -> FileReadOutput {
+    use std::io::{Read, Seek, SeekFrom};
+    let read = || -> std::io::Result<(Vec<u8>, u64)> {
+        let mut file = std::fs::File::open(&op.path)?;
+        let file_size = file.metadata()?.len();
+        file.seek(SeekFrom::Start(op.offset))?;
+        let mut bytes = Vec::new();
+        file.take(u64::from(op.len)).read_to_end(&mut bytes)?;
+        Ok((bytes, file_size))
+    };
+    match read() {
+        Ok((bytes, file_size)) => FileReadOutput::Read { bytes, file_size },
+        Err(e) => FileReadOutput::Failed(e.to_string()),
+    }
+}
+
 pub fn config(fixture: &Fixture) -> AppConfig {
     AppConfig {
         relay_url: RELAY.into(),
@@ -52,6 +69,10 @@ pub struct Phone {
     pub http: VecDeque<Request<HttpRequest>>,
     pub seen: Vec<Seen>,
     pub max_attempts: u32,
+    /// Every file read the core asked for: (offset, len).
+    pub file_reads: Vec<(u64, u32)>,
+    /// Reads answered before the next ones are held (a phone killed mid-file), if set.
+    pub file_reads_allowed: Option<usize>,
     counter: u8,
 }
 
@@ -66,6 +87,8 @@ impl Phone {
             http: VecDeque::new(),
             seen: Vec::new(),
             max_attempts: 5,
+            file_reads: Vec::new(),
+            file_reads_allowed: None,
             counter: 0,
         };
         let effects = phone.core.process_event(Msg::Start(config));
@@ -121,6 +144,18 @@ impl Phone {
                         .core
                         .resolve(&mut request, RandomOutput(bytes))
                         .unwrap();
+                    queue.extend(more);
+                }
+                Effect::File(mut request) => {
+                    let op = request.operation.clone();
+                    if self
+                        .file_reads_allowed
+                        .is_some_and(|allowed| self.file_reads.len() >= allowed)
+                    {
+                        continue;
+                    }
+                    self.file_reads.push((op.offset, op.len));
+                    let more = self.core.resolve(&mut request, read_file(&op)).unwrap();
                     queue.extend(more);
                 }
                 Effect::Vault(mut request) => {

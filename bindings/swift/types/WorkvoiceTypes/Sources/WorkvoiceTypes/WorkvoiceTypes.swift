@@ -418,6 +418,13 @@ indirect public enum Event: Hashable, Equatable {
     case cancelWipe
     case confirmWipe
     case dismissNotice
+    /// Add the file at `path` as evidence, read in bounded pieces by the host: the core strips
+    /// it and seals it as it reads, and never holds it whole.
+    case addEvidenceFile(path: String)
+    /// The worker's consent setting for evidence sent and acknowledged: `true` keeps the sealed
+    /// evidence on the phone until she removes the report; `false` (the default) deletes it
+    /// once the relay has it all and every recipient acknowledged.
+    case setKeepSentEvidence(keep: Bool)
 
     public func serialize<S: Serializer>(serializer: S) throws {
         try serializer.increase_container_depth()
@@ -562,6 +569,12 @@ indirect public enum Event: Hashable, Equatable {
             try serializer.serialize_variant_index(value: 41)
         case .dismissNotice:
             try serializer.serialize_variant_index(value: 42)
+        case .addEvidenceFile(let path):
+            try serializer.serialize_variant_index(value: 43)
+            try serializer.serialize_str(value: path)
+        case .setKeepSentEvidence(let keep):
+            try serializer.serialize_variant_index(value: 44)
+            try serializer.serialize_bool(value: keep)
         }
         try serializer.decrease_container_depth()
     }
@@ -759,6 +772,14 @@ indirect public enum Event: Hashable, Equatable {
         case 42:
             try deserializer.decrease_container_depth()
             return .dismissNotice
+        case 43:
+            let path = try deserializer.deserialize_str()
+            try deserializer.decrease_container_depth()
+            return .addEvidenceFile(path: path)
+        case 44:
+            let keep = try deserializer.deserialize_bool()
+            try deserializer.decrease_container_depth()
+            return .setKeepSentEvidence(keep: keep)
         default: throw DeserializationError.invalidInput(issue: "Unknown variant index for Event: \(index)")
         }
     }
@@ -1838,7 +1859,7 @@ indirect public enum Screen: Hashable, Equatable {
     case review(ReviewView)
     case outbox(items: [OutboxItem], empty: String, checkMailbox: String)
     case report(ReportView)
-    case settings(languageLabel: String, languages: [Choice], autoLockLabel: String, autoLock: [Choice], wipe: String, wipeWarning: String, confirmWipe: Bool, confirm: String, cancel: String)
+    case settings(languageLabel: String, languages: [Choice], autoLockLabel: String, autoLock: [Choice], evidenceLabel: String, evidenceHelp: String, evidenceChoices: [Choice], wipe: String, wipeWarning: String, confirmWipe: Bool, confirm: String, cancel: String)
     case broken(text: String)
 
     public func serialize<S: Serializer>(serializer: S) throws {
@@ -1920,7 +1941,7 @@ indirect public enum Screen: Hashable, Equatable {
         case .report(let x):
             try serializer.serialize_variant_index(value: 11)
             try x.serialize(serializer: serializer)
-        case .settings(let languageLabel, let languages, let autoLockLabel, let autoLock, let wipe, let wipeWarning, let confirmWipe, let confirm, let cancel):
+        case .settings(let languageLabel, let languages, let autoLockLabel, let autoLock, let evidenceLabel, let evidenceHelp, let evidenceChoices, let wipe, let wipeWarning, let confirmWipe, let confirm, let cancel):
             try serializer.serialize_variant_index(value: 12)
             try serializer.serialize_str(value: languageLabel)
             try serializeArray(value: languages, serializer: serializer) { item, serializer in
@@ -1928,6 +1949,11 @@ indirect public enum Screen: Hashable, Equatable {
             }
             try serializer.serialize_str(value: autoLockLabel)
             try serializeArray(value: autoLock, serializer: serializer) { item, serializer in
+                try item.serialize(serializer: serializer)
+            }
+            try serializer.serialize_str(value: evidenceLabel)
+            try serializer.serialize_str(value: evidenceHelp)
+            try serializeArray(value: evidenceChoices, serializer: serializer) { item, serializer in
                 try item.serialize(serializer: serializer)
             }
             try serializer.serialize_str(value: wipe)
@@ -2049,13 +2075,18 @@ indirect public enum Screen: Hashable, Equatable {
             let autoLock = try deserializeArray(deserializer: deserializer) { deserializer in
                 try Choice.deserialize(deserializer: deserializer)
             }
+            let evidenceLabel = try deserializer.deserialize_str()
+            let evidenceHelp = try deserializer.deserialize_str()
+            let evidenceChoices = try deserializeArray(deserializer: deserializer) { deserializer in
+                try Choice.deserialize(deserializer: deserializer)
+            }
             let wipe = try deserializer.deserialize_str()
             let wipeWarning = try deserializer.deserialize_str()
             let confirmWipe = try deserializer.deserialize_bool()
             let confirm = try deserializer.deserialize_str()
             let cancel = try deserializer.deserialize_str()
             try deserializer.decrease_container_depth()
-            return .settings(languageLabel: languageLabel, languages: languages, autoLockLabel: autoLockLabel, autoLock: autoLock, wipe: wipe, wipeWarning: wipeWarning, confirmWipe: confirmWipe, confirm: confirm, cancel: cancel)
+            return .settings(languageLabel: languageLabel, languages: languages, autoLockLabel: autoLockLabel, autoLock: autoLock, evidenceLabel: evidenceLabel, evidenceHelp: evidenceHelp, evidenceChoices: evidenceChoices, wipe: wipe, wipeWarning: wipeWarning, confirmWipe: confirmWipe, confirm: confirm, cancel: cancel)
         case 13:
             let text = try deserializer.deserialize_str()
             try deserializer.decrease_container_depth()

@@ -1130,6 +1130,51 @@ sealed interface Event {
         }
     }
 
+    /// Add the file at `path` as evidence, read in bounded pieces by the host: the core strips
+    /// it and seals it as it reads, and never holds it whole.
+    data class AddEvidenceFile(
+        val path: String,
+    ) : Event {
+        override fun serialize(serializer: Serializer) {
+            serializer.increase_container_depth()
+            serializer.serialize_variant_index(43)
+            serializer.serialize_str(path)
+            serializer.decrease_container_depth()
+        }
+
+        companion object {
+            fun deserialize(deserializer: Deserializer): AddEvidenceFile {
+                deserializer.increase_container_depth()
+                val path = deserializer.deserialize_str()
+                deserializer.decrease_container_depth()
+                return AddEvidenceFile(path)
+            }
+        }
+    }
+
+    /// The worker's consent setting for evidence sent and acknowledged: `true` keeps the sealed
+    /// evidence on the phone until she removes the report; `false` (the default) deletes it
+    /// once the relay has it all and every recipient acknowledged.
+    data class SetKeepSentEvidence(
+        val keep: Boolean,
+    ) : Event {
+        override fun serialize(serializer: Serializer) {
+            serializer.increase_container_depth()
+            serializer.serialize_variant_index(44)
+            serializer.serialize_bool(keep)
+            serializer.decrease_container_depth()
+        }
+
+        companion object {
+            fun deserialize(deserializer: Deserializer): SetKeepSentEvidence {
+                deserializer.increase_container_depth()
+                val keep = deserializer.deserialize_bool()
+                deserializer.decrease_container_depth()
+                return SetKeepSentEvidence(keep)
+            }
+        }
+    }
+
     companion object {
         @Throws(DeserializationError::class)
         fun deserialize(deserializer: Deserializer): Event {
@@ -1178,6 +1223,8 @@ sealed interface Event {
                 40 -> CancelWipe.deserialize(deserializer)
                 41 -> ConfirmWipe.deserialize(deserializer)
                 42 -> DismissNotice.deserialize(deserializer)
+                43 -> AddEvidenceFile.deserialize(deserializer)
+                44 -> SetKeepSentEvidence.deserialize(deserializer)
                 else -> throw DeserializationError("Unknown variant index for Event: $index")
             }
         }
@@ -2628,6 +2675,10 @@ sealed interface Screen {
         /// "Lock the app after": the idle times to choose from (`SetAutoLock`, code in seconds).
         val autoLockLabel: String,
         val autoLock: List<org.workvoice.core.types.Choice>,
+        /// The consent setting for sent evidence: `delete` (the default) or `keep`.
+        val evidenceLabel: String,
+        val evidenceHelp: String,
+        val evidenceChoices: List<org.workvoice.core.types.Choice>,
         val wipe: String,
         val wipeWarning: String,
         val confirmWipe: Boolean,
@@ -2643,6 +2694,11 @@ sealed interface Screen {
             }
             serializer.serialize_str(autoLockLabel)
             autoLock.serialize(serializer) {
+                it.serialize(serializer)
+            }
+            serializer.serialize_str(evidenceLabel)
+            serializer.serialize_str(evidenceHelp)
+            evidenceChoices.serialize(serializer) {
                 it.serialize(serializer)
             }
             serializer.serialize_str(wipe)
@@ -2666,13 +2722,19 @@ sealed interface Screen {
                     deserializer.deserializeListOf {
                         org.workvoice.core.types.Choice.deserialize(deserializer)
                     }
+                val evidenceLabel = deserializer.deserialize_str()
+                val evidenceHelp = deserializer.deserialize_str()
+                val evidenceChoices =
+                    deserializer.deserializeListOf {
+                        org.workvoice.core.types.Choice.deserialize(deserializer)
+                    }
                 val wipe = deserializer.deserialize_str()
                 val wipeWarning = deserializer.deserialize_str()
                 val confirmWipe = deserializer.deserialize_bool()
                 val confirm = deserializer.deserialize_str()
                 val cancel = deserializer.deserialize_str()
                 deserializer.decrease_container_depth()
-                return Settings(languageLabel, languages, autoLockLabel, autoLock, wipe, wipeWarning, confirmWipe, confirm, cancel)
+                return Settings(languageLabel, languages, autoLockLabel, autoLock, evidenceLabel, evidenceHelp, evidenceChoices, wipe, wipeWarning, confirmWipe, confirm, cancel)
             }
         }
     }

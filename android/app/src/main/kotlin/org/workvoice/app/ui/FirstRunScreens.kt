@@ -222,6 +222,14 @@ fun SettingsScreen(screen: Screen.Settings, send: (Event) -> Unit) {
                 onChoose = { choice -> choice.code.toUIntOrNull()?.let { send(Event.SetAutoLock(seconds = it)) } },
             )
         }
+        Block(screen.evidenceLabel) {
+            Text(screen.evidenceHelp)
+            SingleChoiceList(
+                choices = screen.evidenceChoices,
+                isSelected = { it.selected },
+                onChoose = { send(Event.SetKeepSentEvidence(keep = it.code == "keep")) },
+            )
+        }
         if (screen.confirmWipe) {
             Text(screen.wipeWarning, color = MaterialTheme.colorScheme.error)
             DangerButton(screen.confirm, onClick = { send(Event.ConfirmWipe) })
