@@ -63,6 +63,12 @@ def evaluate(v):
                                          bytes.fromhex(v["org_public_key"]))
             return {"ok": {"report_id": header.report_id.hex(), "org_id": header.org_id.hex(),
                            "body": wv.reply_body_to_json(body)}}
+        if kind == "status":
+            header, body = wv.open_status(bytes.fromhex(v["sealed"]),
+                                          bytes.fromhex(v["reply_private_key"]),
+                                          bytes.fromhex(v["org_public_key"]))
+            return {"ok": {"report_id": header.report_id.hex(), "org_id": header.org_id.hex(),
+                           "body": {"status": body["status"], "set_at": body["set_at"]}}}
         if kind == "directory":
             d = wv.verify_directory(v["directory"].encode("utf-8"),
                                     bytes.fromhex(v["root_public_key"]), v["now"], v["min_version"],
@@ -102,8 +108,8 @@ def evaluate(v):
 def test_the_vector_directories_are_populated():
     assert len(VALID) >= 15 and len(INVALID) >= 20, (len(VALID), len(INVALID))
     kinds = {v["kind"] for _, v in VALID + INVALID}
-    assert kinds == {"padding", "pow", "disclosure", "envelope", "reply", "directory", "routing",
-                     "delivery", "recovery", "report"}, kinds
+    assert kinds == {"padding", "pow", "disclosure", "envelope", "reply", "status", "directory",
+                     "routing", "delivery", "recovery", "report"}, kinds
 
 
 @pytest.mark.parametrize("name,v", ALL, ids=[n for n, _ in ALL])
@@ -237,6 +243,28 @@ def test_python_seal_reproduces_the_committed_envelope_and_reply_byte_for_byte()
     sealed_reply = wv.seal_reply(reply["expect"]["ok"]["body"], report_id, f["union_id"],
                                  f["union_key"], reply_pk, rng)
     assert sealed_reply.hex() == reply["sealed"]
+
+
+def test_python_seal_reproduces_the_committed_status_and_refuses_the_forgery():
+    f = fixture()
+    status = vector("status-from-union")
+    rng = wv.DeterministicRng("workvoice status vectors")
+    secret = wv.recovery_parse(vector("recovery-report-0")["code"])
+    _, reply_sk, reply_pk = wv.report_secrets(secret, 0)
+    report_id = bytes.fromhex(status["expect"]["ok"]["report_id"])
+    sealed = wv.seal_status(status["expect"]["ok"]["body"], report_id, f["union_id"],
+                            f["union_key"], reply_pk, rng)
+    assert sealed.hex() == status["sealed"]
+    # A status in the union's name sealed with any other key does not open as the union's.
+    forged = wv.seal_status({"status": "closed", "set_at": 1}, report_id, f["union_id"],
+                            bytes(range(32)), reply_pk, rng)
+    with pytest.raises(wv.WvError) as e:
+        wv.open_status(forged, reply_sk, wv.x25519_public(f["union_key"]))
+    assert e.value.code == "status_unauthenticated"
+    with pytest.raises(wv.WvError) as e:
+        wv.seal_status({"status": "unknown", "set_at": 1}, report_id, f["union_id"],
+                       f["union_key"], reply_pk, rng)
+    assert e.value.code == "status_invalid"
 
 
 def test_recovery_code_text_form():

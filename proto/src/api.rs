@@ -118,8 +118,18 @@ pub struct MailboxEntry {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum MailboxItem {
     /// Delivery to the organisation's inbox (`delivered`), its acknowledgement
-    /// (`acknowledged`), or a worker-visible status the organisation set.
-    Status { status: MailboxStatus },
+    /// (`acknowledged`), both the relay's word, or a worker-visible status the organisation
+    /// set. `status` is what the relay was told; only `sealed` ([`crate::status`]), opened under
+    /// the organisation's certified key, says what the organisation said.
+    Status {
+        status: MailboxStatus,
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            with = "crate::codec::base64_bytes_opt"
+        )]
+        sealed: Option<Vec<u8>>,
+    },
     /// A reply sealed to the report's reply key ([`crate::reply`]).
     Reply {
         #[serde(with = "crate::codec::base64_bytes")]
@@ -195,6 +205,14 @@ pub struct AttachmentState {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StatusChange {
     pub status: WorkerStatus,
+    /// The same status sealed to the report's reply key ([`crate::status::seal_status`]); a
+    /// status without it is never shown to the worker as the organisation's.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::codec::base64_bytes_opt"
+    )]
+    pub sealed: Option<Vec<u8>>,
 }
 
 /// `POST /v1/org/reports/{report_id}/replies`.

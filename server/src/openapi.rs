@@ -183,7 +183,10 @@ fn schemas() -> Value {
         "StatusChange": {
             "type": "object",
             "required": ["status"],
-            "properties": {"status": {"type": "string", "enum": ["received", "in_review", "referred", "resolved", "closed"]}}
+            "properties": {
+                "status": {"type": "string", "enum": ["received", "in_review", "referred", "resolved", "closed"]},
+                "sealed": b64.clone()
+            }
         },
         "PostReply": {
             "type": "object",
@@ -317,7 +320,7 @@ pub fn document() -> Value {
                 }
             }},
             "/v1/org/reports/{report_id}/status": {"post": {
-                "summary": "Tell the worker where the case stands.",
+                "summary": "Tell the worker where the case stands: the status, and the same status sealed to the report's reply key (PROTOCOL.md 8.5), which is all the phone believes. Idempotent by the sealed status's message id.",
                 "security": org_security.clone(),
                 "parameters": [report.clone()],
                 "requestBody": json_body("StatusChange"),
@@ -328,7 +331,8 @@ pub fn document() -> Value {
                     "404": error_response("unknown_report"),
                     "413": error_response("payload_too_large"),
                     "415": error_response("unsupported_media_type"),
-                    "422": error_response("invalid_status"),
+                    "409": error_response("status_conflict"),
+                    "422": error_response("invalid_status, status_*, status_report_mismatch, status_org_mismatch"),
                     "503": error_response("relay_busy (too many request bodies in flight; Retry-After)")
                 }
             }},

@@ -9,7 +9,7 @@ use common::{PIN, Phone, Seen, config};
 use workvoice_core::app::*;
 use workvoice_core::i18n::{self, K};
 use workvoice_proto::api::{
-    ApiError, MailboxEntry, MailboxItem, MailboxPage, MailboxStatus, UploadProgress,
+    ApiError, MailboxEntry, MailboxItem, MailboxPage, MailboxStatus, UploadProgress, WorkerStatus,
 };
 use workvoice_proto::attachment::open_attachment;
 use workvoice_proto::directory::{ORG_CERT_CONTEXT, OrgCertificate, OrgKind, RevokedKey, Signed};
@@ -19,6 +19,7 @@ use workvoice_proto::recovery::RecoveryCode;
 use workvoice_proto::reply::{ReplyBody, seal_reply};
 use workvoice_proto::report::Report;
 use workvoice_proto::routing::disclosure_digest;
+use workvoice_proto::status::{StatusBody, seal_status};
 use workvoice_proto::vectors::{DeterministicRng, Fixture};
 
 fn item(phone: &mut Phone) -> OutboxItem {
@@ -616,6 +617,7 @@ fn mailbox_statuses_and_replies_opened_only_with_the_certified_key() {
                 fixture.union_id,
                 MailboxItem::Status {
                     status: MailboxStatus::Delivered,
+                    sealed: None,
                 },
             ),
             entry(
@@ -623,6 +625,7 @@ fn mailbox_statuses_and_replies_opened_only_with_the_certified_key() {
                 fixture.union_id,
                 MailboxItem::Status {
                     status: MailboxStatus::Acknowledged,
+                    sealed: None,
                 },
             ),
             entry(
@@ -693,6 +696,120 @@ fn mailbox_statuses_and_replies_opened_only_with_the_certified_key() {
         .unwrap(),
     );
     assert_eq!(phone.view().wake_in_ms, Some(20_000));
+}
+
+#[test]
+fn a_forged_status_is_not_shown_as_the_organisations() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = Fixture::new();
+    let served = fixture.publish(&fixture.listing(5));
+    let mut phone = Phone::start(dir.path(), config(&fixture));
+    let code = RecoveryCode::parse(&phone.onboard()).unwrap();
+    phone.queue_report((true, false, false), &served);
+    phone.serve_directory(&served);
+    let (request, body) = phone.take_submission();
+    phone.accept(request, &body, 201);
+    let wake = phone.view().wake_in_ms.unwrap();
+    phone.tick_after(wake);
+    let request = phone.take_http();
+    assert!(request.operation.url.contains("/v1/mailbox/"));
+    let secrets = code.report_secrets(0);
+    let mut rng = DeterministicRng::new("statuses");
+    let sealed = |status, key: &HpkePrivateKey, report_id, rng: &mut DeterministicRng| {
+        Some(
+            seal_status(
+                &StatusBody {
+                    status,
+                    set_at: fixture.now,
+                },
+                report_id,
+                fixture.union_id,
+                key,
+                &secrets.reply_key.public_key(),
+                rng,
+            )
+            .unwrap(),
+        )
+    };
+    let genuine = sealed(
+        WorkerStatus::InReview,
+        &fixture.union_key,
+        body.submission_id,
+        &mut rng,
+    );
+    let entries = [
+        MailboxItem::Status {
+            status: MailboxStatus::Delivered,
+            sealed: None,
+        },
+        // What the union's caseworker set, sealed with its certified key: shown.
+        MailboxItem::Status {
+            status: MailboxStatus::InReview,
+            sealed: genuine.clone(),
+        },
+        // Valid JSON in the union's name sealed with another key (a relay, a stolen token).
+        MailboxItem::Status {
+            status: MailboxStatus::Closed,
+            sealed: sealed(
+                WorkerStatus::Closed,
+                &HpkePrivateKey::derive(b"the relay's own key"),
+                body.submission_id,
+                &mut rng,
+            ),
+        },
+        // The plain status alone, as a relay can write it: not the union's word.
+        MailboxItem::Status {
+            status: MailboxStatus::Resolved,
+            sealed: None,
+        },
+        // The union's genuine status of another report, replayed here.
+        MailboxItem::Status {
+            status: MailboxStatus::Resolved,
+            sealed: sealed(
+                WorkerStatus::Resolved,
+                &fixture.union_key,
+                workvoice_proto::keys::ReportId([9; 16]),
+                &mut rng,
+            ),
+        },
+        // The genuine one again under a new sequence number: a replay, dropped.
+        MailboxItem::Status {
+            status: MailboxStatus::InReview,
+            sealed: genuine,
+        },
+    ];
+    let page = MailboxPage {
+        entries: entries
+            .into_iter()
+            .enumerate()
+            .map(|(i, item)| MailboxEntry {
+                seq: i as u64 + 1,
+                org_id: fixture.union_id,
+                at_hour: 1_795_820_400,
+                item,
+            })
+            .collect(),
+        last_seq: 6,
+    };
+    phone.respond_status(request, 200, serde_json::to_vec(&page).unwrap());
+    let id = item(&mut phone).report_id;
+    phone.send(Event::OpenReport { report_id: id });
+    match phone.screen() {
+        Screen::Report(report) => {
+            assert_eq!(
+                report.statuses,
+                [
+                    "Building Workers Union: delivered",
+                    "Building Workers Union: is looking into it"
+                ]
+            );
+            assert_eq!(
+                report.rejected.as_deref(),
+                Some("3 messages could not be checked and were not shown.")
+            );
+        }
+        other => panic!("{other:?}"),
+    }
 }
 
 #[test]

@@ -3,10 +3,11 @@
 
 use axum::http::StatusCode;
 use workvoice_desk::{DeskError, SyncOptions};
-use workvoice_proto::api::{MailboxItem, MailboxStatus};
+use workvoice_proto::api::{MailboxItem, MailboxStatus, WorkerStatus};
 use workvoice_proto::envelope;
 use workvoice_proto::reply::open_reply;
 use workvoice_proto::routing::disclosure_digest;
+use workvoice_proto::status::open_status;
 
 use crate::common::{logged_in, snapshot};
 use crate::world::World;
@@ -41,7 +42,7 @@ async fn status_and_reply_reach_the_workers_mailbox() {
         .entries
         .iter()
         .filter_map(|e| match &e.item {
-            MailboxItem::Status { status } => Some(*status),
+            MailboxItem::Status { status, .. } => Some(*status),
             _ => None,
         })
         .collect();
@@ -50,6 +51,34 @@ async fn status_and_reply_reach_the_workers_mailbox() {
         "{statuses:?}"
     );
     assert!(statuses.contains(&MailboxStatus::InReview), "{statuses:?}");
+    // The status is sealed with the union's certified key: the worker's phone can check it
+    // came from the union (PROTOCOL.md 8.5), and no other key opens it.
+    let sealed_status = mailbox
+        .entries
+        .iter()
+        .find_map(|e| match &e.item {
+            MailboxItem::Status {
+                status: MailboxStatus::InReview,
+                sealed,
+            } => sealed.clone(),
+            _ => None,
+        })
+        .expect("the status sealed by the desk");
+    let union_key = world.desk.keys()[0].public_key;
+    let (header, body) = open_status(&sealed_status, &sent.reply_key, &union_key).unwrap();
+    assert_eq!(body.status, WorkerStatus::InReview);
+    assert_eq!(
+        (header.report_id, header.org_id),
+        (sent.report.report_id, world.relay.fixture.union_id)
+    );
+    assert!(
+        open_status(
+            &sealed_status,
+            &sent.reply_key,
+            &world.relay.fixture.ngo_key.public_key()
+        )
+        .is_err()
+    );
     let sealed = mailbox
         .entries
         .iter()
@@ -165,11 +194,31 @@ async fn referral_only_where_the_worker_consented() {
         .entries
         .iter()
         .filter_map(|e| match &e.item {
-            MailboxItem::Status { status } => Some(*status),
+            MailboxItem::Status { status, .. } => Some(*status),
             _ => None,
         })
         .collect();
     assert!(statuses.contains(&MailboxStatus::Referred), "{statuses:?}");
+    let referred_status = world
+        .mailbox(&consenting)
+        .await
+        .entries
+        .into_iter()
+        .find_map(|e| match e.item {
+            MailboxItem::Status {
+                status: MailboxStatus::Referred,
+                sealed,
+            } => sealed,
+            _ => None,
+        })
+        .expect("the referral's status, sealed");
+    let (_, body) = open_status(
+        &referred_status,
+        &consenting.reply_key,
+        &world.desk.keys()[0].public_key,
+    )
+    .unwrap();
+    assert_eq!(body.status, WorkerStatus::Referred);
     let page = web.get(&format!("/cases/{yes}")).await;
     assert!(
         page.body

@@ -703,19 +703,24 @@ impl Storage {
             report,
             org,
             hour,
-            MailboxItemRow::Status("acknowledged"),
+            MailboxItemRow::Status {
+                status: "acknowledged",
+                sealed: None,
+            },
         )
         .await?;
         tx.commit().await?;
         Ok(AckOutcome::Acknowledged)
     }
 
-    /// Put a worker-visible status in the report's mailbox, if `org` holds the report.
+    /// Put a worker-visible status in the report's mailbox, if `org` holds the report. A
+    /// sealed status (`sealed` = its message id and bytes) is stored once per message id.
     pub async fn add_status(
         &self,
         org: &OrgId,
         report: &ReportId,
         status: &str,
+        sealed: Option<(&str, &[u8])>,
         hour: u64,
     ) -> Result<InsertOutcome> {
         let mut tx = self.writer.begin().await?;
@@ -723,9 +728,21 @@ impl Storage {
             tx.rollback().await?;
             return Ok(InsertOutcome::NotFound);
         }
-        add_mailbox_entry(&mut tx, report, org, hour, MailboxItemRow::Status(status)).await?;
-        tx.commit().await?;
-        Ok(InsertOutcome::Created)
+        if let Some((message_id, bytes)) = sealed
+            && let Some(outcome) = stored_message(&mut tx, message_id, bytes).await?
+        {
+            tx.rollback().await?;
+            return Ok(outcome);
+        }
+        let added = add_mailbox_entry(
+            &mut tx,
+            report,
+            org,
+            hour,
+            MailboxItemRow::Status { status, sealed },
+        )
+        .await;
+        finish_message_insert(tx, added).await
     }
 
     /// Put a sealed reply in the report's mailbox, once per message id.
@@ -742,19 +759,9 @@ impl Storage {
             tx.rollback().await?;
             return Ok(InsertOutcome::NotFound);
         }
-        let existing =
-            sqlx::query::<Any>("SELECT sealed FROM mailbox_entries WHERE message_id = $1")
-                .bind(message_id.to_string())
-                .fetch_optional(&mut *tx)
-                .await?;
-        if let Some(row) = existing {
-            let stored: Option<Vec<u8>> = row.try_get("sealed")?;
+        if let Some(outcome) = stored_message(&mut tx, message_id, sealed).await? {
             tx.rollback().await?;
-            return Ok(if stored.as_deref() == Some(sealed) {
-                InsertOutcome::Duplicate
-            } else {
-                InsertOutcome::Conflict
-            });
+            return Ok(outcome);
         }
         let added = add_mailbox_entry(
             &mut tx,
@@ -764,18 +771,7 @@ impl Storage {
             MailboxItemRow::Reply { message_id, sealed },
         )
         .await;
-        match added {
-            Ok(()) => {
-                tx.commit().await?;
-                Ok(InsertOutcome::Created)
-            }
-            Err(StorageError::Database(e)) if is_unique_violation(&e) => {
-                // A concurrent post of the same message id won.
-                tx.rollback().await?;
-                Ok(InsertOutcome::Duplicate)
-            }
-            Err(e) => Err(e),
-        }
+        finish_message_insert(tx, added).await
     }
 
     /// Deliver a re-sealed envelope to `to`'s inbox, marked as referred by `from`.
@@ -833,7 +829,10 @@ impl Storage {
             report,
             to,
             hour,
-            MailboxItemRow::Status("delivered"),
+            MailboxItemRow::Status {
+                status: "delivered",
+                sealed: None,
+            },
         )
         .await?;
         tx.commit().await?;
@@ -1243,6 +1242,46 @@ fn attachment_from_row(row: &AnyRow) -> Result<AttachmentRow> {
     })
 }
 
+/// What an earlier entry under `message_id` makes of storing `sealed` again: `None` when
+/// there is none.
+async fn stored_message(
+    tx: &mut sqlx::Transaction<'static, Any>,
+    message_id: &str,
+    sealed: &[u8],
+) -> Result<Option<InsertOutcome>> {
+    let existing = sqlx::query::<Any>("SELECT sealed FROM mailbox_entries WHERE message_id = $1")
+        .bind(message_id.to_string())
+        .fetch_optional(&mut **tx)
+        .await?;
+    let Some(row) = existing else {
+        return Ok(None);
+    };
+    let stored: Option<Vec<u8>> = row.try_get("sealed")?;
+    Ok(Some(if stored.as_deref() == Some(sealed) {
+        InsertOutcome::Duplicate
+    } else {
+        InsertOutcome::Conflict
+    }))
+}
+
+async fn finish_message_insert(
+    tx: sqlx::Transaction<'static, Any>,
+    added: Result<()>,
+) -> Result<InsertOutcome> {
+    match added {
+        Ok(()) => {
+            tx.commit().await?;
+            Ok(InsertOutcome::Created)
+        }
+        Err(StorageError::Database(e)) if is_unique_violation(&e) => {
+            // A concurrent post of the same message id won.
+            tx.rollback().await?;
+            Ok(InsertOutcome::Duplicate)
+        }
+        Err(e) => Err(e),
+    }
+}
+
 fn is_unique_violation(e: &sqlx::Error) -> bool {
     match e {
         sqlx::Error::Database(db) => db.is_unique_violation(),
@@ -1251,7 +1290,11 @@ fn is_unique_violation(e: &sqlx::Error) -> bool {
 }
 
 enum MailboxItemRow<'a> {
-    Status(&'a str),
+    Status {
+        status: &'a str,
+        /// A sealed status: its message id and bytes.
+        sealed: Option<(&'a str, &'a [u8])>,
+    },
     Reply {
         message_id: &'a str,
         sealed: &'a [u8],
@@ -1308,7 +1351,10 @@ async fn add_mailbox_entry(
     let token_hash: Vec<u8> = row.try_get("token_hash")?;
     let seq: i64 = row.try_get("next_seq")?;
     match item {
-        MailboxItemRow::Status(status) => {
+        MailboxItemRow::Status {
+            status,
+            sealed: None,
+        } => {
             sqlx::query::<Any>(sql::INSERT_MAILBOX_STATUS)
                 .bind(token_hash)
                 .bind(seq)
@@ -1317,6 +1363,25 @@ async fn add_mailbox_entry(
                 .bind(status.to_string())
                 .execute(&mut **tx)
                 .await?;
+        }
+        MailboxItemRow::Status {
+            status,
+            sealed: Some((message_id, sealed)),
+        } => {
+            sqlx::query::<Any>(
+                "INSERT INTO mailbox_entries \
+                 (token_hash, seq, org_id, at_hour, kind, status, sealed, message_id) \
+                 VALUES ($1, $2, $3, $4, 'status', $5, $6, $7)",
+            )
+            .bind(token_hash)
+            .bind(seq)
+            .bind(org.to_hex())
+            .bind(i(hour))
+            .bind(status.to_string())
+            .bind(sealed.to_vec())
+            .bind(message_id.to_string())
+            .execute(&mut **tx)
+            .await?;
         }
         MailboxItemRow::Reply { message_id, sealed } => {
             sqlx::query::<Any>(

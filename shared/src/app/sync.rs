@@ -41,6 +41,7 @@ use workvoice_proto::reply::open_reply;
 use workvoice_proto::routing::{
     DeliveryError, Route, RoutingError, disclosure_digest, plan_delivery, route,
 };
+use workvoice_proto::status::open_status;
 
 use super::records::{
     ATTACHMENT_CHUNK_BYTES, DIRECTORY_KEY, DeviceRecord, Failure, LeftOutNote, NS_ATTACHMENTS,
@@ -734,8 +735,8 @@ fn poll_mailbox(model: &mut Model, id: ReportId) -> Cmd {
     )
 }
 
-/// Open the replies of `record` that wait for a verified directory. Returns whether anything
-/// changed.
+/// Open the replies and sealed statuses of `record` that wait for a verified directory.
+/// Returns whether anything changed.
 fn open_unopened(
     record: &mut OutboxRecord,
     directory: Option<&workvoice_proto::directory::VerifiedDirectory>,
@@ -749,25 +750,52 @@ fn open_unopened(
     }
     let secrets = code.report_secrets(record.index);
     for entry in std::mem::take(&mut record.unopened) {
-        let MailboxItem::Reply { sealed } = &entry.item else {
-            continue;
-        };
-        // Only a reply sealed with the organisation's root-certified key is believed.
-        let opened = directory
-            .certified_key(&entry.org_id)
-            .ok()
-            .and_then(|key| open_reply(sealed, &secrets.reply_key, &key).ok())
-            .filter(|(header, _)| header.org_id == entry.org_id);
-        match opened {
-            Some((_, body)) => {
-                record.replies.push(ReplyNote {
-                    org_id: entry.org_id,
-                    text: body.text,
-                    language: body.language,
-                    at_hour: entry.at_hour,
-                });
+        // Only what the organisation's root-certified key sealed is believed.
+        let key = directory.certified_key(&entry.org_id).ok();
+        match &entry.item {
+            MailboxItem::Reply { sealed } => {
+                let opened = key
+                    .and_then(|key| open_reply(sealed, &secrets.reply_key, &key).ok())
+                    .filter(|(header, _)| header.org_id == entry.org_id);
+                match opened {
+                    Some((_, body)) => record.replies.push(ReplyNote {
+                        org_id: entry.org_id,
+                        text: body.text,
+                        language: body.language,
+                        at_hour: entry.at_hour,
+                    }),
+                    None => record.rejected_replies += 1,
+                }
             }
-            None => record.rejected_replies += 1,
+            MailboxItem::Status {
+                sealed: Some(sealed),
+                ..
+            } => {
+                let opened = key
+                    .and_then(|key| open_status(sealed, &secrets.reply_key, &key).ok())
+                    .filter(|(header, _)| {
+                        header.org_id == entry.org_id && header.report_id == record.report_id
+                    });
+                match opened {
+                    Some((header, body)) => {
+                        let replayed = record
+                            .statuses
+                            .iter()
+                            .any(|note| note.message_id == Some(header.message_id));
+                        if !replayed {
+                            record.statuses.push(StatusNote {
+                                org_id: entry.org_id,
+                                status: body.status.into(),
+                                at_hour: entry.at_hour,
+                                message_id: Some(header.message_id),
+                                set_at: Some(body.set_at),
+                            });
+                        }
+                    }
+                    None => record.rejected_replies += 1,
+                }
+            }
+            MailboxItem::Status { sealed: None, .. } => {}
         }
     }
     true
@@ -782,12 +810,24 @@ fn apply_page(model: &mut Model, id: ReportId, page: MailboxPage) -> bool {
     let new = !page.entries.is_empty();
     for entry in page.entries {
         match entry.item {
-            MailboxItem::Status { status } => record.statuses.push(StatusNote {
+            // The relay's own word: the report reached the inbox, the organisation fetched it.
+            MailboxItem::Status {
+                status: status @ (MailboxStatus::Delivered | MailboxStatus::Acknowledged),
+                sealed: None,
+            } => record.statuses.push(StatusNote {
                 org_id: entry.org_id,
                 status,
                 at_hour: entry.at_hour,
+                message_id: None,
+                set_at: None,
             }),
-            MailboxItem::Reply { .. } => record.unopened.push(entry),
+            // An organisation's status that nobody sealed may be the relay's invention: never
+            // shown as the organisation's (`PROTOCOL.md` 8.5).
+            MailboxItem::Status { sealed: None, .. } => record.rejected_replies += 1,
+            MailboxItem::Status {
+                sealed: Some(_), ..
+            }
+            | MailboxItem::Reply { .. } => record.unopened.push(entry),
         }
     }
     record.mailbox_after = record.mailbox_after.max(page.last_seq);
