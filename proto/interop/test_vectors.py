@@ -91,9 +91,12 @@ def evaluate(v):
         if kind == "recovery":
             secret = wv.recovery_parse(v["code"])
             token, _, pk = wv.report_secrets(secret, v["index"])
+            withdrawal = wv.withdrawal_secret(secret, v["index"])
             return {"ok": {"mailbox_token": token.hex(),
                            "mailbox_token_hash": wv.mailbox_token_hash(token).hex(),
-                           "reply_public_key": pk.hex()}}
+                           "reply_public_key": pk.hex(),
+                           "withdrawal_secret": withdrawal.hex(),
+                           "withdrawal_hash": wv.withdrawal_hash(withdrawal).hex()}}
         if kind == "report":
             r = wv.decode_report(v["json"].encode("utf-8"))
             return {"ok": {"report_id": r["report_id"].hex(),
@@ -265,6 +268,17 @@ def test_python_seal_reproduces_the_committed_status_and_refuses_the_forgery():
         wv.seal_status({"status": "unknown", "set_at": 1}, report_id, f["union_id"],
                        f["union_key"], reply_pk, rng)
     assert e.value.code == "status_invalid"
+
+
+def test_withdrawal_checks_of_the_desk():
+    v = vector("recovery-report-0")["expect"]["ok"]
+    committed = bytes.fromhex(v["withdrawal_hash"])
+    wv.check_withdrawal(v["withdrawal_secret"], committed)
+    for secret, hash_, code in [(v["withdrawal_secret"], None, "withdrawal_not_committed"),
+                                ("00" * 32, committed, "withdrawal_unauthenticated")]:
+        with pytest.raises(wv.WvError) as e:
+            wv.check_withdrawal(secret, hash_)
+        assert e.value.code == code
 
 
 def test_recovery_code_text_form():

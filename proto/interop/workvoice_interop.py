@@ -1365,6 +1365,27 @@ def report_secrets(secret: bytes, index: int) -> tuple[bytes, bytes, bytes]:
     return okm[:32], sk, pk
 
 
+WITHDRAWAL_LABEL = b"workvoice/v1/withdrawal\0"
+
+
+def withdrawal_secret(secret: bytes, index: int) -> bytes:
+    """Section 13.5: the report's withdrawal secret."""
+    return hkdf_expand(hkdf_extract(RECOVERY_SALT, secret), b"withdraw" + u32(index), 32)
+
+
+def withdrawal_hash(withdrawal: bytes) -> bytes:
+    return sha256(WITHDRAWAL_LABEL, withdrawal)
+
+
+def check_withdrawal(secret_hex: str, report_withdrawal_hash: Optional[bytes]) -> None:
+    """Section 13.5, the desk's steps 2 and 3."""
+    if report_withdrawal_hash is None:
+        raise WvError("withdrawal_not_committed")
+    secret = hex_decode(secret_hex, 32)
+    if not hmac.compare_digest(withdrawal_hash(secret), report_withdrawal_hash):
+        raise WvError("withdrawal_unauthenticated")
+
+
 def mailbox_token_hash(token: bytes) -> bytes:
     return sha256(MAILBOX_LABEL, token)
 
@@ -1475,6 +1496,7 @@ REPORT = T_STRUCT({
     "attachments": (T_LIST(ATTACHMENT_REF), DEFAULT, list),
     "consent": (CONSENT, REQUIRED),
     "reply_key": (T_HEX(32), REQUIRED),
+    "withdrawal_hash": (T_HEX(32), OPTIONAL),
 })
 
 

@@ -10,6 +10,8 @@ use crate::routing::{Consent, RoutingTags};
 pub const MAX_SUBMISSION_BYTES: usize = 2 * 1024 * 1024;
 /// Largest chunk of an attachment upload.
 pub const MAX_CHUNK_BYTES: usize = 1024 * 1024;
+/// Largest request body of `POST /v1/submissions/{id}/withdrawal`.
+pub const MAX_WITHDRAWAL_BYTES: usize = 1024;
 
 /// `POST /v1/submissions`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -213,6 +215,27 @@ pub struct StatusChange {
         with = "crate::codec::base64_bytes_opt"
     )]
     pub sealed: Option<Vec<u8>>,
+}
+
+/// `POST /v1/submissions/{id}/withdrawal`: the worker asks for her report to be withdrawn.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WithdrawalRequest {
+    /// The report's withdrawal secret, 64 hex characters (`PROTOCOL.md` 13.5).
+    pub secret: String,
+}
+
+/// A withdrawal waiting for an organisation (`GET /v1/org/withdrawals`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Withdrawal {
+    pub report_id: ReportId,
+    /// The revealed withdrawal secret, 64 hex characters.
+    pub secret: String,
+    pub at_hour: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WithdrawalPage {
+    pub entries: Vec<Withdrawal>,
 }
 
 /// `POST /v1/org/reports/{report_id}/replies`.

@@ -425,6 +425,8 @@ pub fn evaluate(vector: &Vector) -> Result<Expect, String> {
                     "mailbox_token": hex::encode(*s.mailbox_token),
                     "mailbox_token_hash": mailbox_token_hash(&s.mailbox_token),
                     "reply_public_key": s.reply_key.public_key(),
+                    "withdrawal_secret": hex::encode(*s.withdrawal_secret),
+                    "withdrawal_hash": crate::recovery::withdrawal_hash(&s.withdrawal_secret),
                 }))
             }
             Err(e) => err(&e),
@@ -695,6 +697,7 @@ impl Fixture {
                 contact_wanted: true,
             },
             reply_key,
+            withdrawal_hash: None,
         }
     }
 }

@@ -8,7 +8,7 @@ use common::*;
 use reqwest::StatusCode;
 use workvoice_proto::api::{
     InboxPage, MailboxItem, MailboxPage, MailboxStatus, PostReply, Referral, StatusChange,
-    SubmissionAccepted, UploadProgress, WorkerStatus,
+    SubmissionAccepted, UploadProgress, WithdrawalPage, WithdrawalRequest, WorkerStatus,
 };
 use workvoice_proto::directory::{RevokedKey, verify_directory};
 use workvoice_proto::envelope::open;
@@ -34,6 +34,7 @@ on_both_backends!(
     operations_endpoints_answer,
     serve_republishes_before_expiry,
     a_sealed_status_is_checked_stored_once_and_served_unchanged,
+    a_withdrawal_reaches_every_holder_once_and_bad_input_stores_nothing,
 );
 
 async fn serve_republishes_before_expiry(db: TestDatabase) {
@@ -1280,5 +1281,130 @@ async fn a_sealed_status_is_checked_stored_once_and_served_unchanged(db: TestDat
     assert_eq!(served, [&sealed]);
     let (_, body) = open_status(served[0], &p.reply_key, &relay.union.key.public_key()).unwrap();
     assert_eq!(body.status, WorkerStatus::Resolved);
+    relay.stop().await;
+}
+
+async fn a_withdrawal_reaches_every_holder_once_and_bad_input_stores_nothing(db: TestDatabase) {
+    let relay = relay(db).await;
+    let c = client();
+    let p = relay
+        .prepare_submission(&SubmissionSpec::default())
+        .unwrap();
+    let id = p.request.submission_id;
+    let url = relay.url(&format!("/v1/submissions/{id}/withdrawal"));
+    let secret = "5a".repeat(32);
+    let withdraw = |secret: &str| WithdrawalRequest {
+        secret: secret.into(),
+    };
+
+    // Before the report exists, and with bad input: a specific error and nothing stored.
+    expect_error(
+        post_json(&c, &url, &withdraw(&secret), None).await,
+        StatusCode::NOT_FOUND,
+        "unknown_report",
+    )
+    .await;
+    let r = post_json(&c, &relay.url("/v1/submissions"), &p.request, None).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    for bad in ["", "5a", &"zz".repeat(32), &"5a".repeat(33)] {
+        expect_error(
+            post_json(&c, &url, &withdraw(bad), None).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_withdrawal_secret",
+        )
+        .await;
+    }
+    let raw = c
+        .post(&url)
+        .header("content-type", "application/json")
+        .body("{\"secret\": 7}")
+        .send()
+        .await
+        .unwrap();
+    expect_error(raw, StatusCode::BAD_REQUEST, "malformed_json").await;
+    expect_error(
+        post_json(
+            &c,
+            &relay.url("/v1/submissions/not-hex/withdrawal"),
+            &withdraw(&secret),
+            None,
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+        "invalid_path",
+    )
+    .await;
+    assert_eq!(
+        relay.storage.table_counts().await.unwrap()["withdrawals"],
+        0
+    );
+
+    // Stored once for each organisation holding the report (the union and the inspectorate,
+    // not the NGO); the same secret again changes nothing.
+    let r = post_json(&c, &url, &withdraw(&secret), None).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let r = post_json(&c, &url, &withdraw(&secret), None).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(
+        relay.storage.table_counts().await.unwrap()["withdrawals"],
+        2
+    );
+    let pending = |token: String| {
+        let c = c.clone();
+        let url = relay.url("/v1/org/withdrawals");
+        async move { json::<WithdrawalPage>(get(&c, &url, Some(&token)).await).await }
+    };
+    for org in [&relay.union, &relay.inspectorate] {
+        let page = pending(org.token.clone()).await;
+        assert_eq!(page.entries.len(), 1);
+        assert_eq!(page.entries[0].report_id, id);
+        assert_eq!(page.entries[0].secret, secret);
+    }
+    assert!(pending(relay.ngo.token.clone()).await.entries.is_empty());
+
+    // Acknowledged: no longer pending for that organisation, idempotent, and 404 for an
+    // organisation without it.
+    let ack = relay.url(&format!("/v1/org/withdrawals/{id}/ack"));
+    for _ in 0..2 {
+        let r = c
+            .post(&ack)
+            .bearer_auth(&relay.union.token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    }
+    assert!(pending(relay.union.token.clone()).await.entries.is_empty());
+    assert_eq!(
+        pending(relay.inspectorate.token.clone())
+            .await
+            .entries
+            .len(),
+        1
+    );
+    let r = c
+        .post(&ack)
+        .bearer_auth(&relay.ngo.token)
+        .send()
+        .await
+        .unwrap();
+    expect_error(r, StatusCode::NOT_FOUND, "unknown_report").await;
+
+    // At most four distinct secrets per report, so a wrong one posted first cannot lock the
+    // worker out, and a flood cannot grow without bound.
+    for n in 1..4 {
+        let r = post_json(&c, &url, &withdraw(&format!("{n:02x}").repeat(32)), None).await;
+        assert_eq!(r.status(), StatusCode::CREATED);
+    }
+    expect_error(
+        post_json(&c, &url, &withdraw(&"ee".repeat(32)), None).await,
+        StatusCode::CONFLICT,
+        "too_many_withdrawals",
+    )
+    .await;
+    assert_eq!(
+        relay.storage.table_counts().await.unwrap()["withdrawals"],
+        8
+    );
     relay.stop().await;
 }

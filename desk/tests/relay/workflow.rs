@@ -398,3 +398,70 @@ async fn a_case_whose_evidence_is_still_uploading_is_not_acknowledged_yet() {
     let (media_type, bytes) = world.desk.attachment(id, attachment).await.unwrap();
     assert_eq!((media_type.as_str(), bytes), ("image/jpeg", photo));
 }
+
+#[tokio::test]
+async fn a_withdrawal_reaches_the_desk_which_checks_it_and_shows_it() {
+    let world = World::new().await;
+    let sent = world.submit_sample(0).await;
+    let other = world.submit_sample(1).await;
+    world.desk.sync(SyncOptions::default(), &()).await.unwrap();
+    let id = world.case_id(&sent).await;
+    let other_id = world.case_id(&other).await;
+    let http = reqwest::Client::new();
+    let withdraw = |report: &workvoice_proto::report::Report, secret: &str| {
+        let url = world
+            .relay
+            .url(&format!("/v1/submissions/{}/withdrawal", report.report_id));
+        let body = serde_json::json!({ "secret": secret }).to_string();
+        let http = http.clone();
+        async move {
+            http.post(url)
+                .header("content-type", "application/json")
+                .body(body)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    // The worker's own secret for her report; for the other report, a secret that is not its
+    // own (what another recipient or the relay could post): refused at the desk.
+    assert_eq!(
+        withdraw(&sent.report, &sent.withdrawal_secret).await,
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        withdraw(&other.report, &sent.withdrawal_secret).await,
+        StatusCode::CREATED
+    );
+    let report = world.desk.sync(SyncOptions::default(), &()).await.unwrap();
+    assert_eq!((report.withdrawn, report.withdrawals_refused), (1, 1));
+    let kinds = |events: Vec<workvoice_desk::store::CaseEvent>| {
+        events.into_iter().map(|e| e.kind).collect::<Vec<_>>()
+    };
+    assert!(kinds(world.desk.events(id).await.unwrap()).contains(&"withdrawn".to_string()));
+    let other_events = kinds(world.desk.events(other_id).await.unwrap());
+    assert!(!other_events.contains(&"withdrawn".to_string()));
+    assert!(other_events.contains(&"withdrawal_refused".to_string()));
+
+    // Acknowledged at the relay: the next sync has nothing more, and a repeat changes nothing.
+    assert_eq!(
+        withdraw(&sent.report, &sent.withdrawal_secret).await,
+        StatusCode::OK
+    );
+    let again = world.desk.sync(SyncOptions::default(), &()).await.unwrap();
+    assert_eq!((again.withdrawn, again.withdrawals_refused), (0, 0));
+
+    // The case page says so; the other case's does not.
+    let mut web = logged_in(&world.desk).await;
+    let page = web.get(&format!("/cases/{id}")).await;
+    assert!(
+        page.body.contains("Withdrawn by the worker."),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("The worker withdrew this report."));
+    let page = web.get(&format!("/cases/{other_id}")).await;
+    assert!(!page.body.contains("Withdrawn by the worker."));
+    assert!(page.body.contains("withdrawal unauthenticated"));
+}

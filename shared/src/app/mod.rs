@@ -229,6 +229,11 @@ pub enum Event {
     RetryReport {
         report_id: String,
     },
+    /// Take a report back: a report not sent yet is deleted and never sent; for one that was
+    /// sent, the organisations are asked to withdraw it.
+    WithdrawReport {
+        report_id: String,
+    },
     CheckMailbox,
     // Settings.
     SetLanguage {
@@ -296,6 +301,10 @@ pub enum Internal {
         result: HttpResult,
     },
     Mailbox {
+        report_id: ReportId,
+        result: HttpResult,
+    },
+    WithdrawalPosted {
         report_id: ReportId,
         result: HttpResult,
     },
@@ -414,6 +423,8 @@ pub struct SyncState {
     pub upload: Option<(ReportId, workvoice_proto::keys::AttachmentId, u64, Vec<u8>)>,
     /// A round was asked for while one was running.
     pub again: bool,
+    /// The round in which posting a withdrawal last failed: not tried again in that round.
+    pub withdrawal_failed_round: Option<u64>,
 }
 
 #[derive(Debug, Default)]
@@ -590,6 +601,9 @@ fn ui(event: Event, model: &mut Model) -> Cmd {
         }
         Event::Tick if model.unlocked => sync::start_round(model),
         Event::RetryReport { report_id } if model.unlocked => sync::retry_report(model, &report_id),
+        Event::WithdrawReport { report_id } if model.unlocked => {
+            sync::withdraw_report(model, &report_id)
+        }
         Event::CheckMailbox if model.unlocked => {
             for record in model.outbox.values_mut() {
                 record.mailbox_next_at_ms = 0;
@@ -880,6 +894,7 @@ fn internal_msg(msg: Internal, model: &mut Model) -> Cmd {
         | Internal::AttachmentRead { .. }
         | Internal::ChunkStored { .. }
         | Internal::Mailbox { .. }
+        | Internal::WithdrawalPosted { .. }
         | Internal::RecoveryProbe { .. } => sync::on_internal(msg, model),
     }
 }

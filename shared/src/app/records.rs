@@ -209,6 +209,19 @@ pub struct OutboxRecord {
     /// Chosen organisations the sealed submission leaves out (untrusted keys).
     #[serde(default)]
     pub left_out: Vec<LeftOutNote>,
+    /// The worker asked for this sent report to be withdrawn (`PROTOCOL.md` 13.5).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub withdrawal: Option<Withdrawal>,
+}
+
+/// Where a withdrawal request stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Withdrawal {
+    /// Asked for; the relay has not taken it yet.
+    Requested,
+    /// The relay took it and passes it to the organisations.
+    Sent,
 }
 
 impl OutboxRecord {
@@ -234,6 +247,7 @@ impl OutboxRecord {
             unopened: Vec::new(),
             rejected_replies: 0,
             left_out: Vec::new(),
+            withdrawal: None,
         }
     }
 

@@ -21,21 +21,22 @@
 //!   sealed once at compose time): so the report is delivered, and the phone treats the
 //!   conflict as acceptance, never as a reason to send it again under another id.
 //! - A report is never lost: it is in the vault (flushed) before the worker is told it is
-//!   saved, and it leaves the outbox only when the worker deletes the app's data.
+//!   saved, and it leaves the outbox only when the worker deletes the app's data, or withdraws
+//!   it before it was sent (`withdraw_report`).
 
 use crux_core::Command;
 use crux_core::render::render;
 use workvoice_proto::ErrorCode;
 use workvoice_proto::api::{
     ApiError, AttachmentDeclaration, MailboxItem, MailboxPage, MailboxStatus, SubmissionAccepted,
-    SubmissionRequest, UploadProgress,
+    SubmissionRequest, UploadProgress, WithdrawalRequest,
 };
 use workvoice_proto::directory::verify_directory_pinned;
 use workvoice_proto::envelope::{EnvelopeHeader, seal};
 use workvoice_proto::keys::{AttachmentId, OrgId, ReportId, sha256};
 use workvoice_proto::pow::{solve_pow, verify_pow};
 use workvoice_proto::recovery::{
-    RecoveryCode, RecoveryError, mailbox_token_hash, mailbox_token_text,
+    RecoveryCode, RecoveryError, mailbox_token_hash, mailbox_token_text, withdrawal_hash,
 };
 use workvoice_proto::reply::open_reply;
 use workvoice_proto::routing::{
@@ -45,8 +46,8 @@ use workvoice_proto::status::open_status;
 
 use super::records::{
     ATTACHMENT_CHUNK_BYTES, DIRECTORY_KEY, DeviceRecord, Failure, LeftOutNote, NS_ATTACHMENTS,
-    NS_DIRECTORY, OutboxRecord, Phase, ReplyNote, StatusNote, Transient, UploadState,
-    attachment_chunk_key, attachment_deletes, attachment_key,
+    NS_DIRECTORY, NS_OUTBOX, OutboxRecord, Phase, ReplyNote, StatusNote, Transient, UploadState,
+    Withdrawal, attachment_chunk_key, attachment_deletes, attachment_key,
 };
 use super::{
     Cmd, HttpMethod, HttpRequest, HttpResult, Internal, Model, Msg, Page, RECOVERY_GAP,
@@ -112,6 +113,7 @@ pub fn on_internal(msg: Internal, model: &mut Model) -> Cmd {
         } => on_attachment(model, report_id, chunk, out),
         Internal::ChunkStored { report_id, result } => on_progress(model, report_id, result),
         Internal::Mailbox { report_id, result } => on_mailbox(model, report_id, result),
+        Internal::WithdrawalPosted { report_id, result } => on_withdrawal(model, report_id, result),
         Internal::RecoveryProbe { index, result } => on_probe(model, index, result),
         _ => Command::done(),
     }
@@ -169,6 +171,16 @@ fn advance(model: &mut Model) -> Cmd {
     if let Some(id) = upload {
         model.sync.current = Some(id);
         return upload_step(model, id);
+    }
+    let withdrawal = records
+        .iter()
+        .find(|r| r.phase == Phase::Accepted && r.withdrawal == Some(Withdrawal::Requested))
+        .map(|r| r.report_id);
+    if let Some(id) = withdrawal
+        && model.sync.withdrawal_failed_round != Some(model.sync.round)
+    {
+        model.sync.current = Some(id);
+        return post_withdrawal(model, id);
     }
     // Replies waiting for a verified directory, or the review screen showing who will receive
     // the report: fetch the directory once this round.
@@ -533,7 +545,9 @@ fn reindex(model: &mut Model, id: ReportId) -> Cmd {
     if let Some(record) = model.outbox.get_mut(&id) {
         record.index = index;
         if let Some(report) = &mut record.report {
-            report.reply_key = code.report_secrets(index).reply_key.public_key();
+            let secrets = code.report_secrets(index);
+            report.reply_key = secrets.reply_key.public_key();
+            report.withdrawal_hash = Some(withdrawal_hash(&secrets.withdrawal_secret));
         }
     }
     model.sync.reseal = true;
@@ -900,6 +914,88 @@ fn persist_releasing_evidence(model: &mut Model, id: &ReportId) -> Cmd {
     }
     ops.push(record.write());
     vault(VaultOperation::Write { ops, flush: true }, Internal::Saved)
+}
+
+/// `Event::WithdrawReport`. A report that never left the phone (waiting, or refused for good)
+/// is deleted with its evidence in one flushed write, so it is never sent. One that was sealed
+/// may have reached the relay: it is sent as usual and then withdrawn (`PROTOCOL.md` 13.5).
+pub fn withdraw_report(model: &mut Model, report_id: &str) -> Cmd {
+    let Some(id) = ReportId::from_hex(report_id) else {
+        return render();
+    };
+    let Some(record) = model.outbox.get_mut(&id) else {
+        return render();
+    };
+    match record.phase {
+        Phase::Waiting | Phase::Failed => {
+            let mut ops = vec![VaultWrite::Delete {
+                ns: NS_OUTBOX.into(),
+                key: id.to_hex(),
+            }];
+            if let Some(report) = &record.report {
+                for attachment in &report.attachments {
+                    ops.extend(attachment_deletes(
+                        &id,
+                        &attachment.id,
+                        attachment.sealed_size,
+                    ));
+                }
+            }
+            model.outbox.remove(&id);
+            if model.sync.current == Some(id) {
+                model.sync.current = None;
+            }
+            if matches!(model.page, Page::Report { report_id } if report_id == id) {
+                model.page = Page::Outbox;
+            }
+            Command::all([
+                vault(VaultOperation::Write { ops, flush: true }, Internal::Saved),
+                render(),
+            ])
+        }
+        Phase::Sending | Phase::Accepted => {
+            if record.withdrawal.is_none() {
+                record.withdrawal = Some(Withdrawal::Requested);
+            }
+            Command::all([persist(model, &id), render(), start_round(model)])
+        }
+    }
+}
+
+fn post_withdrawal(model: &mut Model, id: ReportId) -> Cmd {
+    let (Some(record), Some(code)) = (model.outbox.get(&id), &model.recovery) else {
+        return advance(model);
+    };
+    let secrets = code.report_secrets(record.index);
+    let body = serde_json::to_vec(&WithdrawalRequest {
+        secret: hex::encode(*secrets.withdrawal_secret),
+    })
+    .unwrap_or_default();
+    let request = HttpRequest {
+        method: HttpMethod::Post,
+        url: model.relay(&format!("/v1/submissions/{id}/withdrawal")),
+        headers: Vec::new(),
+        body,
+        timeout_ms: model.config.http_timeout_ms,
+    }
+    .with_header("content-type", "application/json".into());
+    http(request, move |result| Internal::WithdrawalPosted {
+        report_id: id,
+        result,
+    })
+}
+
+fn on_withdrawal(model: &mut Model, id: ReportId, result: HttpResult) -> Cmd {
+    let taken = matches!(&result, HttpResult::Response(r) if r.status == 200 || r.status == 201);
+    if !taken {
+        // No signal, or the relay could not take it now: asked again in the next round.
+        model.sync.withdrawal_failed_round = Some(model.sync.round);
+        return advance(model);
+    }
+    if let Some(record) = model.outbox.get_mut(&id) {
+        record.withdrawal = Some(Withdrawal::Sent);
+    }
+    Command::all([persist(model, &id), render(), advance(model)])
 }
 
 pub fn retry_report(model: &mut Model, report_id: &str) -> Cmd {

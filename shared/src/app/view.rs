@@ -13,7 +13,7 @@ use workvoice_proto::report::{
 use workvoice_proto::routing::{ReportKind, RoutingError, route};
 
 use super::draft::{Step, problem_key, problem_max, problems};
-use super::records::{Failure, OutboxRecord, Phase, Transient};
+use super::records::{Failure, OutboxRecord, Phase, Transient, Withdrawal};
 use super::{Model, Page};
 use crate::i18n::{self, K};
 
@@ -258,6 +258,11 @@ pub struct ReportView {
     pub messages: Vec<MessageView>,
     pub empty: String,
     pub rejected: Option<String>,
+    /// The label of the withdraw button (`Event::WithdrawReport`), when the report can still
+    /// be withdrawn: deleted if it was never sent, otherwise asked back from the organisations.
+    pub withdraw: Option<String>,
+    /// Where a withdrawal the worker asked for stands.
+    pub withdrawal: Option<String>,
 }
 
 pub fn view(model: &Model) -> ViewModel {
@@ -1313,6 +1318,15 @@ fn report_view(model: &Model, record: &OutboxRecord) -> ReportView {
                 K::ReportRejected,
                 &[("count", record.rejected_replies.to_string())],
             )
+        }),
+        withdraw: match (record.phase, record.withdrawal) {
+            (Phase::Waiting | Phase::Failed, _) => Some(t(K::ReportWithdrawQueued)),
+            (Phase::Sending | Phase::Accepted, None) => Some(t(K::ReportWithdrawSent)),
+            (_, Some(_)) => None,
+        },
+        withdrawal: record.withdrawal.map(|w| match w {
+            Withdrawal::Requested => t(K::ReportWithdrawalRequested),
+            Withdrawal::Sent => t(K::ReportWithdrawalSent),
         }),
     }
 }

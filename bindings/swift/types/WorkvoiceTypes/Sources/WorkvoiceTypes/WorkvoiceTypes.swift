@@ -404,6 +404,9 @@ indirect public enum Event: Hashable, Equatable {
     case discardDraft
     case tick
     case retryReport(reportId: String)
+    /// Take a report back: a report not sent yet is deleted and never sent; for one that was
+    /// sent, the organisations are asked to withdraw it.
+    case withdrawReport(reportId: String)
     case checkMailbox
     case setLanguage(language: String)
     case askWipe
@@ -534,19 +537,22 @@ indirect public enum Event: Hashable, Equatable {
         case .retryReport(let reportId):
             try serializer.serialize_variant_index(value: 33)
             try serializer.serialize_str(value: reportId)
-        case .checkMailbox:
+        case .withdrawReport(let reportId):
             try serializer.serialize_variant_index(value: 34)
-        case .setLanguage(let language):
+            try serializer.serialize_str(value: reportId)
+        case .checkMailbox:
             try serializer.serialize_variant_index(value: 35)
+        case .setLanguage(let language):
+            try serializer.serialize_variant_index(value: 36)
             try serializer.serialize_str(value: language)
         case .askWipe:
-            try serializer.serialize_variant_index(value: 36)
-        case .cancelWipe:
             try serializer.serialize_variant_index(value: 37)
-        case .confirmWipe:
+        case .cancelWipe:
             try serializer.serialize_variant_index(value: 38)
-        case .dismissNotice:
+        case .confirmWipe:
             try serializer.serialize_variant_index(value: 39)
+        case .dismissNotice:
+            try serializer.serialize_variant_index(value: 40)
         }
         try serializer.decrease_container_depth()
     }
@@ -716,22 +722,26 @@ indirect public enum Event: Hashable, Equatable {
             try deserializer.decrease_container_depth()
             return .retryReport(reportId: reportId)
         case 34:
+            let reportId = try deserializer.deserialize_str()
+            try deserializer.decrease_container_depth()
+            return .withdrawReport(reportId: reportId)
+        case 35:
             try deserializer.decrease_container_depth()
             return .checkMailbox
-        case 35:
+        case 36:
             let language = try deserializer.deserialize_str()
             try deserializer.decrease_container_depth()
             return .setLanguage(language: language)
-        case 36:
-            try deserializer.decrease_container_depth()
-            return .askWipe
         case 37:
             try deserializer.decrease_container_depth()
-            return .cancelWipe
+            return .askWipe
         case 38:
             try deserializer.decrease_container_depth()
-            return .confirmWipe
+            return .cancelWipe
         case 39:
+            try deserializer.decrease_container_depth()
+            return .confirmWipe
+        case 40:
             try deserializer.decrease_container_depth()
             return .dismissNotice
         default: throw DeserializationError.invalidInput(issue: "Unknown variant index for Event: \(index)")
@@ -1639,8 +1649,13 @@ public struct ReportView: Hashable, Equatable {
     public var messages: [MessageView]
     public var empty: String
     public var rejected: String?
+    /// The label of the withdraw button (`Event::WithdrawReport`), when the report can still
+    /// be withdrawn: deleted if it was never sent, otherwise asked back from the organisations.
+    public var withdraw: String?
+    /// Where a withdrawal the worker asked for stands.
+    public var withdrawal: String?
 
-    public init(item: OutboxItem, statusesTitle: String, statuses: [String], messagesTitle: String, messages: [MessageView], empty: String, rejected: String?) {
+    public init(item: OutboxItem, statusesTitle: String, statuses: [String], messagesTitle: String, messages: [MessageView], empty: String, rejected: String?, withdraw: String?, withdrawal: String?) {
         self.item = item
         self.statusesTitle = statusesTitle
         self.statuses = statuses
@@ -1648,6 +1663,8 @@ public struct ReportView: Hashable, Equatable {
         self.messages = messages
         self.empty = empty
         self.rejected = rejected
+        self.withdraw = withdraw
+        self.withdrawal = withdrawal
     }
 
     public func serialize<S: Serializer>(serializer: S) throws {
@@ -1663,6 +1680,12 @@ public struct ReportView: Hashable, Equatable {
         }
         try serializer.serialize_str(value: self.empty)
         try serializeOption(value: self.rejected, serializer: serializer) { value, serializer in
+            try serializer.serialize_str(value: value)
+        }
+        try serializeOption(value: self.withdraw, serializer: serializer) { value, serializer in
+            try serializer.serialize_str(value: value)
+        }
+        try serializeOption(value: self.withdrawal, serializer: serializer) { value, serializer in
             try serializer.serialize_str(value: value)
         }
         try serializer.decrease_container_depth()
@@ -1689,8 +1712,14 @@ public struct ReportView: Hashable, Equatable {
         let rejected = try deserializeOption(deserializer: deserializer) { deserializer in
             try deserializer.deserialize_str()
         }
+        let withdraw = try deserializeOption(deserializer: deserializer) { deserializer in
+            try deserializer.deserialize_str()
+        }
+        let withdrawal = try deserializeOption(deserializer: deserializer) { deserializer in
+            try deserializer.deserialize_str()
+        }
         try deserializer.decrease_container_depth()
-        return ReportView(item: item, statusesTitle: statusesTitle, statuses: statuses, messagesTitle: messagesTitle, messages: messages, empty: empty, rejected: rejected)
+        return ReportView(item: item, statusesTitle: statusesTitle, statuses: statuses, messagesTitle: messagesTitle, messages: messages, empty: empty, rejected: rejected, withdraw: withdraw, withdrawal: withdrawal)
     }
 
     public static func bincodeDeserialize(input: [UInt8]) throws -> ReportView {

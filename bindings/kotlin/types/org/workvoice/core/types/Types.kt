@@ -1001,10 +1001,32 @@ sealed interface Event {
         }
     }
 
-    data object CheckMailbox: Event {
+    /// Take a report back: a report not sent yet is deleted and never sent; for one that was
+    /// sent, the organisations are asked to withdraw it.
+    data class WithdrawReport(
+        val reportId: String,
+    ) : Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
             serializer.serialize_variant_index(34)
+            serializer.serialize_str(reportId)
+            serializer.decrease_container_depth()
+        }
+
+        companion object {
+            fun deserialize(deserializer: Deserializer): WithdrawReport {
+                deserializer.increase_container_depth()
+                val reportId = deserializer.deserialize_str()
+                deserializer.decrease_container_depth()
+                return WithdrawReport(reportId)
+            }
+        }
+    }
+
+    data object CheckMailbox: Event {
+        override fun serialize(serializer: Serializer) {
+            serializer.increase_container_depth()
+            serializer.serialize_variant_index(35)
             serializer.decrease_container_depth()
         }
 
@@ -1018,7 +1040,7 @@ sealed interface Event {
     ) : Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(35)
+            serializer.serialize_variant_index(36)
             serializer.serialize_str(language)
             serializer.decrease_container_depth()
         }
@@ -1036,7 +1058,7 @@ sealed interface Event {
     data object AskWipe: Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(36)
+            serializer.serialize_variant_index(37)
             serializer.decrease_container_depth()
         }
 
@@ -1048,7 +1070,7 @@ sealed interface Event {
     data object CancelWipe: Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(37)
+            serializer.serialize_variant_index(38)
             serializer.decrease_container_depth()
         }
 
@@ -1060,7 +1082,7 @@ sealed interface Event {
     data object ConfirmWipe: Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(38)
+            serializer.serialize_variant_index(39)
             serializer.decrease_container_depth()
         }
 
@@ -1072,7 +1094,7 @@ sealed interface Event {
     data object DismissNotice: Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(39)
+            serializer.serialize_variant_index(40)
             serializer.decrease_container_depth()
         }
 
@@ -1120,12 +1142,13 @@ sealed interface Event {
                 31 -> DiscardDraft.deserialize(deserializer)
                 32 -> Tick.deserialize(deserializer)
                 33 -> RetryReport.deserialize(deserializer)
-                34 -> CheckMailbox.deserialize(deserializer)
-                35 -> SetLanguage.deserialize(deserializer)
-                36 -> AskWipe.deserialize(deserializer)
-                37 -> CancelWipe.deserialize(deserializer)
-                38 -> ConfirmWipe.deserialize(deserializer)
-                39 -> DismissNotice.deserialize(deserializer)
+                34 -> WithdrawReport.deserialize(deserializer)
+                35 -> CheckMailbox.deserialize(deserializer)
+                36 -> SetLanguage.deserialize(deserializer)
+                37 -> AskWipe.deserialize(deserializer)
+                38 -> CancelWipe.deserialize(deserializer)
+                39 -> ConfirmWipe.deserialize(deserializer)
+                40 -> DismissNotice.deserialize(deserializer)
                 else -> throw DeserializationError("Unknown variant index for Event: $index")
             }
         }
@@ -2049,6 +2072,11 @@ data class ReportView(
     val messages: List<org.workvoice.core.types.MessageView>,
     val empty: String,
     val rejected: String? = null,
+    /// The label of the withdraw button (`Event::WithdrawReport`), when the report can still
+    /// be withdrawn: deleted if it was never sent, otherwise asked back from the organisations.
+    val withdraw: String? = null,
+    /// Where a withdrawal the worker asked for stands.
+    val withdrawal: String? = null,
 ) {
     fun serialize(serializer: Serializer) {
         serializer.increase_container_depth()
@@ -2063,6 +2091,12 @@ data class ReportView(
         }
         serializer.serialize_str(empty)
         rejected.serializeOptionOf(serializer) {
+            serializer.serialize_str(it)
+        }
+        withdraw.serializeOptionOf(serializer) {
+            serializer.serialize_str(it)
+        }
+        withdrawal.serializeOptionOf(serializer) {
             serializer.serialize_str(it)
         }
         serializer.decrease_container_depth()
@@ -2093,8 +2127,16 @@ data class ReportView(
                 deserializer.deserializeOptionOf {
                     deserializer.deserialize_str()
                 }
+            val withdraw =
+                deserializer.deserializeOptionOf {
+                    deserializer.deserialize_str()
+                }
+            val withdrawal =
+                deserializer.deserializeOptionOf {
+                    deserializer.deserialize_str()
+                }
             deserializer.decrease_container_depth()
-            return ReportView(item, statusesTitle, statuses, messagesTitle, messages, empty, rejected)
+            return ReportView(item, statusesTitle, statuses, messagesTitle, messages, empty, rejected, withdraw, withdrawal)
         }
 
         @Throws(DeserializationError::class)
