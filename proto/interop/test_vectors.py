@@ -275,7 +275,8 @@ def test_withdrawal_checks_of_the_desk():
     committed = bytes.fromhex(v["withdrawal_hash"])
     wv.check_withdrawal(v["withdrawal_secret"], committed)
     for secret, hash_, code in [(v["withdrawal_secret"], None, "withdrawal_not_committed"),
-                                ("00" * 32, committed, "withdrawal_unauthenticated")]:
+                                ("00" * 32, committed, "withdrawal_unauthenticated"),
+                                ("not hex", committed, "withdrawal_unauthenticated")]:
         with pytest.raises(wv.WvError) as e:
             wv.check_withdrawal(secret, hash_)
         assert e.value.code == code

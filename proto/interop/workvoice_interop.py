@@ -1381,7 +1381,10 @@ def check_withdrawal(secret_hex: str, report_withdrawal_hash: Optional[bytes]) -
     """Section 13.5, the desk's steps 2 and 3."""
     if report_withdrawal_hash is None:
         raise WvError("withdrawal_not_committed")
-    secret = hex_decode(secret_hex, 32)
+    try:
+        secret = hex_decode(secret_hex, 32)
+    except ValueError:
+        raise WvError("withdrawal_unauthenticated") from None
     if not hmac.compare_digest(withdrawal_hash(secret), report_withdrawal_hash):
         raise WvError("withdrawal_unauthenticated")
 
