@@ -778,6 +778,24 @@ fn a_forged_status_is_not_shown_as_the_organisations() {
             status: MailboxStatus::InReview,
             sealed: genuine,
         },
+        // An older genuine status served late: listed by when the union set it, not last.
+        MailboxItem::Status {
+            status: MailboxStatus::Received,
+            sealed: Some(
+                seal_status(
+                    &StatusBody {
+                        status: WorkerStatus::Received,
+                        set_at: fixture.now - 1_800,
+                    },
+                    body.submission_id,
+                    fixture.union_id,
+                    &fixture.union_key,
+                    &secrets.reply_key.public_key(),
+                    &mut rng,
+                )
+                .unwrap(),
+            ),
+        },
     ];
     let page = MailboxPage {
         entries: entries
@@ -790,7 +808,7 @@ fn a_forged_status_is_not_shown_as_the_organisations() {
                 item,
             })
             .collect(),
-        last_seq: 6,
+        last_seq: 7,
     };
     phone.respond_status(request, 200, serde_json::to_vec(&page).unwrap());
     let id = item(&mut phone).report_id;
@@ -801,6 +819,7 @@ fn a_forged_status_is_not_shown_as_the_organisations() {
                 report.statuses,
                 [
                     "Building Workers Union: delivered",
+                    "Building Workers Union: received your report",
                     "Building Workers Union: is looking into it"
                 ]
             );

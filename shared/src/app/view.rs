@@ -1279,6 +1279,14 @@ pub fn status_key(status: MailboxStatus) -> K {
     }
 }
 
+/// Statuses oldest first: a sealed one by the time the organisation set it (so one a relay
+/// served late does not read as the newest), the relay's delivery statuses by their hour.
+fn statuses_in_order(record: &OutboxRecord) -> Vec<&super::records::StatusNote> {
+    let mut notes: Vec<_> = record.statuses.iter().collect();
+    notes.sort_by_key(|s| s.set_at.unwrap_or(s.at_hour));
+    notes
+}
+
 fn report_view(model: &Model, record: &OutboxRecord) -> ReportView {
     let lang = model.lang();
     let t = |k: K| i18n::tr(lang, k);
@@ -1286,9 +1294,8 @@ fn report_view(model: &Model, record: &OutboxRecord) -> ReportView {
     ReportView {
         item: outbox_item(model, record),
         statuses_title: t(K::ReportStatuses),
-        statuses: record
-            .statuses
-            .iter()
+        statuses: statuses_in_order(record)
+            .into_iter()
             .map(|s| {
                 i18n::trf(
                     lang,
