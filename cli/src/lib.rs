@@ -227,6 +227,22 @@ impl Shell {
         }
     }
 
+    /// Withdraw a report (`Event::WithdrawReport`): one not sent yet is deleted and never sent;
+    /// for a sent one the withdrawal is posted in the round that follows. Returns where the
+    /// withdrawal stands, or `None` when the report was deleted.
+    pub fn withdraw(&mut self, report_id: &str) -> Result<Option<String>, ShellError> {
+        self.send(&Event::WithdrawReport {
+            report_id: report_id.into(),
+        })?;
+        self.send(&Event::OpenReport {
+            report_id: report_id.into(),
+        })?;
+        match self.view()?.screen {
+            Screen::Report(report) => Ok(Some(report.withdrawal.unwrap_or_default())),
+            _ => Ok(None),
+        }
+    }
+
     /// Unlock with `pin`; fails with the lock screen's message.
     pub fn unlock(&mut self, pin: &str) -> Result<(), ShellError> {
         self.send(&Event::Unlock { pin: pin.into() })?;

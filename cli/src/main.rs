@@ -8,6 +8,7 @@
 //!   outbox --pin PIN                      list reports and where they stand
 //!   mailbox --pin PIN                     check for news and answers, print them
 //!   recover --pin PIN --code CODE         on a new phone: find the reports of a recovery code
+//!   withdraw --pin PIN --report ID        delete a report not sent yet, or ask for a sent one back
 //! ```
 
 use std::path::PathBuf;
@@ -19,7 +20,7 @@ use workvoice_core::app::{Event, Screen};
 
 const USAGE: &str = "usage: workvoice-cli --data-dir DIR --relay URL [--root-key HEX] [--language CODE] [--fast-kdf] [--verbose] \
 COMMAND\n  init --pin PIN [--duress-pin PIN]\n  report --pin PIN --from FILE.json\n  send --pin PIN [--timeout SECS]\n  \
-outbox --pin PIN\n  mailbox --pin PIN\n  recover --pin PIN --code CODE";
+outbox --pin PIN\n  mailbox --pin PIN\n  recover --pin PIN --code CODE\n  withdraw --pin PIN --report ID";
 
 struct Args {
     options: Vec<(String, String)>,
@@ -124,6 +125,15 @@ fn run() -> Result<String, ShellError> {
                     Ok(format_outbox(&items))
                 }
                 "outbox" => Ok(format_outbox(&shell.outbox()?)),
+                "withdraw" => {
+                    let id = args.need("report")?.to_string();
+                    Ok(match shell.withdraw(&id)? {
+                        Some(state) => format!("{state}\n"),
+                        None => {
+                            format!("Report {id} deleted: it was not sent and never will be.\n")
+                        }
+                    })
+                }
                 "mailbox" => {
                     shell.send(&Event::CheckMailbox)?;
                     let items = shell.outbox()?;

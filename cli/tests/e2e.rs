@@ -671,3 +671,72 @@ fn untrusted_keys_stop_everything_and_nothing_reaches_the_relay() {
     );
     let _ = ReportId([0; 16]);
 }
+
+#[test]
+fn a_queued_report_withdrawn_never_leaves_and_a_sent_one_is_withdrawn_at_the_relay() {
+    let relay = TestRelay::start(TestRelayOptions::default()).unwrap();
+    let proxy = Proxy::start(relay.port);
+    let dir = tempfile::tempdir().unwrap();
+    let mut phone = shell(dir.path(), &proxy, &relay);
+    phone.init(PIN, None).unwrap();
+    phone
+        .compose(&report_file(0, vec![]), std::path::Path::new("."))
+        .unwrap();
+    let sent = phone.sync_until_sent(Duration::from_secs(20)).unwrap();
+    assert!(accepted(sent[0].state), "{sent:?}");
+    let sent_id = sent[0].report_id.clone();
+
+    // No signal: the second report waits on the phone; withdrawn, it is deleted.
+    proxy.set_rule(|_, _, _| Fault::Unavailable);
+    phone
+        .compose(&report_file(1, vec![]), std::path::Path::new("."))
+        .unwrap();
+    let queued = phone
+        .outbox()
+        .unwrap()
+        .into_iter()
+        .find(|i| i.state == DeliveryState::Waiting)
+        .expect("a report waiting for signal");
+    assert_eq!(phone.withdraw(&queued.report_id).unwrap(), None);
+    proxy.set_rule(|_, _, _| Fault::Pass);
+    let posts = proxy.count("POST /v1/submissions");
+    let items = phone.sync_until_sent(Duration::from_secs(10)).unwrap();
+    assert!(items.iter().all(|i| i.report_id != queued.report_id));
+    assert_eq!(proxy.count("POST /v1/submissions"), posts, "nothing posted");
+    assert_eq!(
+        union_inbox(&relay).len(),
+        1,
+        "only the first report arrived"
+    );
+
+    // The sent one: the withdrawal reaches the relay for the union, with the secret the sealed
+    // report commits to.
+    let state = phone.withdraw(&sent_id).unwrap().unwrap();
+    assert_eq!(
+        state,
+        "You withdrew this report. The organisations were told."
+    );
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let mut response = agent
+        .get(&relay.url("/v1/org/withdrawals"))
+        .header("authorization", &format!("Bearer {}", relay.union.token))
+        .call()
+        .unwrap();
+    let page: workvoice_proto::api::WithdrawalPage =
+        serde_json::from_slice(&response.body_mut().read_to_vec().unwrap()).unwrap();
+    assert_eq!(page.entries.len(), 1);
+    let entry = &union_inbox(&relay)[0];
+    assert_eq!(page.entries[0].report_id, entry.report_id);
+    let committed = open_entry(&relay, entry).withdrawal_hash.unwrap();
+    let text = &page.entries[0].secret;
+    let mut secret = [0u8; 32];
+    for (i, byte) in secret.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(&text[2 * i..2 * i + 2], 16).unwrap();
+    }
+    assert!(workvoice_proto::recovery::withdrawal_matches(
+        &secret, &committed
+    ));
+}

@@ -254,6 +254,12 @@ async fn run(cli: Cli) -> Result<(), DeskError> {
                 report.undecryptable,
                 report.acknowledged
             );
+            if report.withdrawn + report.withdrawals_refused > 0 {
+                println!(
+                    "Withdrawals: {} cases withdrawn by the worker, {} refused (the secret did not match).",
+                    report.withdrawn, report.withdrawals_refused
+                );
+            }
             if report.acks_withheld {
                 eprintln!(
                     "ALARM: acknowledgements withheld ({}). Review with `workvoice-desk alarm list`.",

@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use workvoice_proto::api::{ApiError, InboxPage, PostReply, Referral, StatusChange};
+use workvoice_proto::api::{
+    ApiError, InboxPage, PostReply, Referral, StatusChange, WithdrawalPage,
+};
 use workvoice_proto::attachment::{AttachmentError, AttachmentOpener};
 use workvoice_proto::keys::ReportId;
 use workvoice_proto::report::AttachmentRef;
@@ -115,6 +117,22 @@ impl RelayClient {
             self.auth(
                 self.http
                     .post(self.url(&format!("/v1/org/inbox/{report_id}/ack"))),
+            ),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// The withdrawals waiting for this organisation (`PROTOCOL.md` 13.5).
+    pub async fn withdrawals(&self) -> Result<WithdrawalPage> {
+        self.get_json("/v1/org/withdrawals").await
+    }
+
+    pub async fn acknowledge_withdrawal(&self, report_id: &ReportId) -> Result<()> {
+        self.send(
+            self.auth(
+                self.http
+                    .post(self.url(&format!("/v1/org/withdrawals/{report_id}/ack"))),
             ),
         )
         .await?;

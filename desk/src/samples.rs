@@ -85,6 +85,7 @@ pub fn sample_report(index: usize, report_id: ReportId, reply_key: HpkePublicKey
             contact_wanted: true,
         },
         reply_key,
+        withdrawal_hash: None,
     };
     match index % TEMPLATES {
         0 => {

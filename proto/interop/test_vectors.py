@@ -63,6 +63,12 @@ def evaluate(v):
                                          bytes.fromhex(v["org_public_key"]))
             return {"ok": {"report_id": header.report_id.hex(), "org_id": header.org_id.hex(),
                            "body": wv.reply_body_to_json(body)}}
+        if kind == "status":
+            header, body = wv.open_status(bytes.fromhex(v["sealed"]),
+                                          bytes.fromhex(v["reply_private_key"]),
+                                          bytes.fromhex(v["org_public_key"]))
+            return {"ok": {"report_id": header.report_id.hex(), "org_id": header.org_id.hex(),
+                           "body": {"status": body["status"], "set_at": body["set_at"]}}}
         if kind == "directory":
             d = wv.verify_directory(v["directory"].encode("utf-8"),
                                     bytes.fromhex(v["root_public_key"]), v["now"], v["min_version"],
@@ -85,9 +91,12 @@ def evaluate(v):
         if kind == "recovery":
             secret = wv.recovery_parse(v["code"])
             token, _, pk = wv.report_secrets(secret, v["index"])
+            withdrawal = wv.withdrawal_secret(secret, v["index"])
             return {"ok": {"mailbox_token": token.hex(),
                            "mailbox_token_hash": wv.mailbox_token_hash(token).hex(),
-                           "reply_public_key": pk.hex()}}
+                           "reply_public_key": pk.hex(),
+                           "withdrawal_secret": withdrawal.hex(),
+                           "withdrawal_hash": wv.withdrawal_hash(withdrawal).hex()}}
         if kind == "attachment":
             plain = wv.open_attachment(bytes.fromhex(v["sealed"]), bytes.fromhex(v["report_id"]),
                                        v["entry"])
@@ -106,8 +115,8 @@ def evaluate(v):
 def test_the_vector_directories_are_populated():
     assert len(VALID) >= 15 and len(INVALID) >= 20, (len(VALID), len(INVALID))
     kinds = {v["kind"] for _, v in VALID + INVALID}
-    assert kinds == {"padding", "pow", "disclosure", "envelope", "reply", "directory", "routing",
-                     "delivery", "recovery", "report", "attachment"}, kinds
+    assert kinds == {"padding", "pow", "disclosure", "envelope", "reply", "status", "directory",
+                     "routing", "delivery", "recovery", "report", "attachment"}, kinds
 
 
 @pytest.mark.parametrize("name,v", ALL, ids=[n for n, _ in ALL])
@@ -241,6 +250,40 @@ def test_python_seal_reproduces_the_committed_envelope_and_reply_byte_for_byte()
     sealed_reply = wv.seal_reply(reply["expect"]["ok"]["body"], report_id, f["union_id"],
                                  f["union_key"], reply_pk, rng)
     assert sealed_reply.hex() == reply["sealed"]
+
+
+def test_python_seal_reproduces_the_committed_status_and_refuses_the_forgery():
+    f = fixture()
+    status = vector("status-from-union")
+    rng = wv.DeterministicRng("workvoice status vectors")
+    secret = wv.recovery_parse(vector("recovery-report-0")["code"])
+    _, reply_sk, reply_pk = wv.report_secrets(secret, 0)
+    report_id = bytes.fromhex(status["expect"]["ok"]["report_id"])
+    sealed = wv.seal_status(status["expect"]["ok"]["body"], report_id, f["union_id"],
+                            f["union_key"], reply_pk, rng)
+    assert sealed.hex() == status["sealed"]
+    # A status in the union's name sealed with any other key does not open as the union's.
+    forged = wv.seal_status({"status": "closed", "set_at": 1}, report_id, f["union_id"],
+                            bytes(range(32)), reply_pk, rng)
+    with pytest.raises(wv.WvError) as e:
+        wv.open_status(forged, reply_sk, wv.x25519_public(f["union_key"]))
+    assert e.value.code == "status_unauthenticated"
+    with pytest.raises(wv.WvError) as e:
+        wv.seal_status({"status": "unknown", "set_at": 1}, report_id, f["union_id"],
+                       f["union_key"], reply_pk, rng)
+    assert e.value.code == "status_invalid"
+
+
+def test_withdrawal_checks_of_the_desk():
+    v = vector("recovery-report-0")["expect"]["ok"]
+    committed = bytes.fromhex(v["withdrawal_hash"])
+    wv.check_withdrawal(v["withdrawal_secret"], committed)
+    for secret, hash_, code in [(v["withdrawal_secret"], None, "withdrawal_not_committed"),
+                                ("00" * 32, committed, "withdrawal_unauthenticated"),
+                                ("not hex", committed, "withdrawal_unauthenticated")]:
+        with pytest.raises(wv.WvError) as e:
+            wv.check_withdrawal(secret, hash_)
+        assert e.value.code == code
 
 
 def test_recovery_code_text_form():

@@ -855,6 +855,74 @@ def reply_body_to_json(body: dict) -> dict:
 
 
 # --------------------------------------------------------------------------------------------
+# 8.5 Sealed status
+# --------------------------------------------------------------------------------------------
+
+STATUS_MAGIC = b"WVST"
+MAX_SEALED_STATUS_LEN = 89 + 256 + 16
+STATUS_INFO = b"workvoice/v1/status"
+WORKER_STATUSES = ("received", "in_review", "referred", "resolved", "closed")
+
+STATUS_BODY = T_STRUCT({
+    "status": (T_ENUM(WORKER_STATUSES), REQUIRED),
+    "set_at": (T_U64, REQUIRED),
+})
+
+
+def parse_status(data: bytes) -> ReplyHeader:
+    """The header of a sealed status: a reply's layout under its own magic (8.5)."""
+    if len(data) > MAX_SEALED_STATUS_LEN:
+        raise WvError("status_too_large")
+    r = _Reader(data, "status_truncated")
+    if r.take(4) != STATUS_MAGIC:
+        raise WvError("status_bad_magic")
+    version = r.take(1)[0]
+    if version != 1:
+        raise WvError("status_unsupported_version", str(version))
+    h = ReplyHeader(r.take(16), r.take(16), r.take(16), r.take(32),
+                    struct.unpack(">I", r.take(4))[0])
+    if h.ciphertext_len != r.remaining() or h.ciphertext_len < 16 \
+            or not is_padded_len(h.ciphertext_len - 16):
+        raise WvError("status_length_mismatch")
+    return h
+
+
+def seal_status(body: dict, report_id: bytes, org_id: bytes, org_private_key: bytes,
+                reply_public_key: bytes, rng) -> bytes:
+    if body["status"] not in WORKER_STATUSES:
+        raise WvError("status_invalid")
+    padded = pad(json_dumps({"status": body["status"], "set_at": body["set_at"]}))
+    if REPLY_HEADER_LEN + len(padded) + 16 > MAX_SEALED_STATUS_LEN:
+        raise WvError("status_too_large")
+    message_id = rng.bytes(16)
+    head = STATUS_MAGIC + b"\x01" + report_id + org_id + message_id
+    ct_len = u32(len(padded) + 16)
+    try:
+        enc, ct = hpke_seal(reply_public_key, STATUS_INFO + report_id + org_id, head + ct_len,
+                            padded, rng.bytes(32), sk_s=org_private_key)
+    except ValueError:
+        raise WvError("status_invalid_key") from None
+    return head + enc + ct_len + ct
+
+
+def open_status(data: bytes, reply_private_key: bytes, org_public_key: bytes):
+    h = parse_status(data)
+    aad = data[:53] + data[85:89]
+    try:
+        padded = hpke_open(h.enc, reply_private_key, STATUS_INFO + h.report_id + h.org_id, aad,
+                           data[89:], pk_s=org_public_key)
+    except ValueError:
+        raise WvError("status_unauthenticated") from None
+    try:
+        body_bytes = unpad(padded)
+    except ValueError:
+        raise WvError("status_malformed") from None
+    body = decode_typed(json_parse(body_bytes, "status_malformed"), STATUS_BODY,
+                        "status_malformed")
+    return h, body
+
+
+# --------------------------------------------------------------------------------------------
 # 9. Attachment
 # --------------------------------------------------------------------------------------------
 
@@ -1377,6 +1445,30 @@ def report_secrets(secret: bytes, index: int) -> tuple[bytes, bytes, bytes]:
     return okm[:32], sk, pk
 
 
+WITHDRAWAL_LABEL = b"workvoice/v1/withdrawal\0"
+
+
+def withdrawal_secret(secret: bytes, index: int) -> bytes:
+    """Section 13.5: the report's withdrawal secret."""
+    return hkdf_expand(hkdf_extract(RECOVERY_SALT, secret), b"withdraw" + u32(index), 32)
+
+
+def withdrawal_hash(withdrawal: bytes) -> bytes:
+    return sha256(WITHDRAWAL_LABEL, withdrawal)
+
+
+def check_withdrawal(secret_hex: str, report_withdrawal_hash: Optional[bytes]) -> None:
+    """Section 13.5, the desk's steps 2 and 3."""
+    if report_withdrawal_hash is None:
+        raise WvError("withdrawal_not_committed")
+    try:
+        secret = hex_decode(secret_hex, 32)
+    except ValueError:
+        raise WvError("withdrawal_unauthenticated") from None
+    if not hmac.compare_digest(withdrawal_hash(secret), report_withdrawal_hash):
+        raise WvError("withdrawal_unauthenticated")
+
+
 def mailbox_token_hash(token: bytes) -> bytes:
     return sha256(MAILBOX_LABEL, token)
 
@@ -1487,6 +1579,7 @@ REPORT = T_STRUCT({
     "attachments": (T_LIST(ATTACHMENT_REF), DEFAULT, list),
     "consent": (CONSENT, REQUIRED),
     "reply_key": (T_HEX(32), REQUIRED),
+    "withdrawal_hash": (T_HEX(32), OPTIONAL),
 })
 
 

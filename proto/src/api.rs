@@ -10,6 +10,8 @@ use crate::routing::{Consent, RoutingTags};
 pub const MAX_SUBMISSION_BYTES: usize = 2 * 1024 * 1024;
 /// Largest chunk of an attachment upload.
 pub const MAX_CHUNK_BYTES: usize = 1024 * 1024;
+/// Largest request body of `POST /v1/submissions/{id}/withdrawal`.
+pub const MAX_WITHDRAWAL_BYTES: usize = 1024;
 
 /// `POST /v1/submissions`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -109,14 +111,18 @@ pub enum RelayErrorCode {
     SubmissionConflict,
     /// 409: another report already uses this mailbox token hash
     MailboxInUse,
+    /// 409: other sealed-reply bytes were already stored under this reply's message id
+    ReplyConflict,
+    /// 409: a report already has 4 distinct withdrawal secrets (13.5)
+    TooManyWithdrawals,
+    /// 409: other sealed-status bytes were already stored under this status's message id
+    StatusConflict,
+    /// 409: the organisation referred to already holds this report (another referral, or its own delivery)
+    ReferralConflict,
     /// 409: a chunk that does not start where the upload stands
     UploadOffsetMismatch,
     /// 409: the attachment is not completely uploaded yet
     AttachmentIncomplete,
-    /// 409: a different reply was already stored under this reply id
-    ReplyConflict,
-    /// 409: a different referral was already stored for this report and organisation
-    ReferralConflict,
     /// 413: a body over the route's limit (1.8)
     PayloadTooLarge,
     /// 415: a body with another content type
@@ -143,6 +149,12 @@ pub enum RelayErrorCode {
     ReplyReportMismatch,
     /// 422: a sealed reply that names another organisation as its sender
     ReplyOrgMismatch,
+    /// 422: a withdrawal whose `secret` is not 64 hex characters
+    InvalidWithdrawalSecret,
+    /// 422: a sealed status for another report
+    StatusReportMismatch,
+    /// 422: a sealed status that names another organisation as its sender
+    StatusOrgMismatch,
     /// 422: a referral to the organisation that holds the case
     ReferralToSelf,
     /// 422: a referral envelope for another report
@@ -165,7 +177,7 @@ pub enum RelayErrorCode {
 
 impl RelayErrorCode {
     /// Every code, in the order of the specification's table.
-    pub const ALL: [RelayErrorCode; 44] = [
+    pub const ALL: [RelayErrorCode; 49] = [
         RelayErrorCode::BadRequest,
         RelayErrorCode::MalformedJson,
         RelayErrorCode::UnreadableBody,
@@ -184,10 +196,12 @@ impl RelayErrorCode {
         RelayErrorCode::StaleDirectory,
         RelayErrorCode::SubmissionConflict,
         RelayErrorCode::MailboxInUse,
+        RelayErrorCode::ReplyConflict,
+        RelayErrorCode::TooManyWithdrawals,
+        RelayErrorCode::StatusConflict,
+        RelayErrorCode::ReferralConflict,
         RelayErrorCode::UploadOffsetMismatch,
         RelayErrorCode::AttachmentIncomplete,
-        RelayErrorCode::ReplyConflict,
-        RelayErrorCode::ReferralConflict,
         RelayErrorCode::PayloadTooLarge,
         RelayErrorCode::UnsupportedMediaType,
         RelayErrorCode::InvalidDirectoryVersion,
@@ -201,6 +215,9 @@ impl RelayErrorCode {
         RelayErrorCode::InvalidStatus,
         RelayErrorCode::ReplyReportMismatch,
         RelayErrorCode::ReplyOrgMismatch,
+        RelayErrorCode::InvalidWithdrawalSecret,
+        RelayErrorCode::StatusReportMismatch,
+        RelayErrorCode::StatusOrgMismatch,
         RelayErrorCode::ReferralToSelf,
         RelayErrorCode::ReferralReportMismatch,
         RelayErrorCode::ReferralRecipientMismatch,
@@ -233,10 +250,12 @@ impl RelayErrorCode {
             RelayErrorCode::StaleDirectory => "stale_directory",
             RelayErrorCode::SubmissionConflict => "submission_conflict",
             RelayErrorCode::MailboxInUse => "mailbox_in_use",
+            RelayErrorCode::ReplyConflict => "reply_conflict",
+            RelayErrorCode::TooManyWithdrawals => "too_many_withdrawals",
+            RelayErrorCode::StatusConflict => "status_conflict",
+            RelayErrorCode::ReferralConflict => "referral_conflict",
             RelayErrorCode::UploadOffsetMismatch => "upload_offset_mismatch",
             RelayErrorCode::AttachmentIncomplete => "attachment_incomplete",
-            RelayErrorCode::ReplyConflict => "reply_conflict",
-            RelayErrorCode::ReferralConflict => "referral_conflict",
             RelayErrorCode::PayloadTooLarge => "payload_too_large",
             RelayErrorCode::UnsupportedMediaType => "unsupported_media_type",
             RelayErrorCode::InvalidDirectoryVersion => "invalid_directory_version",
@@ -250,6 +269,9 @@ impl RelayErrorCode {
             RelayErrorCode::InvalidStatus => "invalid_status",
             RelayErrorCode::ReplyReportMismatch => "reply_report_mismatch",
             RelayErrorCode::ReplyOrgMismatch => "reply_org_mismatch",
+            RelayErrorCode::InvalidWithdrawalSecret => "invalid_withdrawal_secret",
+            RelayErrorCode::StatusReportMismatch => "status_report_mismatch",
+            RelayErrorCode::StatusOrgMismatch => "status_org_mismatch",
             RelayErrorCode::ReferralToSelf => "referral_to_self",
             RelayErrorCode::ReferralReportMismatch => "referral_report_mismatch",
             RelayErrorCode::ReferralRecipientMismatch => "referral_recipient_mismatch",
@@ -283,10 +305,12 @@ impl RelayErrorCode {
             RelayErrorCode::StaleDirectory
             | RelayErrorCode::SubmissionConflict
             | RelayErrorCode::MailboxInUse
-            | RelayErrorCode::UploadOffsetMismatch
-            | RelayErrorCode::AttachmentIncomplete
             | RelayErrorCode::ReplyConflict
-            | RelayErrorCode::ReferralConflict => 409,
+            | RelayErrorCode::TooManyWithdrawals
+            | RelayErrorCode::StatusConflict
+            | RelayErrorCode::ReferralConflict
+            | RelayErrorCode::UploadOffsetMismatch
+            | RelayErrorCode::AttachmentIncomplete => 409,
             RelayErrorCode::PayloadTooLarge => 413,
             RelayErrorCode::UnsupportedMediaType => 415,
             RelayErrorCode::InvalidDirectoryVersion
@@ -300,6 +324,9 @@ impl RelayErrorCode {
             | RelayErrorCode::InvalidStatus
             | RelayErrorCode::ReplyReportMismatch
             | RelayErrorCode::ReplyOrgMismatch
+            | RelayErrorCode::InvalidWithdrawalSecret
+            | RelayErrorCode::StatusReportMismatch
+            | RelayErrorCode::StatusOrgMismatch
             | RelayErrorCode::ReferralToSelf
             | RelayErrorCode::ReferralReportMismatch
             | RelayErrorCode::ReferralRecipientMismatch => 422,
@@ -381,8 +408,18 @@ pub struct MailboxEntry {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum MailboxItem {
     /// Delivery to the organisation's inbox (`delivered`), its acknowledgement
-    /// (`acknowledged`), or a worker-visible status the organisation set.
-    Status { status: MailboxStatus },
+    /// (`acknowledged`), both the relay's word, or a worker-visible status the organisation
+    /// set. `status` is what the relay was told; only `sealed` ([`crate::status`]), opened under
+    /// the organisation's certified key, says what the organisation said.
+    Status {
+        status: MailboxStatus,
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            with = "crate::codec::base64_bytes_opt"
+        )]
+        sealed: Option<Vec<u8>>,
+    },
     /// A reply sealed to the report's reply key ([`crate::reply`]).
     Reply {
         #[serde(with = "crate::codec::base64_bytes")]
@@ -458,6 +495,35 @@ pub struct AttachmentState {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StatusChange {
     pub status: WorkerStatus,
+    /// The same status sealed to the report's reply key ([`crate::status::seal_status`]); a
+    /// status without it is never shown to the worker as the organisation's.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::codec::base64_bytes_opt"
+    )]
+    pub sealed: Option<Vec<u8>>,
+}
+
+/// `POST /v1/submissions/{id}/withdrawal`: the worker asks for her report to be withdrawn.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WithdrawalRequest {
+    /// The report's withdrawal secret, 64 hex characters (`PROTOCOL.md` 13.5).
+    pub secret: String,
+}
+
+/// A withdrawal waiting for an organisation (`GET /v1/org/withdrawals`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Withdrawal {
+    pub report_id: ReportId,
+    /// The revealed withdrawal secret, 64 hex characters.
+    pub secret: String,
+    pub at_hour: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WithdrawalPage {
+    pub entries: Vec<Withdrawal>,
 }
 
 /// `POST /v1/org/reports/{report_id}/replies`.

@@ -88,6 +88,24 @@ pub mod base64_bytes {
     }
 }
 
+/// Serde adapter: an optional byte string as standard base64 (absent or `null` is `None`).
+pub mod base64_bytes_opt {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(bytes: &Option<Vec<u8>>, s: S) -> Result<S::Ok, S::Error> {
+        match bytes {
+            Some(bytes) => s.serialize_str(&super::to_base64(bytes)),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<u8>>, D::Error> {
+        let text = <Option<std::borrow::Cow<'de, str>>>::deserialize(d)?;
+        text.map(|t| super::from_base64(&t).map_err(serde::de::Error::custom))
+            .transpose()
+    }
+}
+
 /// Serde adapter: `[u8; N]` as lowercase hex.
 pub mod hex_array {
     use serde::{Deserialize, Deserializer, Serializer};

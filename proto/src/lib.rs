@@ -23,6 +23,7 @@ pub mod recovery;
 pub mod reply;
 pub mod report;
 pub mod routing;
+pub mod status;
 #[cfg(feature = "system-rng")]
 pub mod system_rng;
 #[cfg(feature = "test-support")]

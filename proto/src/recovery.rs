@@ -14,6 +14,7 @@ use crate::{ErrorCode, SecureRng};
 const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 const SALT: &[u8] = b"workvoice/v1/recovery";
 const MAILBOX_LABEL: &[u8] = b"workvoice/v1/mailbox\0";
+const WITHDRAWAL_LABEL: &[u8] = b"workvoice/v1/withdrawal\0";
 /// Characters in a written code, without separators.
 pub const CODE_CHARS: usize = 28;
 
@@ -54,6 +55,8 @@ pub struct ReportSecrets {
     /// in the mailbox URL when polling.
     pub mailbox_token: Zeroizing<[u8; 32]>,
     pub reply_key: HpkePrivateKey,
+    /// Revealed only to withdraw the report; the report carries its [`withdrawal_hash`].
+    pub withdrawal_secret: Zeroizing<[u8; 32]>,
 }
 
 impl RecoveryCode {
@@ -157,14 +160,31 @@ impl RecoveryCode {
         }
         let mut token = Zeroizing::new([0u8; 32]);
         token.copy_from_slice(&okm[..32]);
+        let withdraw_info = [b"withdraw".as_slice(), &index.to_be_bytes()].concat();
+        let mut withdrawal_secret = Zeroizing::new([0u8; 32]);
+        let fill = prk
+            .expand(&[&withdraw_info], Okm32)
+            .and_then(|o| o.fill(withdrawal_secret.as_mut()));
+        if fill.is_err() {
+            unreachable!("32 bytes is within HKDF-SHA256's output limit");
+        }
         ReportSecrets {
             mailbox_token: token,
             reply_key: HpkePrivateKey::derive(&okm[32..]),
+            withdrawal_secret,
         }
     }
 }
 
 struct Okm64;
+
+struct Okm32;
+
+impl hkdf::KeyType for Okm32 {
+    fn len(&self) -> usize {
+        32
+    }
+}
 
 impl hkdf::KeyType for Okm64 {
     fn len(&self) -> usize {
@@ -175,6 +195,17 @@ impl hkdf::KeyType for Okm64 {
 /// What the relay stores of a mailbox token.
 pub fn mailbox_token_hash(token: &[u8; 32]) -> Digest {
     sha256(&[MAILBOX_LABEL, token])
+}
+
+/// `SHA-256("workvoice/v1/withdrawal\0" || withdrawal_secret)`: what a report carries so that
+/// only the holder of the secret can withdraw it (`PROTOCOL.md` 13.5).
+pub fn withdrawal_hash(withdrawal_secret: &[u8; 32]) -> Digest {
+    sha256(&[WITHDRAWAL_LABEL, withdrawal_secret])
+}
+
+/// Whether `secret` is the preimage of `hash` (constant time).
+pub fn withdrawal_matches(secret: &[u8; 32], hash: &Digest) -> bool {
+    crate::keys::ct_eq(&withdrawal_hash(secret).0, &hash.0)
 }
 
 /// The URL form of a mailbox token: unpadded base64url.

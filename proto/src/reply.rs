@@ -89,36 +89,46 @@ pub struct ReplyHeader {
 
 impl ReplyHeader {
     pub fn parse(bytes: &[u8]) -> Result<Self, ReplyError> {
-        if bytes.len() > MAX_SEALED_REPLY_LEN {
-            return Err(ReplyError::TooLarge);
-        }
-        let mut r = Reader::new(bytes);
-        if r.take(4)? != MAGIC {
-            return Err(ReplyError::BadMagic);
-        }
-        let version = r.u8()?;
-        if version != VERSION {
-            return Err(ReplyError::UnsupportedVersion(version));
-        }
-        let header = ReplyHeader {
-            report_id: ReportId(r.array()?),
-            org_id: OrgId(r.array()?),
-            message_id: r.array()?,
-            encapped_key: r.array()?,
-            ciphertext_len: r.u32()? as usize,
-        };
-        if header.ciphertext_len != r.remaining()
-            || header.ciphertext_len < 16
-            || !padding::is_padded_len(header.ciphertext_len - 16)
-        {
-            return Err(ReplyError::LengthMismatch);
-        }
-        Ok(header)
+        parse_header(bytes, MAGIC, MAX_SEALED_REPLY_LEN)
     }
 }
 
-fn info(report_id: &ReportId, org_id: &OrgId) -> Vec<u8> {
-    [INFO, report_id.as_bytes(), org_id.as_bytes()].concat()
+/// The header of a reply-shaped message (a reply, or a sealed status of `crate::status`):
+/// `magic || version || report id || org id || message id || enc || u32(T)`, then `T` bytes.
+pub(crate) fn parse_header(
+    bytes: &[u8],
+    magic: &[u8; 4],
+    max_len: usize,
+) -> Result<ReplyHeader, ReplyError> {
+    if bytes.len() > max_len {
+        return Err(ReplyError::TooLarge);
+    }
+    let mut r = Reader::new(bytes);
+    if r.take(4)? != magic {
+        return Err(ReplyError::BadMagic);
+    }
+    let version = r.u8()?;
+    if version != VERSION {
+        return Err(ReplyError::UnsupportedVersion(version));
+    }
+    let header = ReplyHeader {
+        report_id: ReportId(r.array()?),
+        org_id: OrgId(r.array()?),
+        message_id: r.array()?,
+        encapped_key: r.array()?,
+        ciphertext_len: r.u32()? as usize,
+    };
+    if header.ciphertext_len != r.remaining()
+        || header.ciphertext_len < 16
+        || !padding::is_padded_len(header.ciphertext_len - 16)
+    {
+        return Err(ReplyError::LengthMismatch);
+    }
+    Ok(header)
+}
+
+fn info(label: &[u8], report_id: &ReportId, org_id: &OrgId) -> Vec<u8> {
+    [label, report_id.as_bytes(), org_id.as_bytes()].concat()
 }
 
 /// Seal a reply from organisation `org_id` (holding `org_key`) to a report's `reply_key`.
@@ -135,17 +145,54 @@ pub fn seal_reply(
         return Err(ReplyError::InvalidText);
     }
     let json = serde_json::to_vec(body).map_err(|_| ReplyError::Malformed)?;
-    let padded = padding::pad(&json).ok_or(ReplyError::TooLarge)?;
-    // Refuse what `open_reply` would refuse: a long `language` can push the body over the limit.
-    if HEADER_LEN + padded.len() + 16 > MAX_SEALED_REPLY_LEN {
+    seal_message(
+        &json,
+        Kind::REPLY,
+        report_id,
+        org_id,
+        org_key,
+        reply_key,
+        rng,
+    )
+}
+
+/// What tells a reply from a sealed status: magic, HPKE info label and largest sealed size.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Kind {
+    pub magic: &'static [u8; 4],
+    pub info: &'static [u8],
+    pub max_len: usize,
+}
+
+impl Kind {
+    pub(crate) const REPLY: Kind = Kind {
+        magic: MAGIC,
+        info: INFO,
+        max_len: MAX_SEALED_REPLY_LEN,
+    };
+}
+
+/// Seal `json` as a reply-shaped message of `kind` from `org_id` to `reply_key`.
+pub(crate) fn seal_message(
+    json: &[u8],
+    kind: Kind,
+    report_id: ReportId,
+    org_id: OrgId,
+    org_key: &HpkePrivateKey,
+    reply_key: &HpkePublicKey,
+    rng: &mut impl SecureRng,
+) -> Result<Vec<u8>, ReplyError> {
+    let padded = padding::pad(json).ok_or(ReplyError::TooLarge)?;
+    // Refuse what the opener would refuse: a long `language` can push the body over the limit.
+    if HEADER_LEN + padded.len() + 16 > kind.max_len {
         return Err(ReplyError::TooLarge);
     }
     let mut message_id = [0u8; 16];
     rng.fill_bytes(&mut message_id);
 
     let mut header = Vec::with_capacity(HEADER_LEN);
-    header.extend_from_slice(MAGIC);
-    header.push(VERSION);
+    header.extend_from_slice(kind.magic);
+    header.extend_from_slice(&[VERSION]);
     header.extend_from_slice(report_id.as_bytes());
     header.extend_from_slice(org_id.as_bytes());
     header.extend_from_slice(&message_id);
@@ -158,7 +205,7 @@ pub fn seal_reply(
     let (encapped, ciphertext) = hpke_suite::seal(
         reply_key,
         Some(org_key),
-        &info(&report_id, &org_id),
+        &info(kind.info, &report_id, &org_id),
         &aad,
         &padded,
         rng,
@@ -170,6 +217,28 @@ pub fn seal_reply(
     Ok(header)
 }
 
+/// Open a reply-shaped message of `kind`: its header and the unpadded JSON bytes.
+pub(crate) fn open_message(
+    sealed: &[u8],
+    kind: Kind,
+    reply_private_key: &HpkePrivateKey,
+    org_public_key: &HpkePublicKey,
+) -> Result<(ReplyHeader, Vec<u8>), ReplyError> {
+    let header = parse_header(sealed, kind.magic, kind.max_len)?;
+    let aad = [&sealed[..4 + 1 + 48], &sealed[HEADER_LEN - 4..HEADER_LEN]].concat();
+    let padded = hpke_suite::open(
+        &header.encapped_key,
+        reply_private_key,
+        Some(org_public_key),
+        &info(kind.info, &header.report_id, &header.org_id),
+        &aad,
+        &sealed[HEADER_LEN..],
+    )
+    .map_err(|_| ReplyError::Unauthenticated)?;
+    let json = padding::unpad(&padded).map_err(|_| ReplyError::Malformed)?;
+    Ok((header, json.to_vec()))
+}
+
 /// Open a sealed reply with the report's reply private key, checking that it was sealed by the
 /// organisation whose certified public key is `org_public_key`.
 pub fn open_reply(
@@ -177,18 +246,7 @@ pub fn open_reply(
     reply_private_key: &HpkePrivateKey,
     org_public_key: &HpkePublicKey,
 ) -> Result<(ReplyHeader, ReplyBody), ReplyError> {
-    let header = ReplyHeader::parse(sealed)?;
-    let aad = [&sealed[..4 + 1 + 48], &sealed[HEADER_LEN - 4..HEADER_LEN]].concat();
-    let padded = hpke_suite::open(
-        &header.encapped_key,
-        reply_private_key,
-        Some(org_public_key),
-        &info(&header.report_id, &header.org_id),
-        &aad,
-        &sealed[HEADER_LEN..],
-    )
-    .map_err(|_| ReplyError::Unauthenticated)?;
-    let json = padding::unpad(&padded).map_err(|_| ReplyError::Malformed)?;
-    let body: ReplyBody = serde_json::from_slice(json).map_err(|_| ReplyError::Malformed)?;
+    let (header, json) = open_message(sealed, Kind::REPLY, reply_private_key, org_public_key)?;
+    let body: ReplyBody = serde_json::from_slice(&json).map_err(|_| ReplyError::Malformed)?;
     Ok((header, body))
 }

@@ -74,6 +74,10 @@ pub struct Report {
     pub consent: Consent,
     /// The report's reply key: organisations seal replies and status notes to it.
     pub reply_key: HpkePublicKey,
+    /// The commitment to the report's withdrawal secret ([`crate::recovery::withdrawal_hash`]):
+    /// a withdrawal request that reveals its preimage comes from the worker.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub withdrawal_hash: Option<Digest>,
 }
 
 /// An amount of money in minor units of an ISO 4217 currency (paisa, sen, centavos...).

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use rand_core::{TryCryptoRng, TryRng};
 use serde::{Deserialize, Serialize};
 
+use crate::api::WorkerStatus;
 use crate::directory::{
     DirectoryPins, KeyTrust, LISTING_FORMAT, Listing, ORG_CERT_CONTEXT, OrgCertificate, OrgKind,
     Organisation, RELAY_CERT_CONTEXT, REVOCATION_CONTEXT, RelayCertificate, RevocationList,
@@ -29,6 +30,7 @@ use crate::routing::{
     Consent, ReportKind, RoutingRule, RoutingTags, check_delivery, disclosure_bytes,
     disclosure_digest, route,
 };
+use crate::status::{StatusBody, open_status, seal_status};
 use crate::{ErrorCode, envelope, padding, pow};
 
 /// A deterministic generator (SHA-256 in counter mode over a seed) for vectors and tests.
@@ -129,6 +131,14 @@ pub enum Vector {
         sealed: String,
         expect: Expect,
     },
+    /// A sealed status (`PROTOCOL.md` 8.5): opened under `org_public_key`.
+    Status {
+        description: String,
+        reply_private_key: String,
+        org_public_key: HpkePublicKey,
+        sealed: String,
+        expect: Expect,
+    },
     Directory {
         description: String,
         root_public_key: SigningPublicKey,
@@ -190,6 +200,7 @@ impl Vector {
             | Vector::Disclosure { expect, .. }
             | Vector::Envelope { expect, .. }
             | Vector::Reply { expect, .. }
+            | Vector::Status { expect, .. }
             | Vector::Directory { expect, .. }
             | Vector::Routing { expect, .. }
             | Vector::Delivery { expect, .. }
@@ -206,6 +217,7 @@ impl Vector {
             | Vector::Disclosure { expect, .. }
             | Vector::Envelope { expect, .. }
             | Vector::Reply { expect, .. }
+            | Vector::Status { expect, .. }
             | Vector::Directory { expect, .. }
             | Vector::Routing { expect, .. }
             | Vector::Delivery { expect, .. }
@@ -303,6 +315,22 @@ pub fn evaluate(vector: &Vector) -> Result<Expect, String> {
         } => {
             let key = private_key(reply_private_key)?;
             match open_reply(&bytes(sealed)?, &key, org_public_key) {
+                Ok((header, body)) => ok(serde_json::json!({
+                    "report_id": header.report_id,
+                    "org_id": header.org_id,
+                    "body": body,
+                })),
+                Err(e) => err(&e),
+            }
+        }
+        Vector::Status {
+            reply_private_key,
+            org_public_key,
+            sealed,
+            ..
+        } => {
+            let key = private_key(reply_private_key)?;
+            match open_status(&bytes(sealed)?, &key, org_public_key) {
                 Ok((header, body)) => ok(serde_json::json!({
                     "report_id": header.report_id,
                     "org_id": header.org_id,
@@ -420,6 +448,8 @@ pub fn evaluate(vector: &Vector) -> Result<Expect, String> {
                     "mailbox_token": hex::encode(*s.mailbox_token),
                     "mailbox_token_hash": mailbox_token_hash(&s.mailbox_token),
                     "reply_public_key": s.reply_key.public_key(),
+                    "withdrawal_secret": hex::encode(*s.withdrawal_secret),
+                    "withdrawal_hash": crate::recovery::withdrawal_hash(&s.withdrawal_secret),
                 }))
             }
             Err(e) => err(&e),
@@ -690,6 +720,7 @@ impl Fixture {
                 contact_wanted: true,
             },
             reply_key,
+            withdrawal_hash: None,
         }
     }
 }
@@ -996,6 +1027,82 @@ pub fn generate() -> Vec<(bool, String, Vector)> {
     push(
         "reply-tampered-header",
         reply_vector("report id altered", f.union_key.public_key(), &tampered),
+    );
+
+    // Sealed statuses, from their own generator so that the vectors above keep their bytes.
+    let mut status_rng = DeterministicRng::new("workvoice status vectors");
+    let status_body = StatusBody {
+        status: WorkerStatus::InReview,
+        set_at: FIXTURE_NOW,
+    };
+    let sealed_status = seal_status(
+        &status_body,
+        report_id,
+        f.union_id,
+        &f.union_key,
+        &secrets.reply_key.public_key(),
+        &mut status_rng,
+    )
+    .unwrap_or_default();
+    let status_vector = |description: &str, org_pk: HpkePublicKey, bytes: &[u8]| Vector::Status {
+        description: description.into(),
+        reply_private_key: key_hex(&secrets.reply_key),
+        org_public_key: org_pk,
+        sealed: hex::encode(bytes),
+        expect: placeholder(),
+    };
+    push(
+        "status-from-union",
+        status_vector(
+            "the union says the case is in review",
+            f.union_key.public_key(),
+            &sealed_status,
+        ),
+    );
+    push(
+        "status-wrong-sender",
+        status_vector(
+            "checked against the NGO's key: not from it",
+            f.ngo_key.public_key(),
+            &sealed_status,
+        ),
+    );
+    // A relay (or a thief of the union's API token) writes a well-formed status for the union
+    // with a key of its own: valid JSON inside, the wrong sender.
+    let forger = HpkePrivateKey::derive(&[0x66; 32]);
+    let forged = seal_status(
+        &StatusBody {
+            status: WorkerStatus::Closed,
+            set_at: FIXTURE_NOW,
+        },
+        report_id,
+        f.union_id,
+        &forger,
+        &secrets.reply_key.public_key(),
+        &mut status_rng,
+    )
+    .unwrap_or_default();
+    push(
+        "status-forged",
+        status_vector(
+            "a well-formed 'closed' in the union's name, sealed with another key",
+            f.union_key.public_key(),
+            &forged,
+        ),
+    );
+    let mut status_tampered = sealed_status.clone();
+    status_tampered[25] ^= 1;
+    push(
+        "status-tampered-header",
+        status_vector(
+            "organisation id altered",
+            f.union_key.public_key(),
+            &status_tampered,
+        ),
+    );
+    push(
+        "status-is-not-a-reply",
+        status_vector("a reply is not a status", f.union_key.public_key(), &sealed),
     );
 
     // Directory chain of trust.

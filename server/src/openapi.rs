@@ -10,11 +10,14 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/v1/directory"),
     ("post", "/v1/submissions"),
     ("get", "/v1/mailbox/{token}"),
+    ("post", "/v1/submissions/{id}/withdrawal"),
     ("put", "/v1/submissions/{id}/attachments/{attachment_id}"),
     ("get", "/v1/submissions/{id}/attachments/{attachment_id}"),
     ("get", "/v1/org/inbox"),
     ("post", "/v1/org/inbox/{report_id}/ack"),
     ("post", "/v1/org/reports/{report_id}/status"),
+    ("get", "/v1/org/withdrawals"),
+    ("post", "/v1/org/withdrawals/{report_id}/ack"),
     ("post", "/v1/org/reports/{report_id}/replies"),
     ("post", "/v1/org/reports/{report_id}/referrals"),
     (
@@ -189,7 +192,25 @@ fn schemas() -> Value {
         "StatusChange": {
             "type": "object",
             "required": ["status"],
-            "properties": {"status": {"type": "string", "enum": ["received", "in_review", "referred", "resolved", "closed"]}}
+            "properties": {
+                "status": {"type": "string", "enum": ["received", "in_review", "referred", "resolved", "closed"]},
+                "sealed": b64.clone()
+            }
+        },
+        "WithdrawalRequest": {
+            "type": "object",
+            "required": ["secret"],
+            "properties": {"secret": {"type": "string", "pattern": "^[0-9a-fA-F]{64}$", "description": "The report's withdrawal secret (PROTOCOL.md 13.5)."}}
+        },
+        "Withdrawal": {
+            "type": "object",
+            "required": ["report_id", "secret", "at_hour"],
+            "properties": {"report_id": hex(16), "secret": hex(32), "at_hour": {"type": "integer"}}
+        },
+        "WithdrawalPage": {
+            "type": "object",
+            "required": ["entries"],
+            "properties": {"entries": {"type": "array", "items": {"$ref": "#/components/schemas/Withdrawal"}}}
         },
         "PostReply": {
             "type": "object",
@@ -245,6 +266,42 @@ pub fn document() -> Value {
                     "429": error_response("rate_limited"),
                     "503": error_response("directory_unavailable, relay_busy (too many request bodies in flight; Retry-After)"),
                     "507": error_response("storage_full")
+                }
+            }},
+            "/v1/submissions/{id}/withdrawal": {"post": {
+                "summary": "Ask the organisations that hold a report to withdraw it, revealing its withdrawal secret (PROTOCOL.md 13.5); the desks check it. Idempotent by secret.",
+                "parameters": [path_param("id", "The report (submission) id, 32 hex characters.")],
+                "requestBody": json_body("WithdrawalRequest"),
+                "responses": {
+                    "201": {"description": "Passed to every organisation that holds the report."},
+                    "200": {"description": "This secret was posted before."},
+                    "400": error_response("invalid_path, malformed_json, unreadable_body"),
+                    "404": error_response("unknown_report"),
+                    "409": error_response("too_many_withdrawals"),
+                    "413": error_response("payload_too_large"),
+                    "415": error_response("unsupported_media_type"),
+                    "422": error_response("invalid_withdrawal_secret"),
+                    "429": error_response("rate_limited"),
+                    "503": error_response("relay_busy (too many request bodies in flight; Retry-After)")
+                }
+            }},
+            "/v1/org/withdrawals": {"get": {
+                "summary": "The caller's withdrawals not acknowledged yet, in report id order (at most 200).",
+                "security": org_security.clone(),
+                "responses": {
+                    "200": json_response("Pending withdrawals.", "WithdrawalPage"),
+                    "401": error_response("unauthorized")
+                }
+            }},
+            "/v1/org/withdrawals/{report_id}/ack": {"post": {
+                "summary": "Acknowledge the caller's withdrawals of a report (idempotent).",
+                "security": org_security.clone(),
+                "parameters": [report.clone()],
+                "responses": {
+                    "204": {"description": "Acknowledged."},
+                    "400": error_response("invalid_path"),
+                    "401": error_response("unauthorized"),
+                    "404": error_response("unknown_report")
                 }
             }},
             "/v1/mailbox/{token}": {"get": {
@@ -323,7 +380,7 @@ pub fn document() -> Value {
                 }
             }},
             "/v1/org/reports/{report_id}/status": {"post": {
-                "summary": "Tell the worker where the case stands.",
+                "summary": "Tell the worker where the case stands: the status, and the same status sealed to the report's reply key (PROTOCOL.md 8.5), which is all the phone believes. Idempotent by the sealed status's message id.",
                 "security": org_security.clone(),
                 "parameters": [report.clone()],
                 "requestBody": json_body("StatusChange"),
@@ -334,7 +391,8 @@ pub fn document() -> Value {
                     "404": error_response("unknown_report"),
                     "413": error_response("payload_too_large"),
                     "415": error_response("unsupported_media_type"),
-                    "422": error_response("invalid_status"),
+                    "409": error_response("status_conflict"),
+                    "422": error_response("invalid_status, status_*, status_report_mismatch, status_org_mismatch"),
                     "503": error_response("relay_busy (too many request bodies in flight; Retry-After)")
                 }
             }},

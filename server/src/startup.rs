@@ -15,7 +15,7 @@ use axum::routing::{get, post};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tower_http::timeout::TimeoutLayer;
-use workvoice_proto::api::{MAX_CHUNK_BYTES, MAX_SUBMISSION_BYTES};
+use workvoice_proto::api::{MAX_CHUNK_BYTES, MAX_SUBMISSION_BYTES, MAX_WITHDRAWAL_BYTES};
 use workvoice_proto::keys::SigningKey;
 
 use crate::admin::{self, PublishOptions};
@@ -24,7 +24,7 @@ use crate::domain::keyfile::{self, KeyFileError};
 use crate::domain::unix_now;
 use crate::error::{ApiFailure, ErrorCodeTag};
 use crate::files;
-use crate::routes::{attachments, directory, health, mailbox, org, submissions};
+use crate::routes::{attachments, directory, health, mailbox, org, submissions, withdrawals};
 use crate::state::AppState;
 use crate::storage::{PurgeCounts, Storage, StorageError};
 use crate::tls::Tls;
@@ -89,6 +89,10 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/v1/mailbox/{token}", get(mailbox::get_mailbox))
         .route(
+            "/v1/submissions/{id}/withdrawal",
+            post(withdrawals::post_withdrawal).layer(DefaultBodyLimit::max(MAX_WITHDRAWAL_BYTES)),
+        )
+        .route(
             "/v1/submissions/{id}/attachments/{attachment_id}",
             get(attachments::get_upload)
                 .put(attachments::put_chunk)
@@ -99,6 +103,11 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/org/inbox", get(org::get_inbox))
         .route("/v1/org/inbox/{report_id}/ack", post(org::acknowledge))
         .route("/v1/org/reports/{report_id}/status", post(org::set_status))
+        .route("/v1/org/withdrawals", get(withdrawals::get_withdrawals))
+        .route(
+            "/v1/org/withdrawals/{report_id}/ack",
+            post(withdrawals::acknowledge_withdrawal),
+        )
         .route(
             "/v1/org/reports/{report_id}/replies",
             post(org::post_reply).layer(DefaultBodyLimit::max(MAX_SUBMISSION_BYTES)),
@@ -304,7 +313,7 @@ async fn rate_limit(
     let limits = &state.limits;
     let class = match matched.as_ref().map(MatchedPath::as_str) {
         Some("/v1/directory") => &limits.directory,
-        Some("/v1/submissions") => &limits.submissions,
+        Some("/v1/submissions" | "/v1/submissions/{id}/withdrawal") => &limits.submissions,
         Some("/v1/mailbox/{token}") => &limits.mailbox,
         _ => &limits.uploads,
     };

@@ -8,7 +8,7 @@ use common::*;
 use reqwest::StatusCode;
 use workvoice_proto::api::{
     InboxPage, MailboxItem, MailboxPage, MailboxStatus, PostReply, Referral, StatusChange,
-    SubmissionAccepted, UploadProgress, WorkerStatus,
+    SubmissionAccepted, UploadProgress, WithdrawalPage, WithdrawalRequest, WorkerStatus,
 };
 use workvoice_proto::directory::{RevokedKey, verify_directory};
 use workvoice_proto::envelope::open;
@@ -16,6 +16,7 @@ use workvoice_proto::keys::{OrgId, sha256};
 use workvoice_proto::reply::{ReplyBody, open_reply, seal_reply};
 use workvoice_proto::report::{Report, Sector};
 use workvoice_proto::routing::{Consent, disclosure_digest};
+use workvoice_proto::status::{StatusBody, open_status, seal_status};
 use workvoice_relay::domain::unix_now;
 use workvoice_relay::testing::{SubmissionSpec, TestDatabase, TestRelay, prepare_submission};
 
@@ -32,6 +33,8 @@ on_both_backends!(
     retention_deletes_acknowledged_ciphertext_and_old_mailboxes,
     operations_endpoints_answer,
     serve_republishes_before_expiry,
+    a_sealed_status_is_checked_stored_once_and_served_unchanged,
+    a_withdrawal_reaches_every_holder_once_and_bad_input_stores_nothing,
 );
 
 async fn serve_republishes_before_expiry(db: TestDatabase) {
@@ -104,7 +107,7 @@ fn mailbox_statuses(page: &MailboxPage) -> Vec<(OrgId, MailboxStatus)> {
     page.entries
         .iter()
         .filter_map(|e| match &e.item {
-            MailboxItem::Status { status } => Some((e.org_id, *status)),
+            MailboxItem::Status { status, .. } => Some((e.org_id, *status)),
             MailboxItem::Reply { .. } => None,
         })
         .collect()
@@ -198,6 +201,7 @@ async fn submission_is_delivered_acknowledged_and_answered(db: TestDatabase) {
         &status_url,
         &StatusChange {
             status: WorkerStatus::InReview,
+            sealed: None,
         },
         Some(&relay.union.token),
     )
@@ -1175,4 +1179,232 @@ async fn concurrent_submissions_each_get_their_own_answer(db: TestDatabase) {
         ids.dedup();
         assert_eq!(ids.len(), 16);
     }
+}
+
+async fn a_sealed_status_is_checked_stored_once_and_served_unchanged(db: TestDatabase) {
+    let relay = relay(db).await;
+    let c = client();
+    let p = relay
+        .prepare_submission(&SubmissionSpec::default())
+        .unwrap();
+    let r = post_json(&c, &relay.url("/v1/submissions"), &p.request, None).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let id = p.request.submission_id;
+    let status_url = relay.url(&format!("/v1/org/reports/{id}/status"));
+    let mailbox_url = relay.url(&format!("/v1/mailbox/{}", p.mailbox_token_text));
+    let mut rng = workvoice_proto::vectors::DeterministicRng::new("sealed status");
+    let seal = |report, org, key: &workvoice_proto::keys::HpkePrivateKey, rng: &mut _| {
+        seal_status(
+            &StatusBody {
+                status: WorkerStatus::Resolved,
+                set_at: 1_795_824_000,
+            },
+            report,
+            org,
+            key,
+            &p.reply_key.public_key(),
+            rng,
+        )
+        .unwrap()
+    };
+    let change = |sealed| StatusChange {
+        status: WorkerStatus::Resolved,
+        sealed: Some(sealed),
+    };
+    let entries_before = relay.storage.table_counts().await.unwrap()["mailbox_entries"];
+
+    // What the relay can check without a key, each with its own code; nothing is stored.
+    let mut garbage = seal(id, relay.union.id, &relay.union.key, &mut rng);
+    garbage[0] = b'X';
+    let other_report = seal(
+        workvoice_proto::keys::ReportId([9; 16]),
+        relay.union.id,
+        &relay.union.key,
+        &mut rng,
+    );
+    let other_org = seal(id, relay.inspectorate.id, &relay.union.key, &mut rng);
+    let mut short = seal(id, relay.union.id, &relay.union.key, &mut rng);
+    short.truncate(100);
+    for (sealed, code) in [
+        (garbage, "status_bad_magic"),
+        (short, "status_length_mismatch"),
+        (vec![0; 400], "status_too_large"),
+        (other_report, "status_report_mismatch"),
+        (other_org, "status_org_mismatch"),
+    ] {
+        expect_error(
+            post_json(&c, &status_url, &change(sealed), Some(&relay.union.token)).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            code,
+        )
+        .await;
+    }
+    assert_eq!(
+        relay.storage.table_counts().await.unwrap()["mailbox_entries"],
+        entries_before
+    );
+
+    // A good one is stored once (a retry of the same bytes is 204 and adds nothing), and
+    // served byte for byte; other bytes under its message id are a conflict.
+    let sealed = seal(id, relay.union.id, &relay.union.key, &mut rng);
+    for _ in 0..2 {
+        let r = post_json(
+            &c,
+            &status_url,
+            &change(sealed.clone()),
+            Some(&relay.union.token),
+        )
+        .await;
+        assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    }
+    let mut altered = sealed.clone();
+    let last = altered.len() - 1;
+    altered[last] ^= 1;
+    expect_error(
+        post_json(&c, &status_url, &change(altered), Some(&relay.union.token)).await,
+        StatusCode::CONFLICT,
+        "status_conflict",
+    )
+    .await;
+    let page: MailboxPage = json(get(&c, &mailbox_url, None).await).await;
+    let served: Vec<&Vec<u8>> = page
+        .entries
+        .iter()
+        .filter_map(|e| match &e.item {
+            MailboxItem::Status {
+                sealed: Some(sealed),
+                ..
+            } => Some(sealed),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(served, [&sealed]);
+    let (_, body) = open_status(served[0], &p.reply_key, &relay.union.key.public_key()).unwrap();
+    assert_eq!(body.status, WorkerStatus::Resolved);
+    relay.stop().await;
+}
+
+async fn a_withdrawal_reaches_every_holder_once_and_bad_input_stores_nothing(db: TestDatabase) {
+    let relay = relay(db).await;
+    let c = client();
+    let p = relay
+        .prepare_submission(&SubmissionSpec::default())
+        .unwrap();
+    let id = p.request.submission_id;
+    let url = relay.url(&format!("/v1/submissions/{id}/withdrawal"));
+    let secret = "5a".repeat(32);
+    let withdraw = |secret: &str| WithdrawalRequest {
+        secret: secret.into(),
+    };
+
+    // Before the report exists, and with bad input: a specific error and nothing stored.
+    expect_error(
+        post_json(&c, &url, &withdraw(&secret), None).await,
+        StatusCode::NOT_FOUND,
+        "unknown_report",
+    )
+    .await;
+    let r = post_json(&c, &relay.url("/v1/submissions"), &p.request, None).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    for bad in ["", "5a", &"zz".repeat(32), &"5a".repeat(33)] {
+        expect_error(
+            post_json(&c, &url, &withdraw(bad), None).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_withdrawal_secret",
+        )
+        .await;
+    }
+    let raw = c
+        .post(&url)
+        .header("content-type", "application/json")
+        .body("{\"secret\": 7}")
+        .send()
+        .await
+        .unwrap();
+    expect_error(raw, StatusCode::BAD_REQUEST, "malformed_json").await;
+    expect_error(
+        post_json(
+            &c,
+            &relay.url("/v1/submissions/not-hex/withdrawal"),
+            &withdraw(&secret),
+            None,
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+        "invalid_path",
+    )
+    .await;
+    assert_eq!(
+        relay.storage.table_counts().await.unwrap()["withdrawals"],
+        0
+    );
+
+    // Stored once for each organisation holding the report (the union and the inspectorate,
+    // not the NGO); the same secret again changes nothing.
+    let r = post_json(&c, &url, &withdraw(&secret), None).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let r = post_json(&c, &url, &withdraw(&secret), None).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(
+        relay.storage.table_counts().await.unwrap()["withdrawals"],
+        2
+    );
+    let pending = |token: String| {
+        let c = c.clone();
+        let url = relay.url("/v1/org/withdrawals");
+        async move { json::<WithdrawalPage>(get(&c, &url, Some(&token)).await).await }
+    };
+    for org in [&relay.union, &relay.inspectorate] {
+        let page = pending(org.token.clone()).await;
+        assert_eq!(page.entries.len(), 1);
+        assert_eq!(page.entries[0].report_id, id);
+        assert_eq!(page.entries[0].secret, secret);
+    }
+    assert!(pending(relay.ngo.token.clone()).await.entries.is_empty());
+
+    // Acknowledged: no longer pending for that organisation, idempotent, and 404 for an
+    // organisation without it.
+    let ack = relay.url(&format!("/v1/org/withdrawals/{id}/ack"));
+    for _ in 0..2 {
+        let r = c
+            .post(&ack)
+            .bearer_auth(&relay.union.token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    }
+    assert!(pending(relay.union.token.clone()).await.entries.is_empty());
+    assert_eq!(
+        pending(relay.inspectorate.token.clone())
+            .await
+            .entries
+            .len(),
+        1
+    );
+    let r = c
+        .post(&ack)
+        .bearer_auth(&relay.ngo.token)
+        .send()
+        .await
+        .unwrap();
+    expect_error(r, StatusCode::NOT_FOUND, "unknown_report").await;
+
+    // At most four distinct secrets per report, so a wrong one posted first cannot lock the
+    // worker out, and a flood cannot grow without bound.
+    for n in 1..4 {
+        let r = post_json(&c, &url, &withdraw(&format!("{n:02x}").repeat(32)), None).await;
+        assert_eq!(r.status(), StatusCode::CREATED);
+    }
+    expect_error(
+        post_json(&c, &url, &withdraw(&"ee".repeat(32)), None).await,
+        StatusCode::CONFLICT,
+        "too_many_withdrawals",
+    )
+    .await;
+    assert_eq!(
+        relay.storage.table_counts().await.unwrap()["withdrawals"],
+        8
+    );
+    relay.stop().await;
 }

@@ -407,6 +407,7 @@ async fn organisations_cannot_touch_each_others_cases(db: TestDatabase) {
         expect_error(ack, StatusCode::NOT_FOUND, "unknown_report").await;
         let status = StatusChange {
             status: WorkerStatus::Resolved,
+            sealed: None,
         };
         expect_error(
             post_json(

@@ -68,6 +68,7 @@ async fn an_organisation_replies_and_sets_statuses_after_retention(db: TestDatab
         &status_url,
         &StatusChange {
             status: WorkerStatus::InReview,
+            sealed: None,
         },
         Some(&relay.union.token),
     )
@@ -112,7 +113,8 @@ async fn an_organisation_replies_and_sets_statuses_after_retention(db: TestDatab
     assert_eq!(
         last_two[1].item,
         MailboxItem::Status {
-            status: MailboxStatus::InReview
+            status: MailboxStatus::InReview,
+            sealed: None
         }
     );
     assert!(last_two.iter().all(|e| e.org_id == relay.union.id));
@@ -124,6 +126,7 @@ async fn an_organisation_replies_and_sets_statuses_after_retention(db: TestDatab
         &status_url,
         &StatusChange {
             status: WorkerStatus::Resolved,
+            sealed: None,
         },
         Some(&relay.ngo.token),
     )
@@ -156,6 +159,7 @@ async fn an_organisation_replies_and_sets_statuses_after_retention(db: TestDatab
         &status_url,
         &StatusChange {
             status: WorkerStatus::Closed,
+            sealed: None,
         },
         Some(&relay.union.token),
     )

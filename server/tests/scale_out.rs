@@ -188,7 +188,8 @@ async fn two_relays_on_one_postgres_behave_as_one() {
             matches!(
                 e.item,
                 MailboxItem::Status {
-                    status: MailboxStatus::Acknowledged
+                    status: MailboxStatus::Acknowledged,
+                    sealed: None
                 }
             )
         })

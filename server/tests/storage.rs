@@ -291,13 +291,13 @@ async fn replies_are_idempotent_by_message_id(s: &Storage) {
         InsertOutcome::NotFound
     );
     assert_eq!(
-        s.add_status(&a, &report(1), "resolved", 3600)
+        s.add_status(&a, &report(1), "resolved", None, 3600)
             .await
             .unwrap(),
         InsertOutcome::Created
     );
     assert_eq!(
-        s.add_status(&b, &report(1), "resolved", 3600)
+        s.add_status(&b, &report(1), "resolved", None, 3600)
             .await
             .unwrap(),
         InsertOutcome::NotFound

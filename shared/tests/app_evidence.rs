@@ -102,7 +102,10 @@ fn mailbox_answer(phone: &mut Phone, fixture: &Fixture, seq: u64, status: Mailbo
             seq,
             org_id: fixture.union_id,
             at_hour: 1_795_820_400,
-            item: MailboxItem::Status { status },
+            item: MailboxItem::Status {
+                status,
+                sealed: None,
+            },
         }],
         last_seq: seq,
     };

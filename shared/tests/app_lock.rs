@@ -258,6 +258,7 @@ fn while_locked_a_report_is_delivered_through_a_faulty_relay_and_a_reply_waits_s
                 at_hour: 1_795_820_400,
                 item: MailboxItem::Status {
                     status: MailboxStatus::Acknowledged,
+                    sealed: None,
                 },
             },
             MailboxEntry {

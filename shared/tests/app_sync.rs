@@ -10,6 +10,7 @@ use workvoice_core::app::*;
 use workvoice_core::i18n::{self, K};
 use workvoice_proto::api::{
     ApiError, MailboxEntry, MailboxItem, MailboxPage, MailboxStatus, UploadProgress,
+    WithdrawalRequest, WorkerStatus,
 };
 use workvoice_proto::attachment::open_attachment;
 use workvoice_proto::directory::{ORG_CERT_CONTEXT, OrgCertificate, OrgKind, RevokedKey, Signed};
@@ -19,6 +20,7 @@ use workvoice_proto::recovery::RecoveryCode;
 use workvoice_proto::reply::{ReplyBody, seal_reply};
 use workvoice_proto::report::Report;
 use workvoice_proto::routing::disclosure_digest;
+use workvoice_proto::status::{StatusBody, seal_status};
 use workvoice_proto::vectors::{DeterministicRng, Fixture};
 
 fn item(phone: &mut Phone) -> OutboxItem {
@@ -670,6 +672,7 @@ fn mailbox_statuses_and_replies_opened_only_with_the_certified_key() {
                 fixture.union_id,
                 MailboxItem::Status {
                     status: MailboxStatus::Delivered,
+                    sealed: None,
                 },
             ),
             entry(
@@ -677,6 +680,7 @@ fn mailbox_statuses_and_replies_opened_only_with_the_certified_key() {
                 fixture.union_id,
                 MailboxItem::Status {
                     status: MailboxStatus::Acknowledged,
+                    sealed: None,
                 },
             ),
             entry(
@@ -747,6 +751,301 @@ fn mailbox_statuses_and_replies_opened_only_with_the_certified_key() {
         .unwrap(),
     );
     assert_eq!(phone.view().wake_in_ms, Some(20_000));
+}
+
+#[test]
+fn a_forged_status_is_not_shown_as_the_organisations() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = Fixture::new();
+    let served = fixture.publish(&fixture.listing(5));
+    let mut phone = Phone::start(dir.path(), config(&fixture));
+    let code = RecoveryCode::parse(&phone.onboard()).unwrap();
+    phone.queue_report((true, false, false), &served);
+    phone.serve_directory(&served);
+    let (request, body) = phone.take_submission();
+    phone.accept(request, &body, 201);
+    let wake = phone.view().wake_in_ms.unwrap();
+    phone.tick_after(wake);
+    let request = phone.take_http();
+    assert!(request.operation.url.contains("/v1/mailbox/"));
+    let secrets = code.report_secrets(0);
+    let mut rng = DeterministicRng::new("statuses");
+    let sealed = |status, key: &HpkePrivateKey, report_id, rng: &mut DeterministicRng| {
+        Some(
+            seal_status(
+                &StatusBody {
+                    status,
+                    set_at: fixture.now,
+                },
+                report_id,
+                fixture.union_id,
+                key,
+                &secrets.reply_key.public_key(),
+                rng,
+            )
+            .unwrap(),
+        )
+    };
+    let genuine = sealed(
+        WorkerStatus::InReview,
+        &fixture.union_key,
+        body.submission_id,
+        &mut rng,
+    );
+    let entries = [
+        MailboxItem::Status {
+            status: MailboxStatus::Delivered,
+            sealed: None,
+        },
+        // What the union's caseworker set, sealed with its certified key: shown.
+        MailboxItem::Status {
+            status: MailboxStatus::InReview,
+            sealed: genuine.clone(),
+        },
+        // Valid JSON in the union's name sealed with another key (a relay, a stolen token).
+        MailboxItem::Status {
+            status: MailboxStatus::Closed,
+            sealed: sealed(
+                WorkerStatus::Closed,
+                &HpkePrivateKey::derive(b"the relay's own key"),
+                body.submission_id,
+                &mut rng,
+            ),
+        },
+        // The plain status alone, as a relay can write it: not the union's word.
+        MailboxItem::Status {
+            status: MailboxStatus::Resolved,
+            sealed: None,
+        },
+        // The union's genuine status of another report, replayed here.
+        MailboxItem::Status {
+            status: MailboxStatus::Resolved,
+            sealed: sealed(
+                WorkerStatus::Resolved,
+                &fixture.union_key,
+                workvoice_proto::keys::ReportId([9; 16]),
+                &mut rng,
+            ),
+        },
+        // The genuine one again under a new sequence number: a replay, dropped.
+        MailboxItem::Status {
+            status: MailboxStatus::InReview,
+            sealed: genuine,
+        },
+        // An older genuine status served late: listed by when the union set it, not last.
+        MailboxItem::Status {
+            status: MailboxStatus::Received,
+            sealed: Some(
+                seal_status(
+                    &StatusBody {
+                        status: WorkerStatus::Received,
+                        set_at: fixture.now - 1_800,
+                    },
+                    body.submission_id,
+                    fixture.union_id,
+                    &fixture.union_key,
+                    &secrets.reply_key.public_key(),
+                    &mut rng,
+                )
+                .unwrap(),
+            ),
+        },
+    ];
+    let page = MailboxPage {
+        entries: entries
+            .into_iter()
+            .enumerate()
+            .map(|(i, item)| MailboxEntry {
+                seq: i as u64 + 1,
+                org_id: fixture.union_id,
+                at_hour: 1_795_820_400,
+                item,
+            })
+            .collect(),
+        last_seq: 7,
+    };
+    phone.respond_status(request, 200, serde_json::to_vec(&page).unwrap());
+    let id = item(&mut phone).report_id;
+    phone.send(Event::OpenReport { report_id: id });
+    match phone.screen() {
+        Screen::Report(report) => {
+            assert_eq!(
+                report.statuses,
+                [
+                    "Building Workers Union: delivered",
+                    "Building Workers Union: received your report",
+                    "Building Workers Union: is looking into it"
+                ]
+            );
+            assert_eq!(
+                report.rejected.as_deref(),
+                Some("3 messages could not be checked and were not shown.")
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_withdrawn_queued_report_is_never_sent() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = Fixture::new();
+    let served = fixture.publish(&fixture.listing(5));
+    let mut phone = Phone::start(dir.path(), config(&fixture));
+    phone.onboard();
+    // Saved while there is no signal: the send round's directory fetch goes unanswered.
+    phone.queue_report((true, false, false), &served);
+    let queued = item(&mut phone);
+    assert_eq!(queued.state, DeliveryState::Waiting);
+    phone.send(Event::OpenReport {
+        report_id: queued.report_id.clone(),
+    });
+    let Screen::Report(report) = phone.screen() else {
+        panic!("not the report")
+    };
+    assert_eq!(
+        report.withdraw.as_deref(),
+        Some("Delete this report. It has not been sent and never will be.")
+    );
+    phone.send(Event::WithdrawReport {
+        report_id: queued.report_id.clone(),
+    });
+    assert!(matches!(phone.screen(), Screen::Outbox { .. }));
+    assert!(
+        phone
+            .outbox()
+            .iter()
+            .all(|i| i.report_id != queued.report_id)
+    );
+    // Signal comes back, time passes: nothing is sealed or posted.
+    phone.serve_directory(&served);
+    for _ in 0..3 {
+        phone.tick_after(3_600_000);
+        while !phone.no_http() {
+            let request = phone.take_http();
+            assert!(
+                !request.operation.url.contains("/v1/submissions"),
+                "{}",
+                request.operation.url
+            );
+            phone.respond_status(request, 200, served.clone());
+        }
+    }
+    // Nor after the app is killed and opened again: it is gone from the vault too.
+    drop(phone);
+    let mut phone = Phone::start(dir.path(), config(&fixture));
+    phone.send(Event::Unlock { pin: PIN.into() });
+    assert!(phone.no_http(), "nothing to send");
+    assert!(
+        phone
+            .outbox()
+            .iter()
+            .all(|i| i.report_id != queued.report_id)
+    );
+}
+
+#[test]
+fn a_sent_report_is_withdrawn_with_the_secret_it_commits_to() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = Fixture::new();
+    let served = fixture.publish(&fixture.listing(5));
+    let mut phone = Phone::start(dir.path(), config(&fixture));
+    let code = RecoveryCode::parse(&phone.onboard()).unwrap();
+    phone.queue_report((true, false, false), &served);
+    phone.serve_directory(&served);
+    let (request, body) = phone.take_submission();
+    phone.accept(request, &body, 201);
+    let sent = item(&mut phone);
+    phone.send(Event::OpenReport {
+        report_id: sent.report_id.clone(),
+    });
+    let Screen::Report(report) = phone.screen() else {
+        panic!("not the report")
+    };
+    assert_eq!(
+        report.withdraw.as_deref(),
+        Some("Ask the organisations to withdraw this report")
+    );
+    phone.send(Event::WithdrawReport {
+        report_id: sent.report_id.clone(),
+    });
+    // The round posts the withdrawal; no signal the first time, taken the next round.
+    let request = phone.take_http();
+    assert!(
+        request
+            .operation
+            .url
+            .ends_with(&format!("/v1/submissions/{}/withdrawal", sent.report_id))
+    );
+    phone.drop_connection(request);
+    let Screen::Report(report) = phone.screen() else {
+        panic!("not the report")
+    };
+    assert_eq!(report.withdraw, None);
+    assert_eq!(
+        report.withdrawal.as_deref(),
+        Some("You asked to withdraw this report. The request goes out when there is signal.")
+    );
+    while !phone.no_http() {
+        let request = phone.take_http();
+        assert!(!request.operation.url.contains("/withdrawal"));
+        phone.respond_status(
+            request,
+            200,
+            serde_json::to_vec(&MailboxPage {
+                entries: vec![],
+                last_seq: 0,
+            })
+            .unwrap(),
+        );
+    }
+    phone.send(Event::CheckMailbox);
+    let mut withdrawal = None;
+    while !phone.no_http() {
+        let request = phone.take_http();
+        if request.operation.url.ends_with("/withdrawal") {
+            withdrawal = Some(request.operation.body.clone());
+            phone.respond_status(request, 201, Vec::new());
+        } else {
+            let page = MailboxPage {
+                entries: vec![],
+                last_seq: 0,
+            };
+            phone.respond_status(request, 200, serde_json::to_vec(&page).unwrap());
+        }
+    }
+    let withdrawal: WithdrawalRequest = serde_json::from_slice(&withdrawal.unwrap()).unwrap();
+    // The secret is the recovery code's for this report, and the sealed report commits to it:
+    // what the desk checks.
+    let secrets = code.report_secrets(0);
+    assert_eq!(withdrawal.secret, hex::encode(*secrets.withdrawal_secret));
+    let committed = open_as_union(&fixture, &body).withdrawal_hash.unwrap();
+    let mut secret = [0u8; 32];
+    hex::decode_to_slice(&withdrawal.secret, &mut secret).unwrap();
+    assert!(workvoice_proto::recovery::withdrawal_matches(
+        &secret, &committed
+    ));
+    phone.send(Event::OpenReport {
+        report_id: sent.report_id.clone(),
+    });
+    let Screen::Report(report) = phone.screen() else {
+        panic!("not the report")
+    };
+    assert_eq!(
+        report.withdrawal.as_deref(),
+        Some("You withdrew this report. The organisations were told.")
+    );
+    // Taken once: no more withdrawal requests.
+    phone.send(Event::CheckMailbox);
+    while !phone.no_http() {
+        let request = phone.take_http();
+        assert!(!request.operation.url.ends_with("/withdrawal"));
+        let page = MailboxPage {
+            entries: vec![],
+            last_seq: 0,
+        };
+        phone.respond_status(request, 200, serde_json::to_vec(&page).unwrap());
+    }
 }
 
 #[test]

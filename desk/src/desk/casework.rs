@@ -8,6 +8,7 @@ use workvoice_proto::keys::{OrgId, ReportId};
 use workvoice_proto::reply::{ReplyBody, seal_reply};
 use workvoice_proto::report::Report;
 use workvoice_proto::routing::{Consent, RoutingTags, disclosure_digest};
+use workvoice_proto::status::{StatusBody, seal_status};
 use workvoice_proto::system_rng::SystemRng;
 
 use crate::cases::CaseStatus;
@@ -122,11 +123,39 @@ impl Desk {
         let report_id = parse_report_id(&case)?;
         let worker = status.worker_status();
         if worker.as_str() != case.worker_status {
-            self.client(&row)?
-                .set_status(&report_id, &StatusChange { status: worker })
-                .await?;
+            let change = self.sealed_status(&case, &row, worker)?;
+            self.client(&row)?.set_status(&report_id, &change).await?;
         }
         self.inner.store.set_status(case_id, status, actor).await
+    }
+
+    /// A worker-visible status, sealed to the report's reply key with the certified key so the
+    /// phone can tell it came from this organisation (`PROTOCOL.md` 8.5).
+    fn sealed_status(
+        &self,
+        case: &CaseRecord,
+        row: &store::EnrolmentRow,
+        status: WorkerStatus,
+    ) -> Result<StatusChange> {
+        let report = Self::report_of(case)?;
+        let (org_id, _) = super::keys::enrolment_ids(row)?;
+        let key = self.certified_key(row)?;
+        let sealed = seal_status(
+            &StatusBody {
+                status,
+                set_at: store::now(),
+            },
+            report.report_id,
+            org_id,
+            &key,
+            &report.reply_key,
+            &mut SystemRng::new(),
+        )
+        .map_err(|e| DeskError::Reply(e.to_string()))?;
+        Ok(StatusChange {
+            status,
+            sealed: Some(sealed),
+        })
     }
 
     /// Seal a reply to the report's reply key with the certified key and post it.
@@ -250,14 +279,8 @@ impl Desk {
             )
             .await?;
         if case.worker_status != WorkerStatus::Referred.as_str() {
-            client
-                .set_status(
-                    &report_id,
-                    &StatusChange {
-                        status: WorkerStatus::Referred,
-                    },
-                )
-                .await?;
+            let change = self.sealed_status(&case, &row, WorkerStatus::Referred)?;
+            client.set_status(&report_id, &change).await?;
         }
         self.inner
             .store

@@ -40,6 +40,10 @@ pub struct SyncReport {
     pub acks_withheld: bool,
     /// Codes of the alarms active after the directory check.
     pub alarms: Vec<String>,
+    /// Cases the worker withdrew, checked against the report's withdrawal hash.
+    pub withdrawn: u64,
+    /// Withdrawals that failed the check (`withdrawal_not_committed`, `withdrawal_unauthenticated`).
+    pub withdrawals_refused: u64,
 }
 
 /// Told about each stored page (the CLI shows a progress bar).
@@ -53,6 +57,22 @@ impl SyncProgress for () {
 
 /// The code kept for an entry whose content did not open under its disclosed tags and consent.
 pub const DISCLOSURE_MISMATCH: &str = "disclosure_mismatch";
+
+/// The desk's checks of a withdrawal (`PROTOCOL.md` 13.5, steps 2 and 3): the stable code of
+/// the first that fails.
+pub fn withdrawal_check(
+    secret_hex: &str,
+    committed: Option<&workvoice_proto::keys::Digest>,
+) -> std::result::Result<(), &'static str> {
+    let committed = committed.ok_or("withdrawal_not_committed")?;
+    let mut secret = [0u8; 32];
+    if hex::decode_to_slice(secret_hex, &mut secret).is_err()
+        || !workvoice_proto::recovery::withdrawal_matches(&secret, committed)
+    {
+        return Err("withdrawal_unauthenticated");
+    }
+    Ok(())
+}
 
 /// Open one inbox entry with whichever key of the keyring it was sealed to.
 pub fn open_entry(
@@ -215,8 +235,60 @@ impl Desk {
                 _ => break,
             }
         }
+        self.apply_withdrawals(&client, &mut report).await?;
         store.set_last_sync_at(store::now()).await?;
         Ok(report)
+    }
+
+    /// Check each withdrawal waiting at the relay against the report it names (`PROTOCOL.md`
+    /// 13.5), mark the case withdrawn or record the refusal, then acknowledge it. A withdrawal
+    /// of a case not stored yet waits for a later sync.
+    async fn apply_withdrawals(
+        &self,
+        client: &crate::relay::RelayClient,
+        report: &mut SyncReport,
+    ) -> Result<()> {
+        let store = &self.inner.store;
+        for withdrawal in client.withdrawals().await?.entries {
+            let Some(case_id) = store
+                .case_id_by_report(&withdrawal.report_id.to_hex())
+                .await?
+            else {
+                continue;
+            };
+            let case = store.case(case_id).await?;
+            let stored = Self::report_of(&case)?;
+            match withdrawal_check(&withdrawal.secret, stored.withdrawal_hash.as_ref()) {
+                Ok(()) => {
+                    let events = store.events(case_id).await?;
+                    if !events.iter().any(|e| e.kind == "withdrawn") {
+                        store
+                            .add_event(
+                                case_id,
+                                "worker",
+                                "withdrawn",
+                                serde_json::json!({ "at_hour": withdrawal.at_hour }),
+                            )
+                            .await?;
+                        report.withdrawn += 1;
+                    }
+                }
+                Err(code) => {
+                    tracing::warn!(case_id, code, "a withdrawal did not match its report");
+                    store
+                        .add_event(
+                            case_id,
+                            "relay",
+                            "withdrawal_refused",
+                            serde_json::json!({ "code": code }),
+                        )
+                        .await?;
+                    report.withdrawals_refused += 1;
+                }
+            }
+            client.acknowledge_withdrawal(&withdrawal.report_id).await?;
+        }
+        Ok(())
     }
 
     /// Open inbox entries obtained some other way (a file, a test) as organisation `org_id`

@@ -474,6 +474,8 @@ fn event_text(e: &CaseEvent) -> Markup {
             "note" => { "Internal note: " blockquote dir="auto" { (s("text")) } }
             "reply" => { "Reply sent to the worker (" (labels::language(&s("language"))) "): " blockquote dir="auto" lang=(s("language")) { (s("text")) } }
             "referral" => { "Referred to " strong { (s("name")) } " (" (s("kind")) ")." }
+            "withdrawn" => { strong { "The worker withdrew this report." } " Her withdrawal secret matched the one the report commits to." }
+            "withdrawal_refused" => { "A withdrawal request did not match this report (" (s("code").replace('_', " ")) ") and was ignored." }
             other => { (other) }
         }
     }
@@ -496,6 +498,9 @@ pub fn case_page(ctx: &Ctx, v: &CaseView) -> Markup {
             }
             @if let Some(n) = v.notice { p class="notice" role="status" { (n) } }
             @if let Some(m) = f.get("form") { p class="form-error" role="alert" { strong { "Error: " } (m) } }
+            @if v.events.iter().any(|e| e.kind == "withdrawn") {
+                p class="warning" role="status" id="withdrawn" { strong { "Withdrawn by the worker." } " She asked the organisations to withdraw this report; her request is authenticated by the secret the report commits to. Decide what to do with the case." }
+            }
             div class="case-grid" {
                 div class="case-main" {
                     @if !c.problems.is_empty() {

@@ -50,6 +50,8 @@ pub struct Sent {
     pub report: Report,
     pub reply_key: HpkePrivateKey,
     pub mailbox_token: String,
+    /// The report's withdrawal secret, hex (`PROTOCOL.md` 13.5).
+    pub withdrawal_secret: String,
 }
 
 impl World {
@@ -185,6 +187,9 @@ impl World {
         let code = RecoveryCode::generate(&mut rng);
         let secrets = code.report_secrets(0);
         report.reply_key = secrets.reply_key.public_key();
+        report.withdrawal_hash = Some(workvoice_proto::recovery::withdrawal_hash(
+            &secrets.withdrawal_secret,
+        ));
         let mut declarations = Vec::new();
         let mut uploads = Vec::new();
         for file in files {
@@ -248,6 +253,7 @@ impl World {
             report,
             reply_key: secrets.reply_key,
             mailbox_token: token,
+            withdrawal_secret: hex::encode(*secrets.withdrawal_secret),
         };
         (sent, uploads)
     }

@@ -3,10 +3,11 @@
 
 use axum::http::StatusCode;
 use workvoice_desk::{DeskError, SyncOptions};
-use workvoice_proto::api::{MailboxItem, MailboxStatus};
+use workvoice_proto::api::{MailboxItem, MailboxStatus, WorkerStatus};
 use workvoice_proto::envelope;
 use workvoice_proto::reply::open_reply;
 use workvoice_proto::routing::disclosure_digest;
+use workvoice_proto::status::open_status;
 
 use crate::common::{logged_in, snapshot};
 use crate::world::World;
@@ -41,7 +42,7 @@ async fn status_and_reply_reach_the_workers_mailbox() {
         .entries
         .iter()
         .filter_map(|e| match &e.item {
-            MailboxItem::Status { status } => Some(*status),
+            MailboxItem::Status { status, .. } => Some(*status),
             _ => None,
         })
         .collect();
@@ -50,6 +51,34 @@ async fn status_and_reply_reach_the_workers_mailbox() {
         "{statuses:?}"
     );
     assert!(statuses.contains(&MailboxStatus::InReview), "{statuses:?}");
+    // The status is sealed with the union's certified key: the worker's phone can check it
+    // came from the union (PROTOCOL.md 8.5), and no other key opens it.
+    let sealed_status = mailbox
+        .entries
+        .iter()
+        .find_map(|e| match &e.item {
+            MailboxItem::Status {
+                status: MailboxStatus::InReview,
+                sealed,
+            } => sealed.clone(),
+            _ => None,
+        })
+        .expect("the status sealed by the desk");
+    let union_key = world.desk.keys()[0].public_key;
+    let (header, body) = open_status(&sealed_status, &sent.reply_key, &union_key).unwrap();
+    assert_eq!(body.status, WorkerStatus::InReview);
+    assert_eq!(
+        (header.report_id, header.org_id),
+        (sent.report.report_id, world.relay.fixture.union_id)
+    );
+    assert!(
+        open_status(
+            &sealed_status,
+            &sent.reply_key,
+            &world.relay.fixture.ngo_key.public_key()
+        )
+        .is_err()
+    );
     let sealed = mailbox
         .entries
         .iter()
@@ -165,11 +194,31 @@ async fn referral_only_where_the_worker_consented() {
         .entries
         .iter()
         .filter_map(|e| match &e.item {
-            MailboxItem::Status { status } => Some(*status),
+            MailboxItem::Status { status, .. } => Some(*status),
             _ => None,
         })
         .collect();
     assert!(statuses.contains(&MailboxStatus::Referred), "{statuses:?}");
+    let referred_status = world
+        .mailbox(&consenting)
+        .await
+        .entries
+        .into_iter()
+        .find_map(|e| match e.item {
+            MailboxItem::Status {
+                status: MailboxStatus::Referred,
+                sealed,
+            } => sealed,
+            _ => None,
+        })
+        .expect("the referral's status, sealed");
+    let (_, body) = open_status(
+        &referred_status,
+        &consenting.reply_key,
+        &world.desk.keys()[0].public_key,
+    )
+    .unwrap();
+    assert_eq!(body.status, WorkerStatus::Referred);
     let page = web.get(&format!("/cases/{yes}")).await;
     assert!(
         page.body
@@ -348,4 +397,71 @@ async fn a_case_whose_evidence_is_still_uploading_is_not_acknowledged_yet() {
     assert!(store.unacknowledged().await.unwrap().is_empty());
     let (media_type, bytes) = world.desk.attachment(id, attachment).await.unwrap();
     assert_eq!((media_type.as_str(), bytes), ("image/jpeg", photo));
+}
+
+#[tokio::test]
+async fn a_withdrawal_reaches_the_desk_which_checks_it_and_shows_it() {
+    let world = World::new().await;
+    let sent = world.submit_sample(0).await;
+    let other = world.submit_sample(1).await;
+    world.desk.sync(SyncOptions::default(), &()).await.unwrap();
+    let id = world.case_id(&sent).await;
+    let other_id = world.case_id(&other).await;
+    let http = reqwest::Client::new();
+    let withdraw = |report: &workvoice_proto::report::Report, secret: &str| {
+        let url = world
+            .relay
+            .url(&format!("/v1/submissions/{}/withdrawal", report.report_id));
+        let body = serde_json::json!({ "secret": secret }).to_string();
+        let http = http.clone();
+        async move {
+            http.post(url)
+                .header("content-type", "application/json")
+                .body(body)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    // The worker's own secret for her report; for the other report, a secret that is not its
+    // own (what another recipient or the relay could post): refused at the desk.
+    assert_eq!(
+        withdraw(&sent.report, &sent.withdrawal_secret).await,
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        withdraw(&other.report, &sent.withdrawal_secret).await,
+        StatusCode::CREATED
+    );
+    let report = world.desk.sync(SyncOptions::default(), &()).await.unwrap();
+    assert_eq!((report.withdrawn, report.withdrawals_refused), (1, 1));
+    let kinds = |events: Vec<workvoice_desk::store::CaseEvent>| {
+        events.into_iter().map(|e| e.kind).collect::<Vec<_>>()
+    };
+    assert!(kinds(world.desk.events(id).await.unwrap()).contains(&"withdrawn".to_string()));
+    let other_events = kinds(world.desk.events(other_id).await.unwrap());
+    assert!(!other_events.contains(&"withdrawn".to_string()));
+    assert!(other_events.contains(&"withdrawal_refused".to_string()));
+
+    // Acknowledged at the relay: the next sync has nothing more, and a repeat changes nothing.
+    assert_eq!(
+        withdraw(&sent.report, &sent.withdrawal_secret).await,
+        StatusCode::OK
+    );
+    let again = world.desk.sync(SyncOptions::default(), &()).await.unwrap();
+    assert_eq!((again.withdrawn, again.withdrawals_refused), (0, 0));
+
+    // The case page says so; the other case's does not.
+    let mut web = logged_in(&world.desk).await;
+    let page = web.get(&format!("/cases/{id}")).await;
+    assert!(
+        page.body.contains("Withdrawn by the worker."),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("The worker withdrew this report."));
+    let page = web.get(&format!("/cases/{other_id}")).await;
+    assert!(!page.body.contains("Withdrawn by the worker."));
+    assert!(page.body.contains("withdrawal unauthenticated"));
 }

@@ -203,6 +203,12 @@ struct ReportScreen: View {
                 if let rejected = report.rejected {
                     ErrorText(text: rejected)
                 }
+                if let withdrawal = report.withdrawal {
+                    Text(withdrawal)
+                }
+                if let withdraw = report.withdraw {
+                    SecondaryButton(title: withdraw) { send(.withdrawReport(reportId: report.item.reportId)) }
+                }
             }
             .padding()
         }

@@ -52,9 +52,10 @@ fn entry(row: MailboxRow) -> Result<MailboxEntry, ApiFailure> {
     let org_id =
         OrgId::from_hex(&row.org_id).ok_or_else(|| ApiFailure::internal("mailbox org id"))?;
     let item = match (row.kind.as_str(), row.status, row.sealed) {
-        ("status", Some(status), _) => MailboxItem::Status {
+        ("status", Some(status), sealed) => MailboxItem::Status {
             status: serde_json::from_value::<MailboxStatus>(serde_json::Value::String(status))
                 .map_err(ApiFailure::internal)?,
+            sealed,
         },
         ("reply", _, Some(sealed)) => MailboxItem::Reply { sealed },
         _ => return Err(ApiFailure::internal("mailbox entry kind")),

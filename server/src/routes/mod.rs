@@ -6,6 +6,7 @@ pub mod health;
 pub mod mailbox;
 pub mod org;
 pub mod submissions;
+pub mod withdrawals;
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{FromRequestParts, Query};

@@ -18,6 +18,7 @@ use workvoice_proto::envelope::EnvelopeHeader;
 use workvoice_proto::keys::{AttachmentId, Digest, OrgId, ReportId};
 use workvoice_proto::reply::ReplyHeader;
 use workvoice_proto::routing::{Consent, RoutingTags};
+use workvoice_proto::status::parse_status_header;
 
 use super::Path;
 use crate::domain::{ApiToken, hour_of, unix_now};
@@ -184,18 +185,45 @@ pub async fn set_status(
             "status must be received, in_review, referred, resolved or closed",
         ));
     }
+    // The relay cannot open a sealed status; it checks what it can see, as for a reply.
+    let message_id = match &change.sealed {
+        Some(sealed) => {
+            let header = parse_status_header(sealed)
+                .map_err(|e| ApiFailure::from_code(StatusCode::UNPROCESSABLE_ENTITY, &e))?;
+            if header.report_id != report {
+                return Err(ApiFailure::new(
+                    RelayErrorCode::StatusReportMismatch,
+                    "the sealed status is for another report",
+                ));
+            }
+            if header.org_id != caller.0 {
+                return Err(ApiFailure::new(
+                    RelayErrorCode::StatusOrgMismatch,
+                    "the sealed status names another organisation as its sender",
+                ));
+            }
+            Some(hex::encode(header.message_id))
+        }
+        None => None,
+    };
+    let sealed = message_id.as_deref().zip(change.sealed.as_deref());
     match state
         .storage
         .add_status(
             &caller.0,
             &report,
             change.status.as_str(),
+            sealed,
             hour_of(unix_now()),
         )
         .await?
     {
         InsertOutcome::NotFound => Err(unknown_report()),
-        _ => Ok(StatusCode::NO_CONTENT),
+        InsertOutcome::Conflict => Err(ApiFailure::new(
+            RelayErrorCode::StatusConflict,
+            "something different was already stored under this message id",
+        )),
+        InsertOutcome::Created | InsertOutcome::Duplicate => Ok(StatusCode::NO_CONTENT),
     }
 }
 

@@ -28,6 +28,7 @@ use std::time::Duration;
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::{Any, AnyPool, Row, SqlSafeStr};
+use workvoice_proto::api::Withdrawal;
 use workvoice_proto::keys::{OrgId, ReportId, ct_eq, sha256};
 
 /// Which engine a [`Storage`] runs on.
@@ -112,7 +113,7 @@ pub fn lookup_key(hash: &[u8; 32]) -> i64 {
 }
 
 fn migrations(backend: Backend) -> Migrator {
-    let files: [(i64, &'static str, &'static str); 2] = match backend {
+    let files: [(i64, &'static str, &'static str); 3] = match backend {
         Backend::Sqlite => [
             (
                 1,
@@ -123,6 +124,11 @@ fn migrations(backend: Backend) -> Migrator {
                 2,
                 "report routes",
                 include_str!("../../migrations/sqlite/0002_report_routes.sql"),
+            ),
+            (
+                3,
+                "withdrawals",
+                include_str!("../../migrations/sqlite/0003_withdrawals.sql"),
             ),
         ],
         Backend::Postgres => [
@@ -135,6 +141,11 @@ fn migrations(backend: Backend) -> Migrator {
                 2,
                 "report routes",
                 include_str!("../../migrations/postgres/0002_report_routes.sql"),
+            ),
+            (
+                3,
+                "withdrawals",
+                include_str!("../../migrations/postgres/0003_withdrawals.sql"),
             ),
         ],
     };
@@ -662,6 +673,106 @@ impl Storage {
         Ok(row.is_some())
     }
 
+    /// Store a worker's withdrawal of `report` for every organisation that holds it, once per
+    /// secret, at most [`MAX_WITHDRAWAL_SECRETS`] distinct secrets per report.
+    pub async fn add_withdrawal(
+        &self,
+        report: &ReportId,
+        secret: &[u8; 32],
+        hour: u64,
+    ) -> Result<WithdrawalOutcome> {
+        let mut tx = self.writer.begin().await?;
+        let holders = sqlx::query::<Any>(
+            "SELECT org_id FROM inbox WHERE report_id = $1 \
+             UNION SELECT org_id FROM report_routes WHERE report_id = $1",
+        )
+        .bind(report.to_hex())
+        .fetch_all(&mut *tx)
+        .await?;
+        if holders.is_empty() {
+            tx.rollback().await?;
+            return Ok(WithdrawalOutcome::UnknownReport);
+        }
+        let stored =
+            sqlx::query::<Any>("SELECT DISTINCT secret FROM withdrawals WHERE report_id = $1")
+                .bind(report.to_hex())
+                .fetch_all(&mut *tx)
+                .await?;
+        let mut secrets = Vec::with_capacity(stored.len());
+        for row in stored {
+            secrets.push(row.try_get::<Vec<u8>, _>("secret")?);
+        }
+        if secrets.iter().any(|s| s.as_slice() == secret.as_slice()) {
+            tx.rollback().await?;
+            return Ok(WithdrawalOutcome::Duplicate);
+        }
+        if secrets.len() >= MAX_WITHDRAWAL_SECRETS {
+            tx.rollback().await?;
+            return Ok(WithdrawalOutcome::TooMany);
+        }
+        for row in holders {
+            let org: String = row.try_get("org_id")?;
+            let inserted = sqlx::query::<Any>(
+                "INSERT INTO withdrawals (org_id, report_id, secret, at_hour) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(org)
+            .bind(report.to_hex())
+            .bind(secret.to_vec())
+            .bind(i(hour))
+            .execute(&mut *tx)
+            .await;
+            match inserted {
+                Ok(_) => {}
+                Err(e) if is_unique_violation(&e) => {
+                    // A concurrent post of the same secret won.
+                    tx.rollback().await?;
+                    return Ok(WithdrawalOutcome::Duplicate);
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        tx.commit().await?;
+        Ok(WithdrawalOutcome::Created)
+    }
+
+    /// `org`'s withdrawals not acknowledged yet, in report id order.
+    pub async fn pending_withdrawals(&self, org: &OrgId, limit: u32) -> Result<Vec<Withdrawal>> {
+        let rows = sqlx::query::<Any>(
+            "SELECT report_id, secret, at_hour FROM withdrawals \
+             WHERE org_id = $1 AND acknowledged = 0 ORDER BY report_id, secret LIMIT $2",
+        )
+        .bind(org.to_hex())
+        .bind(i64::from(limit))
+        .fetch_all(&self.reader)
+        .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            let report: String = row.try_get("report_id")?;
+            let secret: Vec<u8> = row.try_get("secret")?;
+            let at_hour: i64 = row.try_get("at_hour")?;
+            out.push(Withdrawal {
+                report_id: ReportId::from_hex(&report).ok_or_else(|| {
+                    StorageError::Corrupt(format!("withdrawal report id {report}"))
+                })?,
+                secret: hex::encode(secret),
+                at_hour: u64::try_from(at_hour).unwrap_or(0),
+            });
+        }
+        Ok(out)
+    }
+
+    /// Mark `org`'s withdrawals of `report` acknowledged. `false` when it has none.
+    pub async fn acknowledge_withdrawal(&self, org: &OrgId, report: &ReportId) -> Result<bool> {
+        let done = sqlx::query::<Any>(
+            "UPDATE withdrawals SET acknowledged = 1 WHERE org_id = $1 AND report_id = $2",
+        )
+        .bind(org.to_hex())
+        .bind(report.to_hex())
+        .execute(&self.writer)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
     /// The tags and consent a report was submitted with.
     pub async fn report_disclosure(&self, report: &ReportId) -> Result<Option<(String, String)>> {
         let row = sqlx::query::<Any>("SELECT tags, consent FROM submissions WHERE id = $1")
@@ -721,19 +832,24 @@ impl Storage {
             report,
             org,
             hour,
-            MailboxItemRow::Status("acknowledged"),
+            MailboxItemRow::Status {
+                status: "acknowledged",
+                sealed: None,
+            },
         )
         .await?;
         tx.commit().await?;
         Ok(AckOutcome::Acknowledged)
     }
 
-    /// Put a worker-visible status in the report's mailbox, if `org` holds the report.
+    /// Put a worker-visible status in the report's mailbox, if `org` holds the report. A
+    /// sealed status (`sealed` = its message id and bytes) is stored once per message id.
     pub async fn add_status(
         &self,
         org: &OrgId,
         report: &ReportId,
         status: &str,
+        sealed: Option<(&str, &[u8])>,
         hour: u64,
     ) -> Result<InsertOutcome> {
         let mut tx = self.writer.begin().await?;
@@ -741,9 +857,21 @@ impl Storage {
             tx.rollback().await?;
             return Ok(InsertOutcome::NotFound);
         }
-        add_mailbox_entry(&mut tx, report, org, hour, MailboxItemRow::Status(status)).await?;
-        tx.commit().await?;
-        Ok(InsertOutcome::Created)
+        if let Some((message_id, bytes)) = sealed
+            && let Some(outcome) = stored_message(&mut tx, message_id, bytes).await?
+        {
+            tx.rollback().await?;
+            return Ok(outcome);
+        }
+        let added = add_mailbox_entry(
+            &mut tx,
+            report,
+            org,
+            hour,
+            MailboxItemRow::Status { status, sealed },
+        )
+        .await;
+        finish_message_insert(tx, added).await
     }
 
     /// Put a sealed reply in the report's mailbox, once per message id.
@@ -760,19 +888,9 @@ impl Storage {
             tx.rollback().await?;
             return Ok(InsertOutcome::NotFound);
         }
-        let existing =
-            sqlx::query::<Any>("SELECT sealed FROM mailbox_entries WHERE message_id = $1")
-                .bind(message_id.to_string())
-                .fetch_optional(&mut *tx)
-                .await?;
-        if let Some(row) = existing {
-            let stored: Option<Vec<u8>> = row.try_get("sealed")?;
+        if let Some(outcome) = stored_message(&mut tx, message_id, sealed).await? {
             tx.rollback().await?;
-            return Ok(if stored.as_deref() == Some(sealed) {
-                InsertOutcome::Duplicate
-            } else {
-                InsertOutcome::Conflict
-            });
+            return Ok(outcome);
         }
         let added = add_mailbox_entry(
             &mut tx,
@@ -782,18 +900,7 @@ impl Storage {
             MailboxItemRow::Reply { message_id, sealed },
         )
         .await;
-        match added {
-            Ok(()) => {
-                tx.commit().await?;
-                Ok(InsertOutcome::Created)
-            }
-            Err(StorageError::Database(e)) if is_unique_violation(&e) => {
-                // A concurrent post of the same message id won.
-                tx.rollback().await?;
-                Ok(InsertOutcome::Duplicate)
-            }
-            Err(e) => Err(e),
-        }
+        finish_message_insert(tx, added).await
     }
 
     /// Deliver a re-sealed envelope to `to`'s inbox, marked as referred by `from`.
@@ -851,7 +958,10 @@ impl Storage {
             report,
             to,
             hour,
-            MailboxItemRow::Status("delivered"),
+            MailboxItemRow::Status {
+                status: "delivered",
+                sealed: None,
+            },
         )
         .await?;
         tx.commit().await?;
@@ -1141,6 +1251,8 @@ impl Storage {
              (SELECT token_hash FROM mailboxes WHERE created_hour < $1)",
             "DELETE FROM report_routes WHERE report_id IN \
              (SELECT report_id FROM mailboxes WHERE created_hour < $1)",
+            "DELETE FROM withdrawals WHERE report_id IN \
+             (SELECT report_id FROM mailboxes WHERE created_hour < $1)",
         ] {
             sqlx::query::<Any>(statement)
                 .bind(i(mailbox_cutoff))
@@ -1261,6 +1373,58 @@ fn attachment_from_row(row: &AnyRow) -> Result<AttachmentRow> {
     })
 }
 
+/// What an earlier entry under `message_id` makes of storing `sealed` again: `None` when
+/// there is none.
+async fn stored_message(
+    tx: &mut sqlx::Transaction<'static, Any>,
+    message_id: &str,
+    sealed: &[u8],
+) -> Result<Option<InsertOutcome>> {
+    let existing = sqlx::query::<Any>("SELECT sealed FROM mailbox_entries WHERE message_id = $1")
+        .bind(message_id.to_string())
+        .fetch_optional(&mut **tx)
+        .await?;
+    let Some(row) = existing else {
+        return Ok(None);
+    };
+    let stored: Option<Vec<u8>> = row.try_get("sealed")?;
+    Ok(Some(if stored.as_deref() == Some(sealed) {
+        InsertOutcome::Duplicate
+    } else {
+        InsertOutcome::Conflict
+    }))
+}
+
+async fn finish_message_insert(
+    tx: sqlx::Transaction<'static, Any>,
+    added: Result<()>,
+) -> Result<InsertOutcome> {
+    match added {
+        Ok(()) => {
+            tx.commit().await?;
+            Ok(InsertOutcome::Created)
+        }
+        Err(StorageError::Database(e)) if is_unique_violation(&e) => {
+            // A concurrent post of the same message id won.
+            tx.rollback().await?;
+            Ok(InsertOutcome::Duplicate)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// How many distinct withdrawal secrets the relay keeps for one report (`PROTOCOL.md` 13.5).
+pub const MAX_WITHDRAWAL_SECRETS: usize = 4;
+
+/// What storing a withdrawal did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WithdrawalOutcome {
+    Created,
+    Duplicate,
+    UnknownReport,
+    TooMany,
+}
+
 fn is_unique_violation(e: &sqlx::Error) -> bool {
     match e {
         sqlx::Error::Database(db) => db.is_unique_violation(),
@@ -1269,7 +1433,11 @@ fn is_unique_violation(e: &sqlx::Error) -> bool {
 }
 
 enum MailboxItemRow<'a> {
-    Status(&'a str),
+    Status {
+        status: &'a str,
+        /// A sealed status: its message id and bytes.
+        sealed: Option<(&'a str, &'a [u8])>,
+    },
     Reply {
         message_id: &'a str,
         sealed: &'a [u8],
@@ -1326,7 +1494,10 @@ async fn add_mailbox_entry(
     let token_hash: Vec<u8> = row.try_get("token_hash")?;
     let seq: i64 = row.try_get("next_seq")?;
     match item {
-        MailboxItemRow::Status(status) => {
+        MailboxItemRow::Status {
+            status,
+            sealed: None,
+        } => {
             sqlx::query::<Any>(sql::INSERT_MAILBOX_STATUS)
                 .bind(token_hash)
                 .bind(seq)
@@ -1335,6 +1506,25 @@ async fn add_mailbox_entry(
                 .bind(status.to_string())
                 .execute(&mut **tx)
                 .await?;
+        }
+        MailboxItemRow::Status {
+            status,
+            sealed: Some((message_id, sealed)),
+        } => {
+            sqlx::query::<Any>(
+                "INSERT INTO mailbox_entries \
+                 (token_hash, seq, org_id, at_hour, kind, status, sealed, message_id) \
+                 VALUES ($1, $2, $3, $4, 'status', $5, $6, $7)",
+            )
+            .bind(token_hash)
+            .bind(seq)
+            .bind(org.to_hex())
+            .bind(i(hour))
+            .bind(status.to_string())
+            .bind(sealed.to_vec())
+            .bind(message_id.to_string())
+            .execute(&mut **tx)
+            .await?;
         }
         MailboxItemRow::Reply { message_id, sealed } => {
             sqlx::query::<Any>(

@@ -143,6 +143,7 @@ pub const COUNT_TABLES: &[(&str, &str)] = &[
         "SELECT COUNT(*) FROM attachment_chunks",
     ),
     ("report_routes", "SELECT COUNT(*) FROM report_routes"),
+    ("withdrawals", "SELECT COUNT(*) FROM withdrawals"),
 ];
 
 pub const DUMP_TABLES: &[(&str, &str)] = &[
@@ -189,5 +190,10 @@ pub const DUMP_TABLES: &[(&str, &str)] = &[
     (
         "report_routes",
         "SELECT report_id, org_id FROM report_routes ORDER BY report_id, org_id",
+    ),
+    (
+        "withdrawals",
+        "SELECT org_id, report_id, secret, at_hour, acknowledged FROM withdrawals \
+         ORDER BY org_id, report_id, secret",
     ),
 ];

@@ -5,6 +5,7 @@ use crux_core::render::render;
 use workvoice_proto::attachment::{AttachmentSealer, seal_attachment};
 use workvoice_proto::iso;
 use workvoice_proto::keys::{AttachmentId, HpkePublicKey, ReportId};
+use workvoice_proto::recovery::withdrawal_hash;
 use workvoice_proto::report::{
     CostCategory, DeductionReason, FieldError, FieldProblem, Indicator, MAX_ATTACHMENTS, Money,
     NamedParty, PayeeRole, REPORT_SCHEMA_VERSION, RecruitmentFee, RecruitmentStage, Report, Sector,
@@ -153,6 +154,7 @@ pub fn new_report(report_id: ReportId, language: &str) -> Report {
         },
         // Set when the report is queued: the key of its number on this device.
         reply_key: HpkePublicKey([0; 32]),
+        withdrawal_hash: None,
     }
 }
 
@@ -770,7 +772,9 @@ fn send(model: &mut Model) -> Cmd {
     let index = device.next_report_index;
     device.next_report_index += 1;
     let mut report = draft.report.clone();
-    report.reply_key = code.report_secrets(index).reply_key.public_key();
+    let secrets = code.report_secrets(index);
+    report.reply_key = secrets.reply_key.public_key();
+    report.withdrawal_hash = Some(withdrawal_hash(&secrets.withdrawal_secret));
     let order = model
         .outbox
         .values()

@@ -239,6 +239,11 @@ pub enum Event {
     RetryReport {
         report_id: String,
     },
+    /// Take a report back: a report not sent yet is deleted and never sent; for one that was
+    /// sent, the organisations are asked to withdraw it.
+    WithdrawReport {
+        report_id: String,
+    },
     CheckMailbox,
     // Settings.
     SetLanguage {
@@ -322,6 +327,10 @@ pub enum Internal {
         result: HttpResult,
     },
     Mailbox {
+        report_id: ReportId,
+        result: HttpResult,
+    },
+    WithdrawalPosted {
         report_id: ReportId,
         result: HttpResult,
     },
@@ -460,6 +469,8 @@ pub struct SyncState {
     pub again: bool,
     /// A proof-of-work being solved, one slice per step (`sync::solve_step`).
     pub solving: Option<sync::Solving>,
+    /// The round in which posting a withdrawal last failed: not tried again in that round.
+    pub withdrawal_failed_round: Option<u64>,
 }
 
 #[derive(Debug, Default)]
@@ -682,6 +693,9 @@ fn ui_event(event: Event, model: &mut Model) -> Cmd {
             Command::all([save_device(model), render()])
         }
         Event::RetryReport { report_id } if model.unlocked => sync::retry_report(model, &report_id),
+        Event::WithdrawReport { report_id } if model.unlocked => {
+            sync::withdraw_report(model, &report_id)
+        }
         Event::CheckMailbox if model.unlocked => {
             for record in model.outbox.values_mut() {
                 record.mailbox_next_at_ms = 0;
@@ -1063,6 +1077,7 @@ fn internal_msg(msg: Internal, model: &mut Model) -> Cmd {
         | Internal::AttachmentRead { .. }
         | Internal::ChunkStored { .. }
         | Internal::Mailbox { .. }
+        | Internal::WithdrawalPosted { .. }
         | Internal::RecoveryProbe { .. } => sync::on_internal(msg, model),
     }
 }

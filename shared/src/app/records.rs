@@ -182,8 +182,17 @@ pub struct UploadState {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StatusNote {
     pub org_id: OrgId,
+    /// `delivered`/`acknowledged` as the relay reported them, or what a sealed status the
+    /// organisation's certified key sealed says (`PROTOCOL.md` 8.5); nothing else.
     pub status: MailboxStatus,
     pub at_hour: u64,
+    /// The sealed status's message id (a replay of it is dropped); `None` for the relay's
+    /// delivery statuses.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<[u8; 16]>,
+    /// When the organisation set it (its clock), from the sealed status.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub set_at: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -228,9 +237,11 @@ pub struct OutboxRecord {
     pub mailbox_interval_ms: u64,
     pub statuses: Vec<StatusNote>,
     pub replies: Vec<ReplyNote>,
-    /// Replies not yet opened (no verified directory yet to check the sender).
+    /// Replies and sealed statuses not yet opened (no verified directory yet to check the
+    /// sender).
     pub unopened: Vec<MailboxEntry>,
-    /// Replies that failed to verify as coming from the organisation's certified key.
+    /// Replies and statuses that failed to verify as coming from the organisation's certified
+    /// key, and organisation statuses that came unsealed: never shown.
     pub rejected_replies: u32,
     /// Chosen organisations the sealed submission leaves out (untrusted keys).
     #[serde(default)]
@@ -240,6 +251,19 @@ pub struct OutboxRecord {
     /// nonce, so the bytes sent are the same).
     #[serde(default)]
     pub pow_pending: Option<u8>,
+    /// The worker asked for this sent report to be withdrawn (`PROTOCOL.md` 13.5).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub withdrawal: Option<Withdrawal>,
+}
+
+/// Where a withdrawal request stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Withdrawal {
+    /// Asked for; the relay has not taken it yet.
+    Requested,
+    /// The relay took it and passes it to the organisations.
+    Sent,
 }
 
 impl OutboxRecord {
@@ -266,6 +290,7 @@ impl OutboxRecord {
             rejected_replies: 0,
             left_out: Vec::new(),
             pow_pending: None,
+            withdrawal: None,
         }
     }
 

@@ -21,31 +21,33 @@
 //!   sealed once at compose time): so the report is delivered, and the phone treats the
 //!   conflict as acceptance, never as a reason to send it again under another id.
 //! - A report is never lost: it is in the vault (flushed) before the worker is told it is
-//!   saved, and it leaves the outbox only when the worker deletes the app's data.
+//!   saved, and it leaves the outbox only when the worker deletes the app's data, or withdraws
+//!   it before it was sent (`withdraw_report`).
 
 use crux_core::Command;
 use crux_core::render::render;
 use workvoice_proto::ErrorCode;
 use workvoice_proto::api::{
     ApiError, AttachmentDeclaration, MailboxItem, MailboxPage, MailboxStatus, RelayErrorCode,
-    SubmissionAccepted, SubmissionRequest, UploadProgress,
+    SubmissionAccepted, SubmissionRequest, UploadProgress, WithdrawalRequest,
 };
 use workvoice_proto::directory::verify_directory_pinned;
 use workvoice_proto::envelope::{EnvelopeHeader, seal};
 use workvoice_proto::keys::{AttachmentId, OrgId, ReportId, sha256};
 use workvoice_proto::pow::{solve_pow_slice, verify_pow};
 use workvoice_proto::recovery::{
-    RecoveryCode, RecoveryError, mailbox_token_hash, mailbox_token_text,
+    RecoveryCode, RecoveryError, mailbox_token_hash, mailbox_token_text, withdrawal_hash,
 };
 use workvoice_proto::reply::open_reply;
 use workvoice_proto::routing::{
     DeliveryError, Route, RoutingError, disclosure_digest, plan_delivery, route,
 };
+use workvoice_proto::status::open_status;
 
 use super::records::{
     ATTACHMENT_CHUNK_BYTES, DIRECTORY_KEY, DeviceRecord, Failure, LeftOutNote, NS_ATTACHMENTS,
-    NS_DIRECTORY, OutboxRecord, Phase, ReplyNote, StatusNote, Transient, UploadState,
-    attachment_chunk_key, attachment_deletes, attachment_key,
+    NS_DIRECTORY, NS_OUTBOX, OutboxRecord, Phase, ReplyNote, StatusNote, Transient, UploadState,
+    Withdrawal, attachment_chunk_key, attachment_deletes, attachment_key,
 };
 use super::{
     Cmd, HttpMethod, HttpRequest, HttpResult, Internal, Model, Msg, Page, RECOVERY_GAP,
@@ -123,6 +125,7 @@ pub fn on_internal(msg: Internal, model: &mut Model) -> Cmd {
         } => on_attachment(model, report_id, chunk, out),
         Internal::ChunkStored { report_id, result } => on_progress(model, report_id, result),
         Internal::Mailbox { report_id, result } => on_mailbox(model, report_id, result),
+        Internal::WithdrawalPosted { report_id, result } => on_withdrawal(model, report_id, result),
         Internal::RecoveryProbe { index, result } => on_probe(model, index, result),
         _ => Command::done(),
     }
@@ -178,6 +181,16 @@ fn advance(model: &mut Model) -> Cmd {
     if let Some(id) = upload {
         model.sync.current = Some(id);
         return upload_step(model, id);
+    }
+    let withdrawal = records
+        .iter()
+        .find(|r| r.phase == Phase::Accepted && r.withdrawal == Some(Withdrawal::Requested))
+        .map(|r| r.report_id);
+    if let Some(id) = withdrawal
+        && model.sync.withdrawal_failed_round != Some(model.sync.round)
+    {
+        model.sync.current = Some(id);
+        return post_withdrawal(model, id);
     }
     // Replies waiting for a verified directory, or the review screen showing who will receive
     // the report: fetch the directory once this round.
@@ -737,7 +750,9 @@ fn reindex(model: &mut Model, id: ReportId) -> Cmd {
     if let Some(record) = model.outbox.get_mut(&id) {
         record.index = index;
         if let Some(report) = &mut record.report {
-            report.reply_key = code.report_secrets(index).reply_key.public_key();
+            let secrets = code.report_secrets(index);
+            report.reply_key = secrets.reply_key.public_key();
+            report.withdrawal_hash = Some(withdrawal_hash(&secrets.withdrawal_secret));
         }
     }
     model.sync.reseal = true;
@@ -939,8 +954,8 @@ fn poll_mailbox(model: &mut Model, id: ReportId) -> Cmd {
     )
 }
 
-/// Open the replies of `record` that wait for a verified directory. Returns whether anything
-/// changed.
+/// Open the replies and sealed statuses of `record` that wait for a verified directory.
+/// Returns whether anything changed.
 fn open_unopened(
     record: &mut OutboxRecord,
     directory: Option<&workvoice_proto::directory::VerifiedDirectory>,
@@ -954,25 +969,52 @@ fn open_unopened(
     }
     let secrets = code.report_secrets(record.index);
     for entry in std::mem::take(&mut record.unopened) {
-        let MailboxItem::Reply { sealed } = &entry.item else {
-            continue;
-        };
-        // Only a reply sealed with the organisation's root-certified key is believed.
-        let opened = directory
-            .certified_key(&entry.org_id)
-            .ok()
-            .and_then(|key| open_reply(sealed, &secrets.reply_key, &key).ok())
-            .filter(|(header, _)| header.org_id == entry.org_id);
-        match opened {
-            Some((_, body)) => {
-                record.replies.push(ReplyNote {
-                    org_id: entry.org_id,
-                    text: body.text,
-                    language: body.language,
-                    at_hour: entry.at_hour,
-                });
+        // Only what the organisation's root-certified key sealed is believed.
+        let key = directory.certified_key(&entry.org_id).ok();
+        match &entry.item {
+            MailboxItem::Reply { sealed } => {
+                let opened = key
+                    .and_then(|key| open_reply(sealed, &secrets.reply_key, &key).ok())
+                    .filter(|(header, _)| header.org_id == entry.org_id);
+                match opened {
+                    Some((_, body)) => record.replies.push(ReplyNote {
+                        org_id: entry.org_id,
+                        text: body.text,
+                        language: body.language,
+                        at_hour: entry.at_hour,
+                    }),
+                    None => record.rejected_replies += 1,
+                }
             }
-            None => record.rejected_replies += 1,
+            MailboxItem::Status {
+                sealed: Some(sealed),
+                ..
+            } => {
+                let opened = key
+                    .and_then(|key| open_status(sealed, &secrets.reply_key, &key).ok())
+                    .filter(|(header, _)| {
+                        header.org_id == entry.org_id && header.report_id == record.report_id
+                    });
+                match opened {
+                    Some((header, body)) => {
+                        let replayed = record
+                            .statuses
+                            .iter()
+                            .any(|note| note.message_id == Some(header.message_id));
+                        if !replayed {
+                            record.statuses.push(StatusNote {
+                                org_id: entry.org_id,
+                                status: body.status.into(),
+                                at_hour: entry.at_hour,
+                                message_id: Some(header.message_id),
+                                set_at: Some(body.set_at),
+                            });
+                        }
+                    }
+                    None => record.rejected_replies += 1,
+                }
+            }
+            MailboxItem::Status { sealed: None, .. } => {}
         }
     }
     true
@@ -987,12 +1029,24 @@ pub(super) fn apply_page(model: &mut Model, id: ReportId, page: MailboxPage) -> 
     let new = !page.entries.is_empty();
     for entry in page.entries {
         match entry.item {
-            MailboxItem::Status { status } => record.statuses.push(StatusNote {
+            // The relay's own word: the report reached the inbox, the organisation fetched it.
+            MailboxItem::Status {
+                status: status @ (MailboxStatus::Delivered | MailboxStatus::Acknowledged),
+                sealed: None,
+            } => record.statuses.push(StatusNote {
                 org_id: entry.org_id,
                 status,
                 at_hour: entry.at_hour,
+                message_id: None,
+                set_at: None,
             }),
-            MailboxItem::Reply { .. } => record.unopened.push(entry),
+            // An organisation's status that nobody sealed may be the relay's invention: never
+            // shown as the organisation's (`PROTOCOL.md` 8.5).
+            MailboxItem::Status { sealed: None, .. } => record.rejected_replies += 1,
+            MailboxItem::Status {
+                sealed: Some(_), ..
+            }
+            | MailboxItem::Reply { .. } => record.unopened.push(entry),
         }
     }
     record.mailbox_after = record.mailbox_after.max(page.last_seq);
@@ -1068,6 +1122,88 @@ pub fn persist_releasing_evidence(model: &mut Model, id: &ReportId) -> Cmd {
     }
     ops.push(record.write());
     vault(VaultOperation::Write { ops, flush: true }, Internal::Saved)
+}
+
+/// `Event::WithdrawReport`. A report that never left the phone (waiting, or refused for good)
+/// is deleted with its evidence in one flushed write, so it is never sent. One that was sealed
+/// may have reached the relay: it is sent as usual and then withdrawn (`PROTOCOL.md` 13.5).
+pub fn withdraw_report(model: &mut Model, report_id: &str) -> Cmd {
+    let Some(id) = ReportId::from_hex(report_id) else {
+        return render();
+    };
+    let Some(record) = model.outbox.get_mut(&id) else {
+        return render();
+    };
+    match record.phase {
+        Phase::Waiting | Phase::Failed => {
+            let mut ops = vec![VaultWrite::Delete {
+                ns: NS_OUTBOX.into(),
+                key: id.to_hex(),
+            }];
+            if let Some(report) = &record.report {
+                for attachment in &report.attachments {
+                    ops.extend(attachment_deletes(
+                        &id,
+                        &attachment.id,
+                        attachment.sealed_size,
+                    ));
+                }
+            }
+            model.outbox.remove(&id);
+            if model.sync.current == Some(id) {
+                model.sync.current = None;
+            }
+            if matches!(model.page, Page::Report { report_id } if report_id == id) {
+                model.page = Page::Outbox;
+            }
+            Command::all([
+                vault(VaultOperation::Write { ops, flush: true }, Internal::Saved),
+                render(),
+            ])
+        }
+        Phase::Sending | Phase::Accepted => {
+            if record.withdrawal.is_none() {
+                record.withdrawal = Some(Withdrawal::Requested);
+            }
+            Command::all([persist(model, &id), render(), start_round(model)])
+        }
+    }
+}
+
+fn post_withdrawal(model: &mut Model, id: ReportId) -> Cmd {
+    let (Some(record), Some(code)) = (model.outbox.get(&id), &model.recovery) else {
+        return advance(model);
+    };
+    let secrets = code.report_secrets(record.index);
+    let body = serde_json::to_vec(&WithdrawalRequest {
+        secret: hex::encode(*secrets.withdrawal_secret),
+    })
+    .unwrap_or_default();
+    let request = HttpRequest {
+        method: HttpMethod::Post,
+        url: model.relay(&format!("/v1/submissions/{id}/withdrawal")),
+        headers: Vec::new(),
+        body,
+        timeout_ms: model.config.http_timeout_ms,
+    }
+    .with_header("content-type", "application/json".into());
+    http(request, move |result| Internal::WithdrawalPosted {
+        report_id: id,
+        result,
+    })
+}
+
+fn on_withdrawal(model: &mut Model, id: ReportId, result: HttpResult) -> Cmd {
+    let taken = matches!(&result, HttpResult::Response(r) if r.status == 200 || r.status == 201);
+    if !taken {
+        // No signal, or the relay could not take it now: asked again in the next round.
+        model.sync.withdrawal_failed_round = Some(model.sync.round);
+        return advance(model);
+    }
+    if let Some(record) = model.outbox.get_mut(&id) {
+        record.withdrawal = Some(Withdrawal::Sent);
+    }
+    Command::all([persist(model, &id), render(), advance(model)])
 }
 
 pub fn retry_report(model: &mut Model, report_id: &str) -> Cmd {

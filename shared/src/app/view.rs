@@ -13,7 +13,7 @@ use workvoice_proto::report::{
 use workvoice_proto::routing::{ReportKind, RoutingError, route};
 
 use super::draft::{Step, problem_key, problem_max, problems};
-use super::records::{Failure, OutboxRecord, Phase, Transient};
+use super::records::{Failure, OutboxRecord, Phase, Transient, Withdrawal};
 use super::{Model, Page};
 use crate::i18n::{self, K};
 
@@ -265,6 +265,11 @@ pub struct ReportView {
     pub messages: Vec<MessageView>,
     pub empty: String,
     pub rejected: Option<String>,
+    /// The label of the withdraw button (`Event::WithdrawReport`), when the report can still
+    /// be withdrawn: deleted if it was never sent, otherwise asked back from the organisations.
+    pub withdraw: Option<String>,
+    /// Where a withdrawal the worker asked for stands.
+    pub withdrawal: Option<String>,
 }
 
 pub fn view(model: &Model) -> ViewModel {
@@ -1344,6 +1349,14 @@ pub fn status_key(status: MailboxStatus) -> K {
     }
 }
 
+/// Statuses oldest first: a sealed one by the time the organisation set it (so one a relay
+/// served late does not read as the newest), the relay's delivery statuses by their hour.
+fn statuses_in_order(record: &OutboxRecord) -> Vec<&super::records::StatusNote> {
+    let mut notes: Vec<_> = record.statuses.iter().collect();
+    notes.sort_by_key(|s| s.set_at.unwrap_or(s.at_hour));
+    notes
+}
+
 fn report_view(model: &Model, record: &OutboxRecord) -> ReportView {
     let lang = model.lang();
     let t = |k: K| i18n::tr(lang, k);
@@ -1351,9 +1364,8 @@ fn report_view(model: &Model, record: &OutboxRecord) -> ReportView {
     ReportView {
         item: outbox_item(model, record),
         statuses_title: t(K::ReportStatuses),
-        statuses: record
-            .statuses
-            .iter()
+        statuses: statuses_in_order(record)
+            .into_iter()
             .map(|s| {
                 i18n::trf(
                     lang,
@@ -1383,6 +1395,15 @@ fn report_view(model: &Model, record: &OutboxRecord) -> ReportView {
                 K::ReportRejected,
                 &[("count", record.rejected_replies.to_string())],
             )
+        }),
+        withdraw: match (record.phase, record.withdrawal) {
+            (Phase::Waiting | Phase::Failed, _) => Some(t(K::ReportWithdrawQueued)),
+            (Phase::Sending | Phase::Accepted, None) => Some(t(K::ReportWithdrawSent)),
+            (_, Some(_)) => None,
+        },
+        withdrawal: record.withdrawal.map(|w| match w {
+            Withdrawal::Requested => t(K::ReportWithdrawalRequested),
+            Withdrawal::Sent => t(K::ReportWithdrawalSent),
         }),
     }
 }

@@ -33,7 +33,8 @@ use workvoice_proto::keys::ReportId;
 use workvoice_proto::reply::{ReplyBody, seal_reply};
 use workvoice_proto::report::Report;
 use workvoice_proto::routing::disclosure_digest;
-use workvoice_proto::vectors::DeterministicRng;
+use workvoice_proto::status::{StatusBody, seal_status};
+use workvoice_proto::vectors::{DeterministicRng, FIXTURE_NOW};
 use workvoice_relay::testing::{TestOrg, TestRelay, TestRelayOptions};
 
 const USAGE: &str = "usage: workvoice-testbed [--pow-difficulty N] [--poll-ms N] [--max-secs N] [--exit-on-stdin-eof]";
@@ -220,6 +221,21 @@ impl Union {
             .bearer_auth(&self.org.token)
             .json(&StatusChange {
                 status: WorkerStatus::InReview,
+                sealed: Some(
+                    seal_status(
+                        &StatusBody {
+                            status: WorkerStatus::InReview,
+                            // Fixed, so that a retry posts the same sealed bytes.
+                            set_at: FIXTURE_NOW,
+                        },
+                        id,
+                        self.org.id,
+                        &self.org.key,
+                        &report.reply_key,
+                        &mut DeterministicRng::new(&format!("workvoice testbed status {id}")),
+                    )
+                    .map_err(|e| UnionError::Seal(e.to_string()))?,
+                ),
             })
             .send()
             .await?;

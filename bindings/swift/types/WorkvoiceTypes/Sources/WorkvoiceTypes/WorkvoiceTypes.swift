@@ -410,6 +410,9 @@ indirect public enum Event: Hashable, Equatable {
     case discardDraft
     case tick
     case retryReport(reportId: String)
+    /// Take a report back: a report not sent yet is deleted and never sent; for one that was
+    /// sent, the organisations are asked to withdraw it.
+    case withdrawReport(reportId: String)
     case checkMailbox
     case setLanguage(language: String)
     /// Lock after this many seconds without a tap: one of the choices the settings show.
@@ -553,27 +556,30 @@ indirect public enum Event: Hashable, Equatable {
         case .retryReport(let reportId):
             try serializer.serialize_variant_index(value: 35)
             try serializer.serialize_str(value: reportId)
-        case .checkMailbox:
+        case .withdrawReport(let reportId):
             try serializer.serialize_variant_index(value: 36)
-        case .setLanguage(let language):
+            try serializer.serialize_str(value: reportId)
+        case .checkMailbox:
             try serializer.serialize_variant_index(value: 37)
+        case .setLanguage(let language):
+            try serializer.serialize_variant_index(value: 38)
             try serializer.serialize_str(value: language)
         case .setAutoLock(let seconds):
-            try serializer.serialize_variant_index(value: 38)
+            try serializer.serialize_variant_index(value: 39)
             try serializer.serialize_u32(value: seconds)
         case .askWipe:
-            try serializer.serialize_variant_index(value: 39)
-        case .cancelWipe:
             try serializer.serialize_variant_index(value: 40)
-        case .confirmWipe:
+        case .cancelWipe:
             try serializer.serialize_variant_index(value: 41)
-        case .dismissNotice:
+        case .confirmWipe:
             try serializer.serialize_variant_index(value: 42)
-        case .addEvidenceFile(let path):
+        case .dismissNotice:
             try serializer.serialize_variant_index(value: 43)
+        case .addEvidenceFile(let path):
+            try serializer.serialize_variant_index(value: 44)
             try serializer.serialize_str(value: path)
         case .setKeepSentEvidence(let keep):
-            try serializer.serialize_variant_index(value: 44)
+            try serializer.serialize_variant_index(value: 45)
             try serializer.serialize_bool(value: keep)
         }
         try serializer.decrease_container_depth()
@@ -750,33 +756,37 @@ indirect public enum Event: Hashable, Equatable {
             try deserializer.decrease_container_depth()
             return .retryReport(reportId: reportId)
         case 36:
+            let reportId = try deserializer.deserialize_str()
+            try deserializer.decrease_container_depth()
+            return .withdrawReport(reportId: reportId)
+        case 37:
             try deserializer.decrease_container_depth()
             return .checkMailbox
-        case 37:
+        case 38:
             let language = try deserializer.deserialize_str()
             try deserializer.decrease_container_depth()
             return .setLanguage(language: language)
-        case 38:
+        case 39:
             let seconds = try deserializer.deserialize_u32()
             try deserializer.decrease_container_depth()
             return .setAutoLock(seconds: seconds)
-        case 39:
-            try deserializer.decrease_container_depth()
-            return .askWipe
         case 40:
             try deserializer.decrease_container_depth()
-            return .cancelWipe
+            return .askWipe
         case 41:
             try deserializer.decrease_container_depth()
-            return .confirmWipe
+            return .cancelWipe
         case 42:
             try deserializer.decrease_container_depth()
-            return .dismissNotice
+            return .confirmWipe
         case 43:
+            try deserializer.decrease_container_depth()
+            return .dismissNotice
+        case 44:
             let path = try deserializer.deserialize_str()
             try deserializer.decrease_container_depth()
             return .addEvidenceFile(path: path)
-        case 44:
+        case 45:
             let keep = try deserializer.deserialize_bool()
             try deserializer.decrease_container_depth()
             return .setKeepSentEvidence(keep: keep)
@@ -1685,8 +1695,13 @@ public struct ReportView: Hashable, Equatable {
     public var messages: [MessageView]
     public var empty: String
     public var rejected: String?
+    /// The label of the withdraw button (`Event::WithdrawReport`), when the report can still
+    /// be withdrawn: deleted if it was never sent, otherwise asked back from the organisations.
+    public var withdraw: String?
+    /// Where a withdrawal the worker asked for stands.
+    public var withdrawal: String?
 
-    public init(item: OutboxItem, statusesTitle: String, statuses: [String], messagesTitle: String, messages: [MessageView], empty: String, rejected: String?) {
+    public init(item: OutboxItem, statusesTitle: String, statuses: [String], messagesTitle: String, messages: [MessageView], empty: String, rejected: String?, withdraw: String?, withdrawal: String?) {
         self.item = item
         self.statusesTitle = statusesTitle
         self.statuses = statuses
@@ -1694,6 +1709,8 @@ public struct ReportView: Hashable, Equatable {
         self.messages = messages
         self.empty = empty
         self.rejected = rejected
+        self.withdraw = withdraw
+        self.withdrawal = withdrawal
     }
 
     public func serialize<S: Serializer>(serializer: S) throws {
@@ -1709,6 +1726,12 @@ public struct ReportView: Hashable, Equatable {
         }
         try serializer.serialize_str(value: self.empty)
         try serializeOption(value: self.rejected, serializer: serializer) { value, serializer in
+            try serializer.serialize_str(value: value)
+        }
+        try serializeOption(value: self.withdraw, serializer: serializer) { value, serializer in
+            try serializer.serialize_str(value: value)
+        }
+        try serializeOption(value: self.withdrawal, serializer: serializer) { value, serializer in
             try serializer.serialize_str(value: value)
         }
         try serializer.decrease_container_depth()
@@ -1735,8 +1758,14 @@ public struct ReportView: Hashable, Equatable {
         let rejected = try deserializeOption(deserializer: deserializer) { deserializer in
             try deserializer.deserialize_str()
         }
+        let withdraw = try deserializeOption(deserializer: deserializer) { deserializer in
+            try deserializer.deserialize_str()
+        }
+        let withdrawal = try deserializeOption(deserializer: deserializer) { deserializer in
+            try deserializer.deserialize_str()
+        }
         try deserializer.decrease_container_depth()
-        return ReportView(item: item, statusesTitle: statusesTitle, statuses: statuses, messagesTitle: messagesTitle, messages: messages, empty: empty, rejected: rejected)
+        return ReportView(item: item, statusesTitle: statusesTitle, statuses: statuses, messagesTitle: messagesTitle, messages: messages, empty: empty, rejected: rejected, withdraw: withdraw, withdrawal: withdrawal)
     }
 
     public static func bincodeDeserialize(input: [UInt8]) throws -> ReportView {

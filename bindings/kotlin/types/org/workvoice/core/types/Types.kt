@@ -1029,10 +1029,32 @@ sealed interface Event {
         }
     }
 
-    data object CheckMailbox: Event {
+    /// Take a report back: a report not sent yet is deleted and never sent; for one that was
+    /// sent, the organisations are asked to withdraw it.
+    data class WithdrawReport(
+        val reportId: String,
+    ) : Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
             serializer.serialize_variant_index(36)
+            serializer.serialize_str(reportId)
+            serializer.decrease_container_depth()
+        }
+
+        companion object {
+            fun deserialize(deserializer: Deserializer): WithdrawReport {
+                deserializer.increase_container_depth()
+                val reportId = deserializer.deserialize_str()
+                deserializer.decrease_container_depth()
+                return WithdrawReport(reportId)
+            }
+        }
+    }
+
+    data object CheckMailbox: Event {
+        override fun serialize(serializer: Serializer) {
+            serializer.increase_container_depth()
+            serializer.serialize_variant_index(37)
             serializer.decrease_container_depth()
         }
 
@@ -1046,7 +1068,7 @@ sealed interface Event {
     ) : Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(37)
+            serializer.serialize_variant_index(38)
             serializer.serialize_str(language)
             serializer.decrease_container_depth()
         }
@@ -1067,7 +1089,7 @@ sealed interface Event {
     ) : Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(38)
+            serializer.serialize_variant_index(39)
             serializer.serialize_u32(seconds)
             serializer.decrease_container_depth()
         }
@@ -1085,7 +1107,7 @@ sealed interface Event {
     data object AskWipe: Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(39)
+            serializer.serialize_variant_index(40)
             serializer.decrease_container_depth()
         }
 
@@ -1097,7 +1119,7 @@ sealed interface Event {
     data object CancelWipe: Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(40)
+            serializer.serialize_variant_index(41)
             serializer.decrease_container_depth()
         }
 
@@ -1109,7 +1131,7 @@ sealed interface Event {
     data object ConfirmWipe: Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(41)
+            serializer.serialize_variant_index(42)
             serializer.decrease_container_depth()
         }
 
@@ -1121,7 +1143,7 @@ sealed interface Event {
     data object DismissNotice: Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(42)
+            serializer.serialize_variant_index(43)
             serializer.decrease_container_depth()
         }
 
@@ -1137,7 +1159,7 @@ sealed interface Event {
     ) : Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(43)
+            serializer.serialize_variant_index(44)
             serializer.serialize_str(path)
             serializer.decrease_container_depth()
         }
@@ -1160,7 +1182,7 @@ sealed interface Event {
     ) : Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(44)
+            serializer.serialize_variant_index(45)
             serializer.serialize_bool(keep)
             serializer.decrease_container_depth()
         }
@@ -1216,15 +1238,16 @@ sealed interface Event {
                 33 -> DiscardDraft.deserialize(deserializer)
                 34 -> Tick.deserialize(deserializer)
                 35 -> RetryReport.deserialize(deserializer)
-                36 -> CheckMailbox.deserialize(deserializer)
-                37 -> SetLanguage.deserialize(deserializer)
-                38 -> SetAutoLock.deserialize(deserializer)
-                39 -> AskWipe.deserialize(deserializer)
-                40 -> CancelWipe.deserialize(deserializer)
-                41 -> ConfirmWipe.deserialize(deserializer)
-                42 -> DismissNotice.deserialize(deserializer)
-                43 -> AddEvidenceFile.deserialize(deserializer)
-                44 -> SetKeepSentEvidence.deserialize(deserializer)
+                36 -> WithdrawReport.deserialize(deserializer)
+                37 -> CheckMailbox.deserialize(deserializer)
+                38 -> SetLanguage.deserialize(deserializer)
+                39 -> SetAutoLock.deserialize(deserializer)
+                40 -> AskWipe.deserialize(deserializer)
+                41 -> CancelWipe.deserialize(deserializer)
+                42 -> ConfirmWipe.deserialize(deserializer)
+                43 -> DismissNotice.deserialize(deserializer)
+                44 -> AddEvidenceFile.deserialize(deserializer)
+                45 -> SetKeepSentEvidence.deserialize(deserializer)
                 else -> throw DeserializationError("Unknown variant index for Event: $index")
             }
         }
@@ -2148,6 +2171,11 @@ data class ReportView(
     val messages: List<org.workvoice.core.types.MessageView>,
     val empty: String,
     val rejected: String? = null,
+    /// The label of the withdraw button (`Event::WithdrawReport`), when the report can still
+    /// be withdrawn: deleted if it was never sent, otherwise asked back from the organisations.
+    val withdraw: String? = null,
+    /// Where a withdrawal the worker asked for stands.
+    val withdrawal: String? = null,
 ) {
     fun serialize(serializer: Serializer) {
         serializer.increase_container_depth()
@@ -2162,6 +2190,12 @@ data class ReportView(
         }
         serializer.serialize_str(empty)
         rejected.serializeOptionOf(serializer) {
+            serializer.serialize_str(it)
+        }
+        withdraw.serializeOptionOf(serializer) {
+            serializer.serialize_str(it)
+        }
+        withdrawal.serializeOptionOf(serializer) {
             serializer.serialize_str(it)
         }
         serializer.decrease_container_depth()
@@ -2192,8 +2226,16 @@ data class ReportView(
                 deserializer.deserializeOptionOf {
                     deserializer.deserialize_str()
                 }
+            val withdraw =
+                deserializer.deserializeOptionOf {
+                    deserializer.deserialize_str()
+                }
+            val withdrawal =
+                deserializer.deserializeOptionOf {
+                    deserializer.deserialize_str()
+                }
             deserializer.decrease_container_depth()
-            return ReportView(item, statusesTitle, statuses, messagesTitle, messages, empty, rejected)
+            return ReportView(item, statusesTitle, statuses, messagesTitle, messages, empty, rejected, withdraw, withdrawal)
         }
 
         @Throws(DeserializationError::class)

@@ -181,6 +181,10 @@ fun ReportScreen(report: ReportView, language: String, send: (Event) -> Unit) {
             report.messages.forEach { MessageCard(it, language) }
         }
         report.rejected?.let { ErrorText(it) }
+        report.withdrawal?.let { Text(it) }
+        report.withdraw?.let { label ->
+            OutlinedButton(onClick = { send(Event.WithdrawReport(reportId = report.item.reportId)) }) { Text(label) }
+        }
     }
 }
 
