@@ -704,13 +704,95 @@ sealed interface Event {
         }
     }
 
+    /// A loan taken to get the job. `interest` is percent per month as typed ("3", "2.5"),
+    /// empty when not known.
+    data class AddLoan(
+        val amount: String,
+        val currency: String,
+        val lender: String,
+        val interest: String,
+    ) : Event {
+        override fun serialize(serializer: Serializer) {
+            serializer.increase_container_depth()
+            serializer.serialize_variant_index(20)
+            serializer.serialize_str(amount)
+            serializer.serialize_str(currency)
+            serializer.serialize_str(lender)
+            serializer.serialize_str(interest)
+            serializer.decrease_container_depth()
+        }
+
+        companion object {
+            fun deserialize(deserializer: Deserializer): AddLoan {
+                deserializer.increase_container_depth()
+                val amount = deserializer.deserialize_str()
+                val currency = deserializer.deserialize_str()
+                val lender = deserializer.deserialize_str()
+                val interest = deserializer.deserialize_str()
+                deserializer.decrease_container_depth()
+                return AddLoan(amount, currency, lender, interest)
+            }
+        }
+    }
+
+    data class RemoveLoan(
+        val index: UInt,
+    ) : Event {
+        override fun serialize(serializer: Serializer) {
+            serializer.increase_container_depth()
+            serializer.serialize_variant_index(21)
+            serializer.serialize_u32(index)
+            serializer.decrease_container_depth()
+        }
+
+        companion object {
+            fun deserialize(deserializer: Deserializer): RemoveLoan {
+                deserializer.increase_container_depth()
+                val index = deserializer.deserialize_u32()
+                deserializer.decrease_container_depth()
+                return RemoveLoan(index)
+            }
+        }
+    }
+
+    /// The job and pay promised before departure, and the job found (the pay found is
+    /// [`Event::SetWage`]). Empty texts clear a field.
+    data class SetJob(
+        val promisedTitle: String,
+        val promisedWage: String,
+        val promisedCurrency: String,
+        val actualTitle: String,
+    ) : Event {
+        override fun serialize(serializer: Serializer) {
+            serializer.increase_container_depth()
+            serializer.serialize_variant_index(22)
+            serializer.serialize_str(promisedTitle)
+            serializer.serialize_str(promisedWage)
+            serializer.serialize_str(promisedCurrency)
+            serializer.serialize_str(actualTitle)
+            serializer.decrease_container_depth()
+        }
+
+        companion object {
+            fun deserialize(deserializer: Deserializer): SetJob {
+                deserializer.increase_container_depth()
+                val promisedTitle = deserializer.deserialize_str()
+                val promisedWage = deserializer.deserialize_str()
+                val promisedCurrency = deserializer.deserialize_str()
+                val actualTitle = deserializer.deserialize_str()
+                deserializer.decrease_container_depth()
+                return SetJob(promisedTitle, promisedWage, promisedCurrency, actualTitle)
+            }
+        }
+    }
+
     data class SetIndicator(
         val indicator: String,
         val present: Boolean,
     ) : Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(20)
+            serializer.serialize_variant_index(23)
             serializer.serialize_str(indicator)
             serializer.serialize_bool(present)
             serializer.decrease_container_depth()
@@ -734,7 +816,7 @@ sealed interface Event {
     ) : Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(21)
+            serializer.serialize_variant_index(24)
             serializer.serialize_str(name)
             serializer.serialize_str(licenceNumber)
             serializer.serialize_str(country)
@@ -760,7 +842,7 @@ sealed interface Event {
     ) : Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(22)
+            serializer.serialize_variant_index(25)
             serializer.serialize_str(name)
             serializer.serialize_str(licenceNumber)
             serializer.serialize_str(country)
@@ -786,7 +868,7 @@ sealed interface Event {
     ) : Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(23)
+            serializer.serialize_variant_index(26)
             serializer.serialize_str(destinationCountry)
             serializer.serialize_str(originCountry)
             serializer.serialize_str(sector)
@@ -812,7 +894,7 @@ sealed interface Event {
     ) : Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(24)
+            serializer.serialize_variant_index(27)
             serializer.serialize_str(amount)
             serializer.serialize_str(currency)
             contractSubstituted.serializeOptionOf(serializer) {
@@ -842,7 +924,7 @@ sealed interface Event {
     ) : Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(25)
+            serializer.serialize_variant_index(28)
             serializer.serialize_str(text)
             serializer.serialize_str(language)
             serializer.decrease_container_depth()
@@ -864,7 +946,7 @@ sealed interface Event {
     ) : Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(26)
+            serializer.serialize_variant_index(29)
             bytes.serialize(serializer) {
                 serializer.serialize_u8(it)
             }
@@ -889,7 +971,7 @@ sealed interface Event {
     ) : Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(27)
+            serializer.serialize_variant_index(30)
             serializer.serialize_u32(index)
             serializer.decrease_container_depth()
         }
@@ -912,7 +994,7 @@ sealed interface Event {
     ) : Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(28)
+            serializer.serialize_variant_index(31)
             serializer.serialize_bool(union)
             serializer.serialize_bool(inspectorate)
             serializer.serialize_bool(ngo)
@@ -936,7 +1018,7 @@ sealed interface Event {
     data object Review: Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(29)
+            serializer.serialize_variant_index(32)
             serializer.decrease_container_depth()
         }
 
@@ -948,7 +1030,7 @@ sealed interface Event {
     data object SendReport: Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(30)
+            serializer.serialize_variant_index(33)
             serializer.decrease_container_depth()
         }
 
@@ -960,7 +1042,7 @@ sealed interface Event {
     data object DiscardDraft: Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(31)
+            serializer.serialize_variant_index(34)
             serializer.decrease_container_depth()
         }
 
@@ -972,7 +1054,7 @@ sealed interface Event {
     data object Tick: Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(32)
+            serializer.serialize_variant_index(35)
             serializer.decrease_container_depth()
         }
 
@@ -986,7 +1068,7 @@ sealed interface Event {
     ) : Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(33)
+            serializer.serialize_variant_index(36)
             serializer.serialize_str(reportId)
             serializer.decrease_container_depth()
         }
@@ -1004,7 +1086,7 @@ sealed interface Event {
     data object CheckMailbox: Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(34)
+            serializer.serialize_variant_index(37)
             serializer.decrease_container_depth()
         }
 
@@ -1018,7 +1100,7 @@ sealed interface Event {
     ) : Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(35)
+            serializer.serialize_variant_index(38)
             serializer.serialize_str(language)
             serializer.decrease_container_depth()
         }
@@ -1036,7 +1118,7 @@ sealed interface Event {
     data object AskWipe: Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(36)
+            serializer.serialize_variant_index(39)
             serializer.decrease_container_depth()
         }
 
@@ -1048,7 +1130,7 @@ sealed interface Event {
     data object CancelWipe: Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(37)
+            serializer.serialize_variant_index(40)
             serializer.decrease_container_depth()
         }
 
@@ -1060,7 +1142,7 @@ sealed interface Event {
     data object ConfirmWipe: Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(38)
+            serializer.serialize_variant_index(41)
             serializer.decrease_container_depth()
         }
 
@@ -1072,7 +1154,7 @@ sealed interface Event {
     data object DismissNotice: Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(39)
+            serializer.serialize_variant_index(42)
             serializer.decrease_container_depth()
         }
 
@@ -1106,26 +1188,29 @@ sealed interface Event {
                 17 -> RemoveFee.deserialize(deserializer)
                 18 -> AddDeduction.deserialize(deserializer)
                 19 -> RemoveDeduction.deserialize(deserializer)
-                20 -> SetIndicator.deserialize(deserializer)
-                21 -> SetRecruiter.deserialize(deserializer)
-                22 -> SetEmployer.deserialize(deserializer)
-                23 -> SetPlace.deserialize(deserializer)
-                24 -> SetWage.deserialize(deserializer)
-                25 -> SetStory.deserialize(deserializer)
-                26 -> AddEvidence.deserialize(deserializer)
-                27 -> RemoveEvidence.deserialize(deserializer)
-                28 -> SetConsent.deserialize(deserializer)
-                29 -> Review.deserialize(deserializer)
-                30 -> SendReport.deserialize(deserializer)
-                31 -> DiscardDraft.deserialize(deserializer)
-                32 -> Tick.deserialize(deserializer)
-                33 -> RetryReport.deserialize(deserializer)
-                34 -> CheckMailbox.deserialize(deserializer)
-                35 -> SetLanguage.deserialize(deserializer)
-                36 -> AskWipe.deserialize(deserializer)
-                37 -> CancelWipe.deserialize(deserializer)
-                38 -> ConfirmWipe.deserialize(deserializer)
-                39 -> DismissNotice.deserialize(deserializer)
+                20 -> AddLoan.deserialize(deserializer)
+                21 -> RemoveLoan.deserialize(deserializer)
+                22 -> SetJob.deserialize(deserializer)
+                23 -> SetIndicator.deserialize(deserializer)
+                24 -> SetRecruiter.deserialize(deserializer)
+                25 -> SetEmployer.deserialize(deserializer)
+                26 -> SetPlace.deserialize(deserializer)
+                27 -> SetWage.deserialize(deserializer)
+                28 -> SetStory.deserialize(deserializer)
+                29 -> AddEvidence.deserialize(deserializer)
+                30 -> RemoveEvidence.deserialize(deserializer)
+                31 -> SetConsent.deserialize(deserializer)
+                32 -> Review.deserialize(deserializer)
+                33 -> SendReport.deserialize(deserializer)
+                34 -> DiscardDraft.deserialize(deserializer)
+                35 -> Tick.deserialize(deserializer)
+                36 -> RetryReport.deserialize(deserializer)
+                37 -> CheckMailbox.deserialize(deserializer)
+                38 -> SetLanguage.deserialize(deserializer)
+                39 -> AskWipe.deserialize(deserializer)
+                40 -> CancelWipe.deserialize(deserializer)
+                41 -> ConfirmWipe.deserialize(deserializer)
+                42 -> DismissNotice.deserialize(deserializer)
                 else -> throw DeserializationError("Unknown variant index for Event: $index")
             }
         }
