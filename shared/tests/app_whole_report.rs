@@ -137,6 +137,24 @@ fn loan_and_job_inputs_are_checked_field_by_field() {
     assert_eq!(compose_view(&phone).step, "wage");
     assert!(has_error(&phone, "job.promised.title", "too_long"));
     set_job(&mut phone, "Electrician", "1800");
+    // A wrong currency of the pay found is said once, on the wage.
+    phone.send(Event::SetWage {
+        amount: "1000".into(),
+        currency: "QQQ".into(),
+        contract_substituted: None,
+    });
+    phone.send(Event::NextStep);
+    let wage_errors: Vec<String> = compose_view(&phone)
+        .errors
+        .into_iter()
+        .map(|e| e.field)
+        .collect();
+    assert_eq!(wage_errors, ["monthly_wage.currency"]);
+    phone.send(Event::SetWage {
+        amount: "1000".into(),
+        currency: "SAR".into(),
+        contract_substituted: None,
+    });
     let view = compose_view(&phone);
     let value = |name: &str| {
         view.fields

@@ -489,20 +489,16 @@ pub fn compose(event: Event, model: &mut Model) -> Cmd {
             report.job.contract_substituted = contract_substituted;
             if amount.trim().is_empty() {
                 report.monthly_wage = None;
-                report.job.actual.monthly_wage = None;
                 return render();
             }
             let Some(amount_minor) = parse_amount(&amount, &currency) else {
                 model.form_error = Some(("monthly_wage.amount".into(), K::AmountNotANumber));
                 return render();
             };
-            let wage = Money {
+            report.monthly_wage = Some(Money {
                 amount_minor,
                 currency,
-            };
-            // The pay found, for the comparison with the pay promised.
-            report.job.actual.monthly_wage = Some(wage.clone());
-            report.monthly_wage = Some(wage);
+            });
             render()
         }
         Event::SetStory { text, language } => {
@@ -670,6 +666,9 @@ fn send(model: &mut Model) -> Cmd {
     device.next_report_index += 1;
     let mut report = draft.report.clone();
     report.reply_key = code.report_secrets(index).reply_key.public_key();
+    // The pay found, beside the pay promised (entered once, as the monthly wage; copied here
+    // so that a wrong currency is reported once, on the wage, while composing).
+    report.job.actual.monthly_wage = report.monthly_wage.clone();
     let order = model
         .outbox
         .values()
