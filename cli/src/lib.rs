@@ -28,6 +28,17 @@ pub enum ShellError {
     ReportFile(String),
     #[error("{0}")]
     App(String),
+    /// A value of the report file the compose screens refused, with the app's message.
+    #[error("{at}: {field}: {message}")]
+    Field {
+        /// Where in the report file, e.g. `loans[1]`.
+        at: String,
+        /// The compose input, e.g. `loan.amount`.
+        field: String,
+        /// Stable code, e.g. `amount_not_a_number`.
+        code: String,
+        message: String,
+    },
 }
 
 /// How a shell is set up.
@@ -302,8 +313,23 @@ impl Shell {
     /// taps make. Returns the field problems if the core refuses it.
     pub fn compose(&mut self, file: &ReportFile, base: &Path) -> Result<(), ShellError> {
         self.send(&Event::NewReport)?;
-        for event in file.form_events() {
+        for (at, event) in file.labelled_form_events() {
             self.send(&event)?;
+            // A number the form could not read is refused at once, as on the phone's screen
+            // (the next tap would clear the message).
+            if let Screen::Compose(c) = self.view()?.screen
+                && let Some(e) = c
+                    .errors
+                    .into_iter()
+                    .find(|e| !e.field.contains('[') && e.code.ends_with("not_a_number"))
+            {
+                return Err(ShellError::Field {
+                    at,
+                    field: e.field,
+                    code: e.code,
+                    message: e.message,
+                });
+            }
         }
         for path in &file.evidence {
             let full = base.join(path);
@@ -380,6 +406,11 @@ pub struct ReportFile {
     /// Cuts from the worker's pay.
     #[serde(default)]
     pub deductions: Vec<DeductionLine>,
+    /// Loans taken to get the job.
+    #[serde(default)]
+    pub loans: Vec<LoanLine>,
+    /// The job and pay promised against the job found (the pay found is `monthly_wage`).
+    pub job: Option<JobLine>,
     #[serde(default)]
     pub indicators: Vec<String>,
     pub recruiter: Option<PartyLine>,
@@ -401,56 +432,104 @@ impl ReportFile {
     /// The compose screens' events for every field of the file but evidence and consent, in
     /// the order a worker fills them in: the taps a shell sends after `NewReport`.
     pub fn form_events(&self) -> Vec<Event> {
+        self.labelled_form_events()
+            .into_iter()
+            .map(|(_, event)| event)
+            .collect()
+    }
+
+    /// [`ReportFile::form_events`], each with the part of the file it comes from (`fees[0]`,
+    /// `loans[1]`, `job`, ...).
+    pub fn labelled_form_events(&self) -> Vec<(String, Event)> {
         let mut events = Vec::new();
-        events.extend(self.fees.iter().map(|fee| Event::AddFee {
-            amount: fee.amount.clone(),
-            currency: fee.currency.clone(),
-            payee: fee.payee.clone(),
-            stage: fee.stage.clone(),
-            category: fee.category.clone(),
-            paid_on: fee.paid_on.clone().unwrap_or_default(),
-            receipt: fee.receipt,
-        }));
-        events.extend(self.deductions.iter().map(|cut| Event::AddDeduction {
-            amount: cut.amount.clone(),
-            currency: cut.currency.clone(),
-            reason: cut.reason.clone(),
-            monthly: cut.monthly,
-        }));
-        events.extend(self.indicators.iter().map(|indicator| Event::SetIndicator {
-            indicator: indicator.clone(),
-            present: true,
-        }));
-        if let Some(p) = &self.recruiter {
-            events.push(Event::SetRecruiter {
-                name: p.name.clone(),
-                licence_number: p.licence_number.clone().unwrap_or_default(),
-                country: p.country.clone().unwrap_or_default(),
-            });
+        for (i, fee) in self.fees.iter().enumerate() {
+            let event = Event::AddFee {
+                amount: fee.amount.clone(),
+                currency: fee.currency.clone(),
+                payee: fee.payee.clone(),
+                stage: fee.stage.clone(),
+                category: fee.category.clone(),
+                paid_on: fee.paid_on.clone().unwrap_or_default(),
+                receipt: fee.receipt,
+            };
+            events.push((format!("fees[{i}]"), event));
         }
-        if let Some(p) = &self.employer {
-            events.push(Event::SetEmployer {
-                name: p.name.clone(),
-                licence_number: p.licence_number.clone().unwrap_or_default(),
-                country: p.country.clone().unwrap_or_default(),
-            });
+        for (i, cut) in self.deductions.iter().enumerate() {
+            let event = Event::AddDeduction {
+                amount: cut.amount.clone(),
+                currency: cut.currency.clone(),
+                reason: cut.reason.clone(),
+                monthly: cut.monthly,
+            };
+            events.push((format!("deductions[{i}]"), event));
         }
-        events.push(Event::SetPlace {
+        for (i, loan) in self.loans.iter().enumerate() {
+            let event = Event::AddLoan {
+                amount: loan.amount.clone(),
+                currency: loan.currency.clone(),
+                lender: loan.lender.clone(),
+                interest: loan.interest_percent_per_month.clone().unwrap_or_default(),
+            };
+            events.push((format!("loans[{i}]"), event));
+        }
+        for (i, indicator) in self.indicators.iter().enumerate() {
+            let event = Event::SetIndicator {
+                indicator: indicator.clone(),
+                present: true,
+            };
+            events.push((format!("indicators[{i}]"), event));
+        }
+        for (at, party) in [("recruiter", &self.recruiter), ("employer", &self.employer)] {
+            let Some(p) = party else { continue };
+            let (name, licence_number, country) = (
+                p.name.clone(),
+                p.licence_number.clone().unwrap_or_default(),
+                p.country.clone().unwrap_or_default(),
+            );
+            let event = if at == "recruiter" {
+                Event::SetRecruiter {
+                    name,
+                    licence_number,
+                    country,
+                }
+            } else {
+                Event::SetEmployer {
+                    name,
+                    licence_number,
+                    country,
+                }
+            };
+            events.push((at.to_string(), event));
+        }
+        let place = Event::SetPlace {
             destination_country: self.destination_country.clone(),
             origin_country: self.origin_country.clone().unwrap_or_default(),
             sector: self.sector.clone().unwrap_or_default(),
-        });
+        };
+        events.push(("destination_country".into(), place));
+        if let Some(job) = &self.job {
+            let promised = job.promised_wage.as_ref();
+            let event = Event::SetJob {
+                promised_title: job.promised_title.clone().unwrap_or_default(),
+                promised_wage: promised.map(|m| m.amount.clone()).unwrap_or_default(),
+                promised_currency: promised.map(|m| m.currency.clone()).unwrap_or_default(),
+                actual_title: job.actual_title.clone().unwrap_or_default(),
+            };
+            events.push(("job".into(), event));
+        }
         if let Some(wage) = &self.monthly_wage {
-            events.push(Event::SetWage {
+            let event = Event::SetWage {
                 amount: wage.amount.clone(),
                 currency: wage.currency.clone(),
                 contract_substituted: self.contract_substituted,
-            });
+            };
+            events.push(("monthly_wage".into(), event));
         }
-        events.push(Event::SetStory {
+        let story = Event::SetStory {
             text: self.story.clone().unwrap_or_default(),
             language: self.language.clone().unwrap_or_default(),
-        });
+        };
+        events.push(("story".into(), story));
         events
     }
 
@@ -475,6 +554,26 @@ pub struct DeductionLine {
     pub reason: String,
     #[serde(default)]
     pub monthly: bool,
+}
+
+/// A loan taken to get the job, as the app's loan form takes it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct LoanLine {
+    pub amount: String,
+    pub currency: String,
+    /// `recruiter`, `employer`, `moneylender`, `bank`, `cooperative`, `family_or_friend`,
+    /// `other`.
+    pub lender: String,
+    /// Percent per month as the worker types it ("3", "2.5").
+    pub interest_percent_per_month: Option<String>,
+}
+
+/// The job promised before departure, against the job found.
+#[derive(Debug, Clone, Deserialize)]
+pub struct JobLine {
+    pub promised_title: Option<String>,
+    pub promised_wage: Option<MoneyLine>,
+    pub actual_title: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

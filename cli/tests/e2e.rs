@@ -243,6 +243,8 @@ fn shell(dir: &std::path::Path, proxy: &Proxy, relay: &TestRelay) -> Shell {
 fn report_file(n: usize, evidence: Vec<String>) -> ReportFile {
     ReportFile {
         deductions: Vec::new(),
+        loans: Vec::new(),
+        job: None,
         fees: vec![FeeLine {
             amount: format!("{}", 1000 + n),
             currency: "NPR".into(),

@@ -2,7 +2,9 @@
 //! paid, the pay cuts that repay their debts, the ILO indicators of forced labour that fit their
 //! story, and whom they allow to read it. Each is typed into a phone core as a worker would.
 
-use workvoice_cli::{ConsentLine, DeductionLine, FeeLine, MoneyLine, PartyLine, ReportFile};
+use workvoice_cli::{
+    ConsentLine, DeductionLine, FeeLine, JobLine, LoanLine, MoneyLine, PartyLine, ReportFile,
+};
 
 /// One worker of the demo and the report she sends.
 #[derive(Debug, Clone)]
@@ -150,6 +152,17 @@ pub fn workers() -> Vec<DemoWorker> {
                 language: Some("ne".into()),
                 evidence: vec![],
                 deductions: vec![],
+                loans: vec![LoanLine {
+                    amount: "150000".into(),
+                    currency: "NPR".into(),
+                    lender: "moneylender".into(),
+                    interest_percent_per_month: Some("3".into()),
+                }],
+                job: Some(JobLine {
+                    promised_title: Some("Electrician".into()),
+                    promised_wage: wage("1800", "QAR"),
+                    actual_title: Some("Labourer".into()),
+                }),
                 consent: consent(true, true),
             },
         },
@@ -200,6 +213,8 @@ pub fn workers() -> Vec<DemoWorker> {
                 language: Some("id".into()),
                 evidence: vec![],
                 deductions: vec![deduction("300", "MYR", "recruitment_fee_repayment")],
+                loans: vec![],
+                job: None,
                 consent: consent(false, true),
             },
         },
@@ -254,6 +269,8 @@ pub fn workers() -> Vec<DemoWorker> {
                 language: Some("tl".into()),
                 evidence: vec![],
                 deductions: vec![],
+                loans: vec![],
+                job: None,
                 consent: consent(false, false),
             },
         },
@@ -302,6 +319,8 @@ pub fn workers() -> Vec<DemoWorker> {
                     deduction("200", "MYR", "loan_repayment"),
                     deduction("150", "MYR", "accommodation"),
                 ],
+                loans: vec![],
+                job: None,
                 consent: consent(true, true),
             },
         },
@@ -364,6 +383,8 @@ pub fn workers() -> Vec<DemoWorker> {
                 language: Some("hi".into()),
                 evidence: vec![],
                 deductions: vec![deduction("250", "AED", "accommodation")],
+                loans: vec![],
+                job: None,
                 consent: consent(true, false),
             },
         },
@@ -415,6 +436,8 @@ pub fn workers() -> Vec<DemoWorker> {
                 language: Some("en".into()),
                 evidence: vec![],
                 deductions: vec![],
+                loans: vec![],
+                job: None,
                 consent: consent(false, true),
             },
         },

@@ -130,7 +130,10 @@ fn first_run_language_pin_and_recovery_code() {
     match phone.screen() {
         Screen::Welcome { languages, .. } => {
             let codes: Vec<_> = languages.iter().map(|c| c.code.as_str()).collect();
-            assert_eq!(codes, ["en", "ne", "bn", "id", "tl", "my", "es"]);
+            assert_eq!(
+                codes,
+                ["en", "ne", "bn", "id", "tl", "my", "es", "hi", "ur"]
+            );
             assert!(languages[0].selected);
         }
         other => panic!("{other:?}"),
@@ -654,7 +657,7 @@ fn settings_change_language_and_wipe_everything() {
             confirm_wipe,
             ..
         } => {
-            assert_eq!(languages.len(), 7);
+            assert_eq!(languages.len(), 9);
             assert!(!confirm_wipe);
         }
         other => panic!("{other:?}"),

@@ -47,7 +47,7 @@ fn child_process_creates_and_migrates_vaults() {
     let vault = Vault::unlock(&dir, PIN, None).unwrap();
     vault.put("reports", "r2", b"second").unwrap();
     drop(vault);
-    // A duress reset makes a new store directory and metadata.
+    // A duress reset empties the store in place and rewrites the metadata.
     drop(Vault::unlock(&dir, "111111", None).unwrap());
 
     // A vault of the previous release, copied with the umask's modes, migrated on unlock.

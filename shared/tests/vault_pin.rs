@@ -169,6 +169,18 @@ fn configured_limit_is_kept() {
     ));
 }
 
+/// The sealed records in a closed SQLite vault, read straight from its database.
+fn sealed_records(dir: &Path) -> Vec<Vec<u8>> {
+    let [store] = store_dirs(dir).try_into().unwrap();
+    let db = rusqlite::Connection::open(store.join("vault.db")).unwrap();
+    let mut statement = db.prepare("SELECT value FROM records").unwrap();
+    statement
+        .query_map([], |row| row.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
 #[test]
 fn duress_pin_opens_an_empty_vault_and_destroys_the_real_one() {
     let dir = tempfile::tempdir().unwrap();
@@ -176,8 +188,9 @@ fn duress_pin_opens_an_empty_vault_and_destroys_the_real_one() {
     fill(&real);
     drop(real);
     let old_meta = fs::read(dir.path().join("meta")).unwrap();
-    let old_stores = store_dirs(dir.path());
-    assert_eq!(old_stores.len(), 1);
+    let old_records = sealed_records(dir.path());
+    // Two per text, and the vault's mark of its own store.
+    assert_eq!(old_records.len(), 2 * DISTINCTIVE.len() + 1);
 
     let decoy = Vault::unlock(dir.path(), DURESS_PIN, None).unwrap();
     assert_eq!(decoy.list("reports").unwrap(), vec![]);
@@ -193,33 +206,215 @@ fn duress_pin_opens_an_empty_vault_and_destroys_the_real_one() {
         Vault::status(dir.path()).unwrap(),
         VaultStatus::Locked { attempts_left: 10 }
     );
-    // The old data directory is gone, and no piece of either old wrapped key (nonce and
-    // ciphertext of each slot; the duress slot's salt is re-used on purpose) remains anywhere.
-    assert!(old_stores.iter().all(|old| !old.exists()));
+    // No piece of the real slot's old wrapped key (its nonce and ciphertext) remains anywhere:
+    // the real PIN's slot is the one that changed. The duress slot is left as it was, as an
+    // ordinary unlock leaves the slot it did not open; it holds only the handover key, which
+    // opens nothing of the old vault.
     const HEADER: usize = 29;
     const SALT: usize = 16;
     const SLOT: usize = 89;
-    for slot in 0..2 {
-        let wrapped = &old_meta[HEADER + slot * SLOT + SALT..HEADER + (slot + 1) * SLOT];
-        for bytes in all_bytes_under(dir.path()) {
-            for chunk in wrapped.chunks_exact(8) {
-                assert!(!contains(&bytes, chunk), "old key slot {slot} survives");
+    let new_meta = fs::read(dir.path().join("meta")).unwrap();
+    let changed: Vec<usize> = (0..2)
+        .filter(|slot| {
+            let range = HEADER + slot * SLOT..HEADER + (slot + 1) * SLOT;
+            old_meta[range.clone()] != new_meta[range]
+        })
+        .collect();
+    let [real_slot] = changed.try_into().unwrap();
+    let wrapped = &old_meta[HEADER + real_slot * SLOT + SALT..HEADER + (real_slot + 1) * SLOT];
+    // Nor any piece of the old sealed records: SQLite zeroed them and emptied its log.
+    for bytes in all_bytes_under(dir.path()) {
+        for chunk in wrapped.chunks_exact(8) {
+            assert!(!contains(&bytes, chunk), "old key slot survives");
+        }
+        for record in &old_records {
+            for chunk in record.chunks_exact(16) {
+                assert!(!contains(&bytes, chunk), "an old record survives");
             }
         }
     }
     assert_no_distinctive_text(dir.path());
 
-    // The real PIN no longer opens anything.
-    assert!(matches!(
-        Vault::unlock(dir.path(), PIN, None),
-        Err(VaultError::WrongPin { attempts_left: 9 })
-    ));
-    // The duress PIN is now the only PIN, and opens the new vault normally.
-    let again = Vault::unlock(dir.path(), DURESS_PIN, None).unwrap();
+    // Both PINs now open the new vault, the real one like any other PIN.
+    for pin in [PIN, DURESS_PIN, PIN] {
+        let again = Vault::unlock(dir.path(), pin, None).unwrap();
+        assert_eq!(
+            again.list("reports").unwrap(),
+            vec![("decoy".to_owned(), b"nothing to see".to_vec())]
+        );
+    }
+}
+
+/// Every file and directory under `dir` with its size, the random store directory name
+/// replaced by `s-…` so that two vaults can be compared.
+fn layout(dir: &Path) -> Vec<(String, u64)> {
+    let mut out: Vec<(String, u64)> = files_under(dir)
+        .into_iter()
+        .map(|file| {
+            let name = file
+                .strip_prefix(dir)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            let name = match name.split_once('/') {
+                Some((store, rest)) if store.starts_with("s-") => format!("s-…/{rest}"),
+                _ => name,
+            };
+            (name, fs::metadata(&file).unwrap().len())
+        })
+        .collect();
+    out.extend(store_dirs(dir).into_iter().map(|_| ("s-…".to_owned(), 0)));
+    out.sort();
+    out
+}
+
+#[test]
+fn after_a_duress_unlock_the_files_and_the_real_pin_look_as_after_an_ordinary_one() {
+    // Two vaults with the same records; one is opened with the real PIN, one with the duress
+    // PIN, and each is then used the same way.
+    let ordinary = tempfile::tempdir().unwrap();
+    let duress = tempfile::tempdir().unwrap();
+    for dir in [&ordinary, &duress] {
+        let vault = Vault::create(dir.path(), PIN, Some(DURESS_PIN), None, &fast_config()).unwrap();
+        fill(&vault);
+        for index in 0..200 {
+            let value = vec![u8::try_from(index % 251).unwrap(); 700];
+            vault
+                .put("outbox", &format!("report-{index}"), &value)
+                .unwrap();
+        }
+        vault.flush().unwrap();
+        drop(vault);
+        // Closed, the database holds some kilobytes.
+        assert!(layout(dir.path()).iter().any(|(_, size)| *size > 100_000));
+    }
+    let names = |dir: &Path| -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(dir)
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    let before = [names(ordinary.path()), names(duress.path())];
+    let stores_before = [store_dirs(ordinary.path()), store_dirs(duress.path())];
+
+    let opened = Vault::unlock(ordinary.path(), PIN, None).unwrap();
+    assert_eq!(opened.list("outbox").unwrap().len(), 200);
+    let decoy = Vault::unlock(duress.path(), DURESS_PIN, None).unwrap();
+    assert_eq!(decoy.verify_records().unwrap(), 0);
+    // While open, the same files.
+    let open_layouts = [layout(ordinary.path()), layout(duress.path())];
+    assert_eq!(names_only(&open_layouts[0]), names_only(&open_layouts[1]));
+    for vault in [&opened, &decoy] {
+        vault.put("device", "device", &[1; 300]).unwrap();
+        vault.flush().unwrap();
+    }
+    drop(opened);
+    drop(decoy);
+
+    // The same names: the store directory was not renamed (its name is the one it had).
+    assert_eq!([names(ordinary.path()), names(duress.path())], before);
     assert_eq!(
-        again.list("reports").unwrap(),
-        vec![("decoy".to_owned(), b"nothing to see".to_vec())]
+        [store_dirs(ordinary.path()), store_dirs(duress.path())],
+        stores_before
     );
+    // The same files and sizes, to within two of SQLite's 4 KiB pages (the ordinary vault grows
+    // a page for the new record where the emptied one re-uses a freed page): the database was
+    // emptied in place, where a new one would hold a few pages.
+    const PAGE: u64 = 4096;
+    let ordinary_layout = layout(ordinary.path());
+    let duress_layout = layout(duress.path());
+    assert_eq!(names_only(&ordinary_layout), names_only(&duress_layout));
+    for ((name, ordinary_size), (_, duress_size)) in ordinary_layout.iter().zip(&duress_layout) {
+        assert!(
+            ordinary_size.abs_diff(*duress_size) <= 2 * PAGE,
+            "{name}: {ordinary_size} bytes after an ordinary unlock, {duress_size} after duress"
+        );
+    }
+    // The same attempt counter, and the real PIN opens the (empty) vault as it opens the
+    // ordinary one, with the counter back at the full count.
+    for dir in [&ordinary, &duress] {
+        assert_eq!(
+            Vault::status(dir.path()).unwrap(),
+            VaultStatus::Locked { attempts_left: 10 }
+        );
+        assert!(matches!(
+            Vault::unlock(dir.path(), "000111", None),
+            Err(VaultError::WrongPin { attempts_left: 9 })
+        ));
+        drop(Vault::unlock(dir.path(), PIN, None).unwrap());
+        assert_eq!(
+            Vault::status(dir.path()).unwrap(),
+            VaultStatus::Locked { attempts_left: 10 }
+        );
+    }
+    let real = Vault::unlock(duress.path(), PIN, None).unwrap();
+    assert_eq!(real.list("outbox").unwrap(), vec![]);
+    assert_eq!(real.get("device", "device").unwrap(), Some(vec![1; 300]));
+}
+
+fn names_only(layout: &[(String, u64)]) -> Vec<&str> {
+    layout.iter().map(|(name, _)| name.as_str()).collect()
+}
+
+#[test]
+fn a_duress_reset_cut_short_before_the_store_was_emptied_is_finished_at_the_next_unlock() {
+    // The metadata of a finished reset, beside the store of the old vault: what a kill between
+    // the two leaves.
+    let dir = tempfile::tempdir().unwrap();
+    let real = Vault::create(dir.path(), PIN, Some(DURESS_PIN), None, &fast_config()).unwrap();
+    fill(&real);
+    drop(real);
+    let copy = tempfile::tempdir().unwrap();
+    let [store] = store_dirs(dir.path()).try_into().unwrap();
+    let store_name = store.file_name().unwrap().to_owned();
+    copy_dir(&store, &copy.path().join(&store_name));
+    drop(Vault::unlock(dir.path(), DURESS_PIN, None).unwrap());
+    fs::remove_dir_all(&store).unwrap();
+    copy_dir(&copy.path().join(&store_name), &store);
+
+    for pin in [PIN, DURESS_PIN] {
+        let vault = Vault::unlock(dir.path(), pin, None).unwrap();
+        assert_eq!(vault.verify_records().unwrap(), 0, "{pin}");
+        assert_eq!(vault.list("reports").unwrap(), vec![]);
+    }
+    assert_no_distinctive_text(dir.path());
+}
+
+#[test]
+fn one_damaged_record_is_reported_not_taken_for_a_destroyed_vault() {
+    let dir = tempfile::tempdir().unwrap();
+    let vault = Vault::create(dir.path(), PIN, None, None, &fast_config()).unwrap();
+    fill(&vault);
+    drop(vault);
+    let [store] = store_dirs(dir.path()).try_into().unwrap();
+    let db = rusqlite::Connection::open(store.join("vault.db")).unwrap();
+    db.execute(
+        "UPDATE records SET value = zeroblob(length(value)) \
+         WHERE key = (SELECT min(key) FROM records)",
+        [],
+    )
+    .unwrap();
+    drop(db);
+    let vault = Vault::unlock(dir.path(), PIN, None).unwrap();
+    assert!(matches!(
+        vault.verify_records(),
+        Err(VaultError::CorruptRecord(_))
+    ));
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            fs::copy(entry.path(), &target).unwrap();
+        }
+    }
 }
 
 #[test]

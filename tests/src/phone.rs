@@ -7,7 +7,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use serde_json::json;
-use workvoice_proto::report::Report;
+use workvoice_proto::report::{JobTerms, LenderKind, Loan, Money, Report};
 
 use crate::binaries::{PHONE, binary};
 use crate::process::{Spawned, run};
@@ -23,6 +23,8 @@ pub struct ReportSpec {
     pub recruiter: String,
     /// Whole rupees.
     pub fee_npr: u64,
+    /// Whole rupees borrowed from a moneylender at 2.5% a month.
+    pub loan_npr: u64,
     /// Consent to the inspectorate as well (construction in Qatar routes there too).
     pub inspectorate: bool,
 }
@@ -33,6 +35,7 @@ impl ReportSpec {
             story: format!("{tag} phone {phone} report {n}: the agency kept my passport."),
             recruiter: format!("Agency {phone}-{n} Manpower"),
             fee_npr: 50_000 + (phone as u64) * 1_000 + n as u64,
+            loan_npr: 40_000 + (phone as u64) * 1_000 + n as u64,
             inspectorate,
         }
     }
@@ -46,6 +49,17 @@ impl ReportSpec {
                 "category": "recruitment_service_fee", "paid_on": "2026-03", "receipt": false
             }],
             "indicators": ["retention_of_identity_documents"],
+            "loans": [{
+                "amount": self.loan_npr.to_string(), "currency": "NPR",
+                "lender": "moneylender", "interest_percent_per_month": "2.5"
+            }],
+            "job": {
+                "promised_title": "Electrician",
+                "promised_wage": {"amount": "1800", "currency": "QAR"},
+                "actual_title": "Labourer"
+            },
+            "monthly_wage": {"amount": "1000", "currency": "QAR"},
+            "contract_substituted": true,
             "recruiter": {"name": self.recruiter, "country": "NP"},
             "destination_country": "QA",
             "origin_country": "NP",
@@ -63,7 +77,49 @@ impl ReportSpec {
     /// Whether `report` is exactly what was written (every field the file sets).
     pub fn matches(&self, report: &Report) -> Result<(), String> {
         let fee = report.fees.first();
+        let qar = |whole: u64| {
+            Some(Money {
+                amount_minor: whole * 100,
+                currency: "QAR".into(),
+            })
+        };
         let checks = [
+            (
+                "loans",
+                report.loans
+                    == [Loan {
+                        lender: LenderKind::Moneylender,
+                        principal: Money {
+                            amount_minor: self.loan_npr * 100,
+                            currency: "NPR".into(),
+                        },
+                        interest_bp_per_month: Some(250),
+                        collateral: None,
+                    }],
+            ),
+            (
+                "job promised",
+                report.job.promised
+                    == JobTerms {
+                        title: Some("Electrician".into()),
+                        monthly_wage: qar(1_800),
+                        hours_per_week: None,
+                    },
+            ),
+            (
+                "job found",
+                report.job.actual
+                    == JobTerms {
+                        title: Some("Labourer".into()),
+                        monthly_wage: qar(1_000),
+                        hours_per_week: None,
+                    },
+            ),
+            ("monthly wage", report.monthly_wage == qar(1_000)),
+            (
+                "contract substituted",
+                report.job.contract_substituted == Some(true),
+            ),
             ("story", report.free_text == self.story),
             (
                 "recruiter",

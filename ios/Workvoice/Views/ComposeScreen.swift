@@ -40,6 +40,11 @@ struct ComposeScreen: View {
         _itemCount = State(initialValue: compose.items.count)
     }
 
+    /// Inputs that take a number (amounts, a wage, an interest).
+    static func isNumber(_ name: String) -> Bool {
+        name.hasSuffix(".amount") || name.hasSuffix(".wage") || name.hasSuffix(".interest")
+    }
+
     /// Groups whose choices are each on or off; the others pick one choice.
     static func isToggleGroup(_ name: String) -> Bool {
         name == "indicators" || name == "consent"
@@ -123,7 +128,7 @@ struct ComposeScreen: View {
             Text(field.label).font(.subheadline)
             TextField("", text: binding(for: field.name), axis: .vertical)
                 .lineLimit(field.name == "story.text" ? 5...20 : 1...3)
-                .keyboardType(field.name.hasSuffix(".amount") ? .decimalPad : .default)
+                .keyboardType(Self.isNumber(field.name) ? .decimalPad : .default)
                 .autocorrectionDisabled(field.name != "story.text")
                 .textFieldStyle(.roundedBorder)
                 .accessibilityLabel(field.label)
@@ -250,25 +255,31 @@ struct ComposeScreen: View {
                     currency: inputs["deduction.currency"] ?? value("fee.currency"),
                     reason: picks["deduction.reason"] ?? "",
                     monthly: picks["deduction.monthly"] == "yes"))
+        case "add_loan":
+            send(
+                .addLoan(
+                    amount: value("loan.amount"), currency: value("loan.currency"),
+                    lender: picks["loan.lender"] ?? "", interest: value("loan.interest")))
         default:
             break
         }
     }
 
-    /// After a payment or a deduction was added, empty the inputs it was typed in.
+    /// After a payment, a deduction or a loan was added, empty the inputs it was typed in.
     private func clearAddForm() {
-        for name in inputs.keys where name.hasPrefix("fee.") || name.hasPrefix("deduction.") {
-            inputs[name] = ""
-        }
-        for name in picks.keys where name.hasPrefix("fee.") || name.hasPrefix("deduction.") {
-            picks[name] = nil
-        }
+        for name in inputs.keys where Self.isAddInput(name) { inputs[name] = "" }
+        for name in picks.keys where Self.isAddInput(name) { picks[name] = nil }
+    }
+
+    private static func isAddInput(_ name: String) -> Bool {
+        name.hasPrefix("fee.") || name.hasPrefix("deduction.") || name.hasPrefix("loan.")
     }
 
     private func remove(_ item: ListItem) {
         switch item.group {
         case "fees": send(.removeFee(index: item.index))
         case "deductions": send(.removeDeduction(index: item.index))
+        case "loans": send(.removeLoan(index: item.index))
         case "evidence": send(.removeEvidence(index: item.index))
         default: break
         }
@@ -299,6 +310,14 @@ struct ComposeScreen: View {
                     destinationCountry: value("destination_country"),
                     originCountry: value("origin_country"),
                     sector: picks["sector"] ?? ""))
+        }
+        if names.contains("job.promised.title") {
+            events.append(
+                .setJob(
+                    promisedTitle: value("job.promised.title"),
+                    promisedWage: value("job.promised.wage"),
+                    promisedCurrency: value("job.promised.currency"),
+                    actualTitle: value("job.actual.title")))
         }
         if names.contains("wage.amount") {
             events.append(

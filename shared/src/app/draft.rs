@@ -7,9 +7,9 @@ use workvoice_proto::iso;
 use workvoice_proto::keys::{AttachmentId, HpkePublicKey, ReportId};
 use workvoice_proto::recovery::withdrawal_hash;
 use workvoice_proto::report::{
-    CostCategory, DeductionReason, FieldError, FieldProblem, Indicator, MAX_ATTACHMENTS, Money,
-    NamedParty, PayeeRole, REPORT_SCHEMA_VERSION, RecruitmentFee, RecruitmentStage, Report, Sector,
-    WageDeduction,
+    CostCategory, DeductionReason, FieldError, FieldProblem, Indicator, LenderKind, Loan,
+    MAX_ATTACHMENTS, Money, NamedParty, PayeeRole, REPORT_SCHEMA_VERSION, RecruitmentFee,
+    RecruitmentStage, Report, Sector, WageDeduction,
 };
 use workvoice_proto::routing::Consent;
 
@@ -89,12 +89,12 @@ impl Step {
     pub fn of_field(field: &str) -> Step {
         let head = field.split(['.', '[']).next().unwrap_or("");
         match head {
-            "fees" | "loans" | "deductions" => Step::Money,
+            "fees" | "loans" | "deductions" | "fee" | "loan" | "deduction" => Step::Money,
             "indicators" => Step::WhatHappened,
             "recruiter" | "employer" => Step::People,
             "destination_country" | "origin_country" | "sector" => Step::Place,
-            "monthly_wage" | "job" => Step::Wage,
-            "attachments" => Step::Evidence,
+            "monthly_wage" | "job" | "wage" => Step::Wage,
+            "attachments" | "evidence" => Step::Evidence,
             "consent" => Step::Consent,
             _ => Step::Story,
         }
@@ -160,7 +160,21 @@ pub fn new_report(report_id: ReportId, language: &str) -> Report {
 
 /// Parse an amount typed by the worker ("15000", "1,500.50") into minor units of `currency`.
 pub fn parse_amount(text: &str, currency: &str) -> Option<u64> {
-    let exponent = u32::from(iso::currency_exponent(currency).unwrap_or(2));
+    parse_decimal(
+        text,
+        u32::from(iso::currency_exponent(currency).unwrap_or(2)),
+    )
+}
+
+/// Parse a monthly interest typed in percent ("3", "2.5", "3%") into basis points (1% = 100).
+pub fn parse_interest(text: &str) -> Option<u32> {
+    let text = text.trim();
+    let text = text.strip_suffix('%').unwrap_or(text);
+    u32::try_from(parse_decimal(text, 2)?).ok()
+}
+
+/// Parse a whole number of hundredths, thousandths, ... (`exponent` decimals at most).
+fn parse_decimal(text: &str, exponent: u32) -> Option<u64> {
     let cleaned: String = text
         .trim()
         .chars()
@@ -259,7 +273,17 @@ pub fn compose(event: Event, model: &mut Model) -> Cmd {
         return render();
     };
     let report = &mut draft.report;
-    model.form_error = None;
+    // A value the step's inputs hold but the report could not take (a wage that is not a
+    // number) keeps its message, and the worker on the step, until it is typed again or she
+    // leaves the step another way, as a problem of the report does. Other form messages are
+    // about one tap and go with the next.
+    if !model
+        .form_error
+        .as_ref()
+        .is_some_and(|(f, _)| holds_step(f))
+    {
+        model.form_error = None;
+    }
     match event {
         Event::GoToStep { step: code } => match Step::from_code(&code) {
             Some(step) => open_step(model, step),
@@ -268,6 +292,13 @@ pub fn compose(event: Event, model: &mut Model) -> Cmd {
         Event::NextStep => {
             let Some(step) = step else { return render() };
             model.checked_steps.insert(step);
+            if model
+                .form_error
+                .as_ref()
+                .is_some_and(|(f, _)| Step::of_field(f) == step)
+            {
+                return render();
+            }
             let blocking = problems(report)
                 .iter()
                 .any(|e| Step::of_field(&e.field) == step);
@@ -345,6 +376,69 @@ pub fn compose(event: Event, model: &mut Model) -> Cmd {
             }
             Command::all([save_draft(model), render()])
         }
+        Event::AddLoan {
+            amount,
+            currency,
+            lender,
+            interest,
+        } => {
+            let currency = currency.trim().to_ascii_uppercase();
+            let Some(amount_minor) = parse_amount(&amount, &currency) else {
+                model.form_error = Some(("loan.amount".into(), K::AmountNotANumber));
+                return render();
+            };
+            let interest_bp_per_month = if interest.trim().is_empty() {
+                None
+            } else {
+                let Some(bp) = parse_interest(&interest) else {
+                    model.form_error = Some(("loan.interest".into(), K::InterestNotANumber));
+                    return render();
+                };
+                Some(bp)
+            };
+            report.loans.push(Loan {
+                lender: code(&lender).unwrap_or(LenderKind::Unknown),
+                principal: Money {
+                    amount_minor,
+                    currency,
+                },
+                interest_bp_per_month,
+                collateral: None,
+            });
+            model.checked_steps.insert(Step::Money);
+            Command::all([save_draft(model), render()])
+        }
+        Event::RemoveLoan { index } => {
+            if (index as usize) < report.loans.len() {
+                report.loans.remove(index as usize);
+            }
+            Command::all([save_draft(model), render()])
+        }
+        Event::SetJob {
+            promised_title,
+            promised_wage,
+            promised_currency,
+            actual_title,
+        } => {
+            clear_form_error(&mut model.form_error, "job.");
+            let text = |t: &str| Some(t.trim().to_string()).filter(|t| !t.is_empty());
+            report.job.promised.title = text(&promised_title);
+            report.job.actual.title = text(&actual_title);
+            if promised_wage.trim().is_empty() {
+                report.job.promised.monthly_wage = None;
+                return render();
+            }
+            let currency = promised_currency.trim().to_ascii_uppercase();
+            let Some(amount_minor) = parse_amount(&promised_wage, &currency) else {
+                model.form_error = Some(("job.promised.wage".into(), K::AmountNotANumber));
+                return render();
+            };
+            report.job.promised.monthly_wage = Some(Money {
+                amount_minor,
+                currency,
+            });
+            render()
+        }
         Event::SetIndicator { indicator, present } => {
             let indicator: Indicator = code(&indicator).unwrap_or(Indicator::Unknown);
             report.indicators.retain(|i| *i != indicator);
@@ -397,6 +491,7 @@ pub fn compose(event: Event, model: &mut Model) -> Cmd {
             contract_substituted,
         } => {
             let currency = currency.trim().to_ascii_uppercase();
+            clear_form_error(&mut model.form_error, "monthly_wage.");
             report.job.contract_substituted = contract_substituted;
             if amount.trim().is_empty() {
                 report.monthly_wage = None;
@@ -475,8 +570,24 @@ pub fn compose(event: Event, model: &mut Model) -> Cmd {
     }
 }
 
+/// Forgets the form message about the inputs under `prefix`, which were just typed again.
+fn clear_form_error(form_error: &mut Option<(String, K)>, prefix: &str) {
+    if form_error
+        .as_ref()
+        .is_some_and(|(f, _)| f.starts_with(prefix))
+    {
+        *form_error = None;
+    }
+}
+
+/// Whether a form message is about a value the step holds (see [`compose`]).
+fn holds_step(field: &str) -> bool {
+    field.starts_with("monthly_wage.") || field.starts_with("job.")
+}
+
 fn go_home(model: &mut Model) -> Cmd {
     model.page = Page::Home;
+    model.form_error = None;
     Command::all([save_draft(model), render()])
 }
 
@@ -775,6 +886,9 @@ fn send(model: &mut Model) -> Cmd {
     let secrets = code.report_secrets(index);
     report.reply_key = secrets.reply_key.public_key();
     report.withdrawal_hash = Some(withdrawal_hash(&secrets.withdrawal_secret));
+    // The pay found, beside the pay promised (entered once, as the monthly wage; copied here
+    // so that a wrong currency is reported once, on the wage, while composing).
+    report.job.actual.monthly_wage = report.monthly_wage.clone();
     let order = model
         .outbox
         .values()

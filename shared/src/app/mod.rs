@@ -191,6 +191,25 @@ pub enum Event {
     RemoveDeduction {
         index: u32,
     },
+    /// A loan taken to get the job. `interest` is percent per month as typed ("3", "2.5"),
+    /// empty when not known.
+    AddLoan {
+        amount: String,
+        currency: String,
+        lender: String,
+        interest: String,
+    },
+    RemoveLoan {
+        index: u32,
+    },
+    /// The job and pay promised before departure, and the job found (the pay found is
+    /// [`Event::SetWage`]). Empty texts clear a field.
+    SetJob {
+        promised_title: String,
+        promised_wage: String,
+        promised_currency: String,
+        actual_title: String,
+    },
     SetIndicator {
         indicator: String,
         present: bool,
@@ -663,6 +682,9 @@ fn ui_event(event: Event, model: &mut Model) -> Cmd {
         | Event::RemoveFee { .. }
         | Event::AddDeduction { .. }
         | Event::RemoveDeduction { .. }
+        | Event::AddLoan { .. }
+        | Event::RemoveLoan { .. }
+        | Event::SetJob { .. }
         | Event::SetIndicator { .. }
         | Event::SetRecruiter { .. }
         | Event::SetEmployer { .. }
@@ -747,6 +769,7 @@ fn set_keep_sent_evidence(model: &mut Model, keep: bool) -> Cmd {
 
 fn go(model: &mut Model, page: Page) -> Cmd {
     model.page = page;
+    model.form_error = None;
     render()
 }
 

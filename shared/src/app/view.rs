@@ -8,7 +8,8 @@ use workvoice_proto::directory::{OrgKind, UntrustedReason, VerifiedDirectory};
 use workvoice_proto::iso;
 use workvoice_proto::keys::OrgId;
 use workvoice_proto::report::{
-    CostCategory, DeductionReason, Indicator, Money, PayeeRole, RecruitmentStage, Report, Sector,
+    CostCategory, DeductionReason, Indicator, LenderKind, Money, PayeeRole, RecruitmentStage,
+    Report, Sector,
 };
 use workvoice_proto::routing::{ReportKind, RoutingError, route};
 
@@ -599,6 +600,22 @@ const DEDUCTIONS: [(DeductionReason, K); 8] = [
     (DeductionReason::Other, K::DeductOther),
 ];
 
+const LENDERS: [(LenderKind, K); 7] = [
+    (LenderKind::Recruiter, K::LenderRecruiter),
+    (LenderKind::Employer, K::LenderEmployer),
+    (LenderKind::Moneylender, K::LenderMoneylender),
+    (LenderKind::Bank, K::LenderBank),
+    (LenderKind::Cooperative, K::LenderCooperative),
+    (LenderKind::FamilyOrFriend, K::LenderFamilyOrFriend),
+    (LenderKind::Other, K::LenderOther),
+];
+
+/// `250` basis points as `2.5`.
+pub fn format_percent(basis_points: u32) -> String {
+    let text = format!("{}.{:02}", basis_points / 100, basis_points % 100);
+    text.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
 pub fn sector_key(sector: Sector) -> K {
     const KEYS: [K; 21] = [
         K::SectorA,
@@ -779,6 +796,18 @@ fn compose(model: &Model, step: Step) -> ComposeView {
                 label: t(K::FieldDeductionReason),
                 choices: choices(lang, &DEDUCTIONS, None),
             });
+            for (name, key) in [
+                ("loan.amount", K::FieldLoanAmount),
+                ("loan.currency", K::FieldLoanCurrency),
+                ("loan.interest", K::FieldLoanInterest),
+            ] {
+                fields.push(field(lang, name, key, ""));
+            }
+            options.push(OptionGroup {
+                name: "loan.lender".into(),
+                label: t(K::FieldLender),
+                choices: choices(lang, &LENDERS, None),
+            });
             actions.push(Choice {
                 code: "add_fee".into(),
                 label: t(K::FieldAddFee),
@@ -787,6 +816,11 @@ fn compose(model: &Model, step: Step) -> ComposeView {
             actions.push(Choice {
                 code: "add_deduction".into(),
                 label: t(K::FieldAddDeduction),
+                selected: false,
+            });
+            actions.push(Choice {
+                code: "add_loan".into(),
+                label: t(K::FieldAddLoan),
                 selected: false,
             });
             for (i, fee) in report.fees.iter().enumerate() {
@@ -811,6 +845,26 @@ fn compose(model: &Model, step: Step) -> ComposeView {
                         format_money(&d.amount),
                         label_of(lang, &DEDUCTIONS, &d.reason)
                     ),
+                });
+            }
+            for (i, loan) in report.loans.iter().enumerate() {
+                let mut text = format!(
+                    "{} · {}",
+                    format_money(&loan.principal),
+                    label_of(lang, &LENDERS, &loan.lender)
+                );
+                if let Some(bp) = loan.interest_bp_per_month {
+                    text.push_str(" · ");
+                    text.push_str(&i18n::trf(
+                        lang,
+                        K::LoanInterestText,
+                        &[("percent", format_percent(bp))],
+                    ));
+                }
+                items.push(ListItem {
+                    group: "loans".into(),
+                    index: i as u32,
+                    text,
                 });
             }
             (K::StepMoneyHelp, ())
@@ -899,6 +953,32 @@ fn compose(model: &Model, step: Step) -> ComposeView {
             (K::StepPlaceHelp, ())
         }
         Step::Wage => {
+            let job = &report.job;
+            let promised_wage = job.promised.monthly_wage.as_ref();
+            fields.push(field(
+                lang,
+                "job.promised.title",
+                K::FieldPromisedJob,
+                job.promised.title.as_deref().unwrap_or(""),
+            ));
+            fields.push(field(
+                lang,
+                "job.promised.wage",
+                K::FieldPromisedWage,
+                &promised_wage.map(format_amount).unwrap_or_default(),
+            ));
+            fields.push(field(
+                lang,
+                "job.promised.currency",
+                K::FieldPromisedCurrency,
+                promised_wage.map_or("", |m| &m.currency),
+            ));
+            fields.push(field(
+                lang,
+                "job.actual.title",
+                K::FieldActualJob,
+                job.actual.title.as_deref().unwrap_or(""),
+            ));
             let wage = report.monthly_wage.as_ref();
             fields.push(field(
                 lang,

@@ -82,15 +82,15 @@ keys! {
     HomeSettings "home.settings" => "Settings",
     HomeLock "home.lock" => "Lock",
     StepMoney "step.money" => "Money you paid",
-    StepMoneyHelp "step.money_help" => "Write every payment for getting this job: agent fees, medical tests, training, travel, papers. Also money taken from your wages.",
+    StepMoneyHelp "step.money_help" => "Write every payment for getting this job: agent fees, medical tests, training, travel, papers. Also loans you took for it, and money taken from your wages.",
     StepWhatHappened "step.what_happened" => "What happened to you",
     StepWhatHappenedHelp "step.what_happened_help" => "Tick everything that is true for you.",
     StepPeople "step.people" => "Agent and employer",
     StepPeopleHelp "step.people_help" => "The names you know. A licence number helps if you have it.",
     StepPlace "step.place" => "Where you work",
     StepPlaceHelp "step.place_help" => "The country where you work now, the country you come from, and the kind of work.",
-    StepWage "step.wage" => "Your pay",
-    StepWageHelp "step.wage_help" => "How much you really get each month.",
+    StepWage "step.wage" => "Job and pay",
+    StepWageHelp "step.wage_help" => "The job and pay you were promised, and the job and pay you really got.",
     StepStory "step.story" => "In your own words",
     StepStoryHelp "step.story_help" => "Tell what happened, in any language.",
     StepEvidence "step.evidence" => "Photos",
@@ -112,6 +112,16 @@ keys! {
     FieldAddFee "field.add_fee" => "Add this payment",
     FieldAddDeduction "field.add_deduction" => "Add this pay cut",
     FieldRemove "field.remove" => "Remove",
+    FieldLoanAmount "field.loan_amount" => "Money you borrowed for this job",
+    FieldLoanCurrency "field.loan_currency" => "Currency of the loan (for example NPR)",
+    FieldLoanInterest "field.loan_interest" => "Interest each month, in percent (for example 3)",
+    FieldLender "field.lender" => "Who lent you the money",
+    FieldAddLoan "field.add_loan" => "Add this loan",
+    LoanInterestText "loan.interest_text" => "{percent}% interest a month",
+    FieldPromisedJob "field.promised_job" => "Job you were promised",
+    FieldPromisedWage "field.promised_wage" => "Pay you were promised each month",
+    FieldPromisedCurrency "field.promised_currency" => "Currency of the promised pay (for example QAR)",
+    FieldActualJob "field.actual_job" => "Job you really do",
     FieldRecruiterName "field.recruiter_name" => "Agent or agency name",
     FieldEmployerName "field.employer_name" => "Employer or company name",
     FieldLicence "field.licence" => "Licence number (if you know it)",
@@ -129,6 +139,7 @@ keys! {
     No "answer.no" => "No",
     DontKnow "answer.dont_know" => "I don't know",
     AmountNotANumber "problem.amount_not_a_number" => "Write the amount with numbers only, for example 1500 or 1500.50.",
+    InterestNotANumber "problem.interest_not_a_number" => "Write the interest with numbers only, for example 3 or 2.5.",
     ProblemRequired "problem.required" => "Please fill this in.",
     ProblemTooLong "problem.too_long" => "This is too long: at most {max} letters.",
     ProblemTooMany "problem.too_many" => "Too many: at most {max}.",
@@ -261,6 +272,13 @@ keys! {
     CostLodging "cost.lodging" => "Place to stay",
     CostDocumentation "cost.documentation" => "Passport, visa or papers",
     CostOther "cost.other" => "Something else",
+    LenderRecruiter "lender.recruiter" => "The agent or agency",
+    LenderEmployer "lender.employer" => "The employer",
+    LenderMoneylender "lender.moneylender" => "A moneylender",
+    LenderBank "lender.bank" => "A bank",
+    LenderCooperative "lender.cooperative" => "A cooperative or savings group",
+    LenderFamilyOrFriend "lender.family_or_friend" => "Family or friends",
+    LenderOther "lender.other" => "Someone else",
     DeductRecruitmentFee "deduction.recruitment_fee_repayment" => "Paying back the job fee",
     DeductLoan "deduction.loan_repayment" => "Paying back a loan",
     DeductAccommodation "deduction.accommodation" => "Housing",
@@ -309,6 +327,8 @@ pub const LANGUAGES: &[(&str, &str)] = &[
     ("tl", "Tagalog"),
     ("my", "မြန်မာဘာသာ"),
     ("es", "Español"),
+    ("hi", "हिन्दी"),
+    ("ur", "اردو"),
 ];
 
 const TABLES: &[(&str, &str)] = &[
@@ -318,10 +338,12 @@ const TABLES: &[(&str, &str)] = &[
     ("tl", include_str!("tl.json")),
     ("my", include_str!("my.json")),
     ("es", include_str!("es.json")),
+    ("hi", include_str!("hi.json")),
+    ("ur", include_str!("ur.json")),
 ];
 
-/// Languages written right to left (none of the shipped ones yet; the view model carries the
-/// direction so that Arabic or Urdu can be added without shell changes).
+/// Languages written right to left. Of the shipped ones, Urdu; the view model carries the
+/// direction (`ViewModel::direction`), and the shells lay every screen out by it.
 const RTL: &[&str] = &["ar", "ur", "fa", "he", "ps", "dv"];
 
 pub fn is_supported(language: &str) -> bool {

@@ -19,6 +19,7 @@ pub(crate) const KEY_LEN: usize = 32;
 
 const RECORD_KDF_SALT: &[u8] = b"workvoice/vault/record-keys/v1";
 const KEK_KDF_SALT: &[u8] = b"workvoice/vault/kek/v1";
+const HANDOVER_KDF_SALT: &[u8] = b"workvoice/vault/handover/v1";
 
 /// A 32-byte secret that is wiped from memory when dropped.
 pub(crate) type SecretKey = Zeroizing<[u8; KEY_LEN]>;
@@ -174,6 +175,17 @@ pub(crate) fn derive_kek(
     }
     let prk = hkdf::Salt::new(hkdf::HKDF_SHA256, KEK_KDF_SALT).extract(ikm.as_slice());
     expand(&prk, b"key-encryption-key")
+}
+
+/// The handover key of a PIN slot: `HKDF-SHA256(key-encryption key)`, one-way, so knowing it
+/// opens nothing sealed under the key-encryption key itself.
+///
+/// The duress slot carries the real slot's handover key. After a duress reset the real slot
+/// holds the new (empty) vault's device key wrapped under it, so the real PIN opens the empty
+/// vault as it would after an ordinary unlock, instead of being refused as a wrong PIN.
+pub(crate) fn handover_key(kek: &[u8; KEY_LEN]) -> Result<SecretKey, VaultError> {
+    let prk = hkdf::Salt::new(hkdf::HKDF_SHA256, HANDOVER_KDF_SALT).extract(kek);
+    expand(&prk, b"handover-key")
 }
 
 /// Seals `plaintext` under a key-encryption key.

@@ -19,6 +19,14 @@
 //! limit, and a duress PIN opens an empty vault after destroying the real one. Both PIN slots
 //! are always derived, so the duress path takes the same Argon2 time as the real one.
 //!
+//! A duress unlock leaves the files as an ordinary unlock does. The store is emptied in place
+//! (same directory, same file sizes: SQLite keeps freed pages, zeroed), and the metadata
+//! changes exactly as for the real PIN: the counter goes back to zero and the real slot is
+//! wrapped again with a fresh nonce, here around the key of the new, empty vault. The duress
+//! slot holds the real slot's *handover key* (a one-way derivation of the real PIN's
+//! key-encryption key, see `crypto::handover_key`), and that is what the new key is wrapped
+//! under: afterwards both PINs open the empty vault, and the real PIN is not refused as wrong.
+//!
 //! **Architecture Invariant:** plaintext (values, logical keys, namespaces) never reaches the
 //! [`Store`]; the store sees only keyed hashes and ciphertext.
 //!
@@ -235,9 +243,10 @@ impl Vault<SqliteStore> {
     /// - A wrong PIN gives [`VaultError::WrongPin`]; the one that reaches the limit wipes the
     ///   vault and gives [`VaultError::Wiped`].
     /// - The duress PIN destroys the wrapped device key and the data, then returns an empty
-    ///   vault that from now on opens with the duress PIN, exactly as a real unlock would. Both
-    ///   paths run both Argon2 derivations; after them, each rewrites the metadata file and
-    ///   opens (or creates) a store directory, so neither is conspicuously slower.
+    ///   vault that from now on opens with either PIN, exactly as a real unlock would. Both
+    ///   paths run both Argon2 derivations; after them, each rewrites the metadata file the
+    ///   same way and opens the same store directory, which the duress path empties in place
+    ///   (one SQLite transaction and a checkpoint, the only extra work).
     pub fn unlock(
         dir: &Path,
         pin: &str,
@@ -301,7 +310,7 @@ impl<S: Store> Vault<S> {
             slots: [random_slot(&rng)?, random_slot(&rng)?],
         };
         let primary = usize::from(crypto::random_bytes::<1>(&rng)?[0] & 1);
-        seal_slot(
+        let primary_kek = seal_slot(
             &mut metadata,
             primary,
             pin,
@@ -311,19 +320,18 @@ impl<S: Store> Vault<S> {
             &rng,
         )?;
         if let Some(duress_pin) = duress_pin {
-            let decoy = crypto::random_key(&rng)?;
             seal_slot(
                 &mut metadata,
                 1 - primary,
                 duress_pin,
                 platform_secret,
                 SlotRole::Duress,
-                &decoy,
+                &*crypto::handover_key(&primary_kek)?,
                 &rng,
             )?;
         }
         meta::save(dir, &metadata)?;
-        Self::open_store(dir, &metadata, &device_key, rng)
+        Self::open_store(dir, &metadata, &device_key, rng, StoreCheck::Keep)
     }
 
     /// [`Vault::unlock`] over any [`Store`].
@@ -340,29 +348,65 @@ impl<S: Store> Vault<S> {
         metadata.failed_attempts += 1;
         meta::save(dir, &metadata)?;
 
-        // Both slots are always derived and tried, whichever matches.
+        // Both slots are always derived and tried, under both keys, whichever matches.
         let keks = [
             crypto::derive_kek(pin, &metadata.slots[0].salt, &metadata.kdf, platform_secret)?,
             crypto::derive_kek(pin, &metadata.slots[1].salt, &metadata.kdf, platform_secret)?,
         ];
-        let opened = [
-            open_slot(&metadata, 0, &keks[0]),
-            open_slot(&metadata, 1, &keks[1]),
+        let handovers = [
+            crypto::handover_key(&keks[0])?,
+            crypto::handover_key(&keks[1])?,
         ];
         let rng = SystemRandom::new();
-        let found = opened
-            .into_iter()
-            .enumerate()
-            .find_map(|(index, slot)| slot.map(|(role, key)| (index, role, key)));
-        match found {
-            Some((_, SlotRole::Primary, device_key)) => {
-                metadata.failed_attempts = 0;
-                meta::save(dir, &metadata)?;
-                Self::open_store(dir, &metadata, &device_key, rng)
+        let mut unlocked = None;
+        let mut duress = None;
+        for index in 0..2 {
+            for key in [&keks[index], &handovers[index]] {
+                match open_slot(&metadata, index, key) {
+                    Some((SlotRole::Primary, device_key)) => {
+                        unlocked = Some((index, key.clone(), device_key));
+                    }
+                    Some((SlotRole::Duress, real_handover)) => {
+                        duress = Some((1 - index, real_handover));
+                    }
+                    None => {}
+                }
             }
-            Some((index, SlotRole::Duress, _)) => {
-                let (fresh, device_key) = duress_reset(dir, &metadata, index, &keks[index], &rng)?;
-                Self::open_store(dir, &fresh, &device_key, rng)
+        }
+        // The duress PIN carries the real slot's handover key. Once a duress reset has wrapped
+        // the new vault's key under it, the duress PIN opens that vault like any PIN.
+        let mut check = StoreCheck::Keep;
+        if let Some((real, real_handover)) = duress {
+            unlocked = Some(match open_slot(&metadata, real, &real_handover) {
+                Some((SlotRole::Primary, device_key)) => (real, real_handover, device_key),
+                _ => {
+                    check = StoreCheck::Discard;
+                    (real, real_handover, crypto::random_key(&rng)?)
+                }
+            });
+        }
+        match unlocked {
+            Some((index, wrapping_key, device_key)) => {
+                // Whichever PIN it was, the metadata changes the same way: the counter is reset
+                // and the real slot is wrapped again under the same key with a fresh nonce. For
+                // the duress PIN, that same step wraps the key of a new, empty vault and so
+                // destroys the real one (the previous metadata is zeroed in place).
+                metadata.failed_attempts = 0;
+                if check == StoreCheck::Discard {
+                    // What the courier would still send belongs to the destroyed vault: gone
+                    // before the key is, so a kill in between cannot leave it to be sent.
+                    let _ = courier::remove(dir);
+                }
+                wrap_slot(
+                    &mut metadata,
+                    index,
+                    &wrapping_key,
+                    SlotRole::Primary,
+                    &device_key,
+                    &rng,
+                )?;
+                meta::save(dir, &metadata)?;
+                Self::open_store(dir, &metadata, &device_key, rng, check)
             }
             None if metadata.failed_attempts >= metadata.max_attempts => {
                 wipe_files(dir)?;
@@ -379,15 +423,18 @@ impl<S: Store> Vault<S> {
         metadata: &Metadata,
         device_key: &[u8; KEY_LEN],
         rng: SystemRandom,
+        check: StoreCheck,
     ) -> Result<Self, VaultError> {
         let store_dir = meta::store_dir(dir, &metadata.store_id);
         // A vault copied in (or made by an earlier release) with the umask's modes.
         store::create_private_dir(dir)?;
         remove_store_dirs(dir, Some(&store_dir));
         let store = S::open(&store_dir)?;
+        let keys = RecordKeys::derive(device_key)?;
+        claim_store(&store, &keys, &rng, check)?;
         Ok(Vault {
             store,
-            keys: RecordKeys::derive(device_key)?,
+            keys,
             rng,
             dir: dir.to_path_buf(),
         })
@@ -460,14 +507,16 @@ impl<S: Store> Vault<S> {
         Ok(())
     }
 
-    /// Decrypts every record in every namespace; returns how many there are, or the first
-    /// corrupt one's error.
+    /// Decrypts every record in every namespace; returns how many there are (not counting the
+    /// vault's own mark), or the first corrupt one's error.
     pub fn verify_records(&self) -> Result<usize, VaultError> {
-        let entries = self.store.scan_prefix(&[])?;
-        for (stored_key, sealed) in &entries {
+        let owner = self.keys.stored_key(OWNER_NS, OWNER_KEY);
+        let mut count = 0;
+        for (stored_key, sealed) in &self.store.scan_prefix(&[])? {
             self.keys.open(stored_key, sealed)?;
+            count += usize::from(stored_key.as_slice() != owner.as_slice());
         }
-        Ok(entries.len())
+        Ok(count)
     }
 
     /// Destroys the vault: the wrapped device key is zeroed in place, then the data deleted.
@@ -479,6 +528,59 @@ impl<S: Store> Vault<S> {
     }
 }
 
+/// What `Vault::open_store` does with the records it finds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum StoreCheck {
+    /// A duress reset: they belong to the destroyed vault.
+    Discard,
+    /// Keep them, unless not one of them opens under the device key.
+    Keep,
+}
+
+/// Namespace and key of the record that marks a store as written under the current device key.
+const OWNER_NS: &str = "\0vault";
+const OWNER_KEY: &str = "owner";
+
+/// Makes sure every record in `store` belongs to this vault, and marks the store as its own.
+///
+/// A duress reset empties the store in place (its directory keeps its name and its files their
+/// size) after destroying the old key. A kill between the two leaves the old records, which no
+/// longer open; the mark tells them apart from records that were tampered with. A store without
+/// the mark of this key (written by an earlier release, or left by a reset cut short) is kept
+/// if any of its records opens, and emptied otherwise, so that a damaged or swapped record in
+/// the vault's own store is still reported (by `get`, `list` or [`Vault::verify_records`]).
+fn claim_store<S: Store>(
+    store: &S,
+    keys: &RecordKeys,
+    rng: &SystemRandom,
+    check: StoreCheck,
+) -> Result<(), VaultError> {
+    let owner = keys.stored_key(OWNER_NS, OWNER_KEY);
+    match check {
+        StoreCheck::Discard => store.clear()?,
+        StoreCheck::Keep => {
+            if store.get(&owner)?.is_some() {
+                return Ok(());
+            }
+            let first_opens = match store.first()? {
+                None => true,
+                Some((stored_key, sealed)) => keys.open(&stored_key, &sealed).is_ok(),
+            };
+            if !first_opens
+                && !store
+                    .scan_prefix(&[])?
+                    .iter()
+                    .any(|(stored_key, sealed)| keys.open(stored_key, sealed).is_ok())
+            {
+                store.clear()?;
+            }
+        }
+    }
+    store.put(&owner, &keys.seal(rng, &owner, OWNER_KEY, &[])?)?;
+    store.flush()?;
+    Ok(())
+}
+
 fn random_slot(rng: &SystemRandom) -> Result<KeySlot, VaultError> {
     Ok(KeySlot {
         salt: crypto::random_bytes(rng)?,
@@ -487,6 +589,7 @@ fn random_slot(rng: &SystemRandom) -> Result<KeySlot, VaultError> {
     })
 }
 
+/// Wraps `key` in slot `index` under a fresh salt for `pin`; returns the key-encryption key.
 fn seal_slot(
     metadata: &mut Metadata,
     index: usize,
@@ -495,11 +598,12 @@ fn seal_slot(
     role: SlotRole,
     key: &[u8; KEY_LEN],
     rng: &SystemRandom,
-) -> Result<(), VaultError> {
+) -> Result<SecretKey, VaultError> {
     let salt = crypto::random_bytes(rng)?;
     let kek = crypto::derive_kek(pin, &salt, &metadata.kdf, platform_secret)?;
     metadata.slots[index].salt = salt;
-    wrap_slot(metadata, index, &kek, role, key, rng)
+    wrap_slot(metadata, index, &kek, role, key, rng)?;
+    Ok(kek)
 }
 
 fn wrap_slot(
@@ -532,35 +636,6 @@ fn open_slot(
     let role = SlotRole::from_byte(role)?;
     let key: [u8; KEY_LEN] = key.try_into().ok()?;
     Some((role, Zeroizing::new(key)))
-}
-
-/// The duress PIN matched slot `index`: replace the metadata with a fresh vault whose only PIN
-/// is the duress PIN (re-using that slot's salt, so no extra Argon2 run shows in the timing),
-/// which zeroes the old wrapped keys in place; then delete the old data.
-fn duress_reset(
-    dir: &Path,
-    old: &Metadata,
-    index: usize,
-    kek: &[u8; KEY_LEN],
-    rng: &SystemRandom,
-) -> Result<(Metadata, SecretKey), VaultError> {
-    let device_key = crypto::random_key(rng)?;
-    let mut fresh = Metadata {
-        kdf: old.kdf,
-        max_attempts: old.max_attempts,
-        failed_attempts: 0,
-        store_id: crypto::random_bytes(rng)?,
-        slots: [random_slot(rng)?, random_slot(rng)?],
-    };
-    fresh.slots[index].salt = old.slots[index].salt;
-    wrap_slot(&mut fresh, index, kek, SlotRole::Primary, &device_key, rng)?;
-    meta::save(dir, &fresh)?;
-    // The old records are unreadable now that their key is gone. Deleting them is best effort
-    // here (an error must not give the duress away); any leftover is removed at the next
-    // unlock.
-    remove_store_dirs(dir, None);
-    let _ = courier::remove(dir);
-    Ok((fresh, device_key))
 }
 
 /// Zeroes and deletes the metadata, then deletes every store directory.

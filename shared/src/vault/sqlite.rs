@@ -73,6 +73,9 @@ fn connect(path: &Path) -> Result<Connection, StoreError> {
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )?;
     connection.busy_timeout(Duration::ZERO)?;
+    // Before any other pragma: `synchronous` on a database already in WAL mode reads it, and a
+    // read in normal locking mode opens the `-shm` shared-memory file.
+    connection.pragma_update(None, "locking_mode", "EXCLUSIVE")?;
     connection.pragma_update(None, "synchronous", "FULL")?;
     connection.pragma_update(None, "secure_delete", "ON")?;
     // The page cache is the engine's only memory that grows with use: 512 KiB (SQLite's
@@ -142,7 +145,6 @@ impl Store for SqliteStore {
         logstore::remove_files(dir)?;
 
         let connection = connect(&path)?;
-        connection.pragma_update(None, "locking_mode", "EXCLUSIVE")?;
         let mode: String =
             connection.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))?;
         if !mode.eq_ignore_ascii_case("wal") {
@@ -223,6 +225,24 @@ impl Store for SqliteStore {
 
     fn flush(&self) -> Result<(), StoreError> {
         // Every commit was synced already (`synchronous = FULL`).
+        Ok(())
+    }
+
+    fn first(&self) -> Result<Option<StoreEntry>, StoreError> {
+        let connection = self.connection();
+        Ok(connection
+            .prepare_cached("SELECT key, value FROM records ORDER BY key LIMIT 1")?
+            .query_row([], |row| Ok((row.get(0)?, row.get(1)?)))
+            .optional()?)
+    }
+
+    fn clear(&self) -> Result<(), StoreError> {
+        let connection = self.connection();
+        connection.execute("DELETE FROM records", [])?;
+        // `secure_delete` wrote the freed pages as zeros to the write-ahead log; copy them over
+        // the old pages in the database and empty the log. The database file keeps its size
+        // (its pages go to the free list), as it would after the worker deleted her reports.
+        connection.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
         Ok(())
     }
 
@@ -307,6 +327,16 @@ mod tests {
         let store = SqliteStore::open(dir.path()).unwrap();
         assert_eq!(store.get(b"a").unwrap(), Some(b"3".to_vec()));
         assert_eq!(store.get(b"b").unwrap(), None);
+    }
+
+    #[test]
+    fn a_reopened_store_keeps_no_shared_memory_file() {
+        let dir = tempfile::tempdir().unwrap();
+        drop(SqliteStore::open(dir.path()).unwrap());
+        let store = SqliteStore::open(dir.path()).unwrap();
+        store.put(b"k", b"v").unwrap();
+        assert!(dir.path().join("vault.db-wal").exists());
+        assert!(!dir.path().join("vault.db-shm").exists());
     }
 
     #[test]

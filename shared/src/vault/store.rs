@@ -2,7 +2,7 @@
 //!
 //! Keys and values at this layer are opaque bytes: the vault has already replaced every logical
 //! key with a keyed hash and sealed every value. The trait is deliberately small so that another
-//! embedded store can replace SQLite by implementing eight methods.
+//! embedded store can replace SQLite by implementing eight methods (two more have defaults).
 
 use std::fs::{self, File, OpenOptions};
 use std::io;
@@ -32,6 +32,23 @@ pub trait Store: Sized {
     fn flush(&self) -> Result<(), StoreError>;
     /// Closes the store and deletes its files.
     fn destroy(self) -> Result<(), StoreError>;
+
+    /// The entry with the lowest key.
+    fn first(&self) -> Result<Option<StoreEntry>, StoreError> {
+        Ok(self.scan_prefix(&[])?.into_iter().next())
+    }
+
+    /// Removes every entry in one atomic, durable write, keeping the store's files where they
+    /// are: a duress reset empties the store in place rather than making a new one.
+    fn clear(&self) -> Result<(), StoreError> {
+        let ops = self
+            .scan_prefix(&[])?
+            .into_iter()
+            .map(|(key, _)| StoreOp::Delete { key })
+            .collect();
+        self.apply(ops)?;
+        self.flush()
+    }
 }
 
 /// One write in an atomic [`Store::apply`].

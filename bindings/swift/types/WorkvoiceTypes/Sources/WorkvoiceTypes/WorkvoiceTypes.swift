@@ -396,6 +396,13 @@ indirect public enum Event: Hashable, Equatable {
     case removeFee(index: UInt32)
     case addDeduction(amount: String, currency: String, reason: String, monthly: Bool)
     case removeDeduction(index: UInt32)
+    /// A loan taken to get the job. `interest` is percent per month as typed ("3", "2.5"),
+    /// empty when not known.
+    case addLoan(amount: String, currency: String, lender: String, interest: String)
+    case removeLoan(index: UInt32)
+    /// The job and pay promised before departure, and the job found (the pay found is
+    /// [`Event::SetWage`]). Empty texts clear a field.
+    case setJob(promisedTitle: String, promisedWage: String, promisedCurrency: String, actualTitle: String)
     case setIndicator(indicator: String, present: Bool)
     case setRecruiter(name: String, licenceNumber: String, country: String)
     case setEmployer(name: String, licenceNumber: String, country: String)
@@ -501,85 +508,100 @@ indirect public enum Event: Hashable, Equatable {
         case .removeDeduction(let index):
             try serializer.serialize_variant_index(value: 21)
             try serializer.serialize_u32(value: index)
-        case .setIndicator(let indicator, let present):
+        case .addLoan(let amount, let currency, let lender, let interest):
             try serializer.serialize_variant_index(value: 22)
+            try serializer.serialize_str(value: amount)
+            try serializer.serialize_str(value: currency)
+            try serializer.serialize_str(value: lender)
+            try serializer.serialize_str(value: interest)
+        case .removeLoan(let index):
+            try serializer.serialize_variant_index(value: 23)
+            try serializer.serialize_u32(value: index)
+        case .setJob(let promisedTitle, let promisedWage, let promisedCurrency, let actualTitle):
+            try serializer.serialize_variant_index(value: 24)
+            try serializer.serialize_str(value: promisedTitle)
+            try serializer.serialize_str(value: promisedWage)
+            try serializer.serialize_str(value: promisedCurrency)
+            try serializer.serialize_str(value: actualTitle)
+        case .setIndicator(let indicator, let present):
+            try serializer.serialize_variant_index(value: 25)
             try serializer.serialize_str(value: indicator)
             try serializer.serialize_bool(value: present)
         case .setRecruiter(let name, let licenceNumber, let country):
-            try serializer.serialize_variant_index(value: 23)
+            try serializer.serialize_variant_index(value: 26)
             try serializer.serialize_str(value: name)
             try serializer.serialize_str(value: licenceNumber)
             try serializer.serialize_str(value: country)
         case .setEmployer(let name, let licenceNumber, let country):
-            try serializer.serialize_variant_index(value: 24)
+            try serializer.serialize_variant_index(value: 27)
             try serializer.serialize_str(value: name)
             try serializer.serialize_str(value: licenceNumber)
             try serializer.serialize_str(value: country)
         case .setPlace(let destinationCountry, let originCountry, let sector):
-            try serializer.serialize_variant_index(value: 25)
+            try serializer.serialize_variant_index(value: 28)
             try serializer.serialize_str(value: destinationCountry)
             try serializer.serialize_str(value: originCountry)
             try serializer.serialize_str(value: sector)
         case .setWage(let amount, let currency, let contractSubstituted):
-            try serializer.serialize_variant_index(value: 26)
+            try serializer.serialize_variant_index(value: 29)
             try serializer.serialize_str(value: amount)
             try serializer.serialize_str(value: currency)
             try serializeOption(value: contractSubstituted, serializer: serializer) { value, serializer in
                 try serializer.serialize_bool(value: value)
             }
         case .setStory(let text, let language):
-            try serializer.serialize_variant_index(value: 27)
+            try serializer.serialize_variant_index(value: 30)
             try serializer.serialize_str(value: text)
             try serializer.serialize_str(value: language)
         case .addEvidence(let bytes):
-            try serializer.serialize_variant_index(value: 28)
+            try serializer.serialize_variant_index(value: 31)
             try serializeArray(value: bytes, serializer: serializer) { item, serializer in
                 try serializer.serialize_u8(value: item)
             }
         case .removeEvidence(let index):
-            try serializer.serialize_variant_index(value: 29)
+            try serializer.serialize_variant_index(value: 32)
             try serializer.serialize_u32(value: index)
         case .setConsent(let union, let inspectorate, let ngo, let contactWanted):
-            try serializer.serialize_variant_index(value: 30)
+            try serializer.serialize_variant_index(value: 33)
             try serializer.serialize_bool(value: union)
             try serializer.serialize_bool(value: inspectorate)
             try serializer.serialize_bool(value: ngo)
             try serializer.serialize_bool(value: contactWanted)
         case .review:
-            try serializer.serialize_variant_index(value: 31)
-        case .sendReport:
-            try serializer.serialize_variant_index(value: 32)
-        case .discardDraft:
-            try serializer.serialize_variant_index(value: 33)
-        case .tick:
             try serializer.serialize_variant_index(value: 34)
-        case .retryReport(let reportId):
+        case .sendReport:
             try serializer.serialize_variant_index(value: 35)
+        case .discardDraft:
+            try serializer.serialize_variant_index(value: 36)
+        case .tick:
+            try serializer.serialize_variant_index(value: 37)
+        case .retryReport(let reportId):
+            try serializer.serialize_variant_index(value: 38)
             try serializer.serialize_str(value: reportId)
         case .withdrawReport(let reportId):
-            try serializer.serialize_variant_index(value: 36)
+            try serializer.serialize_variant_index(value: 39)
             try serializer.serialize_str(value: reportId)
         case .checkMailbox:
-            try serializer.serialize_variant_index(value: 37)
+            try serializer.serialize_variant_index(value: 40)
         case .setLanguage(let language):
-            try serializer.serialize_variant_index(value: 38)
+            try serializer.serialize_variant_index(value: 41)
             try serializer.serialize_str(value: language)
         case .setAutoLock(let seconds):
-            try serializer.serialize_variant_index(value: 39)
+            try serializer.serialize_variant_index(value: 42)
             try serializer.serialize_u32(value: seconds)
         case .askWipe:
-            try serializer.serialize_variant_index(value: 40)
-        case .cancelWipe:
-            try serializer.serialize_variant_index(value: 41)
-        case .confirmWipe:
-            try serializer.serialize_variant_index(value: 42)
-        case .dismissNotice:
             try serializer.serialize_variant_index(value: 43)
-        case .addEvidenceFile(let path):
+        case .cancelWipe:
             try serializer.serialize_variant_index(value: 44)
+        case .confirmWipe:
+            try serializer.serialize_variant_index(value: 45)
+        case .dismissNotice:
+            try serializer.serialize_variant_index(value: 46)
+        case .addEvidenceFile(let path):
+            try serializer.serialize_variant_index(value: 47)
             try serializer.serialize_str(value: path)
         case .setKeepSentEvidence(let keep):
-            try serializer.serialize_variant_index(value: 45)
+            try serializer.serialize_variant_index(value: 48)
             try serializer.serialize_bool(value: keep)
         }
         try serializer.decrease_container_depth()
@@ -687,29 +709,47 @@ indirect public enum Event: Hashable, Equatable {
             try deserializer.decrease_container_depth()
             return .removeDeduction(index: index)
         case 22:
+            let amount = try deserializer.deserialize_str()
+            let currency = try deserializer.deserialize_str()
+            let lender = try deserializer.deserialize_str()
+            let interest = try deserializer.deserialize_str()
+            try deserializer.decrease_container_depth()
+            return .addLoan(amount: amount, currency: currency, lender: lender, interest: interest)
+        case 23:
+            let index = try deserializer.deserialize_u32()
+            try deserializer.decrease_container_depth()
+            return .removeLoan(index: index)
+        case 24:
+            let promisedTitle = try deserializer.deserialize_str()
+            let promisedWage = try deserializer.deserialize_str()
+            let promisedCurrency = try deserializer.deserialize_str()
+            let actualTitle = try deserializer.deserialize_str()
+            try deserializer.decrease_container_depth()
+            return .setJob(promisedTitle: promisedTitle, promisedWage: promisedWage, promisedCurrency: promisedCurrency, actualTitle: actualTitle)
+        case 25:
             let indicator = try deserializer.deserialize_str()
             let present = try deserializer.deserialize_bool()
             try deserializer.decrease_container_depth()
             return .setIndicator(indicator: indicator, present: present)
-        case 23:
+        case 26:
             let name = try deserializer.deserialize_str()
             let licenceNumber = try deserializer.deserialize_str()
             let country = try deserializer.deserialize_str()
             try deserializer.decrease_container_depth()
             return .setRecruiter(name: name, licenceNumber: licenceNumber, country: country)
-        case 24:
+        case 27:
             let name = try deserializer.deserialize_str()
             let licenceNumber = try deserializer.deserialize_str()
             let country = try deserializer.deserialize_str()
             try deserializer.decrease_container_depth()
             return .setEmployer(name: name, licenceNumber: licenceNumber, country: country)
-        case 25:
+        case 28:
             let destinationCountry = try deserializer.deserialize_str()
             let originCountry = try deserializer.deserialize_str()
             let sector = try deserializer.deserialize_str()
             try deserializer.decrease_container_depth()
             return .setPlace(destinationCountry: destinationCountry, originCountry: originCountry, sector: sector)
-        case 26:
+        case 29:
             let amount = try deserializer.deserialize_str()
             let currency = try deserializer.deserialize_str()
             let contractSubstituted = try deserializeOption(deserializer: deserializer) { deserializer in
@@ -717,76 +757,76 @@ indirect public enum Event: Hashable, Equatable {
             }
             try deserializer.decrease_container_depth()
             return .setWage(amount: amount, currency: currency, contractSubstituted: contractSubstituted)
-        case 27:
+        case 30:
             let text = try deserializer.deserialize_str()
             let language = try deserializer.deserialize_str()
             try deserializer.decrease_container_depth()
             return .setStory(text: text, language: language)
-        case 28:
+        case 31:
             let bytes = try deserializeArray(deserializer: deserializer) { deserializer in
                 try deserializer.deserialize_u8()
             }
             try deserializer.decrease_container_depth()
             return .addEvidence(bytes: bytes)
-        case 29:
+        case 32:
             let index = try deserializer.deserialize_u32()
             try deserializer.decrease_container_depth()
             return .removeEvidence(index: index)
-        case 30:
+        case 33:
             let union = try deserializer.deserialize_bool()
             let inspectorate = try deserializer.deserialize_bool()
             let ngo = try deserializer.deserialize_bool()
             let contactWanted = try deserializer.deserialize_bool()
             try deserializer.decrease_container_depth()
             return .setConsent(union: union, inspectorate: inspectorate, ngo: ngo, contactWanted: contactWanted)
-        case 31:
-            try deserializer.decrease_container_depth()
-            return .review
-        case 32:
-            try deserializer.decrease_container_depth()
-            return .sendReport
-        case 33:
-            try deserializer.decrease_container_depth()
-            return .discardDraft
         case 34:
             try deserializer.decrease_container_depth()
-            return .tick
+            return .review
         case 35:
+            try deserializer.decrease_container_depth()
+            return .sendReport
+        case 36:
+            try deserializer.decrease_container_depth()
+            return .discardDraft
+        case 37:
+            try deserializer.decrease_container_depth()
+            return .tick
+        case 38:
             let reportId = try deserializer.deserialize_str()
             try deserializer.decrease_container_depth()
             return .retryReport(reportId: reportId)
-        case 36:
+        case 39:
             let reportId = try deserializer.deserialize_str()
             try deserializer.decrease_container_depth()
             return .withdrawReport(reportId: reportId)
-        case 37:
+        case 40:
             try deserializer.decrease_container_depth()
             return .checkMailbox
-        case 38:
+        case 41:
             let language = try deserializer.deserialize_str()
             try deserializer.decrease_container_depth()
             return .setLanguage(language: language)
-        case 39:
+        case 42:
             let seconds = try deserializer.deserialize_u32()
             try deserializer.decrease_container_depth()
             return .setAutoLock(seconds: seconds)
-        case 40:
-            try deserializer.decrease_container_depth()
-            return .askWipe
-        case 41:
-            try deserializer.decrease_container_depth()
-            return .cancelWipe
-        case 42:
-            try deserializer.decrease_container_depth()
-            return .confirmWipe
         case 43:
             try deserializer.decrease_container_depth()
-            return .dismissNotice
+            return .askWipe
         case 44:
+            try deserializer.decrease_container_depth()
+            return .cancelWipe
+        case 45:
+            try deserializer.decrease_container_depth()
+            return .confirmWipe
+        case 46:
+            try deserializer.decrease_container_depth()
+            return .dismissNotice
+        case 47:
             let path = try deserializer.deserialize_str()
             try deserializer.decrease_container_depth()
             return .addEvidenceFile(path: path)
-        case 45:
+        case 48:
             let keep = try deserializer.deserialize_bool()
             try deserializer.decrease_container_depth()
             return .setKeepSentEvidence(keep: keep)

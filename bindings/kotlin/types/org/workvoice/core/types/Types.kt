@@ -732,13 +732,95 @@ sealed interface Event {
         }
     }
 
+    /// A loan taken to get the job. `interest` is percent per month as typed ("3", "2.5"),
+    /// empty when not known.
+    data class AddLoan(
+        val amount: String,
+        val currency: String,
+        val lender: String,
+        val interest: String,
+    ) : Event {
+        override fun serialize(serializer: Serializer) {
+            serializer.increase_container_depth()
+            serializer.serialize_variant_index(22)
+            serializer.serialize_str(amount)
+            serializer.serialize_str(currency)
+            serializer.serialize_str(lender)
+            serializer.serialize_str(interest)
+            serializer.decrease_container_depth()
+        }
+
+        companion object {
+            fun deserialize(deserializer: Deserializer): AddLoan {
+                deserializer.increase_container_depth()
+                val amount = deserializer.deserialize_str()
+                val currency = deserializer.deserialize_str()
+                val lender = deserializer.deserialize_str()
+                val interest = deserializer.deserialize_str()
+                deserializer.decrease_container_depth()
+                return AddLoan(amount, currency, lender, interest)
+            }
+        }
+    }
+
+    data class RemoveLoan(
+        val index: UInt,
+    ) : Event {
+        override fun serialize(serializer: Serializer) {
+            serializer.increase_container_depth()
+            serializer.serialize_variant_index(23)
+            serializer.serialize_u32(index)
+            serializer.decrease_container_depth()
+        }
+
+        companion object {
+            fun deserialize(deserializer: Deserializer): RemoveLoan {
+                deserializer.increase_container_depth()
+                val index = deserializer.deserialize_u32()
+                deserializer.decrease_container_depth()
+                return RemoveLoan(index)
+            }
+        }
+    }
+
+    /// The job and pay promised before departure, and the job found (the pay found is
+    /// [`Event::SetWage`]). Empty texts clear a field.
+    data class SetJob(
+        val promisedTitle: String,
+        val promisedWage: String,
+        val promisedCurrency: String,
+        val actualTitle: String,
+    ) : Event {
+        override fun serialize(serializer: Serializer) {
+            serializer.increase_container_depth()
+            serializer.serialize_variant_index(24)
+            serializer.serialize_str(promisedTitle)
+            serializer.serialize_str(promisedWage)
+            serializer.serialize_str(promisedCurrency)
+            serializer.serialize_str(actualTitle)
+            serializer.decrease_container_depth()
+        }
+
+        companion object {
+            fun deserialize(deserializer: Deserializer): SetJob {
+                deserializer.increase_container_depth()
+                val promisedTitle = deserializer.deserialize_str()
+                val promisedWage = deserializer.deserialize_str()
+                val promisedCurrency = deserializer.deserialize_str()
+                val actualTitle = deserializer.deserialize_str()
+                deserializer.decrease_container_depth()
+                return SetJob(promisedTitle, promisedWage, promisedCurrency, actualTitle)
+            }
+        }
+    }
+
     data class SetIndicator(
         val indicator: String,
         val present: Boolean,
     ) : Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(22)
+            serializer.serialize_variant_index(25)
             serializer.serialize_str(indicator)
             serializer.serialize_bool(present)
             serializer.decrease_container_depth()
@@ -762,7 +844,7 @@ sealed interface Event {
     ) : Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(23)
+            serializer.serialize_variant_index(26)
             serializer.serialize_str(name)
             serializer.serialize_str(licenceNumber)
             serializer.serialize_str(country)
@@ -788,7 +870,7 @@ sealed interface Event {
     ) : Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(24)
+            serializer.serialize_variant_index(27)
             serializer.serialize_str(name)
             serializer.serialize_str(licenceNumber)
             serializer.serialize_str(country)
@@ -814,7 +896,7 @@ sealed interface Event {
     ) : Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(25)
+            serializer.serialize_variant_index(28)
             serializer.serialize_str(destinationCountry)
             serializer.serialize_str(originCountry)
             serializer.serialize_str(sector)
@@ -840,7 +922,7 @@ sealed interface Event {
     ) : Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(26)
+            serializer.serialize_variant_index(29)
             serializer.serialize_str(amount)
             serializer.serialize_str(currency)
             contractSubstituted.serializeOptionOf(serializer) {
@@ -870,7 +952,7 @@ sealed interface Event {
     ) : Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(27)
+            serializer.serialize_variant_index(30)
             serializer.serialize_str(text)
             serializer.serialize_str(language)
             serializer.decrease_container_depth()
@@ -892,7 +974,7 @@ sealed interface Event {
     ) : Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(28)
+            serializer.serialize_variant_index(31)
             bytes.serialize(serializer) {
                 serializer.serialize_u8(it)
             }
@@ -917,7 +999,7 @@ sealed interface Event {
     ) : Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(29)
+            serializer.serialize_variant_index(32)
             serializer.serialize_u32(index)
             serializer.decrease_container_depth()
         }
@@ -940,7 +1022,7 @@ sealed interface Event {
     ) : Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(30)
+            serializer.serialize_variant_index(33)
             serializer.serialize_bool(union)
             serializer.serialize_bool(inspectorate)
             serializer.serialize_bool(ngo)
@@ -964,7 +1046,7 @@ sealed interface Event {
     data object Review: Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(31)
+            serializer.serialize_variant_index(34)
             serializer.decrease_container_depth()
         }
 
@@ -976,7 +1058,7 @@ sealed interface Event {
     data object SendReport: Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(32)
+            serializer.serialize_variant_index(35)
             serializer.decrease_container_depth()
         }
 
@@ -988,7 +1070,7 @@ sealed interface Event {
     data object DiscardDraft: Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(33)
+            serializer.serialize_variant_index(36)
             serializer.decrease_container_depth()
         }
 
@@ -1000,7 +1082,7 @@ sealed interface Event {
     data object Tick: Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(34)
+            serializer.serialize_variant_index(37)
             serializer.decrease_container_depth()
         }
 
@@ -1014,7 +1096,7 @@ sealed interface Event {
     ) : Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(35)
+            serializer.serialize_variant_index(38)
             serializer.serialize_str(reportId)
             serializer.decrease_container_depth()
         }
@@ -1036,7 +1118,7 @@ sealed interface Event {
     ) : Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(36)
+            serializer.serialize_variant_index(39)
             serializer.serialize_str(reportId)
             serializer.decrease_container_depth()
         }
@@ -1054,7 +1136,7 @@ sealed interface Event {
     data object CheckMailbox: Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(37)
+            serializer.serialize_variant_index(40)
             serializer.decrease_container_depth()
         }
 
@@ -1068,7 +1150,7 @@ sealed interface Event {
     ) : Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(38)
+            serializer.serialize_variant_index(41)
             serializer.serialize_str(language)
             serializer.decrease_container_depth()
         }
@@ -1089,7 +1171,7 @@ sealed interface Event {
     ) : Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(39)
+            serializer.serialize_variant_index(42)
             serializer.serialize_u32(seconds)
             serializer.decrease_container_depth()
         }
@@ -1107,7 +1189,7 @@ sealed interface Event {
     data object AskWipe: Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(40)
+            serializer.serialize_variant_index(43)
             serializer.decrease_container_depth()
         }
 
@@ -1119,7 +1201,7 @@ sealed interface Event {
     data object CancelWipe: Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(41)
+            serializer.serialize_variant_index(44)
             serializer.decrease_container_depth()
         }
 
@@ -1131,7 +1213,7 @@ sealed interface Event {
     data object ConfirmWipe: Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(42)
+            serializer.serialize_variant_index(45)
             serializer.decrease_container_depth()
         }
 
@@ -1143,7 +1225,7 @@ sealed interface Event {
     data object DismissNotice: Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(43)
+            serializer.serialize_variant_index(46)
             serializer.decrease_container_depth()
         }
 
@@ -1159,7 +1241,7 @@ sealed interface Event {
     ) : Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(44)
+            serializer.serialize_variant_index(47)
             serializer.serialize_str(path)
             serializer.decrease_container_depth()
         }
@@ -1182,7 +1264,7 @@ sealed interface Event {
     ) : Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(45)
+            serializer.serialize_variant_index(48)
             serializer.serialize_bool(keep)
             serializer.decrease_container_depth()
         }
@@ -1224,30 +1306,33 @@ sealed interface Event {
                 19 -> RemoveFee.deserialize(deserializer)
                 20 -> AddDeduction.deserialize(deserializer)
                 21 -> RemoveDeduction.deserialize(deserializer)
-                22 -> SetIndicator.deserialize(deserializer)
-                23 -> SetRecruiter.deserialize(deserializer)
-                24 -> SetEmployer.deserialize(deserializer)
-                25 -> SetPlace.deserialize(deserializer)
-                26 -> SetWage.deserialize(deserializer)
-                27 -> SetStory.deserialize(deserializer)
-                28 -> AddEvidence.deserialize(deserializer)
-                29 -> RemoveEvidence.deserialize(deserializer)
-                30 -> SetConsent.deserialize(deserializer)
-                31 -> Review.deserialize(deserializer)
-                32 -> SendReport.deserialize(deserializer)
-                33 -> DiscardDraft.deserialize(deserializer)
-                34 -> Tick.deserialize(deserializer)
-                35 -> RetryReport.deserialize(deserializer)
-                36 -> WithdrawReport.deserialize(deserializer)
-                37 -> CheckMailbox.deserialize(deserializer)
-                38 -> SetLanguage.deserialize(deserializer)
-                39 -> SetAutoLock.deserialize(deserializer)
-                40 -> AskWipe.deserialize(deserializer)
-                41 -> CancelWipe.deserialize(deserializer)
-                42 -> ConfirmWipe.deserialize(deserializer)
-                43 -> DismissNotice.deserialize(deserializer)
-                44 -> AddEvidenceFile.deserialize(deserializer)
-                45 -> SetKeepSentEvidence.deserialize(deserializer)
+                22 -> AddLoan.deserialize(deserializer)
+                23 -> RemoveLoan.deserialize(deserializer)
+                24 -> SetJob.deserialize(deserializer)
+                25 -> SetIndicator.deserialize(deserializer)
+                26 -> SetRecruiter.deserialize(deserializer)
+                27 -> SetEmployer.deserialize(deserializer)
+                28 -> SetPlace.deserialize(deserializer)
+                29 -> SetWage.deserialize(deserializer)
+                30 -> SetStory.deserialize(deserializer)
+                31 -> AddEvidence.deserialize(deserializer)
+                32 -> RemoveEvidence.deserialize(deserializer)
+                33 -> SetConsent.deserialize(deserializer)
+                34 -> Review.deserialize(deserializer)
+                35 -> SendReport.deserialize(deserializer)
+                36 -> DiscardDraft.deserialize(deserializer)
+                37 -> Tick.deserialize(deserializer)
+                38 -> RetryReport.deserialize(deserializer)
+                39 -> WithdrawReport.deserialize(deserializer)
+                40 -> CheckMailbox.deserialize(deserializer)
+                41 -> SetLanguage.deserialize(deserializer)
+                42 -> SetAutoLock.deserialize(deserializer)
+                43 -> AskWipe.deserialize(deserializer)
+                44 -> CancelWipe.deserialize(deserializer)
+                45 -> ConfirmWipe.deserialize(deserializer)
+                46 -> DismissNotice.deserialize(deserializer)
+                47 -> AddEvidenceFile.deserialize(deserializer)
+                48 -> SetKeepSentEvidence.deserialize(deserializer)
                 else -> throw DeserializationError("Unknown variant index for Event: $index")
             }
         }

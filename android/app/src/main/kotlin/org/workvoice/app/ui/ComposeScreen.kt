@@ -85,11 +85,11 @@ fun ComposeScreen(compose: ComposeView, send: (Event) -> Unit) {
     var itemCount by remember(compose.step) { mutableStateOf(compose.items.size) }
     var askDiscard by remember { mutableStateOf(false) }
 
-    // After a payment or deduction was added, empty the inputs it was typed in.
+    // After a payment, deduction or loan was added, empty the inputs it was typed in.
     LaunchedEffect(compose.items.size) {
         if (compose.items.size > itemCount) {
-            inputs.keys.filter { it.startsWith("fee.") || it.startsWith("deduction.") }.forEach { inputs[it] = "" }
-            picks.keys.filter { it.startsWith("fee.") || it.startsWith("deduction.") }.forEach { picks.remove(it) }
+            inputs.keys.filter { isAddInput(it) }.forEach { inputs[it] = "" }
+            picks.keys.filter { isAddInput(it) }.forEach { picks.remove(it) }
         }
         itemCount = compose.items.size
     }
@@ -108,6 +108,16 @@ fun ComposeScreen(compose: ComposeView, send: (Event) -> Unit) {
             }
             if ("destination_country" in names) {
                 add(Event.SetPlace(destinationCountry = value("destination_country"), originCountry = value("origin_country"), sector = picks["sector"].orEmpty()))
+            }
+            if ("job.promised.title" in names) {
+                add(
+                    Event.SetJob(
+                        promisedTitle = value("job.promised.title"),
+                        promisedWage = value("job.promised.wage"),
+                        promisedCurrency = value("job.promised.currency"),
+                        actualTitle = value("job.actual.title"),
+                    ),
+                )
             }
             if ("wage.amount" in names) {
                 add(Event.SetWage(amount = value("wage.amount"), currency = value("wage.currency"), contractSubstituted = yesNo(picks["contract_substituted"])))
@@ -144,6 +154,14 @@ fun ComposeScreen(compose: ComposeView, send: (Event) -> Unit) {
                     currency = inputs["deduction.currency"] ?: value("fee.currency"),
                     reason = picks["deduction.reason"].orEmpty(),
                     monthly = picks["deduction.monthly"] == "yes",
+                ),
+            )
+            "add_loan" -> send(
+                Event.AddLoan(
+                    amount = value("loan.amount"),
+                    currency = value("loan.currency"),
+                    lender = picks["loan.lender"].orEmpty(),
+                    interest = value("loan.interest"),
                 ),
             )
         }
@@ -275,10 +293,19 @@ private fun toggle(choice: Choice, group: OptionGroup, send: (Event) -> Unit) {
     }
 }
 
+/** Inputs that take a number (amounts, a wage, an interest). */
+private fun isNumberInput(name: String) =
+    name.endsWith(".amount") || name.endsWith(".wage") || name.endsWith(".interest")
+
+/** Inputs of the "add" forms (a payment, a deduction, a loan), emptied once the item is added. */
+private fun isAddInput(name: String) =
+    name.startsWith("fee.") || name.startsWith("deduction.") || name.startsWith("loan.")
+
 private fun remove(item: ListItem, send: (Event) -> Unit) {
     when (item.group) {
         "fees" -> send(Event.RemoveFee(index = item.index))
         "deductions" -> send(Event.RemoveDeduction(index = item.index))
+        "loans" -> send(Event.RemoveLoan(index = item.index))
         "evidence" -> send(Event.RemoveEvidence(index = item.index))
     }
 }
@@ -307,7 +334,7 @@ private fun FieldInput(field: Field, value: String, errors: List<FieldMessage>, 
             singleLine = !story,
             minLines = if (story) 5 else 1,
             keyboardOptions = KeyboardOptions(
-                keyboardType = if (field.name.endsWith(".amount")) KeyboardType.Decimal else KeyboardType.Text,
+                keyboardType = if (isNumberInput(field.name)) KeyboardType.Decimal else KeyboardType.Text,
                 autoCorrectEnabled = story,
             ),
             modifier = Modifier.fillMaxWidth(),
