@@ -524,6 +524,8 @@ def _uniffi_check_contract_api_version(lib):
         raise InternalError("UniFFI contract version mismatch: try cleaning and rebuilding your project")
 
 def _uniffi_check_api_checksums(lib):
+    if lib.uniffi_workvoice_core_checksum_func_evidence_intake_dir() != 40877:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_workvoice_core_checksum_method_coreffi_resolve() != 2845:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_workvoice_core_checksum_method_coreffi_start() != 2616:
@@ -563,6 +565,9 @@ _UniffiLib.ffi_workvoice_core_rustbuffer_reserve.restype = _UniffiRustBuffer
 _UniffiLib.ffi_workvoice_core_uniffi_contract_version.argtypes = (
 )
 _UniffiLib.ffi_workvoice_core_uniffi_contract_version.restype = ctypes.c_uint32
+_UniffiLib.uniffi_workvoice_core_checksum_func_evidence_intake_dir.argtypes = (
+)
+_UniffiLib.uniffi_workvoice_core_checksum_func_evidence_intake_dir.restype = ctypes.c_uint16
 _UniffiLib.uniffi_workvoice_core_checksum_method_coreffi_resolve.argtypes = (
 )
 _UniffiLib.uniffi_workvoice_core_checksum_method_coreffi_resolve.restype = ctypes.c_uint16
@@ -578,6 +583,11 @@ _UniffiLib.uniffi_workvoice_core_checksum_method_coreffi_view.restype = ctypes.c
 _UniffiLib.uniffi_workvoice_core_checksum_constructor_coreffi_new.argtypes = (
 )
 _UniffiLib.uniffi_workvoice_core_checksum_constructor_coreffi_new.restype = ctypes.c_uint16
+_UniffiLib.uniffi_workvoice_core_fn_func_evidence_intake_dir.argtypes = (
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_workvoice_core_fn_func_evidence_intake_dir.restype = _UniffiRustBuffer
 _UniffiLib.uniffi_workvoice_core_fn_method_coreffi_resolve.argtypes = (
     ctypes.c_uint64,
     ctypes.c_uint32,
@@ -998,10 +1008,30 @@ class _UniffiFfiConverterTypeCoreFfi:
     @classmethod
     def write(cls, value: CoreFfi, buf: _UniffiRustBuffer):
         buf.write_u64(cls.lower(value))
+def evidence_intake_dir(data_dir: str) -> str:
+    """
+    Where a shell copies a picked evidence file before it sends `Event::AddEvidenceFile` with the
+    copy's path (the shell contract in ARCHITECTURE.md): beside `data_dir`, private. The core
+    reads the copy a piece at a time and the host deletes it once the core is done with it.
+"""
+    
+    _UniffiFfiConverterString.check_lower(data_dir)
+    _uniffi_lowered_args = (
+        _UniffiFfiConverterString.lower(data_dir),
+    )
+    _uniffi_lift_return = _UniffiFfiConverterString.lift
+    _uniffi_error_converter = None
+    _uniffi_ffi_result = _uniffi_rust_call_with_error(
+        _uniffi_error_converter,
+        _UniffiLib.uniffi_workvoice_core_fn_func_evidence_intake_dir,
+        *_uniffi_lowered_args,
+    )
+    return _uniffi_lift_return(_uniffi_ffi_result)
 
 __all__ = [
     "InternalError",
     "CoreFfiError",
+    "evidence_intake_dir",
     "CoreFfi",
     "CoreFfiProtocol",
 ]

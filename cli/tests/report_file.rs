@@ -4,6 +4,10 @@
 
 use std::path::PathBuf;
 
+#[path = "support/jpeg.rs"]
+mod jpeg;
+
+use jpeg::jpeg_with_gps;
 use workvoice_cli::{ReportFile, Shell, ShellConfig, ShellError, read_report_file};
 use workvoice_core::app::{Event, Screen};
 
@@ -121,4 +125,62 @@ fn a_loan_or_a_promised_wage_the_form_cannot_read_is_refused_on_its_field() {
         shell.send(&Event::DiscardDraft).unwrap();
         assert!(matches!(shell.view().unwrap().screen, Screen::Home { .. }));
     }
+}
+
+/// The shell contract for picked evidence: a shell copies the picked file into the intake
+/// directory beside the data directory and hands the core the copy's path. The core reads it
+/// a piece at a time and the host deletes the copy as soon as the core is done with it, taken
+/// or refused, and any copy a killed app left; a file elsewhere is only read.
+#[test]
+fn an_evidence_copy_in_the_intake_directory_is_deleted_once_read_and_other_files_are_left() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().join("phone");
+    let mut shell = phone(&data_dir);
+    let intake = workvoice_core::host::evidence_intake_dir(&data_dir);
+    let mode = std::fs::metadata(&intake).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o700, "the intake directory is private");
+
+    let copy = intake.join("picked-1.jpg");
+    let elsewhere = dir.path().join("receipt.jpg");
+    std::fs::write(&copy, jpeg_with_gps()).unwrap();
+    std::fs::write(&elsewhere, jpeg_with_gps()).unwrap();
+    let mut json = example();
+    json["evidence"] =
+        serde_json::json!([copy.display().to_string(), elsewhere.display().to_string()]);
+    let file: ReportFile = serde_json::from_value(json).unwrap();
+    shell.compose(&file, dir.path()).unwrap();
+    assert!(!copy.exists(), "the copy is deleted once the core has it");
+    assert!(
+        elsewhere.exists(),
+        "a file outside the intake directory is left alone"
+    );
+
+    // A copy the core refuses (not a photo) is deleted too.
+    let refused = intake.join("picked-2.jpg");
+    std::fs::write(&refused, b"not a photo at all").unwrap();
+    let mut json = example();
+    json["evidence"] = serde_json::json!([refused.display().to_string()]);
+    let file: ReportFile = serde_json::from_value(json).unwrap();
+    assert!(matches!(
+        shell.compose(&file, dir.path()),
+        Err(ShellError::App(_))
+    ));
+    assert!(!refused.exists(), "a refused copy is deleted");
+    shell.send(&Event::DiscardDraft).unwrap();
+    drop(shell);
+
+    // A copy left by an app killed while it read it is gone when the app starts again.
+    let left = intake.join("picked-3.jpg");
+    std::fs::write(&left, jpeg_with_gps()).unwrap();
+    let _shell = Shell::start(&ShellConfig {
+        data_dir: data_dir.display().to_string(),
+        relay_url: "http://127.0.0.1:9".into(),
+        root_public_key: None,
+        language: "en".into(),
+        fast_kdf: true,
+        quick_retries: true,
+    })
+    .unwrap();
+    assert!(!left.exists(), "a leftover copy is deleted at start");
 }

@@ -80,6 +80,16 @@ fn guarded<T>(f: impl FnOnce() -> Result<T, CoreFfiError>) -> Result<T, CoreFfiE
     })
 }
 
+/// Where a shell copies a picked evidence file before it sends `Event::AddEvidenceFile` with the
+/// copy's path (the shell contract in ARCHITECTURE.md): beside `data_dir`, private. The core
+/// reads the copy a piece at a time and the host deletes it once the core is done with it.
+#[uniffi::export]
+pub fn evidence_intake_dir(data_dir: String) -> String {
+    crate::host::evidence_intake_dir(std::path::Path::new(&data_dir))
+        .to_string_lossy()
+        .into_owned()
+}
+
 #[uniffi::export]
 impl CoreFfi {
     /// `config`: bincode of [`HostConfig`].

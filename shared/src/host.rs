@@ -96,6 +96,8 @@ struct HostState {
 pub struct Host {
     core: Core<Workvoice>,
     dir: PathBuf,
+    /// [`evidence_intake_dir`] of `dir`.
+    intake_dir: PathBuf,
     vault_config: VaultConfig,
     state: Mutex<HostState>,
     rng: SystemRandom,
@@ -136,9 +138,20 @@ impl Host {
                 config.max_pin_attempts
             },
         };
+        let dir = PathBuf::from(&config.data_dir);
+        let intake_dir = evidence_intake_dir(&dir);
+        // Copies left by a run that ended while reading them: the core starts with none. The
+        // directory is made here, private (0700), for the shell to copy into.
+        if let Ok(entries) = std::fs::read_dir(&intake_dir) {
+            for entry in entries.flatten() {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+        let _ = crate::vault::store::create_private_dir(&intake_dir);
         let host = Host {
             core: Core::new_with(Workvoice, Model::default()),
-            dir: PathBuf::from(&config.data_dir),
+            dir,
+            intake_dir,
             vault_config,
             platform_secret,
             state: Mutex::new(HostState {
@@ -225,7 +238,16 @@ impl Host {
                 }
                 Effect::File(request) => {
                     let (operation, mut handle) = request.split();
-                    self.core.resolve(&mut handle, read_file(&operation))
+                    let output = if operation.len == 0 {
+                        self.release_file(&operation.path);
+                        FileReadOutput::Read {
+                            bytes: Vec::new(),
+                            file_size: 0,
+                        }
+                    } else {
+                        read_file(&operation)
+                    };
+                    self.core.resolve(&mut handle, output)
                 }
                 Effect::Random(request) => {
                     let (operation, mut handle) = request.split();
@@ -370,6 +392,29 @@ fn write_all(vault: &Vault, ops: &[VaultWrite], flush: bool) -> Result<(), Vault
     vault
         .batch(&ops)
         .and_then(|()| if flush { vault.flush() } else { Ok(()) })
+}
+
+/// Where a shell copies a picked evidence file before it hands the copy's path to the core
+/// (`Event::AddEvidenceFile`): `<data_dir>.intake`, beside the data directory, never inside the
+/// vault's. The host deletes a copy there as soon as the core is done with it (read whole,
+/// refused, or dropped at a lock) and any copy left over when it starts; a file elsewhere
+/// (the CLI's, a test's) is only read.
+pub fn evidence_intake_dir(data_dir: &std::path::Path) -> PathBuf {
+    let mut name = data_dir.as_os_str().to_owned();
+    name.push(".intake");
+    PathBuf::from(name)
+}
+
+impl Host {
+    /// The core is done with the evidence file at `path`: delete it when it is a copy in the
+    /// intake directory.
+    fn release_file(&self, path: &str) {
+        let path = std::path::Path::new(path);
+        let parent = path.parent().and_then(|p| p.canonicalize().ok());
+        if parent.is_some() && parent == self.intake_dir.canonicalize().ok() {
+            let _ = std::fs::remove_file(path);
+        }
+    }
 }
 
 /// Read at most `len` bytes at `offset` of the file, opened for this read only: nothing of

@@ -250,9 +250,12 @@ fn an_evidence_file_is_read_in_bounded_pieces_stripped_and_sealed_in_segments() 
     });
     assert_eq!(evidence_error(&phone), None);
     assert!(!phone.view().busy);
-    // Read front to back, never more than one bounded piece at a time.
-    assert!(phone.file_reads.len() as u64 >= photo.len() as u64 / u64::from(EVIDENCE_READ_BYTES));
-    for (i, (offset, len)) in phone.file_reads.iter().enumerate() {
+    // Read front to back, never more than one bounded piece at a time; then a read of length
+    // 0 tells the host the core is done with the file (a shell's copy is deleted then).
+    let (release, reads) = phone.file_reads.split_last().unwrap();
+    assert_eq!(*release, (0, 0));
+    assert!(reads.len() as u64 >= photo.len() as u64 / u64::from(EVIDENCE_READ_BYTES));
+    for (i, (offset, len)) in reads.iter().enumerate() {
         assert_eq!(*offset, i as u64 * u64::from(EVIDENCE_READ_BYTES));
         assert_eq!(*len, EVIDENCE_READ_BYTES);
     }

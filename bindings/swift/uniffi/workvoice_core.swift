@@ -852,6 +852,19 @@ public func FfiConverterTypeCoreFfiError_lift(_ buf: RustBuffer) throws -> CoreF
 public func FfiConverterTypeCoreFfiError_lower(_ value: CoreFfiError) -> RustBuffer {
     return FfiConverterTypeCoreFfiError.lower(value)
 }
+/**
+ * Where a shell copies a picked evidence file before it sends `Event::AddEvidenceFile` with the
+ * copy's path (the shell contract in ARCHITECTURE.md): beside `data_dir`, private. The core
+ * reads the copy a piece at a time and the host deletes it once the core is done with it.
+ */
+public func evidenceIntakeDir(dataDir: String) -> String  {
+    return try!  FfiConverterString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_workvoice_core_fn_func_evidence_intake_dir(
+        FfiConverterString.lower(dataDir),uniffiCallStatus
+    )
+})
+}
 
 private enum InitializationResult {
     case ok
@@ -867,6 +880,9 @@ private let initializationResult: InitializationResult = {
     let scaffolding_contract_version = ffi_workvoice_core_uniffi_contract_version()
     if bindings_contract_version != scaffolding_contract_version {
         return InitializationResult.contractVersionMismatch
+    }
+    if (uniffi_workvoice_core_checksum_func_evidence_intake_dir() != 40877) {
+        return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_workvoice_core_checksum_method_coreffi_resolve() != 2845) {
         return InitializationResult.apiChecksumMismatch

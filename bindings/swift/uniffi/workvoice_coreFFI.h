@@ -278,6 +278,11 @@ RustBuffer uniffi_workvoice_core_fn_method_coreffi_update(uint64_t ptr, RustBuff
 RustBuffer uniffi_workvoice_core_fn_method_coreffi_view(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WORKVOICE_CORE_FN_FUNC_EVIDENCE_INTAKE_DIR
+#define UNIFFI_FFIDEF_UNIFFI_WORKVOICE_CORE_FN_FUNC_EVIDENCE_INTAKE_DIR
+RustBuffer uniffi_workvoice_core_fn_func_evidence_intake_dir(RustBuffer data_dir, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_FFI_WORKVOICE_CORE_RUSTBUFFER_ALLOC
 #define UNIFFI_FFIDEF_FFI_WORKVOICE_CORE_RUSTBUFFER_ALLOC
 RustBuffer ffi_workvoice_core_rustbuffer_alloc(uint64_t size, RustCallStatus *_Nonnull out_status
@@ -536,6 +541,12 @@ void ffi_workvoice_core_rust_future_free_void(uint64_t handle
 #ifndef UNIFFI_FFIDEF_FFI_WORKVOICE_CORE_RUST_FUTURE_COMPLETE_VOID
 #define UNIFFI_FFIDEF_FFI_WORKVOICE_CORE_RUST_FUTURE_COMPLETE_VOID
 void ffi_workvoice_core_rust_future_complete_void(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WORKVOICE_CORE_CHECKSUM_FUNC_EVIDENCE_INTAKE_DIR
+#define UNIFFI_FFIDEF_UNIFFI_WORKVOICE_CORE_CHECKSUM_FUNC_EVIDENCE_INTAKE_DIR
+uint16_t uniffi_workvoice_core_checksum_func_evidence_intake_dir(void
+    
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WORKVOICE_CORE_CHECKSUM_METHOD_COREFFI_RESOLVE

@@ -33,7 +33,7 @@ struct ShellSettings {
     /// `Application Support/vault`: private to the app, never in iCloud or iTunes backups (a
     /// backup would carry the sealed vault off the phone, away from its attempt limit), and
     /// readable after the first unlock so that background refreshes can use it.
-    private static func vaultDirectory() throws -> URL {
+    static func vaultDirectory() throws -> URL {
         let fileManager = FileManager.default
         let support = try fileManager.url(
             for: .applicationSupportDirectory, in: .userDomainMask,
@@ -46,6 +46,12 @@ struct ShellSettings {
         values.isExcludedFromBackup = true
         try directory.setResourceValues(values)
         return directory
+    }
+
+    /// Where a picked photo is copied before `Event.addEvidenceFile` gets the copy's path: beside
+    /// the vault (the core says where). The core reads the copy a piece at a time and deletes it.
+    static func evidenceIntakeDirectory() throws -> URL {
+        URL(fileURLWithPath: evidenceIntakeDir(dataDir: try vaultDirectory().path), isDirectory: true)
     }
 
     /// The core's `HostConfig`. The timing values are those of the core's `AppConfig::default()`.

@@ -339,8 +339,41 @@ struct ComposeScreen: View {
 
     @MainActor private func addPhoto(_ item: PhotosPickerItem) async {
         defer { photo = nil }
+        // JPEG and PNG go to the core as a file it reads a piece at a time; other types (HEIC)
+        // are re-encoded in memory, which needs the whole image decoded anyway.
+        if let copy = try? await item.loadTransferable(type: PickedPhotoFile.self) {
+            if copy.isJpegOrPng {
+                send(.addEvidenceFile(path: copy.url.path))
+                return
+            }
+            try? FileManager.default.removeItem(at: copy.url)
+        }
         guard let data = try? await item.loadTransferable(type: Data.self) else { return }
         send(.addEvidence(bytes: EvidenceBytes.jpegOrPng(data)))
+    }
+}
+
+/// A picked photo received as a file and copied, as it is, into the core's evidence intake
+/// directory: never loaded whole here (the shell contract in ARCHITECTURE.md). The core deletes
+/// the copy once it has read it.
+struct PickedPhotoFile: Transferable {
+    let url: URL
+
+    static var transferRepresentation: some TransferRepresentation {
+        FileRepresentation(importedContentType: .image) { received in
+            let directory = try ShellSettings.evidenceIntakeDirectory()
+            let copy = directory.appendingPathComponent(UUID().uuidString)
+            try FileManager.default.copyItem(at: received.file, to: copy)
+            return PickedPhotoFile(url: copy)
+        }
+    }
+
+    /// Whether the copy starts as a JPEG or a PNG does.
+    var isJpegOrPng: Bool {
+        guard let handle = try? FileHandle(forReadingFrom: url) else { return false }
+        defer { try? handle.close() }
+        let head = [UInt8]((try? handle.read(upToCount: 4)) ?? Data())
+        return head.starts(with: [0xFF, 0xD8, 0xFF]) || head.starts(with: [0x89, 0x50, 0x4E, 0x47])
     }
 }
 

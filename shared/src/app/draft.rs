@@ -661,6 +661,11 @@ pub struct Intake {
 }
 
 impl Intake {
+    /// The file being read.
+    pub(crate) fn path(&self) -> &str {
+        &self.path
+    }
+
     fn record(&self) -> IntakeRecord {
         IntakeRecord {
             report_id: self.report_id,
@@ -730,6 +735,18 @@ fn start_intake(model: &mut Model, path: String) -> Cmd {
     Command::all([read, render()])
 }
 
+/// The core is done with the evidence file at `path`: a read of length 0, which tells the
+/// host to delete the file when it is a copy the shell made for the core (in the evidence
+/// intake directory beside the data directory; `crate::host::evidence_intake_dir`).
+pub fn release_evidence(path: String) -> Cmd {
+    Command::request_from_shell(FileReadOperation {
+        path,
+        offset: 0,
+        len: 0,
+    })
+    .then_send(|_| Msg::Internal(Internal::EvidenceReleased))
+}
+
 /// Stop adding the file: what was stored of it is deleted, and the worker is told why.
 fn abandon_intake(model: &mut Model, key: K) -> Cmd {
     model.busy = false;
@@ -738,6 +755,7 @@ fn abandon_intake(model: &mut Model, key: K) -> Cmd {
         return render();
     };
     Command::all([
+        release_evidence(intake.path.clone()),
         vault(
             VaultOperation::Write {
                 ops: intake.record().deletes(),
@@ -840,9 +858,11 @@ fn finish_intake(model: &mut Model) -> Cmd {
     ops.push(IntakeRecord::delete());
     draft.report.attachments.push(entry);
     ops.push(draft.write());
+    let path = std::mem::take(&mut intake.path);
     model.intake = None;
     model.busy = false;
     Command::all([
+        release_evidence(path),
         vault(VaultOperation::Write { ops, flush: true }, |out| {
             Internal::EvidenceSaved { out }
         }),

@@ -238,8 +238,9 @@ impl Operation for VaultOperation {
 
 /// Read up to `len` bytes at `offset` of a file the worker picked as evidence. Resolved in
 /// Rust by the host ([`crate::host`]): the file is named by a path the shell gave in
-/// [`crate::app::Event::AddEvidenceFile`] (on Android, `/proc/self/fd/N` of a descriptor the
-/// content resolver opened), and the core asks for it one bounded piece at a time.
+/// [`crate::app::Event::AddEvidenceFile`] (on the phones, a copy in the intake directory,
+/// [`crate::host::evidence_intake_dir`]), and the core asks for it one bounded piece at a time.
+/// `len` 0 says the core is done with the file: the host deletes it if it is such a copy.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileReadOperation {
     pub path: String,

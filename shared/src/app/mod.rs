@@ -373,6 +373,8 @@ pub enum Internal {
     EvidenceRead(FileReadOutput),
     /// Sealed chunks of the evidence file being added were stored.
     EvidenceChunksSaved(VaultOutput),
+    /// The host was told the core is done with an evidence file.
+    EvidenceReleased,
 }
 
 /// The effects of the app. Render and Http go to the shell; the rest are resolved in Rust.
@@ -901,11 +903,18 @@ fn lock_now(model: &mut Model) -> Cmd {
         )
     };
     let hand_over = courier::rebuild(model);
+    // An evidence file being read when the app locks is dropped (its stored chunks go at the
+    // next unlock); a copy the shell made for it is deleted now.
+    let released = match model.intake.as_ref() {
+        Some(intake) => draft::release_evidence(intake.path().to_string()),
+        None => Command::done(),
+    };
     lock_model(model);
     courier::new_session(model);
     Command::all([
         sealed,
         hand_over,
+        released,
         vault(VaultOperation::Lock, Internal::Locked),
         render(),
         courier::start_round(model),
@@ -1083,6 +1092,7 @@ fn internal_msg(msg: Internal, model: &mut Model) -> Cmd {
         Internal::ReportQueued { report_id, out } => draft::queued(model, report_id, out),
         Internal::EvidenceRead(out) => draft::evidence_read(model, out),
         Internal::EvidenceChunksSaved(out) => draft::evidence_chunks_saved(model, out),
+        Internal::EvidenceReleased => Command::done(),
         // Show the lock screen with the real count of attempts left.
         Internal::Locked(_) => vault(VaultOperation::Status, Internal::VaultStatus),
         Internal::Wiped(_) => {

@@ -147,7 +147,7 @@ class CoreSession(private val context: Context) {
      * mixes into the PIN's key: vault files copied off the phone cannot be brute-forced.
      */
     private fun hostConfig(platformSecret: ByteArray): HostConfig {
-        val vault = File(context.noBackupFilesDir, "vault")
+        val vault = vaultDirectory(context)
         vault.mkdirs()
         return HostConfig(
             dataDir = vault.absolutePath,
@@ -195,3 +195,6 @@ class CoreSession(private val context: Context) {
         val STARTUP_LIMIT = 30.seconds
     }
 }
+
+/** The core's data directory: the vault, in storage that is never backed up. */
+internal fun vaultDirectory(context: Context): File = File(context.noBackupFilesDir, "vault")

@@ -17,6 +17,7 @@ import okhttp3.Request
 import okhttp3.RequestBody.Companion.toRequestBody
 import okhttp3.Response
 import org.workvoice.core.ffi.CoreFfi
+import org.workvoice.core.ffi.evidenceIntakeDir
 import org.workvoice.core.types.Event
 import org.workvoice.core.types.HostConfig
 import org.workvoice.core.types.HttpFailure
@@ -47,6 +48,12 @@ import org.workvoice.core.types.deserializeListOf
  * failure of the core itself (a bug: undecodable bytes, an unknown request id) is kept in
  * [failure] and given to [onFailure]; the loop goes on.
  */
+/**
+ * Where to copy a picked evidence file before sending `Event.AddEvidenceFile` with the copy's
+ * path: beside the core's data directory. The core deletes each copy once it has read it.
+ */
+fun evidenceIntakeDirectory(dataDir: java.io.File): java.io.File = java.io.File(evidenceIntakeDir(dataDir.absolutePath))
+
 class WorkvoiceCore(
     config: HostConfig,
     private val http: OkHttpClient = OkHttpClient(),

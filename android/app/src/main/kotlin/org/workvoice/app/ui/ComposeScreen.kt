@@ -45,6 +45,7 @@ import androidx.compose.ui.unit.dp
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.launch
 import kotlinx.coroutines.withContext
+import org.workvoice.app.vaultDirectory
 import org.workvoice.core.types.Choice
 import org.workvoice.core.types.ComposeView
 import org.workvoice.core.types.Event
@@ -52,7 +53,10 @@ import org.workvoice.core.types.Field
 import org.workvoice.core.types.FieldMessage
 import org.workvoice.core.types.ListItem
 import org.workvoice.core.types.OptionGroup
+import org.workvoice.shell.evidenceIntakeDirectory
 import java.io.ByteArrayOutputStream
+import java.io.File
+import java.util.UUID
 
 /**
  * One step of the report wizard, drawn from the core's [ComposeView]: its text inputs
@@ -170,8 +174,11 @@ fun ComposeScreen(compose: ComposeView, send: (Event) -> Unit) {
     val pickPhoto = rememberLauncherForActivityResult(ActivityResultContracts.PickVisualMedia()) { uri ->
         if (uri != null) {
             scope.launch {
-                val bytes = withContext(Dispatchers.IO) { readEvidence(context, uri) }
-                if (bytes != null) send(Event.AddEvidence(bytes = bytes.toUByteList()))
+                when (val picked = withContext(Dispatchers.IO) { pickEvidence(context, uri) }) {
+                    is PickedEvidence.Copied -> send(Event.AddEvidenceFile(path = picked.path))
+                    is PickedEvidence.Reencoded -> send(Event.AddEvidence(bytes = picked.bytes.toUByteList()))
+                    null -> {}
+                }
             }
         }
     }
@@ -358,6 +365,53 @@ private fun ItemRow(item: ListItem, onRemove: () -> Unit) {
  * refuses what is too large with its own message); anything else (HEIF, WebP) is re-encoded as
  * JPEG first, which also drops its metadata. At most [READ_LIMIT] bytes are read into memory.
  */
+/** A picked photo, as the core takes it. */
+private sealed interface PickedEvidence {
+    /** A JPEG or PNG copied as it is into the intake directory; the core reads and deletes it. */
+    data class Copied(val path: String) : PickedEvidence
+
+    /** Another image type, re-encoded as JPEG in memory (it has to be decoded whole anyway). */
+    class Reencoded(val bytes: ByteArray) : PickedEvidence
+}
+
+/**
+ * JPEG and PNG are streamed into a private copy, 64 KiB at a time, and never held whole: the
+ * core strips and seals the copy a piece at a time (the shell contract in ARCHITECTURE.md).
+ * Other types (HEIC, WebP) are re-encoded as JPEG.
+ */
+private fun pickEvidence(context: Context, uri: Uri): PickedEvidence? {
+    val head = context.contentResolver.openInputStream(uri)?.use { input ->
+        val bytes = ByteArray(4)
+        var n = 0
+        while (n < bytes.size) {
+            val read = input.read(bytes, n, bytes.size - n)
+            if (read < 0) break
+            n += read
+        }
+        bytes.copyOf(n)
+    } ?: return null
+    val isJpeg = head.size > 3 && head[0] == 0xFF.toByte() && head[1] == 0xD8.toByte() && head[2] == 0xFF.toByte()
+    val isPng = head.size > 3 && head[0] == 0x89.toByte() && head[1] == 0x50.toByte() &&
+        head[2] == 0x4E.toByte() && head[3] == 0x47.toByte()
+    if (!isJpeg && !isPng) return readEvidence(context, uri)?.let { PickedEvidence.Reencoded(it) }
+    val dir = evidenceIntakeDirectory(vaultDirectory(context))
+    val copy = File(dir, UUID.randomUUID().toString())
+    context.contentResolver.openInputStream(uri)?.use { input ->
+        copy.outputStream().use { output ->
+            val buffer = ByteArray(64 * 1024)
+            var total = 0L
+            // One byte past the limit is enough for the core to refuse the file as too large.
+            while (total <= READ_LIMIT) {
+                val read = input.read(buffer)
+                if (read < 0) break
+                output.write(buffer, 0, read)
+                total += read
+            }
+        }
+    } ?: return null
+    return PickedEvidence.Copied(copy.absolutePath)
+}
+
 private fun readEvidence(context: Context, uri: Uri): ByteArray? {
     val bytes = context.contentResolver.openInputStream(uri)?.use { input ->
         val out = ByteArrayOutputStream()
