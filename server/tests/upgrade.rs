@@ -158,7 +158,11 @@ async fn an_older_schema_migrates_forward_on_start() {
     let said = ok(place.run(&fixture, &["migrate", "--check"]));
     assert!(said.contains("applied 0001 initial"), "{said}");
     assert!(said.contains("pending 0002 report routes"), "{said}");
-    assert!(said.contains("1 migrations would be applied"), "{said}");
+    let pending = known_migrations(Backend::Sqlite).len() - 1;
+    assert!(
+        said.contains(&format!("{pending} migrations would be applied")),
+        "{said}"
+    );
     let storage = Storage::connect(&url, 2).await.unwrap();
     assert!(
         !storage
