@@ -1,6 +1,7 @@
 import PhotosUI
 import SwiftUI
 import UIKit
+import UniformTypeIdentifiers
 import WorkvoiceTypes
 
 /// One step of the report wizard, drawn from the core's `ComposeView`: its text inputs
@@ -359,13 +360,18 @@ struct ComposeScreen: View {
 struct PickedPhotoFile: Transferable {
     let url: URL
 
+    /// JPEG first: with the picker's `.compatible` encoding the system hands a HEIC photo over
+    /// as a JPEG file it converted itself, so the app never decodes it; then PNG.
     static var transferRepresentation: some TransferRepresentation {
-        FileRepresentation(importedContentType: .image) { received in
-            let directory = try ShellSettings.evidenceIntakeDirectory()
-            let copy = directory.appendingPathComponent(UUID().uuidString)
-            try FileManager.default.copyItem(at: received.file, to: copy)
-            return PickedPhotoFile(url: copy)
-        }
+        FileRepresentation(importedContentType: .jpeg) { received in try intake(received.file) }
+        FileRepresentation(importedContentType: .png) { received in try intake(received.file) }
+    }
+
+    private static func intake(_ file: URL) throws -> PickedPhotoFile {
+        let directory = try ShellSettings.evidenceIntakeDirectory()
+        let copy = directory.appendingPathComponent(UUID().uuidString)
+        try FileManager.default.copyItem(at: file, to: copy)
+        return PickedPhotoFile(url: copy)
     }
 
     /// Whether the copy starts as a JPEG or a PNG does.
