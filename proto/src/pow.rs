@@ -43,6 +43,12 @@ impl ErrorCode for PowError {
     }
 }
 
+/// The highest proof-of-work difficulty a phone accepts from a directory (PROTOCOL.md 12): 2^20
+/// hashes expected, 16 times the relay's default of 16 bits (37 ms on the build machine,
+/// BENCHMARKS.md), so about 0.6 s there and a few seconds on a cheap phone. A phone refuses a
+/// directory that asks for more and solves nothing; a relay refuses to be configured with more.
+pub const MAX_ACCEPTED_POW_DIFFICULTY: u8 = 20;
+
 pub fn verify_pow(submission_id: &ReportId, nonce: u64, difficulty: u8) -> Result<(), PowError> {
     if difficulty > MAX_POW_DIFFICULTY {
         return Err(PowError::DifficultyTooHigh(difficulty));

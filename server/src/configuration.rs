@@ -196,6 +196,12 @@ pub enum ConfigError {
     Env { name: String, value: String },
     #[error("root_public_key is not 64 hex characters")]
     RootKey,
+    #[error(
+        "pow_difficulty = {0} is above {max}, the most a phone solves (PROTOCOL.md 12): phones \
+         would hold every report",
+        max = workvoice_proto::pow::MAX_ACCEPTED_POW_DIFFICULTY
+    )]
+    PowDifficulty(u8),
 }
 
 impl Settings {
@@ -215,7 +221,16 @@ impl Settings {
             None => Settings::default(),
         };
         settings.apply_env(|name| std::env::var(name).ok())?;
+        settings.check()?;
         Ok(settings)
+    }
+
+    /// Values that parse but that phones could not work with.
+    pub fn check(&self) -> Result<(), ConfigError> {
+        if self.pow_difficulty > workvoice_proto::pow::MAX_ACCEPTED_POW_DIFFICULTY {
+            return Err(ConfigError::PowDifficulty(self.pow_difficulty));
+        }
+        Ok(())
     }
 
     pub fn from_toml(text: &str) -> Result<Settings, String> {
@@ -413,6 +428,18 @@ mod tests {
             }
         }
         assert!(examples >= 10, "{examples}");
+    }
+
+    #[test]
+    fn a_difficulty_phones_refuse_is_refused() {
+        let mut s = Settings {
+            pow_difficulty: workvoice_proto::pow::MAX_ACCEPTED_POW_DIFFICULTY,
+            ..Settings::default()
+        };
+        assert!(s.check().is_ok());
+        s.pow_difficulty += 1;
+        let e = s.check().unwrap_err().to_string();
+        assert!(e.contains("pow_difficulty = 21 is above 20"), "{e}");
     }
 
     #[test]

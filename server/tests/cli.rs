@@ -557,3 +557,27 @@ async fn serve_without_configuration_uses_sqlite_under_data() {
     child.kill().unwrap();
     child.wait().unwrap();
 }
+
+/// A proof-of-work difficulty no phone would solve is refused before anything starts or is
+/// published, with the reason.
+#[test]
+fn a_difficulty_phones_refuse_stops_serve_and_publish() {
+    let dir = tempfile::tempdir().unwrap();
+    let too_hard = (workvoice_proto::pow::MAX_ACCEPTED_POW_DIFFICULTY + 1).to_string();
+    for args in [&["serve"][..], &["directory", "publish"][..]] {
+        let mut cmd = Command::new(RELAY);
+        cmd.args(args)
+            .current_dir(dir.path())
+            .env("WORKVOICE_DATA_DIR", dir.path().join("data"))
+            .env("WORKVOICE_LISTEN", "127.0.0.1:0")
+            .env("WORKVOICE_POW_DIFFICULTY", &too_hard)
+            .env_remove("DATABASE_URL")
+            .env_remove("WORKVOICE_DATABASE_URL");
+        let said = refused(cmd.output().unwrap());
+        assert!(said.contains("the most a phone solves"), "{args:?}: {said}");
+        assert!(
+            !dir.path().join("data").join("relay.db").exists(),
+            "{args:?}"
+        );
+    }
+}

@@ -57,11 +57,9 @@ use crate::i18n::K;
 
 /// Bytes per upload request.
 pub const UPLOAD_CHUNK_BYTES: usize = 256 * 1024;
-/// The highest proof-of-work difficulty the phone accepts from a directory (PROTOCOL.md 12):
-/// 2^20 hashes expected, 16 times the relay's default of 16 bits (37 ms on the build machine,
-/// BENCHMARKS.md), so about 0.6 s there and a few seconds on a cheap phone. A directory that
-/// asks for more is refused (`Transient::PowTooHard`) and nothing is solved.
-pub const MAX_ACCEPTED_POW_DIFFICULTY: u8 = 20;
+/// The highest proof-of-work difficulty the phone accepts from a directory; more is refused
+/// (`Transient::PowTooHard`) and nothing is solved.
+pub use workvoice_proto::pow::MAX_ACCEPTED_POW_DIFFICULTY;
 /// Nonces tried in one step of a solve (about one default-difficulty solve, 37 ms on the build
 /// machine); between steps the app handles other events, such as `Lock`.
 pub const POW_SLICE: u32 = 1 << 16;

@@ -71,8 +71,8 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Options, String>
             "--pow-difficulty" => {
                 options.pow_difficulty = u8::try_from(value(&arg)?)
                     .ok()
-                    .filter(|d| *d <= 24)
-                    .ok_or("--pow-difficulty must be at most 24")?;
+                    .filter(|d| *d <= workvoice_proto::pow::MAX_ACCEPTED_POW_DIFFICULTY)
+                    .ok_or("--pow-difficulty must be at most 20, the most a phone solves")?;
             }
             "--poll-ms" => options.poll = Duration::from_millis(value(&arg)?.clamp(10, 10_000)),
             "--max-secs" => options.max_run = Duration::from_secs(value(&arg)?.clamp(1, 6 * 3600)),
