@@ -792,21 +792,60 @@ class ReplyHeader:
     ciphertext_len: int
 
 
-def parse_reply(data: bytes) -> ReplyHeader:
-    if len(data) > MAX_SEALED_REPLY_LEN:
-        raise WvError("reply_too_large")
-    r = _Reader(data, "reply_truncated")
-    if r.take(4) != REPLY_MAGIC:
-        raise WvError("reply_bad_magic")
+def _parse_message(data: bytes, magic: bytes, max_len: int, kind: str) -> ReplyHeader:
+    """The header of a sealed reply or status: one layout under each kind's magic (8.2, 8.5);
+    errors are `<kind>_...`."""
+    if len(data) > max_len:
+        raise WvError(f"{kind}_too_large")
+    r = _Reader(data, f"{kind}_truncated")
+    if r.take(4) != magic:
+        raise WvError(f"{kind}_bad_magic")
     version = r.take(1)[0]
     if version != 1:
-        raise WvError("reply_unsupported_version", str(version))
+        raise WvError(f"{kind}_unsupported_version", str(version))
     h = ReplyHeader(r.take(16), r.take(16), r.take(16), r.take(32),
                     struct.unpack(">I", r.take(4))[0])
     if h.ciphertext_len != r.remaining() or h.ciphertext_len < 16 \
             or not is_padded_len(h.ciphertext_len - 16):
-        raise WvError("reply_length_mismatch")
+        raise WvError(f"{kind}_length_mismatch")
     return h
+
+
+def _seal_message(doc: dict, magic: bytes, info: bytes, max_len: int, kind: str,
+                  report_id: bytes, org_id: bytes, org_private_key: bytes,
+                  reply_public_key: bytes, rng) -> bytes:
+    padded = pad(json_dumps(doc))
+    if REPLY_HEADER_LEN + len(padded) + 16 > max_len:
+        raise WvError(f"{kind}_too_large")
+    message_id = rng.bytes(16)
+    head = magic + b"\x01" + report_id + org_id + message_id
+    ct_len = u32(len(padded) + 16)
+    try:
+        enc, ct = hpke_seal(reply_public_key, info + report_id + org_id, head + ct_len,
+                            padded, rng.bytes(32), sk_s=org_private_key)
+    except ValueError:
+        raise WvError(f"{kind}_invalid_key") from None
+    return head + enc + ct_len + ct
+
+
+def _open_message(data: bytes, h: ReplyHeader, info: bytes, body_type, kind: str,
+                  reply_private_key: bytes, org_public_key: bytes) -> dict:
+    aad = data[:53] + data[85:89]
+    try:
+        padded = hpke_open(h.enc, reply_private_key, info + h.report_id + h.org_id, aad,
+                           data[89:], pk_s=org_public_key)
+    except ValueError:
+        raise WvError(f"{kind}_unauthenticated") from None
+    try:
+        body_bytes = unpad(padded)
+    except ValueError:
+        raise WvError(f"{kind}_malformed") from None
+    return decode_typed(json_parse(body_bytes, f"{kind}_malformed"), body_type,
+                        f"{kind}_malformed")
+
+
+def parse_reply(data: bytes) -> ReplyHeader:
+    return _parse_message(data, REPLY_MAGIC, MAX_SEALED_REPLY_LEN, "reply")
 
 
 def seal_reply(body: dict, report_id: bytes, org_id: bytes, org_private_key: bytes,
@@ -817,33 +856,14 @@ def seal_reply(body: dict, report_id: bytes, org_id: bytes, org_private_key: byt
     doc = {"text": text, "language": body["language"]}
     if body.get("written_on") is not None:
         doc["written_on"] = body["written_on"]
-    padded = pad(json_dumps(doc))
-    if REPLY_HEADER_LEN + len(padded) + 16 > MAX_SEALED_REPLY_LEN:
-        raise WvError("reply_too_large")
-    message_id = rng.bytes(16)
-    head = REPLY_MAGIC + b"\x01" + report_id + org_id + message_id
-    ct_len = u32(len(padded) + 16)
-    try:
-        enc, ct = hpke_seal(reply_public_key, REPLY_INFO + report_id + org_id, head + ct_len,
-                            padded, rng.bytes(32), sk_s=org_private_key)
-    except ValueError:
-        raise WvError("reply_invalid_key") from None
-    return head + enc + ct_len + ct
+    return _seal_message(doc, REPLY_MAGIC, REPLY_INFO, MAX_SEALED_REPLY_LEN, "reply", report_id,
+                         org_id, org_private_key, reply_public_key, rng)
 
 
 def open_reply(data: bytes, reply_private_key: bytes, org_public_key: bytes):
     h = parse_reply(data)
-    aad = data[:53] + data[85:89]
-    try:
-        padded = hpke_open(h.enc, reply_private_key, REPLY_INFO + h.report_id + h.org_id, aad,
-                           data[89:], pk_s=org_public_key)
-    except ValueError:
-        raise WvError("reply_unauthenticated") from None
-    try:
-        body_bytes = unpad(padded)
-    except ValueError:
-        raise WvError("reply_malformed") from None
-    body = decode_typed(json_parse(body_bytes, "reply_malformed"), REPLY_BODY, "reply_malformed")
+    body = _open_message(data, h, REPLY_INFO, REPLY_BODY, "reply", reply_private_key,
+                         org_public_key)
     return h, body
 
 
@@ -871,54 +891,22 @@ STATUS_BODY = T_STRUCT({
 
 def parse_status(data: bytes) -> ReplyHeader:
     """The header of a sealed status: a reply's layout under its own magic (8.5)."""
-    if len(data) > MAX_SEALED_STATUS_LEN:
-        raise WvError("status_too_large")
-    r = _Reader(data, "status_truncated")
-    if r.take(4) != STATUS_MAGIC:
-        raise WvError("status_bad_magic")
-    version = r.take(1)[0]
-    if version != 1:
-        raise WvError("status_unsupported_version", str(version))
-    h = ReplyHeader(r.take(16), r.take(16), r.take(16), r.take(32),
-                    struct.unpack(">I", r.take(4))[0])
-    if h.ciphertext_len != r.remaining() or h.ciphertext_len < 16 \
-            or not is_padded_len(h.ciphertext_len - 16):
-        raise WvError("status_length_mismatch")
-    return h
+    return _parse_message(data, STATUS_MAGIC, MAX_SEALED_STATUS_LEN, "status")
 
 
 def seal_status(body: dict, report_id: bytes, org_id: bytes, org_private_key: bytes,
                 reply_public_key: bytes, rng) -> bytes:
     if body["status"] not in WORKER_STATUSES:
         raise WvError("status_invalid")
-    padded = pad(json_dumps({"status": body["status"], "set_at": body["set_at"]}))
-    if REPLY_HEADER_LEN + len(padded) + 16 > MAX_SEALED_STATUS_LEN:
-        raise WvError("status_too_large")
-    message_id = rng.bytes(16)
-    head = STATUS_MAGIC + b"\x01" + report_id + org_id + message_id
-    ct_len = u32(len(padded) + 16)
-    try:
-        enc, ct = hpke_seal(reply_public_key, STATUS_INFO + report_id + org_id, head + ct_len,
-                            padded, rng.bytes(32), sk_s=org_private_key)
-    except ValueError:
-        raise WvError("status_invalid_key") from None
-    return head + enc + ct_len + ct
+    return _seal_message({"status": body["status"], "set_at": body["set_at"]}, STATUS_MAGIC,
+                         STATUS_INFO, MAX_SEALED_STATUS_LEN, "status", report_id, org_id,
+                         org_private_key, reply_public_key, rng)
 
 
 def open_status(data: bytes, reply_private_key: bytes, org_public_key: bytes):
     h = parse_status(data)
-    aad = data[:53] + data[85:89]
-    try:
-        padded = hpke_open(h.enc, reply_private_key, STATUS_INFO + h.report_id + h.org_id, aad,
-                           data[89:], pk_s=org_public_key)
-    except ValueError:
-        raise WvError("status_unauthenticated") from None
-    try:
-        body_bytes = unpad(padded)
-    except ValueError:
-        raise WvError("status_malformed") from None
-    body = decode_typed(json_parse(body_bytes, "status_malformed"), STATUS_BODY,
-                        "status_malformed")
+    body = _open_message(data, h, STATUS_INFO, STATUS_BODY, "status", reply_private_key,
+                         org_public_key)
     return h, body
 
 
