@@ -64,17 +64,21 @@ fn example() -> serde_json::Value {
         .unwrap()
 }
 
-/// A phone set up offline (no relay is reached before a report is reviewed).
-fn phone(dir: &std::path::Path) -> Shell {
-    let mut shell = Shell::start(&ShellConfig {
+/// An offline phone's configuration (no relay is reached before a report is reviewed).
+fn offline(dir: &std::path::Path) -> ShellConfig {
+    ShellConfig {
         data_dir: dir.display().to_string(),
         relay_url: "http://127.0.0.1:9".into(),
         root_public_key: None,
         language: "en".into(),
         fast_kdf: true,
         quick_retries: true,
-    })
-    .unwrap();
+    }
+}
+
+/// A phone set up offline.
+fn phone(dir: &std::path::Path) -> Shell {
+    let mut shell = Shell::start(&offline(dir)).unwrap();
     shell.init("482916", None).unwrap();
     shell
 }
@@ -173,14 +177,6 @@ fn an_evidence_copy_in_the_intake_directory_is_deleted_once_read_and_other_files
     // A copy left by an app killed while it read it is gone when the app starts again.
     let left = intake.join("picked-3.jpg");
     std::fs::write(&left, jpeg_with_gps()).unwrap();
-    let _shell = Shell::start(&ShellConfig {
-        data_dir: data_dir.display().to_string(),
-        relay_url: "http://127.0.0.1:9".into(),
-        root_public_key: None,
-        language: "en".into(),
-        fast_kdf: true,
-        quick_retries: true,
-    })
-    .unwrap();
+    let _shell = Shell::start(&offline(&data_dir)).unwrap();
     assert!(!left.exists(), "a leftover copy is deleted at start");
 }
