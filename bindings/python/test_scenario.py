@@ -69,6 +69,8 @@ class PythonShell:
         self.core = ffi.CoreFfi(types.encode("HostConfig", config))
         self.view: Optional[Dict[str, Any]] = None
         self.http_log: List[str] = []
+        # Platform actions the core asked for (the secret is forgotten after a wipe).
+        self.platform: List[Any] = []
         # A faulty network: the next request whose path starts with one of these is cut off.
         self.cut_next: List[str] = []
         self.no_proxy = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -86,6 +88,8 @@ class PythonShell:
             effect = request["effect"]
             if "Render" in effect:
                 self.view = self.types.decode("ViewModel", self.core.view())
+            elif "Platform" in effect:
+                self.platform.append(effect["Platform"])
             elif "Http" in effect:
                 result = self._perform(effect["Http"])
                 answer = self.core.resolve(request["id"], self.types.encode("HttpResult", result))
@@ -218,39 +222,72 @@ class FirstReportScenario(unittest.TestCase):
         shell.dispatch("RecoveryCodeWritten")
         shell.expect_screen("Home")
 
-        # Compose: a fee, two ILO indicators, the recruiter, the place, the story, consent.
+        # Compose as a shell does: it types into and taps the inputs the view lists, by the
+        # ids the view gives, and never builds a report event itself.
+        def compose() -> Dict[str, Any]:
+            return shell.screen_data("Compose")
+
+        def type_in(field: str, value: str) -> None:
+            self.assertIn(field, [f["id"] for f in compose()["fields"]], compose())
+            shell.dispatch({"Input": {"field": field, "value": value}})
+
+        def pick(group: str, choice: str) -> None:
+            groups = [g for g in compose()["options"] if g["id"] == group]
+            self.assertEqual(len(groups), 1, compose())
+            self.assertIn(choice, [c["code"] for c in groups[0]["choices"]])
+            shell.dispatch({"Pick": {"field": group, "code": choice}})
+
         shell.dispatch("NewReport")
-        self.assertEqual(shell.screen_data("Compose")["step_number"], 1)
-        shell.dispatch({"AddFee": {
-            "amount": "150000", "currency": "NPR", "payee": "sub_agent", "stage": "origin",
-            "category": "recruitment_service_fee", "paid_on": "2026-03", "receipt": False}})
-        fees = [i for i in shell.screen_data("Compose")["items"] if i["group"] == "fees"]
+        self.assertEqual(compose()["step_number"], 1)
+        for field, value in (("FeeAmount", "150000"), ("FeeCurrency", "NPR"),
+                             ("FeePaidOn", "2026-03")):
+            type_in(field, value)
+        for group, choice in (("FeePayee", "sub_agent"), ("FeeStage", "origin"),
+                              ("FeeCategory", "recruitment_service_fee"), ("FeeReceipt", "no")):
+            pick(group, choice)
+        self.assertIn("AddFee", [a["id"] for a in compose()["actions"]])
+        shell.dispatch({"Act": {"action": "AddFee"}})
+        fees = [i for i in compose()["items"] if i["list"] == "Fees"]
         self.assertEqual(len(fees), 1)
         self.assertIn("150,000.00 NPR", fees[0]["text"])
+        # The inputs the payment was typed in are empty again.
+        self.assertTrue(all(f["value"] == "" for f in compose()["fields"]), compose()["fields"])
         shell.dispatch("NextStep")
-        self.assertEqual(shell.screen_data("Compose")["step_number"], 2)
+        self.assertEqual(compose()["step_number"], 2)
         for indicator in ("retention_of_identity_documents", "withholding_of_wages"):
-            shell.dispatch({"SetIndicator": {"indicator": indicator, "present": True}})
-        chosen = [c["code"] for group in shell.screen_data("Compose")["options"]
+            pick("Indicators", indicator)
+        chosen = [c["code"] for group in compose()["options"]
                   for c in group["choices"] if c["selected"]]
         self.assertEqual(sorted(chosen), ["retention_of_identity_documents", "withholding_of_wages"])
         shell.dispatch("NextStep")
-        shell.dispatch({"SetRecruiter": {"name": RECRUITER, "licence_number": "1234/067/068",
-                                         "country": "NP"}})
+        type_in("RecruiterName", RECRUITER)
+        type_in("RecruiterLicenceNumber", "1234/067/068")
+        type_in("RecruiterCountry", "NP")
         shell.dispatch("NextStep")
-        shell.dispatch({"SetPlace": {"destination_country": "QA", "origin_country": "NP",
-                                     "sector": "F"}})
+        type_in("DestinationCountry", "QA")
+        type_in("OriginCountry", "NP")
+        pick("Sector", "F")
         shell.dispatch("NextStep")
-        shell.dispatch({"SetWage": {"amount": "1000", "currency": "QAR",
-                                    "contract_substituted": True}})
+        type_in("WageAmount", "1000")
+        type_in("WageCurrency", "QAR")
+        pick("ContractSubstituted", "yes")
         shell.dispatch("NextStep")
-        shell.dispatch({"SetStory": {"text": "They kept my passport. No wages for three months.",
-                                     "language": "en"}})
+        type_in("StoryText", "They kept my passport. No wages for three months.")
+        type_in("StoryLanguage", "en")
         shell.dispatch("NextStep")
         shell.dispatch("NextStep")  # no evidence
-        shell.dispatch({"SetConsent": {"union": True, "inspectorate": False, "ngo": False,
-                                       "contact_wanted": True}})
-        self.assertEqual(shell.screen_data("Compose")["errors"], [])
+        # Toggles: tap those whose state is not the one wanted (the union is on already).
+        wanted = {"union", "contact_wanted"}
+        consent = [g for g in compose()["options"] if g["id"] == "Consent"][0]
+        self.assertTrue(consent["multiple"])
+        for choice in consent["choices"]:
+            if choice["selected"] != (choice["code"] in wanted):
+                pick("Consent", choice["code"])
+        consent = [g for g in compose()["options"] if g["id"] == "Consent"][0]
+        self.assertEqual({c["code"] for c in consent["choices"] if c["selected"]}, wanted)
+        self.assertEqual([e for e in compose()["errors"]], [])
+        self.assertEqual(
+            [e for g in compose()["options"] for e in g["errors"]], [], compose()["options"])
         shell.dispatch("NextStep")
 
         # Review: the directory is fetched and verified; the union receives it, others are
@@ -328,6 +365,15 @@ class FirstReportScenario(unittest.TestCase):
         items = [i for i in shell.screen_data("Outbox")["items"] if i["report_id"]]
         self.assertEqual([i["report_id"] for i in items], [item["report_id"]])
         self.assertEqual(items[0]["state"], "Replied")
+
+        # Wiping the app: the vault goes, and the core asks the shell, once, to forget the
+        # platform secret (the shell no longer infers it from the welcome screen).
+        self.assertEqual(shell.platform, [])
+        shell.dispatch("OpenSettings")
+        shell.dispatch("AskWipe")
+        shell.dispatch("ConfirmWipe")
+        shell.wait_for("the welcome screen after the wipe", lambda v: "Welcome" in v["screen"], 30)
+        self.assertEqual(shell.platform, ["ForgetPlatformSecret"])
 
 
 def main() -> int:

@@ -524,7 +524,9 @@ def _uniffi_check_contract_api_version(lib):
         raise InternalError("UniFFI contract version mismatch: try cleaning and rebuilding your project")
 
 def _uniffi_check_api_checksums(lib):
-    if lib.uniffi_workvoice_core_checksum_func_evidence_intake_dir() != 40877:
+    if lib.uniffi_workvoice_core_checksum_func_default_app_config() != 13065:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_workvoice_core_checksum_func_evidence_intake_dir() != 55156:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_workvoice_core_checksum_method_coreffi_resolve() != 2845:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
@@ -565,6 +567,9 @@ _UniffiLib.ffi_workvoice_core_rustbuffer_reserve.restype = _UniffiRustBuffer
 _UniffiLib.ffi_workvoice_core_uniffi_contract_version.argtypes = (
 )
 _UniffiLib.ffi_workvoice_core_uniffi_contract_version.restype = ctypes.c_uint32
+_UniffiLib.uniffi_workvoice_core_checksum_func_default_app_config.argtypes = (
+)
+_UniffiLib.uniffi_workvoice_core_checksum_func_default_app_config.restype = ctypes.c_uint16
 _UniffiLib.uniffi_workvoice_core_checksum_func_evidence_intake_dir.argtypes = (
 )
 _UniffiLib.uniffi_workvoice_core_checksum_func_evidence_intake_dir.restype = ctypes.c_uint16
@@ -583,6 +588,10 @@ _UniffiLib.uniffi_workvoice_core_checksum_method_coreffi_view.restype = ctypes.c
 _UniffiLib.uniffi_workvoice_core_checksum_constructor_coreffi_new.argtypes = (
 )
 _UniffiLib.uniffi_workvoice_core_checksum_constructor_coreffi_new.restype = ctypes.c_uint16
+_UniffiLib.uniffi_workvoice_core_fn_func_default_app_config.argtypes = (
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_workvoice_core_fn_func_default_app_config.restype = _UniffiRustBuffer
 _UniffiLib.uniffi_workvoice_core_fn_func_evidence_intake_dir.argtypes = (
     _UniffiRustBuffer,
     ctypes.POINTER(_UniffiRustCallStatus),
@@ -1008,12 +1017,25 @@ class _UniffiFfiConverterTypeCoreFfi:
     @classmethod
     def write(cls, value: CoreFfi, buf: _UniffiRustBuffer):
         buf.write_u64(cls.lower(value))
-def evidence_intake_dir(data_dir: str) -> str:
+def default_app_config() -> bytes:
     """
     Where a shell copies a picked evidence file before it sends `Event::AddEvidenceFile` with the
     copy's path (the shell contract in ARCHITECTURE.md): beside `data_dir`, private. The core
     reads the copy a piece at a time and the host deletes it once the core is done with it.
+    The core's default `AppConfig` (bincode), for a shell to set its relay URL and language
+    on, so that no shell copies the core's timings.
 """
+    _uniffi_lowered_args = (
+    )
+    _uniffi_lift_return = _UniffiFfiConverterBytes.lift
+    _uniffi_error_converter = _UniffiFfiConverterTypeCoreFfiError
+    _uniffi_ffi_result = _uniffi_rust_call_with_error(
+        _uniffi_error_converter,
+        _UniffiLib.uniffi_workvoice_core_fn_func_default_app_config,
+        *_uniffi_lowered_args,
+    )
+    return _uniffi_lift_return(_uniffi_ffi_result)
+def evidence_intake_dir(data_dir: str) -> str:
     
     _UniffiFfiConverterString.check_lower(data_dir)
     _uniffi_lowered_args = (
@@ -1031,6 +1053,7 @@ def evidence_intake_dir(data_dir: str) -> str:
 __all__ = [
     "InternalError",
     "CoreFfiError",
+    "default_app_config",
     "evidence_intake_dir",
     "CoreFfi",
     "CoreFfiProtocol",

@@ -11,7 +11,7 @@
 
 use std::process::Command;
 
-use workvoice_core::app::{AppConfig, Event};
+use workvoice_core::app::{AppConfig, Event, Step};
 use workvoice_core::host::{Host, HostConfig};
 
 const CHILD_VAR: &str = "WORKVOICE_EVIDENCE_BENCH_CHILD";
@@ -55,7 +55,7 @@ fn child(dir: &str) {
     host.update(Event::RecoveryCodeWritten);
     host.update(Event::NewReport);
     host.update(Event::GoToStep {
-        step: "evidence".into(),
+        step: Step::Evidence,
     });
     let photo = jpeg(PHOTO_BYTES);
     let len = photo.len();

@@ -83,6 +83,13 @@ fn guarded<T>(f: impl FnOnce() -> Result<T, CoreFfiError>) -> Result<T, CoreFfiE
 /// Where a shell copies a picked evidence file before it sends `Event::AddEvidenceFile` with the
 /// copy's path (the shell contract in ARCHITECTURE.md): beside `data_dir`, private. The core
 /// reads the copy a piece at a time and the host deletes it once the core is done with it.
+/// The core's default `AppConfig` (bincode), for a shell to set its relay URL and language
+/// on, so that no shell copies the core's timings.
+#[uniffi::export]
+pub fn default_app_config() -> Result<Vec<u8>, CoreFfiError> {
+    encode(&crate::app::AppConfig::default())
+}
+
 #[uniffi::export]
 pub fn evidence_intake_dir(data_dir: String) -> String {
     crate::host::evidence_intake_dir(std::path::Path::new(&data_dir))

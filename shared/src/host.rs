@@ -16,8 +16,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::app::{
     AppConfig, Effect, Event, FileReadOperation, FileReadOutput, HttpRequest, HttpResult, Model,
-    Msg, RandomOutput, TimeOutput, VaultFailure, VaultOperation, VaultOutput, VaultWrite,
-    ViewModel, Workvoice,
+    Msg, PlatformOperation, RandomOutput, TimeOutput, VaultFailure, VaultOperation, VaultOutput,
+    VaultWrite, ViewModel, Workvoice,
 };
 use crate::vault::{
     KdfParams, PlatformSecret, Vault, VaultConfig, VaultError, VaultOp, VaultStatus,
@@ -72,6 +72,9 @@ pub enum ShellEffect {
     Render(RenderOperation),
     /// Perform the request, then `resolve(id, HttpResult)`.
     Http(HttpRequest),
+    /// Do what only the platform can (forget the platform secret after a wipe). Needs no
+    /// `resolve`.
+    Platform(PlatformOperation),
 }
 
 /// Why the host could not do what was asked.
@@ -209,6 +212,13 @@ impl Host {
                     out.push(ShellRequest {
                         id: 0,
                         effect: ShellEffect::Render(request.operation),
+                    });
+                    continue;
+                }
+                Effect::Platform(request) => {
+                    out.push(ShellRequest {
+                        id: 0,
+                        effect: ShellEffect::Platform(request.operation),
                     });
                     continue;
                 }

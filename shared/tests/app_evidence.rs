@@ -34,7 +34,7 @@ fn send_report_with_photo(
     phone.onboard();
     phone.compose_report((true, false, false));
     phone.send(Event::GoToStep {
-        step: "evidence".into(),
+        step: Step::Evidence,
     });
     phone.send(Event::AddEvidence { bytes: photo });
     phone.send(Event::Review);
@@ -204,7 +204,7 @@ fn phone_at_evidence(dir: &std::path::Path, fixture: &Fixture) -> Phone {
     phone.onboard();
     phone.compose_report((true, false, false));
     phone.send(Event::GoToStep {
-        step: "evidence".into(),
+        step: Step::Evidence,
     });
     phone
 }

@@ -79,9 +79,7 @@ fn going_to_the_background_locks_at_once_and_the_view_holds_nothing_of_the_repor
     phone.accept(request, &body, 201);
     // A second report, half written, on screen.
     phone.compose_report((true, false, false));
-    phone.send(Event::GoToStep {
-        step: "people".into(),
-    });
+    phone.send(Event::GoToStep { step: Step::People });
     let shown = format!("{:?}", phone.view());
     assert!(
         shown.contains("Sagarmatha"),

@@ -22,9 +22,9 @@ fn compose_view(phone: &Phone) -> ComposeView {
 
 fn errors(phone: &Phone) -> Vec<(String, String)> {
     compose_view(phone)
-        .errors
+        .all_errors()
         .into_iter()
-        .map(|e| (e.field, e.code))
+        .map(|e| (e.field.clone(), e.code.clone()))
         .collect()
 }
 
@@ -209,14 +209,14 @@ fn every_step_of_composing_has_its_screen() {
     phone.onboard();
     phone.send(Event::NewReport);
     let expected = [
-        ("money", "fee.payee"),
-        ("what_happened", "indicators"),
-        ("people", ""),
-        ("place", "sector"),
-        ("wage", "contract_substituted"),
-        ("story", ""),
-        ("evidence", ""),
-        ("consent", "consent"),
+        (Step::Money, Some(FieldId::FeePayee)),
+        (Step::WhatHappened, Some(FieldId::Indicators)),
+        (Step::People, None),
+        (Step::Place, Some(FieldId::Sector)),
+        (Step::Wage, Some(FieldId::ContractSubstituted)),
+        (Step::Story, None),
+        (Step::Evidence, None),
+        (Step::Consent, Some(FieldId::Consent)),
     ];
     for (number, (step, option)) in expected.iter().enumerate() {
         let view = compose_view(&phone);
@@ -225,19 +225,19 @@ fn every_step_of_composing_has_its_screen() {
         assert_eq!(view.step_count, 8);
         assert_eq!(view.counter, format!("Step {} of 8", number + 1));
         assert!(!view.help.is_empty());
-        if !option.is_empty() {
-            assert!(view.options.iter().any(|o| o.name == *option), "{step}");
+        if let Some(option) = option {
+            assert!(view.options.iter().any(|o| o.id == *option), "{step:?}");
         }
-        if *step == "what_happened" {
+        if *step == Step::WhatHappened {
             let choices = &view.options[0].choices;
             assert_eq!(choices.len(), 11, "the 11 ILO indicators");
             assert!(choices.iter().any(|c| c.label.contains("passport")));
         }
-        if *step == "place" {
+        if *step == Step::Place {
             // Nothing entered yet: leaving the step shows what is missing.
             phone.send(Event::NextStep);
             assert!(has_error(&phone, "destination_country", "invalid_country"));
-            assert_eq!(compose_view(&phone).step, "place");
+            assert_eq!(compose_view(&phone).step, Step::Place);
             phone.send(Event::SetPlace {
                 destination_country: "QA".into(),
                 origin_country: String::new(),
@@ -249,12 +249,10 @@ fn every_step_of_composing_has_its_screen() {
     }
     // After the last step comes the review.
     assert!(matches!(phone.screen(), Screen::Review(_)));
-    phone.send(Event::GoToStep {
-        step: "wage".into(),
-    });
-    assert_eq!(compose_view(&phone).step, "wage");
+    phone.send(Event::GoToStep { step: Step::Wage });
+    assert_eq!(compose_view(&phone).step, Step::Wage);
     phone.send(Event::PreviousStep);
-    assert_eq!(compose_view(&phone).step, "place");
+    assert_eq!(compose_view(&phone).step, Step::Place);
     // The draft is saved (flushed) with every step.
     assert!(phone.seen.iter().any(|s| matches!(s,
         Seen::VaultWrite { keys, flush: true } if keys == &["put draft/current".to_string()])));
@@ -267,7 +265,7 @@ fn every_step_of_composing_has_its_screen() {
         }
     ));
     phone.send(Event::NewReport);
-    assert_eq!(compose_view(&phone).step, "money");
+    assert_eq!(compose_view(&phone).step, Step::Money);
     phone.send(Event::DiscardDraft);
     assert!(matches!(
         phone.screen(),
@@ -285,9 +283,7 @@ fn every_validation_rule_shows_a_message_on_its_field() {
     let mut phone = Phone::start(dir.path(), config(&fixture));
     phone.onboard();
     phone.compose_report((true, false, false));
-    phone.send(Event::GoToStep {
-        step: "money".into(),
-    });
+    phone.send(Event::GoToStep { step: Step::Money });
     // Amount typed with letters: refused at once, nothing added.
     phone.send(Event::AddFee {
         amount: "12abc".into(),
@@ -327,8 +323,8 @@ fn every_validation_rule_shows_a_message_on_its_field() {
         );
     }
     let messages: Vec<String> = compose_view(&phone)
-        .errors
-        .iter()
+        .all_errors()
+        .into_iter()
         .map(|e| e.message.clone())
         .collect();
     assert!(messages.contains(
@@ -336,7 +332,7 @@ fn every_validation_rule_shows_a_message_on_its_field() {
     ));
     assert_eq!(
         compose_view(&phone).step,
-        "money",
+        Step::Money,
         "blocked on its problems"
     );
     for index in (1..5).rev() {
@@ -349,15 +345,15 @@ fn every_validation_rule_shows_a_message_on_its_field() {
     assert!(has_error(&phone, "fees", "too_many"));
     assert!(
         compose_view(&phone)
-            .errors
-            .iter()
+            .all_errors()
+            .into_iter()
             .any(|e| e.message == "Too many: at most 50.")
     );
     for _ in 0..51 {
         phone.send(Event::RemoveFee { index: 1 });
     }
     phone.send(Event::NextStep);
-    assert_eq!(compose_view(&phone).step, "what_happened");
+    assert_eq!(compose_view(&phone).step, Step::WhatHappened);
 
     phone.send(Event::SetIndicator {
         indicator: "levitation".into(),
@@ -374,7 +370,7 @@ fn every_validation_rule_shows_a_message_on_its_field() {
         present: false,
     });
     phone.send(Event::NextStep);
-    assert_eq!(compose_view(&phone).step, "people");
+    assert_eq!(compose_view(&phone).step, Step::People);
 
     phone.send(Event::SetRecruiter {
         name: String::new(),
@@ -392,8 +388,8 @@ fn every_validation_rule_shows_a_message_on_its_field() {
     assert!(has_error(&phone, "employer.name", "too_long"));
     assert!(
         compose_view(&phone)
-            .errors
-            .iter()
+            .all_errors()
+            .into_iter()
             .any(|e| e.message == "This is too long: at most 200 letters.")
     );
     phone.send(Event::SetRecruiter {
@@ -407,7 +403,7 @@ fn every_validation_rule_shows_a_message_on_its_field() {
         country: String::new(),
     });
     phone.send(Event::NextStep);
-    assert_eq!(compose_view(&phone).step, "place");
+    assert_eq!(compose_view(&phone).step, Step::Place);
 
     phone.send(Event::SetPlace {
         destination_country: "XQ".into(),
@@ -424,7 +420,7 @@ fn every_validation_rule_shows_a_message_on_its_field() {
         sector: "F".into(),
     });
     phone.send(Event::NextStep);
-    assert_eq!(compose_view(&phone).step, "wage");
+    assert_eq!(compose_view(&phone).step, Step::Wage);
 
     phone.send(Event::SetWage {
         amount: "ten".into(),
@@ -453,7 +449,7 @@ fn every_validation_rule_shows_a_message_on_its_field() {
         contract_substituted: Some(false),
     });
     phone.send(Event::NextStep);
-    assert_eq!(compose_view(&phone).step, "story");
+    assert_eq!(compose_view(&phone).step, Step::Story);
 
     phone.send(Event::SetStory {
         text: "x".repeat(20_001),
@@ -467,7 +463,7 @@ fn every_validation_rule_shows_a_message_on_its_field() {
         language: "ne".into(),
     });
     phone.send(Event::NextStep);
-    assert_eq!(compose_view(&phone).step, "evidence");
+    assert_eq!(compose_view(&phone).step, Step::Evidence);
     phone.send(Event::AddEvidence {
         bytes: b"%PDF-1.4 not a photo".to_vec(),
     });
@@ -483,11 +479,9 @@ fn every_validation_rule_shows_a_message_on_its_field() {
     phone.send(Event::NextStep);
     assert!(has_error(&phone, "consent", "no_recipient_consented"));
     // Review with a problem anywhere goes back to that step.
-    phone.send(Event::GoToStep {
-        step: "money".into(),
-    });
+    phone.send(Event::GoToStep { step: Step::Money });
     phone.send(Event::Review);
-    assert_eq!(compose_view(&phone).step, "consent");
+    assert_eq!(compose_view(&phone).step, Step::Consent);
 }
 
 #[test]
@@ -578,7 +572,7 @@ fn review_shows_what_is_disclosed_and_who_gets_it_and_who_does_not() {
 
     // With consent for the inspectorate, it becomes a recipient.
     phone.send(Event::GoToStep {
-        step: "consent".into(),
+        step: Step::Consent,
     });
     phone.send(Event::SetConsent {
         union: true,
@@ -679,9 +673,13 @@ fn settings_change_language_and_wipe_everything() {
             != workvoice_core::vault::VaultStatus::NotInitialised,
         "wipe needs confirmation"
     );
+    let forget = Seen::Platform(PlatformOperation::ForgetPlatformSecret);
+    assert!(!phone.seen.contains(&forget));
     phone.send(Event::AskWipe);
     phone.send(Event::ConfirmWipe);
     assert!(matches!(phone.screen(), Screen::Welcome { .. }));
+    // The shell is told to forget the platform secret, once, after the vault is gone.
+    assert_eq!(phone.seen.iter().filter(|s| **s == forget).count(), 1);
     assert_eq!(
         workvoice_core::vault::Vault::status(dir.path()).unwrap(),
         workvoice_core::vault::VaultStatus::NotInitialised

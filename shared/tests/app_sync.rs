@@ -506,7 +506,7 @@ fn evidence_loses_its_gps_and_uploads_in_resumable_chunks() {
     phone.onboard();
     phone.compose_report((true, false, false));
     phone.send(Event::GoToStep {
-        step: "evidence".into(),
+        step: Step::Evidence,
     });
     let photo = jpeg_with_gps();
     assert!(contains(&photo, b"GPSLatitude"));

@@ -20,19 +20,49 @@ fn compose_view(phone: &Phone) -> ComposeView {
     }
 }
 
-fn has_error(phone: &Phone, field: &str, code: &str) -> bool {
-    compose_view(phone)
-        .errors
-        .iter()
-        .any(|e| e.field == field && e.code == code && !e.message.is_empty())
+/// Whether the step shows the problem `code` next to input `id` (or, for `None`, above the
+/// inputs, on the report path `path`).
+fn has_error(phone: &Phone, id: Option<FieldId>, path: &str, code: &str) -> bool {
+    let view = compose_view(phone);
+    let found = |errors: &[FieldMessage]| {
+        errors
+            .iter()
+            .any(|e| e.field == path && e.code == code && !e.message.is_empty())
+    };
+    match id {
+        Some(id) => {
+            view.fields.iter().any(|f| f.id == id && found(&f.errors))
+                || view.options.iter().any(|g| g.id == id && found(&g.errors))
+        }
+        None => found(&view.errors),
+    }
+}
+
+/// What a shell sends: the text typed in each input, by the id the view gave it.
+fn type_in(phone: &mut Phone, inputs: &[(FieldId, &str)]) {
+    for (field, value) in inputs {
+        phone.send(Event::Input {
+            field: *field,
+            value: (*value).into(),
+        });
+    }
 }
 
 fn add_loan(phone: &mut Phone, amount: &str, lender: &str, interest: &str) {
-    phone.send(Event::AddLoan {
-        amount: amount.into(),
-        currency: "pkr".into(),
-        lender: lender.into(),
-        interest: interest.into(),
+    type_in(
+        phone,
+        &[
+            (FieldId::LoanAmount, amount),
+            (FieldId::LoanCurrency, "pkr"),
+            (FieldId::LoanInterest, interest),
+        ],
+    );
+    phone.send(Event::Pick {
+        field: FieldId::LoanLender,
+        code: lender.into(),
+    });
+    phone.send(Event::Act {
+        action: ActionId::AddLoan,
     });
 }
 
@@ -45,6 +75,28 @@ fn set_job(phone: &mut Phone, promised_title: &str, promised_wage: &str) {
     });
 }
 
+fn type_job(phone: &mut Phone, promised_title: &str, promised_wage: &str) {
+    type_in(
+        phone,
+        &[
+            (FieldId::PromisedTitle, promised_title),
+            (FieldId::PromisedWage, promised_wage),
+            (FieldId::PromisedCurrency, "sar"),
+            (FieldId::ActualTitle, "Labourer"),
+        ],
+    );
+}
+
+fn type_wage(phone: &mut Phone, amount: &str, currency: &str) {
+    type_in(
+        phone,
+        &[
+            (FieldId::WageAmount, amount),
+            (FieldId::WageCurrency, currency),
+        ],
+    );
+}
+
 fn money(amount_minor: u64, currency: &str) -> Money {
     Money {
         amount_minor,
@@ -52,6 +104,9 @@ fn money(amount_minor: u64, currency: &str) -> Money {
     }
 }
 
+/// The compose form as a shell drives it: only the ids the view gives, and `Input`, `Pick`,
+/// `Act`, `RemoveItem`; the core keeps what is typed, builds the report's events from it, and
+/// puts each problem next to its input.
 #[test]
 fn loan_and_job_inputs_are_checked_field_by_field() {
     let dir = tempfile::tempdir().unwrap();
@@ -60,115 +115,208 @@ fn loan_and_job_inputs_are_checked_field_by_field() {
     phone.onboard();
     phone.send(Event::NewReport);
     let view = compose_view(&phone);
-    let names: Vec<&str> = view.fields.iter().map(|f| f.name.as_str()).collect();
-    assert!(names.contains(&"loan.amount") && names.contains(&"loan.interest"));
+    let ids: Vec<FieldId> = view.fields.iter().map(|f| f.id).collect();
+    assert!(ids.contains(&FieldId::LoanAmount) && ids.contains(&FieldId::LoanInterest));
+    assert!(view.fields.iter().all(|f| f.value.is_empty()));
+    assert!(view.options.iter().any(|o| o.id == FieldId::LoanLender
+        && !o.multiple
+        && o.choices.iter().any(|c| c.code == "moneylender")));
+    assert!(view.actions.iter().any(|a| a.id == ActionId::AddLoan));
+
+    // What is typed is kept by the core and shown back.
+    type_in(&mut phone, &[(FieldId::LoanAmount, "a lot")]);
+    let shown = compose_view(&phone);
+    let amount = shown
+        .fields
+        .iter()
+        .find(|f| f.id == FieldId::LoanAmount)
+        .unwrap();
+    assert_eq!(amount.value, "a lot");
+
+    // Typed errors next to the inputs; nothing is added, and the inputs keep what was typed.
+    add_loan(&mut phone, "a lot", "moneylender", "3");
+    assert!(has_error(
+        &phone,
+        Some(FieldId::LoanAmount),
+        "loan.amount",
+        "amount_not_a_number"
+    ));
+    add_loan(&mut phone, "450000", "moneylender", "three");
+    assert!(has_error(
+        &phone,
+        Some(FieldId::LoanInterest),
+        "loan.interest",
+        "interest_not_a_number"
+    ));
+    assert!(compose_view(&phone).items.is_empty());
+    // Typing it again takes the message away.
+    type_in(&mut phone, &[(FieldId::LoanInterest, "3")]);
+    assert!(!has_error(
+        &phone,
+        Some(FieldId::LoanInterest),
+        "loan.interest",
+        "interest_not_a_number"
+    ));
+
+    // A lender the app does not know is added, then refused by the report's own rule, above
+    // the inputs: an added loan has no input of its own.
+    add_loan(&mut phone, "450000", "loan shark", "");
+    phone.send(Event::NextStep);
+    assert_eq!(compose_view(&phone).step, Step::Money);
+    assert!(has_error(&phone, None, "loans[0].lender", "unknown_value"));
+    phone.send(Event::RemoveItem {
+        list: ListId::Loans,
+        index: 0,
+    });
+    add_loan(&mut phone, "450,000", "moneylender", "2.5%");
+    let view = compose_view(&phone);
+    assert_eq!(view.items.len(), 1);
+    assert_eq!(view.items[0].list, ListId::Loans);
+    assert_eq!(
+        view.items[0].text,
+        "450,000.00 PKR · A moneylender · 2.5% interest a month"
+    );
+    // The loan's inputs are emptied once it is added.
+    assert!(
+        view.fields
+            .iter()
+            .filter(|f| matches!(f.id, FieldId::LoanAmount | FieldId::LoanCurrency))
+            .all(|f| f.value.is_empty())
+    );
     assert!(
         view.options
             .iter()
-            .any(|o| o.name == "loan.lender" && o.choices.iter().any(|c| c.code == "moneylender"))
+            .find(|o| o.id == FieldId::LoanLender)
+            .unwrap()
+            .choices
+            .iter()
+            .all(|c| !c.selected)
     );
-    assert!(view.actions.iter().any(|a| a.code == "add_loan"));
 
-    // Typed errors next to the inputs; nothing is added.
-    add_loan(&mut phone, "a lot", "moneylender", "3");
-    assert!(has_error(&phone, "loan.amount", "amount_not_a_number"));
-    add_loan(&mut phone, "450000", "moneylender", "three");
-    assert!(has_error(&phone, "loan.interest", "interest_not_a_number"));
-    assert!(compose_view(&phone).items.is_empty());
-
-    // A lender the app does not know is added, then refused by the report's own rule.
-    add_loan(&mut phone, "450000", "loan shark", "");
-    phone.send(Event::NextStep);
-    assert_eq!(compose_view(&phone).step, "money");
-    assert!(has_error(&phone, "loans[0].lender", "unknown_value"));
-    phone.send(Event::RemoveLoan { index: 0 });
-    add_loan(&mut phone, "450,000", "moneylender", "2.5%");
-    let items = compose_view(&phone).items;
-    assert_eq!(items.len(), 1);
-    assert_eq!(items[0].group, "loans");
-    assert_eq!(
-        items[0].text,
-        "450,000.00 PKR · A moneylender · 2.5% interest a month"
+    // A deduction takes the amount typed for the payment above it.
+    type_in(
+        &mut phone,
+        &[(FieldId::FeeAmount, "300"), (FieldId::FeeCurrency, "sar")],
     );
-    phone.send(Event::NextStep);
-    assert_eq!(compose_view(&phone).step, "what_happened");
-
-    phone.send(Event::GoToStep {
-        step: "wage".into(),
+    phone.send(Event::Pick {
+        field: FieldId::DeductionReason,
+        code: "accommodation".into(),
     });
-    let names: Vec<String> = compose_view(&phone)
-        .fields
-        .into_iter()
-        .map(|f| f.name)
-        .collect();
-    for name in [
-        "job.promised.title",
-        "job.promised.wage",
-        "job.promised.currency",
-        "job.actual.title",
-        "wage.amount",
+    phone.send(Event::Act {
+        action: ActionId::AddDeduction,
+    });
+    let view = compose_view(&phone);
+    assert!(
+        view.items
+            .iter()
+            .any(|i| i.list == ListId::Deductions && i.text.starts_with("300.00 SAR"))
+    );
+    phone.send(Event::NextStep);
+    assert_eq!(compose_view(&phone).step, Step::WhatHappened);
+
+    phone.send(Event::GoToStep { step: Step::Wage });
+    let ids: Vec<FieldId> = compose_view(&phone).fields.iter().map(|f| f.id).collect();
+    for id in [
+        FieldId::PromisedTitle,
+        FieldId::PromisedWage,
+        FieldId::PromisedCurrency,
+        FieldId::ActualTitle,
+        FieldId::WageAmount,
     ] {
-        assert!(names.iter().any(|n| n == name), "{name} in {names:?}");
+        assert!(ids.contains(&id), "{id:?} in {ids:?}");
     }
     // A promised wage that is not a number keeps the worker on the step with its message,
-    // also when the shell sends the step's other inputs after it, as it does on leaving.
-    set_job(&mut phone, "Electrician", "lots");
-    phone.send(Event::SetWage {
-        amount: "1000".into(),
-        currency: "SAR".into(),
-        contract_substituted: None,
-    });
+    // next to the promised wage, and what she typed stays in the inputs.
+    type_job(&mut phone, "Electrician", "lots");
+    type_wage(&mut phone, "1000", "SAR");
     phone.send(Event::NextStep);
-    assert_eq!(compose_view(&phone).step, "wage");
+    assert_eq!(compose_view(&phone).step, Step::Wage);
     assert!(has_error(
         &phone,
+        Some(FieldId::PromisedWage),
         "job.promised.wage",
         "amount_not_a_number"
     ));
     phone.send(Event::NextStep);
     assert!(has_error(
         &phone,
+        Some(FieldId::PromisedWage),
         "job.promised.wage",
         "amount_not_a_number"
     ));
     // A title that is too long is the report's own rule, on its field.
-    set_job(&mut phone, &"x".repeat(201), "1800");
+    type_job(&mut phone, &"x".repeat(201), "1800");
     phone.send(Event::NextStep);
-    assert_eq!(compose_view(&phone).step, "wage");
-    assert!(has_error(&phone, "job.promised.title", "too_long"));
-    set_job(&mut phone, "Electrician", "1800");
-    // A wrong currency of the pay found is said once, on the wage.
-    phone.send(Event::SetWage {
-        amount: "1000".into(),
-        currency: "QQQ".into(),
-        contract_substituted: None,
-    });
+    assert_eq!(compose_view(&phone).step, Step::Wage);
+    assert!(has_error(
+        &phone,
+        Some(FieldId::PromisedTitle),
+        "job.promised.title",
+        "too_long"
+    ));
+    type_job(&mut phone, "Electrician", "1800");
+    // A wrong currency of the pay found is said once, on the wage's currency.
+    type_wage(&mut phone, "1000", "QQQ");
     phone.send(Event::NextStep);
-    let wage_errors: Vec<String> = compose_view(&phone)
-        .errors
-        .into_iter()
-        .map(|e| e.field)
-        .collect();
-    assert_eq!(wage_errors, ["monthly_wage.currency"]);
-    phone.send(Event::SetWage {
-        amount: "1000".into(),
-        currency: "SAR".into(),
-        contract_substituted: None,
-    });
     let view = compose_view(&phone);
-    let value = |name: &str| {
+    let errors: Vec<(FieldId, String)> = view
+        .fields
+        .iter()
+        .flat_map(|f| f.errors.iter().map(|e| (f.id, e.field.clone())))
+        .collect();
+    assert_eq!(
+        errors,
+        [(FieldId::WageCurrency, "monthly_wage.currency".to_string())]
+    );
+    assert!(view.errors.is_empty());
+    type_wage(&mut phone, "1000", "SAR");
+    phone.send(Event::NextStep);
+    assert_eq!(compose_view(&phone).step, Step::Story);
+    // Back on the step, the inputs show what the report took.
+    phone.send(Event::PreviousStep);
+    let view = compose_view(&phone);
+    let value = |id: FieldId| {
         view.fields
             .iter()
-            .find(|f| f.name == name)
+            .find(|f| f.id == id)
             .map(|f| f.value.clone())
             .unwrap()
     };
-    assert_eq!(value("job.promised.title"), "Electrician");
-    assert_eq!(value("job.promised.wage"), "1,800.00");
-    assert_eq!(value("job.promised.currency"), "SAR");
-    assert_eq!(value("job.actual.title"), "Labourer");
-    phone.send(Event::NextStep);
-    assert_eq!(compose_view(&phone).step, "story");
+    assert_eq!(value(FieldId::PromisedTitle), "Electrician");
+    assert_eq!(value(FieldId::PromisedWage), "1,800.00");
+    assert_eq!(value(FieldId::PromisedCurrency), "SAR");
+    assert_eq!(value(FieldId::ActualTitle), "Labourer");
+    assert_eq!(value(FieldId::WageAmount), "1,000.00");
+}
+
+/// The typed text lives in the core's memory only: nothing of it is in the locked view, and it
+/// is not in the report after unlock.
+#[test]
+fn typed_text_is_forgotten_on_lock() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = Fixture::new();
+    let mut phone = Phone::start(dir.path(), config(&fixture));
+    phone.onboard();
+    phone.send(Event::NewReport);
+    phone.send(Event::GoToStep { step: Step::Story });
+    type_in(
+        &mut phone,
+        &[(
+            FieldId::StoryText,
+            "They kept my passport in the office safe",
+        )],
+    );
+    phone.send(Event::Background);
+    let locked = format!("{:?}", phone.view());
+    assert!(!locked.contains("office safe"), "{locked}");
+    phone.send(Event::Unlock {
+        pin: common::PIN.into(),
+    });
+    assert!(matches!(phone.screen(), Screen::Home { .. }));
+    phone.send(Event::NewReport);
+    phone.send(Event::GoToStep { step: Step::Story });
+    let view = compose_view(&phone);
+    assert!(view.fields.iter().all(|f| !f.value.contains("office safe")));
 }
 
 #[test]
@@ -282,10 +430,10 @@ fn urdu_is_laid_out_right_to_left_and_hindi_left_to_right() {
             assert_eq!(view.language, language, "{view:?}");
             assert_eq!(view.direction, direction, "{view:?}");
         }
-        let steps: Vec<String> = views
+        let steps: Vec<Step> = views
             .iter()
             .filter_map(|v| match &v.screen {
-                Screen::Compose(c) => Some(c.step.clone()),
+                Screen::Compose(c) => Some(c.step),
                 _ => None,
             })
             .collect();
@@ -294,14 +442,14 @@ fn urdu_is_laid_out_right_to_left_and_hindi_left_to_right() {
         let compose = views
             .iter()
             .find_map(|v| match &v.screen {
-                Screen::Compose(c) if c.step == "money" => Some(c.clone()),
+                Screen::Compose(c) if c.step == Step::Money => Some(c.clone()),
                 _ => None,
             })
             .unwrap();
         let loan = compose
             .fields
             .iter()
-            .find(|f| f.name == "loan.amount")
+            .find(|f| f.id == FieldId::LoanAmount)
             .unwrap();
         assert_eq!(loan.label, i18n::tr(language, K::FieldLoanAmount));
         assert_ne!(loan.label, K::FieldLoanAmount.english());

@@ -209,3 +209,14 @@ fn the_vault_opens_only_with_the_platform_secret_it_was_made_with() {
         view.screen
     );
 }
+
+#[test]
+fn the_default_config_a_shell_starts_from_is_the_cores() {
+    let bytes = workvoice_core::default_app_config().unwrap();
+    let decoded: AppConfig = {
+        use crux_core::bridge::FfiFormat;
+        crux_core::bridge::BincodeFfiFormat::deserialize(&bytes).unwrap()
+    };
+    assert_eq!(decoded, AppConfig::default());
+    assert!(decoded.relay_url.is_empty() && decoded.retry_base_ms > 0);
+}

@@ -14,7 +14,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use workvoice_core::app::records::{ATTACHMENT_CHUNK_BYTES, Draft, attachment_chunk_key};
-use workvoice_core::app::{AppConfig, Event, Screen};
+use workvoice_core::app::{AppConfig, Event, Screen, Step};
 use workvoice_core::host::{Host, HostConfig};
 use workvoice_core::vault::Vault;
 use workvoice_proto::attachment::open_attachment;
@@ -65,7 +65,7 @@ fn child_process_adds_and_removes_evidence() {
     host.update(Event::Unlock { pin: PIN.into() });
     host.update(Event::NewReport);
     host.update(Event::GoToStep {
-        step: "evidence".into(),
+        step: Step::Evidence,
     });
     for round in 0u32.. {
         if evidence_count(&host) < 4 {

@@ -856,7 +856,16 @@ public func FfiConverterTypeCoreFfiError_lower(_ value: CoreFfiError) -> RustBuf
  * Where a shell copies a picked evidence file before it sends `Event::AddEvidenceFile` with the
  * copy's path (the shell contract in ARCHITECTURE.md): beside `data_dir`, private. The core
  * reads the copy a piece at a time and the host deletes it once the core is done with it.
+ * The core's default `AppConfig` (bincode), for a shell to set its relay URL and language
+ * on, so that no shell copies the core's timings.
  */
+public func defaultAppConfig()throws  -> Data  {
+    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeCoreFfiError_lift) {
+        uniffiCallStatus in
+    uniffi_workvoice_core_fn_func_default_app_config(uniffiCallStatus
+    )
+})
+}
 public func evidenceIntakeDir(dataDir: String) -> String  {
     return try!  FfiConverterString.lift(try! rustCall() {
         uniffiCallStatus in
@@ -881,7 +890,10 @@ private let initializationResult: InitializationResult = {
     if bindings_contract_version != scaffolding_contract_version {
         return InitializationResult.contractVersionMismatch
     }
-    if (uniffi_workvoice_core_checksum_func_evidence_intake_dir() != 40877) {
+    if (uniffi_workvoice_core_checksum_func_default_app_config() != 13065) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_workvoice_core_checksum_func_evidence_intake_dir() != 55156) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_workvoice_core_checksum_method_coreffi_resolve() != 2845) {

@@ -278,6 +278,12 @@ RustBuffer uniffi_workvoice_core_fn_method_coreffi_update(uint64_t ptr, RustBuff
 RustBuffer uniffi_workvoice_core_fn_method_coreffi_view(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WORKVOICE_CORE_FN_FUNC_DEFAULT_APP_CONFIG
+#define UNIFFI_FFIDEF_UNIFFI_WORKVOICE_CORE_FN_FUNC_DEFAULT_APP_CONFIG
+RustBuffer uniffi_workvoice_core_fn_func_default_app_config(RustCallStatus *_Nonnull out_status
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WORKVOICE_CORE_FN_FUNC_EVIDENCE_INTAKE_DIR
 #define UNIFFI_FFIDEF_UNIFFI_WORKVOICE_CORE_FN_FUNC_EVIDENCE_INTAKE_DIR
 RustBuffer uniffi_workvoice_core_fn_func_evidence_intake_dir(RustBuffer data_dir, RustCallStatus *_Nonnull out_status
@@ -541,6 +547,12 @@ void ffi_workvoice_core_rust_future_free_void(uint64_t handle
 #ifndef UNIFFI_FFIDEF_FFI_WORKVOICE_CORE_RUST_FUTURE_COMPLETE_VOID
 #define UNIFFI_FFIDEF_FFI_WORKVOICE_CORE_RUST_FUTURE_COMPLETE_VOID
 void ffi_workvoice_core_rust_future_complete_void(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_WORKVOICE_CORE_CHECKSUM_FUNC_DEFAULT_APP_CONFIG
+#define UNIFFI_FFIDEF_UNIFFI_WORKVOICE_CORE_CHECKSUM_FUNC_DEFAULT_APP_CONFIG
+uint16_t uniffi_workvoice_core_checksum_func_default_app_config(void
+    
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_WORKVOICE_CORE_CHECKSUM_FUNC_EVIDENCE_INTAKE_DIR

@@ -30,7 +30,6 @@ final class Core: ObservableObject {
     private var tickDeadline: Date?
     private var inFlight = 0
     private var foreground = true
-    private var wipeRequested = false
     private var started = false
     private var lastDispatch: Task<Void, Never>?
 
@@ -62,10 +61,9 @@ final class Core: ObservableObject {
 
     // MARK: - Events
 
-    /// Send a worker's action to the core. Taps are ignored while the core says it is busy.
-    /// Events reach the core in the order they were sent (a step's inputs before `NextStep`).
+    /// Send a worker's action to the core (which itself ignores taps while it is busy).
+    /// Events reach the core in the order they were sent.
     func send(_ event: Event) {
-        if view?.busy == true, !Self.allowedWhileBusy(event) { return }
         let previous = lastDispatch
         lastDispatch = Task {
             await previous?.value
@@ -75,20 +73,12 @@ final class Core: ObservableObject {
 
     private func dispatch(_ event: Event) async {
         guard let core = ffi else { return }
-        if case .confirmWipe = event { wipeRequested = true }
         do {
             let bytes = try Data(event.bincodeSerialize())
             let out = try await onCoreQueue { try core.update(event: bytes) }
             await handle(out)
         } catch {
             failure = Self.describe(error)
-        }
-    }
-
-    private static func allowedWhileBusy(_ event: Event) -> Bool {
-        switch event {
-        case .tick, .dismissNotice, .background: return true
-        default: return false
         }
     }
 
@@ -109,9 +99,20 @@ final class Core: ObservableObject {
                 redraw = true
             case .http(let operation):
                 perform(id: request.id, operation: operation)
+            case .platform(let operation):
+                perform(operation)
             }
         }
         if redraw { await refresh() }
+    }
+
+    /// What only iOS can do, when the core asks.
+    private func perform(_ operation: PlatformOperation) {
+        switch operation {
+        case .forgetPlatformSecret:
+            // The worker wiped the app: the secret goes with the vault.
+            PlatformSecretStore.delete()
+        }
     }
 
     private func perform(id: UInt32, operation: HttpRequest) {
@@ -141,10 +142,6 @@ final class Core: ObservableObject {
             let next = try ViewModel.bincodeDeserialize(input: [UInt8](bytes))
             view = next
             schedule(wakeInMs: next.wakeInMs)
-            if wipeRequested, case .welcome = next.screen {
-                wipeRequested = false
-                PlatformSecretStore.delete()
-            }
         } catch {
             failure = Self.describe(error)
         }
@@ -177,7 +174,8 @@ final class Core: ObservableObject {
     // MARK: - Ticks
 
     /// The core asks to be woken (retries with backoff, evidence upload, mailbox polling) in
-    /// `wakeInMs`. Keep the earliest wake-up asked for; `nil` cancels (locked, or a round is
+    /// `wakeInMs`. The shell contract (ARCHITECTURE.md): keep the earliest wake-up asked for, so
+    /// renders (each keystroke is one) never push a due Tick later; `nil` cancels (locked, or a round is
     /// running and will ask again when it ends).
     private func schedule(wakeInMs: UInt64?) {
         guard let wakeInMs else {

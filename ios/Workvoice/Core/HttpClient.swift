@@ -2,9 +2,9 @@ import Foundation
 import WorkvoiceTypes
 
 /// Performs the core's HTTP requests with an ephemeral URLSession: no cache, no cookies, no
-/// credential store, nothing written to disk. Any status (4xx and 5xx included) is a
-/// `.response`; only "no answer" is `.failed`, and a timeout is the core's `timeoutMs` for the
-/// whole exchange.
+/// credential store, nothing written to disk. Any status (3xx, 4xx and 5xx included) is a
+/// `.response`: redirects are never followed (the shell contract in ARCHITECTURE.md). Only "no
+/// answer" is `.failed`, and a timeout is the core's `timeoutMs` for the whole exchange.
 struct HttpClient: Sendable {
     private let session: URLSession
 
@@ -19,7 +19,7 @@ struct HttpClient: Sendable {
         configuration.waitsForConnectivity = false
         configuration.allowsCellularAccess = true
         configuration.tlsMinimumSupportedProtocolVersion = .TLSv12
-        session = URLSession(configuration: configuration)
+        session = URLSession(configuration: configuration, delegate: NoRedirects(), delegateQueue: nil)
     }
 
     func perform(_ request: HttpRequest) async -> HttpResult {
@@ -79,5 +79,16 @@ struct HttpClient: Sendable {
         default:
             return .other
         }
+    }
+}
+
+/// Refuses every redirect: the 3xx answer itself goes back to the core.
+private final class NoRedirects: NSObject, URLSessionTaskDelegate, @unchecked Sendable {
+    func urlSession(
+        _ session: URLSession, task: URLSessionTask,
+        willPerformHTTPRedirection response: HTTPURLResponse, newRequest request: URLRequest,
+        completionHandler: @escaping (URLRequest?) -> Void
+    ) {
+        completionHandler(nil)
     }
 }

@@ -54,23 +54,17 @@ struct ShellSettings {
         URL(fileURLWithPath: evidenceIntakeDir(dataDir: try vaultDirectory().path), isDirectory: true)
     }
 
-    /// The core's `HostConfig`. The timing values are those of the core's `AppConfig::default()`.
-    /// `platformSecret` is the Keychain secret the vault mixes into the PIN's key, so vault files
-    /// copied off the phone cannot be brute-forced away from the attempt limit.
-    func hostConfig(platformSecret: [UInt8]) -> HostConfig {
-        HostConfig(
+    /// The core's `HostConfig`, on the core's own default `AppConfig` (no timing is copied
+    /// here). `platformSecret` is the Keychain secret the vault mixes into the PIN's key, so
+    /// vault files copied off the phone cannot be brute-forced away from the attempt limit.
+    func hostConfig(platformSecret: [UInt8]) throws -> HostConfig {
+        var app = try AppConfig.bincodeDeserialize(input: [UInt8](defaultAppConfig()))
+        app.relayUrl = relayUrl
+        app.rootPublicKey = nil
+        app.systemLanguage = systemLanguage
+        return HostConfig(
             dataDir: dataDirectory.path,
-            app: AppConfig(
-                relayUrl: relayUrl,
-                rootPublicKey: nil,
-                systemLanguage: systemLanguage,
-                retryBaseMs: 5_000,
-                retryCapMs: 15 * 60_000,
-                mailboxPollBaseMs: 60_000,
-                mailboxPollCapMs: 6 * 3_600_000,
-                httpTimeoutMs: 30_000,
-                uploadChunkBytes: 256 * 1024
-            ),
+            app: app,
             insecureFastKdf: false,
             maxPinAttempts: 0,
             platformSecret: platformSecret

@@ -45,7 +45,7 @@ struct ReviewScreen: View {
                 }
                 PrimaryButton(title: review.send, enabled: review.canSend) { send(.sendReport) }
                 // Back to the last step, where consent is chosen.
-                SecondaryButton(title: review.edit) { send(.goToStep(step: "consent")) }
+                SecondaryButton(title: review.edit) { send(.previousStep) }
             }
             .padding()
         }

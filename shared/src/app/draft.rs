@@ -13,8 +13,11 @@ use workvoice_proto::report::{
 };
 use workvoice_proto::routing::Consent;
 
+use facet::Facet;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 
+use super::form::{ActionId, FieldId, ListId};
 use super::records::{
     ATTACHMENT_CHUNK_BYTES, Draft, IntakeRecord, NS_ATTACHMENTS, NS_DRAFT, OutboxRecord,
     attachment_chunk_key, attachment_deletes, attachment_puts,
@@ -27,7 +30,10 @@ use crate::evidence::{EvidenceError, MAX_ATTACHMENT_BYTES, MetadataStripper, str
 use crate::i18n::K;
 
 /// The steps of writing a report, in order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Facet, Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash,
+)]
+#[repr(C)]
 pub enum Step {
     Money,
     WhatHappened,
@@ -251,6 +257,7 @@ fn save_draft(model: &Model) -> Cmd {
 fn open_step(model: &mut Model, step: Step) -> Cmd {
     model.page = Page::Compose { step };
     model.form_error = None;
+    model.form.clear();
     Command::all([save_draft(model), render()])
 }
 
@@ -269,6 +276,24 @@ pub fn compose(event: Event, model: &mut Model) -> Cmd {
         Page::Compose { step } => Some(step),
         _ => None,
     };
+    if model.draft.is_none() {
+        return render();
+    }
+    let event = match form_event(event, model) {
+        Ok(event) => event,
+        Err(cmd) => return cmd,
+    };
+    // Leaving the step: the report takes what was typed on it first.
+    if let (
+        Event::NextStep | Event::PreviousStep | Event::GoToStep { .. } | Event::Review,
+        Some(step),
+    ) = (&event, step)
+    {
+        commit_form(model, step);
+    }
+    if model.page == Page::Review && event == Event::PreviousStep {
+        return open_step(model, Step::Consent);
+    }
     let Some(draft) = model.draft.as_mut() else {
         return render();
     };
@@ -285,10 +310,7 @@ pub fn compose(event: Event, model: &mut Model) -> Cmd {
         model.form_error = None;
     }
     match event {
-        Event::GoToStep { step: code } => match Step::from_code(&code) {
-            Some(step) => open_step(model, step),
-            None => render(),
-        },
+        Event::GoToStep { step } => open_step(model, step),
         Event::NextStep => {
             let Some(step) = step else { return render() };
             model.checked_steps.insert(step);
@@ -560,6 +582,7 @@ pub fn compose(event: Event, model: &mut Model) -> Cmd {
                 key: super::records::DRAFT_KEY.into(),
             });
             model.checked_steps.clear();
+            model.form.clear();
             model.page = Page::Home;
             Command::all([
                 vault(VaultOperation::Write { ops, flush: true }, Internal::Saved),
@@ -567,6 +590,90 @@ pub fn compose(event: Event, model: &mut Model) -> Cmd {
             ])
         }
         _ => render(),
+    }
+}
+
+/// The form's own events ([`Event::Input`], [`Event::Pick`], [`Event::Act`],
+/// [`Event::RemoveItem`]): kept in the form, or turned into the report event they stand for
+/// (`Ok`), which [`compose`] then handles as if the shell had sent it.
+fn form_event(event: Event, model: &mut Model) -> Result<Event, Cmd> {
+    let Some(report) = model.draft.as_ref().map(|d| &d.report) else {
+        return Err(render());
+    };
+    match event {
+        Event::Input { field, value } => {
+            if model
+                .form_error
+                .as_ref()
+                .is_some_and(|(f, _)| FieldId::of_path(f) == Some(field))
+            {
+                model.form_error = None;
+            }
+            model.form.set(field, value);
+            Err(render())
+        }
+        Event::Pick { field, code } => match field {
+            FieldId::Indicators => {
+                let present = !report.indicators.iter().any(|i| i.as_str() == code);
+                Ok(Event::SetIndicator {
+                    indicator: code,
+                    present,
+                })
+            }
+            FieldId::Consent => {
+                let mut c = report.consent;
+                match code.as_str() {
+                    "union" => c.union = !c.union,
+                    "inspectorate" => c.inspectorate = !c.inspectorate,
+                    "ngo" => c.ngo = !c.ngo,
+                    "contact_wanted" => c.contact_wanted = !c.contact_wanted,
+                    _ => return Err(render()),
+                }
+                Ok(Event::SetConsent {
+                    union: c.union,
+                    inspectorate: c.inspectorate,
+                    ngo: c.ngo,
+                    contact_wanted: c.contact_wanted,
+                })
+            }
+            _ => {
+                model.form.set(field, code);
+                Err(render())
+            }
+        },
+        Event::Act { action } => match model.form.add_event(action) {
+            Some(add) => {
+                let cmd = compose(add, model);
+                if model.form_error.is_none() {
+                    model.form.clear_adds();
+                }
+                Err(cmd)
+            }
+            // The shell's own button (the photo picker): nothing for the core to do.
+            None if action == ActionId::PickEvidence => Err(Command::done()),
+            None => Err(render()),
+        },
+        Event::RemoveItem { list, index } => Ok(match list {
+            ListId::Fees => Event::RemoveFee { index },
+            ListId::Deductions => Event::RemoveDeduction { index },
+            ListId::Loans => Event::RemoveLoan { index },
+            ListId::Evidence => Event::RemoveEvidence { index },
+        }),
+        other => Ok(other),
+    }
+}
+
+/// The report takes what was typed on `step` (see [`super::form::FormInputs::commit_events`]).
+fn commit_form(model: &mut Model, step: Step) {
+    let Some(report) = model.draft.as_ref().map(|d| &d.report) else {
+        return;
+    };
+    let events = model
+        .form
+        .commit_events(step, &super::view::current_values(report));
+    for event in events {
+        // Each answers with a render, which the leaving event sends anyway.
+        let _ = compose(event, model);
     }
 }
 
@@ -588,6 +695,7 @@ fn holds_step(field: &str) -> bool {
 fn go_home(model: &mut Model) -> Cmd {
     model.page = Page::Home;
     model.form_error = None;
+    model.form.clear();
     Command::all([save_draft(model), render()])
 }
 
@@ -871,6 +979,7 @@ fn finish_intake(model: &mut Model) -> Cmd {
 }
 
 fn review(model: &mut Model) -> Cmd {
+    model.form.clear();
     let Some(draft) = &model.draft else {
         return render();
     };

@@ -6,6 +6,19 @@ use crux_core::capability::Operation;
 use facet::Facet;
 use serde::{Deserialize, Serialize};
 
+/// Something only the platform can do, told to the shell. It needs no answer.
+#[derive(Facet, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[repr(C)]
+pub enum PlatformOperation {
+    /// The vault was wiped: delete the platform secret (Android Keystore, iOS Keychain) that
+    /// was mixed into its key, so that nothing left of the old vault can ever be opened.
+    ForgetPlatformSecret,
+}
+
+impl Operation for PlatformOperation {
+    type Output = ();
+}
+
 /// An HTTP request for the shell to perform.
 #[derive(Facet, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 pub struct HttpRequest {

@@ -8,6 +8,7 @@
 pub mod courier;
 pub mod draft;
 pub mod effects;
+pub mod form;
 pub mod records;
 pub mod rng;
 pub mod sync;
@@ -23,7 +24,9 @@ use workvoice_proto::directory::VerifiedDirectory;
 use workvoice_proto::keys::{ReportId, SigningPublicKey};
 use workvoice_proto::recovery::RecoveryCode;
 
+pub use draft::Step;
 pub use effects::*;
+pub use form::{ActionId, FieldId, InputKind, ListId};
 use records::{
     AUTO_LOCK_CHOICES, DEFAULT_AUTO_LOCK_SECONDS, DeviceRecord, Draft, NS_DEVICE, NS_DIRECTORY,
     NS_DRAFT, NS_OUTBOX, OutboxRecord,
@@ -166,7 +169,7 @@ pub enum Event {
     // Composing.
     NewReport,
     GoToStep {
-        step: String,
+        step: Step,
     },
     NextStep,
     PreviousStep,
@@ -288,6 +291,27 @@ pub enum Event {
     SetKeepSentEvidence {
         keep: bool,
     },
+    /// What the worker typed in a text input of the compose form (the whole text, on each
+    /// change). The core keeps it and shows it back; the report takes it when she leaves the
+    /// step. Counts as activity for the idle lock.
+    Input {
+        field: FieldId,
+        value: String,
+    },
+    /// A tap on a choice of the compose form: picks it, or toggles it in a `multiple` group.
+    Pick {
+        field: FieldId,
+        code: String,
+    },
+    /// A button of the compose form.
+    Act {
+        action: ActionId,
+    },
+    /// Remove an added payment, deduction, loan or photo.
+    RemoveItem {
+        list: ListId,
+        index: u32,
+    },
 }
 
 /// Everything `update` receives: the shell's events, the start, and the answers to effects.
@@ -377,7 +401,8 @@ pub enum Internal {
     EvidenceReleased,
 }
 
-/// The effects of the app. Render and Http go to the shell; the rest are resolved in Rust.
+/// The effects of the app. Render, Http and Platform go to the shell; the rest are resolved in
+/// Rust.
 #[derive(Debug)]
 pub enum Effect {
     Render(Request<RenderOperation>),
@@ -386,6 +411,7 @@ pub enum Effect {
     Time(Request<TimeOperation>),
     Random(Request<RandomOperation>),
     File(Request<FileReadOperation>),
+    Platform(Request<PlatformOperation>),
 }
 
 impl crux_core::Effect for Effect {}
@@ -405,7 +431,8 @@ effect_from!(
     Vault(VaultOperation),
     Time(TimeOperation),
     Random(RandomOperation),
-    File(FileReadOperation)
+    File(FileReadOperation),
+    Platform(PlatformOperation)
 );
 
 pub type Cmd = Command<Effect, Msg>;
@@ -523,6 +550,8 @@ pub struct Model {
     pub last_activity_ms: u64,
     /// The evidence file being read, stripped and sealed.
     pub intake: Option<draft::Intake>,
+    /// What was typed on the compose step and not yet taken by the report.
+    pub form: form::FormInputs,
 }
 
 impl Model {
@@ -604,6 +633,11 @@ fn ui(event: Event, model: &mut Model) -> Cmd {
         } else {
             Command::done()
         };
+    }
+    // While the core is busy (checking a PIN, saving, reading a photo) a tap does nothing,
+    // whatever the shell draws: only locking and dismissing a notice go through.
+    if model.busy && !matches!(event, Event::Lock | Event::DismissNotice) {
+        return Command::done();
     }
     model.notice = model.notice.take().filter(|_| false);
     if !model.unlocked {
@@ -700,6 +734,10 @@ fn ui_event(event: Event, model: &mut Model) -> Cmd {
         | Event::Review
         | Event::SendReport
         | Event::DiscardDraft
+        | Event::Input { .. }
+        | Event::Pick { .. }
+        | Event::Act { .. }
+        | Event::RemoveItem { .. }
             if model.unlocked =>
         {
             draft::compose(event, model)
@@ -935,6 +973,7 @@ fn lock_model(model: &mut Model) {
     model.directory = None;
     model.checked_steps.clear();
     model.form_error = None;
+    model.form.clear();
     model.scan = None;
     model.intake = None;
     model.sync = SyncState::default();
@@ -1099,7 +1138,10 @@ fn internal_msg(msg: Internal, model: &mut Model) -> Cmd {
             model.courier = courier::CourierState::default();
             model.page = Page::Welcome;
             model.busy = false;
-            render()
+            Command::all([
+                Command::notify_shell(PlatformOperation::ForgetPlatformSecret).into(),
+                render(),
+            ])
         }
         Internal::RoundClock(_)
         | Internal::RoundEntropy(_)

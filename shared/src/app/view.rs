@@ -14,6 +14,7 @@ use workvoice_proto::report::{
 use workvoice_proto::routing::{ReportKind, RoutingError, route};
 
 use super::draft::{Step, problem_key, problem_max, problems};
+use super::form::{ActionId, CurrentValues, FieldId, InputKind, ListId};
 use super::records::{Failure, OutboxRecord, Phase, Transient, Withdrawal};
 use super::{Model, Page};
 use crate::i18n::{self, K};
@@ -60,27 +61,50 @@ pub struct Line {
     pub value: String,
 }
 
-/// A text input: `name` is the event field it goes to.
+/// A text input. The shell sends what is typed as [`super::Event::Input`] with its `id`, and
+/// shows `value`, which the core keeps.
 #[derive(Facet, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 pub struct Field {
-    pub name: String,
+    pub id: FieldId,
     pub label: String,
     pub value: String,
+    pub kind: InputKind,
+    /// What is wrong with it, shown next to it.
+    pub errors: Vec<FieldMessage>,
 }
 
+/// Choices: a picker (one at a time), or toggles when `multiple`. A tap sends
+/// [`super::Event::Pick`] with the group's `id` and the choice's `code`.
 #[derive(Facet, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 pub struct OptionGroup {
-    pub name: String,
+    pub id: FieldId,
     pub label: String,
     pub choices: Vec<Choice>,
+    pub multiple: bool,
+    pub errors: Vec<FieldMessage>,
 }
 
-/// Something already added (a payment, a photo) that can be removed by index.
+/// Something already added (a payment, a photo) that [`super::Event::RemoveItem`] removes.
 #[derive(Facet, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 pub struct ListItem {
-    pub group: String,
+    pub list: ListId,
     pub index: u32,
     pub text: String,
+}
+
+/// A button of the form: [`super::Event::Act`] with its `id`.
+#[derive(Facet, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct Action {
+    pub id: ActionId,
+    pub label: String,
+}
+
+/// One step of the compose flow, for a step bar: [`super::Event::GoToStep`] with it.
+#[derive(Facet, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct StepChoice {
+    pub step: Step,
+    pub label: String,
+    pub selected: bool,
 }
 
 /// What is wrong with one field, in words.
@@ -179,20 +203,33 @@ pub enum Screen {
 
 #[derive(Facet, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 pub struct ComposeView {
-    pub step: String,
+    pub step: Step,
     pub help: String,
     pub counter: String,
     pub step_number: u32,
     pub step_count: u32,
-    pub steps: Vec<Choice>,
+    pub steps: Vec<StepChoice>,
     pub fields: Vec<Field>,
     pub options: Vec<OptionGroup>,
     pub items: Vec<ListItem>,
+    /// The step's problems that belong to no input shown (an added payment that is wrong):
+    /// shown above the inputs.
     pub errors: Vec<FieldMessage>,
-    pub actions: Vec<Choice>,
+    pub actions: Vec<Action>,
     pub next: String,
     pub back: String,
     pub discard: String,
+}
+
+impl ComposeView {
+    /// Every problem the step shows: next to its inputs and above them.
+    pub fn all_errors(&self) -> Vec<&FieldMessage> {
+        self.errors
+            .iter()
+            .chain(self.fields.iter().flat_map(|f| &f.errors))
+            .chain(self.options.iter().flat_map(|g| &g.errors))
+            .collect()
+    }
 }
 
 #[derive(Facet, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
@@ -700,14 +737,6 @@ pub fn format_amount(money: &Money) -> String {
     }
 }
 
-fn field(lang: &str, name: &str, key: K, value: &str) -> Field {
-    Field {
-        name: name.into(),
-        label: i18n::tr(lang, key),
-        value: value.into(),
-    }
-}
-
 pub fn field_messages(model: &Model, report: &Report, only: Option<Step>) -> Vec<FieldMessage> {
     let lang = model.lang();
     let mut out: Vec<FieldMessage> = problems(report)
@@ -753,79 +782,172 @@ fn yes_no(lang: &str, value: Option<bool>) -> Vec<Choice> {
     .collect()
 }
 
+/// What the report holds for each input of the form, as the input shows it.
+pub fn current_values(report: &Report) -> CurrentValues {
+    use FieldId::*;
+    let mut values = std::collections::BTreeMap::new();
+    for (party, [name, licence, country]) in [
+        (
+            &report.recruiter,
+            [RecruiterName, RecruiterLicenceNumber, RecruiterCountry],
+        ),
+        (
+            &report.employer,
+            [EmployerName, EmployerLicenceNumber, EmployerCountry],
+        ),
+    ] {
+        if let Some(p) = party {
+            values.insert(name, p.name.clone());
+            values.insert(licence, p.licence_number.clone().unwrap_or_default());
+            values.insert(country, p.country.clone().unwrap_or_default());
+        }
+    }
+    values.insert(DestinationCountry, report.destination_country.clone());
+    values.insert(
+        OriginCountry,
+        report.origin_country.clone().unwrap_or_default(),
+    );
+    values.insert(
+        Sector,
+        report
+            .sector
+            .map(|s| s.letter().to_string())
+            .unwrap_or_default(),
+    );
+    let job = &report.job;
+    values.insert(
+        PromisedTitle,
+        job.promised.title.clone().unwrap_or_default(),
+    );
+    let promised = job.promised.monthly_wage.as_ref();
+    values.insert(
+        PromisedWage,
+        promised.map(format_amount).unwrap_or_default(),
+    );
+    values.insert(
+        PromisedCurrency,
+        promised.map(|m| m.currency.clone()).unwrap_or_default(),
+    );
+    values.insert(ActualTitle, job.actual.title.clone().unwrap_or_default());
+    let wage = report.monthly_wage.as_ref();
+    values.insert(WageAmount, wage.map(format_amount).unwrap_or_default());
+    values.insert(
+        WageCurrency,
+        wage.map(|m| m.currency.clone()).unwrap_or_default(),
+    );
+    values.insert(
+        ContractSubstituted,
+        yes_no_code(job.contract_substituted).into(),
+    );
+    values.insert(StoryText, report.free_text.clone());
+    values.insert(StoryLanguage, report.language.clone());
+    CurrentValues(values)
+}
+
+fn yes_no_code(value: Option<bool>) -> &'static str {
+    match value {
+        Some(true) => "yes",
+        Some(false) => "no",
+        None => "dont_know",
+    }
+}
+
+/// Marks the choice whose code is `value` as the one selected, when something is.
+fn select(mut choices: Vec<Choice>, value: &str) -> Vec<Choice> {
+    if !value.is_empty() {
+        for c in &mut choices {
+            c.selected = c.code == value;
+        }
+    }
+    choices
+}
+
 fn compose(model: &Model, step: Step) -> ComposeView {
     let lang = model.lang();
     let t = |k: K| i18n::tr(lang, k);
     let empty = super::draft::new_report(workvoice_proto::keys::ReportId([0; 16]), lang);
     let report = model.draft.as_ref().map_or(&empty, |d| &d.report);
+    let current = current_values(report);
+    let shown = |id: FieldId| model.form.shown(id, current.get(id));
+    let text = |id: FieldId, key: K, kind: InputKind| Field {
+        id,
+        label: t(key),
+        value: shown(id),
+        kind,
+        errors: Vec::new(),
+    };
+    let pick = |id: FieldId, key: K, choices: Vec<Choice>| OptionGroup {
+        id,
+        label: t(key),
+        choices: select(choices, &shown(id)),
+        multiple: false,
+        errors: Vec::new(),
+    };
+    let action = |id: ActionId, key: K| Action { id, label: t(key) };
     let mut fields = Vec::new();
     let mut options = Vec::new();
     let mut items = Vec::new();
     let mut actions = Vec::new();
-    let (help, _) = match step {
+    let help = match step {
         Step::Money => {
-            for (name, key) in [
-                ("fee.amount", K::FieldAmount),
-                ("fee.currency", K::FieldCurrency),
-                ("fee.paid_on", K::FieldPaidOn),
-            ] {
-                fields.push(field(lang, name, key, ""));
-            }
-            options.push(OptionGroup {
-                name: "fee.payee".into(),
-                label: t(K::FieldPayee),
-                choices: choices(lang, &PAYEES, None),
-            });
-            options.push(OptionGroup {
-                name: "fee.stage".into(),
-                label: t(K::FieldStage),
-                choices: choices(lang, &STAGES, None),
-            });
-            options.push(OptionGroup {
-                name: "fee.category".into(),
-                label: t(K::FieldCategory),
-                choices: choices(lang, &COSTS, None),
-            });
-            options.push(OptionGroup {
-                name: "fee.receipt".into(),
-                label: t(K::FieldReceipt),
-                choices: yes_no(lang, None),
-            });
-            options.push(OptionGroup {
-                name: "deduction.reason".into(),
-                label: t(K::FieldDeductionReason),
-                choices: choices(lang, &DEDUCTIONS, None),
-            });
-            for (name, key) in [
-                ("loan.amount", K::FieldLoanAmount),
-                ("loan.currency", K::FieldLoanCurrency),
-                ("loan.interest", K::FieldLoanInterest),
-            ] {
-                fields.push(field(lang, name, key, ""));
-            }
-            options.push(OptionGroup {
-                name: "loan.lender".into(),
-                label: t(K::FieldLender),
-                choices: choices(lang, &LENDERS, None),
-            });
-            actions.push(Choice {
-                code: "add_fee".into(),
-                label: t(K::FieldAddFee),
-                selected: false,
-            });
-            actions.push(Choice {
-                code: "add_deduction".into(),
-                label: t(K::FieldAddDeduction),
-                selected: false,
-            });
-            actions.push(Choice {
-                code: "add_loan".into(),
-                label: t(K::FieldAddLoan),
-                selected: false,
-            });
+            fields.push(text(FieldId::FeeAmount, K::FieldAmount, InputKind::Number));
+            fields.push(text(
+                FieldId::FeeCurrency,
+                K::FieldCurrency,
+                InputKind::Code,
+            ));
+            fields.push(text(FieldId::FeePaidOn, K::FieldPaidOn, InputKind::Date));
+            options.push(pick(
+                FieldId::FeePayee,
+                K::FieldPayee,
+                choices(lang, &PAYEES, None),
+            ));
+            options.push(pick(
+                FieldId::FeeStage,
+                K::FieldStage,
+                choices(lang, &STAGES, None),
+            ));
+            options.push(pick(
+                FieldId::FeeCategory,
+                K::FieldCategory,
+                choices(lang, &COSTS, None),
+            ));
+            options.push(pick(
+                FieldId::FeeReceipt,
+                K::FieldReceipt,
+                yes_no(lang, None),
+            ));
+            options.push(pick(
+                FieldId::DeductionReason,
+                K::FieldDeductionReason,
+                choices(lang, &DEDUCTIONS, None),
+            ));
+            fields.push(text(
+                FieldId::LoanAmount,
+                K::FieldLoanAmount,
+                InputKind::Number,
+            ));
+            fields.push(text(
+                FieldId::LoanCurrency,
+                K::FieldLoanCurrency,
+                InputKind::Code,
+            ));
+            fields.push(text(
+                FieldId::LoanInterest,
+                K::FieldLoanInterest,
+                InputKind::Number,
+            ));
+            options.push(pick(
+                FieldId::LoanLender,
+                K::FieldLender,
+                choices(lang, &LENDERS, None),
+            ));
+            actions.push(action(ActionId::AddFee, K::FieldAddFee));
+            actions.push(action(ActionId::AddDeduction, K::FieldAddDeduction));
+            actions.push(action(ActionId::AddLoan, K::FieldAddLoan));
             for (i, fee) in report.fees.iter().enumerate() {
                 items.push(ListItem {
-                    group: "fees".into(),
+                    list: ListId::Fees,
                     index: i as u32,
                     text: format!(
                         "{} · {} · {} · {}",
@@ -838,7 +960,7 @@ fn compose(model: &Model, step: Step) -> ComposeView {
             }
             for (i, d) in report.deductions.iter().enumerate() {
                 items.push(ListItem {
-                    group: "deductions".into(),
+                    list: ListId::Deductions,
                     index: i as u32,
                     text: format!(
                         "{} · {}",
@@ -862,16 +984,16 @@ fn compose(model: &Model, step: Step) -> ComposeView {
                     ));
                 }
                 items.push(ListItem {
-                    group: "loans".into(),
+                    list: ListId::Loans,
                     index: i as u32,
                     text,
                 });
             }
-            (K::StepMoneyHelp, ())
+            K::StepMoneyHelp
         }
         Step::WhatHappened => {
             options.push(OptionGroup {
-                name: "indicators".into(),
+                id: FieldId::Indicators,
                 label: t(K::StepWhatHappened),
                 choices: Indicator::ALL
                     .iter()
@@ -881,143 +1003,117 @@ fn compose(model: &Model, step: Step) -> ComposeView {
                         selected: report.indicators.contains(i),
                     })
                     .collect(),
+                multiple: true,
+                errors: Vec::new(),
             });
-            (K::StepWhatHappenedHelp, ())
+            K::StepWhatHappenedHelp
         }
         Step::People => {
-            let r = report.recruiter.as_ref();
-            let e = report.employer.as_ref();
-            fields.push(field(
-                lang,
-                "recruiter.name",
+            fields.push(text(
+                FieldId::RecruiterName,
                 K::FieldRecruiterName,
-                r.map_or("", |p| &p.name),
+                InputKind::Text,
             ));
-            fields.push(field(
-                lang,
-                "recruiter.licence_number",
+            fields.push(text(
+                FieldId::RecruiterLicenceNumber,
                 K::FieldLicence,
-                r.and_then(|p| p.licence_number.as_deref()).unwrap_or(""),
+                InputKind::Code,
             ));
-            fields.push(field(
-                lang,
-                "recruiter.country",
+            fields.push(text(
+                FieldId::RecruiterCountry,
                 K::FieldPartyCountry,
-                r.and_then(|p| p.country.as_deref()).unwrap_or(""),
+                InputKind::Code,
             ));
-            fields.push(field(
-                lang,
-                "employer.name",
+            fields.push(text(
+                FieldId::EmployerName,
                 K::FieldEmployerName,
-                e.map_or("", |p| &p.name),
+                InputKind::Text,
             ));
-            fields.push(field(
-                lang,
-                "employer.licence_number",
+            fields.push(text(
+                FieldId::EmployerLicenceNumber,
                 K::FieldLicence,
-                e.and_then(|p| p.licence_number.as_deref()).unwrap_or(""),
+                InputKind::Code,
             ));
-            fields.push(field(
-                lang,
-                "employer.country",
+            fields.push(text(
+                FieldId::EmployerCountry,
                 K::FieldPartyCountry,
-                e.and_then(|p| p.country.as_deref()).unwrap_or(""),
+                InputKind::Code,
             ));
-            (K::StepPeopleHelp, ())
+            K::StepPeopleHelp
         }
         Step::Place => {
-            fields.push(field(
-                lang,
-                "destination_country",
+            fields.push(text(
+                FieldId::DestinationCountry,
                 K::FieldDestination,
-                &report.destination_country,
+                InputKind::Code,
             ));
-            fields.push(field(
-                lang,
-                "origin_country",
+            fields.push(text(
+                FieldId::OriginCountry,
                 K::FieldOrigin,
-                report.origin_country.as_deref().unwrap_or(""),
+                InputKind::Code,
             ));
-            options.push(OptionGroup {
-                name: "sector".into(),
-                label: t(K::FieldSector),
-                choices: Sector::ALL
+            options.push(pick(
+                FieldId::Sector,
+                K::FieldSector,
+                Sector::ALL
                     .iter()
                     .map(|s| Choice {
                         code: s.letter().to_string(),
                         label: t(sector_key(*s)),
-                        selected: report.sector == Some(*s),
+                        selected: false,
                     })
                     .collect(),
-            });
-            (K::StepPlaceHelp, ())
+            ));
+            K::StepPlaceHelp
         }
         Step::Wage => {
-            let job = &report.job;
-            let promised_wage = job.promised.monthly_wage.as_ref();
-            fields.push(field(
-                lang,
-                "job.promised.title",
+            fields.push(text(
+                FieldId::PromisedTitle,
                 K::FieldPromisedJob,
-                job.promised.title.as_deref().unwrap_or(""),
+                InputKind::Text,
             ));
-            fields.push(field(
-                lang,
-                "job.promised.wage",
+            fields.push(text(
+                FieldId::PromisedWage,
                 K::FieldPromisedWage,
-                &promised_wage.map(format_amount).unwrap_or_default(),
+                InputKind::Number,
             ));
-            fields.push(field(
-                lang,
-                "job.promised.currency",
+            fields.push(text(
+                FieldId::PromisedCurrency,
                 K::FieldPromisedCurrency,
-                promised_wage.map_or("", |m| &m.currency),
+                InputKind::Code,
             ));
-            fields.push(field(
-                lang,
-                "job.actual.title",
+            fields.push(text(
+                FieldId::ActualTitle,
                 K::FieldActualJob,
-                job.actual.title.as_deref().unwrap_or(""),
+                InputKind::Text,
             ));
-            let wage = report.monthly_wage.as_ref();
-            fields.push(field(
-                lang,
-                "wage.amount",
-                K::FieldWage,
-                &wage.map(format_amount).unwrap_or_default(),
-            ));
-            fields.push(field(
-                lang,
-                "wage.currency",
+            fields.push(text(FieldId::WageAmount, K::FieldWage, InputKind::Number));
+            fields.push(text(
+                FieldId::WageCurrency,
                 K::FieldCurrency,
-                wage.map_or("", |m| &m.currency),
+                InputKind::Code,
             ));
-            options.push(OptionGroup {
-                name: "contract_substituted".into(),
-                label: t(K::FieldContractChanged),
-                choices: yes_no(lang, report.job.contract_substituted),
-            });
-            (K::StepWageHelp, ())
+            options.push(pick(
+                FieldId::ContractSubstituted,
+                K::FieldContractChanged,
+                yes_no(lang, None),
+            ));
+            K::StepWageHelp
         }
         Step::Story => {
-            fields.push(field(lang, "story.text", K::FieldStory, &report.free_text));
-            fields.push(field(
-                lang,
-                "story.language",
+            fields.push(text(FieldId::StoryText, K::FieldStory, InputKind::LongText));
+            fields.push(text(
+                FieldId::StoryLanguage,
                 K::FieldStoryLanguage,
-                &report.language,
+                InputKind::Code,
             ));
-            (K::StepStoryHelp, ())
+            K::StepStoryHelp
         }
         Step::Evidence => {
-            actions.push(Choice {
-                code: "add_evidence".into(),
-                label: t(K::FieldEvidenceAdd),
-                selected: false,
-            });
+            actions.push(action(ActionId::PickEvidence, K::FieldEvidenceAdd));
             for (i, a) in report.attachments.iter().enumerate() {
                 items.push(ListItem {
-                    group: "evidence".into(),
+                    list: ListId::Evidence,
                     index: i as u32,
                     text: i18n::trf(
                         lang,
@@ -1029,12 +1125,12 @@ fn compose(model: &Model, step: Step) -> ComposeView {
                     ),
                 });
             }
-            (K::StepEvidenceHelp, ())
+            K::StepEvidenceHelp
         }
         Step::Consent => {
             let c = report.consent;
             options.push(OptionGroup {
-                name: "consent".into(),
+                id: FieldId::Consent,
                 label: t(K::StepConsent),
                 choices: [
                     ("union", K::ConsentUnion, c.union),
@@ -1049,13 +1145,27 @@ fn compose(model: &Model, step: Step) -> ComposeView {
                     selected,
                 })
                 .collect(),
+                multiple: true,
+                errors: Vec::new(),
             });
-            (K::StepConsentHelp, ())
+            K::StepConsentHelp
         }
     };
+    // Each problem goes next to its input; the rest above them.
+    let mut errors = Vec::new();
+    for message in field_messages(model, report, Some(step)) {
+        let id = FieldId::of_path(&message.field);
+        if let Some(f) = fields.iter_mut().find(|f| Some(f.id) == id) {
+            f.errors.push(message);
+        } else if let Some(g) = options.iter_mut().find(|g| Some(g.id) == id) {
+            g.errors.push(message);
+        } else {
+            errors.push(message);
+        }
+    }
     let number = Step::ALL.iter().position(|s| *s == step).unwrap_or(0) as u32 + 1;
     ComposeView {
-        step: step.code().into(),
+        step,
         help: t(help),
         counter: i18n::trf(
             lang,
@@ -1069,8 +1179,8 @@ fn compose(model: &Model, step: Step) -> ComposeView {
         step_count: Step::ALL.len() as u32,
         steps: Step::ALL
             .iter()
-            .map(|s| Choice {
-                code: s.code().into(),
+            .map(|s| StepChoice {
+                step: *s,
                 label: t(s.title()),
                 selected: *s == step,
             })
@@ -1078,7 +1188,7 @@ fn compose(model: &Model, step: Step) -> ComposeView {
         fields,
         options,
         items,
-        errors: field_messages(model, report, Some(step)),
+        errors,
         actions,
         next: if number as usize == Step::ALL.len() {
             t(K::ComposeReview)

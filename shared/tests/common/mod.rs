@@ -57,6 +57,7 @@ pub enum Seen {
     VaultOther(String),
     Time,
     Random,
+    Platform(PlatformOperation),
 }
 
 pub struct Phone {
@@ -116,6 +117,7 @@ impl Phone {
         while let Some(effect) = queue.pop_front() {
             match effect {
                 Effect::Render(_) => self.seen.push(Seen::Render),
+                Effect::Platform(request) => self.seen.push(Seen::Platform(request.operation)),
                 Effect::Http(request) => {
                     self.seen.push(Seen::Http(format!(
                         "{:?} {}",

@@ -675,6 +675,8 @@ internal object IntegrityCheckingUniffiLib {
     }
 
     internal fun ensureInitialized() = Unit
+    external fun uniffi_workvoice_core_checksum_func_default_app_config(
+    ): Int
     external fun uniffi_workvoice_core_checksum_func_evidence_intake_dir(
     ): Int
     external fun uniffi_workvoice_core_checksum_method_coreffi_resolve(
@@ -720,6 +722,8 @@ internal object UniffiLib {
     external fun uniffi_workvoice_core_fn_method_coreffi_update(`ptr`: Long,`event`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_workvoice_core_fn_method_coreffi_view(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_workvoice_core_fn_func_default_app_config(uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_workvoice_core_fn_func_evidence_intake_dir(`dataDir`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -842,7 +846,10 @@ private fun uniffiCheckContractApiVersion(lib: IntegrityCheckingUniffiLib) {
 }
 @Suppress("UNUSED_PARAMETER")
 private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
-    if ((lib.uniffi_workvoice_core_checksum_func_evidence_intake_dir() and 0xFFFF) != 40877) {
+    if ((lib.uniffi_workvoice_core_checksum_func_default_app_config() and 0xFFFF) != 13065) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_workvoice_core_checksum_func_evidence_intake_dir() and 0xFFFF) != 55156) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_workvoice_core_checksum_method_coreffi_resolve() and 0xFFFF) != 2845) {
@@ -1616,7 +1623,20 @@ public object FfiConverterTypeCoreFfiError : FfiConverterRustBuffer<CoreFfiExcep
          * Where a shell copies a picked evidence file before it sends `Event::AddEvidenceFile` with the
          * copy's path (the shell contract in ARCHITECTURE.md): beside `data_dir`, private. The core
          * reads the copy a piece at a time and the host deletes it once the core is done with it.
-         */ fun `evidenceIntakeDir`(`dataDir`: kotlin.String): kotlin.String {
+         * The core's default `AppConfig` (bincode), for a shell to set its relay URL and language
+         * on, so that no shell copies the core's timings.
+         */
+    @Throws(CoreFfiException::class) fun `defaultAppConfig`(): kotlin.ByteArray {
+            return FfiConverterByteArray.lift(
+    uniffiRustCallWithError(CoreFfiException) { _status ->
+    UniffiLib.uniffi_workvoice_core_fn_func_default_app_config(
+    
+        _status)
+}
+    )
+    }
+    
+ fun `evidenceIntakeDir`(`dataDir`: kotlin.String): kotlin.String {
             return FfiConverterString.lift(
     uniffiRustCall() { _status ->
     UniffiLib.uniffi_workvoice_core_fn_func_evidence_intake_dir(

@@ -17,12 +17,12 @@ import kotlinx.coroutines.flow.first
 import kotlinx.coroutines.launch
 import kotlinx.coroutines.withTimeoutOrNull
 import okhttp3.OkHttpClient
-import org.workvoice.core.types.AppConfig
 import org.workvoice.core.types.Event
 import org.workvoice.core.types.HostConfig
-import org.workvoice.core.types.Screen
+import org.workvoice.core.types.PlatformOperation
 import org.workvoice.core.types.ViewModel
 import org.workvoice.shell.WorkvoiceCore
+import org.workvoice.shell.coreDefaultAppConfig
 import java.io.File
 import java.util.Locale
 import java.util.concurrent.TimeUnit
@@ -46,9 +46,6 @@ class CoreSession(private val context: Context) {
     @Volatile
     private var core: WorkvoiceCore? = null
 
-    @Volatile
-    private var wipeRequested = false
-
     /** The latest view model; `null` until the core has drawn once. */
     val view: StateFlow<ViewModel?> = views.asStateFlow()
 
@@ -61,7 +58,11 @@ class CoreSession(private val context: Context) {
             try {
                 // Created (or read) before any PIN is typed: the Keystore must work on this phone.
                 val secret = secrets.loadOrCreate()
-                val started = WorkvoiceCore(config = hostConfig(secret), http = httpClient()).start()
+                val started = WorkvoiceCore(
+                    config = hostConfig(secret),
+                    http = httpClient(),
+                    onPlatform = ::onPlatform,
+                ).start()
                 core = started
                 started.viewModel.filterNotNull().collect(::onView)
             } catch (e: Exception) {
@@ -71,18 +72,11 @@ class CoreSession(private val context: Context) {
     }
 
     /**
-     * Send a worker's action to the core. While the core says it is busy (checking a PIN,
-     * saving), taps are ignored, as the view model asks.
+     * Send a worker's action to the core. The core itself ignores taps while it is busy
+     * (checking a PIN, saving), as its view model shows.
      */
     fun send(event: Event) {
-        val current = core ?: return
-        if (views.value?.busy == true && event != Event.Tick && event != Event.DismissNotice &&
-            event != Event.Background
-        ) {
-            return
-        }
-        if (event == Event.ConfirmWipe) wipeRequested = true
-        current.dispatch(event)
+        core?.dispatch(event)
     }
 
     /** The app came to the foreground, or the network came back: what is due goes out now. */
@@ -127,10 +121,13 @@ class CoreSession(private val context: Context) {
 
     private fun onView(view: ViewModel) {
         views.value = view
-        if (wipeRequested && view.screen is Screen.Welcome) {
+    }
+
+    /** What only Android can do, when the core asks. */
+    private fun onPlatform(operation: PlatformOperation) {
+        when (operation) {
             // The worker wiped the app: the secret goes with the vault.
-            wipeRequested = false
-            scope.launch(Dispatchers.IO) { secrets.delete() }
+            PlatformOperation.FORGETPLATFORMSECRET -> scope.launch(Dispatchers.IO) { secrets.delete() }
         }
     }
 
@@ -151,18 +148,11 @@ class CoreSession(private val context: Context) {
         vault.mkdirs()
         return HostConfig(
             dataDir = vault.absolutePath,
-            app = AppConfig(
+            app = coreDefaultAppConfig().copy(
                 relayUrl = BuildConfig.RELAY_URL,
                 // null: the root key built into the library (WORKVOICE_ROOT_PUBLIC_KEY).
                 rootPublicKey = null,
                 systemLanguage = Locale.getDefault().toLanguageTag(),
-                // The core's AppConfig::default() timings.
-                retryBaseMs = 5_000uL,
-                retryCapMs = 900_000uL,
-                mailboxPollBaseMs = 60_000uL,
-                mailboxPollCapMs = 21_600_000uL,
-                httpTimeoutMs = 30_000uL,
-                uploadChunkBytes = 262_144u,
             ),
             insecureFastKdf = false,
             maxPinAttempts = 0u,

@@ -17,6 +17,7 @@ import okhttp3.Request
 import okhttp3.RequestBody.Companion.toRequestBody
 import okhttp3.Response
 import org.workvoice.core.ffi.CoreFfi
+import org.workvoice.core.ffi.defaultAppConfig
 import org.workvoice.core.ffi.evidenceIntakeDir
 import org.workvoice.core.types.Event
 import org.workvoice.core.types.HostConfig
@@ -26,6 +27,8 @@ import org.workvoice.core.types.HttpMethod
 import org.workvoice.core.types.HttpRequest
 import org.workvoice.core.types.HttpResponse
 import org.workvoice.core.types.HttpResult
+import org.workvoice.core.types.AppConfig
+import org.workvoice.core.types.PlatformOperation
 import org.workvoice.core.types.ShellEffect
 import org.workvoice.core.types.ShellRequest
 import org.workvoice.core.types.ViewModel
@@ -43,6 +46,8 @@ import org.workvoice.core.types.deserializeListOf
  *   listener is called with each new one, on the core's thread.
  * - When the view model asks for a wake-up ([ViewModel.wakeInMs]: retries, mailbox checks),
  *   a [Event.Tick] is sent after that delay.
+ * - What only the platform can do ([PlatformOperation]: forget the platform secret after a
+ *   wipe) is given to the optional `onPlatform` listener, on the core's thread.
  *
  * Vault, clock and randomness never reach this class: the core resolves them in Rust. A
  * failure of the core itself (a bug: undecodable bytes, an unknown request id) is kept in
@@ -54,11 +59,18 @@ import org.workvoice.core.types.deserializeListOf
  */
 fun evidenceIntakeDirectory(dataDir: java.io.File): java.io.File = java.io.File(evidenceIntakeDir(dataDir.absolutePath))
 
+/**
+ * The core's default [AppConfig] (its retry, polling and upload settings): the shell sets its
+ * relay URL and language on it and copies none of the core's numbers.
+ */
+fun coreDefaultAppConfig(): AppConfig = AppConfig.bincodeDeserialize(defaultAppConfig())
+
 class WorkvoiceCore(
     config: HostConfig,
     private val http: OkHttpClient = OkHttpClient(),
     private val onViewModel: ((ViewModel) -> Unit)? = null,
     private val onFailure: ((Throwable) -> Unit)? = null,
+    private val onPlatform: ((PlatformOperation) -> Unit)? = null,
 ) : AutoCloseable {
     private val ffi = CoreFfi(config.bincodeSerialize())
     private val coreThread: ScheduledExecutorService =
@@ -122,6 +134,7 @@ class WorkvoiceCore(
             when (val effect = request.effect) {
                 is ShellEffect.Render -> render()
                 is ShellEffect.Http -> perform(request.id, effect.value)
+                is ShellEffect.Platform -> onPlatform?.invoke(effect.value)
             }
         }
     }
@@ -133,15 +146,25 @@ class WorkvoiceCore(
         onViewModel?.invoke(view)
     }
 
+    /**
+     * The shell contract for wake-ups (ARCHITECTURE.md): keep the earliest wake-up asked for,
+     * so that renders (each keystroke is one) never push a due Tick later; `null` cancels.
+     */
     private fun scheduleTick(wakeInMs: ULong?) {
-        tick?.cancel(false)
-        tick = wakeInMs?.let { delay ->
-            coreThread.schedule(
-                { onCoreThread { handle(ffi.update(Event.Tick.bincodeSerialize())) } },
-                delay.coerceAtMost(Long.MAX_VALUE.toULong()).toLong(),
-                TimeUnit.MILLISECONDS,
-            )
+        if (wakeInMs == null) {
+            tick?.cancel(false)
+            tick = null
+            return
         }
+        val delay = wakeInMs.coerceAtMost(Long.MAX_VALUE.toULong()).toLong()
+        val current = tick
+        if (current != null && !current.isDone && current.getDelay(TimeUnit.MILLISECONDS) <= delay) return
+        current?.cancel(false)
+        tick = coreThread.schedule(
+            { onCoreThread { handle(ffi.update(Event.Tick.bincodeSerialize())) } },
+            delay,
+            TimeUnit.MILLISECONDS,
+        )
     }
 
     private fun perform(id: UInt, request: HttpRequest) {

@@ -23,10 +23,12 @@ import kotlinx.coroutines.withTimeoutOrNull
 import okhttp3.OkHttpClient
 import org.workvoice.core.ffi.CoreFfi
 import org.workvoice.core.ffi.CoreFfiException
-import org.workvoice.core.types.AppConfig
+import org.workvoice.core.types.ActionId
 import org.workvoice.core.types.DeliveryState
 import org.workvoice.core.types.Event
+import org.workvoice.core.types.FieldId
 import org.workvoice.core.types.HostConfig
+import org.workvoice.core.types.ListId
 import org.workvoice.core.types.Screen
 import org.workvoice.core.types.ViewModel
 
@@ -63,7 +65,7 @@ class FirstReportTest {
         HostConfig(
             dataDir = dir.resolve("vault").absolutePathString(),
             app =
-                AppConfig(
+                coreDefaultAppConfig().copy(
                     relayUrl = relayUrl,
                     rootPublicKey = rootKey,
                     systemLanguage = "en",
@@ -72,7 +74,6 @@ class FirstReportTest {
                     mailboxPollBaseMs = 200u,
                     mailboxPollCapMs = 1_000u,
                     httpTimeoutMs = 10_000u,
-                    uploadChunkBytes = 256u * 1024u,
                 ),
             insecureFastKdf = true,
             maxPinAttempts = 5u,
@@ -192,11 +193,22 @@ class FirstReportTest {
         // Compose: a recruitment fee, two ILO indicators, recruiter, place, wage, story, consent.
         val money = core.send<Screen.Compose>(Event.NewReport).value
         assertEquals(1u, money.stepNumber)
+        // As the app's compose screen does: type into and tap the inputs by the ids the view
+        // gives; the core builds the payment.
+        assertTrue(money.fields.any { it.id == FieldId.FEEAMOUNT }, money.fields.toString())
+        core.dispatch(Event.Input(FieldId.FEEAMOUNT, "150000"))
+        core.dispatch(Event.Input(FieldId.FEECURRENCY, "NPR"))
+        core.dispatch(Event.Input(FieldId.FEEPAIDON, "2026-03"))
+        core.dispatch(Event.Pick(FieldId.FEEPAYEE, "sub_agent"))
+        core.dispatch(Event.Pick(FieldId.FEESTAGE, "origin"))
+        core.dispatch(Event.Pick(FieldId.FEECATEGORY, "recruitment_service_fee"))
+        core.dispatch(Event.Pick(FieldId.FEERECEIPT, "no"))
         val withFee =
-            core.send<Screen.Compose>(
-                Event.AddFee("150000", "NPR", "sub_agent", "origin", "recruitment_service_fee", "2026-03", false),
-            ) { c -> c.value.items.any { it.group == "fees" } }.value
-        assertTrue(withFee.items.single { it.group == "fees" }.text.contains("150,000.00 NPR"), withFee.items.toString())
+            core.send<Screen.Compose>(Event.Act(ActionId.ADDFEE)) { c ->
+                c.value.items.any { it.list == ListId.FEES }
+            }.value
+        assertTrue(withFee.items.single { it.list == ListId.FEES }.text.contains("150,000.00 NPR"), withFee.items.toString())
+        assertTrue(withFee.fields.all { it.value.isEmpty() }, "the payment's inputs are emptied: ${withFee.fields}")
         core.send<Screen.Compose>(Event.NextStep) { it.value.stepNumber == 2u }
         core.dispatch(Event.SetIndicator("retention_of_identity_documents", true))
         val indicators =
@@ -208,7 +220,9 @@ class FirstReportTest {
             indicators.options.flatMap { it.choices }.filter { it.selected }.map { it.code }.sorted(),
         )
         core.send<Screen.Compose>(Event.NextStep) { it.value.stepNumber == 3u }
-        core.dispatch(Event.SetRecruiter(RECRUITER, "1234/067/068", "NP"))
+        core.dispatch(Event.Input(FieldId.RECRUITERNAME, RECRUITER))
+        core.dispatch(Event.Input(FieldId.RECRUITERLICENCENUMBER, "1234/067/068"))
+        core.dispatch(Event.Input(FieldId.RECRUITERCOUNTRY, "NP"))
         core.send<Screen.Compose>(Event.NextStep) { it.value.stepNumber == 4u }
         core.dispatch(Event.SetPlace("QA", "NP", "F"))
         core.send<Screen.Compose>(Event.NextStep) { it.value.stepNumber == 5u }

@@ -32,7 +32,6 @@ import androidx.compose.material3.TextButton
 import androidx.compose.runtime.Composable
 import androidx.compose.runtime.LaunchedEffect
 import androidx.compose.runtime.getValue
-import androidx.compose.runtime.mutableStateMapOf
 import androidx.compose.runtime.mutableStateOf
 import androidx.compose.runtime.remember
 import androidx.compose.runtime.rememberCoroutineScope
@@ -46,130 +45,33 @@ import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.launch
 import kotlinx.coroutines.withContext
 import org.workvoice.app.vaultDirectory
+import org.workvoice.core.types.ActionId
 import org.workvoice.core.types.Choice
 import org.workvoice.core.types.ComposeView
 import org.workvoice.core.types.Event
 import org.workvoice.core.types.Field
-import org.workvoice.core.types.FieldMessage
+import org.workvoice.core.types.InputKind
 import org.workvoice.core.types.ListItem
-import org.workvoice.core.types.OptionGroup
+import org.workvoice.core.types.StepChoice
 import org.workvoice.shell.evidenceIntakeDirectory
 import java.io.ByteArrayOutputStream
 import java.io.File
 import java.util.UUID
 
 /**
- * One step of the report wizard, drawn from the core's [ComposeView]: its text inputs
- * (`fields`, whose `name` is the event field they go to), its pickers and toggles (`options`),
- * what was already added (`items`), its buttons (`actions`) and the core's message for each
- * field that is wrong (`errors`).
- *
- * What the worker types stays here until she leaves the step; it then goes to the core
- * (`SetRecruiter`, `SetPlace`...) just before `NextStep`, `PreviousStep` or `GoToStep`, and the
- * core saves the draft and says what is wrong. Toggles go to the core at once.
+ * One step of the report wizard, drawn from the core's [ComposeView]. This screen knows no
+ * field of the report: it draws the inputs (`fields`), pickers and toggles (`options`), buttons
+ * (`actions`) and added items (`items`) the view lists, and sends back the id each came with
+ * (`Event.Input`, `Event.Pick`, `Event.Act`, `Event.RemoveItem`). The core keeps what is typed
+ * (in memory only), shows it back in `value`, builds the report from it when the worker leaves
+ * the step, and puts each problem next to its input. The one button the shell answers itself is
+ * [ActionId.PICKEVIDENCE]: the photo picker (the shell contract in ARCHITECTURE.md).
  */
 @Composable
 fun ComposeScreen(compose: ComposeView, send: (Event) -> Unit) {
     val context = LocalContext.current
     val scope = rememberCoroutineScope()
-    // Kept in memory only (never in saved instance state): this is the worker's report.
-    val inputs = remember(compose.step) {
-        mutableStateMapOf<String, String>().apply { compose.fields.forEach { put(it.name, it.value) } }
-    }
-    val picks = remember(compose.step) {
-        mutableStateMapOf<String, String>().apply {
-            compose.options.filterNot { isToggleGroup(it.name) }.forEach { group ->
-                group.choices.firstOrNull { it.selected }?.let { put(group.name, it.code) }
-            }
-        }
-    }
-    var edited by remember(compose.step) { mutableStateOf(false) }
-    // Typing counts as activity for the core's idle lock; told at most every 10 seconds.
-    var typingToldAt by remember { mutableStateOf(0L) }
-    var itemCount by remember(compose.step) { mutableStateOf(compose.items.size) }
     var askDiscard by remember { mutableStateOf(false) }
-
-    // After a payment, deduction or loan was added, empty the inputs it was typed in.
-    LaunchedEffect(compose.items.size) {
-        if (compose.items.size > itemCount) {
-            inputs.keys.filter { isAddInput(it) }.forEach { inputs[it] = "" }
-            picks.keys.filter { isAddInput(it) }.forEach { picks.remove(it) }
-        }
-        itemCount = compose.items.size
-    }
-
-    fun value(name: String) = inputs[name].orEmpty()
-
-    fun commitEvents(): List<Event> {
-        if (!edited) return emptyList()
-        val names = compose.fields.map { it.name }.toSet()
-        return buildList {
-            if ("recruiter.name" in names) {
-                add(Event.SetRecruiter(name = value("recruiter.name"), licenceNumber = value("recruiter.licence_number"), country = value("recruiter.country")))
-            }
-            if ("employer.name" in names) {
-                add(Event.SetEmployer(name = value("employer.name"), licenceNumber = value("employer.licence_number"), country = value("employer.country")))
-            }
-            if ("destination_country" in names) {
-                add(Event.SetPlace(destinationCountry = value("destination_country"), originCountry = value("origin_country"), sector = picks["sector"].orEmpty()))
-            }
-            if ("job.promised.title" in names) {
-                add(
-                    Event.SetJob(
-                        promisedTitle = value("job.promised.title"),
-                        promisedWage = value("job.promised.wage"),
-                        promisedCurrency = value("job.promised.currency"),
-                        actualTitle = value("job.actual.title"),
-                    ),
-                )
-            }
-            if ("wage.amount" in names) {
-                add(Event.SetWage(amount = value("wage.amount"), currency = value("wage.currency"), contractSubstituted = yesNo(picks["contract_substituted"])))
-            }
-            if ("story.text" in names) {
-                add(Event.SetStory(text = value("story.text"), language = value("story.language")))
-            }
-        }
-    }
-
-    fun leave(event: Event) {
-        commitEvents().forEach(send)
-        edited = false
-        send(event)
-    }
-
-    fun perform(action: String) {
-        when (action) {
-            "add_fee" -> send(
-                Event.AddFee(
-                    amount = value("fee.amount"),
-                    currency = value("fee.currency"),
-                    payee = picks["fee.payee"].orEmpty(),
-                    stage = picks["fee.stage"].orEmpty(),
-                    category = picks["fee.category"].orEmpty(),
-                    paidOn = value("fee.paid_on"),
-                    receipt = yesNo(picks["fee.receipt"]),
-                ),
-            )
-            // The deduction takes the amount typed above unless the step has inputs of its own.
-            "add_deduction" -> send(
-                Event.AddDeduction(
-                    amount = inputs["deduction.amount"] ?: value("fee.amount"),
-                    currency = inputs["deduction.currency"] ?: value("fee.currency"),
-                    reason = picks["deduction.reason"].orEmpty(),
-                    monthly = picks["deduction.monthly"] == "yes",
-                ),
-            )
-            "add_loan" -> send(
-                Event.AddLoan(
-                    amount = value("loan.amount"),
-                    currency = value("loan.currency"),
-                    lender = picks["loan.lender"].orEmpty(),
-                    interest = value("loan.interest"),
-                ),
-            )
-        }
-    }
 
     val pickPhoto = rememberLauncherForActivityResult(ActivityResultContracts.PickVisualMedia()) { uri ->
         if (uri != null) {
@@ -183,49 +85,34 @@ fun ComposeScreen(compose: ComposeView, send: (Event) -> Unit) {
         }
     }
 
-    BackHandler { leave(Event.PreviousStep) }
+    BackHandler { send(Event.PreviousStep) }
 
-    val inputNames = compose.fields.map { it.name }.toSet() + compose.options.map { it.name }
     ScreenColumn {
-        StepBar(compose.steps) { leave(Event.GoToStep(step = it.code)) }
+        StepBar(compose.steps) { send(Event.GoToStep(step = it.step)) }
         Text(compose.counter, style = MaterialTheme.typography.labelMedium)
         Text(compose.help)
-        compose.errors.filterNot { it.field in inputNames }.forEach { ErrorText(it.message) }
+        compose.errors.forEach { ErrorText(it.message) }
         for (field in compose.fields) {
-            FieldInput(field, value(field.name), compose.errors.forField(field.name)) {
-                inputs[field.name] = it
-                edited = true
-                val now = System.currentTimeMillis()
-                if (now - typingToldAt >= 10_000L) {
-                    typingToldAt = now
-                    send(Event.Typing)
-                }
-            }
+            FieldInput(field) { send(Event.Input(field = field.id, value = it)) }
         }
         for (group in compose.options) {
             Block(group.label) {
-                if (isToggleGroup(group.name)) {
-                    ToggleChoiceList(group.choices) { toggle(it, group, send) }
+                val pick = { choice: Choice -> send(Event.Pick(field = group.id, code = choice.code)) }
+                if (group.multiple) {
+                    ToggleChoiceList(group.choices, onToggle = pick)
                 } else {
-                    SingleChoiceList(
-                        choices = group.choices,
-                        isSelected = { picks[group.name] == it.code },
-                        onChoose = {
-                            picks[group.name] = it.code
-                            edited = true
-                        },
-                    )
+                    SingleChoiceList(choices = group.choices, isSelected = { it.selected }, onChoose = pick)
                 }
-                compose.errors.forField(group.name).forEach { ErrorText(it.message) }
+                group.errors.forEach { ErrorText(it.message) }
             }
         }
         for (action in compose.actions) {
             OutlinedButton(
                 onClick = {
-                    if (action.code == "add_evidence") {
+                    if (action.id == ActionId.PICKEVIDENCE) {
                         pickPhoto.launch(PickVisualMediaRequest(ActivityResultContracts.PickVisualMedia.ImageOnly))
                     } else {
-                        perform(action.code)
+                        send(Event.Act(action = action.id))
                     }
                 },
                 modifier = Modifier.fillMaxWidth(),
@@ -237,14 +124,14 @@ fun ComposeScreen(compose: ComposeView, send: (Event) -> Unit) {
         if (compose.items.isNotEmpty()) {
             Column(modifier = Modifier.fillMaxWidth()) {
                 for (item in compose.items) {
-                    ItemRow(item) { remove(item, send) }
+                    ItemRow(item) { send(Event.RemoveItem(list = item.list, index = item.index)) }
                     HorizontalDivider()
                 }
             }
         }
         Row(horizontalArrangement = Arrangement.spacedBy(12.dp), modifier = Modifier.fillMaxWidth()) {
-            SecondaryButton(compose.back, onClick = { leave(Event.PreviousStep) }, modifier = Modifier.weight(1f))
-            PrimaryButton(compose.next, onClick = { leave(Event.NextStep) }, modifier = Modifier.weight(1f))
+            SecondaryButton(compose.back, onClick = { send(Event.PreviousStep) }, modifier = Modifier.weight(1f))
+            PrimaryButton(compose.next, onClick = { send(Event.NextStep) }, modifier = Modifier.weight(1f))
         }
         TextButton(onClick = { askDiscard = true }, modifier = Modifier.fillMaxWidth()) {
             Text(compose.discard, color = MaterialTheme.colorScheme.error)
@@ -268,57 +155,8 @@ fun ComposeScreen(compose: ComposeView, send: (Event) -> Unit) {
     }
 }
 
-/** Groups whose choices are each on or off; the others pick one choice. */
-private fun isToggleGroup(name: String) = name == "indicators" || name == "consent"
-
-/** "yes" / "no" / "dont_know" of a yes-no picker. */
-private fun yesNo(code: String?): Boolean? = when (code) {
-    "yes" -> true
-    "no" -> false
-    else -> null
-}
-
-private fun List<FieldMessage>.forField(name: String) = filter { it.field == name }
-
-private fun toggle(choice: Choice, group: OptionGroup, send: (Event) -> Unit) {
-    when (group.name) {
-        "indicators" -> send(Event.SetIndicator(indicator = choice.code, present = !choice.selected))
-        "consent" -> {
-            fun flag(code: String): Boolean {
-                val current = group.choices.firstOrNull { it.code == code }?.selected ?: false
-                return if (code == choice.code) !current else current
-            }
-            send(
-                Event.SetConsent(
-                    union = flag("union"),
-                    inspectorate = flag("inspectorate"),
-                    ngo = flag("ngo"),
-                    contactWanted = flag("contact_wanted"),
-                ),
-            )
-        }
-    }
-}
-
-/** Inputs that take a number (amounts, a wage, an interest). */
-private fun isNumberInput(name: String) =
-    name.endsWith(".amount") || name.endsWith(".wage") || name.endsWith(".interest")
-
-/** Inputs of the "add" forms (a payment, a deduction, a loan), emptied once the item is added. */
-private fun isAddInput(name: String) =
-    name.startsWith("fee.") || name.startsWith("deduction.") || name.startsWith("loan.")
-
-private fun remove(item: ListItem, send: (Event) -> Unit) {
-    when (item.group) {
-        "fees" -> send(Event.RemoveFee(index = item.index))
-        "deductions" -> send(Event.RemoveDeduction(index = item.index))
-        "loans" -> send(Event.RemoveLoan(index = item.index))
-        "evidence" -> send(Event.RemoveEvidence(index = item.index))
-    }
-}
-
 @Composable
-private fun StepBar(steps: List<Choice>, onStep: (Choice) -> Unit) {
+private fun StepBar(steps: List<StepChoice>, onStep: (StepChoice) -> Unit) {
     Row(
         modifier = Modifier.fillMaxWidth().horizontalScroll(rememberScrollState()),
         horizontalArrangement = Arrangement.spacedBy(8.dp),
@@ -329,24 +167,38 @@ private fun StepBar(steps: List<Choice>, onStep: (Choice) -> Unit) {
     }
 }
 
+/**
+ * A text input showing what the core keeps. The text is mirrored here while the worker types,
+ * so the cursor stays where it is, and follows the core when the core changes it (emptied after
+ * an "add").
+ */
 @Composable
-private fun FieldInput(field: Field, value: String, errors: List<FieldMessage>, onChange: (String) -> Unit) {
-    val story = field.name == "story.text"
+private fun FieldInput(field: Field, onChange: (String) -> Unit) {
+    var text by remember(field.id) { mutableStateOf(field.value) }
+    LaunchedEffect(field.value) { if (field.value != text) text = field.value }
+    val long = field.kind == InputKind.LONGTEXT
     Column(modifier = Modifier.fillMaxWidth()) {
         OutlinedTextField(
-            value = value,
-            onValueChange = onChange,
+            value = text,
+            onValueChange = {
+                text = it
+                onChange(it)
+            },
             label = { Text(field.label) },
-            isError = errors.isNotEmpty(),
-            singleLine = !story,
-            minLines = if (story) 5 else 1,
+            isError = field.errors.isNotEmpty(),
+            singleLine = !long,
+            minLines = if (long) 5 else 1,
             keyboardOptions = KeyboardOptions(
-                keyboardType = if (isNumberInput(field.name)) KeyboardType.Decimal else KeyboardType.Text,
-                autoCorrectEnabled = story,
+                keyboardType = when (field.kind) {
+                    InputKind.NUMBER -> KeyboardType.Decimal
+                    InputKind.DATE -> KeyboardType.Number
+                    else -> KeyboardType.Text
+                },
+                autoCorrectEnabled = field.kind == InputKind.LONGTEXT || field.kind == InputKind.TEXT,
             ),
             modifier = Modifier.fillMaxWidth(),
         )
-        errors.forEach { ErrorText(it.message, modifier = Modifier.padding(top = 4.dp)) }
+        field.errors.forEach { ErrorText(it.message, modifier = Modifier.padding(top = 4.dp)) }
     }
 }
 

@@ -73,7 +73,7 @@ fun ReviewScreen(review: ReviewView, send: (Event) -> Unit) {
         }
         PrimaryButton(review.send, enabled = review.canSend, onClick = { send(Event.SendReport) })
         // Back to the last step, where consent is chosen.
-        SecondaryButton(review.edit, onClick = { send(Event.GoToStep(step = "consent")) })
+        SecondaryButton(review.edit, onClick = { send(Event.PreviousStep) })
     }
 }
 

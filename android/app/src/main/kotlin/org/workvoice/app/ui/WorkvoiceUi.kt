@@ -75,10 +75,9 @@ fun WorkvoiceUi(model: CoreView?, failure: String?, send: (Event) -> Unit) {
 private fun ScreenHost(model: CoreView, send: (Event) -> Unit) {
     val screen = model.screen
     // Where "back" goes, on the screens that have somewhere to go back to. The view model has
-    // no words for these buttons: they are icons. The wizard handles back itself (it first
-    // hands the step's inputs to the core).
+    // no words for these buttons: they are icons. The wizard handles back itself.
     val back: Event? = when (screen) {
-        is Screen.Review -> Event.GoToStep(step = "consent")
+        is Screen.Review -> Event.PreviousStep
         is Screen.Outbox -> Event.GoHome
         is Screen.Report -> Event.OpenOutbox
         is Screen.Settings -> if (screen.confirmWipe) Event.CancelWipe else Event.GoHome
