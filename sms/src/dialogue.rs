@@ -490,7 +490,8 @@ fn number(text: &str) -> Option<usize> {
     text.parse().ok()
 }
 
-/// A language by its number in the menu, its code (`ne`) or its name.
+/// A language by its number in the menu or its name as the menu writes it. Not by its code:
+/// "hi" is a greeting before it is Hindi.
 fn choose_language(text: &str) -> Option<&'static str> {
     if let Some(n) = number(text) {
         return LANGUAGES.get(n.checked_sub(1)?).map(|(code, _)| *code);
@@ -498,7 +499,7 @@ fn choose_language(text: &str) -> Option<&'static str> {
     let lower = text.to_lowercase();
     LANGUAGES
         .iter()
-        .find(|(code, name)| lower == *code || lower == name.to_lowercase())
+        .find(|(_, name)| lower == name.to_lowercase())
         .map(|(code, _)| *code)
 }
 

@@ -159,8 +159,16 @@ impl Engine {
         }
         // A new conversation starts at the language menu: a first message that is not a
         // language's number gets the menu (the keywords work everywhere).
+        let first_contact = existing.is_none();
         let mut dialogue = existing.unwrap_or_default();
-        let outcome = dialogue.answer(text, &self.corridors);
+        let mut outcome = dialogue.answer(text, &self.corridors);
+        if first_contact
+            && dialogue.language.is_none()
+            && outcome.replies.first() == Some(&tr("en", K::SmsLanguageUnknown))
+        {
+            // A greeting needs no hint: just the menu.
+            outcome.replies = dialogue.question(&self.corridors);
+        }
         let language = dialogue.language.clone().unwrap_or_else(|| "en".into());
         match outcome.action {
             Action::Continue => {

@@ -87,6 +87,24 @@ pub fn serde_urlencoded_pairs(body: &[u8]) -> HashMap<String, String> {
         .collect()
 }
 
+/// The simulated gateway's send API on port 0: its base URL and what it was asked to send.
+pub fn start_gateway(runtime: &tokio::runtime::Runtime) -> (String, Sent) {
+    let sent: Sent = Arc::default();
+    let gateway = Router::new()
+        .route("/message", post(android_send))
+        .route("/send", post(jasmin_send))
+        .with_state(sent.clone());
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    runtime.spawn(async move { axum::serve(listener, gateway).await });
+    (url, sent)
+}
+
+pub const GATEWAY_USER: &str = USER;
+pub const GATEWAY_PASSWORD: &str = PASSWORD;
+
 pub struct World {
     pub relay: TestRelay,
     pub kind: Kind,
@@ -108,16 +126,7 @@ impl World {
             .enable_all()
             .build()
             .unwrap();
-        let sent: Sent = Arc::default();
-        let gateway = Router::new()
-            .route("/message", post(android_send))
-            .route("/send", post(jasmin_send))
-            .with_state(sent.clone());
-        let gateway_listener = runtime
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .unwrap();
-        let gateway_url = format!("http://{}", gateway_listener.local_addr().unwrap());
-        runtime.spawn(async move { axum::serve(gateway_listener, gateway).await });
+        let (gateway_url, sent) = start_gateway(&runtime);
 
         let dir = tempfile::tempdir().unwrap();
         let data_dir = dir.path().join("sms");
