@@ -180,6 +180,9 @@ pub enum Outbound {
         username: String,
         password: String,
     },
+    /// No gateway: each text is appended to this list as (to, text). For the demo, which
+    /// shows a scripted conversation in the terminal.
+    Transcript(std::sync::Arc<std::sync::Mutex<Vec<(String, String)>>>),
 }
 
 impl std::fmt::Debug for Outbound {
@@ -187,6 +190,7 @@ impl std::fmt::Debug for Outbound {
         match self {
             Outbound::Android { base_url, .. } => write!(f, "Android({base_url})"),
             Outbound::Jasmin { base_url, .. } => write!(f, "Jasmin({base_url})"),
+            Outbound::Transcript(_) => f.write_str("Transcript"),
         }
     }
 }
@@ -199,6 +203,15 @@ impl Outbound {
     /// Send `text` to `to`. Neither appears in the error.
     pub fn send(&self, agent: &ureq::Agent, to: &str, text: &str) -> Result<(), SendError> {
         let result = match self {
+            Outbound::Transcript(texts) => {
+                return match texts.lock() {
+                    Ok(mut t) => {
+                        t.push((to.to_string(), text.to_string()));
+                        Ok(())
+                    }
+                    Err(_) => Err(SendError("the transcript is poisoned".into())),
+                };
+            }
             Outbound::Android {
                 base_url,
                 username,
