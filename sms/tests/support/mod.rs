@@ -303,6 +303,14 @@ impl World {
         Report::decode(&opened.plaintext).unwrap()
     }
 
+    /// Stop the relay the channel talks to (a fresh one, unknown to the channel, takes its
+    /// place in `relay`).
+    pub fn stop_relay(&mut self) {
+        let fresh = TestRelay::start(TestRelayOptions::default()).unwrap();
+        let old = std::mem::replace(&mut self.relay, fresh);
+        self.runtime.as_ref().unwrap().block_on(old.stop());
+    }
+
     pub fn poll_answers(&self) -> usize {
         self.engine.lock().unwrap().poll_answers().unwrap()
     }
