@@ -11,10 +11,12 @@ use std::path::Path;
 
 use support::{Kind, World, default_limits};
 use workvoice_core::i18n::{K, tr};
-use workvoice_proto::api::PostReply;
+use workvoice_proto::api::{PostReply, StatusChange, WorkerStatus};
 use workvoice_proto::reply::{ReplyBody, seal_reply};
 use workvoice_proto::report::{Indicator, Sector};
+use workvoice_proto::status::{StatusBody, seal_status};
 use workvoice_proto::vectors::DeterministicRng;
+use workvoice_sms::service::now_secs;
 
 /// Say each line in turn; check the last answer to each contains `expect` (when given).
 fn converse(world: &mut World, number: &str, script: &[(&str, Option<&str>)]) {
@@ -248,6 +250,53 @@ fn indonesian_by_android_gets_the_unions_answer_by_sms() {
     );
     // Polling again sends nothing twice.
     assert_eq!(world.poll_answers(), 0);
+
+    // The union marks the case "in review": the status is texted to her in Indonesian.
+    let sealed_status = seal_status(
+        &StatusBody {
+            status: WorkerStatus::InReview,
+            set_at: now_secs(),
+        },
+        entry.report_id,
+        world.relay.union.id,
+        &world.relay.union.key,
+        &report.reply_key,
+        &mut DeterministicRng::new("union status"),
+    )
+    .unwrap();
+    let change = StatusChange {
+        status: WorkerStatus::InReview,
+        sealed: Some(sealed_status),
+    };
+    let status = world
+        .agent
+        .post(
+            &world
+                .relay
+                .url(&format!("/v1/org/reports/{}/status", entry.report_id)),
+        )
+        .header(
+            "authorization",
+            &format!("Bearer {}", world.relay.union.token),
+        )
+        .header("content-type", "application/json")
+        .send(&serde_json::to_vec(&change).unwrap()[..])
+        .unwrap()
+        .status()
+        .as_u16();
+    assert!((200..300).contains(&status), "{status}");
+    let before = world.texts_to(number).len();
+    assert!(world.poll_answers() >= 1);
+    let texts = world.texts_to(number)[before..].to_vec();
+    let in_review = tr("id", K::StatusInReview);
+    let status_prefix = tr("id", K::SmsStatus);
+    let status_prefix = status_prefix.split('{').next().unwrap();
+    assert!(
+        texts
+            .iter()
+            .any(|t| t.starts_with(status_prefix) && t.contains(&in_review)),
+        "{texts:#?}"
+    );
     // Her number is kept only sealed.
     assert_absent(&world.data_dir, number);
 
