@@ -216,7 +216,7 @@ async fn sign_in(
     base: &str,
     user: &str,
     password: &str,
-) -> (u16, Option<String>) {
+) -> (u16, Option<(String, String)>) {
     let page = http.get(format!("{base}/login")).send().await.unwrap();
     assert_eq!(page.status().as_u16(), 200);
     let cookie = session_cookie(&page).expect("the login page sets a session cookie");
@@ -247,14 +247,19 @@ async fn sign_in(
         return (status, None);
     }
     let signed_in = session_cookie(&response).expect("a signed-in session cookie");
-    let list = http
-        .get(format!("{base}/"))
-        .header(reqwest::header::COOKIE, &signed_in)
+    let list = page_text(http, &format!("{base}/"), &signed_in).await;
+    (status, Some((list, signed_in)))
+}
+
+async fn page_text(http: &reqwest::Client, url: &str, cookie: &str) -> String {
+    let page = http
+        .get(url)
+        .header(reqwest::header::COOKIE, cookie)
         .send()
         .await
         .unwrap();
-    assert_eq!(list.status().as_u16(), 200);
-    (status, Some(list.text().await.unwrap()))
+    assert_eq!(page.status().as_u16(), 200, "{url}");
+    page.text().await.unwrap()
 }
 
 /// Every file below `dir`, at any depth.
@@ -359,15 +364,26 @@ fn demo_delivers_every_report_to_the_union_only_consenting_ones_to_the_inspector
         // The printed login opens the union desk, whose case list names every recruiter.
         let (status, list) = sign_in(&http, &union_url, &user, &password).await;
         assert_eq!(status, 303, "signing in with the printed login");
-        let list = list.unwrap();
+        let (list, cookie) = list.unwrap();
         for w in workers() {
             let name = w.report.recruiter.as_ref().unwrap().name.clone();
             assert!(list.contains(&name), "the union's case list lacks {name}");
         }
+        // The case page says how each report came: the SMS one by SMS, the others by the app.
+        let mut came = Vec::new();
+        for n in 1..=workers().len() + 1 {
+            let page = page_text(&http, &format!("{union_url}/cases/{n}"), &cookie).await;
+            let sms = page.contains("SMS (sealed by the SMS channel");
+            let app = page.contains("The Workvoice app");
+            assert!(sms != app, "case {n}");
+            came.push((sms, page.contains(SMS_RECRUITER)));
+        }
+        assert_eq!(came.iter().filter(|(sms, _)| *sms).count(), 1, "{came:?}");
+        assert!(came.iter().all(|(sms, named)| sms == named), "{came:?}");
         // The same login opens the inspectorate desk, which lists only consenting workers.
         let (status, list) = sign_in(&http, &inspectorate_url, &user, &password).await;
         assert_eq!(status, 303, "signing in to the inspectorate desk");
-        let list = list.unwrap();
+        let (list, _) = list.unwrap();
         for w in &consenting {
             let name = &w.report.recruiter.as_ref().unwrap().name;
             assert!(list.contains(name.as_str()), "inspectorate lacks {name}");

@@ -221,7 +221,8 @@ impl Engine {
     /// half-made is sent later without her knowing.
     fn submit(&mut self, file: &workvoice_cli::ReportFile) -> Result<String, EngineError> {
         let before = self.report_ids()?;
-        self.shell.compose(file, std::path::Path::new("."))?;
+        self.shell
+            .compose_via(file, std::path::Path::new("."), Some("sms"))?;
         let items = self.shell.sync_until_sent(self.limits.submit_timeout)?;
         let new: Vec<_> = items
             .into_iter()

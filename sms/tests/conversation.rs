@@ -13,7 +13,7 @@ use support::{Kind, World, default_limits};
 use workvoice_core::i18n::{K, tr};
 use workvoice_proto::api::{PostReply, StatusChange, WorkerStatus};
 use workvoice_proto::reply::{ReplyBody, seal_reply};
-use workvoice_proto::report::{Indicator, Sector};
+use workvoice_proto::report::{Channel, Indicator, Sector};
 use workvoice_proto::status::{StatusBody, seal_status};
 use workvoice_proto::vectors::DeterministicRng;
 use workvoice_sms::service::now_secs;
@@ -87,6 +87,7 @@ fn english_by_the_android_gateway_reaches_union_and_inspectorate() {
     assert_eq!(union.len(), 1);
     let report = world.open(&world.relay.union, &union[0]);
     assert_eq!(report.destination_country, "QA");
+    assert_eq!(report.channel, Some(Channel::Sms));
     assert_eq!(report.sector, Some(Sector::Construction));
     assert_eq!(report.language, "en");
     assert_eq!(report.fees.len(), 1);
@@ -157,6 +158,7 @@ fn nepali_by_jasmin_without_consent_stays_with_the_union() {
     assert_eq!(union.len(), 1);
     let report = world.open(&world.relay.union, &union[0]);
     assert_eq!(report.language, "ne");
+    assert_eq!(report.channel, Some(Channel::Sms));
     assert_eq!(report.sector, None);
     assert_eq!(report.fees[0].amount.amount_minor, 20_000_000);
     assert_eq!(report.recruiter.as_ref().unwrap().name, "राम मेनपावर");

@@ -435,6 +435,10 @@ indirect public enum Event: Hashable, Equatable {
     /// evidence on the phone until she removes the report; `false` (the default) deletes it
     /// once the relay has it all and every recipient acknowledged.
     case setKeepSentEvidence(keep: Bool)
+    /// The channel the draft is taken through (`Report::channel`): `sms` from the SMS channel
+    /// (`workvoice-sms`), sent after `NewReport`. The app never sends it (absent means the
+    /// app); an unknown name clears it.
+    case setChannel(channel: String)
 
     public func serialize<S: Serializer>(serializer: S) throws {
         try serializer.increase_container_depth()
@@ -603,6 +607,9 @@ indirect public enum Event: Hashable, Equatable {
         case .setKeepSentEvidence(let keep):
             try serializer.serialize_variant_index(value: 48)
             try serializer.serialize_bool(value: keep)
+        case .setChannel(let channel):
+            try serializer.serialize_variant_index(value: 49)
+            try serializer.serialize_str(value: channel)
         }
         try serializer.decrease_container_depth()
     }
@@ -830,6 +837,10 @@ indirect public enum Event: Hashable, Equatable {
             let keep = try deserializer.deserialize_bool()
             try deserializer.decrease_container_depth()
             return .setKeepSentEvidence(keep: keep)
+        case 49:
+            let channel = try deserializer.deserialize_str()
+            try deserializer.decrease_container_depth()
+            return .setChannel(channel: channel)
         default: throw DeserializationError.invalidInput(issue: "Unknown variant index for Event: \(index)")
         }
     }

@@ -1279,6 +1279,29 @@ sealed interface Event {
         }
     }
 
+    /// The channel the draft is taken through (`Report::channel`): `sms` from the SMS channel
+    /// (`workvoice-sms`), sent after `NewReport`. The app never sends it (absent means the
+    /// app); an unknown name clears it.
+    data class SetChannel(
+        val channel: String,
+    ) : Event {
+        override fun serialize(serializer: Serializer) {
+            serializer.increase_container_depth()
+            serializer.serialize_variant_index(49)
+            serializer.serialize_str(channel)
+            serializer.decrease_container_depth()
+        }
+
+        companion object {
+            fun deserialize(deserializer: Deserializer): SetChannel {
+                deserializer.increase_container_depth()
+                val channel = deserializer.deserialize_str()
+                deserializer.decrease_container_depth()
+                return SetChannel(channel)
+            }
+        }
+    }
+
     companion object {
         @Throws(DeserializationError::class)
         fun deserialize(deserializer: Deserializer): Event {
@@ -1333,6 +1356,7 @@ sealed interface Event {
                 46 -> DismissNotice.deserialize(deserializer)
                 47 -> AddEvidenceFile.deserialize(deserializer)
                 48 -> SetKeepSentEvidence.deserialize(deserializer)
+                49 -> SetChannel.deserialize(deserializer)
                 else -> throw DeserializationError("Unknown variant index for Event: $index")
             }
         }
