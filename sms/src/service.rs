@@ -87,6 +87,9 @@ pub struct Engine {
     agent: ureq::Agent,
     /// Texts the gateway refused to send (count only).
     pub send_failures: u64,
+    /// Where the directory is fetched and the root key it must verify under, to refresh the
+    /// corridors.
+    directory_source: Option<(String, String)>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -122,7 +125,28 @@ impl Engine {
             limits,
             agent,
             send_failures: 0,
+            directory_source: None,
         }
+    }
+
+    /// Refresh the corridors from the relay's directory (`relay_url`), verified under
+    /// `root_public_key`, from now on (see [`Engine::refresh_corridors`]).
+    pub fn with_directory_source(mut self, relay_url: &str, root_public_key: &str) -> Engine {
+        self.directory_source = Some((relay_url.to_string(), root_public_key.to_string()));
+        self
+    }
+
+    /// Fetch and verify the directory again and take its corridors. A directory that cannot be
+    /// fetched or does not verify leaves the corridors as they were. Returns whether they
+    /// changed.
+    pub fn refresh_corridors(&mut self) -> Result<bool, crate::startup::StartError> {
+        let Some((relay_url, root)) = &self.directory_source else {
+            return Ok(false);
+        };
+        let corridors = crate::startup::fetch_corridors(relay_url, root)?;
+        let changed = corridors != self.corridors;
+        self.corridors = corridors;
+        Ok(changed)
     }
 
     fn send(&mut self, to: &str, texts: &[String]) {

@@ -167,10 +167,12 @@ pub fn open_engine(config: &Config) -> Result<Engine, StartError> {
         corridors,
         config.outbound.clone(),
         config.limits.clone(),
-    ))
+    )
+    .with_directory_source(&config.relay_url, &config.root_public_key))
 }
 
-/// Serve the webhooks on `listener` and poll the mailboxes every `poll` until `shutdown`.
+/// Serve the webhooks on `listener`; every `poll`, refresh the corridors from the directory and
+/// poll the mailboxes, until `shutdown`.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     engine: Arc<Mutex<Engine>>,
@@ -186,6 +188,8 @@ pub async fn serve(
                 let engine = engine.clone();
                 let _ = tokio::task::spawn_blocking(move || {
                     if let Ok(mut e) = engine.lock() {
+                        // A failed fetch keeps the corridors it had; answers are polled anyway.
+                        let _ = e.refresh_corridors();
                         let _ = e.poll_answers();
                     }
                 })

@@ -101,3 +101,40 @@ fn a_report_the_relay_does_not_take_is_withdrawn_and_she_is_told() {
     let key = engine.store.keys().name(n);
     assert!(engine.store.dialogue(&key, now_secs()).unwrap().is_none());
 }
+
+#[test]
+fn the_corridors_follow_a_newly_published_directory() {
+    let world = World::start(Kind::Android, default_limits());
+    let mut rules = world.relay.listing.rules.clone();
+    assert!(
+        !rules
+            .iter()
+            .any(|r| r.destination_countries.contains(&"MY".to_string()))
+    );
+    rules.push(workvoice_proto::routing::RoutingRule {
+        id: "my-households".into(),
+        destination_countries: vec!["MY".into()],
+        sectors: vec![workvoice_proto::report::Sector::Households],
+        kinds: vec![],
+        deliver_to: vec![world.relay.union.id],
+        stop: false,
+    });
+    world.publish_rules(rules);
+    let mut engine = world.engine.lock().unwrap();
+    assert!(engine.refresh_corridors().unwrap());
+    assert!(
+        !engine.refresh_corridors().unwrap(),
+        "unchanged the second time"
+    );
+    let n = "+6281200000041";
+    let t = now_secs();
+    engine.handle(n, "hi", t).unwrap();
+    engine.handle(n, "1", t).unwrap();
+    drop(engine);
+    let texts = world.texts_to(n);
+    let country_menu = texts.last().unwrap();
+    assert!(
+        country_menu.contains("1 MY") && country_menu.contains("2 QA"),
+        "{country_menu}"
+    );
+}

@@ -311,6 +311,29 @@ impl World {
         self.runtime.as_ref().unwrap().block_on(old.stop());
     }
 
+    /// Publish a new directory version with `rules` on the relay.
+    pub fn publish_rules(&self, rules: Vec<workvoice_proto::routing::RoutingRule>) {
+        let relay = &self.relay;
+        self.runtime.as_ref().unwrap().block_on(async {
+            workvoice_relay::admin::set_rules(&relay.storage, rules)
+                .await
+                .unwrap();
+            let key =
+                workvoice_relay::domain::keyfile::read(&relay.settings.relay_key_path()).unwrap();
+            workvoice_relay::admin::publish_directory(
+                &relay.storage,
+                &key,
+                workvoice_relay::admin::PublishOptions {
+                    now: now_secs(),
+                    ttl_secs: 30 * 24 * 3600,
+                    pow_difficulty: relay.listing.pow_difficulty,
+                },
+            )
+            .await
+            .unwrap();
+        });
+    }
+
     pub fn poll_answers(&self) -> usize {
         self.engine.lock().unwrap().poll_answers().unwrap()
     }
