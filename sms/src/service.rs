@@ -387,7 +387,12 @@ async fn process(state: &AppState, inbound: crate::gateway::Inbound) -> Result<(
         }
         engine
             .handle(&inbound.from, &inbound.text, now)
-            .map_err(|_| Failure::Internal)
+            .map_err(|_| {
+                // Not handled: the gateway retries on a 5xx, and the retry must not be taken
+                // for a replay.
+                let _ = engine.store.forget_sight(&inbound.event_id);
+                Failure::Internal
+            })
     })
     .await;
     match outcome {

@@ -258,6 +258,14 @@ impl Store {
         Ok(inserted == 1)
     }
 
+    /// Forget a gateway event id (its handling failed: the gateway's retry must be taken).
+    pub fn forget_sight(&self, event_id: &str) -> Result<(), StoreError> {
+        let key = self.keys.name(&format!("event:{event_id}"));
+        self.db
+            .execute("DELETE FROM seen WHERE event_key = ?1", params![key])?;
+        Ok(())
+    }
+
     /// Count one more message (or report) for `key` in `hour`; returns the count so far.
     pub fn count(&self, key: &str, hour: u64) -> Result<u64, StoreError> {
         self.db.execute(

@@ -242,3 +242,28 @@ fn the_proof_of_work_budget_stops_sealing_and_nothing_reaches_the_relay() {
     let (_, _, a) = world.deliver(n, "hi");
     assert_eq!(a, vec![language_menu()]);
 }
+
+#[test]
+fn a_forgotten_event_id_is_taken_again() {
+    let world = World::start(Kind::Android, default_limits());
+    let engine = world.engine.lock().unwrap();
+    assert!(
+        engine
+            .store
+            .first_sight("event-9", now_secs() + 60)
+            .unwrap()
+    );
+    assert!(
+        !engine
+            .store
+            .first_sight("event-9", now_secs() + 60)
+            .unwrap()
+    );
+    engine.store.forget_sight("event-9").unwrap();
+    assert!(
+        engine
+            .store
+            .first_sight("event-9", now_secs() + 60)
+            .unwrap()
+    );
+}
