@@ -312,7 +312,23 @@ impl Shell {
     /// Compose and queue a report from a [`ReportFile`], through the same events a worker's
     /// taps make. Returns the field problems if the core refuses it.
     pub fn compose(&mut self, file: &ReportFile, base: &Path) -> Result<(), ShellError> {
+        self.compose_via(file, base, None)
+    }
+
+    /// [`Shell::compose`] for a shell that is not the app: `channel` (`"sms"`) goes into the
+    /// report (`Report::channel`, `Event::SetChannel`) so that desks can count channels.
+    pub fn compose_via(
+        &mut self,
+        file: &ReportFile,
+        base: &Path,
+        channel: Option<&str>,
+    ) -> Result<(), ShellError> {
         self.send(&Event::NewReport)?;
+        if let Some(channel) = channel {
+            self.send(&Event::SetChannel {
+                channel: channel.into(),
+            })?;
+        }
         for (at, event) in file.labelled_form_events() {
             self.send(&event)?;
             // A number the form could not read is refused at once, as on the phone's screen

@@ -22,6 +22,7 @@
 
 pub mod phone;
 pub mod scenario;
+pub mod sms;
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -82,6 +83,8 @@ pub enum DemoError {
     Desk(#[from] DeskError),
     #[error(transparent)]
     Phone(#[from] phone::PhoneError),
+    #[error(transparent)]
+    Sms(#[from] sms::SmsError),
     #[error("{desk} stored {stored} cases, expected {expected}")]
     Incomplete {
         desk: &'static str,
@@ -624,8 +627,31 @@ impl Demo {
             reports.push(sent);
         }
 
+        // A worker without a smartphone texts the union's SMS channel.
+        let sms_conversation = {
+            let sms_dir = dir.join("sms");
+            let url = relay_url.clone();
+            let root_hex = root.public_key.to_hex();
+            tokio::task::spawn_blocking(move || sms::converse(&sms_dir, &url, &root_hex))
+                .await
+                .map_err(|e| DemoError::Task(e.to_string()))??
+        };
+        progress(&format!(
+            "an SMS conversation with the union's SMS channel (workvoice-sms, sealed at the first hop):\n{}",
+            sms_conversation.transcript.trim_end()
+        ));
+        progress(&format!(
+            "report {} sent by SMS for the {}: \"{}\" ({:?})",
+            sms_conversation.report.report_id,
+            sms_conversation.report.who,
+            sms_conversation.report.state_text,
+            sms_conversation.report.state
+        ));
+        reports.push(sms_conversation.report);
+
         let (union_cases, inspectorate_cases) = sync_both(&union.desk, &inspectorate.desk).await?;
-        let expected_union = workers.len() as u64;
+        // Every phone's report and the one by SMS (which did not agree to the inspectorate).
+        let expected_union = workers.len() as u64 + 1;
         let expected_inspectorate = workers
             .iter()
             .filter(|w| w.consents_to_inspectorate())

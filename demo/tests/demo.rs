@@ -11,6 +11,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use workvoice_demo::scenario::{DemoWorker, workers};
+use workvoice_demo::sms::SMS_RECRUITER;
 use workvoice_desk::store::CaseFilter;
 use workvoice_desk::{Desk, Passphrase};
 use workvoice_proto::report::Report;
@@ -215,7 +216,7 @@ async fn sign_in(
     base: &str,
     user: &str,
     password: &str,
-) -> (u16, Option<String>) {
+) -> (u16, Option<(String, String)>) {
     let page = http.get(format!("{base}/login")).send().await.unwrap();
     assert_eq!(page.status().as_u16(), 200);
     let cookie = session_cookie(&page).expect("the login page sets a session cookie");
@@ -246,14 +247,19 @@ async fn sign_in(
         return (status, None);
     }
     let signed_in = session_cookie(&response).expect("a signed-in session cookie");
-    let list = http
-        .get(format!("{base}/"))
-        .header(reqwest::header::COOKIE, &signed_in)
+    let list = page_text(http, &format!("{base}/"), &signed_in).await;
+    (status, Some((list, signed_in)))
+}
+
+async fn page_text(http: &reqwest::Client, url: &str, cookie: &str) -> String {
+    let page = http
+        .get(url)
+        .header(reqwest::header::COOKIE, cookie)
         .send()
         .await
         .unwrap();
-    assert_eq!(list.status().as_u16(), 200);
-    (status, Some(list.text().await.unwrap()))
+    assert_eq!(page.status().as_u16(), 200, "{url}");
+    page.text().await.unwrap()
 }
 
 /// Every file below `dir`, at any depth.
@@ -329,7 +335,14 @@ fn demo_delivers_every_report_to_the_union_only_consenting_ones_to_the_inspector
         .filter(|w| w.len() == 32 && w.bytes().all(|b| b.is_ascii_hexdigit()))
         .map(str::to_string)
         .collect();
-    assert_eq!(printed_ids.len(), workers().len(), "{:?}", demo.seen);
+    // Each phone's report and the one sent by SMS.
+    assert_eq!(printed_ids.len(), workers().len() + 1, "{:?}", demo.seen);
+    // The SMS conversation is shown, ending with the channel's "sent".
+    assert!(
+        demo.seen.iter().any(|l| l.trim() == "worker > Namaste"),
+        "{:?}",
+        demo.seen
+    );
 
     let rt = runtime();
     let _ = rustls::crypto::ring::default_provider().install_default();
@@ -351,15 +364,26 @@ fn demo_delivers_every_report_to_the_union_only_consenting_ones_to_the_inspector
         // The printed login opens the union desk, whose case list names every recruiter.
         let (status, list) = sign_in(&http, &union_url, &user, &password).await;
         assert_eq!(status, 303, "signing in with the printed login");
-        let list = list.unwrap();
+        let (list, cookie) = list.unwrap();
         for w in workers() {
             let name = w.report.recruiter.as_ref().unwrap().name.clone();
             assert!(list.contains(&name), "the union's case list lacks {name}");
         }
+        // The case page says how each report came: the SMS one by SMS, the others by the app.
+        let mut came = Vec::new();
+        for n in 1..=workers().len() + 1 {
+            let page = page_text(&http, &format!("{union_url}/cases/{n}"), &cookie).await;
+            let sms = page.contains("SMS (sealed by the SMS channel");
+            let app = page.contains("The Workvoice app");
+            assert!(sms != app, "case {n}");
+            came.push((sms, page.contains(SMS_RECRUITER)));
+        }
+        assert_eq!(came.iter().filter(|(sms, _)| *sms).count(), 1, "{came:?}");
+        assert!(came.iter().all(|(sms, named)| sms == named), "{came:?}");
         // The same login opens the inspectorate desk, which lists only consenting workers.
         let (status, list) = sign_in(&http, &inspectorate_url, &user, &password).await;
         assert_eq!(status, 303, "signing in to the inspectorate desk");
-        let list = list.unwrap();
+        let (list, _) = list.unwrap();
         for w in &consenting {
             let name = &w.report.recruiter.as_ref().unwrap().name;
             assert!(list.contains(name.as_str()), "inspectorate lacks {name}");
@@ -411,7 +435,7 @@ fn demo_delivers_every_report_to_the_union_only_consenting_ones_to_the_inspector
         assert_eq!(files_containing(&desk_dir, &typed), Vec::<String>::new());
     }
     // Every other data directory the demo's parts made: the relay's and each phone's vault.
-    let mut others = vec![dir.join("relay")];
+    let mut others = vec![dir.join("relay"), dir.join("sms")];
     for phone in std::fs::read_dir(dir.join("phones")).unwrap() {
         others.push(phone.unwrap().path());
     }
@@ -433,7 +457,8 @@ fn demo_delivers_every_report_to_the_union_only_consenting_ones_to_the_inspector
             .unwrap();
         let union_cases = cases(&union).await;
         let inspectorate_cases = cases(&inspectorate).await;
-        assert_eq!(union_cases.len(), workers().len());
+        // The phones' reports and one by SMS.
+        assert_eq!(union_cases.len(), workers().len() + 1);
         assert_eq!(inspectorate_cases.len(), consenting.len());
         let union_ids: BTreeSet<String> = union_cases.iter().map(|(id, _)| id.clone()).collect();
         assert_eq!(
@@ -443,7 +468,19 @@ fn demo_delivers_every_report_to_the_union_only_consenting_ones_to_the_inspector
 
         let by_recruiter: BTreeMap<String, &Report> =
             union_cases.iter().map(|(_, r)| (recruiter(r), r)).collect();
-        assert_eq!(by_recruiter.len(), workers().len());
+        assert_eq!(by_recruiter.len(), workers().len() + 1);
+        // The SMS conversation: every answer as she texted it, and no inspectorate.
+        let by_sms = by_recruiter[SMS_RECRUITER];
+        assert_eq!(by_sms.language, "ne");
+        assert_eq!(by_sms.destination_country, "QA");
+        assert_eq!(by_sms.sector, None);
+        assert_eq!(by_sms.total_fees_in("NPR"), 250_000 * 100);
+        let sms_indicators: BTreeSet<&str> = by_sms.indicators.iter().map(|i| i.as_str()).collect();
+        assert_eq!(
+            sms_indicators,
+            BTreeSet::from(["retention_of_identity_documents", "withholding_of_wages"])
+        );
+        assert!(!by_sms.consent.inspectorate && !by_sms.consent.contact_wanted);
         for w in workers() {
             let typed = &w.report;
             let name = typed.recruiter.as_ref().unwrap().name.clone();
@@ -536,7 +573,11 @@ fn an_earlier_demo_is_kept_unless_fresh_is_asked_and_other_directories_are_never
     assert!(lines.iter().any(|l| l.contains("Password:")), "{lines:?}");
     assert!(lines.iter().any(|l| l.starts_with("Stopped.")), "{lines:?}");
     let first_ids = printed_report_ids(&lines);
-    assert_eq!(first_ids.len(), workers().len());
+    assert_eq!(
+        first_ids.len(),
+        workers().len() + 1,
+        "the phones' reports and one by SMS"
+    );
 
     // Again without --fresh: refused, and the earlier demo is untouched.
     let mut again = demo_command(&dir);
@@ -554,7 +595,7 @@ fn an_earlier_demo_is_kept_unless_fresh_is_asked_and_other_directories_are_never
     let (ok, lines) = run_to_end(fresh);
     assert!(ok, "{lines:?}");
     let fresh_ids = printed_report_ids(&lines);
-    assert_eq!(fresh_ids.len(), workers().len());
+    assert_eq!(fresh_ids.len(), workers().len() + 1);
     assert!(fresh_ids.is_disjoint(&first_ids));
 
     // A directory the demo did not make is never deleted, even with --fresh.

@@ -86,6 +86,7 @@ pub fn sample_report(index: usize, report_id: ReportId, reply_key: HpkePublicKey
         },
         reply_key,
         withdrawal_hash: None,
+        channel: None,
     };
     match index % TEMPLATES {
         0 => {

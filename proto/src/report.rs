@@ -78,6 +78,37 @@ pub struct Report {
     /// a withdrawal request that reveals its preimage comes from the worker.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub withdrawal_hash: Option<Digest>,
+    /// How the report reached the first hop that sealed it. Absent: the app (reports written
+    /// before the field existed, and the app's own). `sms`: `workvoice-sms` sealed it from an
+    /// SMS dialogue. An optional member of schema 1; an unknown value reads as `Unknown`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<Channel>,
+}
+
+/// The channel a report came through (`Report::channel`), so that desks can count channels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    App,
+    Sms,
+    #[serde(other)]
+    Unknown,
+}
+
+impl Channel {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::App => "app",
+            Channel::Sms => "sms",
+            Channel::Unknown => "unknown",
+        }
+    }
+
+    /// The channel of a report: absent is the app.
+    pub fn of(report: &Report) -> Channel {
+        report.channel.unwrap_or(Channel::App)
+    }
 }
 
 /// An amount of money in minor units of an ISO 4217 currency (paisa, sen, centavos...).

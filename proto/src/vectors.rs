@@ -721,6 +721,7 @@ impl Fixture {
             },
             reply_key,
             withdrawal_hash: None,
+            channel: None,
         }
     }
 }

@@ -6,7 +6,8 @@ use proptest::prelude::*;
 use workvoice_proto::ErrorCode;
 use workvoice_proto::keys::{HpkePublicKey, ReportId};
 use workvoice_proto::report::{
-    FieldProblem, Indicator, Money, NamedParty, PayeeRole, Report, ReportError, is_valid_date,
+    Channel, FieldProblem, Indicator, Money, NamedParty, PayeeRole, Report, ReportError,
+    is_valid_date,
 };
 use workvoice_proto::routing::ReportKind;
 use workvoice_proto::vectors::Fixture;
@@ -178,6 +179,31 @@ fn newer_and_older_versions_decode() {
     let decoded = Report::decode(minimal.to_string().as_bytes()).unwrap();
     assert!(decoded.fees.is_empty());
     assert_eq!(decoded.routing_tags().kinds, [ReportKind::other()].into());
+}
+
+#[test]
+fn the_channel_is_optional_absent_means_the_app_and_an_unknown_one_still_decodes() {
+    let r = report();
+    // The app writes no channel: the encoding has no member for it.
+    assert_eq!(r.channel, None);
+    assert!(!String::from_utf8(r.encode()).unwrap().contains("channel"));
+    assert_eq!(Channel::of(&r), Channel::App);
+    // The SMS channel's report says so, and round-trips.
+    let mut sms = r.clone();
+    sms.channel = Some(Channel::Sms);
+    let encoded = sms.encode();
+    assert!(
+        String::from_utf8(encoded.clone())
+            .unwrap()
+            .contains("\"channel\":\"sms\"")
+    );
+    let decoded = Report::decode(&encoded).unwrap();
+    assert_eq!(Channel::of(&decoded), Channel::Sms);
+    // A channel added later is read, as unknown, and the report stays valid.
+    let mut json: serde_json::Value = serde_json::from_slice(&encoded).unwrap();
+    json["channel"] = "voice_line".into();
+    let decoded = Report::decode(json.to_string().as_bytes()).unwrap();
+    assert_eq!(decoded.channel, Some(Channel::Unknown));
 }
 
 #[test]

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use maud::{DOCTYPE, Markup, html};
 use workvoice_proto::directory::OrgKind;
-use workvoice_proto::report::{Indicator, Money, NamedParty, Report, Sector};
+use workvoice_proto::report::{Channel, Indicator, Money, NamedParty, Report, Sector};
 
 use crate::cases::CaseStatus;
 use crate::desk::ReferralOption;
@@ -481,6 +481,16 @@ fn event_text(e: &CaseEvent) -> Markup {
     }
 }
 
+/// How the report reached the organisation (`Report::channel`): the app, or an SMS dialogue
+/// sealed by the SMS channel, whose plaintext the mobile operator and the gateway saw.
+fn channel_label(r: &Report) -> &'static str {
+    match Channel::of(r) {
+        Channel::App => "The Workvoice app",
+        Channel::Sms => "SMS (sealed by the SMS channel; the mobile operator saw the dialogue)",
+        Channel::Unknown => "A channel this desk does not know",
+    }
+}
+
 pub fn case_page(ctx: &Ctx, v: &CaseView) -> Markup {
     let c = v.case;
     let r = v.report;
@@ -524,6 +534,7 @@ pub fn case_page(ctx: &Ctx, v: &CaseView) -> Markup {
                             dt { "Sector" } dd { (r.sector.map(|s| format!("{} ({})", labels::sector(s), s.letter())).unwrap_or_else(|| "Not given".into())) }
                             dt { "Monthly wage actually earned" } dd { @match &r.monthly_wage { Some(m) => (money(m)), None => span class="muted" { "Not given" } } }
                             dt { "Report language" } dd { (labels::language(&r.language)) }
+                            dt { "Came through" } dd { (channel_label(r)) }
                             dt { "Schema version" } dd { (r.schema) }
                         }
                     }

@@ -161,6 +161,7 @@ pub fn new_report(report_id: ReportId, language: &str) -> Report {
         // Set when the report is queued: the key of its number on this device.
         reply_key: HpkePublicKey([0; 32]),
         withdrawal_hash: None,
+        channel: None,
     }
 }
 
@@ -534,6 +535,14 @@ pub fn compose(event: Event, model: &mut Model) -> Cmd {
             if !language.trim().is_empty() {
                 report.language = language.trim().to_string();
             }
+            render()
+        }
+        Event::SetChannel { channel } => {
+            report.channel = match channel.as_str() {
+                "sms" => Some(workvoice_proto::report::Channel::Sms),
+                "app" => Some(workvoice_proto::report::Channel::App),
+                _ => None,
+            };
             render()
         }
         Event::AddEvidence { bytes } => add_evidence(model, &bytes),

@@ -312,6 +312,12 @@ pub enum Event {
         list: ListId,
         index: u32,
     },
+    /// The channel the draft is taken through (`Report::channel`): `sms` from the SMS channel
+    /// (`workvoice-sms`), sent after `NewReport`. The app never sends it (absent means the
+    /// app); an unknown name clears it.
+    SetChannel {
+        channel: String,
+    },
 }
 
 /// Everything `update` receives: the shell's events, the start, and the answers to effects.
@@ -727,6 +733,7 @@ fn ui_event(event: Event, model: &mut Model) -> Cmd {
         | Event::SetPlace { .. }
         | Event::SetWage { .. }
         | Event::SetStory { .. }
+        | Event::SetChannel { .. }
         | Event::AddEvidence { .. }
         | Event::AddEvidenceFile { .. }
         | Event::RemoveEvidence { .. }
