@@ -20,7 +20,7 @@ use crux_core::{App, Command, Request};
 use facet::Facet;
 use serde::{Deserialize, Serialize};
 use workvoice_proto::directory::VerifiedDirectory;
-use workvoice_proto::keys::{ReportId, SigningPublicKey};
+use workvoice_proto::keys::{AttachmentId, ReportId, SigningPublicKey};
 use workvoice_proto::recovery::RecoveryCode;
 
 pub use effects::*;
@@ -345,6 +345,20 @@ pub enum Internal {
         report_id: ReportId,
         result: HttpResult,
     },
+    /// A sealed evidence chunk was read, to be copied into the courier store.
+    EvidenceCopyRead {
+        report_id: ReportId,
+        attachment: AttachmentId,
+        index: u64,
+        out: VaultOutput,
+    },
+    /// The courier store holds a copy of that chunk.
+    EvidenceCopied {
+        report_id: ReportId,
+        attachment: AttachmentId,
+        index: u64,
+        out: VaultOutput,
+    },
     Mailbox {
         report_id: ReportId,
         result: HttpResult,
@@ -492,6 +506,9 @@ pub struct SyncState {
     pub solving: Option<sync::Solving>,
     /// The round in which posting a withdrawal last failed: not tried again in that round.
     pub withdrawal_failed_round: Option<u64>,
+    /// The round in which copying evidence into the courier store failed: not tried again in
+    /// that round.
+    pub copy_failed_round: Option<u64>,
 }
 
 #[derive(Debug, Default)]
@@ -1109,6 +1126,8 @@ fn internal_msg(msg: Internal, model: &mut Model) -> Cmd {
         | Internal::UploadProgress { .. }
         | Internal::AttachmentRead { .. }
         | Internal::ChunkStored { .. }
+        | Internal::EvidenceCopyRead { .. }
+        | Internal::EvidenceCopied { .. }
         | Internal::Mailbox { .. }
         | Internal::WithdrawalPosted { .. }
         | Internal::RecoveryProbe { .. } => sync::on_internal(msg, model),
