@@ -1,6 +1,6 @@
-//! The whole report from the phone: loans and the job promised against the job found go from
-//! the compose screens into the sealed report, checked field by field on the way; and the two
-//! languages of the South Asian corridors, Urdu (right to left) and Hindi.
+//! The whole report from the phone: loans and the job (title, pay, employer) promised against
+//! the job found go from the compose screens into the sealed report, checked field by field on
+//! the way; and the two languages of the South Asian corridors, Urdu (right to left) and Hindi.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -42,6 +42,7 @@ fn set_job(phone: &mut Phone, promised_title: &str, promised_wage: &str) {
         promised_wage: promised_wage.into(),
         promised_currency: "sar".into(),
         actual_title: "Labourer".into(),
+        promised_employer: " Riyadh Facilities Co. ".into(),
     });
 }
 
@@ -105,6 +106,7 @@ fn loan_and_job_inputs_are_checked_field_by_field() {
         "job.promised.title",
         "job.promised.wage",
         "job.promised.currency",
+        "job.promised.employer",
         "job.actual.title",
         "wage.amount",
     ] {
@@ -136,6 +138,17 @@ fn loan_and_job_inputs_are_checked_field_by_field() {
     phone.send(Event::NextStep);
     assert_eq!(compose_view(&phone).step, "wage");
     assert!(has_error(&phone, "job.promised.title", "too_long"));
+    // So is a promised employer's name.
+    phone.send(Event::SetJob {
+        promised_title: "Electrician".into(),
+        promised_wage: "1800".into(),
+        promised_currency: "sar".into(),
+        actual_title: "Labourer".into(),
+        promised_employer: "y".repeat(201),
+    });
+    phone.send(Event::NextStep);
+    assert_eq!(compose_view(&phone).step, "wage");
+    assert!(has_error(&phone, "job.promised.employer", "too_long"));
     set_job(&mut phone, "Electrician", "1800");
     // A wrong currency of the pay found is said once, on the wage.
     phone.send(Event::SetWage {
@@ -166,6 +179,7 @@ fn loan_and_job_inputs_are_checked_field_by_field() {
     assert_eq!(value("job.promised.title"), "Electrician");
     assert_eq!(value("job.promised.wage"), "1,800.00");
     assert_eq!(value("job.promised.currency"), "SAR");
+    assert_eq!(value("job.promised.employer"), "Riyadh Facilities Co.");
     assert_eq!(value("job.actual.title"), "Labourer");
     phone.send(Event::NextStep);
     assert_eq!(compose_view(&phone).step, "story");
@@ -186,6 +200,11 @@ fn a_loan_and_the_promised_job_reach_the_union_field_for_field() {
         amount: "1000".into(),
         currency: "SAR".into(),
         contract_substituted: Some(true),
+    });
+    phone.send(Event::SetEmployer {
+        name: "Al Habtoor Contracting".into(),
+        licence_number: String::new(),
+        country: "SA".into(),
     });
     phone.send(Event::Review);
     phone.serve_directory(&served);
@@ -224,6 +243,7 @@ fn a_loan_and_the_promised_job_reach_the_union_field_for_field() {
             title: Some("Electrician".into()),
             monthly_wage: Some(money(180_000, "SAR")),
             hours_per_week: None,
+            employer: Some("Riyadh Facilities Co.".into()),
         }
     );
     assert_eq!(
@@ -232,6 +252,7 @@ fn a_loan_and_the_promised_job_reach_the_union_field_for_field() {
             title: Some("Labourer".into()),
             monthly_wage: Some(money(100_000, "SAR")),
             hours_per_week: None,
+            employer: Some("Al Habtoor Contracting".into()),
         }
     );
     assert_eq!(report.monthly_wage, Some(money(100_000, "SAR")));

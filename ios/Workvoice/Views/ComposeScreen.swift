@@ -318,7 +318,8 @@ struct ComposeScreen: View {
                     promisedTitle: value("job.promised.title"),
                     promisedWage: value("job.promised.wage"),
                     promisedCurrency: value("job.promised.currency"),
-                    actualTitle: value("job.actual.title")))
+                    actualTitle: value("job.actual.title"),
+                    promisedEmployer: value("job.promised.employer")))
         }
         if names.contains("wage.amount") {
             events.append(

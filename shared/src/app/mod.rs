@@ -202,13 +202,15 @@ pub enum Event {
     RemoveLoan {
         index: u32,
     },
-    /// The job and pay promised before departure, and the job found (the pay found is
-    /// [`Event::SetWage`]). Empty texts clear a field.
+    /// The job, pay and employer promised before departure, and the job found (the pay found
+    /// is [`Event::SetWage`], the employer found [`Event::SetEmployer`]). Empty texts clear a
+    /// field.
     SetJob {
         promised_title: String,
         promised_wage: String,
         promised_currency: String,
         actual_title: String,
+        promised_employer: String,
     },
     SetIndicator {
         indicator: String,

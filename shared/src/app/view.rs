@@ -975,6 +975,12 @@ fn compose(model: &Model, step: Step) -> ComposeView {
             ));
             fields.push(field(
                 lang,
+                "job.promised.employer",
+                K::FieldPromisedEmployer,
+                job.promised.employer.as_deref().unwrap_or(""),
+            ));
+            fields.push(field(
+                lang,
                 "job.actual.title",
                 K::FieldActualJob,
                 job.actual.title.as_deref().unwrap_or(""),

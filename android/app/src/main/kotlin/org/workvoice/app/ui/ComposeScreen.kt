@@ -120,6 +120,7 @@ fun ComposeScreen(compose: ComposeView, send: (Event) -> Unit) {
                         promisedWage = value("job.promised.wage"),
                         promisedCurrency = value("job.promised.currency"),
                         actualTitle = value("job.actual.title"),
+                        promisedEmployer = value("job.promised.employer"),
                     ),
                 )
             }
