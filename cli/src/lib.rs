@@ -425,7 +425,8 @@ pub struct ReportFile {
     /// Loans taken to get the job.
     #[serde(default)]
     pub loans: Vec<LoanLine>,
-    /// The job and pay promised against the job found (the pay found is `monthly_wage`).
+    /// The job, pay and employer promised against the job found (the pay found is
+    /// `monthly_wage`, the employer found `employer`).
     pub job: Option<JobLine>,
     #[serde(default)]
     pub indicators: Vec<String>,
@@ -530,6 +531,7 @@ impl ReportFile {
                 promised_wage: promised.map(|m| m.amount.clone()).unwrap_or_default(),
                 promised_currency: promised.map(|m| m.currency.clone()).unwrap_or_default(),
                 actual_title: job.actual_title.clone().unwrap_or_default(),
+                promised_employer: job.promised_employer.clone().unwrap_or_default(),
             };
             events.push(("job".into(), event));
         }
@@ -590,6 +592,8 @@ pub struct JobLine {
     pub promised_title: Option<String>,
     pub promised_wage: Option<MoneyLine>,
     pub actual_title: Option<String>,
+    /// The employer promised; the employer found is the file's `employer`.
+    pub promised_employer: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -31,6 +31,7 @@ fn the_example_report_file_becomes_the_compose_events() {
         promised_wage: "1800".into(),
         promised_currency: "QAR".into(),
         actual_title: "Labourer".into(),
+        promised_employer: "Qatar Electrical Contracting W.L.L.".into(),
     }));
     assert_eq!(count(|e| matches!(e, Event::SetIndicator { .. })), 2);
     assert_eq!(count(|e| matches!(e, Event::SetRecruiter { .. })), 1);

@@ -162,6 +162,7 @@ pub fn workers() -> Vec<DemoWorker> {
                     promised_title: Some("Electrician".into()),
                     promised_wage: wage("1800", "QAR"),
                     actual_title: Some("Labourer".into()),
+                    promised_employer: Some("Qatar Electrical Contracting W.L.L.".into()),
                 }),
                 consent: consent(true, true),
             },

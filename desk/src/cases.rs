@@ -203,9 +203,14 @@ impl NewCase {
                 parts.push(l);
             }
         }
-        for t in [&r.job.promised.title, &r.job.actual.title]
-            .into_iter()
-            .flatten()
+        for t in [
+            &r.job.promised.title,
+            &r.job.actual.title,
+            &r.job.promised.employer,
+            &r.job.actual.employer,
+        ]
+        .into_iter()
+        .flatten()
         {
             parts.push(t);
         }

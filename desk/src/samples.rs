@@ -51,6 +51,7 @@ fn terms(title: &str, wage: Money, hours: u16) -> JobTerms {
         title: Some(title.into()),
         monthly_wage: Some(wage),
         hours_per_week: Some(hours),
+        employer: None,
     }
 }
 
@@ -121,7 +122,10 @@ pub fn sample_report(index: usize, report_id: ReportId, reply_key: HpkePublicKey
                 ),
             ];
             r.job = JobComparison {
-                promised: terms("Electrician", money(180_000, "QAR"), 48),
+                promised: JobTerms {
+                    employer: Some("Qatar Electrical Contracting W.L.L.".into()),
+                    ..terms("Electrician", money(180_000, "QAR"), 48)
+                },
                 actual: terms("Labourer", money(100_000, "QAR"), 72),
                 written_contract: Some(true),
                 contract_in_own_language: Some(false),

@@ -1525,8 +1525,9 @@ JOB_TERMS = T_STRUCT({
     "title": (T_STR, OPTIONAL),
     "monthly_wage": (MONEY, OPTIONAL),
     "hours_per_week": (T_U16, OPTIONAL),
+    "employer": (T_STR, OPTIONAL),
 })
-_EMPTY_TERMS = {"title": None, "monthly_wage": None, "hours_per_week": None}
+_EMPTY_TERMS = {"title": None, "monthly_wage": None, "hours_per_week": None, "employer": None}
 JOB_COMPARISON = T_STRUCT({
     "promised": (JOB_TERMS, DEFAULT, lambda: dict(_EMPTY_TERMS)),
     "actual": (JOB_TERMS, DEFAULT, lambda: dict(_EMPTY_TERMS)),
@@ -1661,6 +1662,8 @@ def validate_report(r: dict) -> list:
             text(f"job.{name}.title", terms["title"], MAX_NAME_CHARS, False)
         if terms["monthly_wage"] is not None:
             money(f"job.{name}.monthly_wage", terms["monthly_wage"])
+        if terms["employer"] is not None:
+            text(f"job.{name}.employer", terms["employer"], MAX_NAME_CHARS, False)
     seen = set()
     for i, ind in enumerate(r["indicators"]):
         known(f"indicators[{i}]", ind)

@@ -260,6 +260,10 @@ pub struct JobTerms {
     pub monthly_wage: Option<Money>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hours_per_week: Option<u16>,
+    /// The employer as the worker names it: the one promised, or the one she worked for
+    /// (added in schema 1 as an optional member; older readers ignore it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub employer: Option<String>,
 }
 
 /// The 11 ILO indicators of forced labour.
@@ -675,6 +679,9 @@ impl Report {
             }
             if let Some(m) = &terms.monthly_wage {
                 p.money(&format!("{name}.monthly_wage"), m);
+            }
+            if let Some(e) = &terms.employer {
+                p.text(&format!("{name}.employer"), e, MAX_NAME_CHARS, false);
             }
         }
         let mut seen = BTreeSet::new();

@@ -677,6 +677,7 @@ impl Fixture {
                         currency: "QAR".into(),
                     }),
                     hours_per_week: Some(48),
+                    employer: None,
                 },
                 actual: JobTerms {
                     title: Some("Labourer".into()),
@@ -685,6 +686,7 @@ impl Fixture {
                         currency: "QAR".into(),
                     }),
                     hours_per_week: Some(72),
+                    employer: None,
                 },
                 written_contract: Some(true),
                 contract_in_own_language: Some(false),
@@ -1605,6 +1607,26 @@ pub fn generate() -> Vec<(bool, String, Vector)> {
         Vector::Report {
             description: "invalid country, currency and date".into(),
             json: bad.to_string(),
+            expect: placeholder(),
+        },
+    );
+    let mut employer: serde_json::Value = serde_json::from_slice(&plaintext).unwrap_or_default();
+    employer["job"]["promised"]["employer"] = "Al Rayyan Facilities Management".into();
+    employer["job"]["actual"]["employer"] = "Doha Build Co.".into();
+    push(
+        "report-job-employer",
+        Vector::Report {
+            description: "the employer promised against the employer found (job.*.employer)".into(),
+            json: employer.to_string(),
+            expect: placeholder(),
+        },
+    );
+    employer["job"]["promised"]["employer"] = "E".repeat(201).into();
+    push(
+        "report-job-employer-too-long",
+        Vector::Report {
+            description: "a promised employer longer than 200 characters".into(),
+            json: employer.to_string(),
             expect: placeholder(),
         },
     );

@@ -436,6 +436,9 @@ pub async fn restore(
         }
     }
 
+    // Held to the end: refused while a relay serves this data directory, and no relay starts
+    // on it while the restore writes.
+    let _lock = crate::files::lock_for_restore(&settings.data_dir).map_err(|e| e.to_string())?;
     let storage = crate::cli::connect_storage(settings).await?;
     let rows = storage.data_rows().await.map_err(|e| e.to_string())?;
     if rows > 0 && !force {

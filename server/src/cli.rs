@@ -41,7 +41,8 @@ pub enum Command {
     #[command(args_conflicts_with_subcommands = true)]
     Backup(BackupArgs),
     /// Load a backup into an empty database (and write its relay key), then migrate it. Stop
-    /// every relay process on that database first.
+    /// every relay process on that database first: it refuses while one serves this data
+    /// directory.
     Restore {
         /// The backup file.
         #[arg(long)]

@@ -51,3 +51,73 @@ pub fn private_sqlite_files(db: &Path) -> std::io::Result<()> {
     }
     Ok(())
 }
+
+/// The file in the data directory that a serving relay holds a shared lock on, and a restore
+/// an exclusive one, so that neither starts while the other runs.
+pub const LOCK_FILE: &str = "relay.lock";
+
+/// An advisory lock on the data directory's [`LOCK_FILE`], released when dropped (or when the
+/// process ends, however it ends).
+#[derive(Debug)]
+pub struct DataDirLock {
+    _file: std::fs::File,
+}
+
+/// Why the data directory could not be locked.
+#[derive(Debug, thiserror::Error)]
+pub enum DataDirLockError {
+    #[error("{0}")]
+    Held(String),
+    #[error("cannot open the lock file {0}: {1}")]
+    Io(String, std::io::Error),
+}
+
+fn open_lock_file(data_dir: &Path) -> Result<(std::fs::File, PathBuf), DataDirLockError> {
+    let path = data_dir.join(LOCK_FILE);
+    let io = |e| DataDirLockError::Io(path.display().to_string(), e);
+    private_dir(data_dir).map_err(io)?;
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .mode(FILE_MODE)
+        .open(&path)
+        .map_err(io)?;
+    Ok((file, path))
+}
+
+/// A serving relay's lock: shared, so that relay processes sharing a data directory (two on
+/// one PostgreSQL, one host) run together; refused while a restore holds the directory.
+pub fn lock_for_serving(data_dir: &Path) -> Result<DataDirLock, DataDirLockError> {
+    let (file, path) = open_lock_file(data_dir)?;
+    match file.try_lock_shared() {
+        Ok(()) => Ok(DataDirLock { _file: file }),
+        Err(std::fs::TryLockError::WouldBlock) => Err(DataDirLockError::Held(format!(
+            "a restore is running on the data directory {} (it holds {}); start the relay \
+             once it has finished",
+            data_dir.display(),
+            path.display()
+        ))),
+        Err(std::fs::TryLockError::Error(e)) => {
+            Err(DataDirLockError::Io(path.display().to_string(), e))
+        }
+    }
+}
+
+/// A restore's lock: exclusive, refused while any relay process (or another restore) holds
+/// the data directory.
+pub fn lock_for_restore(data_dir: &Path) -> Result<DataDirLock, DataDirLockError> {
+    let (file, path) = open_lock_file(data_dir)?;
+    match file.try_lock() {
+        Ok(()) => Ok(DataDirLock { _file: file }),
+        Err(std::fs::TryLockError::WouldBlock) => Err(DataDirLockError::Held(format!(
+            "a relay is running on the data directory {} (it holds {}); stop it first (for \
+             the package: systemctl stop workvoice-relay), then restore",
+            data_dir.display(),
+            path.display()
+        ))),
+        Err(std::fs::TryLockError::Error(e)) => {
+            Err(DataDirLockError::Io(path.display().to_string(), e))
+        }
+    }
+}

@@ -54,6 +54,8 @@ pub enum StartupError {
     PlainHttpOnPublicAddress(String),
     #[error(transparent)]
     Tls(#[from] crate::tls::TlsError),
+    #[error(transparent)]
+    DataDirLock(#[from] files::DataDirLockError),
 }
 
 /// Open the database of `settings` (creating the data directory, mode 0700, for a default
@@ -348,14 +350,21 @@ pub struct Application {
     state: AppState,
     relay_key: SigningKey,
     tls: Option<Arc<Tls>>,
+    /// The shared lock on the data directory (`files::lock_for_serving`), held while serving.
+    data_dir_lock: Option<files::DataDirLock>,
 }
 
 impl Application {
     /// Open the database (migrating it), load or create the relay key and bind the listener.
+    /// The data directory is locked first, shared: a restore running on it refuses to start,
+    /// and this refuses while one runs.
     pub async fn build(settings: Settings) -> Result<Application, StartupError> {
+        let lock = files::lock_for_serving(&settings.data_dir)?;
         let storage = open_storage(&settings).await?;
         let relay_key = relay_key(&settings)?;
-        Self::build_with(settings, storage, relay_key).await
+        let mut app = Self::build_with(settings, storage, relay_key).await?;
+        app.data_dir_lock = Some(lock);
+        Ok(app)
     }
 
     /// Like [`Application::build`] over an already opened database and key.
@@ -405,6 +414,7 @@ impl Application {
             state: AppState::new(storage, settings),
             relay_key,
             tls,
+            data_dir_lock: None,
         })
     }
 
@@ -441,6 +451,8 @@ impl Application {
         self,
         stop: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> Result<(), StartupError> {
+        // Released when serving ends.
+        let _data_dir_lock = self.data_dir_lock;
         let (stop_tx, stop_rx) = watch::channel(false);
         let maintenance = tokio::spawn(maintain(
             self.state.clone(),

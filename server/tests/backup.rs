@@ -470,3 +470,67 @@ async fn a_failed_backup_leaves_no_file() {
     assert!(!file.exists());
     assert!(!d.join("relay.backup.partial").exists());
 }
+
+/// `restore` refuses, with the reason, while a relay serves the target's data directory (even
+/// with `--force`), and leaves its data as it was; once the relay is stopped it restores.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restore_refuses_while_a_relay_serves_the_target() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let fixture = Fixture::new();
+    let source = place(d, "source", false).await;
+    let world = source.seed(&fixture).await;
+    let key = d.join("backup.key");
+    ok(source.run(
+        &fixture,
+        &["backup", "keygen", "--out", key.to_str().unwrap()],
+    ));
+    let file = d.join("relay.backup");
+    ok(source.run(
+        &fixture,
+        &[
+            "backup",
+            "--to",
+            file.to_str().unwrap(),
+            "--public-key",
+            d.join("backup.key.pub").to_str().unwrap(),
+        ],
+    ));
+
+    // The source relay serves, and keeps a report that is not in the backup.
+    let mut relay = RelayProcess::spawn(&source, &fixture);
+    let c = client();
+    let late = prepare_submission(&fixture, &world.listing, &SubmissionSpec::default()).unwrap();
+    let (status, _) = submit_with_retries(&c, &relay.base_url, &late.request, 3).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let restore = [
+        "restore",
+        "--from",
+        file.to_str().unwrap(),
+        "--key",
+        key.to_str().unwrap(),
+    ];
+    let mut forced = restore.to_vec();
+    forced.push("--force");
+    for args in [&restore[..], &forced[..]] {
+        let err = refused(source.run(&fixture, args));
+        assert!(
+            err.contains("a relay is running on the data directory")
+                && err.contains("relay.lock")
+                && err.contains("stop it first"),
+            "{err}"
+        );
+    }
+    // Nothing was written: the relay still has the late report.
+    let inbox = inbox_report_ids(&c, &relay.base_url, &world.union.token).await;
+    assert_eq!(inbox, vec![late.request.submission_id]);
+
+    // Stopped (even killed), the data directory is free: the forced restore goes through and
+    // the late report, not in the backup, is gone.
+    relay.kill();
+    let said = ok(source.run(&fixture, &forced));
+    assert!(said.contains("restored"), "{said}");
+    let relay = RelayProcess::spawn(&source, &fixture);
+    let inbox = inbox_report_ids(&c, &relay.base_url, &world.union.token).await;
+    assert_eq!(inbox, vec![]);
+}

@@ -374,6 +374,21 @@ impl Host {
                     .list(crate::app::records::NS_COURIER)
                     .map_or_else(failed, |entries| VaultOutput::Entries(vec![entries]))
             }
+            VaultOperation::CourierGet { ns, key } => {
+                if state.courier.is_none() {
+                    match Vault::open_courier(&self.dir, self.platform_secret.as_ref()) {
+                        Ok(courier) => state.courier = Some(courier),
+                        Err(VaultError::NotInitialised) => return VaultOutput::Value(None),
+                        Err(e) => return failed(e),
+                    }
+                }
+                let Some(courier) = &state.courier else {
+                    return VaultOutput::Value(None);
+                };
+                courier
+                    .get(&ns, &key)
+                    .map_or_else(failed, VaultOutput::Value)
+            }
             VaultOperation::CourierWrite { ops } => {
                 if state.courier.is_none() {
                     match Vault::open_courier(&self.dir, self.platform_secret.as_ref()) {

@@ -6,9 +6,12 @@
 mod common;
 
 use common::{DURESS, PIN, Phone, config};
-use workvoice_core::app::records::{CourierEntry, NS_COURIER};
+use workvoice_core::app::records::{
+    ATTACHMENT_CHUNK_BYTES, CourierEntry, NS_COURIER, NS_COURIER_EVIDENCE, NS_OUTBOX, OutboxRecord,
+};
 use workvoice_core::app::*;
-use workvoice_proto::api::{MailboxEntry, MailboxItem, MailboxPage, MailboxStatus};
+use workvoice_proto::api::{MailboxEntry, MailboxItem, MailboxPage, MailboxStatus, UploadProgress};
+use workvoice_proto::attachment::open_attachment;
 use workvoice_proto::recovery::{RecoveryCode, mailbox_token_text};
 use workvoice_proto::reply::{ReplyBody, seal_reply};
 use workvoice_proto::vectors::{DeterministicRng, Fixture};
@@ -484,4 +487,209 @@ fn a_report_queued_offline_is_sealed_as_the_app_locks_and_delivered_without_the_
     assert_eq!(item.report_id, body.submission_id.to_hex());
     assert_eq!(item.state, DeliveryState::Sent);
     assert!(phone.no_http(), "sent once");
+}
+
+/// Every key of the courier store's copies of sealed evidence.
+fn courier_evidence(phone: &mut Phone) -> Vec<(String, Vec<u8>)> {
+    phone
+        .courier
+        .as_ref()
+        .expect("the courier store is open")
+        .list(NS_COURIER_EVIDENCE)
+        .unwrap()
+}
+
+fn upload_progress(received: u64, size: u64) -> Vec<u8> {
+    serde_json::to_vec(&UploadProgress {
+        received,
+        size,
+        complete: received >= size,
+    })
+    .unwrap()
+}
+
+#[test]
+fn while_locked_a_queued_report_with_evidence_is_delivered_through_a_faulty_relay() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = Fixture::new();
+    let served = fixture.publish(&fixture.listing(5));
+    let mut app_config = config(&fixture);
+    app_config.upload_chunk_bytes = 100_000;
+    let mut phone = Phone::start(dir.path(), app_config);
+    let code = phone.onboard();
+    // A report with a photo, reviewed with signal and queued without: the directory fetch of
+    // the send round fails.
+    let photo = common::jpeg::jpeg(None, (0..600_000usize).map(|i| (i % 251) as u8 & 0x7F));
+    phone.compose_report((true, false, false));
+    phone.send(Event::GoToStep {
+        step: "evidence".into(),
+    });
+    phone.send(Event::AddEvidence { bytes: photo });
+    phone.send(Event::Review);
+    phone.serve_directory(&served);
+    phone.send(Event::SendReport);
+    let fetch = phone.take_http();
+    assert!(fetch.operation.url.ends_with("/v1/directory"));
+    phone.drop_connection(fetch);
+    assert!(phone.no_http());
+
+    phone.send(Event::Background);
+    assert!(locked(&phone));
+    assert!(phone.vault.is_none());
+    // The courier holds the sealed submission, the upload's id and size, and a copy of the
+    // sealed chunks; nothing of the report in clear.
+    let held = courier_entries(&mut phone);
+    assert_eq!(held.len(), 1);
+    let sealed = held[0].sealed.clone().expect("sealed as the app locked");
+    assert_eq!(held[0].uploads.len(), 1);
+    let upload = held[0].uploads[0].clone();
+    let copies = courier_evidence(&mut phone);
+    assert_eq!(
+        copies.len() as u64,
+        upload.size.div_ceil(ATTACHMENT_CHUNK_BYTES as u64)
+    );
+    assert!(copies.len() >= 3, "{}", copies.len());
+    let text = courier_text(&mut phone);
+    for secret in REPORT_TEXT.iter().chain([&code.as_str()]) {
+        assert!(!text.contains(secret), "the courier holds {secret:?}");
+    }
+
+    // Without the PIN: the submission, through a dropped connection, then accepted.
+    let wake = phone
+        .view()
+        .wake_in_ms
+        .expect("the courier asks for a tick");
+    phone.tick_after(wake);
+    let (request, body) = phone.take_submission();
+    assert_eq!(body.envelope, sealed.envelope);
+    phone.drop_connection(request);
+    let wake = phone.view().wake_in_ms.unwrap();
+    phone.tick_after(wake);
+    let (request, again) = phone.take_submission();
+    assert_eq!(again, body, "the same bytes");
+    let opened = workvoice_proto::envelope::open(
+        &body.envelope,
+        fixture.union_id,
+        &fixture.union_key,
+        &workvoice_proto::routing::disclosure_digest(&body.tags, &body.consent),
+    )
+    .unwrap();
+    let report = workvoice_proto::report::Report::decode(&opened.plaintext).unwrap();
+    let manifest = report.attachments[0].clone();
+    assert_eq!(
+        (manifest.id, manifest.sealed_size),
+        (upload.id, upload.size)
+    );
+    phone.accept(request, &body, 201);
+
+    // The upload, still locked, through a cut connection and a busy relay.
+    let token = mailbox_token_text(
+        &RecoveryCode::parse(&code)
+            .unwrap()
+            .report_secrets(0)
+            .mailbox_token,
+    );
+    let size = upload.size;
+    let mut stored: Vec<u8> = Vec::new();
+    let (mut dropped, mut busy) = (false, false);
+    while (stored.len() as u64) < size {
+        let request = match phone.http.pop_front() {
+            Some(request) => request,
+            None => {
+                let wake = phone
+                    .view()
+                    .wake_in_ms
+                    .expect("the courier asks for a tick");
+                phone.tick_after(wake);
+                phone.take_http()
+            }
+        };
+        assert!(locked(&phone));
+        let op = &request.operation;
+        assert!(
+            op.url.contains(&format!(
+                "/v1/submissions/{}/attachments/",
+                body.submission_id
+            )),
+            "{}",
+            op.url
+        );
+        assert!(
+            op.headers
+                .iter()
+                .any(|h| h.name == "authorization" && h.value == format!("Bearer {token}"))
+        );
+        match op.method {
+            HttpMethod::Get if !dropped => {
+                dropped = true;
+                phone.drop_connection(request);
+            }
+            HttpMethod::Get => {
+                let received = stored.len() as u64;
+                phone.respond_status(request, 200, upload_progress(received, size));
+            }
+            HttpMethod::Put => {
+                let offset: u64 = op.url.rsplit_once("?offset=").unwrap().1.parse().unwrap();
+                assert_eq!(offset, stored.len() as u64);
+                if offset > 0 && !busy {
+                    busy = true;
+                    phone.respond_status(request, 503, b"{\"error\":\"unavailable\"}".to_vec());
+                    continue;
+                }
+                stored.extend_from_slice(&request.operation.body);
+                let received = stored.len() as u64;
+                phone.respond_status(request, 200, upload_progress(received, size));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    assert!(dropped && busy, "both faults were met");
+    assert!(locked(&phone));
+    let plain = open_attachment(&stored, body.submission_id, &manifest).unwrap();
+    assert_eq!(&plain[..2], &[0xFF, 0xD8]);
+    // Uploaded: the copy is gone from the courier store; only mailbox polls are left.
+    assert_eq!(courier_evidence(&mut phone), vec![]);
+    let held = courier_entries(&mut phone);
+    assert!(held[0].uploads.iter().all(|u| u.complete));
+    let wake = phone.view().wake_in_ms.unwrap();
+    phone.tick_after(wake);
+    let poll = phone.take_http();
+    assert!(
+        poll.operation.url.contains("/v1/mailbox/"),
+        "{}",
+        poll.operation.url
+    );
+    phone.respond_status(
+        poll,
+        200,
+        serde_json::to_vec(&MailboxPage {
+            entries: vec![],
+            last_seq: 0,
+        })
+        .unwrap(),
+    );
+
+    // Unlocked: the report is sent and its evidence uploaded; nothing is sent again.
+    phone.send(Event::Unlock { pin: PIN.into() });
+    let item = phone.outbox().into_iter().next().unwrap();
+    assert_eq!(item.report_id, body.submission_id.to_hex());
+    assert_eq!(item.state, DeliveryState::Sent);
+    assert!(phone.no_http(), "nothing uploaded twice");
+    let record: OutboxRecord = serde_json::from_slice(
+        &phone
+            .vault
+            .as_ref()
+            .unwrap()
+            .get(NS_OUTBOX, &body.submission_id.to_hex())
+            .unwrap()
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(
+        record
+            .uploads
+            .iter()
+            .all(|u| u.complete && u.received == size)
+    );
+    assert_eq!(courier_evidence(&mut phone), vec![]);
 }

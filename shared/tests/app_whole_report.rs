@@ -1,6 +1,6 @@
-//! The whole report from the phone: loans and the job promised against the job found go from
-//! the compose screens into the sealed report, checked field by field on the way; and the two
-//! languages of the South Asian corridors, Urdu (right to left) and Hindi.
+//! The whole report from the phone: loans and the job (title, pay, employer) promised against
+//! the job found go from the compose screens into the sealed report, checked field by field on
+//! the way; and the two languages of the South Asian corridors, Urdu (right to left) and Hindi.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -72,6 +72,7 @@ fn set_job(phone: &mut Phone, promised_title: &str, promised_wage: &str) {
         promised_wage: promised_wage.into(),
         promised_currency: "sar".into(),
         actual_title: "Labourer".into(),
+        promised_employer: " Riyadh Facilities Co. ".into(),
     });
 }
 
@@ -83,6 +84,7 @@ fn type_job(phone: &mut Phone, promised_title: &str, promised_wage: &str) {
             (FieldId::PromisedWage, promised_wage),
             (FieldId::PromisedCurrency, "sar"),
             (FieldId::ActualTitle, "Labourer"),
+            (FieldId::PromisedEmployer, " Riyadh Facilities Co. "),
         ],
     );
 }
@@ -220,6 +222,7 @@ fn loan_and_job_inputs_are_checked_field_by_field() {
         FieldId::PromisedTitle,
         FieldId::PromisedWage,
         FieldId::PromisedCurrency,
+        FieldId::PromisedEmployer,
         FieldId::ActualTitle,
         FieldId::WageAmount,
     ] {
@@ -254,6 +257,16 @@ fn loan_and_job_inputs_are_checked_field_by_field() {
         "job.promised.title",
         "too_long"
     ));
+    // So is a promised employer's name.
+    type_in(&mut phone, &[(FieldId::PromisedEmployer, &"y".repeat(201))]);
+    phone.send(Event::NextStep);
+    assert_eq!(compose_view(&phone).step, Step::Wage);
+    assert!(has_error(
+        &phone,
+        Some(FieldId::PromisedEmployer),
+        "job.promised.employer",
+        "too_long"
+    ));
     type_job(&mut phone, "Electrician", "1800");
     // A wrong currency of the pay found is said once, on the wage's currency.
     type_wage(&mut phone, "1000", "QQQ");
@@ -286,6 +299,7 @@ fn loan_and_job_inputs_are_checked_field_by_field() {
     assert_eq!(value(FieldId::PromisedWage), "1,800.00");
     assert_eq!(value(FieldId::PromisedCurrency), "SAR");
     assert_eq!(value(FieldId::ActualTitle), "Labourer");
+    assert_eq!(value(FieldId::PromisedEmployer), "Riyadh Facilities Co.");
     assert_eq!(value(FieldId::WageAmount), "1,000.00");
 }
 
@@ -335,6 +349,11 @@ fn a_loan_and_the_promised_job_reach_the_union_field_for_field() {
         currency: "SAR".into(),
         contract_substituted: Some(true),
     });
+    phone.send(Event::SetEmployer {
+        name: "Al Habtoor Contracting".into(),
+        licence_number: String::new(),
+        country: "SA".into(),
+    });
     phone.send(Event::Review);
     phone.serve_directory(&served);
     assert!(matches!(phone.screen(), Screen::Review(_)));
@@ -372,6 +391,7 @@ fn a_loan_and_the_promised_job_reach_the_union_field_for_field() {
             title: Some("Electrician".into()),
             monthly_wage: Some(money(180_000, "SAR")),
             hours_per_week: None,
+            employer: Some("Riyadh Facilities Co.".into()),
         }
     );
     assert_eq!(
@@ -380,6 +400,7 @@ fn a_loan_and_the_promised_job_reach_the_union_field_for_field() {
             title: Some("Labourer".into()),
             monthly_wage: Some(money(100_000, "SAR")),
             hours_per_week: None,
+            employer: Some("Al Habtoor Contracting".into()),
         }
     );
     assert_eq!(report.monthly_wage, Some(money(100_000, "SAR")));

@@ -13,6 +13,9 @@ use crate::binaries::{PHONE, binary};
 use crate::process::{Spawned, run};
 
 pub const PIN: &str = "482916";
+/// The employer the worker was promised, and the one she found (contract substitution).
+pub const PROMISED_EMPLOYER: &str = "Qatar Electrical Contracting W.L.L.";
+pub const EMPLOYER_FOUND: &str = "Doha Build Co. W.L.L.";
 
 /// What one report says, as the phone's worker typed it; [`ReportSpec::matches`] checks an
 /// opened report against it.
@@ -56,8 +59,10 @@ impl ReportSpec {
             "job": {
                 "promised_title": "Electrician",
                 "promised_wage": {"amount": "1800", "currency": "QAR"},
-                "actual_title": "Labourer"
+                "actual_title": "Labourer",
+                "promised_employer": PROMISED_EMPLOYER
             },
+            "employer": {"name": EMPLOYER_FOUND, "country": "QA"},
             "monthly_wage": {"amount": "1000", "currency": "QAR"},
             "contract_substituted": true,
             "recruiter": {"name": self.recruiter, "country": "NP"},
@@ -104,6 +109,7 @@ impl ReportSpec {
                         title: Some("Electrician".into()),
                         monthly_wage: qar(1_800),
                         hours_per_week: None,
+                        employer: Some(PROMISED_EMPLOYER.into()),
                     },
             ),
             (
@@ -113,6 +119,7 @@ impl ReportSpec {
                         title: Some("Labourer".into()),
                         monthly_wage: qar(1_000),
                         hours_per_week: None,
+                        employer: Some(EMPLOYER_FOUND.into()),
                     },
             ),
             ("monthly wage", report.monthly_wage == qar(1_000)),
@@ -124,6 +131,10 @@ impl ReportSpec {
             (
                 "recruiter",
                 report.recruiter.as_ref().map(|r| r.name.as_str()) == Some(&self.recruiter),
+            ),
+            (
+                "employer",
+                report.employer.as_ref().map(|e| e.name.as_str()) == Some(EMPLOYER_FOUND),
             ),
             ("fees", report.fees.len() == 1),
             (

@@ -602,6 +602,9 @@ pub fn case_page(ctx: &Ctx, v: &CaseView) -> Markup {
                                 tr { th scope="row" { "Monthly wage" }
                                     td { @match &r.job.promised.monthly_wage { Some(m) => (money(m)), None => span class="muted" { "Not given" } } }
                                     td { @match &r.job.actual.monthly_wage { Some(m) => (money(m)), None => span class="muted" { "Not given" } } } }
+                                tr { th scope="row" { "Employer" }
+                                    td { (opt_text(r.job.promised.employer.as_deref())) }
+                                    td { (opt_text(r.job.actual.employer.as_deref().or(r.employer.as_ref().map(|e| e.name.as_str())))) } }
                                 tr { th scope="row" { "Hours per week" }
                                     td { (r.job.promised.hours_per_week.map_or("Not given".into(), |h| h.to_string())) }
                                     td { (r.job.actual.hours_per_week.map_or("Not given".into(), |h| h.to_string())) } }

@@ -62,6 +62,18 @@ async fn pages_need_a_session_and_are_labelled() {
         assert_eq!(page.status, StatusCode::OK, "{uri}");
         assert_accessible(&page.body);
     }
+    // The employer promised beside the employer found (the report's employer when the job
+    // found does not name one).
+    let first = c.get("/cases/1").await;
+    let row = first
+        .body
+        .split("<th scope=\"row\">Employer</th>")
+        .nth(1)
+        .and_then(|rest| rest.split("</tr>").next())
+        .unwrap_or_else(|| panic!("no employer row: {}", first.body));
+    let promised = row.find("Qatar Electrical Contracting W.L.L.").expect(row);
+    let found = row.find("Doha Build Co. W.L.L.").expect(row);
+    assert!(promised < found, "promised, then found: {row}");
     // Free text keeps its direction: right-to-left Urdu is marked dir="auto" with its language.
     let urdu = c.get("/cases/6").await;
     assert!(

@@ -8,9 +8,13 @@
 //! is kept as it came, replies still sealed. At unlock the app takes over: accepted reports
 //! become `Accepted`, what arrived is opened, and the courier is written again from the outbox.
 //!
+//! Evidence is uploaded too, from the courier store's copy of its sealed chunks (the unlocked
+//! sync engine copies them there before anything else, `sync::copy_evidence_chunk`); the
+//! copy is deleted once the relay has the whole attachment.
+//!
 //! What needs the report or the recovery code (sealing, a re-seal after `stale_directory`, a
-//! new mailbox number after `mailbox_in_use`, evidence uploads, opening replies) waits for the
-//! PIN: the courier marks the report `held` and leaves it.
+//! new mailbox number after `mailbox_in_use`, opening replies) waits for the PIN: the courier
+//! marks the report `held` and leaves it.
 //!
 //! While unlocked, every write of an outbox record also writes its courier entry, so a killed
 //! app that restarts locked goes on delivering what was sealed.
@@ -20,13 +24,16 @@ use std::collections::BTreeMap;
 use crux_core::Command;
 use crux_core::render::render;
 use workvoice_proto::ErrorCode;
-use workvoice_proto::api::{MailboxPage, SubmissionAccepted};
+use workvoice_proto::api::{MailboxPage, SubmissionAccepted, UploadProgress};
 use workvoice_proto::envelope::EnvelopeHeader;
-use workvoice_proto::keys::ReportId;
+use workvoice_proto::keys::{AttachmentId, ReportId};
 use workvoice_proto::pow::solve_pow_slice;
 use workvoice_proto::recovery::mailbox_token_text;
 
-use super::records::{CourierEntry, OutboxRecord, Phase};
+use super::records::{
+    ATTACHMENT_CHUNK_BYTES, CourierEntry, NS_COURIER_EVIDENCE, OutboxRecord, Phase,
+    attachment_chunk_key, courier_evidence_deletes,
+};
 use super::sync::{POW_SLICE, backoff_delay};
 use super::{
     Cmd, HttpMethod, HttpRequest, HttpResult, Internal, Model, Msg, TimeOperation, TimeOutput,
@@ -43,6 +50,9 @@ pub struct CourierState {
     pub session: u64,
     /// A proof-of-work being solved in slices: the report, the difficulty, the next nonce.
     pub solving: Option<(ReportId, u8, u64)>,
+    /// The copied chunk of the sealed attachment being uploaded: its offset in the sealed
+    /// file and its bytes.
+    pub upload: Option<(ReportId, AttachmentId, u64, Vec<u8>)>,
 }
 
 /// One step of a courier round, as it comes back.
@@ -56,6 +66,17 @@ pub enum CourierStep {
     Mailbox {
         report_id: ReportId,
         result: HttpResult,
+    },
+    /// The relay's answer to an upload request (how much of the attachment it has).
+    Upload {
+        report_id: ReportId,
+        result: HttpResult,
+    },
+    /// A copied evidence chunk read from the courier store.
+    Chunk {
+        report_id: ReportId,
+        index: u64,
+        out: VaultOutput,
     },
     Saved(VaultOutput),
 }
@@ -148,6 +169,7 @@ pub fn new_session(model: &mut Model) {
     model.courier.running = false;
     model.courier.again = false;
     model.courier.solving = None;
+    model.courier.upload = None;
 }
 
 /// Unlocked again: what the courier did while locked goes into the outbox. Returns the
@@ -179,6 +201,19 @@ pub fn take_over(model: &mut Model) -> Vec<VaultWrite> {
                 record.attempts = record.attempts.max(entry.attempts);
             }
             touched = true;
+        }
+        for sent in &entry.uploads {
+            if let Some(upload) = record.uploads.iter_mut().find(|u| u.id == sent.id)
+                && !upload.complete
+                && (sent.complete || sent.received > upload.received)
+            {
+                upload.received = upload.received.max(sent.received);
+                upload.complete = sent.complete;
+                if sent.complete {
+                    record.courier_evidence.retain(|c| c.id != sent.id);
+                }
+                touched = true;
+            }
         }
         if record.phase == Phase::Accepted && entry.mailbox_after >= record.mailbox_after {
             record.mailbox_next_at_ms = entry.mailbox_next_at_ms;
@@ -243,6 +278,12 @@ pub fn on_step(model: &mut Model, session: u64, courier_step: CourierStep) -> Cm
         }
         CourierStep::Submitted { report_id, result } => on_submitted(model, report_id, result),
         CourierStep::Mailbox { report_id, result } => on_mailbox(model, report_id, result),
+        CourierStep::Upload { report_id, result } => on_upload(model, report_id, result),
+        CourierStep::Chunk {
+            report_id,
+            index,
+            out,
+        } => on_chunk(model, report_id, index, out),
         // A failed write is written again with the next change; the outbox stays the truth.
         CourierStep::Saved(_) => Command::done(),
     }
@@ -270,6 +311,13 @@ fn advance(model: &mut Model) -> Cmd {
             return solve_step(model);
         }
         return post(model, id);
+    }
+    if let Some(id) = entries
+        .values()
+        .find(|e| e.to_upload() && e.next_attempt_at_ms <= now)
+        .map(|e| e.report_id)
+    {
+        return upload_step(model, id);
     }
     if let Some(id) = entries
         .values()
@@ -418,6 +466,142 @@ fn on_submitted(model: &mut Model, id: ReportId, result: HttpResult) -> Cmd {
     }
 }
 
+fn upload_url(model: &Model, id: &ReportId, attachment: &AttachmentId) -> String {
+    model.relay(&format!("/v1/submissions/{id}/attachments/{attachment}"))
+}
+
+/// Ask the relay how much of the next attachment it has, as the unlocked engine does.
+fn upload_step(model: &mut Model, id: ReportId) -> Cmd {
+    let Some(entry) = model.courier.entries.get(&id) else {
+        return advance(model);
+    };
+    let Some(upload) = entry.uploads.iter().find(|u| !u.complete) else {
+        return advance(model);
+    };
+    let request = HttpRequest::get(
+        upload_url(model, &id, &upload.id),
+        model.config.http_timeout_ms,
+    )
+    .with_header("authorization", format!("Bearer {}", entry.mailbox_token));
+    http(request, model.courier.session, move |result| {
+        CourierStep::Upload {
+            report_id: id,
+            result,
+        }
+    })
+}
+
+fn on_upload(model: &mut Model, id: ReportId, result: HttpResult) -> Cmd {
+    let progress = match &result {
+        HttpResult::Response(r) if r.status == 200 => {
+            serde_json::from_slice::<UploadProgress>(&r.body).ok()
+        }
+        _ => None,
+    };
+    let Some(progress) = progress else {
+        model.courier.upload = None;
+        return back_off(model, id);
+    };
+    let Some(entry) = model.courier.entries.get_mut(&id) else {
+        return advance(model);
+    };
+    let Some(upload) = entry.uploads.iter_mut().find(|u| !u.complete) else {
+        return advance(model);
+    };
+    upload.received = progress.received;
+    let (attachment, received, size) = (upload.id, upload.received, upload.size);
+    if progress.complete || received >= size {
+        upload.complete = true;
+        entry.attempts = 0;
+        model.courier.upload = None;
+        let mut ops = courier_evidence_deletes(&id, &attachment, size);
+        ops.push(entry.write());
+        return Command::all([courier_write(ops, model.courier.session), advance(model)]);
+    }
+    match &model.courier.upload {
+        Some((r, a, start, bytes))
+            if *r == id
+                && *a == attachment
+                && (*start..*start + bytes.len() as u64).contains(&received) =>
+        {
+            put_chunk(model, id)
+        }
+        _ => {
+            let index = received / ATTACHMENT_CHUNK_BYTES as u64;
+            let session = model.courier.session;
+            Command::request_from_shell(VaultOperation::CourierGet {
+                ns: NS_COURIER_EVIDENCE.into(),
+                key: attachment_chunk_key(&id, &attachment, index),
+            })
+            .then_send(move |out| {
+                step(
+                    session,
+                    CourierStep::Chunk {
+                        report_id: id,
+                        index,
+                        out,
+                    },
+                )
+            })
+        }
+    }
+}
+
+fn on_chunk(model: &mut Model, id: ReportId, index: u64, out: VaultOutput) -> Cmd {
+    let Some(attachment) = model
+        .courier
+        .entries
+        .get(&id)
+        .and_then(|e| e.uploads.iter().find(|u| !u.complete))
+        .map(|u| u.id)
+    else {
+        return advance(model);
+    };
+    match out {
+        VaultOutput::Value(Some(bytes)) => {
+            model.courier.upload =
+                Some((id, attachment, index * ATTACHMENT_CHUNK_BYTES as u64, bytes));
+            put_chunk(model, id)
+        }
+        // The copy is gone: the upload waits for the PIN (the unlocked engine reads the vault).
+        _ => hold(model, id, "evidence_copy_missing".into()),
+    }
+}
+
+fn put_chunk(model: &mut Model, id: ReportId) -> Cmd {
+    let size = model.config.upload_chunk_bytes.max(1) as usize;
+    let Some(entry) = model.courier.entries.get(&id) else {
+        return advance(model);
+    };
+    let Some(upload) = entry.uploads.iter().find(|u| !u.complete) else {
+        return advance(model);
+    };
+    let Some((_, _, chunk_start, bytes)) = &model.courier.upload else {
+        return advance(model);
+    };
+    let start = (upload.received.saturating_sub(*chunk_start) as usize).min(bytes.len());
+    let end = (start + size).min(bytes.len());
+    let request = HttpRequest {
+        method: HttpMethod::Put,
+        url: format!(
+            "{}?offset={}",
+            upload_url(model, &id, &upload.id),
+            chunk_start + start as u64
+        ),
+        headers: Vec::new(),
+        body: bytes[start..end].to_vec(),
+        timeout_ms: model.config.http_timeout_ms,
+    }
+    .with_header("authorization", format!("Bearer {}", entry.mailbox_token))
+    .with_header("content-type", "application/octet-stream".into());
+    http(request, model.courier.session, move |result| {
+        CourierStep::Upload {
+            report_id: id,
+            result,
+        }
+    })
+}
+
 fn poll(model: &mut Model, id: ReportId) -> Cmd {
     let Some(entry) = model.courier.entries.get(&id) else {
         return advance(model);
@@ -488,6 +672,8 @@ pub fn wake_at(model: &Model) -> Option<u64> {
         .filter_map(|e| {
             if e.to_send() {
                 Some(e.next_attempt_at_ms)
+            } else if e.to_upload() {
+                Some(e.next_attempt_at_ms.min(e.mailbox_next_at_ms))
             } else if e.to_poll() {
                 Some(e.mailbox_next_at_ms)
             } else {

@@ -442,11 +442,13 @@ pub fn compose(event: Event, model: &mut Model) -> Cmd {
             promised_wage,
             promised_currency,
             actual_title,
+            promised_employer,
         } => {
             clear_form_error(&mut model.form_error, "job.");
             let text = |t: &str| Some(t.trim().to_string()).filter(|t| !t.is_empty());
             report.job.promised.title = text(&promised_title);
             report.job.actual.title = text(&actual_title);
+            report.job.promised.employer = text(&promised_employer);
             if promised_wage.trim().is_empty() {
                 report.job.promised.monthly_wage = None;
                 return render();
@@ -1027,6 +1029,8 @@ fn send(model: &mut Model) -> Cmd {
     // The pay found, beside the pay promised (entered once, as the monthly wage; copied here
     // so that a wrong currency is reported once, on the wage, while composing).
     report.job.actual.monthly_wage = report.monthly_wage.clone();
+    // Likewise the employer found, beside the employer promised.
+    report.job.actual.employer = report.employer.as_ref().map(|e| e.name.clone());
     let order = model
         .outbox
         .values()

@@ -132,6 +132,11 @@ pub enum VaultOperation {
     CourierWrite {
         ops: Vec<VaultWrite>,
     },
+    /// One entry of the courier store (a copy of a sealed evidence chunk), locked or not.
+    CourierGet {
+        ns: String,
+        key: String,
+    },
 }
 
 impl std::fmt::Debug for VaultOperation {
@@ -163,6 +168,11 @@ impl std::fmt::Debug for VaultOperation {
             VaultOperation::CourierWrite { ops } => f
                 .debug_struct("CourierWrite")
                 .field("ops", &ops.len())
+                .finish(),
+            VaultOperation::CourierGet { ns, key } => f
+                .debug_struct("CourierGet")
+                .field("ns", ns)
+                .field("key", key)
                 .finish(),
         }
     }

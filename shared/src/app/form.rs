@@ -46,6 +46,7 @@ pub enum FieldId {
     PromisedTitle,
     PromisedWage,
     PromisedCurrency,
+    PromisedEmployer,
     ActualTitle,
     WageAmount,
     WageCurrency,
@@ -117,6 +118,7 @@ const PATHS: &[(&str, FieldId)] = &[
         "job.promised.monthly_wage.currency",
         FieldId::PromisedCurrency,
     ),
+    ("job.promised.employer", FieldId::PromisedEmployer),
     ("job.actual.title", FieldId::ActualTitle),
     ("job.contract_substituted", FieldId::ContractSubstituted),
     ("monthly_wage", FieldId::WageAmount),
@@ -273,12 +275,19 @@ impl FormInputs {
             }
             Step::Wage => {
                 use FieldId::*;
-                if touched(&[PromisedTitle, PromisedWage, PromisedCurrency, ActualTitle]) {
+                if touched(&[
+                    PromisedTitle,
+                    PromisedWage,
+                    PromisedCurrency,
+                    PromisedEmployer,
+                    ActualTitle,
+                ]) {
                     out.push(Event::SetJob {
                         promised_title: v(PromisedTitle),
                         promised_wage: v(PromisedWage),
                         promised_currency: v(PromisedCurrency),
                         actual_title: v(ActualTitle),
+                        promised_employer: v(PromisedEmployer),
                     });
                 }
                 if touched(&[WageAmount, WageCurrency, ContractSubstituted]) {

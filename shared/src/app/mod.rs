@@ -21,7 +21,7 @@ use crux_core::{App, Command, Request};
 use facet::Facet;
 use serde::{Deserialize, Serialize};
 use workvoice_proto::directory::VerifiedDirectory;
-use workvoice_proto::keys::{ReportId, SigningPublicKey};
+use workvoice_proto::keys::{AttachmentId, ReportId, SigningPublicKey};
 use workvoice_proto::recovery::RecoveryCode;
 
 pub use draft::Step;
@@ -205,13 +205,15 @@ pub enum Event {
     RemoveLoan {
         index: u32,
     },
-    /// The job and pay promised before departure, and the job found (the pay found is
-    /// [`Event::SetWage`]). Empty texts clear a field.
+    /// The job, pay and employer promised before departure, and the job found (the pay found
+    /// is [`Event::SetWage`], the employer found [`Event::SetEmployer`]). Empty texts clear a
+    /// field.
     SetJob {
         promised_title: String,
         promised_wage: String,
         promised_currency: String,
         actual_title: String,
+        promised_employer: String,
     },
     SetIndicator {
         indicator: String,
@@ -375,6 +377,20 @@ pub enum Internal {
         report_id: ReportId,
         result: HttpResult,
     },
+    /// A sealed evidence chunk was read, to be copied into the courier store.
+    EvidenceCopyRead {
+        report_id: ReportId,
+        attachment: AttachmentId,
+        index: u64,
+        out: VaultOutput,
+    },
+    /// The courier store holds a copy of that chunk.
+    EvidenceCopied {
+        report_id: ReportId,
+        attachment: AttachmentId,
+        index: u64,
+        out: VaultOutput,
+    },
     Mailbox {
         report_id: ReportId,
         result: HttpResult,
@@ -525,6 +541,9 @@ pub struct SyncState {
     pub solving: Option<sync::Solving>,
     /// The round in which posting a withdrawal last failed: not tried again in that round.
     pub withdrawal_failed_round: Option<u64>,
+    /// The round in which copying evidence into the courier store failed: not tried again in
+    /// that round.
+    pub copy_failed_round: Option<u64>,
 }
 
 #[derive(Debug, Default)]
@@ -1158,6 +1177,8 @@ fn internal_msg(msg: Internal, model: &mut Model) -> Cmd {
         | Internal::UploadProgress { .. }
         | Internal::AttachmentRead { .. }
         | Internal::ChunkStored { .. }
+        | Internal::EvidenceCopyRead { .. }
+        | Internal::EvidenceCopied { .. }
         | Internal::Mailbox { .. }
         | Internal::WithdrawalPosted { .. }
         | Internal::RecoveryProbe { .. } => sync::on_internal(msg, model),

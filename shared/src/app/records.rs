@@ -16,6 +16,9 @@ pub const NS_DIRECTORY: &str = "directory";
 pub const NS_ATTACHMENTS: &str = "attachments";
 /// The namespace of the courier store (`vault::courier`), which opens without the PIN.
 pub const NS_COURIER: &str = "courier";
+/// The courier store's copies of sealed evidence chunks, so that a locked phone can upload
+/// them (keys as [`attachment_chunk_key`]).
+pub const NS_COURIER_EVIDENCE: &str = "courier-evidence";
 pub const DEVICE_KEY: &str = "state";
 pub const DRAFT_KEY: &str = "current";
 pub const DIRECTORY_KEY: &str = "latest";
@@ -254,6 +257,40 @@ pub struct OutboxRecord {
     /// The worker asked for this sent report to be withdrawn (`PROTOCOL.md` 13.5).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub withdrawal: Option<Withdrawal>,
+    /// How much of each sealed attachment is copied into the courier store, so that the
+    /// courier can upload it while locked.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub courier_evidence: Vec<CourierEvidence>,
+}
+
+/// The courier store's copy of one sealed attachment of a report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CourierEvidence {
+    pub id: AttachmentId,
+    /// Chunks copied, from the first.
+    pub chunks: u64,
+    /// Stored by an earlier release as one whole record: it is uploaded only while unlocked.
+    #[serde(default)]
+    pub unchunked: bool,
+}
+
+/// The number of chunk records of a sealed attachment of `sealed_size` bytes.
+pub fn attachment_chunks(sealed_size: u64) -> u64 {
+    sealed_size.div_ceil(ATTACHMENT_CHUNK_BYTES as u64).max(1)
+}
+
+/// The courier store writes that delete its copy of an attachment of `sealed_size` bytes.
+pub fn courier_evidence_deletes(
+    report_id: &ReportId,
+    attachment: &AttachmentId,
+    sealed_size: u64,
+) -> Vec<VaultWrite> {
+    (0..attachment_chunks(sealed_size))
+        .map(|index| VaultWrite::Delete {
+            ns: NS_COURIER_EVIDENCE.into(),
+            key: attachment_chunk_key(report_id, attachment, index),
+        })
+        .collect()
 }
 
 /// Where a withdrawal request stands.
@@ -291,6 +328,7 @@ impl OutboxRecord {
             left_out: Vec::new(),
             pow_pending: None,
             withdrawal: None,
+            courier_evidence: Vec::new(),
         }
     }
 
@@ -300,6 +338,33 @@ impl OutboxRecord {
 
     pub fn uploads_pending(&self) -> bool {
         self.uploads.iter().any(|u| !u.complete)
+    }
+
+    /// The next chunk of sealed evidence to copy into the courier store: the attachment, its
+    /// sealed size and the chunk's index. Attachments already uploaded are not copied.
+    pub fn evidence_to_copy(&self) -> Option<(AttachmentId, u64, u64)> {
+        if self.phase == Phase::Failed {
+            return None;
+        }
+        let report = self.report.as_ref()?;
+        report.attachments.iter().find_map(|a| {
+            if self.uploads.iter().any(|u| u.id == a.id && u.complete) {
+                return None;
+            }
+            let copied = self.courier_evidence.iter().find(|c| c.id == a.id);
+            if copied.is_some_and(|c| c.unchunked) {
+                return None;
+            }
+            let chunks = copied.map_or(0, |c| c.chunks);
+            (chunks < attachment_chunks(a.sealed_size)).then_some((a.id, a.sealed_size, chunks))
+        })
+    }
+
+    /// Whether the courier store holds the whole sealed attachment `id` of `size` bytes.
+    pub fn evidence_copied(&self, id: &AttachmentId, size: u64) -> bool {
+        self.courier_evidence
+            .iter()
+            .any(|c| c.id == *id && !c.unchunked && c.chunks >= attachment_chunks(size))
     }
 
     /// Whether the sync engine seals (or resends) it when it is due: waiting, being sent, or
@@ -340,6 +405,10 @@ pub struct CourierEntry {
     /// The proof-of-work of `sealed` is still to be solved, at this difficulty.
     #[serde(default)]
     pub pow_pending: Option<u8>,
+    /// Uploads of evidence whose sealed chunks the courier store holds a copy of
+    /// ([`NS_COURIER_EVIDENCE`]); ids and sizes only.
+    #[serde(default)]
+    pub uploads: Vec<UploadState>,
 }
 
 impl CourierEntry {
@@ -364,6 +433,12 @@ impl CourierEntry {
             mailbox_interval_ms: record.mailbox_interval_ms,
             arrived: Vec::new(),
             pow_pending: record.pow_pending,
+            uploads: record
+                .uploads
+                .iter()
+                .filter(|u| !u.complete && record.evidence_copied(&u.id, u.size))
+                .cloned()
+                .collect(),
         })
     }
 
@@ -386,6 +461,11 @@ impl CourierEntry {
     /// Whether its mailbox is polled.
     pub fn to_poll(&self) -> bool {
         self.sealed.is_none()
+    }
+
+    /// Whether evidence waits to be uploaded (and may be, once due).
+    pub fn to_upload(&self) -> bool {
+        self.sealed.is_none() && self.held.is_none() && self.uploads.iter().any(|u| !u.complete)
     }
 }
 
@@ -426,8 +506,7 @@ pub fn attachment_deletes(
     attachment: &AttachmentId,
     sealed_size: u64,
 ) -> Vec<VaultWrite> {
-    let chunks = sealed_size.div_ceil(ATTACHMENT_CHUNK_BYTES as u64).max(1);
-    (0..chunks)
+    (0..attachment_chunks(sealed_size))
         .map(|index| attachment_chunk_key(report_id, attachment, index))
         .chain([attachment_key(report_id, attachment)])
         .map(|key| VaultWrite::Delete {

@@ -45,9 +45,10 @@ use workvoice_proto::routing::{
 use workvoice_proto::status::open_status;
 
 use super::records::{
-    ATTACHMENT_CHUNK_BYTES, DIRECTORY_KEY, DeviceRecord, Failure, LeftOutNote, NS_ATTACHMENTS,
-    NS_DIRECTORY, NS_OUTBOX, OutboxRecord, Phase, ReplyNote, StatusNote, Transient, UploadState,
-    Withdrawal, attachment_chunk_key, attachment_deletes, attachment_key,
+    ATTACHMENT_CHUNK_BYTES, CourierEvidence, DIRECTORY_KEY, DeviceRecord, Failure, LeftOutNote,
+    NS_ATTACHMENTS, NS_COURIER_EVIDENCE, NS_DIRECTORY, NS_OUTBOX, OutboxRecord, Phase, ReplyNote,
+    StatusNote, Transient, UploadState, Withdrawal, attachment_chunk_key, attachment_chunks,
+    attachment_deletes, attachment_key, courier_evidence_deletes,
 };
 use super::{
     Cmd, HttpMethod, HttpRequest, HttpResult, Internal, Model, Msg, Page, RECOVERY_GAP,
@@ -122,6 +123,18 @@ pub fn on_internal(msg: Internal, model: &mut Model) -> Cmd {
             out,
         } => on_attachment(model, report_id, chunk, out),
         Internal::ChunkStored { report_id, result } => on_progress(model, report_id, result),
+        Internal::EvidenceCopyRead {
+            report_id,
+            attachment,
+            index,
+            out,
+        } => on_copy_read(model, report_id, attachment, index, out),
+        Internal::EvidenceCopied {
+            report_id,
+            attachment,
+            index,
+            out,
+        } => on_copied(model, report_id, attachment, index, out),
         Internal::Mailbox { report_id, result } => on_mailbox(model, report_id, result),
         Internal::WithdrawalPosted { report_id, result } => on_withdrawal(model, report_id, result),
         Internal::RecoveryProbe { index, result } => on_probe(model, index, result),
@@ -155,6 +168,16 @@ fn advance(model: &mut Model) -> Cmd {
     }
     let mut records: Vec<&OutboxRecord> = model.outbox.values().collect();
     records.sort_by_key(|r| r.order);
+    // Sealed evidence is copied into the courier store first, so that a lock at any moment
+    // after leaves the courier able to upload it.
+    let copy = records
+        .iter()
+        .find_map(|r| r.evidence_to_copy().map(|(a, _, i)| (r.report_id, a, i)));
+    if let Some((id, attachment, index)) = copy
+        && model.sync.copy_failed_round != Some(model.sync.round)
+    {
+        return copy_evidence_chunk(id, attachment, index);
+    }
     let sending = records
         .iter()
         .find(|r| r.to_send() && due(r.next_attempt_at_ms, now))
@@ -831,8 +854,13 @@ fn on_progress(model: &mut Model, id: ReportId, result: HttpResult) -> Cmd {
     upload.received = progress.received;
     if progress.complete || progress.received >= upload.size {
         upload.complete = true;
+        let attachment = upload.id;
         model.sync.upload = None;
-        return Command::all([persist(model, &id), advance(model)]);
+        return Command::all([
+            drop_courier_copy(model, &id, &attachment),
+            persist(model, &id),
+            advance(model),
+        ]);
     }
     let (attachment, received) = (upload.id, upload.received);
     match &model.sync.upload {
@@ -845,6 +873,131 @@ fn on_progress(model: &mut Model, id: ReportId, result: HttpResult) -> Cmd {
         }
         _ => read_chunk(id, attachment, received),
     }
+}
+
+/// Reads chunk `index` of a sealed attachment, to copy it into the courier store.
+fn copy_evidence_chunk(id: ReportId, attachment: AttachmentId, index: u64) -> Cmd {
+    vault(
+        VaultOperation::Get {
+            ns: NS_ATTACHMENTS.into(),
+            key: attachment_chunk_key(&id, &attachment, index),
+        },
+        move |out| Internal::EvidenceCopyRead {
+            report_id: id,
+            attachment,
+            index,
+            out,
+        },
+    )
+}
+
+fn copied_mut(record: &mut OutboxRecord, attachment: AttachmentId) -> &mut CourierEvidence {
+    if let Some(at) = record
+        .courier_evidence
+        .iter()
+        .position(|c| c.id == attachment)
+    {
+        return &mut record.courier_evidence[at];
+    }
+    record.courier_evidence.push(CourierEvidence {
+        id: attachment,
+        chunks: 0,
+        unchunked: false,
+    });
+    let last = record.courier_evidence.len() - 1;
+    &mut record.courier_evidence[last]
+}
+
+fn on_copy_read(
+    model: &mut Model,
+    id: ReportId,
+    attachment: AttachmentId,
+    index: u64,
+    out: VaultOutput,
+) -> Cmd {
+    match out {
+        VaultOutput::Value(Some(bytes)) => {
+            Command::request_from_shell(VaultOperation::CourierWrite {
+                ops: vec![VaultWrite::Put {
+                    ns: NS_COURIER_EVIDENCE.into(),
+                    key: attachment_chunk_key(&id, &attachment, index),
+                    value: bytes,
+                }],
+            })
+            .then_send(move |out| {
+                Msg::Internal(Internal::EvidenceCopied {
+                    report_id: id,
+                    attachment,
+                    index,
+                    out,
+                })
+            })
+        }
+        VaultOutput::Value(None) => {
+            // Kept whole by an earlier release: uploaded only while unlocked.
+            if let Some(record) = model.outbox.get_mut(&id) {
+                copied_mut(record, attachment).unchunked = true;
+            }
+            Command::all([persist(model, &id), advance(model)])
+        }
+        _ => {
+            model.sync.copy_failed_round = Some(model.sync.round);
+            advance(model)
+        }
+    }
+}
+
+/// A chunk was copied; the record (and with it the courier entry, which lists the attachment
+/// for upload once it is whole) is written when the attachment's last chunk is.
+fn on_copied(
+    model: &mut Model,
+    id: ReportId,
+    attachment: AttachmentId,
+    index: u64,
+    out: VaultOutput,
+) -> Cmd {
+    if matches!(out, VaultOutput::Failed(_)) {
+        model.sync.copy_failed_round = Some(model.sync.round);
+        return advance(model);
+    }
+    let Some(record) = model.outbox.get_mut(&id) else {
+        return advance(model);
+    };
+    let size = record
+        .report
+        .as_ref()
+        .and_then(|r| r.attachments.iter().find(|a| a.id == attachment))
+        .map_or(0, |a| a.sealed_size);
+    let copied = copied_mut(record, attachment);
+    copied.chunks = copied.chunks.max(index + 1);
+    if copied.chunks >= attachment_chunks(size) {
+        return Command::all([persist(model, &id), advance(model)]);
+    }
+    advance(model)
+}
+
+/// The courier store's copy of an uploaded attachment is deleted.
+fn drop_courier_copy(model: &mut Model, id: &ReportId, attachment: &AttachmentId) -> Cmd {
+    let Some(record) = model.outbox.get_mut(id) else {
+        return Command::done();
+    };
+    let Some(at) = record
+        .courier_evidence
+        .iter()
+        .position(|c| c.id == *attachment)
+    else {
+        return Command::done();
+    };
+    record.courier_evidence.remove(at);
+    let size = record
+        .uploads
+        .iter()
+        .find(|u| u.id == *attachment)
+        .map_or(0, |u| u.size);
+    Command::request_from_shell(VaultOperation::CourierWrite {
+        ops: courier_evidence_deletes(id, attachment, size),
+    })
+    .then_send(|out| Msg::Internal(Internal::Saved(out)))
 }
 
 /// Reads the stored chunk of the sealed attachment that holds byte `offset`: only one chunk
@@ -1138,9 +1291,15 @@ pub fn withdraw_report(model: &mut Model, report_id: &str) -> Cmd {
                 ns: NS_OUTBOX.into(),
                 key: id.to_hex(),
             }];
+            let mut copies = Vec::new();
             if let Some(report) = &record.report {
                 for attachment in &report.attachments {
                     ops.extend(attachment_deletes(
+                        &id,
+                        &attachment.id,
+                        attachment.sealed_size,
+                    ));
+                    copies.extend(courier_evidence_deletes(
                         &id,
                         &attachment.id,
                         attachment.sealed_size,
@@ -1154,8 +1313,15 @@ pub fn withdraw_report(model: &mut Model, report_id: &str) -> Cmd {
             if matches!(model.page, Page::Report { report_id } if report_id == id) {
                 model.page = Page::Outbox;
             }
+            let copies = if copies.is_empty() {
+                Command::done()
+            } else {
+                Command::request_from_shell(VaultOperation::CourierWrite { ops: copies })
+                    .then_send(|out| Msg::Internal(Internal::Saved(out)))
+            };
             Command::all([
                 vault(VaultOperation::Write { ops, flush: true }, Internal::Saved),
+                copies,
                 render(),
             ])
         }

@@ -828,6 +828,10 @@ pub fn current_values(report: &Report) -> CurrentValues {
         PromisedCurrency,
         promised.map(|m| m.currency.clone()).unwrap_or_default(),
     );
+    values.insert(
+        PromisedEmployer,
+        job.promised.employer.clone().unwrap_or_default(),
+    );
     values.insert(ActualTitle, job.actual.title.clone().unwrap_or_default());
     let wage = report.monthly_wage.as_ref();
     values.insert(WageAmount, wage.map(format_amount).unwrap_or_default());
@@ -1081,6 +1085,11 @@ fn compose(model: &Model, step: Step) -> ComposeView {
                 FieldId::PromisedCurrency,
                 K::FieldPromisedCurrency,
                 InputKind::Code,
+            ));
+            fields.push(text(
+                FieldId::PromisedEmployer,
+                K::FieldPromisedEmployer,
+                InputKind::Text,
             ));
             fields.push(text(
                 FieldId::ActualTitle,

@@ -121,6 +121,7 @@ keys! {
     FieldPromisedJob "field.promised_job" => "Job you were promised",
     FieldPromisedWage "field.promised_wage" => "Pay you were promised each month",
     FieldPromisedCurrency "field.promised_currency" => "Currency of the promised pay (for example QAR)",
+    FieldPromisedEmployer "field.promised_employer" => "Employer you were promised",
     FieldActualJob "field.actual_job" => "Job you really do",
     FieldRecruiterName "field.recruiter_name" => "Agent or agency name",
     FieldEmployerName "field.employer_name" => "Employer or company name",

@@ -283,6 +283,14 @@ impl Phone {
                     None => VaultOutput::Entries(vec![]),
                 }
             }
+            VaultOperation::CourierGet { ns, key } => {
+                self.seen
+                    .push(Seen::VaultOther(format!("courier get {ns}/{key}")));
+                match self.open_courier() {
+                    Some(courier) => VaultOutput::Value(courier.get(&ns, &key).unwrap()),
+                    None => VaultOutput::Value(None),
+                }
+            }
             VaultOperation::CourierWrite { ops } => {
                 self.seen.push(Seen::VaultOther("courier write".into()));
                 let courier = self.open_courier().expect("a vault to hold the courier");

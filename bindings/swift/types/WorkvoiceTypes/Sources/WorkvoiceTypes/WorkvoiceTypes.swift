@@ -400,9 +400,10 @@ indirect public enum Event: Hashable, Equatable {
     /// empty when not known.
     case addLoan(amount: String, currency: String, lender: String, interest: String)
     case removeLoan(index: UInt32)
-    /// The job and pay promised before departure, and the job found (the pay found is
-    /// [`Event::SetWage`]). Empty texts clear a field.
-    case setJob(promisedTitle: String, promisedWage: String, promisedCurrency: String, actualTitle: String)
+    /// The job, pay and employer promised before departure, and the job found (the pay found
+    /// is [`Event::SetWage`], the employer found [`Event::SetEmployer`]). Empty texts clear a
+    /// field.
+    case setJob(promisedTitle: String, promisedWage: String, promisedCurrency: String, actualTitle: String, promisedEmployer: String)
     case setIndicator(indicator: String, present: Bool)
     case setRecruiter(name: String, licenceNumber: String, country: String)
     case setEmployer(name: String, licenceNumber: String, country: String)
@@ -521,12 +522,13 @@ indirect public enum Event: Hashable, Equatable {
         case .removeLoan(let index):
             try serializer.serialize_variant_index(value: 23)
             try serializer.serialize_u32(value: index)
-        case .setJob(let promisedTitle, let promisedWage, let promisedCurrency, let actualTitle):
+        case .setJob(let promisedTitle, let promisedWage, let promisedCurrency, let actualTitle, let promisedEmployer):
             try serializer.serialize_variant_index(value: 24)
             try serializer.serialize_str(value: promisedTitle)
             try serializer.serialize_str(value: promisedWage)
             try serializer.serialize_str(value: promisedCurrency)
             try serializer.serialize_str(value: actualTitle)
+            try serializer.serialize_str(value: promisedEmployer)
         case .setIndicator(let indicator, let present):
             try serializer.serialize_variant_index(value: 25)
             try serializer.serialize_str(value: indicator)
@@ -731,8 +733,9 @@ indirect public enum Event: Hashable, Equatable {
             let promisedWage = try deserializer.deserialize_str()
             let promisedCurrency = try deserializer.deserialize_str()
             let actualTitle = try deserializer.deserialize_str()
+            let promisedEmployer = try deserializer.deserialize_str()
             try deserializer.decrease_container_depth()
-            return .setJob(promisedTitle: promisedTitle, promisedWage: promisedWage, promisedCurrency: promisedCurrency, actualTitle: actualTitle)
+            return .setJob(promisedTitle: promisedTitle, promisedWage: promisedWage, promisedCurrency: promisedCurrency, actualTitle: actualTitle, promisedEmployer: promisedEmployer)
         case 25:
             let indicator = try deserializer.deserialize_str()
             let present = try deserializer.deserialize_bool()

@@ -783,13 +783,15 @@ sealed interface Event {
         }
     }
 
-    /// The job and pay promised before departure, and the job found (the pay found is
-    /// [`Event::SetWage`]). Empty texts clear a field.
+    /// The job, pay and employer promised before departure, and the job found (the pay found
+    /// is [`Event::SetWage`], the employer found [`Event::SetEmployer`]). Empty texts clear a
+    /// field.
     data class SetJob(
         val promisedTitle: String,
         val promisedWage: String,
         val promisedCurrency: String,
         val actualTitle: String,
+        val promisedEmployer: String,
     ) : Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
@@ -798,6 +800,7 @@ sealed interface Event {
             serializer.serialize_str(promisedWage)
             serializer.serialize_str(promisedCurrency)
             serializer.serialize_str(actualTitle)
+            serializer.serialize_str(promisedEmployer)
             serializer.decrease_container_depth()
         }
 
@@ -808,8 +811,9 @@ sealed interface Event {
                 val promisedWage = deserializer.deserialize_str()
                 val promisedCurrency = deserializer.deserialize_str()
                 val actualTitle = deserializer.deserialize_str()
+                val promisedEmployer = deserializer.deserialize_str()
                 deserializer.decrease_container_depth()
-                return SetJob(promisedTitle, promisedWage, promisedCurrency, actualTitle)
+                return SetJob(promisedTitle, promisedWage, promisedCurrency, actualTitle, promisedEmployer)
             }
         }
     }
