@@ -11,8 +11,9 @@
 //! dropped, so per-address limits apply to the outer request only.
 //!
 //! Keys: a gateway key is derived (RFC 9180 `DeriveKeyPair`) from 32 random bytes kept in
-//! `<data_dir>/ohttp-gateway.key` (mode 0600). [`GatewayKeys::rotate`] makes a new current key
-//! and keeps the one before it until a grace period ends.
+//! `<data_dir>/ohttp-gateway.key` (mode 0600) with the previous key and its end of grace
+//! ([`GatewayKeyState`]). The maintenance pass ([`maintain`]) rotates on schedule, forgets a
+//! previous key after its grace period, and publishes a directory listing the keys accepted.
 //!
 //! Replay: every opened encapsulation's `enc` (the client's ephemeral public key) is
 //! remembered, in memory only, as long as its key is accepted (bounded by
@@ -39,7 +40,12 @@ use tower::ServiceExt as _;
 use workvoice_proto::api::{MAX_SUBMISSION_BYTES, RelayErrorCode};
 use zeroize::Zeroizing;
 
+use crate::admin;
+use crate::configuration::Settings;
 use crate::state::AppState;
+use workvoice_proto::directory::Listing;
+use workvoice_proto::keys::SigningKey;
+use workvoice_proto::oblivious::ObliviousGateway;
 
 /// `Content-Type` of an Encapsulated Request.
 pub const REQUEST_MEDIA_TYPE: &str = "message/ohttp-req";
@@ -136,8 +142,55 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> GatewayKeyError + '_ {
     }
 }
 
-/// Write `secret` to `path` (mode 0600), replacing what was there atomically.
-pub fn write_secret(path: &Path, secret: &GatewaySecret) -> Result<(), GatewayKeyError> {
+/// The gateway's keys as kept on disk: the current one since when, and the previous one
+/// until when.
+#[derive(Debug, Clone)]
+pub struct GatewayKeyState {
+    pub current: GatewaySecret,
+    /// Unix seconds the current key was made.
+    pub current_since: u64,
+    /// The replaced key and the Unix second after which it is refused.
+    pub previous: Option<(GatewaySecret, u64)>,
+}
+
+impl GatewayKeyState {
+    pub fn fresh(now: u64) -> Self {
+        GatewayKeyState {
+            current: GatewaySecret::generate(1),
+            current_since: now,
+            previous: None,
+        }
+    }
+
+    /// Due at `now`: a rotation when the current key is `rotation_secs` old (0: never), and
+    /// forgetting the previous key after its grace period. `None` when nothing is due.
+    pub fn due(&self, now: u64, rotation_secs: u64, grace_secs: u64) -> Option<GatewayKeyState> {
+        let mut next = self.clone();
+        let mut changed = false;
+        if next
+            .previous
+            .as_ref()
+            .is_some_and(|(_, until)| now > *until)
+        {
+            next.previous = None;
+            changed = true;
+        }
+        if rotation_secs > 0 && now >= next.current_since.saturating_add(rotation_secs) {
+            let mut id = next.current.key_id.wrapping_add(1);
+            if next.previous.as_ref().is_some_and(|(p, _)| p.key_id == id) {
+                id = id.wrapping_add(1);
+            }
+            let outgoing = std::mem::replace(&mut next.current, GatewaySecret::generate(id));
+            next.previous = Some((outgoing, now.saturating_add(grace_secs)));
+            next.current_since = now;
+            changed = true;
+        }
+        changed.then_some(next)
+    }
+}
+
+/// Write `state` to `path` (mode 0600), replacing what was there atomically.
+pub fn write_state(path: &Path, state: &GatewayKeyState) -> Result<(), GatewayKeyError> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         crate::files::private_dir(dir).map_err(io(dir))?;
     }
@@ -151,18 +204,27 @@ pub fn write_secret(path: &Path, secret: &GatewaySecret) -> Result<(), GatewayKe
         .mode(0o600)
         .open(&temporary)
         .map_err(io(&temporary))?;
-    let text = Zeroizing::new(format!(
-        "{} {}\n",
-        secret.key_id,
-        hex::encode(secret.ikm.as_ref())
+    let mut text = Zeroizing::new(format!(
+        "current {} {} {}\n",
+        state.current.key_id,
+        hex::encode(state.current.ikm.as_ref()),
+        state.current_since
     ));
+    if let Some((previous, until)) = &state.previous {
+        text.push_str(&format!(
+            "previous {} {} {}\n",
+            previous.key_id,
+            hex::encode(previous.ikm.as_ref()),
+            until
+        ));
+    }
     file.write_all(text.as_bytes()).map_err(io(&temporary))?;
     file.sync_all().map_err(io(&temporary))?;
     std::fs::rename(&temporary, path).map_err(io(path))
 }
 
-/// Read a secret written by [`write_secret`]; refuses a file that group or others can read.
-pub fn read_secret(path: &Path) -> Result<GatewaySecret, GatewayKeyError> {
+/// Read a state written by [`write_state`]; refuses a file that group or others can read.
+pub fn read_state(path: &Path) -> Result<GatewayKeyState, GatewayKeyError> {
     let meta = std::fs::metadata(path).map_err(io(path))?;
     let mode = meta.permissions().mode() & 0o777;
     if mode & 0o077 != 0 {
@@ -173,19 +235,38 @@ pub fn read_secret(path: &Path) -> Result<GatewaySecret, GatewayKeyError> {
     }
     let text = Zeroizing::new(std::fs::read_to_string(path).map_err(io(path))?);
     let malformed = || GatewayKeyError::Malformed(path.display().to_string());
-    let (id, hex_ikm) = text.trim().split_once(' ').ok_or_else(malformed)?;
-    let key_id = id.parse::<u8>().map_err(|_| malformed())?;
-    let mut ikm = Zeroizing::new([0u8; 32]);
-    hex::decode_to_slice(hex_ikm, ikm.as_mut()).map_err(|_| malformed())?;
-    Ok(GatewaySecret { key_id, ikm })
+    let mut current = None;
+    let mut previous = None;
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        let [role, id, hex_ikm, at] = fields[..] else {
+            return Err(malformed());
+        };
+        let key_id = id.parse::<u8>().map_err(|_| malformed())?;
+        let at = at.parse::<u64>().map_err(|_| malformed())?;
+        let mut ikm = Zeroizing::new([0u8; 32]);
+        hex::decode_to_slice(hex_ikm, ikm.as_mut()).map_err(|_| malformed())?;
+        let secret = GatewaySecret { key_id, ikm };
+        match role {
+            "current" if current.is_none() => current = Some((secret, at)),
+            "previous" if previous.is_none() => previous = Some((secret, at)),
+            _ => return Err(malformed()),
+        }
+    }
+    let (current, current_since) = current.ok_or_else(malformed)?;
+    Ok(GatewayKeyState {
+        current,
+        current_since,
+        previous,
+    })
 }
 
-/// The key at `path`, created first if there is none.
-pub fn read_or_create_secret(path: &Path) -> Result<GatewaySecret, GatewayKeyError> {
+/// The state at `path`, created first (one fresh key) if there is none.
+pub fn read_or_create_state(path: &Path, now: u64) -> Result<GatewayKeyState, GatewayKeyError> {
     if !path.exists() {
-        write_secret(path, &GatewaySecret::generate(1))?;
+        write_state(path, &GatewayKeyState::fresh(now))?;
     }
-    read_secret(path)
+    read_state(path)
 }
 
 struct AcceptedKey {
@@ -221,6 +302,33 @@ impl GatewayKeys {
             },
             previous: None,
         })
+    }
+
+    /// The keys of `state`: the current one, and the previous one until its grace period ends.
+    pub fn from_state(state: &GatewayKeyState) -> Result<Self, GatewayKeyError> {
+        let mut keys = GatewayKeys::new(&state.current)?;
+        if let Some((previous, until)) = &state.previous {
+            keys.previous = Some(AcceptedKey {
+                key_id: previous.key_id,
+                server: previous.server()?,
+                retires_at: Some(*until),
+            });
+        }
+        Ok(keys)
+    }
+
+    /// The configurations accepted at `now`, current first, each as lowercase hex: what the
+    /// directory lists.
+    pub fn listed_configs(&self, now: u64) -> Vec<String> {
+        let mut out = vec![hex::encode(self.current_config())];
+        if let Some(previous) = &self.previous
+            && previous.retires_at.is_some_and(|at| now <= at)
+        {
+            out.push(hex::encode(
+                previous.server.config().encode().unwrap_or_default(),
+            ));
+        }
+        out
     }
 
     /// The current key's configuration (RFC 9458 section 3), as clients use it.
@@ -318,7 +426,7 @@ impl Gateway {
     }
 
     /// A gateway with a fresh key that is never written anywhere (for in-process uses of the
-    /// router; a running relay loads its key with [`read_or_create_secret`]).
+    /// router; a running relay loads its keys with [`read_or_create_state`]).
     pub fn ephemeral() -> Self {
         // Deriving an X25519 key pair from 32 bytes does not fail.
         #[allow(clippy::expect_used)]
@@ -345,6 +453,29 @@ impl Gateway {
             .read()
             .map(|k| k.encoded_list())
             .unwrap_or_default()
+    }
+
+    /// The configurations the directory lists at `now`.
+    pub fn listed_configs(&self, now: u64) -> Vec<String> {
+        self.keys
+            .read()
+            .map(|k| k.listed_configs(now))
+            .unwrap_or_default()
+    }
+
+    /// Use the keys of `state` from now on (after a rotation, or one another process made).
+    pub fn install(&self, state: &GatewayKeyState) -> Result<(), GatewayKeyError> {
+        let keys = GatewayKeys::from_state(state)?;
+        let mut accepted = vec![state.current.key_id];
+        accepted.extend(state.previous.as_ref().map(|(p, _)| p.key_id));
+        *self
+            .keys
+            .write()
+            .map_err(|_| GatewayKeyError::Derive("the key lock is poisoned".into()))? = keys;
+        if let Ok(mut replay) = self.replay.lock() {
+            replay.keep_keys(&accepted);
+        }
+        Ok(())
     }
 
     /// Rotate to `next`, keeping the current key for `grace_secs` from `now`.
@@ -404,6 +535,95 @@ impl Gateway {
         }
         Ok(opened)
     }
+}
+
+/// What the directory lists about Oblivious HTTP at `now`: the keys `gateway` accepts and the
+/// configured OHTTP relays.
+pub fn listing_section(gateway: &Gateway, settings: &Settings, now: u64) -> ObliviousGateway {
+    ObliviousGateway {
+        key_configs: gateway.listed_configs(now),
+        relays: settings.ohttp_relays.clone(),
+    }
+}
+
+/// Read the key file (making it on first use) and record the section the next directory
+/// lists: the keys accepted at `now` and the configured OHTTP relays. Every publication goes
+/// through here first (the running relay, `directory publish`).
+pub async fn record_from_file(
+    storage: &crate::storage::Storage,
+    settings: &Settings,
+    now: u64,
+) -> Result<GatewayKeyState, GatewayMaintenanceError> {
+    let keys = read_or_create_state(&key_path(&settings.data_dir), now)?;
+    let section = ObliviousGateway {
+        key_configs: GatewayKeys::from_state(&keys)?.listed_configs(now),
+        relays: settings.ohttp_relays.clone(),
+    };
+    admin::set_oblivious_gateway(storage, &section).await?;
+    Ok(keys)
+}
+
+/// [`record_from_file`], then serve with those keys. Run at start and by [`maintain`].
+pub async fn load_and_record(
+    state: &AppState,
+    now: u64,
+) -> Result<GatewayKeyState, GatewayMaintenanceError> {
+    let keys = record_from_file(&state.storage, &state.settings, now).await?;
+    state.gateway.install(&keys)?;
+    Ok(keys)
+}
+
+/// One maintenance step at `now`: rotate the gateway key when it is due and forget the
+/// previous one after its grace period (the key file is the truth, so relay processes sharing
+/// a data directory converge on it), then publish a directory when the one served does not
+/// list the keys accepted now. Returns the version published, if any.
+pub async fn maintain(
+    state: &AppState,
+    relay_key: &SigningKey,
+    now: u64,
+) -> Result<Option<u64>, GatewayMaintenanceError> {
+    let s = &state.settings;
+    let path = key_path(&s.data_dir);
+    let keys = read_or_create_state(&path, now)?;
+    if let Some(next) = keys.due(now, s.ohttp_key_rotation_secs, s.ohttp_key_grace_secs) {
+        write_state(&path, &next)?;
+        tracing::info!(
+            key_id = next.current.key_id,
+            "gateway key rotated or retired"
+        );
+    }
+    load_and_record(state, now).await?;
+    let section = listing_section(&state.gateway, s, now);
+    let Some(latest) = state.storage.latest_directory().await? else {
+        return Ok(None);
+    };
+    let served: Listing = serde_json::from_str(&latest.listing)
+        .map_err(|e| GatewayMaintenanceError::Publish(e.to_string()))?;
+    if served.oblivious.as_ref() == Some(&section) {
+        return Ok(None);
+    }
+    let options = admin::PublishOptions {
+        now,
+        ttl_secs: s.directory_ttl_secs,
+        pow_difficulty: s.pow_difficulty,
+    };
+    let listing = admin::publish_directory(&state.storage, relay_key, options)
+        .await
+        .map_err(|e| GatewayMaintenanceError::Publish(e.to_string()))?;
+    Ok(Some(listing.version))
+}
+
+/// Why a gateway maintenance step failed.
+#[derive(Debug, thiserror::Error)]
+pub enum GatewayMaintenanceError {
+    #[error(transparent)]
+    Key(#[from] GatewayKeyError),
+    #[error(transparent)]
+    Admin(#[from] admin::AdminError),
+    #[error(transparent)]
+    Storage(#[from] crate::storage::StorageError),
+    #[error("cannot publish the directory: {0}")]
+    Publish(String),
 }
 
 /// Why the gateway refused an Encapsulated Request.
@@ -614,17 +834,49 @@ mod tests {
     fn a_key_file_is_private_and_read_back() {
         let dir = tempfile::tempdir().unwrap();
         let path = key_path(&dir.path().join("data"));
-        let secret = read_or_create_secret(&path).unwrap();
+        let state = read_or_create_state(&path, 100).unwrap();
         let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
-        let again = read_or_create_secret(&path).unwrap();
-        assert_eq!(again.key_id, secret.key_id);
-        assert_eq!(again.ikm.as_ref(), secret.ikm.as_ref());
+        let again = read_or_create_state(&path, 200).unwrap();
+        assert_eq!(again.current.key_id, state.current.key_id);
+        assert_eq!(again.current.ikm.as_ref(), state.current.ikm.as_ref());
+        assert_eq!(again.current_since, 100);
+        assert!(again.previous.is_none());
+        // A rotation writes both keys, and reads back the same.
+        let rotated = state.due(100 + 50, 50, 30).unwrap();
+        write_state(&path, &rotated).unwrap();
+        let read = read_state(&path).unwrap();
+        assert_eq!(read.current.key_id, 2);
+        assert_eq!(read.current_since, 150);
+        let (previous, until) = read.previous.unwrap();
+        assert_eq!(previous.ikm.as_ref(), state.current.ikm.as_ref());
+        assert_eq!(until, 180);
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
         assert!(matches!(
-            read_secret(&path),
+            read_state(&path),
             Err(GatewayKeyError::Permissions { .. })
         ));
+    }
+
+    #[test]
+    fn rotation_and_retirement_fall_due_on_schedule() {
+        let state = GatewayKeyState {
+            current: GatewaySecret::from_bytes(255, [1; 32]),
+            current_since: 1000,
+            previous: None,
+        };
+        assert!(state.due(1099, 100, 20).is_none());
+        let rotated = state.due(1100, 100, 20).unwrap();
+        assert_eq!(rotated.current.key_id, 0);
+        assert_eq!(
+            rotated.previous.as_ref().map(|(p, t)| (p.key_id, *t)),
+            Some((255, 1120))
+        );
+        assert!(rotated.due(1120, 100, 20).is_none());
+        let retired = rotated.due(1121, 100, 20).unwrap();
+        assert!(retired.previous.is_none());
+        assert_eq!(retired.current.key_id, 0);
+        assert!(state.due(u64::MAX, 0, 20).is_none());
     }
 
     #[test]

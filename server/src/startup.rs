@@ -56,8 +56,8 @@ pub enum StartupError {
     PlainHttpOnPublicAddress(String),
     #[error(transparent)]
     Tls(#[from] crate::tls::TlsError),
-    #[error(transparent)]
-    GatewayKey(#[from] oblivious::GatewayKeyError),
+    #[error("the Oblivious HTTP gateway keys: {0}")]
+    Gateway(#[from] oblivious::GatewayMaintenanceError),
 }
 
 /// Open the database of `settings` (creating the data directory, mode 0700, for a default
@@ -417,10 +417,8 @@ impl Application {
                 Some((l, a))
             }
         };
-        let secret = oblivious::read_or_create_secret(&oblivious::key_path(&settings.data_dir))?;
-        let gateway = oblivious::Gateway::new(oblivious::GatewayKeys::new(&secret)?);
-        let mut state = AppState::new(storage, settings);
-        state.gateway = Arc::new(gateway);
+        let state = AppState::new(storage, settings);
+        oblivious::load_and_record(&state, unix_now()).await?;
         Ok(Application {
             listener,
             address,
@@ -648,6 +646,11 @@ pub async fn maintenance_pass(state: &AppState, relay_key: &SigningKey, now: u64
         }
         Ok(_) => {}
         Err(e) => tracing::warn!(error = %e, "cannot read the directory"),
+    }
+    match oblivious::maintain(state, relay_key, now).await {
+        Ok(Some(version)) => tracing::info!(version, "directory published with the gateway keys"),
+        Ok(None) => {}
+        Err(e) => tracing::warn!(error = %e, "gateway key maintenance failed"),
     }
 }
 

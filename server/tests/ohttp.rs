@@ -618,3 +618,123 @@ async fn the_inner_request_carries_no_client_address() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
 }
+
+/// The directory the relay serves, verified against the fixture root.
+async fn verified_directory(
+    c: &reqwest::Client,
+    relay: &workvoice_relay::testing::TestRelay,
+    now: u64,
+) -> workvoice_proto::directory::VerifiedDirectory {
+    let served = get(c, &relay.url("/v1/directory"), None)
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    workvoice_proto::directory::verify_directory(&served, &relay.fixture.root.public_key(), now, 0)
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_signed_directory_lists_the_gateway_keys_and_a_rotation_republishes_them() {
+    fn relays(s: &mut workvoice_relay::configuration::Settings) {
+        s.ohttp_relays = vec!["https://ohttp.partner.example/workvoice".into()];
+    }
+    let relay =
+        workvoice_relay::testing::TestRelay::spawn(workvoice_relay::testing::TestRelayOptions {
+            adjust: Some(relays),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let c = client();
+    let now = workvoice_relay::domain::unix_now();
+
+    // The first directory lists the gateway's key, the one it serves, under the relay's
+    // root-certified signature, with the configured OHTTP relay.
+    let verified = verified_directory(&c, &relay, now).await;
+    let section = verified
+        .listing
+        .oblivious
+        .clone()
+        .expect("an oblivious section");
+    assert_eq!(section.relays, ["https://ohttp.partner.example/workvoice"]);
+    assert_eq!(section.key_configs.len(), 1);
+    let first = unhex(&section.key_configs[0]);
+    assert_eq!(first, gateway_config(&c, &relay.base_url).await);
+    let (status, _) = through_gateway(
+        &c,
+        &relay.base_url,
+        &first,
+        &bhttp_request("GET", "/v1/directory", &[], b""),
+    )
+    .await;
+    assert_eq!(status, 200);
+
+    // A maintenance pass when the key is due: a new key, a new directory version listing the
+    // new key first and the previous one, which is still accepted.
+    let key = workvoice_relay::domain::keyfile::read(&relay.settings.relay_key_path()).unwrap();
+    let state =
+        workvoice_relay::state::AppState::new(relay.storage.clone(), relay.settings.clone());
+    let rotation_due = now + relay.settings.ohttp_key_rotation_secs;
+    let published = oblivious::maintain(&state, &key, rotation_due)
+        .await
+        .unwrap();
+    assert_eq!(published, Some(verified.listing.version + 1));
+    // Nothing more is due at the same time.
+    assert_eq!(
+        oblivious::maintain(&state, &key, rotation_due)
+            .await
+            .unwrap(),
+        None
+    );
+    let rotated = verified_directory(&c, &relay, rotation_due).await;
+    let section = rotated.listing.oblivious.clone().unwrap();
+    assert_eq!(section.key_configs.len(), 2);
+    assert_eq!(unhex(&section.key_configs[1]), first);
+    let second = unhex(&section.key_configs[0]);
+    assert_ne!(second[0], first[0]);
+
+    // The serving relay reads the rotated key file at its next pass (here: an in-process
+    // gateway over the same state stands for it).
+    let gateway = &state.gateway;
+    for (config, at, accepted) in [
+        (
+            &first,
+            rotation_due + relay.settings.ohttp_key_grace_secs,
+            true,
+        ),
+        (
+            &second,
+            rotation_due + relay.settings.ohttp_key_grace_secs,
+            true,
+        ),
+        (
+            &first,
+            rotation_due + relay.settings.ohttp_key_grace_secs + 1,
+            false,
+        ),
+    ] {
+        let (sealed, _) = ohttp::ClientRequest::from_encoded_config(config)
+            .unwrap()
+            .encapsulate(&bhttp_request("GET", "/v1/directory", &[], b""))
+            .unwrap();
+        assert_eq!(
+            gateway.open(&sealed, at).is_ok(),
+            accepted,
+            "key {} at {at}",
+            config[0]
+        );
+    }
+
+    // After the grace period the previous key is forgotten and no longer listed.
+    let after_grace = rotation_due + relay.settings.ohttp_key_grace_secs + 1;
+    let published = oblivious::maintain(&state, &key, after_grace)
+        .await
+        .unwrap();
+    assert!(published.is_some());
+    let retired = verified_directory(&c, &relay, after_grace).await;
+    assert_eq!(
+        retired.listing.oblivious.unwrap().key_configs,
+        [hex::encode(&second)]
+    );
+}
