@@ -597,7 +597,8 @@ async fn reload_on_hangup(tls: Option<Arc<Tls>>, mut stop: watch::Receiver<bool>
     }
 }
 
-async fn shutdown_signal() {
+/// Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };
