@@ -106,6 +106,10 @@ pub struct Settings {
     /// OHTTP relays (`https://` URLs) that forward to this relay's `POST /v1/ohttp`, listed in
     /// the signed directory with the gateway key (PROTOCOL.md 14.8).
     pub ohttp_relays: Vec<String>,
+    /// Addresses of the OHTTP relays in front of this relay. Their `POST /v1/ohttp` requests
+    /// skip the per-client limit (they carry every phone behind them; each OHTTP relay limits
+    /// its own clients); the route class limits still apply to the requests inside.
+    pub ohttp_relay_addresses: Vec<String>,
     /// How often the Oblivious HTTP gateway key is replaced; 0: never.
     pub ohttp_key_rotation_secs: u64,
     /// How long a replaced gateway key is still accepted. At least `directory_ttl_secs`, so a
@@ -188,6 +192,7 @@ impl Default for Settings {
             acme_ca_file: None,
             acme_cache_dir: None,
             ohttp_relays: Vec::new(),
+            ohttp_relay_addresses: Vec::new(),
             ohttp_key_rotation_secs: 30 * 24 * 3600,
             ohttp_key_grace_secs: 8 * 24 * 3600,
         }
@@ -214,6 +219,8 @@ pub enum ConfigError {
     OhttpGrace(u64, u64),
     #[error("ohttp_relays: {0:?} is not an https:// URL (http:// only on a loopback address)")]
     OhttpRelay(String),
+    #[error("ohttp_relay_addresses: {0:?} is not an IP address")]
+    OhttpRelayAddress(String),
     #[error(
         "pow_difficulty = {0} is above {max}, the most a phone solves (PROTOCOL.md 12): phones \
          would hold every report",
@@ -253,6 +260,13 @@ impl Settings {
                 self.ohttp_key_grace_secs,
                 self.directory_ttl_secs,
             ));
+        }
+        if let Some(bad) = self
+            .ohttp_relay_addresses
+            .iter()
+            .find(|a| a.parse::<std::net::IpAddr>().is_err())
+        {
+            return Err(ConfigError::OhttpRelayAddress(bad.clone()));
         }
         if let Some(url) = self
             .ohttp_relays
@@ -350,6 +364,7 @@ impl Settings {
         env_field!(acme_ca_file, opt_path);
         env_field!(acme_cache_dir, opt_path);
         env_field!(ohttp_relays, list);
+        env_field!(ohttp_relay_addresses, list);
         env_field!(ohttp_key_rotation_secs, num);
         env_field!(ohttp_key_grace_secs, num);
         Ok(())

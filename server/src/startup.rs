@@ -320,7 +320,8 @@ async fn observe(
 }
 
 /// Anonymous endpoints: first the client's own bucket, then its route class's bucket. An
-/// Oblivious HTTP request takes only its client's bucket: the request inside, which carries no
+/// Oblivious HTTP request takes only its client's bucket (none from an address of
+/// `ohttp_relay_addresses`, which carries many phones): the request inside, which carries no
 /// client address, then takes its route class's.
 async fn rate_limit(
     State(state): State<AppState>,
@@ -336,9 +337,17 @@ async fn rate_limit(
         Some("/v1/mailbox/{token}") => Some(&limits.mailbox),
         _ => Some(&limits.uploads),
     };
+    let trusted_ohttp_relay = |ip: &IpAddr| {
+        class.is_none()
+            && state
+                .settings
+                .ohttp_relay_addresses
+                .iter()
+                .any(|a| a.parse::<IpAddr>().is_ok_and(|a| a == *ip))
+    };
     let admitted = match client_address(&state, &request) {
-        Some(ip) => limits.clients.try_acquire(ip),
-        None => Ok(()),
+        Some(ip) if !trusted_ohttp_relay(&ip) => limits.clients.try_acquire(ip),
+        _ => Ok(()),
     }
     .and_then(|()| class.map_or(Ok(()), RateLimiter::try_acquire));
     match admitted {

@@ -544,6 +544,7 @@ async fn the_inner_request_carries_no_client_address() {
         s.client_address_header = Some("x-client-ip".into());
         s.client_rate_per_second = 1;
         s.client_burst = 1;
+        s.ohttp_relay_addresses = vec!["192.0.2.50".into()];
     }
     let relay =
         workvoice_relay::testing::TestRelay::spawn(workvoice_relay::testing::TestRelayOptions {
@@ -617,6 +618,33 @@ async fn the_inner_request_carries_no_client_address() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+
+    // A configured OHTTP relay carries many phones: its gateway requests skip the per-client
+    // limit (but not on other routes).
+    for n in 0..3u8 {
+        let (sealed, _) = ohttp::ClientRequest::from_encoded_config(&config)
+            .unwrap()
+            .encapsulate(&bhttp_request("GET", "/v1/directory", &[], &[n]))
+            .unwrap();
+        let r = c
+            .post(format!("{base}/v1/ohttp"))
+            .header("content-type", oblivious::REQUEST_MEDIA_TYPE)
+            .header("x-client-ip", "192.0.2.50")
+            .body(sealed)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "OHTTP relay request {n}");
+    }
+    for expected in [StatusCode::OK, StatusCode::TOO_MANY_REQUESTS] {
+        let r = c
+            .get(format!("{base}/v1/directory"))
+            .header("x-client-ip", "192.0.2.50")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), expected);
+    }
 }
 
 /// The directory the relay serves, verified against the fixture root.
