@@ -480,6 +480,24 @@ mod tests {
     }
 
     #[test]
+    fn oblivious_http_settings_are_checked() {
+        let ok = Settings {
+            ohttp_relays: vec!["https://ohttp.partner.example/workvoice".into()],
+            ohttp_relay_addresses: vec!["203.0.113.10".into(), "2001:db8::1".into()],
+            ..Settings::default()
+        };
+        assert!(ok.check().is_ok());
+        let bad = |f: fn(&mut Settings)| {
+            let mut s = ok.clone();
+            f(&mut s);
+            s.check().unwrap_err().to_string()
+        };
+        assert!(bad(|s| s.ohttp_key_grace_secs = s.directory_ttl_secs - 1).contains("shorter"));
+        assert!(bad(|s| s.ohttp_relays = vec!["http://ohttp.example/".into()]).contains("https"));
+        assert!(bad(|s| s.ohttp_relay_addresses = vec!["ohttp.example".into()]).contains("IP"));
+    }
+
+    #[test]
     fn a_difficulty_phones_refuse_is_refused() {
         let mut s = Settings {
             pow_difficulty: workvoice_proto::pow::MAX_ACCEPTED_POW_DIFFICULTY,
