@@ -1105,6 +1105,11 @@ ROUTING_RULE = T_STRUCT({
     "stop": (T_BOOL, DEFAULT, False),
 })
 
+OBLIVIOUS_GATEWAY = T_STRUCT({
+    "key_configs": (T_LIST(T_STR), REQUIRED),
+    "relays": (T_LIST(T_STR), REQUIRED),
+})
+
 LISTING = T_STRUCT({
     "format": (T_U16, REQUIRED),
     "version": (T_U64, REQUIRED),
@@ -1114,6 +1119,7 @@ LISTING = T_STRUCT({
     "organisations": (T_LIST(ORGANISATION), REQUIRED),
     "rules": (T_LIST(ROUTING_RULE), REQUIRED),
     "revocations": (SIGNED, OPTIONAL),
+    "oblivious": (OBLIVIOUS_GATEWAY, OPTIONAL),
 })
 
 SIGNED_DIRECTORY = T_STRUCT({
@@ -1164,6 +1170,50 @@ def check_listing(listing: dict) -> None:
     for rule in listing["rules"]:
         if any(i not in seen for i in rule["deliver_to"]):
             raise WvError("directory_inconsistent", "unknown organisation in rule")
+    if listing.get("oblivious") is not None:
+        check_oblivious_gateway(listing["oblivious"])
+
+
+def relay_url_allowed(url: str) -> bool:
+    """Section 14.8: https, or http to a loopback host."""
+    def valid_rest(rest):
+        return rest != "" and not rest.startswith("/") and all(0x21 <= ord(c) <= 0x7e for c in rest)
+    if url.startswith("https://"):
+        return valid_rest(url[len("https://"):])
+    if url.startswith("http://"):
+        rest = url[len("http://"):]
+        host = rest.replace("?", "/").split("/")[0]
+        head, sep, port = host.rpartition(":")
+        if sep and head and port.isdigit():
+            host = head
+        return valid_rest(rest) and host in ("127.0.0.1", "[::1]", "localhost")
+    return False
+
+
+def check_oblivious_gateway(section: dict) -> None:
+    """Section 14.8: 1 to 8 key configurations of the one suite, distinct ids; at most 8
+    relays, https (http only to a loopback host), distinct."""
+    configs = section["key_configs"]
+    if not 1 <= len(configs) <= 8:
+        raise WvError("directory_inconsistent", "gateway key configurations")
+    ids = set()
+    for text in configs:
+        if text != text.lower():
+            raise WvError("directory_inconsistent", "key configuration not lowercase hex")
+        try:
+            b = bytes.fromhex(text)
+        except ValueError:
+            raise WvError("directory_inconsistent", "key configuration not hex") from None
+        if len(b) != 41 or b[1:3] != b"\x00\x20" or b[35:41] != bytes.fromhex("000400010003"):
+            raise WvError("directory_inconsistent", "key configuration of another suite")
+        if b[0] in ids:
+            raise WvError("directory_inconsistent", "gateway key id twice")
+        ids.add(b[0])
+    relays = section["relays"]
+    if len(relays) > 8 or len(set(relays)) != len(relays):
+        raise WvError("directory_inconsistent", "OHTTP relays")
+    if any(not relay_url_allowed(u) for u in relays):
+        raise WvError("directory_inconsistent", "OHTTP relay not https")
 
 
 def certificate_trust(org: dict, root: bytes, now: int, revoked: list) -> dict:

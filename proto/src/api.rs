@@ -87,6 +87,12 @@ pub enum RelayErrorCode {
     InvalidQuery,
     /// 400: an inbox cursor this relay did not give
     InvalidCursor,
+    /// 400 (`application/problem+json`, type `ohttp-key`): an Oblivious HTTP request under a key configuration the gateway does not accept (14.8)
+    OhttpKeyUnknown,
+    /// 400: not an Encapsulated Request the gateway can open (14.8)
+    OhttpUndecryptable,
+    /// 400: an Encapsulated Request the gateway has opened before (14.8)
+    OhttpReplayed,
     /// 401: missing or unknown credentials (organisation token or upload bearer)
     Unauthorized,
     /// 403: the report's consent does not allow the kind of organisation referred to
@@ -161,6 +167,8 @@ pub enum RelayErrorCode {
     ReferralReportMismatch,
     /// 422: a referral envelope not sealed to exactly the organisation referred to
     ReferralRecipientMismatch,
+    /// 422: an Encapsulated Request that opens but holds no binary HTTP request (14.8)
+    OhttpMalformedRequest,
     /// 429: see 14.1
     RateLimited,
     /// 500: the relay failed; nothing was half-stored (every write is one transaction)
@@ -177,13 +185,16 @@ pub enum RelayErrorCode {
 
 impl RelayErrorCode {
     /// Every code, in the order of the specification's table.
-    pub const ALL: [RelayErrorCode; 49] = [
+    pub const ALL: [RelayErrorCode; 53] = [
         RelayErrorCode::BadRequest,
         RelayErrorCode::MalformedJson,
         RelayErrorCode::UnreadableBody,
         RelayErrorCode::InvalidPath,
         RelayErrorCode::InvalidQuery,
         RelayErrorCode::InvalidCursor,
+        RelayErrorCode::OhttpKeyUnknown,
+        RelayErrorCode::OhttpUndecryptable,
+        RelayErrorCode::OhttpReplayed,
         RelayErrorCode::Unauthorized,
         RelayErrorCode::ReferralNotConsented,
         RelayErrorCode::NotFound,
@@ -221,6 +232,7 @@ impl RelayErrorCode {
         RelayErrorCode::ReferralToSelf,
         RelayErrorCode::ReferralReportMismatch,
         RelayErrorCode::ReferralRecipientMismatch,
+        RelayErrorCode::OhttpMalformedRequest,
         RelayErrorCode::RateLimited,
         RelayErrorCode::InternalError,
         RelayErrorCode::DirectoryUnavailable,
@@ -238,6 +250,9 @@ impl RelayErrorCode {
             RelayErrorCode::InvalidPath => "invalid_path",
             RelayErrorCode::InvalidQuery => "invalid_query",
             RelayErrorCode::InvalidCursor => "invalid_cursor",
+            RelayErrorCode::OhttpKeyUnknown => "ohttp_key_unknown",
+            RelayErrorCode::OhttpUndecryptable => "ohttp_undecryptable",
+            RelayErrorCode::OhttpReplayed => "ohttp_replayed",
             RelayErrorCode::Unauthorized => "unauthorized",
             RelayErrorCode::ReferralNotConsented => "referral_not_consented",
             RelayErrorCode::NotFound => "not_found",
@@ -275,6 +290,7 @@ impl RelayErrorCode {
             RelayErrorCode::ReferralToSelf => "referral_to_self",
             RelayErrorCode::ReferralReportMismatch => "referral_report_mismatch",
             RelayErrorCode::ReferralRecipientMismatch => "referral_recipient_mismatch",
+            RelayErrorCode::OhttpMalformedRequest => "ohttp_malformed_request",
             RelayErrorCode::RateLimited => "rate_limited",
             RelayErrorCode::InternalError => "internal_error",
             RelayErrorCode::DirectoryUnavailable => "directory_unavailable",
@@ -292,7 +308,10 @@ impl RelayErrorCode {
             | RelayErrorCode::UnreadableBody
             | RelayErrorCode::InvalidPath
             | RelayErrorCode::InvalidQuery
-            | RelayErrorCode::InvalidCursor => 400,
+            | RelayErrorCode::InvalidCursor
+            | RelayErrorCode::OhttpKeyUnknown
+            | RelayErrorCode::OhttpUndecryptable
+            | RelayErrorCode::OhttpReplayed => 400,
             RelayErrorCode::Unauthorized => 401,
             RelayErrorCode::ReferralNotConsented => 403,
             RelayErrorCode::NotFound
@@ -329,7 +348,8 @@ impl RelayErrorCode {
             | RelayErrorCode::StatusOrgMismatch
             | RelayErrorCode::ReferralToSelf
             | RelayErrorCode::ReferralReportMismatch
-            | RelayErrorCode::ReferralRecipientMismatch => 422,
+            | RelayErrorCode::ReferralRecipientMismatch
+            | RelayErrorCode::OhttpMalformedRequest => 422,
             RelayErrorCode::RateLimited => 429,
             RelayErrorCode::InternalError => 500,
             RelayErrorCode::DirectoryUnavailable

@@ -201,6 +201,10 @@ pub struct Listing {
     /// The root-signed [`RevocationList`], if any key was ever revoked.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revocations: Option<Signed>,
+    /// The relay's Oblivious HTTP gateway keys and the OHTTP relays to reach it through
+    /// (`PROTOCOL.md` 14.8), when it offers them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oblivious: Option<crate::oblivious::ObliviousGateway>,
 }
 
 impl Listing {
@@ -240,6 +244,9 @@ impl Listing {
                     rule.id
                 )));
             }
+        }
+        if let Some(oblivious) = &self.oblivious {
+            oblivious.check().map_err(DirectoryError::Inconsistent)?;
         }
         Ok(())
     }

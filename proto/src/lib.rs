@@ -17,6 +17,7 @@ pub mod hpke_suite;
 pub mod iso;
 pub mod kdf;
 pub mod keys;
+pub mod oblivious;
 pub mod padding;
 pub mod pow;
 pub mod recovery;

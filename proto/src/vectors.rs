@@ -629,6 +629,7 @@ impl Fixture {
                 },
             ],
             revocations: None,
+            oblivious: None,
         }
     }
 
@@ -1126,6 +1127,46 @@ pub fn generate() -> Vec<(bool, String, Vector)> {
         dir(
             "a valid chain: root certifies relay and organisations",
             f.publish(&listing),
+            f.now,
+            5,
+        ),
+    );
+    // RFC 9458 Appendix A's public key, in the gateway's one suite.
+    let gateway_config = crate::oblivious::GatewayKeyConfig {
+        key_id: 1,
+        public_key: [
+            0x31, 0xe1, 0xf0, 0x5a, 0x74, 0x01, 0x02, 0x11, 0x52, 0x20, 0xe9, 0xaf, 0x91, 0x8f,
+            0x73, 0x86, 0x74, 0xae, 0xc9, 0x5f, 0x54, 0xdb, 0x6e, 0x04, 0xeb, 0x70, 0x5a, 0xae,
+            0x8e, 0x79, 0x81, 0x55,
+        ],
+    };
+    let mut with_gateway = listing.clone();
+    with_gateway.oblivious = Some(crate::oblivious::ObliviousGateway {
+        key_configs: vec![hex::encode(gateway_config.encode())],
+        relays: vec!["https://ohttp.partner.example/workvoice".into()],
+    });
+    push(
+        "directory-oblivious-gateway",
+        dir(
+            "the listing names the relay's Oblivious HTTP gateway key and an OHTTP relay",
+            f.publish(&with_gateway),
+            f.now,
+            5,
+        ),
+    );
+    let mut other_suite = with_gateway.clone();
+    if let Some(section) = other_suite.oblivious.as_mut() {
+        // RFC 9458 Appendix A's configuration: AES-128-GCM and ChaCha20-Poly1305.
+        section.key_configs = vec![
+            "01002031e1f05a740102115220e9af918f738674aec95f54db6e04eb705aae8e79815500080001000100010003"
+                .into(),
+        ];
+    }
+    push(
+        "directory-oblivious-other-suite",
+        dir(
+            "a gateway key configuration of a suite the phone does not offer",
+            f.publish(&other_suite),
             f.now,
             5,
         ),

@@ -84,6 +84,7 @@ fn invalid_vectors_fail_for_the_intended_reason() {
         ("directory-rollback", "directory_rollback"),
         ("directory-expired", "directory_expired"),
         ("directory-tampered", "directory_bad_signature"),
+        ("directory-oblivious-other-suite", "directory_inconsistent"),
         (
             "directory-relay-not-certified",
             "directory_relay_certificate_invalid",

@@ -16,6 +16,8 @@ use crate::storage::{Storage, StorageError, StoredDirectory};
 pub const SETTING_RULES: &str = "rules";
 pub const SETTING_REVOCATIONS: &str = "revocations";
 pub const SETTING_RELAY_CERTIFICATE: &str = "relay_certificate";
+/// The Oblivious HTTP section the next directory lists (`oblivious.rs`).
+pub const SETTING_OBLIVIOUS: &str = "oblivious_gateway";
 
 #[derive(Debug, thiserror::Error)]
 pub enum AdminError {
@@ -178,6 +180,27 @@ pub async fn listed_organisations(
     Ok(out)
 }
 
+/// The Oblivious HTTP section the next directory will list, if the relay has set one.
+pub async fn oblivious_gateway(
+    storage: &Storage,
+) -> Result<Option<workvoice_proto::oblivious::ObliviousGateway>, AdminError> {
+    match storage.setting(SETTING_OBLIVIOUS).await? {
+        Some(text) => Ok(Some(serde_json::from_str(&text).map_err(corrupt)?)),
+        None => Ok(None),
+    }
+}
+
+/// Set the Oblivious HTTP section of the next directories, after checking it.
+pub async fn set_oblivious_gateway(
+    storage: &Storage,
+    section: &workvoice_proto::oblivious::ObliviousGateway,
+) -> Result<(), AdminError> {
+    section.check().map_err(AdminError::Inconsistent)?;
+    let text = serde_json::to_string(section).map_err(corrupt)?;
+    storage.set_setting(SETTING_OBLIVIOUS, &text).await?;
+    Ok(())
+}
+
 /// Replace the routing rules, after checking them against the listed organisations.
 pub async fn set_rules(storage: &Storage, rules: Vec<RoutingRule>) -> Result<(), AdminError> {
     let listing = Listing {
@@ -189,6 +212,7 @@ pub async fn set_rules(storage: &Storage, rules: Vec<RoutingRule>) -> Result<(),
         organisations: listed_organisations(storage).await?,
         rules,
         revocations: None,
+        oblivious: None,
     };
     listing
         .check()
@@ -294,6 +318,7 @@ pub async fn publish_directory(
     };
     let organisations = listed_organisations(storage).await?;
     let rules = rules(storage).await?;
+    let oblivious = oblivious_gateway(storage).await?;
     for _attempt in 0..5 {
         let version = storage.latest_directory_version().await?.unwrap_or(0) + 1;
         let listing = Listing {
@@ -305,6 +330,7 @@ pub async fn publish_directory(
             organisations: organisations.clone(),
             rules: rules.clone(),
             revocations: revocations.clone(),
+            oblivious: oblivious.clone(),
         };
         listing
             .check()

@@ -371,6 +371,9 @@ pub async fn run(command: Command, settings: Settings) -> CliResult {
         }
         Command::Directory(DirectoryCommand::Publish) => {
             let key = startup::relay_key(&settings).map_err(|x| e(&x))?;
+            crate::oblivious::record_from_file(&storage, &settings, now)
+                .await
+                .map_err(|x| e(&x))?;
             let listing = admin::publish_directory(
                 &storage,
                 &key,

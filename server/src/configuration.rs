@@ -103,6 +103,18 @@ pub struct Settings {
     /// Where the ACME account key and the current certificate are kept (mode 0700, files
     /// 0600); default `<data_dir>/acme`.
     pub acme_cache_dir: Option<PathBuf>,
+    /// OHTTP relays (`https://` URLs) that forward to this relay's `POST /v1/ohttp`, listed in
+    /// the signed directory with the gateway key (PROTOCOL.md 14.8).
+    pub ohttp_relays: Vec<String>,
+    /// Addresses of the OHTTP relays in front of this relay. Their `POST /v1/ohttp` requests
+    /// skip the per-client limit (they carry every phone behind them; each OHTTP relay limits
+    /// its own clients); the route class limits still apply to the requests inside.
+    pub ohttp_relay_addresses: Vec<String>,
+    /// How often the Oblivious HTTP gateway key is replaced; 0: never.
+    pub ohttp_key_rotation_secs: u64,
+    /// How long a replaced gateway key is still accepted. At least `directory_ttl_secs`, so a
+    /// phone holding the directory that listed it can use it until that directory expires.
+    pub ohttp_key_grace_secs: u64,
 }
 
 /// How the public listener speaks.
@@ -179,6 +191,10 @@ impl Default for Settings {
             acme_directory_url: LETS_ENCRYPT_DIRECTORY.into(),
             acme_ca_file: None,
             acme_cache_dir: None,
+            ohttp_relays: Vec::new(),
+            ohttp_relay_addresses: Vec::new(),
+            ohttp_key_rotation_secs: 30 * 24 * 3600,
+            ohttp_key_grace_secs: 8 * 24 * 3600,
         }
     }
 }
@@ -196,6 +212,15 @@ pub enum ConfigError {
     Env { name: String, value: String },
     #[error("root_public_key is not 64 hex characters")]
     RootKey,
+    #[error(
+        "ohttp_key_grace_secs = {0} is shorter than directory_ttl_secs = {1}: a phone holding \
+         the last directory would use a gateway key the relay no longer accepts"
+    )]
+    OhttpGrace(u64, u64),
+    #[error("ohttp_relays: {0:?} is not an https:// URL (http:// only on a loopback address)")]
+    OhttpRelay(String),
+    #[error("ohttp_relay_addresses: {0:?} is not an IP address")]
+    OhttpRelayAddress(String),
     #[error(
         "pow_difficulty = {0} is above {max}, the most a phone solves (PROTOCOL.md 12): phones \
          would hold every report",
@@ -229,6 +254,26 @@ impl Settings {
     pub fn check(&self) -> Result<(), ConfigError> {
         if self.pow_difficulty > workvoice_proto::pow::MAX_ACCEPTED_POW_DIFFICULTY {
             return Err(ConfigError::PowDifficulty(self.pow_difficulty));
+        }
+        if self.ohttp_key_grace_secs < self.directory_ttl_secs {
+            return Err(ConfigError::OhttpGrace(
+                self.ohttp_key_grace_secs,
+                self.directory_ttl_secs,
+            ));
+        }
+        if let Some(bad) = self
+            .ohttp_relay_addresses
+            .iter()
+            .find(|a| a.parse::<std::net::IpAddr>().is_err())
+        {
+            return Err(ConfigError::OhttpRelayAddress(bad.clone()));
+        }
+        if let Some(url) = self
+            .ohttp_relays
+            .iter()
+            .find(|u| !workvoice_proto::oblivious::relay_url_allowed(u))
+        {
+            return Err(ConfigError::OhttpRelay(url.clone()));
         }
         Ok(())
     }
@@ -318,6 +363,10 @@ impl Settings {
         env_field!(acme_directory_url, string);
         env_field!(acme_ca_file, opt_path);
         env_field!(acme_cache_dir, opt_path);
+        env_field!(ohttp_relays, list);
+        env_field!(ohttp_relay_addresses, list);
+        env_field!(ohttp_key_rotation_secs, num);
+        env_field!(ohttp_key_grace_secs, num);
         Ok(())
     }
 
@@ -428,6 +477,24 @@ mod tests {
             }
         }
         assert!(examples >= 10, "{examples}");
+    }
+
+    #[test]
+    fn oblivious_http_settings_are_checked() {
+        let ok = Settings {
+            ohttp_relays: vec!["https://ohttp.partner.example/workvoice".into()],
+            ohttp_relay_addresses: vec!["203.0.113.10".into(), "2001:db8::1".into()],
+            ..Settings::default()
+        };
+        assert!(ok.check().is_ok());
+        let bad = |f: fn(&mut Settings)| {
+            let mut s = ok.clone();
+            f(&mut s);
+            s.check().unwrap_err().to_string()
+        };
+        assert!(bad(|s| s.ohttp_key_grace_secs = s.directory_ttl_secs - 1).contains("shorter"));
+        assert!(bad(|s| s.ohttp_relays = vec!["http://ohttp.example/".into()]).contains("https"));
+        assert!(bad(|s| s.ohttp_relay_addresses = vec!["ohttp.example".into()]).contains("IP"));
     }
 
     #[test]

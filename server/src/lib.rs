@@ -7,7 +7,7 @@
 //!
 //! Layout: [`configuration`] (TOML + `WORKVOICE_*`), [`startup`] ([`startup::Application`] and
 //! [`startup::app`]), [`tls`] (certificate files or ACME on the public listener), [`telemetry`], [`storage`] (sqlx over SQLite or PostgreSQL), [`domain`],
-//! [`routes`], [`files`] (modes of the data directory and its files), [`admin`] (organisations, keys, directory publication), [`cli`] and
+//! [`routes`], [`oblivious`] (the Oblivious HTTP gateway), [`ohttp_relay`] (the `workvoice-ohttp-relay` binary a partner runs in front of it), [`files`] (modes of the data directory and its files), [`admin`] (organisations, keys, directory publication), [`cli`] and
 //! [`root_tool`] (the two binaries), [`backup`] (encrypted backups and restores), and behind the `testing` feature [`testing`], an
 //! in-process relay for other crates' tests.
 
@@ -20,6 +20,8 @@ pub mod error;
 pub mod files;
 pub mod limiter;
 pub mod metrics;
+pub mod oblivious;
+pub mod ohttp_relay;
 pub mod openapi;
 pub mod root_tool;
 pub mod routes;

@@ -24,6 +24,8 @@ pub const ROUTES: &[(&str, &str)] = &[
         "get",
         "/v1/org/reports/{report_id}/attachments/{attachment_id}",
     ),
+    ("post", "/v1/ohttp"),
+    ("get", "/v1/ohttp/keys"),
     ("get", "/healthz"),
     ("get", "/readyz"),
     ("get", "/openapi.json"),
@@ -33,6 +35,31 @@ fn error_response(description: &str) -> Value {
     json!({
         "description": description,
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ApiError"}}}
+    })
+}
+
+/// An Oblivious HTTP gateway refusal: problem details (RFC 9457) that carry the relay's `error`
+/// and `message` too (PROTOCOL.md 14.8).
+fn problem_response(description: &str) -> Value {
+    json!({
+        "description": description,
+        "content": {"application/problem+json": {"schema": {
+            "type": "object",
+            "required": ["type", "title", "error", "message"],
+            "properties": {
+                "type": {"type": "string"},
+                "title": {"type": "string"},
+                "error": {"type": "string"},
+                "message": {"type": "string"}
+            }
+        }}}
+    })
+}
+
+fn binary(media_type: &str, description: &str) -> Value {
+    json!({
+        "description": description,
+        "content": {media_type: {"schema": {"type": "string", "contentMediaType": media_type}}}
     })
 }
 
@@ -250,6 +277,26 @@ pub fn document() -> Value {
                     "304": {"description": "The ETag in If-None-Match is current."},
                     "429": error_response("rate_limited"),
                     "503": error_response("directory_unavailable")
+                }
+            }},
+            "/v1/ohttp": {"post": {
+                "summary": "Oblivious HTTP gateway (RFC 9458): an Encapsulated Request of any route, served by the same routes; the inner answer comes back encapsulated (PROTOCOL.md 14.8).",
+                "requestBody": {"required": true, "content": {"message/ohttp-req": {"schema": {"type": "string", "contentMediaType": "message/ohttp-req"}}}},
+                "responses": {
+                    "200": binary("message/ohttp-res", "The Encapsulated Response; the inner status is inside."),
+                    "400": problem_response("ohttp_key_unknown (type ohttp-key), ohttp_undecryptable, ohttp_replayed"),
+                    "413": error_response("payload_too_large"),
+                    "415": error_response("unsupported_media_type"),
+                    "422": problem_response("ohttp_malformed_request"),
+                    "429": error_response("rate_limited"),
+                    "503": error_response("relay_busy (too many request bodies in flight; Retry-After)")
+                }
+            }},
+            "/v1/ohttp/keys": {"get": {
+                "summary": "The gateway's accepted key configurations (RFC 9458 section 3), current first.",
+                "responses": {
+                    "200": binary("application/ohttp-keys", "The key configurations, each prefixed by its 2-byte length."),
+                    "429": error_response("rate_limited")
                 }
             }},
             "/v1/submissions": {"post": {

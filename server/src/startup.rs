@@ -24,6 +24,8 @@ use crate::domain::keyfile::{self, KeyFileError};
 use crate::domain::unix_now;
 use crate::error::{ApiFailure, ErrorCodeTag};
 use crate::files;
+use crate::limiter::RateLimiter;
+use crate::oblivious;
 use crate::routes::{attachments, directory, health, mailbox, org, submissions, withdrawals};
 use crate::state::AppState;
 use crate::storage::{PurgeCounts, Storage, StorageError};
@@ -56,6 +58,8 @@ pub enum StartupError {
     Tls(#[from] crate::tls::TlsError),
     #[error(transparent)]
     DataDirLock(#[from] files::DataDirLockError),
+    #[error("the Oblivious HTTP gateway keys: {0}")]
+    Gateway(#[from] oblivious::GatewayMaintenanceError),
 }
 
 /// Open the database of `settings` (creating the data directory, mode 0700, for a default
@@ -100,6 +104,12 @@ pub fn app(state: AppState) -> Router {
                 .put(attachments::put_chunk)
                 .layer(DefaultBodyLimit::max(MAX_CHUNK_BYTES)),
         )
+        .route(
+            "/v1/ohttp",
+            post(oblivious::post_ohttp)
+                .layer(DefaultBodyLimit::max(oblivious::MAX_ENCAPSULATED_BYTES)),
+        )
+        .route("/v1/ohttp/keys", get(oblivious::get_keys))
         .route_layer(middleware::from_fn_with_state(state.clone(), rate_limit));
     let organisation = Router::new()
         .route("/v1/org/inbox", get(org::get_inbox))
@@ -127,7 +137,8 @@ pub fn app(state: AppState) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/openapi.json", get(health::openapi));
     let timeout = Duration::from_secs(state.settings.request_timeout_secs.max(1));
-    anonymous
+    let gateway = state.gateway.clone();
+    let router = anonymous
         .merge(organisation)
         .merge(operations)
         .fallback(not_found)
@@ -139,7 +150,10 @@ pub fn app(state: AppState) -> Router {
         .layer(middleware::from_fn(json_errors))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .layer(middleware::map_response_with_state(state.clone(), hsts))
-        .with_state(state)
+        .with_state(state);
+    // The gateway serves the requests it opens through this same router.
+    gateway.serve_with(router.clone());
+    router
 }
 
 /// With TLS on, every answer tells browsers to use HTTPS only for this host.
@@ -186,7 +200,9 @@ async fn body_budget(State(state): State<AppState>, request: Request, next: Next
     ) {
         return next.run(request).await;
     }
-    let largest = MAX_SUBMISSION_BYTES.max(MAX_CHUNK_BYTES) as u64;
+    let largest = MAX_SUBMISSION_BYTES
+        .max(MAX_CHUNK_BYTES)
+        .max(oblivious::MAX_ENCAPSULATED_BYTES) as u64;
     // HTTP/1.1: a body has a Content-Length or is chunked; without either it is empty.
     let headers = request.headers();
     let declared = match headers.get(header::CONTENT_LENGTH) {
@@ -305,7 +321,10 @@ async fn observe(
     response
 }
 
-/// Anonymous endpoints: first the client's own bucket, then its route class's bucket.
+/// Anonymous endpoints: first the client's own bucket, then its route class's bucket. An
+/// Oblivious HTTP request takes only its client's bucket (none from an address of
+/// `ohttp_relay_addresses`, which carries many phones): the request inside, which carries no
+/// client address, then takes its route class's.
 async fn rate_limit(
     State(state): State<AppState>,
     matched: Option<MatchedPath>,
@@ -314,16 +333,25 @@ async fn rate_limit(
 ) -> Response {
     let limits = &state.limits;
     let class = match matched.as_ref().map(MatchedPath::as_str) {
-        Some("/v1/directory") => &limits.directory,
-        Some("/v1/submissions" | "/v1/submissions/{id}/withdrawal") => &limits.submissions,
-        Some("/v1/mailbox/{token}") => &limits.mailbox,
-        _ => &limits.uploads,
+        Some("/v1/ohttp") => None,
+        Some("/v1/directory" | "/v1/ohttp/keys") => Some(&limits.directory),
+        Some("/v1/submissions" | "/v1/submissions/{id}/withdrawal") => Some(&limits.submissions),
+        Some("/v1/mailbox/{token}") => Some(&limits.mailbox),
+        _ => Some(&limits.uploads),
+    };
+    let trusted_ohttp_relay = |ip: &IpAddr| {
+        class.is_none()
+            && state
+                .settings
+                .ohttp_relay_addresses
+                .iter()
+                .any(|a| a.parse::<IpAddr>().is_ok_and(|a| a == *ip))
     };
     let admitted = match client_address(&state, &request) {
-        Some(ip) => limits.clients.try_acquire(ip),
-        None => Ok(()),
+        Some(ip) if !trusted_ohttp_relay(&ip) => limits.clients.try_acquire(ip),
+        _ => Ok(()),
     }
-    .and_then(|()| class.try_acquire());
+    .and_then(|()| class.map_or(Ok(()), RateLimiter::try_acquire));
     match admitted {
         Ok(()) => next.run(request).await,
         Err(wait) => {
@@ -407,11 +435,13 @@ impl Application {
                 Some((l, a))
             }
         };
+        let state = AppState::new(storage, settings);
+        oblivious::load_and_record(&state, unix_now()).await?;
         Ok(Application {
             listener,
             address,
             metrics_listener,
-            state: AppState::new(storage, settings),
+            state,
             relay_key,
             tls,
             data_dir_lock: None,
@@ -588,7 +618,8 @@ async fn reload_on_hangup(tls: Option<Arc<Tls>>, mut stop: watch::Receiver<bool>
     }
 }
 
-async fn shutdown_signal() {
+/// Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };
@@ -637,6 +668,11 @@ pub async fn maintenance_pass(state: &AppState, relay_key: &SigningKey, now: u64
         }
         Ok(_) => {}
         Err(e) => tracing::warn!(error = %e, "cannot read the directory"),
+    }
+    match oblivious::maintain(state, relay_key, now).await {
+        Ok(Some(version)) => tracing::info!(version, "directory published with the gateway keys"),
+        Ok(None) => {}
+        Err(e) => tracing::warn!(error = %e, "gateway key maintenance failed"),
     }
 }
 

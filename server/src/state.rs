@@ -65,6 +65,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub metrics: Arc<Metrics>,
     pub limits: Arc<Limits>,
+    /// The Oblivious HTTP gateway (`oblivious.rs`).
+    pub gateway: Arc<crate::oblivious::Gateway>,
     storage_size: Arc<tokio::sync::Mutex<Option<MeasuredSize>>>,
     directory: Arc<RwLock<Option<CheckedDirectory>>>,
     directory_recheck: Duration,
@@ -79,6 +81,7 @@ impl AppState {
             settings: Arc::new(settings),
             metrics: Arc::new(Metrics::default()),
             limits: Arc::new(limits),
+            gateway: Arc::new(crate::oblivious::Gateway::ephemeral()),
             storage_size: Arc::default(),
             directory: Arc::new(RwLock::new(None)),
             directory_recheck: recheck,

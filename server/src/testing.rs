@@ -467,6 +467,10 @@ pub async fn seed_fixture_world(
     }
     let storage = crate::startup::open_storage(settings).await?;
     let (union, inspectorate, ngo) = seed(&storage, fixture, settings).await?;
+    // The gateway keys, as the relay records them at start, so the first directory lists them.
+    crate::oblivious::record_from_file(&storage, settings, unix_now())
+        .await
+        .map_err(|e| TestRelayError::Prepare(e.to_string()))?;
     let listing = match storage.latest_directory().await? {
         Some(d) => {
             serde_json::from_str(&d.listing).map_err(|e| StorageError::Corrupt(e.to_string()))?

@@ -1,0 +1,3 @@
+fn main() -> std::process::ExitCode {
+    workvoice_relay::ohttp_relay::main_entry()
+}
