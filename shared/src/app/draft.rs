@@ -1,5 +1,7 @@
 //! Composing a report step by step, and what is wrong with it, field by field.
 
+use std::ops::ControlFlow;
+
 use crux_core::Command;
 use crux_core::render::render;
 use workvoice_proto::attachment::{AttachmentSealer, seal_attachment};
@@ -281,8 +283,8 @@ pub fn compose(event: Event, model: &mut Model) -> Cmd {
         return render();
     }
     let event = match form_event(event, model) {
-        Ok(event) => event,
-        Err(cmd) => return cmd,
+        ControlFlow::Continue(event) => event,
+        ControlFlow::Break(cmd) => return cmd,
     };
     // Leaving the step: the report takes what was typed on it first.
     if let (
@@ -605,11 +607,12 @@ pub fn compose(event: Event, model: &mut Model) -> Cmd {
 }
 
 /// The form's own events ([`Event::Input`], [`Event::Pick`], [`Event::Act`],
-/// [`Event::RemoveItem`]): kept in the form, or turned into the report event they stand for
-/// (`Ok`), which [`compose`] then handles as if the shell had sent it.
-fn form_event(event: Event, model: &mut Model) -> Result<Event, Cmd> {
+/// [`Event::RemoveItem`]): kept in the form (`Break`, with what to do), or turned into the
+/// report event they stand for (`Continue`), which [`compose`] then handles as if the shell had
+/// sent it.
+fn form_event(event: Event, model: &mut Model) -> ControlFlow<Cmd, Event> {
     let Some(report) = model.draft.as_ref().map(|d| &d.report) else {
-        return Err(render());
+        return ControlFlow::Break(render());
     };
     match event {
         Event::Input { field, value } => {
@@ -621,12 +624,12 @@ fn form_event(event: Event, model: &mut Model) -> Result<Event, Cmd> {
                 model.form_error = None;
             }
             model.form.set(field, value);
-            Err(render())
+            ControlFlow::Break(render())
         }
         Event::Pick { field, code } => match field {
             FieldId::Indicators => {
                 let present = !report.indicators.iter().any(|i| i.as_str() == code);
-                Ok(Event::SetIndicator {
+                ControlFlow::Continue(Event::SetIndicator {
                     indicator: code,
                     present,
                 })
@@ -638,9 +641,9 @@ fn form_event(event: Event, model: &mut Model) -> Result<Event, Cmd> {
                     "inspectorate" => c.inspectorate = !c.inspectorate,
                     "ngo" => c.ngo = !c.ngo,
                     "contact_wanted" => c.contact_wanted = !c.contact_wanted,
-                    _ => return Err(render()),
+                    _ => return ControlFlow::Break(render()),
                 }
-                Ok(Event::SetConsent {
+                ControlFlow::Continue(Event::SetConsent {
                     union: c.union,
                     inspectorate: c.inspectorate,
                     ngo: c.ngo,
@@ -649,7 +652,7 @@ fn form_event(event: Event, model: &mut Model) -> Result<Event, Cmd> {
             }
             _ => {
                 model.form.set(field, code);
-                Err(render())
+                ControlFlow::Break(render())
             }
         },
         Event::Act { action } => match model.form.add_event(action) {
@@ -658,19 +661,19 @@ fn form_event(event: Event, model: &mut Model) -> Result<Event, Cmd> {
                 if model.form_error.is_none() {
                     model.form.clear_adds();
                 }
-                Err(cmd)
+                ControlFlow::Break(cmd)
             }
             // The shell's own button (the photo picker): nothing for the core to do.
-            None if action == ActionId::PickEvidence => Err(Command::done()),
-            None => Err(render()),
+            None if action == ActionId::PickEvidence => ControlFlow::Break(Command::done()),
+            None => ControlFlow::Break(render()),
         },
-        Event::RemoveItem { list, index } => Ok(match list {
+        Event::RemoveItem { list, index } => ControlFlow::Continue(match list {
             ListId::Fees => Event::RemoveFee { index },
             ListId::Deductions => Event::RemoveDeduction { index },
             ListId::Loans => Event::RemoveLoan { index },
             ListId::Evidence => Event::RemoveEvidence { index },
         }),
-        other => Ok(other),
+        other => ControlFlow::Continue(other),
     }
 }
 

@@ -48,6 +48,107 @@ func deserializeOption<T, D: Deserializer>(
     }
 }
 
+/// A button of the form: [`super::Event::Act`] with its `id`.
+public struct Action: Hashable, Equatable {
+    public var id: ActionId
+    public var label: String
+
+    public init(id: ActionId, label: String) {
+        self.id = id
+        self.label = label
+    }
+
+    public func serialize<S: Serializer>(serializer: S) throws {
+        try serializer.increase_container_depth()
+        try self.id.serialize(serializer: serializer)
+        try serializer.serialize_str(value: self.label)
+        try serializer.decrease_container_depth()
+    }
+
+    public func bincodeSerialize() throws -> [UInt8] {
+        let serializer = BincodeSerializer.init();
+        try self.serialize(serializer: serializer)
+        return serializer.get_bytes()
+    }
+
+    public static func deserialize<D: Deserializer>(deserializer: D) throws -> Action {
+        try deserializer.increase_container_depth()
+        let id = try ActionId.deserialize(deserializer: deserializer)
+        let label = try deserializer.deserialize_str()
+        try deserializer.decrease_container_depth()
+        return Action(id: id, label: label)
+    }
+
+    public static func bincodeDeserialize(input: [UInt8]) throws -> Action {
+        let deserializer = BincodeDeserializer.init(input: input);
+        let obj = try deserialize(deserializer: deserializer)
+        if deserializer.get_buffer_offset() < input.count {
+            throw DeserializationError.invalidInput(issue: "Some input bytes were not read")
+        }
+        return obj
+    }
+}
+
+/// The buttons of the form. [`ActionId::PickEvidence`] is the one the shell answers itself:
+/// it opens the platform's photo picker and sends [`super::Event::AddEvidenceFile`] (see the
+/// shell contract in `ARCHITECTURE.md`); the core ignores it.
+indirect public enum ActionId: Hashable, Equatable {
+    case addFee
+    case addDeduction
+    case addLoan
+    case pickEvidence
+
+    public func serialize<S: Serializer>(serializer: S) throws {
+        try serializer.increase_container_depth()
+        switch self {
+        case .addFee:
+            try serializer.serialize_variant_index(value: 0)
+        case .addDeduction:
+            try serializer.serialize_variant_index(value: 1)
+        case .addLoan:
+            try serializer.serialize_variant_index(value: 2)
+        case .pickEvidence:
+            try serializer.serialize_variant_index(value: 3)
+        }
+        try serializer.decrease_container_depth()
+    }
+
+    public func bincodeSerialize() throws -> [UInt8] {
+        let serializer = BincodeSerializer.init();
+        try self.serialize(serializer: serializer)
+        return serializer.get_bytes()
+    }
+
+    public static func deserialize<D: Deserializer>(deserializer: D) throws -> ActionId {
+        let index = try deserializer.deserialize_variant_index()
+        try deserializer.increase_container_depth()
+        switch index {
+        case 0:
+            try deserializer.decrease_container_depth()
+            return .addFee
+        case 1:
+            try deserializer.decrease_container_depth()
+            return .addDeduction
+        case 2:
+            try deserializer.decrease_container_depth()
+            return .addLoan
+        case 3:
+            try deserializer.decrease_container_depth()
+            return .pickEvidence
+        default: throw DeserializationError.invalidInput(issue: "Unknown variant index for ActionId: \(index)")
+        }
+    }
+
+    public static func bincodeDeserialize(input: [UInt8]) throws -> ActionId {
+        let deserializer = BincodeDeserializer.init(input: input);
+        let obj = try deserialize(deserializer: deserializer)
+        if deserializer.get_buffer_offset() < input.count {
+            throw DeserializationError.invalidInput(issue: "Some input bytes were not read")
+        }
+        return obj
+    }
+}
+
 /// Settings of one app instance, given by the shell when the core starts.
 public struct AppConfig: Hashable, Equatable {
     /// Base URL of the relay, e.g. `https://relay.example.org`.
@@ -176,22 +277,24 @@ public struct Choice: Hashable, Equatable {
 }
 
 public struct ComposeView: Hashable, Equatable {
-    public var step: String
+    public var step: Step
     public var help: String
     public var counter: String
     public var stepNumber: UInt32
     public var stepCount: UInt32
-    public var steps: [Choice]
+    public var steps: [StepChoice]
     public var fields: [Field]
     public var options: [OptionGroup]
     public var items: [ListItem]
+    /// The step's problems that belong to no input shown (an added payment that is wrong):
+    /// shown above the inputs.
     public var errors: [FieldMessage]
-    public var actions: [Choice]
+    public var actions: [Action]
     public var next: String
     public var back: String
     public var discard: String
 
-    public init(step: String, help: String, counter: String, stepNumber: UInt32, stepCount: UInt32, steps: [Choice], fields: [Field], options: [OptionGroup], items: [ListItem], errors: [FieldMessage], actions: [Choice], next: String, back: String, discard: String) {
+    public init(step: Step, help: String, counter: String, stepNumber: UInt32, stepCount: UInt32, steps: [StepChoice], fields: [Field], options: [OptionGroup], items: [ListItem], errors: [FieldMessage], actions: [Action], next: String, back: String, discard: String) {
         self.step = step
         self.help = help
         self.counter = counter
@@ -210,7 +313,7 @@ public struct ComposeView: Hashable, Equatable {
 
     public func serialize<S: Serializer>(serializer: S) throws {
         try serializer.increase_container_depth()
-        try serializer.serialize_str(value: self.step)
+        try self.step.serialize(serializer: serializer)
         try serializer.serialize_str(value: self.help)
         try serializer.serialize_str(value: self.counter)
         try serializer.serialize_u32(value: self.stepNumber)
@@ -247,13 +350,13 @@ public struct ComposeView: Hashable, Equatable {
 
     public static func deserialize<D: Deserializer>(deserializer: D) throws -> ComposeView {
         try deserializer.increase_container_depth()
-        let step = try deserializer.deserialize_str()
+        let step = try Step.deserialize(deserializer: deserializer)
         let help = try deserializer.deserialize_str()
         let counter = try deserializer.deserialize_str()
         let stepNumber = try deserializer.deserialize_u32()
         let stepCount = try deserializer.deserialize_u32()
         let steps = try deserializeArray(deserializer: deserializer) { deserializer in
-            try Choice.deserialize(deserializer: deserializer)
+            try StepChoice.deserialize(deserializer: deserializer)
         }
         let fields = try deserializeArray(deserializer: deserializer) { deserializer in
             try Field.deserialize(deserializer: deserializer)
@@ -268,7 +371,7 @@ public struct ComposeView: Hashable, Equatable {
             try FieldMessage.deserialize(deserializer: deserializer)
         }
         let actions = try deserializeArray(deserializer: deserializer) { deserializer in
-            try Choice.deserialize(deserializer: deserializer)
+            try Action.deserialize(deserializer: deserializer)
         }
         let next = try deserializer.deserialize_str()
         let back = try deserializer.deserialize_str()
@@ -389,7 +492,7 @@ indirect public enum Event: Hashable, Equatable {
     case openSettings
     case openReport(reportId: String)
     case newReport
-    case goToStep(step: String)
+    case goToStep(step: Step)
     case nextStep
     case previousStep
     case addFee(amount: String, currency: String, payee: String, stage: String, category: String, paidOn: String, receipt: Bool?)
@@ -436,6 +539,16 @@ indirect public enum Event: Hashable, Equatable {
     /// evidence on the phone until she removes the report; `false` (the default) deletes it
     /// once the relay has it all and every recipient acknowledged.
     case setKeepSentEvidence(keep: Bool)
+    /// What the worker typed in a text input of the compose form (the whole text, on each
+    /// change). The core keeps it and shows it back; the report takes it when she leaves the
+    /// step. Counts as activity for the idle lock.
+    case input(field: FieldId, value: String)
+    /// A tap on a choice of the compose form: picks it, or toggles it in a `multiple` group.
+    case pick(field: FieldId, code: String)
+    /// A button of the compose form.
+    case act(action: ActionId)
+    /// Remove an added payment, deduction, loan or photo.
+    case removeItem(list: ListId, index: UInt32)
     /// The channel the draft is taken through (`Report::channel`): `sms` from the SMS channel
     /// (`workvoice-sms`), sent after `NewReport`. The app never sends it (absent means the
     /// app); an unknown name clears it.
@@ -485,7 +598,7 @@ indirect public enum Event: Hashable, Equatable {
             try serializer.serialize_variant_index(value: 14)
         case .goToStep(let step):
             try serializer.serialize_variant_index(value: 15)
-            try serializer.serialize_str(value: step)
+            try step.serialize(serializer: serializer)
         case .nextStep:
             try serializer.serialize_variant_index(value: 16)
         case .previousStep:
@@ -609,8 +722,23 @@ indirect public enum Event: Hashable, Equatable {
         case .setKeepSentEvidence(let keep):
             try serializer.serialize_variant_index(value: 48)
             try serializer.serialize_bool(value: keep)
-        case .setChannel(let channel):
+        case .input(let field, let value):
             try serializer.serialize_variant_index(value: 49)
+            try field.serialize(serializer: serializer)
+            try serializer.serialize_str(value: value)
+        case .pick(let field, let code):
+            try serializer.serialize_variant_index(value: 50)
+            try field.serialize(serializer: serializer)
+            try serializer.serialize_str(value: code)
+        case .act(let action):
+            try serializer.serialize_variant_index(value: 51)
+            try action.serialize(serializer: serializer)
+        case .removeItem(let list, let index):
+            try serializer.serialize_variant_index(value: 52)
+            try list.serialize(serializer: serializer)
+            try serializer.serialize_u32(value: index)
+        case .setChannel(let channel):
+            try serializer.serialize_variant_index(value: 53)
             try serializer.serialize_str(value: channel)
         }
         try serializer.decrease_container_depth()
@@ -681,7 +809,7 @@ indirect public enum Event: Hashable, Equatable {
             try deserializer.decrease_container_depth()
             return .newReport
         case 15:
-            let step = try deserializer.deserialize_str()
+            let step = try Step.deserialize(deserializer: deserializer)
             try deserializer.decrease_container_depth()
             return .goToStep(step: step)
         case 16:
@@ -841,6 +969,25 @@ indirect public enum Event: Hashable, Equatable {
             try deserializer.decrease_container_depth()
             return .setKeepSentEvidence(keep: keep)
         case 49:
+            let field = try FieldId.deserialize(deserializer: deserializer)
+            let value = try deserializer.deserialize_str()
+            try deserializer.decrease_container_depth()
+            return .input(field: field, value: value)
+        case 50:
+            let field = try FieldId.deserialize(deserializer: deserializer)
+            let code = try deserializer.deserialize_str()
+            try deserializer.decrease_container_depth()
+            return .pick(field: field, code: code)
+        case 51:
+            let action = try ActionId.deserialize(deserializer: deserializer)
+            try deserializer.decrease_container_depth()
+            return .act(action: action)
+        case 52:
+            let list = try ListId.deserialize(deserializer: deserializer)
+            let index = try deserializer.deserialize_u32()
+            try deserializer.decrease_container_depth()
+            return .removeItem(list: list, index: index)
+        case 53:
             let channel = try deserializer.deserialize_str()
             try deserializer.decrease_container_depth()
             return .setChannel(channel: channel)
@@ -858,23 +1005,33 @@ indirect public enum Event: Hashable, Equatable {
     }
 }
 
-/// A text input: `name` is the event field it goes to.
+/// A text input. The shell sends what is typed as [`super::Event::Input`] with its `id`, and
+/// shows `value`, which the core keeps.
 public struct Field: Hashable, Equatable {
-    public var name: String
+    public var id: FieldId
     public var label: String
     public var value: String
+    public var kind: InputKind
+    /// What is wrong with it, shown next to it.
+    public var errors: [FieldMessage]
 
-    public init(name: String, label: String, value: String) {
-        self.name = name
+    public init(id: FieldId, label: String, value: String, kind: InputKind, errors: [FieldMessage]) {
+        self.id = id
         self.label = label
         self.value = value
+        self.kind = kind
+        self.errors = errors
     }
 
     public func serialize<S: Serializer>(serializer: S) throws {
         try serializer.increase_container_depth()
-        try serializer.serialize_str(value: self.name)
+        try self.id.serialize(serializer: serializer)
         try serializer.serialize_str(value: self.label)
         try serializer.serialize_str(value: self.value)
+        try self.kind.serialize(serializer: serializer)
+        try serializeArray(value: self.errors, serializer: serializer) { item, serializer in
+            try item.serialize(serializer: serializer)
+        }
         try serializer.decrease_container_depth()
     }
 
@@ -886,14 +1043,250 @@ public struct Field: Hashable, Equatable {
 
     public static func deserialize<D: Deserializer>(deserializer: D) throws -> Field {
         try deserializer.increase_container_depth()
-        let name = try deserializer.deserialize_str()
+        let id = try FieldId.deserialize(deserializer: deserializer)
         let label = try deserializer.deserialize_str()
         let value = try deserializer.deserialize_str()
+        let kind = try InputKind.deserialize(deserializer: deserializer)
+        let errors = try deserializeArray(deserializer: deserializer) { deserializer in
+            try FieldMessage.deserialize(deserializer: deserializer)
+        }
         try deserializer.decrease_container_depth()
-        return Field(name: name, label: label, value: value)
+        return Field(id: id, label: label, value: value, kind: kind, errors: errors)
     }
 
     public static func bincodeDeserialize(input: [UInt8]) throws -> Field {
+        let deserializer = BincodeDeserializer.init(input: input);
+        let obj = try deserialize(deserializer: deserializer)
+        if deserializer.get_buffer_offset() < input.count {
+            throw DeserializationError.invalidInput(issue: "Some input bytes were not read")
+        }
+        return obj
+    }
+}
+
+/// Every input of the compose form: a text input or a group of choices.
+indirect public enum FieldId: Hashable, Equatable {
+    case feeAmount
+    case feeCurrency
+    case feePaidOn
+    case feePayee
+    case feeStage
+    case feeCategory
+    case feeReceipt
+    case deductionReason
+    case loanAmount
+    case loanCurrency
+    case loanInterest
+    case loanLender
+    case indicators
+    case recruiterName
+    case recruiterLicenceNumber
+    case recruiterCountry
+    case employerName
+    case employerLicenceNumber
+    case employerCountry
+    case destinationCountry
+    case originCountry
+    case sector
+    case promisedTitle
+    case promisedWage
+    case promisedCurrency
+    case promisedEmployer
+    case actualTitle
+    case wageAmount
+    case wageCurrency
+    case contractSubstituted
+    case storyText
+    case storyLanguage
+    case consent
+
+    public func serialize<S: Serializer>(serializer: S) throws {
+        try serializer.increase_container_depth()
+        switch self {
+        case .feeAmount:
+            try serializer.serialize_variant_index(value: 0)
+        case .feeCurrency:
+            try serializer.serialize_variant_index(value: 1)
+        case .feePaidOn:
+            try serializer.serialize_variant_index(value: 2)
+        case .feePayee:
+            try serializer.serialize_variant_index(value: 3)
+        case .feeStage:
+            try serializer.serialize_variant_index(value: 4)
+        case .feeCategory:
+            try serializer.serialize_variant_index(value: 5)
+        case .feeReceipt:
+            try serializer.serialize_variant_index(value: 6)
+        case .deductionReason:
+            try serializer.serialize_variant_index(value: 7)
+        case .loanAmount:
+            try serializer.serialize_variant_index(value: 8)
+        case .loanCurrency:
+            try serializer.serialize_variant_index(value: 9)
+        case .loanInterest:
+            try serializer.serialize_variant_index(value: 10)
+        case .loanLender:
+            try serializer.serialize_variant_index(value: 11)
+        case .indicators:
+            try serializer.serialize_variant_index(value: 12)
+        case .recruiterName:
+            try serializer.serialize_variant_index(value: 13)
+        case .recruiterLicenceNumber:
+            try serializer.serialize_variant_index(value: 14)
+        case .recruiterCountry:
+            try serializer.serialize_variant_index(value: 15)
+        case .employerName:
+            try serializer.serialize_variant_index(value: 16)
+        case .employerLicenceNumber:
+            try serializer.serialize_variant_index(value: 17)
+        case .employerCountry:
+            try serializer.serialize_variant_index(value: 18)
+        case .destinationCountry:
+            try serializer.serialize_variant_index(value: 19)
+        case .originCountry:
+            try serializer.serialize_variant_index(value: 20)
+        case .sector:
+            try serializer.serialize_variant_index(value: 21)
+        case .promisedTitle:
+            try serializer.serialize_variant_index(value: 22)
+        case .promisedWage:
+            try serializer.serialize_variant_index(value: 23)
+        case .promisedCurrency:
+            try serializer.serialize_variant_index(value: 24)
+        case .promisedEmployer:
+            try serializer.serialize_variant_index(value: 25)
+        case .actualTitle:
+            try serializer.serialize_variant_index(value: 26)
+        case .wageAmount:
+            try serializer.serialize_variant_index(value: 27)
+        case .wageCurrency:
+            try serializer.serialize_variant_index(value: 28)
+        case .contractSubstituted:
+            try serializer.serialize_variant_index(value: 29)
+        case .storyText:
+            try serializer.serialize_variant_index(value: 30)
+        case .storyLanguage:
+            try serializer.serialize_variant_index(value: 31)
+        case .consent:
+            try serializer.serialize_variant_index(value: 32)
+        }
+        try serializer.decrease_container_depth()
+    }
+
+    public func bincodeSerialize() throws -> [UInt8] {
+        let serializer = BincodeSerializer.init();
+        try self.serialize(serializer: serializer)
+        return serializer.get_bytes()
+    }
+
+    public static func deserialize<D: Deserializer>(deserializer: D) throws -> FieldId {
+        let index = try deserializer.deserialize_variant_index()
+        try deserializer.increase_container_depth()
+        switch index {
+        case 0:
+            try deserializer.decrease_container_depth()
+            return .feeAmount
+        case 1:
+            try deserializer.decrease_container_depth()
+            return .feeCurrency
+        case 2:
+            try deserializer.decrease_container_depth()
+            return .feePaidOn
+        case 3:
+            try deserializer.decrease_container_depth()
+            return .feePayee
+        case 4:
+            try deserializer.decrease_container_depth()
+            return .feeStage
+        case 5:
+            try deserializer.decrease_container_depth()
+            return .feeCategory
+        case 6:
+            try deserializer.decrease_container_depth()
+            return .feeReceipt
+        case 7:
+            try deserializer.decrease_container_depth()
+            return .deductionReason
+        case 8:
+            try deserializer.decrease_container_depth()
+            return .loanAmount
+        case 9:
+            try deserializer.decrease_container_depth()
+            return .loanCurrency
+        case 10:
+            try deserializer.decrease_container_depth()
+            return .loanInterest
+        case 11:
+            try deserializer.decrease_container_depth()
+            return .loanLender
+        case 12:
+            try deserializer.decrease_container_depth()
+            return .indicators
+        case 13:
+            try deserializer.decrease_container_depth()
+            return .recruiterName
+        case 14:
+            try deserializer.decrease_container_depth()
+            return .recruiterLicenceNumber
+        case 15:
+            try deserializer.decrease_container_depth()
+            return .recruiterCountry
+        case 16:
+            try deserializer.decrease_container_depth()
+            return .employerName
+        case 17:
+            try deserializer.decrease_container_depth()
+            return .employerLicenceNumber
+        case 18:
+            try deserializer.decrease_container_depth()
+            return .employerCountry
+        case 19:
+            try deserializer.decrease_container_depth()
+            return .destinationCountry
+        case 20:
+            try deserializer.decrease_container_depth()
+            return .originCountry
+        case 21:
+            try deserializer.decrease_container_depth()
+            return .sector
+        case 22:
+            try deserializer.decrease_container_depth()
+            return .promisedTitle
+        case 23:
+            try deserializer.decrease_container_depth()
+            return .promisedWage
+        case 24:
+            try deserializer.decrease_container_depth()
+            return .promisedCurrency
+        case 25:
+            try deserializer.decrease_container_depth()
+            return .promisedEmployer
+        case 26:
+            try deserializer.decrease_container_depth()
+            return .actualTitle
+        case 27:
+            try deserializer.decrease_container_depth()
+            return .wageAmount
+        case 28:
+            try deserializer.decrease_container_depth()
+            return .wageCurrency
+        case 29:
+            try deserializer.decrease_container_depth()
+            return .contractSubstituted
+        case 30:
+            try deserializer.decrease_container_depth()
+            return .storyText
+        case 31:
+            try deserializer.decrease_container_depth()
+            return .storyLanguage
+        case 32:
+            try deserializer.decrease_container_depth()
+            return .consent
+        default: throw DeserializationError.invalidInput(issue: "Unknown variant index for FieldId: \(index)")
+        }
+    }
+
+    public static func bincodeDeserialize(input: [UInt8]) throws -> FieldId {
         let deserializer = BincodeDeserializer.init(input: input);
         let obj = try deserialize(deserializer: deserializer)
         if deserializer.get_buffer_offset() < input.count {
@@ -1355,6 +1748,75 @@ indirect public enum HttpResult: Hashable, Equatable {
     }
 }
 
+/// How a text input is typed: which keyboard, one line or several, corrections or not.
+indirect public enum InputKind: Hashable, Equatable {
+    /// Words: a name, a job title. One line, corrections on.
+    case text
+    /// A decimal number: an amount, a rate.
+    case number
+    /// A code typed as letters: a currency, a country, a language. No corrections.
+    case code
+    /// A date, `YYYY-MM-DD` or `YYYY-MM`.
+    case date
+    /// The worker's own words: several lines.
+    case longText
+
+    public func serialize<S: Serializer>(serializer: S) throws {
+        try serializer.increase_container_depth()
+        switch self {
+        case .text:
+            try serializer.serialize_variant_index(value: 0)
+        case .number:
+            try serializer.serialize_variant_index(value: 1)
+        case .code:
+            try serializer.serialize_variant_index(value: 2)
+        case .date:
+            try serializer.serialize_variant_index(value: 3)
+        case .longText:
+            try serializer.serialize_variant_index(value: 4)
+        }
+        try serializer.decrease_container_depth()
+    }
+
+    public func bincodeSerialize() throws -> [UInt8] {
+        let serializer = BincodeSerializer.init();
+        try self.serialize(serializer: serializer)
+        return serializer.get_bytes()
+    }
+
+    public static func deserialize<D: Deserializer>(deserializer: D) throws -> InputKind {
+        let index = try deserializer.deserialize_variant_index()
+        try deserializer.increase_container_depth()
+        switch index {
+        case 0:
+            try deserializer.decrease_container_depth()
+            return .text
+        case 1:
+            try deserializer.decrease_container_depth()
+            return .number
+        case 2:
+            try deserializer.decrease_container_depth()
+            return .code
+        case 3:
+            try deserializer.decrease_container_depth()
+            return .date
+        case 4:
+            try deserializer.decrease_container_depth()
+            return .longText
+        default: throw DeserializationError.invalidInput(issue: "Unknown variant index for InputKind: \(index)")
+        }
+    }
+
+    public static func bincodeDeserialize(input: [UInt8]) throws -> InputKind {
+        let deserializer = BincodeDeserializer.init(input: input);
+        let obj = try deserialize(deserializer: deserializer)
+        if deserializer.get_buffer_offset() < input.count {
+            throw DeserializationError.invalidInput(issue: "Some input bytes were not read")
+        }
+        return obj
+    }
+}
+
 /// A labelled piece of information.
 public struct Line: Hashable, Equatable {
     public var label: String
@@ -1396,21 +1858,79 @@ public struct Line: Hashable, Equatable {
     }
 }
 
-/// Something already added (a payment, a photo) that can be removed by index.
+/// The lists of things already added, whose items can be removed by index.
+indirect public enum ListId: Hashable, Equatable {
+    case fees
+    case deductions
+    case loans
+    case evidence
+
+    public func serialize<S: Serializer>(serializer: S) throws {
+        try serializer.increase_container_depth()
+        switch self {
+        case .fees:
+            try serializer.serialize_variant_index(value: 0)
+        case .deductions:
+            try serializer.serialize_variant_index(value: 1)
+        case .loans:
+            try serializer.serialize_variant_index(value: 2)
+        case .evidence:
+            try serializer.serialize_variant_index(value: 3)
+        }
+        try serializer.decrease_container_depth()
+    }
+
+    public func bincodeSerialize() throws -> [UInt8] {
+        let serializer = BincodeSerializer.init();
+        try self.serialize(serializer: serializer)
+        return serializer.get_bytes()
+    }
+
+    public static func deserialize<D: Deserializer>(deserializer: D) throws -> ListId {
+        let index = try deserializer.deserialize_variant_index()
+        try deserializer.increase_container_depth()
+        switch index {
+        case 0:
+            try deserializer.decrease_container_depth()
+            return .fees
+        case 1:
+            try deserializer.decrease_container_depth()
+            return .deductions
+        case 2:
+            try deserializer.decrease_container_depth()
+            return .loans
+        case 3:
+            try deserializer.decrease_container_depth()
+            return .evidence
+        default: throw DeserializationError.invalidInput(issue: "Unknown variant index for ListId: \(index)")
+        }
+    }
+
+    public static func bincodeDeserialize(input: [UInt8]) throws -> ListId {
+        let deserializer = BincodeDeserializer.init(input: input);
+        let obj = try deserialize(deserializer: deserializer)
+        if deserializer.get_buffer_offset() < input.count {
+            throw DeserializationError.invalidInput(issue: "Some input bytes were not read")
+        }
+        return obj
+    }
+}
+
+/// Something already added (a payment, a photo) that [`super::Event::RemoveItem`] removes.
 public struct ListItem: Hashable, Equatable {
-    public var group: String
+    public var list: ListId
     public var index: UInt32
     public var text: String
 
-    public init(group: String, index: UInt32, text: String) {
-        self.group = group
+    public init(list: ListId, index: UInt32, text: String) {
+        self.list = list
         self.index = index
         self.text = text
     }
 
     public func serialize<S: Serializer>(serializer: S) throws {
         try serializer.increase_container_depth()
-        try serializer.serialize_str(value: self.group)
+        try self.list.serialize(serializer: serializer)
         try serializer.serialize_u32(value: self.index)
         try serializer.serialize_str(value: self.text)
         try serializer.decrease_container_depth()
@@ -1424,11 +1944,11 @@ public struct ListItem: Hashable, Equatable {
 
     public static func deserialize<D: Deserializer>(deserializer: D) throws -> ListItem {
         try deserializer.increase_container_depth()
-        let group = try deserializer.deserialize_str()
+        let list = try ListId.deserialize(deserializer: deserializer)
         let index = try deserializer.deserialize_u32()
         let text = try deserializer.deserialize_str()
         try deserializer.decrease_container_depth()
-        return ListItem(group: group, index: index, text: text)
+        return ListItem(list: list, index: index, text: text)
     }
 
     public static func bincodeDeserialize(input: [UInt8]) throws -> ListItem {
@@ -1530,22 +2050,32 @@ public struct Notice: Hashable, Equatable {
     }
 }
 
+/// Choices: a picker (one at a time), or toggles when `multiple`. A tap sends
+/// [`super::Event::Pick`] with the group's `id` and the choice's `code`.
 public struct OptionGroup: Hashable, Equatable {
-    public var name: String
+    public var id: FieldId
     public var label: String
     public var choices: [Choice]
+    public var multiple: Bool
+    public var errors: [FieldMessage]
 
-    public init(name: String, label: String, choices: [Choice]) {
-        self.name = name
+    public init(id: FieldId, label: String, choices: [Choice], multiple: Bool, errors: [FieldMessage]) {
+        self.id = id
         self.label = label
         self.choices = choices
+        self.multiple = multiple
+        self.errors = errors
     }
 
     public func serialize<S: Serializer>(serializer: S) throws {
         try serializer.increase_container_depth()
-        try serializer.serialize_str(value: self.name)
+        try self.id.serialize(serializer: serializer)
         try serializer.serialize_str(value: self.label)
         try serializeArray(value: self.choices, serializer: serializer) { item, serializer in
+            try item.serialize(serializer: serializer)
+        }
+        try serializer.serialize_bool(value: self.multiple)
+        try serializeArray(value: self.errors, serializer: serializer) { item, serializer in
             try item.serialize(serializer: serializer)
         }
         try serializer.decrease_container_depth()
@@ -1559,13 +2089,17 @@ public struct OptionGroup: Hashable, Equatable {
 
     public static func deserialize<D: Deserializer>(deserializer: D) throws -> OptionGroup {
         try deserializer.increase_container_depth()
-        let name = try deserializer.deserialize_str()
+        let id = try FieldId.deserialize(deserializer: deserializer)
         let label = try deserializer.deserialize_str()
         let choices = try deserializeArray(deserializer: deserializer) { deserializer in
             try Choice.deserialize(deserializer: deserializer)
         }
+        let multiple = try deserializer.deserialize_bool()
+        let errors = try deserializeArray(deserializer: deserializer) { deserializer in
+            try FieldMessage.deserialize(deserializer: deserializer)
+        }
         try deserializer.decrease_container_depth()
-        return OptionGroup(name: name, label: label, choices: choices)
+        return OptionGroup(id: id, label: label, choices: choices, multiple: multiple, errors: errors)
     }
 
     public static func bincodeDeserialize(input: [UInt8]) throws -> OptionGroup {
@@ -1643,6 +2177,48 @@ public struct OutboxItem: Hashable, Equatable {
     }
 
     public static func bincodeDeserialize(input: [UInt8]) throws -> OutboxItem {
+        let deserializer = BincodeDeserializer.init(input: input);
+        let obj = try deserialize(deserializer: deserializer)
+        if deserializer.get_buffer_offset() < input.count {
+            throw DeserializationError.invalidInput(issue: "Some input bytes were not read")
+        }
+        return obj
+    }
+}
+
+/// Something only the platform can do, told to the shell. It needs no answer.
+indirect public enum PlatformOperation: Hashable, Equatable {
+    /// The vault was wiped: delete the platform secret (Android Keystore, iOS Keychain) that
+    /// was mixed into its key, so that nothing left of the old vault can ever be opened.
+    case forgetPlatformSecret
+
+    public func serialize<S: Serializer>(serializer: S) throws {
+        try serializer.increase_container_depth()
+        switch self {
+        case .forgetPlatformSecret:
+            try serializer.serialize_variant_index(value: 0)
+        }
+        try serializer.decrease_container_depth()
+    }
+
+    public func bincodeSerialize() throws -> [UInt8] {
+        let serializer = BincodeSerializer.init();
+        try self.serialize(serializer: serializer)
+        return serializer.get_bytes()
+    }
+
+    public static func deserialize<D: Deserializer>(deserializer: D) throws -> PlatformOperation {
+        let index = try deserializer.deserialize_variant_index()
+        try deserializer.increase_container_depth()
+        switch index {
+        case 0:
+            try deserializer.decrease_container_depth()
+            return .forgetPlatformSecret
+        default: throw DeserializationError.invalidInput(issue: "Unknown variant index for PlatformOperation: \(index)")
+        }
+    }
+
+    public static func bincodeDeserialize(input: [UInt8]) throws -> PlatformOperation {
         let deserializer = BincodeDeserializer.init(input: input);
         let obj = try deserialize(deserializer: deserializer)
         if deserializer.get_buffer_offset() < input.count {
@@ -2193,6 +2769,9 @@ indirect public enum ShellEffect: Hashable, Equatable {
     case render(RenderOperation)
     /// Perform the request, then `resolve(id, HttpResult)`.
     case http(HttpRequest)
+    /// Do what only the platform can (forget the platform secret after a wipe). Needs no
+    /// `resolve`.
+    case platform(PlatformOperation)
 
     public func serialize<S: Serializer>(serializer: S) throws {
         try serializer.increase_container_depth()
@@ -2202,6 +2781,9 @@ indirect public enum ShellEffect: Hashable, Equatable {
             try x.serialize(serializer: serializer)
         case .http(let x):
             try serializer.serialize_variant_index(value: 1)
+            try x.serialize(serializer: serializer)
+        case .platform(let x):
+            try serializer.serialize_variant_index(value: 2)
             try x.serialize(serializer: serializer)
         }
         try serializer.decrease_container_depth()
@@ -2225,6 +2807,10 @@ indirect public enum ShellEffect: Hashable, Equatable {
             let x = try HttpRequest.deserialize(deserializer: deserializer)
             try deserializer.decrease_container_depth()
             return .http(x)
+        case 2:
+            let x = try PlatformOperation.deserialize(deserializer: deserializer)
+            try deserializer.decrease_container_depth()
+            return .platform(x)
         default: throw DeserializationError.invalidInput(issue: "Unknown variant index for ShellEffect: \(index)")
         }
     }
@@ -2271,6 +2857,133 @@ public struct ShellRequest: Hashable, Equatable {
     }
 
     public static func bincodeDeserialize(input: [UInt8]) throws -> ShellRequest {
+        let deserializer = BincodeDeserializer.init(input: input);
+        let obj = try deserialize(deserializer: deserializer)
+        if deserializer.get_buffer_offset() < input.count {
+            throw DeserializationError.invalidInput(issue: "Some input bytes were not read")
+        }
+        return obj
+    }
+}
+
+/// The steps of writing a report, in order.
+indirect public enum Step: Hashable, Equatable {
+    case money
+    case whatHappened
+    case people
+    case place
+    case wage
+    case story
+    case evidence
+    case consent
+
+    public func serialize<S: Serializer>(serializer: S) throws {
+        try serializer.increase_container_depth()
+        switch self {
+        case .money:
+            try serializer.serialize_variant_index(value: 0)
+        case .whatHappened:
+            try serializer.serialize_variant_index(value: 1)
+        case .people:
+            try serializer.serialize_variant_index(value: 2)
+        case .place:
+            try serializer.serialize_variant_index(value: 3)
+        case .wage:
+            try serializer.serialize_variant_index(value: 4)
+        case .story:
+            try serializer.serialize_variant_index(value: 5)
+        case .evidence:
+            try serializer.serialize_variant_index(value: 6)
+        case .consent:
+            try serializer.serialize_variant_index(value: 7)
+        }
+        try serializer.decrease_container_depth()
+    }
+
+    public func bincodeSerialize() throws -> [UInt8] {
+        let serializer = BincodeSerializer.init();
+        try self.serialize(serializer: serializer)
+        return serializer.get_bytes()
+    }
+
+    public static func deserialize<D: Deserializer>(deserializer: D) throws -> Step {
+        let index = try deserializer.deserialize_variant_index()
+        try deserializer.increase_container_depth()
+        switch index {
+        case 0:
+            try deserializer.decrease_container_depth()
+            return .money
+        case 1:
+            try deserializer.decrease_container_depth()
+            return .whatHappened
+        case 2:
+            try deserializer.decrease_container_depth()
+            return .people
+        case 3:
+            try deserializer.decrease_container_depth()
+            return .place
+        case 4:
+            try deserializer.decrease_container_depth()
+            return .wage
+        case 5:
+            try deserializer.decrease_container_depth()
+            return .story
+        case 6:
+            try deserializer.decrease_container_depth()
+            return .evidence
+        case 7:
+            try deserializer.decrease_container_depth()
+            return .consent
+        default: throw DeserializationError.invalidInput(issue: "Unknown variant index for Step: \(index)")
+        }
+    }
+
+    public static func bincodeDeserialize(input: [UInt8]) throws -> Step {
+        let deserializer = BincodeDeserializer.init(input: input);
+        let obj = try deserialize(deserializer: deserializer)
+        if deserializer.get_buffer_offset() < input.count {
+            throw DeserializationError.invalidInput(issue: "Some input bytes were not read")
+        }
+        return obj
+    }
+}
+
+/// One step of the compose flow, for a step bar: [`super::Event::GoToStep`] with it.
+public struct StepChoice: Hashable, Equatable {
+    public var step: Step
+    public var label: String
+    public var selected: Bool
+
+    public init(step: Step, label: String, selected: Bool) {
+        self.step = step
+        self.label = label
+        self.selected = selected
+    }
+
+    public func serialize<S: Serializer>(serializer: S) throws {
+        try serializer.increase_container_depth()
+        try self.step.serialize(serializer: serializer)
+        try serializer.serialize_str(value: self.label)
+        try serializer.serialize_bool(value: self.selected)
+        try serializer.decrease_container_depth()
+    }
+
+    public func bincodeSerialize() throws -> [UInt8] {
+        let serializer = BincodeSerializer.init();
+        try self.serialize(serializer: serializer)
+        return serializer.get_bytes()
+    }
+
+    public static func deserialize<D: Deserializer>(deserializer: D) throws -> StepChoice {
+        try deserializer.increase_container_depth()
+        let step = try Step.deserialize(deserializer: deserializer)
+        let label = try deserializer.deserialize_str()
+        let selected = try deserializer.deserialize_bool()
+        try deserializer.decrease_container_depth()
+        return StepChoice(step: step, label: label, selected: selected)
+    }
+
+    public static func bincodeDeserialize(input: [UInt8]) throws -> StepChoice {
         let deserializer = BincodeDeserializer.init(input: input);
         let obj = try deserialize(deserializer: deserializer)
         if deserializer.get_buffer_offset() < input.count {

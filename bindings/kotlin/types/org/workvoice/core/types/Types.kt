@@ -46,6 +46,99 @@ fun <T> Deserializer.deserializeOptionOf(deserializeElement: (Deserializer) -> T
     }
 }
 
+/// A button of the form: [`super::Event::Act`] with its `id`.
+data class Action(
+    val id: org.workvoice.core.types.ActionId,
+    val label: String,
+) {
+    fun serialize(serializer: Serializer) {
+        serializer.increase_container_depth()
+        id.serialize(serializer)
+        serializer.serialize_str(label)
+        serializer.decrease_container_depth()
+    }
+
+    fun bincodeSerialize(): ByteArray {
+        val serializer = BincodeSerializer()
+        serialize(serializer)
+        return serializer.get_bytes()
+    }
+
+    companion object {
+        fun deserialize(deserializer: Deserializer): Action {
+            deserializer.increase_container_depth()
+            val id = org.workvoice.core.types.ActionId.deserialize(deserializer)
+            val label = deserializer.deserialize_str()
+            deserializer.decrease_container_depth()
+            return Action(id, label)
+        }
+
+        @Throws(DeserializationError::class)
+        fun bincodeDeserialize(input: ByteArray?): Action {
+            if (input == null) {
+                throw DeserializationError("Cannot deserialize null array")
+            }
+            val deserializer = BincodeDeserializer(input)
+            val value = deserialize(deserializer)
+            if (deserializer.get_buffer_offset() < input.size) {
+                throw DeserializationError("Some input bytes were not read")
+            }
+            return value
+        }
+    }
+}
+
+/// The buttons of the form. [`ActionId::PickEvidence`] is the one the shell answers itself:
+/// it opens the platform's photo picker and sends [`super::Event::AddEvidenceFile`] (see the
+/// shell contract in `ARCHITECTURE.md`); the core ignores it.
+enum class ActionId {
+    ADDFEE,
+    ADDDEDUCTION,
+    ADDLOAN,
+    PICKEVIDENCE;
+
+    fun serialize(serializer: Serializer) {
+        serializer.increase_container_depth()
+        serializer.serialize_variant_index(ordinal)
+        serializer.decrease_container_depth()
+    }
+
+    fun bincodeSerialize(): ByteArray {
+        val serializer = BincodeSerializer()
+        serialize(serializer)
+        return serializer.get_bytes()
+    }
+
+    companion object {
+        @Throws(DeserializationError::class)
+        fun deserialize(deserializer: Deserializer): ActionId {
+            deserializer.increase_container_depth()
+            val index = deserializer.deserialize_variant_index()
+            deserializer.decrease_container_depth()
+            return when (index) {
+                0 -> ADDFEE
+                1 -> ADDDEDUCTION
+                2 -> ADDLOAN
+                3 -> PICKEVIDENCE
+                else -> throw DeserializationError("Unknown variant index for ActionId: $index")
+            }
+        }
+
+        @Throws(DeserializationError::class)
+        fun bincodeDeserialize(input: ByteArray?): ActionId {
+            if (input == null) {
+                throw DeserializationError("Cannot deserialize null array")
+            }
+            val deserializer = BincodeDeserializer(input)
+            val value = deserialize(deserializer)
+            if (deserializer.get_buffer_offset() < input.size) {
+                throw DeserializationError("Some input bytes were not read")
+            }
+            return value
+        }
+    }
+}
+
 /// Settings of one app instance, given by the shell when the core starts.
 data class AppConfig(
     /// Base URL of the relay, e.g. `https://relay.example.org`.
@@ -169,24 +262,26 @@ data class Choice(
 }
 
 data class ComposeView(
-    val step: String,
+    val step: org.workvoice.core.types.Step,
     val help: String,
     val counter: String,
     val stepNumber: UInt,
     val stepCount: UInt,
-    val steps: List<org.workvoice.core.types.Choice>,
+    val steps: List<org.workvoice.core.types.StepChoice>,
     val fields: List<org.workvoice.core.types.Field>,
     val options: List<org.workvoice.core.types.OptionGroup>,
     val items: List<org.workvoice.core.types.ListItem>,
+    /// The step's problems that belong to no input shown (an added payment that is wrong):
+    /// shown above the inputs.
     val errors: List<org.workvoice.core.types.FieldMessage>,
-    val actions: List<org.workvoice.core.types.Choice>,
+    val actions: List<org.workvoice.core.types.Action>,
     val next: String,
     val back: String,
     val discard: String,
 ) {
     fun serialize(serializer: Serializer) {
         serializer.increase_container_depth()
-        serializer.serialize_str(step)
+        step.serialize(serializer)
         serializer.serialize_str(help)
         serializer.serialize_str(counter)
         serializer.serialize_u32(stepNumber)
@@ -224,14 +319,14 @@ data class ComposeView(
     companion object {
         fun deserialize(deserializer: Deserializer): ComposeView {
             deserializer.increase_container_depth()
-            val step = deserializer.deserialize_str()
+            val step = org.workvoice.core.types.Step.deserialize(deserializer)
             val help = deserializer.deserialize_str()
             val counter = deserializer.deserialize_str()
             val stepNumber = deserializer.deserialize_u32()
             val stepCount = deserializer.deserialize_u32()
             val steps =
                 deserializer.deserializeListOf {
-                    org.workvoice.core.types.Choice.deserialize(deserializer)
+                    org.workvoice.core.types.StepChoice.deserialize(deserializer)
                 }
             val fields =
                 deserializer.deserializeListOf {
@@ -251,7 +346,7 @@ data class ComposeView(
                 }
             val actions =
                 deserializer.deserializeListOf {
-                    org.workvoice.core.types.Choice.deserialize(deserializer)
+                    org.workvoice.core.types.Action.deserialize(deserializer)
                 }
             val next = deserializer.deserialize_str()
             val back = deserializer.deserialize_str()
@@ -577,19 +672,19 @@ sealed interface Event {
     }
 
     data class GoToStep(
-        val step: String,
+        val step: org.workvoice.core.types.Step,
     ) : Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
             serializer.serialize_variant_index(15)
-            serializer.serialize_str(step)
+            step.serialize(serializer)
             serializer.decrease_container_depth()
         }
 
         companion object {
             fun deserialize(deserializer: Deserializer): GoToStep {
                 deserializer.increase_container_depth()
-                val step = deserializer.deserialize_str()
+                val step = org.workvoice.core.types.Step.deserialize(deserializer)
                 deserializer.decrease_container_depth()
                 return GoToStep(step)
             }
@@ -1283,6 +1378,101 @@ sealed interface Event {
         }
     }
 
+    /// What the worker typed in a text input of the compose form (the whole text, on each
+    /// change). The core keeps it and shows it back; the report takes it when she leaves the
+    /// step. Counts as activity for the idle lock.
+    data class Input(
+        val field: org.workvoice.core.types.FieldId,
+        val value: String,
+    ) : Event {
+        override fun serialize(serializer: Serializer) {
+            serializer.increase_container_depth()
+            serializer.serialize_variant_index(49)
+            field.serialize(serializer)
+            serializer.serialize_str(value)
+            serializer.decrease_container_depth()
+        }
+
+        companion object {
+            fun deserialize(deserializer: Deserializer): Input {
+                deserializer.increase_container_depth()
+                val field = org.workvoice.core.types.FieldId.deserialize(deserializer)
+                val value = deserializer.deserialize_str()
+                deserializer.decrease_container_depth()
+                return Input(field, value)
+            }
+        }
+    }
+
+    /// A tap on a choice of the compose form: picks it, or toggles it in a `multiple` group.
+    data class Pick(
+        val field: org.workvoice.core.types.FieldId,
+        val code: String,
+    ) : Event {
+        override fun serialize(serializer: Serializer) {
+            serializer.increase_container_depth()
+            serializer.serialize_variant_index(50)
+            field.serialize(serializer)
+            serializer.serialize_str(code)
+            serializer.decrease_container_depth()
+        }
+
+        companion object {
+            fun deserialize(deserializer: Deserializer): Pick {
+                deserializer.increase_container_depth()
+                val field = org.workvoice.core.types.FieldId.deserialize(deserializer)
+                val code = deserializer.deserialize_str()
+                deserializer.decrease_container_depth()
+                return Pick(field, code)
+            }
+        }
+    }
+
+    /// A button of the compose form.
+    data class Act(
+        val action: org.workvoice.core.types.ActionId,
+    ) : Event {
+        override fun serialize(serializer: Serializer) {
+            serializer.increase_container_depth()
+            serializer.serialize_variant_index(51)
+            action.serialize(serializer)
+            serializer.decrease_container_depth()
+        }
+
+        companion object {
+            fun deserialize(deserializer: Deserializer): Act {
+                deserializer.increase_container_depth()
+                val action = org.workvoice.core.types.ActionId.deserialize(deserializer)
+                deserializer.decrease_container_depth()
+                return Act(action)
+            }
+        }
+    }
+
+    /// Remove an added payment, deduction, loan or photo.
+    data class RemoveItem(
+        val list: org.workvoice.core.types.ListId,
+        val index: UInt,
+    ) : Event {
+        override fun serialize(serializer: Serializer) {
+            serializer.increase_container_depth()
+            serializer.serialize_variant_index(52)
+            list.serialize(serializer)
+            serializer.serialize_u32(index)
+            serializer.decrease_container_depth()
+        }
+
+        companion object {
+            fun deserialize(deserializer: Deserializer): RemoveItem {
+                deserializer.increase_container_depth()
+                val list = org.workvoice.core.types.ListId.deserialize(deserializer)
+                val index = deserializer.deserialize_u32()
+                deserializer.decrease_container_depth()
+                return RemoveItem(list, index)
+            }
+        }
+    }
+
     /// The channel the draft is taken through (`Report::channel`): `sms` from the SMS channel
     /// (`workvoice-sms`), sent after `NewReport`. The app never sends it (absent means the
     /// app); an unknown name clears it.
@@ -1291,7 +1481,7 @@ sealed interface Event {
     ) : Event {
         override fun serialize(serializer: Serializer) {
             serializer.increase_container_depth()
-            serializer.serialize_variant_index(49)
+            serializer.serialize_variant_index(53)
             serializer.serialize_str(channel)
             serializer.decrease_container_depth()
         }
@@ -1360,7 +1550,11 @@ sealed interface Event {
                 46 -> DismissNotice.deserialize(deserializer)
                 47 -> AddEvidenceFile.deserialize(deserializer)
                 48 -> SetKeepSentEvidence.deserialize(deserializer)
-                49 -> SetChannel.deserialize(deserializer)
+                49 -> Input.deserialize(deserializer)
+                50 -> Pick.deserialize(deserializer)
+                51 -> Act.deserialize(deserializer)
+                52 -> RemoveItem.deserialize(deserializer)
+                53 -> SetChannel.deserialize(deserializer)
                 else -> throw DeserializationError("Unknown variant index for Event: $index")
             }
         }
@@ -1380,17 +1574,25 @@ sealed interface Event {
     }
 }
 
-/// A text input: `name` is the event field it goes to.
+/// A text input. The shell sends what is typed as [`super::Event::Input`] with its `id`, and
+/// shows `value`, which the core keeps.
 data class Field(
-    val name: String,
+    val id: org.workvoice.core.types.FieldId,
     val label: String,
     val value: String,
+    val kind: org.workvoice.core.types.InputKind,
+    /// What is wrong with it, shown next to it.
+    val errors: List<org.workvoice.core.types.FieldMessage>,
 ) {
     fun serialize(serializer: Serializer) {
         serializer.increase_container_depth()
-        serializer.serialize_str(name)
+        id.serialize(serializer)
         serializer.serialize_str(label)
         serializer.serialize_str(value)
+        kind.serialize(serializer)
+        errors.serialize(serializer) {
+            it.serialize(serializer)
+        }
         serializer.decrease_container_depth()
     }
 
@@ -1403,15 +1605,127 @@ data class Field(
     companion object {
         fun deserialize(deserializer: Deserializer): Field {
             deserializer.increase_container_depth()
-            val name = deserializer.deserialize_str()
+            val id = org.workvoice.core.types.FieldId.deserialize(deserializer)
             val label = deserializer.deserialize_str()
             val value = deserializer.deserialize_str()
+            val kind = org.workvoice.core.types.InputKind.deserialize(deserializer)
+            val errors =
+                deserializer.deserializeListOf {
+                    org.workvoice.core.types.FieldMessage.deserialize(deserializer)
+                }
             deserializer.decrease_container_depth()
-            return Field(name, label, value)
+            return Field(id, label, value, kind, errors)
         }
 
         @Throws(DeserializationError::class)
         fun bincodeDeserialize(input: ByteArray?): Field {
+            if (input == null) {
+                throw DeserializationError("Cannot deserialize null array")
+            }
+            val deserializer = BincodeDeserializer(input)
+            val value = deserialize(deserializer)
+            if (deserializer.get_buffer_offset() < input.size) {
+                throw DeserializationError("Some input bytes were not read")
+            }
+            return value
+        }
+    }
+}
+
+/// Every input of the compose form: a text input or a group of choices.
+enum class FieldId {
+    FEEAMOUNT,
+    FEECURRENCY,
+    FEEPAIDON,
+    FEEPAYEE,
+    FEESTAGE,
+    FEECATEGORY,
+    FEERECEIPT,
+    DEDUCTIONREASON,
+    LOANAMOUNT,
+    LOANCURRENCY,
+    LOANINTEREST,
+    LOANLENDER,
+    INDICATORS,
+    RECRUITERNAME,
+    RECRUITERLICENCENUMBER,
+    RECRUITERCOUNTRY,
+    EMPLOYERNAME,
+    EMPLOYERLICENCENUMBER,
+    EMPLOYERCOUNTRY,
+    DESTINATIONCOUNTRY,
+    ORIGINCOUNTRY,
+    SECTOR,
+    PROMISEDTITLE,
+    PROMISEDWAGE,
+    PROMISEDCURRENCY,
+    PROMISEDEMPLOYER,
+    ACTUALTITLE,
+    WAGEAMOUNT,
+    WAGECURRENCY,
+    CONTRACTSUBSTITUTED,
+    STORYTEXT,
+    STORYLANGUAGE,
+    CONSENT;
+
+    fun serialize(serializer: Serializer) {
+        serializer.increase_container_depth()
+        serializer.serialize_variant_index(ordinal)
+        serializer.decrease_container_depth()
+    }
+
+    fun bincodeSerialize(): ByteArray {
+        val serializer = BincodeSerializer()
+        serialize(serializer)
+        return serializer.get_bytes()
+    }
+
+    companion object {
+        @Throws(DeserializationError::class)
+        fun deserialize(deserializer: Deserializer): FieldId {
+            deserializer.increase_container_depth()
+            val index = deserializer.deserialize_variant_index()
+            deserializer.decrease_container_depth()
+            return when (index) {
+                0 -> FEEAMOUNT
+                1 -> FEECURRENCY
+                2 -> FEEPAIDON
+                3 -> FEEPAYEE
+                4 -> FEESTAGE
+                5 -> FEECATEGORY
+                6 -> FEERECEIPT
+                7 -> DEDUCTIONREASON
+                8 -> LOANAMOUNT
+                9 -> LOANCURRENCY
+                10 -> LOANINTEREST
+                11 -> LOANLENDER
+                12 -> INDICATORS
+                13 -> RECRUITERNAME
+                14 -> RECRUITERLICENCENUMBER
+                15 -> RECRUITERCOUNTRY
+                16 -> EMPLOYERNAME
+                17 -> EMPLOYERLICENCENUMBER
+                18 -> EMPLOYERCOUNTRY
+                19 -> DESTINATIONCOUNTRY
+                20 -> ORIGINCOUNTRY
+                21 -> SECTOR
+                22 -> PROMISEDTITLE
+                23 -> PROMISEDWAGE
+                24 -> PROMISEDCURRENCY
+                25 -> PROMISEDEMPLOYER
+                26 -> ACTUALTITLE
+                27 -> WAGEAMOUNT
+                28 -> WAGECURRENCY
+                29 -> CONTRACTSUBSTITUTED
+                30 -> STORYTEXT
+                31 -> STORYLANGUAGE
+                32 -> CONSENT
+                else -> throw DeserializationError("Unknown variant index for FieldId: $index")
+            }
+        }
+
+        @Throws(DeserializationError::class)
+        fun bincodeDeserialize(input: ByteArray?): FieldId {
             if (input == null) {
                 throw DeserializationError("Cannot deserialize null array")
             }
@@ -1896,6 +2210,62 @@ sealed interface HttpResult {
     }
 }
 
+/// How a text input is typed: which keyboard, one line or several, corrections or not.
+enum class InputKind {
+    /// Words: a name, a job title. One line, corrections on.
+    TEXT,
+    /// A decimal number: an amount, a rate.
+    NUMBER,
+    /// A code typed as letters: a currency, a country, a language. No corrections.
+    CODE,
+    /// A date, `YYYY-MM-DD` or `YYYY-MM`.
+    DATE,
+    /// The worker's own words: several lines.
+    LONGTEXT;
+
+    fun serialize(serializer: Serializer) {
+        serializer.increase_container_depth()
+        serializer.serialize_variant_index(ordinal)
+        serializer.decrease_container_depth()
+    }
+
+    fun bincodeSerialize(): ByteArray {
+        val serializer = BincodeSerializer()
+        serialize(serializer)
+        return serializer.get_bytes()
+    }
+
+    companion object {
+        @Throws(DeserializationError::class)
+        fun deserialize(deserializer: Deserializer): InputKind {
+            deserializer.increase_container_depth()
+            val index = deserializer.deserialize_variant_index()
+            deserializer.decrease_container_depth()
+            return when (index) {
+                0 -> TEXT
+                1 -> NUMBER
+                2 -> CODE
+                3 -> DATE
+                4 -> LONGTEXT
+                else -> throw DeserializationError("Unknown variant index for InputKind: $index")
+            }
+        }
+
+        @Throws(DeserializationError::class)
+        fun bincodeDeserialize(input: ByteArray?): InputKind {
+            if (input == null) {
+                throw DeserializationError("Cannot deserialize null array")
+            }
+            val deserializer = BincodeDeserializer(input)
+            val value = deserialize(deserializer)
+            if (deserializer.get_buffer_offset() < input.size) {
+                throw DeserializationError("Some input bytes were not read")
+            }
+            return value
+        }
+    }
+}
+
 /// A labelled piece of information.
 data class Line(
     val label: String,
@@ -1938,15 +2308,64 @@ data class Line(
     }
 }
 
-/// Something already added (a payment, a photo) that can be removed by index.
+/// The lists of things already added, whose items can be removed by index.
+enum class ListId {
+    FEES,
+    DEDUCTIONS,
+    LOANS,
+    EVIDENCE;
+
+    fun serialize(serializer: Serializer) {
+        serializer.increase_container_depth()
+        serializer.serialize_variant_index(ordinal)
+        serializer.decrease_container_depth()
+    }
+
+    fun bincodeSerialize(): ByteArray {
+        val serializer = BincodeSerializer()
+        serialize(serializer)
+        return serializer.get_bytes()
+    }
+
+    companion object {
+        @Throws(DeserializationError::class)
+        fun deserialize(deserializer: Deserializer): ListId {
+            deserializer.increase_container_depth()
+            val index = deserializer.deserialize_variant_index()
+            deserializer.decrease_container_depth()
+            return when (index) {
+                0 -> FEES
+                1 -> DEDUCTIONS
+                2 -> LOANS
+                3 -> EVIDENCE
+                else -> throw DeserializationError("Unknown variant index for ListId: $index")
+            }
+        }
+
+        @Throws(DeserializationError::class)
+        fun bincodeDeserialize(input: ByteArray?): ListId {
+            if (input == null) {
+                throw DeserializationError("Cannot deserialize null array")
+            }
+            val deserializer = BincodeDeserializer(input)
+            val value = deserialize(deserializer)
+            if (deserializer.get_buffer_offset() < input.size) {
+                throw DeserializationError("Some input bytes were not read")
+            }
+            return value
+        }
+    }
+}
+
+/// Something already added (a payment, a photo) that [`super::Event::RemoveItem`] removes.
 data class ListItem(
-    val group: String,
+    val list: org.workvoice.core.types.ListId,
     val index: UInt,
     val text: String,
 ) {
     fun serialize(serializer: Serializer) {
         serializer.increase_container_depth()
-        serializer.serialize_str(group)
+        list.serialize(serializer)
         serializer.serialize_u32(index)
         serializer.serialize_str(text)
         serializer.decrease_container_depth()
@@ -1961,11 +2380,11 @@ data class ListItem(
     companion object {
         fun deserialize(deserializer: Deserializer): ListItem {
             deserializer.increase_container_depth()
-            val group = deserializer.deserialize_str()
+            val list = org.workvoice.core.types.ListId.deserialize(deserializer)
             val index = deserializer.deserialize_u32()
             val text = deserializer.deserialize_str()
             deserializer.decrease_container_depth()
-            return ListItem(group, index, text)
+            return ListItem(list, index, text)
         }
 
         @Throws(DeserializationError::class)
@@ -2072,16 +2491,24 @@ data class Notice(
     }
 }
 
+/// Choices: a picker (one at a time), or toggles when `multiple`. A tap sends
+/// [`super::Event::Pick`] with the group's `id` and the choice's `code`.
 data class OptionGroup(
-    val name: String,
+    val id: org.workvoice.core.types.FieldId,
     val label: String,
     val choices: List<org.workvoice.core.types.Choice>,
+    val multiple: Boolean,
+    val errors: List<org.workvoice.core.types.FieldMessage>,
 ) {
     fun serialize(serializer: Serializer) {
         serializer.increase_container_depth()
-        serializer.serialize_str(name)
+        id.serialize(serializer)
         serializer.serialize_str(label)
         choices.serialize(serializer) {
+            it.serialize(serializer)
+        }
+        serializer.serialize_bool(multiple)
+        errors.serialize(serializer) {
             it.serialize(serializer)
         }
         serializer.decrease_container_depth()
@@ -2096,14 +2523,19 @@ data class OptionGroup(
     companion object {
         fun deserialize(deserializer: Deserializer): OptionGroup {
             deserializer.increase_container_depth()
-            val name = deserializer.deserialize_str()
+            val id = org.workvoice.core.types.FieldId.deserialize(deserializer)
             val label = deserializer.deserialize_str()
             val choices =
                 deserializer.deserializeListOf {
                     org.workvoice.core.types.Choice.deserialize(deserializer)
                 }
+            val multiple = deserializer.deserialize_bool()
+            val errors =
+                deserializer.deserializeListOf {
+                    org.workvoice.core.types.FieldMessage.deserialize(deserializer)
+                }
             deserializer.decrease_container_depth()
-            return OptionGroup(name, label, choices)
+            return OptionGroup(id, label, choices, multiple, errors)
         }
 
         @Throws(DeserializationError::class)
@@ -2179,6 +2611,51 @@ data class OutboxItem(
 
         @Throws(DeserializationError::class)
         fun bincodeDeserialize(input: ByteArray?): OutboxItem {
+            if (input == null) {
+                throw DeserializationError("Cannot deserialize null array")
+            }
+            val deserializer = BincodeDeserializer(input)
+            val value = deserialize(deserializer)
+            if (deserializer.get_buffer_offset() < input.size) {
+                throw DeserializationError("Some input bytes were not read")
+            }
+            return value
+        }
+    }
+}
+
+/// Something only the platform can do, told to the shell. It needs no answer.
+enum class PlatformOperation {
+    /// The vault was wiped: delete the platform secret (Android Keystore, iOS Keychain) that
+    /// was mixed into its key, so that nothing left of the old vault can ever be opened.
+    FORGETPLATFORMSECRET;
+
+    fun serialize(serializer: Serializer) {
+        serializer.increase_container_depth()
+        serializer.serialize_variant_index(ordinal)
+        serializer.decrease_container_depth()
+    }
+
+    fun bincodeSerialize(): ByteArray {
+        val serializer = BincodeSerializer()
+        serialize(serializer)
+        return serializer.get_bytes()
+    }
+
+    companion object {
+        @Throws(DeserializationError::class)
+        fun deserialize(deserializer: Deserializer): PlatformOperation {
+            deserializer.increase_container_depth()
+            val index = deserializer.deserialize_variant_index()
+            deserializer.decrease_container_depth()
+            return when (index) {
+                0 -> FORGETPLATFORMSECRET
+                else -> throw DeserializationError("Unknown variant index for PlatformOperation: $index")
+            }
+        }
+
+        @Throws(DeserializationError::class)
+        fun bincodeDeserialize(input: ByteArray?): PlatformOperation {
             if (input == null) {
                 throw DeserializationError("Cannot deserialize null array")
             }
@@ -3003,6 +3480,28 @@ sealed interface ShellEffect {
         }
     }
 
+    /// Do what only the platform can (forget the platform secret after a wipe). Needs no
+    /// `resolve`.
+    data class Platform(
+        val value: org.workvoice.core.types.PlatformOperation,
+    ) : ShellEffect {
+        override fun serialize(serializer: Serializer) {
+            serializer.increase_container_depth()
+            serializer.serialize_variant_index(2)
+            value.serialize(serializer)
+            serializer.decrease_container_depth()
+        }
+
+        companion object {
+            fun deserialize(deserializer: Deserializer): Platform {
+                deserializer.increase_container_depth()
+                val value = org.workvoice.core.types.PlatformOperation.deserialize(deserializer)
+                deserializer.decrease_container_depth()
+                return Platform(value)
+            }
+        }
+    }
+
     companion object {
         @Throws(DeserializationError::class)
         fun deserialize(deserializer: Deserializer): ShellEffect {
@@ -3010,6 +3509,7 @@ sealed interface ShellEffect {
             return when (index) {
                 0 -> Render.deserialize(deserializer)
                 1 -> Http.deserialize(deserializer)
+                2 -> Platform.deserialize(deserializer)
                 else -> throw DeserializationError("Unknown variant index for ShellEffect: $index")
             }
         }
@@ -3058,6 +3558,108 @@ data class ShellRequest(
 
         @Throws(DeserializationError::class)
         fun bincodeDeserialize(input: ByteArray?): ShellRequest {
+            if (input == null) {
+                throw DeserializationError("Cannot deserialize null array")
+            }
+            val deserializer = BincodeDeserializer(input)
+            val value = deserialize(deserializer)
+            if (deserializer.get_buffer_offset() < input.size) {
+                throw DeserializationError("Some input bytes were not read")
+            }
+            return value
+        }
+    }
+}
+
+/// The steps of writing a report, in order.
+enum class Step {
+    MONEY,
+    WHATHAPPENED,
+    PEOPLE,
+    PLACE,
+    WAGE,
+    STORY,
+    EVIDENCE,
+    CONSENT;
+
+    fun serialize(serializer: Serializer) {
+        serializer.increase_container_depth()
+        serializer.serialize_variant_index(ordinal)
+        serializer.decrease_container_depth()
+    }
+
+    fun bincodeSerialize(): ByteArray {
+        val serializer = BincodeSerializer()
+        serialize(serializer)
+        return serializer.get_bytes()
+    }
+
+    companion object {
+        @Throws(DeserializationError::class)
+        fun deserialize(deserializer: Deserializer): Step {
+            deserializer.increase_container_depth()
+            val index = deserializer.deserialize_variant_index()
+            deserializer.decrease_container_depth()
+            return when (index) {
+                0 -> MONEY
+                1 -> WHATHAPPENED
+                2 -> PEOPLE
+                3 -> PLACE
+                4 -> WAGE
+                5 -> STORY
+                6 -> EVIDENCE
+                7 -> CONSENT
+                else -> throw DeserializationError("Unknown variant index for Step: $index")
+            }
+        }
+
+        @Throws(DeserializationError::class)
+        fun bincodeDeserialize(input: ByteArray?): Step {
+            if (input == null) {
+                throw DeserializationError("Cannot deserialize null array")
+            }
+            val deserializer = BincodeDeserializer(input)
+            val value = deserialize(deserializer)
+            if (deserializer.get_buffer_offset() < input.size) {
+                throw DeserializationError("Some input bytes were not read")
+            }
+            return value
+        }
+    }
+}
+
+/// One step of the compose flow, for a step bar: [`super::Event::GoToStep`] with it.
+data class StepChoice(
+    val step: org.workvoice.core.types.Step,
+    val label: String,
+    val selected: Boolean,
+) {
+    fun serialize(serializer: Serializer) {
+        serializer.increase_container_depth()
+        step.serialize(serializer)
+        serializer.serialize_str(label)
+        serializer.serialize_bool(selected)
+        serializer.decrease_container_depth()
+    }
+
+    fun bincodeSerialize(): ByteArray {
+        val serializer = BincodeSerializer()
+        serialize(serializer)
+        return serializer.get_bytes()
+    }
+
+    companion object {
+        fun deserialize(deserializer: Deserializer): StepChoice {
+            deserializer.increase_container_depth()
+            val step = org.workvoice.core.types.Step.deserialize(deserializer)
+            val label = deserializer.deserialize_str()
+            val selected = deserializer.deserialize_bool()
+            deserializer.decrease_container_depth()
+            return StepChoice(step, label, selected)
+        }
+
+        @Throws(DeserializationError::class)
+        fun bincodeDeserialize(input: ByteArray?): StepChoice {
             if (input == null) {
                 throw DeserializationError("Cannot deserialize null array")
             }
