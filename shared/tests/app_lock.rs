@@ -522,7 +522,7 @@ fn while_locked_a_queued_report_with_evidence_is_delivered_through_a_faulty_rela
     let photo = common::jpeg::jpeg(None, (0..600_000usize).map(|i| (i % 251) as u8 & 0x7F));
     phone.compose_report((true, false, false));
     phone.send(Event::GoToStep {
-        step: "evidence".into(),
+        step: Step::Evidence,
     });
     phone.send(Event::AddEvidence { bytes: photo });
     phone.send(Event::Review);
