@@ -12,6 +12,8 @@ pub const MAX_SUBMISSION_BYTES: usize = 2 * 1024 * 1024;
 pub const MAX_CHUNK_BYTES: usize = 1024 * 1024;
 /// Largest request body of `POST /v1/submissions/{id}/withdrawal`.
 pub const MAX_WITHDRAWAL_BYTES: usize = 1024;
+/// Largest body of `POST /v1/escrow/oprf`.
+pub const MAX_OPRF_REQUEST_BYTES: usize = 1024;
 
 /// `POST /v1/submissions`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -503,6 +505,27 @@ pub struct StatusChange {
         with = "crate::codec::base64_bytes_opt"
     )]
     pub sealed: Option<Vec<u8>>,
+}
+
+/// `POST /v1/escrow/oprf` (`PROTOCOL.md` 18.3): the relay's step of the chained OPRF over one
+/// blinded recruiter identifier.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OprfEvaluationRequest {
+    /// The phone's blinded element (32 bytes, ristretto255).
+    #[serde(with = "crate::codec::base64_bytes")]
+    pub blinded: Vec<u8>,
+    /// Proof-of-work over `escrow::oprf_pow_id(blinded)` at the listing's difficulty.
+    pub pow_nonce: u64,
+}
+
+/// The relay's answer to an [`OprfEvaluationRequest`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OprfEvaluation {
+    /// The epoch whose key evaluated; escrow submissions name it.
+    pub epoch: u32,
+    /// `BlindEvaluate(skR(epoch), blinded)`, 32 bytes.
+    #[serde(with = "crate::codec::base64_bytes")]
+    pub evaluated: Vec<u8>,
 }
 
 /// `POST /v1/submissions/{id}/withdrawal`: the worker asks for her report to be withdrawn.

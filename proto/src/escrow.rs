@@ -50,6 +50,25 @@ const REPORT_KEY_LABEL: &[u8] = b"workvoice/v1/escrow/report-key\0";
 const SHARE_INFO: &[u8] = b"workvoice/v1/escrow/share";
 const SOURCE_LABEL: &[u8] = b"workvoice/v1/escrow/source\0";
 const WITHDRAWAL_LABEL: &[u8] = b"workvoice/v1/escrow/withdrawal\0";
+const OPRF_POW_LABEL: &[u8] = b"workvoice/v1/escrow/oprf-pow\0";
+const RELAY_EPOCH_LABEL: &[u8] = b"workvoice/v1/escrow/relay-oprf-epoch\0";
+
+/// The 16 bytes an OPRF request's proof-of-work is computed over (`pow::verify_pow`):
+/// the first half of `SHA-256(label || blinded)`, fresh for every blind.
+pub fn oprf_pow_id(blinded: &[u8]) -> crate::keys::ReportId {
+    let digest = sha256(&[OPRF_POW_LABEL, blinded]).0;
+    let mut id = [0u8; 16];
+    id.copy_from_slice(&digest[..16]);
+    crate::keys::ReportId(id)
+}
+
+/// The relay's OPRF key for `epoch`, derived from its long-term secret:
+/// `DeriveKeyPair(SHA-256(label || secret), "workvoice relay epoch " || u32(epoch))`.
+pub fn relay_epoch_key(relay_secret: &[u8; 32], epoch: u32) -> Result<OprfKey, EscrowError> {
+    let seed = Zeroizing::new(sha256(&[RELAY_EPOCH_LABEL, relay_secret]).0);
+    let info = [b"workvoice relay epoch ".as_slice(), &epoch.to_be_bytes()].concat();
+    OprfKey::derive(&seed, &info)
+}
 
 type EscrowShare = DefaultShare<IdentifierPrimeField<Scalar>, IdentifierPrimeField<Scalar>>;
 type Verifier = ShareVerifierGroup<RistrettoPoint>;

@@ -11,6 +11,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("post", "/v1/submissions"),
     ("get", "/v1/mailbox/{token}"),
     ("post", "/v1/submissions/{id}/withdrawal"),
+    ("post", "/v1/escrow/oprf"),
     ("put", "/v1/submissions/{id}/attachments/{attachment_id}"),
     ("get", "/v1/submissions/{id}/attachments/{attachment_id}"),
     ("get", "/v1/org/inbox"),
@@ -197,6 +198,22 @@ fn schemas() -> Value {
                 "sealed": b64.clone()
             }
         },
+        "OprfEvaluationRequest": {
+            "type": "object",
+            "required": ["blinded", "pow_nonce"],
+            "properties": {
+                "blinded": {"type": "string", "contentEncoding": "base64", "description": "The blinded element, 32 bytes of ristretto255 (PROTOCOL.md 18.3)."},
+                "pow_nonce": {"type": "integer", "minimum": 0, "description": "Proof-of-work over escrow::oprf_pow_id(blinded) at the listing's difficulty."}
+            }
+        },
+        "OprfEvaluation": {
+            "type": "object",
+            "required": ["epoch", "evaluated"],
+            "properties": {
+                "epoch": {"type": "integer", "minimum": 0},
+                "evaluated": {"type": "string", "contentEncoding": "base64", "description": "The relay's evaluation, 32 bytes."}
+            }
+        },
         "WithdrawalRequest": {
             "type": "object",
             "required": ["secret"],
@@ -283,6 +300,19 @@ pub fn document() -> Value {
                     "422": error_response("invalid_withdrawal_secret"),
                     "429": error_response("rate_limited"),
                     "503": error_response("relay_busy (too many request bodies in flight; Retry-After)")
+                }
+            }},
+            "/v1/escrow/oprf": {"post": {
+                "summary": "The relay's step of the chained OPRF for reporting escrow (PROTOCOL.md 18.3): evaluate one blinded recruiter identifier under the current epoch's key. Costs a proof-of-work and one token of the client's OPRF budget.",
+                "requestBody": json_body("OprfEvaluationRequest"),
+                "responses": {
+                    "200": json_response("The evaluated element and its epoch.", "OprfEvaluation"),
+                    "400": error_response("malformed_json, unreadable_body"),
+                    "413": error_response("payload_too_large"),
+                    "415": error_response("unsupported_media_type"),
+                    "422": error_response("escrow_invalid_element, pow_insufficient"),
+                    "429": error_response("rate_limited (the anonymous limits, or this client's OPRF budget; Retry-After)"),
+                    "503": error_response("directory_unavailable, relay_busy (too many request bodies in flight; Retry-After)")
                 }
             }},
             "/v1/org/withdrawals": {"get": {

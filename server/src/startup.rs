@@ -15,7 +15,9 @@ use axum::routing::{get, post};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tower_http::timeout::TimeoutLayer;
-use workvoice_proto::api::{MAX_CHUNK_BYTES, MAX_SUBMISSION_BYTES, MAX_WITHDRAWAL_BYTES};
+use workvoice_proto::api::{
+    MAX_CHUNK_BYTES, MAX_OPRF_REQUEST_BYTES, MAX_SUBMISSION_BYTES, MAX_WITHDRAWAL_BYTES,
+};
 use workvoice_proto::keys::SigningKey;
 
 use crate::admin::{self, PublishOptions};
@@ -24,7 +26,9 @@ use crate::domain::keyfile::{self, KeyFileError};
 use crate::domain::unix_now;
 use crate::error::{ApiFailure, ErrorCodeTag};
 use crate::files;
-use crate::routes::{attachments, directory, health, mailbox, org, submissions, withdrawals};
+use crate::routes::{
+    attachments, directory, escrow, health, mailbox, org, submissions, withdrawals,
+};
 use crate::state::AppState;
 use crate::storage::{PurgeCounts, Storage, StorageError};
 use crate::tls::Tls;
@@ -91,6 +95,12 @@ pub fn app(state: AppState) -> Router {
         .route(
             "/v1/submissions/{id}/withdrawal",
             post(withdrawals::post_withdrawal).layer(DefaultBodyLimit::max(MAX_WITHDRAWAL_BYTES)),
+        )
+        .route(
+            "/v1/escrow/oprf",
+            post(escrow::post_oprf)
+                .layer(DefaultBodyLimit::max(MAX_OPRF_REQUEST_BYTES))
+                .layer(middleware::from_fn_with_state(state.clone(), oprf_limit)),
         )
         .route(
             "/v1/submissions/{id}/attachments/{attachment_id}",
@@ -313,7 +323,9 @@ async fn rate_limit(
     let limits = &state.limits;
     let class = match matched.as_ref().map(MatchedPath::as_str) {
         Some("/v1/directory") => &limits.directory,
-        Some("/v1/submissions" | "/v1/submissions/{id}/withdrawal") => &limits.submissions,
+        Some("/v1/submissions" | "/v1/submissions/{id}/withdrawal" | "/v1/escrow/oprf") => {
+            &limits.submissions
+        }
         Some("/v1/mailbox/{token}") => &limits.mailbox,
         _ => &limits.uploads,
     };
@@ -328,6 +340,30 @@ async fn rate_limit(
             let mut response = ApiFailure::new(
                 RelayErrorCode::RateLimited,
                 "too many requests; retry later",
+            )
+            .into_response();
+            let secs = wait.as_secs().max(1).to_string();
+            if let Ok(v) = HeaderValue::from_str(&secs) {
+                response.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            response
+        }
+    }
+}
+
+/// The per-client limit on escrow OPRF evaluations (`oprf_client_per_hour`), on top of the
+/// anonymous limits: how fast one client can test recruiter names (PROTOCOL.md 18.3).
+async fn oprf_limit(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let admitted = match client_address(&state, &request) {
+        Some(ip) => state.limits.oprf_clients.try_acquire(ip),
+        None => Ok(()),
+    };
+    match admitted {
+        Ok(()) => next.run(request).await,
+        Err(wait) => {
+            let mut response = ApiFailure::new(
+                RelayErrorCode::RateLimited,
+                "too many escrow OPRF requests from this client; retry later",
             )
             .into_response();
             let secs = wait.as_secs().max(1).to_string();
@@ -398,11 +434,13 @@ impl Application {
                 Some((l, a))
             }
         };
+        let state = AppState::new(storage, settings);
+        state.set_escrow_secret(relay_key.seed());
         Ok(Application {
             listener,
             address,
             metrics_listener,
-            state: AppState::new(storage, settings),
+            state,
             relay_key,
             tls,
         })
