@@ -103,6 +103,14 @@ pub fn app(state: AppState) -> Router {
                 .layer(middleware::from_fn_with_state(state.clone(), oprf_limit)),
         )
         .route(
+            "/v1/escrow",
+            post(escrow::post_escrow).layer(DefaultBodyLimit::max(MAX_SUBMISSION_BYTES)),
+        )
+        .route(
+            "/v1/escrow/{escrow_id}/withdrawal",
+            post(escrow::post_escrow_withdrawal).layer(DefaultBodyLimit::max(MAX_WITHDRAWAL_BYTES)),
+        )
+        .route(
             "/v1/submissions/{id}/attachments/{attachment_id}",
             get(attachments::get_upload)
                 .put(attachments::put_chunk)
@@ -114,6 +122,15 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/org/inbox/{report_id}/ack", post(org::acknowledge))
         .route("/v1/org/reports/{report_id}/status", post(org::set_status))
         .route("/v1/org/withdrawals", get(withdrawals::get_withdrawals))
+        .route("/v1/org/escrow", get(escrow::get_org_escrow))
+        .route(
+            "/v1/org/escrow/pending",
+            get(escrow::get_org_escrow_pending),
+        )
+        .route(
+            "/v1/org/escrow/{tag}/ack",
+            post(escrow::acknowledge_org_escrow),
+        )
         .route(
             "/v1/org/withdrawals/{report_id}/ack",
             post(withdrawals::acknowledge_withdrawal),
@@ -323,9 +340,13 @@ async fn rate_limit(
     let limits = &state.limits;
     let class = match matched.as_ref().map(MatchedPath::as_str) {
         Some("/v1/directory") => &limits.directory,
-        Some("/v1/submissions" | "/v1/submissions/{id}/withdrawal" | "/v1/escrow/oprf") => {
-            &limits.submissions
-        }
+        Some(
+            "/v1/submissions"
+            | "/v1/submissions/{id}/withdrawal"
+            | "/v1/escrow/oprf"
+            | "/v1/escrow"
+            | "/v1/escrow/{escrow_id}/withdrawal",
+        ) => &limits.submissions,
         Some("/v1/mailbox/{token}") => &limits.mailbox,
         _ => &limits.uploads,
     };
