@@ -658,6 +658,13 @@ async fn shutdown_signal() {
 /// expires within the configured margin.
 pub async fn maintenance_pass(state: &AppState, relay_key: &SigningKey, now: u64) {
     let s = &state.settings;
+    // Escrow submissions of epochs before the previous one can no longer be joined.
+    let oldest_live_epoch = state.escrow_epoch(now).saturating_sub(1);
+    match state.storage.purge_escrow(oldest_live_epoch).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(escrow_submissions = n, "escrow retention"),
+        Err(e) => tracing::warn!(error = %e, "escrow retention pass failed"),
+    }
     match state.storage.purge(now, &s.retention()).await {
         Ok(c) if c != PurgeCounts::default() => {
             tracing::info!(

@@ -22,6 +22,7 @@ use workvoice_proto::escrow::{
 use workvoice_proto::keys::ReportId;
 use workvoice_proto::pow::solve_pow;
 use workvoice_proto::vectors::DeterministicRng;
+use workvoice_relay::storage::{EscrowOutcome, NewEscrow};
 use workvoice_relay::testing::{TestDatabase, TestRelay, TestRelayOptions};
 
 fn request_for(
@@ -511,8 +512,66 @@ async fn bad_escrow_submissions_are_refused(db: TestDatabase) {
     relay.stop().await;
 }
 
+/// Retention: submissions of epochs that can no longer be joined go when never released or
+/// acknowledged; a released group the organisation has not fetched stays.
+async fn escrow_retention_keeps_live_and_unacknowledged_groups(db: TestDatabase) {
+    let relay = TestRelay::spawn(TestRelayOptions {
+        database: db,
+        ..TestRelayOptions::default()
+    })
+    .await
+    .unwrap();
+    let storage = &relay.storage;
+    let org = relay.union.id;
+    let mut next_id = 0u8;
+    let mut add = |tag: u8, source: u8, epoch: u32| {
+        next_id += 1;
+        NewEscrow {
+            escrow_id: [next_id; 16],
+            org,
+            tag: [tag; 32],
+            epoch,
+            threshold: 2,
+            source: [source; 32],
+            withdrawal_hash: [0; 32],
+            request_hash: [next_id; 32],
+            bytes: vec![next_id; 8],
+            hour: 1,
+        }
+    };
+    let rows = [
+        add(1, 1, 5), // old, never released: goes
+        add(2, 1, 5), // old, released and acknowledged: goes
+        add(2, 2, 5),
+        add(3, 1, 5), // old, released, not acknowledged: stays
+        add(3, 2, 5),
+        add(4, 1, 7), // live: stays
+    ];
+    for row in &rows {
+        assert!(matches!(
+            storage.add_escrow(row).await.unwrap(),
+            EscrowOutcome::Created { .. }
+        ));
+    }
+    assert!(
+        storage
+            .acknowledge_escrow_group(&org, &[2; 32])
+            .await
+            .unwrap()
+    );
+    assert_eq!(storage.purge_escrow(6).await.unwrap(), 3);
+    assert_eq!(storage.unreleased_escrow_total(&org).await.unwrap(), 1);
+    let groups = storage.released_escrow_groups(&org).await.unwrap();
+    assert_eq!(groups.len(), 1);
+    assert_eq!(groups[0].tag, [3; 32]);
+    assert_eq!((groups[0].sources, groups[0].escrows.len()), (2, 2));
+    assert_eq!(storage.purge_escrow(6).await.unwrap(), 0);
+    relay.stop().await;
+}
+
 on_both_backends!(
     groups_release_at_the_threshold_and_open,
     withdrawal_before_release,
     bad_escrow_submissions_are_refused,
+    escrow_retention_keeps_live_and_unacknowledged_groups,
 );

@@ -241,6 +241,20 @@ impl Storage {
         Ok(true)
     }
 
+    /// Retention of escrow submissions: once their epoch is older than `oldest_live_epoch`
+    /// (no submission can join their tag any more), deletes those never released and those
+    /// whose group the organisation acknowledged. Released groups not acknowledged yet stay.
+    /// Returns how many rows went.
+    pub async fn purge_escrow(&self, oldest_live_epoch: u32) -> Result<u64> {
+        let done = sqlx::query::<Any>(
+            "DELETE FROM escrow_submissions WHERE epoch < $1 AND (released = 0 OR acknowledged = 1)",
+        )
+        .bind(i64::from(oldest_live_epoch))
+        .execute(&self.writer)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
     /// How many of `org`'s escrow submissions wait unreleased: a total only, never per tag.
     pub async fn unreleased_escrow_total(&self, org: &OrgId) -> Result<u64> {
         let row = sqlx::query::<Any>(
