@@ -345,6 +345,31 @@ impl<R: SecureRng> rand_core_06::RngCore for Rng06<'_, R> {
 
 impl<R: SecureRng> rand_core_06::CryptoRng for Rng06<'_, R> {}
 
+/// What an escrow submission seals under the group key (PROTOCOL.md 18.6): the ordinary
+/// envelope, and what a plain submission would have disclosed to the relay (routing tags,
+/// consent, the mailbox token hash), which the relay never sees for an escrowed report. The desk
+/// opens the envelope with `disclosure_digest(tags, consent)`, as for any inbox entry.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct EscrowedReport {
+    pub tags: crate::routing::RoutingTags,
+    pub consent: crate::routing::Consent,
+    pub mailbox_token_hash: crate::keys::Digest,
+    #[serde(with = "crate::codec::base64_bytes")]
+    pub envelope: Vec<u8>,
+}
+
+impl EscrowedReport {
+    /// JSON, the bytes `seal_escrow` takes as `envelope`.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        serde_json::to_vec(self).unwrap_or_default()
+    }
+
+    /// Reads what `open_escrowed_report` returned; malformed → `escrow_report_unopenable`.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, EscrowError> {
+        serde_json::from_slice(bytes).map_err(|_| EscrowError::ReportUnopenable)
+    }
+}
+
 /// Which escrow pool a report joins: the organisation, the OPRF epoch and its threshold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct EscrowParams {

@@ -380,3 +380,84 @@ fn the_whole_path_from_recruiter_name_to_opened_group() {
         );
     }
 }
+
+/// The escrowed plaintext carries the envelope with the tags and consent it was sealed under
+/// (never shown to the relay); after release the organisation opens the envelope with their
+/// disclosure digest, as any inbox entry.
+#[test]
+fn a_released_report_opens_as_an_ordinary_envelope() {
+    use workvoice_proto::envelope;
+    use workvoice_proto::escrow::EscrowedReport;
+    use workvoice_proto::keys::{Digest, ReportId};
+    use workvoice_proto::routing::{Consent, ReportKind, RoutingTags, disclosure_digest};
+
+    let mut rng = DeterministicRng::new("escrow envelope");
+    let w = world(&mut rng);
+    let tags = RoutingTags {
+        destination_country: "MY".into(),
+        sector: None,
+        kinds: [ReportKind::recruitment_fees()].into_iter().collect(),
+    };
+    let consent = Consent {
+        union: true,
+        inspectorate: false,
+        ngo: false,
+        contact_wanted: true,
+    };
+    let digest = disclosure_digest(&tags, &consent);
+    let output = oprf_output_for_tests([3; 64]);
+    let mut sealed = Vec::new();
+    for i in 0..3u8 {
+        let id = ReportId([i; 16]);
+        let plain = format!("{{\"report\": {i}}}").into_bytes();
+        let env = envelope::seal(
+            &plain,
+            id,
+            &[(w.org, w.key.public_key())],
+            &digest,
+            &mut rng,
+        )
+        .unwrap();
+        let escrowed = EscrowedReport {
+            tags: tags.clone(),
+            consent,
+            mailbox_token_hash: Digest([i; 32]),
+            envelope: env,
+        };
+        sealed.push(
+            seal_escrow(
+                &output,
+                &params(w.org),
+                &w.key.public_key(),
+                &escrowed.to_bytes(),
+                secrets(i),
+                &mut rng,
+            )
+            .unwrap(),
+        );
+    }
+    let shares: Vec<OpenedShare> = sealed
+        .iter()
+        .map(|s| open_share(s, &w.key).unwrap())
+        .collect();
+    let key = recover_group_key(&shares).unwrap();
+    for (i, s) in sealed.iter().enumerate() {
+        let escrowed = EscrowedReport::from_bytes(&open_escrowed_report(s, &key).unwrap()).unwrap();
+        assert_eq!(escrowed.mailbox_token_hash, Digest([i as u8; 32]));
+        let opened = envelope::open(
+            &escrowed.envelope,
+            w.org,
+            &w.key,
+            &disclosure_digest(&escrowed.tags, &escrowed.consent),
+        )
+        .unwrap();
+        assert_eq!(
+            opened.plaintext,
+            format!("{{\"report\": {i}}}").into_bytes()
+        );
+    }
+    assert_eq!(
+        EscrowedReport::from_bytes(b"not json").unwrap_err(),
+        EscrowError::ReportUnopenable
+    );
+}
