@@ -59,6 +59,8 @@ pub enum DeskError {
     Migration(#[from] sqlx::migrate::MigrateError),
     #[error("i/o: {0}")]
     Io(#[from] std::io::Error),
+    #[error("escrow: {0}")]
+    Escrow(#[from] workvoice_proto::escrow::EscrowError),
 }
 
 impl DeskError {
@@ -88,6 +90,7 @@ impl DeskError {
             DeskError::Database(_) => "database",
             DeskError::Migration(_) => "migration",
             DeskError::Io(_) => "io",
+            DeskError::Escrow(e) => e.code(),
         }
     }
 }

@@ -496,6 +496,7 @@ async fn case_page_response(
     let events = desk.events(id).await.map_err(internal)?;
     let evidence = desk.attachment_states(id).await.map_err(internal)?;
     let linked = desk.linked_cases(&case).await.map_err(internal)?;
+    let escrow = desk.escrow_placement(id).await.map_err(internal)?;
     let users = desk.users().await.map_err(internal)?;
     let own = desk.org_id().await.ok();
     let referral = desk.referral_options(&case, own);
@@ -512,6 +513,7 @@ async fn case_page_response(
         events: &events,
         evidence: &evidence,
         linked: &linked,
+        escrow: escrow.as_ref(),
         users: &users,
         referral: &referral,
         directory_loaded: desk.cached_directory().is_some(),
@@ -867,9 +869,10 @@ pub async fn dashboard(State(state): State<AppState>, headers: HeaderMap) -> Pag
     let frame = Frame::load(desk, &headers).await?;
     let rows = desk.insight_rows().await.map_err(internal)?;
     let insight = crate::insight::compute(&rows, desk.now());
+    let escrow_pending = desk.escrow_pending().await.map_err(internal)?;
     Ok(html(
         StatusCode::OK,
-        views::dashboard(&frame.ctx(desk, Nav::Dashboard), &insight),
+        views::dashboard(&frame.ctx(desk, Nav::Dashboard), &insight, escrow_pending),
     ))
 }
 
