@@ -61,6 +61,8 @@ pub enum DeskError {
     Io(#[from] std::io::Error),
     #[error("escrow: {0}")]
     Escrow(#[from] workvoice_proto::escrow::EscrowError),
+    #[error("this case was escrowed: the relay holds no reply channel for it (PROTOCOL.md 18.6)")]
+    EscrowedCase,
 }
 
 impl DeskError {
@@ -91,6 +93,7 @@ impl DeskError {
             DeskError::Migration(_) => "migration",
             DeskError::Io(_) => "io",
             DeskError::Escrow(e) => e.code(),
+            DeskError::EscrowedCase => "escrowed_no_reply_channel",
         }
     }
 }

@@ -209,6 +209,15 @@ impl Store {
         }))
     }
 
+    /// Whether a case was opened from an escrow group (it then has no mailbox at the relay).
+    pub async fn is_escrowed(&self, case_id: i64) -> Result<bool> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM escrow_members WHERE case_id = ?")
+            .bind(case_id)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(n > 0)
+    }
+
     /// Escrow submissions of released groups that did not open here.
     pub async fn unopened_escrow_count(&self) -> Result<u64> {
         let n: i64 =

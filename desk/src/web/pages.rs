@@ -586,6 +586,10 @@ fn action_error(e: DeskError, form: &mut FormState, field: &str) -> StatusCode {
             );
             StatusCode::UNPROCESSABLE_ENTITY
         }
+        DeskError::EscrowedCase => {
+            form.error(field, "This report was escrowed: the relay holds no reply channel for it, so replies and referrals cannot reach the worker or another organisation yet. Nothing was sent.");
+            StatusCode::CONFLICT
+        }
         DeskError::NotEnrolled => {
             form.error("form", "This desk is not enrolled with a relay yet.");
             StatusCode::CONFLICT

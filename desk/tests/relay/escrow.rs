@@ -303,6 +303,40 @@ async fn three_reports_about_x_open_as_one_group_and_two_about_y_stay_sealed() {
     );
     assert!(!dashboard.body.contains(Y));
 
+    // An escrowed case has no mailbox at the relay: its status changes at the desk only,
+    // a reply or a referral is refused with a specific error and nothing is recorded.
+    world
+        .desk
+        .set_status(
+            ids[0],
+            workvoice_desk::cases::CaseStatus::Investigating,
+            "amina",
+        )
+        .await
+        .unwrap();
+    let case = world.desk.case(ids[0]).await.unwrap();
+    assert_eq!(
+        case.summary.status,
+        workvoice_desk::cases::CaseStatus::Investigating
+    );
+    let events_before = world.desk.events(ids[0]).await.unwrap().len();
+    let err = world
+        .desk
+        .reply(ids[0], "We are looking into it.", "en", "amina")
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "escrowed_no_reply_channel");
+    let err = world
+        .desk
+        .refer(ids[0], world.relay.fixture.inspectorate_id, "amina")
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "escrowed_no_reply_channel");
+    assert_eq!(
+        world.desk.events(ids[0]).await.unwrap().len(),
+        events_before
+    );
+
     // A fourth report about X is released at once and joins the opened group at the next
     // sync, its key recovered with the shares the desk kept.
     let (fourth, state) = escrow(&world, &phone(5), X, "X-REPORT-3", 3).await;
