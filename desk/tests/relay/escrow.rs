@@ -21,7 +21,7 @@ use workvoice_proto::routing::disclosure_digest;
 use workvoice_proto::system_rng::SystemRng;
 
 use crate::common::logged_in;
-use crate::world::World;
+use crate::world::{Proxy, World};
 
 const X: &str = "Himal Overseas Pvt. Ltd.";
 const Y: &str = "Gulf Star Manpower";
@@ -384,4 +384,27 @@ async fn a_group_with_a_threshold_below_the_desks_own_is_refused() {
     assert_eq!(report.escrow_groups_acknowledged, 0);
     assert_eq!(world.desk.store().case_count().await.unwrap(), 0);
     assert_eq!(relay_groups(&world).await.groups.len(), 1);
+}
+
+/// A relay older than escrow answers its routes `404 not_found`: the desk's sync still stores
+/// and acknowledges the inbox, opens nothing and shows no total.
+#[tokio::test]
+async fn a_relay_without_escrow_routes_still_syncs_the_inbox() {
+    let proxy = Proxy::start().await;
+    let world = World::with_relay_url(Some(&proxy)).await;
+    proxy
+        .faults
+        .no_escrow_routes
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    world.submit_sample(0).await;
+    let report = world.desk.sync(SyncOptions::default(), &()).await.unwrap();
+    assert_eq!((report.stored, report.acknowledged), (1, 1), "{report:?}");
+    assert_eq!(report.escrow_pending, None);
+    assert_eq!(world.desk.escrow_pending().await.unwrap(), None);
+    let dashboard = logged_in(&world.desk).await.get("/dashboard").await;
+    assert!(
+        !dashboard.body.contains("escrow-pending"),
+        "{}",
+        dashboard.body
+    );
 }
