@@ -269,7 +269,7 @@ async fn run(cli: Cli) -> Result<(), DeskError> {
                     report.escrow_groups_refused
                 );
             }
-            if let Some(pending) = report.escrow_pending {
+            if let Some(pending) = report.escrow_pending.filter(|n| *n > 0) {
                 println!("Escrow: {pending} reports wait at the relay for others (a total only).");
             }
             if report.acks_withheld {
