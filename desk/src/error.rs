@@ -59,6 +59,10 @@ pub enum DeskError {
     Migration(#[from] sqlx::migrate::MigrateError),
     #[error("i/o: {0}")]
     Io(#[from] std::io::Error),
+    #[error("escrow: {0}")]
+    Escrow(#[from] workvoice_proto::escrow::EscrowError),
+    #[error("this case was escrowed: the relay holds no reply channel for it (PROTOCOL.md 18.6)")]
+    EscrowedCase,
 }
 
 impl DeskError {
@@ -88,6 +92,8 @@ impl DeskError {
             DeskError::Database(_) => "database",
             DeskError::Migration(_) => "migration",
             DeskError::Io(_) => "io",
+            DeskError::Escrow(e) => e.code(),
+            DeskError::EscrowedCase => "escrowed_no_reply_channel",
         }
     }
 }

@@ -40,6 +40,7 @@ mod boundaries {
             ("desk/mod.rs", include_str!("desk/mod.rs")),
             ("desk/accounts.rs", include_str!("desk/accounts.rs")),
             ("desk/casework.rs", include_str!("desk/casework.rs")),
+            ("desk/escrow.rs", include_str!("desk/escrow.rs")),
             ("desk/evidence.rs", include_str!("desk/evidence.rs")),
             ("desk/keys.rs", include_str!("desk/keys.rs")),
             ("desk/monitoring.rs", include_str!("desk/monitoring.rs")),

@@ -260,6 +260,18 @@ async fn run(cli: Cli) -> Result<(), DeskError> {
                     report.withdrawn, report.withdrawals_refused
                 );
             }
+            if report.escrow_groups + report.escrow_groups_refused > 0 {
+                println!(
+                    "Escrow: {} released groups opened ({} new cases, {} reports that did not open), {} refused.",
+                    report.escrow_groups,
+                    report.escrow_opened,
+                    report.escrow_unopenable,
+                    report.escrow_groups_refused
+                );
+            }
+            if let Some(pending) = report.escrow_pending.filter(|n| *n > 0) {
+                println!("Escrow: {pending} reports wait at the relay for others (a total only).");
+            }
             if report.acks_withheld {
                 eprintln!(
                     "ALARM: acknowledgements withheld ({}). Review with `workvoice-desk alarm list`.",

@@ -8,7 +8,8 @@ use std::time::Duration;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use workvoice_proto::api::{
-    ApiError, InboxPage, PostReply, Referral, StatusChange, WithdrawalPage,
+    ApiError, EscrowGroupPage, EscrowPendingTotal, InboxPage, PostReply, Referral, StatusChange,
+    WithdrawalPage,
 };
 use workvoice_proto::attachment::{AttachmentError, AttachmentOpener};
 use workvoice_proto::keys::ReportId;
@@ -133,6 +134,28 @@ impl RelayClient {
             self.auth(
                 self.http
                     .post(self.url(&format!("/v1/org/withdrawals/{report_id}/ack"))),
+            ),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Released escrow groups not acknowledged yet (`PROTOCOL.md` 18.8).
+    pub async fn escrow_groups(&self) -> Result<EscrowGroupPage> {
+        self.get_json("/v1/org/escrow").await
+    }
+
+    /// The organisation's unreleased escrow submissions, one total.
+    pub async fn escrow_pending(&self) -> Result<EscrowPendingTotal> {
+        self.get_json("/v1/org/escrow/pending").await
+    }
+
+    /// Tell the relay a released group's submissions are stored here (`tag` in hex).
+    pub async fn acknowledge_escrow_group(&self, tag: &str) -> Result<()> {
+        self.send(
+            self.auth(
+                self.http
+                    .post(self.url(&format!("/v1/org/escrow/{tag}/ack"))),
             ),
         )
         .await?;

@@ -12,6 +12,8 @@ pub const MAX_SUBMISSION_BYTES: usize = 2 * 1024 * 1024;
 pub const MAX_CHUNK_BYTES: usize = 1024 * 1024;
 /// Largest request body of `POST /v1/submissions/{id}/withdrawal`.
 pub const MAX_WITHDRAWAL_BYTES: usize = 1024;
+/// Largest body of `POST /v1/escrow/oprf`.
+pub const MAX_OPRF_REQUEST_BYTES: usize = 1024;
 
 /// `POST /v1/submissions`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -169,6 +171,16 @@ pub enum RelayErrorCode {
     ReferralRecipientMismatch,
     /// 422: an Encapsulated Request that opens but holds no binary HTTP request (14.8)
     OhttpMalformedRequest,
+    /// 422: an escrow submission under an epoch that is neither the current nor the previous
+    EscrowStaleEpoch,
+    /// 409: another escrow submission was stored under this escrow id
+    EscrowConflict,
+    /// 409: this source already has an escrow submission under this tag
+    EscrowDuplicateSource,
+    /// 404: no escrow submission with this id and withdrawal secret, or no released group
+    UnknownEscrow,
+    /// 409: the escrow submission's group was released; withdraw it as a report (13.5)
+    EscrowReleased,
     /// 429: see 14.1
     RateLimited,
     /// 500: the relay failed; nothing was half-stored (every write is one transaction)
@@ -185,7 +197,7 @@ pub enum RelayErrorCode {
 
 impl RelayErrorCode {
     /// Every code, in the order of the specification's table.
-    pub const ALL: [RelayErrorCode; 53] = [
+    pub const ALL: [RelayErrorCode; 58] = [
         RelayErrorCode::BadRequest,
         RelayErrorCode::MalformedJson,
         RelayErrorCode::UnreadableBody,
@@ -233,6 +245,11 @@ impl RelayErrorCode {
         RelayErrorCode::ReferralReportMismatch,
         RelayErrorCode::ReferralRecipientMismatch,
         RelayErrorCode::OhttpMalformedRequest,
+        RelayErrorCode::EscrowStaleEpoch,
+        RelayErrorCode::EscrowConflict,
+        RelayErrorCode::EscrowDuplicateSource,
+        RelayErrorCode::UnknownEscrow,
+        RelayErrorCode::EscrowReleased,
         RelayErrorCode::RateLimited,
         RelayErrorCode::InternalError,
         RelayErrorCode::DirectoryUnavailable,
@@ -291,6 +308,11 @@ impl RelayErrorCode {
             RelayErrorCode::ReferralReportMismatch => "referral_report_mismatch",
             RelayErrorCode::ReferralRecipientMismatch => "referral_recipient_mismatch",
             RelayErrorCode::OhttpMalformedRequest => "ohttp_malformed_request",
+            RelayErrorCode::EscrowStaleEpoch => "escrow_stale_epoch",
+            RelayErrorCode::EscrowConflict => "escrow_conflict",
+            RelayErrorCode::EscrowDuplicateSource => "escrow_duplicate_source",
+            RelayErrorCode::UnknownEscrow => "unknown_escrow",
+            RelayErrorCode::EscrowReleased => "escrow_released",
             RelayErrorCode::RateLimited => "rate_limited",
             RelayErrorCode::InternalError => "internal_error",
             RelayErrorCode::DirectoryUnavailable => "directory_unavailable",
@@ -318,7 +340,8 @@ impl RelayErrorCode {
             | RelayErrorCode::UnknownMailbox
             | RelayErrorCode::UnknownReport
             | RelayErrorCode::UnknownSubmission
-            | RelayErrorCode::UnknownAttachment => 404,
+            | RelayErrorCode::UnknownAttachment
+            | RelayErrorCode::UnknownEscrow => 404,
             RelayErrorCode::MethodNotAllowed => 405,
             RelayErrorCode::RequestTimeout => 408,
             RelayErrorCode::StaleDirectory
@@ -329,7 +352,10 @@ impl RelayErrorCode {
             | RelayErrorCode::StatusConflict
             | RelayErrorCode::ReferralConflict
             | RelayErrorCode::UploadOffsetMismatch
-            | RelayErrorCode::AttachmentIncomplete => 409,
+            | RelayErrorCode::AttachmentIncomplete
+            | RelayErrorCode::EscrowConflict
+            | RelayErrorCode::EscrowDuplicateSource
+            | RelayErrorCode::EscrowReleased => 409,
             RelayErrorCode::PayloadTooLarge => 413,
             RelayErrorCode::UnsupportedMediaType => 415,
             RelayErrorCode::InvalidDirectoryVersion
@@ -349,7 +375,8 @@ impl RelayErrorCode {
             | RelayErrorCode::ReferralToSelf
             | RelayErrorCode::ReferralReportMismatch
             | RelayErrorCode::ReferralRecipientMismatch
-            | RelayErrorCode::OhttpMalformedRequest => 422,
+            | RelayErrorCode::OhttpMalformedRequest
+            | RelayErrorCode::EscrowStaleEpoch => 422,
             RelayErrorCode::RateLimited => 429,
             RelayErrorCode::InternalError => 500,
             RelayErrorCode::DirectoryUnavailable
@@ -523,6 +550,73 @@ pub struct StatusChange {
         with = "crate::codec::base64_bytes_opt"
     )]
     pub sealed: Option<Vec<u8>>,
+}
+
+/// `POST /v1/escrow/oprf` (`PROTOCOL.md` 18.3): the relay's step of the chained OPRF over one
+/// blinded recruiter identifier.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OprfEvaluationRequest {
+    /// The phone's blinded element (32 bytes, ristretto255).
+    #[serde(with = "crate::codec::base64_bytes")]
+    pub blinded: Vec<u8>,
+    /// Proof-of-work over `escrow::oprf_pow_id(blinded)` at the listing's difficulty.
+    pub pow_nonce: u64,
+}
+
+/// The relay's answer to an [`OprfEvaluationRequest`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OprfEvaluation {
+    /// The epoch whose key evaluated; escrow submissions name it.
+    pub epoch: u32,
+    /// `BlindEvaluate(skR(epoch), blinded)`, 32 bytes.
+    #[serde(with = "crate::codec::base64_bytes")]
+    pub evaluated: Vec<u8>,
+}
+
+/// `POST /v1/escrow` (`PROTOCOL.md` 18.8): an escrow submission (18.5).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EscrowSubmissionRequest {
+    #[serde(with = "crate::codec::base64_bytes")]
+    pub escrow: Vec<u8>,
+    /// Proof-of-work over the escrow id (its 16 bytes as the submission id of section 12).
+    pub pow_nonce: u64,
+}
+
+/// Where an escrow submission stands, as the relay tells its phone: never the count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EscrowState {
+    Waiting,
+    Released,
+}
+
+/// The answer to an [`EscrowSubmissionRequest`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EscrowAccepted {
+    pub state: EscrowState,
+}
+
+/// One released escrow group (`GET /v1/org/escrow`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EscrowGroup {
+    /// The tag, 64 hex characters.
+    pub tag: String,
+    /// Distinct sources (devices) in the group.
+    pub sources: u64,
+    /// The escrow submissions not acknowledged yet, each in base64.
+    pub escrows: Vec<String>,
+}
+
+/// `GET /v1/org/escrow`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EscrowGroupPage {
+    pub groups: Vec<EscrowGroup>,
+}
+
+/// `GET /v1/org/escrow/pending`: unreleased escrow submissions for the caller, a total only.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EscrowPendingTotal {
+    pub total: u64,
 }
 
 /// `POST /v1/submissions/{id}/withdrawal`: the worker asks for her report to be withdrawn.

@@ -13,6 +13,7 @@ pub mod attachment;
 pub mod codec;
 pub mod directory;
 pub mod envelope;
+pub mod escrow;
 pub mod hpke_suite;
 pub mod iso;
 pub mod kdf;

@@ -48,6 +48,13 @@ pub struct Settings {
     /// cannot spend a class's budget. Keyed by the client's address, hashed in memory only.
     pub client_rate_per_second: u32,
     pub client_burst: u32,
+    /// Escrow OPRF evaluations (`POST /v1/escrow/oprf`) admitted per hour from one client,
+    /// after a burst of `oprf_client_burst`; 0 disables this limit. Keyed like the per-client
+    /// limit above. Bounds how fast one client can test recruiter names (PROTOCOL.md 18.3).
+    pub oprf_client_per_hour: u32,
+    pub oprf_client_burst: u32,
+    /// Length of an escrow OPRF epoch; the relay's OPRF key changes every epoch.
+    pub escrow_epoch_secs: u64,
     /// Behind a reverse proxy: the header in which the proxy puts the client's address (for
     /// example `x-real-ip`; for `x-forwarded-for` the last entry counts). Without it the peer
     /// address is the client, and behind a proxy every client would share one bucket.
@@ -172,6 +179,9 @@ impl Default for Settings {
             anonymous_burst: 400,
             client_rate_per_second: 20,
             client_burst: 200,
+            oprf_client_per_hour: 30,
+            oprf_client_burst: 10,
+            escrow_epoch_secs: 7 * 24 * 3600,
             client_address_header: None,
             max_body_bytes_in_flight: 64 * 1024 * 1024,
             storage_quota_bytes: 50 * 1024 * 1024 * 1024,
@@ -343,6 +353,9 @@ impl Settings {
         env_field!(anonymous_rate_per_second, num);
         env_field!(anonymous_burst, num);
         env_field!(client_rate_per_second, num);
+        env_field!(oprf_client_per_hour, num);
+        env_field!(oprf_client_burst, num);
+        env_field!(escrow_epoch_secs, num);
         env_field!(client_burst, num);
         env_field!(client_address_header, opt_string);
         env_field!(max_body_bytes_in_flight, num);

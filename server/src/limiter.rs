@@ -112,6 +112,14 @@ impl ClientLimiter {
         }
     }
 
+    /// `per_hour` requests an hour after a burst of `burst`; `per_hour == 0` admits everything.
+    pub fn per_hour(per_hour: u32, burst: u32, max_clients: usize) -> Self {
+        ClientLimiter {
+            per_second: f64::from(per_hour) / 3600.0,
+            ..ClientLimiter::new(0, burst, max_clients)
+        }
+    }
+
     fn key(&self, address: std::net::IpAddr) -> u64 {
         use std::hash::BuildHasher;
         match address {

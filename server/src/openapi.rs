@@ -11,12 +11,18 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("post", "/v1/submissions"),
     ("get", "/v1/mailbox/{token}"),
     ("post", "/v1/submissions/{id}/withdrawal"),
+    ("post", "/v1/escrow/oprf"),
+    ("post", "/v1/escrow"),
+    ("post", "/v1/escrow/{escrow_id}/withdrawal"),
     ("put", "/v1/submissions/{id}/attachments/{attachment_id}"),
     ("get", "/v1/submissions/{id}/attachments/{attachment_id}"),
     ("get", "/v1/org/inbox"),
     ("post", "/v1/org/inbox/{report_id}/ack"),
     ("post", "/v1/org/reports/{report_id}/status"),
     ("get", "/v1/org/withdrawals"),
+    ("get", "/v1/org/escrow"),
+    ("get", "/v1/org/escrow/pending"),
+    ("post", "/v1/org/escrow/{tag}/ack"),
     ("post", "/v1/org/withdrawals/{report_id}/ack"),
     ("post", "/v1/org/reports/{report_id}/replies"),
     ("post", "/v1/org/reports/{report_id}/referrals"),
@@ -224,6 +230,54 @@ fn schemas() -> Value {
                 "sealed": b64.clone()
             }
         },
+        "OprfEvaluationRequest": {
+            "type": "object",
+            "required": ["blinded", "pow_nonce"],
+            "properties": {
+                "blinded": {"type": "string", "contentEncoding": "base64", "description": "The blinded element, 32 bytes of ristretto255 (PROTOCOL.md 18.3)."},
+                "pow_nonce": {"type": "integer", "minimum": 0, "description": "Proof-of-work over escrow::oprf_pow_id(blinded) at the listing's difficulty."}
+            }
+        },
+        "OprfEvaluation": {
+            "type": "object",
+            "required": ["epoch", "evaluated"],
+            "properties": {
+                "epoch": {"type": "integer", "minimum": 0},
+                "evaluated": {"type": "string", "contentEncoding": "base64", "description": "The relay's evaluation, 32 bytes."}
+            }
+        },
+        "EscrowSubmissionRequest": {
+            "type": "object",
+            "required": ["escrow", "pow_nonce"],
+            "properties": {
+                "escrow": {"type": "string", "contentEncoding": "base64", "description": "The escrow submission (PROTOCOL.md 18.5)."},
+                "pow_nonce": {"type": "integer", "minimum": 0, "description": "Proof-of-work over the escrow id."}
+            }
+        },
+        "EscrowAccepted": {
+            "type": "object",
+            "required": ["state"],
+            "properties": {"state": {"type": "string", "enum": ["waiting", "released"]}}
+        },
+        "EscrowGroup": {
+            "type": "object",
+            "required": ["tag", "sources", "escrows"],
+            "properties": {
+                "tag": hex(32),
+                "sources": {"type": "integer", "minimum": 0},
+                "escrows": {"type": "array", "items": {"type": "string", "contentEncoding": "base64"}}
+            }
+        },
+        "EscrowGroupPage": {
+            "type": "object",
+            "required": ["groups"],
+            "properties": {"groups": {"type": "array", "items": {"$ref": "#/components/schemas/EscrowGroup"}}}
+        },
+        "EscrowPendingTotal": {
+            "type": "object",
+            "required": ["total"],
+            "properties": {"total": {"type": "integer", "minimum": 0}}
+        },
         "WithdrawalRequest": {
             "type": "object",
             "required": ["secret"],
@@ -330,6 +384,77 @@ pub fn document() -> Value {
                     "422": error_response("invalid_withdrawal_secret"),
                     "429": error_response("rate_limited"),
                     "503": error_response("relay_busy (too many request bodies in flight; Retry-After)")
+                }
+            }},
+            "/v1/escrow/oprf": {"post": {
+                "summary": "The relay's step of the chained OPRF for reporting escrow (PROTOCOL.md 18.3): evaluate one blinded recruiter identifier under the current epoch's key. Costs a proof-of-work and one token of the client's OPRF budget.",
+                "requestBody": json_body("OprfEvaluationRequest"),
+                "responses": {
+                    "200": json_response("The evaluated element and its epoch.", "OprfEvaluation"),
+                    "400": error_response("malformed_json, unreadable_body"),
+                    "413": error_response("payload_too_large"),
+                    "415": error_response("unsupported_media_type"),
+                    "422": error_response("escrow_invalid_element, pow_insufficient"),
+                    "429": error_response("rate_limited (the anonymous limits, or this client's OPRF budget; Retry-After)"),
+                    "503": error_response("directory_unavailable, relay_busy (too many request bodies in flight; Retry-After)")
+                }
+            }},
+            "/v1/escrow": {"post": {
+                "summary": "Submit an escrow submission (PROTOCOL.md 18.8). Counted by distinct source per tag; the tag's submissions are released to the organisation as one group when the count reaches the tag's threshold. Idempotent by escrow id. The answer never carries the count.",
+                "requestBody": json_body("EscrowSubmissionRequest"),
+                "responses": {
+                    "201": json_response("Stored; waiting or released.", "EscrowAccepted"),
+                    "200": json_response("A retry of a stored submission.", "EscrowAccepted"),
+                    "400": error_response("malformed_json, unreadable_body"),
+                    "409": error_response("escrow_conflict, escrow_duplicate_source"),
+                    "413": error_response("payload_too_large"),
+                    "415": error_response("unsupported_media_type"),
+                    "422": error_response("escrow_truncated, escrow_bad_magic, escrow_unsupported_version, escrow_invalid_threshold, escrow_too_large, pow_insufficient, unknown_recipient, escrow_stale_epoch"),
+                    "429": error_response("rate_limited"),
+                    "503": error_response("directory_unavailable, relay_busy (too many request bodies in flight; Retry-After)"),
+                    "507": error_response("storage_full")
+                }
+            }},
+            "/v1/escrow/{escrow_id}/withdrawal": {"post": {
+                "summary": "Withdraw an escrow submission before its group is released, showing its withdrawal secret (PROTOCOL.md 18.8).",
+                "parameters": [path_param("escrow_id", "The escrow id, 32 hex characters.")],
+                "requestBody": json_body("WithdrawalRequest"),
+                "responses": {
+                    "204": {"description": "Deleted."},
+                    "400": error_response("invalid_path, malformed_json, unreadable_body"),
+                    "404": error_response("unknown_escrow"),
+                    "409": error_response("escrow_released"),
+                    "413": error_response("payload_too_large"),
+                    "415": error_response("unsupported_media_type"),
+                    "422": error_response("invalid_withdrawal_secret"),
+                    "429": error_response("rate_limited"),
+                    "503": error_response("relay_busy (too many request bodies in flight; Retry-After)")
+                }
+            }},
+            "/v1/org/escrow": {"get": {
+                "summary": "The caller's released escrow groups with submissions not acknowledged yet (PROTOCOL.md 18.8).",
+                "security": org_security.clone(),
+                "responses": {
+                    "200": json_response("Released groups.", "EscrowGroupPage"),
+                    "401": error_response("unauthorized")
+                }
+            }},
+            "/v1/org/escrow/pending": {"get": {
+                "summary": "How many of the caller's escrow submissions wait unreleased: one total, never per tag.",
+                "security": org_security.clone(),
+                "responses": {
+                    "200": json_response("The total.", "EscrowPendingTotal"),
+                    "401": error_response("unauthorized")
+                }
+            }},
+            "/v1/org/escrow/{tag}/ack": {"post": {
+                "summary": "Acknowledge a released group: the relay empties its ciphertext (idempotent).",
+                "security": org_security.clone(),
+                "parameters": [path_param("tag", "The group's tag, 64 hex characters.")],
+                "responses": {
+                    "204": {"description": "Acknowledged."},
+                    "401": error_response("unauthorized"),
+                    "404": error_response("unknown_escrow")
                 }
             }},
             "/v1/org/withdrawals": {"get": {

@@ -15,7 +15,9 @@ use axum::routing::{get, post};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tower_http::timeout::TimeoutLayer;
-use workvoice_proto::api::{MAX_CHUNK_BYTES, MAX_SUBMISSION_BYTES, MAX_WITHDRAWAL_BYTES};
+use workvoice_proto::api::{
+    MAX_CHUNK_BYTES, MAX_OPRF_REQUEST_BYTES, MAX_SUBMISSION_BYTES, MAX_WITHDRAWAL_BYTES,
+};
 use workvoice_proto::keys::SigningKey;
 
 use crate::admin::{self, PublishOptions};
@@ -26,7 +28,9 @@ use crate::error::{ApiFailure, ErrorCodeTag};
 use crate::files;
 use crate::limiter::RateLimiter;
 use crate::oblivious;
-use crate::routes::{attachments, directory, health, mailbox, org, submissions, withdrawals};
+use crate::routes::{
+    attachments, directory, escrow, health, mailbox, org, submissions, withdrawals,
+};
 use crate::state::AppState;
 use crate::storage::{PurgeCounts, Storage, StorageError};
 use crate::tls::Tls;
@@ -99,6 +103,20 @@ pub fn app(state: AppState) -> Router {
             post(withdrawals::post_withdrawal).layer(DefaultBodyLimit::max(MAX_WITHDRAWAL_BYTES)),
         )
         .route(
+            "/v1/escrow/oprf",
+            post(escrow::post_oprf)
+                .layer(DefaultBodyLimit::max(MAX_OPRF_REQUEST_BYTES))
+                .layer(middleware::from_fn_with_state(state.clone(), oprf_limit)),
+        )
+        .route(
+            "/v1/escrow",
+            post(escrow::post_escrow).layer(DefaultBodyLimit::max(MAX_SUBMISSION_BYTES)),
+        )
+        .route(
+            "/v1/escrow/{escrow_id}/withdrawal",
+            post(escrow::post_escrow_withdrawal).layer(DefaultBodyLimit::max(MAX_WITHDRAWAL_BYTES)),
+        )
+        .route(
             "/v1/submissions/{id}/attachments/{attachment_id}",
             get(attachments::get_upload)
                 .put(attachments::put_chunk)
@@ -116,6 +134,15 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/org/inbox/{report_id}/ack", post(org::acknowledge))
         .route("/v1/org/reports/{report_id}/status", post(org::set_status))
         .route("/v1/org/withdrawals", get(withdrawals::get_withdrawals))
+        .route("/v1/org/escrow", get(escrow::get_org_escrow))
+        .route(
+            "/v1/org/escrow/pending",
+            get(escrow::get_org_escrow_pending),
+        )
+        .route(
+            "/v1/org/escrow/{tag}/ack",
+            post(escrow::acknowledge_org_escrow),
+        )
         .route(
             "/v1/org/withdrawals/{report_id}/ack",
             post(withdrawals::acknowledge_withdrawal),
@@ -335,7 +362,13 @@ async fn rate_limit(
     let class = match matched.as_ref().map(MatchedPath::as_str) {
         Some("/v1/ohttp") => None,
         Some("/v1/directory" | "/v1/ohttp/keys") => Some(&limits.directory),
-        Some("/v1/submissions" | "/v1/submissions/{id}/withdrawal") => Some(&limits.submissions),
+        Some(
+            "/v1/submissions"
+            | "/v1/submissions/{id}/withdrawal"
+            | "/v1/escrow/oprf"
+            | "/v1/escrow"
+            | "/v1/escrow/{escrow_id}/withdrawal",
+        ) => Some(&limits.submissions),
         Some("/v1/mailbox/{token}") => Some(&limits.mailbox),
         _ => Some(&limits.uploads),
     };
@@ -358,6 +391,30 @@ async fn rate_limit(
             let mut response = ApiFailure::new(
                 RelayErrorCode::RateLimited,
                 "too many requests; retry later",
+            )
+            .into_response();
+            let secs = wait.as_secs().max(1).to_string();
+            if let Ok(v) = HeaderValue::from_str(&secs) {
+                response.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            response
+        }
+    }
+}
+
+/// The per-client limit on escrow OPRF evaluations (`oprf_client_per_hour`), on top of the
+/// anonymous limits: how fast one client can test recruiter names (PROTOCOL.md 18.3).
+async fn oprf_limit(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let admitted = match client_address(&state, &request) {
+        Some(ip) => state.limits.oprf_clients.try_acquire(ip),
+        None => Ok(()),
+    };
+    match admitted {
+        Ok(()) => next.run(request).await,
+        Err(wait) => {
+            let mut response = ApiFailure::new(
+                RelayErrorCode::RateLimited,
+                "too many escrow OPRF requests from this client; retry later",
             )
             .into_response();
             let secs = wait.as_secs().max(1).to_string();
@@ -436,6 +493,7 @@ impl Application {
             }
         };
         let state = AppState::new(storage, settings);
+        state.set_escrow_secret(relay_key.seed());
         oblivious::load_and_record(&state, unix_now()).await?;
         Ok(Application {
             listener,
@@ -642,6 +700,13 @@ pub async fn shutdown_signal() {
 /// expires within the configured margin.
 pub async fn maintenance_pass(state: &AppState, relay_key: &SigningKey, now: u64) {
     let s = &state.settings;
+    // Escrow submissions of epochs before the previous one can no longer be joined.
+    let oldest_live_epoch = state.escrow_epoch(now).saturating_sub(1);
+    match state.storage.purge_escrow(oldest_live_epoch).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(escrow_submissions = n, "escrow retention"),
+        Err(e) => tracing::warn!(error = %e, "escrow retention pass failed"),
+    }
     match state.storage.purge(now, &s.retention()).await {
         Ok(c) if c != PurgeCounts::default() => {
             tracing::info!(

@@ -31,6 +31,8 @@ pub struct Limits {
     pub mailbox: RateLimiter,
     pub uploads: RateLimiter,
     pub clients: ClientLimiter,
+    /// Escrow OPRF evaluations per client (`oprf_client_per_hour`).
+    pub oprf_clients: ClientLimiter,
     pub bodies: BodyBudget,
 }
 
@@ -48,6 +50,11 @@ impl Limits {
             mailbox: RateLimiter::new(rate, burst),
             uploads: RateLimiter::new(rate, burst),
             clients: ClientLimiter::new(client_rate, s.client_burst, MAX_CLIENTS),
+            oprf_clients: ClientLimiter::per_hour(
+                s.oprf_client_per_hour,
+                s.oprf_client_burst,
+                MAX_CLIENTS,
+            ),
             bodies: BodyBudget::new(s.max_body_bytes_in_flight),
         }
     }
@@ -70,6 +77,18 @@ pub struct AppState {
     storage_size: Arc<tokio::sync::Mutex<Option<MeasuredSize>>>,
     directory: Arc<RwLock<Option<CheckedDirectory>>>,
     directory_recheck: Duration,
+    /// The secret the escrow OPRF's epoch keys derive from (the relay key's seed), set once
+    /// when the application is built.
+    escrow_secret: Arc<std::sync::OnceLock<EscrowSecret>>,
+}
+
+/// The relay's escrow OPRF secret, zeroized when dropped, never printed.
+pub struct EscrowSecret(zeroize::Zeroizing<[u8; 32]>);
+
+impl std::fmt::Debug for EscrowSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("EscrowSecret(..)")
+    }
 }
 
 impl AppState {
@@ -85,7 +104,27 @@ impl AppState {
             storage_size: Arc::default(),
             directory: Arc::new(RwLock::new(None)),
             directory_recheck: recheck,
+            escrow_secret: Arc::default(),
         }
+    }
+
+    /// Sets the escrow OPRF secret (once; later calls are ignored).
+    pub fn set_escrow_secret(&self, secret: &[u8; 32]) {
+        let _ = self
+            .escrow_secret
+            .set(EscrowSecret(zeroize::Zeroizing::new(*secret)));
+    }
+
+    /// The escrow OPRF epoch at `unix_secs`.
+    pub fn escrow_epoch(&self, unix_secs: u64) -> u32 {
+        let epoch = unix_secs / self.settings.escrow_epoch_secs.max(1);
+        u32::try_from(epoch).unwrap_or(u32::MAX)
+    }
+
+    /// The relay's OPRF key for `epoch` (PROTOCOL.md 18.3); `None` before the secret is set.
+    pub fn escrow_oprf_key(&self, epoch: u32) -> Option<workvoice_proto::escrow::OprfKey> {
+        let secret = self.escrow_secret.get()?;
+        workvoice_proto::escrow::relay_epoch_key(&secret.0, epoch).ok()
     }
 
     /// Whether the database has reached `storage_quota_bytes` (measured at most once a second).

@@ -134,6 +134,11 @@ impl DeskProcess {
         ])
     }
 
+    /// `sync`, returning what it printed.
+    pub fn sync_text(&self) -> Result<String, String> {
+        self.run(&["sync", "--page-size", "50"])
+    }
+
     /// `sync`: pull, open, store and acknowledge.
     pub fn sync(&self) -> Result<SyncSummary, String> {
         let out = self.run(&["sync", "--page-size", "50"])?;

@@ -122,7 +122,8 @@ impl Desk {
         let (row, _, _) = self.enrolled().await?;
         let report_id = parse_report_id(&case)?;
         let worker = status.worker_status();
-        if worker.as_str() != case.worker_status {
+        // An escrowed case has no mailbox at the relay: its status stays at the desk.
+        if worker.as_str() != case.worker_status && !self.inner.store.is_escrowed(case_id).await? {
             let change = self.sealed_status(&case, &row, worker)?;
             self.client(&row)?.set_status(&report_id, &change).await?;
         }
@@ -161,6 +162,9 @@ impl Desk {
     /// Seal a reply to the report's reply key with the certified key and post it.
     pub async fn reply(&self, case_id: i64, text: &str, language: &str, actor: &str) -> Result<()> {
         let case = self.inner.store.case(case_id).await?;
+        if self.inner.store.is_escrowed(case_id).await? {
+            return Err(DeskError::EscrowedCase);
+        }
         let report = Self::report_of(&case)?;
         let (row, org_id, _) = self.enrolled().await?;
         let key = self.certified_key(&row)?;
@@ -222,6 +226,11 @@ impl Desk {
     /// when the worker consented to that kind of organisation.
     pub async fn refer(&self, case_id: i64, to: OrgId, actor: &str) -> Result<()> {
         let case = self.inner.store.case(case_id).await?;
+        // The relay knows no report of this id, so it cannot check the consent flag of a
+        // referral (`PROTOCOL.md` 10): not built for escrowed cases.
+        if self.inner.store.is_escrowed(case_id).await? {
+            return Err(DeskError::EscrowedCase);
+        }
         let (row, org_id, root) = self.enrolled().await?;
         if to == org_id {
             return Err(DeskError::ReferralTarget(

@@ -19,6 +19,7 @@ use crate::store::{self, KeyRow, Store, VaultRow};
 
 mod accounts;
 mod casework;
+mod escrow;
 mod evidence;
 mod keys;
 mod monitoring;
@@ -26,6 +27,7 @@ mod sync;
 
 pub use accounts::{MAX_PASSWORD_CHARS, MAX_USERNAME_CHARS, MIN_PASSWORD_CHARS, validate_username};
 pub use casework::{ReferralOption, referral_refusal};
+pub use escrow::{OpenedGroup, open_escrow_group, org_epoch_key};
 use keys::key_label;
 pub use keys::{Enrolment, KeyInfo};
 pub use sync::{SyncOptions, SyncProgress, SyncReport, open_entry};

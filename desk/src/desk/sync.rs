@@ -44,6 +44,17 @@ pub struct SyncReport {
     pub withdrawn: u64,
     /// Withdrawals that failed the check (`withdrawal_not_committed`, `withdrawal_unauthenticated`).
     pub withdrawals_refused: u64,
+    /// Released escrow groups opened and stored in this sync (`PROTOCOL.md` 18.8).
+    pub escrow_groups: u64,
+    /// Released escrow groups refused whole (not stored, not acknowledged).
+    pub escrow_groups_refused: u64,
+    /// Escrowed reports stored as new cases.
+    pub escrow_opened: u64,
+    /// Members of opened groups whose share or report did not open (kept aside).
+    pub escrow_unopenable: u64,
+    pub escrow_groups_acknowledged: u64,
+    /// The relay's total of unreleased escrow submissions for this organisation.
+    pub escrow_pending: Option<u64>,
 }
 
 /// Told about each stored page (the CLI shows a progress bar).
@@ -236,6 +247,8 @@ impl Desk {
             }
         }
         self.apply_withdrawals(&client, &mut report).await?;
+        self.sync_escrow(&client, org_id, ack_allowed, &mut report)
+            .await?;
         store.set_last_sync_at(store::now()).await?;
         Ok(report)
     }

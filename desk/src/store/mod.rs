@@ -7,7 +7,8 @@
 //! One file per aggregate: `keys.rs` (vault, keyring, enrolment), `sync.rs` (cursor,
 //! directory pins, inbox pages, acknowledgements), `evidence.rs` (attachments, undecryptable
 //! entries), `alarms.rs`, `users.rs` (caseworkers, sessions, sign-in delays), `cases.rs` and
-//! `insight.rs` (the dashboard's rows).
+//! `insight.rs` (the dashboard's rows), `escrow.rs` (the OPRF seed, released escrow groups and
+//! their members, the unreleased total).
 
 use std::path::Path;
 use std::time::Duration;
@@ -20,6 +21,7 @@ use crate::secrets::DatabaseKey;
 
 mod alarms;
 mod cases;
+mod escrow;
 mod evidence;
 mod insight;
 mod keys;
@@ -28,6 +30,7 @@ mod users;
 
 pub use alarms::Alarm;
 pub use cases::{CaseEvent, CaseFilter, CaseRecord, CaseSummary, LinkedCase};
+pub use escrow::{EscrowGroupRow, EscrowMember, EscrowPlacement};
 pub use evidence::StoredAttachment;
 pub use insight::InsightRow;
 pub use keys::{EnrolmentRow, KeyRow, VaultRow};
@@ -65,6 +68,13 @@ fn migrator() -> sqlx::migrate::Migrator {
             "directory pins".into(),
             MigrationType::Simple,
             include_str!("../../migrations/0004_directory_pins.sql").into_sql_str(),
+            false,
+        ),
+        Migration::new(
+            5,
+            "escrow".into(),
+            MigrationType::Simple,
+            include_str!("../../migrations/0005_escrow.sql").into_sql_str(),
             false,
         ),
     ])

@@ -496,6 +496,7 @@ async fn case_page_response(
     let events = desk.events(id).await.map_err(internal)?;
     let evidence = desk.attachment_states(id).await.map_err(internal)?;
     let linked = desk.linked_cases(&case).await.map_err(internal)?;
+    let escrow = desk.escrow_placement(id).await.map_err(internal)?;
     let users = desk.users().await.map_err(internal)?;
     let own = desk.org_id().await.ok();
     let referral = desk.referral_options(&case, own);
@@ -512,6 +513,7 @@ async fn case_page_response(
         events: &events,
         evidence: &evidence,
         linked: &linked,
+        escrow: escrow.as_ref(),
         users: &users,
         referral: &referral,
         directory_loaded: desk.cached_directory().is_some(),
@@ -583,6 +585,10 @@ fn action_error(e: DeskError, form: &mut FormState, field: &str) -> StatusCode {
                 format!("This organisation cannot receive the case: {why}."),
             );
             StatusCode::UNPROCESSABLE_ENTITY
+        }
+        DeskError::EscrowedCase => {
+            form.error(field, "This report was escrowed: the relay holds no reply channel for it, so replies and referrals cannot reach the worker or another organisation yet. Nothing was sent.");
+            StatusCode::CONFLICT
         }
         DeskError::NotEnrolled => {
             form.error("form", "This desk is not enrolled with a relay yet.");
@@ -867,9 +873,10 @@ pub async fn dashboard(State(state): State<AppState>, headers: HeaderMap) -> Pag
     let frame = Frame::load(desk, &headers).await?;
     let rows = desk.insight_rows().await.map_err(internal)?;
     let insight = crate::insight::compute(&rows, desk.now());
+    let escrow_pending = desk.escrow_pending().await.map_err(internal)?;
     Ok(html(
         StatusCode::OK,
-        views::dashboard(&frame.ctx(desk, Nav::Dashboard), &insight),
+        views::dashboard(&frame.ctx(desk, Nav::Dashboard), &insight, escrow_pending),
     ))
 }
 

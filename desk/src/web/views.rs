@@ -11,7 +11,7 @@ use crate::cases::CaseStatus;
 use crate::desk::ReferralOption;
 use crate::insight::{self, Insight};
 use crate::labels;
-use crate::store::{Alarm, CaseEvent, CaseRecord, CaseSummary, LinkedCase};
+use crate::store::{Alarm, CaseEvent, CaseRecord, CaseSummary, EscrowPlacement, LinkedCase};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Nav {
@@ -450,6 +450,8 @@ pub struct CaseView<'a> {
     /// absent when not downloaded yet.
     pub evidence: &'a std::collections::HashMap<String, Option<String>>,
     pub linked: &'a [LinkedCase],
+    /// The escrow group the case opened in, if it was escrowed.
+    pub escrow: Option<&'a EscrowPlacement>,
     pub users: &'a [(i64, String)],
     pub referral: &'a [ReferralOption],
     pub directory_loaded: bool,
@@ -620,6 +622,18 @@ pub fn case_page(ctx: &Ctx, v: &CaseView) -> Markup {
                         (party("Recruiter", "recruiter-title", &r.recruiter))
                         (party("Employer", "employer-title", &r.employer))
                     }
+                    @if let Some(g) = v.escrow {
+                        section class="panel" aria-labelledby="escrow-title" id="escrow-group" {
+                            h2 id="escrow-title" { "Opened with others" }
+                            p { "This case is one of " strong { (g.reports) " reports about the same recruiter" } ", held sealed until " (g.threshold) " workers had reported it, then opened together. They came from "
+                                (g.sources) " distinct device" @if g.sources != 1 { "s" } "." }
+                            p class="muted" { "An escrowed report has no reply channel at the relay yet: replies and referrals cannot be sent, and its status stays at this desk." }
+                            @if g.sources < g.reports { p class="warning" { "Some of these reports came from the same device: fewer people may stand behind them than reports." } }
+                            @if g.other_cases.is_empty() { p class="muted" { "The other reports of the group did not open at this desk." } } @else {
+                                ul { @for other in &g.other_cases { li { a href=(format!("/cases/{other}")) { "Case " (other) } } } }
+                            }
+                        }
+                    }
                     section class="panel" aria-labelledby="linked-title" {
                         h2 id="linked-title" { "Other cases naming the same recruiter or employer" }
                         @if v.linked.is_empty() { p class="muted" { "No other case names them." } } @else {
@@ -770,13 +784,19 @@ pub fn case_page(ctx: &Ctx, v: &CaseView) -> Markup {
     )
 }
 
-pub fn dashboard(ctx: &Ctx, insight: &Insight) -> Markup {
+/// `escrow_pending`: the relay's total of this organisation's unreleased escrowed reports at the
+/// last sync; deliberately never broken down by recruiter (`PROTOCOL.md` 18.8).
+pub fn dashboard(ctx: &Ctx, insight: &Insight, escrow_pending: Option<u64>) -> Markup {
     layout(
         ctx,
         "Dashboard",
         html! {
             h1 { "Dashboard" }
             p { (insight.total_cases) " case" @if insight.total_cases != 1 { "s" } " in this desk. Amounts are never converted between currencies." }
+            @if let Some(n) = escrow_pending {
+                p id="escrow-pending" { strong { (n) " escrowed report" @if n != 1 { "s" } } " wait" @if n == 1 { "s" } " at the relay until enough workers report the same recruiter. Nobody can read "
+                    @if n == 1 { "it" } @else { "them" } " before then, and this total, as of the last sync, is all the relay tells: not which recruiters." }
+            }
             div class="charts" {
                 section class="panel chart-panel" aria-labelledby="weekly-title" {
                     h2 id="weekly-title" { "Reports received per week (last 26 weeks)" }

@@ -342,6 +342,8 @@ pub struct Faults {
     pub tamper_directory: AtomicBool,
     /// Report ids the desk acknowledged through the proxy.
     pub acks: Mutex<Vec<String>>,
+    /// Answer the escrow routes as a relay older than escrow would: `404 not_found`.
+    pub no_escrow_routes: AtomicBool,
 }
 
 /// An HTTP proxy in front of the relay that can cut the connection, swap the directory and
@@ -374,6 +376,15 @@ async fn forward(State(s): State<ProxyState>, request: Request) -> Response {
     let directory_override = s.faults.directory_override.lock().unwrap().clone();
     if let (true, Some(bytes)) = (path.starts_with("/v1/directory"), directory_override) {
         return Response::new(Body::from(bytes));
+    }
+    if path.starts_with("/v1/org/escrow") && s.faults.no_escrow_routes.load(Ordering::SeqCst) {
+        return Response::builder()
+            .status(StatusCode::NOT_FOUND)
+            .header("content-type", "application/json")
+            .body(Body::from(
+                r#"{"error":"not_found","message":"no such endpoint"}"#,
+            ))
+            .unwrap();
     }
     let base = s.relay_url.lock().unwrap().clone();
     let mut req = s

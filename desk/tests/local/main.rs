@@ -1,10 +1,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
-//! Desk tests that need no relay: keys, local storage, exports, the web forms.
+//! Desk tests that need no relay: keys, the escrow OPRF step, local storage, exports, the web
+//! forms.
 
 #[path = "../common/mod.rs"]
 mod common;
 
 mod at_rest;
+mod escrow;
 mod exports;
 mod keys;
 mod web_forms;

@@ -1,7 +1,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 //! Desk tests against a real in-process relay: sync (resume, no duplicates, acknowledgement
 //! only after storing), the case workflow (status, reply, referral with and without consent),
-//! and key monitoring.
+//! key monitoring, and reporting escrow.
 
 #[path = "../common/mod.rs"]
 mod common;
@@ -9,6 +9,7 @@ mod common;
 mod world;
 
 mod at_rest;
+mod escrow;
 mod monitoring;
 mod sync;
 mod workflow;

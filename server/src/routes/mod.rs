@@ -2,6 +2,7 @@
 
 pub mod attachments;
 pub mod directory;
+pub mod escrow;
 pub mod health;
 pub mod mailbox;
 pub mod org;

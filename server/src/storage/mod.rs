@@ -12,11 +12,13 @@
 //! transaction by `UPDATE organisations … RETURNING`, which holds the row lock until commit, so
 //! cursor order equals commit order and a reader paging with `after = seq` never skips an entry.
 
+mod escrow;
 mod export;
 mod group;
 mod schema;
 pub mod sql;
 
+pub use escrow::{EscrowOutcome, EscrowWithdrawal, NewEscrow, ReleasedGroup};
 pub use export::{CopyCounts, ExportHeader};
 pub use group::{GroupCommitStats, MAX_BATCH, MAX_BATCH_BYTES};
 pub use schema::{ColumnKind, MIGRATIONS_TABLE, MigrationName, SchemaStatus, known_migrations};
@@ -113,7 +115,7 @@ pub fn lookup_key(hash: &[u8; 32]) -> i64 {
 }
 
 fn migrations(backend: Backend) -> Migrator {
-    let files: [(i64, &'static str, &'static str); 3] = match backend {
+    let files: [(i64, &'static str, &'static str); 4] = match backend {
         Backend::Sqlite => [
             (
                 1,
@@ -129,6 +131,11 @@ fn migrations(backend: Backend) -> Migrator {
                 3,
                 "withdrawals",
                 include_str!("../../migrations/sqlite/0003_withdrawals.sql"),
+            ),
+            (
+                4,
+                "escrow",
+                include_str!("../../migrations/sqlite/0004_escrow.sql"),
             ),
         ],
         Backend::Postgres => [
@@ -146,6 +153,11 @@ fn migrations(backend: Backend) -> Migrator {
                 3,
                 "withdrawals",
                 include_str!("../../migrations/postgres/0003_withdrawals.sql"),
+            ),
+            (
+                4,
+                "escrow",
+                include_str!("../../migrations/postgres/0004_escrow.sql"),
             ),
         ],
     };

@@ -144,6 +144,10 @@ pub const COUNT_TABLES: &[(&str, &str)] = &[
     ),
     ("report_routes", "SELECT COUNT(*) FROM report_routes"),
     ("withdrawals", "SELECT COUNT(*) FROM withdrawals"),
+    (
+        "escrow_submissions",
+        "SELECT COUNT(*) FROM escrow_submissions",
+    ),
 ];
 
 pub const DUMP_TABLES: &[(&str, &str)] = &[
@@ -195,5 +199,10 @@ pub const DUMP_TABLES: &[(&str, &str)] = &[
         "withdrawals",
         "SELECT org_id, report_id, secret, at_hour, acknowledged FROM withdrawals \
          ORDER BY org_id, report_id, secret",
+    ),
+    (
+        "escrow_submissions",
+        "SELECT escrow_id, org_id, tag, epoch, threshold, source, withdrawal_hash, request_hash, \
+         bytes, at_hour, released, acknowledged FROM escrow_submissions ORDER BY escrow_id",
     ),
 ];

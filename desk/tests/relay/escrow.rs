@@ -1,0 +1,410 @@
+//! Reporting escrow at the desk (`PROTOCOL.md` 18), against a real relay: phones escrow
+//! reports through the relay's OPRF step and the desk's, the relay releases a group at the
+//! threshold, the desk opens it as linked cases and acknowledges it; groups below the
+//! threshold stay sealed and show only in the dashboard's total.
+
+use workvoice_desk::SyncOptions;
+use workvoice_proto::api::{
+    EscrowAccepted, EscrowGroupPage, EscrowPendingTotal, EscrowState, EscrowSubmissionRequest,
+    OprfEvaluation, OprfEvaluationRequest,
+};
+use workvoice_proto::envelope;
+use workvoice_proto::escrow::{
+    EscrowParams, EscrowSecrets, EscrowedReport, OprfRequest, ParsedEscrow, canonical_recruiter,
+    oprf_pow_id, seal_escrow,
+};
+use workvoice_proto::keys::{HpkePrivateKey, ReportId};
+use workvoice_proto::pow::solve_pow;
+use workvoice_proto::recovery::mailbox_token_hash;
+use workvoice_proto::report::NamedParty;
+use workvoice_proto::routing::disclosure_digest;
+use workvoice_proto::system_rng::SystemRng;
+
+use crate::common::logged_in;
+use crate::world::{Proxy, World};
+
+const X: &str = "Himal Overseas Pvt. Ltd.";
+const Y: &str = "Gulf Star Manpower";
+
+/// One phone: its device secret (one source per recruiter) and withdrawal secret.
+struct Phone {
+    device: [u8; 32],
+    withdrawal: [u8; 32],
+}
+
+fn phone(i: u8) -> Phone {
+    Phone {
+        device: [i + 1; 32],
+        withdrawal: [i + 101; 32],
+    }
+}
+
+/// A phone escrows a report about `recruiter` whose free text is `text`, for `threshold`
+/// reports: the relay's OPRF step, the desk's (the organisation's step, answered here directly
+/// because its relay transport is not built), the report sealed to the union as an ordinary
+/// envelope, then escrowed. Returns the report id and the relay's answer.
+async fn escrow(
+    world: &World,
+    phone: &Phone,
+    recruiter: &str,
+    text: &str,
+    threshold: u8,
+) -> (ReportId, EscrowState) {
+    let mut rng = SystemRng::new();
+    let dir = world.directory().await;
+    let difficulty = dir.listing.pow_difficulty;
+    let canonical = canonical_recruiter(recruiter, None).unwrap();
+    let request = OprfRequest::blind(&canonical, &mut rng).unwrap();
+    let blinded = request.blinded_element().to_vec();
+    let body = OprfEvaluationRequest {
+        pow_nonce: solve_pow(&oprf_pow_id(&blinded), difficulty).unwrap(),
+        blinded,
+    };
+    let response = world
+        .http
+        .post(world.relay.url("/v1/escrow/oprf"))
+        .header("content-type", "application/json")
+        .body(serde_json::to_vec(&body).unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        response.status().is_success(),
+        "{}",
+        response.text().await.unwrap()
+    );
+    let relay_step: OprfEvaluation =
+        serde_json::from_slice(&response.bytes().await.unwrap()).unwrap();
+    let org_step = world
+        .desk
+        .evaluate_escrow_oprf(relay_step.epoch, &relay_step.evaluated)
+        .await
+        .unwrap();
+    let output = request.finalize(&org_step).unwrap();
+
+    let mut report = workvoice_desk::samples::sample_report(
+        0,
+        ReportId::random(&mut rng),
+        HpkePrivateKey::generate(&mut rng).public_key(),
+    );
+    report.recruiter = Some(NamedParty {
+        name: recruiter.into(),
+        licence_number: None,
+        country: None,
+    });
+    report.free_text = text.into();
+    let union = world.relay.fixture.union_id;
+    let (tags, consent) = (report.routing_tags(), report.consent);
+    let sealed = envelope::seal(
+        &report.encode(),
+        report.report_id,
+        &[(union, dir.certified_key(&union).unwrap())],
+        &disclosure_digest(&tags, &consent),
+        &mut rng,
+    )
+    .unwrap();
+    let escrowed = EscrowedReport {
+        tags,
+        consent,
+        mailbox_token_hash: mailbox_token_hash(&[7; 32]),
+        envelope: sealed,
+    };
+    let submission = seal_escrow(
+        &output,
+        &EscrowParams {
+            org: union,
+            epoch: relay_step.epoch,
+            threshold,
+        },
+        &dir.certified_key(&union).unwrap(),
+        &escrowed.to_bytes(),
+        EscrowSecrets {
+            device_secret: &phone.device,
+            withdrawal_secret: &phone.withdrawal,
+        },
+        &mut rng,
+    )
+    .unwrap();
+    let escrow_id = ParsedEscrow::parse(&submission).unwrap().header.escrow_id;
+    let body = EscrowSubmissionRequest {
+        escrow: submission,
+        pow_nonce: solve_pow(&ReportId(escrow_id), difficulty).unwrap(),
+    };
+    let response = world
+        .http
+        .post(world.relay.url("/v1/escrow"))
+        .header("content-type", "application/json")
+        .body(serde_json::to_vec(&body).unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        response.status().is_success(),
+        "{}",
+        response.text().await.unwrap()
+    );
+    let accepted: EscrowAccepted =
+        serde_json::from_slice(&response.bytes().await.unwrap()).unwrap();
+    (report.report_id, accepted.state)
+}
+
+async fn relay_groups(world: &World) -> EscrowGroupPage {
+    world
+        .http
+        .get(world.relay.url("/v1/org/escrow"))
+        .bearer_auth(&world.relay.union.token)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .map(|b| serde_json::from_slice(&b).unwrap())
+        .unwrap()
+}
+
+async fn relay_pending(world: &World) -> u64 {
+    let bytes = world
+        .http
+        .get(world.relay.url("/v1/org/escrow/pending"))
+        .bearer_auth(&world.relay.union.token)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let total: EscrowPendingTotal = serde_json::from_slice(&bytes).unwrap();
+    total.total
+}
+
+/// Every byte of every file under the desk's data directory.
+fn desk_files(world: &World) -> Vec<u8> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(world.desk.data_dir()).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() {
+            out.extend(std::fs::read(path).unwrap());
+        }
+    }
+    out
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// The decrypted plaintext of every case the desk holds.
+async fn case_plaintexts(world: &World) -> Vec<Vec<u8>> {
+    sqlx::query_scalar("SELECT plaintext FROM cases")
+        .fetch_all(world.desk.store().pool())
+        .await
+        .unwrap()
+}
+
+async fn case_of(world: &World, id: &ReportId) -> i64 {
+    world
+        .desk
+        .store()
+        .case_id_by_report(&id.to_hex())
+        .await
+        .unwrap()
+        .expect("the escrowed report is a case")
+}
+
+/// Three phones escrow about X and two about Y. X's three open at the desk as one linked group
+/// with its count and distinct devices, and the relay is told; Y's two stay sealed (no case,
+/// no trace of their text in the desk's files or its decrypted cases) and count only in the
+/// dashboard's total. A fourth report about X joins the opened group; a third about Y opens Y.
+#[tokio::test]
+async fn three_reports_about_x_open_as_one_group_and_two_about_y_stay_sealed() {
+    let world = World::new().await;
+    let mut x = Vec::new();
+    for i in 0..3 {
+        let (id, state) = escrow(&world, &phone(i), X, &format!("X-REPORT-{i}"), 3).await;
+        x.push(id);
+        let expected = if i < 2 {
+            EscrowState::Waiting
+        } else {
+            EscrowState::Released
+        };
+        assert_eq!(state, expected, "report {i} about X");
+    }
+    let mut y = Vec::new();
+    for i in 3..5 {
+        let (id, state) = escrow(&world, &phone(i), Y, &format!("Y-SECRET-TEXT-{i}"), 3).await;
+        assert_eq!(state, EscrowState::Waiting);
+        y.push(id);
+    }
+
+    let report = world.desk.sync(SyncOptions::default(), &()).await.unwrap();
+    assert_eq!(report.escrow_groups, 1, "{report:?}");
+    assert_eq!(report.escrow_opened, 3);
+    assert_eq!(report.escrow_groups_refused, 0);
+    assert_eq!(report.escrow_unopenable, 0);
+    assert_eq!(report.escrow_groups_acknowledged, 1);
+    assert_eq!(report.escrow_pending, Some(2));
+    assert_eq!(world.desk.store().case_count().await.unwrap(), 3);
+
+    // X's three are linked cases: each is one of three, from three devices.
+    let ids: Vec<i64> = futures_util::future::join_all(x.iter().map(|r| case_of(&world, r))).await;
+    for (n, id) in ids.iter().enumerate() {
+        let case = world.desk.case(*id).await.unwrap();
+        let opened = workvoice_desk::Desk::report_of(&case).unwrap();
+        assert_eq!(opened.free_text, format!("X-REPORT-{n}"));
+        let g = world.desk.escrow_placement(*id).await.unwrap().unwrap();
+        assert_eq!((g.reports, g.sources, g.threshold), (3, 3, 3));
+        let mut others: Vec<i64> = ids.iter().copied().filter(|o| o != id).collect();
+        others.sort_unstable();
+        assert_eq!(g.other_cases, others);
+    }
+    // Y's two did not open: no case, no text anywhere the desk writes.
+    for id in &y {
+        assert!(
+            world
+                .desk
+                .store()
+                .case_id_by_report(&id.to_hex())
+                .await
+                .unwrap()
+                .is_none()
+        );
+    }
+    assert!(!contains(&desk_files(&world), b"Y-SECRET-TEXT"));
+    assert!(!contains(&desk_files(&world), Y.as_bytes()));
+    for plaintext in case_plaintexts(&world).await {
+        assert!(!contains(&plaintext, b"Y-SECRET-TEXT"));
+        assert!(!contains(&plaintext, Y.as_bytes()));
+    }
+
+    // The relay was told: nothing released waits, Y's two are still counted.
+    assert!(relay_groups(&world).await.groups.is_empty());
+    assert_eq!(relay_pending(&world).await, 2);
+
+    // The case page links the group; the dashboard shows only the total.
+    let mut web = logged_in(&world.desk).await;
+    let page = web.get(&format!("/cases/{}", ids[0])).await;
+    assert!(
+        page.body
+            .contains("one of <strong>3 reports about the same recruiter</strong>"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("3 distinct devices"));
+    for other in &ids[1..] {
+        assert!(page.body.contains(&format!("href=\"/cases/{other}\"")));
+    }
+    let dashboard = web.get("/dashboard").await;
+    assert!(
+        dashboard
+            .body
+            .contains("<strong>2 escrowed reports</strong>"),
+        "{}",
+        dashboard.body
+    );
+    assert!(!dashboard.body.contains(Y));
+
+    // An escrowed case has no mailbox at the relay: its status changes at the desk only,
+    // a reply or a referral is refused with a specific error and nothing is recorded.
+    world
+        .desk
+        .set_status(
+            ids[0],
+            workvoice_desk::cases::CaseStatus::Investigating,
+            "amina",
+        )
+        .await
+        .unwrap();
+    let case = world.desk.case(ids[0]).await.unwrap();
+    assert_eq!(
+        case.summary.status,
+        workvoice_desk::cases::CaseStatus::Investigating
+    );
+    let events_before = world.desk.events(ids[0]).await.unwrap().len();
+    let err = world
+        .desk
+        .reply(ids[0], "We are looking into it.", "en", "amina")
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "escrowed_no_reply_channel");
+    let err = world
+        .desk
+        .refer(ids[0], world.relay.fixture.inspectorate_id, "amina")
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "escrowed_no_reply_channel");
+    assert_eq!(
+        world.desk.events(ids[0]).await.unwrap().len(),
+        events_before
+    );
+
+    // A fourth report about X is released at once and joins the opened group at the next
+    // sync, its key recovered with the shares the desk kept.
+    let (fourth, state) = escrow(&world, &phone(5), X, "X-REPORT-3", 3).await;
+    assert_eq!(state, EscrowState::Released);
+    // A third about Y releases Y, opened as a group of its own.
+    let (third_y, state) = escrow(&world, &phone(6), Y, "Y-SECRET-TEXT-6", 3).await;
+    assert_eq!(state, EscrowState::Released);
+    let report = world.desk.sync(SyncOptions::default(), &()).await.unwrap();
+    assert_eq!(report.escrow_groups, 2, "{report:?}");
+    assert_eq!(report.escrow_opened, 4);
+    assert_eq!(report.escrow_pending, Some(0));
+    let fourth = case_of(&world, &fourth).await;
+    let g = world.desk.escrow_placement(fourth).await.unwrap().unwrap();
+    assert_eq!((g.reports, g.sources), (4, 4));
+    assert_eq!(g.other_cases, {
+        let mut v = ids.clone();
+        v.sort_unstable();
+        v
+    });
+    let third_y = case_of(&world, &third_y).await;
+    let g = world.desk.escrow_placement(third_y).await.unwrap().unwrap();
+    assert_eq!((g.reports, g.sources), (3, 3));
+    assert!(relay_groups(&world).await.groups.is_empty());
+}
+
+/// A group escrowed with a threshold below the desk's own is refused whole: nothing stored,
+/// nothing acknowledged (the relay still holds it).
+#[tokio::test]
+async fn a_group_with_a_threshold_below_the_desks_own_is_refused() {
+    let world = World::new().await;
+    for i in 0..2 {
+        let (_, state) = escrow(&world, &phone(i), X, &format!("X-LOW-{i}"), 2).await;
+        assert_eq!(
+            state,
+            if i == 0 {
+                EscrowState::Waiting
+            } else {
+                EscrowState::Released
+            }
+        );
+    }
+    let report = world.desk.sync(SyncOptions::default(), &()).await.unwrap();
+    assert_eq!(report.escrow_groups_refused, 1, "{report:?}");
+    assert_eq!(report.escrow_groups, 0);
+    assert_eq!(report.escrow_groups_acknowledged, 0);
+    assert_eq!(world.desk.store().case_count().await.unwrap(), 0);
+    assert_eq!(relay_groups(&world).await.groups.len(), 1);
+}
+
+/// A relay older than escrow answers its routes `404 not_found`: the desk's sync still stores
+/// and acknowledges the inbox, opens nothing and shows no total.
+#[tokio::test]
+async fn a_relay_without_escrow_routes_still_syncs_the_inbox() {
+    let proxy = Proxy::start().await;
+    let world = World::with_relay_url(Some(&proxy)).await;
+    proxy
+        .faults
+        .no_escrow_routes
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    world.submit_sample(0).await;
+    let report = world.desk.sync(SyncOptions::default(), &()).await.unwrap();
+    assert_eq!((report.stored, report.acknowledged), (1, 1), "{report:?}");
+    assert_eq!(report.escrow_pending, None);
+    assert_eq!(world.desk.escrow_pending().await.unwrap(), None);
+    let dashboard = logged_in(&world.desk).await.get("/dashboard").await;
+    assert!(
+        !dashboard.body.contains("escrow-pending"),
+        "{}",
+        dashboard.body
+    );
+}

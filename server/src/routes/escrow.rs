@@ -1,0 +1,240 @@
+//! Reporting escrow (`PROTOCOL.md` section 18): the relay's step of the chained OPRF
+//! (`POST /v1/escrow/oprf`), escrow submissions counted by distinct source per tag and released
+//! to the organisation as one group at the threshold, withdrawal before release, and the
+//! organisation's view (released groups, the unreleased total). For the OPRF, the relay evaluates a blinded element under its key for the
+//! current epoch; it learns nothing about the recruiter (the element is blinded) and its output
+//! alone gives no tag (the organisation's key follows, 18.3). Each evaluation costs the client
+//! a proof-of-work and one token of its per-client OPRF budget (`oprf_client_per_hour`).
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
+use axum::http::{HeaderMap, StatusCode};
+use workvoice_proto::api::{
+    EscrowAccepted, EscrowGroup, EscrowGroupPage, EscrowPendingTotal, EscrowState,
+    EscrowSubmissionRequest, OprfEvaluation, OprfEvaluationRequest, RelayErrorCode,
+    WithdrawalRequest,
+};
+use workvoice_proto::codec::to_base64;
+use workvoice_proto::escrow::{EscrowError, ParsedEscrow, oprf_pow_id};
+use workvoice_proto::keys::{ReportId, sha256};
+use workvoice_proto::pow::verify_pow;
+
+use super::Path;
+use super::org::OrgCaller;
+use crate::domain::{hour_of, unix_now};
+use crate::error::{ApiFailure, json_body};
+use crate::state::AppState;
+use crate::storage::{EscrowOutcome, EscrowWithdrawal, NewEscrow};
+
+/// `POST /v1/escrow/oprf`.
+pub async fn post_oprf(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<OprfEvaluation>, ApiFailure> {
+    let request: OprfEvaluationRequest = json_body(&headers, body)?;
+    if request.blinded.len() != 32 {
+        return Err(ApiFailure::from_code(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &EscrowError::InvalidElement,
+        ));
+    }
+    let current = state.current_directory().await?.ok_or_else(|| {
+        ApiFailure::new(
+            RelayErrorCode::DirectoryUnavailable,
+            "no directory has been published yet",
+        )
+    })?;
+    verify_pow(
+        &oprf_pow_id(&request.blinded),
+        request.pow_nonce,
+        current.listing.pow_difficulty,
+    )
+    .map_err(|e| ApiFailure::from_code(StatusCode::UNPROCESSABLE_ENTITY, &e))?;
+    let epoch = state.escrow_epoch(unix_now());
+    let key = state
+        .escrow_oprf_key(epoch)
+        .ok_or_else(|| ApiFailure::internal("the escrow OPRF secret is not loaded"))?;
+    let evaluated = key
+        .evaluate_blinded(&request.blinded)
+        .map_err(|e| ApiFailure::from_code(StatusCode::UNPROCESSABLE_ENTITY, &e))?;
+    Ok(Json(OprfEvaluation {
+        epoch,
+        evaluated: evaluated.to_vec(),
+    }))
+}
+
+/// `POST /v1/escrow`: stores an escrow submission; its tag is released to the organisation
+/// when the distinct sources reach the tag's threshold (PROTOCOL.md 18.8).
+pub async fn post_escrow(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(StatusCode, Json<EscrowAccepted>), ApiFailure> {
+    let request: EscrowSubmissionRequest = json_body(&headers, body)?;
+    let parsed = ParsedEscrow::parse(&request.escrow)
+        .map_err(|e| ApiFailure::from_code(StatusCode::UNPROCESSABLE_ENTITY, &e))?;
+    let header = parsed.header;
+    let current = state.current_directory().await?.ok_or_else(|| {
+        ApiFailure::new(
+            RelayErrorCode::DirectoryUnavailable,
+            "no directory has been published yet",
+        )
+    })?;
+    verify_pow(
+        &ReportId(header.escrow_id),
+        request.pow_nonce,
+        current.listing.pow_difficulty,
+    )
+    .map_err(|e| ApiFailure::from_code(StatusCode::UNPROCESSABLE_ENTITY, &e))?;
+    if !current
+        .listing
+        .organisations
+        .iter()
+        .any(|o| o.id == header.params.org)
+    {
+        return Err(ApiFailure::new(
+            RelayErrorCode::UnknownRecipient,
+            "the escrow names an organisation the directory does not list",
+        ));
+    }
+    let epoch = state.escrow_epoch(unix_now());
+    if header.params.epoch != epoch && header.params.epoch.saturating_add(1) != epoch {
+        return Err(ApiFailure::new(
+            RelayErrorCode::EscrowStaleEpoch,
+            format!("the current escrow epoch is {epoch}; run the OPRF again"),
+        ));
+    }
+    if state.storage_full().await? {
+        return Err(ApiFailure::storage_full());
+    }
+    let request_hash = sha256(&[&request.escrow, &request.pow_nonce.to_be_bytes()]).0;
+    let outcome = state
+        .storage
+        .add_escrow(&NewEscrow {
+            escrow_id: header.escrow_id,
+            org: header.params.org,
+            tag: header.tag,
+            epoch: header.params.epoch,
+            threshold: header.params.threshold,
+            source: header.source,
+            withdrawal_hash: header.withdrawal_hash,
+            request_hash,
+            bytes: request.escrow.clone(),
+            hour: hour_of(unix_now()),
+        })
+        .await?;
+    let answer = |status, released| {
+        let state = if released {
+            EscrowState::Released
+        } else {
+            EscrowState::Waiting
+        };
+        Ok((status, Json(EscrowAccepted { state })))
+    };
+    match outcome {
+        EscrowOutcome::Created { released } => answer(StatusCode::CREATED, released),
+        EscrowOutcome::Repeat { released } => answer(StatusCode::OK, released),
+        EscrowOutcome::Conflict => Err(ApiFailure::new(
+            RelayErrorCode::EscrowConflict,
+            "another escrow submission was stored under this escrow id",
+        )),
+        EscrowOutcome::DuplicateSource => Err(ApiFailure::new(
+            RelayErrorCode::EscrowDuplicateSource,
+            "this device already has an escrow submission about this recruiter",
+        )),
+    }
+}
+
+/// `POST /v1/escrow/{escrow_id}/withdrawal`: before release, deletes the submission for
+/// whoever shows its withdrawal secret.
+pub async fn post_escrow_withdrawal(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<StatusCode, ApiFailure> {
+    let mut escrow_id = [0u8; 16];
+    if id.len() != 32 || hex::decode_to_slice(&id, &mut escrow_id).is_err() {
+        return Err(ApiFailure::new(
+            RelayErrorCode::InvalidPath,
+            "the escrow id is not 32 hex characters",
+        ));
+    }
+    let request: WithdrawalRequest = json_body(&headers, body)?;
+    let mut secret = [0u8; 32];
+    if request.secret.len() != 64 || hex::decode_to_slice(&request.secret, &mut secret).is_err() {
+        return Err(ApiFailure::new(
+            RelayErrorCode::InvalidWithdrawalSecret,
+            "secret must be the escrow's 32-byte withdrawal secret as 64 hex characters",
+        ));
+    }
+    match state.storage.withdraw_escrow(&escrow_id, &secret).await? {
+        EscrowWithdrawal::Withdrawn => Ok(StatusCode::NO_CONTENT),
+        EscrowWithdrawal::AlreadyReleased => Err(ApiFailure::new(
+            RelayErrorCode::EscrowReleased,
+            "the group was released; withdraw the report itself",
+        )),
+        EscrowWithdrawal::Unknown => Err(ApiFailure::new(
+            RelayErrorCode::UnknownEscrow,
+            "no escrow submission with this id and withdrawal secret",
+        )),
+    }
+}
+
+/// `GET /v1/org/escrow`: the caller's released groups with submissions not acknowledged yet.
+pub async fn get_org_escrow(
+    State(state): State<AppState>,
+    caller: OrgCaller,
+) -> Result<Json<EscrowGroupPage>, ApiFailure> {
+    let groups = state.storage.released_escrow_groups(&caller.0).await?;
+    Ok(Json(EscrowGroupPage {
+        groups: groups
+            .into_iter()
+            .map(|g| EscrowGroup {
+                tag: hex::encode(g.tag),
+                sources: g.sources,
+                escrows: g.escrows.iter().map(|b| to_base64(b)).collect(),
+            })
+            .collect(),
+    }))
+}
+
+/// `POST /v1/org/escrow/{tag}/ack`: the caller has the group; its ciphertext is emptied.
+pub async fn acknowledge_org_escrow(
+    State(state): State<AppState>,
+    caller: OrgCaller,
+    Path(tag): Path<String>,
+) -> Result<StatusCode, ApiFailure> {
+    let unknown = || {
+        ApiFailure::new(
+            RelayErrorCode::UnknownEscrow,
+            "no released group with this tag",
+        )
+    };
+    let mut bytes = [0u8; 32];
+    if tag.len() != 64 || hex::decode_to_slice(&tag, &mut bytes).is_err() {
+        return Err(unknown());
+    }
+    if state
+        .storage
+        .acknowledge_escrow_group(&caller.0, &bytes)
+        .await?
+    {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(unknown())
+    }
+}
+
+/// `GET /v1/org/escrow/pending`: how many of the caller's escrow submissions wait, as one
+/// total (never per tag: PROTOCOL.md 18.10).
+pub async fn get_org_escrow_pending(
+    State(state): State<AppState>,
+    caller: OrgCaller,
+) -> Result<Json<EscrowPendingTotal>, ApiFailure> {
+    let total = state.storage.unreleased_escrow_total(&caller.0).await?;
+    Ok(Json(EscrowPendingTotal { total }))
+}

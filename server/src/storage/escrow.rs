@@ -1,0 +1,269 @@
+//! Reporting escrow (`PROTOCOL.md` 18.8): submissions counted by distinct source per tag,
+//! released to the organisation as one group when the count reaches the tag's threshold,
+//! withdrawn (deleted) before release by whoever shows the withdrawal secret.
+
+use sqlx::{Any, Row};
+use workvoice_proto::escrow::escrow_withdrawal_hash;
+use workvoice_proto::keys::{OrgId, ct_eq};
+
+use super::{Result, Storage, i, is_unique_violation};
+
+/// An escrow submission to store (its header fields, parsed by the route).
+#[derive(Debug, Clone)]
+pub struct NewEscrow {
+    pub escrow_id: [u8; 16],
+    pub org: OrgId,
+    pub tag: [u8; 32],
+    pub epoch: u32,
+    pub threshold: u8,
+    pub source: [u8; 32],
+    pub withdrawal_hash: [u8; 32],
+    /// SHA-256 of the request body: a retry must repeat it exactly.
+    pub request_hash: [u8; 32],
+    pub bytes: Vec<u8>,
+    pub hour: u64,
+}
+
+/// What storing an escrow submission did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EscrowOutcome {
+    /// Stored; `released` when its tag has (now or before) reached the threshold.
+    Created { released: bool },
+    /// The same request again.
+    Repeat { released: bool },
+    /// Another submission was stored under this escrow id.
+    Conflict,
+    /// This source already has a submission under this tag.
+    DuplicateSource,
+}
+
+/// What a withdrawal did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EscrowWithdrawal {
+    Withdrawn,
+    AlreadyReleased,
+    /// No such escrow id, or the secret does not match (the same answer for both).
+    Unknown,
+}
+
+/// A released group, as the organisation fetches it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReleasedGroup {
+    pub tag: [u8; 32],
+    /// Distinct sources in the tag (every submission, also those acknowledged before).
+    pub sources: u64,
+    /// The submissions not acknowledged yet, in escrow id order.
+    pub escrows: Vec<Vec<u8>>,
+}
+
+fn array<const N: usize>(v: Vec<u8>) -> Result<[u8; N]> {
+    v.try_into()
+        .map_err(|_| super::StorageError::Corrupt("an escrow column has the wrong length".into()))
+}
+
+impl Storage {
+    /// Stores an escrow submission and releases its tag when the distinct sources reach the
+    /// threshold, in one transaction.
+    pub async fn add_escrow(&self, e: &NewEscrow) -> Result<EscrowOutcome> {
+        let mut tx = self.writer.begin().await?;
+        let existing = sqlx::query::<Any>(
+            "SELECT request_hash, released FROM escrow_submissions WHERE escrow_id = $1",
+        )
+        .bind(e.escrow_id.to_vec())
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(row) = existing {
+            let hash: Vec<u8> = row.try_get("request_hash")?;
+            let released: i64 = row.try_get("released")?;
+            tx.rollback().await?;
+            return Ok(if ct_eq(&hash, &e.request_hash) {
+                EscrowOutcome::Repeat {
+                    released: released != 0,
+                }
+            } else {
+                EscrowOutcome::Conflict
+            });
+        }
+        let same_source = sqlx::query::<Any>(
+            "SELECT escrow_id FROM escrow_submissions WHERE tag = $1 AND source = $2",
+        )
+        .bind(e.tag.to_vec())
+        .bind(e.source.to_vec())
+        .fetch_optional(&mut *tx)
+        .await?;
+        if same_source.is_some() {
+            tx.rollback().await?;
+            return Ok(EscrowOutcome::DuplicateSource);
+        }
+        let inserted = sqlx::query::<Any>(
+            "INSERT INTO escrow_submissions (escrow_id, org_id, tag, epoch, threshold, source, \
+             withdrawal_hash, request_hash, bytes, at_hour) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(e.escrow_id.to_vec())
+        .bind(e.org.to_hex())
+        .bind(e.tag.to_vec())
+        .bind(i64::from(e.epoch))
+        .bind(i64::from(e.threshold))
+        .bind(e.source.to_vec())
+        .bind(e.withdrawal_hash.to_vec())
+        .bind(e.request_hash.to_vec())
+        .bind(e.bytes.clone())
+        .bind(i(e.hour))
+        .execute(&mut *tx)
+        .await;
+        match inserted {
+            Ok(_) => {}
+            Err(err) if is_unique_violation(&err) => {
+                // A concurrent submission with this id or source won.
+                tx.rollback().await?;
+                return Ok(EscrowOutcome::Conflict);
+            }
+            Err(err) => return Err(err.into()),
+        }
+        let row = sqlx::query::<Any>(
+            "SELECT COUNT(DISTINCT source) AS sources, MAX(released) AS released \
+             FROM escrow_submissions WHERE tag = $1",
+        )
+        .bind(e.tag.to_vec())
+        .fetch_one(&mut *tx)
+        .await?;
+        let sources: i64 = row.try_get("sources")?;
+        let already: i64 = row.try_get("released")?;
+        let released = already != 0 || sources >= i64::from(e.threshold);
+        if released {
+            sqlx::query::<Any>("UPDATE escrow_submissions SET released = 1 WHERE tag = $1")
+                .bind(e.tag.to_vec())
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(EscrowOutcome::Created { released })
+    }
+
+    /// Withdraws an escrow submission before release: deleted when `secret` hashes to the
+    /// withdrawal hash it carries (compared in constant time).
+    pub async fn withdraw_escrow(
+        &self,
+        escrow_id: &[u8; 16],
+        secret: &[u8; 32],
+    ) -> Result<EscrowWithdrawal> {
+        let mut tx = self.writer.begin().await?;
+        let row = sqlx::query::<Any>(
+            "SELECT withdrawal_hash, released FROM escrow_submissions WHERE escrow_id = $1",
+        )
+        .bind(escrow_id.to_vec())
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else {
+            tx.rollback().await?;
+            return Ok(EscrowWithdrawal::Unknown);
+        };
+        let hash: Vec<u8> = row.try_get("withdrawal_hash")?;
+        let released: i64 = row.try_get("released")?;
+        if !ct_eq(&hash, &escrow_withdrawal_hash(secret)) {
+            tx.rollback().await?;
+            return Ok(EscrowWithdrawal::Unknown);
+        }
+        if released != 0 {
+            tx.rollback().await?;
+            return Ok(EscrowWithdrawal::AlreadyReleased);
+        }
+        sqlx::query::<Any>("DELETE FROM escrow_submissions WHERE escrow_id = $1")
+            .bind(escrow_id.to_vec())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(EscrowWithdrawal::Withdrawn)
+    }
+
+    /// `org`'s released groups with submissions not acknowledged yet, by tag.
+    pub async fn released_escrow_groups(&self, org: &OrgId) -> Result<Vec<ReleasedGroup>> {
+        let rows = sqlx::query::<Any>(
+            "SELECT tag, bytes FROM escrow_submissions \
+             WHERE org_id = $1 AND released = 1 AND acknowledged = 0 ORDER BY tag, escrow_id",
+        )
+        .bind(org.to_hex())
+        .fetch_all(&self.reader)
+        .await?;
+        let mut groups: Vec<ReleasedGroup> = Vec::new();
+        for row in rows {
+            let tag: [u8; 32] = array(row.try_get("tag")?)?;
+            let bytes: Vec<u8> = row.try_get("bytes")?;
+            match groups.last_mut() {
+                Some(g) if g.tag == tag => g.escrows.push(bytes),
+                _ => groups.push(ReleasedGroup {
+                    tag,
+                    sources: 0,
+                    escrows: vec![bytes],
+                }),
+            }
+        }
+        for g in &mut groups {
+            let row = sqlx::query::<Any>(
+                "SELECT COUNT(DISTINCT source) AS sources FROM escrow_submissions WHERE tag = $1",
+            )
+            .bind(g.tag.to_vec())
+            .fetch_one(&self.reader)
+            .await?;
+            let sources: i64 = row.try_get("sources")?;
+            g.sources = u64::try_from(sources).unwrap_or(0);
+        }
+        Ok(groups)
+    }
+
+    /// Acknowledges `org`'s released submissions of `tag`: their ciphertext is emptied (the row
+    /// stays, so the tag stays released and counted). Whether there were any.
+    pub async fn acknowledge_escrow_group(&self, org: &OrgId, tag: &[u8; 32]) -> Result<bool> {
+        let mut tx = self.writer.begin().await?;
+        let held = sqlx::query::<Any>(
+            "SELECT escrow_id FROM escrow_submissions \
+             WHERE org_id = $1 AND tag = $2 AND released = 1",
+        )
+        .bind(org.to_hex())
+        .bind(tag.to_vec())
+        .fetch_optional(&mut *tx)
+        .await?;
+        if held.is_none() {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        sqlx::query::<Any>(
+            "UPDATE escrow_submissions SET acknowledged = 1, bytes = $3 \
+             WHERE org_id = $1 AND tag = $2 AND released = 1 AND acknowledged = 0",
+        )
+        .bind(org.to_hex())
+        .bind(tag.to_vec())
+        .bind(Vec::<u8>::new())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Retention of escrow submissions: once their epoch is older than `oldest_live_epoch`
+    /// (no submission can join their tag any more), deletes those never released and those
+    /// whose group the organisation acknowledged. Released groups not acknowledged yet stay.
+    /// Returns how many rows went.
+    pub async fn purge_escrow(&self, oldest_live_epoch: u32) -> Result<u64> {
+        let done = sqlx::query::<Any>(
+            "DELETE FROM escrow_submissions WHERE epoch < $1 AND (released = 0 OR acknowledged = 1)",
+        )
+        .bind(i64::from(oldest_live_epoch))
+        .execute(&self.writer)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// How many of `org`'s escrow submissions wait unreleased: a total only, never per tag.
+    pub async fn unreleased_escrow_total(&self, org: &OrgId) -> Result<u64> {
+        let row = sqlx::query::<Any>(
+            "SELECT COUNT(*) AS n FROM escrow_submissions WHERE org_id = $1 AND released = 0",
+        )
+        .bind(org.to_hex())
+        .fetch_one(&self.reader)
+        .await?;
+        let n: i64 = row.try_get("n")?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+}

@@ -1,0 +1,577 @@
+//! Reporting escrow at the relay (`PROTOCOL.md` 18.3, 18.8): the relay's step of the chained
+//! OPRF, its proof-of-work and its per-client budget (stores nothing: one backend); escrow
+//! submissions counted by distinct source, released at the threshold, withdrawn before
+//! release (both backends).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::*;
+use reqwest::StatusCode;
+use workvoice_proto::api::{
+    EscrowAccepted, EscrowGroupPage, EscrowPendingTotal, EscrowState, EscrowSubmissionRequest,
+    OprfEvaluation, OprfEvaluationRequest, WithdrawalRequest,
+};
+use workvoice_proto::codec::from_base64;
+use workvoice_proto::escrow::{
+    CanonicalRecruiter, EscrowParams, EscrowSecrets, OprfKey, OprfRequest, ParsedEscrow,
+    canonical_recruiter, open_escrowed_report, open_share, oprf_pow_id, recover_group_key,
+    relay_epoch_key, seal_escrow,
+};
+use workvoice_proto::keys::ReportId;
+use workvoice_proto::pow::solve_pow;
+use workvoice_proto::vectors::DeterministicRng;
+use workvoice_relay::storage::{EscrowOutcome, NewEscrow};
+use workvoice_relay::testing::{TestDatabase, TestRelay, TestRelayOptions};
+
+fn request_for(
+    relay: &TestRelay,
+    recruiter: &CanonicalRecruiter,
+    rng: &mut DeterministicRng,
+) -> (OprfRequest, OprfEvaluationRequest) {
+    let request = OprfRequest::blind(recruiter, rng).unwrap();
+    let blinded = request.blinded_element().to_vec();
+    let pow_nonce = solve_pow(&oprf_pow_id(&blinded), relay.listing.pow_difficulty).unwrap();
+    (request, OprfEvaluationRequest { blinded, pow_nonce })
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_relay_evaluates_a_blinded_recruiter_under_its_epoch_key() {
+    let relay = TestRelay::spawn(TestRelayOptions::default()).await.unwrap();
+    let c = client();
+    let mut rng = DeterministicRng::new("relay oprf");
+    let recruiter = canonical_recruiter("Everest Manpower Pvt. Ltd.", None).unwrap();
+    let org = OprfKey::derive(&[9; 32], b"organisation epoch").unwrap();
+
+    let before = unix_now() / relay.settings.escrow_epoch_secs;
+    let mut outputs = Vec::new();
+    for _ in 0..2 {
+        let (blind, body) = request_for(&relay, &recruiter, &mut rng);
+        let r = post_json(&c, &relay.url("/v1/escrow/oprf"), &body, None).await;
+        assert_eq!(r.status(), StatusCode::OK);
+        let answer: OprfEvaluation = json(r).await;
+        let after = unix_now() / relay.settings.escrow_epoch_secs;
+        assert!((before..=after).contains(&u64::from(answer.epoch)));
+        // Exactly the relay's key for that epoch, derived from its key file's seed.
+        let expected = relay_epoch_key(relay.fixture.relay.seed(), answer.epoch)
+            .unwrap()
+            .evaluate_blinded(&body.blinded)
+            .unwrap();
+        assert_eq!(answer.evaluated, expected.to_vec());
+        // The organisation's step, then the phone's finalize.
+        let z = org.evaluate_blinded(&answer.evaluated).unwrap();
+        outputs.push(*blind.finalize(&z).unwrap().as_bytes());
+        // Without the organisation's step the output is another value.
+        assert_ne!(
+            blind.finalize(&answer.evaluated).unwrap().as_bytes(),
+            outputs.last().unwrap()
+        );
+    }
+    assert_eq!(outputs[0], outputs[1], "two blinds of one recruiter agree");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_asking_for_1000_licence_numbers_is_rate_limited() {
+    let relay = TestRelay::spawn(TestRelayOptions {
+        adjust: Some(|s| {
+            s.oprf_client_burst = 10;
+            s.oprf_client_per_hour = 1;
+        }),
+        ..TestRelayOptions::default()
+    })
+    .await
+    .unwrap();
+    let c = client();
+    let mut rng = DeterministicRng::new("probe");
+    let (mut answered, mut limited) = (0, 0);
+    for i in 0..1000 {
+        let recruiter = canonical_recruiter("", Some(&format!("NP-{i:04}"))).unwrap();
+        let (_, body) = request_for(&relay, &recruiter, &mut rng);
+        let r = post_json(&c, &relay.url("/v1/escrow/oprf"), &body, None).await;
+        match r.status() {
+            StatusCode::OK => answered += 1,
+            StatusCode::TOO_MANY_REQUESTS => {
+                assert!(r.headers().contains_key("retry-after"));
+                let e = expect_error(r, StatusCode::TOO_MANY_REQUESTS, "rate_limited").await;
+                assert!(e.message.contains("OPRF"), "{}", e.message);
+                limited += 1;
+            }
+            other => panic!("unexpected status {other}"),
+        }
+    }
+    // The burst, and at most one token refilled at one per hour while the loop ran.
+    assert!((10..=11).contains(&answered), "answered {answered}");
+    assert_eq!(answered + limited, 1000);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_oprf_requests_get_specific_errors() {
+    let relay = TestRelay::spawn(TestRelayOptions {
+        pow_difficulty: 8,
+        ..TestRelayOptions::default()
+    })
+    .await
+    .unwrap();
+    let c = client();
+    let url = relay.url("/v1/escrow/oprf");
+
+    let short = OprfEvaluationRequest {
+        blinded: vec![1; 31],
+        pow_nonce: 0,
+    };
+    expect_error(
+        post_json(&c, &url, &short, None).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "escrow_invalid_element",
+    )
+    .await;
+
+    // 32 bytes that are no ristretto255 encoding, with a valid proof-of-work.
+    let blinded = vec![0xff; 32];
+    let pow_nonce = solve_pow(&oprf_pow_id(&blinded), 8).unwrap();
+    let not_a_point = OprfEvaluationRequest { blinded, pow_nonce };
+    expect_error(
+        post_json(&c, &url, &not_a_point, None).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "escrow_invalid_element",
+    )
+    .await;
+
+    // A valid element without the work.
+    let mut rng = DeterministicRng::new("bad oprf");
+    let (_, mut body) = request_for(
+        &relay,
+        &canonical_recruiter("Himal Overseas", None).unwrap(),
+        &mut rng,
+    );
+    body.pow_nonce = (0..u64::MAX)
+        .find(|n| workvoice_proto::pow::verify_pow(&oprf_pow_id(&body.blinded), *n, 8).is_err())
+        .unwrap();
+    expect_error(
+        post_json(&c, &url, &body, None).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "pow_insufficient",
+    )
+    .await;
+
+    let r = c
+        .post(&url)
+        .header("content-type", "text/plain")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    expect_error(
+        r,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+    )
+    .await;
+    let r = c
+        .post(&url)
+        .header("content-type", "application/json")
+        .body("{\"blinded\": 5}")
+        .send()
+        .await
+        .unwrap();
+    expect_error(r, StatusCode::BAD_REQUEST, "malformed_json").await;
+}
+
+/// One phone's escrow of `text` about `recruiter`, through the relay's OPRF step and an
+/// organisation OPRF key standing in for the desk's step (not built).
+struct Phone {
+    device: [u8; 32],
+    withdrawal: [u8; 32],
+}
+
+async fn escrow(
+    relay: &TestRelay,
+    c: &reqwest::Client,
+    phone: &Phone,
+    recruiter: &str,
+    text: &str,
+    rng: &mut DeterministicRng,
+) -> (Vec<u8>, EscrowSubmissionRequest) {
+    let recruiter = canonical_recruiter(recruiter, None).unwrap();
+    let (blind, body) = request_for(relay, &recruiter, rng);
+    let answer: OprfEvaluation =
+        json(post_json(c, &relay.url("/v1/escrow/oprf"), &body, None).await).await;
+    let org_oprf = OprfKey::derive(&[9; 32], b"the union's escrow OPRF key").unwrap();
+    let output = blind
+        .finalize(&org_oprf.evaluate_blinded(&answer.evaluated).unwrap())
+        .unwrap();
+    let params = EscrowParams {
+        org: relay.union.id,
+        epoch: answer.epoch,
+        threshold: 3,
+    };
+    let sealed = seal_escrow(
+        &output,
+        &params,
+        &relay.union.key.public_key(),
+        text.as_bytes(),
+        EscrowSecrets {
+            device_secret: &phone.device,
+            withdrawal_secret: &phone.withdrawal,
+        },
+        rng,
+    )
+    .unwrap();
+    let header = ParsedEscrow::parse(&sealed).unwrap().header;
+    let pow_nonce = solve_pow(&ReportId(header.escrow_id), relay.listing.pow_difficulty).unwrap();
+    (
+        header.escrow_id.to_vec(),
+        EscrowSubmissionRequest {
+            escrow: sealed,
+            pow_nonce,
+        },
+    )
+}
+
+async fn submit(
+    relay: &TestRelay,
+    c: &reqwest::Client,
+    body: &EscrowSubmissionRequest,
+) -> (StatusCode, EscrowState) {
+    let r = post_json(c, &relay.url("/v1/escrow"), body, None).await;
+    let status = r.status();
+    assert!(status.is_success(), "{status}: {}", r.text().await.unwrap());
+    let accepted: EscrowAccepted = json(r).await;
+    (status, accepted.state)
+}
+
+async fn groups(relay: &TestRelay, c: &reqwest::Client) -> EscrowGroupPage {
+    json(get(c, &relay.url("/v1/org/escrow"), Some(&relay.union.token)).await).await
+}
+
+async fn pending(relay: &TestRelay, c: &reqwest::Client) -> u64 {
+    let t: EscrowPendingTotal = json(
+        get(
+            c,
+            &relay.url("/v1/org/escrow/pending"),
+            Some(&relay.union.token),
+        )
+        .await,
+    )
+    .await;
+    t.total
+}
+
+/// Every file under the relay's data directory, concatenated.
+fn data_files(relay: &TestRelay) -> Vec<u8> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(&relay.settings.data_dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() {
+            out.extend(std::fs::read(path).unwrap());
+        }
+    }
+    out
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+fn phones(n: u8) -> Vec<Phone> {
+    (0..n)
+        .map(|i| Phone {
+            device: [i + 1; 32],
+            withdrawal: [i + 101; 32],
+        })
+        .collect()
+}
+
+/// Three phones escrow about X and two about Y: X's three are released as one group that
+/// opens at the organisation, Y's stay sealed and counted only in the total; a report the same
+/// device files again about Y is refused; a third device about Y releases Y.
+async fn groups_release_at_the_threshold_and_open(db: TestDatabase) {
+    let is_sqlite = matches!(db, TestDatabase::Sqlite);
+    let relay = TestRelay::spawn(TestRelayOptions {
+        database: db,
+        ..TestRelayOptions::default()
+    })
+    .await
+    .unwrap();
+    let c = client();
+    let mut rng = DeterministicRng::new("escrow groups");
+    let p = phones(4);
+    let x = "Everest Manpower Pvt. Ltd.";
+    let y = "Himal Overseas";
+
+    let mut states = Vec::new();
+    for (i, phone) in p.iter().take(3).enumerate() {
+        let (_, body) = escrow(&relay, &c, phone, x, &format!("X report {i}"), &mut rng).await;
+        states.push(submit(&relay, &c, &body).await);
+        // A retry is answered alike, with 200.
+        let again = submit(&relay, &c, &body).await;
+        assert_eq!(again, (StatusCode::OK, states.last().unwrap().1));
+    }
+    assert_eq!(
+        states,
+        vec![
+            (StatusCode::CREATED, EscrowState::Waiting),
+            (StatusCode::CREATED, EscrowState::Waiting),
+            (StatusCode::CREATED, EscrowState::Released),
+        ]
+    );
+    for (i, phone) in p.iter().take(2).enumerate() {
+        let (_, body) = escrow(
+            &relay,
+            &c,
+            phone,
+            y,
+            &format!("Y-SECRET-TEXT {i}"),
+            &mut rng,
+        )
+        .await;
+        assert_eq!(submit(&relay, &c, &body).await.1, EscrowState::Waiting);
+    }
+
+    // The organisation sees X's group, with three sources, and Y only in the total.
+    let page = groups(&relay, &c).await;
+    assert_eq!(page.groups.len(), 1);
+    assert_eq!(page.groups[0].sources, 3);
+    assert_eq!(page.groups[0].escrows.len(), 3);
+    assert_eq!(pending(&relay, &c).await, 2);
+    let sealed: Vec<Vec<u8>> = page.groups[0]
+        .escrows
+        .iter()
+        .map(|b| from_base64(b).unwrap())
+        .collect();
+    let shares: Vec<_> = sealed
+        .iter()
+        .map(|s| open_share(s, &relay.union.key).unwrap())
+        .collect();
+    let key = recover_group_key(&shares).unwrap();
+    let mut texts: Vec<String> = sealed
+        .iter()
+        .map(|s| String::from_utf8(open_escrowed_report(s, &key).unwrap().to_vec()).unwrap())
+        .collect();
+    texts.sort();
+    assert_eq!(texts, ["X report 0", "X report 1", "X report 2"]);
+
+    // Y's text is nowhere in the relay's files (SQLite; PostgreSQL keeps none here).
+    if is_sqlite {
+        assert!(!contains(&data_files(&relay), b"Y-SECRET-TEXT"));
+    }
+
+    // The first device files about Y again: refused, not counted.
+    let (_, again) = escrow(&relay, &c, &p[0], y, "Y-SECRET-TEXT again", &mut rng).await;
+    expect_error(
+        post_json(&c, &relay.url("/v1/escrow"), &again, None).await,
+        StatusCode::CONFLICT,
+        "escrow_duplicate_source",
+    )
+    .await;
+    assert_eq!(groups(&relay, &c).await.groups.len(), 1);
+    assert_eq!(pending(&relay, &c).await, 2);
+
+    // A third device about Y releases Y's group.
+    let (_, third) = escrow(&relay, &c, &p[3], y, "Y-SECRET-TEXT 3", &mut rng).await;
+    assert_eq!(submit(&relay, &c, &third).await.1, EscrowState::Released);
+    let page = groups(&relay, &c).await;
+    assert_eq!(page.groups.len(), 2);
+    assert_eq!(pending(&relay, &c).await, 0);
+
+    // Acknowledging a group empties it from the page.
+    let tag = page.groups[0].tag.clone();
+    let r = c
+        .post(relay.url(&format!("/v1/org/escrow/{tag}/ack")))
+        .bearer_auth(&relay.union.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert_eq!(groups(&relay, &c).await.groups.len(), 1);
+    let r = c
+        .post(relay.url(&format!("/v1/org/escrow/{}/ack", "ab".repeat(32))))
+        .bearer_auth(&relay.union.token)
+        .send()
+        .await
+        .unwrap();
+    expect_error(r, StatusCode::NOT_FOUND, "unknown_escrow").await;
+    relay.stop().await;
+}
+
+/// A worker withdraws an escrow submission before release: it no longer counts. After
+/// release a withdrawal is refused with its reason; a wrong secret finds nothing.
+async fn withdrawal_before_release(db: TestDatabase) {
+    let relay = TestRelay::spawn(TestRelayOptions {
+        database: db,
+        ..TestRelayOptions::default()
+    })
+    .await
+    .unwrap();
+    let c = client();
+    let mut rng = DeterministicRng::new("escrow withdrawal");
+    let p = phones(4);
+    let y = "Himal Overseas";
+    let mut ids = Vec::new();
+    for (i, phone) in p.iter().take(2).enumerate() {
+        let (id, body) = escrow(&relay, &c, phone, y, &format!("Y {i}"), &mut rng).await;
+        submit(&relay, &c, &body).await;
+        ids.push(id);
+    }
+    let url = |id: &[u8]| relay.url(&format!("/v1/escrow/{}/withdrawal", hex::encode(id)));
+    let wrong = WithdrawalRequest {
+        secret: hex::encode([0xee; 32]),
+    };
+    expect_error(
+        post_json(&c, &url(&ids[0]), &wrong, None).await,
+        StatusCode::NOT_FOUND,
+        "unknown_escrow",
+    )
+    .await;
+    let right = WithdrawalRequest {
+        secret: hex::encode(p[0].withdrawal),
+    };
+    let r = post_json(&c, &url(&ids[0]), &right, None).await;
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert_eq!(pending(&relay, &c).await, 1);
+
+    // A third device now makes two sources, not three: nothing is released.
+    let (_, third) = escrow(&relay, &c, &p[2], y, "Y 2", &mut rng).await;
+    assert_eq!(submit(&relay, &c, &third).await.1, EscrowState::Waiting);
+    let (_, fourth) = escrow(&relay, &c, &p[3], y, "Y 3", &mut rng).await;
+    assert_eq!(submit(&relay, &c, &fourth).await.1, EscrowState::Released);
+    let released = WithdrawalRequest {
+        secret: hex::encode(p[1].withdrawal),
+    };
+    expect_error(
+        post_json(&c, &url(&ids[1]), &released, None).await,
+        StatusCode::CONFLICT,
+        "escrow_released",
+    )
+    .await;
+    relay.stop().await;
+}
+
+/// Bad escrow submissions get specific errors and store nothing.
+async fn bad_escrow_submissions_are_refused(db: TestDatabase) {
+    let relay = TestRelay::spawn(TestRelayOptions {
+        database: db,
+        ..TestRelayOptions::default()
+    })
+    .await
+    .unwrap();
+    let c = client();
+    let mut rng = DeterministicRng::new("escrow bad");
+    let p = phones(1);
+    let (_, body) = escrow(&relay, &c, &p[0], "Himal Overseas", "Y", &mut rng).await;
+    let url = relay.url("/v1/escrow");
+
+    let mut truncated = body.clone();
+    truncated.escrow.truncate(100);
+    expect_error(
+        post_json(&c, &url, &truncated, None).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "escrow_truncated",
+    )
+    .await;
+    let mut stale = body.clone();
+    // The epoch field (bytes 37..41) two epochs back, with the work redone.
+    let epoch = u32::from_be_bytes(stale.escrow[37..41].try_into().unwrap());
+    stale.escrow[37..41].copy_from_slice(&(epoch - 2).to_be_bytes());
+    expect_error(
+        post_json(&c, &url, &stale, None).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "escrow_stale_epoch",
+    )
+    .await;
+    let mut stranger = body.clone();
+    stranger.escrow[5..21].copy_from_slice(&[0x77; 16]);
+    expect_error(
+        post_json(&c, &url, &stranger, None).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "unknown_recipient",
+    )
+    .await;
+    assert_eq!(pending(&relay, &c).await, 0);
+
+    submit(&relay, &c, &body).await;
+    // The same escrow id with other bytes.
+    let mut other = body.clone();
+    let last = other.escrow.len() - 1;
+    other.escrow[last] ^= 1;
+    expect_error(
+        post_json(&c, &url, &other, None).await,
+        StatusCode::CONFLICT,
+        "escrow_conflict",
+    )
+    .await;
+    assert_eq!(pending(&relay, &c).await, 1);
+    relay.stop().await;
+}
+
+/// Retention: submissions of epochs that can no longer be joined go when never released or
+/// acknowledged; a released group the organisation has not fetched stays.
+async fn escrow_retention_keeps_live_and_unacknowledged_groups(db: TestDatabase) {
+    let relay = TestRelay::spawn(TestRelayOptions {
+        database: db,
+        ..TestRelayOptions::default()
+    })
+    .await
+    .unwrap();
+    let storage = &relay.storage;
+    let org = relay.union.id;
+    let mut next_id = 0u8;
+    let mut add = |tag: u8, source: u8, epoch: u32| {
+        next_id += 1;
+        NewEscrow {
+            escrow_id: [next_id; 16],
+            org,
+            tag: [tag; 32],
+            epoch,
+            threshold: 2,
+            source: [source; 32],
+            withdrawal_hash: [0; 32],
+            request_hash: [next_id; 32],
+            bytes: vec![next_id; 8],
+            hour: 1,
+        }
+    };
+    let rows = [
+        add(1, 1, 5), // old, never released: goes
+        add(2, 1, 5), // old, released and acknowledged: goes
+        add(2, 2, 5),
+        add(3, 1, 5), // old, released, not acknowledged: stays
+        add(3, 2, 5),
+        add(4, 1, 7), // live: stays
+    ];
+    for row in &rows {
+        assert!(matches!(
+            storage.add_escrow(row).await.unwrap(),
+            EscrowOutcome::Created { .. }
+        ));
+    }
+    assert!(
+        storage
+            .acknowledge_escrow_group(&org, &[2; 32])
+            .await
+            .unwrap()
+    );
+    assert_eq!(storage.purge_escrow(6).await.unwrap(), 3);
+    assert_eq!(storage.unreleased_escrow_total(&org).await.unwrap(), 1);
+    let groups = storage.released_escrow_groups(&org).await.unwrap();
+    assert_eq!(groups.len(), 1);
+    assert_eq!(groups[0].tag, [3; 32]);
+    assert_eq!((groups[0].sources, groups[0].escrows.len()), (2, 2));
+    assert_eq!(storage.purge_escrow(6).await.unwrap(), 0);
+    relay.stop().await;
+}
+
+on_both_backends!(
+    groups_release_at_the_threshold_and_open,
+    withdrawal_before_release,
+    bad_escrow_submissions_are_refused,
+    escrow_retention_keeps_live_and_unacknowledged_groups,
+);
