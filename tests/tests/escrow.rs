@@ -63,6 +63,7 @@ fn report(recruiter: &str, text: &str, rng: &mut SystemRng) -> Report {
         },
         reply_key: HpkePrivateKey::generate(rng).public_key(),
         withdrawal_hash: None,
+        channel: None,
     }
 }
 
