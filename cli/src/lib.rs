@@ -335,15 +335,15 @@ impl Shell {
             // (the next tap would clear the message).
             if let Screen::Compose(c) = self.view()?.screen
                 && let Some(e) = c
-                    .errors
+                    .all_errors()
                     .into_iter()
                     .find(|e| !e.field.contains('[') && e.code.ends_with("not_a_number"))
             {
                 return Err(ShellError::Field {
                     at,
-                    field: e.field,
-                    code: e.code,
-                    message: e.message,
+                    field: e.field.clone(),
+                    code: e.code.clone(),
+                    message: e.message.clone(),
                 });
             }
         }
@@ -375,8 +375,8 @@ impl Shell {
             Screen::Review(_) => {}
             Screen::Compose(c) => {
                 let problems: Vec<String> = c
-                    .errors
-                    .iter()
+                    .all_errors()
+                    .into_iter()
                     .map(|e| format!("{}: {}", e.field, e.message))
                     .collect();
                 return Err(ShellError::App(format!(
