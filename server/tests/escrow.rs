@@ -523,6 +523,16 @@ async fn escrow_retention_keeps_live_and_unacknowledged_groups(db: TestDatabase)
     .unwrap();
     let storage = &relay.storage;
     let org = relay.union.id;
+    // Epochs at and after the relay's current one: its own maintenance pass (one runs as it
+    // starts, at any moment of this test) keeps the current and previous epochs, so it never
+    // touches these rows; this test purges as the relay would five epochs from now.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let live = u32::try_from(now / relay.settings.escrow_epoch_secs.max(1)).unwrap_or(u32::MAX);
+    let old = live;
+    let later = live + 6;
     let mut next_id = 0u8;
     let mut add = |tag: u8, source: u8, epoch: u32| {
         next_id += 1;
@@ -540,12 +550,12 @@ async fn escrow_retention_keeps_live_and_unacknowledged_groups(db: TestDatabase)
         }
     };
     let rows = [
-        add(1, 1, 5), // old, never released: goes
-        add(2, 1, 5), // old, released and acknowledged: goes
-        add(2, 2, 5),
-        add(3, 1, 5), // old, released, not acknowledged: stays
-        add(3, 2, 5),
-        add(4, 1, 7), // live: stays
+        add(1, 1, old), // old, never released: goes
+        add(2, 1, old), // old, released and acknowledged: goes
+        add(2, 2, old),
+        add(3, 1, old), // old, released, not acknowledged: stays
+        add(3, 2, old),
+        add(4, 1, later), // live: stays
     ];
     for row in &rows {
         assert!(matches!(
@@ -559,13 +569,13 @@ async fn escrow_retention_keeps_live_and_unacknowledged_groups(db: TestDatabase)
             .await
             .unwrap()
     );
-    assert_eq!(storage.purge_escrow(6).await.unwrap(), 3);
+    assert_eq!(storage.purge_escrow(later - 1).await.unwrap(), 3);
     assert_eq!(storage.unreleased_escrow_total(&org).await.unwrap(), 1);
     let groups = storage.released_escrow_groups(&org).await.unwrap();
     assert_eq!(groups.len(), 1);
     assert_eq!(groups[0].tag, [3; 32]);
     assert_eq!((groups[0].sources, groups[0].escrows.len()), (2, 2));
-    assert_eq!(storage.purge_escrow(6).await.unwrap(), 0);
+    assert_eq!(storage.purge_escrow(later - 1).await.unwrap(), 0);
     relay.stop().await;
 }
 
