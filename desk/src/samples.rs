@@ -130,6 +130,7 @@ pub fn sample_report(index: usize, report_id: ReportId, reply_key: HpkePublicKey
                 written_contract: Some(true),
                 contract_in_own_language: Some(false),
                 contract_substituted: Some(true),
+                visa_type: None,
             };
             r.monthly_wage = Some(money(100_000, "QAR"));
             r.indicators = vec![
@@ -167,6 +168,7 @@ pub fn sample_report(index: usize, report_id: ReportId, reply_key: HpkePublicKey
                 written_contract: Some(false),
                 contract_in_own_language: None,
                 contract_substituted: None,
+                visa_type: None,
             };
             r.monthly_wage = Some(money(150_000, "MYR"));
             r.indicators = vec![
@@ -247,6 +249,7 @@ pub fn sample_report(index: usize, report_id: ReportId, reply_key: HpkePublicKey
                 written_contract: Some(true),
                 contract_in_own_language: Some(true),
                 contract_substituted: Some(true),
+                visa_type: None,
             };
             r.monthly_wage = Some(money(150_000, "SAR"));
             r.indicators = vec![
@@ -286,6 +289,7 @@ pub fn sample_report(index: usize, report_id: ReportId, reply_key: HpkePublicKey
                 written_contract: Some(true),
                 contract_in_own_language: Some(false),
                 contract_substituted: Some(false),
+                visa_type: None,
             };
             r.monthly_wage = Some(money(160_000, "USD"));
             r.indicators = vec![Indicator::Deception, Indicator::DebtBondage];

@@ -1571,6 +1571,7 @@ WAGE_DEDUCTION = T_STRUCT({
     "reason": (DEDUCTION_REASON, REQUIRED),
     "recurring_monthly": (T_BOOL, DEFAULT, False),
 })
+VISA_TYPE = T_ENUM(["work", "domestic_worker", "visit", "student", "no_visa", "other"])
 JOB_TERMS = T_STRUCT({
     "title": (T_STR, OPTIONAL),
     "monthly_wage": (MONEY, OPTIONAL),
@@ -1584,6 +1585,7 @@ JOB_COMPARISON = T_STRUCT({
     "written_contract": (T_BOOL, OPTIONAL),
     "contract_in_own_language": (T_BOOL, OPTIONAL),
     "contract_substituted": (T_BOOL, OPTIONAL),
+    "visa_type": (VISA_TYPE, OPTIONAL),
 })
 NAMED_PARTY = T_STRUCT({
     "name": (T_STR, REQUIRED),
@@ -1714,6 +1716,8 @@ def validate_report(r: dict) -> list:
             money(f"job.{name}.monthly_wage", terms["monthly_wage"])
         if terms["employer"] is not None:
             text(f"job.{name}.employer", terms["employer"], MAX_NAME_CHARS, False)
+    if r["job"]["visa_type"] is not None:
+        known("job.visa_type", r["job"]["visa_type"])
     seen = set()
     for i, ind in enumerate(r["indicators"]):
         known(f"indicators[{i}]", ind)

@@ -201,6 +201,21 @@ pub enum LenderKind {
     Unknown,
 }
 
+/// The visa the worker travelled or works on: a visit or student visa for work, or none, is
+/// what unions most often find behind forced labour cases.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VisaType {
+    Work,
+    DomesticWorker,
+    Visit,
+    Student,
+    NoVisa,
+    Other,
+    #[serde(other)]
+    Unknown,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Collateral {
@@ -250,6 +265,10 @@ pub struct JobComparison {
     pub contract_in_own_language: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contract_substituted: Option<bool>,
+    /// The visa she entered or works on (added in schema 1 as an optional member; older
+    /// readers ignore it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub visa_type: Option<VisaType>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -683,6 +702,9 @@ impl Report {
             if let Some(e) = &terms.employer {
                 p.text(&format!("{name}.employer"), e, MAX_NAME_CHARS, false);
             }
+        }
+        if let Some(v) = self.job.visa_type {
+            p.known("job.visa_type", v, VisaType::Unknown);
         }
         let mut seen = BTreeSet::new();
         for (i, ind) in self.indicators.iter().enumerate() {

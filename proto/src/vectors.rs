@@ -692,6 +692,7 @@ impl Fixture {
                 written_contract: Some(true),
                 contract_in_own_language: Some(false),
                 contract_substituted: Some(true),
+                visa_type: None,
             },
             indicators: vec![
                 Indicator::RetentionOfIdentityDocuments,
@@ -1668,6 +1669,25 @@ pub fn generate() -> Vec<(bool, String, Vector)> {
         Vector::Report {
             description: "a promised employer longer than 200 characters".into(),
             json: employer.to_string(),
+            expect: placeholder(),
+        },
+    );
+    let mut visa: serde_json::Value = serde_json::from_slice(&plaintext).unwrap_or_default();
+    visa["job"]["visa_type"] = "visit".into();
+    push(
+        "report-job-visa",
+        Vector::Report {
+            description: "the visa she travelled on (job.visa_type): a visit visa for work".into(),
+            json: visa.to_string(),
+            expect: placeholder(),
+        },
+    );
+    visa["job"]["visa_type"] = "tourist_of_the_year".into();
+    push(
+        "report-job-visa-unknown",
+        Vector::Report {
+            description: "a visa type the schema does not define".into(),
+            json: visa.to_string(),
             expect: placeholder(),
         },
     );

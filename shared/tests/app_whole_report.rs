@@ -9,7 +9,7 @@ use common::{Phone, config};
 use workvoice_core::app::*;
 use workvoice_core::i18n::{self, K};
 use workvoice_proto::envelope::open;
-use workvoice_proto::report::{JobTerms, LenderKind, Loan, Money, Report};
+use workvoice_proto::report::{JobTerms, LenderKind, Loan, Money, Report, VisaType};
 use workvoice_proto::routing::disclosure_digest;
 use workvoice_proto::vectors::Fixture;
 
@@ -283,6 +283,18 @@ fn loan_and_job_inputs_are_checked_field_by_field() {
     );
     assert!(view.errors.is_empty());
     type_wage(&mut phone, "1000", "SAR");
+    // The visa, a field added with edits in proto/ and shared/src/app/ only (and the
+    // translations): the shell draws it as any other picker.
+    let visa = compose_view(&phone)
+        .options
+        .into_iter()
+        .find(|o| o.id == FieldId::VisaType)
+        .expect("the job step asks for the visa");
+    assert!(!visa.multiple && visa.choices.iter().any(|c| c.code == "visit"));
+    phone.send(Event::Pick {
+        field: FieldId::VisaType,
+        code: "visit".into(),
+    });
     phone.send(Event::NextStep);
     assert_eq!(compose_view(&phone).step, Step::Story);
     // Back on the step, the inputs show what the report took.
@@ -300,6 +312,18 @@ fn loan_and_job_inputs_are_checked_field_by_field() {
     assert_eq!(value(FieldId::PromisedCurrency), "SAR");
     assert_eq!(value(FieldId::ActualTitle), "Labourer");
     assert_eq!(value(FieldId::PromisedEmployer), "Riyadh Facilities Co.");
+    let visa = view
+        .options
+        .iter()
+        .find(|o| o.id == FieldId::VisaType)
+        .unwrap();
+    let chosen: Vec<&str> = visa
+        .choices
+        .iter()
+        .filter(|c| c.selected)
+        .map(|c| c.code.as_str())
+        .collect();
+    assert_eq!(chosen, ["visit"]);
     assert_eq!(value(FieldId::WageAmount), "1,000.00");
 }
 
@@ -348,6 +372,9 @@ fn a_loan_and_the_promised_job_reach_the_union_field_for_field() {
         amount: "1000".into(),
         currency: "SAR".into(),
         contract_substituted: Some(true),
+    });
+    phone.send(Event::SetVisa {
+        visa_type: "visit".into(),
     });
     phone.send(Event::SetEmployer {
         name: "Al Habtoor Contracting".into(),
@@ -405,6 +432,7 @@ fn a_loan_and_the_promised_job_reach_the_union_field_for_field() {
     );
     assert_eq!(report.monthly_wage, Some(money(100_000, "SAR")));
     assert_eq!(report.job.contract_substituted, Some(true));
+    assert_eq!(report.job.visa_type, Some(VisaType::Visit));
     assert!(
         submission
             .tags

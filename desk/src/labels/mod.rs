@@ -9,7 +9,7 @@ use workvoice_proto::directory::OrgKind;
 use workvoice_proto::iso::currency_exponent;
 use workvoice_proto::report::{
     Collateral, CostCategory, DeductionReason, Indicator, LenderKind, Money, PayeeRole,
-    RecruitmentStage, Sector,
+    RecruitmentStage, Sector, VisaType,
 };
 
 pub fn indicator(i: Indicator) -> &'static str {
@@ -167,6 +167,20 @@ pub fn report_kind(kind: &str) -> String {
         "contract_substitution" => "Contract substitution".into(),
         "other" => "Other".into(),
         other => format!("Other ({other})"),
+    }
+}
+
+/// The visa the worker travelled or works on; "Not given" when she did not say.
+pub fn visa(value: Option<VisaType>) -> &'static str {
+    match value {
+        Some(VisaType::Work) => "Work visa",
+        Some(VisaType::DomesticWorker) => "Domestic worker visa",
+        Some(VisaType::Visit) => "Visit or tourist visa",
+        Some(VisaType::Student) => "Student visa",
+        Some(VisaType::NoVisa) => "No visa",
+        Some(VisaType::Other) => "Another visa",
+        Some(VisaType::Unknown) => "A visa this desk does not know",
+        None => "Not given",
     }
 }
 

@@ -616,6 +616,7 @@ pub fn case_page(ctx: &Ctx, v: &CaseView) -> Markup {
                             dt { "Written contract" } dd { (labels::yes_no(r.job.written_contract)) }
                             dt { "Contract in a language the worker reads" } dd { (labels::yes_no(r.job.contract_in_own_language)) }
                             dt { "Contract replaced on arrival" } dd { (labels::yes_no(r.job.contract_substituted)) }
+                            dt { "Visa" } dd { (labels::visa(r.job.visa_type)) }
                         }
                     }
                     div class="two-col" {

@@ -11,7 +11,7 @@ use workvoice_proto::recovery::withdrawal_hash;
 use workvoice_proto::report::{
     CostCategory, DeductionReason, FieldError, FieldProblem, Indicator, LenderKind, Loan,
     MAX_ATTACHMENTS, Money, NamedParty, PayeeRole, REPORT_SCHEMA_VERSION, RecruitmentFee,
-    RecruitmentStage, Report, Sector, WageDeduction,
+    RecruitmentStage, Report, Sector, VisaType, WageDeduction,
 };
 use workvoice_proto::routing::Consent;
 
@@ -539,6 +539,12 @@ pub fn compose(event: Event, model: &mut Model) -> Cmd {
             if !language.trim().is_empty() {
                 report.language = language.trim().to_string();
             }
+            render()
+        }
+        Event::SetVisa { visa_type } => {
+            report.job.visa_type = Some(visa_type.trim())
+                .filter(|v| !v.is_empty())
+                .map(|v| code(v).unwrap_or(VisaType::Unknown));
             render()
         }
         Event::SetChannel { channel } => {

@@ -51,6 +51,7 @@ pub enum FieldId {
     WageAmount,
     WageCurrency,
     ContractSubstituted,
+    VisaType,
     StoryText,
     StoryLanguage,
     Consent,
@@ -121,6 +122,7 @@ const PATHS: &[(&str, FieldId)] = &[
     ("job.promised.employer", FieldId::PromisedEmployer),
     ("job.actual.title", FieldId::ActualTitle),
     ("job.contract_substituted", FieldId::ContractSubstituted),
+    ("job.visa_type", FieldId::VisaType),
     ("monthly_wage", FieldId::WageAmount),
     ("monthly_wage.currency", FieldId::WageCurrency),
     ("free_text", FieldId::StoryText),
@@ -288,6 +290,11 @@ impl FormInputs {
                         promised_currency: v(PromisedCurrency),
                         actual_title: v(ActualTitle),
                         promised_employer: v(PromisedEmployer),
+                    });
+                }
+                if touched(&[VisaType]) {
+                    out.push(Event::SetVisa {
+                        visa_type: v(VisaType),
                     });
                 }
                 if touched(&[WageAmount, WageCurrency, ContractSubstituted]) {

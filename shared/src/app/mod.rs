@@ -320,6 +320,11 @@ pub enum Event {
     SetChannel {
         channel: String,
     },
+    /// The visa she travelled or works on (`JobComparison::visa_type`), by its wire name;
+    /// empty clears it.
+    SetVisa {
+        visa_type: String,
+    },
 }
 
 /// Everything `update` receives: the shell's events, the start, and the answers to effects.
@@ -753,6 +758,7 @@ fn ui_event(event: Event, model: &mut Model) -> Cmd {
         | Event::SetWage { .. }
         | Event::SetStory { .. }
         | Event::SetChannel { .. }
+        | Event::SetVisa { .. }
         | Event::AddEvidence { .. }
         | Event::AddEvidenceFile { .. }
         | Event::RemoveEvidence { .. }

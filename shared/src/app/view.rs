@@ -9,7 +9,7 @@ use workvoice_proto::iso;
 use workvoice_proto::keys::OrgId;
 use workvoice_proto::report::{
     CostCategory, DeductionReason, Indicator, LenderKind, Money, PayeeRole, RecruitmentStage,
-    Report, Sector,
+    Report, Sector, VisaType,
 };
 use workvoice_proto::routing::{ReportKind, RoutingError, route};
 
@@ -637,6 +637,15 @@ const DEDUCTIONS: [(DeductionReason, K); 8] = [
     (DeductionReason::Other, K::DeductOther),
 ];
 
+const VISAS: [(VisaType, K); 6] = [
+    (VisaType::Work, K::VisaWork),
+    (VisaType::DomesticWorker, K::VisaDomesticWorker),
+    (VisaType::Visit, K::VisaVisit),
+    (VisaType::Student, K::VisaStudent),
+    (VisaType::NoVisa, K::VisaNoVisa),
+    (VisaType::Other, K::VisaOther),
+];
+
 const LENDERS: [(LenderKind, K); 7] = [
     (LenderKind::Recruiter, K::LenderRecruiter),
     (LenderKind::Employer, K::LenderEmployer),
@@ -842,6 +851,10 @@ pub fn current_values(report: &Report) -> CurrentValues {
     values.insert(
         ContractSubstituted,
         yes_no_code(job.contract_substituted).into(),
+    );
+    values.insert(
+        VisaType,
+        job.visa_type.map(|v| wire(&v)).unwrap_or_default(),
     );
     values.insert(StoryText, report.free_text.clone());
     values.insert(StoryLanguage, report.language.clone());
@@ -1106,6 +1119,11 @@ fn compose(model: &Model, step: Step) -> ComposeView {
                 FieldId::ContractSubstituted,
                 K::FieldContractChanged,
                 yes_no(lang, None),
+            ));
+            options.push(pick(
+                FieldId::VisaType,
+                K::FieldVisaType,
+                choices(lang, &VISAS, None),
             ));
             K::StepWageHelp
         }
