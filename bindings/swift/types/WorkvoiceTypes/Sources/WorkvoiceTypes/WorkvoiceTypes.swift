@@ -553,6 +553,9 @@ indirect public enum Event: Hashable, Equatable {
     /// (`workvoice-sms`), sent after `NewReport`. The app never sends it (absent means the
     /// app); an unknown name clears it.
     case setChannel(channel: String)
+    /// The visa she travelled or works on (`JobComparison::visa_type`), by its wire name;
+    /// empty clears it.
+    case setVisa(visaType: String)
 
     public func serialize<S: Serializer>(serializer: S) throws {
         try serializer.increase_container_depth()
@@ -740,6 +743,9 @@ indirect public enum Event: Hashable, Equatable {
         case .setChannel(let channel):
             try serializer.serialize_variant_index(value: 53)
             try serializer.serialize_str(value: channel)
+        case .setVisa(let visaType):
+            try serializer.serialize_variant_index(value: 54)
+            try serializer.serialize_str(value: visaType)
         }
         try serializer.decrease_container_depth()
     }
@@ -991,6 +997,10 @@ indirect public enum Event: Hashable, Equatable {
             let channel = try deserializer.deserialize_str()
             try deserializer.decrease_container_depth()
             return .setChannel(channel: channel)
+        case 54:
+            let visaType = try deserializer.deserialize_str()
+            try deserializer.decrease_container_depth()
+            return .setVisa(visaType: visaType)
         default: throw DeserializationError.invalidInput(issue: "Unknown variant index for Event: \(index)")
         }
     }
@@ -1096,6 +1106,7 @@ indirect public enum FieldId: Hashable, Equatable {
     case wageAmount
     case wageCurrency
     case contractSubstituted
+    case visaType
     case storyText
     case storyLanguage
     case consent
@@ -1163,12 +1174,14 @@ indirect public enum FieldId: Hashable, Equatable {
             try serializer.serialize_variant_index(value: 28)
         case .contractSubstituted:
             try serializer.serialize_variant_index(value: 29)
-        case .storyText:
+        case .visaType:
             try serializer.serialize_variant_index(value: 30)
-        case .storyLanguage:
+        case .storyText:
             try serializer.serialize_variant_index(value: 31)
-        case .consent:
+        case .storyLanguage:
             try serializer.serialize_variant_index(value: 32)
+        case .consent:
+            try serializer.serialize_variant_index(value: 33)
         }
         try serializer.decrease_container_depth()
     }
@@ -1275,11 +1288,14 @@ indirect public enum FieldId: Hashable, Equatable {
             return .contractSubstituted
         case 30:
             try deserializer.decrease_container_depth()
-            return .storyText
+            return .visaType
         case 31:
             try deserializer.decrease_container_depth()
-            return .storyLanguage
+            return .storyText
         case 32:
+            try deserializer.decrease_container_depth()
+            return .storyLanguage
+        case 33:
             try deserializer.decrease_container_depth()
             return .consent
         default: throw DeserializationError.invalidInput(issue: "Unknown variant index for FieldId: \(index)")

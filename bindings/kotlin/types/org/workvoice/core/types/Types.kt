@@ -1496,6 +1496,28 @@ sealed interface Event {
         }
     }
 
+    /// The visa she travelled or works on (`JobComparison::visa_type`), by its wire name;
+    /// empty clears it.
+    data class SetVisa(
+        val visaType: String,
+    ) : Event {
+        override fun serialize(serializer: Serializer) {
+            serializer.increase_container_depth()
+            serializer.serialize_variant_index(54)
+            serializer.serialize_str(visaType)
+            serializer.decrease_container_depth()
+        }
+
+        companion object {
+            fun deserialize(deserializer: Deserializer): SetVisa {
+                deserializer.increase_container_depth()
+                val visaType = deserializer.deserialize_str()
+                deserializer.decrease_container_depth()
+                return SetVisa(visaType)
+            }
+        }
+    }
+
     companion object {
         @Throws(DeserializationError::class)
         fun deserialize(deserializer: Deserializer): Event {
@@ -1555,6 +1577,7 @@ sealed interface Event {
                 51 -> Act.deserialize(deserializer)
                 52 -> RemoveItem.deserialize(deserializer)
                 53 -> SetChannel.deserialize(deserializer)
+                54 -> SetVisa.deserialize(deserializer)
                 else -> throw DeserializationError("Unknown variant index for Event: $index")
             }
         }
@@ -1664,6 +1687,7 @@ enum class FieldId {
     WAGEAMOUNT,
     WAGECURRENCY,
     CONTRACTSUBSTITUTED,
+    VISATYPE,
     STORYTEXT,
     STORYLANGUAGE,
     CONSENT;
@@ -1717,9 +1741,10 @@ enum class FieldId {
                 27 -> WAGEAMOUNT
                 28 -> WAGECURRENCY
                 29 -> CONTRACTSUBSTITUTED
-                30 -> STORYTEXT
-                31 -> STORYLANGUAGE
-                32 -> CONSENT
+                30 -> VISATYPE
+                31 -> STORYTEXT
+                32 -> STORYLANGUAGE
+                33 -> CONSENT
                 else -> throw DeserializationError("Unknown variant index for FieldId: $index")
             }
         }
