@@ -2,9 +2,9 @@
 //! replies), each entry numbered under the mailbox row's lock.
 
 use sqlx::{Any, Row};
-use workvoice_proto::keys::{OrgId, ReportId, ct_eq};
+use workvoice_proto::keys::{OrgId, ReportId};
 
-use super::{Result, Storage, StorageError, i, is_unique_violation, lookup_key, sql, u};
+use super::{Result, Storage, StorageError, i, is_unique_violation, sql, u};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MailboxRow {
@@ -45,26 +45,8 @@ impl Storage {
         sealed: Option<(&str, &[u8])>,
         hour: u64,
     ) -> Result<InsertOutcome> {
-        let mut tx = self.writer.begin().await?;
-        if !holds_report_tx(&mut tx, org, report).await? {
-            tx.rollback().await?;
-            return Ok(InsertOutcome::NotFound);
-        }
-        if let Some((message_id, bytes)) = sealed
-            && let Some(outcome) = stored_message(&mut tx, message_id, bytes).await?
-        {
-            tx.rollback().await?;
-            return Ok(outcome);
-        }
-        let added = add_mailbox_entry(
-            &mut tx,
-            report,
-            org,
-            hour,
-            MailboxItemRow::Status { status, sealed },
-        )
-        .await;
-        finish_message_insert(tx, added).await
+        let item = MailboxItemRow::Status { status, sealed };
+        self.add_item(org, report, sealed, item, hour).await
     }
 
     /// Put a sealed reply in the report's mailbox, once per message id.
@@ -76,44 +58,46 @@ impl Storage {
         sealed: &[u8],
         hour: u64,
     ) -> Result<InsertOutcome> {
+        let item = MailboxItemRow::Reply { message_id, sealed };
+        self.add_item(org, report, Some((message_id, sealed)), item, hour)
+            .await
+    }
+
+    /// Add `item` to the report's mailbox if `org` holds the report; a sealed item (its
+    /// message id and bytes) is stored once per message id.
+    async fn add_item(
+        &self,
+        org: &OrgId,
+        report: &ReportId,
+        sealed: Option<(&str, &[u8])>,
+        item: MailboxItemRow<'_>,
+        hour: u64,
+    ) -> Result<InsertOutcome> {
         let mut tx = self.writer.begin().await?;
         if !holds_report_tx(&mut tx, org, report).await? {
             tx.rollback().await?;
             return Ok(InsertOutcome::NotFound);
         }
-        if let Some(outcome) = stored_message(&mut tx, message_id, sealed).await? {
+        if let Some((message_id, bytes)) = sealed
+            && let Some(outcome) = stored_message(&mut tx, message_id, bytes).await?
+        {
             tx.rollback().await?;
             return Ok(outcome);
         }
-        let added = add_mailbox_entry(
-            &mut tx,
-            report,
-            org,
-            hour,
-            MailboxItemRow::Reply { message_id, sealed },
-        )
-        .await;
+        let added = add_mailbox_entry(&mut tx, report, org, hour, item).await;
         finish_message_insert(tx, added).await
     }
 
     /// The mailbox whose token hashes to `token_hash`, compared in constant time.
     pub async fn mailbox(&self, token_hash: &[u8; 32]) -> Result<Option<MailboxRef>> {
-        let rows =
-            sqlx::query::<Any>("SELECT token_hash, report_id FROM mailboxes WHERE lookup = $1")
-                .bind(lookup_key(token_hash))
-                .fetch_all(&self.reader)
-                .await?;
-        let mut found = None;
-        for row in rows {
-            let stored: Vec<u8> = row.try_get("token_hash")?;
-            if ct_eq(&stored, token_hash) {
-                found = Some(MailboxRef {
-                    token_hash: stored,
-                    report_id: row.try_get("report_id")?,
-                });
-            }
+        let statement = "SELECT token_hash, report_id FROM mailboxes WHERE lookup = $1";
+        match self.row_by_token(statement, token_hash).await? {
+            Some(row) => Ok(Some(MailboxRef {
+                token_hash: row.try_get("token_hash")?,
+                report_id: row.try_get("report_id")?,
+            })),
+            None => Ok(None),
         }
-        Ok(found)
     }
 
     pub async fn mailbox_entries(

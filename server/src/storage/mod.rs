@@ -47,10 +47,10 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use sqlx::any::AnyPoolOptions;
+use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::{Any, AnyPool, Row, SqlSafeStr};
-use workvoice_proto::keys::sha256;
+use workvoice_proto::keys::{ct_eq, sha256};
 
 /// Which engine a [`Storage`] runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -329,6 +329,28 @@ impl Storage {
         .execute(&self.writer)
         .await?;
         Ok(())
+    }
+
+    /// The row `statement` finds under `lookup_key(token_hash)` whose `token_hash` column
+    /// equals `token_hash`, compared in constant time against every candidate (the last
+    /// match wins), so the database index never decides equality of a secret.
+    async fn row_by_token(
+        &self,
+        statement: &'static str,
+        token_hash: &[u8; 32],
+    ) -> Result<Option<AnyRow>> {
+        let rows = sqlx::query::<Any>(statement)
+            .bind(lookup_key(token_hash))
+            .fetch_all(&self.reader)
+            .await?;
+        let mut found = None;
+        for row in rows {
+            let stored: Vec<u8> = row.try_get("token_hash")?;
+            if ct_eq(&stored, token_hash) {
+                found = Some(row);
+            }
+        }
+        Ok(found)
     }
 
     /// Row count of every table.

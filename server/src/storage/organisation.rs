@@ -2,7 +2,7 @@
 
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row};
-use workvoice_proto::keys::{OrgId, ct_eq};
+use workvoice_proto::keys::OrgId;
 
 use super::{Result, Storage, StorageError, i, lookup_key, sql};
 
@@ -104,19 +104,10 @@ impl Storage {
 
     /// The organisation whose API token hashes to `token_hash`, compared in constant time.
     pub async fn organisation_by_token(&self, token_hash: &[u8; 32]) -> Result<Option<OrgId>> {
-        let rows =
-            sqlx::query::<Any>("SELECT id, token_hash FROM organisations WHERE token_lookup = $1")
-                .bind(lookup_key(token_hash))
-                .fetch_all(&self.reader)
-                .await?;
-        let mut found = None;
-        for row in rows {
-            let stored: Vec<u8> = row.try_get("token_hash")?;
-            if ct_eq(&stored, token_hash) {
-                let id: String = row.try_get("id")?;
-                found = OrgId::from_hex(&id);
-            }
+        let statement = "SELECT id, token_hash FROM organisations WHERE token_lookup = $1";
+        match self.row_by_token(statement, token_hash).await? {
+            Some(row) => Ok(OrgId::from_hex(&row.try_get::<String, _>("id")?)),
+            None => Ok(None),
         }
-        Ok(found)
     }
 }
