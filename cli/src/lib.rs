@@ -28,6 +28,9 @@ pub enum ShellError {
     ReportFile(String),
     #[error("{0}")]
     App(String),
+    /// The CA file named by [`CA_FILE_ENV`] cannot be used.
+    #[error("the CA file {path} ({CA_FILE_ENV}) cannot be used: {reason}")]
+    CaFile { path: String, reason: String },
     /// A value of the report file the compose screens refused, with the app's message.
     #[error("{at}: {field}: {message}")]
     Field {
@@ -39,6 +42,37 @@ pub enum ShellError {
         code: String,
         message: String,
     },
+}
+
+/// The environment variable naming a PEM file of CA certificates. When it is set, the relay's
+/// certificate must chain to one of them, and the built-in web roots are not used: for a relay
+/// whose certificate comes from a private CA, or from a test CA (the operating guide's test).
+pub const CA_FILE_ENV: &str = "WORKVOICE_CA_FILE";
+
+/// The CA certificates of a PEM file, as the only roots the shell trusts.
+///
+/// # Errors
+/// [`ShellError::CaFile`] when the file cannot be read, is not PEM, or holds no certificate.
+pub fn trust_roots(path: &Path) -> Result<ureq::tls::RootCerts, ShellError> {
+    let fail = |reason: String| ShellError::CaFile {
+        path: path.display().to_string(),
+        reason,
+    };
+    let pem = std::fs::read(path).map_err(|e| fail(e.to_string()))?;
+    let mut certs = Vec::new();
+    for item in ureq::tls::parse_pem(&pem) {
+        match item {
+            Ok(ureq::tls::PemItem::Certificate(cert)) => certs.push(cert),
+            Ok(_) => {}
+            Err(e) => return Err(fail(format!("it is not valid PEM: {e}"))),
+        }
+    }
+    if certs.is_empty() {
+        return Err(fail(
+            "it holds no PEM certificate (-----BEGIN CERTIFICATE-----)".into(),
+        ));
+    }
+    Ok(ureq::tls::RootCerts::new_with_certs(&certs))
 }
 
 /// How a shell is set up.
@@ -94,13 +128,16 @@ impl Shell {
             // A desktop has no hardware key store to hold one.
             platform_secret: Vec::new(),
         };
-        let core = CoreFfi::new(encode_value(&host)?)?;
-        let agent: ureq::Agent = ureq::Agent::config_builder()
+        let mut agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .max_idle_connections(0)
-            .timeout_global(Some(Duration::from_secs(10)))
-            .build()
-            .into();
+            .timeout_global(Some(Duration::from_secs(10)));
+        if let Some(path) = std::env::var_os(CA_FILE_ENV) {
+            let roots = trust_roots(Path::new(&path))?;
+            agent = agent.tls_config(ureq::tls::TlsConfig::builder().root_certs(roots).build());
+        }
+        let agent: ureq::Agent = agent.build().into();
+        let core = CoreFfi::new(encode_value(&host)?)?;
         let mut shell = Shell {
             core,
             agent,

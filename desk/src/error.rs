@@ -23,6 +23,8 @@ pub enum DeskError {
     CorruptSecret,
     #[error("the desk's unlock file (desk.unlock) cannot be used: {0}")]
     UnlockFile(String),
+    #[error("the CA file {path} (WORKVOICE_CA_FILE) cannot be used: {reason}")]
+    CaFile { path: String, reason: String },
     #[error("the relay could not be reached: {0}")]
     RelayUnreachable(String),
     #[error("the relay refused the request ({status}): {code}: {message}")]
@@ -76,6 +78,7 @@ impl DeskError {
             DeskError::InvalidEnrolment(_) => "invalid_enrolment",
             DeskError::CorruptSecret => "corrupt_secret",
             DeskError::UnlockFile(_) => "unlock_file_unreadable",
+            DeskError::CaFile { .. } => "ca_file_unusable",
             DeskError::RelayUnreachable(_) => "relay_unreachable",
             DeskError::RelayRefused { .. } => "relay_refused",
             DeskError::RelayProtocol(_) => "relay_protocol",

@@ -18,6 +18,31 @@ use zeroize::Zeroizing;
 
 use crate::error::{DeskError, Result};
 
+/// The environment variable naming a PEM file of CA certificates. When it is set, the relay's
+/// certificate must chain to one of them, and the platform's roots are not used: for a relay
+/// whose certificate comes from a private CA, or from a test CA (the operating guide's test).
+pub const CA_FILE_ENV: &str = "WORKVOICE_CA_FILE";
+
+/// The CA certificates of a PEM file, as the only roots the desk trusts.
+///
+/// # Errors
+/// [`DeskError::CaFile`] when the file cannot be read, is not PEM, or holds no certificate.
+pub fn trust_roots(path: &std::path::Path) -> Result<Vec<reqwest::Certificate>> {
+    let fail = |reason: String| DeskError::CaFile {
+        path: path.display().to_string(),
+        reason,
+    };
+    let pem = std::fs::read(path).map_err(|e| fail(e.to_string()))?;
+    let certs = reqwest::Certificate::from_pem_bundle(&pem)
+        .map_err(|e| fail(format!("it is not valid PEM: {e}")))?;
+    if certs.is_empty() {
+        return Err(fail(
+            "it holds no PEM certificate (-----BEGIN CERTIFICATE-----)".into(),
+        ));
+    }
+    Ok(certs)
+}
+
 #[derive(Clone)]
 pub struct RelayClient {
     base: String,
@@ -37,10 +62,14 @@ impl RelayClient {
     pub fn new(base_url: &str, token: Zeroizing<String>) -> Result<Self> {
         // reqwest is built without a bundled crypto provider: use ring, as the rest of Workvoice.
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let http = reqwest::Client::builder()
+        let mut http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(10))
             .timeout(Duration::from_secs(60))
-            .user_agent("workvoice-desk")
+            .user_agent("workvoice-desk");
+        if let Some(path) = std::env::var_os(CA_FILE_ENV) {
+            http = http.tls_certs_only(trust_roots(std::path::Path::new(&path))?);
+        }
+        let http = http
             .build()
             .map_err(|e| DeskError::RelayUnreachable(e.to_string()))?;
         Ok(Self {

@@ -7,8 +7,10 @@
 //! guide's system paths get the throwaway directory in front, `https://relay.example.org` and
 //! the relay's ports become free local ports, and `sudo`, `apt`, `systemctl`, `journalctl` and
 //! `chown` are small shell functions (`PRELUDE`) that do what the package, the unit and the
-//! system would. The phone shell runs with `--fast-kdf` (a debug build's Argon2id would take
-//! minutes).
+//! system would. The relay serves TLS from certificate files made for the run by a test CA,
+//! which `curl`, the desk and the phone shell trust through `CURL_CA_BUNDLE` and
+//! `WORKVOICE_CA_FILE` (their built-in roots would refuse it). The phone shell runs with
+//! `--fast-kdf` (a debug build's Argon2id would take minutes).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
@@ -23,6 +25,8 @@ unset WORKVOICE_CONFIG WORKVOICE_DATA_DIR WORKVOICE_DATABASE_URL DATABASE_URL \
 export WORKVOICE_DESK_PASSPHRASE='a long passphrase for the test desk'
 export WORKVOICE_DESK_USER_PASSWORD='a long password for amina in the test'
 R='@ROOT@'
+# The test CA that issued the relay's certificate (fullchain.pem, privkey.pem here).
+export CURL_CA_BUNDLE="$R/ca.pem" WORKVOICE_CA_FILE="$R/ca.pem"
 mkdir -p "$R/etc/systemd/system" "$R/var/lib" "$R/var/backups" "$R/var/tmp" "$R/root"
 # sudo: run the command as the current user.
 sudo() {
@@ -49,7 +53,10 @@ relay_start() {
   workvoice-relay --config "$R/etc/workvoice/relay.toml" serve >> "$R/relay.log" 2>&1 &
   echo $! > "$R/relay.pid"
   for _ in $(seq 1 300); do
-    if curl -fsS "http://127.0.0.1:@PORT@/readyz" > /dev/null 2>&1; then return 0; fi
+    if curl -fsS "http://127.0.0.1:@PORT@/readyz" > /dev/null 2>&1 \
+      || curl -fsS "https://127.0.0.1:@TLSPORT@/readyz" > /dev/null 2>&1; then
+      return 0
+    fi
     kill -0 "$(cat "$R/relay.pid")" 2> /dev/null || break
     sleep 0.1
   done
@@ -118,14 +125,37 @@ fn rewrite(text: &str, pairs: &[(&str, String)]) -> String {
     out
 }
 
-/// Two distinct free ports (both held while the second is chosen).
-fn free_ports() -> (u16, u16) {
-    let a = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let b = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    (
-        a.local_addr().unwrap().port(),
-        b.local_addr().unwrap().port(),
+/// Three distinct free ports (all held while the others are chosen).
+fn free_ports() -> [u16; 3] {
+    let held: Vec<_> = (0..3)
+        .map(|_| std::net::TcpListener::bind("127.0.0.1:0").unwrap())
+        .collect();
+    [0, 1, 2].map(|n| held[n].local_addr().unwrap().port())
+}
+
+/// A test CA (`ca.pem`) and a certificate it issued for 127.0.0.1 and localhost
+/// (`fullchain.pem`, `privkey.pem`), written into `dir`.
+fn test_certificates(dir: &Path) {
+    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
+    let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    params
+        .distinguished_name
+        .push(DnType::CommonName, "Workvoice guide test CA");
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca_key = KeyPair::generate().unwrap();
+    let ca = params.self_signed(&ca_key).unwrap();
+    let leaf_key = KeyPair::generate().unwrap();
+    let leaf = CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()])
+        .unwrap()
+        .signed_by(&leaf_key, &ca, &ca_key)
+        .unwrap();
+    std::fs::write(dir.join("ca.pem"), ca.pem()).unwrap();
+    std::fs::write(
+        dir.join("fullchain.pem"),
+        format!("{}{}", leaf.pem(), ca.pem()),
     )
+    .unwrap();
+    std::fs::write(dir.join("privkey.pem"), leaf_key.serialize_pem()).unwrap();
 }
 
 #[test]
@@ -143,15 +173,17 @@ fn the_operating_guide_runs_from_a_fresh_server_to_the_first_report() {
         .tempdir()
         .unwrap();
     let root = dir.path().display().to_string();
-    let (port, metrics) = free_ports();
+    let [port, metrics, tls] = free_ports();
+    test_certificates(dir.path());
     let under_root = |p: &str| format!("{root}{p}");
     let script = rewrite(
         &blocks.concat(),
         &[
             (
                 "https://relay.example.org",
-                format!("http://127.0.0.1:{port}"),
+                format!("https://127.0.0.1:{tls}"),
             ),
+            ("[::]:443", format!("127.0.0.1:{tls}")),
             ("127.0.0.1:8080", format!("127.0.0.1:{port}")),
             ("127.0.0.1:9464", format!("127.0.0.1:{metrics}")),
             (
@@ -171,6 +203,7 @@ fn the_operating_guide_runs_from_a_fresh_server_to_the_first_report() {
         .replace("@BIN@", &bin.display().to_string())
         .replace("@ROOT@", &root)
         .replace("@PORT@", &port.to_string())
+        .replace("@TLSPORT@", &tls.to_string())
         .replace("@REPO@", &repo.display().to_string());
     let file = dir.path().join("guide.sh");
     std::fs::write(&file, format!("{prelude}\n{script}")).unwrap();

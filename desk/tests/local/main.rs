@@ -6,6 +6,7 @@
 mod common;
 
 mod at_rest;
+mod ca_file;
 mod escrow;
 mod exports;
 mod keys;
