@@ -332,6 +332,9 @@ async fn run(options: Options) -> Result<(), String> {
             .and_then(|()| out.flush())
             .map_err(|e| format!("cannot write to stdout: {e}"))?;
     }
+    // reqwest carries rustls without a provider when built beside the relay's OHTTP client
+    // (feature unification): install ring, as `world::http_client` does.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
         .no_proxy()
