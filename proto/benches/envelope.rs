@@ -3,6 +3,9 @@
 //! `cargo bench -p workvoice-proto --bench envelope` prints criterion's figures and then a table
 //! of seal cost ÷ sum of primitives, and of framing bytes, for `BENCHMARKS.md`.
 
+#[path = "common/paired.rs"]
+mod paired;
+use paired::paired;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
@@ -119,37 +122,6 @@ fn median(budget: Duration, mut f: impl FnMut()) -> f64 {
     }
     samples.sort_by(f64::total_cmp);
     samples[samples.len() / 2]
-}
-
-/// Paired measurement: batches of `a` and `b` alternate for about `budget`, so that both see
-/// the same machine load. Returns the median time of one call of each and the median of the
-/// per-pair ratios `b / a`.
-fn paired(budget: Duration, mut a: impl FnMut(), mut b: impl FnMut()) -> (f64, f64, f64) {
-    let batch = |f: &mut dyn FnMut()| {
-        let t = Instant::now();
-        for _ in 0..4 {
-            f();
-        }
-        t.elapsed().as_secs_f64() / 4.0
-    };
-    for _ in 0..3 {
-        a();
-        b();
-    }
-    let (mut ta, mut tb, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
-    let start = Instant::now();
-    while start.elapsed() < budget || ratios.len() < 21 {
-        let x = batch(&mut a);
-        let y = batch(&mut b);
-        ta.push(x);
-        tb.push(y);
-        ratios.push(y / x);
-    }
-    let mid = |mut v: Vec<f64>| {
-        v.sort_by(f64::total_cmp);
-        v[v.len() / 2]
-    };
-    (mid(ta), mid(tb), mid(ratios))
 }
 
 fn summary() {

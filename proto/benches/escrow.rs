@@ -8,6 +8,9 @@
 //! group key). Batches of the two alternate so both see the same load (the method of
 //! `benches/envelope.rs`); the ratio is the median of the per-pair ratios.
 
+#[path = "common/paired.rs"]
+mod paired;
+use paired::paired;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
@@ -17,34 +20,6 @@ use workvoice_proto::escrow::{
 };
 use workvoice_proto::keys::{HpkePrivateKey, OrgId, ReportId};
 use workvoice_proto::vectors::DeterministicRng;
-
-fn paired(budget: Duration, mut a: impl FnMut(), mut b: impl FnMut()) -> (f64, f64, f64) {
-    let batch = |f: &mut dyn FnMut()| {
-        let t = Instant::now();
-        for _ in 0..4 {
-            f();
-        }
-        t.elapsed().as_secs_f64() / 4.0
-    };
-    for _ in 0..3 {
-        a();
-        b();
-    }
-    let (mut ta, mut tb, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
-    let start = Instant::now();
-    while start.elapsed() < budget || ratios.len() < 21 {
-        let x = batch(&mut a);
-        let y = batch(&mut b);
-        ta.push(x);
-        tb.push(y);
-        ratios.push(y / x);
-    }
-    let mid = |mut v: Vec<f64>| {
-        v.sort_by(f64::total_cmp);
-        v[v.len() / 2]
-    };
-    (mid(ta), mid(tb), mid(ratios))
-}
 
 fn median(budget: Duration, mut f: impl FnMut()) -> f64 {
     let mut samples = Vec::new();
