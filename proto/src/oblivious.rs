@@ -141,6 +141,158 @@ pub fn relay_url_allowed(url: &str) -> bool {
     false
 }
 
+// ---------------------------------------------------------------------------------------------
+// The phone's side (PROTOCOL.md 14.8, "The client"): a worker route's request as binary HTTP,
+// padded to one of a few fixed sizes, encapsulated to a verified key configuration; the
+// answer opened. Mozilla's `ohttp` and `bhttp` crates do the work; the HPKE context and its
+// ephemeral key come from the operating system's generator, fresh for every request, as
+// RFC 9458 section 6.1 requires.
+
+/// The sizes a binary HTTP request is padded to (RFC 9292 section 3.8), the smallest that
+/// holds it: a mailbox poll, a directory fetch, a withdrawal and a report of the usual size all
+/// take the first, so the OHTTP relay cannot tell them apart by length; evidence chunks and
+/// the largest reports take the others.
+pub const PADDED_SIZES: [usize; 4] = [
+    4 * 1024,
+    64 * 1024,
+    crate::api::MAX_CHUNK_BYTES + 4 * 1024,
+    crate::api::MAX_SUBMISSION_BYTES + 4 * 1024,
+];
+
+/// What encapsulation adds to the padded request: the header (key id, KEM, KDF, AEAD: 7
+/// bytes), the 32-byte `enc` and the 16-byte AEAD tag.
+pub const ENCAPSULATION_OVERHEAD: usize = 7 + 32 + 16;
+
+/// Why a request could not be sent obliviously, or its answer not read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ObliviousError {
+    /// Larger than the largest of [`PADDED_SIZES`].
+    #[error("a request of {0} bytes is larger than the largest padded size")]
+    TooLarge(usize),
+    /// The `ohttp` crate refused the key configuration or failed to encapsulate.
+    #[error("the request cannot be encapsulated: {0}")]
+    Encapsulation(String),
+    /// The answer is not an Encapsulated Response to this request.
+    #[error("the answer does not open as this request's response")]
+    Undecryptable,
+    /// It opens, but holds no binary HTTP response with a status.
+    #[error("the answer inside is not a binary HTTP response: {0}")]
+    Malformed(String),
+}
+
+/// A request to one of the relay's worker routes, as it would be sent directly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InnerRequest<'a> {
+    /// `GET`, `POST`, `PUT`…
+    pub method: &'a str,
+    /// The absolute path and query, e.g. `/v1/mailbox/<token>`.
+    pub path: &'a str,
+    /// Header fields, lowercase names; `content-type` for a body.
+    pub headers: &'a [(&'a str, &'a str)],
+    pub body: &'a [u8],
+}
+
+/// The answer inside an Encapsulated Response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InnerResponse {
+    pub status: u16,
+    /// Header fields as sent, names lowercase.
+    pub headers: Vec<(String, Vec<u8>)>,
+    pub body: Vec<u8>,
+}
+
+impl InnerResponse {
+    /// The first value of header `name` (lowercase), as text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .and_then(|(_, v)| std::str::from_utf8(v).ok())
+    }
+}
+
+/// The padded size for a binary HTTP request of `len` bytes.
+pub fn padded_size(len: usize) -> Option<usize> {
+    PADDED_SIZES.iter().copied().find(|&size| size >= len)
+}
+
+/// The request as known-length binary HTTP (scheme `https`, an empty authority: the gateway
+/// ignores both), followed by zero bytes up to its [`padded_size`].
+pub fn encode_request(request: &InnerRequest<'_>) -> Result<Vec<u8>, ObliviousError> {
+    let mut message = bhttp::Message::request(
+        request.method.as_bytes().to_vec(),
+        b"https".to_vec(),
+        Vec::new(),
+        request.path.as_bytes().to_vec(),
+    );
+    for (name, value) in request.headers {
+        message.put_header(*name, *value);
+    }
+    message.write_content(request.body);
+    let mut out = Vec::with_capacity(request.body.len() + 256);
+    message
+        .write_bhttp(bhttp::Mode::KnownLength, &mut out)
+        .map_err(|e| ObliviousError::Encapsulation(e.to_string()))?;
+    let size = padded_size(out.len()).ok_or(ObliviousError::TooLarge(out.len()))?;
+    out.resize(size, 0);
+    Ok(out)
+}
+
+/// What opens the answer to one encapsulated request; used once.
+pub struct PendingAnswer(ohttp::ClientResponse);
+
+impl std::fmt::Debug for PendingAnswer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PendingAnswer(<secret>)")
+    }
+}
+
+/// `request`, padded and encapsulated to `config`: the body to POST to an OHTTP relay as
+/// `message/ohttp-req` (its length is a padded size plus [`ENCAPSULATION_OVERHEAD`]), and what
+/// opens the answer.
+pub fn encapsulate(
+    config: &GatewayKeyConfig,
+    request: &InnerRequest<'_>,
+) -> Result<(Vec<u8>, PendingAnswer), ObliviousError> {
+    let padded = encode_request(request)?;
+    let (sealed, answer) = ohttp::ClientRequest::from_encoded_config(&config.encode())
+        .and_then(|client| client.encapsulate(&padded))
+        .map_err(|e| ObliviousError::Encapsulation(e.to_string()))?;
+    Ok((sealed, PendingAnswer(answer)))
+}
+
+impl PendingAnswer {
+    /// Open the `message/ohttp-res` body the gateway answered.
+    pub fn open(self, encapsulated: &[u8]) -> Result<InnerResponse, ObliviousError> {
+        let plain = self
+            .0
+            .decapsulate(encapsulated)
+            .map_err(|_| ObliviousError::Undecryptable)?;
+        let message = bhttp::Message::read_bhttp(&mut std::io::Cursor::new(&plain[..]))
+            .map_err(|e| ObliviousError::Malformed(e.to_string()))?;
+        let status = message
+            .control()
+            .status()
+            .map(u16::from)
+            .ok_or_else(|| ObliviousError::Malformed("no status".into()))?;
+        let headers = message
+            .header()
+            .iter()
+            .map(|field| {
+                (
+                    String::from_utf8_lossy(field.name()).to_ascii_lowercase(),
+                    field.value().to_vec(),
+                )
+            })
+            .collect();
+        Ok(InnerResponse {
+            status,
+            headers,
+            body: message.content().to_vec(),
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -195,5 +347,98 @@ mod tests {
             format!("070020{}0004 00010003", "ab".repeat(32)).replace(' ', "")
         );
         assert_eq!(GatewayKeyConfig::parse(&hex::encode(encoded)), Ok(config));
+    }
+
+    fn request<'a>(method: &'a str, path: &'a str, body: &'a [u8]) -> InnerRequest<'a> {
+        InnerRequest {
+            method,
+            path,
+            headers: if body.is_empty() {
+                &[]
+            } else {
+                &[("content-type", "application/json")]
+            },
+            body,
+        }
+    }
+
+    #[test]
+    fn the_inner_request_is_known_length_binary_http_padded_with_zeros() {
+        let encoded = encode_request(&request("POST", "/v1/x", b"{}")).unwrap();
+        // RFC 9292 section 3.1: framing 0, then method, scheme, authority and path, each with
+        // a one-byte length; the header section (one field: 12-byte name, 16-byte value) with
+        // its length; the content with its length; an empty trailer section; then zeros.
+        let mut expected = vec![0u8, 4];
+        expected.extend_from_slice(b"POST");
+        expected.push(5);
+        expected.extend_from_slice(b"https");
+        expected.push(0);
+        expected.push(5);
+        expected.extend_from_slice(b"/v1/x");
+        expected.extend_from_slice(&[30, 12]);
+        expected.extend_from_slice(b"content-type");
+        expected.push(16);
+        expected.extend_from_slice(b"application/json");
+        expected.extend_from_slice(&[2, b'{', b'}', 0]);
+        assert_eq!(&encoded[..expected.len()], &expected[..]);
+        assert_eq!(encoded.len(), PADDED_SIZES[0]);
+        assert!(encoded[expected.len()..].iter().all(|&b| b == 0));
+    }
+
+    #[test]
+    fn requests_of_different_kinds_are_one_size_on_the_wire() {
+        let config = GatewayKeyConfig {
+            key_id: 1,
+            public_key: x25519_dalek::PublicKey::from(&x25519_dalek::StaticSecret::from([7u8; 32]))
+                .to_bytes(),
+        };
+        let report = vec![b'r'; 2200];
+        let token = "t".repeat(43);
+        let poll = format!("/v1/mailbox/{token}");
+        let kinds = [
+            request("GET", "/v1/directory", b""),
+            request("GET", &poll, b""),
+            request("POST", "/v1/submissions", &report),
+            request("POST", "/v1/withdrawals", b"{\"report\":\"x\"}"),
+        ];
+        let sizes: Vec<usize> = kinds
+            .iter()
+            .map(|k| encapsulate(&config, k).unwrap().0.len())
+            .collect();
+        assert_eq!(sizes, vec![PADDED_SIZES[0] + ENCAPSULATION_OVERHEAD; 4]);
+        // A chunk of evidence and the largest report take the larger sizes.
+        let chunk = vec![0u8; crate::api::MAX_CHUNK_BYTES];
+        let sealed = encapsulate(&config, &request("PUT", "/v1/attachments/a/0", &chunk));
+        assert_eq!(
+            sealed.unwrap().0.len(),
+            PADDED_SIZES[2] + ENCAPSULATION_OVERHEAD
+        );
+        let largest = vec![0u8; crate::api::MAX_SUBMISSION_BYTES];
+        let sealed = encapsulate(&config, &request("POST", "/v1/submissions", &largest));
+        assert_eq!(
+            sealed.unwrap().0.len(),
+            PADDED_SIZES[3] + ENCAPSULATION_OVERHEAD
+        );
+        let over = vec![0u8; PADDED_SIZES[3]];
+        assert!(matches!(
+            encapsulate(&config, &request("POST", "/v1/submissions", &over)),
+            Err(ObliviousError::TooLarge(_))
+        ));
+    }
+
+    #[test]
+    fn an_answer_not_sealed_for_this_request_is_refused() {
+        let config = GatewayKeyConfig {
+            key_id: 1,
+            public_key: x25519_dalek::PublicKey::from(&x25519_dalek::StaticSecret::from([9u8; 32]))
+                .to_bytes(),
+        };
+        let (_, answer) = encapsulate(&config, &request("GET", "/v1/directory", b"")).unwrap();
+        assert_eq!(
+            answer.open(&[0u8; 64]).unwrap_err(),
+            ObliviousError::Undecryptable
+        );
+        fn sendable<T: Send + 'static>() {}
+        sendable::<PendingAnswer>();
     }
 }

@@ -9,6 +9,7 @@ use common::*;
 use hpke_rfc9458::{Deserializable, Kem as _, OpModeR, Serializable};
 use reqwest::StatusCode;
 use workvoice_proto::api::{MailboxPage, SubmissionAccepted};
+use workvoice_proto::oblivious::{self as phone, GatewayKeyConfig, InnerRequest};
 use workvoice_relay::oblivious::{self, Gateway, GatewayKeys, GatewayRefusal, GatewaySecret};
 use workvoice_relay::testing::{SubmissionSpec, TestDatabase};
 
@@ -230,36 +231,40 @@ fn a_rotated_key_is_accepted_for_its_grace_period_only() {
     assert!(gateway.open(&new, rotated_at + grace + 1).is_ok());
 }
 
-/// A known-length binary HTTP request.
+/// A worker request as the phone encodes it: known-length binary HTTP, padded.
 fn bhttp_request(method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Vec<u8> {
-    let mut message = bhttp::Message::request(
-        method.as_bytes().to_vec(),
-        b"https".to_vec(),
-        b"relay.example".to_vec(),
-        path.as_bytes().to_vec(),
-    );
-    for (name, value) in headers {
-        message.put_header(*name, *value);
-    }
-    message.write_content(body);
-    let mut out = Vec::new();
-    message
-        .write_bhttp(bhttp::Mode::KnownLength, &mut out)
-        .unwrap();
-    out
+    phone::encode_request(&request(method, path, headers, body)).unwrap()
 }
 
-/// Send `inner` through `POST /v1/ohttp`; the status and body of the answer inside.
+fn request<'a>(
+    method: &'a str,
+    path: &'a str,
+    headers: &'a [(&'a str, &'a str)],
+    body: &'a [u8],
+) -> InnerRequest<'a> {
+    InnerRequest {
+        method,
+        path,
+        headers,
+        body,
+    }
+}
+
+/// Send `request` through `POST /v1/ohttp` as the phone does (encapsulated to `config`); the
+/// status and body of the answer inside.
 async fn through_gateway(
     c: &reqwest::Client,
     base: &str,
     config: &[u8],
-    inner: &[u8],
+    request: InnerRequest<'_>,
 ) -> (u16, Vec<u8>) {
-    let (encapsulated, response) = ohttp::ClientRequest::from_encoded_config(config)
-        .unwrap()
-        .encapsulate(inner)
-        .unwrap();
+    let config = GatewayKeyConfig::parse(&hex::encode(config)).unwrap();
+    let (encapsulated, pending) = phone::encapsulate(&config, &request).unwrap();
+    assert_eq!(
+        encapsulated.len(),
+        phone::padded_size(1).unwrap() + phone::ENCAPSULATION_OVERHEAD,
+        "a worker request of the usual size takes the smallest padded size"
+    );
     let answer = c
         .post(format!("{base}/v1/ohttp"))
         .header("content-type", oblivious::REQUEST_MEDIA_TYPE)
@@ -272,13 +277,8 @@ async fn through_gateway(
         answer.headers()["content-type"],
         oblivious::RESPONSE_MEDIA_TYPE
     );
-    let sealed = answer.bytes().await.unwrap();
-    let opened = response.decapsulate(&sealed).unwrap();
-    let message = bhttp::Message::read_bhttp(&mut std::io::Cursor::new(&opened[..])).unwrap();
-    (
-        message.control().status().map(u16::from).unwrap(),
-        message.content().to_vec(),
-    )
+    let inner = pending.open(&answer.bytes().await.unwrap()).unwrap();
+    (inner.status, inner.body)
 }
 
 async fn gateway_config(c: &reqwest::Client, base: &str) -> Vec<u8> {
@@ -299,16 +299,13 @@ async fn worker_routes_answer_through_the_gateway_as_directly() {
         .prepare_submission(&SubmissionSpec::default())
         .unwrap();
     let body = serde_json::to_vec(&p.request).unwrap();
-    let submission = bhttp_request(
+    let submission = request(
         "POST",
         "/v1/submissions",
         &[("content-type", "application/json")],
         &body,
     );
-    // Padded with zero bytes (RFC 9292 section 3.8) to a fixed size, as the phone sends it.
-    let mut submission = submission;
-    submission.resize(submission.len().next_multiple_of(4096), 0);
-    let (status, first) = through_gateway(&c, &relay.base_url, &config, &submission).await;
+    let (status, first) = through_gateway(&c, &relay.base_url, &config, submission).await;
     assert_eq!(status, 201, "{}", String::from_utf8_lossy(&first));
     let accepted: SubmissionAccepted = serde_json::from_slice(&first).unwrap();
     assert_eq!(accepted.recipients.len(), 2);
@@ -327,7 +324,7 @@ async fn worker_routes_answer_through_the_gateway_as_directly() {
         &c,
         &relay.base_url,
         &config,
-        &bhttp_request("GET", &mailbox, &[], b""),
+        request("GET", &mailbox, &[], b""),
     )
     .await;
     assert_eq!(status, 200);
@@ -343,7 +340,7 @@ async fn worker_routes_answer_through_the_gateway_as_directly() {
         &c,
         &relay.base_url,
         &config,
-        &bhttp_request("GET", "/v1/directory", &[], b""),
+        request("GET", "/v1/directory", &[], b""),
     )
     .await;
     assert_eq!(status, 200);
@@ -359,7 +356,7 @@ async fn worker_routes_answer_through_the_gateway_as_directly() {
         &c,
         &relay.base_url,
         &config,
-        &bhttp_request("GET", "/v1/no-such-route", &[], b""),
+        request("GET", "/v1/no-such-route", &[], b""),
     )
     .await;
     assert_eq!(status, 404);
@@ -581,16 +578,14 @@ async fn the_inner_request_carries_no_client_address() {
     // Through the gateway the outer hop is limited by its own address, and an address
     // written inside the encapsulation is not one: it is dropped.
     for n in 1..=3u8 {
-        let inner = bhttp_request(
+        let config = GatewayKeyConfig::parse(&hex::encode(&config)).unwrap();
+        let inner = request(
             "GET",
             "/v1/directory",
             &[("x-client-ip", "203.0.113.9")],
             b"",
         );
-        let (sealed, response) = ohttp::ClientRequest::from_encoded_config(&config)
-            .unwrap()
-            .encapsulate(&inner)
-            .unwrap();
+        let (sealed, pending) = phone::encapsulate(&config, &inner).unwrap();
         let r = c
             .post(format!("{base}/v1/ohttp"))
             .header("content-type", oblivious::REQUEST_MEDIA_TYPE)
@@ -600,9 +595,8 @@ async fn the_inner_request_carries_no_client_address() {
             .await
             .unwrap();
         assert_eq!(r.status(), StatusCode::OK);
-        let opened = response.decapsulate(&r.bytes().await.unwrap()).unwrap();
-        let message = bhttp::Message::read_bhttp(&mut std::io::Cursor::new(&opened[..])).unwrap();
-        assert_eq!(message.control().status().map(u16::from), Some(200), "{n}");
+        let opened = pending.open(&r.bytes().await.unwrap()).unwrap();
+        assert_eq!(opened.status, 200, "{n}");
     }
     // The outer hop's own address is limited like any client's.
     let (sealed, _) = ohttp::ClientRequest::from_encoded_config(&config)
@@ -693,7 +687,7 @@ async fn the_signed_directory_lists_the_gateway_keys_and_a_rotation_republishes_
         &c,
         &relay.base_url,
         &first,
-        &bhttp_request("GET", "/v1/directory", &[], b""),
+        request("GET", "/v1/directory", &[], b""),
     )
     .await;
     assert_eq!(status, 200);

@@ -14,6 +14,7 @@ use std::sync::{Arc, Mutex};
 
 use process::{Place, inbox_report_ids};
 use reqwest::StatusCode;
+use workvoice_proto::oblivious::{GatewayKeyConfig, InnerRequest, encapsulate};
 use workvoice_proto::vectors::Fixture;
 use workvoice_relay::testing::{SubmissionSpec, prepare_submission};
 
@@ -88,13 +89,23 @@ fn start_ohttp_relay(gateway: &str) -> (Logged, String) {
     (process, format!("http://{address}/"))
 }
 
-/// Post `inner` through the OHTTP relay at `url`, encapsulated afresh; the inner status, or
-/// `None` when the OHTTP relay did not answer.
-async fn through(c: &reqwest::Client, url: &str, config: &[u8], inner: &[u8]) -> Option<u16> {
-    let (sealed, response) = ohttp::ClientRequest::from_encoded_config(config)
-        .unwrap()
-        .encapsulate(inner)
-        .unwrap();
+/// Post the submission through the OHTTP relay at `url` as the phone does (padded,
+/// encapsulated afresh to `config`); the inner status, or `None` when the OHTTP relay did not
+/// answer.
+async fn through(
+    c: &reqwest::Client,
+    url: &str,
+    config: &GatewayKeyConfig,
+    submission: &workvoice_proto::api::SubmissionRequest,
+) -> Option<u16> {
+    let body = serde_json::to_vec(submission).unwrap();
+    let request = InnerRequest {
+        method: "POST",
+        path: "/v1/submissions",
+        headers: &[("content-type", "application/json")],
+        body: &body,
+    };
+    let (sealed, pending) = encapsulate(config, &request).unwrap();
     let answer = c
         .post(url)
         .header("content-type", "message/ohttp-req")
@@ -103,27 +114,7 @@ async fn through(c: &reqwest::Client, url: &str, config: &[u8], inner: &[u8]) ->
         .await
         .ok()?;
     assert_eq!(answer.status(), StatusCode::OK);
-    let opened = response
-        .decapsulate(&answer.bytes().await.unwrap())
-        .unwrap();
-    let message = bhttp::Message::read_bhttp(&mut std::io::Cursor::new(&opened[..])).unwrap();
-    message.control().status().map(u16::from)
-}
-
-fn submission_bytes(request: &workvoice_proto::api::SubmissionRequest) -> Vec<u8> {
-    let mut message = bhttp::Message::request(
-        b"POST".to_vec(),
-        b"https".to_vec(),
-        b"relay.example".to_vec(),
-        b"/v1/submissions".to_vec(),
-    );
-    message.put_header("content-type", "application/json");
-    message.write_content(serde_json::to_vec(request).unwrap());
-    let mut out = Vec::new();
-    message
-        .write_bhttp(bhttp::Mode::KnownLength, &mut out)
-        .unwrap();
-    out
+    Some(pending.open(&answer.bytes().await.unwrap()).unwrap().status)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -160,7 +151,7 @@ async fn reports_cross_a_killed_ohttp_relay_exactly_once_and_no_address_reaches_
         0,
     )
     .unwrap();
-    let config = hex::decode(&verified.listing.oblivious.unwrap().key_configs[0]).unwrap();
+    let config = verified.listing.oblivious.unwrap().current().unwrap();
 
     let mut sent = Vec::new();
     for seed in 1..=6u64 {
@@ -175,25 +166,23 @@ async fn reports_cross_a_killed_ohttp_relay_exactly_once_and_no_address_reaches_
         )
         .unwrap();
         assert_eq!(p.report.free_text, MARKER);
-        let inner = submission_bytes(&p.request);
         if seed == 4 {
             // The OHTTP relay dies; the phone's try fails, and it tries again once a (new)
             // OHTTP relay answers, with the same submission.
             ohttp.kill();
-            assert_eq!(through(&phone, &ohttp_url, &config, &inner).await, None);
+            assert_eq!(through(&phone, &ohttp_url, &config, &p.request).await, None);
             (ohttp, ohttp_url) = start_ohttp_relay(&format!("{relay_url}/v1/ohttp"));
         }
         assert_eq!(
-            through(&phone, &ohttp_url, &config, &inner).await,
+            through(&phone, &ohttp_url, &config, &p.request).await,
             Some(201)
         );
         sent.push(p);
     }
     // An answer lost on the way back: the phone sends the same submission again, afresh
     // encapsulated, and the relay answers it as a retry (200), storing nothing twice.
-    let again = submission_bytes(&sent[2].request);
     assert_eq!(
-        through(&phone, &ohttp_url, &config, &again).await,
+        through(&phone, &ohttp_url, &config, &sent[2].request).await,
         Some(200)
     );
 

@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use common::*;
 use reqwest::StatusCode;
+use workvoice_proto::oblivious::{GatewayKeyConfig, InnerRequest, encapsulate};
 use workvoice_relay::oblivious;
 use workvoice_relay::ohttp_relay::{RelaySettings, relay_app, serve_relay};
 use workvoice_relay::testing::{SubmissionSpec, TestDatabase};
@@ -31,24 +32,6 @@ async fn spawn_ohttp_relay(gateway: String, rate_per_second: u32, burst: u32) ->
     format!("http://{address}")
 }
 
-fn bhttp_request(method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Vec<u8> {
-    let mut message = bhttp::Message::request(
-        method.as_bytes().to_vec(),
-        b"https".to_vec(),
-        b"relay.example".to_vec(),
-        path.as_bytes().to_vec(),
-    );
-    for (name, value) in headers {
-        message.put_header(*name, *value);
-    }
-    message.write_content(body);
-    let mut out = Vec::new();
-    message
-        .write_bhttp(bhttp::Mode::KnownLength, &mut out)
-        .unwrap();
-    out
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_submission_crosses_the_ohttp_relay_and_its_answer_comes_back() {
     let relay = relay(TestDatabase::Sqlite).await;
@@ -62,19 +45,18 @@ async fn a_submission_crosses_the_ohttp_relay_and_its_answer_comes_back() {
     let config = ohttp::KeyConfig::decode_list(&keys).unwrap()[0]
         .encode()
         .unwrap();
+    let config = GatewayKeyConfig::parse(&hex::encode(config)).unwrap();
     let p = relay
         .prepare_submission(&SubmissionSpec::default())
         .unwrap();
-    let inner = bhttp_request(
-        "POST",
-        "/v1/submissions",
-        &[("content-type", "application/json")],
-        &serde_json::to_vec(&p.request).unwrap(),
-    );
-    let (sealed, response) = ohttp::ClientRequest::from_encoded_config(&config)
-        .unwrap()
-        .encapsulate(&inner)
-        .unwrap();
+    let body = serde_json::to_vec(&p.request).unwrap();
+    let inner = InnerRequest {
+        method: "POST",
+        path: "/v1/submissions",
+        headers: &[("content-type", "application/json")],
+        body: &body,
+    };
+    let (sealed, pending) = encapsulate(&config, &inner).unwrap();
     // The OHTTP relay never sees the plaintext: the submission's id is not in what it carries.
     let id_text = serde_json::to_string(&p.request.submission_id).unwrap();
     let id_text = id_text.trim_matches('"');
@@ -95,11 +77,8 @@ async fn a_submission_crosses_the_ohttp_relay_and_its_answer_comes_back() {
         answer.headers()["content-type"],
         oblivious::RESPONSE_MEDIA_TYPE
     );
-    let opened = response
-        .decapsulate(&answer.bytes().await.unwrap())
-        .unwrap();
-    let message = bhttp::Message::read_bhttp(&mut std::io::Cursor::new(&opened[..])).unwrap();
-    assert_eq!(message.control().status().map(u16::from), Some(201));
+    let opened = pending.open(&answer.bytes().await.unwrap()).unwrap();
+    assert_eq!(opened.status, 201);
     assert_eq!(
         relay.storage.table_counts().await.unwrap()["submissions"],
         1
