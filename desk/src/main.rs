@@ -60,6 +60,13 @@ enum Command {
     RotateKey,
     /// Show this desk's public keys and fingerprints.
     Keys,
+    /// Show, or set, how many escrow OPRF requests this desk answers per escrow epoch (a
+    /// week by default): the most recruiters anyone can test against this organisation's key
+    /// in that time (PROTOCOL.md 18.3).
+    EscrowBudget {
+        /// The new budget per epoch (0 to 100000); without it, the current one is shown.
+        per_epoch: Option<u32>,
+    },
     /// Pull the inbox from the relay.
     Sync {
         #[arg(long, default_value_t = 200)]
@@ -224,6 +231,16 @@ async fn run(cli: Cli) -> Result<(), DeskError> {
                 );
             }
         }
+        Command::EscrowBudget { per_epoch } => {
+            let desk = Desk::open(&cli.dir, &passphrase(&cli, false)?).await?;
+            if let Some(n) = per_epoch {
+                desk.set_escrow_oprf_budget(*n).await?;
+            }
+            println!(
+                "Escrow OPRF budget: {} requests answered per epoch.",
+                desk.escrow_oprf_budget().await?
+            );
+        }
         Command::Sync { page_size } => {
             let desk = Desk::open(&cli.dir, &passphrase(&cli, false)?).await?;
             let bar = indicatif::ProgressBar::new_spinner();
@@ -258,6 +275,12 @@ async fn run(cli: Cli) -> Result<(), DeskError> {
                 println!(
                     "Withdrawals: {} cases withdrawn by the worker, {} refused (the secret did not match).",
                     report.withdrawn, report.withdrawals_refused
+                );
+            }
+            if report.escrow_oprf_answered + report.escrow_oprf_refused > 0 {
+                println!(
+                    "Escrow: answered {} recruiter lookups, refused {} (over this week's budget).",
+                    report.escrow_oprf_answered, report.escrow_oprf_refused
                 );
             }
             if report.escrow_groups + report.escrow_groups_refused > 0 {

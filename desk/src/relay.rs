@@ -8,8 +8,8 @@ use std::time::Duration;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use workvoice_proto::api::{
-    ApiError, EscrowGroupPage, EscrowPendingTotal, InboxPage, PostReply, Referral, StatusChange,
-    WithdrawalPage,
+    ApiError, EscrowGroupPage, EscrowPendingTotal, InboxPage, OrgOprfAnswers, OrgOprfQueue,
+    PostReply, Referral, StatusChange, WithdrawalPage,
 };
 use workvoice_proto::attachment::{AttachmentError, AttachmentOpener};
 use workvoice_proto::keys::ReportId;
@@ -177,6 +177,18 @@ impl RelayClient {
     /// The organisation's unreleased escrow submissions, one total.
     pub async fn escrow_pending(&self) -> Result<EscrowPendingTotal> {
         self.get_json("/v1/org/escrow/pending").await
+    }
+
+    /// The OPRF requests the relay queued for this organisation's step (`PROTOCOL.md` 18.3).
+    pub async fn escrow_oprf_queue(&self) -> Result<OrgOprfQueue> {
+        self.get_json("/v1/org/escrow/oprf").await
+    }
+
+    /// This organisation's evaluations and refusals of queued OPRF requests.
+    pub async fn answer_escrow_oprf(&self, answers: &OrgOprfAnswers) -> Result<()> {
+        self.post_json("/v1/org/escrow/oprf/answers", answers)
+            .await?;
+        Ok(())
     }
 
     /// Tell the relay a released group's submissions are stored here (`tag` in hex).

@@ -181,6 +181,10 @@ pub enum RelayErrorCode {
     UnknownEscrow,
     /// 409: the escrow submission's group was released; withdraw it as a report (13.5)
     EscrowReleased,
+    /// 404: no queued OPRF request with this id (18.3), or it expired with its epoch
+    UnknownOprfRequest,
+    /// 422: an organisation's OPRF answer that is not 32 bytes, or names a request twice
+    InvalidOprfAnswer,
     /// 429: see 14.1
     RateLimited,
     /// 500: the relay failed; nothing was half-stored (every write is one transaction)
@@ -197,7 +201,7 @@ pub enum RelayErrorCode {
 
 impl RelayErrorCode {
     /// Every code, in the order of the specification's table.
-    pub const ALL: [RelayErrorCode; 58] = [
+    pub const ALL: [RelayErrorCode; 60] = [
         RelayErrorCode::BadRequest,
         RelayErrorCode::MalformedJson,
         RelayErrorCode::UnreadableBody,
@@ -250,6 +254,8 @@ impl RelayErrorCode {
         RelayErrorCode::EscrowDuplicateSource,
         RelayErrorCode::UnknownEscrow,
         RelayErrorCode::EscrowReleased,
+        RelayErrorCode::UnknownOprfRequest,
+        RelayErrorCode::InvalidOprfAnswer,
         RelayErrorCode::RateLimited,
         RelayErrorCode::InternalError,
         RelayErrorCode::DirectoryUnavailable,
@@ -313,6 +319,8 @@ impl RelayErrorCode {
             RelayErrorCode::EscrowDuplicateSource => "escrow_duplicate_source",
             RelayErrorCode::UnknownEscrow => "unknown_escrow",
             RelayErrorCode::EscrowReleased => "escrow_released",
+            RelayErrorCode::UnknownOprfRequest => "unknown_oprf_request",
+            RelayErrorCode::InvalidOprfAnswer => "invalid_oprf_answer",
             RelayErrorCode::RateLimited => "rate_limited",
             RelayErrorCode::InternalError => "internal_error",
             RelayErrorCode::DirectoryUnavailable => "directory_unavailable",
@@ -341,7 +349,8 @@ impl RelayErrorCode {
             | RelayErrorCode::UnknownReport
             | RelayErrorCode::UnknownSubmission
             | RelayErrorCode::UnknownAttachment
-            | RelayErrorCode::UnknownEscrow => 404,
+            | RelayErrorCode::UnknownEscrow
+            | RelayErrorCode::UnknownOprfRequest => 404,
             RelayErrorCode::MethodNotAllowed => 405,
             RelayErrorCode::RequestTimeout => 408,
             RelayErrorCode::StaleDirectory
@@ -376,7 +385,8 @@ impl RelayErrorCode {
             | RelayErrorCode::ReferralReportMismatch
             | RelayErrorCode::ReferralRecipientMismatch
             | RelayErrorCode::OhttpMalformedRequest
-            | RelayErrorCode::EscrowStaleEpoch => 422,
+            | RelayErrorCode::EscrowStaleEpoch
+            | RelayErrorCode::InvalidOprfAnswer => 422,
             RelayErrorCode::RateLimited => 429,
             RelayErrorCode::InternalError => 500,
             RelayErrorCode::DirectoryUnavailable
@@ -572,6 +582,95 @@ pub struct OprfEvaluation {
     #[serde(with = "crate::codec::base64_bytes")]
     pub evaluated: Vec<u8>,
 }
+
+/// `POST /v1/escrow/oprf/org` (`PROTOCOL.md` 18.3): the relay's step of the chained OPRF,
+/// whose result the relay queues for the organisation's step instead of answering it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChainedOprfRequest {
+    /// The organisation whose key takes the second step, 32 hex characters.
+    pub organisation: String,
+    /// The phone's blinded element (32 bytes, ristretto255).
+    #[serde(with = "crate::codec::base64_bytes")]
+    pub blinded: Vec<u8>,
+    /// Proof-of-work over `escrow::oprf_pow_id(blinded)` at the listing's difficulty.
+    pub pow_nonce: u64,
+}
+
+/// The answer to a [`ChainedOprfRequest`]: `202`, queued for the organisation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChainedOprfQueued {
+    /// The epoch whose keys evaluate; escrow submissions name it.
+    pub epoch: u32,
+    /// The queued request's id, 32 hex characters: the phone polls
+    /// `GET /v1/escrow/oprf/org/{request}` with it.
+    pub request: String,
+}
+
+/// Where a queued OPRF request stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChainedOprfStatus {
+    /// The organisation has not answered yet.
+    Queued,
+    /// `evaluated` holds the organisation's evaluation.
+    Answered,
+    /// The organisation refused it (its budget for the epoch is spent).
+    Refused,
+}
+
+/// `GET /v1/escrow/oprf/org/{request}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChainedOprfState {
+    pub state: ChainedOprfStatus,
+    pub epoch: u32,
+    /// `BlindEvaluate(skO(epoch), BlindEvaluate(skR(epoch), blinded))`, 32 bytes, once answered.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::codec::base64_bytes_opt"
+    )]
+    pub evaluated: Option<Vec<u8>>,
+}
+
+/// One request queued for the organisation (`GET /v1/org/escrow/oprf`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrgOprfRequest {
+    /// 32 hex characters.
+    pub request: String,
+    pub epoch: u32,
+    /// The relay's evaluation of the phone's blinded element, 32 bytes.
+    #[serde(with = "crate::codec::base64_bytes")]
+    pub element: Vec<u8>,
+}
+
+/// `GET /v1/org/escrow/oprf`: the oldest queued requests of the caller.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrgOprfQueue {
+    pub requests: Vec<OrgOprfRequest>,
+}
+
+/// The organisation's answer to one queued request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrgOprfAnswer {
+    /// 32 hex characters.
+    pub request: String,
+    /// Its evaluation, 32 bytes; absent: refused.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::codec::base64_bytes_opt"
+    )]
+    pub evaluated: Option<Vec<u8>>,
+}
+
+/// `POST /v1/org/escrow/oprf/answers`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrgOprfAnswers {
+    pub answers: Vec<OrgOprfAnswer>,
+}
+
+/// At most this many requests in one [`OrgOprfQueue`] and one [`OrgOprfAnswers`].
+pub const MAX_OPRF_QUEUE_PAGE: usize = 500;
 
 /// `POST /v1/escrow` (`PROTOCOL.md` 18.8): an escrow submission (18.5).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -12,6 +12,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/v1/mailbox/{token}"),
     ("post", "/v1/submissions/{id}/withdrawal"),
     ("post", "/v1/escrow/oprf"),
+    ("post", "/v1/escrow/oprf/org"),
+    ("get", "/v1/escrow/oprf/org/{request}"),
     ("post", "/v1/escrow"),
     ("post", "/v1/escrow/{escrow_id}/withdrawal"),
     ("put", "/v1/submissions/{id}/attachments/{attachment_id}"),
@@ -21,6 +23,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("post", "/v1/org/reports/{report_id}/status"),
     ("get", "/v1/org/withdrawals"),
     ("get", "/v1/org/escrow"),
+    ("get", "/v1/org/escrow/oprf"),
+    ("post", "/v1/org/escrow/oprf/answers"),
     ("get", "/v1/org/escrow/pending"),
     ("post", "/v1/org/escrow/{tag}/ack"),
     ("post", "/v1/org/withdrawals/{report_id}/ack"),
@@ -93,7 +97,7 @@ fn hex(len: usize) -> Value {
 
 fn schemas() -> Value {
     let b64 = json!({"type": "string", "contentEncoding": "base64"});
-    json!({
+    let mut all = json!({
         "ApiError": {
             "type": "object",
             "required": ["error", "message"],
@@ -303,7 +307,124 @@ fn schemas() -> Value {
             "required": ["to", "envelope"],
             "properties": {"to": hex(16), "envelope": b64}
         }
+    });
+    merge(&mut all, escrow_oprf_schemas());
+    all
+}
+
+/// The schemas of the organisation's OPRF step (PROTOCOL.md 18.3), merged into [`schemas`]
+/// (one `json!` of all of them would pass the macro's recursion limit).
+fn escrow_oprf_schemas() -> Value {
+    json!({
+        "ChainedOprfRequest": {
+            "type": "object",
+            "required": ["organisation", "blinded", "pow_nonce"],
+            "properties": {
+                "organisation": {"type": "string", "description": "The organisation whose key takes the second step, 32 hex characters."},
+                "blinded": {"type": "string", "contentEncoding": "base64", "description": "The blinded element, 32 bytes of ristretto255 (PROTOCOL.md 18.3)."},
+                "pow_nonce": {"type": "integer", "minimum": 0, "description": "Proof-of-work over escrow::oprf_pow_id(blinded) at the listing's difficulty."}
+            }
+        },
+        "ChainedOprfQueued": {
+            "type": "object",
+            "required": ["epoch", "request"],
+            "properties": {
+                "epoch": {"type": "integer", "minimum": 0},
+                "request": {"type": "string", "description": "The queued request's id, 32 hex characters."}
+            }
+        },
+        "ChainedOprfState": {
+            "type": "object",
+            "required": ["state", "epoch"],
+            "properties": {
+                "state": {"type": "string", "enum": ["queued", "answered", "refused"]},
+                "epoch": {"type": "integer", "minimum": 0},
+                "evaluated": {"type": "string", "contentEncoding": "base64", "description": "Once answered: the organisation's evaluation of the relay's, 32 bytes."}
+            }
+        },
+        "OrgOprfQueue": {
+            "type": "object",
+            "required": ["requests"],
+            "properties": {"requests": {"type": "array", "maxItems": 500, "items": {
+                "type": "object",
+                "required": ["request", "epoch", "element"],
+                "properties": {
+                    "request": {"type": "string"},
+                    "epoch": {"type": "integer", "minimum": 0},
+                    "element": {"type": "string", "contentEncoding": "base64", "description": "The relay's evaluation of the phone's blinded element, 32 bytes."}
+                }
+            }}}
+        },
+        "OrgOprfAnswers": {
+            "type": "object",
+            "required": ["answers"],
+            "properties": {"answers": {"type": "array", "maxItems": 500, "items": {
+                "type": "object",
+                "required": ["request"],
+                "properties": {
+                    "request": {"type": "string", "description": "A queued request's id, 32 hex characters."},
+                    "evaluated": {"type": "string", "contentEncoding": "base64", "description": "Its evaluation under the organisation's key for the request's epoch, 32 bytes; absent: refused."}
+                }
+            }}}
+        }
     })
+}
+
+/// The routes of the organisation's OPRF step (PROTOCOL.md 18.3), merged into the paths.
+fn escrow_oprf_paths(org_security: &Value) -> Value {
+    json!({
+            "/v1/escrow/oprf/org": {"post": {
+                "summary": "The relay's step of the chained OPRF (PROTOCOL.md 18.3), queued for the named organisation's step instead of answered. Costs a proof-of-work and one token of the client's OPRF budget.",
+                "requestBody": json_body("ChainedOprfRequest"),
+                "responses": {
+                    "202": json_response("Queued; poll GET /v1/escrow/oprf/org/{request}.", "ChainedOprfQueued"),
+                    "400": error_response("malformed_json, unreadable_body"),
+                    "413": error_response("payload_too_large"),
+                    "415": error_response("unsupported_media_type"),
+                    "422": error_response("escrow_invalid_element, pow_insufficient, unknown_recipient"),
+                    "429": error_response("rate_limited (the anonymous limits, or this client's OPRF budget; Retry-After)"),
+                    "503": error_response("directory_unavailable, relay_busy (too many request bodies in flight; Retry-After)"),
+                    "507": error_response("storage_full")
+                }
+            }},
+            "/v1/escrow/oprf/org/{request}": {"get": {
+                "summary": "Where a queued OPRF request stands: queued, answered (with the organisation's evaluation) or refused (PROTOCOL.md 18.3).",
+                "parameters": [path_param("request", "The request id, 32 hex characters.")],
+                "responses": {
+                    "200": json_response("Its state.", "ChainedOprfState"),
+                    "404": error_response("unknown_oprf_request"),
+                    "429": error_response("rate_limited")
+                }
+            }},
+            "/v1/org/escrow/oprf": {"get": {
+                "summary": "Up to 500 of the OPRF requests queued for the caller's step, by epoch then request id (PROTOCOL.md 18.3).",
+                "security": org_security,
+                "responses": {
+                    "200": json_response("Queued requests.", "OrgOprfQueue"),
+                    "401": error_response("unauthorized")
+                }
+            }},
+            "/v1/org/escrow/oprf/answers": {"post": {
+                "summary": "The caller's evaluations or refusals of its queued OPRF requests; all are checked before any is stored; answers to requests not queued for the caller are ignored.",
+                "security": org_security,
+                "requestBody": json_body("OrgOprfAnswers"),
+                "responses": {
+                    "204": {"description": "Recorded."},
+                    "400": error_response("malformed_json, unreadable_body"),
+                    "401": error_response("unauthorized"),
+                    "413": error_response("payload_too_large"),
+                    "415": error_response("unsupported_media_type"),
+                    "422": error_response("invalid_oprf_answer")
+                }
+            }}
+    })
+}
+
+/// Adds every member of `extra` to the object `into`.
+fn merge(into: &mut Value, extra: Value) {
+    if let (Some(into), Value::Object(extra)) = (into.as_object_mut(), extra) {
+        into.extend(extra);
+    }
 }
 
 /// The document.
@@ -315,7 +436,7 @@ pub fn document() -> Value {
         "The report (submission) id, 32 hex characters.",
     );
     let attachment = path_param("attachment_id", "The attachment id, 32 hex characters.");
-    json!({
+    let mut document = json!({
         "openapi": "3.1.0",
         "info": {
             "title": "Workvoice relay",
@@ -628,7 +749,11 @@ pub fn document() -> Value {
                 "mailboxToken": {"type": "http", "scheme": "bearer", "description": "The report's mailbox token (43 characters of base64url)."}
             }
         }
-    })
+    });
+    if let Some(paths) = document.get_mut("paths") {
+        merge(paths, escrow_oprf_paths(&org_security));
+    }
+    document
 }
 
 /// The document as committed in `proto/openapi.json`: pretty-printed with a final newline.

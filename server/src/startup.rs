@@ -109,6 +109,16 @@ pub fn app(state: AppState) -> Router {
                 .layer(middleware::from_fn_with_state(state.clone(), oprf_limit)),
         )
         .route(
+            "/v1/escrow/oprf/org",
+            post(escrow::post_chained_oprf)
+                .layer(DefaultBodyLimit::max(MAX_OPRF_REQUEST_BYTES))
+                .layer(middleware::from_fn_with_state(state.clone(), oprf_limit)),
+        )
+        .route(
+            "/v1/escrow/oprf/org/{request}",
+            get(escrow::get_chained_oprf),
+        )
+        .route(
             "/v1/escrow",
             post(escrow::post_escrow).layer(DefaultBodyLimit::max(MAX_SUBMISSION_BYTES)),
         )
@@ -135,6 +145,11 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/org/reports/{report_id}/status", post(org::set_status))
         .route("/v1/org/withdrawals", get(withdrawals::get_withdrawals))
         .route("/v1/org/escrow", get(escrow::get_org_escrow))
+        .route("/v1/org/escrow/oprf", get(escrow::get_org_oprf_queue))
+        .route(
+            "/v1/org/escrow/oprf/answers",
+            post(escrow::post_org_oprf_answers),
+        )
         .route(
             "/v1/org/escrow/pending",
             get(escrow::get_org_escrow_pending),

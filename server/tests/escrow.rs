@@ -10,8 +10,9 @@ mod common;
 use common::*;
 use reqwest::StatusCode;
 use workvoice_proto::api::{
-    EscrowAccepted, EscrowGroupPage, EscrowPendingTotal, EscrowState, EscrowSubmissionRequest,
-    OprfEvaluation, OprfEvaluationRequest, WithdrawalRequest,
+    ChainedOprfQueued, ChainedOprfRequest, ChainedOprfState, ChainedOprfStatus, EscrowAccepted,
+    EscrowGroupPage, EscrowPendingTotal, EscrowState, EscrowSubmissionRequest, OprfEvaluation,
+    OprfEvaluationRequest, OrgOprfAnswer, OrgOprfAnswers, OrgOprfQueue, WithdrawalRequest,
 };
 use workvoice_proto::codec::from_base64;
 use workvoice_proto::escrow::{
@@ -579,7 +580,220 @@ async fn escrow_retention_keeps_live_and_unacknowledged_groups(db: TestDatabase)
     relay.stop().await;
 }
 
+/// The organisation's step through the relay (18.3): the phone's request is evaluated by the
+/// relay and queued for the organisation named, which alone sees it and answers it (or
+/// refuses it); the phone polls the answer and finalizes to the same output as the two keys
+/// give directly. Bad answers are refused whole, nothing stored; the queue goes with its
+/// epoch.
+async fn the_organisations_step_is_queued_answered_and_polled(db: TestDatabase) {
+    let relay = TestRelay::spawn(TestRelayOptions {
+        database: db,
+        ..TestRelayOptions::default()
+    })
+    .await
+    .unwrap();
+    let c = client();
+    let mut rng = DeterministicRng::new("chained oprf");
+    let recruiter = canonical_recruiter("Everest Manpower Pvt. Ltd.", None).unwrap();
+    let org_key = OprfKey::derive(&[9; 32], b"the union's escrow OPRF key").unwrap();
+    let chained = |body: &OprfEvaluationRequest, org: String| ChainedOprfRequest {
+        organisation: org,
+        blinded: body.blinded.clone(),
+        pow_nonce: body.pow_nonce,
+    };
+    let poll = |request: &str| relay.url(&format!("/v1/escrow/oprf/org/{request}"));
+    let union_token = Some(relay.union.token.as_str());
+    let inspectorate_token = Some(relay.inspectorate.token.as_str());
+    let queue = |token: Option<&str>| {
+        let c = c.clone();
+        let url = relay.url("/v1/org/escrow/oprf");
+        let token = token.map(str::to_string);
+        async move { json::<OrgOprfQueue>(get(&c, &url, token.as_deref()).await).await }
+    };
+    let answers_url = relay.url("/v1/org/escrow/oprf/answers");
+
+    // Refused before anything is stored: an organisation the directory does not list.
+    let digest = relay.storage.content_digest().await.unwrap();
+    let (_, body) = request_for(&relay, &recruiter, &mut rng);
+    for org in ["00".repeat(16), "not an organisation".to_string()] {
+        expect_error(
+            post_json(
+                &c,
+                &relay.url("/v1/escrow/oprf/org"),
+                &chained(&body, org),
+                None,
+            )
+            .await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unknown_recipient",
+        )
+        .await;
+    }
+    assert_eq!(relay.storage.content_digest().await.unwrap(), digest);
+
+    // Queued: the phone learns an id and the epoch, not the relay's evaluation.
+    let (blind, body) = request_for(&relay, &recruiter, &mut rng);
+    let r = post_json(
+        &c,
+        &relay.url("/v1/escrow/oprf/org"),
+        &chained(&body, relay.union.id.to_hex()),
+        None,
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    let queued: ChainedOprfQueued = json(r).await;
+    assert_eq!(queued.request.len(), 32);
+    let state: ChainedOprfState = json(get(&c, &poll(&queued.request), None).await).await;
+    assert_eq!(
+        (state.state, state.epoch, state.evaluated),
+        (ChainedOprfStatus::Queued, queued.epoch, None)
+    );
+
+    // Only the union sees it: the relay's evaluation under its epoch key.
+    assert!(queue(inspectorate_token).await.requests.is_empty());
+    let listed = queue(union_token).await.requests;
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].request, queued.request);
+    assert_eq!(listed[0].epoch, queued.epoch);
+    let expected = relay_epoch_key(relay.fixture.relay.seed(), queued.epoch)
+        .unwrap()
+        .evaluate_blinded(&body.blinded)
+        .unwrap();
+    assert_eq!(listed[0].element, expected.to_vec());
+    let z = org_key.evaluate_blinded(&listed[0].element).unwrap();
+
+    // Another organisation's answer is ignored.
+    let answer = |request: &str, evaluated: Option<Vec<u8>>| OrgOprfAnswer {
+        request: request.to_string(),
+        evaluated,
+    };
+    let post_answers = |token: Option<&str>, answers: Vec<OrgOprfAnswer>| {
+        let c = c.clone();
+        let url = answers_url.clone();
+        let token = token.map(str::to_string);
+        async move { post_json(&c, &url, &OrgOprfAnswers { answers }, token.as_deref()).await }
+    };
+    let r = post_answers(
+        inspectorate_token,
+        vec![answer(&queued.request, Some(z.to_vec()))],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let state: ChainedOprfState = json(get(&c, &poll(&queued.request), None).await).await;
+    assert_eq!(state.state, ChainedOprfStatus::Queued);
+
+    // Bad answers: refused whole, with a message naming the answer; nothing stored.
+    let digest = relay.storage.content_digest().await.unwrap();
+    let too_many: Vec<OrgOprfAnswer> = (0..501u32)
+        .map(|n| answer(&format!("{n:032x}"), None))
+        .collect();
+    for (answers, says) in [
+        (
+            vec![
+                answer(&"ab".repeat(16), None),
+                answer(&queued.request, Some(vec![1; 31])),
+            ],
+            "answers[1].evaluated is 31 bytes",
+        ),
+        (vec![answer("xyz", Some(z.to_vec()))], "answers[0].request"),
+        (
+            vec![
+                answer(&queued.request, Some(z.to_vec())),
+                answer(&queued.request, None),
+            ],
+            "twice",
+        ),
+        (too_many, "501 answers"),
+    ] {
+        let e = expect_error(
+            post_answers(union_token, answers).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_oprf_answer",
+        )
+        .await;
+        assert!(e.message.contains(says), "{}", e.message);
+        assert_eq!(relay.storage.content_digest().await.unwrap(), digest);
+    }
+    expect_error(
+        post_answers(None, vec![answer(&queued.request, Some(z.to_vec()))]).await,
+        StatusCode::UNAUTHORIZED,
+        "unauthorized",
+    )
+    .await;
+
+    // The union answers; the phone finalizes to what the two keys give directly.
+    let r = post_answers(union_token, vec![answer(&queued.request, Some(z.to_vec()))]).await;
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let state: ChainedOprfState = json(get(&c, &poll(&queued.request), None).await).await;
+    assert_eq!(state.state, ChainedOprfStatus::Answered);
+    let output = blind.finalize(state.evaluated.as_deref().unwrap()).unwrap();
+    let (direct_blind, direct) = request_for(&relay, &recruiter, &mut rng);
+    let direct_z1 = relay_epoch_key(relay.fixture.relay.seed(), queued.epoch)
+        .unwrap()
+        .evaluate_blinded(&direct.blinded)
+        .unwrap();
+    let direct_output = direct_blind
+        .finalize(&org_key.evaluate_blinded(&direct_z1).unwrap())
+        .unwrap();
+    assert_eq!(output.as_bytes(), direct_output.as_bytes());
+    assert!(queue(union_token).await.requests.is_empty());
+    // A retried post, or a late refusal, changes nothing.
+    let digest = relay.storage.content_digest().await.unwrap();
+    let r = post_answers(union_token, vec![answer(&queued.request, None)]).await;
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert_eq!(relay.storage.content_digest().await.unwrap(), digest);
+
+    // A refusal reaches the phone as such.
+    let (_, body) = request_for(&relay, &recruiter, &mut rng);
+    let refused: ChainedOprfQueued = json(
+        post_json(
+            &c,
+            &relay.url("/v1/escrow/oprf/org"),
+            &chained(&body, relay.union.id.to_hex()),
+            None,
+        )
+        .await,
+    )
+    .await;
+    let r = post_answers(union_token, vec![answer(&refused.request, None)]).await;
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let state: ChainedOprfState = json(get(&c, &poll(&refused.request), None).await).await;
+    assert_eq!(
+        (state.state, state.evaluated),
+        (ChainedOprfStatus::Refused, None)
+    );
+
+    // Unknown and malformed ids.
+    for id in ["00".repeat(16), "nope".to_string()] {
+        expect_error(
+            get(&c, &poll(&id), None).await,
+            StatusCode::NOT_FOUND,
+            "unknown_oprf_request",
+        )
+        .await;
+    }
+
+    // Retention: gone with the epoch, answered or not.
+    assert_eq!(
+        relay.storage.table_counts().await.unwrap()["escrow_oprf_requests"],
+        2
+    );
+    relay.storage.purge_escrow(queued.epoch + 2).await.unwrap();
+    assert_eq!(
+        relay.storage.table_counts().await.unwrap()["escrow_oprf_requests"],
+        0
+    );
+    expect_error(
+        get(&c, &poll(&queued.request), None).await,
+        StatusCode::NOT_FOUND,
+        "unknown_oprf_request",
+    )
+    .await;
+    relay.stop().await;
+}
+
 on_both_backends!(
+    the_organisations_step_is_queued_answered_and_polled,
     groups_release_at_the_threshold_and_open,
     withdrawal_before_release,
     bad_escrow_submissions_are_refused,

@@ -1,19 +1,19 @@
 //! Reporting escrow across processes (`PROTOCOL.md` 18): the relay (`workvoice-relay serve`),
-//! the union's desk (`workvoice-desk sync`, the binary), and phones that escrow reports through
-//! the relay's OPRF step and the desk's (the phone's side and the relay transport of the
-//! organisation's step are not built, so this test plays the phone over HTTP and answers the
-//! organisation's step with the desk library on the desk's own data directory).
+//! the union's desk (`workvoice-desk sync`, the binary), and phones (played over HTTP: the
+//! phone core's side is not built) that escrow reports through the chained OPRF, the relay's
+//! step queued for the desk's, which a first `workvoice-desk sync` answers.
 //!
-//! Three phones escrow about recruiter X and two about recruiter Y: after `workvoice-desk sync`
-//! X's three are three linked cases at the desk, Y's two stay sealed, and neither the relay's
-//! files nor the desk's hold Y's text or name.
+//! Three phones escrow about recruiter X and two about recruiter Y: after a second
+//! `workvoice-desk sync` X's three are three linked cases at the desk, Y's two stay sealed,
+//! and neither the relay's files nor the desk's hold Y's text or name.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::Path;
 
 use workvoice_desk::{Desk, Passphrase};
 use workvoice_proto::api::{
-    EscrowAccepted, EscrowState, EscrowSubmissionRequest, OprfEvaluation, OprfEvaluationRequest,
+    ChainedOprfQueued, ChainedOprfRequest, ChainedOprfState, ChainedOprfStatus, EscrowAccepted,
+    EscrowState, EscrowSubmissionRequest,
 };
 use workvoice_proto::directory::{VerifiedDirectory, verify_directory};
 use workvoice_proto::escrow::{
@@ -86,31 +86,53 @@ async fn post<T: serde::Serialize>(world: &World, path: &str, body: &T) -> Vec<u
     bytes
 }
 
-/// One phone (device `device`) escrows a report about `recruiter` for the union, k = 3.
+/// A phone's first step: its blinded recruiter, queued at the relay for the union's step.
+async fn queue_oprf(
+    world: &World,
+    dir: &VerifiedDirectory,
+    recruiter: &str,
+) -> (OprfRequest, ChainedOprfQueued) {
+    let mut rng = SystemRng::new();
+    let request =
+        OprfRequest::blind(&canonical_recruiter(recruiter, None).unwrap(), &mut rng).unwrap();
+    let blinded = request.blinded_element().to_vec();
+    let body = ChainedOprfRequest {
+        organisation: world.union.id.to_hex(),
+        pow_nonce: solve_pow(&oprf_pow_id(&blinded), dir.listing.pow_difficulty).unwrap(),
+        blinded,
+    };
+    let queued = serde_json::from_slice(&post(world, "/v1/escrow/oprf/org", &body).await).unwrap();
+    (request, queued)
+}
+
+/// Then, once the desk has answered: one phone (device `device`) polls the answer and escrows
+/// a report about `recruiter` for the union, k = 3.
 async fn escrow(
     world: &World,
-    desk: &Desk,
     dir: &VerifiedDirectory,
     device: u8,
+    (request, queued): (OprfRequest, ChainedOprfQueued),
     recruiter: &str,
     text: &str,
 ) -> EscrowState {
     let mut rng = SystemRng::new();
     let difficulty = dir.listing.pow_difficulty;
-    let request =
-        OprfRequest::blind(&canonical_recruiter(recruiter, None).unwrap(), &mut rng).unwrap();
-    let blinded = request.blinded_element().to_vec();
-    let body = OprfEvaluationRequest {
-        pow_nonce: solve_pow(&oprf_pow_id(&blinded), difficulty).unwrap(),
-        blinded,
-    };
-    let relay_step: OprfEvaluation =
-        serde_json::from_slice(&post(world, "/v1/escrow/oprf", &body).await).unwrap();
-    let org_step = desk
-        .evaluate_escrow_oprf(relay_step.epoch, &relay_step.evaluated)
+    let polled = world
+        .http
+        .get(format!(
+            "{}/v1/escrow/oprf/org/{}",
+            world.relay_url().unwrap(),
+            queued.request
+        ))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
         .await
         .unwrap();
-    let output = request.finalize(&org_step).unwrap();
+    let state: ChainedOprfState = serde_json::from_slice(&polled).unwrap();
+    assert_eq!(state.state, ChainedOprfStatus::Answered);
+    let output = request.finalize(&state.evaluated.unwrap()).unwrap();
 
     let report = report(recruiter, text, &mut rng);
     let union = world.union.id;
@@ -134,7 +156,7 @@ async fn escrow(
         &output,
         &EscrowParams {
             org: union,
-            epoch: relay_step.epoch,
+            epoch: queued.epoch,
             threshold: 3,
         },
         &union_key,
@@ -179,7 +201,7 @@ fn escrowed_reports_open_at_the_desk_only_as_a_full_group() {
     let world = World::new(Backend::Sqlite, FaultPlan::None).unwrap();
     let desk_dir = world.desk_dir();
     let passphrase = Passphrase::new(DESK_PASSPHRASE);
-    world.runtime.block_on(async {
+    let prepared = world.runtime.block_on(async {
         let bytes = world
             .http
             .get(format!("{}/v1/directory", world.relay_url().unwrap()))
@@ -194,21 +216,42 @@ fn escrowed_reports_open_at_the_desk_only_as_a_full_group() {
             .unwrap()
             .as_secs();
         let dir = verify_directory(&bytes, &world.fixture.root.public_key(), now, 0).unwrap();
-        let desk = Desk::open(&desk_dir, &passphrase).await.unwrap();
-        for i in 0..3u8 {
-            let state = escrow(&world, &desk, &dir, i + 1, X, &format!("X-E2E-{i}")).await;
-            let expected = if i < 2 {
-                EscrowState::Waiting
+        let mut queued = Vec::new();
+        for recruiter in [X, X, X, Y, Y] {
+            queued.push(queue_oprf(&world, &dir, recruiter).await);
+        }
+        (dir, queued)
+    });
+    // The desk's binary answers the organisation's step.
+    let printed = world.desk.sync_text().unwrap();
+    assert!(
+        printed.contains("Escrow: answered 5 recruiter lookups, refused 0"),
+        "{printed}"
+    );
+    world.runtime.block_on(async {
+        let (dir, queued) = prepared;
+        for (i, queued) in queued.into_iter().enumerate() {
+            let device = u8::try_from(i).unwrap() + 1;
+            let state = if i < 3 {
+                escrow(&world, &dir, device, queued, X, &format!("X-E2E-{i}")).await
             } else {
-                EscrowState::Released
+                escrow(
+                    &world,
+                    &dir,
+                    device,
+                    queued,
+                    Y,
+                    &format!("Y-E2E-SECRET-{i}"),
+                )
+                .await
             };
-            assert_eq!(state, expected);
+            let expected = if i == 2 {
+                EscrowState::Released
+            } else {
+                EscrowState::Waiting
+            };
+            assert_eq!(state, expected, "escrow {i}");
         }
-        for i in 3..5u8 {
-            let state = escrow(&world, &desk, &dir, i + 1, Y, &format!("Y-E2E-SECRET-{i}")).await;
-            assert_eq!(state, EscrowState::Waiting);
-        }
-        desk.store().close().await;
     });
 
     let printed = world.desk.sync_text().unwrap();

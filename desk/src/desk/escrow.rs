@@ -5,7 +5,7 @@
 
 use base64::Engine;
 use workvoice_proto::ErrorCode;
-use workvoice_proto::api::{EscrowGroup, InboxEntry};
+use workvoice_proto::api::{EscrowGroup, InboxEntry, OrgOprfAnswer, OrgOprfAnswers};
 use workvoice_proto::envelope::EnvelopeHeader;
 use workvoice_proto::escrow::{
     DEFAULT_THRESHOLD, EscrowedReport, OprfKey, ParsedEscrow, open_escrowed_report, open_share,
@@ -185,6 +185,98 @@ impl Desk {
         Ok(org_epoch_key(&seed, epoch)?.evaluate_blinded(relay_evaluated)?)
     }
 
+    /// Most OPRF requests answered per epoch that [`Desk::set_escrow_oprf_budget`] accepts.
+    pub const MAX_ESCROW_OPRF_BUDGET: u32 = 100_000;
+
+    /// How many of the requests queued for this organisation's OPRF step are answered per
+    /// escrow epoch (`PROTOCOL.md` 18.3); 200 until set.
+    pub async fn escrow_oprf_budget(&self) -> Result<u32> {
+        self.inner.store.escrow_oprf_budget().await
+    }
+
+    /// Set the per-epoch budget: it bounds how many recruiters anyone can test against this
+    /// organisation's key in one epoch. At most [`Desk::MAX_ESCROW_OPRF_BUDGET`].
+    pub async fn set_escrow_oprf_budget(&self, per_epoch: u32) -> Result<()> {
+        if per_epoch > Self::MAX_ESCROW_OPRF_BUDGET {
+            return Err(DeskError::InvalidInput(format!(
+                "an escrow OPRF budget of {per_epoch} per epoch is more than {}",
+                Self::MAX_ESCROW_OPRF_BUDGET
+            )));
+        }
+        self.inner.store.set_escrow_oprf_budget(per_epoch).await
+    }
+
+    /// The organisation's step for the requests the relay queued (`PROTOCOL.md` 18.3): each
+    /// is evaluated while its epoch's budget lasts, refused after it (and refused when its
+    /// element is not a valid one). What is spent is recorded before the answers are posted,
+    /// so a post that fails spends the budget again at the next sync rather than never.
+    /// Returns (answered, refused). Sync does this first of its escrow steps.
+    pub async fn answer_escrow_oprf(&self) -> Result<(u64, u64)> {
+        let _guard = self.inner.sync_lock.lock().await;
+        let (row, ..) = self.enrolled().await?;
+        let client = self.client(&row)?;
+        self.answer_escrow_oprf_with(&client).await
+    }
+
+    async fn answer_escrow_oprf_with(&self, client: &RelayClient) -> Result<(u64, u64)> {
+        let queue = match client.escrow_oprf_queue().await {
+            Ok(queue) => queue.requests,
+            // A relay older than this route: nothing queued.
+            Err(DeskError::RelayRefused {
+                status: 404, code, ..
+            }) if code == "not_found" => return Ok((0, 0)),
+            Err(e) => return Err(e),
+        };
+        if queue.is_empty() {
+            return Ok((0, 0));
+        }
+        let store = &self.inner.store;
+        let budget = store.escrow_oprf_budget().await?;
+        let seed = self.escrow_oprf_seed().await?;
+        // Per epoch met: (epoch, answered before this sync, answered now).
+        let mut spent: Vec<(u32, u32, u32)> = Vec::new();
+        let mut answers = Vec::with_capacity(queue.len());
+        let (mut answered, mut refused) = (0, 0);
+        for request in queue {
+            let i = match spent.iter().position(|(e, ..)| *e == request.epoch) {
+                Some(i) => i,
+                None => {
+                    let before = store.escrow_oprf_spent(request.epoch).await?;
+                    spent.push((request.epoch, before, 0));
+                    spent.len() - 1
+                }
+            };
+            let (_, before, now) = &mut spent[i];
+            let evaluated = if before.saturating_add(*now) < budget {
+                org_epoch_key(&seed, request.epoch)?
+                    .evaluate_blinded(&request.element)
+                    .ok()
+            } else {
+                None
+            };
+            if evaluated.is_some() {
+                *now += 1;
+                answered += 1;
+            } else {
+                refused += 1;
+            }
+            answers.push(OrgOprfAnswer {
+                request: request.request,
+                evaluated: evaluated.map(|e| e.to_vec()),
+            });
+        }
+        let newly: Vec<(u32, u32)> = spent
+            .iter()
+            .filter(|(.., now)| *now > 0)
+            .map(|(epoch, _, now)| (*epoch, *now))
+            .collect();
+        store.add_escrow_oprf_spent(&newly).await?;
+        client
+            .answer_escrow_oprf(&OrgOprfAnswers { answers })
+            .await?;
+        Ok((answered, refused))
+    }
+
     /// The escrow group a case was opened in, with its counts and the other cases.
     pub async fn escrow_placement(&self, case_id: i64) -> Result<Option<EscrowPlacement>> {
         self.inner.store.escrow_placement(case_id).await
@@ -206,6 +298,9 @@ impl Desk {
         report: &mut SyncReport,
     ) -> Result<()> {
         let store = &self.inner.store;
+        let (answered, refused) = self.answer_escrow_oprf_with(client).await?;
+        report.escrow_oprf_answered = answered;
+        report.escrow_oprf_refused = refused;
         let groups = match client.escrow_groups().await {
             Ok(page) => page.groups,
             // A relay older than escrow has no such route: nothing to open, no total.

@@ -55,6 +55,10 @@ pub struct SyncReport {
     pub escrow_groups_acknowledged: u64,
     /// The relay's total of unreleased escrow submissions for this organisation.
     pub escrow_pending: Option<u64>,
+    /// Queued OPRF requests evaluated, and refused (budget spent or invalid), for the
+    /// organisation's step (`PROTOCOL.md` 18.3).
+    pub escrow_oprf_answered: u64,
+    pub escrow_oprf_refused: u64,
 }
 
 /// Told about each stored page (the CLI shows a progress bar).

@@ -243,4 +243,47 @@ impl Store {
             .await?;
         Ok(())
     }
+
+    /// How many queued OPRF requests may be answered per escrow epoch.
+    pub async fn escrow_oprf_budget(&self) -> Result<u32> {
+        let n: i64 = sqlx::query_scalar("SELECT per_epoch FROM escrow_oprf_budget WHERE id = 1")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(u32::try_from(n).unwrap_or(0))
+    }
+
+    pub async fn set_escrow_oprf_budget(&self, per_epoch: u32) -> Result<()> {
+        sqlx::query("UPDATE escrow_oprf_budget SET per_epoch = ? WHERE id = 1")
+            .bind(i64::from(per_epoch))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// How many requests of `epoch` were answered.
+    pub async fn escrow_oprf_spent(&self, epoch: u32) -> Result<u32> {
+        let n: Option<i64> =
+            sqlx::query_scalar("SELECT answered FROM escrow_oprf_spent WHERE epoch = ?")
+                .bind(i64::from(epoch))
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(n.map_or(0, |n| u32::try_from(n).unwrap_or(u32::MAX)))
+    }
+
+    /// Count `answered` more requests against each epoch, in one transaction.
+    pub async fn add_escrow_oprf_spent(&self, answered: &[(u32, u32)]) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        for (epoch, n) in answered {
+            sqlx::query(
+                "INSERT INTO escrow_oprf_spent (epoch, answered) VALUES (?, ?) \
+                 ON CONFLICT (epoch) DO UPDATE SET answered = answered + excluded.answered",
+            )
+            .bind(i64::from(*epoch))
+            .bind(i64::from(*n))
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
 }

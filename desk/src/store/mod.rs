@@ -77,6 +77,13 @@ fn migrator() -> sqlx::migrate::Migrator {
             include_str!("../../migrations/0005_escrow.sql").into_sql_str(),
             false,
         ),
+        Migration::new(
+            7,
+            "escrow oprf budget".into(),
+            MigrationType::Simple,
+            include_str!("../../migrations/0007_escrow_oprf_budget.sql").into_sql_str(),
+            false,
+        ),
     ])
 }
 

@@ -5,8 +5,8 @@
 
 use workvoice_desk::SyncOptions;
 use workvoice_proto::api::{
-    EscrowAccepted, EscrowGroupPage, EscrowPendingTotal, EscrowState, EscrowSubmissionRequest,
-    OprfEvaluation, OprfEvaluationRequest,
+    ChainedOprfQueued, ChainedOprfRequest, ChainedOprfState, ChainedOprfStatus, EscrowAccepted,
+    EscrowGroupPage, EscrowPendingTotal, EscrowState, EscrowSubmissionRequest,
 };
 use workvoice_proto::envelope;
 use workvoice_proto::escrow::{
@@ -40,9 +40,8 @@ fn phone(i: u8) -> Phone {
 }
 
 /// A phone escrows a report about `recruiter` whose free text is `text`, for `threshold`
-/// reports: the relay's OPRF step, the desk's (the organisation's step, answered here directly
-/// because its relay transport is not built), the report sealed to the union as an ordinary
-/// envelope, then escrowed. Returns the report id and the relay's answer.
+/// reports: the chained OPRF through the relay (the relay's step queued for the desk's), the
+/// report sealed to the union as an ordinary envelope, then escrowed. Returns the report id and the relay's answer.
 async fn escrow(
     world: &World,
     phone: &Phone,
@@ -56,30 +55,9 @@ async fn escrow(
     let canonical = canonical_recruiter(recruiter, None).unwrap();
     let request = OprfRequest::blind(&canonical, &mut rng).unwrap();
     let blinded = request.blinded_element().to_vec();
-    let body = OprfEvaluationRequest {
-        pow_nonce: solve_pow(&oprf_pow_id(&blinded), difficulty).unwrap(),
-        blinded,
-    };
-    let response = world
-        .http
-        .post(world.relay.url("/v1/escrow/oprf"))
-        .header("content-type", "application/json")
-        .body(serde_json::to_vec(&body).unwrap())
-        .send()
-        .await
-        .unwrap();
-    assert!(
-        response.status().is_success(),
-        "{}",
-        response.text().await.unwrap()
-    );
-    let relay_step: OprfEvaluation =
-        serde_json::from_slice(&response.bytes().await.unwrap()).unwrap();
-    let org_step = world
-        .desk
-        .evaluate_escrow_oprf(relay_step.epoch, &relay_step.evaluated)
-        .await
-        .unwrap();
+    let union = world.relay.fixture.union_id;
+    let (epoch, org_step) = chained_oprf(world, &blinded, difficulty).await;
+    let org_step = org_step.expect("the desk answers within its budget");
     let output = request.finalize(&org_step).unwrap();
 
     let mut report = workvoice_desk::samples::sample_report(
@@ -93,7 +71,6 @@ async fn escrow(
         country: None,
     });
     report.free_text = text.into();
-    let union = world.relay.fixture.union_id;
     let (tags, consent) = (report.routing_tags(), report.consent);
     let sealed = envelope::seal(
         &report.encode(),
@@ -113,7 +90,7 @@ async fn escrow(
         &output,
         &EscrowParams {
             org: union,
-            epoch: relay_step.epoch,
+            epoch,
             threshold,
         },
         &dir.certified_key(&union).unwrap(),
@@ -146,6 +123,112 @@ async fn escrow(
     let accepted: EscrowAccepted =
         serde_json::from_slice(&response.bytes().await.unwrap()).unwrap();
     (report.report_id, accepted.state)
+}
+
+/// The chained OPRF through the relay (`PROTOCOL.md` 18.3): the phone's request is queued for
+/// the union, the desk answers its queue, the phone polls. The epoch, and the organisation's
+/// evaluation (`None`: refused).
+async fn chained_oprf(world: &World, blinded: &[u8], difficulty: u8) -> (u32, Option<Vec<u8>>) {
+    let queued = queue_oprf(world, blinded, difficulty).await;
+    world.desk.answer_escrow_oprf().await.unwrap();
+    poll_oprf(world, &queued).await
+}
+
+async fn queue_oprf(world: &World, blinded: &[u8], difficulty: u8) -> ChainedOprfQueued {
+    let body = ChainedOprfRequest {
+        organisation: world.relay.fixture.union_id.to_hex(),
+        pow_nonce: solve_pow(&oprf_pow_id(blinded), difficulty).unwrap(),
+        blinded: blinded.to_vec(),
+    };
+    let response = world
+        .http
+        .post(world.relay.url("/v1/escrow/oprf/org"))
+        .header("content-type", "application/json")
+        .body(serde_json::to_vec(&body).unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 202);
+    serde_json::from_slice(&response.bytes().await.unwrap()).unwrap()
+}
+
+async fn poll_oprf(world: &World, queued: &ChainedOprfQueued) -> (u32, Option<Vec<u8>>) {
+    let bytes = world
+        .http
+        .get(
+            world
+                .relay
+                .url(&format!("/v1/escrow/oprf/org/{}", queued.request)),
+        )
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let state: ChainedOprfState = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(state.epoch, queued.epoch);
+    match state.state {
+        ChainedOprfStatus::Answered => (state.epoch, state.evaluated),
+        ChainedOprfStatus::Refused => (state.epoch, None),
+        ChainedOprfStatus::Queued => panic!("still queued after the desk answered"),
+    }
+}
+
+/// The desk answers the requests queued for it while the epoch's budget lasts, refuses the
+/// rest, and the budget spent holds across syncs; a budget out of range is refused.
+#[tokio::test]
+async fn the_desk_answers_queued_oprf_requests_within_its_budget() {
+    let world = World::new().await;
+    assert_eq!(world.desk.escrow_oprf_budget().await.unwrap(), 200);
+    let e = world
+        .desk
+        .set_escrow_oprf_budget(100_001)
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("100001"), "{e}");
+    assert_eq!(world.desk.escrow_oprf_budget().await.unwrap(), 200);
+    world.desk.set_escrow_oprf_budget(2).await.unwrap();
+
+    let difficulty = world.directory().await.listing.pow_difficulty;
+    let mut rng = SystemRng::new();
+    let canonical = canonical_recruiter(X, None).unwrap();
+    let requests: Vec<OprfRequest> = (0..3)
+        .map(|_| OprfRequest::blind(&canonical, &mut rng).unwrap())
+        .collect();
+    let mut queued = Vec::new();
+    for request in &requests {
+        queued.push(queue_oprf(&world, request.blinded_element(), difficulty).await);
+    }
+    let report = world.desk.sync(SyncOptions::default(), &()).await.unwrap();
+    assert_eq!(
+        (report.escrow_oprf_answered, report.escrow_oprf_refused),
+        (2, 1),
+        "{report:?}"
+    );
+    // Which two were answered depends on the queue's order (by random request id).
+    let (mut outputs, mut refusals) = (Vec::new(), 0);
+    for (request, queued) in requests.iter().zip(&queued) {
+        match poll_oprf(&world, queued).await.1 {
+            Some(evaluated) => {
+                outputs.push(*request.finalize(&evaluated).unwrap().as_bytes());
+            }
+            None => refusals += 1,
+        }
+    }
+    assert_eq!((outputs.len(), refusals), (2, 1));
+    assert_eq!(outputs[0], outputs[1], "two blinds of one recruiter agree");
+
+    // The epoch's budget is spent: a later sync refuses a new request too.
+    let late = queue_oprf(&world, requests[0].blinded_element(), difficulty).await;
+    let report = world.desk.sync(SyncOptions::default(), &()).await.unwrap();
+    assert_eq!(
+        (report.escrow_oprf_answered, report.escrow_oprf_refused),
+        (0, 1)
+    );
+    assert_eq!(poll_oprf(&world, &late).await.1, None);
+    // Nothing queued: nothing to do.
+    assert_eq!(world.desk.answer_escrow_oprf().await.unwrap(), (0, 0));
 }
 
 async fn relay_groups(world: &World) -> EscrowGroupPage {

@@ -12,13 +12,14 @@ use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderMap, StatusCode};
 use workvoice_proto::api::{
-    EscrowAccepted, EscrowGroup, EscrowGroupPage, EscrowPendingTotal, EscrowState,
-    EscrowSubmissionRequest, OprfEvaluation, OprfEvaluationRequest, RelayErrorCode,
-    WithdrawalRequest,
+    ChainedOprfQueued, ChainedOprfRequest, ChainedOprfState, ChainedOprfStatus, EscrowAccepted,
+    EscrowGroup, EscrowGroupPage, EscrowPendingTotal, EscrowState, EscrowSubmissionRequest,
+    MAX_OPRF_QUEUE_PAGE, OprfEvaluation, OprfEvaluationRequest, OrgOprfAnswers, OrgOprfQueue,
+    OrgOprfRequest, RelayErrorCode, WithdrawalRequest,
 };
 use workvoice_proto::codec::to_base64;
 use workvoice_proto::escrow::{EscrowError, ParsedEscrow, oprf_pow_id};
-use workvoice_proto::keys::{ReportId, sha256};
+use workvoice_proto::keys::{OrgId, ReportId, sha256};
 use workvoice_proto::pow::verify_pow;
 
 use super::Path;
@@ -26,7 +27,7 @@ use super::org::OrgCaller;
 use crate::domain::{hour_of, unix_now};
 use crate::error::{ApiFailure, json_body};
 use crate::state::AppState;
-use crate::storage::{EscrowOutcome, EscrowWithdrawal, NewEscrow};
+use crate::storage::{EscrowOutcome, EscrowWithdrawal, NewEscrow, QueuedOprf, QueuedOprfState};
 
 /// `POST /v1/escrow/oprf`.
 pub async fn post_oprf(
@@ -35,7 +36,23 @@ pub async fn post_oprf(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<OprfEvaluation>, ApiFailure> {
     let request: OprfEvaluationRequest = json_body(&headers, body)?;
-    if request.blinded.len() != 32 {
+    let (epoch, evaluated) = relay_step(&state, &request.blinded, request.pow_nonce, None).await?;
+    Ok(Json(OprfEvaluation {
+        epoch,
+        evaluated: evaluated.to_vec(),
+    }))
+}
+
+/// The relay's step, after the checks of PROTOCOL.md 18.3 in their order: the element's
+/// length, a directory, the proof-of-work, the organisation (for the chained route), the
+/// element's encoding.
+async fn relay_step(
+    state: &AppState,
+    blinded: &[u8],
+    pow_nonce: u64,
+    organisation: Option<&OrgId>,
+) -> Result<(u32, [u8; 32]), ApiFailure> {
+    if blinded.len() != 32 {
         return Err(ApiFailure::from_code(
             StatusCode::UNPROCESSABLE_ENTITY,
             &EscrowError::InvalidElement,
@@ -48,22 +65,172 @@ pub async fn post_oprf(
         )
     })?;
     verify_pow(
-        &oprf_pow_id(&request.blinded),
-        request.pow_nonce,
+        &oprf_pow_id(blinded),
+        pow_nonce,
         current.listing.pow_difficulty,
     )
     .map_err(|e| ApiFailure::from_code(StatusCode::UNPROCESSABLE_ENTITY, &e))?;
+    if let Some(org) = organisation
+        && !current.listing.organisations.iter().any(|o| &o.id == org)
+    {
+        return Err(ApiFailure::new(
+            RelayErrorCode::UnknownRecipient,
+            "the directory lists no organisation with this id",
+        ));
+    }
     let epoch = state.escrow_epoch(unix_now());
     let key = state
         .escrow_oprf_key(epoch)
         .ok_or_else(|| ApiFailure::internal("the escrow OPRF secret is not loaded"))?;
     let evaluated = key
-        .evaluate_blinded(&request.blinded)
+        .evaluate_blinded(blinded)
         .map_err(|e| ApiFailure::from_code(StatusCode::UNPROCESSABLE_ENTITY, &e))?;
-    Ok(Json(OprfEvaluation {
-        epoch,
-        evaluated: evaluated.to_vec(),
+    Ok((epoch, evaluated))
+}
+
+/// `POST /v1/escrow/oprf/org`: the relay's step, queued for the organisation's (18.3).
+pub async fn post_chained_oprf(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(StatusCode, Json<ChainedOprfQueued>), ApiFailure> {
+    let request: ChainedOprfRequest = json_body(&headers, body)?;
+    let org = OrgId::from_hex(&request.organisation).ok_or_else(|| {
+        ApiFailure::new(
+            RelayErrorCode::UnknownRecipient,
+            "organisation is not an organisation id (32 hex characters)",
+        )
+    })?;
+    let (epoch, element) =
+        relay_step(&state, &request.blinded, request.pow_nonce, Some(&org)).await?;
+    if state.storage_full().await? {
+        return Err(ApiFailure::storage_full());
+    }
+    let mut request_id = [0u8; 16];
+    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut request_id)
+        .map_err(|_| ApiFailure::internal("no randomness for a request id"))?;
+    state
+        .storage
+        .queue_org_oprf(
+            &org,
+            &QueuedOprf {
+                request_id,
+                epoch,
+                element,
+            },
+        )
+        .await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(ChainedOprfQueued {
+            epoch,
+            request: hex::encode(request_id),
+        }),
+    ))
+}
+
+fn request_id(text: &str) -> Option<[u8; 16]> {
+    let mut id = [0u8; 16];
+    (text.len() == 32 && hex::decode_to_slice(text, &mut id).is_ok()).then_some(id)
+}
+
+/// `GET /v1/escrow/oprf/org/{request}`: where a queued request stands.
+pub async fn get_chained_oprf(
+    State(state): State<AppState>,
+    Path(request): Path<String>,
+) -> Result<Json<ChainedOprfState>, ApiFailure> {
+    let unknown = || {
+        ApiFailure::new(
+            RelayErrorCode::UnknownOprfRequest,
+            "no queued OPRF request with this id (it expires with its epoch)",
+        )
+    };
+    let id = request_id(&request).ok_or_else(unknown)?;
+    let answer = match state
+        .storage
+        .org_oprf_state(&id)
+        .await?
+        .ok_or_else(unknown)?
+    {
+        QueuedOprfState::Queued { epoch } => ChainedOprfState {
+            state: ChainedOprfStatus::Queued,
+            epoch,
+            evaluated: None,
+        },
+        QueuedOprfState::Answered { epoch, evaluated } => ChainedOprfState {
+            state: ChainedOprfStatus::Answered,
+            epoch,
+            evaluated: Some(evaluated.to_vec()),
+        },
+        QueuedOprfState::Refused { epoch } => ChainedOprfState {
+            state: ChainedOprfStatus::Refused,
+            epoch,
+            evaluated: None,
+        },
+    };
+    Ok(Json(answer))
+}
+
+/// `GET /v1/org/escrow/oprf`: up to 500 of the caller's queued requests, oldest epoch first.
+pub async fn get_org_oprf_queue(
+    State(state): State<AppState>,
+    caller: OrgCaller,
+) -> Result<Json<OrgOprfQueue>, ApiFailure> {
+    let queued = state
+        .storage
+        .org_oprf_queue(&caller.0, MAX_OPRF_QUEUE_PAGE)
+        .await?;
+    Ok(Json(OrgOprfQueue {
+        requests: queued
+            .into_iter()
+            .map(|q| OrgOprfRequest {
+                request: hex::encode(q.request_id),
+                epoch: q.epoch,
+                element: q.element.to_vec(),
+            })
+            .collect(),
     }))
+}
+
+/// `POST /v1/org/escrow/oprf/answers`: the caller's evaluations (or refusals) of its queued
+/// requests. Every answer is checked before any is stored.
+pub async fn post_org_oprf_answers(
+    State(state): State<AppState>,
+    caller: OrgCaller,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<StatusCode, ApiFailure> {
+    let request: OrgOprfAnswers = json_body(&headers, body)?;
+    let invalid = |message: String| ApiFailure::new(RelayErrorCode::InvalidOprfAnswer, message);
+    if request.answers.len() > MAX_OPRF_QUEUE_PAGE {
+        return Err(invalid(format!(
+            "{} answers; at most {MAX_OPRF_QUEUE_PAGE} at once",
+            request.answers.len()
+        )));
+    }
+    let mut answers: Vec<([u8; 16], Option<[u8; 32]>)> = Vec::new();
+    for (n, answer) in request.answers.iter().enumerate() {
+        let id = request_id(&answer.request).ok_or_else(|| {
+            invalid(format!(
+                "answers[{n}].request is not a request id (32 hex characters)"
+            ))
+        })?;
+        if answers.iter().any(|(seen, _)| *seen == id) {
+            return Err(invalid(format!("answers[{n}] names a request twice")));
+        }
+        let evaluated = match &answer.evaluated {
+            None => None,
+            Some(bytes) => Some(<[u8; 32]>::try_from(bytes.as_slice()).map_err(|_| {
+                invalid(format!(
+                    "answers[{n}].evaluated is {} bytes, not 32",
+                    bytes.len()
+                ))
+            })?),
+        };
+        answers.push((id, evaluated));
+    }
+    state.storage.answer_org_oprf(&caller.0, &answers).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// `POST /v1/escrow`: stores an escrow submission; its tag is released to the organisation

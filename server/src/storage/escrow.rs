@@ -56,6 +56,36 @@ pub struct ReleasedGroup {
     pub escrows: Vec<Vec<u8>>,
 }
 
+/// One request queued for an organisation's OPRF step (18.3).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueuedOprf {
+    pub request_id: [u8; 16],
+    pub epoch: u32,
+    pub element: [u8; 32],
+}
+
+/// Where a queued OPRF request stands, as its phone polls it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum QueuedOprfState {
+    Queued { epoch: u32 },
+    Answered { epoch: u32, evaluated: [u8; 32] },
+    Refused { epoch: u32 },
+}
+
+/// What storing an organisation's answers did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OprfAnswerOutcome {
+    /// Requests answered or refused now.
+    pub recorded: u64,
+    /// Answers to requests the caller has no queued request under (answered before, expired
+    /// with their epoch, or never its own): ignored.
+    pub ignored: u64,
+}
+
+const OPRF_QUEUED: i64 = 0;
+const OPRF_ANSWERED: i64 = 1;
+const OPRF_REFUSED: i64 = 2;
+
 fn array<const N: usize>(v: Vec<u8>) -> Result<[u8; N]> {
     v.try_into()
         .map_err(|_| super::StorageError::Corrupt("an escrow column has the wrong length".into()))
@@ -241,10 +271,118 @@ impl Storage {
         Ok(true)
     }
 
+    /// Queues the relay's evaluation of a phone's blinded element for `org`'s step.
+    pub async fn queue_org_oprf(&self, org: &OrgId, q: &QueuedOprf) -> Result<()> {
+        sqlx::query::<Any>(
+            "INSERT INTO escrow_oprf_requests (request_id, org_id, epoch, element, state) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(q.request_id.to_vec())
+        .bind(org.to_hex())
+        .bind(i64::from(q.epoch))
+        .bind(q.element.to_vec())
+        .bind(OPRF_QUEUED)
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    /// The state of one queued request, if it is stored.
+    pub async fn org_oprf_state(&self, request_id: &[u8; 16]) -> Result<Option<QueuedOprfState>> {
+        let row = sqlx::query::<Any>(
+            "SELECT epoch, state, evaluated FROM escrow_oprf_requests WHERE request_id = $1",
+        )
+        .bind(request_id.to_vec())
+        .fetch_optional(&self.reader)
+        .await?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let epoch: i64 = row.try_get("epoch")?;
+        let epoch = u32::try_from(epoch)
+            .map_err(|_| super::StorageError::Corrupt("an OPRF epoch out of range".into()))?;
+        let state: i64 = row.try_get("state")?;
+        Ok(Some(match state {
+            OPRF_ANSWERED => {
+                let evaluated: Option<Vec<u8>> = row.try_get("evaluated")?;
+                QueuedOprfState::Answered {
+                    epoch,
+                    evaluated: array(evaluated.unwrap_or_default())?,
+                }
+            }
+            OPRF_REFUSED => QueuedOprfState::Refused { epoch },
+            _ => QueuedOprfState::Queued { epoch },
+        }))
+    }
+
+    /// At most `limit` of `org`'s queued requests, by epoch then by (random) request id.
+    pub async fn org_oprf_queue(&self, org: &OrgId, limit: usize) -> Result<Vec<QueuedOprf>> {
+        let rows = sqlx::query::<Any>(
+            "SELECT request_id, epoch, element FROM escrow_oprf_requests \
+             WHERE org_id = $1 AND state = $2 ORDER BY epoch, request_id LIMIT $3",
+        )
+        .bind(org.to_hex())
+        .bind(OPRF_QUEUED)
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .fetch_all(&self.reader)
+        .await?;
+        rows.into_iter()
+            .map(|row| {
+                let epoch: i64 = row.try_get("epoch")?;
+                Ok(QueuedOprf {
+                    request_id: array(row.try_get("request_id")?)?,
+                    epoch: u32::try_from(epoch).map_err(|_| {
+                        super::StorageError::Corrupt("an OPRF epoch out of range".into())
+                    })?,
+                    element: array(row.try_get("element")?)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Records `org`'s answers (an evaluation, or `None`: refused) to its queued requests, in
+    /// one transaction.
+    pub async fn answer_org_oprf(
+        &self,
+        org: &OrgId,
+        answers: &[([u8; 16], Option<[u8; 32]>)],
+    ) -> Result<OprfAnswerOutcome> {
+        let mut tx = self.writer.begin().await?;
+        let mut outcome = OprfAnswerOutcome {
+            recorded: 0,
+            ignored: 0,
+        };
+        for (request_id, evaluated) in answers {
+            let done = sqlx::query::<Any>(
+                "UPDATE escrow_oprf_requests SET state = $1, evaluated = $2 \
+                 WHERE request_id = $3 AND org_id = $4 AND state = $5",
+            )
+            .bind(if evaluated.is_some() {
+                OPRF_ANSWERED
+            } else {
+                OPRF_REFUSED
+            })
+            .bind(evaluated.map(|e| e.to_vec()))
+            .bind(request_id.to_vec())
+            .bind(org.to_hex())
+            .bind(OPRF_QUEUED)
+            .execute(&mut *tx)
+            .await?;
+            if done.rows_affected() == 1 {
+                outcome.recorded += 1;
+            } else {
+                outcome.ignored += 1;
+            }
+        }
+        tx.commit().await?;
+        Ok(outcome)
+    }
+
     /// Retention of escrow submissions: once their epoch is older than `oldest_live_epoch`
     /// (no submission can join their tag any more), deletes those never released and those
     /// whose group the organisation acknowledged. Released groups not acknowledged yet stay.
-    /// Returns how many rows went.
+    /// Queued OPRF requests of those epochs go too, answered or not. Returns how many rows
+    /// went.
     pub async fn purge_escrow(&self, oldest_live_epoch: u32) -> Result<u64> {
         let done = sqlx::query::<Any>(
             "DELETE FROM escrow_submissions WHERE epoch < $1 AND (released = 0 OR acknowledged = 1)",
@@ -252,7 +390,11 @@ impl Storage {
         .bind(i64::from(oldest_live_epoch))
         .execute(&self.writer)
         .await?;
-        Ok(done.rows_affected())
+        let requests = sqlx::query::<Any>("DELETE FROM escrow_oprf_requests WHERE epoch < $1")
+            .bind(i64::from(oldest_live_epoch))
+            .execute(&self.writer)
+            .await?;
+        Ok(done.rows_affected() + requests.rows_affected())
     }
 
     /// How many of `org`'s escrow submissions wait unreleased: a total only, never per tag.

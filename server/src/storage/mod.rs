@@ -33,7 +33,10 @@ mod withdrawal;
 
 pub use attachment::{AttachmentRow, ChunkOutcome};
 pub use directory::StoredDirectory;
-pub use escrow::{EscrowOutcome, EscrowWithdrawal, NewEscrow, ReleasedGroup};
+pub use escrow::{
+    EscrowOutcome, EscrowWithdrawal, NewEscrow, OprfAnswerOutcome, QueuedOprf, QueuedOprfState,
+    ReleasedGroup,
+};
 pub use export::{CopyCounts, ExportHeader};
 pub use group::{GroupCommitStats, MAX_BATCH, MAX_BATCH_BYTES};
 pub use mailbox::{InsertOutcome, MailboxRef, MailboxRow};
@@ -134,7 +137,7 @@ pub fn lookup_key(hash: &[u8; 32]) -> i64 {
 }
 
 fn migrations(backend: Backend) -> Migrator {
-    let files: [(i64, &'static str, &'static str); 4] = match backend {
+    let files: [(i64, &'static str, &'static str); 5] = match backend {
         Backend::Sqlite => [
             (
                 1,
@@ -155,6 +158,11 @@ fn migrations(backend: Backend) -> Migrator {
                 4,
                 "escrow",
                 include_str!("../../migrations/sqlite/0004_escrow.sql"),
+            ),
+            (
+                5,
+                "escrow oprf",
+                include_str!("../../migrations/sqlite/0005_escrow_oprf.sql"),
             ),
         ],
         Backend::Postgres => [
@@ -177,6 +185,11 @@ fn migrations(backend: Backend) -> Migrator {
                 4,
                 "escrow",
                 include_str!("../../migrations/postgres/0004_escrow.sql"),
+            ),
+            (
+                5,
+                "escrow oprf",
+                include_str!("../../migrations/postgres/0005_escrow_oprf.sql"),
             ),
         ],
     };

@@ -148,6 +148,10 @@ pub const COUNT_TABLES: &[(&str, &str)] = &[
         "escrow_submissions",
         "SELECT COUNT(*) FROM escrow_submissions",
     ),
+    (
+        "escrow_oprf_requests",
+        "SELECT COUNT(*) FROM escrow_oprf_requests",
+    ),
 ];
 
 pub const DUMP_TABLES: &[(&str, &str)] = &[
@@ -204,5 +208,10 @@ pub const DUMP_TABLES: &[(&str, &str)] = &[
         "escrow_submissions",
         "SELECT escrow_id, org_id, tag, epoch, threshold, source, withdrawal_hash, request_hash, \
          bytes, at_hour, released, acknowledged FROM escrow_submissions ORDER BY escrow_id",
+    ),
+    (
+        "escrow_oprf_requests",
+        "SELECT request_id, org_id, epoch, element, state, evaluated FROM escrow_oprf_requests \
+         ORDER BY request_id",
     ),
 ];
