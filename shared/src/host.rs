@@ -1,7 +1,8 @@
-//! The Rust side of the effect loop: runs the [`Workvoice`] core, resolves its vault, time and
-//! randomness effects here (with the [`Vault`], the system clock and the system generator),
-//! and hands only render and HTTP requests out. The FFI ([`crate::ffi`]) and the command-line
-//! shell drive the app through this.
+//! The Rust side of the effect loop: runs the [`Workvoice`] core, resolves its vault, time,
+//! randomness and file effects here (with the [`Vault`], a [`Clock`] and an [`Entropy`]: the
+//! system clock and the system generator unless [`Host::start_with`] is given others), and
+//! hands only render, HTTP and platform requests out. The FFI ([`crate::ffi`]), the
+//! command-line shell and the app tests drive the app through this.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -96,6 +97,39 @@ struct HostState {
     next_id: u32,
 }
 
+/// Where the host reads the time it gives the app's `Time` effect.
+pub trait Clock: Send + Sync {
+    /// Milliseconds since the Unix epoch.
+    fn now_unix_ms(&self) -> u64;
+}
+
+/// The system clock (before the epoch reads as 0).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now_unix_ms(&self) -> u64 {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64)
+    }
+}
+
+/// No entropy could be had.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EntropyUnavailable;
+
+/// Where the host draws the bytes it gives the app's `Random` effect.
+pub trait Entropy: Send + Sync {
+    fn fill(&self, bytes: &mut [u8]) -> Result<(), EntropyUnavailable>;
+}
+
+impl Entropy for SystemRandom {
+    fn fill(&self, bytes: &mut [u8]) -> Result<(), EntropyUnavailable> {
+        SecureRandom::fill(self, bytes).map_err(|_| EntropyUnavailable)
+    }
+}
+
 pub struct Host {
     core: Core<Workvoice>,
     dir: PathBuf,
@@ -103,8 +137,11 @@ pub struct Host {
     intake_dir: PathBuf,
     vault_config: VaultConfig,
     state: Mutex<HostState>,
-    rng: SystemRandom,
+    clock: Box<dyn Clock>,
+    entropy: Box<dyn Entropy>,
     platform_secret: Option<PlatformSecret>,
+    #[cfg(feature = "test-seams")]
+    seams: seams::Seams,
 }
 
 impl std::fmt::Debug for Host {
@@ -116,10 +153,30 @@ impl std::fmt::Debug for Host {
 }
 
 impl Host {
-    /// Create the core and start the app. Returns the host and its first shell requests, or
-    /// [`HostError::PlatformSecretLength`] for a platform secret that is neither 32 bytes nor
-    /// empty.
+    /// Create the core and start the app, on the system clock and generator. Returns the host
+    /// and its first shell requests, or [`HostError::PlatformSecretLength`] for a platform
+    /// secret that is neither 32 bytes nor empty.
     pub fn start(config: HostConfig) -> Result<(Self, Vec<ShellRequest>), HostError> {
+        Self::start_with(config, Box::new(SystemClock), Box::new(SystemRandom::new()))
+    }
+
+    /// [`Host::start`] with the clock and the entropy given.
+    pub fn start_with(
+        config: HostConfig,
+        clock: Box<dyn Clock>,
+        entropy: Box<dyn Entropy>,
+    ) -> Result<(Self, Vec<ShellRequest>), HostError> {
+        let host = Self::build(&config, clock, entropy)?;
+        let requests = host.begin(config.app);
+        Ok((host, requests))
+    }
+
+    /// The host, its core not started yet.
+    fn build(
+        config: &HostConfig,
+        clock: Box<dyn Clock>,
+        entropy: Box<dyn Entropy>,
+    ) -> Result<Self, HostError> {
         let platform_secret = match config.platform_secret.len() {
             0 => None,
             PLATFORM_SECRET_LEN => {
@@ -163,11 +220,17 @@ impl Host {
                 pending: HashMap::new(),
                 next_id: 1,
             }),
-            rng: SystemRandom::new(),
+            clock,
+            entropy,
+            #[cfg(feature = "test-seams")]
+            seams: seams::Seams::default(),
         };
-        let effects = host.core.process_event(Msg::Start(config.app));
-        let requests = host.run(effects);
-        Ok((host, requests))
+        Ok(host)
+    }
+
+    fn begin(&self, app: AppConfig) -> Vec<ShellRequest> {
+        let effects = self.core.process_event(Msg::Start(app));
+        self.run(effects)
     }
 
     /// Send an event of the worker's to the app.
@@ -207,6 +270,10 @@ impl Host {
         let mut queue: std::collections::VecDeque<Effect> = effects.into();
         let mut out = Vec::new();
         while let Some(effect) = queue.pop_front() {
+            #[cfg(feature = "test-seams")]
+            let Some(effect) = self.seams.pass(effect) else {
+                continue;
+            };
             let more = match effect {
                 Effect::Render(request) => {
                     out.push(ShellRequest {
@@ -241,9 +308,7 @@ impl Host {
                 }
                 Effect::Time(request) => {
                     let (_, mut handle) = request.split();
-                    let unix_ms = SystemTime::now()
-                        .duration_since(UNIX_EPOCH)
-                        .map_or(0, |d| d.as_millis() as u64);
+                    let unix_ms = self.clock.now_unix_ms();
                     self.core.resolve(&mut handle, TimeOutput { unix_ms })
                 }
                 Effect::File(request) => {
@@ -264,7 +329,7 @@ impl Host {
                     let mut bytes = vec![0u8; operation.len as usize];
                     // Without entropy the app keeps its earlier key; it never seals with
                     // predictable keys because the first seed is required (see SeededRng).
-                    if self.rng.fill(&mut bytes).is_err() {
+                    if self.entropy.fill(&mut bytes).is_err() {
                         bytes.clear();
                     }
                     self.core.resolve(&mut handle, RandomOutput(bytes))
@@ -458,6 +523,129 @@ fn read_file(operation: &FileReadOperation) -> FileReadOutput {
     match read() {
         Ok((bytes, file_size)) => FileReadOutput::Read { bytes, file_size },
         Err(e) => FileReadOutput::Failed(e.kind().to_string()),
+    }
+}
+
+#[cfg(feature = "test-seams")]
+pub mod seams {
+    //! What tests may do to the effect loop and the shells may not: see every effect as the
+    //! loop takes it, hold one back (a phone killed mid-read, a write not yet done), and look
+    //! into the stores the host holds open. Built only with the `test-seams` feature.
+
+    use std::ops::Deref;
+    use std::sync::{Mutex, MutexGuard};
+
+    use super::{Clock, Entropy, Host, HostConfig, HostError, HostState, ShellRequest};
+    use crate::app::Effect;
+    use crate::vault::Vault;
+
+    /// Sees the effect loop.
+    pub trait Observer: Send + Sync {
+        /// Called with each effect as the loop takes it, before it is resolved or handed out.
+        fn effect(&self, effect: &Effect) -> Pass;
+    }
+
+    /// What the loop does with an effect its [`Observer`] saw.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum Pass {
+        /// Resolve it or hand it out, as without an observer.
+        Go,
+        /// Keep it back, unresolved, until [`Host::release_held`].
+        Hold,
+    }
+
+    #[derive(Default)]
+    pub(super) struct Seams {
+        observer: Option<Box<dyn Observer>>,
+        held: Mutex<Vec<Effect>>,
+    }
+
+    impl Seams {
+        /// The effect for the loop to go on with, or `None` when it is held.
+        pub(super) fn pass(&self, effect: Effect) -> Option<Effect> {
+            match self.observer.as_ref().map(|o| o.effect(&effect)) {
+                Some(Pass::Hold) => {
+                    lock(&self.held).push(effect);
+                    None
+                }
+                Some(Pass::Go) | None => Some(effect),
+            }
+        }
+    }
+
+    fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+        mutex
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// A store the host holds open, borrowed: the host waits for it to be dropped.
+    pub struct OpenStore<'a> {
+        state: MutexGuard<'a, HostState>,
+        courier: bool,
+    }
+
+    impl std::fmt::Debug for OpenStore<'_> {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_struct("OpenStore")
+                .field("courier", &self.courier)
+                .finish_non_exhaustive()
+        }
+    }
+
+    impl Deref for OpenStore<'_> {
+        type Target = Vault;
+
+        fn deref(&self) -> &Vault {
+            let store = if self.courier {
+                &self.state.courier
+            } else {
+                &self.state.vault
+            };
+            match store {
+                Some(vault) => vault,
+                None => unreachable!("an OpenStore is made only for an open store"),
+            }
+        }
+    }
+
+    impl Host {
+        /// [`Host::start_with`], with `observer` seeing the loop from the first effect on.
+        pub fn start_observed(
+            config: HostConfig,
+            clock: Box<dyn Clock>,
+            entropy: Box<dyn Entropy>,
+            observer: Box<dyn Observer>,
+        ) -> Result<(Self, Vec<ShellRequest>), HostError> {
+            let mut host = Self::build(&config, clock, entropy)?;
+            host.seams.observer = Some(observer);
+            let requests = host.begin(config.app);
+            Ok((host, requests))
+        }
+
+        /// Run the effects held so far (the observer sees them again).
+        pub fn release_held(&self) -> Vec<ShellRequest> {
+            let held = std::mem::take(&mut *lock(&self.seams.held));
+            self.run(held)
+        }
+
+        /// The vault, while it is unlocked.
+        pub fn open_vault(&self) -> Option<OpenStore<'_>> {
+            let state = self.lock();
+            state.vault.is_some().then_some(OpenStore {
+                state,
+                courier: false,
+            })
+        }
+
+        /// The courier store, once the app has used it.
+        pub fn open_courier(&self) -> Option<OpenStore<'_>> {
+            let state = self.lock();
+            state.courier.is_some().then_some(OpenStore {
+                state,
+                courier: true,
+            })
+        }
     }
 }
 

@@ -55,7 +55,7 @@ fn send_report_with_photo(
 }
 
 fn attachment_records(phone: &Phone) -> Vec<(String, Vec<u8>)> {
-    phone.vault.as_ref().unwrap().list("attachments").unwrap()
+    phone.vault().unwrap().list("attachments").unwrap()
 }
 
 /// Plays the relay for the upload; returns the bytes it received and the PUT bodies' offsets.
@@ -189,7 +189,7 @@ fn a_whole_attachment_stored_by_an_earlier_release_still_uploads() {
         key: &legacy_key,
         value: &whole,
     });
-    phone.vault.as_ref().unwrap().batch(&ops).unwrap();
+    phone.vault().unwrap().batch(&ops).unwrap();
 
     let (stored, _) = relay_receives_upload(&mut phone, manifest.sealed_size);
     assert_eq!(stored, whole);
@@ -222,8 +222,7 @@ fn evidence_error(phone: &Phone) -> Option<String> {
 
 fn draft_attachments(phone: &Phone) -> Vec<AttachmentRef> {
     let raw = phone
-        .vault
-        .as_ref()
+        .vault()
         .unwrap()
         .get("draft", "current")
         .unwrap()
@@ -278,8 +277,7 @@ fn an_evidence_file_is_read_in_bounded_pieces_stripped_and_sealed_in_segments() 
     }
     assert_eq!(sealed[4], workvoice_proto::attachment::VERSION);
     let raw = phone
-        .vault
-        .as_ref()
+        .vault()
         .unwrap()
         .get("draft", "current")
         .unwrap()
@@ -290,15 +288,7 @@ fn an_evidence_file_is_read_in_bounded_pieces_stripped_and_sealed_in_segments() 
     assert_eq!(opened, strip_metadata(&photo).unwrap().bytes);
     assert!(opened.len() < photo.len());
     // Nothing is left to clean up.
-    assert_eq!(
-        phone
-            .vault
-            .as_ref()
-            .unwrap()
-            .get("draft", "intake")
-            .unwrap(),
-        None
-    );
+    assert_eq!(phone.vault().unwrap().get("draft", "intake").unwrap(), None);
 }
 
 #[test]
@@ -317,8 +307,7 @@ fn an_evidence_file_cut_off_mid_way_leaves_nothing_after_the_next_unlock() {
     assert!(!attachment_records(&phone).is_empty());
     assert!(
         phone
-            .vault
-            .as_ref()
+            .vault()
             .unwrap()
             .get("draft", "intake")
             .unwrap()
@@ -329,15 +318,7 @@ fn an_evidence_file_cut_off_mid_way_leaves_nothing_after_the_next_unlock() {
     let mut phone = Phone::start(dir.path(), config(&fixture));
     phone.send(Event::Unlock { pin: PIN.into() });
     assert_eq!(attachment_records(&phone), vec![]);
-    assert_eq!(
-        phone
-            .vault
-            .as_ref()
-            .unwrap()
-            .get("draft", "intake")
-            .unwrap(),
-        None
-    );
+    assert_eq!(phone.vault().unwrap().get("draft", "intake").unwrap(), None);
 }
 
 #[test]
@@ -381,15 +362,7 @@ fn evidence_files_that_cannot_be_taken_are_refused_with_a_reason_and_leave_nothi
         assert!(error.contains(says), "{name}: {error:?}");
         assert!(!phone.view().busy);
         assert_eq!(attachment_records(&phone), vec![], "{name}");
-        assert_eq!(
-            phone
-                .vault
-                .as_ref()
-                .unwrap()
-                .get("draft", "intake")
-                .unwrap(),
-            None
-        );
+        assert_eq!(phone.vault().unwrap().get("draft", "intake").unwrap(), None);
     }
 }
 

@@ -45,8 +45,7 @@ fn assert_view_reveals_none(phone: &Phone, secrets: &[&str]) {
 /// Every value in the courier store, as text.
 fn courier_text(phone: &mut Phone) -> String {
     let entries = phone
-        .courier
-        .as_ref()
+        .courier()
         .expect("the courier store is open")
         .list(NS_COURIER)
         .unwrap();
@@ -59,8 +58,7 @@ fn courier_text(phone: &mut Phone) -> String {
 
 fn courier_entries(phone: &mut Phone) -> Vec<CourierEntry> {
     phone
-        .courier
-        .as_ref()
+        .courier()
         .expect("the courier store is open")
         .list(NS_COURIER)
         .unwrap()
@@ -91,7 +89,7 @@ fn going_to_the_background_locks_at_once_and_the_view_holds_nothing_of_the_repor
 
     phone.send(Event::Background);
     assert!(locked(&phone), "{:?}", phone.screen());
-    assert!(phone.vault.is_none(), "the vault is closed");
+    assert!(phone.vault().is_none(), "the vault is closed");
     let mut secrets = REPORT_TEXT.to_vec();
     secrets.push(&code);
     assert_view_reveals_none(&phone, &secrets);
@@ -137,7 +135,7 @@ fn idle_past_the_limit_locks_and_a_tap_starts_the_clock_again() {
     assert!(!locked(&phone), "the tap started the clock again");
     phone.tick_after(1);
     assert!(locked(&phone), "idle for two minutes: locked");
-    assert!(phone.vault.is_none());
+    assert!(phone.vault().is_none());
 
     // Typing in a field (which sends no step event yet) counts as activity too.
     phone.send(Event::Unlock { pin: PIN.into() });
@@ -492,8 +490,7 @@ fn a_report_queued_offline_is_sealed_as_the_app_locks_and_delivered_without_the_
 /// Every key of the courier store's copies of sealed evidence.
 fn courier_evidence(phone: &mut Phone) -> Vec<(String, Vec<u8>)> {
     phone
-        .courier
-        .as_ref()
+        .courier()
         .expect("the courier store is open")
         .list(NS_COURIER_EVIDENCE)
         .unwrap()
@@ -535,7 +532,7 @@ fn while_locked_a_queued_report_with_evidence_is_delivered_through_a_faulty_rela
 
     phone.send(Event::Background);
     assert!(locked(&phone));
-    assert!(phone.vault.is_none());
+    assert!(phone.vault().is_none());
     // The courier holds the sealed submission, the upload's id and size, and a copy of the
     // sealed chunks; nothing of the report in clear.
     let held = courier_entries(&mut phone);
@@ -677,8 +674,7 @@ fn while_locked_a_queued_report_with_evidence_is_delivered_through_a_faulty_rela
     assert!(phone.no_http(), "nothing uploaded twice");
     let record: OutboxRecord = serde_json::from_slice(
         &phone
-            .vault
-            .as_ref()
+            .vault()
             .unwrap()
             .get(NS_OUTBOX, &body.submission_id.to_hex())
             .unwrap()

@@ -8,6 +8,7 @@ use common::{PIN, Phone, Seen, config};
 use crux_core::App;
 use workvoice_core::app::draft::problem_key;
 use workvoice_core::app::*;
+use workvoice_core::host::{Host, HostConfig};
 use workvoice_core::i18n::{self, K};
 use workvoice_proto::recovery::RecoveryCode;
 use workvoice_proto::report::FieldProblem;
@@ -602,18 +603,14 @@ fn a_report_is_shown_saved_only_after_the_flushed_write() {
     phone.serve_directory(&fixture.publish(&fixture.listing(5)));
     let before = phone.seen.len();
 
-    // Drive `update` by hand to see the queued write resolve before the notice.
-    let mut effects = phone.core.process_event(Msg::Ui(Event::SendReport));
-    let write = effects
-        .iter()
-        .position(|e| matches!(e, Effect::Vault(r) if matches!(&r.operation, VaultOperation::Write { flush: true, .. })))
-        .expect("a flushed vault write");
+    // Hold the flushed write back to see that the notice waits for it.
+    phone.hold_next(|e| matches!(e, Effect::Vault(r) if matches!(&r.operation, VaultOperation::Write { flush: true, .. })));
+    phone.send(Event::SendReport);
+    let held = phone.held_vault();
+    let write = held.first().expect("a flushed vault write");
     assert!(phone.view().notice.is_none(), "not yet reported saved");
     assert!(phone.view().busy);
-    let Effect::Vault(request) = effects.remove(write) else {
-        unreachable!()
-    };
-    match &request.operation {
+    match write {
         VaultOperation::Write { ops, flush } => {
             assert!(flush);
             let keys: Vec<String> = ops.iter().map(|o| format!("{o:?}")).collect();
@@ -623,8 +620,7 @@ fn a_report_is_shown_saved_only_after_the_flushed_write() {
         }
         other => panic!("{other:?}"),
     }
-    phone.pump(effects);
-    phone.pump(vec![Effect::Vault(request)]);
+    phone.release_held();
     let view = phone.view();
     assert_eq!(view.notice.unwrap().text, i18n::tr("en", K::ReportSaved));
     match view.screen {
@@ -722,4 +718,39 @@ fn pins_that_are_not_common_are_accepted() {
     ] {
         assert!(is_common_pin(pin), "{pin} is a common PIN");
     }
+}
+
+#[test]
+fn the_host_draws_randomness_from_the_entropy_it_is_given() {
+    let fixture = Fixture::new();
+    let codes: Vec<String> = (0..2)
+        .map(|_| {
+            let dir = tempfile::tempdir().unwrap();
+            Phone::start(dir.path(), config(&fixture)).onboard()
+        })
+        .collect();
+    // Both phones drew the same bytes from the test's entropy, so the same recovery code.
+    assert_eq!(codes[0], codes[1]);
+
+    // On the system generator (what the shells get), the code is another.
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().join("phone");
+    let (host, _) = Host::start(HostConfig {
+        data_dir: data_dir.display().to_string(),
+        app: config(&fixture),
+        insecure_fast_kdf: true,
+        max_pin_attempts: 0,
+        platform_secret: Vec::new(),
+    })
+    .unwrap();
+    host.update(Event::StartSetup);
+    host.update(Event::SubmitNewPin {
+        pin: PIN.into(),
+        confirm: PIN.into(),
+        duress_pin: None,
+    });
+    let Screen::ShowRecoveryCode { code, .. } = host.view().screen else {
+        panic!("no recovery code shown");
+    };
+    assert_ne!(code, codes[0]);
 }

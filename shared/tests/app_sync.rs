@@ -1211,7 +1211,7 @@ fn lock_during_a_proof_of_work_locks_at_once() {
 
     phone.send(Event::Lock);
     assert!(matches!(phone.screen(), Screen::Unlock { .. }));
-    assert!(phone.vault.is_none(), "the vault is closed");
+    assert!(phone.vault().is_none(), "the vault is closed");
 
     // The report was sealed as the app locked; the courier solves its proof-of-work, slice
     // after slice, and sends it without the PIN.

@@ -1,38 +1,30 @@
-//! A test phone: the real core and a real vault in a temporary directory. The test plays the
-//! native shell: it answers HTTP requests itself and controls the clock.
+//! A test phone: the real [`Host`] over a real vault in a temporary directory, on a clock the
+//! test moves and entropy it can predict. The test plays the native shell: it answers the HTTP
+//! requests itself; an observer of the host's effect loop records what went by, and can hold
+//! an effect back.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 pub mod jpeg;
 
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
-use crux_core::{Core, Request};
 use workvoice_core::app::*;
-use workvoice_core::vault::{KdfParams, Vault, VaultConfig, VaultOp, VaultStatus};
+use workvoice_core::host::seams::{Observer, OpenStore, Pass};
+use workvoice_core::host::{
+    Clock, Entropy, EntropyUnavailable, Host, HostConfig, ShellEffect, ShellRequest,
+    evidence_intake_dir,
+};
 use workvoice_proto::api::{SubmissionAccepted, SubmissionRequest};
 use workvoice_proto::vectors::Fixture;
 
 pub const PIN: &str = "482916";
 pub const DURESS: &str = "111999";
 pub const RELAY: &str = "http://relay.test";
-
-/// What the host does for a file read: the bytes at the offset, and the file's size.
-pub fn read_file(op: &FileReadOperation) -> FileReadOutput {
-    use std::io::{Read, Seek, SeekFrom};
-    let read = || -> std::io::Result<(Vec<u8>, u64)> {
-        let mut file = std::fs::File::open(&op.path)?;
-        let file_size = file.metadata()?.len();
-        file.seek(SeekFrom::Start(op.offset))?;
-        let mut bytes = Vec::new();
-        file.take(u64::from(op.len)).read_to_end(&mut bytes)?;
-        Ok((bytes, file_size))
-    };
-    match read() {
-        Ok((bytes, file_size)) => FileReadOutput::Read { bytes, file_size },
-        Err(e) => FileReadOutput::Failed(e.to_string()),
-    }
-}
+/// Wrong PINs before the vault wipes itself.
+pub const MAX_PIN_ATTEMPTS: u32 = 5;
 
 pub fn config(fixture: &Fixture) -> AppConfig {
     AppConfig {
@@ -48,7 +40,7 @@ pub fn config(fixture: &Fixture) -> AppConfig {
     }
 }
 
-/// What the test saw go out, in order.
+/// What the test saw go by, in the order the host's loop took it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Seen {
     Render,
@@ -60,267 +52,229 @@ pub enum Seen {
     Platform(PlatformOperation),
 }
 
+/// An HTTP request the host handed out, for the test to answer by `id`.
+#[derive(Debug)]
+pub struct PendingHttp {
+    pub id: u32,
+    pub operation: HttpRequest,
+}
+
+struct TestClock(Arc<AtomicU64>);
+
+impl Clock for TestClock {
+    fn now_unix_ms(&self) -> u64 {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// Every byte of the n-th draw is n.
+#[derive(Default)]
+struct CountingEntropy(AtomicU8);
+
+impl Entropy for CountingEntropy {
+    fn fill(&self, bytes: &mut [u8]) -> Result<(), EntropyUnavailable> {
+        let draw = self.0.fetch_add(1, Ordering::SeqCst).wrapping_add(1);
+        bytes.fill(draw);
+        Ok(())
+    }
+}
+
+#[derive(Default)]
+struct Watch {
+    seen: Vec<Seen>,
+    file_reads: Vec<(u64, u32)>,
+    file_reads_allowed: Option<usize>,
+    hold_next: Option<fn(&Effect) -> bool>,
+    held_vault: Vec<VaultOperation>,
+}
+
+struct Watcher(Arc<Mutex<Watch>>);
+
+impl Observer for Watcher {
+    fn effect(&self, effect: &Effect) -> Pass {
+        let mut watch = self.0.lock().unwrap();
+        if watch.hold_next.is_some_and(|hold| hold(effect)) {
+            watch.hold_next = None;
+            if let Effect::Vault(request) = effect {
+                watch.held_vault.push(request.operation.clone());
+            }
+            return Pass::Hold;
+        }
+        let seen = match effect {
+            Effect::Render(_) => Seen::Render,
+            Effect::Platform(request) => Seen::Platform(request.operation.clone()),
+            Effect::Http(request) => Seen::Http(format!(
+                "{:?} {}",
+                request.operation.method, request.operation.url
+            )),
+            Effect::Time(_) => Seen::Time,
+            Effect::Random(_) => Seen::Random,
+            Effect::File(request) => {
+                if watch
+                    .file_reads_allowed
+                    .is_some_and(|allowed| watch.file_reads.len() >= allowed)
+                {
+                    return Pass::Hold;
+                }
+                let read = (request.operation.offset, request.operation.len);
+                watch.file_reads.push(read);
+                return Pass::Go;
+            }
+            Effect::Vault(request) => vault_seen(&request.operation),
+        };
+        watch.seen.push(seen);
+        Pass::Go
+    }
+}
+
+fn vault_seen(operation: &VaultOperation) -> Seen {
+    let key = |op: &VaultWrite| match op {
+        VaultWrite::Put { ns, key, .. } => format!("put {ns}/{key}"),
+        VaultWrite::Delete { ns, key } => format!("delete {ns}/{key}"),
+    };
+    let other = match operation {
+        VaultOperation::Write { ops, flush } => {
+            return Seen::VaultWrite {
+                keys: ops.iter().map(key).collect(),
+                flush: *flush,
+            };
+        }
+        VaultOperation::Status => "status".into(),
+        VaultOperation::Create { .. } => "create".into(),
+        VaultOperation::Unlock { .. } => "unlock".into(),
+        VaultOperation::Lock => "lock".into(),
+        VaultOperation::Wipe => "wipe".into(),
+        VaultOperation::Load { .. } => "load".into(),
+        VaultOperation::Get { ns, key } => format!("get {ns}/{key}"),
+        VaultOperation::CourierLoad => "courier load".into(),
+        VaultOperation::CourierGet { ns, key } => format!("courier get {ns}/{key}"),
+        VaultOperation::CourierWrite { .. } => "courier write".into(),
+    };
+    Seen::VaultOther(other)
+}
+
 pub struct Phone {
-    pub core: Core<Workvoice>,
+    pub host: Host,
     pub dir: PathBuf,
-    pub vault: Option<Vault>,
-    /// The courier store, which opens without the PIN.
-    pub courier: Option<Vault>,
+    /// The clock, read by the host at each `Time` effect.
     pub now_ms: u64,
-    pub http: VecDeque<Request<HttpRequest>>,
+    pub http: VecDeque<PendingHttp>,
     pub seen: Vec<Seen>,
-    pub max_attempts: u32,
     /// Every file read the core asked for: (offset, len).
     pub file_reads: Vec<(u64, u32)>,
     /// Reads answered before the next ones are held (a phone killed mid-file), if set.
     pub file_reads_allowed: Option<usize>,
-    counter: u8,
+    clock: Arc<AtomicU64>,
+    watch: Arc<Mutex<Watch>>,
+}
+
+impl Drop for Phone {
+    fn drop(&mut self) {
+        // The host makes the shell's evidence intake directory beside the data directory,
+        // outside the test's temporary one.
+        let _ = std::fs::remove_dir_all(evidence_intake_dir(&self.dir));
+    }
 }
 
 impl Phone {
     pub fn start(dir: &Path, config: AppConfig) -> Phone {
+        let now_ms = Fixture::new().now * 1000;
+        let clock = Arc::new(AtomicU64::new(now_ms));
+        let watch = Arc::new(Mutex::new(Watch::default()));
+        let host_config = HostConfig {
+            data_dir: dir.display().to_string(),
+            app: config,
+            insecure_fast_kdf: true,
+            max_pin_attempts: MAX_PIN_ATTEMPTS,
+            platform_secret: Vec::new(),
+        };
+        let (host, requests) = Host::start_observed(
+            host_config,
+            Box::new(TestClock(clock.clone())),
+            Box::new(CountingEntropy::default()),
+            Box::new(Watcher(watch.clone())),
+        )
+        .unwrap();
         let mut phone = Phone {
-            core: Core::new_with(Workvoice, Model::default()),
+            host,
             dir: dir.to_path_buf(),
-            vault: None,
-            courier: None,
-            now_ms: Fixture::new().now * 1000,
+            now_ms,
             http: VecDeque::new(),
             seen: Vec::new(),
-            max_attempts: 5,
             file_reads: Vec::new(),
             file_reads_allowed: None,
-            counter: 0,
+            clock,
+            watch,
         };
-        let effects = phone.core.process_event(Msg::Start(config));
-        phone.pump(effects);
+        phone.receive(requests);
         phone
     }
 
     pub fn send(&mut self, event: Event) {
-        let effects = self.core.process_event(Msg::Ui(event));
-        self.pump(effects);
+        self.prepare();
+        let requests = self.host.update(event);
+        self.receive(requests);
     }
 
     pub fn view(&self) -> ViewModel {
-        self.core.view()
+        self.host.view()
     }
 
     pub fn screen(&self) -> Screen {
         self.view().screen
     }
 
-    /// Resolve every vault, time and random effect at once, as the FFI layer does; keep HTTP
-    /// requests for the test to answer.
-    pub fn pump(&mut self, effects: Vec<Effect>) {
-        let mut queue: VecDeque<Effect> = effects.into();
-        while let Some(effect) = queue.pop_front() {
-            match effect {
-                Effect::Render(_) => self.seen.push(Seen::Render),
-                Effect::Platform(request) => self.seen.push(Seen::Platform(request.operation)),
-                Effect::Http(request) => {
-                    self.seen.push(Seen::Http(format!(
-                        "{:?} {}",
-                        request.operation.method, request.operation.url
-                    )));
-                    self.http.push_back(request);
-                }
-                Effect::Time(mut request) => {
-                    self.seen.push(Seen::Time);
-                    let more = self
-                        .core
-                        .resolve(
-                            &mut request,
-                            TimeOutput {
-                                unix_ms: self.now_ms,
-                            },
-                        )
-                        .unwrap();
-                    queue.extend(more);
-                }
-                Effect::Random(mut request) => {
-                    self.seen.push(Seen::Random);
-                    self.counter = self.counter.wrapping_add(1);
-                    let bytes = vec![self.counter; request.operation.len as usize];
-                    let more = self
-                        .core
-                        .resolve(&mut request, RandomOutput(bytes))
-                        .unwrap();
-                    queue.extend(more);
-                }
-                Effect::File(mut request) => {
-                    let op = request.operation.clone();
-                    if self
-                        .file_reads_allowed
-                        .is_some_and(|allowed| self.file_reads.len() >= allowed)
-                    {
-                        continue;
-                    }
-                    self.file_reads.push((op.offset, op.len));
-                    let more = self.core.resolve(&mut request, read_file(&op)).unwrap();
-                    queue.extend(more);
-                }
-                Effect::Vault(mut request) => {
-                    let output = self.vault_op(request.operation.clone());
-                    let more = self.core.resolve(&mut request, output).unwrap();
-                    queue.extend(more);
-                }
-            }
-        }
+    /// The vault, while the host holds it unlocked.
+    pub fn vault(&self) -> Option<OpenStore<'_>> {
+        self.host.open_vault()
     }
 
-    fn vault_op(&mut self, op: VaultOperation) -> VaultOutput {
-        let config = VaultConfig {
-            kdf: KdfParams::INSECURE_FAST_FOR_TESTS,
-            max_attempts: self.max_attempts,
-        };
-        let failure = |e: workvoice_core::vault::VaultError| {
-            VaultOutput::Failed(match e {
-                workvoice_core::vault::VaultError::WrongPin { attempts_left } => {
-                    VaultFailure::WrongPin { attempts_left }
-                }
-                workvoice_core::vault::VaultError::Wiped => VaultFailure::Wiped,
-                other => VaultFailure::Storage(other.to_string()),
-            })
-        };
-        match op {
-            VaultOperation::Status => {
-                self.seen.push(Seen::VaultOther("status".into()));
-                match Vault::status(&self.dir).unwrap() {
-                    VaultStatus::NotInitialised => VaultOutput::Status {
-                        initialised: false,
-                        attempts_left: 0,
-                    },
-                    VaultStatus::Locked { attempts_left } => VaultOutput::Status {
-                        initialised: true,
-                        attempts_left,
-                    },
-                }
-            }
-            VaultOperation::Create { pin, duress_pin } => {
-                self.seen.push(Seen::VaultOther("create".into()));
-                self.courier = None;
-                match Vault::create(&self.dir, &pin, duress_pin.as_deref(), None, &config) {
-                    Ok(v) => {
-                        self.vault = Some(v);
-                        VaultOutput::Opened
-                    }
-                    Err(e) => failure(e),
-                }
-            }
-            VaultOperation::Unlock { pin } => {
-                self.seen.push(Seen::VaultOther("unlock".into()));
-                self.vault = None;
-                self.courier = None;
-                match Vault::unlock(&self.dir, &pin, None) {
-                    Ok(v) => {
-                        self.vault = Some(v);
-                        VaultOutput::Opened
-                    }
-                    Err(e) => failure(e),
-                }
-            }
-            VaultOperation::Lock => {
-                self.vault = None;
-                VaultOutput::Locked
-            }
-            VaultOperation::Wipe => {
-                self.seen.push(Seen::VaultOther("wipe".into()));
-                self.courier = None;
-                match self.vault.take() {
-                    Some(v) => v.wipe().unwrap(),
-                    None => Vault::wipe_dir(&self.dir).unwrap(),
-                }
-                VaultOutput::Wiped
-            }
-            VaultOperation::Load { namespaces } => {
-                self.seen.push(Seen::VaultOther("load".into()));
-                let vault = self.vault.as_ref().unwrap();
-                VaultOutput::Entries(
-                    namespaces
-                        .iter()
-                        .map(|ns| vault.list(ns).unwrap())
-                        .collect(),
-                )
-            }
-            VaultOperation::Get { ns, key } => {
-                self.seen.push(Seen::VaultOther(format!("get {ns}/{key}")));
-                VaultOutput::Value(self.vault.as_ref().unwrap().get(&ns, &key).unwrap())
-            }
-            VaultOperation::Write { ops, flush } => {
-                self.seen.push(Seen::VaultWrite {
-                    keys: ops
-                        .iter()
-                        .map(|op| match op {
-                            VaultWrite::Put { ns, key, .. } => format!("put {ns}/{key}"),
-                            VaultWrite::Delete { ns, key } => format!("delete {ns}/{key}"),
-                        })
-                        .collect(),
-                    flush,
+    /// The courier store, once the core has used it.
+    pub fn courier(&self) -> Option<OpenStore<'_>> {
+        self.host.open_courier()
+    }
+
+    /// Hold back the next effect that `hold` picks, until [`Phone::release_held`].
+    pub fn hold_next(&mut self, hold: fn(&Effect) -> bool) {
+        self.watch.lock().unwrap().hold_next = Some(hold);
+    }
+
+    /// The vault operations held back so far.
+    pub fn held_vault(&self) -> Vec<VaultOperation> {
+        self.watch.lock().unwrap().held_vault.clone()
+    }
+
+    /// Let the held effects run.
+    pub fn release_held(&mut self) {
+        self.prepare();
+        let requests = self.host.release_held();
+        self.watch.lock().unwrap().held_vault.clear();
+        self.receive(requests);
+    }
+
+    /// Hand the test's clock and file-read limit to the host's side before a call.
+    fn prepare(&mut self) {
+        self.clock.store(self.now_ms, Ordering::SeqCst);
+        self.watch.lock().unwrap().file_reads_allowed = self.file_reads_allowed;
+    }
+
+    /// Keep the HTTP requests for the test to answer; take in what the observer saw.
+    fn receive(&mut self, requests: Vec<ShellRequest>) {
+        for request in requests {
+            if let ShellEffect::Http(operation) = request.effect {
+                self.http.push_back(PendingHttp {
+                    id: request.id,
+                    operation,
                 });
-                let vault = self.vault.as_ref().unwrap();
-                let ops: Vec<VaultOp<'_>> = ops
-                    .iter()
-                    .map(|op| match op {
-                        VaultWrite::Put { ns, key, value } => VaultOp::Put { ns, key, value },
-                        VaultWrite::Delete { ns, key } => VaultOp::Delete { ns, key },
-                    })
-                    .collect();
-                vault.batch(&ops).unwrap();
-                if flush {
-                    vault.flush().unwrap();
-                }
-                VaultOutput::Written
-            }
-            VaultOperation::CourierLoad => {
-                self.seen.push(Seen::VaultOther("courier load".into()));
-                match self.open_courier() {
-                    Some(courier) => VaultOutput::Entries(vec![
-                        courier
-                            .list(workvoice_core::app::records::NS_COURIER)
-                            .unwrap(),
-                    ]),
-                    None => VaultOutput::Entries(vec![]),
-                }
-            }
-            VaultOperation::CourierGet { ns, key } => {
-                self.seen
-                    .push(Seen::VaultOther(format!("courier get {ns}/{key}")));
-                match self.open_courier() {
-                    Some(courier) => VaultOutput::Value(courier.get(&ns, &key).unwrap()),
-                    None => VaultOutput::Value(None),
-                }
-            }
-            VaultOperation::CourierWrite { ops } => {
-                self.seen.push(Seen::VaultOther("courier write".into()));
-                let courier = self.open_courier().expect("a vault to hold the courier");
-                let ops: Vec<VaultOp<'_>> = ops
-                    .iter()
-                    .map(|op| match op {
-                        VaultWrite::Put { ns, key, value } => VaultOp::Put { ns, key, value },
-                        VaultWrite::Delete { ns, key } => VaultOp::Delete { ns, key },
-                    })
-                    .collect();
-                courier.batch(&ops).unwrap();
-                courier.flush().unwrap();
-                VaultOutput::Written
             }
         }
-    }
-
-    fn open_courier(&mut self) -> Option<&Vault> {
-        if self.courier.is_none() {
-            match Vault::open_courier(&self.dir, None) {
-                Ok(courier) => self.courier = Some(courier),
-                Err(workvoice_core::vault::VaultError::NotInitialised) => return None,
-                Err(e) => panic!("courier: {e}"),
-            }
-        }
-        self.courier.as_ref()
+        let mut watch = self.watch.lock().unwrap();
+        self.seen.append(&mut watch.seen);
+        self.file_reads.clone_from(&watch.file_reads);
     }
 
     /// The next HTTP request the core made.
-    pub fn take_http(&mut self) -> Request<HttpRequest> {
+    pub fn take_http(&mut self) -> PendingHttp {
         match self.http.pop_front() {
             Some(request) => request,
             None => panic!(
@@ -334,16 +288,17 @@ impl Phone {
         self.http.is_empty()
     }
 
-    pub fn respond(&mut self, mut request: Request<HttpRequest>, result: HttpResult) {
-        let more = self.core.resolve(&mut request, result).unwrap();
-        self.pump(more);
+    pub fn respond(&mut self, request: PendingHttp, result: HttpResult) {
+        self.prepare();
+        let requests = self.host.resolve(request.id, result).unwrap();
+        self.receive(requests);
     }
 
-    pub fn respond_status(&mut self, request: Request<HttpRequest>, status: u16, body: Vec<u8>) {
+    pub fn respond_status(&mut self, request: PendingHttp, status: u16, body: Vec<u8>) {
         self.respond(request, HttpResult::Response(HttpResponse { status, body }));
     }
 
-    pub fn drop_connection(&mut self, request: Request<HttpRequest>) {
+    pub fn drop_connection(&mut self, request: PendingHttp) {
         self.respond(
             request,
             HttpResult::Failed(HttpFailure {
@@ -448,7 +403,7 @@ impl Phone {
     }
 
     /// Take a POST /v1/submissions and return it with its body decoded.
-    pub fn take_submission(&mut self) -> (Request<HttpRequest>, SubmissionRequest) {
+    pub fn take_submission(&mut self) -> (PendingHttp, SubmissionRequest) {
         let request = self.take_http();
         assert_eq!(request.operation.method, HttpMethod::Post);
         assert!(request.operation.url.ends_with("/v1/submissions"));
@@ -456,12 +411,7 @@ impl Phone {
         (request, body)
     }
 
-    pub fn accept(
-        &mut self,
-        request: Request<HttpRequest>,
-        submission: &SubmissionRequest,
-        status: u16,
-    ) {
+    pub fn accept(&mut self, request: PendingHttp, submission: &SubmissionRequest, status: u16) {
         let header =
             workvoice_proto::envelope::EnvelopeHeader::parse(&submission.envelope).unwrap();
         let accepted = SubmissionAccepted {
