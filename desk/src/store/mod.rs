@@ -77,6 +77,13 @@ fn migrator() -> sqlx::migrate::Migrator {
             include_str!("../../migrations/0005_escrow.sql").into_sql_str(),
             false,
         ),
+        Migration::new(
+            6,
+            "channel".into(),
+            MigrationType::Simple,
+            include_str!("../../migrations/0006_channel.sql").into_sql_str(),
+            false,
+        ),
     ])
 }
 
