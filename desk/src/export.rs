@@ -5,7 +5,7 @@
 //! worker consented to that kind of organisation; CSV cells are guarded against formulas.
 
 use serde::{Deserialize, Serialize};
-use workvoice_proto::report::{Indicator, Money, Report, Sector};
+use workvoice_proto::report::{Channel, Indicator, Money, Report, Sector};
 
 use crate::cases::CaseStatus;
 use crate::desk::Desk;
@@ -158,6 +158,8 @@ pub struct ExportCase {
     pub status: String,
     pub worker_status: String,
     pub referred_by: Option<String>,
+    /// How the report came: `app`, `sms`, or `unknown` (a channel newer than this desk).
+    pub channel: String,
     pub language: String,
     pub written_on: Option<String>,
     pub origin_country: Option<String>,
@@ -222,6 +224,7 @@ impl ExportCase {
             status: case.summary.status.as_str().to_string(),
             worker_status: case.worker_status.clone(),
             referred_by: case.summary.referred_by.clone(),
+            channel: Channel::of(report).as_str().to_string(),
             language: report.language.clone(),
             written_on: report.written_on.clone(),
             origin_country: report.origin_country.clone(),
@@ -312,6 +315,7 @@ pub struct CsvCase {
     pub status: String,
     pub worker_status: String,
     pub referred_by: Option<String>,
+    pub channel: String,
     pub language: String,
     pub written_on: Option<String>,
     pub origin_country: Option<String>,
@@ -356,6 +360,7 @@ impl From<&ExportCase> for CsvCase {
             status: c.status.clone(),
             worker_status: c.worker_status.clone(),
             referred_by: c.referred_by.clone(),
+            channel: c.channel.clone(),
             language: c.language.clone(),
             written_on: c.written_on.clone(),
             origin_country: c.origin_country.clone(),
@@ -440,6 +445,8 @@ pub struct HtcdsCase {
     pub wv_report_id: String,
     #[serde(rename = "wv_ReceivedOn")]
     pub wv_received_on: String,
+    #[serde(rename = "wv_Channel")]
+    pub wv_channel: String,
     #[serde(rename = "wv_IloIndicators")]
     pub wv_ilo_indicators: String,
     #[serde(rename = "wv_RecruitmentFeeTotals")]
@@ -573,6 +580,7 @@ impl HtcdsCase {
             hte_exploitation_description: base.free_text.clone(),
             wv_report_id: base.report_id.clone(),
             wv_received_on: base.received_on.clone(),
+            wv_channel: base.channel.clone(),
             wv_ilo_indicators: join(&base.indicators),
             wv_recruitment_fee_totals: join(
                 &base

@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use maud::{Markup, html};
-use workvoice_proto::report::Indicator;
+use workvoice_proto::report::{Channel, Indicator};
 
 use crate::labels;
 use crate::store::InsightRow;
@@ -33,6 +33,8 @@ pub struct CurrencyChart {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Insight {
     pub total_cases: usize,
+    /// Cases per channel: the app and SMS always, a channel this desk does not know when any.
+    pub channels: Vec<Bar>,
     /// Monday of each week and the number of reports received that week.
     pub weekly: Vec<Bar>,
     pub indicators: Vec<Bar>,
@@ -225,6 +227,7 @@ pub fn compute(rows: &[InsightRow], now: u64) -> Insight {
     sdg.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.label.cmp(&b.1.label)));
     Insight {
         total_cases: rows.len(),
+        channels: channel_counts(rows),
         weekly,
         indicators,
         fees_by_recruiter,
@@ -233,6 +236,34 @@ pub fn compute(rows: &[InsightRow], now: u64) -> Insight {
         sdg_included: included,
         sdg_excluded_currency: excluded,
     }
+}
+
+fn channel_label(channel: Channel) -> &'static str {
+    match channel {
+        Channel::App => "Workvoice app",
+        Channel::Sms => "SMS",
+        Channel::Unknown => "A channel this desk does not know",
+    }
+}
+
+/// Cases per channel, in a fixed order: the app, SMS, then unknown channels if there are any.
+fn channel_counts(rows: &[InsightRow]) -> Vec<Bar> {
+    [Channel::App, Channel::Sms, Channel::Unknown]
+        .into_iter()
+        .map(|channel| {
+            let n = rows
+                .iter()
+                .filter(|r| r.channel == channel.as_str())
+                .count();
+            (channel, n)
+        })
+        .filter(|(channel, n)| *channel != Channel::Unknown || *n > 0)
+        .map(|(channel, n)| Bar {
+            label: channel_label(channel).to_string(),
+            value: n as f64,
+            value_text: format!("{n} case{}", if n == 1 { "" } else { "s" }),
+        })
+        .collect()
 }
 
 fn truncate(text: &str, max: usize) -> String {
@@ -340,7 +371,42 @@ mod tests {
             wage: wage.map(|(a, c)| (a, c.to_string())),
             indicators: vec!["debt_bondage".into()],
             fees: fees.iter().map(|(c, a)| (c.to_string(), *a)).collect(),
+            channel: "app".into(),
         }
+    }
+
+    #[test]
+    fn cases_are_counted_by_channel_and_an_unknown_channel_only_when_there_is_one() {
+        let now = 1_795_824_000;
+        let mut rows: Vec<InsightRow> = (0..5)
+            .map(|i| row(now, "NP", &[], None, &format!("R{i}")))
+            .collect();
+        rows[1].channel = "sms".into();
+        rows[3].channel = "sms".into();
+        let figures = |rows: &[InsightRow]| -> Vec<(String, u64)> {
+            compute(rows, now)
+                .channels
+                .iter()
+                .map(|b| (b.label.clone(), b.value as u64))
+                .collect()
+        };
+        assert_eq!(
+            figures(&rows),
+            vec![("Workvoice app".into(), 3), ("SMS".into(), 2)]
+        );
+        rows[4].channel = "unknown".into();
+        assert_eq!(
+            figures(&rows),
+            vec![
+                ("Workvoice app".into(), 2),
+                ("SMS".into(), 2),
+                ("A channel this desk does not know".into(), 1)
+            ]
+        );
+        assert_eq!(
+            figures(&[]),
+            vec![("Workvoice app".into(), 0), ("SMS".into(), 0)]
+        );
     }
 
     #[test]

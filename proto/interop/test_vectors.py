@@ -104,7 +104,8 @@ def evaluate(v):
         if kind == "report":
             r = wv.decode_report(v["json"].encode("utf-8"))
             return {"ok": {"report_id": r["report_id"].hex(),
-                           "tags": wv.tags_to_json(wv.report_routing_tags(r))}}
+                           "tags": wv.tags_to_json(wv.report_routing_tags(r)),
+                           "channel": wv.report_channel(r)}}
     except wv.ReportInvalid as e:
         return {"error": "report_invalid:" + ",".join(f"{f}={c}" for f, c in e.problems)}
     except wv.WvError as e:

@@ -1621,6 +1621,9 @@ REPORT = T_STRUCT({
     "consent": (CONSENT, REQUIRED),
     "reply_key": (T_HEX(32), REQUIRED),
     "withdrawal_hash": (T_HEX(32), OPTIONAL),
+    # Added to schema 1 as an optional member (section 4.1): absent is the app; a channel newer
+    # than this version reads as unknown and leaves the report valid.
+    "channel": (T_ENUM(["app", "sms"]), OPTIONAL),
 })
 
 
@@ -1774,6 +1777,11 @@ def decode_report(data: bytes) -> dict:
     if problems:
         raise ReportInvalid(problems)
     return r
+
+
+def report_channel(r: dict) -> str:
+    """Section 4.1: how the report reached the first hop that sealed it; absent is the app."""
+    return r["channel"] if r["channel"] is not None else "app"
 
 
 def report_routing_tags(r: dict) -> dict:

@@ -23,7 +23,7 @@ use crate::keys::{
 use crate::recovery::{RecoveryCode, mailbox_token_hash};
 use crate::reply::{ReplyBody, open_reply, seal_reply};
 use crate::report::{
-    CostCategory, Indicator, JobComparison, JobTerms, Money, NamedParty, PayeeRole,
+    Channel, CostCategory, Indicator, JobComparison, JobTerms, Money, NamedParty, PayeeRole,
     REPORT_SCHEMA_VERSION, RecruitmentFee, RecruitmentStage, Report, Sector,
 };
 use crate::routing::{
@@ -455,7 +455,11 @@ pub fn evaluate(vector: &Vector) -> Result<Expect, String> {
             Err(e) => err(&e),
         },
         Vector::Report { json, .. } => match Report::decode(json.as_bytes()) {
-            Ok(r) => ok(serde_json::json!({ "report_id": r.report_id, "tags": r.routing_tags() })),
+            Ok(r) => ok(serde_json::json!({
+                "report_id": r.report_id,
+                "tags": r.routing_tags(),
+                "channel": Channel::of(&r).as_str(),
+            })),
             Err(crate::report::ReportError::Invalid(fields)) => Expect::Error {
                 error: format!(
                     "report_invalid:{}",
@@ -1624,6 +1628,37 @@ pub fn generate() -> Vec<(bool, String, Vector)> {
         Vector::Report {
             description: "a newer phone's report with fields this version does not know".into(),
             json: future.to_string(),
+            expect: placeholder(),
+        },
+    );
+    // The channel (an optional member of schema 1): absent reads as the app (every vector
+    // above), `sms` as SMS, a newer channel as `unknown` without making the report invalid,
+    // anything but a string or null as a malformed report.
+    let mut channel: serde_json::Value = serde_json::from_slice(&plaintext).unwrap_or_default();
+    channel["channel"] = "sms".into();
+    push(
+        "report-channel-sms",
+        Vector::Report {
+            description: "sealed by the SMS channel from an SMS dialogue (channel: sms)".into(),
+            json: channel.to_string(),
+            expect: placeholder(),
+        },
+    );
+    channel["channel"] = "voice_line".into();
+    push(
+        "report-channel-newer",
+        Vector::Report {
+            description: "a channel newer than this version: read as unknown, still valid".into(),
+            json: channel.to_string(),
+            expect: placeholder(),
+        },
+    );
+    channel["channel"] = 2.into();
+    push(
+        "report-channel-not-a-string",
+        Vector::Report {
+            description: "a channel that is not a string".into(),
+            json: channel.to_string(),
             expect: placeholder(),
         },
     );

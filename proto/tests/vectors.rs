@@ -94,6 +94,7 @@ fn invalid_vectors_fail_for_the_intended_reason() {
         ("recovery-typo", "recovery_checksum"),
         ("recovery-short", "recovery_wrong_length"),
         ("report-not-json", "report_malformed"),
+        ("report-channel-not-a-string", "report_malformed"),
         ("attachment-last-segment-dropped", "attachment_mismatch"),
         ("attachment-segments-swapped", "attachment_decrypt_failed"),
         ("attachment-header-altered", "attachment_mismatch"),
@@ -123,6 +124,32 @@ fn invalid_vectors_fail_for_the_intended_reason() {
         panic!()
     };
     assert_eq!(error, "report_invalid:fees[0].payee=unknown_value");
+}
+
+/// The channel of a report (PROTOCOL.md 4.6): absent reads as the app, `sms` as SMS, a newer
+/// channel as `unknown` in a report that stays valid, in every report vector.
+#[test]
+fn report_vectors_say_the_channel() {
+    let valid = load("valid");
+    let mut seen = BTreeMap::new();
+    for (name, v) in valid
+        .iter()
+        .filter(|(_, v)| matches!(v, Vector::Report { .. }))
+    {
+        let Expect::Ok { ok } = expect_of(v) else {
+            panic!("{name}")
+        };
+        seen.insert(name.as_str(), ok["channel"].as_str().unwrap_or("missing"));
+    }
+    assert_eq!(seen["report-channel-sms"], "sms");
+    assert_eq!(seen["report-channel-newer"], "unknown");
+    assert_eq!(seen["report-valid"], "app");
+    let others: Vec<_> = seen
+        .iter()
+        .filter(|(name, _)| !name.starts_with("report-channel-"))
+        .collect();
+    assert!(others.len() >= 3, "{seen:?}");
+    assert!(others.iter().all(|(_, c)| **c == "app"), "{seen:?}");
 }
 
 /// Broken chains of trust verify at directory level but mark the key untrusted.

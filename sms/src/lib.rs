@@ -13,3 +13,5 @@ pub mod segments;
 pub mod service;
 pub mod startup;
 pub mod store;
+#[cfg(feature = "testing")]
+pub mod testing;

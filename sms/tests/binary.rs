@@ -13,10 +13,8 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use support::{GATEWAY_PASSWORD, GATEWAY_USER, SIGNING_KEY, android_body, start_gateway};
+use support::{GATEWAY_PASSWORD, GATEWAY_USER, Kind, SIGNING_KEY, Webhooks, start_gateway};
 use workvoice_relay::testing::{TestRelay, TestRelayOptions};
-use workvoice_sms::gateway::android_signature;
-use workvoice_sms::service::now_secs;
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -49,7 +47,7 @@ fn the_binary_seals_a_conversation_and_keeps_no_number_in_clear() {
         .enable_all()
         .build()
         .unwrap();
-    let (gateway_url, sent) = start_gateway(&runtime);
+    let (gateway_url, sent) = start_gateway(runtime.handle()).unwrap();
     let home = tempfile::tempdir().unwrap();
     let data_dir = home.path().join("sms");
     let port = free_port();
@@ -77,18 +75,12 @@ fn the_binary_seals_a_conversation_and_keeps_no_number_in_clear() {
         .http_status_as_error(false)
         .build()
         .into();
-    let url = format!("http://127.0.0.1:{port}/webhooks/android");
+    let webhooks = Webhooks::new(Kind::Android, &format!("http://127.0.0.1:{port}"));
     let number = "+9779841112233";
     let say = |i: usize, text: &str| {
-        let body = android_body(&format!("e{i}"), number, text);
-        let ts = now_secs().to_string();
-        let sig = android_signature(SIGNING_KEY, body.as_bytes(), &ts);
-        agent
-            .post(&url)
-            .header("x-signature", &sig)
-            .header("x-timestamp", &ts)
-            .send(body.as_bytes())
-            .map(|r| r.status().as_u16())
+        webhooks
+            .deliver(number, text, &format!("e{i}"))
+            .map(|(status, _)| status)
     };
     // Wait for it to listen.
     let until = Instant::now() + Duration::from_secs(60);

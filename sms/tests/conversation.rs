@@ -62,6 +62,22 @@ fn assert_absent(dir: &Path, needle: &str) {
     assert!(files >= 3, "only {files} files under {}", dir.display());
 }
 
+/// POST `body` as JSON to the relay's organisation API as the union; the status.
+fn post_as_union(world: &World, path: &str, body: &impl serde::Serialize) -> u16 {
+    world
+        .agent
+        .post(&world.relay.url(path))
+        .header(
+            "authorization",
+            &format!("Bearer {}", world.relay.union.token),
+        )
+        .header("content-type", "application/json")
+        .send(&serde_json::to_vec(body).unwrap()[..])
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
 #[test]
 fn english_by_the_android_gateway_reaches_union_and_inspectorate() {
     let mut world = World::start(Kind::Android, default_limits());
@@ -222,22 +238,11 @@ fn indonesian_by_android_gets_the_unions_answer_by_sms() {
         &mut DeterministicRng::new("union reply"),
     )
     .unwrap();
-    let status = world
-        .agent
-        .post(
-            &world
-                .relay
-                .url(&format!("/v1/org/reports/{}/replies", entry.report_id)),
-        )
-        .header(
-            "authorization",
-            &format!("Bearer {}", world.relay.union.token),
-        )
-        .header("content-type", "application/json")
-        .send(&serde_json::to_vec(&PostReply { sealed }).unwrap()[..])
-        .unwrap()
-        .status()
-        .as_u16();
+    let status = post_as_union(
+        &world,
+        &format!("/v1/org/reports/{}/replies", entry.report_id),
+        &PostReply { sealed },
+    );
     assert!(status == 200 || status == 201, "{status}");
     let before = world.texts_to(number).len();
     assert!(world.poll_answers() >= 1);
@@ -270,22 +275,11 @@ fn indonesian_by_android_gets_the_unions_answer_by_sms() {
         status: WorkerStatus::InReview,
         sealed: Some(sealed_status),
     };
-    let status = world
-        .agent
-        .post(
-            &world
-                .relay
-                .url(&format!("/v1/org/reports/{}/status", entry.report_id)),
-        )
-        .header(
-            "authorization",
-            &format!("Bearer {}", world.relay.union.token),
-        )
-        .header("content-type", "application/json")
-        .send(&serde_json::to_vec(&change).unwrap()[..])
-        .unwrap()
-        .status()
-        .as_u16();
+    let status = post_as_union(
+        &world,
+        &format!("/v1/org/reports/{}/status", entry.report_id),
+        &change,
+    );
     assert!((200..300).contains(&status), "{status}");
     let before = world.texts_to(number).len();
     assert!(world.poll_answers() >= 1);

@@ -102,7 +102,7 @@ fn other_android_events_are_told_apart() {
 
 #[test]
 fn the_documented_jasmin_mo_is_read_with_the_secret_only() {
-    let params: HashMap<String, String> = support::serde_urlencoded_pairs(JASMIN_MO.as_bytes());
+    let params: HashMap<String, String> = support::form_pairs(JASMIN_MO.as_bytes());
     let inbound = jasmin_inbound(b"url secret", Some("url secret"), &params).unwrap();
     assert_eq!(inbound.event_id, "16fd2706-8baf-433b-82eb-8c7fada847da");
     assert_eq!(inbound.from, "+21620203060");

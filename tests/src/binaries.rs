@@ -1,7 +1,8 @@
 //! The workspace's real binaries, built once per test process.
 //!
 //! Integration tests only get `CARGO_BIN_EXE_*` for their own package, so the first call runs
-//! `cargo build --bins -p workvoice-cli -p workvoice-relay -p workvoice-desk -p workvoice-tests`
+//! `cargo build --bins -p workvoice-cli -p workvoice-relay -p workvoice-desk -p workvoice-sms
+//! -p workvoice-tests`
 //! (the `cargo` that runs the tests, `$CARGO`) into the target
 //! directory the test itself was built in (same profile), under a [`OnceLock`]. When the
 //! binaries are fresh (as after `cargo test --workspace`), that is a no-op of a second or two.
@@ -20,8 +21,10 @@ pub const RELAY: &str = "workvoice-relay";
 pub const ROOT: &str = "workvoice-root";
 /// The organisation's desk.
 pub const DESK: &str = "workvoice-desk";
+/// The SMS channel an organisation runs next to its desk.
+pub const SMS: &str = "workvoice-sms";
 
-/// Overrides the build: a directory that holds the four binaries.
+/// Overrides the build: a directory that holds the five binaries.
 pub const BIN_DIR_VAR: &str = "WORKVOICE_E2E_BIN_DIR";
 
 static BIN_DIR: OnceLock<Result<PathBuf, String>> = OnceLock::new();
@@ -38,7 +41,7 @@ pub fn binary(name: &str) -> PathBuf {
 fn locate_or_build() -> Result<PathBuf, String> {
     if let Some(dir) = std::env::var_os(BIN_DIR_VAR) {
         let dir = PathBuf::from(dir);
-        for name in [PHONE, RELAY, ROOT, DESK] {
+        for name in [PHONE, RELAY, ROOT, DESK, SMS] {
             if !dir.join(name).exists() {
                 return Err(format!("{BIN_DIR_VAR}={} has no {name}", dir.display()));
             }
@@ -78,6 +81,8 @@ fn locate_or_build() -> Result<PathBuf, String> {
             "workvoice-relay",
             "-p",
             "workvoice-desk",
+            "-p",
+            "workvoice-sms",
         ])
         // With this package too, the libraries get the features the tests were built with
         // (the relay's `testing`), so they are not compiled a second time.

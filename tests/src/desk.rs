@@ -1,12 +1,13 @@
-//! The union's desk: the real `workvoice-desk` binary (`init`, `enrol`, `sync`) over a data
-//! directory of its own. (Replies and statuses go through the desk library in the tests.)
+//! The union's desk: the real `workvoice-desk` binary (`init`, `enrol`, `sync`, `user add`,
+//! `serve`) over a data directory of its own, and [`DeskWeb`], a caseworker's browser session
+//! on the web UI `serve` answers (sign-in, CSRF tokens, the session cookie).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
 use crate::binaries::{DESK, binary};
-use crate::process::run;
+use crate::process::{Spawned, run};
 
 /// The desk's passphrase in these tests.
 pub const DESK_PASSPHRASE: &str = "the union keeps this passphrase offline";
@@ -81,7 +82,11 @@ impl DeskProcess {
     }
 
     fn run(&self, args: &[&str]) -> Result<String, String> {
-        let out = run(&mut self.command(args), Duration::from_secs(120))?;
+        self.finish(&mut self.command(args), args)
+    }
+
+    fn finish(&self, command: &mut Command, args: &[&str]) -> Result<String, String> {
+        let out = run(command, Duration::from_secs(120))?;
         if out.status.success() {
             Ok(out.stdout)
         } else {
@@ -134,6 +139,29 @@ impl DeskProcess {
         ])
     }
 
+    /// `user add`: a caseworker account.
+    pub fn add_user(&self, username: &str, password: &str) -> Result<String, String> {
+        let args = ["user", "add", username];
+        self.finish(
+            self.command(&args)
+                .env("WORKVOICE_DESK_USER_PASSWORD", password),
+            &args,
+        )
+    }
+
+    /// `serve` on 127.0.0.1 port 0 without background syncs (a caseworker syncs from the web
+    /// UI), its output in `log`; returns once it printed its address. Killed when dropped.
+    pub fn serve(&self, log: &Path) -> Result<DeskServer, String> {
+        let mut process = Spawned::start(
+            "workvoice-desk serve",
+            &mut self.command(&["serve", "--listen", "127.0.0.1:0", "--sync-every", "0"]),
+            log,
+        )?;
+        let line = process.wait_for_line("Workvoice desk at ", Duration::from_secs(60))?;
+        let url = line.rsplit(' ').next().unwrap_or_default().to_string();
+        Ok(DeskServer { process, url })
+    }
+
     /// `sync`, returning what it printed.
     pub fn sync_text(&self) -> Result<String, String> {
         self.run(&["sync", "--page-size", "50"])
@@ -144,6 +172,129 @@ impl DeskProcess {
         let out = self.run(&["sync", "--page-size", "50"])?;
         parse_sync(&out).ok_or_else(|| format!("unexpected sync output {out:?}"))
     }
+}
+
+/// A running `workvoice-desk serve`.
+#[derive(Debug)]
+pub struct DeskServer {
+    pub process: Spawned,
+    /// `http://127.0.0.1:<port>`
+    pub url: String,
+}
+
+/// A caseworker signed in to the desk's web UI: keeps the session cookie and the CSRF token
+/// of the last page, follows no redirect (a `303` answers every form that worked).
+#[derive(Debug)]
+pub struct DeskWeb {
+    base: String,
+    agent: ureq::Agent,
+    session: Option<String>,
+    csrf: String,
+}
+
+/// What a page answered: the status, the `Location` of a redirect, the body.
+#[derive(Debug, Clone)]
+pub struct WebPage {
+    pub status: u16,
+    pub location: Option<String>,
+    pub body: String,
+}
+
+const SESSION_COOKIE: &str = "wvdesk_session";
+
+impl DeskWeb {
+    /// Open the sign-in form and sign in.
+    pub fn sign_in(base: &str, username: &str, password: &str) -> Result<DeskWeb, String> {
+        let mut web = DeskWeb {
+            base: base.to_string(),
+            agent: ureq::Agent::config_builder()
+                .http_status_as_error(false)
+                .max_redirects(0)
+                .timeout_global(Some(Duration::from_secs(60)))
+                .build()
+                .into(),
+            session: None,
+            csrf: String::new(),
+        };
+        expect_status("/login", web.get("/login")?, 200)?;
+        let signed_in = web.post("/login", &[("username", username), ("password", password)])?;
+        expect_status("/login", signed_in, 303)?;
+        expect_status("/", web.get("/")?, 200)?;
+        Ok(web)
+    }
+
+    pub fn get(&mut self, path: &str) -> Result<WebPage, String> {
+        let mut request = self.agent.get(&format!("{}{path}", self.base));
+        if let Some(id) = &self.session {
+            request = request.header("cookie", &format!("{SESSION_COOKIE}={id}"));
+        }
+        let response = request.call().map_err(|e| format!("GET {path}: {e}"))?;
+        Ok(self.take(response))
+    }
+
+    /// POST a form with the CSRF token of the last page.
+    pub fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Result<WebPage, String> {
+        let csrf = self.csrf.clone();
+        let mut form: Vec<(&str, &str)> = fields.to_vec();
+        form.push(("csrf", &csrf));
+        let mut request = self.agent.post(&format!("{}{path}", self.base));
+        if let Some(id) = &self.session {
+            request = request.header("cookie", &format!("{SESSION_COOKIE}={id}"));
+        }
+        let response = request
+            .send_form(form)
+            .map_err(|e| format!("POST {path}: {e}"))?;
+        Ok(self.take(response))
+    }
+
+    /// POST a form that must succeed (`303`); the page it answered.
+    pub fn submit(&mut self, path: &str, fields: &[(&str, &str)]) -> Result<WebPage, String> {
+        expect_status(path, self.post(path, fields)?, 303)
+    }
+
+    fn take(&mut self, mut response: ureq::http::Response<ureq::Body>) -> WebPage {
+        for set in response.headers().get_all("set-cookie") {
+            let pair = set.to_str().unwrap_or("").split(';').next().unwrap_or("");
+            if let Some((name, value)) = pair.split_once('=')
+                && name == SESSION_COOKIE
+            {
+                self.session = (!value.is_empty()).then(|| value.to_string());
+            }
+        }
+        let location = response
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let status = response.status().as_u16();
+        let body = response.body_mut().read_to_string().unwrap_or_default();
+        if let Some(token) = csrf_of(&body) {
+            self.csrf = token;
+        }
+        WebPage {
+            status,
+            location,
+            body,
+        }
+    }
+}
+
+fn expect_status(path: &str, page: WebPage, status: u16) -> Result<WebPage, String> {
+    if page.status == status {
+        Ok(page)
+    } else {
+        Err(format!(
+            "{path}: {} instead of {status}:\n{}",
+            page.status, page.body
+        ))
+    }
+}
+
+/// The CSRF token a page's forms carry.
+pub fn csrf_of(html: &str) -> Option<String> {
+    let marker = "name=\"csrf\" value=\"";
+    let start = html.find(marker)? + marker.len();
+    html.get(start..start + 64).map(str::to_string)
 }
 
 #[cfg(test)]

@@ -13,7 +13,9 @@
 //! - [`relay::RelayProcess`]: `serve` as a child process, killed with SIGKILL and restarted on
 //!   the same database;
 //! - [`postgres`]: a fresh database per test in the shared cluster, or a throwaway cluster the
-//!   test starts, restarts under load and removes.
+//!   test starts, restarts under load and removes;
+//! - [`sms::SmsProcess`]: the SMS channel (`workvoice-sms`) beside a simulated SMS gateway, and
+//!   [`desk::DeskWeb`], a caseworker signed in to the desk's web UI (`workvoice-desk serve`).
 //!
 //! Every wait is bounded, every child process is killed when its handle is dropped, and
 //! everything listens on 127.0.0.1 with ports chosen by the system.
@@ -25,4 +27,5 @@ pub mod postgres;
 pub mod process;
 pub mod proxy;
 pub mod relay;
+pub mod sms;
 pub mod world;

@@ -151,6 +151,25 @@ impl Spawned {
     pub fn output(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
+
+    /// Wait (at most `limit`) for the first line of its output that starts with `prefix`;
+    /// returns that line. An error, with its output, if it exits or stays silent.
+    pub fn wait_for_line(&mut self, prefix: &str, limit: Duration) -> Result<String, String> {
+        let until = Instant::now() + limit;
+        loop {
+            if let Some(line) = self.output().lines().find(|l| l.starts_with(prefix)) {
+                return Ok(line.to_string());
+            }
+            if !self.is_running() || Instant::now() >= until {
+                return Err(format!(
+                    "{} did not print {prefix:?}. Its output:\n{}",
+                    self.name,
+                    tail(&self.output(), 40)
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
 }
 
 impl Drop for Spawned {

@@ -423,8 +423,8 @@ pub(super) async fn insert_case(
         "destination_country, origin_country, sector, language, recruiter_name, recruiter_norm, ",
         "recruiter_licence, employer_name, employer_norm, employer_licence, ",
         "may_refer_inspectorate, may_refer_ngo, contact_wanted, wage_minor, wage_currency, ",
-        "search_text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ",
-        "?, ?, ?) ON CONFLICT (report_id) DO NOTHING"
+        "search_text, channel) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ",
+        "?, ?, ?, ?, ?, ?, ?) ON CONFLICT (report_id) DO NOTHING"
     ))
     .bind(r.report_id.to_hex())
     .bind(case.entry_seq as i64)
@@ -452,6 +452,7 @@ pub(super) async fn insert_case(
     .bind(wage.map(|w| w.amount_minor as i64))
     .bind(wage.map(|w| w.currency.clone()))
     .bind(case.search_text())
+    .bind(workvoice_proto::report::Channel::of(r).as_str())
     .execute(&mut *tx)
     .await?;
     if result.rows_affected() == 0 {

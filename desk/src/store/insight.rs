@@ -19,6 +19,8 @@ pub struct InsightRow {
     pub indicators: Vec<String>,
     /// Total fees per currency.
     pub fees: Vec<(String, u64)>,
+    /// How the report came (`app`, `sms`, `unknown`: `Channel::as_str`).
+    pub channel: String,
 }
 
 impl Store {
@@ -29,7 +31,7 @@ impl Store {
             "c.recruiter_name, c.recruiter_norm, c.wage_minor, c.wage_currency, ",
             "(SELECT group_concat(indicator, ',') FROM case_indicators i WHERE i.case_id = c.id), ",
             "(SELECT group_concat(currency || ':' || total_minor, ',') FROM case_fees f ",
-            "WHERE f.case_id = c.id) FROM cases c"
+            "WHERE f.case_id = c.id), c.channel FROM cases c"
         ))
         .fetch_all(&self.pool)
         .await?;
@@ -59,6 +61,7 @@ impl Store {
                                 .collect()
                         })
                         .unwrap_or_default(),
+                    channel: r.try_get(10)?,
                 })
             })
             .collect()

@@ -78,6 +78,13 @@ fn migrator() -> sqlx::migrate::Migrator {
             false,
         ),
         Migration::new(
+            6,
+            "channel".into(),
+            MigrationType::Simple,
+            include_str!("../../migrations/0006_channel.sql").into_sql_str(),
+            false,
+        ),
+        Migration::new(
             7,
             "escrow oprf budget".into(),
             MigrationType::Simple,

@@ -799,6 +799,12 @@ pub fn dashboard(ctx: &Ctx, insight: &Insight, escrow_pending: Option<u64>) -> M
                     @if n == 1 { "it" } @else { "them" } " before then, and this total, as of the last sync, is all the relay tells: not which recruiters." }
             }
             div class="charts" {
+                section class="panel chart-panel" aria-labelledby="channel-title" {
+                    h2 id="channel-title" { "Cases by channel" }
+                    p class="muted" { "How each report reached the organisation: sealed on the worker's phone by the app, or sealed from an SMS dialogue by the SMS channel." }
+                    (insight::hbar_chart("channel-title", &insight.channels))
+                    (insight::data_table("Cases by channel", ("Channel", "Cases"), &insight.channels))
+                }
                 section class="panel chart-panel" aria-labelledby="weekly-title" {
                     h2 id="weekly-title" { "Reports received per week (last 26 weeks)" }
                     (insight::column_chart("weekly-title", &insight.weekly))

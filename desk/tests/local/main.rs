@@ -7,6 +7,7 @@ mod common;
 
 mod at_rest;
 mod ca_file;
+mod channels;
 mod escrow;
 mod exports;
 mod keys;

@@ -1,109 +1,27 @@
-//! A relay (in-process, port 0), a simulated SMS gateway speaking the documented send APIs
-//! (`POST /message` of the Android app, `POST /send` of Jasmin) that records what it is asked
-//! to send, and `workvoice-sms` itself on port 0, started the way `main` starts it.
-#![allow(clippy::unwrap_used, clippy::expect_used, dead_code)]
+//! A relay (in-process, port 0), the simulated SMS gateway of `workvoice_sms::testing` (the
+//! documented send APIs, recording what it is asked to send), and `workvoice-sms` itself on
+//! port 0, started the way `main` starts it.
+#![allow(clippy::unwrap_used, clippy::expect_used, dead_code, unused_imports)]
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::Router;
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
-use axum::routing::post;
 use workvoice_proto::api::{InboxEntry, InboxPage};
 use workvoice_proto::envelope::open;
 use workvoice_proto::report::Report;
 use workvoice_proto::routing::disclosure_digest;
 use workvoice_relay::testing::{TestOrg, TestRelay, TestRelayOptions};
-use workvoice_sms::gateway::{Outbound, android_signature};
+use workvoice_sms::gateway::Outbound;
 use workvoice_sms::service::{Engine, InboundAuth, Limits, now_secs};
 use workvoice_sms::startup::{Config, open_engine, serve};
+pub use workvoice_sms::testing::{
+    GATEWAY_PASSWORD, GATEWAY_USER, JASMIN_SECRET, Kind, SIGNING_KEY, Sent, Webhooks, android_body,
+    form_pairs, start_gateway,
+};
 
-pub const SIGNING_KEY: &[u8] = b"android-app-signing-key";
-pub const JASMIN_SECRET: &str = "jasmin-url-secret-7f3a";
-const USER: &str = "sms";
-const PASSWORD: &str = "gateway-password";
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    Android,
-    Jasmin,
-}
-
-/// What the simulated gateway was asked to send: (to, text, jasmin coding).
-pub type Sent = Arc<Mutex<Vec<(String, String, Option<String>)>>>;
-
-async fn android_send(State(sent): State<Sent>, headers: HeaderMap, body: Bytes) -> StatusCode {
-    use base64::Engine as _;
-    let expected = format!(
-        "Basic {}",
-        base64::engine::general_purpose::STANDARD.encode(format!("{USER}:{PASSWORD}"))
-    );
-    if headers.get("authorization").and_then(|v| v.to_str().ok()) != Some(expected.as_str()) {
-        return StatusCode::UNAUTHORIZED;
-    }
-    let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
-    let text = v["textMessage"]["text"].as_str().unwrap().to_string();
-    for n in v["phoneNumbers"].as_array().unwrap() {
-        sent.lock()
-            .unwrap()
-            .push((n.as_str().unwrap().to_string(), text.clone(), None));
-    }
-    StatusCode::ACCEPTED
-}
-
-async fn jasmin_send(State(sent): State<Sent>, body: Bytes) -> (StatusCode, String) {
-    let form: HashMap<String, String> = serde_urlencoded_pairs(&body);
-    if form.get("username").map(String::as_str) != Some(USER)
-        || form.get("password").map(String::as_str) != Some(PASSWORD)
-    {
-        return (
-            StatusCode::FORBIDDEN,
-            "Error \"Authentication failure\"".into(),
-        );
-    }
-    sent.lock().unwrap().push((
-        form["to"].clone(),
-        form["content"].clone(),
-        form.get("coding").cloned(),
-    ));
-    (
-        StatusCode::OK,
-        "Success \"07033084-5cfd-4812-90a4-e4d24ffb6e3d\"".into(),
-    )
-}
-
-pub fn serde_urlencoded_pairs(body: &[u8]) -> HashMap<String, String> {
-    let uri: axum::http::Uri = format!("/?{}", std::str::from_utf8(body).unwrap())
-        .parse()
-        .unwrap();
-    axum::extract::Query::<Vec<(String, String)>>::try_from_uri(&uri)
-        .unwrap()
-        .0
-        .into_iter()
-        .collect()
-}
-
-/// The simulated gateway's send API on port 0: its base URL and what it was asked to send.
-pub fn start_gateway(runtime: &tokio::runtime::Runtime) -> (String, Sent) {
-    let sent: Sent = Arc::default();
-    let gateway = Router::new()
-        .route("/message", post(android_send))
-        .route("/send", post(jasmin_send))
-        .with_state(sent.clone());
-    let listener = runtime
-        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-        .unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    runtime.spawn(async move { axum::serve(listener, gateway).await });
-    (url, sent)
-}
-
-pub const GATEWAY_USER: &str = USER;
-pub const GATEWAY_PASSWORD: &str = PASSWORD;
+const USER: &str = GATEWAY_USER;
+const PASSWORD: &str = GATEWAY_PASSWORD;
 
 pub struct World {
     pub relay: TestRelay,
@@ -113,6 +31,7 @@ pub struct World {
     pub engine: Arc<Mutex<Engine>>,
     pub data_dir: PathBuf,
     pub agent: ureq::Agent,
+    pub webhooks: Webhooks,
     runtime: Option<tokio::runtime::Runtime>,
     _dir: tempfile::TempDir,
     counter: u64,
@@ -126,7 +45,7 @@ impl World {
             .enable_all()
             .build()
             .unwrap();
-        let (gateway_url, sent) = start_gateway(&runtime);
+        let (gateway_url, sent) = start_gateway(runtime.handle()).unwrap();
 
         let dir = tempfile::tempdir().unwrap();
         let data_dir = dir.path().join("sms");
@@ -178,6 +97,7 @@ impl World {
             .await
         });
         World {
+            webhooks: Webhooks::new(kind, &sms_url),
             relay,
             kind,
             sent,
@@ -196,13 +116,7 @@ impl World {
 
     /// What was texted to `number` so far.
     pub fn texts_to(&self, number: &str) -> Vec<String> {
-        self.sent
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|(to, _, _)| to == number)
-            .map(|(_, t, _)| t.clone())
-            .collect()
+        workvoice_sms::testing::texts_to(&self.sent, number)
     }
 
     /// The gateway delivers `text` from `number` (signed / with the secret); returns the HTTP
@@ -215,25 +129,7 @@ impl World {
 
     pub fn deliver_event(&self, number: &str, text: &str, id: &str) -> (u16, String, Vec<String>) {
         let before = self.texts_to(number).len();
-        let (status, body) = match self.kind {
-            Kind::Android => {
-                let body = android_body(id, number, text);
-                let ts = now_secs().to_string();
-                let sig = android_signature(SIGNING_KEY, body.as_bytes(), &ts);
-                self.post_android(&body, Some(&sig), Some(&ts))
-            }
-            Kind::Jasmin => self.post_jasmin(
-                &[
-                    ("id", id),
-                    ("from", number),
-                    ("to", "+97400000000"),
-                    ("origin-connector", "smpp-1"),
-                    ("coding", "0"),
-                    ("content", text),
-                ],
-                Some(JASMIN_SECRET),
-            ),
-        };
+        let (status, body) = self.webhooks.deliver(number, text, id).unwrap();
         let after = self.texts_to(number);
         (status, body, after[before..].to_vec())
     }
@@ -244,39 +140,13 @@ impl World {
         signature: Option<&str>,
         timestamp: Option<&str>,
     ) -> (u16, String) {
-        let mut request = self
-            .agent
-            .post(&format!("{}/webhooks/android", self.sms_url))
-            .header("content-type", "application/json");
-        if let Some(s) = signature {
-            request = request.header("x-signature", s);
-        }
-        if let Some(t) = timestamp {
-            request = request.header("x-timestamp", t);
-        }
-        let mut response = request.send(body.as_bytes()).unwrap();
-        let status = response.status().as_u16();
-        (
-            status,
-            response.body_mut().read_to_string().unwrap_or_default(),
-        )
+        self.webhooks
+            .post_android(body, signature, timestamp)
+            .unwrap()
     }
 
     pub fn post_jasmin(&self, form: &[(&str, &str)], secret: Option<&str>) -> (u16, String) {
-        let url = match secret {
-            Some(s) => format!("{}/webhooks/jasmin?secret={s}", self.sms_url),
-            None => format!("{}/webhooks/jasmin", self.sms_url),
-        };
-        let mut response = self
-            .agent
-            .post(&url)
-            .send_form(form.iter().copied())
-            .unwrap();
-        let status = response.status().as_u16();
-        (
-            status,
-            response.body_mut().read_to_string().unwrap_or_default(),
-        )
+        self.webhooks.post_jasmin(form, secret).unwrap()
     }
 
     pub fn inbox(&self, org: &TestOrg) -> Vec<InboxEntry> {
@@ -345,23 +215,6 @@ impl Drop for World {
             rt.shutdown_background();
         }
     }
-}
-
-pub fn android_body(id: &str, number: &str, text: &str) -> String {
-    serde_json::json!({
-        "deviceId": "ffffffffceb0b1db0000018e937c815b",
-        "event": "sms:received",
-        "id": id,
-        "payload": {
-            "messageId": "abc123",
-            "message": text,
-            "phoneNumber": number,
-            "simNumber": 1,
-            "receivedAt": "2026-12-05T10:46:11.000+05:45"
-        },
-        "webhookId": "wh-1"
-    })
-    .to_string()
 }
 
 pub fn default_limits() -> Limits {
