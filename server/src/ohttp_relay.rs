@@ -9,13 +9,13 @@
 //! only; the log line of a request holds its status and latency only; the forwarded request
 //! carries no `Forwarded` or `X-Forwarded-For`, no header of the phone's at all.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use axum::Extension;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, DefaultBodyLimit, State};
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -23,6 +23,8 @@ use clap::Parser;
 
 use crate::limiter::ClientLimiter;
 use crate::oblivious::{MAX_ENCAPSULATED_BYTES, REQUEST_MEDIA_TYPE};
+use crate::startup::ClientAddress;
+use crate::tls::Tls;
 
 /// Where phones post encapsulated requests. (The OHTTP relay's routes are not the relay's:
 /// PROTOCOL.md 14.8 lists them.)
@@ -41,10 +43,17 @@ pub struct RelaySettings {
     /// The gateway to forward to: the Workvoice relay's `POST /v1/ohttp` URL.
     #[arg(long, env = "WORKVOICE_OHTTP_GATEWAY")]
     pub gateway: String,
-    /// Where to listen. Put TLS in front, or listen on loopback behind a TLS proxy that logs
-    /// no addresses.
+    /// Where to listen: with `--tls-cert` and `--tls-key` on a public address (e.g.
+    /// `0.0.0.0:443`), else on loopback behind a TLS proxy that logs no addresses.
     #[arg(long, env = "WORKVOICE_OHTTP_LISTEN", default_value = "127.0.0.1:8082")]
     pub listen: String,
+    /// Serve HTTPS with this certificate chain (PEM), read again when it changes or on
+    /// SIGHUP. Needs `--tls-key`.
+    #[arg(long, env = "WORKVOICE_OHTTP_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<std::path::PathBuf>,
+    /// The private key (PEM) of `--tls-cert`.
+    #[arg(long, env = "WORKVOICE_OHTTP_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<std::path::PathBuf>,
     /// Requests per second per client address (0: no limit).
     #[arg(long, env = "WORKVOICE_OHTTP_RATE", default_value_t = 5)]
     pub rate_per_second: u32,
@@ -95,7 +104,7 @@ fn refusal(status: StatusCode, code: &str, message: &str) -> Response {
 
 async fn forward(
     State(state): State<RelayState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Extension(ClientAddress(peer)): Extension<ClientAddress>,
     headers: HeaderMap,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Response {
@@ -111,11 +120,11 @@ async fn forward(
 
 async fn forward_inner(
     state: &RelayState,
-    peer: SocketAddr,
+    peer: std::net::IpAddr,
     headers: &HeaderMap,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Response {
-    if let Err(wait) = state.limiter.try_acquire(peer.ip()) {
+    if let Err(wait) = state.limiter.try_acquire(peer) {
         let mut r = refusal(
             StatusCode::TOO_MANY_REQUESTS,
             "rate_limited",
@@ -183,19 +192,19 @@ async fn forward_inner(
     response
 }
 
-/// Serve `router` on `listener` until `stop`, each request knowing its peer (for the limit only).
+/// Serve `router` on `listener` until `stop`, over TLS when `tls` is given; each request knows
+/// its peer's address (for the limit only), as the relay's own listener does.
 pub async fn serve_relay(
     listener: tokio::net::TcpListener,
     router: Router,
+    tls: Option<Arc<Tls>>,
     stop: impl std::future::Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(stop)
-    .await
+) {
+    crate::startup::serve(listener, router, tls, HEADER_TIMEOUT, stop).await;
 }
+
+/// How long a connection may take to send its request head (and TLS handshake).
+const HEADER_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The binary's `main`: parse the settings, log to stdout without addresses, serve until
 /// Ctrl-C or SIGTERM.
@@ -216,15 +225,28 @@ pub fn main_entry() -> std::process::ExitCode {
                 settings.gateway
             ));
         }
+        let tls = match (&settings.tls_cert, &settings.tls_key) {
+            (Some(cert), Some(key)) => Some(Arc::new(
+                Tls::from_files(cert, key).map_err(|e| format!("--tls-cert/--tls-key: {e}"))?,
+            )),
+            _ => None,
+        };
         let router = relay_app(&settings).map_err(|e| e.to_string())?;
         let listener = tokio::net::TcpListener::bind(&settings.listen)
             .await
             .map_err(|e| format!("cannot listen on {}: {e}", settings.listen))?;
         let address = listener.local_addr().map_err(|e| e.to_string())?;
-        tracing::info!(%address, gateway = %settings.gateway, "OHTTP relay listening");
-        serve_relay(listener, router, crate::startup::shutdown_signal())
-            .await
-            .map_err(|e| e.to_string())
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        tracing::info!(%address, scheme, gateway = %settings.gateway, "OHTTP relay listening");
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        if let Some(tls) = tls.clone() {
+            let stopped = stop_rx.clone();
+            tokio::spawn(async move { tls.maintain(Duration::from_secs(60), stopped).await });
+        }
+        tokio::spawn(crate::startup::reload_on_hangup(tls.clone(), stop_rx));
+        serve_relay(listener, router, tls, crate::startup::shutdown_signal()).await;
+        let _ = stop_tx.send(true);
+        Ok(())
     });
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -599,7 +599,7 @@ impl Application {
 /// `header_timeout` instead of holding a file descriptor forever. The peer's address goes
 /// into each request as [`ClientAddress`], for the per-client limit only. With `tls`, each
 /// connection first completes a TLS handshake, within the same timeout.
-async fn serve(
+pub(crate) async fn serve(
     listener: TcpListener,
     router: Router,
     tls: Option<Arc<Tls>>,
@@ -675,7 +675,7 @@ async fn serve(
 }
 
 /// SIGHUP reloads the TLS certificate files (`systemctl reload`); it never stops the relay.
-async fn reload_on_hangup(tls: Option<Arc<Tls>>, mut stop: watch::Receiver<bool>) {
+pub(crate) async fn reload_on_hangup(tls: Option<Arc<Tls>>, mut stop: watch::Receiver<bool>) {
     use tokio::signal::unix::{SignalKind, signal};
     let Ok(mut hangup) = signal(SignalKind::hangup()) else {
         return;

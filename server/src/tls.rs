@@ -117,6 +117,18 @@ impl Tls {
         }
     }
 
+    /// TLS from a certificate chain and key in PEM files, reloaded when they change (see
+    /// [`Tls::maintain`]) or on [`Tls::reload`]: the OHTTP relay's `--tls-cert`/`--tls-key`.
+    pub fn from_files(cert: &Path, key: &Path) -> Result<Tls, TlsError> {
+        let files = Arc::new(FileCertificate::load(cert, key)?);
+        let config = server_config(files.clone())?;
+        Ok(Tls {
+            config,
+            challenge: None,
+            source: Source::Files(files),
+        })
+    }
+
     fn acme(settings: &Settings) -> Result<Tls, TlsError> {
         if settings.acme_domains.is_empty() {
             return Err(TlsError::NoDomains);

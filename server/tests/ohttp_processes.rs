@@ -216,3 +216,135 @@ async fn reports_cross_a_killed_ohttp_relay_exactly_once_and_no_address_reaches_
     assert!(!ohttp_log.contains(CLIENT_ADDRESS), "{ohttp_log}");
     assert!(!ohttp_log.contains(MARKER), "{ohttp_log}");
 }
+
+/// A test CA and a leaf for `localhost` under it: (CA PEM, leaf PEM, key PEM).
+fn test_certificates() -> (String, String, String) {
+    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
+    let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    params
+        .distinguished_name
+        .push(DnType::CommonName, "partner test CA");
+    let ca_key = KeyPair::generate().unwrap();
+    let ca = params.self_signed(&ca_key).unwrap();
+    let leaf_key = KeyPair::generate().unwrap();
+    let leaf = CertificateParams::new(vec!["localhost".to_string()])
+        .unwrap()
+        .signed_by(&leaf_key, &ca, &ca_key)
+        .unwrap();
+    (ca.pem(), leaf.pem(), leaf_key.serialize_pem())
+}
+
+/// A partner runs the OHTTP relay with one command, serving HTTPS from certificate files: a
+/// phone that trusts the certificate reaches the gateway through it; plain HTTP to the same
+/// port gets no answer; unusable files stop it at start with a message that names them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_ohttp_relay_serves_https_from_certificate_files() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = Fixture::new();
+    let place = Place {
+        data_dir: dir.path().join("relay"),
+        database_url: None,
+    };
+    let world = place.seed(&fixture).await;
+    let (_relay, line) = Logged::spawn(place.command(&fixture, &["serve"]), "listening on");
+    let relay_url = line.rsplit(' ').next().unwrap().to_string();
+
+    let (ca, cert, key) = test_certificates();
+    let (cert_path, key_path) = (dir.path().join("fullchain.pem"), dir.path().join("key.pem"));
+    std::fs::write(&cert_path, &cert).unwrap();
+    std::fs::write(&key_path, &key).unwrap();
+    let mut command = Command::new(OHTTP_RELAY);
+    command.env_clear().args([
+        "--gateway",
+        &format!("{relay_url}/v1/ohttp"),
+        "--listen",
+        "127.0.0.1:0",
+        "--tls-cert",
+        cert_path.to_str().unwrap(),
+        "--tls-key",
+        key_path.to_str().unwrap(),
+    ]);
+    let (_ohttp, line) = Logged::spawn(command, "OHTTP relay listening");
+    assert!(
+        line.contains("scheme=\"https\"") || line.contains("scheme=https"),
+        "{line}"
+    );
+    let port = line
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("address="))
+        .unwrap()
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .to_string();
+
+    let phone = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(ca.as_bytes()).unwrap())
+        .build()
+        .unwrap();
+    let served = reqwest::get(format!("{relay_url}/v1/directory"))
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let verified = workvoice_proto::directory::verify_directory(
+        &served,
+        &fixture.root.public_key(),
+        workvoice_relay::domain::unix_now(),
+        0,
+    )
+    .unwrap();
+    let config = verified.listing.oblivious.unwrap().current().unwrap();
+    let p = prepare_submission(&fixture, &world.listing, &SubmissionSpec::default()).unwrap();
+    let https = format!("https://localhost:{port}/");
+    assert_eq!(
+        through(&phone, &https, &config, &p.request).await,
+        Some(201)
+    );
+    // The same port does not speak plain HTTP.
+    let plain = reqwest::Client::new()
+        .get(format!("http://127.0.0.1:{port}/healthz"))
+        .send()
+        .await;
+    assert!(plain.is_err(), "{plain:?}");
+
+    // A key file that is not a key: refused at start, naming the flags.
+    std::fs::write(&key_path, "not a key").unwrap();
+    let out = Command::new(OHTTP_RELAY)
+        .env_clear()
+        .args([
+            "--gateway",
+            &format!("{relay_url}/v1/ohttp"),
+            "--listen",
+            "127.0.0.1:0",
+            "--tls-cert",
+            cert_path.to_str().unwrap(),
+            "--tls-key",
+            key_path.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("--tls-cert/--tls-key"), "{said}");
+    // A certificate without its key is refused by the flags themselves.
+    let out = Command::new(OHTTP_RELAY)
+        .env_clear()
+        .args([
+            "--gateway",
+            "http://127.0.0.1:9/v1/ohttp",
+            "--tls-cert",
+            cert_path.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--tls-key"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

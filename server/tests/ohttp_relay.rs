@@ -24,11 +24,13 @@ async fn spawn_ohttp_relay(gateway: String, rate_per_second: u32, burst: u32) ->
         rate_per_second,
         burst,
         timeout_secs: 30,
+        tls_cert: None,
+        tls_key: None,
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
     let router = relay_app(&settings).unwrap();
-    tokio::spawn(serve_relay(listener, router, std::future::pending()));
+    tokio::spawn(serve_relay(listener, router, None, std::future::pending()));
     format!("http://{address}")
 }
 
