@@ -462,6 +462,7 @@ async fn register(
             countries: plan.countries.clone(),
             sectors: plan.sectors.clone(),
             languages: plan.languages.clone(),
+            escrow_threshold: None,
         },
     };
     let (id, token) = admin::add_organisation(storage, &new, unix_now()).await?;

@@ -1093,6 +1093,7 @@ ORGANISATION = T_STRUCT({
     "countries": (T_LIST(T_STR), DEFAULT, list),
     "sectors": (T_LIST(T_STR), DEFAULT, list),
     "languages": (T_LIST(T_STR), DEFAULT, list),
+    "escrow_threshold": (T_U8, OPTIONAL),
     "certificate": (SIGNED, REQUIRED),
 })
 
@@ -1167,6 +1168,9 @@ def check_listing(listing: dict) -> None:
         seen.add(org["id"])
         if any(not is_country(c) for c in org["countries"]):
             raise WvError("directory_inconsistent", "country")
+        k = org.get("escrow_threshold")
+        if k is not None and not 2 <= k <= 16:
+            raise WvError("directory_inconsistent", "escrow threshold")
     for rule in listing["rules"]:
         if any(i not in seen for i in rule["deliver_to"]):
             raise WvError("directory_inconsistent", "unknown organisation in rule")

@@ -173,6 +173,9 @@ pub enum RelayErrorCode {
     OhttpMalformedRequest,
     /// 422: an escrow submission under an epoch that is neither the current nor the previous
     EscrowStaleEpoch,
+    /// 422: an escrow submission whose `k` is not its organisation's (the directory's
+    /// `escrow_threshold`, 18.1)
+    EscrowThresholdMismatch,
     /// 409: another escrow submission was stored under this escrow id
     EscrowConflict,
     /// 409: this source already has an escrow submission under this tag
@@ -201,7 +204,7 @@ pub enum RelayErrorCode {
 
 impl RelayErrorCode {
     /// Every code, in the order of the specification's table.
-    pub const ALL: [RelayErrorCode; 60] = [
+    pub const ALL: [RelayErrorCode; 61] = [
         RelayErrorCode::BadRequest,
         RelayErrorCode::MalformedJson,
         RelayErrorCode::UnreadableBody,
@@ -250,6 +253,7 @@ impl RelayErrorCode {
         RelayErrorCode::ReferralRecipientMismatch,
         RelayErrorCode::OhttpMalformedRequest,
         RelayErrorCode::EscrowStaleEpoch,
+        RelayErrorCode::EscrowThresholdMismatch,
         RelayErrorCode::EscrowConflict,
         RelayErrorCode::EscrowDuplicateSource,
         RelayErrorCode::UnknownEscrow,
@@ -315,6 +319,7 @@ impl RelayErrorCode {
             RelayErrorCode::ReferralRecipientMismatch => "referral_recipient_mismatch",
             RelayErrorCode::OhttpMalformedRequest => "ohttp_malformed_request",
             RelayErrorCode::EscrowStaleEpoch => "escrow_stale_epoch",
+            RelayErrorCode::EscrowThresholdMismatch => "escrow_threshold_mismatch",
             RelayErrorCode::EscrowConflict => "escrow_conflict",
             RelayErrorCode::EscrowDuplicateSource => "escrow_duplicate_source",
             RelayErrorCode::UnknownEscrow => "unknown_escrow",
@@ -386,6 +391,7 @@ impl RelayErrorCode {
             | RelayErrorCode::ReferralRecipientMismatch
             | RelayErrorCode::OhttpMalformedRequest
             | RelayErrorCode::EscrowStaleEpoch
+            | RelayErrorCode::EscrowThresholdMismatch
             | RelayErrorCode::InvalidOprfAnswer => 422,
             RelayErrorCode::RateLimited => 429,
             RelayErrorCode::InternalError => 500,

@@ -163,11 +163,21 @@ pub struct Organisation {
     pub sectors: Vec<String>,
     #[serde(default)]
     pub languages: Vec<String>,
+    /// How many workers must report one recruiter before their escrowed reports open here
+    /// (`PROTOCOL.md` 18.1); [`crate::escrow::DEFAULT_THRESHOLD`] when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub escrow_threshold: Option<u8>,
     /// The root-signed [`OrgCertificate`] that carries its HPKE key.
     pub certificate: Signed,
 }
 
 impl Organisation {
+    /// The `k` escrowed reports about one recruiter need to open at this organisation.
+    pub fn escrow_threshold(&self) -> u8 {
+        self.escrow_threshold
+            .unwrap_or(crate::escrow::DEFAULT_THRESHOLD)
+    }
+
     /// The name in `language`, else English, else any.
     pub fn name(&self, language: &str) -> &str {
         self.names
@@ -231,6 +241,16 @@ impl Listing {
             }
             if let Some(c) = org.countries.iter().find(|c| !iso::is_country(c)) {
                 return Err(DirectoryError::Inconsistent(format!("country {c:?}")));
+            }
+            if let Some(k) = org.escrow_threshold
+                && !(crate::escrow::MIN_THRESHOLD..=crate::escrow::MAX_THRESHOLD).contains(&k)
+            {
+                return Err(DirectoryError::Inconsistent(format!(
+                    "organisation {} has escrow threshold {k} ({} to {})",
+                    org.id,
+                    crate::escrow::MIN_THRESHOLD,
+                    crate::escrow::MAX_THRESHOLD
+                )));
             }
         }
         for rule in &self.rules {

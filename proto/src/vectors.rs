@@ -569,6 +569,7 @@ impl Fixture {
             countries: vec!["QA".into(), "NP".into()],
             sectors: vec!["F".into()],
             languages: vec!["en".into(), "ne".into()],
+            escrow_threshold: None,
             certificate,
         }
     }
@@ -1172,6 +1173,28 @@ pub fn generate() -> Vec<(bool, String, Vector)> {
         dir(
             "a gateway key configuration of a suite the phone does not offer",
             f.publish(&other_suite),
+            f.now,
+            5,
+        ),
+    );
+    let mut with_threshold = listing.clone();
+    with_threshold.organisations[0].escrow_threshold = Some(5);
+    push(
+        "directory-escrow-threshold",
+        dir(
+            "an organisation whose escrowed reports open only once 5 workers report a recruiter",
+            f.publish(&with_threshold),
+            f.now,
+            5,
+        ),
+    );
+    let mut threshold_out_of_range = listing.clone();
+    threshold_out_of_range.organisations[0].escrow_threshold = Some(1);
+    push(
+        "directory-escrow-threshold-out-of-range",
+        dir(
+            "an escrow threshold of 1, below the least (2)",
+            f.publish(&threshold_out_of_range),
             f.now,
             5,
         ),

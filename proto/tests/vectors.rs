@@ -86,6 +86,10 @@ fn invalid_vectors_fail_for_the_intended_reason() {
         ("directory-tampered", "directory_bad_signature"),
         ("directory-oblivious-other-suite", "directory_inconsistent"),
         (
+            "directory-escrow-threshold-out-of-range",
+            "directory_inconsistent",
+        ),
+        (
             "directory-relay-not-certified",
             "directory_relay_certificate_invalid",
         ),

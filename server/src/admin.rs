@@ -78,6 +78,14 @@ pub async fn add_organisation(
             "an English name (en) is required".into(),
         ));
     }
+    if let Some(k) = new.profile.escrow_threshold {
+        use workvoice_proto::escrow::{MAX_THRESHOLD, MIN_THRESHOLD};
+        if !(MIN_THRESHOLD..=MAX_THRESHOLD).contains(&k) {
+            return Err(AdminError::Invalid(format!(
+                "an escrow threshold of {k}: it must be {MIN_THRESHOLD} to {MAX_THRESHOLD}"
+            )));
+        }
+    }
     if let Some(c) = new
         .profile
         .countries

@@ -118,6 +118,10 @@ pub enum OrgCommand {
         /// BCP 47 language tags, comma-separated.
         #[arg(long, value_delimiter = ',')]
         languages: Vec<String>,
+        /// How many workers must report one recruiter before escrowed reports open at this
+        /// organisation (2 to 16; 3 when not given).
+        #[arg(long)]
+        escrow_threshold: Option<u8>,
         /// Use this id instead of a random one (32 hex characters).
         #[arg(long)]
         id: Option<String>,
@@ -262,6 +266,7 @@ pub async fn run(command: Command, settings: Settings) -> CliResult {
             countries,
             sectors,
             languages,
+            escrow_threshold,
             id,
         }) => {
             let kind = parse_kind(&kind).ok_or("kind must be union, inspectorate or ngo")?;
@@ -280,6 +285,7 @@ pub async fn run(command: Command, settings: Settings) -> CliResult {
                     countries,
                     sectors,
                     languages,
+                    escrow_threshold,
                 },
             };
             let (id, token) = admin::add_organisation(&storage, &new, now)

@@ -530,7 +530,7 @@ pub fn document() -> Value {
                     "409": error_response("escrow_conflict, escrow_duplicate_source"),
                     "413": error_response("payload_too_large"),
                     "415": error_response("unsupported_media_type"),
-                    "422": error_response("escrow_truncated, escrow_bad_magic, escrow_unsupported_version, escrow_invalid_threshold, escrow_too_large, pow_insufficient, unknown_recipient, escrow_stale_epoch"),
+                    "422": error_response("escrow_truncated, escrow_bad_magic, escrow_unsupported_version, escrow_invalid_threshold, escrow_too_large, pow_insufficient, unknown_recipient, escrow_threshold_mismatch, escrow_stale_epoch"),
                     "429": error_response("rate_limited"),
                     "503": error_response("directory_unavailable, relay_busy (too many request bodies in flight; Retry-After)"),
                     "507": error_response("storage_full")

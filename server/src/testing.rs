@@ -519,6 +519,7 @@ async fn seed(
                     countries: template.countries,
                     sectors: template.sectors,
                     languages: template.languages,
+                    escrow_threshold: template.escrow_threshold,
                 },
             };
             let (_, token) = admin::add_organisation(storage, &new, now).await?;

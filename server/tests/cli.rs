@@ -140,6 +140,26 @@ async fn operator_enrols_an_organisation_end_to_end() {
         &["relay-certificate", "set", "relay-cert.json"],
     ));
 
+    // An escrow threshold out of range is refused, by name, and registers nothing.
+    for k in ["1", "17"] {
+        let said = refused(run(
+            RELAY,
+            d,
+            r,
+            &[
+                "org",
+                "add",
+                "--kind",
+                "union",
+                "--name-en",
+                "Refused Union",
+                "--escrow-threshold",
+                k,
+            ],
+        ));
+        assert!(said.contains("escrow threshold"), "{said}");
+    }
+    assert!(!ok(run(RELAY, d, r, &["org", "list"])).contains("Refused Union"));
     // An organisation: registered, then its key certified by the root.
     let added = ok(run(
         RELAY,
@@ -160,6 +180,8 @@ async fn operator_enrols_an_organisation_end_to_end() {
             "F",
             "--languages",
             "en,ne",
+            "--escrow-threshold",
+            "5",
         ],
     ));
     let org_id = field(&added, "org_id");
@@ -310,6 +332,10 @@ async fn operator_enrols_an_organisation_end_to_end() {
     assert_eq!(
         v.listing.organisation(&id).unwrap().name("ne"),
         "निर्माण मजदुर संघ"
+    );
+    assert_eq!(
+        v.listing.organisation(&id).unwrap().escrow_threshold,
+        Some(5)
     );
     assert_eq!(
         get(&c, &format!("{url}/v1/org/inbox"), Some(&token))

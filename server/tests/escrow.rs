@@ -496,6 +496,18 @@ async fn bad_escrow_submissions_are_refused(db: TestDatabase) {
         "unknown_recipient",
     )
     .await;
+    // `k` (byte 41) other than the union's (the directory's default, 3): still a well-formed
+    // submission (its share is read for k = 2), refused by the organisation's threshold.
+    let mut other_k = body.clone();
+    other_k.escrow[41] = 2;
+    assert!(ParsedEscrow::parse(&other_k.escrow).is_ok());
+    let e = expect_error(
+        post_json(&c, &url, &other_k, None).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "escrow_threshold_mismatch",
+    )
+    .await;
+    assert!(e.message.contains("says 3"), "{}", e.message);
     assert_eq!(pending(&relay, &c).await, 0);
 
     submit(&relay, &c, &body).await;

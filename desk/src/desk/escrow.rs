@@ -311,13 +311,22 @@ impl Desk {
             }
             Err(e) => return Err(e),
         };
+        // This organisation's own `k`, from the directory verified at this sync (18.1).
+        let own_threshold = self
+            .cached_directory()
+            .and_then(|d| {
+                d.listing
+                    .organisation(&org_id)
+                    .map(|o| o.escrow_threshold())
+            })
+            .unwrap_or(DEFAULT_THRESHOLD);
         for group in groups {
             let earlier = store.escrow_submissions(&group.tag).await?;
             let keyring = self.keyring();
             let now = self.now();
             let hour = now - now % 3600;
             let opened = tokio::task::spawn_blocking(move || {
-                open_escrow_group(&group, &earlier, org_id, &keyring, DEFAULT_THRESHOLD, hour)
+                open_escrow_group(&group, &earlier, org_id, &keyring, own_threshold, hour)
             })
             .await
             .map_err(|e| DeskError::InvalidInput(format!("decryption task failed: {e}")))?;

@@ -20,6 +20,8 @@ use workvoice_proto::report::NamedParty;
 use workvoice_proto::routing::disclosure_digest;
 use workvoice_proto::system_rng::SystemRng;
 
+use workvoice_relay::storage::{EscrowOutcome, NewEscrow};
+
 use crate::common::logged_in;
 use crate::world::{Proxy, World};
 
@@ -49,6 +51,33 @@ async fn escrow(
     text: &str,
     threshold: u8,
 ) -> (ReportId, EscrowState) {
+    let (report_id, body) = seal(world, phone, recruiter, text, threshold).await;
+    let response = world
+        .http
+        .post(world.relay.url("/v1/escrow"))
+        .header("content-type", "application/json")
+        .body(serde_json::to_vec(&body).unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        response.status().is_success(),
+        "{}",
+        response.text().await.unwrap()
+    );
+    let accepted: EscrowAccepted =
+        serde_json::from_slice(&response.bytes().await.unwrap()).unwrap();
+    (report_id, accepted.state)
+}
+
+/// What [`escrow`] posts: the report id and the escrow submission.
+async fn seal(
+    world: &World,
+    phone: &Phone,
+    recruiter: &str,
+    text: &str,
+    threshold: u8,
+) -> (ReportId, EscrowSubmissionRequest) {
     let mut rng = SystemRng::new();
     let dir = world.directory().await;
     let difficulty = dir.listing.pow_difficulty;
@@ -107,22 +136,7 @@ async fn escrow(
         escrow: submission,
         pow_nonce: solve_pow(&ReportId(escrow_id), difficulty).unwrap(),
     };
-    let response = world
-        .http
-        .post(world.relay.url("/v1/escrow"))
-        .header("content-type", "application/json")
-        .body(serde_json::to_vec(&body).unwrap())
-        .send()
-        .await
-        .unwrap();
-    assert!(
-        response.status().is_success(),
-        "{}",
-        response.text().await.unwrap()
-    );
-    let accepted: EscrowAccepted =
-        serde_json::from_slice(&response.bytes().await.unwrap()).unwrap();
-    (report.report_id, accepted.state)
+    (report.report_id, body)
 }
 
 /// The chained OPRF through the relay (`PROTOCOL.md` 18.3): the phone's request is queued for
@@ -450,16 +464,46 @@ async fn three_reports_about_x_open_as_one_group_and_two_about_y_stay_sealed() {
 #[tokio::test]
 async fn a_group_with_a_threshold_below_the_desks_own_is_refused() {
     let world = World::new().await;
+    // An honest relay refuses a `k` other than the union's (3 in the directory)…
+    let (_, low) = seal(&world, &phone(9), X, "X-LOW-REFUSED", 2).await;
+    let refused = world
+        .http
+        .post(world.relay.url("/v1/escrow"))
+        .header("content-type", "application/json")
+        .body(serde_json::to_vec(&low).unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status().as_u16(), 422);
+    assert!(
+        refused
+            .text()
+            .await
+            .unwrap()
+            .contains("escrow_threshold_mismatch")
+    );
+    // …so a relay that does not check stores them itself: two reports with k = 2, released.
     for i in 0..2 {
-        let (_, state) = escrow(&world, &phone(i), X, &format!("X-LOW-{i}"), 2).await;
-        assert_eq!(
-            state,
-            if i == 0 {
-                EscrowState::Waiting
-            } else {
-                EscrowState::Released
-            }
-        );
+        let (_, body) = seal(&world, &phone(i), X, &format!("X-LOW-{i}"), 2).await;
+        let header = ParsedEscrow::parse(&body.escrow).unwrap().header;
+        let outcome = world
+            .relay
+            .storage
+            .add_escrow(&NewEscrow {
+                escrow_id: header.escrow_id,
+                org: header.params.org,
+                tag: header.tag,
+                epoch: header.params.epoch,
+                threshold: header.params.threshold,
+                source: header.source,
+                withdrawal_hash: header.withdrawal_hash,
+                request_hash: [i; 32],
+                bytes: body.escrow.clone(),
+                hour: 0,
+            })
+            .await
+            .unwrap();
+        assert_eq!(outcome, EscrowOutcome::Created { released: i == 1 });
     }
     let report = world.desk.sync(SyncOptions::default(), &()).await.unwrap();
     assert_eq!(report.escrow_groups_refused, 1, "{report:?}");

@@ -81,6 +81,10 @@ pub struct OrgProfile {
     pub sectors: Vec<String>,
     #[serde(default)]
     pub languages: Vec<String>,
+    /// `k` of reporting escrow for this organisation (PROTOCOL.md 18.1); the default when
+    /// absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub escrow_threshold: Option<u8>,
 }
 
 impl OrgProfile {
@@ -92,6 +96,7 @@ impl OrgProfile {
             countries: self.countries.clone(),
             sectors: self.sectors.clone(),
             languages: self.languages.clone(),
+            escrow_threshold: self.escrow_threshold,
             certificate,
         }
     }

@@ -256,15 +256,25 @@ pub async fn post_escrow(
         current.listing.pow_difficulty,
     )
     .map_err(|e| ApiFailure::from_code(StatusCode::UNPROCESSABLE_ENTITY, &e))?;
-    if !current
+    let Some(org) = current
         .listing
         .organisations
         .iter()
-        .any(|o| o.id == header.params.org)
-    {
+        .find(|o| o.id == header.params.org)
+    else {
         return Err(ApiFailure::new(
             RelayErrorCode::UnknownRecipient,
             "the escrow names an organisation the directory does not list",
+        ));
+    };
+    if header.params.threshold != org.escrow_threshold() {
+        return Err(ApiFailure::new(
+            RelayErrorCode::EscrowThresholdMismatch,
+            format!(
+                "the escrow is for {} reports; this organisation's directory entry says {}",
+                header.params.threshold,
+                org.escrow_threshold()
+            ),
         ));
     }
     let epoch = state.escrow_epoch(unix_now());
