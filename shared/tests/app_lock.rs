@@ -693,3 +693,127 @@ fn while_locked_a_queued_report_with_evidence_is_delivered_through_a_faulty_rela
     );
     assert_eq!(courier_evidence(&mut phone), vec![]);
 }
+
+/// One message to the app; the effects it asks for are dropped (the test answers them itself).
+fn app_send(app: &Workvoice, model: &mut Model, msg: Msg) {
+    let _ = crux_core::App::update(app, msg, model);
+}
+
+fn app_view(app: &Workvoice, model: &Model) -> String {
+    format!("{:?}", crux_core::App::view(app, model))
+}
+
+#[test]
+fn nothing_of_an_unlocked_session_survives_a_lock() {
+    let app = Workvoice;
+    let mut model = Model::default();
+    app_send(&app, &mut model, Msg::Start(AppConfig::default()));
+    app_send(
+        &app,
+        &mut model,
+        Msg::Internal(Internal::Entropy(RandomOutput(vec![7; 32]))),
+    );
+    app_send(
+        &app,
+        &mut model,
+        Msg::Internal(Internal::VaultStatus(VaultOutput::Status {
+            initialised: false,
+            attempts_left: 10,
+        })),
+    );
+    app_send(&app, &mut model, Event::StartSetup.into());
+    app_send(
+        &app,
+        &mut model,
+        Event::SubmitNewPin {
+            pin: PIN.into(),
+            confirm: PIN.into(),
+            duress_pin: None,
+        }
+        .into(),
+    );
+    app_send(
+        &app,
+        &mut model,
+        Msg::Internal(Internal::VaultCreated(VaultOutput::Opened)),
+    );
+    let code = match crux_core::App::view(&app, &model).screen {
+        Screen::ShowRecoveryCode { code, .. } => code,
+        other => panic!("{other:?}"),
+    };
+    app_send(&app, &mut model, Event::RecoveryCodeWritten.into());
+    // A draft with a name in it, and a name typed on the step and not yet taken.
+    app_send(&app, &mut model, Event::NewReport.into());
+    app_send(
+        &app,
+        &mut model,
+        Event::SetRecruiter {
+            name: "Sagarmatha".into(),
+            licence_number: "1234/067".into(),
+            country: "NP".into(),
+        }
+        .into(),
+    );
+    app_send(
+        &app,
+        &mut model,
+        Event::GoToStep { step: Step::People }.into(),
+    );
+    app_send(
+        &app,
+        &mut model,
+        Event::Input {
+            field: FieldId::EmployerName,
+            value: "Typed Employer".into(),
+        }
+        .into(),
+    );
+    let shown = app_view(&app, &model);
+    for text in ["Sagarmatha", "Typed Employer"] {
+        assert!(shown.contains(text), "{text} is on screen: {shown}");
+    }
+    let secrets = ["Sagarmatha", "1234/067", "Typed Employer", code.as_str()];
+
+    app_send(&app, &mut model, Event::Lock.into());
+    assert!(!model.is_unlocked());
+    let shown = app_view(&app, &model);
+    assert!(shown.contains("Unlock"), "{shown}");
+    for secret in secrets {
+        assert!(!shown.contains(secret), "the lock screen shows {secret:?}");
+    }
+
+    // The PIN opens the vault; until the vault answers with what it holds, the session is
+    // empty: no draft, no outbox, no typed text, no recovery code.
+    app_send(&app, &mut model, Event::Unlock { pin: PIN.into() }.into());
+    app_send(
+        &app,
+        &mut model,
+        Msg::Internal(Internal::VaultUnlocked(VaultOutput::Opened)),
+    );
+    assert!(model.is_unlocked());
+    app_send(&app, &mut model, Event::GoHome.into());
+    match crux_core::App::view(&app, &model).screen {
+        Screen::Home {
+            has_draft,
+            outbox_summary,
+            ..
+        } => {
+            assert!(!has_draft, "a draft outlived the lock");
+            assert!(outbox_summary.contains('0'), "{outbox_summary}");
+        }
+        other => panic!("{other:?}"),
+    }
+    app_send(&app, &mut model, Event::NewReport.into());
+    app_send(
+        &app,
+        &mut model,
+        Event::GoToStep { step: Step::People }.into(),
+    );
+    let shown = app_view(&app, &model);
+    for secret in secrets {
+        assert!(
+            !shown.contains(secret),
+            "after the unlock the app shows {secret:?}: {shown}"
+        );
+    }
+}
