@@ -703,28 +703,27 @@ fn app_view(app: &Workvoice, model: &Model) -> String {
     format!("{:?}", crux_core::App::view(app, model))
 }
 
-#[test]
-fn nothing_of_an_unlocked_session_survives_a_lock() {
-    let app = Workvoice;
-    let mut model = Model::default();
-    app_send(&app, &mut model, Msg::Start(AppConfig::default()));
+/// A first run through the app alone, the vault's answers given by the test: the vault is
+/// created and open, the recovery code on screen. Returns the code.
+fn first_run(app: &Workvoice, model: &mut Model) -> String {
+    app_send(app, model, Msg::Start(AppConfig::default()));
     app_send(
-        &app,
-        &mut model,
+        app,
+        model,
         Msg::Internal(Internal::Entropy(RandomOutput(vec![7; 32]))),
     );
     app_send(
-        &app,
-        &mut model,
+        app,
+        model,
         Msg::Internal(Internal::VaultStatus(VaultOutput::Status {
             initialised: false,
             attempts_left: 10,
         })),
     );
-    app_send(&app, &mut model, Event::StartSetup.into());
+    app_send(app, model, Event::StartSetup.into());
     app_send(
-        &app,
-        &mut model,
+        app,
+        model,
         Event::SubmitNewPin {
             pin: PIN.into(),
             confirm: PIN.into(),
@@ -733,14 +732,21 @@ fn nothing_of_an_unlocked_session_survives_a_lock() {
         .into(),
     );
     app_send(
-        &app,
-        &mut model,
+        app,
+        model,
         Msg::Internal(Internal::VaultCreated(VaultOutput::Opened)),
     );
-    let code = match crux_core::App::view(&app, &model).screen {
+    match crux_core::App::view(app, model).screen {
         Screen::ShowRecoveryCode { code, .. } => code,
         other => panic!("{other:?}"),
-    };
+    }
+}
+
+#[test]
+fn nothing_of_an_unlocked_session_survives_a_lock() {
+    let app = Workvoice;
+    let mut model = Model::default();
+    let code = first_run(&app, &mut model);
     app_send(&app, &mut model, Event::RecoveryCodeWritten.into());
     // A draft with a name in it, and a name typed on the step and not yet taken.
     app_send(&app, &mut model, Event::NewReport.into());
@@ -815,5 +821,67 @@ fn nothing_of_an_unlocked_session_survives_a_lock() {
             !shown.contains(secret),
             "after the unlock the app shows {secret:?}: {shown}"
         );
+    }
+}
+
+fn effects_of(app: &Workvoice, model: &mut Model, msg: Msg) -> Vec<Effect> {
+    let mut command = crux_core::App::update(app, msg, model);
+    command.effects().collect()
+}
+
+#[test]
+fn each_engine_answer_is_handled_only_in_its_lifecycle_state() {
+    use workvoice_core::app::courier::CourierStep;
+    use workvoice_core::app::draft::DraftStep;
+    use workvoice_core::app::sync::SyncStep;
+
+    let app = Workvoice;
+    let mut model = Model::default();
+    first_run(&app, &mut model);
+    app_send(&app, &mut model, Event::RecoveryCodeWritten.into());
+    let clock = || TimeOutput {
+        unix_ms: 1_800_000_000_000,
+    };
+    // Unlocked, the sync engine takes its answers: the round's clock asks for entropy.
+    let effects = effects_of(
+        &app,
+        &mut model,
+        Msg::Internal(Internal::Sync(SyncStep::RoundClock(clock()))),
+    );
+    assert!(
+        matches!(effects.as_slice(), [Effect::Random(_)]),
+        "{effects:?}"
+    );
+    // The courier's answers are dropped while unlocked, whatever their session.
+    let before = app_view(&app, &model);
+    for session in 0..4 {
+        let effects = effects_of(
+            &app,
+            &mut model,
+            Msg::Internal(Internal::Courier {
+                session,
+                step: CourierStep::Clock(clock()),
+            }),
+        );
+        assert!(effects.is_empty(), "{effects:?}");
+    }
+    assert_eq!(app_view(&app, &model), before);
+
+    app_send(&app, &mut model, Event::Lock.into());
+    assert!(!model.is_unlocked());
+    // Locked, answers meant for the open vault are dropped: nothing asked, nothing shown.
+    let before = app_view(&app, &model);
+    for answer in [
+        Internal::Sync(SyncStep::RoundClock(clock())),
+        Internal::Sync(SyncStep::RoundEntropy(RandomOutput(vec![1; 32]))),
+        Internal::Draft(DraftStep::EvidenceRead(FileReadOutput::Failed(
+            "gone".into(),
+        ))),
+        Internal::Draft(DraftStep::EvidenceChunksSaved(VaultOutput::Written)),
+        Internal::Loaded(VaultOutput::Entries(Vec::new())),
+    ] {
+        let effects = effects_of(&app, &mut model, Msg::Internal(answer));
+        assert!(effects.is_empty(), "{effects:?}");
+        assert_eq!(app_view(&app, &model), before);
     }
 }

@@ -261,7 +261,7 @@ pub(crate) fn start_round(phone: &mut Phone) -> Cmd {
         .then_send(move |t| step(session, CourierStep::Clock(t)))
 }
 
-pub(crate) fn on_step(phone: &mut Phone, session: u64, courier_step: CourierStep) -> Cmd {
+pub(crate) fn update(phone: &mut Phone, session: u64, courier_step: CourierStep) -> Cmd {
     if session != phone.courier.session {
         return Command::done();
     }

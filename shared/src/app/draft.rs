@@ -760,11 +760,55 @@ fn add_evidence(phone: &mut Phone, session: &mut Session, bytes: &[u8]) -> Cmd {
     report.attachments.push(entry);
     ops.push(draft.write());
     Command::all([
-        vault(VaultOperation::Write { ops, flush: true }, |out| {
-            Internal::EvidenceSaved { out }
+        draft_vault(VaultOperation::Write { ops, flush: true }, |out| {
+            DraftStep::EvidenceSaved { out }
         }),
         render(),
     ])
+}
+
+/// Answers to composing's effects ([`Internal::Draft`]); handled only while unlocked.
+#[derive(Debug)]
+pub enum DraftStep {
+    /// A report was written to the outbox (or the write failed).
+    ReportQueued {
+        report_id: ReportId,
+        out: VaultOutput,
+    },
+    /// Evidence held in memory was stripped, sealed and stored.
+    EvidenceSaved { out: VaultOutput },
+    /// A piece of the evidence file being added.
+    EvidenceRead(FileReadOutput),
+    /// Sealed chunks of the evidence file being added were stored.
+    EvidenceChunksSaved(VaultOutput),
+    /// The host was told the core is done with an evidence file.
+    EvidenceReleased,
+}
+
+/// Composing's answers, while unlocked.
+pub(crate) fn update(step: DraftStep, phone: &mut Phone, session: &mut Session) -> Cmd {
+    match step {
+        DraftStep::ReportQueued { report_id, out } => queued(phone, session, report_id, out),
+        DraftStep::EvidenceSaved { out } => match out {
+            VaultOutput::Failed(f) => super::storage_failed(phone, &f),
+            _ => Command::done(),
+        },
+        DraftStep::EvidenceRead(out) => evidence_read(phone, session, out),
+        DraftStep::EvidenceChunksSaved(out) => evidence_chunks_saved(phone, session, out),
+        DraftStep::EvidenceReleased => Command::done(),
+    }
+}
+
+fn draft_msg(step: DraftStep) -> Msg {
+    Msg::Internal(Internal::Draft(step))
+}
+
+/// A vault operation whose answer goes to composing.
+fn draft_vault(
+    op: VaultOperation,
+    then: impl FnOnce(VaultOutput) -> DraftStep + Send + 'static,
+) -> Cmd {
+    Command::request_from_shell(op).then_send(move |out| draft_msg(then(out)))
 }
 
 /// Bytes asked of the host per read of an evidence file.
@@ -827,7 +871,7 @@ fn read_evidence(intake: &Intake) -> Cmd {
         offset: intake.offset,
         len: EVIDENCE_READ_BYTES,
     })
-    .then_send(|out| Msg::Internal(Internal::EvidenceRead(out)))
+    .then_send(|out| draft_msg(DraftStep::EvidenceRead(out)))
 }
 
 fn start_intake(phone: &mut Phone, session: &mut Session, path: String) -> Cmd {
@@ -872,7 +916,7 @@ pub fn release_evidence(path: String) -> Cmd {
         offset: 0,
         len: 0,
     })
-    .then_send(|_| Msg::Internal(Internal::EvidenceReleased))
+    .then_send(|_| draft_msg(DraftStep::EvidenceReleased))
 }
 
 /// Stop adding the file: what was stored of it is deleted, and the worker is told why.
@@ -904,7 +948,7 @@ fn evidence_problem(e: &EvidenceError) -> K {
 }
 
 /// A piece of the file arrived: strip it, seal it, store whole chunk records, read on.
-pub(crate) fn evidence_read(phone: &mut Phone, session: &mut Session, out: FileReadOutput) -> Cmd {
+fn evidence_read(phone: &mut Phone, session: &mut Session, out: FileReadOutput) -> Cmd {
     let Some(intake) = session.intake.as_mut() else {
         return Command::done();
     };
@@ -941,18 +985,14 @@ pub(crate) fn evidence_read(phone: &mut Phone, session: &mut Session, out: FileR
     // The intake record names what is stored, so that a kill before the end leaves nothing
     // that the next unlock does not delete.
     ops.push(intake.record().write());
-    vault(
+    draft_vault(
         VaultOperation::Write { ops, flush: false },
-        Internal::EvidenceChunksSaved,
+        DraftStep::EvidenceChunksSaved,
     )
 }
 
 /// Chunks are stored: read the next piece.
-pub(crate) fn evidence_chunks_saved(
-    phone: &mut Phone,
-    session: &mut Session,
-    out: VaultOutput,
-) -> Cmd {
+fn evidence_chunks_saved(phone: &mut Phone, session: &mut Session, out: VaultOutput) -> Cmd {
     if let VaultOutput::Failed(_) = out {
         return abandon_intake(phone, session, K::StorageFailed);
     }
@@ -995,8 +1035,8 @@ fn finish_intake(phone: &mut Phone, session: &mut Session) -> Cmd {
     phone.busy = false;
     Command::all([
         release_evidence(path),
-        vault(VaultOperation::Write { ops, flush: true }, |out| {
-            Internal::EvidenceSaved { out }
+        draft_vault(VaultOperation::Write { ops, flush: true }, |out| {
+            DraftStep::EvidenceSaved { out }
         }),
         render(),
     ])
@@ -1068,18 +1108,13 @@ fn send(phone: &mut Phone, session: &mut Session) -> Cmd {
     phone.busy = true;
     Command::all([
         Command::request_from_shell(VaultOperation::Write { ops, flush: true })
-            .then_send(move |out| Msg::Internal(Internal::ReportQueued { report_id, out })),
+            .then_send(move |out| draft_msg(DraftStep::ReportQueued { report_id, out })),
         render(),
     ])
 }
 
 /// The outbox record is durable: only now is the worker told the report is saved.
-pub(crate) fn queued(
-    phone: &mut Phone,
-    session: &mut Session,
-    report_id: ReportId,
-    out: VaultOutput,
-) -> Cmd {
+fn queued(phone: &mut Phone, session: &mut Session, report_id: ReportId, out: VaultOutput) -> Cmd {
     phone.busy = false;
     if let VaultOutput::Failed(_) = out {
         if let (Some(device), Some(_)) = (&mut session.device, session.pending.take()) {

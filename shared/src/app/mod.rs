@@ -21,7 +21,7 @@ use crux_core::{App, Command, Request};
 use facet::Facet;
 use serde::{Deserialize, Serialize};
 use workvoice_proto::directory::VerifiedDirectory;
-use workvoice_proto::keys::{AttachmentId, ReportId, SigningPublicKey};
+use workvoice_proto::keys::{ReportId, SigningPublicKey};
 use workvoice_proto::recovery::RecoveryCode;
 
 pub use draft::Step;
@@ -342,6 +342,12 @@ impl From<Event> for Msg {
 }
 
 /// Answers to the app's own effects. Never built by the shell.
+///
+/// Each is dispatched once, in `internal_msg`: the answers about the lifecycle (vault status,
+/// creation, unlock, load, lock, wipe), the clock and entropy are handled here; each engine's
+/// answers are one variant holding that engine's own message type ([`sync::SyncStep`],
+/// [`draft::DraftStep`], [`courier::CourierStep`]), handled by its `update` only in the
+/// lifecycle state it runs in.
 #[derive(Debug)]
 pub enum Internal {
     Entropy(RandomOutput),
@@ -350,82 +356,23 @@ pub enum Internal {
     VaultUnlocked(VaultOutput),
     Loaded(VaultOutput),
     DeviceSaved(VaultOutput),
-    ReportQueued {
-        report_id: ReportId,
-        out: VaultOutput,
-    },
     Saved(VaultOutput),
     Locked(VaultOutput),
     Wiped(VaultOutput),
-    RoundClock(TimeOutput),
-    RoundEntropy(RandomOutput),
-    Directory(HttpResult),
-    SealedSaved {
-        report_id: ReportId,
-        out: VaultOutput,
-    },
-    Submitted {
-        report_id: ReportId,
-        result: HttpResult,
-    },
-    UploadProgress {
-        report_id: ReportId,
-        result: HttpResult,
-    },
-    AttachmentRead {
-        report_id: ReportId,
-        /// The chunk read; `None` for a whole attachment of an earlier release.
-        chunk: Option<u64>,
-        out: VaultOutput,
-    },
-    ChunkStored {
-        report_id: ReportId,
-        result: HttpResult,
-    },
-    /// A sealed evidence chunk was read, to be copied into the courier store.
-    EvidenceCopyRead {
-        report_id: ReportId,
-        attachment: AttachmentId,
-        index: u64,
-        out: VaultOutput,
-    },
-    /// The courier store holds a copy of that chunk.
-    EvidenceCopied {
-        report_id: ReportId,
-        attachment: AttachmentId,
-        index: u64,
-        out: VaultOutput,
-    },
-    Mailbox {
-        report_id: ReportId,
-        result: HttpResult,
-    },
-    WithdrawalPosted {
-        report_id: ReportId,
-        result: HttpResult,
-    },
-    RecoveryProbe {
-        index: u32,
-        result: HttpResult,
-    },
-    EvidenceSaved {
-        out: VaultOutput,
-    },
     /// The time of a tap: the idle clock starts again.
     Activity(TimeOutput),
     /// The time of a Tick while unlocked: lock if idle too long, else a sync round.
     TickClock(TimeOutput),
     CourierLoaded(VaultOutput),
+    /// The courier, while locked; answers of an earlier `session` are dropped.
     Courier {
         session: u64,
         step: courier::CourierStep,
     },
-    /// A piece of the evidence file being added.
-    EvidenceRead(FileReadOutput),
-    /// Sealed chunks of the evidence file being added were stored.
-    EvidenceChunksSaved(VaultOutput),
-    /// The host was told the core is done with an evidence file.
-    EvidenceReleased,
+    /// The sync engine, while unlocked.
+    Sync(sync::SyncStep),
+    /// Composing (queueing a report, evidence intake), while unlocked.
+    Draft(draft::DraftStep),
 }
 
 /// The effects of the app. Render, Http and Platform go to the shell; the rest are resolved in
@@ -1152,7 +1099,7 @@ fn internal_msg(msg: Internal, model: &mut Model) -> Cmd {
         },
         Internal::Courier { session, step } => match model.unlocked() {
             Ok(_) => Command::done(),
-            Err(NotUnlocked) => courier::on_step(&mut model.phone, session, step),
+            Err(NotUnlocked) => courier::update(&mut model.phone, session, step),
         },
         Internal::VaultCreated(out) => vault_created(model, out),
         Internal::VaultUnlocked(out) => vault_unlocked(model, out),
@@ -1160,25 +1107,14 @@ fn internal_msg(msg: Internal, model: &mut Model) -> Cmd {
             Ok((phone, session)) => loaded(phone, session, out),
             Err(NotUnlocked) => Command::done(),
         },
-        Internal::DeviceSaved(out) | Internal::Saved(out) | Internal::EvidenceSaved { out } => {
-            match out {
-                VaultOutput::Failed(f) => storage_failed(&mut model.phone, &f),
-                _ => Command::done(),
-            }
-        }
-        Internal::ReportQueued { report_id, out } => match model.unlocked() {
-            Ok((phone, session)) => draft::queued(phone, session, report_id, out),
+        Internal::DeviceSaved(out) | Internal::Saved(out) => match out {
+            VaultOutput::Failed(f) => storage_failed(&mut model.phone, &f),
+            _ => Command::done(),
+        },
+        Internal::Draft(step) => match model.unlocked() {
+            Ok((phone, session)) => draft::update(step, phone, session),
             Err(NotUnlocked) => Command::done(),
         },
-        Internal::EvidenceRead(out) => match model.unlocked() {
-            Ok((phone, session)) => draft::evidence_read(phone, session, out),
-            Err(NotUnlocked) => Command::done(),
-        },
-        Internal::EvidenceChunksSaved(out) => match model.unlocked() {
-            Ok((phone, session)) => draft::evidence_chunks_saved(phone, session, out),
-            Err(NotUnlocked) => Command::done(),
-        },
-        Internal::EvidenceReleased => Command::done(),
         // Show the lock screen with the real count of attempts left.
         Internal::Locked(_) => vault(VaultOperation::Status, Internal::VaultStatus),
         Internal::Wiped(_) => {
@@ -1191,20 +1127,8 @@ fn internal_msg(msg: Internal, model: &mut Model) -> Cmd {
                 render(),
             ])
         }
-        Internal::RoundClock(_)
-        | Internal::RoundEntropy(_)
-        | Internal::Directory(_)
-        | Internal::SealedSaved { .. }
-        | Internal::Submitted { .. }
-        | Internal::UploadProgress { .. }
-        | Internal::AttachmentRead { .. }
-        | Internal::ChunkStored { .. }
-        | Internal::EvidenceCopyRead { .. }
-        | Internal::EvidenceCopied { .. }
-        | Internal::Mailbox { .. }
-        | Internal::WithdrawalPosted { .. }
-        | Internal::RecoveryProbe { .. } => match model.unlocked() {
-            Ok((phone, session)) => sync::on_internal(msg, phone, session),
+        Internal::Sync(step) => match model.unlocked() {
+            Ok((phone, session)) => sync::update(step, phone, session),
             Err(NotUnlocked) => Command::done(),
         },
     }

@@ -52,8 +52,8 @@ use super::records::{
 };
 use super::{
     Cmd, HttpMethod, HttpRequest, HttpResult, Internal, Msg, Page, Phone, RECOVERY_GAP,
-    RandomOperation, RecoveryScan, Session, TimeOperation, VaultOperation, VaultOutput, VaultWrite,
-    vault,
+    RandomOperation, RandomOutput, RecoveryScan, Session, TimeOperation, TimeOutput,
+    VaultOperation, VaultOutput, VaultWrite, vault,
 };
 use crate::i18n::K;
 
@@ -68,8 +68,76 @@ pub const POW_SLICE: u32 = 1 << 16;
 /// Re-seals after `stale_directory` within one round before backing off.
 const MAX_RESEALS: u8 = 3;
 
-fn http(request: HttpRequest, then: impl FnOnce(HttpResult) -> Internal + Send + 'static) -> Cmd {
-    Command::request_from_shell(request).then_send(move |r| Msg::Internal(then(r)))
+/// Answers to the sync engine's effects ([`Internal::Sync`]); handled only while unlocked.
+#[derive(Debug)]
+pub enum SyncStep {
+    RoundClock(TimeOutput),
+    RoundEntropy(RandomOutput),
+    Directory(HttpResult),
+    SealedSaved {
+        report_id: ReportId,
+        out: VaultOutput,
+    },
+    Submitted {
+        report_id: ReportId,
+        result: HttpResult,
+    },
+    UploadProgress {
+        report_id: ReportId,
+        result: HttpResult,
+    },
+    AttachmentRead {
+        report_id: ReportId,
+        /// The chunk read; `None` for a whole attachment of an earlier release.
+        chunk: Option<u64>,
+        out: VaultOutput,
+    },
+    ChunkStored {
+        report_id: ReportId,
+        result: HttpResult,
+    },
+    /// A sealed evidence chunk was read, to be copied into the courier store.
+    EvidenceCopyRead {
+        report_id: ReportId,
+        attachment: AttachmentId,
+        index: u64,
+        out: VaultOutput,
+    },
+    /// The courier store holds a copy of that chunk.
+    EvidenceCopied {
+        report_id: ReportId,
+        attachment: AttachmentId,
+        index: u64,
+        out: VaultOutput,
+    },
+    Mailbox {
+        report_id: ReportId,
+        result: HttpResult,
+    },
+    WithdrawalPosted {
+        report_id: ReportId,
+        result: HttpResult,
+    },
+    RecoveryProbe {
+        index: u32,
+        result: HttpResult,
+    },
+}
+
+fn sync_msg(step: SyncStep) -> Msg {
+    Msg::Internal(Internal::Sync(step))
+}
+
+/// A vault operation whose answer goes to the sync engine.
+fn sync_vault(
+    op: VaultOperation,
+    then: impl FnOnce(VaultOutput) -> SyncStep + Send + 'static,
+) -> Cmd {
+    Command::request_from_shell(op).then_send(move |out| sync_msg(then(out)))
+}
+
+fn http(request: HttpRequest, then: impl FnOnce(HttpResult) -> SyncStep + Send + 'static) -> Cmd {
+    Command::request_from_shell(request).then_send(move |r| sync_msg(then(r)))
 }
 
 pub(crate) fn start_round(phone: &mut Phone, session: &mut Session) -> Cmd {
@@ -88,60 +156,60 @@ pub(crate) fn start_round(phone: &mut Phone, session: &mut Session) -> Cmd {
     session.sync.round += 1;
     session.sync.reseals = 0;
     session.sync.reseal = false;
-    Command::request_from_shell(TimeOperation).then_send(|t| Msg::Internal(Internal::RoundClock(t)))
+    Command::request_from_shell(TimeOperation).then_send(|t| sync_msg(SyncStep::RoundClock(t)))
 }
 
-pub(crate) fn on_internal(msg: Internal, phone: &mut Phone, session: &mut Session) -> Cmd {
-    match msg {
-        Internal::RoundClock(t) => {
+/// The sync engine's answers, while unlocked.
+pub(crate) fn update(step: SyncStep, phone: &mut Phone, session: &mut Session) -> Cmd {
+    match step {
+        SyncStep::RoundClock(t) => {
             phone.now_ms = t.unix_ms;
             Command::request_from_shell(RandomOperation { len: 32 })
-                .then_send(|r| Msg::Internal(Internal::RoundEntropy(r)))
+                .then_send(|r| sync_msg(SyncStep::RoundEntropy(r)))
         }
-        Internal::RoundEntropy(r) => {
+        SyncStep::RoundEntropy(r) => {
             phone.rng.reseed(&r.0);
             advance(phone, session)
         }
-        Internal::Directory(result) => on_directory(phone, session, result),
-        Internal::SealedSaved { report_id, out } => match out {
+        SyncStep::Directory(result) => on_directory(phone, session, result),
+        SyncStep::SealedSaved { report_id, out } => match out {
             VaultOutput::Failed(_) => {
                 phone.notice(K::StorageFailed, true);
                 stop(phone, session)
             }
             _ => post(phone, session, report_id),
         },
-        Internal::Submitted { report_id, result } => {
+        SyncStep::Submitted { report_id, result } => {
             on_submitted(phone, session, report_id, result)
         }
-        Internal::UploadProgress { report_id, result } => {
+        SyncStep::UploadProgress { report_id, result } => {
             on_progress(phone, session, report_id, result)
         }
-        Internal::AttachmentRead {
+        SyncStep::AttachmentRead {
             report_id,
             chunk,
             out,
         } => on_attachment(phone, session, report_id, chunk, out),
-        Internal::ChunkStored { report_id, result } => {
+        SyncStep::ChunkStored { report_id, result } => {
             on_progress(phone, session, report_id, result)
         }
-        Internal::EvidenceCopyRead {
+        SyncStep::EvidenceCopyRead {
             report_id,
             attachment,
             index,
             out,
         } => on_copy_read(phone, session, report_id, attachment, index, out),
-        Internal::EvidenceCopied {
+        SyncStep::EvidenceCopied {
             report_id,
             attachment,
             index,
             out,
         } => on_copied(phone, session, report_id, attachment, index, out),
-        Internal::Mailbox { report_id, result } => on_mailbox(phone, session, report_id, result),
-        Internal::WithdrawalPosted { report_id, result } => {
+        SyncStep::Mailbox { report_id, result } => on_mailbox(phone, session, report_id, result),
+        SyncStep::WithdrawalPosted { report_id, result } => {
             on_withdrawal(phone, session, report_id, result)
         }
-        Internal::RecoveryProbe { index, result } => on_probe(phone, session, index, result),
-        _ => Command::done(),
+        SyncStep::RecoveryProbe { index, result } => on_probe(phone, session, index, result),
     }
 }
 
@@ -314,7 +382,7 @@ fn transient_of(result: &HttpResult) -> Transient {
 fn fetch_directory(phone: &mut Phone, session: &mut Session) -> Cmd {
     session.sync.directory_tried_round = Some(session.sync.round);
     let request = HttpRequest::get(phone.relay("/v1/directory"), phone.config.http_timeout_ms);
-    http(request, Internal::Directory)
+    http(request, SyncStep::Directory)
 }
 
 fn on_directory(phone: &mut Phone, session: &mut Session, result: HttpResult) -> Cmd {
@@ -673,7 +741,7 @@ fn store_sealed(phone: &mut Phone, session: &mut Session, solving: Solving) -> C
         flush: true,
     };
     let stored = Command::request_from_shell(write)
-        .then_send(move |out| Msg::Internal(Internal::SealedSaved { report_id: id, out }));
+        .then_send(move |out| sync_msg(SyncStep::SealedSaved { report_id: id, out }));
     Command::all([super::courier::refresh(phone, session, &id), stored])
 }
 
@@ -712,7 +780,7 @@ fn post(phone: &mut Phone, session: &mut Session, id: ReportId) -> Cmd {
         timeout_ms: phone.config.http_timeout_ms,
     }
     .with_header("content-type", "application/json".into());
-    http(request, move |result| Internal::Submitted {
+    http(request, move |result| SyncStep::Submitted {
         report_id: id,
         result,
     })
@@ -846,7 +914,7 @@ fn upload_step(phone: &mut Phone, session: &mut Session, id: ReportId) -> Cmd {
     };
     let request = HttpRequest::get(upload_url(phone, &id, upload), phone.config.http_timeout_ms)
         .with_header("authorization", auth);
-    http(request, move |result| Internal::UploadProgress {
+    http(request, move |result| SyncStep::UploadProgress {
         report_id: id,
         result,
     })
@@ -894,12 +962,12 @@ fn on_progress(phone: &mut Phone, session: &mut Session, id: ReportId, result: H
 
 /// Reads chunk `index` of a sealed attachment, to copy it into the courier store.
 fn copy_evidence_chunk(id: ReportId, attachment: AttachmentId, index: u64) -> Cmd {
-    vault(
+    sync_vault(
         VaultOperation::Get {
             ns: NS_ATTACHMENTS.into(),
             key: attachment_chunk_key(&id, &attachment, index),
         },
-        move |out| Internal::EvidenceCopyRead {
+        move |out| SyncStep::EvidenceCopyRead {
             report_id: id,
             attachment,
             index,
@@ -943,7 +1011,7 @@ fn on_copy_read(
                 }],
             })
             .then_send(move |out| {
-                Msg::Internal(Internal::EvidenceCopied {
+                sync_msg(SyncStep::EvidenceCopied {
                     report_id: id,
                     attachment,
                     index,
@@ -1023,12 +1091,12 @@ fn drop_courier_copy(session: &mut Session, id: &ReportId, attachment: &Attachme
 /// is in memory at a time.
 fn read_chunk(id: ReportId, attachment: AttachmentId, offset: u64) -> Cmd {
     let index = offset / ATTACHMENT_CHUNK_BYTES as u64;
-    vault(
+    sync_vault(
         VaultOperation::Get {
             ns: NS_ATTACHMENTS.into(),
             key: attachment_chunk_key(&id, &attachment, index),
         },
-        move |out| Internal::AttachmentRead {
+        move |out| SyncStep::AttachmentRead {
             report_id: id,
             chunk: Some(index),
             out,
@@ -1058,12 +1126,12 @@ fn on_attachment(
             session.sync.upload = Some((id, attachment, start, bytes));
             put_chunk(phone, session, id)
         }
-        (VaultOutput::Value(None), Some(_)) => vault(
+        (VaultOutput::Value(None), Some(_)) => sync_vault(
             VaultOperation::Get {
                 ns: NS_ATTACHMENTS.into(),
                 key: attachment_key(&id, &attachment),
             },
-            move |out| Internal::AttachmentRead {
+            move |out| SyncStep::AttachmentRead {
                 report_id: id,
                 chunk: None,
                 out,
@@ -1106,7 +1174,7 @@ fn put_chunk(phone: &mut Phone, session: &mut Session, id: ReportId) -> Cmd {
     }
     .with_header("authorization", auth)
     .with_header("content-type", "application/octet-stream".into());
-    http(request, move |result| Internal::ChunkStored {
+    http(request, move |result| SyncStep::ChunkStored {
         report_id: id,
         result,
     })
@@ -1123,7 +1191,7 @@ fn poll_mailbox(phone: &mut Phone, session: &mut Session, id: ReportId) -> Cmd {
     ));
     http(
         HttpRequest::get(url, phone.config.http_timeout_ms),
-        move |result| Internal::Mailbox {
+        move |result| SyncStep::Mailbox {
             report_id: id,
             result,
         },
@@ -1387,7 +1455,7 @@ fn post_withdrawal(phone: &mut Phone, session: &mut Session, id: ReportId) -> Cm
         timeout_ms: phone.config.http_timeout_ms,
     }
     .with_header("content-type", "application/json".into());
-    http(request, move |result| Internal::WithdrawalPosted {
+    http(request, move |result| SyncStep::WithdrawalPosted {
         report_id: id,
         result,
     })
@@ -1495,7 +1563,7 @@ fn probe(phone: &mut Phone, session: &mut Session, index: u32) -> Cmd {
     let url = phone.relay(&format!("/v1/mailbox/{token}?after=0"));
     http(
         HttpRequest::get(url, phone.config.http_timeout_ms),
-        move |result| Internal::RecoveryProbe { index, result },
+        move |result| SyncStep::RecoveryProbe { index, result },
     )
 }
 
