@@ -257,8 +257,8 @@ fn save_draft(session: &Session) -> Cmd {
     }
 }
 
-fn open_step(phone: &mut Phone, session: &mut Session, step: Step) -> Cmd {
-    phone.page = Page::Compose { step };
+fn open_step(session: &mut Session, step: Step) -> Cmd {
+    session.page = Page::Compose { step };
     session.form_error = None;
     session.form.clear();
     Command::all([save_draft(session), render()])
@@ -273,9 +273,9 @@ pub(crate) fn compose(event: Event, phone: &mut Phone, session: &mut Session) ->
             });
             session.checked_steps.clear();
         }
-        return open_step(phone, session, Step::Money);
+        return open_step(session, Step::Money);
     }
-    let step = match phone.page {
+    let step = match session.page {
         Page::Compose { step } => Some(step),
         _ => None,
     };
@@ -294,8 +294,8 @@ pub(crate) fn compose(event: Event, phone: &mut Phone, session: &mut Session) ->
     {
         commit_form(phone, session, step);
     }
-    if phone.page == Page::Review && event == Event::PreviousStep {
-        return open_step(phone, session, Step::Consent);
+    if session.page == Page::Review && event == Event::PreviousStep {
+        return open_step(session, Step::Consent);
     }
     let Some(draft) = session.draft.as_mut() else {
         return render();
@@ -313,7 +313,7 @@ pub(crate) fn compose(event: Event, phone: &mut Phone, session: &mut Session) ->
         session.form_error = None;
     }
     match event {
-        Event::GoToStep { step } => open_step(phone, session, step),
+        Event::GoToStep { step } => open_step(session, step),
         Event::NextStep => {
             let Some(step) = step else { return render() };
             session.checked_steps.insert(step);
@@ -331,13 +331,13 @@ pub(crate) fn compose(event: Event, phone: &mut Phone, session: &mut Session) ->
                 return render();
             }
             match Step::ALL.get(step.index() + 1) {
-                Some(next) => open_step(phone, session, *next),
+                Some(next) => open_step(session, *next),
                 None => review(phone, session),
             }
         }
         Event::PreviousStep => match step.and_then(|s| s.index().checked_sub(1)) {
-            Some(i) => open_step(phone, session, Step::ALL[i]),
-            None => go_home(phone, session),
+            Some(i) => open_step(session, Step::ALL[i]),
+            None => go_home(session),
         },
         Event::AddFee {
             amount,
@@ -602,7 +602,7 @@ pub(crate) fn compose(event: Event, phone: &mut Phone, session: &mut Session) ->
             });
             session.checked_steps.clear();
             session.form.clear();
-            phone.page = Page::Home;
+            session.page = Page::Home;
             Command::all([
                 vault(VaultOperation::Write { ops, flush: true }, Internal::Saved),
                 render(),
@@ -712,8 +712,8 @@ fn holds_step(field: &str) -> bool {
     field.starts_with("monthly_wage.") || field.starts_with("job.")
 }
 
-fn go_home(phone: &mut Phone, session: &mut Session) -> Cmd {
-    phone.page = Page::Home;
+fn go_home(session: &mut Session) -> Cmd {
+    session.page = Page::Home;
     session.form_error = None;
     session.form.clear();
     Command::all([save_draft(session), render()])
@@ -1050,12 +1050,12 @@ fn review(phone: &mut Phone, session: &mut Session) -> Cmd {
     let problems = problems(&draft.report);
     if let Some(first) = problems.first() {
         session.checked_steps.extend(Step::ALL);
-        phone.page = Page::Compose {
+        session.page = Page::Compose {
             step: Step::of_field(&first.field),
         };
         return render();
     }
-    phone.page = Page::Review;
+    session.page = Page::Review;
     Command::all([
         save_draft(session),
         render(),
@@ -1066,7 +1066,7 @@ fn review(phone: &mut Phone, session: &mut Session) -> Cmd {
 /// Queue the reviewed report: it is saved (and flushed) before the worker is told so, and is
 /// sealed only when sent, against the newest verified directory.
 fn send(phone: &mut Phone, session: &mut Session) -> Cmd {
-    if phone.page != Page::Review {
+    if session.page != Page::Review {
         return render();
     }
     let (Some(draft), Some(device), Some(code)) =
@@ -1129,7 +1129,7 @@ fn queued(phone: &mut Phone, session: &mut Session, report_id: ReportId, out: Va
     session.draft = None;
     session.outbox.insert(report_id, record);
     session.checked_steps.clear();
-    phone.page = Page::Outbox;
+    session.page = Page::Outbox;
     phone.notice(K::ReportSaved, false);
     Command::all([render(), super::sync::start_round(phone, session)])
 }

@@ -411,9 +411,10 @@ effect_from!(
 
 pub type Cmd = Command<Effect, Msg>;
 
-/// Which screen is showing, with the state that belongs to it.
+/// The screen of a closed vault, with the state that belongs to it.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub enum Page {
+pub enum LockedPage {
+    /// Waiting for the vault's status, or for a wipe.
     #[default]
     Loading,
     Welcome,
@@ -421,15 +422,25 @@ pub enum Page {
         recovering: bool,
         error: Option<K>,
     },
+    Unlock {
+        attempts_left: u32,
+        error: Option<u32>,
+    },
+    /// The vault could not be opened or read: a storage failure.
+    Broken,
+}
+
+/// The screen of an open vault, with the state that belongs to it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Page {
+    /// Waiting for the vault to give what it holds.
+    #[default]
+    Loading,
     ShowRecoveryCode,
     EnterRecoveryCode {
         error: Option<K>,
     },
     Recovering,
-    Unlock {
-        attempts_left: u32,
-        error: Option<u32>,
-    },
     Home,
     Compose {
         step: draft::Step,
@@ -442,8 +453,6 @@ pub enum Page {
     Settings {
         confirm_wipe: bool,
     },
-    /// The vault could not be opened or written: a storage failure.
-    Broken,
 }
 
 /// A message shown above the screen until dismissed or replaced.
@@ -516,9 +525,6 @@ pub(crate) struct Phone {
     pub(crate) config: AppConfig,
     pub(crate) root_key: Option<SigningPublicKey>,
     pub(crate) language: String,
-    /// Which screen is showing. The screens of an open vault (home, compose, outbox, ...) are
-    /// only reached through a [`Session`]; locking sets the lock screen.
-    pub(crate) page: Page,
     pub(crate) notice: Option<NoticeState>,
     pub(crate) busy: bool,
     pub(crate) rng: SeededRng,
@@ -528,18 +534,25 @@ pub(crate) struct Phone {
     pub(crate) courier: courier::CourierState,
 }
 
-/// Where the app is in its life: the vault is closed (first run, the lock screen, a wipe, a
-/// broken store) or open, with what was read from it.
-#[derive(Debug, Default)]
+/// Where the app is in its life, with the screens of each state: the vault is closed (first
+/// run, the lock screen, a wipe, a broken store) or open, with what was read from it.
+#[derive(Debug)]
 pub(crate) enum Lifecycle {
-    #[default]
-    Locked,
+    Locked(LockedPage),
     Unlocked(Box<Session>),
+}
+
+impl Default for Lifecycle {
+    fn default() -> Self {
+        Lifecycle::Locked(LockedPage::Loading)
+    }
 }
 
 /// What exists only while the vault is open. Dropped whole at the lock.
 #[derive(Debug, Default)]
 pub(crate) struct Session {
+    /// Which screen of the open vault is showing.
+    pub(crate) page: Page,
     pub(crate) device: Option<DeviceRecord>,
     pub(crate) recovery: Option<RecoveryCode>,
     pub(crate) directory: Option<VerifiedDirectory>,
@@ -574,18 +587,18 @@ impl Model {
     fn unlocked(&mut self) -> Result<(&mut Phone, &mut Session), NotUnlocked> {
         match &mut self.lifecycle {
             Lifecycle::Unlocked(session) => Ok((&mut self.phone, session)),
-            Lifecycle::Locked => Err(NotUnlocked),
+            Lifecycle::Locked(_) => Err(NotUnlocked),
         }
+    }
+
+    /// Closing the vault: the session and everything in it are gone; `page` shows.
+    fn close_session(&mut self, page: LockedPage) {
+        self.lifecycle = Lifecycle::Locked(page);
     }
 
     /// A new session: the vault just opened.
     fn open_session(&mut self, session: Session) {
         self.lifecycle = Lifecycle::Unlocked(Box::new(session));
-    }
-
-    /// Closing the vault: the session and everything in it are gone.
-    fn close_session(&mut self) {
-        self.lifecycle = Lifecycle::Locked;
     }
 }
 
@@ -608,9 +621,10 @@ impl Phone {
 }
 
 impl Session {
-    /// A session opened at `now_ms`: the idle clock starts then.
-    fn opened_at(now_ms: u64) -> Self {
+    /// A session opened at `now_ms` on `page`: the idle clock starts then.
+    fn opened_at(now_ms: u64, page: Page) -> Self {
         Self {
+            page,
             last_activity_ms: now_ms,
             ..Self::default()
         }
@@ -660,7 +674,7 @@ fn start(config: AppConfig, model: &mut Model) -> Cmd {
     };
     phone.language = i18n::supported_or_default(&config.system_language).to_string();
     phone.config = config;
-    phone.page = Page::Loading;
+    model.close_session(LockedPage::Loading);
     Command::all([
         Command::request_from_shell(RandomOperation { len: 32 })
             .then_send(|out| Msg::Internal(Internal::Entropy(out))),
@@ -702,32 +716,36 @@ fn activity() -> Cmd {
 fn ui_event(event: Event, model: &mut Model) -> Cmd {
     match event {
         Event::Lock | Event::Background if model.is_unlocked() => return lock_now(model),
-        Event::ConfirmWipe if model.phone.page == (Page::Settings { confirm_wipe: true }) => {
+        Event::ConfirmWipe
+            if matches!(&model.lifecycle, Lifecycle::Unlocked(session)
+                if session.page == (Page::Settings { confirm_wipe: true })) =>
+        {
             return wipe(model);
         }
         _ => {}
     }
-    match model.unlocked() {
-        Ok((phone, session)) => unlocked_event(event, phone, session),
-        Err(NotUnlocked) => locked_event(event, &mut model.phone),
+    let Model { phone, lifecycle } = model;
+    match lifecycle {
+        Lifecycle::Unlocked(session) => unlocked_event(event, phone, session),
+        Lifecycle::Locked(page) => locked_event(event, phone, page),
     }
 }
 
 /// An event while the vault is closed: first run, the lock screen.
-fn locked_event(event: Event, phone: &mut Phone) -> Cmd {
+fn locked_event(event: Event, phone: &mut Phone, page: &mut LockedPage) -> Cmd {
     match event {
         Event::ChooseLanguage { language } | Event::SetLanguage { language } => {
             set_language(phone, None, &language)
         }
-        Event::StartSetup if phone.page == Page::Welcome => {
-            phone.page = Page::SetPin {
+        Event::StartSetup if *page == LockedPage::Welcome => {
+            *page = LockedPage::SetPin {
                 recovering: false,
                 error: None,
             };
             render()
         }
-        Event::StartRecovery if phone.page == Page::Welcome => {
-            phone.page = Page::SetPin {
+        Event::StartRecovery if *page == LockedPage::Welcome => {
+            *page = LockedPage::SetPin {
                 recovering: true,
                 error: None,
             };
@@ -737,9 +755,9 @@ fn locked_event(event: Event, phone: &mut Phone) -> Cmd {
             pin,
             confirm,
             duress_pin,
-        } => submit_new_pin(phone, pin, confirm, duress_pin),
+        } => submit_new_pin(phone, page, pin, confirm, duress_pin),
         Event::Unlock { pin } => {
-            if !matches!(phone.page, Page::Unlock { .. }) {
+            if !matches!(page, LockedPage::Unlock { .. }) {
                 return Command::done();
             }
             phone.busy = true;
@@ -761,18 +779,17 @@ fn unlocked_event(event: Event, phone: &mut Phone, session: &mut Session) -> Cmd
             set_language(phone, Some(session), &language)
         }
         Event::SubmitNewPin { .. } | Event::Unlock { .. } => Command::done(),
-        Event::RecoveryCodeWritten if phone.page == Page::ShowRecoveryCode => {
+        Event::RecoveryCodeWritten if session.page == Page::ShowRecoveryCode => {
             if let Some(device) = &mut session.device {
                 device.recovery_code_confirmed = true;
             }
-            phone.page = Page::Home;
+            session.page = Page::Home;
             Command::all([save_device(session), render()])
         }
         Event::SubmitRecoveryCode { code } => sync::submit_recovery_code(phone, session, &code),
-        Event::GoHome => go(phone, session, Page::Home),
-        Event::OpenOutbox => go(phone, session, Page::Outbox),
+        Event::GoHome => go(session, Page::Home),
+        Event::OpenOutbox => go(session, Page::Outbox),
         Event::OpenSettings => go(
-            phone,
             session,
             Page::Settings {
                 confirm_wipe: false,
@@ -780,7 +797,7 @@ fn unlocked_event(event: Event, phone: &mut Phone, session: &mut Session) -> Cmd
         ),
         Event::OpenReport { report_id } => {
             match ReportId::from_hex(&report_id).filter(|id| session.outbox.contains_key(id)) {
-                Some(report_id) => go(phone, session, Page::Report { report_id }),
+                Some(report_id) => go(session, Page::Report { report_id }),
                 None => render(),
             }
         }
@@ -834,13 +851,13 @@ fn unlocked_event(event: Event, phone: &mut Phone, session: &mut Session) -> Cmd
             sync::start_round(phone, session)
         }
         Event::AskWipe => {
-            if let Page::Settings { confirm_wipe } = &mut phone.page {
+            if let Page::Settings { confirm_wipe } = &mut session.page {
                 *confirm_wipe = true;
             }
             render()
         }
         Event::CancelWipe => {
-            if let Page::Settings { confirm_wipe } = &mut phone.page {
+            if let Page::Settings { confirm_wipe } = &mut session.page {
                 *confirm_wipe = false;
             }
             render()
@@ -867,8 +884,8 @@ fn set_keep_sent_evidence(phone: &mut Phone, session: &mut Session, keep: bool) 
     Command::all(commands)
 }
 
-fn go(phone: &mut Phone, session: &mut Session, page: Page) -> Cmd {
-    phone.page = page;
+fn go(session: &mut Session, page: Page) -> Cmd {
+    session.page = page;
     session.form_error = None;
     render()
 }
@@ -947,11 +964,12 @@ pub fn is_common_pin(pin: &str) -> bool {
 
 fn submit_new_pin(
     phone: &mut Phone,
+    page: &mut LockedPage,
     pin: String,
     confirm: String,
     duress_pin: Option<String>,
 ) -> Cmd {
-    let Page::SetPin { recovering, .. } = phone.page else {
+    let LockedPage::SetPin { recovering, .. } = *page else {
         return Command::done();
     };
     let duress_pin = duress_pin.filter(|d| !d.is_empty());
@@ -966,7 +984,7 @@ fn submit_new_pin(
         })
         .or_else(|| (duress_pin.as_deref() == Some(pin.as_str())).then_some(K::DuressSameAsPin));
     if let Some(error) = error {
-        phone.page = Page::SetPin {
+        *page = LockedPage::SetPin {
             recovering,
             error: Some(error),
         };
@@ -1009,12 +1027,11 @@ fn lock_now(model: &mut Model) -> Cmd {
         Some(intake) => draft::release_evidence(intake.path().to_string()),
         None => Command::done(),
     };
-    model.close_session();
-    let phone = &mut model.phone;
-    phone.page = Page::Unlock {
+    model.close_session(LockedPage::Unlock {
         attempts_left: 0,
         error: None,
-    };
+    });
+    let phone = &mut model.phone;
     courier::new_session(phone);
     Command::all([
         sealed,
@@ -1028,9 +1045,8 @@ fn lock_now(model: &mut Model) -> Cmd {
 
 /// The worker confirmed the wipe: the session goes, then the vault and the courier.
 fn wipe(model: &mut Model) -> Cmd {
-    model.close_session();
+    model.close_session(LockedPage::Loading);
     model.phone.courier = courier::CourierState::default();
-    model.phone.page = Page::Loading;
     Command::all([vault(VaultOperation::Wipe, Internal::Wiped), render()])
 }
 
@@ -1071,9 +1087,9 @@ fn internal_msg(msg: Internal, model: &mut Model) -> Cmd {
             model.phone.rng.reseed(&bytes);
             Command::done()
         }
-        Internal::VaultStatus(out) => match model.unlocked() {
-            Ok(_) => Command::done(),
-            Err(NotUnlocked) => vault_status(&mut model.phone, out),
+        Internal::VaultStatus(out) => match &mut model.lifecycle {
+            Lifecycle::Unlocked(_) => Command::done(),
+            Lifecycle::Locked(page) => vault_status(&model.phone, page, out),
         },
         Internal::Activity(t) => {
             model.phone.now_ms = model.phone.now_ms.max(t.unix_ms);
@@ -1101,6 +1117,9 @@ fn internal_msg(msg: Internal, model: &mut Model) -> Cmd {
             Ok(_) => Command::done(),
             Err(NotUnlocked) => courier::update(&mut model.phone, session, step),
         },
+        Internal::VaultCreated(_) | Internal::VaultUnlocked(_) if model.is_unlocked() => {
+            Command::done()
+        }
         Internal::VaultCreated(out) => vault_created(model, out),
         Internal::VaultUnlocked(out) => vault_unlocked(model, out),
         Internal::Loaded(out) => match model.unlocked() {
@@ -1118,9 +1137,9 @@ fn internal_msg(msg: Internal, model: &mut Model) -> Cmd {
         // Show the lock screen with the real count of attempts left.
         Internal::Locked(_) => vault(VaultOperation::Status, Internal::VaultStatus),
         Internal::Wiped(_) => {
+            model.close_session(LockedPage::Welcome);
             let phone = &mut model.phone;
             phone.courier = courier::CourierState::default();
-            phone.page = Page::Welcome;
             phone.busy = false;
             Command::all([
                 Command::notify_shell(PlatformOperation::ForgetPlatformSecret).into(),
@@ -1135,7 +1154,7 @@ fn internal_msg(msg: Internal, model: &mut Model) -> Cmd {
 }
 
 /// The vault's status, at start and after a lock: the first-run or the lock screen.
-fn vault_status(phone: &mut Phone, out: VaultOutput) -> Cmd {
+fn vault_status(phone: &Phone, page: &mut LockedPage, out: VaultOutput) -> Cmd {
     let initialised = matches!(
         out,
         VaultOutput::Status {
@@ -1143,16 +1162,16 @@ fn vault_status(phone: &mut Phone, out: VaultOutput) -> Cmd {
             ..
         }
     );
-    phone.page = match out {
+    *page = match out {
         VaultOutput::Status {
             initialised: true,
             attempts_left,
-        } => Page::Unlock {
+        } => LockedPage::Unlock {
             attempts_left,
             error: None,
         },
-        VaultOutput::Status { .. } => Page::Welcome,
-        _ => Page::Broken,
+        VaultOutput::Status { .. } => LockedPage::Welcome,
+        _ => LockedPage::Broken,
     };
     // At start, locked: what the courier holds goes on its way without the PIN.
     if initialised && phone.courier.entries.is_empty() && !phone.courier.running {
@@ -1172,25 +1191,28 @@ fn vault_created(model: &mut Model, out: VaultOutput) -> Cmd {
         VaultOutput::Opened => {
             model.phone.busy = false;
             let recovering = matches!(
-                model.phone.page,
-                Page::SetPin {
+                model.lifecycle,
+                Lifecycle::Locked(LockedPage::SetPin {
                     recovering: true,
                     ..
-                }
+                })
             );
-            model.open_session(Session::opened_at(model.phone.now_ms));
+            let page = if recovering {
+                Page::EnterRecoveryCode { error: None }
+            } else {
+                Page::ShowRecoveryCode
+            };
+            model.open_session(Session::opened_at(model.phone.now_ms, page));
             let Ok((phone, session)) = model.unlocked() else {
                 return Command::done();
             };
             let started = activity();
             if recovering {
-                phone.page = Page::EnterRecoveryCode { error: None };
                 Command::all([started, render()])
             } else {
                 let code = RecoveryCode::generate(&mut phone.rng);
                 session.device = Some(DeviceRecord::new(&code, &phone.language, false));
                 session.recovery = Some(code);
-                phone.page = Page::ShowRecoveryCode;
                 Command::all([started, save_device(session), render()])
             }
         }
@@ -1204,9 +1226,8 @@ fn vault_unlocked(model: &mut Model, out: VaultOutput) -> Cmd {
     model.phone.busy = false;
     match out {
         VaultOutput::Opened => {
-            model.open_session(Session::opened_at(model.phone.now_ms));
+            model.open_session(Session::opened_at(model.phone.now_ms, Page::Loading));
             courier::new_session(&mut model.phone);
-            model.phone.page = Page::Loading;
             Command::all([
                 activity(),
                 vault(
@@ -1224,16 +1245,16 @@ fn vault_unlocked(model: &mut Model, out: VaultOutput) -> Cmd {
             ])
         }
         VaultOutput::Failed(VaultFailure::WrongPin { attempts_left }) => {
-            model.phone.page = Page::Unlock {
+            model.close_session(LockedPage::Unlock {
                 attempts_left,
                 error: Some(attempts_left),
-            };
+            });
             render()
         }
         VaultOutput::Failed(VaultFailure::Wiped | VaultFailure::NotInitialised) => {
             // Looks exactly like a fresh install; the courier went with the vault.
             model.phone.courier = courier::CourierState::default();
-            model.phone.page = Page::Welcome;
+            model.close_session(LockedPage::Welcome);
             render()
         }
         VaultOutput::Failed(f) => storage_failed(&mut model.phone, &f),
@@ -1262,7 +1283,7 @@ fn loaded(phone: &mut Phone, session: &mut Session, out: VaultOutput) -> Cmd {
             let confirmed = device.recovery_code_confirmed;
             session.scan = device.recovery_scan.clone();
             session.device = Some(device);
-            phone.page = if session.scan.is_some() && session.recovery.is_some() {
+            session.page = if session.scan.is_some() && session.recovery.is_some() {
                 Page::Recovering
             } else if confirmed {
                 Page::Home
@@ -1278,7 +1299,7 @@ fn loaded(phone: &mut Phone, session: &mut Session, out: VaultOutput) -> Cmd {
             let code = RecoveryCode::generate(&mut phone.rng);
             session.device = Some(DeviceRecord::new(&code, &phone.language, true));
             session.recovery = Some(code);
-            phone.page = Page::Home;
+            session.page = Page::Home;
             commands.push(save_device(session));
         }
     }

@@ -286,7 +286,7 @@ fn advance(phone: &mut Phone, session: &mut Session) -> Cmd {
     }
     // Replies waiting for a verified directory, or the review screen showing who will receive
     // the report: fetch the directory once this round.
-    let unopened = records.iter().any(|r| !r.unopened.is_empty()) || phone.page == Page::Review;
+    let unopened = records.iter().any(|r| !r.unopened.is_empty()) || session.page == Page::Review;
     if unopened && session.sync.directory_tried_round != Some(session.sync.round) {
         session.sync.current = None;
         return fetch_directory(phone, session);
@@ -1410,8 +1410,8 @@ pub(crate) fn withdraw_report(phone: &mut Phone, session: &mut Session, report_i
             if session.sync.current == Some(id) {
                 session.sync.current = None;
             }
-            if matches!(phone.page, Page::Report { report_id } if report_id == id) {
-                phone.page = Page::Outbox;
+            if matches!(session.page, Page::Report { report_id } if report_id == id) {
+                session.page = Page::Outbox;
             }
             let copies = if copies.is_empty() {
                 Command::done()
@@ -1504,7 +1504,7 @@ pub(crate) fn retry_report(phone: &mut Phone, session: &mut Session, report_id: 
 
 /// A recovery code typed on a new phone: keep it, then look for its reports' mailboxes.
 pub(crate) fn submit_recovery_code(phone: &mut Phone, session: &mut Session, text: &str) -> Cmd {
-    if !matches!(phone.page, Page::EnterRecoveryCode { .. }) {
+    if !matches!(session.page, Page::EnterRecoveryCode { .. }) {
         return render();
     }
     let code = match RecoveryCode::parse(text) {
@@ -1515,7 +1515,7 @@ pub(crate) fn submit_recovery_code(phone: &mut Phone, session: &mut Session, tex
                 RecoveryError::BadCharacter => K::RecoveryBadCharacter,
                 RecoveryError::Checksum => K::RecoveryChecksum,
             };
-            phone.page = Page::EnterRecoveryCode { error: Some(error) };
+            session.page = Page::EnterRecoveryCode { error: Some(error) };
             return render();
         }
     };
@@ -1525,7 +1525,7 @@ pub(crate) fn submit_recovery_code(phone: &mut Phone, session: &mut Session, tex
     session.device = Some(device);
     session.recovery = Some(code);
     session.scan = Some(RecoveryScan::default());
-    phone.page = Page::Recovering;
+    session.page = Page::Recovering;
     Command::all([
         vault(
             VaultOperation::Write {
@@ -1630,7 +1630,7 @@ fn on_probe(phone: &mut Phone, session: &mut Session, index: u32, result: HttpRe
                 device.recovery_scan = None;
                 ops.push(device.write());
             }
-            phone.page = Page::Outbox;
+            session.page = Page::Outbox;
             phone.notice = Some(super::NoticeState {
                 key: K::RecoveryDone,
                 error: false,

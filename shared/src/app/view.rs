@@ -16,7 +16,7 @@ use workvoice_proto::routing::{ReportKind, RoutingError, route};
 use super::draft::{Step, problem_key, problem_max, problems};
 use super::form::{ActionId, CurrentValues, FieldId, InputKind, ListId};
 use super::records::{Failure, OutboxRecord, Phase, Transient, Withdrawal};
-use super::{Lifecycle, Model, Page, Phone, Session};
+use super::{Lifecycle, LockedPage, Model, Page, Phone, Session};
 use crate::i18n::{self, K};
 
 #[derive(Facet, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
@@ -313,65 +313,9 @@ pub struct ReportView {
 pub(crate) fn view(model: &Model) -> ViewModel {
     let phone = &model.phone;
     let lang = phone.lang().to_string();
-    let t = |k: K| i18n::tr(&lang, k);
-    let (title, screen) = match &phone.page {
-        Page::Loading => (
-            t(K::AppName),
-            Screen::Loading {
-                text: t(K::Loading),
-            },
-        ),
-        Page::Broken => (t(K::AppName), Screen::Broken { text: t(K::Broken) }),
-        Page::Welcome => (
-            t(K::WelcomeTitle),
-            Screen::Welcome {
-                intro: t(K::WelcomeIntro),
-                choose_language: t(K::WelcomeChooseLanguage),
-                languages: languages(&lang),
-                start: t(K::WelcomeStart),
-                recover: t(K::WelcomeRecover),
-            },
-        ),
-        Page::SetPin { recovering, error } => (
-            t(K::PinTitle),
-            Screen::SetPin {
-                intro: t(K::PinIntro),
-                pin_label: t(K::PinLabel),
-                confirm_label: t(K::PinConfirmLabel),
-                duress_label: t(K::DuressLabel),
-                duress_help: t(K::DuressHelp),
-                submit: t(K::PinSubmit),
-                error: error.map(t),
-                recovering: *recovering,
-            },
-        ),
-        Page::Unlock {
-            attempts_left,
-            error,
-        } => (
-            t(K::UnlockTitle),
-            Screen::Unlock {
-                pin_label: t(K::PinLabel),
-                submit: t(K::UnlockSubmit),
-                attempts_left: *attempts_left,
-                attempts_text: i18n::trf(
-                    &lang,
-                    K::UnlockAttemptsLeft,
-                    &[("count", attempts_left.to_string())],
-                ),
-                error: error.map(|_| t(K::UnlockWrongPin)),
-            },
-        ),
-        // The screens of an open vault; locked, there is nothing to show on them.
-        page => match &model.lifecycle {
-            Lifecycle::Unlocked(session) => open_screen(phone, session, page),
-            Lifecycle::Locked => (
-                t(K::AppName),
-                Screen::Loading {
-                    text: t(K::Loading),
-                },
-            ),
-        },
+    let (title, screen) = match &model.lifecycle {
+        Lifecycle::Locked(page) => locked_screen(&lang, page),
+        Lifecycle::Unlocked(session) => open_screen(phone, session),
     };
     ViewModel {
         direction: if i18n::is_rtl(&lang) {
@@ -391,11 +335,65 @@ pub(crate) fn view(model: &Model) -> ViewModel {
     }
 }
 
+/// The title and screen of a page shown while the vault is closed.
+fn locked_screen(lang: &str, page: &LockedPage) -> (String, Screen) {
+    let t = |k: K| i18n::tr(lang, k);
+    match page {
+        LockedPage::Loading => (
+            t(K::AppName),
+            Screen::Loading {
+                text: t(K::Loading),
+            },
+        ),
+        LockedPage::Broken => (t(K::AppName), Screen::Broken { text: t(K::Broken) }),
+        LockedPage::Welcome => (
+            t(K::WelcomeTitle),
+            Screen::Welcome {
+                intro: t(K::WelcomeIntro),
+                choose_language: t(K::WelcomeChooseLanguage),
+                languages: languages(lang),
+                start: t(K::WelcomeStart),
+                recover: t(K::WelcomeRecover),
+            },
+        ),
+        LockedPage::SetPin { recovering, error } => (
+            t(K::PinTitle),
+            Screen::SetPin {
+                intro: t(K::PinIntro),
+                pin_label: t(K::PinLabel),
+                confirm_label: t(K::PinConfirmLabel),
+                duress_label: t(K::DuressLabel),
+                duress_help: t(K::DuressHelp),
+                submit: t(K::PinSubmit),
+                error: error.map(t),
+                recovering: *recovering,
+            },
+        ),
+        LockedPage::Unlock {
+            attempts_left,
+            error,
+        } => (
+            t(K::UnlockTitle),
+            Screen::Unlock {
+                pin_label: t(K::PinLabel),
+                submit: t(K::UnlockSubmit),
+                attempts_left: *attempts_left,
+                attempts_text: i18n::trf(
+                    lang,
+                    K::UnlockAttemptsLeft,
+                    &[("count", attempts_left.to_string())],
+                ),
+                error: error.map(|_| t(K::UnlockWrongPin)),
+            },
+        ),
+    }
+}
+
 /// The title and screen of a page shown while the vault is open.
-fn open_screen(phone: &Phone, session: &Session, page: &Page) -> (String, Screen) {
+fn open_screen(phone: &Phone, session: &Session) -> (String, Screen) {
     let lang = phone.lang().to_string();
     let t = |k: K| i18n::tr(&lang, k);
-    match page {
+    match &session.page {
         Page::ShowRecoveryCode => (
             t(K::RecoveryCodeTitle),
             Screen::ShowRecoveryCode {
@@ -525,11 +523,7 @@ fn open_screen(phone: &Phone, session: &Session, page: &Page) -> (String, Screen
                 cancel: t(K::SettingsWipeCancel),
             },
         ),
-        Page::Loading
-        | Page::Broken
-        | Page::Welcome
-        | Page::SetPin { .. }
-        | Page::Unlock { .. } => (
+        Page::Loading => (
             t(K::AppName),
             Screen::Loading {
                 text: t(K::Loading),
