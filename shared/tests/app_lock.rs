@@ -748,6 +748,26 @@ fn nothing_of_an_unlocked_session_survives_a_lock() {
     let mut model = Model::default();
     let code = first_run(&app, &mut model);
     app_send(&app, &mut model, Event::RecoveryCodeWritten.into());
+    // The vault gives a report in the outbox, which the outbox screen lists.
+    let mut sent =
+        workvoice_core::app::draft::new_report(workvoice_proto::keys::ReportId([9; 16]), "en");
+    sent.free_text = "Sent before the lock".into();
+    let record = OutboxRecord::new(sent, 0, 1, 60_000);
+    app_send(
+        &app,
+        &mut model,
+        Msg::Internal(Internal::Loaded(VaultOutput::Entries(vec![
+            Vec::new(),
+            Vec::new(),
+            vec![("outbox".into(), serde_json::to_vec(&record).unwrap())],
+            Vec::new(),
+        ]))),
+    );
+    app_send(&app, &mut model, Event::OpenOutbox.into());
+    match crux_core::App::view(&app, &model).screen {
+        Screen::Outbox { items, .. } => assert_eq!(items.len(), 1, "{items:?}"),
+        other => panic!("{other:?}"),
+    }
     // A draft with a name in it, and a name typed on the step and not yet taken.
     app_send(&app, &mut model, Event::NewReport.into());
     app_send(
@@ -778,7 +798,13 @@ fn nothing_of_an_unlocked_session_survives_a_lock() {
     for text in ["Sagarmatha", "Typed Employer"] {
         assert!(shown.contains(text), "{text} is on screen: {shown}");
     }
-    let secrets = ["Sagarmatha", "1234/067", "Typed Employer", code.as_str()];
+    let secrets = [
+        "Sagarmatha",
+        "1234/067",
+        "Typed Employer",
+        "Sent before the lock",
+        code.as_str(),
+    ];
 
     app_send(&app, &mut model, Event::Lock.into());
     assert!(!model.is_unlocked());
@@ -807,6 +833,11 @@ fn nothing_of_an_unlocked_session_survives_a_lock() {
             assert!(!has_draft, "a draft outlived the lock");
             assert!(outbox_summary.contains('0'), "{outbox_summary}");
         }
+        other => panic!("{other:?}"),
+    }
+    app_send(&app, &mut model, Event::OpenOutbox.into());
+    match crux_core::App::view(&app, &model).screen {
+        Screen::Outbox { items, .. } => assert!(items.is_empty(), "the outbox outlived the lock"),
         other => panic!("{other:?}"),
     }
     app_send(&app, &mut model, Event::NewReport.into());
