@@ -689,3 +689,226 @@ fn while_locked_a_queued_report_with_evidence_is_delivered_through_a_faulty_rela
     );
     assert_eq!(courier_evidence(&mut phone), vec![]);
 }
+
+/// One message to the app; the effects it asks for are dropped (the test answers them itself).
+fn app_send(app: &Workvoice, model: &mut Model, msg: Msg) {
+    let _ = crux_core::App::update(app, msg, model);
+}
+
+fn app_view(app: &Workvoice, model: &Model) -> String {
+    format!("{:?}", crux_core::App::view(app, model))
+}
+
+/// A first run through the app alone, the vault's answers given by the test: the vault is
+/// created and open, the recovery code on screen. Returns the code.
+fn first_run(app: &Workvoice, model: &mut Model) -> String {
+    app_send(app, model, Msg::Start(AppConfig::default()));
+    app_send(
+        app,
+        model,
+        Msg::Internal(Internal::Entropy(RandomOutput(vec![7; 32]))),
+    );
+    app_send(
+        app,
+        model,
+        Msg::Internal(Internal::VaultStatus(VaultOutput::Status {
+            initialised: false,
+            attempts_left: 10,
+        })),
+    );
+    app_send(app, model, Event::StartSetup.into());
+    app_send(
+        app,
+        model,
+        Event::SubmitNewPin {
+            pin: PIN.into(),
+            confirm: PIN.into(),
+            duress_pin: None,
+        }
+        .into(),
+    );
+    app_send(
+        app,
+        model,
+        Msg::Internal(Internal::VaultCreated(VaultOutput::Opened)),
+    );
+    match crux_core::App::view(app, model).screen {
+        Screen::ShowRecoveryCode { code, .. } => code,
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn nothing_of_an_unlocked_session_survives_a_lock() {
+    let app = Workvoice;
+    let mut model = Model::default();
+    let code = first_run(&app, &mut model);
+    app_send(&app, &mut model, Event::RecoveryCodeWritten.into());
+    // The vault gives a report in the outbox, which the outbox screen lists.
+    let mut sent =
+        workvoice_core::app::draft::new_report(workvoice_proto::keys::ReportId([9; 16]), "en");
+    sent.free_text = "Sent before the lock".into();
+    let record = OutboxRecord::new(sent, 0, 1, 60_000);
+    app_send(
+        &app,
+        &mut model,
+        Msg::Internal(Internal::Loaded(VaultOutput::Entries(vec![
+            Vec::new(),
+            Vec::new(),
+            vec![("outbox".into(), serde_json::to_vec(&record).unwrap())],
+            Vec::new(),
+        ]))),
+    );
+    app_send(&app, &mut model, Event::OpenOutbox.into());
+    match crux_core::App::view(&app, &model).screen {
+        Screen::Outbox { items, .. } => assert_eq!(items.len(), 1, "{items:?}"),
+        other => panic!("{other:?}"),
+    }
+    // A draft with a name in it, and a name typed on the step and not yet taken.
+    app_send(&app, &mut model, Event::NewReport.into());
+    app_send(
+        &app,
+        &mut model,
+        Event::SetRecruiter {
+            name: "Sagarmatha".into(),
+            licence_number: "1234/067".into(),
+            country: "NP".into(),
+        }
+        .into(),
+    );
+    app_send(
+        &app,
+        &mut model,
+        Event::GoToStep { step: Step::People }.into(),
+    );
+    app_send(
+        &app,
+        &mut model,
+        Event::Input {
+            field: FieldId::EmployerName,
+            value: "Typed Employer".into(),
+        }
+        .into(),
+    );
+    let shown = app_view(&app, &model);
+    for text in ["Sagarmatha", "Typed Employer"] {
+        assert!(shown.contains(text), "{text} is on screen: {shown}");
+    }
+    let secrets = [
+        "Sagarmatha",
+        "1234/067",
+        "Typed Employer",
+        "Sent before the lock",
+        code.as_str(),
+    ];
+
+    app_send(&app, &mut model, Event::Lock.into());
+    assert!(!model.is_unlocked());
+    let shown = app_view(&app, &model);
+    assert!(shown.contains("Unlock"), "{shown}");
+    for secret in secrets {
+        assert!(!shown.contains(secret), "the lock screen shows {secret:?}");
+    }
+
+    // The PIN opens the vault; until the vault answers with what it holds, the session is
+    // empty: no draft, no outbox, no typed text, no recovery code.
+    app_send(&app, &mut model, Event::Unlock { pin: PIN.into() }.into());
+    app_send(
+        &app,
+        &mut model,
+        Msg::Internal(Internal::VaultUnlocked(VaultOutput::Opened)),
+    );
+    assert!(model.is_unlocked());
+    app_send(&app, &mut model, Event::GoHome.into());
+    match crux_core::App::view(&app, &model).screen {
+        Screen::Home {
+            has_draft,
+            outbox_summary,
+            ..
+        } => {
+            assert!(!has_draft, "a draft outlived the lock");
+            assert!(outbox_summary.contains('0'), "{outbox_summary}");
+        }
+        other => panic!("{other:?}"),
+    }
+    app_send(&app, &mut model, Event::OpenOutbox.into());
+    match crux_core::App::view(&app, &model).screen {
+        Screen::Outbox { items, .. } => assert!(items.is_empty(), "the outbox outlived the lock"),
+        other => panic!("{other:?}"),
+    }
+    app_send(&app, &mut model, Event::NewReport.into());
+    app_send(
+        &app,
+        &mut model,
+        Event::GoToStep { step: Step::People }.into(),
+    );
+    let shown = app_view(&app, &model);
+    for secret in secrets {
+        assert!(
+            !shown.contains(secret),
+            "after the unlock the app shows {secret:?}: {shown}"
+        );
+    }
+}
+
+fn effects_of(app: &Workvoice, model: &mut Model, msg: Msg) -> Vec<Effect> {
+    let mut command = crux_core::App::update(app, msg, model);
+    command.effects().collect()
+}
+
+#[test]
+fn each_engine_answer_is_handled_only_in_its_lifecycle_state() {
+    use workvoice_core::app::courier::CourierStep;
+    use workvoice_core::app::draft::DraftStep;
+    use workvoice_core::app::sync::SyncStep;
+
+    let app = Workvoice;
+    let mut model = Model::default();
+    first_run(&app, &mut model);
+    app_send(&app, &mut model, Event::RecoveryCodeWritten.into());
+    let clock = || TimeOutput {
+        unix_ms: 1_800_000_000_000,
+    };
+    // Unlocked, the sync engine takes its answers: the round's clock asks for entropy.
+    let effects = effects_of(
+        &app,
+        &mut model,
+        Msg::Internal(Internal::Sync(SyncStep::RoundClock(clock()))),
+    );
+    assert!(
+        matches!(effects.as_slice(), [Effect::Random(_)]),
+        "{effects:?}"
+    );
+    // The courier's answers are dropped while unlocked, whatever their session.
+    let before = app_view(&app, &model);
+    for session in 0..4 {
+        let effects = effects_of(
+            &app,
+            &mut model,
+            Msg::Internal(Internal::Courier {
+                session,
+                step: CourierStep::Clock(clock()),
+            }),
+        );
+        assert!(effects.is_empty(), "{effects:?}");
+    }
+    assert_eq!(app_view(&app, &model), before);
+
+    app_send(&app, &mut model, Event::Lock.into());
+    assert!(!model.is_unlocked());
+    // Locked, answers meant for the open vault are dropped: nothing asked, nothing shown.
+    let before = app_view(&app, &model);
+    for answer in [
+        Internal::Sync(SyncStep::RoundClock(clock())),
+        Internal::Sync(SyncStep::RoundEntropy(RandomOutput(vec![1; 32]))),
+        Internal::Draft(DraftStep::EvidenceRead(FileReadOutput::Failed(
+            "gone".into(),
+        ))),
+        Internal::Draft(DraftStep::EvidenceChunksSaved(VaultOutput::Written)),
+        Internal::Loaded(VaultOutput::Entries(Vec::new())),
+    ] {
+        let effects = effects_of(&app, &mut model, Msg::Internal(answer));
+        assert!(effects.is_empty(), "{effects:?}");
+        assert_eq!(app_view(&app, &model), before);
+    }
+}

@@ -45,14 +45,18 @@ fn built_in_root_key_is_well_formed() {
 #[test]
 fn pin_rules_are_checked_before_the_vault_is_touched() {
     let app = Workvoice;
-    let mut model = Model {
-        page: Page::SetPin {
-            recovering: false,
-            error: None,
-        },
-        language: "en".into(),
-        ..Model::default()
-    };
+    let mut model = Model::default();
+    // A first run: the vault says it holds nothing, and the worker starts the setup.
+    let _ = app.update(Msg::Start(AppConfig::default()), &mut model);
+    let _ = app.update(
+        Msg::Internal(Internal::VaultStatus(VaultOutput::Status {
+            initialised: false,
+            attempts_left: 10,
+        })),
+        &mut model,
+    );
+    let _ = app.update(Event::StartSetup.into(), &mut model);
+    assert!(matches!(app.view(&model).screen, Screen::SetPin { .. }));
     for (pin, confirm, duress, expected) in [
         ("12", "12", None, "The PIN must be 4 to 12 digits."),
         ("12ab", "12ab", None, "The PIN must be 4 to 12 digits."),

@@ -36,8 +36,8 @@ use super::records::{
 };
 use super::sync::{POW_SLICE, backoff_delay};
 use super::{
-    Cmd, HttpMethod, HttpRequest, HttpResult, Internal, Model, Msg, TimeOperation, TimeOutput,
-    VaultOperation, VaultOutput, VaultWrite,
+    Cmd, HttpMethod, HttpRequest, HttpResult, Internal, Msg, Phone, Session, TimeOperation,
+    TimeOutput, VaultOperation, VaultOutput, VaultWrite,
 };
 
 /// The courier's state in memory.
@@ -85,8 +85,8 @@ fn step(session: u64, step: CourierStep) -> Msg {
     Msg::Internal(Internal::Courier { session, step })
 }
 
-fn entry_of(model: &Model, record: &OutboxRecord) -> Option<CourierEntry> {
-    let code = model.recovery.as_ref()?;
+fn entry_of(session: &Session, record: &OutboxRecord) -> Option<CourierEntry> {
+    let code = session.recovery.as_ref()?;
     let token = mailbox_token_text(&code.report_secrets(record.index).mailbox_token);
     CourierEntry::of(record, token)
 }
@@ -100,46 +100,43 @@ fn courier_write(ops: Vec<VaultWrite>, session: u64) -> Cmd {
 }
 
 /// Unlocked: write the courier entry of report `id` after its outbox record changed.
-pub fn refresh(model: &mut Model, id: &ReportId) -> Cmd {
-    if !model.unlocked {
-        return Command::done();
-    }
-    let entry = model.outbox.get(id).and_then(|r| entry_of(model, r));
+pub(crate) fn refresh(phone: &mut Phone, session: &Session, id: &ReportId) -> Cmd {
+    let entry = session.outbox.get(id).and_then(|r| entry_of(session, r));
     let op = match entry {
         Some(entry) => {
             let op = entry.write();
-            model.courier.entries.insert(*id, entry);
+            phone.courier.entries.insert(*id, entry);
             op
         }
         None => {
-            if model.courier.entries.remove(id).is_none() && !model.outbox.contains_key(id) {
+            if phone.courier.entries.remove(id).is_none() && !session.outbox.contains_key(id) {
                 return Command::done();
             }
             CourierEntry::delete(id)
         }
     };
-    courier_write(vec![op], model.courier.session)
+    courier_write(vec![op], phone.courier.session)
 }
 
 /// Unlocked: the courier made again from the whole outbox (at lock, and after the take-over at
 /// unlock); entries of reports no longer in the outbox are deleted.
-pub fn rebuild(model: &mut Model) -> Cmd {
-    let entries: BTreeMap<ReportId, CourierEntry> = model
+pub(crate) fn rebuild(phone: &mut Phone, session: &Session) -> Cmd {
+    let entries: BTreeMap<ReportId, CourierEntry> = session
         .outbox
         .values()
-        .filter_map(|r| entry_of(model, r).map(|e| (r.report_id, e)))
+        .filter_map(|r| entry_of(session, r).map(|e| (r.report_id, e)))
         .collect();
-    let mut ops: Vec<VaultWrite> = model
+    let mut ops: Vec<VaultWrite> = phone
         .courier
         .entries
         .keys()
-        .chain(model.outbox.keys())
+        .chain(session.outbox.keys())
         .filter(|id| !entries.contains_key(id))
         .map(CourierEntry::delete)
         .collect();
     ops.extend(entries.values().map(CourierEntry::write));
-    model.courier.entries = entries;
-    courier_write(ops, model.courier.session)
+    phone.courier.entries = entries;
+    courier_write(ops, phone.courier.session)
 }
 
 /// Locked, at start: the courier store's entries.
@@ -148,37 +145,34 @@ pub fn load() -> Cmd {
         .then_send(|out| Msg::Internal(Internal::CourierLoaded(out)))
 }
 
-pub fn loaded(model: &mut Model, out: VaultOutput) -> Cmd {
-    if model.unlocked {
-        return Command::done();
-    }
+pub(crate) fn loaded(phone: &mut Phone, out: VaultOutput) -> Cmd {
     if let VaultOutput::Entries(namespaces) = out {
-        model.courier.entries = namespaces
+        phone.courier.entries = namespaces
             .into_iter()
             .flatten()
             .filter_map(|(_, v)| serde_json::from_slice::<CourierEntry>(&v).ok())
             .map(|e| (e.report_id, e))
             .collect();
     }
-    start_round(model)
+    start_round(phone)
 }
 
 /// A new session (lock or unlock): answers to the earlier one's requests are dropped.
-pub fn new_session(model: &mut Model) {
-    model.courier.session += 1;
-    model.courier.running = false;
-    model.courier.again = false;
-    model.courier.solving = None;
-    model.courier.upload = None;
+pub(crate) fn new_session(phone: &mut Phone) {
+    phone.courier.session += 1;
+    phone.courier.running = false;
+    phone.courier.again = false;
+    phone.courier.solving = None;
+    phone.courier.upload = None;
 }
 
 /// Unlocked again: what the courier did while locked goes into the outbox. Returns the
 /// outbox records that changed; the caller writes them, then [`rebuild`]s the courier.
-pub fn take_over(model: &mut Model) -> Vec<VaultWrite> {
-    let entries = std::mem::take(&mut model.courier.entries);
+pub(crate) fn take_over(phone: &mut Phone, session: &mut Session) -> Vec<VaultWrite> {
+    let entries = std::mem::take(&mut phone.courier.entries);
     let mut changed = Vec::new();
     for entry in entries.values() {
-        let Some(record) = model.outbox.get_mut(&entry.report_id) else {
+        let Some(record) = session.outbox.get_mut(&entry.report_id) else {
             continue;
         };
         let mut touched = false;
@@ -239,94 +233,94 @@ pub fn take_over(model: &mut Model) -> Vec<VaultWrite> {
                 entries: arrived,
                 last_seq: entry.mailbox_after,
             };
-            super::sync::apply_page(model, entry.report_id, page);
+            super::sync::apply_page(session, entry.report_id, page);
         }
     }
-    model.courier.entries = entries;
+    phone.courier.entries = entries;
     changed
         .iter()
-        .filter_map(|id| model.outbox.get(id).map(OutboxRecord::write))
+        .filter_map(|id| session.outbox.get(id).map(OutboxRecord::write))
         .collect()
 }
 
 /// Locked: start a courier round, if there is anything to deliver or poll.
-pub fn start_round(model: &mut Model) -> Cmd {
-    if model.unlocked || model.courier.entries.is_empty() {
+pub(crate) fn start_round(phone: &mut Phone) -> Cmd {
+    if phone.courier.entries.is_empty() {
         return Command::done();
     }
-    if model.courier.running {
-        if model.courier.solving.is_some() {
-            return solve_step(model);
+    if phone.courier.running {
+        if phone.courier.solving.is_some() {
+            return solve_step(phone);
         }
-        model.courier.again = true;
+        phone.courier.again = true;
         return Command::done();
     }
-    model.courier.running = true;
-    let session = model.courier.session;
+    phone.courier.running = true;
+    let session = phone.courier.session;
     Command::request_from_shell(TimeOperation)
         .then_send(move |t| step(session, CourierStep::Clock(t)))
 }
 
-pub fn on_step(model: &mut Model, session: u64, courier_step: CourierStep) -> Cmd {
-    if model.unlocked || session != model.courier.session {
+pub(crate) fn update(phone: &mut Phone, session: u64, courier_step: CourierStep) -> Cmd {
+    if session != phone.courier.session {
         return Command::done();
     }
     match courier_step {
         CourierStep::Clock(t) => {
-            model.now_ms = t.unix_ms;
-            advance(model)
+            phone.now_ms = t.unix_ms;
+            advance(phone)
         }
-        CourierStep::Submitted { report_id, result } => on_submitted(model, report_id, result),
-        CourierStep::Mailbox { report_id, result } => on_mailbox(model, report_id, result),
-        CourierStep::Upload { report_id, result } => on_upload(model, report_id, result),
+        CourierStep::Submitted { report_id, result } => on_submitted(phone, report_id, result),
+        CourierStep::Mailbox { report_id, result } => on_mailbox(phone, report_id, result),
+        CourierStep::Upload { report_id, result } => on_upload(phone, report_id, result),
         CourierStep::Chunk {
             report_id,
             index,
             out,
-        } => on_chunk(model, report_id, index, out),
+        } => on_chunk(phone, report_id, index, out),
         // A failed write is written again with the next change; the outbox stays the truth.
         CourierStep::Saved(_) => Command::done(),
     }
 }
 
-fn stop(model: &mut Model) -> Cmd {
-    model.courier.running = false;
-    if model.courier.again {
-        model.courier.again = false;
-        return Command::all([render(), start_round(model)]);
+fn stop(phone: &mut Phone) -> Cmd {
+    phone.courier.running = false;
+    if phone.courier.again {
+        phone.courier.again = false;
+        return Command::all([render(), start_round(phone)]);
     }
     render()
 }
 
-fn advance(model: &mut Model) -> Cmd {
-    let now = model.now_ms;
-    let entries = &model.courier.entries;
+fn advance(phone: &mut Phone) -> Cmd {
+    let now = phone.now_ms;
+    let entries = &phone.courier.entries;
     if let Some((id, pending)) = entries
         .values()
         .find(|e| e.to_send() && e.next_attempt_at_ms <= now)
         .map(|e| (e.report_id, e.pow_pending))
     {
         if let Some(difficulty) = pending {
-            model.courier.solving = Some((id, difficulty, 0));
-            return solve_step(model);
+            phone.courier.solving = Some((id, difficulty, 0));
+            return solve_step(phone);
         }
-        return post(model, id);
+        return post(phone, id);
     }
     if let Some(id) = entries
         .values()
         .find(|e| e.to_upload() && e.next_attempt_at_ms <= now)
         .map(|e| e.report_id)
     {
-        return upload_step(model, id);
+        return upload_step(phone, id);
     }
     if let Some(id) = entries
         .values()
         .find(|e| e.to_poll() && e.mailbox_next_at_ms <= now)
         .map(|e| e.report_id)
     {
-        return poll(model, id);
+        return poll(phone, id);
     }
-    stop(model)
+    stop(phone)
 }
 
 fn http(
@@ -340,50 +334,50 @@ fn http(
 /// One slice of a proof-of-work (`sync::POW_SLICE` nonces), as the unlocked app solves it;
 /// when found, the entry is stored with it, then sent. Between slices the view asks for a Tick
 /// at once.
-fn solve_step(model: &mut Model) -> Cmd {
-    let Some((id, difficulty, next)) = model.courier.solving else {
+fn solve_step(phone: &mut Phone) -> Cmd {
+    let Some((id, difficulty, next)) = phone.courier.solving else {
         return Command::done();
     };
     match solve_pow_slice(&id, difficulty, next, POW_SLICE) {
         Ok(None) => {
-            model.courier.solving = Some((id, difficulty, next.wrapping_add(u64::from(POW_SLICE))));
+            phone.courier.solving = Some((id, difficulty, next.wrapping_add(u64::from(POW_SLICE))));
             render()
         }
         Ok(Some(nonce)) => {
-            model.courier.solving = None;
-            if let Some(entry) = model.courier.entries.get_mut(&id) {
+            phone.courier.solving = None;
+            if let Some(entry) = phone.courier.entries.get_mut(&id) {
                 if let Some(sealed) = &mut entry.sealed {
                     sealed.pow_nonce = nonce;
                 }
                 entry.pow_pending = None;
             }
-            Command::all([save(model, &id), post(model, id)])
+            Command::all([save(phone, &id), post(phone, id)])
         }
         Err(e) => {
-            model.courier.solving = None;
-            hold(model, id, e.code().to_string())
+            phone.courier.solving = None;
+            hold(phone, id, e.code().to_string())
         }
     }
 }
 
-fn post(model: &mut Model, id: ReportId) -> Cmd {
-    let Some(sealed) = model
+fn post(phone: &mut Phone, id: ReportId) -> Cmd {
+    let Some(sealed) = phone
         .courier
         .entries
         .get(&id)
         .and_then(|e| e.sealed.as_ref())
     else {
-        return advance(model);
+        return advance(phone);
     };
     let request = HttpRequest {
         method: HttpMethod::Post,
-        url: model.relay("/v1/submissions"),
+        url: phone.relay("/v1/submissions"),
         headers: Vec::new(),
         body: serde_json::to_vec(sealed).unwrap_or_default(),
-        timeout_ms: model.config.http_timeout_ms,
+        timeout_ms: phone.config.http_timeout_ms,
     }
     .with_header("content-type", "application/json".into());
-    http(request, model.courier.session, move |result| {
+    http(request, phone.courier.session, move |result| {
         CourierStep::Submitted {
             report_id: id,
             result,
@@ -391,48 +385,48 @@ fn post(model: &mut Model, id: ReportId) -> Cmd {
     })
 }
 
-fn save(model: &Model, id: &ReportId) -> Cmd {
-    match model.courier.entries.get(id) {
-        Some(entry) => courier_write(vec![entry.write()], model.courier.session),
+fn save(phone: &Phone, id: &ReportId) -> Cmd {
+    match phone.courier.entries.get(id) {
+        Some(entry) => courier_write(vec![entry.write()], phone.courier.session),
         None => Command::done(),
     }
 }
 
-fn accepted(model: &mut Model, id: ReportId, recipients: Vec<workvoice_proto::keys::OrgId>) -> Cmd {
-    let now = model.now_ms;
-    if let Some(entry) = model.courier.entries.get_mut(&id) {
+fn accepted(phone: &mut Phone, id: ReportId, recipients: Vec<workvoice_proto::keys::OrgId>) -> Cmd {
+    let now = phone.now_ms;
+    if let Some(entry) = phone.courier.entries.get_mut(&id) {
         entry.sealed = None;
         entry.accepted = Some(recipients);
         entry.attempts = 0;
         entry.mailbox_next_at_ms = now.saturating_add(entry.mailbox_interval_ms);
     }
-    Command::all([save(model, &id), advance(model)])
+    Command::all([save(phone, &id), advance(phone)])
 }
 
-fn back_off(model: &mut Model, id: ReportId) -> Cmd {
+fn back_off(phone: &mut Phone, id: ReportId) -> Cmd {
     let (base, cap, now) = (
-        model.config.retry_base_ms,
-        model.config.retry_cap_ms,
-        model.now_ms,
+        phone.config.retry_base_ms,
+        phone.config.retry_cap_ms,
+        phone.now_ms,
     );
-    let random = model.rng.below(u64::MAX);
-    if let Some(entry) = model.courier.entries.get_mut(&id) {
+    let random = phone.rng.below(u64::MAX);
+    if let Some(entry) = phone.courier.entries.get_mut(&id) {
         entry.attempts = entry.attempts.saturating_add(1);
         entry.next_attempt_at_ms = now + backoff_delay(entry.attempts, base, cap, random).max(1);
     }
-    Command::all([save(model, &id), advance(model)])
+    Command::all([save(phone, &id), advance(phone)])
 }
 
-fn hold(model: &mut Model, id: ReportId, code: String) -> Cmd {
-    if let Some(entry) = model.courier.entries.get_mut(&id) {
+fn hold(phone: &mut Phone, id: ReportId, code: String) -> Cmd {
+    if let Some(entry) = phone.courier.entries.get_mut(&id) {
         entry.held = Some(code);
     }
-    Command::all([save(model, &id), advance(model)])
+    Command::all([save(phone, &id), advance(phone)])
 }
 
-fn on_submitted(model: &mut Model, id: ReportId, result: HttpResult) -> Cmd {
+fn on_submitted(phone: &mut Phone, id: ReportId, result: HttpResult) -> Cmd {
     let HttpResult::Response(response) = &result else {
-        return back_off(model, id);
+        return back_off(phone, id);
     };
     let code = || {
         serde_json::from_slice::<workvoice_proto::api::ApiError>(&response.body)
@@ -441,12 +435,12 @@ fn on_submitted(model: &mut Model, id: ReportId, result: HttpResult) -> Cmd {
     };
     match response.status {
         200 | 201 => match serde_json::from_slice::<SubmissionAccepted>(&response.body) {
-            Ok(answer) if answer.submission_id == id => accepted(model, id, answer.recipients),
-            _ => back_off(model, id),
+            Ok(answer) if answer.submission_id == id => accepted(phone, id, answer.recipients),
+            _ => back_off(phone, id),
         },
         409 if code() == "submission_conflict" => {
             // As unlocked (sync.rs): an earlier sealing of this report is stored.
-            let recipients = model
+            let recipients = phone
                 .courier
                 .entries
                 .get(&id)
@@ -454,36 +448,36 @@ fn on_submitted(model: &mut Model, id: ReportId, result: HttpResult) -> Cmd {
                 .and_then(|s| EnvelopeHeader::parse(&s.envelope).ok())
                 .map(|h| h.recipient_ids().collect())
                 .unwrap_or_default();
-            accepted(model, id, recipients)
+            accepted(phone, id, recipients)
         }
-        408 | 429 | 500..=599 => back_off(model, id),
+        408 | 429 | 500..=599 => back_off(phone, id),
         // A re-seal, a new mailbox number or a refusal: the unlocked app sees the same answer
         // when it sends these bytes again, and deals with it.
         _ => {
             let code = code();
-            hold(model, id, code)
+            hold(phone, id, code)
         }
     }
 }
 
-fn upload_url(model: &Model, id: &ReportId, attachment: &AttachmentId) -> String {
-    model.relay(&format!("/v1/submissions/{id}/attachments/{attachment}"))
+fn upload_url(phone: &Phone, id: &ReportId, attachment: &AttachmentId) -> String {
+    phone.relay(&format!("/v1/submissions/{id}/attachments/{attachment}"))
 }
 
 /// Ask the relay how much of the next attachment it has, as the unlocked engine does.
-fn upload_step(model: &mut Model, id: ReportId) -> Cmd {
-    let Some(entry) = model.courier.entries.get(&id) else {
-        return advance(model);
+fn upload_step(phone: &mut Phone, id: ReportId) -> Cmd {
+    let Some(entry) = phone.courier.entries.get(&id) else {
+        return advance(phone);
     };
     let Some(upload) = entry.uploads.iter().find(|u| !u.complete) else {
-        return advance(model);
+        return advance(phone);
     };
     let request = HttpRequest::get(
-        upload_url(model, &id, &upload.id),
-        model.config.http_timeout_ms,
+        upload_url(phone, &id, &upload.id),
+        phone.config.http_timeout_ms,
     )
     .with_header("authorization", format!("Bearer {}", entry.mailbox_token));
-    http(request, model.courier.session, move |result| {
+    http(request, phone.courier.session, move |result| {
         CourierStep::Upload {
             report_id: id,
             result,
@@ -491,7 +485,7 @@ fn upload_step(model: &mut Model, id: ReportId) -> Cmd {
     })
 }
 
-fn on_upload(model: &mut Model, id: ReportId, result: HttpResult) -> Cmd {
+fn on_upload(phone: &mut Phone, id: ReportId, result: HttpResult) -> Cmd {
     let progress = match &result {
         HttpResult::Response(r) if r.status == 200 => {
             serde_json::from_slice::<UploadProgress>(&r.body).ok()
@@ -499,36 +493,36 @@ fn on_upload(model: &mut Model, id: ReportId, result: HttpResult) -> Cmd {
         _ => None,
     };
     let Some(progress) = progress else {
-        model.courier.upload = None;
-        return back_off(model, id);
+        phone.courier.upload = None;
+        return back_off(phone, id);
     };
-    let Some(entry) = model.courier.entries.get_mut(&id) else {
-        return advance(model);
+    let Some(entry) = phone.courier.entries.get_mut(&id) else {
+        return advance(phone);
     };
     let Some(upload) = entry.uploads.iter_mut().find(|u| !u.complete) else {
-        return advance(model);
+        return advance(phone);
     };
     upload.received = progress.received;
     let (attachment, received, size) = (upload.id, upload.received, upload.size);
     if progress.complete || received >= size {
         upload.complete = true;
         entry.attempts = 0;
-        model.courier.upload = None;
+        phone.courier.upload = None;
         let mut ops = courier_evidence_deletes(&id, &attachment, size);
         ops.push(entry.write());
-        return Command::all([courier_write(ops, model.courier.session), advance(model)]);
+        return Command::all([courier_write(ops, phone.courier.session), advance(phone)]);
     }
-    match &model.courier.upload {
+    match &phone.courier.upload {
         Some((r, a, start, bytes))
             if *r == id
                 && *a == attachment
                 && (*start..*start + bytes.len() as u64).contains(&received) =>
         {
-            put_chunk(model, id)
+            put_chunk(phone, id)
         }
         _ => {
             let index = received / ATTACHMENT_CHUNK_BYTES as u64;
-            let session = model.courier.session;
+            let session = phone.courier.session;
             Command::request_from_shell(VaultOperation::CourierGet {
                 ns: NS_COURIER_EVIDENCE.into(),
                 key: attachment_chunk_key(&id, &attachment, index),
@@ -547,37 +541,37 @@ fn on_upload(model: &mut Model, id: ReportId, result: HttpResult) -> Cmd {
     }
 }
 
-fn on_chunk(model: &mut Model, id: ReportId, index: u64, out: VaultOutput) -> Cmd {
-    let Some(attachment) = model
+fn on_chunk(phone: &mut Phone, id: ReportId, index: u64, out: VaultOutput) -> Cmd {
+    let Some(attachment) = phone
         .courier
         .entries
         .get(&id)
         .and_then(|e| e.uploads.iter().find(|u| !u.complete))
         .map(|u| u.id)
     else {
-        return advance(model);
+        return advance(phone);
     };
     match out {
         VaultOutput::Value(Some(bytes)) => {
-            model.courier.upload =
+            phone.courier.upload =
                 Some((id, attachment, index * ATTACHMENT_CHUNK_BYTES as u64, bytes));
-            put_chunk(model, id)
+            put_chunk(phone, id)
         }
         // The copy is gone: the upload waits for the PIN (the unlocked engine reads the vault).
-        _ => hold(model, id, "evidence_copy_missing".into()),
+        _ => hold(phone, id, "evidence_copy_missing".into()),
     }
 }
 
-fn put_chunk(model: &mut Model, id: ReportId) -> Cmd {
-    let size = model.config.upload_chunk_bytes.max(1) as usize;
-    let Some(entry) = model.courier.entries.get(&id) else {
-        return advance(model);
+fn put_chunk(phone: &mut Phone, id: ReportId) -> Cmd {
+    let size = phone.config.upload_chunk_bytes.max(1) as usize;
+    let Some(entry) = phone.courier.entries.get(&id) else {
+        return advance(phone);
     };
     let Some(upload) = entry.uploads.iter().find(|u| !u.complete) else {
-        return advance(model);
+        return advance(phone);
     };
-    let Some((_, _, chunk_start, bytes)) = &model.courier.upload else {
-        return advance(model);
+    let Some((_, _, chunk_start, bytes)) = &phone.courier.upload else {
+        return advance(phone);
     };
     let start = (upload.received.saturating_sub(*chunk_start) as usize).min(bytes.len());
     let end = (start + size).min(bytes.len());
@@ -585,16 +579,16 @@ fn put_chunk(model: &mut Model, id: ReportId) -> Cmd {
         method: HttpMethod::Put,
         url: format!(
             "{}?offset={}",
-            upload_url(model, &id, &upload.id),
+            upload_url(phone, &id, &upload.id),
             chunk_start + start as u64
         ),
         headers: Vec::new(),
         body: bytes[start..end].to_vec(),
-        timeout_ms: model.config.http_timeout_ms,
+        timeout_ms: phone.config.http_timeout_ms,
     }
     .with_header("authorization", format!("Bearer {}", entry.mailbox_token))
     .with_header("content-type", "application/octet-stream".into());
-    http(request, model.courier.session, move |result| {
+    http(request, phone.courier.session, move |result| {
         CourierStep::Upload {
             report_id: id,
             result,
@@ -602,17 +596,17 @@ fn put_chunk(model: &mut Model, id: ReportId) -> Cmd {
     })
 }
 
-fn poll(model: &mut Model, id: ReportId) -> Cmd {
-    let Some(entry) = model.courier.entries.get(&id) else {
-        return advance(model);
+fn poll(phone: &mut Phone, id: ReportId) -> Cmd {
+    let Some(entry) = phone.courier.entries.get(&id) else {
+        return advance(phone);
     };
-    let url = model.relay(&format!(
+    let url = phone.relay(&format!(
         "/v1/mailbox/{}?after={}",
         entry.mailbox_token, entry.mailbox_after
     ));
     http(
-        HttpRequest::get(url, model.config.http_timeout_ms),
-        model.courier.session,
+        HttpRequest::get(url, phone.config.http_timeout_ms),
+        phone.courier.session,
         move |result| CourierStep::Mailbox {
             report_id: id,
             result,
@@ -620,7 +614,7 @@ fn poll(model: &mut Model, id: ReportId) -> Cmd {
     )
 }
 
-fn on_mailbox(model: &mut Model, id: ReportId, result: HttpResult) -> Cmd {
+fn on_mailbox(phone: &mut Phone, id: ReportId, result: HttpResult) -> Cmd {
     let page = match &result {
         HttpResult::Response(r) if r.status == 200 => {
             serde_json::from_slice::<MailboxPage>(&r.body).ok()
@@ -628,12 +622,12 @@ fn on_mailbox(model: &mut Model, id: ReportId, result: HttpResult) -> Cmd {
         _ => None,
     };
     let (base, cap, now) = (
-        model.config.mailbox_poll_base_ms,
-        model.config.mailbox_poll_cap_ms,
-        model.now_ms,
+        phone.config.mailbox_poll_base_ms,
+        phone.config.mailbox_poll_cap_ms,
+        phone.now_ms,
     );
-    let Some(entry) = model.courier.entries.get_mut(&id) else {
-        return advance(model);
+    let Some(entry) = phone.courier.entries.get_mut(&id) else {
+        return advance(phone);
     };
     let mut new = false;
     if let Some(page) = page {
@@ -654,18 +648,18 @@ fn on_mailbox(model: &mut Model, id: ReportId, result: HttpResult) -> Cmd {
             .clamp(base.max(1), cap.max(1))
     };
     entry.mailbox_next_at_ms = now.saturating_add(entry.mailbox_interval_ms);
-    Command::all([save(model, &id), advance(model)])
+    Command::all([save(phone, &id), advance(phone)])
 }
 
 /// When the shell should next tick for the courier.
-pub fn wake_at(model: &Model) -> Option<u64> {
-    if model.courier.solving.is_some() {
-        return Some(model.now_ms);
+pub(crate) fn wake_at(phone: &Phone) -> Option<u64> {
+    if phone.courier.solving.is_some() {
+        return Some(phone.now_ms);
     }
-    if model.courier.running {
+    if phone.courier.running {
         return None;
     }
-    model
+    phone
         .courier
         .entries
         .values()

@@ -25,8 +25,8 @@ use super::records::{
     attachment_chunk_key, attachment_deletes, attachment_puts,
 };
 use super::{
-    Cmd, Event, FileReadOperation, FileReadOutput, Internal, Model, Msg, Page, VaultOperation,
-    VaultOutput, VaultWrite, vault,
+    Cmd, Event, FileReadOperation, FileReadOutput, Internal, Msg, Page, Phone, Session,
+    VaultOperation, VaultOutput, VaultWrite, vault,
 };
 use crate::evidence::{EvidenceError, MAX_ATTACHMENT_BYTES, MetadataStripper, strip_metadata};
 use crate::i18n::K;
@@ -244,8 +244,8 @@ pub fn problems(report: &Report) -> Vec<FieldError> {
     report.validate().err().unwrap_or_default()
 }
 
-fn save_draft(model: &Model) -> Cmd {
-    match &model.draft {
+fn save_draft(session: &Session) -> Cmd {
+    match &session.draft {
         Some(draft) => vault(
             VaultOperation::Write {
                 ops: vec![draft.write()],
@@ -257,32 +257,32 @@ fn save_draft(model: &Model) -> Cmd {
     }
 }
 
-fn open_step(model: &mut Model, step: Step) -> Cmd {
-    model.page = Page::Compose { step };
-    model.form_error = None;
-    model.form.clear();
-    Command::all([save_draft(model), render()])
+fn open_step(session: &mut Session, step: Step) -> Cmd {
+    session.page = Page::Compose { step };
+    session.form_error = None;
+    session.form.clear();
+    Command::all([save_draft(session), render()])
 }
 
-pub fn compose(event: Event, model: &mut Model) -> Cmd {
+pub(crate) fn compose(event: Event, phone: &mut Phone, session: &mut Session) -> Cmd {
     if let Event::NewReport = event {
-        if model.draft.is_none() {
-            let id = ReportId(model.rng.bytes());
-            model.draft = Some(Draft {
-                report: new_report(id, &model.language),
+        if session.draft.is_none() {
+            let id = ReportId(phone.rng.bytes());
+            session.draft = Some(Draft {
+                report: new_report(id, &phone.language),
             });
-            model.checked_steps.clear();
+            session.checked_steps.clear();
         }
-        return open_step(model, Step::Money);
+        return open_step(session, Step::Money);
     }
-    let step = match model.page {
+    let step = match session.page {
         Page::Compose { step } => Some(step),
         _ => None,
     };
-    if model.draft.is_none() {
+    if session.draft.is_none() {
         return render();
     }
-    let event = match form_event(event, model) {
+    let event = match form_event(event, phone, session) {
         ControlFlow::Continue(event) => event,
         ControlFlow::Break(cmd) => return cmd,
     };
@@ -292,12 +292,12 @@ pub fn compose(event: Event, model: &mut Model) -> Cmd {
         Some(step),
     ) = (&event, step)
     {
-        commit_form(model, step);
+        commit_form(phone, session, step);
     }
-    if model.page == Page::Review && event == Event::PreviousStep {
-        return open_step(model, Step::Consent);
+    if session.page == Page::Review && event == Event::PreviousStep {
+        return open_step(session, Step::Consent);
     }
-    let Some(draft) = model.draft.as_mut() else {
+    let Some(draft) = session.draft.as_mut() else {
         return render();
     };
     let report = &mut draft.report;
@@ -305,19 +305,19 @@ pub fn compose(event: Event, model: &mut Model) -> Cmd {
     // number) keeps its message, and the worker on the step, until it is typed again or she
     // leaves the step another way, as a problem of the report does. Other form messages are
     // about one tap and go with the next.
-    if !model
+    if !session
         .form_error
         .as_ref()
         .is_some_and(|(f, _)| holds_step(f))
     {
-        model.form_error = None;
+        session.form_error = None;
     }
     match event {
-        Event::GoToStep { step } => open_step(model, step),
+        Event::GoToStep { step } => open_step(session, step),
         Event::NextStep => {
             let Some(step) = step else { return render() };
-            model.checked_steps.insert(step);
-            if model
+            session.checked_steps.insert(step);
+            if session
                 .form_error
                 .as_ref()
                 .is_some_and(|(f, _)| Step::of_field(f) == step)
@@ -331,13 +331,13 @@ pub fn compose(event: Event, model: &mut Model) -> Cmd {
                 return render();
             }
             match Step::ALL.get(step.index() + 1) {
-                Some(next) => open_step(model, *next),
-                None => review(model),
+                Some(next) => open_step(session, *next),
+                None => review(phone, session),
             }
         }
         Event::PreviousStep => match step.and_then(|s| s.index().checked_sub(1)) {
-            Some(i) => open_step(model, Step::ALL[i]),
-            None => go_home(model),
+            Some(i) => open_step(session, Step::ALL[i]),
+            None => go_home(session),
         },
         Event::AddFee {
             amount,
@@ -350,7 +350,7 @@ pub fn compose(event: Event, model: &mut Model) -> Cmd {
         } => {
             let currency = currency.trim().to_ascii_uppercase();
             let Some(amount_minor) = parse_amount(&amount, &currency) else {
-                model.form_error = Some(("fee.amount".into(), K::AmountNotANumber));
+                session.form_error = Some(("fee.amount".into(), K::AmountNotANumber));
                 return render();
             };
             report.fees.push(RecruitmentFee {
@@ -364,14 +364,14 @@ pub fn compose(event: Event, model: &mut Model) -> Cmd {
                 category: code(&category).unwrap_or(CostCategory::Unknown),
                 receipt,
             });
-            model.checked_steps.insert(Step::Money);
-            Command::all([save_draft(model), render()])
+            session.checked_steps.insert(Step::Money);
+            Command::all([save_draft(session), render()])
         }
         Event::RemoveFee { index } => {
             if (index as usize) < report.fees.len() {
                 report.fees.remove(index as usize);
             }
-            Command::all([save_draft(model), render()])
+            Command::all([save_draft(session), render()])
         }
         Event::AddDeduction {
             amount,
@@ -381,7 +381,7 @@ pub fn compose(event: Event, model: &mut Model) -> Cmd {
         } => {
             let currency = currency.trim().to_ascii_uppercase();
             let Some(amount_minor) = parse_amount(&amount, &currency) else {
-                model.form_error = Some(("deduction.amount".into(), K::AmountNotANumber));
+                session.form_error = Some(("deduction.amount".into(), K::AmountNotANumber));
                 return render();
             };
             report.deductions.push(WageDeduction {
@@ -392,14 +392,14 @@ pub fn compose(event: Event, model: &mut Model) -> Cmd {
                 reason: code(&reason).unwrap_or(DeductionReason::Unknown),
                 recurring_monthly: monthly,
             });
-            model.checked_steps.insert(Step::Money);
-            Command::all([save_draft(model), render()])
+            session.checked_steps.insert(Step::Money);
+            Command::all([save_draft(session), render()])
         }
         Event::RemoveDeduction { index } => {
             if (index as usize) < report.deductions.len() {
                 report.deductions.remove(index as usize);
             }
-            Command::all([save_draft(model), render()])
+            Command::all([save_draft(session), render()])
         }
         Event::AddLoan {
             amount,
@@ -409,14 +409,14 @@ pub fn compose(event: Event, model: &mut Model) -> Cmd {
         } => {
             let currency = currency.trim().to_ascii_uppercase();
             let Some(amount_minor) = parse_amount(&amount, &currency) else {
-                model.form_error = Some(("loan.amount".into(), K::AmountNotANumber));
+                session.form_error = Some(("loan.amount".into(), K::AmountNotANumber));
                 return render();
             };
             let interest_bp_per_month = if interest.trim().is_empty() {
                 None
             } else {
                 let Some(bp) = parse_interest(&interest) else {
-                    model.form_error = Some(("loan.interest".into(), K::InterestNotANumber));
+                    session.form_error = Some(("loan.interest".into(), K::InterestNotANumber));
                     return render();
                 };
                 Some(bp)
@@ -430,14 +430,14 @@ pub fn compose(event: Event, model: &mut Model) -> Cmd {
                 interest_bp_per_month,
                 collateral: None,
             });
-            model.checked_steps.insert(Step::Money);
-            Command::all([save_draft(model), render()])
+            session.checked_steps.insert(Step::Money);
+            Command::all([save_draft(session), render()])
         }
         Event::RemoveLoan { index } => {
             if (index as usize) < report.loans.len() {
                 report.loans.remove(index as usize);
             }
-            Command::all([save_draft(model), render()])
+            Command::all([save_draft(session), render()])
         }
         Event::SetJob {
             promised_title,
@@ -446,7 +446,7 @@ pub fn compose(event: Event, model: &mut Model) -> Cmd {
             actual_title,
             promised_employer,
         } => {
-            clear_form_error(&mut model.form_error, "job.");
+            clear_form_error(&mut session.form_error, "job.");
             let text = |t: &str| Some(t.trim().to_string()).filter(|t| !t.is_empty());
             report.job.promised.title = text(&promised_title);
             report.job.actual.title = text(&actual_title);
@@ -457,7 +457,7 @@ pub fn compose(event: Event, model: &mut Model) -> Cmd {
             }
             let currency = promised_currency.trim().to_ascii_uppercase();
             let Some(amount_minor) = parse_amount(&promised_wage, &currency) else {
-                model.form_error = Some(("job.promised.wage".into(), K::AmountNotANumber));
+                session.form_error = Some(("job.promised.wage".into(), K::AmountNotANumber));
                 return render();
             };
             report.job.promised.monthly_wage = Some(Money {
@@ -518,14 +518,14 @@ pub fn compose(event: Event, model: &mut Model) -> Cmd {
             contract_substituted,
         } => {
             let currency = currency.trim().to_ascii_uppercase();
-            clear_form_error(&mut model.form_error, "monthly_wage.");
+            clear_form_error(&mut session.form_error, "monthly_wage.");
             report.job.contract_substituted = contract_substituted;
             if amount.trim().is_empty() {
                 report.monthly_wage = None;
                 return render();
             }
             let Some(amount_minor) = parse_amount(&amount, &currency) else {
-                model.form_error = Some(("monthly_wage.amount".into(), K::AmountNotANumber));
+                session.form_error = Some(("monthly_wage.amount".into(), K::AmountNotANumber));
                 return render();
             };
             report.monthly_wage = Some(Money {
@@ -555,8 +555,8 @@ pub fn compose(event: Event, model: &mut Model) -> Cmd {
             };
             render()
         }
-        Event::AddEvidence { bytes } => add_evidence(model, &bytes),
-        Event::AddEvidenceFile { path } => start_intake(model, path),
+        Event::AddEvidence { bytes } => add_evidence(phone, session, &bytes),
+        Event::AddEvidenceFile { path } => start_intake(phone, session, path),
         Event::RemoveEvidence { index } => {
             let index = index as usize;
             if index >= report.attachments.len() {
@@ -584,10 +584,10 @@ pub fn compose(event: Event, model: &mut Model) -> Cmd {
             };
             render()
         }
-        Event::Review => review(model),
-        Event::SendReport => send(model),
+        Event::Review => review(phone, session),
+        Event::SendReport => send(phone, session),
         Event::DiscardDraft => {
-            let Some(draft) = model.draft.take() else {
+            let Some(draft) = session.draft.take() else {
                 return render();
             };
             let mut ops: Vec<VaultWrite> = draft
@@ -600,9 +600,9 @@ pub fn compose(event: Event, model: &mut Model) -> Cmd {
                 ns: NS_DRAFT.into(),
                 key: super::records::DRAFT_KEY.into(),
             });
-            model.checked_steps.clear();
-            model.form.clear();
-            model.page = Page::Home;
+            session.checked_steps.clear();
+            session.form.clear();
+            session.page = Page::Home;
             Command::all([
                 vault(VaultOperation::Write { ops, flush: true }, Internal::Saved),
                 render(),
@@ -616,20 +616,20 @@ pub fn compose(event: Event, model: &mut Model) -> Cmd {
 /// [`Event::RemoveItem`]): kept in the form (`Break`, with what to do), or turned into the
 /// report event they stand for (`Continue`), which [`compose`] then handles as if the shell had
 /// sent it.
-fn form_event(event: Event, model: &mut Model) -> ControlFlow<Cmd, Event> {
-    let Some(report) = model.draft.as_ref().map(|d| &d.report) else {
+fn form_event(event: Event, phone: &mut Phone, session: &mut Session) -> ControlFlow<Cmd, Event> {
+    let Some(report) = session.draft.as_ref().map(|d| &d.report) else {
         return ControlFlow::Break(render());
     };
     match event {
         Event::Input { field, value } => {
-            if model
+            if session
                 .form_error
                 .as_ref()
                 .is_some_and(|(f, _)| FieldId::of_path(f) == Some(field))
             {
-                model.form_error = None;
+                session.form_error = None;
             }
-            model.form.set(field, value);
+            session.form.set(field, value);
             ControlFlow::Break(render())
         }
         Event::Pick { field, code } => match field {
@@ -657,15 +657,15 @@ fn form_event(event: Event, model: &mut Model) -> ControlFlow<Cmd, Event> {
                 })
             }
             _ => {
-                model.form.set(field, code);
+                session.form.set(field, code);
                 ControlFlow::Break(render())
             }
         },
-        Event::Act { action } => match model.form.add_event(action) {
+        Event::Act { action } => match session.form.add_event(action) {
             Some(add) => {
-                let cmd = compose(add, model);
-                if model.form_error.is_none() {
-                    model.form.clear_adds();
+                let cmd = compose(add, phone, session);
+                if session.form_error.is_none() {
+                    session.form.clear_adds();
                 }
                 ControlFlow::Break(cmd)
             }
@@ -684,16 +684,16 @@ fn form_event(event: Event, model: &mut Model) -> ControlFlow<Cmd, Event> {
 }
 
 /// The report takes what was typed on `step` (see [`super::form::FormInputs::commit_events`]).
-fn commit_form(model: &mut Model, step: Step) {
-    let Some(report) = model.draft.as_ref().map(|d| &d.report) else {
+fn commit_form(phone: &mut Phone, session: &mut Session, step: Step) {
+    let Some(report) = session.draft.as_ref().map(|d| &d.report) else {
         return;
     };
-    let events = model
+    let events = session
         .form
         .commit_events(step, &super::view::current_values(report));
     for event in events {
         // Each answers with a render, which the leaving event sends anyway.
-        let _ = compose(event, model);
+        let _ = compose(event, phone, session);
     }
 }
 
@@ -712,20 +712,20 @@ fn holds_step(field: &str) -> bool {
     field.starts_with("monthly_wage.") || field.starts_with("job.")
 }
 
-fn go_home(model: &mut Model) -> Cmd {
-    model.page = Page::Home;
-    model.form_error = None;
-    model.form.clear();
-    Command::all([save_draft(model), render()])
+fn go_home(session: &mut Session) -> Cmd {
+    session.page = Page::Home;
+    session.form_error = None;
+    session.form.clear();
+    Command::all([save_draft(session), render()])
 }
 
-fn add_evidence(model: &mut Model, bytes: &[u8]) -> Cmd {
-    let Some(draft) = model.draft.as_mut() else {
+fn add_evidence(phone: &mut Phone, session: &mut Session, bytes: &[u8]) -> Cmd {
+    let Some(draft) = session.draft.as_mut() else {
         return render();
     };
     let report = &mut draft.report;
     if report.attachments.len() >= MAX_ATTACHMENTS {
-        model.form_error = Some(("evidence".into(), K::EvidenceTooMany));
+        session.form_error = Some(("evidence".into(), K::EvidenceTooMany));
         return render();
     }
     let stripped = match strip_metadata(bytes) {
@@ -736,7 +736,7 @@ fn add_evidence(model: &mut Model, bytes: &[u8]) -> Cmd {
                 EvidenceError::UnsupportedType => K::EvidenceUnsupported,
                 _ => K::EvidenceDamaged,
             };
-            model.form_error = Some(("evidence".into(), key));
+            session.form_error = Some(("evidence".into(), key));
             return render();
         }
     };
@@ -744,14 +744,14 @@ fn add_evidence(model: &mut Model, bytes: &[u8]) -> Cmd {
         &stripped.bytes,
         stripped.media_type.mime(),
         report.report_id,
-        &mut model.rng,
+        &mut phone.rng,
     );
     // Each copy of a photo is megabytes: hold no more of them at once than needed.
     drop(stripped);
     let (entry, sealed) = match sealed {
         Ok(s) => s,
         Err(_) => {
-            model.form_error = Some(("evidence".into(), K::EvidenceTooLarge));
+            session.form_error = Some(("evidence".into(), K::EvidenceTooLarge));
             return render();
         }
     };
@@ -760,11 +760,55 @@ fn add_evidence(model: &mut Model, bytes: &[u8]) -> Cmd {
     report.attachments.push(entry);
     ops.push(draft.write());
     Command::all([
-        vault(VaultOperation::Write { ops, flush: true }, |out| {
-            Internal::EvidenceSaved { out }
+        draft_vault(VaultOperation::Write { ops, flush: true }, |out| {
+            DraftStep::EvidenceSaved { out }
         }),
         render(),
     ])
+}
+
+/// Answers to composing's effects ([`Internal::Draft`]); handled only while unlocked.
+#[derive(Debug)]
+pub enum DraftStep {
+    /// A report was written to the outbox (or the write failed).
+    ReportQueued {
+        report_id: ReportId,
+        out: VaultOutput,
+    },
+    /// Evidence held in memory was stripped, sealed and stored.
+    EvidenceSaved { out: VaultOutput },
+    /// A piece of the evidence file being added.
+    EvidenceRead(FileReadOutput),
+    /// Sealed chunks of the evidence file being added were stored.
+    EvidenceChunksSaved(VaultOutput),
+    /// The host was told the core is done with an evidence file.
+    EvidenceReleased,
+}
+
+/// Composing's answers, while unlocked.
+pub(crate) fn update(step: DraftStep, phone: &mut Phone, session: &mut Session) -> Cmd {
+    match step {
+        DraftStep::ReportQueued { report_id, out } => queued(phone, session, report_id, out),
+        DraftStep::EvidenceSaved { out } => match out {
+            VaultOutput::Failed(f) => super::storage_failed(phone, &f),
+            _ => Command::done(),
+        },
+        DraftStep::EvidenceRead(out) => evidence_read(phone, session, out),
+        DraftStep::EvidenceChunksSaved(out) => evidence_chunks_saved(phone, session, out),
+        DraftStep::EvidenceReleased => Command::done(),
+    }
+}
+
+fn draft_msg(step: DraftStep) -> Msg {
+    Msg::Internal(Internal::Draft(step))
+}
+
+/// A vault operation whose answer goes to composing.
+fn draft_vault(
+    op: VaultOperation,
+    then: impl FnOnce(VaultOutput) -> DraftStep + Send + 'static,
+) -> Cmd {
+    Command::request_from_shell(op).then_send(move |out| draft_msg(then(out)))
 }
 
 /// Bytes asked of the host per read of an evidence file.
@@ -827,22 +871,22 @@ fn read_evidence(intake: &Intake) -> Cmd {
         offset: intake.offset,
         len: EVIDENCE_READ_BYTES,
     })
-    .then_send(|out| Msg::Internal(Internal::EvidenceRead(out)))
+    .then_send(|out| draft_msg(DraftStep::EvidenceRead(out)))
 }
 
-fn start_intake(model: &mut Model, path: String) -> Cmd {
-    let Some(draft) = model.draft.as_ref() else {
+fn start_intake(phone: &mut Phone, session: &mut Session, path: String) -> Cmd {
+    let Some(draft) = session.draft.as_ref() else {
         return render();
     };
-    if model.intake.is_some() {
+    if session.intake.is_some() {
         return render();
     }
     if draft.report.attachments.len() >= MAX_ATTACHMENTS {
-        model.form_error = Some(("evidence".into(), K::EvidenceTooMany));
+        session.form_error = Some(("evidence".into(), K::EvidenceTooMany));
         return render();
     }
     let report_id = draft.report.report_id;
-    let (sealer, header) = AttachmentSealer::new(report_id, &mut model.rng);
+    let (sealer, header) = AttachmentSealer::new(report_id, &mut phone.rng);
     // Room for one chunk record and one read's worth of sealed segments, allocated once.
     let mut sealed = Vec::with_capacity(ATTACHMENT_CHUNK_BYTES + 2 * EVIDENCE_READ_BYTES as usize);
     sealed.extend_from_slice(&header);
@@ -858,8 +902,8 @@ fn start_intake(model: &mut Model, path: String) -> Cmd {
         chunks: 0,
     };
     let read = read_evidence(&intake);
-    model.intake = Some(intake);
-    model.busy = true;
+    session.intake = Some(intake);
+    phone.busy = true;
     Command::all([read, render()])
 }
 
@@ -872,14 +916,14 @@ pub fn release_evidence(path: String) -> Cmd {
         offset: 0,
         len: 0,
     })
-    .then_send(|_| Msg::Internal(Internal::EvidenceReleased))
+    .then_send(|_| draft_msg(DraftStep::EvidenceReleased))
 }
 
 /// Stop adding the file: what was stored of it is deleted, and the worker is told why.
-fn abandon_intake(model: &mut Model, key: K) -> Cmd {
-    model.busy = false;
-    model.form_error = Some(("evidence".into(), key));
-    let Some(intake) = model.intake.take() else {
+fn abandon_intake(phone: &mut Phone, session: &mut Session, key: K) -> Cmd {
+    phone.busy = false;
+    session.form_error = Some(("evidence".into(), key));
+    let Some(intake) = session.intake.take() else {
         return render();
     };
     Command::all([
@@ -904,35 +948,35 @@ fn evidence_problem(e: &EvidenceError) -> K {
 }
 
 /// A piece of the file arrived: strip it, seal it, store whole chunk records, read on.
-pub fn evidence_read(model: &mut Model, out: FileReadOutput) -> Cmd {
-    let Some(intake) = model.intake.as_mut() else {
+fn evidence_read(phone: &mut Phone, session: &mut Session, out: FileReadOutput) -> Cmd {
+    let Some(intake) = session.intake.as_mut() else {
         return Command::done();
     };
     let FileReadOutput::Read { bytes, file_size } = out else {
-        return abandon_intake(model, K::EvidenceDamaged);
+        return abandon_intake(phone, session, K::EvidenceDamaged);
     };
     if intake.offset == 0 {
         intake.file_size = file_size;
     }
     if file_size > MAX_ATTACHMENT_BYTES as u64 {
-        return abandon_intake(model, K::EvidenceTooLarge);
+        return abandon_intake(phone, session, K::EvidenceTooLarge);
     }
     if file_size != intake.file_size {
         // The file changed while it was read.
-        return abandon_intake(model, K::EvidenceDamaged);
+        return abandon_intake(phone, session, K::EvidenceDamaged);
     }
     let mut stripped = Vec::with_capacity(bytes.len());
     if let Err(e) = intake.stripper.push(&bytes, &mut stripped) {
-        return abandon_intake(model, evidence_problem(&e));
+        return abandon_intake(phone, session, evidence_problem(&e));
     }
     intake.offset += bytes.len() as u64;
     if intake.sealer.push(&stripped, &mut intake.sealed).is_err() {
-        return abandon_intake(model, K::EvidenceTooLarge);
+        return abandon_intake(phone, session, K::EvidenceTooLarge);
     }
     let at_end = bytes.is_empty() || intake.offset >= intake.file_size || intake.stripper.is_done();
     drop((bytes, stripped));
     if at_end {
-        return finish_intake(model);
+        return finish_intake(phone, session);
     }
     let mut ops = intake.chunk_puts(false);
     if ops.is_empty() {
@@ -941,18 +985,18 @@ pub fn evidence_read(model: &mut Model, out: FileReadOutput) -> Cmd {
     // The intake record names what is stored, so that a kill before the end leaves nothing
     // that the next unlock does not delete.
     ops.push(intake.record().write());
-    vault(
+    draft_vault(
         VaultOperation::Write { ops, flush: false },
-        Internal::EvidenceChunksSaved,
+        DraftStep::EvidenceChunksSaved,
     )
 }
 
 /// Chunks are stored: read the next piece.
-pub fn evidence_chunks_saved(model: &mut Model, out: VaultOutput) -> Cmd {
+fn evidence_chunks_saved(phone: &mut Phone, session: &mut Session, out: VaultOutput) -> Cmd {
     if let VaultOutput::Failed(_) = out {
-        return abandon_intake(model, K::StorageFailed);
+        return abandon_intake(phone, session, K::StorageFailed);
     }
-    match &model.intake {
+    match &session.intake {
         Some(intake) => read_evidence(intake),
         None => Command::done(),
     }
@@ -960,74 +1004,78 @@ pub fn evidence_chunks_saved(model: &mut Model, out: VaultOutput) -> Cmd {
 
 /// The whole file was read: seal the last segments and store them with the draft that names
 /// the attachment, in one durable write.
-fn finish_intake(model: &mut Model) -> Cmd {
-    let Some(intake) = model.intake.as_mut() else {
+fn finish_intake(phone: &mut Phone, session: &mut Session) -> Cmd {
+    let Some(intake) = session.intake.as_mut() else {
         return Command::done();
     };
     let media_type = match intake.stripper.clone().finish() {
         Ok(media_type) => media_type,
-        Err(e) => return abandon_intake(model, evidence_problem(&e)),
+        Err(e) => return abandon_intake(phone, session, evidence_problem(&e)),
     };
-    let (sealer, _) = AttachmentSealer::new(intake.report_id, &mut model.rng);
+    let (sealer, _) = AttachmentSealer::new(intake.report_id, &mut phone.rng);
     let sealer = std::mem::replace(&mut intake.sealer, sealer);
     let Ok(entry) = sealer.finish(media_type.mime(), &mut intake.sealed) else {
-        return abandon_intake(model, K::EvidenceTooLarge);
+        return abandon_intake(phone, session, K::EvidenceTooLarge);
     };
     let mut ops = intake.chunk_puts(true);
     let report_id = intake.report_id;
-    let Some(draft) = model
+    let Some(draft) = session
         .draft
         .as_mut()
         .filter(|d| d.report.report_id == report_id)
     else {
         // The draft was discarded while the file was read.
-        return abandon_intake(model, K::EvidenceDamaged);
+        return abandon_intake(phone, session, K::EvidenceDamaged);
     };
     ops.push(IntakeRecord::delete());
     draft.report.attachments.push(entry);
     ops.push(draft.write());
     let path = std::mem::take(&mut intake.path);
-    model.intake = None;
-    model.busy = false;
+    session.intake = None;
+    phone.busy = false;
     Command::all([
         release_evidence(path),
-        vault(VaultOperation::Write { ops, flush: true }, |out| {
-            Internal::EvidenceSaved { out }
+        draft_vault(VaultOperation::Write { ops, flush: true }, |out| {
+            DraftStep::EvidenceSaved { out }
         }),
         render(),
     ])
 }
 
-fn review(model: &mut Model) -> Cmd {
-    model.form.clear();
-    let Some(draft) = &model.draft else {
+fn review(phone: &mut Phone, session: &mut Session) -> Cmd {
+    session.form.clear();
+    let Some(draft) = &session.draft else {
         return render();
     };
     let problems = problems(&draft.report);
     if let Some(first) = problems.first() {
-        model.checked_steps.extend(Step::ALL);
-        model.page = Page::Compose {
+        session.checked_steps.extend(Step::ALL);
+        session.page = Page::Compose {
             step: Step::of_field(&first.field),
         };
         return render();
     }
-    model.page = Page::Review;
-    Command::all([save_draft(model), render(), super::sync::start_round(model)])
+    session.page = Page::Review;
+    Command::all([
+        save_draft(session),
+        render(),
+        super::sync::start_round(phone, session),
+    ])
 }
 
 /// Queue the reviewed report: it is saved (and flushed) before the worker is told so, and is
 /// sealed only when sent, against the newest verified directory.
-fn send(model: &mut Model) -> Cmd {
-    if model.page != Page::Review {
+fn send(phone: &mut Phone, session: &mut Session) -> Cmd {
+    if session.page != Page::Review {
         return render();
     }
     let (Some(draft), Some(device), Some(code)) =
-        (&model.draft, &mut model.device, &model.recovery)
+        (&session.draft, &mut session.device, &session.recovery)
     else {
         return render();
     };
     if !problems(&draft.report).is_empty() {
-        return review(model);
+        return review(phone, session);
     }
     let index = device.next_report_index;
     device.next_report_index += 1;
@@ -1040,13 +1088,13 @@ fn send(model: &mut Model) -> Cmd {
     report.job.actual.monthly_wage = report.monthly_wage.clone();
     // Likewise the employer found, beside the employer promised.
     report.job.actual.employer = report.employer.as_ref().map(|e| e.name.clone());
-    let order = model
+    let order = session
         .outbox
         .values()
         .map(|r| r.order + 1)
         .max()
         .unwrap_or(0);
-    let record = OutboxRecord::new(report, index, order, model.config.mailbox_poll_base_ms);
+    let record = OutboxRecord::new(report, index, order, phone.config.mailbox_poll_base_ms);
     let report_id = record.report_id;
     let ops = vec![
         record.write(),
@@ -1056,32 +1104,32 @@ fn send(model: &mut Model) -> Cmd {
             key: super::records::DRAFT_KEY.into(),
         },
     ];
-    model.pending = Some(record);
-    model.busy = true;
+    session.pending = Some(record);
+    phone.busy = true;
     Command::all([
         Command::request_from_shell(VaultOperation::Write { ops, flush: true })
-            .then_send(move |out| Msg::Internal(Internal::ReportQueued { report_id, out })),
+            .then_send(move |out| draft_msg(DraftStep::ReportQueued { report_id, out })),
         render(),
     ])
 }
 
 /// The outbox record is durable: only now is the worker told the report is saved.
-pub fn queued(model: &mut Model, report_id: ReportId, out: VaultOutput) -> Cmd {
-    model.busy = false;
+fn queued(phone: &mut Phone, session: &mut Session, report_id: ReportId, out: VaultOutput) -> Cmd {
+    phone.busy = false;
     if let VaultOutput::Failed(_) = out {
-        if let (Some(device), Some(_)) = (&mut model.device, model.pending.take()) {
+        if let (Some(device), Some(_)) = (&mut session.device, session.pending.take()) {
             device.next_report_index = device.next_report_index.saturating_sub(1);
         }
-        model.notice(K::StorageFailed, true);
+        phone.notice(K::StorageFailed, true);
         return render();
     }
-    let Some(record) = model.pending.take().filter(|r| r.report_id == report_id) else {
+    let Some(record) = session.pending.take().filter(|r| r.report_id == report_id) else {
         return render();
     };
-    model.draft = None;
-    model.outbox.insert(report_id, record);
-    model.checked_steps.clear();
-    model.page = Page::Outbox;
-    model.notice(K::ReportSaved, false);
-    Command::all([render(), super::sync::start_round(model)])
+    session.draft = None;
+    session.outbox.insert(report_id, record);
+    session.checked_steps.clear();
+    session.page = Page::Outbox;
+    phone.notice(K::ReportSaved, false);
+    Command::all([render(), super::sync::start_round(phone, session)])
 }

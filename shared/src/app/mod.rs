@@ -21,7 +21,7 @@ use crux_core::{App, Command, Request};
 use facet::Facet;
 use serde::{Deserialize, Serialize};
 use workvoice_proto::directory::VerifiedDirectory;
-use workvoice_proto::keys::{AttachmentId, ReportId, SigningPublicKey};
+use workvoice_proto::keys::{ReportId, SigningPublicKey};
 use workvoice_proto::recovery::RecoveryCode;
 
 pub use draft::Step;
@@ -342,6 +342,12 @@ impl From<Event> for Msg {
 }
 
 /// Answers to the app's own effects. Never built by the shell.
+///
+/// Each is dispatched once, in `internal_msg`: the answers about the lifecycle (vault status,
+/// creation, unlock, load, lock, wipe), the clock and entropy are handled here; each engine's
+/// answers are one variant holding that engine's own message type ([`sync::SyncStep`],
+/// [`draft::DraftStep`], [`courier::CourierStep`]), handled by its `update` only in the
+/// lifecycle state it runs in.
 #[derive(Debug)]
 pub enum Internal {
     Entropy(RandomOutput),
@@ -350,82 +356,23 @@ pub enum Internal {
     VaultUnlocked(VaultOutput),
     Loaded(VaultOutput),
     DeviceSaved(VaultOutput),
-    ReportQueued {
-        report_id: ReportId,
-        out: VaultOutput,
-    },
     Saved(VaultOutput),
     Locked(VaultOutput),
     Wiped(VaultOutput),
-    RoundClock(TimeOutput),
-    RoundEntropy(RandomOutput),
-    Directory(HttpResult),
-    SealedSaved {
-        report_id: ReportId,
-        out: VaultOutput,
-    },
-    Submitted {
-        report_id: ReportId,
-        result: HttpResult,
-    },
-    UploadProgress {
-        report_id: ReportId,
-        result: HttpResult,
-    },
-    AttachmentRead {
-        report_id: ReportId,
-        /// The chunk read; `None` for a whole attachment of an earlier release.
-        chunk: Option<u64>,
-        out: VaultOutput,
-    },
-    ChunkStored {
-        report_id: ReportId,
-        result: HttpResult,
-    },
-    /// A sealed evidence chunk was read, to be copied into the courier store.
-    EvidenceCopyRead {
-        report_id: ReportId,
-        attachment: AttachmentId,
-        index: u64,
-        out: VaultOutput,
-    },
-    /// The courier store holds a copy of that chunk.
-    EvidenceCopied {
-        report_id: ReportId,
-        attachment: AttachmentId,
-        index: u64,
-        out: VaultOutput,
-    },
-    Mailbox {
-        report_id: ReportId,
-        result: HttpResult,
-    },
-    WithdrawalPosted {
-        report_id: ReportId,
-        result: HttpResult,
-    },
-    RecoveryProbe {
-        index: u32,
-        result: HttpResult,
-    },
-    EvidenceSaved {
-        out: VaultOutput,
-    },
     /// The time of a tap: the idle clock starts again.
     Activity(TimeOutput),
     /// The time of a Tick while unlocked: lock if idle too long, else a sync round.
     TickClock(TimeOutput),
     CourierLoaded(VaultOutput),
+    /// The courier, while locked; answers of an earlier `session` are dropped.
     Courier {
         session: u64,
         step: courier::CourierStep,
     },
-    /// A piece of the evidence file being added.
-    EvidenceRead(FileReadOutput),
-    /// Sealed chunks of the evidence file being added were stored.
-    EvidenceChunksSaved(VaultOutput),
-    /// The host was told the core is done with an evidence file.
-    EvidenceReleased,
+    /// The sync engine, while unlocked.
+    Sync(sync::SyncStep),
+    /// Composing (queueing a report, evidence intake), while unlocked.
+    Draft(draft::DraftStep),
 }
 
 /// The effects of the app. Render, Http and Platform go to the shell; the rest are resolved in
@@ -464,9 +411,10 @@ effect_from!(
 
 pub type Cmd = Command<Effect, Msg>;
 
-/// Which screen is showing, with the state that belongs to it.
+/// The screen of a closed vault, with the state that belongs to it.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub enum Page {
+pub enum LockedPage {
+    /// Waiting for the vault's status, or for a wipe.
     #[default]
     Loading,
     Welcome,
@@ -474,15 +422,25 @@ pub enum Page {
         recovering: bool,
         error: Option<K>,
     },
+    Unlock {
+        attempts_left: u32,
+        error: Option<u32>,
+    },
+    /// The vault could not be opened or read: a storage failure.
+    Broken,
+}
+
+/// The screen of an open vault, with the state that belongs to it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Page {
+    /// Waiting for the vault to give what it holds.
+    #[default]
+    Loading,
     ShowRecoveryCode,
     EnterRecoveryCode {
         error: Option<K>,
     },
     Recovering,
-    Unlock {
-        attempts_left: u32,
-        error: Option<u32>,
-    },
     Home,
     Compose {
         step: draft::Step,
@@ -495,8 +453,6 @@ pub enum Page {
     Settings {
         confirm_wipe: bool,
     },
-    /// The vault could not be opened or written: a storage failure.
-    Broken,
 }
 
 /// A message shown above the screen until dismissed or replaced.
@@ -551,40 +507,102 @@ pub struct SyncState {
     pub copy_failed_round: Option<u64>,
 }
 
+/// The app's state: what every lifecycle state shares ([`Phone`]) and the lifecycle itself.
+///
+/// Everything the vault gave (device record, recovery code, outbox, draft, directory) and
+/// everything made from it lives in the [`Session`] of [`Lifecycle::Unlocked`]; locking
+/// replaces the lifecycle, so none of it can outlive the lock. Nothing outside the `app`
+/// module reads the model: shells see the [`ViewModel`].
 #[derive(Debug, Default)]
 pub struct Model {
-    pub config: AppConfig,
-    pub root_key: Option<SigningPublicKey>,
-    pub language: String,
-    pub page: Page,
-    pub notice: Option<NoticeState>,
-    pub busy: bool,
-    pub unlocked: bool,
-    pub rng: SeededRng,
-    pub device: Option<DeviceRecord>,
-    pub recovery: Option<RecoveryCode>,
-    pub directory: Option<VerifiedDirectory>,
-    pub draft: Option<Draft>,
-    /// Steps the worker tried to leave: their problems are shown.
-    pub checked_steps: std::collections::BTreeSet<draft::Step>,
-    pub form_error: Option<(String, K)>,
-    pub outbox: BTreeMap<ReportId, OutboxRecord>,
-    /// A report being queued, until its write is durable.
-    pub pending: Option<OutboxRecord>,
-    pub now_ms: u64,
-    pub sync: SyncState,
-    pub scan: Option<RecoveryScan>,
-    /// What a locked phone keeps to go on delivering.
-    pub courier: courier::CourierState,
-    /// Host time of the worker's last tap; the idle lock counts from it.
-    pub last_activity_ms: u64,
-    /// The evidence file being read, stripped and sealed.
-    pub intake: Option<draft::Intake>,
-    /// What was typed on the compose step and not yet taken by the report.
-    pub form: form::FormInputs,
+    phone: Phone,
+    lifecycle: Lifecycle,
 }
 
+/// What the app holds whether the vault is open or not.
+#[derive(Debug, Default)]
+pub(crate) struct Phone {
+    pub(crate) config: AppConfig,
+    pub(crate) root_key: Option<SigningPublicKey>,
+    pub(crate) language: String,
+    pub(crate) notice: Option<NoticeState>,
+    pub(crate) busy: bool,
+    pub(crate) rng: SeededRng,
+    /// The latest host time the app was told.
+    pub(crate) now_ms: u64,
+    /// What a locked phone keeps to go on delivering.
+    pub(crate) courier: courier::CourierState,
+}
+
+/// Where the app is in its life, with the screens of each state: the vault is closed (first
+/// run, the lock screen, a wipe, a broken store) or open, with what was read from it.
+#[derive(Debug)]
+pub(crate) enum Lifecycle {
+    Locked(LockedPage),
+    Unlocked(Box<Session>),
+}
+
+impl Default for Lifecycle {
+    fn default() -> Self {
+        Lifecycle::Locked(LockedPage::Loading)
+    }
+}
+
+/// What exists only while the vault is open. Dropped whole at the lock.
+#[derive(Debug, Default)]
+pub(crate) struct Session {
+    /// Which screen of the open vault is showing.
+    pub(crate) page: Page,
+    pub(crate) device: Option<DeviceRecord>,
+    pub(crate) recovery: Option<RecoveryCode>,
+    pub(crate) directory: Option<VerifiedDirectory>,
+    pub(crate) draft: Option<Draft>,
+    /// Steps the worker tried to leave: their problems are shown.
+    pub(crate) checked_steps: std::collections::BTreeSet<draft::Step>,
+    pub(crate) form_error: Option<(String, K)>,
+    pub(crate) outbox: BTreeMap<ReportId, OutboxRecord>,
+    /// A report being queued, until its write is durable.
+    pub(crate) pending: Option<OutboxRecord>,
+    pub(crate) sync: SyncState,
+    pub(crate) scan: Option<RecoveryScan>,
+    /// Host time of the worker's last tap; the idle lock counts from it.
+    pub(crate) last_activity_ms: u64,
+    /// The evidence file being read, stripped and sealed.
+    pub(crate) intake: Option<draft::Intake>,
+    /// What was typed on the compose step and not yet taken by the report.
+    pub(crate) form: form::FormInputs,
+}
+
+/// A message that needs the open vault arrived while it was closed: it is dropped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct NotUnlocked;
+
 impl Model {
+    /// Whether the vault is open.
+    pub fn is_unlocked(&self) -> bool {
+        matches!(self.lifecycle, Lifecycle::Unlocked(_))
+    }
+
+    /// The parts of the model, for a handler that needs the open vault.
+    fn unlocked(&mut self) -> Result<(&mut Phone, &mut Session), NotUnlocked> {
+        match &mut self.lifecycle {
+            Lifecycle::Unlocked(session) => Ok((&mut self.phone, session)),
+            Lifecycle::Locked(_) => Err(NotUnlocked),
+        }
+    }
+
+    /// Closing the vault: the session and everything in it are gone; `page` shows.
+    fn close_session(&mut self, page: LockedPage) {
+        self.lifecycle = Lifecycle::Locked(page);
+    }
+
+    /// A new session: the vault just opened.
+    fn open_session(&mut self, session: Session) {
+        self.lifecycle = Lifecycle::Unlocked(Box::new(session));
+    }
+}
+
+impl Phone {
     pub fn lang(&self) -> &str {
         &self.language
     }
@@ -597,6 +615,21 @@ impl Model {
         });
     }
 
+    fn relay(&self, path: &str) -> String {
+        format!("{}{}", self.config.relay_url.trim_end_matches('/'), path)
+    }
+}
+
+impl Session {
+    /// A session opened at `now_ms` on `page`: the idle clock starts then.
+    fn opened_at(now_ms: u64, page: Page) -> Self {
+        Self {
+            page,
+            last_activity_ms: now_ms,
+            ..Self::default()
+        }
+    }
+
     /// The idle time after which the app locks itself.
     pub fn auto_lock_ms(&self) -> u64 {
         let seconds = self
@@ -604,10 +637,6 @@ impl Model {
             .as_ref()
             .map_or(DEFAULT_AUTO_LOCK_SECONDS, |d| d.auto_lock_seconds);
         u64::from(seconds) * 1000
-    }
-
-    fn relay(&self, path: &str) -> String {
-        format!("{}{}", self.config.relay_url.trim_end_matches('/'), path)
     }
 }
 
@@ -638,13 +667,14 @@ fn vault(op: VaultOperation, then: impl FnOnce(VaultOutput) -> Internal + Send +
 }
 
 fn start(config: AppConfig, model: &mut Model) -> Cmd {
-    model.root_key = match &config.root_public_key {
+    let phone = &mut model.phone;
+    phone.root_key = match &config.root_public_key {
         Some(hex) => SigningPublicKey::from_hex(hex),
         None => built_in_root_key(),
     };
-    model.language = i18n::supported_or_default(&config.system_language).to_string();
-    model.config = config;
-    model.page = Page::Loading;
+    phone.language = i18n::supported_or_default(&config.system_language).to_string();
+    phone.config = config;
+    model.close_session(LockedPage::Loading);
     Command::all([
         Command::request_from_shell(RandomOperation { len: 32 })
             .then_send(|out| Msg::Internal(Internal::Entropy(out))),
@@ -658,7 +688,7 @@ fn ui(event: Event, model: &mut Model) -> Cmd {
         return ui_event(event, model);
     }
     if event == Event::Typing {
-        return if model.unlocked {
+        return if model.is_unlocked() {
             activity()
         } else {
             Command::done()
@@ -666,11 +696,11 @@ fn ui(event: Event, model: &mut Model) -> Cmd {
     }
     // While the core is busy (checking a PIN, saving, reading a photo) a tap does nothing,
     // whatever the shell draws: only locking and dismissing a notice go through.
-    if model.busy && !matches!(event, Event::Lock | Event::DismissNotice) {
+    if model.phone.busy && !matches!(event, Event::Lock | Event::DismissNotice) {
         return Command::done();
     }
-    model.notice = model.notice.take().filter(|_| false);
-    if !model.unlocked {
+    model.phone.notice = None;
+    if !model.is_unlocked() {
         return ui_event(event, model);
     }
     // A tap: the idle clock starts again, at the host's time.
@@ -682,20 +712,40 @@ fn activity() -> Cmd {
     Command::request_from_shell(TimeOperation).then_send(|t| Msg::Internal(Internal::Activity(t)))
 }
 
+/// The worker's events: those that close the vault first, then those of each lifecycle state.
 fn ui_event(event: Event, model: &mut Model) -> Cmd {
     match event {
-        Event::ChooseLanguage { language } | Event::SetLanguage { language } => {
-            set_language(model, &language)
+        Event::Lock | Event::Background if model.is_unlocked() => return lock_now(model),
+        Event::ConfirmWipe
+            if matches!(&model.lifecycle, Lifecycle::Unlocked(session)
+                if session.page == (Page::Settings { confirm_wipe: true })) =>
+        {
+            return wipe(model);
         }
-        Event::StartSetup if model.page == Page::Welcome => {
-            model.page = Page::SetPin {
+        _ => {}
+    }
+    let Model { phone, lifecycle } = model;
+    match lifecycle {
+        Lifecycle::Unlocked(session) => unlocked_event(event, phone, session),
+        Lifecycle::Locked(page) => locked_event(event, phone, page),
+    }
+}
+
+/// An event while the vault is closed: first run, the lock screen.
+fn locked_event(event: Event, phone: &mut Phone, page: &mut LockedPage) -> Cmd {
+    match event {
+        Event::ChooseLanguage { language } | Event::SetLanguage { language } => {
+            set_language(phone, None, &language)
+        }
+        Event::StartSetup if *page == LockedPage::Welcome => {
+            *page = LockedPage::SetPin {
                 recovering: false,
                 error: None,
             };
             render()
         }
-        Event::StartRecovery if model.page == Page::Welcome => {
-            model.page = Page::SetPin {
+        Event::StartRecovery if *page == LockedPage::Welcome => {
+            *page = LockedPage::SetPin {
                 recovering: true,
                 error: None,
             };
@@ -705,38 +755,49 @@ fn ui_event(event: Event, model: &mut Model) -> Cmd {
             pin,
             confirm,
             duress_pin,
-        } => submit_new_pin(model, pin, confirm, duress_pin),
-        Event::RecoveryCodeWritten if model.page == Page::ShowRecoveryCode => {
-            if let Some(device) = &mut model.device {
-                device.recovery_code_confirmed = true;
-            }
-            model.page = Page::Home;
-            Command::all([save_device(model), render()])
-        }
-        Event::SubmitRecoveryCode { code } => sync::submit_recovery_code(model, &code),
+        } => submit_new_pin(phone, page, pin, confirm, duress_pin),
         Event::Unlock { pin } => {
-            if !matches!(model.page, Page::Unlock { .. }) {
+            if !matches!(page, LockedPage::Unlock { .. }) {
                 return Command::done();
             }
-            model.busy = true;
+            phone.busy = true;
             Command::all([
                 vault(VaultOperation::Unlock { pin }, Internal::VaultUnlocked),
                 render(),
             ])
         }
-        Event::Lock | Event::Background if model.unlocked => lock_now(model),
-        Event::Background => courier::start_round(model),
-        Event::GoHome if model.unlocked => go(model, Page::Home),
-        Event::OpenOutbox if model.unlocked => go(model, Page::Outbox),
-        Event::OpenSettings if model.unlocked => go(
-            model,
+        // Locked, the courier goes on delivering.
+        Event::Background | Event::Tick => courier::start_round(phone),
+        _ => render(),
+    }
+}
+
+/// An event while the vault is open.
+fn unlocked_event(event: Event, phone: &mut Phone, session: &mut Session) -> Cmd {
+    match event {
+        Event::ChooseLanguage { language } | Event::SetLanguage { language } => {
+            set_language(phone, Some(session), &language)
+        }
+        Event::SubmitNewPin { .. } | Event::Unlock { .. } => Command::done(),
+        Event::RecoveryCodeWritten if session.page == Page::ShowRecoveryCode => {
+            if let Some(device) = &mut session.device {
+                device.recovery_code_confirmed = true;
+            }
+            session.page = Page::Home;
+            Command::all([save_device(session), render()])
+        }
+        Event::SubmitRecoveryCode { code } => sync::submit_recovery_code(phone, session, &code),
+        Event::GoHome => go(session, Page::Home),
+        Event::OpenOutbox => go(session, Page::Outbox),
+        Event::OpenSettings => go(
+            session,
             Page::Settings {
                 confirm_wipe: false,
             },
         ),
-        Event::OpenReport { report_id } if model.unlocked => {
-            match ReportId::from_hex(&report_id).filter(|id| model.outbox.contains_key(id)) {
-                Some(report_id) => go(model, Page::Report { report_id }),
+        Event::OpenReport { report_id } => {
+            match ReportId::from_hex(&report_id).filter(|id| session.outbox.contains_key(id)) {
+                Some(report_id) => go(session, Page::Report { report_id }),
                 None => render(),
             }
         }
@@ -769,99 +830,82 @@ fn ui_event(event: Event, model: &mut Model) -> Cmd {
         | Event::Input { .. }
         | Event::Pick { .. }
         | Event::Act { .. }
-        | Event::RemoveItem { .. }
-            if model.unlocked =>
-        {
-            draft::compose(event, model)
-        }
-        Event::Tick if model.unlocked => Command::request_from_shell(TimeOperation)
+        | Event::RemoveItem { .. } => draft::compose(event, phone, session),
+        Event::Tick => Command::request_from_shell(TimeOperation)
             .then_send(|t| Msg::Internal(Internal::TickClock(t))),
-        Event::Tick => courier::start_round(model),
-        Event::SetAutoLock { seconds } if model.unlocked => {
-            match &mut model.device {
+        Event::SetAutoLock { seconds } => {
+            match &mut session.device {
                 Some(device) if AUTO_LOCK_CHOICES.contains(&seconds) => {
                     device.auto_lock_seconds = seconds;
                 }
                 _ => return render(),
             }
-            Command::all([save_device(model), render()])
+            Command::all([save_device(session), render()])
         }
-        Event::RetryReport { report_id } if model.unlocked => sync::retry_report(model, &report_id),
-        Event::WithdrawReport { report_id } if model.unlocked => {
-            sync::withdraw_report(model, &report_id)
-        }
-        Event::CheckMailbox if model.unlocked => {
-            for record in model.outbox.values_mut() {
+        Event::RetryReport { report_id } => sync::retry_report(phone, session, &report_id),
+        Event::WithdrawReport { report_id } => sync::withdraw_report(phone, session, &report_id),
+        Event::CheckMailbox => {
+            for record in session.outbox.values_mut() {
                 record.mailbox_next_at_ms = 0;
             }
-            sync::start_round(model)
+            sync::start_round(phone, session)
         }
         Event::AskWipe => {
-            if let Page::Settings { confirm_wipe } = &mut model.page {
+            if let Page::Settings { confirm_wipe } = &mut session.page {
                 *confirm_wipe = true;
             }
             render()
         }
         Event::CancelWipe => {
-            if let Page::Settings { confirm_wipe } = &mut model.page {
+            if let Page::Settings { confirm_wipe } = &mut session.page {
                 *confirm_wipe = false;
             }
             render()
         }
-        Event::ConfirmWipe if model.page == (Page::Settings { confirm_wipe: true }) => {
-            lock_model(model);
-            model.courier = courier::CourierState::default();
-            model.page = Page::Loading;
-            Command::all([vault(VaultOperation::Wipe, Internal::Wiped), render()])
-        }
-        Event::DismissNotice => render(),
-        Event::SetKeepSentEvidence { keep } if model.unlocked => {
-            set_keep_sent_evidence(model, keep)
-        }
+        Event::SetKeepSentEvidence { keep } => set_keep_sent_evidence(phone, session, keep),
         _ => render(),
     }
 }
 
 /// The worker's consent setting for sent evidence. Choosing to delete again deletes, at once,
 /// the evidence of every report that qualifies (uploaded whole, acknowledged by all).
-fn set_keep_sent_evidence(model: &mut Model, keep: bool) -> Cmd {
-    let Some(device) = &mut model.device else {
+fn set_keep_sent_evidence(phone: &mut Phone, session: &mut Session, keep: bool) -> Cmd {
+    let Some(device) = &mut session.device else {
         return render();
     };
     device.keep_sent_evidence = keep;
-    let mut commands = vec![save_device(model), render()];
+    let mut commands = vec![save_device(session), render()];
     if !keep {
-        let ids: Vec<ReportId> = model.outbox.keys().copied().collect();
+        let ids: Vec<ReportId> = session.outbox.keys().copied().collect();
         for id in ids {
-            commands.push(sync::persist_releasing_evidence(model, &id));
+            commands.push(sync::persist_releasing_evidence(phone, session, &id));
         }
     }
     Command::all(commands)
 }
 
-fn go(model: &mut Model, page: Page) -> Cmd {
-    model.page = page;
-    model.form_error = None;
+fn go(session: &mut Session, page: Page) -> Cmd {
+    session.page = page;
+    session.form_error = None;
     render()
 }
 
-fn set_language(model: &mut Model, language: &str) -> Cmd {
+/// The worker's language; kept in the device record when the vault is open.
+fn set_language(phone: &mut Phone, session: Option<&mut Session>, language: &str) -> Cmd {
     if !i18n::is_supported(language) {
-        model.notice(K::LanguageNotAvailable, true);
+        phone.notice(K::LanguageNotAvailable, true);
         return render();
     }
-    model.language = language.to_string();
-    let save = match &mut model.device {
-        Some(device) => {
-            device.language = language.to_string();
-            true
-        }
-        None => false,
-    };
-    if save {
-        Command::all([save_device(model), render()])
-    } else {
-        render()
+    phone.language = language.to_string();
+    match session {
+        Some(session) => match &mut session.device {
+            Some(device) => {
+                device.language = language.to_string();
+                Command::all([save_device(session), render()])
+            }
+            None => render(),
+        },
+        None => render(),
     }
 }
 
@@ -919,12 +963,13 @@ pub fn is_common_pin(pin: &str) -> bool {
 }
 
 fn submit_new_pin(
-    model: &mut Model,
+    phone: &mut Phone,
+    page: &mut LockedPage,
     pin: String,
     confirm: String,
     duress_pin: Option<String>,
 ) -> Cmd {
-    let Page::SetPin { recovering, .. } = model.page else {
+    let LockedPage::SetPin { recovering, .. } = *page else {
         return Command::done();
     };
     let duress_pin = duress_pin.filter(|d| !d.is_empty());
@@ -939,13 +984,13 @@ fn submit_new_pin(
         })
         .or_else(|| (duress_pin.as_deref() == Some(pin.as_str())).then_some(K::DuressSameAsPin));
     if let Some(error) = error {
-        model.page = Page::SetPin {
+        *page = LockedPage::SetPin {
             recovering,
             error: Some(error),
         };
         return render();
     }
-    model.busy = true;
+    phone.busy = true;
     Command::all([
         vault(
             VaultOperation::Create { pin, duress_pin },
@@ -955,12 +1000,15 @@ fn submit_new_pin(
     ])
 }
 
-/// Lock now: the courier gets what it may keep, everything else is forgotten, the vault
-/// closes, and delivery goes on without the PIN.
+/// Lock now: the courier gets what it may keep, the session and everything in it are dropped,
+/// the vault closes, and delivery goes on without the PIN.
 fn lock_now(model: &mut Model) -> Cmd {
+    let Ok((phone, session)) = model.unlocked() else {
+        return Command::done();
+    };
     // Reports not yet sealed are sealed now, when the directory allows, so that they too go
     // out while locked; stored before the vault closes.
-    let sealed = sync::seal_for_courier(model);
+    let sealed = sync::seal_for_courier(phone, session);
     let sealed = if sealed.is_empty() {
         Command::done()
     } else {
@@ -972,51 +1020,46 @@ fn lock_now(model: &mut Model) -> Cmd {
             Internal::Saved,
         )
     };
-    let hand_over = courier::rebuild(model);
+    let hand_over = courier::rebuild(phone, session);
     // An evidence file being read when the app locks is dropped (its stored chunks go at the
     // next unlock); a copy the shell made for it is deleted now.
-    let released = match model.intake.as_ref() {
+    let released = match session.intake.as_ref() {
         Some(intake) => draft::release_evidence(intake.path().to_string()),
         None => Command::done(),
     };
-    lock_model(model);
-    courier::new_session(model);
+    model.close_session(LockedPage::Unlock {
+        attempts_left: 0,
+        error: None,
+    });
+    let phone = &mut model.phone;
+    courier::new_session(phone);
     Command::all([
         sealed,
         hand_over,
         released,
         vault(VaultOperation::Lock, Internal::Locked),
         render(),
-        courier::start_round(model),
+        courier::start_round(phone),
     ])
 }
 
+/// The worker confirmed the wipe: the session goes, then the vault and the courier.
+fn wipe(model: &mut Model) -> Cmd {
+    model.close_session(LockedPage::Loading);
+    model.phone.courier = courier::CourierState::default();
+    Command::all([vault(VaultOperation::Wipe, Internal::Wiped), render()])
+}
+
 /// Whether the worker has not tapped for longer than the idle time.
-fn idle_too_long(model: &Model) -> bool {
-    model.unlocked && model.now_ms >= model.last_activity_ms.saturating_add(model.auto_lock_ms())
+fn idle_too_long(phone: &Phone, session: &Session) -> bool {
+    phone.now_ms
+        >= session
+            .last_activity_ms
+            .saturating_add(session.auto_lock_ms())
 }
 
-fn lock_model(model: &mut Model) {
-    model.unlocked = false;
-    model.device = None;
-    model.recovery = None;
-    model.draft = None;
-    model.outbox.clear();
-    model.directory = None;
-    model.checked_steps.clear();
-    model.form_error = None;
-    model.form.clear();
-    model.scan = None;
-    model.intake = None;
-    model.sync = SyncState::default();
-    model.page = Page::Unlock {
-        attempts_left: 0,
-        error: None,
-    };
-}
-
-fn save_device(model: &Model) -> Cmd {
-    match &model.device {
+fn save_device(session: &Session) -> Cmd {
+    match &session.device {
         Some(device) => vault(
             VaultOperation::Write {
                 ops: vec![device.write()],
@@ -1028,173 +1071,201 @@ fn save_device(model: &Model) -> Cmd {
     }
 }
 
-fn storage_failed(model: &mut Model, failure: &VaultFailure) -> Cmd {
+fn storage_failed(phone: &mut Phone, failure: &VaultFailure) -> Cmd {
     let _ = failure;
-    model.busy = false;
-    model.notice(K::StorageFailed, true);
+    phone.busy = false;
+    phone.notice(K::StorageFailed, true);
     render()
 }
 
+/// Every answer to the app's own effects, dispatched here once. Answers that need the open
+/// vault are dropped when it is closed ([`NotUnlocked`]); the courier's are dropped when it is
+/// open.
 fn internal_msg(msg: Internal, model: &mut Model) -> Cmd {
     match msg {
         Internal::Entropy(RandomOutput(bytes)) => {
-            model.rng.reseed(&bytes);
+            model.phone.rng.reseed(&bytes);
             Command::done()
         }
-        Internal::VaultStatus(out) => {
-            let initialised = matches!(
-                out,
-                VaultOutput::Status {
-                    initialised: true,
-                    ..
-                }
-            );
-            model.page = match out {
-                VaultOutput::Status {
-                    initialised: true,
-                    attempts_left,
-                } => Page::Unlock {
-                    attempts_left,
-                    error: None,
-                },
-                VaultOutput::Status { .. } => Page::Welcome,
-                _ => Page::Broken,
-            };
-            // At start, locked: what the courier holds goes on its way without the PIN.
-            if initialised && model.courier.entries.is_empty() && !model.courier.running {
-                Command::all([render(), courier::load()])
-            } else {
-                render()
-            }
-        }
+        Internal::VaultStatus(out) => match &mut model.lifecycle {
+            Lifecycle::Unlocked(_) => Command::done(),
+            Lifecycle::Locked(page) => vault_status(&model.phone, page, out),
+        },
         Internal::Activity(t) => {
-            model.last_activity_ms = model.last_activity_ms.max(t.unix_ms);
-            model.now_ms = model.now_ms.max(t.unix_ms);
+            model.phone.now_ms = model.phone.now_ms.max(t.unix_ms);
+            if let Ok((_, session)) = model.unlocked() {
+                session.last_activity_ms = session.last_activity_ms.max(t.unix_ms);
+            }
             Command::done()
         }
         Internal::TickClock(t) => {
-            model.now_ms = model.now_ms.max(t.unix_ms);
-            if idle_too_long(model) {
+            model.phone.now_ms = model.phone.now_ms.max(t.unix_ms);
+            let Ok((phone, session)) = model.unlocked() else {
+                return Command::done();
+            };
+            if idle_too_long(phone, session) {
                 lock_now(model)
             } else {
-                sync::start_round(model)
+                sync::start_round(phone, session)
             }
         }
-        Internal::CourierLoaded(out) => courier::loaded(model, out),
-        Internal::Courier { session, step } => courier::on_step(model, session, step),
-        Internal::VaultCreated(out) => match out {
-            VaultOutput::Opened if !model.rng.is_seeded() => {
-                let failure = VaultFailure::Storage("no entropy".into());
-                storage_failed(model, &failure)
-            }
-            VaultOutput::Opened => {
-                model.busy = false;
-                model.unlocked = true;
-                let started = activity();
-                let recovering = matches!(
-                    model.page,
-                    Page::SetPin {
-                        recovering: true,
-                        ..
-                    }
-                );
-                if recovering {
-                    model.page = Page::EnterRecoveryCode { error: None };
-                    Command::all([started, render()])
-                } else {
-                    let code = RecoveryCode::generate(&mut model.rng);
-                    model.device = Some(DeviceRecord::new(&code, &model.language, false));
-                    model.recovery = Some(code);
-                    model.page = Page::ShowRecoveryCode;
-                    Command::all([started, save_device(model), render()])
-                }
-            }
-            VaultOutput::Failed(f) => storage_failed(model, &f),
-            _ => render(),
+        Internal::CourierLoaded(out) => match model.unlocked() {
+            Ok(_) => Command::done(),
+            Err(NotUnlocked) => courier::loaded(&mut model.phone, out),
         },
-        Internal::VaultUnlocked(out) => {
-            model.busy = false;
-            match out {
-                VaultOutput::Opened => {
-                    model.unlocked = true;
-                    courier::new_session(model);
-                    model.sync = SyncState::default();
-                    model.page = Page::Loading;
-                    Command::all([
-                        activity(),
-                        vault(
-                            VaultOperation::Load {
-                                namespaces: vec![
-                                    NS_DEVICE.into(),
-                                    NS_DRAFT.into(),
-                                    NS_OUTBOX.into(),
-                                    NS_DIRECTORY.into(),
-                                ],
-                            },
-                            Internal::Loaded,
-                        ),
-                        render(),
-                    ])
-                }
-                VaultOutput::Failed(VaultFailure::WrongPin { attempts_left }) => {
-                    model.page = Page::Unlock {
-                        attempts_left,
-                        error: Some(attempts_left),
-                    };
-                    render()
-                }
-                VaultOutput::Failed(VaultFailure::Wiped | VaultFailure::NotInitialised) => {
-                    // Looks exactly like a fresh install; the courier went with the vault.
-                    model.courier = courier::CourierState::default();
-                    model.page = Page::Welcome;
-                    render()
-                }
-                VaultOutput::Failed(f) => storage_failed(model, &f),
-                _ => render(),
-            }
+        Internal::Courier { session, step } => match model.unlocked() {
+            Ok(_) => Command::done(),
+            Err(NotUnlocked) => courier::update(&mut model.phone, session, step),
+        },
+        Internal::VaultCreated(_) | Internal::VaultUnlocked(_) if model.is_unlocked() => {
+            Command::done()
         }
-        Internal::Loaded(out) => loaded(model, out),
-        Internal::DeviceSaved(out) | Internal::Saved(out) | Internal::EvidenceSaved { out } => {
-            match out {
-                VaultOutput::Failed(f) => storage_failed(model, &f),
-                _ => Command::done(),
-            }
-        }
-        Internal::ReportQueued { report_id, out } => draft::queued(model, report_id, out),
-        Internal::EvidenceRead(out) => draft::evidence_read(model, out),
-        Internal::EvidenceChunksSaved(out) => draft::evidence_chunks_saved(model, out),
-        Internal::EvidenceReleased => Command::done(),
+        Internal::VaultCreated(out) => vault_created(model, out),
+        Internal::VaultUnlocked(out) => vault_unlocked(model, out),
+        Internal::Loaded(out) => match model.unlocked() {
+            Ok((phone, session)) => loaded(phone, session, out),
+            Err(NotUnlocked) => Command::done(),
+        },
+        Internal::DeviceSaved(out) | Internal::Saved(out) => match out {
+            VaultOutput::Failed(f) => storage_failed(&mut model.phone, &f),
+            _ => Command::done(),
+        },
+        Internal::Draft(step) => match model.unlocked() {
+            Ok((phone, session)) => draft::update(step, phone, session),
+            Err(NotUnlocked) => Command::done(),
+        },
         // Show the lock screen with the real count of attempts left.
         Internal::Locked(_) => vault(VaultOperation::Status, Internal::VaultStatus),
         Internal::Wiped(_) => {
-            model.courier = courier::CourierState::default();
-            model.page = Page::Welcome;
-            model.busy = false;
+            model.close_session(LockedPage::Welcome);
+            let phone = &mut model.phone;
+            phone.courier = courier::CourierState::default();
+            phone.busy = false;
             Command::all([
                 Command::notify_shell(PlatformOperation::ForgetPlatformSecret).into(),
                 render(),
             ])
         }
-        Internal::RoundClock(_)
-        | Internal::RoundEntropy(_)
-        | Internal::Directory(_)
-        | Internal::SealedSaved { .. }
-        | Internal::Submitted { .. }
-        | Internal::UploadProgress { .. }
-        | Internal::AttachmentRead { .. }
-        | Internal::ChunkStored { .. }
-        | Internal::EvidenceCopyRead { .. }
-        | Internal::EvidenceCopied { .. }
-        | Internal::Mailbox { .. }
-        | Internal::WithdrawalPosted { .. }
-        | Internal::RecoveryProbe { .. } => sync::on_internal(msg, model),
+        Internal::Sync(step) => match model.unlocked() {
+            Ok((phone, session)) => sync::update(step, phone, session),
+            Err(NotUnlocked) => Command::done(),
+        },
     }
 }
 
-fn loaded(model: &mut Model, out: VaultOutput) -> Cmd {
+/// The vault's status, at start and after a lock: the first-run or the lock screen.
+fn vault_status(phone: &Phone, page: &mut LockedPage, out: VaultOutput) -> Cmd {
+    let initialised = matches!(
+        out,
+        VaultOutput::Status {
+            initialised: true,
+            ..
+        }
+    );
+    *page = match out {
+        VaultOutput::Status {
+            initialised: true,
+            attempts_left,
+        } => LockedPage::Unlock {
+            attempts_left,
+            error: None,
+        },
+        VaultOutput::Status { .. } => LockedPage::Welcome,
+        _ => LockedPage::Broken,
+    };
+    // At start, locked: what the courier holds goes on its way without the PIN.
+    if initialised && phone.courier.entries.is_empty() && !phone.courier.running {
+        Command::all([render(), courier::load()])
+    } else {
+        render()
+    }
+}
+
+/// A vault was made (first run or recovery): a session opens.
+fn vault_created(model: &mut Model, out: VaultOutput) -> Cmd {
+    match out {
+        VaultOutput::Opened if !model.phone.rng.is_seeded() => {
+            let failure = VaultFailure::Storage("no entropy".into());
+            storage_failed(&mut model.phone, &failure)
+        }
+        VaultOutput::Opened => {
+            model.phone.busy = false;
+            let recovering = matches!(
+                model.lifecycle,
+                Lifecycle::Locked(LockedPage::SetPin {
+                    recovering: true,
+                    ..
+                })
+            );
+            let page = if recovering {
+                Page::EnterRecoveryCode { error: None }
+            } else {
+                Page::ShowRecoveryCode
+            };
+            model.open_session(Session::opened_at(model.phone.now_ms, page));
+            let Ok((phone, session)) = model.unlocked() else {
+                return Command::done();
+            };
+            let started = activity();
+            if recovering {
+                Command::all([started, render()])
+            } else {
+                let code = RecoveryCode::generate(&mut phone.rng);
+                session.device = Some(DeviceRecord::new(&code, &phone.language, false));
+                session.recovery = Some(code);
+                Command::all([started, save_device(session), render()])
+            }
+        }
+        VaultOutput::Failed(f) => storage_failed(&mut model.phone, &f),
+        _ => render(),
+    }
+}
+
+/// The answer to a PIN: a session opens and reads the vault, or the lock screen says why not.
+fn vault_unlocked(model: &mut Model, out: VaultOutput) -> Cmd {
+    model.phone.busy = false;
+    match out {
+        VaultOutput::Opened => {
+            model.open_session(Session::opened_at(model.phone.now_ms, Page::Loading));
+            courier::new_session(&mut model.phone);
+            Command::all([
+                activity(),
+                vault(
+                    VaultOperation::Load {
+                        namespaces: vec![
+                            NS_DEVICE.into(),
+                            NS_DRAFT.into(),
+                            NS_OUTBOX.into(),
+                            NS_DIRECTORY.into(),
+                        ],
+                    },
+                    Internal::Loaded,
+                ),
+                render(),
+            ])
+        }
+        VaultOutput::Failed(VaultFailure::WrongPin { attempts_left }) => {
+            model.close_session(LockedPage::Unlock {
+                attempts_left,
+                error: Some(attempts_left),
+            });
+            render()
+        }
+        VaultOutput::Failed(VaultFailure::Wiped | VaultFailure::NotInitialised) => {
+            // Looks exactly like a fresh install; the courier went with the vault.
+            model.phone.courier = courier::CourierState::default();
+            model.close_session(LockedPage::Welcome);
+            render()
+        }
+        VaultOutput::Failed(f) => storage_failed(&mut model.phone, &f),
+        _ => render(),
+    }
+}
+
+fn loaded(phone: &mut Phone, session: &mut Session, out: VaultOutput) -> Cmd {
     let VaultOutput::Entries(namespaces) = out else {
         if let VaultOutput::Failed(f) = out {
-            return storage_failed(model, &f);
+            return storage_failed(phone, &f);
         }
         return render();
     };
@@ -1207,16 +1278,16 @@ fn loaded(model: &mut Model, out: VaultOutput) -> Cmd {
     let mut commands = Vec::new();
     match device {
         Some(device) => {
-            model.language = device.language.clone();
-            model.recovery = device.recovery_code();
+            phone.language = device.language.clone();
+            session.recovery = device.recovery_code();
             let confirmed = device.recovery_code_confirmed;
-            model.scan = device.recovery_scan.clone();
-            model.device = Some(device);
-            model.page = if model.scan.is_some() && model.recovery.is_some() {
+            session.scan = device.recovery_scan.clone();
+            session.device = Some(device);
+            session.page = if session.scan.is_some() && session.recovery.is_some() {
                 Page::Recovering
             } else if confirmed {
                 Page::Home
-            } else if model.recovery.is_some() {
+            } else if session.recovery.is_some() {
                 Page::ShowRecoveryCode
             } else {
                 Page::EnterRecoveryCode { error: None }
@@ -1225,14 +1296,14 @@ fn loaded(model: &mut Model, out: VaultOutput) -> Cmd {
         None => {
             // An empty vault: after the duress PIN, or a recovery that never got its code. It
             // opens as a fresh, empty app; nothing says a vault was destroyed.
-            let code = RecoveryCode::generate(&mut model.rng);
-            model.device = Some(DeviceRecord::new(&code, &model.language, true));
-            model.recovery = Some(code);
-            model.page = Page::Home;
-            commands.push(save_device(model));
+            let code = RecoveryCode::generate(&mut phone.rng);
+            session.device = Some(DeviceRecord::new(&code, &phone.language, true));
+            session.recovery = Some(code);
+            session.page = Page::Home;
+            commands.push(save_device(session));
         }
     }
-    model.draft = ns(1)
+    session.draft = ns(1)
         .iter()
         .find(|(k, _)| k == records::DRAFT_KEY)
         .and_then(|(_, v)| serde_json::from_slice(v).ok());
@@ -1250,35 +1321,38 @@ fn loaded(model: &mut Model, out: VaultOutput) -> Cmd {
             Internal::Saved,
         ));
     }
-    model.outbox = ns(2)
+    session.outbox = ns(2)
         .iter()
         .filter_map(|(_, v)| serde_json::from_slice::<OutboxRecord>(v).ok())
         .map(|r| (r.report_id, r))
         .collect();
     // Anything that was being sent when the app was killed is retried now, under the same
     // submission id and with the same sealed bytes.
-    for record in model.outbox.values_mut() {
+    for record in session.outbox.values_mut() {
         record.next_attempt_at_ms = 0;
     }
 
     if let (Some((_, raw)), Some(root)) = (
         ns(3).iter().find(|(k, _)| k == records::DIRECTORY_KEY),
-        model.root_key,
+        phone.root_key,
     ) {
         // Kept for the review screen while offline; checked again (and refreshed) before
         // anything is sealed.
-        let pins = model
+        let pins = session
             .device
             .as_ref()
             .map(DeviceRecord::directory_pins)
             .unwrap_or_default();
-        let now = model.device.as_ref().map_or(0, |d| d.directory_checked_at);
-        model.directory =
+        let now = session
+            .device
+            .as_ref()
+            .map_or(0, |d| d.directory_checked_at);
+        session.directory =
             workvoice_proto::directory::verify_directory_pinned(raw, &root, now, &pins).ok();
     }
     // What the courier did while locked (sent, polled) becomes the outbox's; replies that
     // arrived open now, under the stored directory when it still verifies.
-    let taken_over = courier::take_over(model);
+    let taken_over = courier::take_over(phone, session);
     if !taken_over.is_empty() {
         commands.push(vault(
             VaultOperation::Write {
@@ -1288,8 +1362,8 @@ fn loaded(model: &mut Model, out: VaultOutput) -> Cmd {
             Internal::Saved,
         ));
     }
-    commands.push(courier::rebuild(model));
+    commands.push(courier::rebuild(phone, session));
     commands.push(render());
-    commands.push(sync::start_round(model));
+    commands.push(sync::start_round(phone, session));
     Command::all(commands)
 }

@@ -51,8 +51,9 @@ use super::records::{
     attachment_deletes, attachment_key, courier_evidence_deletes,
 };
 use super::{
-    Cmd, HttpMethod, HttpRequest, HttpResult, Internal, Model, Msg, Page, RECOVERY_GAP,
-    RandomOperation, RecoveryScan, TimeOperation, VaultOperation, VaultOutput, VaultWrite, vault,
+    Cmd, HttpMethod, HttpRequest, HttpResult, Internal, Msg, Page, Phone, RECOVERY_GAP,
+    RandomOperation, RandomOutput, RecoveryScan, Session, TimeOperation, TimeOutput,
+    VaultOperation, VaultOutput, VaultWrite, vault,
 };
 use crate::i18n::K;
 
@@ -67,88 +68,158 @@ pub const POW_SLICE: u32 = 1 << 16;
 /// Re-seals after `stale_directory` within one round before backing off.
 const MAX_RESEALS: u8 = 3;
 
-fn http(request: HttpRequest, then: impl FnOnce(HttpResult) -> Internal + Send + 'static) -> Cmd {
-    Command::request_from_shell(request).then_send(move |r| Msg::Internal(then(r)))
+/// Answers to the sync engine's effects ([`Internal::Sync`]); handled only while unlocked.
+#[derive(Debug)]
+pub enum SyncStep {
+    RoundClock(TimeOutput),
+    RoundEntropy(RandomOutput),
+    Directory(HttpResult),
+    SealedSaved {
+        report_id: ReportId,
+        out: VaultOutput,
+    },
+    Submitted {
+        report_id: ReportId,
+        result: HttpResult,
+    },
+    UploadProgress {
+        report_id: ReportId,
+        result: HttpResult,
+    },
+    AttachmentRead {
+        report_id: ReportId,
+        /// The chunk read; `None` for a whole attachment of an earlier release.
+        chunk: Option<u64>,
+        out: VaultOutput,
+    },
+    ChunkStored {
+        report_id: ReportId,
+        result: HttpResult,
+    },
+    /// A sealed evidence chunk was read, to be copied into the courier store.
+    EvidenceCopyRead {
+        report_id: ReportId,
+        attachment: AttachmentId,
+        index: u64,
+        out: VaultOutput,
+    },
+    /// The courier store holds a copy of that chunk.
+    EvidenceCopied {
+        report_id: ReportId,
+        attachment: AttachmentId,
+        index: u64,
+        out: VaultOutput,
+    },
+    Mailbox {
+        report_id: ReportId,
+        result: HttpResult,
+    },
+    WithdrawalPosted {
+        report_id: ReportId,
+        result: HttpResult,
+    },
+    RecoveryProbe {
+        index: u32,
+        result: HttpResult,
+    },
 }
 
-pub fn start_round(model: &mut Model) -> Cmd {
-    if !model.unlocked {
-        return Command::done();
-    }
-    if model.sync.running {
-        if model.sync.solving.is_some() {
+fn sync_msg(step: SyncStep) -> Msg {
+    Msg::Internal(Internal::Sync(step))
+}
+
+/// A vault operation whose answer goes to the sync engine.
+fn sync_vault(
+    op: VaultOperation,
+    then: impl FnOnce(VaultOutput) -> SyncStep + Send + 'static,
+) -> Cmd {
+    Command::request_from_shell(op).then_send(move |out| sync_msg(then(out)))
+}
+
+fn http(request: HttpRequest, then: impl FnOnce(HttpResult) -> SyncStep + Send + 'static) -> Cmd {
+    Command::request_from_shell(request).then_send(move |r| sync_msg(then(r)))
+}
+
+pub(crate) fn start_round(phone: &mut Phone, session: &mut Session) -> Cmd {
+    if session.sync.running {
+        if session.sync.solving.is_some() {
             // The round waits on a proof-of-work: the next slice.
-            return solve_step(model);
+            return solve_step(phone, session);
         }
-        model.sync.again = true;
+        session.sync.again = true;
         return Command::done();
     }
-    if let Some(scan) = &mut model.scan {
+    if let Some(scan) = &mut session.scan {
         scan.failed = false;
     }
-    model.sync.running = true;
-    model.sync.round += 1;
-    model.sync.reseals = 0;
-    model.sync.reseal = false;
-    Command::request_from_shell(TimeOperation).then_send(|t| Msg::Internal(Internal::RoundClock(t)))
+    session.sync.running = true;
+    session.sync.round += 1;
+    session.sync.reseals = 0;
+    session.sync.reseal = false;
+    Command::request_from_shell(TimeOperation).then_send(|t| sync_msg(SyncStep::RoundClock(t)))
 }
 
-pub fn on_internal(msg: Internal, model: &mut Model) -> Cmd {
-    if !model.unlocked {
-        return Command::done();
-    }
-    match msg {
-        Internal::RoundClock(t) => {
-            model.now_ms = t.unix_ms;
+/// The sync engine's answers, while unlocked.
+pub(crate) fn update(step: SyncStep, phone: &mut Phone, session: &mut Session) -> Cmd {
+    match step {
+        SyncStep::RoundClock(t) => {
+            phone.now_ms = t.unix_ms;
             Command::request_from_shell(RandomOperation { len: 32 })
-                .then_send(|r| Msg::Internal(Internal::RoundEntropy(r)))
+                .then_send(|r| sync_msg(SyncStep::RoundEntropy(r)))
         }
-        Internal::RoundEntropy(r) => {
-            model.rng.reseed(&r.0);
-            advance(model)
+        SyncStep::RoundEntropy(r) => {
+            phone.rng.reseed(&r.0);
+            advance(phone, session)
         }
-        Internal::Directory(result) => on_directory(model, result),
-        Internal::SealedSaved { report_id, out } => match out {
+        SyncStep::Directory(result) => on_directory(phone, session, result),
+        SyncStep::SealedSaved { report_id, out } => match out {
             VaultOutput::Failed(_) => {
-                model.notice(K::StorageFailed, true);
-                stop(model)
+                phone.notice(K::StorageFailed, true);
+                stop(phone, session)
             }
-            _ => post(model, report_id),
+            _ => post(phone, session, report_id),
         },
-        Internal::Submitted { report_id, result } => on_submitted(model, report_id, result),
-        Internal::UploadProgress { report_id, result } => on_progress(model, report_id, result),
-        Internal::AttachmentRead {
+        SyncStep::Submitted { report_id, result } => {
+            on_submitted(phone, session, report_id, result)
+        }
+        SyncStep::UploadProgress { report_id, result } => {
+            on_progress(phone, session, report_id, result)
+        }
+        SyncStep::AttachmentRead {
             report_id,
             chunk,
             out,
-        } => on_attachment(model, report_id, chunk, out),
-        Internal::ChunkStored { report_id, result } => on_progress(model, report_id, result),
-        Internal::EvidenceCopyRead {
+        } => on_attachment(phone, session, report_id, chunk, out),
+        SyncStep::ChunkStored { report_id, result } => {
+            on_progress(phone, session, report_id, result)
+        }
+        SyncStep::EvidenceCopyRead {
             report_id,
             attachment,
             index,
             out,
-        } => on_copy_read(model, report_id, attachment, index, out),
-        Internal::EvidenceCopied {
+        } => on_copy_read(phone, session, report_id, attachment, index, out),
+        SyncStep::EvidenceCopied {
             report_id,
             attachment,
             index,
             out,
-        } => on_copied(model, report_id, attachment, index, out),
-        Internal::Mailbox { report_id, result } => on_mailbox(model, report_id, result),
-        Internal::WithdrawalPosted { report_id, result } => on_withdrawal(model, report_id, result),
-        Internal::RecoveryProbe { index, result } => on_probe(model, index, result),
-        _ => Command::done(),
+        } => on_copied(phone, session, report_id, attachment, index, out),
+        SyncStep::Mailbox { report_id, result } => on_mailbox(phone, session, report_id, result),
+        SyncStep::WithdrawalPosted { report_id, result } => {
+            on_withdrawal(phone, session, report_id, result)
+        }
+        SyncStep::RecoveryProbe { index, result } => on_probe(phone, session, index, result),
     }
 }
 
-fn stop(model: &mut Model) -> Cmd {
-    model.sync.running = false;
-    model.sync.current = None;
-    model.sync.upload = None;
-    if model.sync.again {
-        model.sync.again = false;
-        return Command::all([render(), start_round(model)]);
+fn stop(phone: &mut Phone, session: &mut Session) -> Cmd {
+    session.sync.running = false;
+    session.sync.current = None;
+    session.sync.upload = None;
+    if session.sync.again {
+        session.sync.again = false;
+        return Command::all([render(), start_round(phone, session)]);
     }
     render()
 }
@@ -158,15 +229,15 @@ fn due(at: u64, now: u64) -> bool {
 }
 
 /// Do the next due thing, or end the round.
-fn advance(model: &mut Model) -> Cmd {
-    let now = model.now_ms;
-    if let Some(scan) = &model.scan {
+fn advance(phone: &mut Phone, session: &mut Session) -> Cmd {
+    let now = phone.now_ms;
+    if let Some(scan) = &session.scan {
         if !scan.failed {
-            return probe(model, scan.next_index);
+            return probe(phone, session, scan.next_index);
         }
-        return stop(model);
+        return stop(phone, session);
     }
-    let mut records: Vec<&OutboxRecord> = model.outbox.values().collect();
+    let mut records: Vec<&OutboxRecord> = session.outbox.values().collect();
     records.sort_by_key(|r| r.order);
     // Sealed evidence is copied into the courier store first, so that a lock at any moment
     // after leaves the courier able to upload it.
@@ -174,7 +245,7 @@ fn advance(model: &mut Model) -> Cmd {
         .iter()
         .find_map(|r| r.evidence_to_copy().map(|(a, _, i)| (r.report_id, a, i)));
     if let Some((id, attachment, index)) = copy
-        && model.sync.copy_failed_round != Some(model.sync.round)
+        && session.sync.copy_failed_round != Some(session.sync.round)
     {
         return copy_evidence_chunk(id, attachment, index);
     }
@@ -183,15 +254,15 @@ fn advance(model: &mut Model) -> Cmd {
         .find(|r| r.to_send() && due(r.next_attempt_at_ms, now))
         .map(|r| (r.report_id, r.phase));
     if let Some((id, phase)) = sending {
-        model.sync.current = Some(id);
-        let needs_seal = phase != Phase::Sending || model.sync.reseal;
+        session.sync.current = Some(id);
+        let needs_seal = phase != Phase::Sending || session.sync.reseal;
         if !needs_seal {
-            return post_or_solve(model, id);
+            return post_or_solve(phone, session, id);
         }
-        if model.sync.directory_ok_round != Some(model.sync.round) {
-            return fetch_directory(model);
+        if session.sync.directory_ok_round != Some(session.sync.round) {
+            return fetch_directory(phone, session);
         }
-        return seal_and_save(model, id);
+        return seal_and_save(phone, session, id);
     }
     let upload = records
         .iter()
@@ -200,40 +271,40 @@ fn advance(model: &mut Model) -> Cmd {
         })
         .map(|r| r.report_id);
     if let Some(id) = upload {
-        model.sync.current = Some(id);
-        return upload_step(model, id);
+        session.sync.current = Some(id);
+        return upload_step(phone, session, id);
     }
     let withdrawal = records
         .iter()
         .find(|r| r.phase == Phase::Accepted && r.withdrawal == Some(Withdrawal::Requested))
         .map(|r| r.report_id);
     if let Some(id) = withdrawal
-        && model.sync.withdrawal_failed_round != Some(model.sync.round)
+        && session.sync.withdrawal_failed_round != Some(session.sync.round)
     {
-        model.sync.current = Some(id);
-        return post_withdrawal(model, id);
+        session.sync.current = Some(id);
+        return post_withdrawal(phone, session, id);
     }
     // Replies waiting for a verified directory, or the review screen showing who will receive
     // the report: fetch the directory once this round.
-    let unopened = records.iter().any(|r| !r.unopened.is_empty()) || model.page == Page::Review;
-    if unopened && model.sync.directory_tried_round != Some(model.sync.round) {
-        model.sync.current = None;
-        return fetch_directory(model);
+    let unopened = records.iter().any(|r| !r.unopened.is_empty()) || session.page == Page::Review;
+    if unopened && session.sync.directory_tried_round != Some(session.sync.round) {
+        session.sync.current = None;
+        return fetch_directory(phone, session);
     }
     let poll = records
         .iter()
         .find(|r| r.phase == Phase::Accepted && due(r.mailbox_next_at_ms, now))
         .map(|r| r.report_id);
     if let Some(id) = poll {
-        model.sync.current = Some(id);
-        return poll_mailbox(model, id);
+        session.sync.current = Some(id);
+        return poll_mailbox(phone, session, id);
     }
-    stop(model)
+    stop(phone, session)
 }
 
 /// Saves the record, and its courier entry (`courier.rs`).
-fn persist(model: &mut Model, id: &ReportId) -> Cmd {
-    let save = match model.outbox.get(id) {
+fn persist(phone: &mut Phone, session: &mut Session, id: &ReportId) -> Cmd {
+    let save = match session.outbox.get(id) {
         Some(record) => vault(
             VaultOperation::Write {
                 ops: vec![record.write()],
@@ -243,7 +314,7 @@ fn persist(model: &mut Model, id: &ReportId) -> Cmd {
         ),
         None => Command::done(),
     };
-    Command::all([save, super::courier::refresh(model, id)])
+    Command::all([save, super::courier::refresh(phone, session, id)])
 }
 
 /// Exponential backoff with jitter: the n-th failure waits between half and all of
@@ -254,47 +325,51 @@ pub fn backoff_delay(attempts: u32, base: u64, cap: u64, random: u64) -> u64 {
     ceiling / 2 + random % (ceiling / 2 + 1)
 }
 
-fn back_off(model: &mut Model, id: ReportId, transient: Transient) -> Cmd {
+fn back_off(phone: &mut Phone, session: &mut Session, id: ReportId, transient: Transient) -> Cmd {
     let (base, cap, now) = (
-        model.config.retry_base_ms,
-        model.config.retry_cap_ms,
-        model.now_ms,
+        phone.config.retry_base_ms,
+        phone.config.retry_cap_ms,
+        phone.now_ms,
     );
-    let random = model.rng.below(u64::MAX);
-    if let Some(record) = model.outbox.get_mut(&id) {
+    let random = phone.rng.below(u64::MAX);
+    if let Some(record) = session.outbox.get_mut(&id) {
         record.attempts = record.attempts.saturating_add(1);
         record.next_attempt_at_ms = now + backoff_delay(record.attempts, base, cap, random).max(1);
         record.transient = Some(transient);
     }
-    model.sync.upload = None;
-    model.sync.reseal = false;
-    Command::all([persist(model, &id), advance(model)])
+    session.sync.upload = None;
+    session.sync.reseal = false;
+    Command::all([persist(phone, session, &id), advance(phone, session)])
 }
 
 /// Not sent, and the worker is told why; tried again with backoff, since a later directory may
 /// vouch for the key (a key or certificate swapped in for one round).
-fn held_back(model: &mut Model, id: ReportId, failure: Failure) -> Cmd {
+fn held_back(phone: &mut Phone, session: &mut Session, id: ReportId, failure: Failure) -> Cmd {
     let (base, cap, now) = (
-        model.config.retry_base_ms,
-        model.config.retry_cap_ms,
-        model.now_ms,
+        phone.config.retry_base_ms,
+        phone.config.retry_cap_ms,
+        phone.now_ms,
     );
-    let random = model.rng.below(u64::MAX);
-    if let Some(record) = model.outbox.get_mut(&id) {
+    let random = phone.rng.below(u64::MAX);
+    if let Some(record) = session.outbox.get_mut(&id) {
         record.attempts = record.attempts.saturating_add(1);
         record.next_attempt_at_ms = now + backoff_delay(record.attempts, base, cap, random).max(1);
     }
-    fail(model, id, failure)
+    fail(phone, session, id, failure)
 }
 
-fn fail(model: &mut Model, id: ReportId, failure: Failure) -> Cmd {
-    if let Some(record) = model.outbox.get_mut(&id) {
+fn fail(phone: &mut Phone, session: &mut Session, id: ReportId, failure: Failure) -> Cmd {
+    if let Some(record) = session.outbox.get_mut(&id) {
         record.phase = Phase::Failed;
         record.failure = Some(failure);
         record.transient = None;
     }
-    model.sync.reseal = false;
-    Command::all([persist(model, &id), render(), advance(model)])
+    session.sync.reseal = false;
+    Command::all([
+        persist(phone, session, &id),
+        render(),
+        advance(phone, session),
+    ])
 }
 
 fn transient_of(result: &HttpResult) -> Transient {
@@ -304,30 +379,30 @@ fn transient_of(result: &HttpResult) -> Transient {
     }
 }
 
-fn fetch_directory(model: &mut Model) -> Cmd {
-    model.sync.directory_tried_round = Some(model.sync.round);
-    let request = HttpRequest::get(model.relay("/v1/directory"), model.config.http_timeout_ms);
-    http(request, Internal::Directory)
+fn fetch_directory(phone: &mut Phone, session: &mut Session) -> Cmd {
+    session.sync.directory_tried_round = Some(session.sync.round);
+    let request = HttpRequest::get(phone.relay("/v1/directory"), phone.config.http_timeout_ms);
+    http(request, SyncStep::Directory)
 }
 
-fn on_directory(model: &mut Model, result: HttpResult) -> Cmd {
-    let current = model.sync.current;
+fn on_directory(phone: &mut Phone, session: &mut Session, result: HttpResult) -> Cmd {
+    let current = session.sync.current;
     let body = match &result {
         HttpResult::Response(r) if r.status == 200 => r.body.clone(),
         _ => {
             return match current {
-                Some(id) => back_off(model, id, transient_of(&result)),
-                None => advance(model),
+                Some(id) => back_off(phone, session, id, transient_of(&result)),
+                None => advance(phone, session),
             };
         }
     };
-    let now_s = model.now_ms / 1000;
-    let pins = model
+    let now_s = phone.now_ms / 1000;
+    let pins = session
         .device
         .as_ref()
         .map(DeviceRecord::directory_pins)
         .unwrap_or_default();
-    let verified = match model.root_key {
+    let verified = match phone.root_key {
         Some(root) => {
             verify_directory_pinned(&body, &root, now_s, &pins).map_err(|e| e.code().to_string())
         }
@@ -337,8 +412,8 @@ fn on_directory(model: &mut Model, result: HttpResult) -> Cmd {
         Ok(v) => v,
         Err(error) => {
             return match current {
-                Some(id) => back_off(model, id, Transient::Directory { error }),
-                None => advance(model),
+                Some(id) => back_off(phone, session, id, Transient::Directory { error }),
+                None => advance(phone, session),
             };
         }
     };
@@ -350,13 +425,13 @@ fn on_directory(model: &mut Model, result: HttpResult) -> Cmd {
             cap: MAX_ACCEPTED_POW_DIFFICULTY,
         };
         return match current {
-            Some(id) => back_off(model, id, transient),
-            None => advance(model),
+            Some(id) => back_off(phone, session, id, transient),
+            None => advance(phone, session),
         };
     }
-    model.sync.directory_ok_round = Some(model.sync.round);
+    session.sync.directory_ok_round = Some(session.sync.round);
     let mut ops = Vec::new();
-    if let Some(device) = &mut model.device {
+    if let Some(device) = &mut session.device {
         device.remember_directory(&verified);
         device.directory_checked_at = now_s;
         ops.push(device.write());
@@ -366,39 +441,43 @@ fn on_directory(model: &mut Model, result: HttpResult) -> Cmd {
         key: DIRECTORY_KEY.into(),
         value: body,
     });
-    model.directory = Some(verified);
+    session.directory = Some(verified);
     let mut changed = Vec::new();
-    for record in model.outbox.values_mut() {
-        if open_unopened(record, model.directory.as_ref(), model.recovery.as_ref()) {
+    for record in session.outbox.values_mut() {
+        if open_unopened(
+            record,
+            session.directory.as_ref(),
+            session.recovery.as_ref(),
+        ) {
             changed.push(record.write());
         }
     }
     ops.extend(changed);
     let save = vault(VaultOperation::Write { ops, flush: true }, Internal::Saved);
     let next = match current {
-        Some(id) if model.outbox.get(&id).is_some_and(OutboxRecord::to_send) => {
-            seal_and_save(model, id)
+        Some(id) if session.outbox.get(&id).is_some_and(OutboxRecord::to_send) => {
+            seal_and_save(phone, session, id)
         }
-        _ => advance(model),
+        _ => advance(phone, session),
     };
     Command::all([save, next])
 }
 
 /// Route, check every recipient's key, seal, and store the sealed submission before sending.
-fn seal_and_save(model: &mut Model, id: ReportId) -> Cmd {
-    match seal_report(model, id) {
+fn seal_and_save(phone: &mut Phone, session: &mut Session, id: ReportId) -> Cmd {
+    match seal_report(phone, session, id) {
         Sealed::Ready(solving) => {
             if verify_pow(&id, solving.request.pow_nonce, solving.difficulty).is_ok() {
                 // A re-seal keeps the nonce it already paid for (it depends only on the id).
-                return store_sealed(model, *solving);
+                return store_sealed(phone, session, *solving);
             }
-            model.sync.solving = Some(*solving);
-            solve_step(model)
+            session.sync.solving = Some(*solving);
+            solve_step(phone, session)
         }
-        Sealed::Stop => stop(model),
-        Sealed::Skip => advance(model),
-        Sealed::Fail(failure) => fail(model, id, failure),
-        Sealed::HeldBack(failure) => held_back(model, id, failure),
+        Sealed::Stop => stop(phone, session),
+        Sealed::Skip => advance(phone, session),
+        Sealed::Fail(failure) => fail(phone, session, id, failure),
+        Sealed::HeldBack(failure) => held_back(phone, session, id, failure),
     }
 }
 
@@ -416,15 +495,15 @@ enum Sealed {
 
 /// Route, check every recipient's key and seal the report, keeping the nonce of an earlier
 /// sealing (valid when the difficulty did not change). Stores nothing.
-fn seal_report(model: &mut Model, id: ReportId) -> Sealed {
+fn seal_report(phone: &mut Phone, session: &mut Session, id: ReportId) -> Sealed {
     // Never seal with keys the operating system's entropy did not seed.
-    if !model.rng.is_seeded() {
+    if !phone.rng.is_seeded() {
         return Sealed::Stop;
     }
-    let (Some(directory), Some(code)) = (&model.directory, &model.recovery) else {
+    let (Some(directory), Some(code)) = (&session.directory, &session.recovery) else {
         return Sealed::Stop;
     };
-    let Some(record) = model.outbox.get(&id) else {
+    let Some(record) = session.outbox.get(&id) else {
         return Sealed::Skip;
     };
     let Some(report) = &record.report else {
@@ -447,7 +526,7 @@ fn seal_report(model: &mut Model, id: ReportId) -> Sealed {
         directory
             .listing
             .organisation(org)
-            .map(|o| o.name(&model.language).to_string())
+            .map(|o| o.name(&phone.language).to_string())
             .unwrap_or_else(|| org.to_hex())
     };
     let left_out_of = |routed: &Route| -> Vec<LeftOutNote> {
@@ -490,7 +569,7 @@ fn seal_report(model: &mut Model, id: ReportId) -> Sealed {
         }
     }
     let digest = disclosure_digest(&tags, &consent);
-    let envelope = match seal(&report.encode(), id, &keys, &digest, &mut model.rng) {
+    let envelope = match seal(&report.encode(), id, &keys, &digest, &mut phone.rng) {
         Ok(e) => e,
         Err(e) => {
             let error = e.code().to_string();
@@ -543,15 +622,15 @@ fn seal_report(model: &mut Model, id: ReportId) -> Sealed {
 /// (when it has not expired and asks no more than the cap), so that the courier can deliver
 /// them without the PIN. Their proof-of-work is left to whoever sends them (`pow_pending`).
 /// Returns the outbox writes, to be made before the vault closes.
-pub fn seal_for_courier(model: &mut Model) -> Vec<VaultWrite> {
-    let now_s = model.now_ms / 1000;
-    let usable = model.directory.as_ref().is_some_and(|d| {
+pub(crate) fn seal_for_courier(phone: &mut Phone, session: &mut Session) -> Vec<VaultWrite> {
+    let now_s = phone.now_ms / 1000;
+    let usable = session.directory.as_ref().is_some_and(|d| {
         d.listing.expires_at > now_s && d.listing.pow_difficulty <= MAX_ACCEPTED_POW_DIFFICULTY
     });
     if !usable {
         return Vec::new();
     }
-    let waiting: Vec<ReportId> = model
+    let waiting: Vec<ReportId> = session
         .outbox
         .values()
         .filter(|r| r.phase == Phase::Waiting)
@@ -559,7 +638,7 @@ pub fn seal_for_courier(model: &mut Model) -> Vec<VaultWrite> {
         .collect();
     let mut writes = Vec::new();
     for id in waiting {
-        let Sealed::Ready(solving) = seal_report(model, id) else {
+        let Sealed::Ready(solving) = seal_report(phone, session, id) else {
             continue;
         };
         let Solving {
@@ -573,7 +652,7 @@ pub fn seal_for_courier(model: &mut Model) -> Vec<VaultWrite> {
         if pending {
             request.pow_nonce = 0;
         }
-        if let Some(record) = model.outbox.get_mut(&id) {
+        if let Some(record) = session.outbox.get_mut(&id) {
             record.sealed = Some(request);
             record.left_out = left_out;
             record.phase = Phase::Sending;
@@ -600,8 +679,8 @@ pub struct Solving {
 
 /// One slice of the proof-of-work; when found, the submission is stored, then posted. When
 /// not, the view asks for a Tick at once (`wake_in_ms` 0) and the next `start_round` goes on.
-pub fn solve_step(model: &mut Model) -> Cmd {
-    let Some(solving) = &mut model.sync.solving else {
+pub(crate) fn solve_step(phone: &mut Phone, session: &mut Session) -> Cmd {
+    let Some(solving) = &mut session.sync.solving else {
         return Command::done();
     };
     let found = solve_pow_slice(
@@ -616,17 +695,18 @@ pub fn solve_step(model: &mut Model) -> Cmd {
             render()
         }
         Ok(Some(nonce)) => {
-            let Some(mut solving) = model.sync.solving.take() else {
+            let Some(mut solving) = session.sync.solving.take() else {
                 return Command::done();
             };
             solving.request.pow_nonce = nonce;
-            store_sealed(model, solving)
+            store_sealed(phone, session, solving)
         }
         Err(e) => {
             let id = solving.report_id;
-            model.sync.solving = None;
+            session.sync.solving = None;
             fail(
-                model,
+                phone,
+                session,
                 id,
                 Failure::Refused {
                     error: e.code().to_string(),
@@ -637,7 +717,7 @@ pub fn solve_step(model: &mut Model) -> Cmd {
 }
 
 /// Store the sealed submission (flushed) before the first attempt to send it.
-fn store_sealed(model: &mut Model, solving: Solving) -> Cmd {
+fn store_sealed(phone: &mut Phone, session: &mut Session, solving: Solving) -> Cmd {
     let Solving {
         report_id: id,
         request,
@@ -645,8 +725,8 @@ fn store_sealed(model: &mut Model, solving: Solving) -> Cmd {
         left_out,
         ..
     } = solving;
-    let Some(record) = model.outbox.get_mut(&id) else {
-        return advance(model);
+    let Some(record) = session.outbox.get_mut(&id) else {
+        return advance(phone, session);
     };
     record.sealed = Some(request);
     record.left_out = left_out;
@@ -655,19 +735,19 @@ fn store_sealed(model: &mut Model, solving: Solving) -> Cmd {
     record.uploads = uploads;
     record.transient = None;
     record.pow_pending = None;
-    model.sync.reseal = false;
+    session.sync.reseal = false;
     let write = VaultOperation::Write {
         ops: vec![record.write()],
         flush: true,
     };
     let stored = Command::request_from_shell(write)
-        .then_send(move |out| Msg::Internal(Internal::SealedSaved { report_id: id, out }));
-    Command::all([super::courier::refresh(model, &id), stored])
+        .then_send(move |out| sync_msg(SyncStep::SealedSaved { report_id: id, out }));
+    Command::all([super::courier::refresh(phone, session, &id), stored])
 }
 
 /// Post the stored submission; one sealed at lock time gets its proof-of-work first.
-fn post_or_solve(model: &mut Model, id: ReportId) -> Cmd {
-    let pending = model.outbox.get(&id).and_then(|r| {
+fn post_or_solve(phone: &mut Phone, session: &mut Session, id: ReportId) -> Cmd {
+    let pending = session.outbox.get(&id).and_then(|r| {
         let difficulty = r.pow_pending?;
         Some(Solving {
             report_id: id,
@@ -680,27 +760,27 @@ fn post_or_solve(model: &mut Model, id: ReportId) -> Cmd {
     });
     match pending {
         Some(solving) => {
-            model.sync.solving = Some(solving);
-            solve_step(model)
+            session.sync.solving = Some(solving);
+            solve_step(phone, session)
         }
-        None => post(model, id),
+        None => post(phone, session, id),
     }
 }
 
-fn post(model: &mut Model, id: ReportId) -> Cmd {
-    let Some(sealed) = model.outbox.get(&id).and_then(|r| r.sealed.as_ref()) else {
-        return advance(model);
+fn post(phone: &mut Phone, session: &mut Session, id: ReportId) -> Cmd {
+    let Some(sealed) = session.outbox.get(&id).and_then(|r| r.sealed.as_ref()) else {
+        return advance(phone, session);
     };
     let body = serde_json::to_vec(sealed).unwrap_or_default();
     let request = HttpRequest {
         method: HttpMethod::Post,
-        url: model.relay("/v1/submissions"),
+        url: phone.relay("/v1/submissions"),
         headers: Vec::new(),
         body,
-        timeout_ms: model.config.http_timeout_ms,
+        timeout_ms: phone.config.http_timeout_ms,
     }
     .with_header("content-type", "application/json".into());
-    http(request, move |result| Internal::Submitted {
+    http(request, move |result| SyncStep::Submitted {
         report_id: id,
         result,
     })
@@ -710,65 +790,65 @@ fn api_error(body: &[u8]) -> Option<ApiError> {
     serde_json::from_slice(body).ok()
 }
 
-fn on_submitted(model: &mut Model, id: ReportId, result: HttpResult) -> Cmd {
+fn on_submitted(phone: &mut Phone, session: &mut Session, id: ReportId, result: HttpResult) -> Cmd {
     let HttpResult::Response(response) = &result else {
-        return back_off(model, id, Transient::NoSignal);
+        return back_off(phone, session, id, Transient::NoSignal);
     };
     match response.status {
         200 | 201 => match serde_json::from_slice::<SubmissionAccepted>(&response.body) {
             Ok(accepted) if accepted.submission_id == id => {
-                accepted_by_relay(model, id, accepted.recipients)
+                accepted_by_relay(phone, session, id, accepted.recipients)
             }
             // A cut-off answer: the retry will be answered identically.
-            _ => back_off(model, id, transient_of(&result)),
+            _ => back_off(phone, session, id, transient_of(&result)),
         },
         409 => match api_error(&response.body).and_then(|e| e.relay_code()) {
-            Some(RelayErrorCode::StaleDirectory) if model.sync.reseals < MAX_RESEALS => {
-                model.sync.reseals += 1;
-                model.sync.reseal = true;
-                model.sync.directory_ok_round = None;
-                advance(model)
+            Some(RelayErrorCode::StaleDirectory) if session.sync.reseals < MAX_RESEALS => {
+                session.sync.reseals += 1;
+                session.sync.reseal = true;
+                session.sync.directory_ok_round = None;
+                advance(phone, session)
             }
             Some(RelayErrorCode::SubmissionConflict) => {
-                let recipients = model
+                let recipients = session
                     .outbox
                     .get(&id)
                     .and_then(|r| r.sealed.as_ref())
                     .and_then(|s| EnvelopeHeader::parse(&s.envelope).ok())
                     .map(|h| h.recipient_ids().collect())
                     .unwrap_or_default();
-                accepted_by_relay(model, id, recipients)
+                accepted_by_relay(phone, session, id, recipients)
             }
-            Some(RelayErrorCode::MailboxInUse) => reindex(model, id),
-            _ => back_off(model, id, transient_of(&result)),
+            Some(RelayErrorCode::MailboxInUse) => reindex(phone, session, id),
+            _ => back_off(phone, session, id, transient_of(&result)),
         },
         // Routed on a listing newer than the relay serves: a relay process behind its peers
         // catches up; the phone never routes again on an older listing (its pins refuse one).
         422 if api_error(&response.body).and_then(|e| e.relay_code())
             == Some(RelayErrorCode::InvalidDirectoryVersion) =>
         {
-            back_off(model, id, transient_of(&result))
+            back_off(phone, session, id, transient_of(&result))
         }
-        408 | 429 | 500..=599 => back_off(model, id, transient_of(&result)),
+        408 | 429 | 500..=599 => back_off(phone, session, id, transient_of(&result)),
         _ => {
             let error = api_error(&response.body)
                 .map(|e| e.error)
                 .unwrap_or_else(|| format!("http_{}", response.status));
-            fail(model, id, Failure::Refused { error })
+            fail(phone, session, id, Failure::Refused { error })
         }
     }
 }
 
 /// Another report already uses this report's mailbox (a phone recovered from a code reuses
 /// numbers): give the report the next free number and seal again.
-fn reindex(model: &mut Model, id: ReportId) -> Cmd {
-    let (Some(device), Some(code)) = (&mut model.device, &model.recovery) else {
-        return stop(model);
+fn reindex(phone: &mut Phone, session: &mut Session, id: ReportId) -> Cmd {
+    let (Some(device), Some(code)) = (&mut session.device, &session.recovery) else {
+        return stop(phone, session);
     };
     let index = device.next_report_index;
     device.next_report_index += 1;
     let device_write = device.write();
-    if let Some(record) = model.outbox.get_mut(&id) {
+    if let Some(record) = session.outbox.get_mut(&id) {
         record.index = index;
         if let Some(report) = &mut record.report {
             let secrets = code.report_secrets(index);
@@ -776,7 +856,7 @@ fn reindex(model: &mut Model, id: ReportId) -> Cmd {
             report.withdrawal_hash = Some(withdrawal_hash(&secrets.withdrawal_secret));
         }
     }
-    model.sync.reseal = true;
+    session.sync.reseal = true;
     Command::all([
         vault(
             VaultOperation::Write {
@@ -785,17 +865,18 @@ fn reindex(model: &mut Model, id: ReportId) -> Cmd {
             },
             Internal::Saved,
         ),
-        advance(model),
+        advance(phone, session),
     ])
 }
 
 fn accepted_by_relay(
-    model: &mut Model,
+    phone: &mut Phone,
+    session: &mut Session,
     id: ReportId,
     recipients: Vec<workvoice_proto::keys::OrgId>,
 ) -> Cmd {
-    let now = model.now_ms;
-    if let Some(record) = model.outbox.get_mut(&id) {
+    let now = phone.now_ms;
+    if let Some(record) = session.outbox.get_mut(&id) {
         record.phase = Phase::Accepted;
         record.recipients = recipients;
         record.attempts = 0;
@@ -803,39 +884,43 @@ fn accepted_by_relay(
         record.next_attempt_at_ms = now;
         record.mailbox_next_at_ms = now.saturating_add(record.mailbox_interval_ms);
     }
-    Command::all([persist(model, &id), render(), advance(model)])
+    Command::all([
+        persist(phone, session, &id),
+        render(),
+        advance(phone, session),
+    ])
 }
 
-fn bearer(model: &Model, record: &OutboxRecord) -> Option<String> {
-    let code = model.recovery.as_ref()?;
+fn bearer(session: &Session, record: &OutboxRecord) -> Option<String> {
+    let code = session.recovery.as_ref()?;
     let token = code.report_secrets(record.index).mailbox_token;
     Some(format!("Bearer {}", mailbox_token_text(&token)))
 }
 
-fn upload_url(model: &Model, id: &ReportId, upload: &UploadState) -> String {
-    model.relay(&format!("/v1/submissions/{id}/attachments/{}", upload.id))
+fn upload_url(phone: &Phone, id: &ReportId, upload: &UploadState) -> String {
+    phone.relay(&format!("/v1/submissions/{id}/attachments/{}", upload.id))
 }
 
 /// Ask the relay how much of the next attachment it has: resuming starts here.
-fn upload_step(model: &mut Model, id: ReportId) -> Cmd {
-    let Some(record) = model.outbox.get(&id) else {
-        return advance(model);
+fn upload_step(phone: &mut Phone, session: &mut Session, id: ReportId) -> Cmd {
+    let Some(record) = session.outbox.get(&id) else {
+        return advance(phone, session);
     };
     let (Some(upload), Some(auth)) = (
         record.uploads.iter().find(|u| !u.complete),
-        bearer(model, record),
+        bearer(session, record),
     ) else {
-        return advance(model);
+        return advance(phone, session);
     };
-    let request = HttpRequest::get(upload_url(model, &id, upload), model.config.http_timeout_ms)
+    let request = HttpRequest::get(upload_url(phone, &id, upload), phone.config.http_timeout_ms)
         .with_header("authorization", auth);
-    http(request, move |result| Internal::UploadProgress {
+    http(request, move |result| SyncStep::UploadProgress {
         report_id: id,
         result,
     })
 }
 
-fn on_progress(model: &mut Model, id: ReportId, result: HttpResult) -> Cmd {
+fn on_progress(phone: &mut Phone, session: &mut Session, id: ReportId, result: HttpResult) -> Cmd {
     let progress = match &result {
         HttpResult::Response(r) if r.status == 200 => {
             serde_json::from_slice::<UploadProgress>(&r.body).ok()
@@ -843,33 +928,33 @@ fn on_progress(model: &mut Model, id: ReportId, result: HttpResult) -> Cmd {
         _ => None,
     };
     let Some(progress) = progress else {
-        return back_off(model, id, transient_of(&result));
+        return back_off(phone, session, id, transient_of(&result));
     };
-    let Some(record) = model.outbox.get_mut(&id) else {
-        return advance(model);
+    let Some(record) = session.outbox.get_mut(&id) else {
+        return advance(phone, session);
     };
     let Some(upload) = record.uploads.iter_mut().find(|u| !u.complete) else {
-        return advance(model);
+        return advance(phone, session);
     };
     upload.received = progress.received;
     if progress.complete || progress.received >= upload.size {
         upload.complete = true;
         let attachment = upload.id;
-        model.sync.upload = None;
+        session.sync.upload = None;
         return Command::all([
-            drop_courier_copy(model, &id, &attachment),
-            persist(model, &id),
-            advance(model),
+            drop_courier_copy(session, &id, &attachment),
+            persist(phone, session, &id),
+            advance(phone, session),
         ]);
     }
     let (attachment, received) = (upload.id, upload.received);
-    match &model.sync.upload {
+    match &session.sync.upload {
         Some((r, a, start, bytes))
             if *r == id
                 && *a == attachment
                 && (*start..*start + bytes.len() as u64).contains(&received) =>
         {
-            put_chunk(model, id)
+            put_chunk(phone, session, id)
         }
         _ => read_chunk(id, attachment, received),
     }
@@ -877,12 +962,12 @@ fn on_progress(model: &mut Model, id: ReportId, result: HttpResult) -> Cmd {
 
 /// Reads chunk `index` of a sealed attachment, to copy it into the courier store.
 fn copy_evidence_chunk(id: ReportId, attachment: AttachmentId, index: u64) -> Cmd {
-    vault(
+    sync_vault(
         VaultOperation::Get {
             ns: NS_ATTACHMENTS.into(),
             key: attachment_chunk_key(&id, &attachment, index),
         },
-        move |out| Internal::EvidenceCopyRead {
+        move |out| SyncStep::EvidenceCopyRead {
             report_id: id,
             attachment,
             index,
@@ -909,7 +994,8 @@ fn copied_mut(record: &mut OutboxRecord, attachment: AttachmentId) -> &mut Couri
 }
 
 fn on_copy_read(
-    model: &mut Model,
+    phone: &mut Phone,
+    session: &mut Session,
     id: ReportId,
     attachment: AttachmentId,
     index: u64,
@@ -925,7 +1011,7 @@ fn on_copy_read(
                 }],
             })
             .then_send(move |out| {
-                Msg::Internal(Internal::EvidenceCopied {
+                sync_msg(SyncStep::EvidenceCopied {
                     report_id: id,
                     attachment,
                     index,
@@ -935,14 +1021,14 @@ fn on_copy_read(
         }
         VaultOutput::Value(None) => {
             // Kept whole by an earlier release: uploaded only while unlocked.
-            if let Some(record) = model.outbox.get_mut(&id) {
+            if let Some(record) = session.outbox.get_mut(&id) {
                 copied_mut(record, attachment).unchunked = true;
             }
-            Command::all([persist(model, &id), advance(model)])
+            Command::all([persist(phone, session, &id), advance(phone, session)])
         }
         _ => {
-            model.sync.copy_failed_round = Some(model.sync.round);
-            advance(model)
+            session.sync.copy_failed_round = Some(session.sync.round);
+            advance(phone, session)
         }
     }
 }
@@ -950,18 +1036,19 @@ fn on_copy_read(
 /// A chunk was copied; the record (and with it the courier entry, which lists the attachment
 /// for upload once it is whole) is written when the attachment's last chunk is.
 fn on_copied(
-    model: &mut Model,
+    phone: &mut Phone,
+    session: &mut Session,
     id: ReportId,
     attachment: AttachmentId,
     index: u64,
     out: VaultOutput,
 ) -> Cmd {
     if matches!(out, VaultOutput::Failed(_)) {
-        model.sync.copy_failed_round = Some(model.sync.round);
-        return advance(model);
+        session.sync.copy_failed_round = Some(session.sync.round);
+        return advance(phone, session);
     }
-    let Some(record) = model.outbox.get_mut(&id) else {
-        return advance(model);
+    let Some(record) = session.outbox.get_mut(&id) else {
+        return advance(phone, session);
     };
     let size = record
         .report
@@ -971,14 +1058,14 @@ fn on_copied(
     let copied = copied_mut(record, attachment);
     copied.chunks = copied.chunks.max(index + 1);
     if copied.chunks >= attachment_chunks(size) {
-        return Command::all([persist(model, &id), advance(model)]);
+        return Command::all([persist(phone, session, &id), advance(phone, session)]);
     }
-    advance(model)
+    advance(phone, session)
 }
 
 /// The courier store's copy of an uploaded attachment is deleted.
-fn drop_courier_copy(model: &mut Model, id: &ReportId, attachment: &AttachmentId) -> Cmd {
-    let Some(record) = model.outbox.get_mut(id) else {
+fn drop_courier_copy(session: &mut Session, id: &ReportId, attachment: &AttachmentId) -> Cmd {
+    let Some(record) = session.outbox.get_mut(id) else {
         return Command::done();
     };
     let Some(at) = record
@@ -1004,12 +1091,12 @@ fn drop_courier_copy(model: &mut Model, id: &ReportId, attachment: &AttachmentId
 /// is in memory at a time.
 fn read_chunk(id: ReportId, attachment: AttachmentId, offset: u64) -> Cmd {
     let index = offset / ATTACHMENT_CHUNK_BYTES as u64;
-    vault(
+    sync_vault(
         VaultOperation::Get {
             ns: NS_ATTACHMENTS.into(),
             key: attachment_chunk_key(&id, &attachment, index),
         },
-        move |out| Internal::AttachmentRead {
+        move |out| SyncStep::AttachmentRead {
             report_id: id,
             chunk: Some(index),
             out,
@@ -1019,26 +1106,32 @@ fn read_chunk(id: ReportId, attachment: AttachmentId, offset: u64) -> Cmd {
 
 /// `chunk`: the index of the chunk read, or `None` for a whole attachment stored before
 /// attachments were chunked.
-fn on_attachment(model: &mut Model, id: ReportId, chunk: Option<u64>, out: VaultOutput) -> Cmd {
-    let Some(record) = model.outbox.get_mut(&id) else {
-        return advance(model);
+fn on_attachment(
+    phone: &mut Phone,
+    session: &mut Session,
+    id: ReportId,
+    chunk: Option<u64>,
+    out: VaultOutput,
+) -> Cmd {
+    let Some(record) = session.outbox.get_mut(&id) else {
+        return advance(phone, session);
     };
     let Some(upload) = record.uploads.iter_mut().find(|u| !u.complete) else {
-        return advance(model);
+        return advance(phone, session);
     };
     let attachment = upload.id;
     match (out, chunk) {
         (VaultOutput::Value(Some(bytes)), chunk) => {
             let start = chunk.unwrap_or(0) * ATTACHMENT_CHUNK_BYTES as u64;
-            model.sync.upload = Some((id, attachment, start, bytes));
-            put_chunk(model, id)
+            session.sync.upload = Some((id, attachment, start, bytes));
+            put_chunk(phone, session, id)
         }
-        (VaultOutput::Value(None), Some(_)) => vault(
+        (VaultOutput::Value(None), Some(_)) => sync_vault(
             VaultOperation::Get {
                 ns: NS_ATTACHMENTS.into(),
                 key: attachment_key(&id, &attachment),
             },
-            move |out| Internal::AttachmentRead {
+            move |out| SyncStep::AttachmentRead {
                 report_id: id,
                 chunk: None,
                 out,
@@ -1047,24 +1140,24 @@ fn on_attachment(model: &mut Model, id: ReportId, chunk: Option<u64>, out: Vault
         _ => {
             // The sealed file is gone from the phone: nothing left to upload.
             upload.complete = true;
-            Command::all([persist(model, &id), advance(model)])
+            Command::all([persist(phone, session, &id), advance(phone, session)])
         }
     }
 }
 
-fn put_chunk(model: &mut Model, id: ReportId) -> Cmd {
-    let chunk = model.config.upload_chunk_bytes.max(1) as usize;
-    let Some(record) = model.outbox.get(&id) else {
-        return advance(model);
+fn put_chunk(phone: &mut Phone, session: &mut Session, id: ReportId) -> Cmd {
+    let chunk = phone.config.upload_chunk_bytes.max(1) as usize;
+    let Some(record) = session.outbox.get(&id) else {
+        return advance(phone, session);
     };
     let (Some(upload), Some(auth)) = (
         record.uploads.iter().find(|u| !u.complete),
-        bearer(model, record),
+        bearer(session, record),
     ) else {
-        return advance(model);
+        return advance(phone, session);
     };
-    let Some((_, _, chunk_start, bytes)) = &model.sync.upload else {
-        return advance(model);
+    let Some((_, _, chunk_start, bytes)) = &session.sync.upload else {
+        return advance(phone, session);
     };
     let start = (upload.received.saturating_sub(*chunk_start) as usize).min(bytes.len());
     let end = (start + chunk).min(bytes.len());
@@ -1072,33 +1165,33 @@ fn put_chunk(model: &mut Model, id: ReportId) -> Cmd {
         method: HttpMethod::Put,
         url: format!(
             "{}?offset={}",
-            upload_url(model, &id, upload),
+            upload_url(phone, &id, upload),
             chunk_start + start as u64
         ),
         headers: Vec::new(),
         body: bytes[start..end].to_vec(),
-        timeout_ms: model.config.http_timeout_ms,
+        timeout_ms: phone.config.http_timeout_ms,
     }
     .with_header("authorization", auth)
     .with_header("content-type", "application/octet-stream".into());
-    http(request, move |result| Internal::ChunkStored {
+    http(request, move |result| SyncStep::ChunkStored {
         report_id: id,
         result,
     })
 }
 
-fn poll_mailbox(model: &mut Model, id: ReportId) -> Cmd {
-    let (Some(record), Some(code)) = (model.outbox.get(&id), &model.recovery) else {
-        return advance(model);
+fn poll_mailbox(phone: &mut Phone, session: &mut Session, id: ReportId) -> Cmd {
+    let (Some(record), Some(code)) = (session.outbox.get(&id), &session.recovery) else {
+        return advance(phone, session);
     };
     let token = mailbox_token_text(&code.report_secrets(record.index).mailbox_token);
-    let url = model.relay(&format!(
+    let url = phone.relay(&format!(
         "/v1/mailbox/{token}?after={}",
         record.mailbox_after
     ));
     http(
-        HttpRequest::get(url, model.config.http_timeout_ms),
-        move |result| Internal::Mailbox {
+        HttpRequest::get(url, phone.config.http_timeout_ms),
+        move |result| SyncStep::Mailbox {
             report_id: id,
             result,
         },
@@ -1171,10 +1264,10 @@ fn open_unopened(
     true
 }
 
-pub(super) fn apply_page(model: &mut Model, id: ReportId, page: MailboxPage) -> bool {
-    let directory = model.directory.as_ref();
-    let code = model.recovery.as_ref();
-    let Some(record) = model.outbox.get_mut(&id) else {
+pub(super) fn apply_page(session: &mut Session, id: ReportId, page: MailboxPage) -> bool {
+    let directory = session.directory.as_ref();
+    let code = session.recovery.as_ref();
+    let Some(record) = session.outbox.get_mut(&id) else {
         return false;
     };
     let new = !page.entries.is_empty();
@@ -1205,7 +1298,7 @@ pub(super) fn apply_page(model: &mut Model, id: ReportId, page: MailboxPage) -> 
     new
 }
 
-fn on_mailbox(model: &mut Model, id: ReportId, result: HttpResult) -> Cmd {
+fn on_mailbox(phone: &mut Phone, session: &mut Session, id: ReportId, result: HttpResult) -> Cmd {
     let page = match &result {
         HttpResult::Response(r) if r.status == 200 => {
             serde_json::from_slice::<MailboxPage>(&r.body).ok()
@@ -1213,15 +1306,15 @@ fn on_mailbox(model: &mut Model, id: ReportId, result: HttpResult) -> Cmd {
         _ => None,
     };
     let new = match page {
-        Some(page) => apply_page(model, id, page),
+        Some(page) => apply_page(session, id, page),
         None => false,
     };
     let (base, cap, now) = (
-        model.config.mailbox_poll_base_ms,
-        model.config.mailbox_poll_cap_ms,
-        model.now_ms,
+        phone.config.mailbox_poll_base_ms,
+        phone.config.mailbox_poll_cap_ms,
+        phone.now_ms,
     );
-    if let Some(record) = model.outbox.get_mut(&id) {
+    if let Some(record) = session.outbox.get_mut(&id) {
         record.mailbox_interval_ms = if new {
             base
         } else {
@@ -1233,9 +1326,9 @@ fn on_mailbox(model: &mut Model, id: ReportId, result: HttpResult) -> Cmd {
         record.mailbox_next_at_ms = now.saturating_add(record.mailbox_interval_ms);
     }
     Command::all([
-        persist_releasing_evidence(model, &id),
+        persist_releasing_evidence(phone, session, &id),
         render(),
-        advance(model),
+        advance(phone, session),
     ])
 }
 
@@ -1243,9 +1336,16 @@ fn on_mailbox(model: &mut Model, id: ReportId, result: HttpResult) -> Cmd {
 /// acknowledged the report (a status past `delivered`), deletes its sealed attachments from
 /// the phone in the same write (the organisations fetch them from the relay), unless the
 /// worker chose to keep sent evidence ([`super::records::DeviceRecord::keep_sent_evidence`]).
-pub fn persist_releasing_evidence(model: &mut Model, id: &ReportId) -> Cmd {
-    let keep = model.device.as_ref().is_some_and(|d| d.keep_sent_evidence);
-    let Some(record) = model.outbox.get_mut(id) else {
+pub(crate) fn persist_releasing_evidence(
+    phone: &mut Phone,
+    session: &mut Session,
+    id: &ReportId,
+) -> Cmd {
+    let keep = session
+        .device
+        .as_ref()
+        .is_some_and(|d| d.keep_sent_evidence);
+    let Some(record) = session.outbox.get_mut(id) else {
         return Command::done();
     };
     let acknowledged_by = |org| {
@@ -1264,7 +1364,7 @@ pub fn persist_releasing_evidence(model: &mut Model, id: &ReportId) -> Cmd {
         && record.uploads.iter().all(|u| u.complete)
         && record.uploads.iter().any(|u| !u.released);
     if !releasable {
-        return persist(model, id);
+        return persist(phone, session, id);
     }
     let mut ops = Vec::new();
     for upload in record.uploads.iter_mut().filter(|u| !u.released) {
@@ -1278,11 +1378,11 @@ pub fn persist_releasing_evidence(model: &mut Model, id: &ReportId) -> Cmd {
 /// `Event::WithdrawReport`. A report that never left the phone (waiting, or refused for good)
 /// is deleted with its evidence in one flushed write, so it is never sent. One that was sealed
 /// may have reached the relay: it is sent as usual and then withdrawn (`PROTOCOL.md` 13.5).
-pub fn withdraw_report(model: &mut Model, report_id: &str) -> Cmd {
+pub(crate) fn withdraw_report(phone: &mut Phone, session: &mut Session, report_id: &str) -> Cmd {
     let Some(id) = ReportId::from_hex(report_id) else {
         return render();
     };
-    let Some(record) = model.outbox.get_mut(&id) else {
+    let Some(record) = session.outbox.get_mut(&id) else {
         return render();
     };
     match record.phase {
@@ -1306,12 +1406,12 @@ pub fn withdraw_report(model: &mut Model, report_id: &str) -> Cmd {
                     ));
                 }
             }
-            model.outbox.remove(&id);
-            if model.sync.current == Some(id) {
-                model.sync.current = None;
+            session.outbox.remove(&id);
+            if session.sync.current == Some(id) {
+                session.sync.current = None;
             }
-            if matches!(model.page, Page::Report { report_id } if report_id == id) {
-                model.page = Page::Outbox;
+            if matches!(session.page, Page::Report { report_id } if report_id == id) {
+                session.page = Page::Outbox;
             }
             let copies = if copies.is_empty() {
                 Command::done()
@@ -1329,14 +1429,18 @@ pub fn withdraw_report(model: &mut Model, report_id: &str) -> Cmd {
             if record.withdrawal.is_none() {
                 record.withdrawal = Some(Withdrawal::Requested);
             }
-            Command::all([persist(model, &id), render(), start_round(model)])
+            Command::all([
+                persist(phone, session, &id),
+                render(),
+                start_round(phone, session),
+            ])
         }
     }
 }
 
-fn post_withdrawal(model: &mut Model, id: ReportId) -> Cmd {
-    let (Some(record), Some(code)) = (model.outbox.get(&id), &model.recovery) else {
-        return advance(model);
+fn post_withdrawal(phone: &mut Phone, session: &mut Session, id: ReportId) -> Cmd {
+    let (Some(record), Some(code)) = (session.outbox.get(&id), &session.recovery) else {
+        return advance(phone, session);
     };
     let secrets = code.report_secrets(record.index);
     let body = serde_json::to_vec(&WithdrawalRequest {
@@ -1345,36 +1449,45 @@ fn post_withdrawal(model: &mut Model, id: ReportId) -> Cmd {
     .unwrap_or_default();
     let request = HttpRequest {
         method: HttpMethod::Post,
-        url: model.relay(&format!("/v1/submissions/{id}/withdrawal")),
+        url: phone.relay(&format!("/v1/submissions/{id}/withdrawal")),
         headers: Vec::new(),
         body,
-        timeout_ms: model.config.http_timeout_ms,
+        timeout_ms: phone.config.http_timeout_ms,
     }
     .with_header("content-type", "application/json".into());
-    http(request, move |result| Internal::WithdrawalPosted {
+    http(request, move |result| SyncStep::WithdrawalPosted {
         report_id: id,
         result,
     })
 }
 
-fn on_withdrawal(model: &mut Model, id: ReportId, result: HttpResult) -> Cmd {
+fn on_withdrawal(
+    phone: &mut Phone,
+    session: &mut Session,
+    id: ReportId,
+    result: HttpResult,
+) -> Cmd {
     let taken = matches!(&result, HttpResult::Response(r) if r.status == 200 || r.status == 201);
     if !taken {
         // No signal, or the relay could not take it now: asked again in the next round.
-        model.sync.withdrawal_failed_round = Some(model.sync.round);
-        return advance(model);
+        session.sync.withdrawal_failed_round = Some(session.sync.round);
+        return advance(phone, session);
     }
-    if let Some(record) = model.outbox.get_mut(&id) {
+    if let Some(record) = session.outbox.get_mut(&id) {
         record.withdrawal = Some(Withdrawal::Sent);
     }
-    Command::all([persist(model, &id), render(), advance(model)])
+    Command::all([
+        persist(phone, session, &id),
+        render(),
+        advance(phone, session),
+    ])
 }
 
-pub fn retry_report(model: &mut Model, report_id: &str) -> Cmd {
+pub(crate) fn retry_report(phone: &mut Phone, session: &mut Session, report_id: &str) -> Cmd {
     let Some(id) = ReportId::from_hex(report_id) else {
         return render();
     };
-    if let Some(record) = model.outbox.get_mut(&id) {
+    if let Some(record) = session.outbox.get_mut(&id) {
         if record.phase == Phase::Failed {
             record.phase = Phase::Waiting;
             record.failure = None;
@@ -1382,12 +1495,16 @@ pub fn retry_report(model: &mut Model, report_id: &str) -> Cmd {
         record.attempts = 0;
         record.next_attempt_at_ms = 0;
     }
-    Command::all([persist(model, &id), render(), start_round(model)])
+    Command::all([
+        persist(phone, session, &id),
+        render(),
+        start_round(phone, session),
+    ])
 }
 
 /// A recovery code typed on a new phone: keep it, then look for its reports' mailboxes.
-pub fn submit_recovery_code(model: &mut Model, text: &str) -> Cmd {
-    if !matches!(model.page, Page::EnterRecoveryCode { .. }) || !model.unlocked {
+pub(crate) fn submit_recovery_code(phone: &mut Phone, session: &mut Session, text: &str) -> Cmd {
+    if !matches!(session.page, Page::EnterRecoveryCode { .. }) {
         return render();
     }
     let code = match RecoveryCode::parse(text) {
@@ -1398,17 +1515,17 @@ pub fn submit_recovery_code(model: &mut Model, text: &str) -> Cmd {
                 RecoveryError::BadCharacter => K::RecoveryBadCharacter,
                 RecoveryError::Checksum => K::RecoveryChecksum,
             };
-            model.page = Page::EnterRecoveryCode { error: Some(error) };
+            session.page = Page::EnterRecoveryCode { error: Some(error) };
             return render();
         }
     };
-    let mut device = DeviceRecord::new(&code, &model.language, true);
+    let mut device = DeviceRecord::new(&code, &phone.language, true);
     device.recovery_scan = Some(RecoveryScan::default());
     let write = device.write();
-    model.device = Some(device);
-    model.recovery = Some(code);
-    model.scan = Some(RecoveryScan::default());
-    model.page = Page::Recovering;
+    session.device = Some(device);
+    session.recovery = Some(code);
+    session.scan = Some(RecoveryScan::default());
+    session.page = Page::Recovering;
     Command::all([
         vault(
             VaultOperation::Write {
@@ -1418,16 +1535,16 @@ pub fn submit_recovery_code(model: &mut Model, text: &str) -> Cmd {
             Internal::DeviceSaved,
         ),
         render(),
-        start_round(model),
+        start_round(phone, session),
     ])
 }
 
 /// Keep the recovery walk's progress in the device record: a lock does not end it.
-fn save_scan(model: &mut Model) -> Cmd {
-    let Some(device) = &mut model.device else {
+fn save_scan(session: &mut Session) -> Cmd {
+    let Some(device) = &mut session.device else {
         return Command::done();
     };
-    device.recovery_scan = model.scan.clone();
+    device.recovery_scan = session.scan.clone();
     let write = device.write();
     vault(
         VaultOperation::Write {
@@ -1438,31 +1555,31 @@ fn save_scan(model: &mut Model) -> Cmd {
     )
 }
 
-fn probe(model: &mut Model, index: u32) -> Cmd {
-    let Some(code) = &model.recovery else {
-        return stop(model);
+fn probe(phone: &mut Phone, session: &mut Session, index: u32) -> Cmd {
+    let Some(code) = &session.recovery else {
+        return stop(phone, session);
     };
     let token = mailbox_token_text(&code.report_secrets(index).mailbox_token);
-    let url = model.relay(&format!("/v1/mailbox/{token}?after=0"));
+    let url = phone.relay(&format!("/v1/mailbox/{token}?after=0"));
     http(
-        HttpRequest::get(url, model.config.http_timeout_ms),
-        move |result| Internal::RecoveryProbe { index, result },
+        HttpRequest::get(url, phone.config.http_timeout_ms),
+        move |result| SyncStep::RecoveryProbe { index, result },
     )
 }
 
-fn on_probe(model: &mut Model, index: u32, result: HttpResult) -> Cmd {
-    let (Some(scan), Some(code)) = (&mut model.scan, &model.recovery) else {
-        return advance(model);
+fn on_probe(phone: &mut Phone, session: &mut Session, index: u32, result: HttpResult) -> Cmd {
+    let (Some(scan), Some(code)) = (&mut session.scan, &session.recovery) else {
+        return advance(phone, session);
     };
     if scan.next_index != index {
-        return advance(model);
+        return advance(phone, session);
     }
     match &result {
         HttpResult::Response(r) if r.status == 200 => {
             let Ok(page) = serde_json::from_slice::<MailboxPage>(&r.body) else {
                 scan.failed = true;
-                model.notice(K::NoSignal, true);
-                return stop(model);
+                phone.notice(K::NoSignal, true);
+                return stop(phone, session);
             };
             scan.found.push(index);
             scan.consecutive_unknown = 0;
@@ -1473,44 +1590,48 @@ fn on_probe(model: &mut Model, index: u32, result: HttpResult) -> Cmd {
                 &sha256(&[b"workvoice/recovered", &mailbox_token_hash(&token).0]).0[..16],
             );
             let id = ReportId(id);
-            let order = model
+            let order = session
                 .outbox
                 .values()
                 .map(|r| r.order + 1)
                 .max()
                 .unwrap_or(0);
             let mut record = OutboxRecord::new(
-                super::draft::new_report(id, &model.language),
+                super::draft::new_report(id, &phone.language),
                 index,
                 order,
-                model.config.mailbox_poll_base_ms,
+                phone.config.mailbox_poll_base_ms,
             );
             record.report = None;
             record.phase = Phase::Accepted;
-            record.mailbox_next_at_ms = model.now_ms.saturating_add(record.mailbox_interval_ms);
-            if !model.outbox.values().any(|r| r.index == index) {
-                model.outbox.insert(id, record);
-                apply_page(model, id, page);
+            record.mailbox_next_at_ms = phone.now_ms.saturating_add(record.mailbox_interval_ms);
+            if !session.outbox.values().any(|r| r.index == index) {
+                session.outbox.insert(id, record);
+                apply_page(session, id, page);
             }
-            Command::all([persist(model, &id), save_scan(model), advance(model)])
+            Command::all([
+                persist(phone, session, &id),
+                save_scan(session),
+                advance(phone, session),
+            ])
         }
         HttpResult::Response(r) if r.status == 404 => {
             scan.consecutive_unknown += 1;
             scan.next_index += 1;
             if scan.consecutive_unknown < RECOVERY_GAP {
-                return Command::all([save_scan(model), advance(model)]);
+                return Command::all([save_scan(session), advance(phone, session)]);
             }
             let found = scan.found.clone();
-            model.scan = None;
+            session.scan = None;
             let next = found.iter().max().map_or(0, |m| m + 1);
             let mut ops = Vec::new();
-            if let Some(device) = &mut model.device {
+            if let Some(device) = &mut session.device {
                 device.next_report_index = device.next_report_index.max(next);
                 device.recovery_scan = None;
                 ops.push(device.write());
             }
-            model.page = Page::Outbox;
-            model.notice = Some(super::NoticeState {
+            session.page = Page::Outbox;
+            phone.notice = Some(super::NoticeState {
                 key: K::RecoveryDone,
                 error: false,
                 args: vec![("count", found.len().to_string())],
@@ -1521,13 +1642,13 @@ fn on_probe(model: &mut Model, index: u32, result: HttpResult) -> Cmd {
                     Internal::DeviceSaved,
                 ),
                 render(),
-                advance(model),
+                advance(phone, session),
             ])
         }
         _ => {
             scan.failed = true;
-            model.notice(K::NoSignal, true);
-            stop(model)
+            phone.notice(K::NoSignal, true);
+            stop(phone, session)
         }
     }
 }

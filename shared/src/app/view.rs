@@ -16,7 +16,7 @@ use workvoice_proto::routing::{ReportKind, RoutingError, route};
 use super::draft::{Step, problem_key, problem_max, problems};
 use super::form::{ActionId, CurrentValues, FieldId, InputKind, ListId};
 use super::records::{Failure, OutboxRecord, Phase, Transient, Withdrawal};
-use super::{Model, Page};
+use super::{Lifecycle, LockedPage, Model, Page, Phone, Session};
 use crate::i18n::{self, K};
 
 #[derive(Facet, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
@@ -310,28 +310,53 @@ pub struct ReportView {
     pub withdrawal: Option<String>,
 }
 
-pub fn view(model: &Model) -> ViewModel {
-    let lang = model.lang().to_string();
-    let t = |k: K| i18n::tr(&lang, k);
-    let (title, screen) = match &model.page {
-        Page::Loading => (
+pub(crate) fn view(model: &Model) -> ViewModel {
+    let phone = &model.phone;
+    let lang = phone.lang().to_string();
+    let (title, screen) = match &model.lifecycle {
+        Lifecycle::Locked(page) => locked_screen(&lang, page),
+        Lifecycle::Unlocked(session) => open_screen(phone, session),
+    };
+    ViewModel {
+        direction: if i18n::is_rtl(&lang) {
+            TextDirection::Rtl
+        } else {
+            TextDirection::Ltr
+        },
+        title,
+        screen,
+        notice: phone.notice.as_ref().map(|n| Notice {
+            text: i18n::trf(&lang, n.key, &n.args),
+            error: n.error,
+        }),
+        busy: phone.busy,
+        wake_in_ms: wake_in(model),
+        language: lang,
+    }
+}
+
+/// The title and screen of a page shown while the vault is closed.
+fn locked_screen(lang: &str, page: &LockedPage) -> (String, Screen) {
+    let t = |k: K| i18n::tr(lang, k);
+    match page {
+        LockedPage::Loading => (
             t(K::AppName),
             Screen::Loading {
                 text: t(K::Loading),
             },
         ),
-        Page::Broken => (t(K::AppName), Screen::Broken { text: t(K::Broken) }),
-        Page::Welcome => (
+        LockedPage::Broken => (t(K::AppName), Screen::Broken { text: t(K::Broken) }),
+        LockedPage::Welcome => (
             t(K::WelcomeTitle),
             Screen::Welcome {
                 intro: t(K::WelcomeIntro),
                 choose_language: t(K::WelcomeChooseLanguage),
-                languages: languages(&lang),
+                languages: languages(lang),
                 start: t(K::WelcomeStart),
                 recover: t(K::WelcomeRecover),
             },
         ),
-        Page::SetPin { recovering, error } => (
+        LockedPage::SetPin { recovering, error } => (
             t(K::PinTitle),
             Screen::SetPin {
                 intro: t(K::PinIntro),
@@ -344,11 +369,36 @@ pub fn view(model: &Model) -> ViewModel {
                 recovering: *recovering,
             },
         ),
+        LockedPage::Unlock {
+            attempts_left,
+            error,
+        } => (
+            t(K::UnlockTitle),
+            Screen::Unlock {
+                pin_label: t(K::PinLabel),
+                submit: t(K::UnlockSubmit),
+                attempts_left: *attempts_left,
+                attempts_text: i18n::trf(
+                    lang,
+                    K::UnlockAttemptsLeft,
+                    &[("count", attempts_left.to_string())],
+                ),
+                error: error.map(|_| t(K::UnlockWrongPin)),
+            },
+        ),
+    }
+}
+
+/// The title and screen of a page shown while the vault is open.
+fn open_screen(phone: &Phone, session: &Session) -> (String, Screen) {
+    let lang = phone.lang().to_string();
+    let t = |k: K| i18n::tr(&lang, k);
+    match &session.page {
         Page::ShowRecoveryCode => (
             t(K::RecoveryCodeTitle),
             Screen::ShowRecoveryCode {
                 intro: t(K::RecoveryCodeIntro),
-                code: model
+                code: session
                     .recovery
                     .as_ref()
                     .map(|c| c.to_text())
@@ -366,7 +416,7 @@ pub fn view(model: &Model) -> ViewModel {
             },
         ),
         Page::Recovering => {
-            let (checked, found) = model
+            let (checked, found) = session
                 .scan
                 .as_ref()
                 .map_or((0, 0), |s| (s.next_index, s.found.len() as u32));
@@ -387,29 +437,12 @@ pub fn view(model: &Model) -> ViewModel {
                 },
             )
         }
-        Page::Unlock {
-            attempts_left,
-            error,
-        } => (
-            t(K::UnlockTitle),
-            Screen::Unlock {
-                pin_label: t(K::PinLabel),
-                submit: t(K::UnlockSubmit),
-                attempts_left: *attempts_left,
-                attempts_text: i18n::trf(
-                    &lang,
-                    K::UnlockAttemptsLeft,
-                    &[("count", attempts_left.to_string())],
-                ),
-                error: error.map(|_| t(K::UnlockWrongPin)),
-            },
-        ),
         Page::Home => {
-            let replies: usize = model.outbox.values().map(|r| r.replies.len()).sum();
+            let replies: usize = session.outbox.values().map(|r| r.replies.len()).sum();
             (
                 t(K::HomeTitle),
                 Screen::Home {
-                    new_report: if model.draft.is_some() {
+                    new_report: if session.draft.is_some() {
                         t(K::HomeContinueDraft)
                     } else {
                         t(K::HomeNewReport)
@@ -419,35 +452,38 @@ pub fn view(model: &Model) -> ViewModel {
                         &lang,
                         K::HomeOutboxSummary,
                         &[
-                            ("count", model.outbox.len().to_string()),
+                            ("count", session.outbox.len().to_string()),
                             ("replies", replies.to_string()),
                         ],
                     ),
                     settings: t(K::HomeSettings),
                     lock: t(K::HomeLock),
-                    has_draft: model.draft.is_some(),
+                    has_draft: session.draft.is_some(),
                 },
             )
         }
-        Page::Compose { step } => (t(step.title()), Screen::Compose(compose(model, *step))),
-        Page::Review => (t(K::ReviewTitle), Screen::Review(review(model))),
+        Page::Compose { step } => (
+            t(step.title()),
+            Screen::Compose(compose(phone, session, *step)),
+        ),
+        Page::Review => (t(K::ReviewTitle), Screen::Review(review(phone, session))),
         Page::Outbox => (
             t(K::OutboxTitle),
             Screen::Outbox {
-                items: outbox_items(model),
+                items: outbox_items(phone, session),
                 empty: t(K::OutboxEmpty),
                 check_mailbox: t(K::OutboxCheck),
             },
         ),
-        Page::Report { report_id } => match model.outbox.get(report_id) {
+        Page::Report { report_id } => match session.outbox.get(report_id) {
             Some(record) => (
                 t(K::ReportTitle),
-                Screen::Report(report_view(model, record)),
+                Screen::Report(report_view(phone, session, record)),
             ),
             None => (
                 t(K::OutboxTitle),
                 Screen::Outbox {
-                    items: outbox_items(model),
+                    items: outbox_items(phone, session),
                     empty: t(K::OutboxEmpty),
                     check_mailbox: t(K::OutboxCheck),
                 },
@@ -459,11 +495,14 @@ pub fn view(model: &Model) -> ViewModel {
                 language_label: t(K::SettingsLanguage),
                 languages: languages(&lang),
                 auto_lock_label: t(K::SettingsAutoLock),
-                auto_lock: auto_lock_choices(model, &lang),
+                auto_lock: auto_lock_choices(session, &lang),
                 evidence_label: t(K::SettingsEvidence),
                 evidence_help: t(K::SettingsEvidenceHelp),
                 evidence_choices: {
-                    let keep = model.device.as_ref().is_some_and(|d| d.keep_sent_evidence);
+                    let keep = session
+                        .device
+                        .as_ref()
+                        .is_some_and(|d| d.keep_sent_evidence);
                     vec![
                         Choice {
                             code: "delete".into(),
@@ -484,22 +523,12 @@ pub fn view(model: &Model) -> ViewModel {
                 cancel: t(K::SettingsWipeCancel),
             },
         ),
-    };
-    ViewModel {
-        direction: if i18n::is_rtl(&lang) {
-            TextDirection::Rtl
-        } else {
-            TextDirection::Ltr
-        },
-        title,
-        screen,
-        notice: model.notice.as_ref().map(|n| Notice {
-            text: i18n::trf(&lang, n.key, &n.args),
-            error: n.error,
-        }),
-        busy: model.busy,
-        wake_in_ms: wake_in(model),
-        language: lang,
+        Page::Loading => (
+            t(K::AppName),
+            Screen::Loading {
+                text: t(K::Loading),
+            },
+        ),
     }
 }
 
@@ -508,21 +537,22 @@ pub fn view(model: &Model) -> ViewModel {
 /// Unlocked, that includes the moment the idle lock is due; locked, the courier's next send or
 /// poll.
 fn wake_in(model: &Model) -> Option<u64> {
-    if !model.unlocked {
-        return super::courier::wake_at(model).map(|at| at.saturating_sub(model.now_ms));
-    }
-    let idle_lock_at = model
+    let phone = &model.phone;
+    let Lifecycle::Unlocked(session) = &model.lifecycle else {
+        return super::courier::wake_at(phone).map(|at| at.saturating_sub(phone.now_ms));
+    };
+    let idle_lock_at = session
         .last_activity_ms
-        .max(model.now_ms)
-        .saturating_add(model.auto_lock_ms());
-    if model.sync.solving.is_some() {
+        .max(phone.now_ms)
+        .saturating_add(session.auto_lock_ms());
+    if session.sync.solving.is_some() {
         // A proof-of-work is being solved in slices: the next slice at once.
         return Some(0);
     }
-    if model.sync.running {
-        return Some(idle_lock_at.saturating_sub(model.now_ms));
+    if session.sync.running {
+        return Some(idle_lock_at.saturating_sub(phone.now_ms));
     }
-    model
+    session
         .outbox
         .values()
         .filter_map(|r| match r.phase {
@@ -536,11 +566,11 @@ fn wake_in(model: &Model) -> Option<u64> {
         })
         .chain([idle_lock_at])
         .min()
-        .map(|at| at.saturating_sub(model.now_ms))
+        .map(|at| at.saturating_sub(phone.now_ms))
 }
 
-fn auto_lock_choices(model: &Model, lang: &str) -> Vec<Choice> {
-    let current = model.auto_lock_ms() / 1000;
+fn auto_lock_choices(session: &Session, lang: &str) -> Vec<Choice> {
+    let current = session.auto_lock_ms() / 1000;
     super::records::AUTO_LOCK_CHOICES
         .iter()
         .map(|seconds| {
@@ -746,13 +776,18 @@ pub fn format_amount(money: &Money) -> String {
     }
 }
 
-pub fn field_messages(model: &Model, report: &Report, only: Option<Step>) -> Vec<FieldMessage> {
-    let lang = model.lang();
+pub(crate) fn field_messages(
+    phone: &Phone,
+    session: &Session,
+    report: &Report,
+    only: Option<Step>,
+) -> Vec<FieldMessage> {
+    let lang = phone.lang();
     let mut out: Vec<FieldMessage> = problems(report)
         .into_iter()
         .filter(|e| {
             let step = Step::of_field(&e.field);
-            model.checked_steps.contains(&step) && only.is_none_or(|s| s == step)
+            session.checked_steps.contains(&step) && only.is_none_or(|s| s == step)
         })
         .map(|e| FieldMessage {
             code: workvoice_proto::ErrorCode::code(&e.problem).into(),
@@ -766,7 +801,7 @@ pub fn field_messages(model: &Model, report: &Report, only: Option<Step>) -> Vec
             field: e.field,
         })
         .collect();
-    if let Some((field, key)) = &model.form_error {
+    if let Some((field, key)) = &session.form_error {
         out.push(FieldMessage {
             field: field.clone(),
             code: key.key().rsplit('.').next().unwrap_or_default().into(),
@@ -879,13 +914,13 @@ fn select(mut choices: Vec<Choice>, value: &str) -> Vec<Choice> {
     choices
 }
 
-fn compose(model: &Model, step: Step) -> ComposeView {
-    let lang = model.lang();
+fn compose(phone: &Phone, session: &Session, step: Step) -> ComposeView {
+    let lang = phone.lang();
     let t = |k: K| i18n::tr(lang, k);
     let empty = super::draft::new_report(workvoice_proto::keys::ReportId([0; 16]), lang);
-    let report = model.draft.as_ref().map_or(&empty, |d| &d.report);
+    let report = session.draft.as_ref().map_or(&empty, |d| &d.report);
     let current = current_values(report);
-    let shown = |id: FieldId| model.form.shown(id, current.get(id));
+    let shown = |id: FieldId| session.form.shown(id, current.get(id));
     let text = |id: FieldId, key: K, kind: InputKind| Field {
         id,
         label: t(key),
@@ -1180,7 +1215,7 @@ fn compose(model: &Model, step: Step) -> ComposeView {
     };
     // Each problem goes next to its input; the rest above them.
     let mut errors = Vec::new();
-    for message in field_messages(model, report, Some(step)) {
+    for message in field_messages(phone, session, report, Some(step)) {
         let id = FieldId::of_path(&message.field);
         if let Some(f) = fields.iter_mut().find(|f| Some(f.id) == id) {
             f.errors.push(message);
@@ -1262,11 +1297,11 @@ fn org_name(lang: &str, directory: Option<&VerifiedDirectory>, id: &OrgId) -> St
         .unwrap_or_else(|| id.to_hex()[..8].to_string())
 }
 
-fn review(model: &Model) -> ReviewView {
-    let lang = model.lang();
+fn review(phone: &Phone, session: &Session) -> ReviewView {
+    let lang = phone.lang();
     let t = |k: K| i18n::tr(lang, k);
     let empty = super::draft::new_report(workvoice_proto::keys::ReportId([0; 16]), lang);
-    let report = model.draft.as_ref().map_or(&empty, |d| &d.report);
+    let report = session.draft.as_ref().map_or(&empty, |d| &d.report);
     let tags = report.routing_tags();
     let consent = report.consent;
     let mut disclosed = vec![Line {
@@ -1306,7 +1341,7 @@ fn review(model: &Model) -> ReviewView {
     let mut withheld = Vec::new();
     let mut note = None;
     let mut can_send = true;
-    match &model.directory {
+    match &session.directory {
         None => note = Some(t(K::ReviewNoDirectory)),
         Some(directory) => {
             match route(&tags, &consent, &directory.listing) {
@@ -1392,7 +1427,7 @@ fn review(model: &Model) -> ReviewView {
                 &[("count", report.attachments.len().to_string())],
             ),
         ],
-        send: if model.busy {
+        send: if phone.busy {
             t(K::ReviewSaving)
         } else {
             t(K::ReviewSend)
@@ -1438,8 +1473,8 @@ fn state_key(state: DeliveryState) -> K {
     }
 }
 
-fn outbox_item(model: &Model, record: &OutboxRecord) -> OutboxItem {
-    let lang = model.lang();
+fn outbox_item(phone: &Phone, record: &OutboxRecord) -> OutboxItem {
+    let lang = phone.lang();
     let t = |k: K| i18n::tr(lang, k);
     let state = delivery_state(record);
     let number = (record.order + 1).to_string();
@@ -1532,12 +1567,12 @@ fn outbox_item(model: &Model, record: &OutboxRecord) -> OutboxItem {
     }
 }
 
-fn outbox_items(model: &Model) -> Vec<OutboxItem> {
-    let mut records: Vec<&OutboxRecord> = model.outbox.values().collect();
+fn outbox_items(phone: &Phone, session: &Session) -> Vec<OutboxItem> {
+    let mut records: Vec<&OutboxRecord> = session.outbox.values().collect();
     records.sort_by_key(|r| std::cmp::Reverse(r.order));
     let mut items = Vec::new();
-    if model.draft.is_some() {
-        let lang = model.lang();
+    if session.draft.is_some() {
+        let lang = phone.lang();
         items.push(OutboxItem {
             report_id: String::new(),
             title: i18n::tr(lang, K::HomeContinueDraft),
@@ -1549,7 +1584,7 @@ fn outbox_items(model: &Model) -> Vec<OutboxItem> {
             retry: None,
         });
     }
-    items.extend(records.into_iter().map(|r| outbox_item(model, r)));
+    items.extend(records.into_iter().map(|r| outbox_item(phone, r)));
     items
 }
 
@@ -1574,12 +1609,12 @@ fn statuses_in_order(record: &OutboxRecord) -> Vec<&super::records::StatusNote> 
     notes
 }
 
-fn report_view(model: &Model, record: &OutboxRecord) -> ReportView {
-    let lang = model.lang();
+fn report_view(phone: &Phone, session: &Session, record: &OutboxRecord) -> ReportView {
+    let lang = phone.lang();
     let t = |k: K| i18n::tr(lang, k);
-    let directory = model.directory.as_ref();
+    let directory = session.directory.as_ref();
     ReportView {
-        item: outbox_item(model, record),
+        item: outbox_item(phone, record),
         statuses_title: t(K::ReportStatuses),
         statuses: statuses_in_order(record)
             .into_iter()
