@@ -48,6 +48,8 @@
 //! PostgreSQL: `TestDatabase::Postgres` reads the admin URL from `WORKVOICE_TEST_PG_URL`
 //! (`scripts/postgres-up` prints one) and fails with a message saying so when it is missing.
 
+pub mod balancer;
+
 use std::time::Duration;
 
 use tokio::sync::oneshot;
