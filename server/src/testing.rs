@@ -47,6 +47,10 @@
 //!
 //! PostgreSQL: `TestDatabase::Postgres` reads the admin URL from `WORKVOICE_TEST_PG_URL`
 //! (`scripts/postgres-up` prints one) and fails with a message saying so when it is missing.
+//!
+//! [`balancer`]: a small TCP balancer (HAProxy's part) in front of several relay processes.
+
+pub mod balancer;
 
 use std::time::Duration;
 

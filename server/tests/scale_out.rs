@@ -202,35 +202,6 @@ async fn two_relays_on_one_postgres_behave_as_one() {
     a.stop().await;
 }
 
-/// A TCP balancer on one address: each new connection goes to the next backend in turn; a
-/// backend that refuses the connection is skipped (as HAProxy's `option redispatch` with
-/// health checks would), and bytes are copied both ways until either side closes.
-async fn balancer(backends: Vec<std::net::SocketAddr>) -> (String, tokio::task::JoinHandle<()>) {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = format!("http://{}", listener.local_addr().unwrap());
-    let turn = std::sync::Arc::new(AtomicUsize::new(0));
-    let task = tokio::spawn(async move {
-        loop {
-            let Ok((mut client, _)) = listener.accept().await else {
-                return;
-            };
-            let (backends, turn) = (backends.clone(), turn.clone());
-            tokio::spawn(async move {
-                let first = turn.fetch_add(1, Ordering::SeqCst);
-                for k in 0..backends.len() {
-                    let backend = backends[(first + k) % backends.len()];
-                    if let Ok(mut server) = tokio::net::TcpStream::connect(backend).await {
-                        let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
-                        return;
-                    }
-                }
-            });
-        }
-    });
-    (address, task)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_relay_processes_behind_one_address_survive_a_kill() {
     use std::sync::Arc;
@@ -256,7 +227,13 @@ async fn two_relay_processes_behind_one_address_survive_a_kill() {
             .parse::<std::net::SocketAddr>()
             .unwrap()
     };
-    let (front, balancing) = balancer(vec![address(&a), address(&b)]).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let front = format!("http://{}", listener.local_addr().unwrap());
+    let balancing = workvoice_relay::testing::balancer::spawn_balancer(
+        listener,
+        vec![address(&a), address(&b)],
+        None,
+    );
 
     let total = 200usize;
     let prepared: Arc<Vec<_>> = Arc::new(
