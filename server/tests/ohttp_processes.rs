@@ -117,6 +117,24 @@ async fn through(
     Some(pending.open(&answer.bytes().await.unwrap()).unwrap().status)
 }
 
+/// The gateway key the phone uses: the first of the relay's verified signed directory.
+async fn gateway_key(relay_url: &str, fixture: &Fixture) -> GatewayKeyConfig {
+    let served = reqwest::get(format!("{relay_url}/v1/directory"))
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let verified = workvoice_proto::directory::verify_directory(
+        &served,
+        &fixture.root.public_key(),
+        workvoice_relay::domain::unix_now(),
+        0,
+    )
+    .unwrap();
+    verified.listing.oblivious.unwrap().current().unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reports_cross_a_killed_ohttp_relay_exactly_once_and_no_address_reaches_the_relay() {
     let _ = rustls::crypto::ring::default_provider().install_default();
@@ -138,20 +156,7 @@ async fn reports_cross_a_killed_ohttp_relay_exactly_once_and_no_address_reaches_
         .local_address(CLIENT_ADDRESS.parse::<std::net::IpAddr>().unwrap())
         .build()
         .unwrap();
-    let served = reqwest::get(format!("{relay_url}/v1/directory"))
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
-    let verified = workvoice_proto::directory::verify_directory(
-        &served,
-        &fixture.root.public_key(),
-        workvoice_relay::domain::unix_now(),
-        0,
-    )
-    .unwrap();
-    let config = verified.listing.oblivious.unwrap().current().unwrap();
+    let config = gateway_key(&relay_url, &fixture).await;
 
     let mut sent = Vec::new();
     for seed in 1..=6u64 {
@@ -284,20 +289,7 @@ async fn the_ohttp_relay_serves_https_from_certificate_files() {
         .add_root_certificate(reqwest::Certificate::from_pem(ca.as_bytes()).unwrap())
         .build()
         .unwrap();
-    let served = reqwest::get(format!("{relay_url}/v1/directory"))
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
-    let verified = workvoice_proto::directory::verify_directory(
-        &served,
-        &fixture.root.public_key(),
-        workvoice_relay::domain::unix_now(),
-        0,
-    )
-    .unwrap();
-    let config = verified.listing.oblivious.unwrap().current().unwrap();
+    let config = gateway_key(&relay_url, &fixture).await;
     let p = prepare_submission(&fixture, &world.listing, &SubmissionSpec::default()).unwrap();
     let https = format!("https://localhost:{port}/");
     assert_eq!(

@@ -489,18 +489,12 @@ async fn a_group_with_a_threshold_below_the_desks_own_is_refused() {
         let outcome = world
             .relay
             .storage
-            .add_escrow(&NewEscrow {
-                escrow_id: header.escrow_id,
-                org: header.params.org,
-                tag: header.tag,
-                epoch: header.params.epoch,
-                threshold: header.params.threshold,
-                source: header.source,
-                withdrawal_hash: header.withdrawal_hash,
-                request_hash: [i; 32],
-                bytes: body.escrow.clone(),
-                hour: 0,
-            })
+            .add_escrow(&NewEscrow::from_header(
+                &header,
+                body.escrow.clone(),
+                [i; 32],
+                0,
+            ))
             .await
             .unwrap();
         assert_eq!(outcome, EscrowOutcome::Created { released: i == 1 });

@@ -290,18 +290,12 @@ pub async fn post_escrow(
     let request_hash = sha256(&[&request.escrow, &request.pow_nonce.to_be_bytes()]).0;
     let outcome = state
         .storage
-        .add_escrow(&NewEscrow {
-            escrow_id: header.escrow_id,
-            org: header.params.org,
-            tag: header.tag,
-            epoch: header.params.epoch,
-            threshold: header.params.threshold,
-            source: header.source,
-            withdrawal_hash: header.withdrawal_hash,
+        .add_escrow(&NewEscrow::from_header(
+            &header,
+            request.escrow.clone(),
             request_hash,
-            bytes: request.escrow.clone(),
-            hour: hour_of(unix_now()),
-        })
+            hour_of(unix_now()),
+        ))
         .await?;
     let answer = |status, released| {
         let state = if released {

@@ -24,6 +24,30 @@ pub struct NewEscrow {
     pub hour: u64,
 }
 
+impl NewEscrow {
+    /// The row for a parsed submission's `header`, its `bytes`, the hash of the request that
+    /// carried it and the hour it came.
+    pub fn from_header(
+        header: &workvoice_proto::escrow::EscrowHeader,
+        bytes: Vec<u8>,
+        request_hash: [u8; 32],
+        hour: u64,
+    ) -> NewEscrow {
+        NewEscrow {
+            escrow_id: header.escrow_id,
+            org: header.params.org,
+            tag: header.tag,
+            epoch: header.params.epoch,
+            threshold: header.params.threshold,
+            source: header.source,
+            withdrawal_hash: header.withdrawal_hash,
+            request_hash,
+            bytes,
+            hour,
+        }
+    }
+}
+
 /// What storing an escrow submission did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EscrowOutcome {
