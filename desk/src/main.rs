@@ -292,6 +292,12 @@ async fn run(cli: Cli) -> Result<(), DeskError> {
                     report.escrow_groups_refused
                 );
             }
+            if report.escrow_reply_channels + report.escrow_reply_channels_refused > 0 {
+                println!(
+                    "Escrow: {} reply channels registered at the relay, {} refused (those cases cannot be answered).",
+                    report.escrow_reply_channels, report.escrow_reply_channels_refused
+                );
+            }
             if let Some(pending) = report.escrow_pending.filter(|n| *n > 0) {
                 println!("Escrow: {pending} reports wait at the relay for others (a total only).");
             }

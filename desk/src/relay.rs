@@ -8,8 +8,8 @@ use std::time::Duration;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use workvoice_proto::api::{
-    ApiError, EscrowGroupPage, EscrowPendingTotal, InboxPage, OrgOprfAnswers, OrgOprfQueue,
-    PostReply, Referral, StatusChange, WithdrawalPage,
+    ApiError, EscrowGroupPage, EscrowPendingTotal, EscrowReportRegistration, InboxPage,
+    OrgOprfAnswers, OrgOprfQueue, PostReply, Referral, StatusChange, WithdrawalPage,
 };
 use workvoice_proto::attachment::{AttachmentError, AttachmentOpener};
 use workvoice_proto::keys::ReportId;
@@ -188,6 +188,13 @@ impl RelayClient {
     pub async fn answer_escrow_oprf(&self, answers: &OrgOprfAnswers) -> Result<()> {
         self.post_json("/v1/org/escrow/oprf/answers", answers)
             .await?;
+        Ok(())
+    }
+
+    /// Register the reply channel of a report opened from a released escrow submission
+    /// (`PROTOCOL.md` 18.8).
+    pub async fn register_escrow_report(&self, body: &EscrowReportRegistration) -> Result<()> {
+        self.post_json("/v1/org/escrow/reports", body).await?;
         Ok(())
     }
 

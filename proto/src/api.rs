@@ -186,6 +186,13 @@ pub enum RelayErrorCode {
     EscrowReleased,
     /// 404: no queued OPRF request with this id (18.3), or it expired with its epoch
     UnknownOprfRequest,
+    /// 409: this released escrow submission registered another report or mailbox (18.8)
+    EscrowAlreadyRegistered,
+    /// 409: a registration names a report id the relay already knows (18.8)
+    EscrowReportKnown,
+    /// 422: a registration whose escrow id is not 32 hex characters or whose mailbox token
+    /// hash is not 64 (18.8)
+    InvalidEscrowRegistration,
     /// 422: an organisation's OPRF answer that is not 32 bytes, or names a request twice
     InvalidOprfAnswer,
     /// 429: see 14.1
@@ -204,7 +211,7 @@ pub enum RelayErrorCode {
 
 impl RelayErrorCode {
     /// Every code, in the order of the specification's table.
-    pub const ALL: [RelayErrorCode; 61] = [
+    pub const ALL: [RelayErrorCode; 64] = [
         RelayErrorCode::BadRequest,
         RelayErrorCode::MalformedJson,
         RelayErrorCode::UnreadableBody,
@@ -260,6 +267,9 @@ impl RelayErrorCode {
         RelayErrorCode::EscrowReleased,
         RelayErrorCode::UnknownOprfRequest,
         RelayErrorCode::InvalidOprfAnswer,
+        RelayErrorCode::EscrowAlreadyRegistered,
+        RelayErrorCode::EscrowReportKnown,
+        RelayErrorCode::InvalidEscrowRegistration,
         RelayErrorCode::RateLimited,
         RelayErrorCode::InternalError,
         RelayErrorCode::DirectoryUnavailable,
@@ -326,6 +336,9 @@ impl RelayErrorCode {
             RelayErrorCode::EscrowReleased => "escrow_released",
             RelayErrorCode::UnknownOprfRequest => "unknown_oprf_request",
             RelayErrorCode::InvalidOprfAnswer => "invalid_oprf_answer",
+            RelayErrorCode::EscrowAlreadyRegistered => "escrow_already_registered",
+            RelayErrorCode::EscrowReportKnown => "escrow_report_known",
+            RelayErrorCode::InvalidEscrowRegistration => "invalid_escrow_registration",
             RelayErrorCode::RateLimited => "rate_limited",
             RelayErrorCode::InternalError => "internal_error",
             RelayErrorCode::DirectoryUnavailable => "directory_unavailable",
@@ -369,7 +382,9 @@ impl RelayErrorCode {
             | RelayErrorCode::AttachmentIncomplete
             | RelayErrorCode::EscrowConflict
             | RelayErrorCode::EscrowDuplicateSource
-            | RelayErrorCode::EscrowReleased => 409,
+            | RelayErrorCode::EscrowReleased
+            | RelayErrorCode::EscrowAlreadyRegistered
+            | RelayErrorCode::EscrowReportKnown => 409,
             RelayErrorCode::PayloadTooLarge => 413,
             RelayErrorCode::UnsupportedMediaType => 415,
             RelayErrorCode::InvalidDirectoryVersion
@@ -392,7 +407,8 @@ impl RelayErrorCode {
             | RelayErrorCode::OhttpMalformedRequest
             | RelayErrorCode::EscrowStaleEpoch
             | RelayErrorCode::EscrowThresholdMismatch
-            | RelayErrorCode::InvalidOprfAnswer => 422,
+            | RelayErrorCode::InvalidOprfAnswer
+            | RelayErrorCode::InvalidEscrowRegistration => 422,
             RelayErrorCode::RateLimited => 429,
             RelayErrorCode::InternalError => 500,
             RelayErrorCode::DirectoryUnavailable
@@ -716,6 +732,18 @@ pub struct EscrowGroup {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EscrowGroupPage {
     pub groups: Vec<EscrowGroup>,
+}
+
+/// `POST /v1/org/escrow/reports`: the reply channel of a report the caller opened from a
+/// released escrow submission (`PROTOCOL.md` 18.8).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EscrowReportRegistration {
+    /// The released escrow submission that held the report, 32 hex characters.
+    pub escrow_id: String,
+    /// The report id from the opened envelope's header.
+    pub report_id: ReportId,
+    /// The `EscrowedReport`'s `mailbox_token_hash`, 64 hex characters.
+    pub mailbox_token_hash: String,
 }
 
 /// `GET /v1/org/escrow/pending`: unreleased escrow submissions for the caller, a total only.

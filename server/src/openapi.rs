@@ -27,6 +27,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("post", "/v1/org/escrow/oprf/answers"),
     ("get", "/v1/org/escrow/pending"),
     ("post", "/v1/org/escrow/{tag}/ack"),
+    ("post", "/v1/org/escrow/reports"),
     ("post", "/v1/org/withdrawals/{report_id}/ack"),
     ("post", "/v1/org/reports/{report_id}/replies"),
     ("post", "/v1/org/reports/{report_id}/referrals"),
@@ -316,6 +317,15 @@ fn schemas() -> Value {
 /// (one `json!` of all of them would pass the macro's recursion limit).
 fn escrow_oprf_schemas() -> Value {
     json!({
+        "EscrowReportRegistration": {
+            "type": "object",
+            "required": ["escrow_id", "report_id", "mailbox_token_hash"],
+            "properties": {
+                "escrow_id": hex(16),
+                "report_id": hex(16),
+                "mailbox_token_hash": hex(32)
+            }
+        },
         "ChainedOprfRequest": {
             "type": "object",
             "required": ["organisation", "blinded", "pow_nonce"],
@@ -406,7 +416,7 @@ fn escrow_oprf_paths(org_security: &Value) -> Value {
             }},
             "/v1/org/escrow/oprf/answers": {"post": {
                 "summary": "The caller's evaluations or refusals of its queued OPRF requests; all are checked before any is stored; answers to requests not queued for the caller are ignored.",
-                "security": org_security,
+                "security": org_security.clone(),
                 "requestBody": json_body("OrgOprfAnswers"),
                 "responses": {
                     "204": {"description": "Recorded."},
@@ -415,6 +425,22 @@ fn escrow_oprf_paths(org_security: &Value) -> Value {
                     "413": error_response("payload_too_large"),
                     "415": error_response("unsupported_media_type"),
                     "422": error_response("invalid_oprf_answer")
+                }
+            }},
+            "/v1/org/escrow/reports": {"post": {
+                "summary": "Register the reply channel of a report the caller opened from one of its released escrow submissions (PROTOCOL.md 18.8): its report id and the mailbox token hash the escrowed report carried. Once per escrow submission, for a report id the relay does not know; then statuses, replies and the worker's mailbox work as for a plain submission.",
+                "security": org_security,
+                "requestBody": json_body("EscrowReportRegistration"),
+                "responses": {
+                    "201": {"description": "Registered: the mailbox and the caller's route exist."},
+                    "200": {"description": "The same registration again."},
+                    "400": error_response("malformed_json, unreadable_body"),
+                    "401": error_response("unauthorized"),
+                    "404": error_response("unknown_escrow"),
+                    "409": error_response("escrow_already_registered, escrow_report_known, mailbox_in_use"),
+                    "413": error_response("payload_too_large"),
+                    "415": error_response("unsupported_media_type"),
+                    "422": error_response("invalid_escrow_registration")
                 }
             }}
     })

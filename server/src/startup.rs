@@ -159,6 +159,10 @@ pub fn app(state: AppState) -> Router {
             post(escrow::acknowledge_org_escrow),
         )
         .route(
+            "/v1/org/escrow/reports",
+            post(escrow::register_org_escrow_report),
+        )
+        .route(
             "/v1/org/withdrawals/{report_id}/ack",
             post(withdrawals::acknowledge_withdrawal),
         )

@@ -11,8 +11,10 @@ use common::*;
 use reqwest::StatusCode;
 use workvoice_proto::api::{
     ChainedOprfQueued, ChainedOprfRequest, ChainedOprfState, ChainedOprfStatus, EscrowAccepted,
-    EscrowGroupPage, EscrowPendingTotal, EscrowState, EscrowSubmissionRequest, OprfEvaluation,
-    OprfEvaluationRequest, OrgOprfAnswer, OrgOprfAnswers, OrgOprfQueue, WithdrawalRequest,
+    EscrowGroupPage, EscrowPendingTotal, EscrowReportRegistration, EscrowState,
+    EscrowSubmissionRequest, MailboxItem, MailboxPage, MailboxStatus, OprfEvaluation,
+    OprfEvaluationRequest, OrgOprfAnswer, OrgOprfAnswers, OrgOprfQueue, PostReply, StatusChange,
+    WithdrawalRequest, WorkerStatus,
 };
 use workvoice_proto::codec::from_base64;
 use workvoice_proto::escrow::{
@@ -20,8 +22,10 @@ use workvoice_proto::escrow::{
     canonical_recruiter, open_escrowed_report, open_share, oprf_pow_id, recover_group_key,
     relay_epoch_key, seal_escrow,
 };
-use workvoice_proto::keys::ReportId;
+use workvoice_proto::keys::{HpkePrivateKey, ReportId};
 use workvoice_proto::pow::solve_pow;
+use workvoice_proto::recovery::{mailbox_token_hash, mailbox_token_text};
+use workvoice_proto::reply::{ReplyBody, open_reply, seal_reply};
 use workvoice_proto::vectors::DeterministicRng;
 use workvoice_relay::storage::{EscrowOutcome, NewEscrow};
 use workvoice_relay::testing::{TestDatabase, TestRelay, TestRelayOptions};
@@ -804,7 +808,260 @@ async fn the_organisations_step_is_queued_answered_and_polled(db: TestDatabase) 
     relay.stop().await;
 }
 
+/// A registration body for `POST /v1/org/escrow/reports`.
+fn registration(escrow_id: &[u8], report: ReportId, token: &[u8; 32]) -> EscrowReportRegistration {
+    EscrowReportRegistration {
+        escrow_id: hex::encode(escrow_id),
+        report_id: report,
+        mailbox_token_hash: hex::encode(mailbox_token_hash(token).0),
+    }
+}
+
+async fn register(
+    relay: &TestRelay,
+    c: &reqwest::Client,
+    body: &EscrowReportRegistration,
+    token: &str,
+) -> reqwest::Response {
+    post_json(c, &relay.url("/v1/org/escrow/reports"), body, Some(token)).await
+}
+
+/// What a registration may change, to show a refused one changed nothing.
+async fn registration_tables(relay: &TestRelay) -> Vec<i64> {
+    let counts = relay.storage.table_counts().await.unwrap();
+    [
+        "escrow_reports",
+        "mailboxes",
+        "report_routes",
+        "mailbox_entries",
+    ]
+    .iter()
+    .map(|t| counts[*t])
+    .collect()
+}
+
+/// The organisation registers, for each report it opened from a released group, the report id
+/// and the mailbox token hash the escrowed report carried (18.8): statuses and sealed replies
+/// then reach the worker's mailbox as for a plain submission. Refused, changing nothing: bad
+/// hex, an escrow id that is not the caller's released submission, a report id or mailbox the
+/// relay knows, a second registration of one submission.
+async fn released_escrowed_reports_get_a_reply_channel(db: TestDatabase) {
+    let relay = TestRelay::spawn(TestRelayOptions {
+        database: db,
+        ..TestRelayOptions::default()
+    })
+    .await
+    .unwrap();
+    let c = client();
+    let mut rng = DeterministicRng::new("escrow reply channel");
+    let p = phones(4);
+    let mut released = Vec::new();
+    for (i, phone) in p.iter().take(3).enumerate() {
+        let (id, body) = escrow(
+            &relay,
+            &c,
+            phone,
+            "Everest Manpower",
+            &format!("X {i}"),
+            &mut rng,
+        )
+        .await;
+        submit(&relay, &c, &body).await;
+        released.push(id);
+    }
+    let (waiting, body) = escrow(&relay, &c, &p[3], "Himal Overseas", "Y", &mut rng).await;
+    assert_eq!(submit(&relay, &c, &body).await.1, EscrowState::Waiting);
+    // A plain submission the relay knows.
+    let plain = relay
+        .prepare_submission(&workvoice_relay::testing::SubmissionSpec::default())
+        .unwrap();
+    let r = post_json(&c, &relay.url("/v1/submissions"), &plain.request, None).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+
+    let union = relay.union.token.clone();
+    let report = ReportId([0x51; 16]);
+    let token = [0x77; 32];
+    let before = registration_tables(&relay).await;
+
+    // Bad input, each with its code, nothing stored.
+    let mut bad = registration(&released[0], report, &token);
+    bad.escrow_id = "zz".repeat(16);
+    let r = register(&relay, &c, &bad, &union).await;
+    expect_error(
+        r,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_escrow_registration",
+    )
+    .await;
+    let mut bad = registration(&released[0], report, &token);
+    bad.mailbox_token_hash = "ab".repeat(31);
+    let r = register(&relay, &c, &bad, &union).await;
+    expect_error(
+        r,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_escrow_registration",
+    )
+    .await;
+    for (escrow_id, org_token) in [
+        (waiting.clone(), union.clone()),
+        (vec![0xee; 16], union.clone()),
+        (released[0].clone(), relay.inspectorate.token.clone()),
+    ] {
+        let r = register(
+            &relay,
+            &c,
+            &registration(&escrow_id, report, &token),
+            &org_token,
+        )
+        .await;
+        expect_error(r, StatusCode::NOT_FOUND, "unknown_escrow").await;
+    }
+    let r = register(
+        &relay,
+        &c,
+        &registration(&released[0], plain.request.submission_id, &token),
+        &union,
+    )
+    .await;
+    expect_error(r, StatusCode::CONFLICT, "escrow_report_known").await;
+    let r = register(
+        &relay,
+        &c,
+        &registration(&released[0], report, &plain.mailbox_token),
+        &union,
+    )
+    .await;
+    expect_error(r, StatusCode::CONFLICT, "mailbox_in_use").await;
+    let r = c
+        .post(relay.url("/v1/org/escrow/reports"))
+        .bearer_auth(&union)
+        .header("content-type", "application/json")
+        .body("{")
+        .send()
+        .await
+        .unwrap();
+    expect_error(r, StatusCode::BAD_REQUEST, "malformed_json").await;
+    assert_eq!(registration_tables(&relay).await, before);
+
+    // Before registration the relay knows no such report.
+    let status_url = relay.url(&format!("/v1/org/reports/{report}/status"));
+    let in_review = StatusChange {
+        status: WorkerStatus::InReview,
+        sealed: None,
+    };
+    let r = post_json(&c, &status_url, &in_review, Some(&union)).await;
+    expect_error(r, StatusCode::NOT_FOUND, "unknown_report").await;
+
+    // Registered once; the same again is 200; other values for it, or its report id from
+    // another submission, are refused.
+    let body = registration(&released[0], report, &token);
+    assert_eq!(
+        register(&relay, &c, &body, &union).await.status(),
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        register(&relay, &c, &body, &union).await.status(),
+        StatusCode::OK
+    );
+    let after = registration_tables(&relay).await;
+    let r = register(
+        &relay,
+        &c,
+        &registration(&released[0], ReportId([0x52; 16]), &token),
+        &union,
+    )
+    .await;
+    expect_error(r, StatusCode::CONFLICT, "escrow_already_registered").await;
+    let r = register(
+        &relay,
+        &c,
+        &registration(&released[1], report, &[0x78; 32]),
+        &union,
+    )
+    .await;
+    expect_error(r, StatusCode::CONFLICT, "escrow_report_known").await;
+    let r = register(
+        &relay,
+        &c,
+        &registration(&released[1], ReportId([0x53; 16]), &token),
+        &union,
+    )
+    .await;
+    expect_error(r, StatusCode::CONFLICT, "mailbox_in_use").await;
+    assert_eq!(registration_tables(&relay).await, after);
+
+    // A status and a sealed reply reach the worker's mailbox; another organisation cannot.
+    let r = post_json(&c, &status_url, &in_review, Some(&union)).await;
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let r = post_json(&c, &status_url, &in_review, Some(&relay.inspectorate.token)).await;
+    expect_error(r, StatusCode::NOT_FOUND, "unknown_report").await;
+    let reply_key = HpkePrivateKey::generate(&mut rng);
+    let sealed = seal_reply(
+        &ReplyBody {
+            text: "Three of you named this recruiter; we are on it.".into(),
+            language: "en".into(),
+            written_on: None,
+        },
+        report,
+        relay.union.id,
+        &relay.union.key,
+        &reply_key.public_key(),
+        &mut rng,
+    )
+    .unwrap();
+    let replies = relay.url(&format!("/v1/org/reports/{report}/replies"));
+    let r = post_json(&c, &replies, &PostReply { sealed }, Some(&union)).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let mailbox = relay.url(&format!("/v1/mailbox/{}", mailbox_token_text(&token)));
+    let page: MailboxPage = json(get(&c, &mailbox, None).await).await;
+    assert_eq!(page.entries.len(), 2);
+    assert!(page.entries.iter().all(|e| e.org_id == relay.union.id));
+    assert!(matches!(
+        page.entries[0].item,
+        MailboxItem::Status {
+            status: MailboxStatus::InReview,
+            ..
+        }
+    ));
+    let MailboxItem::Reply { sealed } = &page.entries[1].item else {
+        panic!("not a reply: {:?}", page.entries[1]);
+    };
+    let (_, opened) = open_reply(sealed, &reply_key, &relay.union.key.public_key()).unwrap();
+    assert!(opened.text.starts_with("Three of you"));
+    // The worker's withdrawal of the report itself (13.5) reaches the organisation.
+    let r = post_json(
+        &c,
+        &relay.url(&format!("/v1/submissions/{report}/withdrawal")),
+        &WithdrawalRequest {
+            secret: "5a".repeat(32),
+        },
+        None,
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let withdrawals: serde_json::Value =
+        json(get(&c, &relay.url("/v1/org/withdrawals"), Some(&union)).await).await;
+    assert_eq!(withdrawals["entries"][0]["report_id"], report.to_hex());
+
+    // Registration still works once the group is acknowledged (its rows stay).
+    let tag = groups(&relay, &c).await.groups[0].tag.clone();
+    let r = c
+        .post(relay.url(&format!("/v1/org/escrow/{tag}/ack")))
+        .bearer_auth(&union)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let body = registration(&released[1], ReportId([0x54; 16]), &[0x79; 32]);
+    assert_eq!(
+        register(&relay, &c, &body, &union).await.status(),
+        StatusCode::CREATED
+    );
+    relay.stop().await;
+}
+
 on_both_backends!(
+    released_escrowed_reports_get_a_reply_channel,
     the_organisations_step_is_queued_answered_and_polled,
     groups_release_at_the_threshold_and_open,
     withdrawal_before_release,

@@ -260,6 +260,10 @@ fn escrowed_reports_open_at_the_desk_only_as_a_full_group() {
         "{printed}"
     );
     assert!(
+        printed.contains("Escrow: 3 reply channels registered at the relay, 0 refused"),
+        "{printed}"
+    );
+    assert!(
         printed.contains("Escrow: 2 reports wait at the relay for others"),
         "{printed}"
     );

@@ -122,8 +122,11 @@ impl Desk {
         let (row, _, _) = self.enrolled().await?;
         let report_id = parse_report_id(&case)?;
         let worker = status.worker_status();
-        // An escrowed case has no mailbox at the relay: its status stays at the desk.
-        if worker.as_str() != case.worker_status && !self.inner.store.is_escrowed(case_id).await? {
+        // An escrowed case whose mailbox is not registered at the relay: its status stays at
+        // the desk.
+        if worker.as_str() != case.worker_status
+            && !self.inner.store.lacks_reply_channel(case_id).await?
+        {
             let change = self.sealed_status(&case, &row, worker)?;
             self.client(&row)?.set_status(&report_id, &change).await?;
         }
@@ -162,7 +165,7 @@ impl Desk {
     /// Seal a reply to the report's reply key with the certified key and post it.
     pub async fn reply(&self, case_id: i64, text: &str, language: &str, actor: &str) -> Result<()> {
         let case = self.inner.store.case(case_id).await?;
-        if self.inner.store.is_escrowed(case_id).await? {
+        if self.inner.store.lacks_reply_channel(case_id).await? {
             return Err(DeskError::EscrowedCase);
         }
         let report = Self::report_of(&case)?;

@@ -5,19 +5,23 @@
 
 use base64::Engine;
 use workvoice_proto::ErrorCode;
-use workvoice_proto::api::{EscrowGroup, InboxEntry, OrgOprfAnswer, OrgOprfAnswers};
+use workvoice_proto::api::{
+    EscrowGroup, EscrowReportRegistration, InboxEntry, OrgOprfAnswer, OrgOprfAnswers,
+};
 use workvoice_proto::envelope::EnvelopeHeader;
 use workvoice_proto::escrow::{
     DEFAULT_THRESHOLD, EscrowedReport, OprfKey, ParsedEscrow, open_escrowed_report, open_share,
     recover_group_key,
 };
-use workvoice_proto::keys::{HpkePrivateKey, OrgId, sha256};
+use workvoice_proto::keys::{HpkePrivateKey, OrgId, ReportId, sha256};
 use workvoice_proto::system_rng::SystemRng;
 use zeroize::Zeroizing;
 
 use crate::error::{DeskError, Result};
 use crate::relay::RelayClient;
-use crate::store::{EscrowGroupRow, EscrowMember, EscrowPlacement, Stored};
+use crate::store::{
+    EscrowGroupRow, EscrowMember, EscrowPlacement, REPLY_CHANNEL_REGISTERED, Stored,
+};
 
 use super::Desk;
 use super::sync::{SyncReport, open_entry};
@@ -128,12 +132,13 @@ fn open_member(
     org_id: OrgId,
     keyring: &[(u32, HpkePrivateKey)],
     received_at_hour: u64,
-) -> std::result::Result<crate::cases::NewCase, &'static str> {
+) -> std::result::Result<(crate::cases::NewCase, String), &'static str> {
     let plaintext = open_escrowed_report(bytes, key).map_err(|e| e.code())?;
     let escrowed = EscrowedReport::from_bytes(&plaintext).map_err(|e| e.code())?;
     let report_id = EnvelopeHeader::parse(&escrowed.envelope)
         .map_err(|e| e.code())?
         .report_id;
+    let mailbox_hash = hex::encode(escrowed.mailbox_token_hash.0);
     let entry = InboxEntry {
         seq: 0,
         report_id,
@@ -145,7 +150,7 @@ fn open_member(
         referred_by: None,
         acknowledged: false,
     };
-    open_entry(&entry, org_id, keyring)
+    Ok((open_entry(&entry, org_id, keyring)?, mailbox_hash))
 }
 
 impl Desk {
@@ -288,6 +293,49 @@ impl Desk {
         self.inner.store.escrow_pending().await
     }
 
+    /// Register at the relay the reply channel of each opened escrowed case not registered yet
+    /// (`PROTOCOL.md` 18.8, 18.11). A refusal is kept with the case, which then stays without
+    /// one; a relay older than the route leaves them for a later sync; other failures end the
+    /// sync and are tried again at the next.
+    async fn register_reply_channels(
+        &self,
+        client: &RelayClient,
+        report: &mut SyncReport,
+    ) -> Result<()> {
+        let store = &self.inner.store;
+        for pending in store.pending_reply_channels().await? {
+            let report_id = ReportId::from_hex(&pending.report_id)
+                .ok_or_else(|| DeskError::InvalidInput("stored report id unreadable".into()))?;
+            let body = EscrowReportRegistration {
+                escrow_id: pending.escrow_id.clone(),
+                report_id,
+                mailbox_token_hash: pending.mailbox_token_hash.clone(),
+            };
+            match client.register_escrow_report(&body).await {
+                Ok(()) => {
+                    store
+                        .set_reply_channel(&pending.escrow_id, REPLY_CHANNEL_REGISTERED)
+                        .await?;
+                    report.escrow_reply_channels += 1;
+                }
+                Err(DeskError::RelayRefused {
+                    status: 404, code, ..
+                }) if code == "not_found" => return Ok(()),
+                Err(DeskError::RelayRefused {
+                    status: 404 | 409 | 422,
+                    code,
+                    ..
+                }) => {
+                    tracing::warn!(code, "the relay refused an escrowed case's reply channel");
+                    store.set_reply_channel(&pending.escrow_id, &code).await?;
+                    report.escrow_reply_channels_refused += 1;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
     /// Pull released escrow groups, open and store each, acknowledge the stored ones (only
     /// while `ack_allowed`), and keep the unreleased total.
     pub(super) async fn sync_escrow(
@@ -351,6 +399,7 @@ impl Desk {
                 }
             }
         }
+        self.register_reply_channels(client, report).await?;
         if ack_allowed {
             for tag in store.unacknowledged_escrow_groups().await? {
                 client.acknowledge_escrow_group(&tag).await?;

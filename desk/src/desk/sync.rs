@@ -53,6 +53,10 @@ pub struct SyncReport {
     /// Members of opened groups whose share or report did not open (kept aside).
     pub escrow_unopenable: u64,
     pub escrow_groups_acknowledged: u64,
+    /// Reply channels of escrowed cases registered at the relay in this sync, and refused by
+    /// it (the case keeps the code and stays without one) (`PROTOCOL.md` 18.11).
+    pub escrow_reply_channels: u64,
+    pub escrow_reply_channels_refused: u64,
     /// The relay's total of unreleased escrow submissions for this organisation.
     pub escrow_pending: Option<u64>,
     /// Queued OPRF requests evaluated, and refused (budget spent or invalid), for the

@@ -18,9 +18,24 @@ pub struct EscrowMember {
     /// The submission's bytes: kept, so that a part of the group released later opens with
     /// the shares stored before, and a member that did not open can be examined.
     pub escrow: Vec<u8>,
-    /// Opened: the case it becomes. Not opened: the error code.
-    pub outcome: std::result::Result<NewCase, String>,
+    /// Opened: the case it becomes, and the mailbox token hash (hex) its escrowed report
+    /// carried. Not opened: the error code.
+    pub outcome: std::result::Result<(NewCase, String), String>,
 }
+
+/// An opened escrowed case whose reply channel the relay has not registered yet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingReplyChannel {
+    /// The escrow id, hex.
+    pub escrow_id: String,
+    /// The report id, hex.
+    pub report_id: String,
+    /// The mailbox token hash, hex.
+    pub mailbox_token_hash: String,
+}
+
+/// The `reply_channel` of a member the relay registered.
+pub const REPLY_CHANNEL_REGISTERED: &str = "registered";
 
 /// A released group as the desk stores it.
 #[derive(Debug, Clone)]
@@ -41,6 +56,9 @@ pub struct EscrowPlacement {
     pub sources: u64,
     /// The other cases of the group, by id.
     pub other_cases: Vec<i64>,
+    /// Whether the worker can be answered: the relay registered the report's mailbox (or it
+    /// also came through the inbox).
+    pub reply_channel: bool,
 }
 
 impl Store {
@@ -105,8 +123,8 @@ impl Store {
                 }
                 continue;
             }
-            let (case_id, error) = match &member.outcome {
-                Ok(case) => {
+            let (case_id, error, mailbox_hash) = match &member.outcome {
+                Ok((case, mailbox_hash)) => {
                     let stored = insert_case(&mut tx, case, at).await?;
                     outcomes.push(stored);
                     let id: i64 = sqlx::query_scalar("SELECT id FROM cases WHERE report_id = ?")
@@ -118,13 +136,14 @@ impl Store {
                         .bind(id)
                         .execute(&mut *tx)
                         .await?;
-                    (Some(id), None)
+                    (Some(id), None, Some(mailbox_hash.clone()))
                 }
-                Err(code) => (None, Some(code.clone())),
+                Err(code) => (None, Some(code.clone()), None),
             };
             sqlx::query(
-                "INSERT INTO escrow_members (escrow_id, tag, source, case_id, error, escrow) \
-                 VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO escrow_members \
+                 (escrow_id, tag, source, case_id, error, escrow, mailbox_token_hash) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?)",
             )
             .bind(&member.escrow_id)
             .bind(&group.tag)
@@ -132,6 +151,7 @@ impl Store {
             .bind(case_id)
             .bind(error)
             .bind(&member.escrow)
+            .bind(mailbox_hash)
             .execute(&mut *tx)
             .await?;
         }
@@ -200,21 +220,75 @@ impl Store {
         .bind(case_id)
         .fetch_all(&self.pool)
         .await?;
+        let reply_channel = !self.lacks_reply_channel(case_id).await?;
         Ok(Some(EscrowPlacement {
             tag,
             threshold: u8::try_from(threshold).unwrap_or(u8::MAX),
             reports: reports as u64,
             sources: sources as u64,
             other_cases,
+            reply_channel,
         }))
     }
 
-    /// Whether a case was opened from an escrow group (it then has no mailbox at the relay).
-    pub async fn is_escrowed(&self, case_id: i64) -> Result<bool> {
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM escrow_members WHERE case_id = ?")
-            .bind(case_id)
-            .fetch_one(&self.pool)
+    /// Opened escrowed cases whose reply channel is not registered at the relay yet (nor
+    /// refused by it), in escrow id order.
+    pub async fn pending_reply_channels(&self) -> Result<Vec<PendingReplyChannel>> {
+        let rows = sqlx::query(
+            "SELECT m.escrow_id, c.report_id, m.mailbox_token_hash FROM escrow_members m \
+             JOIN cases c ON c.id = m.case_id \
+             WHERE m.mailbox_token_hash IS NOT NULL AND m.reply_channel IS NULL \
+             ORDER BY m.escrow_id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(PendingReplyChannel {
+                    escrow_id: row.try_get("escrow_id")?,
+                    report_id: row.try_get("report_id")?,
+                    mailbox_token_hash: row.try_get("mailbox_token_hash")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Record what the relay said to a registration: [`REPLY_CHANNEL_REGISTERED`] or its code.
+    pub async fn set_reply_channel(&self, escrow_id: &str, state: &str) -> Result<()> {
+        sqlx::query("UPDATE escrow_members SET reply_channel = ? WHERE escrow_id = ?")
+            .bind(state)
+            .bind(escrow_id)
+            .execute(&self.pool)
             .await?;
+        Ok(())
+    }
+
+    /// Whether a case came only from an escrow group (not also through the inbox) and has no
+    /// reply channel registered at the relay: no mailbox there, so statuses stay at the desk
+    /// and replies are refused.
+    pub async fn lacks_reply_channel(&self, case_id: i64) -> Result<bool> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM cases c WHERE c.id = ? AND c.inbox_seq = 0 \
+             AND EXISTS (SELECT 1 FROM escrow_members m WHERE m.case_id = c.id) \
+             AND NOT EXISTS (SELECT 1 FROM escrow_members m \
+                             WHERE m.case_id = c.id AND m.reply_channel = 'registered')",
+        )
+        .bind(case_id)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(n > 0)
+    }
+
+    /// Whether a case came only from an escrow group (not also through the inbox): the relay
+    /// holds no consent for it, so it cannot be referred.
+    pub async fn is_escrowed(&self, case_id: i64) -> Result<bool> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM cases c WHERE c.id = ? AND c.inbox_seq = 0 \
+             AND EXISTS (SELECT 1 FROM escrow_members m WHERE m.case_id = c.id)",
+        )
+        .bind(case_id)
+        .fetch_one(&self.pool)
+        .await?;
         Ok(n > 0)
     }
 

@@ -30,7 +30,9 @@ mod users;
 
 pub use alarms::Alarm;
 pub use cases::{CaseEvent, CaseFilter, CaseRecord, CaseSummary, LinkedCase};
-pub use escrow::{EscrowGroupRow, EscrowMember, EscrowPlacement};
+pub use escrow::{
+    EscrowGroupRow, EscrowMember, EscrowPlacement, PendingReplyChannel, REPLY_CHANNEL_REGISTERED,
+};
 pub use evidence::StoredAttachment;
 pub use insight::InsightRow;
 pub use keys::{EnrolmentRow, KeyRow, VaultRow};
@@ -89,6 +91,13 @@ fn migrator() -> sqlx::migrate::Migrator {
             "escrow oprf budget".into(),
             MigrationType::Simple,
             include_str!("../../migrations/0007_escrow_oprf_budget.sql").into_sql_str(),
+            false,
+        ),
+        Migration::new(
+            8,
+            "escrow reply channel".into(),
+            MigrationType::Simple,
+            include_str!("../../migrations/0008_escrow_reply_channel.sql").into_sql_str(),
             false,
         ),
     ])

@@ -587,7 +587,7 @@ fn action_error(e: DeskError, form: &mut FormState, field: &str) -> StatusCode {
             StatusCode::UNPROCESSABLE_ENTITY
         }
         DeskError::EscrowedCase => {
-            form.error(field, "This report was escrowed: the relay holds no reply channel for it, so replies and referrals cannot reach the worker or another organisation yet. Nothing was sent.");
+            form.error(field, "This report was escrowed: it cannot be referred, and until the relay registers its reply channel no reply can reach the worker. Nothing was sent.");
             StatusCode::CONFLICT
         }
         DeskError::NotEnrolled => {

@@ -628,7 +628,11 @@ pub fn case_page(ctx: &Ctx, v: &CaseView) -> Markup {
                             h2 id="escrow-title" { "Opened with others" }
                             p { "This case is one of " strong { (g.reports) " reports about the same recruiter" } ", held sealed until " (g.threshold) " workers had reported it, then opened together. They came from "
                                 (g.sources) " distinct device" @if g.sources != 1 { "s" } "." }
-                            p class="muted" { "An escrowed report has no reply channel at the relay yet: replies and referrals cannot be sent, and its status stays at this desk." }
+                            @if g.reply_channel {
+                                p class="muted" { "Replies and status changes reach the worker through the anonymous reply channel. An escrowed report cannot be referred." }
+                            } @else {
+                                p class="muted" { "This escrowed report has no reply channel at the relay yet (it is registered at the next sync, unless the relay refused it): replies and referrals cannot be sent, and its status stays at this desk." }
+                            }
                             @if g.sources < g.reports { p class="warning" { "Some of these reports came from the same device: fewer people may stand behind them than reports." } }
                             @if g.other_cases.is_empty() { p class="muted" { "The other reports of the group did not open at this desk." } } @else {
                                 ul { @for other in &g.other_cases { li { a href=(format!("/cases/{other}")) { "Case " (other) } } } }

@@ -140,7 +140,7 @@ fn free_texts(opened: &workvoice_desk::desk::OpenedGroup) -> Vec<Result<String, 
     opened
         .members
         .iter()
-        .map(|m| m.outcome.clone().map(|c| c.report.free_text))
+        .map(|m| m.outcome.clone().map(|(c, _)| c.report.free_text))
         .collect()
 }
 

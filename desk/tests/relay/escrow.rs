@@ -6,18 +6,21 @@
 use workvoice_desk::SyncOptions;
 use workvoice_proto::api::{
     ChainedOprfQueued, ChainedOprfRequest, ChainedOprfState, ChainedOprfStatus, EscrowAccepted,
-    EscrowGroupPage, EscrowPendingTotal, EscrowState, EscrowSubmissionRequest,
+    EscrowGroupPage, EscrowPendingTotal, EscrowState, EscrowSubmissionRequest, MailboxItem,
+    MailboxPage, MailboxStatus, WorkerStatus,
 };
 use workvoice_proto::envelope;
 use workvoice_proto::escrow::{
     EscrowParams, EscrowSecrets, EscrowedReport, OprfRequest, ParsedEscrow, canonical_recruiter,
     oprf_pow_id, seal_escrow,
 };
-use workvoice_proto::keys::{HpkePrivateKey, ReportId};
+use workvoice_proto::keys::{HpkePrivateKey, ReportId, sha256};
 use workvoice_proto::pow::solve_pow;
-use workvoice_proto::recovery::mailbox_token_hash;
+use workvoice_proto::recovery::{mailbox_token_hash, mailbox_token_text};
+use workvoice_proto::reply::open_reply;
 use workvoice_proto::report::NamedParty;
 use workvoice_proto::routing::disclosure_digest;
+use workvoice_proto::status::open_status;
 use workvoice_proto::system_rng::SystemRng;
 
 use workvoice_relay::storage::{EscrowOutcome, NewEscrow};
@@ -70,6 +73,14 @@ async fn escrow(
     (report_id, accepted.state)
 }
 
+/// The mailbox token and reply key of the escrowed report whose free text is `text`, as its
+/// phone keeps them.
+fn channel_of(text: &str) -> ([u8; 32], HpkePrivateKey) {
+    let token = sha256(&[b"test mailbox token\0", text.as_bytes()]).0;
+    let reply = HpkePrivateKey::from_bytes(sha256(&[b"test reply key\0", text.as_bytes()]).0);
+    (token, reply)
+}
+
 /// What [`escrow`] posts: the report id and the escrow submission.
 async fn seal(
     world: &World,
@@ -77,6 +88,21 @@ async fn seal(
     recruiter: &str,
     text: &str,
     threshold: u8,
+) -> (ReportId, EscrowSubmissionRequest) {
+    let id = ReportId::random(&mut SystemRng::new());
+    let token = channel_of(text).0;
+    seal_with(world, phone, recruiter, text, threshold, id, token).await
+}
+
+/// [`seal`] with a chosen report id and mailbox token.
+async fn seal_with(
+    world: &World,
+    phone: &Phone,
+    recruiter: &str,
+    text: &str,
+    threshold: u8,
+    report_id: ReportId,
+    mailbox_token: [u8; 32],
 ) -> (ReportId, EscrowSubmissionRequest) {
     let mut rng = SystemRng::new();
     let dir = world.directory().await;
@@ -89,11 +115,8 @@ async fn seal(
     let org_step = org_step.expect("the desk answers within its budget");
     let output = request.finalize(&org_step).unwrap();
 
-    let mut report = workvoice_desk::samples::sample_report(
-        0,
-        ReportId::random(&mut rng),
-        HpkePrivateKey::generate(&mut rng).public_key(),
-    );
+    let mut report =
+        workvoice_desk::samples::sample_report(0, report_id, channel_of(text).1.public_key());
     report.recruiter = Some(NamedParty {
         name: recruiter.into(),
         licence_number: None,
@@ -112,7 +135,7 @@ async fn seal(
     let escrowed = EscrowedReport {
         tags,
         consent,
-        mailbox_token_hash: mailbox_token_hash(&[7; 32]),
+        mailbox_token_hash: mailbox_token_hash(&mailbox_token),
         envelope: sealed,
     };
     let submission = seal_escrow(
@@ -339,6 +362,7 @@ async fn three_reports_about_x_open_as_one_group_and_two_about_y_stay_sealed() {
     assert_eq!(report.escrow_groups_refused, 0);
     assert_eq!(report.escrow_unopenable, 0);
     assert_eq!(report.escrow_groups_acknowledged, 1);
+    assert_eq!(report.escrow_reply_channels, 3);
     assert_eq!(report.escrow_pending, Some(2));
     assert_eq!(world.desk.store().case_count().await.unwrap(), 3);
 
@@ -400,8 +424,9 @@ async fn three_reports_about_x_open_as_one_group_and_two_about_y_stay_sealed() {
     );
     assert!(!dashboard.body.contains(Y));
 
-    // An escrowed case has no mailbox at the relay: its status changes at the desk only,
-    // a reply or a referral is refused with a specific error and nothing is recorded.
+    // The relay registered each case's mailbox at the sync: a status and a reply go out; a
+    // referral is refused with a specific error (the relay holds no consent for an escrowed
+    // report) and nothing is recorded.
     world
         .desk
         .set_status(
@@ -416,13 +441,12 @@ async fn three_reports_about_x_open_as_one_group_and_two_about_y_stay_sealed() {
         case.summary.status,
         workvoice_desk::cases::CaseStatus::Investigating
     );
-    let events_before = world.desk.events(ids[0]).await.unwrap().len();
-    let err = world
+    world
         .desk
         .reply(ids[0], "We are looking into it.", "en", "amina")
         .await
-        .unwrap_err();
-    assert_eq!(err.code(), "escrowed_no_reply_channel");
+        .unwrap();
+    let events_before = world.desk.events(ids[0]).await.unwrap().len();
     let err = world
         .desk
         .refer(ids[0], world.relay.fixture.inspectorate_id, "amina")
@@ -528,4 +552,203 @@ async fn a_relay_without_escrow_routes_still_syncs_the_inbox() {
         "{}",
         dashboard.body
     );
+}
+
+/// The worker's mailbox of an escrowed report, read with its token.
+async fn escrow_mailbox(world: &World, token: &[u8; 32]) -> MailboxPage {
+    let url = world.relay.url(&format!(
+        "/v1/mailbox/{}?after=0",
+        mailbox_token_text(token)
+    ));
+    let bytes = world
+        .http
+        .get(url)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    serde_json::from_slice(&bytes).unwrap()
+}
+
+/// What the relay said to each stored member's registration, by escrow id order.
+async fn reply_channels(world: &World) -> Vec<Option<String>> {
+    sqlx::query_scalar("SELECT reply_channel FROM escrow_members ORDER BY escrow_id")
+        .fetch_all(world.desk.store().pool())
+        .await
+        .unwrap()
+}
+
+/// Once a group is released, the desk registers each opened case's mailbox token hash at the
+/// relay (`PROTOCOL.md` 18.8, 18.11): a status change and a reply of an escrowed case reach the
+/// mailbox of the phone that escrowed it, which opens both with its reply key. A registration
+/// the relay refuses (a mailbox token hash another report uses, a report id it knows) is kept
+/// with its code and changes nothing at the relay: that case keeps its status at the desk and
+/// its replies are refused, and the other report's mailbox gets nothing.
+#[tokio::test]
+async fn an_escrowed_case_is_answered_through_the_workers_mailbox() {
+    let world = World::new().await;
+    let mut x = Vec::new();
+    for i in 0..3 {
+        let (id, _) = escrow(&world, &phone(i), X, &format!("X-ANSWER-{i}"), 3).await;
+        x.push(id);
+    }
+    let report = world.desk.sync(SyncOptions::default(), &()).await.unwrap();
+    assert_eq!(
+        (
+            report.escrow_opened,
+            report.escrow_reply_channels,
+            report.escrow_reply_channels_refused
+        ),
+        (3, 3, 0),
+        "{report:?}"
+    );
+    assert!(
+        reply_channels(&world)
+            .await
+            .iter()
+            .all(|c| c.as_deref() == Some("registered"))
+    );
+
+    let case = case_of(&world, &x[0]).await;
+    world
+        .desk
+        .set_status(
+            case,
+            workvoice_desk::cases::CaseStatus::Investigating,
+            "amina",
+        )
+        .await
+        .unwrap();
+    world
+        .desk
+        .reply(case, "Three of you named this recruiter.", "en", "amina")
+        .await
+        .unwrap();
+
+    // The phone polls its mailbox with the token whose hash it escrowed.
+    let (token, reply_key) = channel_of("X-ANSWER-0");
+    let union_key = world.desk.keys()[0].public_key;
+    let page = escrow_mailbox(&world, &token).await;
+    assert_eq!(page.entries.len(), 2, "{page:?}");
+    let MailboxItem::Status {
+        status: MailboxStatus::InReview,
+        sealed: Some(sealed),
+    } = &page.entries[0].item
+    else {
+        panic!("not the sealed status: {:?}", page.entries[0]);
+    };
+    let (header, body) = open_status(sealed, &reply_key, &union_key).unwrap();
+    assert_eq!(body.status, WorkerStatus::InReview);
+    assert_eq!(
+        (header.report_id, header.org_id),
+        (x[0], world.relay.fixture.union_id)
+    );
+    let MailboxItem::Reply { sealed } = &page.entries[1].item else {
+        panic!("not a reply: {:?}", page.entries[1]);
+    };
+    let (header, body) = open_reply(sealed, &reply_key, &union_key).unwrap();
+    assert_eq!(body.text, "Three of you named this recruiter.");
+    assert_eq!(header.report_id, x[0]);
+    // The other cases' mailboxes got nothing.
+    assert!(
+        escrow_mailbox(&world, &channel_of("X-ANSWER-1").0)
+            .await
+            .entries
+            .is_empty()
+    );
+
+    // Three reports about Y: one reuses X-ANSWER-0's mailbox token, one X-ANSWER-1's report
+    // id (a report the relay knows), one is sound.
+    let (reused_mailbox, body) = seal_with(
+        &world,
+        &phone(3),
+        Y,
+        "Y-REUSED-MAILBOX",
+        3,
+        ReportId::random(&mut SystemRng::new()),
+        token,
+    )
+    .await;
+    post_escrow(&world, &body).await;
+    let (_, body) = seal_with(
+        &world,
+        &phone(4),
+        Y,
+        "Y-KNOWN-REPORT",
+        3,
+        x[1],
+        channel_of("Y-KNOWN-REPORT").0,
+    )
+    .await;
+    post_escrow(&world, &body).await;
+    let (sound, _) = escrow(&world, &phone(5), Y, "Y-SOUND", 3).await;
+    let before = world.relay.storage.table_counts().await.unwrap();
+    let report = world.desk.sync(SyncOptions::default(), &()).await.unwrap();
+    assert_eq!(
+        (
+            report.escrow_reply_channels,
+            report.escrow_reply_channels_refused
+        ),
+        (1, 2),
+        "{report:?}"
+    );
+    let after = world.relay.storage.table_counts().await.unwrap();
+    // Only the sound report's mailbox and route were added.
+    for table in ["mailboxes", "report_routes", "escrow_reports"] {
+        assert_eq!(after[table], before[table] + 1, "{table}");
+    }
+    let mut codes: Vec<String> = reply_channels(&world).await.into_iter().flatten().collect();
+    codes.sort();
+    codes.dedup();
+    assert_eq!(
+        codes,
+        ["escrow_report_known", "mailbox_in_use", "registered"]
+    );
+
+    // The case with the refused mailbox: its status stays here, a reply is refused, and the
+    // mailbox it named (X-ANSWER-0's) gets nothing.
+    let refused = case_of(&world, &reused_mailbox).await;
+    world
+        .desk
+        .set_status(
+            refused,
+            workvoice_desk::cases::CaseStatus::Investigating,
+            "amina",
+        )
+        .await
+        .unwrap();
+    let err = world
+        .desk
+        .reply(refused, "This must not go out.", "en", "amina")
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "escrowed_no_reply_channel");
+    assert_eq!(escrow_mailbox(&world, &token).await.entries.len(), 2);
+    // The sound one is answered.
+    let sound = case_of(&world, &sound).await;
+    world
+        .desk
+        .reply(sound, "We have your report.", "en", "amina")
+        .await
+        .unwrap();
+    let (sound_token, sound_key) = channel_of("Y-SOUND");
+    let page = escrow_mailbox(&world, &sound_token).await;
+    let MailboxItem::Reply { sealed } = &page.entries[0].item else {
+        panic!("not a reply: {page:?}");
+    };
+    assert!(open_reply(sealed, &sound_key, &union_key).is_ok());
+}
+
+async fn post_escrow(world: &World, body: &EscrowSubmissionRequest) {
+    let response = world
+        .http
+        .post(world.relay.url("/v1/escrow"))
+        .header("content-type", "application/json")
+        .body(serde_json::to_vec(body).unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success());
 }

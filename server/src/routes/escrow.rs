@@ -13,9 +13,9 @@ use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderMap, StatusCode};
 use workvoice_proto::api::{
     ChainedOprfQueued, ChainedOprfRequest, ChainedOprfState, ChainedOprfStatus, EscrowAccepted,
-    EscrowGroup, EscrowGroupPage, EscrowPendingTotal, EscrowState, EscrowSubmissionRequest,
-    MAX_OPRF_QUEUE_PAGE, OprfEvaluation, OprfEvaluationRequest, OrgOprfAnswers, OrgOprfQueue,
-    OrgOprfRequest, RelayErrorCode, WithdrawalRequest,
+    EscrowGroup, EscrowGroupPage, EscrowPendingTotal, EscrowReportRegistration, EscrowState,
+    EscrowSubmissionRequest, MAX_OPRF_QUEUE_PAGE, OprfEvaluation, OprfEvaluationRequest,
+    OrgOprfAnswers, OrgOprfQueue, OrgOprfRequest, RelayErrorCode, WithdrawalRequest,
 };
 use workvoice_proto::codec::to_base64;
 use workvoice_proto::escrow::{EscrowError, ParsedEscrow, oprf_pow_id};
@@ -27,7 +27,10 @@ use super::org::OrgCaller;
 use crate::domain::{hour_of, unix_now};
 use crate::error::{ApiFailure, json_body};
 use crate::state::AppState;
-use crate::storage::{EscrowOutcome, EscrowWithdrawal, NewEscrow, QueuedOprf, QueuedOprfState};
+use crate::storage::{
+    EscrowOutcome, EscrowReportOutcome, EscrowWithdrawal, NewEscrow, QueuedOprf, QueuedOprfState,
+};
+use axum::response::{IntoResponse, Response};
 
 /// `POST /v1/escrow/oprf`.
 pub async fn post_oprf(
@@ -408,4 +411,68 @@ pub async fn get_org_escrow_pending(
 ) -> Result<Json<EscrowPendingTotal>, ApiFailure> {
     let total = state.storage.unreleased_escrow_total(&caller.0).await?;
     Ok(Json(EscrowPendingTotal { total }))
+}
+
+/// `POST /v1/org/escrow/reports`: the caller names, for one of its released escrow
+/// submissions, the report it held and that report's mailbox token hash (18.8), so that
+/// statuses and replies reach the worker as for a plain submission. Checks, in order: the body;
+/// the escrow id and hash decode (`invalid_escrow_registration`); the caller's released
+/// submission (`unknown_escrow`); registered before (`200` for the same report and hash, else
+/// `escrow_already_registered`); a report id the relay knows (`escrow_report_known`); a hash in
+/// use (`mailbox_in_use`). Nothing is stored unless every check passes.
+pub async fn register_org_escrow_report(
+    State(state): State<AppState>,
+    caller: OrgCaller,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiFailure> {
+    let request: EscrowReportRegistration = json_body(&headers, body)?;
+    let mut escrow_id = [0u8; 16];
+    if request.escrow_id.len() != 32
+        || hex::decode_to_slice(&request.escrow_id, &mut escrow_id).is_err()
+    {
+        return Err(ApiFailure::new(
+            RelayErrorCode::InvalidEscrowRegistration,
+            "escrow_id must be 32 hex characters",
+        ));
+    }
+    let mut mailbox_hash = [0u8; 32];
+    if request.mailbox_token_hash.len() != 64
+        || hex::decode_to_slice(&request.mailbox_token_hash, &mut mailbox_hash).is_err()
+    {
+        return Err(ApiFailure::new(
+            RelayErrorCode::InvalidEscrowRegistration,
+            "mailbox_token_hash must be 64 hex characters",
+        ));
+    }
+    let registration = crate::storage::EscrowReportRegistration {
+        escrow_id,
+        report_id: request.report_id,
+        mailbox_hash,
+        hour: hour_of(unix_now()),
+    };
+    match state
+        .storage
+        .register_escrow_report(&caller.0, &registration)
+        .await?
+    {
+        EscrowReportOutcome::Created => Ok(StatusCode::CREATED.into_response()),
+        EscrowReportOutcome::Repeat => Ok(StatusCode::OK.into_response()),
+        EscrowReportOutcome::UnknownEscrow => Err(ApiFailure::new(
+            RelayErrorCode::UnknownEscrow,
+            "no released escrow submission of this organisation has this id",
+        )),
+        EscrowReportOutcome::AlreadyRegistered => Err(ApiFailure::new(
+            RelayErrorCode::EscrowAlreadyRegistered,
+            "this escrow submission registered another report or mailbox",
+        )),
+        EscrowReportOutcome::ReportKnown => Err(ApiFailure::new(
+            RelayErrorCode::EscrowReportKnown,
+            "the relay already knows this report id",
+        )),
+        EscrowReportOutcome::MailboxInUse => Err(ApiFailure::new(
+            RelayErrorCode::MailboxInUse,
+            "another report already uses this mailbox token hash",
+        )),
+    }
 }

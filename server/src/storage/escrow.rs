@@ -4,9 +4,9 @@
 
 use sqlx::{Any, Row};
 use workvoice_proto::escrow::escrow_withdrawal_hash;
-use workvoice_proto::keys::{OrgId, ct_eq};
+use workvoice_proto::keys::{OrgId, ReportId, ct_eq};
 
-use super::{Result, Storage, i, is_unique_violation};
+use super::{Result, Storage, i, is_unique_violation, lookup_key};
 
 /// An escrow submission to store (its header fields, parsed by the route).
 #[derive(Debug, Clone)]
@@ -432,4 +432,152 @@ impl Storage {
         let n: i64 = row.try_get("n")?;
         Ok(u64::try_from(n).unwrap_or(0))
     }
+}
+
+/// A released escrowed report's reply channel, as its organisation registers it (18.8).
+#[derive(Debug, Clone)]
+pub struct EscrowReportRegistration {
+    pub escrow_id: [u8; 16],
+    pub report_id: ReportId,
+    pub mailbox_hash: [u8; 32],
+    pub hour: u64,
+}
+
+/// What registering an escrowed report's reply channel did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EscrowReportOutcome {
+    /// The mailbox and the organisation's route were created.
+    Created,
+    /// This escrow submission registered the same report and mailbox before.
+    Repeat,
+    /// The caller has no released escrow submission with this id.
+    UnknownEscrow,
+    /// This escrow submission registered another report or mailbox before.
+    AlreadyRegistered,
+    /// The relay already knows this report id (a submission, an inbox, a mailbox, a route).
+    ReportKnown,
+    /// Another report already uses this mailbox token hash.
+    MailboxInUse,
+}
+
+impl Storage {
+    /// Registers, for `org`'s released escrow submission `r.escrow_id`, the report it held and
+    /// that report's mailbox token hash: the mailbox and the route `(report, org)` are created
+    /// as for a plain submission, in one transaction, or nothing is stored. Checks, in order:
+    /// the escrow submission is `org`'s and released; it registered before (the same report
+    /// and hash: `Repeat`, else `AlreadyRegistered`); the report id is known; the hash is in
+    /// use.
+    pub async fn register_escrow_report(
+        &self,
+        org: &OrgId,
+        r: &EscrowReportRegistration,
+    ) -> Result<EscrowReportOutcome> {
+        // A concurrent registration can win between the checks and the inserts; the unique
+        // indexes then refuse ours and the checks, run again, say why.
+        for _ in 0..2 {
+            match self.try_register_escrow_report(org, r).await {
+                Err(super::StorageError::Database(e)) if is_unique_violation(&e) => continue,
+                other => return other,
+            }
+        }
+        self.try_register_escrow_report(org, r).await
+    }
+
+    async fn try_register_escrow_report(
+        &self,
+        org: &OrgId,
+        r: &EscrowReportRegistration,
+    ) -> Result<EscrowReportOutcome> {
+        let mut tx = self.writer.begin().await?;
+        let outcome = escrow_report_refusal(&mut tx, org, r).await?;
+        if let Some(outcome) = outcome {
+            tx.rollback().await?;
+            return Ok(outcome);
+        }
+        let report = r.report_id.to_hex();
+        sqlx::query::<Any>(
+            "INSERT INTO escrow_reports (escrow_id, org_id, report_id, token_hash) \
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(r.escrow_id.to_vec())
+        .bind(org.to_hex())
+        .bind(report.clone())
+        .bind(r.mailbox_hash.to_vec())
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query::<Any>(
+            "INSERT INTO mailboxes (token_hash, lookup, report_id, created_hour, next_seq) \
+             VALUES ($1, $2, $3, $4, 0)",
+        )
+        .bind(r.mailbox_hash.to_vec())
+        .bind(lookup_key(&r.mailbox_hash))
+        .bind(report.clone())
+        .bind(i(r.hour))
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query::<Any>("INSERT INTO report_routes (report_id, org_id) VALUES ($1, $2)")
+            .bind(report)
+            .bind(org.to_hex())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(EscrowReportOutcome::Created)
+    }
+}
+
+/// Why a registration is refused, `None` when it may be stored (the checks of
+/// [`Storage::register_escrow_report`], in order).
+async fn escrow_report_refusal(
+    tx: &mut sqlx::Transaction<'static, Any>,
+    org: &OrgId,
+    r: &EscrowReportRegistration,
+) -> Result<Option<EscrowReportOutcome>> {
+    let released = sqlx::query::<Any>(
+        "SELECT 1 AS held FROM escrow_submissions \
+         WHERE escrow_id = $1 AND org_id = $2 AND released = 1",
+    )
+    .bind(r.escrow_id.to_vec())
+    .bind(org.to_hex())
+    .fetch_optional(&mut **tx)
+    .await?;
+    if released.is_none() {
+        return Ok(Some(EscrowReportOutcome::UnknownEscrow));
+    }
+    let report = r.report_id.to_hex();
+    let earlier =
+        sqlx::query::<Any>("SELECT report_id, token_hash FROM escrow_reports WHERE escrow_id = $1")
+            .bind(r.escrow_id.to_vec())
+            .fetch_optional(&mut **tx)
+            .await?;
+    if let Some(row) = earlier {
+        let stored_report: String = row.try_get("report_id")?;
+        let stored_hash: Vec<u8> = row.try_get("token_hash")?;
+        let same = stored_report == report && ct_eq(&stored_hash, &r.mailbox_hash);
+        return Ok(Some(if same {
+            EscrowReportOutcome::Repeat
+        } else {
+            EscrowReportOutcome::AlreadyRegistered
+        }));
+    }
+    let known = sqlx::query::<Any>(
+        "SELECT 1 AS known FROM submissions WHERE id = $1 \
+         UNION ALL SELECT 1 AS known FROM inbox WHERE report_id = $1 \
+         UNION ALL SELECT 1 AS known FROM mailboxes WHERE report_id = $1 \
+         UNION ALL SELECT 1 AS known FROM report_routes WHERE report_id = $1 \
+         UNION ALL SELECT 1 AS known FROM escrow_reports WHERE report_id = $1",
+    )
+    .bind(report)
+    .fetch_optional(&mut **tx)
+    .await?;
+    if known.is_some() {
+        return Ok(Some(EscrowReportOutcome::ReportKnown));
+    }
+    let in_use = sqlx::query::<Any>("SELECT 1 AS used FROM mailboxes WHERE token_hash = $1")
+        .bind(r.mailbox_hash.to_vec())
+        .fetch_optional(&mut **tx)
+        .await?;
+    if in_use.is_some() {
+        return Ok(Some(EscrowReportOutcome::MailboxInUse));
+    }
+    Ok(None)
 }

@@ -34,8 +34,8 @@ mod withdrawal;
 pub use attachment::{AttachmentRow, ChunkOutcome};
 pub use directory::StoredDirectory;
 pub use escrow::{
-    EscrowOutcome, EscrowWithdrawal, NewEscrow, OprfAnswerOutcome, QueuedOprf, QueuedOprfState,
-    ReleasedGroup,
+    EscrowOutcome, EscrowReportOutcome, EscrowReportRegistration, EscrowWithdrawal, NewEscrow,
+    OprfAnswerOutcome, QueuedOprf, QueuedOprfState, ReleasedGroup,
 };
 pub use export::{CopyCounts, ExportHeader};
 pub use group::{GroupCommitStats, MAX_BATCH, MAX_BATCH_BYTES};
@@ -137,7 +137,7 @@ pub fn lookup_key(hash: &[u8; 32]) -> i64 {
 }
 
 fn migrations(backend: Backend) -> Migrator {
-    let files: [(i64, &'static str, &'static str); 5] = match backend {
+    let files: [(i64, &'static str, &'static str); 6] = match backend {
         Backend::Sqlite => [
             (
                 1,
@@ -163,6 +163,11 @@ fn migrations(backend: Backend) -> Migrator {
                 5,
                 "escrow oprf",
                 include_str!("../../migrations/sqlite/0005_escrow_oprf.sql"),
+            ),
+            (
+                6,
+                "escrow reports",
+                include_str!("../../migrations/sqlite/0006_escrow_reports.sql"),
             ),
         ],
         Backend::Postgres => [
@@ -190,6 +195,11 @@ fn migrations(backend: Backend) -> Migrator {
                 5,
                 "escrow oprf",
                 include_str!("../../migrations/postgres/0005_escrow_oprf.sql"),
+            ),
+            (
+                6,
+                "escrow reports",
+                include_str!("../../migrations/postgres/0006_escrow_reports.sql"),
             ),
         ],
     };

@@ -101,6 +101,8 @@ impl Storage {
              (SELECT report_id FROM mailboxes WHERE created_hour < $1)",
             "DELETE FROM withdrawals WHERE report_id IN \
              (SELECT report_id FROM mailboxes WHERE created_hour < $1)",
+            "DELETE FROM escrow_reports WHERE report_id IN \
+             (SELECT report_id FROM mailboxes WHERE created_hour < $1)",
         ] {
             sqlx::query::<Any>(statement)
                 .bind(i(mailbox_cutoff))

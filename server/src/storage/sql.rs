@@ -152,6 +152,7 @@ pub const COUNT_TABLES: &[(&str, &str)] = &[
         "escrow_oprf_requests",
         "SELECT COUNT(*) FROM escrow_oprf_requests",
     ),
+    ("escrow_reports", "SELECT COUNT(*) FROM escrow_reports"),
 ];
 
 pub const DUMP_TABLES: &[(&str, &str)] = &[
@@ -213,5 +214,9 @@ pub const DUMP_TABLES: &[(&str, &str)] = &[
         "escrow_oprf_requests",
         "SELECT request_id, org_id, epoch, element, state, evaluated FROM escrow_oprf_requests \
          ORDER BY request_id",
+    ),
+    (
+        "escrow_reports",
+        "SELECT escrow_id, org_id, report_id, token_hash FROM escrow_reports ORDER BY escrow_id",
     ),
 ];
