@@ -158,8 +158,8 @@ impl SubmissionRequest {
     /// another submission under the same id: the JSON serialisation of the request as read,
     /// whichever body carried it, so a retry in the other encoding is the same submission
     /// (`PROTOCOL.md` 14.9).
-    pub fn canonical_bytes(&self) -> Vec<u8> {
-        serde_json::to_vec(self).unwrap_or_default()
+    pub fn canonical_bytes(&self) -> Result<Vec<u8>, serde_json::Error> {
+        serde_json::to_vec(self)
     }
 }
 
@@ -1010,7 +1010,10 @@ mod binary_body_tests {
         assert_eq!(read, request);
         let json: SubmissionRequest =
             serde_json::from_slice(&serde_json::to_vec(&request).unwrap()).unwrap();
-        assert_eq!(json.canonical_bytes(), read.canonical_bytes());
+        assert_eq!(
+            json.canonical_bytes().unwrap(),
+            read.canonical_bytes().unwrap()
+        );
         assert!(binary.len() < serde_json::to_vec(&request).unwrap().len());
     }
 

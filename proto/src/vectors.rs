@@ -465,10 +465,13 @@ pub fn evaluate(vector: &Vector) -> Result<Expect, String> {
         },
         Vector::SubmissionBody { body, .. } => {
             match SubmissionRequest::from_binary(&bytes(body)?) {
-                Ok(request) => ok(serde_json::json!({
-                    "request_hash": hex::encode(sha256(&[&request.canonical_bytes()]).0),
-                    "request": request,
-                })),
+                Ok(request) => {
+                    let canonical = request.canonical_bytes().map_err(|e| e.to_string())?;
+                    ok(serde_json::json!({
+                        "request_hash": hex::encode(sha256(&[&canonical]).0),
+                        "request": request,
+                    }))
+                }
                 Err(e) => err(&e),
             }
         }

@@ -245,7 +245,7 @@ fn binary_submission_vectors_encode_back_and_hash_as_their_json() {
         let json = serde_json::to_vec(&request).unwrap();
         let from_json: SubmissionRequest = serde_json::from_slice(&json).unwrap();
         assert_eq!(
-            hex::encode(sha256(&[&from_json.canonical_bytes()]).0),
+            hex::encode(sha256(&[&from_json.canonical_bytes().unwrap()]).0),
             ok["request_hash"].as_str().unwrap(),
             "{name}"
         );

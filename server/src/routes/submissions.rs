@@ -144,7 +144,8 @@ async fn submit(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, SubmissionAccepted), ApiFailure> {
     let request = submission_body(headers, body)?;
-    let request_hash = sha256(&[&request.canonical_bytes()]).0;
+    let canonical = request.canonical_bytes().map_err(ApiFailure::internal)?;
+    let request_hash = sha256(&[&canonical]).0;
     let submission_id = request.submission_id;
 
     match verify_and_store(state, request, request_hash).await {
