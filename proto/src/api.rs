@@ -1018,6 +1018,51 @@ mod binary_body_tests {
     }
 
     #[test]
+    fn every_prefix_of_a_body_is_truncated() {
+        let good = request().to_binary().unwrap();
+        for cut in 0..good.len() {
+            assert_eq!(
+                SubmissionRequest::from_binary(&good[..cut]),
+                Err(BinaryBodyError::Truncated),
+                "cut at {cut}"
+            );
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 512, ..Default::default() })]
+
+        /// Hostile bytes (a valid body with a few bytes changed, or random bytes) never panic
+        /// the reader, and whatever reads is written back to a body that reads as the same
+        /// request, with the same request hash.
+        #[test]
+        fn whatever_reads_writes_back_to_the_same_request(
+            changes in proptest::collection::vec(
+                (proptest::prelude::any::<usize>(), proptest::prelude::any::<u8>()),
+                0..4,
+            ),
+            random in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..400),
+            use_random in proptest::prelude::any::<bool>(),
+        ) {
+            let mut bytes = if use_random { random } else { request().to_binary().unwrap() };
+            let len = bytes.len();
+            for (at, value) in changes {
+                if len > 0 {
+                    bytes[at % len] = value;
+                }
+            }
+            if let Ok(read) = SubmissionRequest::from_binary(&bytes) {
+                let again = SubmissionRequest::from_binary(&read.to_binary().unwrap()).unwrap();
+                proptest::prop_assert_eq!(&again, &read);
+                proptest::prop_assert_eq!(
+                    again.canonical_bytes().unwrap(),
+                    read.canonical_bytes().unwrap()
+                );
+            }
+        }
+    }
+
+    #[test]
     fn no_sector_and_no_attachments_read_back() {
         let mut request = request();
         request.tags.sector = None;
