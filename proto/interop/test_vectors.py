@@ -101,6 +101,10 @@ def evaluate(v):
             plain = wv.open_attachment(bytes.fromhex(v["sealed"]), bytes.fromhex(v["report_id"]),
                                        v["entry"])
             return {"ok": {"sha256": wv.sha256(plain).hex(), "size": len(plain)}}
+        if kind == "submission_body":
+            request = wv.decode_submission_binary(bytes.fromhex(v["body"]))
+            return {"ok": {"request_hash": wv.submission_request_hash(request).hex(),
+                           "request": request}}
         if kind == "report":
             r = wv.decode_report(v["json"].encode("utf-8"))
             return {"ok": {"report_id": r["report_id"].hex(),
@@ -117,7 +121,16 @@ def test_the_vector_directories_are_populated():
     assert len(VALID) >= 15 and len(INVALID) >= 20, (len(VALID), len(INVALID))
     kinds = {v["kind"] for _, v in VALID + INVALID}
     assert kinds == {"padding", "pow", "disclosure", "envelope", "reply", "status", "directory",
-                     "routing", "delivery", "recovery", "report", "attachment"}, kinds
+                     "routing", "delivery", "recovery", "report", "attachment",
+                     "submission_body"}, kinds
+
+
+def test_binary_submission_bodies_encode_back_byte_for_byte():
+    bodies = [(n, v) for n, v in VALID if v["kind"] == "submission_body"]
+    assert len(bodies) == 2, bodies
+    for name, v in bodies:
+        request = v["expect"]["ok"]["request"]
+        assert wv.encode_submission_binary(request).hex() == v["body"], name
 
 
 @pytest.mark.parametrize("name,v", ALL, ids=[n for n, _ in ALL])

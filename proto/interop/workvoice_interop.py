@@ -624,6 +624,108 @@ def disclosure_digest(tags: dict, consent: dict) -> bytes:
     return sha256(disclosure_bytes(tags, consent))
 
 
+# Binary submission body (section 14.9)
+
+SUBMISSION_BINARY_VERSION = 1
+
+
+def decode_submission_binary(data: bytes) -> dict:
+    """The request a binary body carries, as the JSON body of 14.2 would give it."""
+    r = _Reader(data, "binary_truncated")
+    version = r.take(1)
+    if version[0] != SUBMISSION_BINARY_VERSION:
+        raise WvError("binary_unsupported_version", str(version[0]))
+    submission_id = r.take(16)
+    directory_version = int.from_bytes(r.take(8), "big")
+    pow_nonce = int.from_bytes(r.take(8), "big")
+    mailbox_token_hash = r.take(32)
+    flags = r.take(1)[0]
+    if flags & 0xF0:
+        raise WvError("binary_reserved_bits", hex(flags))
+
+    def text() -> str:
+        raw = r.take(r.take(1)[0])
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise WvError("binary_invalid_text") from None
+
+    country = text()
+    sector_byte = r.take(1)[0]
+    kinds = [text() for _ in range(r.take(1)[0])]
+    attachments = []
+    for _ in range(r.take(1)[0]):
+        attachments.append({"id": r.take(16).hex(),
+                            "size": int.from_bytes(r.take(8), "big"),
+                            "sha256": r.take(32).hex()})
+    envelope = r.take(int.from_bytes(r.take(4), "big"))
+    if r.remaining():
+        raise WvError("binary_trailing_bytes", str(r.remaining()))
+    tags = {"destination_country": country}
+    if sector_byte:
+        letter = chr(sector_byte)
+        tags["sector"] = letter if letter in SECTOR_LETTERS else "?"
+    tags["kinds"] = sorted(set(kinds), key=lambda k: k.encode("utf-8"))
+    return {
+        "submission_id": submission_id.hex(),
+        "directory_version": directory_version,
+        "tags": tags,
+        "consent": {"union": bool(flags & 1), "inspectorate": bool(flags & 2),
+                    "ngo": bool(flags & 4), "contact_wanted": bool(flags & 8)},
+        "mailbox_token_hash": mailbox_token_hash.hex(),
+        "pow_nonce": pow_nonce,
+        "envelope": b64_encode(envelope),
+        "attachments": attachments,
+    }
+
+
+def encode_submission_binary(request: dict) -> bytes:
+    """The binary body of a request in its JSON form (members as decode_submission_binary gives)."""
+    consent = request["consent"]
+    flags = (consent["union"] * 1) | (consent["inspectorate"] * 2) | (consent.get("ngo", False) * 4) \
+        | (consent.get("contact_wanted", False) * 8)
+    tags = request["tags"]
+    country = tags["destination_country"].encode("utf-8")
+    out = u8(SUBMISSION_BINARY_VERSION) + bytes.fromhex(request["submission_id"])
+    out += u64(request["directory_version"]) + u64(request["pow_nonce"])
+    out += bytes.fromhex(request["mailbox_token_hash"]) + u8(flags)
+    out += u8(len(country)) + country
+    out += b"\x00" if tags.get("sector") is None else tags["sector"].encode("ascii")
+    kinds = sorted(set(tags["kinds"]), key=lambda k: k.encode("utf-8"))
+    out += u8(len(kinds))
+    for kind in kinds:
+        kb = kind.encode("utf-8")
+        out += u8(len(kb)) + kb
+    out += u8(len(request.get("attachments", [])))
+    for a in request.get("attachments", []):
+        out += bytes.fromhex(a["id"]) + u64(a["size"]) + bytes.fromhex(a["sha256"])
+    envelope = b64_decode(request["envelope"])
+    return out + u32(len(envelope)) + envelope
+
+
+def submission_request_hash(request: dict) -> bytes:
+    """SHA-256 of the canonical JSON of a request (14.2): members in the order of 14.2, the
+    tags' `sector` only when present, `attachments` always."""
+    tags = {"destination_country": request["tags"]["destination_country"]}
+    if request["tags"].get("sector") is not None:
+        tags["sector"] = request["tags"]["sector"]
+    tags["kinds"] = list(request["tags"]["kinds"])
+    c = request["consent"]
+    canonical = {
+        "submission_id": request["submission_id"],
+        "directory_version": request["directory_version"],
+        "tags": tags,
+        "consent": {"union": c["union"], "inspectorate": c["inspectorate"],
+                    "ngo": c.get("ngo", False), "contact_wanted": c.get("contact_wanted", False)},
+        "mailbox_token_hash": request["mailbox_token_hash"],
+        "pow_nonce": request["pow_nonce"],
+        "envelope": request["envelope"],
+        "attachments": [{"id": a["id"], "size": a["size"], "sha256": a["sha256"]}
+                        for a in request.get("attachments", [])],
+    }
+    return sha256(json_dumps(canonical))
+
+
 # --------------------------------------------------------------------------------------------
 # 7. Envelope
 # --------------------------------------------------------------------------------------------

@@ -6,6 +6,13 @@ use serde::{Deserialize, Serialize};
 use crate::keys::{AttachmentId, Digest, OrgId, ReportId};
 use crate::routing::{Consent, RoutingTags};
 
+/// Content type of the JSON body of `POST /v1/submissions`.
+pub const SUBMISSION_JSON_TYPE: &str = "application/json";
+/// Content type of the binary body of `POST /v1/submissions` (`PROTOCOL.md` 14.9).
+pub const SUBMISSION_BINARY_TYPE: &str = "application/x-workvoice-submission";
+/// First byte of the binary body: its layout version.
+pub const SUBMISSION_BINARY_VERSION: u8 = 1;
+
 /// Largest request body the relay accepts on `POST /v1/submissions`.
 pub const MAX_SUBMISSION_BYTES: usize = 2 * 1024 * 1024;
 /// Largest chunk of an attachment upload.
@@ -32,6 +39,175 @@ pub struct SubmissionRequest {
     /// Sealed attachments that will be uploaded to this submission.
     #[serde(default)]
     pub attachments: Vec<AttachmentDeclaration>,
+}
+
+impl SubmissionRequest {
+    /// The binary body (`PROTOCOL.md` 14.9): the same members as the JSON body, with the
+    /// envelope and every identifier and digest as raw bytes.
+    ///
+    /// Fails only for what the layout cannot hold: a country, a report kind or the list of
+    /// kinds or attachments longer than 255, an envelope of 4 GiB or more. Each of these the
+    /// relay would refuse anyway.
+    pub fn to_binary(&self) -> Result<Vec<u8>, BinaryEncodeError> {
+        let short = |len: usize, what: &'static str| {
+            u8::try_from(len).map_err(|_| BinaryEncodeError::TooLong(what))
+        };
+        let mut out = Vec::with_capacity(self.envelope.len() + 128);
+        out.push(SUBMISSION_BINARY_VERSION);
+        out.extend_from_slice(self.submission_id.as_bytes());
+        out.extend_from_slice(&self.directory_version.to_be_bytes());
+        out.extend_from_slice(&self.pow_nonce.to_be_bytes());
+        out.extend_from_slice(self.mailbox_token_hash.as_bytes());
+        out.push(self.consent.flags());
+        let country = self.tags.destination_country.as_bytes();
+        out.push(short(country.len(), "destination_country")?);
+        out.extend_from_slice(country);
+        out.push(self.tags.sector.map_or(0, |s| s.letter() as u8));
+        out.push(short(self.tags.kinds.len(), "kinds")?);
+        for kind in &self.tags.kinds {
+            out.push(short(kind.0.len(), "kind")?);
+            out.extend_from_slice(kind.0.as_bytes());
+        }
+        out.push(short(self.attachments.len(), "attachments")?);
+        for a in &self.attachments {
+            out.extend_from_slice(a.id.as_bytes());
+            out.extend_from_slice(&a.size.to_be_bytes());
+            out.extend_from_slice(a.sha256.as_bytes());
+        }
+        let envelope_len = u32::try_from(self.envelope.len())
+            .map_err(|_| BinaryEncodeError::TooLong("envelope"))?;
+        out.extend_from_slice(&envelope_len.to_be_bytes());
+        out.extend_from_slice(&self.envelope);
+        Ok(out)
+    }
+
+    /// Read a binary body (`PROTOCOL.md` 14.9). The checks, in order: the version byte, then
+    /// each member in layout order (every length against the bytes left), then nothing after
+    /// the envelope. What it reads is checked as the JSON body's members are, by the relay.
+    pub fn from_binary(bytes: &[u8]) -> Result<SubmissionRequest, BinaryBodyError> {
+        use crate::codec::Reader;
+        use crate::report::Sector;
+        use crate::routing::ReportKind;
+
+        let mut r = Reader::new(bytes);
+        let version = r.u8()?;
+        if version != SUBMISSION_BINARY_VERSION {
+            return Err(BinaryBodyError::UnsupportedVersion(version));
+        }
+        let submission_id = ReportId(r.array()?);
+        let directory_version = r.u64()?;
+        let pow_nonce = r.u64()?;
+        let mailbox_token_hash = Digest(r.array()?);
+        let flags = r.u8()?;
+        if flags & 0xf0 != 0 {
+            return Err(BinaryBodyError::ReservedBits(flags));
+        }
+        let consent = Consent {
+            union: flags & 1 != 0,
+            inspectorate: flags & 2 != 0,
+            ngo: flags & 4 != 0,
+            contact_wanted: flags & 8 != 0,
+        };
+        let text = |r: &mut Reader<'_>, what: &'static str| -> Result<String, BinaryBodyError> {
+            let len = usize::from(r.u8()?);
+            let raw = r.take(len)?;
+            String::from_utf8(raw.to_vec()).map_err(|_| BinaryBodyError::InvalidText(what))
+        };
+        let destination_country = text(&mut r, "destination_country")?;
+        let sector = match r.u8()? {
+            0 => None,
+            letter => Some(Sector::from_letter(char::from(letter)).unwrap_or(Sector::Unknown)),
+        };
+        let kind_count = r.u8()?;
+        let mut kinds = std::collections::BTreeSet::new();
+        for _ in 0..kind_count {
+            kinds.insert(ReportKind(text(&mut r, "kind")?));
+        }
+        let attachment_count = r.u8()?;
+        let mut attachments =
+            Vec::with_capacity(usize::from(attachment_count).min(r.remaining() / 56));
+        for _ in 0..attachment_count {
+            attachments.push(AttachmentDeclaration {
+                id: AttachmentId(r.array()?),
+                size: r.u64()?,
+                sha256: Digest(r.array()?),
+            });
+        }
+        let envelope_len = r.u32()? as usize;
+        let envelope = r.take(envelope_len)?.to_vec();
+        if r.remaining() != 0 {
+            return Err(BinaryBodyError::TrailingBytes(r.remaining()));
+        }
+        Ok(SubmissionRequest {
+            submission_id,
+            directory_version,
+            tags: RoutingTags {
+                destination_country,
+                sector,
+                kinds,
+            },
+            consent,
+            mailbox_token_hash,
+            pow_nonce,
+            envelope,
+            attachments,
+        })
+    }
+
+    /// The bytes whose SHA-256 the relay keeps as the request hash, to tell a retry from
+    /// another submission under the same id: the JSON serialisation of the request as read,
+    /// whichever body carried it, so a retry in the other encoding is the same submission
+    /// (`PROTOCOL.md` 14.9).
+    pub fn canonical_bytes(&self) -> Result<Vec<u8>, serde_json::Error> {
+        serde_json::to_vec(self)
+    }
+}
+
+/// A [`SubmissionRequest`] that the binary layout cannot hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum BinaryEncodeError {
+    #[error("{0} is too long for the binary body")]
+    TooLong(&'static str),
+}
+
+/// Why a binary submission body (`PROTOCOL.md` 14.9) could not be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum BinaryBodyError {
+    #[error("the binary body's version is {0}; this relay reads version 1")]
+    UnsupportedVersion(u8),
+    #[error("the binary body ends before its layout does")]
+    Truncated,
+    #[error("the binary body has {0} bytes after its envelope")]
+    TrailingBytes(usize),
+    #[error("the binary body's {0} is not UTF-8")]
+    InvalidText(&'static str),
+    #[error("the binary body's consent byte {0:#04x} sets a reserved bit")]
+    ReservedBits(u8),
+}
+
+impl BinaryBodyError {
+    /// The relay's code for this error (`PROTOCOL.md` 14.7).
+    pub fn relay_code(&self) -> RelayErrorCode {
+        match self {
+            BinaryBodyError::UnsupportedVersion(_) => RelayErrorCode::BinaryUnsupportedVersion,
+            BinaryBodyError::Truncated => RelayErrorCode::BinaryTruncated,
+            BinaryBodyError::TrailingBytes(_) => RelayErrorCode::BinaryTrailingBytes,
+            BinaryBodyError::InvalidText(_) => RelayErrorCode::BinaryInvalidText,
+            BinaryBodyError::ReservedBits(_) => RelayErrorCode::BinaryReservedBits,
+        }
+    }
+}
+
+impl crate::ErrorCode for BinaryBodyError {
+    fn code(&self) -> &'static str {
+        self.relay_code().as_str()
+    }
+}
+
+impl From<crate::codec::ReadError> for BinaryBodyError {
+    fn from(_: crate::codec::ReadError) -> Self {
+        BinaryBodyError::Truncated
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -81,6 +257,16 @@ pub enum RelayErrorCode {
     BadRequest,
     /// 400: the body is not the expected JSON
     MalformedJson,
+    /// 400: a binary submission body (14.9) whose first byte is not a layout this relay reads
+    BinaryUnsupportedVersion,
+    /// 400: a binary submission body that ends before its layout does
+    BinaryTruncated,
+    /// 400: a binary submission body with bytes after its envelope
+    BinaryTrailingBytes,
+    /// 400: a binary submission body whose country or report kind is not UTF-8
+    BinaryInvalidText,
+    /// 400: a binary submission body whose consent byte sets a reserved bit
+    BinaryReservedBits,
     /// 400: the body could not be read (for example, the client went away)
     UnreadableBody,
     /// 400: a path parameter does not decode (not hex of the right length, not UTF-8)
@@ -211,9 +397,14 @@ pub enum RelayErrorCode {
 
 impl RelayErrorCode {
     /// Every code, in the order of the specification's table.
-    pub const ALL: [RelayErrorCode; 64] = [
+    pub const ALL: [RelayErrorCode; 69] = [
         RelayErrorCode::BadRequest,
         RelayErrorCode::MalformedJson,
+        RelayErrorCode::BinaryUnsupportedVersion,
+        RelayErrorCode::BinaryTruncated,
+        RelayErrorCode::BinaryTrailingBytes,
+        RelayErrorCode::BinaryInvalidText,
+        RelayErrorCode::BinaryReservedBits,
         RelayErrorCode::UnreadableBody,
         RelayErrorCode::InvalidPath,
         RelayErrorCode::InvalidQuery,
@@ -283,6 +474,11 @@ impl RelayErrorCode {
         match self {
             RelayErrorCode::BadRequest => "bad_request",
             RelayErrorCode::MalformedJson => "malformed_json",
+            RelayErrorCode::BinaryUnsupportedVersion => "binary_unsupported_version",
+            RelayErrorCode::BinaryTruncated => "binary_truncated",
+            RelayErrorCode::BinaryTrailingBytes => "binary_trailing_bytes",
+            RelayErrorCode::BinaryInvalidText => "binary_invalid_text",
+            RelayErrorCode::BinaryReservedBits => "binary_reserved_bits",
             RelayErrorCode::UnreadableBody => "unreadable_body",
             RelayErrorCode::InvalidPath => "invalid_path",
             RelayErrorCode::InvalidQuery => "invalid_query",
@@ -353,6 +549,11 @@ impl RelayErrorCode {
         match self {
             RelayErrorCode::BadRequest
             | RelayErrorCode::MalformedJson
+            | RelayErrorCode::BinaryUnsupportedVersion
+            | RelayErrorCode::BinaryTruncated
+            | RelayErrorCode::BinaryTrailingBytes
+            | RelayErrorCode::BinaryInvalidText
+            | RelayErrorCode::BinaryReservedBits
             | RelayErrorCode::UnreadableBody
             | RelayErrorCode::InvalidPath
             | RelayErrorCode::InvalidQuery
@@ -786,4 +987,176 @@ pub struct Referral {
     pub to: OrgId,
     #[serde(with = "crate::codec::base64_bytes")]
     pub envelope: Vec<u8>,
+}
+
+#[cfg(test)]
+mod binary_body_tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use crate::report::Sector;
+    use crate::routing::ReportKind;
+
+    fn request() -> SubmissionRequest {
+        SubmissionRequest {
+            submission_id: ReportId([1; 16]),
+            directory_version: 7,
+            tags: RoutingTags {
+                destination_country: "MY".into(),
+                sector: Some(Sector::from_letter('C').unwrap()),
+                kinds: [
+                    ReportKind("recruitment_fees".into()),
+                    ReportKind("wages".into()),
+                ]
+                .into_iter()
+                .collect(),
+            },
+            consent: Consent {
+                union: true,
+                inspectorate: true,
+                ngo: false,
+                contact_wanted: true,
+            },
+            mailbox_token_hash: Digest([2; 32]),
+            pow_nonce: 0x0102_0304_0506_0708,
+            envelope: vec![9; 300],
+            attachments: vec![AttachmentDeclaration {
+                id: AttachmentId([3; 16]),
+                size: 4096,
+                sha256: Digest([4; 32]),
+            }],
+        }
+    }
+
+    #[test]
+    fn the_binary_body_reads_back_as_the_request_and_hashes_as_its_json() {
+        let request = request();
+        let binary = request.to_binary().unwrap();
+        // 1 + 16 + 8 + 8 + 32 + 1 + (1 + 2) + 1 + (1 + 1 + 16 + 1 + 5) + (1 + 56) + 4 + 300
+        assert_eq!(binary.len(), 455);
+        let read = SubmissionRequest::from_binary(&binary).unwrap();
+        assert_eq!(read, request);
+        let json: SubmissionRequest =
+            serde_json::from_slice(&serde_json::to_vec(&request).unwrap()).unwrap();
+        assert_eq!(
+            json.canonical_bytes().unwrap(),
+            read.canonical_bytes().unwrap()
+        );
+        assert!(binary.len() < serde_json::to_vec(&request).unwrap().len());
+    }
+
+    #[test]
+    fn every_prefix_of_a_body_is_truncated() {
+        let good = request().to_binary().unwrap();
+        for cut in 0..good.len() {
+            assert_eq!(
+                SubmissionRequest::from_binary(&good[..cut]),
+                Err(BinaryBodyError::Truncated),
+                "cut at {cut}"
+            );
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 512, ..Default::default() })]
+
+        /// Hostile bytes (a valid body with a few bytes changed, or random bytes) never panic
+        /// the reader, and whatever reads is written back to a body that reads as the same
+        /// request, with the same request hash.
+        #[test]
+        fn whatever_reads_writes_back_to_the_same_request(
+            changes in proptest::collection::vec(
+                (proptest::prelude::any::<usize>(), proptest::prelude::any::<u8>()),
+                0..4,
+            ),
+            random in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..400),
+            use_random in proptest::prelude::any::<bool>(),
+        ) {
+            let mut bytes = if use_random { random } else { request().to_binary().unwrap() };
+            let len = bytes.len();
+            for (at, value) in changes {
+                if len > 0 {
+                    bytes[at % len] = value;
+                }
+            }
+            if let Ok(read) = SubmissionRequest::from_binary(&bytes) {
+                let again = SubmissionRequest::from_binary(&read.to_binary().unwrap()).unwrap();
+                proptest::prop_assert_eq!(&again, &read);
+                proptest::prop_assert_eq!(
+                    again.canonical_bytes().unwrap(),
+                    read.canonical_bytes().unwrap()
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn no_sector_and_no_attachments_read_back() {
+        let mut request = request();
+        request.tags.sector = None;
+        request.attachments.clear();
+        let read = SubmissionRequest::from_binary(&request.to_binary().unwrap()).unwrap();
+        assert_eq!(read, request);
+    }
+
+    #[test]
+    fn an_unknown_sector_letter_reads_as_unknown_like_json() {
+        let mut binary = request().to_binary().unwrap();
+        // version, id, two u64, hash, flags, country length and "MY": the sector byte.
+        let at = 1 + 16 + 8 + 8 + 32 + 1 + 1 + 2;
+        assert_eq!(binary[at], b'C');
+        binary[at] = b'Z';
+        let read = SubmissionRequest::from_binary(&binary).unwrap();
+        assert_eq!(read.tags.sector, Some(Sector::Unknown));
+    }
+
+    #[test]
+    fn every_way_a_binary_body_can_be_bad_has_its_error() {
+        let good = request().to_binary().unwrap();
+        let code = |bytes: &[u8]| SubmissionRequest::from_binary(bytes).unwrap_err();
+
+        let mut v2 = good.clone();
+        v2[0] = 2;
+        assert_eq!(code(&v2), BinaryBodyError::UnsupportedVersion(2));
+        assert_eq!(code(&[]), BinaryBodyError::Truncated);
+        for cut in [1, 20, 60, good.len() - 301, good.len() - 1] {
+            assert_eq!(
+                code(&good[..cut]),
+                BinaryBodyError::Truncated,
+                "cut at {cut}"
+            );
+        }
+        let mut long = good.clone();
+        long.extend_from_slice(&[0, 0]);
+        assert_eq!(code(&long), BinaryBodyError::TrailingBytes(2));
+        // An envelope length one short leaves a byte after it; one long runs past the end.
+        let len_at = good.len() - 300 - 4;
+        let mut short = good.clone();
+        short[len_at + 3] -= 1;
+        assert_eq!(code(&short), BinaryBodyError::TrailingBytes(1));
+        let mut over = good.clone();
+        over[len_at] = 0xff;
+        assert_eq!(code(&over), BinaryBodyError::Truncated);
+        // An attachment count past the bytes left.
+        let count_at = len_at - 56 - 1;
+        assert_eq!(good[count_at], 1);
+        let mut many = good.clone();
+        many[count_at] = 200;
+        assert_eq!(code(&many), BinaryBodyError::Truncated);
+        let flags_at = 1 + 16 + 8 + 8 + 32;
+        let mut reserved = good.clone();
+        reserved[flags_at] |= 0x10;
+        assert_eq!(code(&reserved), BinaryBodyError::ReservedBits(0x1b));
+        let mut latin = good.clone();
+        latin[flags_at + 2] = 0xff;
+        assert_eq!(
+            code(&latin),
+            BinaryBodyError::InvalidText("destination_country")
+        );
+        assert_eq!(
+            BinaryBodyError::Truncated.relay_code().status(),
+            400,
+            "bad binary bodies are 400s, as malformed JSON is"
+        );
+    }
 }

@@ -118,7 +118,7 @@ impl Consent {
         }
     }
 
-    fn flags(&self) -> u8 {
+    pub(crate) fn flags(&self) -> u8 {
         u8::from(self.union)
             | u8::from(self.inspectorate) << 1
             | u8::from(self.ngo) << 2

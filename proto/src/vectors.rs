@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use rand_core::{TryCryptoRng, TryRng};
 use serde::{Deserialize, Serialize};
 
-use crate::api::WorkerStatus;
+use crate::api::{AttachmentDeclaration, SubmissionRequest, WorkerStatus};
 use crate::directory::{
     DirectoryPins, KeyTrust, LISTING_FORMAT, Listing, ORG_CERT_CONTEXT, OrgCertificate, OrgKind,
     Organisation, RELAY_CERT_CONTEXT, REVOCATION_CONTEXT, RelayCertificate, RevocationList,
@@ -180,6 +180,13 @@ pub enum Vector {
         json: String,
         expect: Expect,
     },
+    /// A binary submission body (`PROTOCOL.md` 14.9), read; `ok` gives the request as its
+    /// JSON body and the SHA-256 of its canonical JSON (the relay's request hash, 14.2).
+    SubmissionBody {
+        description: String,
+        body: String,
+        expect: Expect,
+    },
     /// A sealed attachment (section 9), opened against its report id and manifest entry; `ok`
     /// gives the plaintext's length and SHA-256.
     Attachment {
@@ -206,6 +213,7 @@ impl Vector {
             | Vector::Delivery { expect, .. }
             | Vector::Recovery { expect, .. }
             | Vector::Report { expect, .. }
+            | Vector::SubmissionBody { expect, .. }
             | Vector::Attachment { expect, .. } => expect,
         }
     }
@@ -223,6 +231,7 @@ impl Vector {
             | Vector::Delivery { expect, .. }
             | Vector::Recovery { expect, .. }
             | Vector::Report { expect, .. }
+            | Vector::SubmissionBody { expect, .. }
             | Vector::Attachment { expect, .. } => expect,
         }
     }
@@ -454,6 +463,18 @@ pub fn evaluate(vector: &Vector) -> Result<Expect, String> {
             }
             Err(e) => err(&e),
         },
+        Vector::SubmissionBody { body, .. } => {
+            match SubmissionRequest::from_binary(&bytes(body)?) {
+                Ok(request) => {
+                    let canonical = request.canonical_bytes().map_err(|e| e.to_string())?;
+                    ok(serde_json::json!({
+                        "request_hash": hex::encode(sha256(&[&canonical]).0),
+                        "request": request,
+                    }))
+                }
+                Err(e) => err(&e),
+            }
+        }
         Vector::Report { json, .. } => match Report::decode(json.as_bytes()) {
             Ok(r) => ok(serde_json::json!({
                 "report_id": r.report_id,
@@ -851,6 +872,92 @@ pub fn generate() -> Vec<(bool, String, Vector)> {
             error: String::new(),
         },
     };
+    // The binary submission body carrying this envelope (14.9).
+    let submission = SubmissionRequest {
+        submission_id: report_id,
+        directory_version: 1,
+        tags: tags.clone(),
+        consent,
+        mailbox_token_hash: mailbox_token_hash(&[0x24; 32]),
+        pow_nonce: 0x0001_0203_0405_0607,
+        envelope: env.clone(),
+        attachments: vec![AttachmentDeclaration {
+            id: crate::keys::AttachmentId([0x5a; 16]),
+            size: 70_000,
+            sha256: sha256(&[b"an attachment"]),
+        }],
+    };
+    let body = submission.to_binary().unwrap_or_default();
+    let body_vector = |description: &str, body: &[u8]| Vector::SubmissionBody {
+        description: description.into(),
+        body: hex::encode(body),
+        expect: placeholder(),
+    };
+    push(
+        "submission-binary",
+        body_vector(
+            "the fixture report's submission with one attachment, as a binary body",
+            &body,
+        ),
+    );
+    let mut bare = submission.clone();
+    bare.tags.sector = None;
+    bare.attachments.clear();
+    bare.consent.inspectorate = false;
+    push(
+        "submission-binary-no-sector",
+        body_vector(
+            "no sector and no attachments",
+            &bare.to_binary().unwrap_or_default(),
+        ),
+    );
+    let mut v2 = body.clone();
+    v2[0] = 2;
+    push(
+        "submission-binary-version-2",
+        body_vector("a layout version this reader does not know", &v2),
+    );
+    push("submission-binary-empty", body_vector("an empty body", &[]));
+    push(
+        "submission-binary-cut-in-header",
+        body_vector("cut inside the mailbox token hash", &body[..50]),
+    );
+    let envelope_len_at = body.len() - env.len() - 4;
+    let mut long_envelope = body.clone();
+    long_envelope[envelope_len_at] = 0x01;
+    push(
+        "submission-binary-envelope-length-past-end",
+        body_vector(
+            "an envelope length past the end of the body",
+            &long_envelope,
+        ),
+    );
+    let mut trailing = body.clone();
+    trailing.push(0);
+    push(
+        "submission-binary-trailing-byte",
+        body_vector("one byte after the envelope", &trailing),
+    );
+    let mut many = body.clone();
+    many[envelope_len_at - 57] = 2;
+    push(
+        "submission-binary-attachment-count-past-end",
+        body_vector("two attachments declared, one present", &many),
+    );
+    let flags_at = 1 + 16 + 8 + 8 + 32;
+    let mut reserved = body.clone();
+    reserved[flags_at] |= 0x20;
+    push(
+        "submission-binary-reserved-consent-bit",
+        body_vector("consent bit 5 set", &reserved),
+    );
+    let mut latin = body.clone();
+    latin[flags_at + 2] = 0xd1;
+    push(
+        "submission-binary-country-not-utf8",
+        body_vector("a country byte that is not UTF-8", &latin),
+    );
+
     push(
         "envelope-union",
         env_vector(

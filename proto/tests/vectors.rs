@@ -102,6 +102,23 @@ fn invalid_vectors_fail_for_the_intended_reason() {
         ("attachment-last-segment-dropped", "attachment_mismatch"),
         ("attachment-segments-swapped", "attachment_decrypt_failed"),
         ("attachment-header-altered", "attachment_mismatch"),
+        ("submission-binary-version-2", "binary_unsupported_version"),
+        ("submission-binary-empty", "binary_truncated"),
+        ("submission-binary-cut-in-header", "binary_truncated"),
+        (
+            "submission-binary-envelope-length-past-end",
+            "binary_truncated",
+        ),
+        ("submission-binary-trailing-byte", "binary_trailing_bytes"),
+        (
+            "submission-binary-attachment-count-past-end",
+            "binary_truncated",
+        ),
+        (
+            "submission-binary-reserved-consent-bit",
+            "binary_reserved_bits",
+        ),
+        ("submission-binary-country-not-utf8", "binary_invalid_text"),
     ];
     for (name, code) in expected {
         let v = invalid
@@ -205,6 +222,37 @@ fn trust_vectors_mark_the_broken_key() {
         ok["plaintext"], union["plaintext"],
         "both recipients read the same plaintext"
     );
+}
+
+/// A valid binary submission body is the encoding of the request it reads as, byte for byte,
+/// and that request's JSON body has the same request hash (`PROTOCOL.md` 14.9).
+#[test]
+fn binary_submission_vectors_encode_back_and_hash_as_their_json() {
+    use workvoice_proto::api::SubmissionRequest;
+    use workvoice_proto::keys::sha256;
+
+    let valid = load("valid");
+    let mut seen = 0;
+    for (name, v) in &valid {
+        let Vector::SubmissionBody { body, expect, .. } = v else {
+            continue;
+        };
+        let Expect::Ok { ok } = expect else {
+            panic!("{name}")
+        };
+        let request: SubmissionRequest = serde_json::from_value(ok["request"].clone()).unwrap();
+        assert_eq!(hex::encode(request.to_binary().unwrap()), *body, "{name}");
+        let json = serde_json::to_vec(&request).unwrap();
+        let from_json: SubmissionRequest = serde_json::from_slice(&json).unwrap();
+        assert_eq!(
+            hex::encode(sha256(&[&from_json.canonical_bytes().unwrap()]).0),
+            ok["request_hash"].as_str().unwrap(),
+            "{name}"
+        );
+        assert!(body.len() / 2 < json.len(), "{name}: binary is smaller");
+        seen += 1;
+    }
+    assert_eq!(seen, 2);
 }
 
 #[test]

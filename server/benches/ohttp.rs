@@ -1,7 +1,9 @@
 //! Oblivious HTTP cost, against a direct request in the same run: the time and bytes of one
 //! submission posted directly and through the gateway (`POST /v1/ohttp`, the client
 //! encapsulating and opening the answer with the `ohttp` crate), interleaved one by one on an
-//! in-process relay; and the bytes on the wire per 1 KiB report against its plaintext.
+//! in-process relay; and the bytes on the wire per 1 KiB report against its plaintext, for the
+//! JSON body and the binary body (`PROTOCOL.md` 14.9), each directly and through the gateway as
+//! the phone sends it (`workvoice_proto::oblivious::encapsulate`, padded to `PADDED_SIZES`).
 //!
 //! `cargo bench -p workvoice-relay --bench ohttp` (optional `OHTTP_BENCH_SUBMISSIONS`, default
 //! 200). What it does not count: TLS, HTTP headers, and the OHTTP relay's hop (one more
@@ -10,6 +12,8 @@
 
 use std::time::{Duration, Instant};
 
+use workvoice_proto::api::SUBMISSION_BINARY_TYPE;
+use workvoice_proto::oblivious::{GatewayKeyConfig, InnerRequest, encapsulate};
 use workvoice_relay::testing::{SubmissionSpec, TestRelay, TestRelayOptions};
 
 fn bhttp_submission(body: &[u8]) -> Vec<u8> {
@@ -151,5 +155,79 @@ async fn main() {
         per(direct_up + direct_down) / plain,
         per(oblivious_up + oblivious_down) / plain
     );
+
+    // Bytes per 1 KiB report in each encoding, directly and through the gateway with the
+    // phone's padding; every submission is accepted (201), each under its own report.
+    let gateway = GatewayKeyConfig::parse(&hex::encode(&config)).unwrap();
+    let rounds = n.min(50);
+    let mut sizes = [0usize; 4];
+    let mut plain_total = 0usize;
+    for i in 0..rounds {
+        for (slot, size) in sizes.iter_mut().enumerate() {
+            let (p, plain) = sized(10_000 + 4 * i + slot as u64);
+            plain_total += plain;
+            let (body, content_type) = if slot % 2 == 0 {
+                (serde_json::to_vec(&p.request).unwrap(), "application/json")
+            } else {
+                (p.request.to_binary().unwrap(), SUBMISSION_BINARY_TYPE)
+            };
+            let status = if slot < 2 {
+                *size += body.len();
+                c.post(relay.url("/v1/submissions"))
+                    .header("content-type", content_type)
+                    .body(body)
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+                    .as_u16()
+            } else {
+                let inner = InnerRequest {
+                    method: "POST",
+                    path: "/v1/submissions",
+                    headers: &[("content-type", content_type)],
+                    body: &body,
+                };
+                let (sealed, pending) = encapsulate(&gateway, &inner).unwrap();
+                *size += sealed.len();
+                let answer = c
+                    .post(relay.url("/v1/ohttp"))
+                    .header("content-type", "message/ohttp-req")
+                    .body(sealed)
+                    .send()
+                    .await
+                    .unwrap()
+                    .bytes()
+                    .await
+                    .unwrap();
+                pending.open(&answer).unwrap().status
+            };
+            assert_eq!(status, 201, "encoding {slot}");
+        }
+    }
+    let plain = plain_total as f64 / (4 * rounds) as f64;
+    let per = |total: usize| total as f64 / rounds as f64;
+    println!();
+    println!(
+        "request body bytes per 1 KiB report ({rounds} of each; plaintext {plain:.0} bytes on average; goal <= 1.5x)"
+    );
+    println!("| request body | bytes | per plaintext byte | against JSON direct |");
+    println!("|---|---|---|---|");
+    for (slot, name) in [
+        "JSON, direct",
+        "binary, direct",
+        "JSON, through OHTTP (padded)",
+        "binary, through OHTTP (padded)",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        println!(
+            "| {name} | {:.0} | {:.2}x | {:.3} |",
+            per(sizes[slot]),
+            per(sizes[slot]) / plain,
+            per(sizes[slot]) / per(sizes[0])
+        );
+    }
     relay.stop().await;
 }

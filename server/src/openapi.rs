@@ -501,12 +501,21 @@ pub fn document() -> Value {
                 }
             }},
             "/v1/submissions": {"post": {
-                "summary": "Submit a sealed report. Idempotent by submission_id.",
-                "requestBody": json_body("SubmissionRequest"),
+                "summary": "Submit a sealed report. Idempotent by submission_id; a retry may switch between the JSON and the binary body.",
+                "requestBody": {
+                    "required": true,
+                    "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/SubmissionRequest"}},
+                        "application/x-workvoice-submission": {
+                            "schema": {"type": "string", "contentEncoding": "binary", "maxLength": 2097152},
+                            "description": "The members of SubmissionRequest in the binary layout of PROTOCOL.md 14.9, the envelope raw instead of base64."
+                        }
+                    }
+                },
                 "responses": {
                     "201": json_response("Stored and delivered.", "SubmissionAccepted"),
                     "200": json_response("A retry of an accepted submission: the first answer again.", "SubmissionAccepted"),
-                    "400": error_response("malformed_json, unreadable_body"),
+                    "400": error_response("malformed_json, unreadable_body, binary_unsupported_version, binary_truncated, binary_trailing_bytes, binary_invalid_text, binary_reserved_bits"),
                     "409": error_response("submission_conflict, stale_directory (with directory_version), mailbox_in_use"),
                     "413": error_response("payload_too_large"),
                     "415": error_response("unsupported_media_type"),

@@ -10,7 +10,9 @@ use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use workvoice_proto::api::{SubmissionAccepted, SubmissionRequest};
+use workvoice_proto::api::{
+    SUBMISSION_BINARY_TYPE, SUBMISSION_JSON_TYPE, SubmissionAccepted, SubmissionRequest,
+};
 use workvoice_proto::attachment::max_sealed_len;
 use workvoice_proto::directory::{Listing, OrgKind, revoked_keys, untrusted_near};
 use workvoice_proto::envelope::EnvelopeHeader;
@@ -20,7 +22,7 @@ use workvoice_proto::report::MAX_ATTACHMENTS;
 use workvoice_proto::routing::{Route, check_delivery, route};
 
 use crate::domain::{hour_of, unix_now};
-use crate::error::{ApiFailure, json_body};
+use crate::error::{ApiFailure, json_body, read_body};
 use crate::state::{AppState, CurrentDirectory};
 use crate::storage::{NewAttachment, NewSubmission, StoreOutcome};
 
@@ -111,13 +113,38 @@ fn stale(current: &CurrentDirectory) -> ApiFailure {
     f
 }
 
+/// The request, from a JSON body or a binary one (`PROTOCOL.md` 14.9), chosen by the content
+/// type. Either is read in full before any check of its members, which run alike for both.
+fn submission_body(
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<SubmissionRequest, ApiFailure> {
+    let content_type = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(str::trim);
+    match content_type {
+        Some(t) if t.eq_ignore_ascii_case(SUBMISSION_BINARY_TYPE) => {
+            let bytes = read_body(body)?;
+            SubmissionRequest::from_binary(&bytes)
+                .map_err(|e| ApiFailure::new(e.relay_code(), e.to_string()))
+        }
+        Some(t) if t.eq_ignore_ascii_case(SUBMISSION_JSON_TYPE) => json_body(headers, body),
+        _ => Err(ApiFailure::new(
+            RelayErrorCode::UnsupportedMediaType,
+            format!("the body must be {SUBMISSION_JSON_TYPE} or {SUBMISSION_BINARY_TYPE}"),
+        )),
+    }
+}
+
 async fn submit(
     state: &AppState,
     headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, SubmissionAccepted), ApiFailure> {
-    let request: SubmissionRequest = json_body(headers, body)?;
-    let canonical = serde_json::to_vec(&request).map_err(ApiFailure::internal)?;
+    let request = submission_body(headers, body)?;
+    let canonical = request.canonical_bytes().map_err(ApiFailure::internal)?;
     let request_hash = sha256(&[&canonical]).0;
     let submission_id = request.submission_id;
 
