@@ -800,8 +800,14 @@ fn inner_request(
     }
     let length = HeaderValue::from(message.content().len());
     request.headers_mut().insert(header::CONTENT_LENGTH, length);
+    request.extensions_mut().insert(OpenedByGateway);
     Ok(request)
 }
+
+/// Marks a request the gateway opened and serves through the router: its bytes are part of
+/// the outer request's body, whose reservation of the body budget already counts them.
+#[derive(Debug, Clone, Copy)]
+pub struct OpenedByGateway;
 
 /// `response` as a known-length binary HTTP response.
 async fn binary_response(response: Response) -> Result<Vec<u8>, GatewayRefusal> {

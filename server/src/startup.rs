@@ -240,10 +240,16 @@ fn client_address(state: &AppState, request: &Request) -> Option<IpAddr> {
 /// once, unread, when the budget is spent.
 async fn body_budget(State(state): State<AppState>, request: Request, next: Next) -> Response {
     use axum::http::Method;
+    // A request inside an Oblivious HTTP one: the outer request holds the reservation for
+    // these bytes already, so reserving them again would count them twice.
     if matches!(
         *request.method(),
         Method::GET | Method::HEAD | Method::OPTIONS | Method::DELETE
-    ) {
+    ) || request
+        .extensions()
+        .get::<oblivious::OpenedByGateway>()
+        .is_some()
+    {
         return next.run(request).await;
     }
     let largest = MAX_SUBMISSION_BYTES

@@ -760,3 +760,41 @@ async fn the_signed_directory_lists_the_gateway_keys_and_a_rotation_republishes_
         [hex::encode(&second)]
     );
 }
+
+/// The body budget counts an Oblivious HTTP request's bytes once: with room for the outer
+/// request only, the submission inside is still served (not `503 relay_busy`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_request_inside_takes_no_second_share_of_the_body_budget() {
+    let relay =
+        workvoice_relay::testing::TestRelay::spawn(workvoice_relay::testing::TestRelayOptions {
+            adjust: Some(|s| s.max_body_bytes_in_flight = 5_000),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let c = client();
+    let config = gateway_config(&c, &relay.base_url).await;
+    let p = relay
+        .prepare_submission(&SubmissionSpec::default())
+        .unwrap();
+    let body = serde_json::to_vec(&p.request).unwrap();
+    // Outer (4,151 bytes) and inner together exceed the budget; each alone fits.
+    assert!(phone::PADDED_SIZES[0] + phone::ENCAPSULATION_OVERHEAD + body.len() > 5_000);
+    let (status, answer) = through_gateway(
+        &c,
+        &relay.base_url,
+        &config,
+        request(
+            "POST",
+            "/v1/submissions",
+            &[("content-type", "application/json")],
+            &body,
+        ),
+    )
+    .await;
+    assert_eq!(status, 201, "{}", String::from_utf8_lossy(&answer));
+    assert_eq!(
+        relay.storage.table_counts().await.unwrap()["submissions"],
+        1
+    );
+}
