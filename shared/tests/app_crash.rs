@@ -20,7 +20,8 @@ const KILLS: usize = 12;
 
 fn config(dir: &str) -> HostConfig {
     HostConfig {
-        data_dir: dir.into(),
+        // Inside the temporary folder, so the host's intake folder beside it goes with it.
+        data_dir: format!("{dir}/phone"),
         // Nothing listens there: reports wait for signal, as on a phone without one.
         app: AppConfig {
             relay_url: "http://127.0.0.1:9".into(),

@@ -12,7 +12,8 @@ fn core(dir: &std::path::Path) -> CoreFfi {
 
 fn core_with_secret(dir: &std::path::Path, platform_secret: Vec<u8>) -> CoreFfi {
     let config = HostConfig {
-        data_dir: dir.display().to_string(),
+        // Inside the temporary folder, so the host's intake folder beside it goes with it.
+        data_dir: dir.join("phone").display().to_string(),
         app: AppConfig {
             relay_url: "http://127.0.0.1:9".into(),
             root_public_key: Some(Fixture::new().root.public_key().to_hex()),
