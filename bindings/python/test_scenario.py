@@ -186,6 +186,7 @@ class FirstReportScenario(unittest.TestCase):
                 "mailbox_poll_cap_ms": 1_000,
                 "http_timeout_ms": 10_000,
                 "upload_chunk_bytes": 256 * 1024,
+                "ohttp_relay": None,
             },
             "insecure_fast_kdf": True,
             "max_pin_attempts": 5,

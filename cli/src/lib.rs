@@ -86,6 +86,8 @@ pub struct ShellConfig {
     pub fast_kdf: bool,
     /// Short retry delays (tests).
     pub quick_retries: bool,
+    /// An OHTTP relay to try before those the signed directory lists.
+    pub ohttp_relay: Option<String>,
 }
 
 pub struct Shell {
@@ -110,6 +112,7 @@ impl Shell {
             root_public_key: config.root_public_key.clone(),
             system_language: config.language.clone(),
             http_timeout_ms: 5_000,
+            ohttp_relay: config.ohttp_relay.clone(),
             ..AppConfig::default()
         };
         if config.quick_retries {

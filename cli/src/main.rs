@@ -1,7 +1,7 @@
 //! `workvoice-cli`: drive the Workvoice phone core from a terminal.
 //!
 //! ```text
-//! workvoice-cli --data-dir D --relay URL [--root-key HEX] [--language L] [--fast-kdf] [--verbose] COMMAND
+//! workvoice-cli --data-dir D --relay URL [--root-key HEX] [--language L] [--ohttp-relay URL] [--fast-kdf] [--verbose] COMMAND
 //!   init --pin PIN [--duress-pin PIN]     set up: prints the recovery code to write down
 //!   report --pin PIN --from report.json   compose and queue a report (offline is fine)
 //!   send --pin PIN [--timeout SECS]       send what waits, upload evidence (retries with backoff)
@@ -9,7 +9,10 @@
 //!   mailbox --pin PIN                     check for news and answers, print them
 //!   recover --pin PIN --code CODE         on a new phone: find the reports of a recovery code
 //!   withdraw --pin PIN --report ID        delete a report not sent yet, or ask for a sent one back
+//!   route --pin PIN --unreachable wait|direct   when no OHTTP relay answers: wait, or send directly
 //! ```
+//!
+//! `--ohttp-relay` names an OHTTP relay to try before those the signed directory lists.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -18,9 +21,10 @@ use std::time::Duration;
 use workvoice_cli::{Shell, ShellConfig, ShellError, format_outbox, read_report_file};
 use workvoice_core::app::{Event, Screen};
 
-const USAGE: &str = "usage: workvoice-cli --data-dir DIR --relay URL [--root-key HEX] [--language CODE] [--fast-kdf] [--verbose] \
+const USAGE: &str = "usage: workvoice-cli --data-dir DIR --relay URL [--root-key HEX] [--language CODE] [--ohttp-relay URL] [--fast-kdf] [--verbose] \
 COMMAND\n  init --pin PIN [--duress-pin PIN]\n  report --pin PIN --from FILE.json\n  send --pin PIN [--timeout SECS]\n  \
-outbox --pin PIN\n  mailbox --pin PIN\n  recover --pin PIN --code CODE\n  withdraw --pin PIN --report ID";
+outbox --pin PIN\n  mailbox --pin PIN\n  recover --pin PIN --code CODE\n  withdraw --pin PIN --report ID\n  \
+route --pin PIN --unreachable wait|direct";
 
 struct Args {
     options: Vec<(String, String)>,
@@ -88,6 +92,7 @@ fn run() -> Result<String, ShellError> {
         language: args.get("language").unwrap_or("en").to_string(),
         fast_kdf: args.flag("fast-kdf"),
         quick_retries: args.flag("quick-retries"),
+        ohttp_relay: args.get("ohttp-relay").map(str::to_string),
     };
     let mut shell = Shell::start(&config)?;
     shell.verbose = args.flag("verbose");
@@ -122,7 +127,28 @@ fn run() -> Result<String, ShellError> {
                         .parse()
                         .map_err(|_| ShellError::Usage("--timeout takes seconds".into()))?;
                     let items = shell.sync_until_sent(Duration::from_secs(secs))?;
-                    Ok(format_outbox(&items))
+                    let notice = shell.view()?.notice.map(|n| n.text + "\n");
+                    Ok(notice.unwrap_or_default() + &format_outbox(&items))
+                }
+                "route" => {
+                    let send_directly = match args.need("unreachable")? {
+                        "wait" => false,
+                        "direct" => true,
+                        other => {
+                            return Err(ShellError::Usage(format!(
+                                "--unreachable takes wait or direct, not {other:?}"
+                            )));
+                        }
+                    };
+                    shell.send(&Event::SetSendDirectly { send_directly })?;
+                    Ok(format!(
+                        "When no OHTTP relay answers: {}.\n",
+                        if send_directly {
+                            "send directly"
+                        } else {
+                            "wait"
+                        }
+                    ))
                 }
                 "outbox" => Ok(format_outbox(&shell.outbox()?)),
                 "withdraw" => {

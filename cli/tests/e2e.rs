@@ -240,6 +240,7 @@ fn shell(dir: &std::path::Path, proxy: &Proxy, relay: &TestRelay) -> Shell {
         language: "en".into(),
         fast_kdf: true,
         quick_retries: true,
+        ohttp_relay: None,
     })
     .unwrap()
 }

@@ -74,6 +74,7 @@ fn offline(dir: &std::path::Path) -> ShellConfig {
         language: "en".into(),
         fast_kdf: true,
         quick_retries: true,
+        ohttp_relay: None,
     }
 }
 

@@ -55,6 +55,7 @@ pub fn write_and_send(
         // Cheap PIN hashing keeps the demo quick; a real phone uses the full Argon2id cost.
         fast_kdf: true,
         quick_retries: true,
+        ohttp_relay: None,
     })
     .map_err(|e| failed(e.to_string()))?;
     shell

@@ -74,6 +74,17 @@ pub enum Command {
     /// The signed directory.
     #[command(subcommand)]
     Directory(DirectoryCommand),
+    /// The Oblivious HTTP gateway's keys.
+    #[command(subcommand)]
+    Ohttp(OhttpCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OhttpCommand {
+    /// Make a new current gateway key now (a suspected compromise, a test of the phones):
+    /// the key in use is accepted for `ohttp_key_grace_secs` more. The relay loads the key file
+    /// and publishes a directory listing the new key at its next maintenance pass.
+    Rotate,
 }
 
 #[derive(Debug, clap::Args)]
@@ -232,6 +243,17 @@ pub async fn run(command: Command, settings: Settings) -> CliResult {
     match command {
         Command::Migrate { check: true } => return migrate_check(&settings).await,
         Command::Backup(args) => return backup(&settings, args).await,
+        Command::Ohttp(OhttpCommand::Rotate) => {
+            let (state, published) =
+                crate::oblivious::rotate_now(&settings, unix_now()).map_err(|x| e(&x))?;
+            say(&format!(
+                "gateway key {} is current; key {} is accepted until {published}; the relay \
+                 publishes a directory listing both at its next maintenance pass",
+                state.current.key_id,
+                state.previous.as_ref().map_or(0, |(p, _)| p.key_id),
+            ));
+            return Ok(());
+        }
         Command::Restore { from, key, force } => {
             let key = crate::backup::read_private_key(&key)?;
             let copied = crate::backup::restore(&settings, &from, &key, force).await?;
@@ -253,7 +275,11 @@ pub async fn run(command: Command, settings: Settings) -> CliResult {
     let root = settings.root_key().map_err(|x| e(&x))?;
     let now = unix_now();
     match command {
-        Command::Serve | Command::Openapi | Command::Backup(_) | Command::Restore { .. } => {}
+        Command::Serve
+        | Command::Openapi
+        | Command::Backup(_)
+        | Command::Restore { .. }
+        | Command::Ohttp(_) => {}
         Command::Migrate { .. } => say("migrations applied"),
         Command::Key(KeyCommand::Show) => {
             let key = startup::relay_key(&settings).map_err(|x| e(&x))?;

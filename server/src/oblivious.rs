@@ -176,17 +176,38 @@ impl GatewayKeyState {
             changed = true;
         }
         if rotation_secs > 0 && now >= next.current_since.saturating_add(rotation_secs) {
-            let mut id = next.current.key_id.wrapping_add(1);
-            if next.previous.as_ref().is_some_and(|(p, _)| p.key_id == id) {
-                id = id.wrapping_add(1);
-            }
-            let outgoing = std::mem::replace(&mut next.current, GatewaySecret::generate(id));
-            next.previous = Some((outgoing, now.saturating_add(grace_secs)));
-            next.current_since = now;
+            next = next.rotated(now, grace_secs);
             changed = true;
         }
         changed.then_some(next)
     }
+
+    /// A new current key with the next free key id; the current one becomes the previous,
+    /// accepted until `now + grace_secs` (an older previous one is dropped).
+    pub fn rotated(&self, now: u64, grace_secs: u64) -> GatewayKeyState {
+        let mut next = self.clone();
+        let mut id = next.current.key_id.wrapping_add(1);
+        if next.previous.as_ref().is_some_and(|(p, _)| p.key_id == id) {
+            id = id.wrapping_add(1);
+        }
+        let outgoing = std::mem::replace(&mut next.current, GatewaySecret::generate(id));
+        next.previous = Some((outgoing, now.saturating_add(grace_secs)));
+        next.current_since = now;
+        next
+    }
+}
+
+/// `workvoice-relay ohttp rotate`: rotate the key file now. Returns the new state and the
+/// Unix second until which the outgoing key is accepted.
+pub fn rotate_now(
+    settings: &Settings,
+    now: u64,
+) -> Result<(GatewayKeyState, u64), GatewayKeyError> {
+    let path = key_path(&settings.data_dir);
+    let next = read_or_create_state(&path, now)?.rotated(now, settings.ohttp_key_grace_secs);
+    write_state(&path, &next)?;
+    let until = next.previous.as_ref().map_or(now, |(_, until)| *until);
+    Ok((next, until))
 }
 
 /// Write `state` to `path` (mode 0600), replacing what was there atomically.

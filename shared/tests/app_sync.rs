@@ -286,8 +286,7 @@ fn a_listing_without_the_revocation_list_already_seen_is_refused() {
     assert!(matches!(phone.screen(), Screen::Unlock { .. }));
     while let Some(request) = phone.http.pop_front() {
         if request.operation.method == HttpMethod::Post {
-            let body: workvoice_proto::api::SubmissionRequest =
-                serde_json::from_slice(&request.operation.body).unwrap();
+            let body = common::submission_of(&request.operation);
             assert_eq!(body.directory_version, 5);
             phone.respond_status(request, 409, api_error("stale_directory", Some(7)));
         } else {

@@ -151,6 +151,7 @@ pub fn open_engine(config: &Config) -> Result<Engine, StartError> {
         language: "en".into(),
         fast_kdf: config.fast_kdf,
         quick_retries: config.fast_kdf,
+        ohttp_relay: None,
     })?;
     let pin = Zeroizing::new(vault_pin(&secret));
     if matches!(shell.view()?.screen, Screen::Welcome { .. }) {

@@ -23,8 +23,10 @@ pub const ROOT: &str = "workvoice-root";
 pub const DESK: &str = "workvoice-desk";
 /// The SMS channel an organisation runs next to its desk.
 pub const SMS: &str = "workvoice-sms";
+/// The OHTTP relay a partner organisation runs in front of the relay.
+pub const OHTTP_RELAY: &str = "workvoice-ohttp-relay";
 
-/// Overrides the build: a directory that holds the five binaries.
+/// Overrides the build: a directory that holds the six binaries.
 pub const BIN_DIR_VAR: &str = "WORKVOICE_E2E_BIN_DIR";
 
 static BIN_DIR: OnceLock<Result<PathBuf, String>> = OnceLock::new();
@@ -41,7 +43,7 @@ pub fn binary(name: &str) -> PathBuf {
 fn locate_or_build() -> Result<PathBuf, String> {
     if let Some(dir) = std::env::var_os(BIN_DIR_VAR) {
         let dir = PathBuf::from(dir);
-        for name in [PHONE, RELAY, ROOT, DESK, SMS] {
+        for name in [PHONE, RELAY, ROOT, DESK, SMS, OHTTP_RELAY] {
             if !dir.join(name).exists() {
                 return Err(format!("{BIN_DIR_VAR}={} has no {name}", dir.display()));
             }

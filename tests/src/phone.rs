@@ -399,6 +399,25 @@ impl Phone {
         )
     }
 
+    /// `send`, its whole output: a notice on the first line when there is one, then the
+    /// outbox.
+    pub fn send_output(&self, secs: u64) -> Result<String, String> {
+        let timeout = secs.to_string();
+        self.run(
+            &["send", "--timeout", &timeout],
+            Duration::from_secs(secs + 30),
+        )
+    }
+
+    /// `route --unreachable wait|direct`: the worker's setting for when no OHTTP relay
+    /// answers.
+    pub fn route(&self, unreachable: &str) -> Result<String, String> {
+        self.run(
+            &["route", "--unreachable", unreachable],
+            Duration::from_secs(60),
+        )
+    }
+
     pub fn outbox(&self) -> Result<Vec<OutboxLine>, String> {
         Ok(parse_outbox(
             &self.run(&["outbox"], Duration::from_secs(60))?,

@@ -147,6 +147,18 @@ pub struct ProxyStats {
     pub upstream_unreachable: usize,
     /// The last faults applied, oldest first (at most 200).
     pub log: Vec<String>,
+    /// The body of each request, as far as it shows on the wire: its length and first byte
+    /// (at most 100,000, oldest first).
+    pub bodies: Vec<SeenBody>,
+}
+
+/// One request body as the proxy saw it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeenBody {
+    /// "METHOD /path", as in [`ProxyStats::requests`].
+    pub key: String,
+    pub len: usize,
+    pub first: Option<u8>,
 }
 
 impl ProxyStats {
@@ -184,6 +196,8 @@ struct PlanState {
 
 struct Shared {
     upstream: Mutex<SocketAddr>,
+    /// The local address upstream connections are made from (`None`: the system's choice).
+    source: Mutex<Option<std::net::IpAddr>>,
     plan: Mutex<PlanState>,
     stats: Mutex<ProxyStats>,
 }
@@ -275,6 +289,7 @@ impl FaultProxy {
         };
         let shared = Arc::new(Shared {
             upstream: Mutex::new(SocketAddr::from(([127, 0, 0, 1], upstream_port))),
+            source: Mutex::new(None),
             plan: Mutex::new(PlanState {
                 plan,
                 rng: Rng(seed),
@@ -310,6 +325,14 @@ impl FaultProxy {
     pub fn set_upstream(&self, port: u16) {
         if let Ok(mut up) = self.shared.upstream.lock() {
             *up = SocketAddr::from(([127, 0, 0, 1], port));
+        }
+    }
+
+    /// Connect upstream from this loopback address (127.0.0.0/8) from now on, so that what
+    /// is behind the proxy sees the clients as coming from there.
+    pub fn set_source(&self, address: std::net::IpAddr) {
+        if let Ok(mut source) = self.shared.source.lock() {
+            *source = Some(address);
         }
     }
 
@@ -404,7 +427,18 @@ async fn read_head(stream: &mut TcpStream, buf: &mut Vec<u8>) -> std::io::Result
 
 async fn connect_upstream(shared: &Shared) -> Option<TcpStream> {
     let addr = *shared.upstream.lock().ok()?;
-    match timeout(Duration::from_secs(3), TcpStream::connect(addr)).await {
+    let source = *shared.source.lock().ok()?;
+    let connect = async move {
+        match source {
+            None => TcpStream::connect(addr).await,
+            Some(ip) => {
+                let socket = tokio::net::TcpSocket::new_v4()?;
+                socket.bind(SocketAddr::new(ip, 0))?;
+                socket.connect(addr).await
+            }
+        }
+    };
+    match timeout(Duration::from_secs(3), connect).await {
         Ok(Ok(s)) => Some(s),
         _ => {
             shared.stats().upstream_unreachable += 1;
@@ -463,6 +497,29 @@ async fn handle(mut client: TcpStream, shared: Arc<Shared>) {
         *n += 1;
         *n
     };
+    // The whole request (the phones send one per connection), to see its body.
+    if matches!(head_end(&head), Some((end, length)) if length > 0 && head.len() < end + length)
+        && !matches!(
+            timeout(
+                Duration::from_secs(10),
+                read_message(&mut client, &mut head)
+            )
+            .await,
+            Ok(Ok(()))
+        )
+    {
+        return;
+    }
+    if let Some((end, length)) = head_end(&head) {
+        let mut stats = shared.stats();
+        if stats.bodies.len() < 100_000 {
+            stats.bodies.push(SeenBody {
+                key: key.clone(),
+                len: length,
+                first: head.get(end).copied().filter(|_| length > 0),
+            });
+        }
+    }
     let info = RequestInfo { method, path, n };
     let fault = shared.decide(&info);
     if fault != Fault::Pass {
@@ -548,6 +605,7 @@ mod tests {
     ) -> Shared {
         Shared {
             upstream: Mutex::new(SocketAddr::from(([127, 0, 0, 1], 1))),
+            source: Mutex::new(None),
             plan: Mutex::new(PlanState {
                 plan: FaultPlan::Random {
                     seed,

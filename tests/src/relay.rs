@@ -1,7 +1,7 @@
 //! The real `workvoice-relay` binary: `serve` as a child process on 127.0.0.1 port 0, killed
 //! with SIGKILL and restarted on the same database, and its admin commands.
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
@@ -24,6 +24,8 @@ pub struct RelayConfig {
     pub pow_difficulty: u8,
     /// Where the relays' logs go (one file per start).
     pub log_dir: PathBuf,
+    /// More settings (`WORKVOICE_…` variables), set after the ones above.
+    pub extra_env: Vec<(String, String)>,
 }
 
 impl RelayConfig {
@@ -55,6 +57,9 @@ impl RelayConfig {
             .env("WORKVOICE_LOG_LEVEL", "warn");
         if let Some(url) = &self.database_url {
             c.env("DATABASE_URL", url);
+        }
+        for (name, value) in &self.extra_env {
+            c.env(name, value);
         }
         c
     }
@@ -91,12 +96,25 @@ impl RelayConfig {
             .spawn()
             .map_err(|e| format!("cannot start the relay: {e}"))?;
         let stdout = child.stdout.take().ok_or("no relay stdout")?;
+        let stdout_log = self.log_dir.join(format!("relay-{n}.stdout.log"));
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
             let mut lines = BufReader::new(stdout).lines();
-            let _ = tx.send(lines.next());
-            // Keep draining so the relay never blocks on a full pipe.
-            for _ in lines.by_ref() {}
+            // The line that says where it listens (log lines come before it when the log level
+            // sends them to stdout too).
+            let _ = tx.send(
+                lines
+                    .by_ref()
+                    .find(|l| l.as_ref().map_or(true, |l| l.contains("listening on "))),
+            );
+            // Keep draining so the relay never blocks on a full pipe; what it says goes beside
+            // its log.
+            let mut out = std::fs::File::create(stdout_log).ok();
+            for line in lines.map_while(Result::ok) {
+                if let Some(file) = out.as_mut() {
+                    let _ = writeln!(file, "{line}");
+                }
+            }
         });
         let line = match rx.recv_timeout(Duration::from_secs(60)) {
             Ok(Some(Ok(line))) => line,

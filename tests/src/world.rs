@@ -96,6 +96,15 @@ fn fail(what: &str) -> impl Fn(String) -> String + '_ {
 impl World {
     /// Seed, certify the desk's key, publish, start the relay, enrol the desk.
     pub fn new(backend: Backend, phone_plan: FaultPlan) -> Result<World, String> {
+        World::with_relay_env(backend, phone_plan, Vec::new())
+    }
+
+    /// [`World::new`], every relay command also given `relay_env` (`WORKVOICE_…` settings).
+    pub fn with_relay_env(
+        backend: Backend,
+        phone_plan: FaultPlan,
+        relay_env: Vec<(String, String)>,
+    ) -> Result<World, String> {
         let started = Instant::now();
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -128,6 +137,7 @@ impl World {
             root_public_key: fixture.root.public_key().to_hex(),
             pow_difficulty: 4,
             log_dir: dir.path().join("logs"),
+            extra_env: relay_env,
         };
         std::fs::create_dir_all(&relay_config.data_dir).map_err(|e| e.to_string())?;
 

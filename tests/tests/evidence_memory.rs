@@ -140,6 +140,7 @@ fn a_20_mib_photo_reaches_the_desk_while_the_core_grows_by_under_4_mib() {
         language: "en".into(),
         fast_kdf: true,
         quick_retries: false,
+        ohttp_relay: None,
     })
     .unwrap();
     phone.init(PIN, None).unwrap();

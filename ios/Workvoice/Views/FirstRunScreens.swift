@@ -238,6 +238,9 @@ struct SettingsScreen: View {
     let evidenceLabel: String
     let evidenceHelp: String
     let evidenceChoices: [Choice]
+    let routeLabel: String
+    let routeHelp: String
+    let routeChoices: [Choice]
     let wipe: String
     let wipeWarning: String
     let confirmWipe: Bool
@@ -267,6 +270,12 @@ struct SettingsScreen: View {
                     SingleChoiceList(
                         choices: evidenceChoices, isSelected: { $0.selected },
                         choose: { send(.setKeepSentEvidence(keep: $0.code == "keep")) })
+                }
+                Block(routeLabel) {
+                    Text(routeHelp)
+                    SingleChoiceList(
+                        choices: routeChoices, isSelected: { $0.selected },
+                        choose: { send(.setSendDirectly(sendDirectly: $0.code == "direct")) })
                 }
                 if confirmWipe {
                     VStack(alignment: .leading, spacing: 12) {

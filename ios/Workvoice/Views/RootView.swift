@@ -103,13 +103,14 @@ struct ScreenHost: View {
             ReportScreen(report: report, language: model.language, send: send)
         case .settings(
             let languageLabel, let languages, let autoLockLabel, let autoLock, let evidenceLabel,
-            let evidenceHelp, let evidenceChoices, let wipe, let wipeWarning, let confirmWipe,
-            let confirm, let cancel):
+            let evidenceHelp, let evidenceChoices, let routeLabel, let routeHelp,
+            let routeChoices, let wipe, let wipeWarning, let confirmWipe, let confirm, let cancel):
             SettingsScreen(
                 languageLabel: languageLabel, languages: languages,
                 autoLockLabel: autoLockLabel, autoLock: autoLock,
                 evidenceLabel: evidenceLabel, evidenceHelp: evidenceHelp,
-                evidenceChoices: evidenceChoices, wipe: wipe, wipeWarning: wipeWarning,
+                evidenceChoices: evidenceChoices, routeLabel: routeLabel, routeHelp: routeHelp,
+                routeChoices: routeChoices, wipe: wipe, wipeWarning: wipeWarning,
                 confirmWipe: confirmWipe, confirm: confirm, cancel: cancel, send: send)
         case .broken(let text):
             BrokenScreen(text: text)

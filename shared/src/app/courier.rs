@@ -147,9 +147,11 @@ pub fn load() -> Cmd {
 
 pub(crate) fn loaded(phone: &mut Phone, out: VaultOutput) -> Cmd {
     if let VaultOutput::Entries(namespaces) = out {
-        phone.courier.entries = namespaces
+        let entries: Vec<(String, Vec<u8>)> = namespaces.into_iter().flatten().collect();
+        super::oblivious::load(phone, &entries);
+        phone.courier.entries = entries
             .into_iter()
-            .flatten()
+            .filter(|(k, _)| k != super::oblivious::TRANSPORT_KEY)
             .filter_map(|(_, v)| serde_json::from_slice::<CourierEntry>(&v).ok())
             .map(|e| (e.report_id, e))
             .collect();
@@ -256,6 +258,7 @@ pub(crate) fn start_round(phone: &mut Phone) -> Cmd {
         return Command::done();
     }
     phone.courier.running = true;
+    phone.transport.new_round();
     let session = phone.courier.session;
     Command::request_from_shell(TimeOperation)
         .then_send(move |t| step(session, CourierStep::Clock(t)))
@@ -323,12 +326,18 @@ fn advance(phone: &mut Phone) -> Cmd {
     stop(phone)
 }
 
+/// A request to the relay, the way `oblivious.rs` says; the answer goes to this session's
+/// courier.
 fn http(
+    phone: &mut Phone,
     request: HttpRequest,
-    session: u64,
-    then: impl FnOnce(HttpResult) -> CourierStep + Send + 'static,
+    then: impl Fn(HttpResult) -> CourierStep + Clone + Send + 'static,
 ) -> Cmd {
-    Command::request_from_shell(request).then_send(move |r| step(session, then(r)))
+    let session = phone.courier.session;
+    super::oblivious::send(phone, request, move |r| Internal::Courier {
+        session,
+        step: then(r),
+    })
 }
 
 /// One slice of a proof-of-work (`sync::POW_SLICE` nonces), as the unlocked app solves it;
@@ -369,19 +378,18 @@ fn post(phone: &mut Phone, id: ReportId) -> Cmd {
     else {
         return advance(phone);
     };
+    let (body, media_type) = super::sync::submission_body(sealed);
     let request = HttpRequest {
         method: HttpMethod::Post,
         url: phone.relay("/v1/submissions"),
         headers: Vec::new(),
-        body: serde_json::to_vec(sealed).unwrap_or_default(),
+        body,
         timeout_ms: phone.config.http_timeout_ms,
     }
-    .with_header("content-type", "application/json".into());
-    http(request, phone.courier.session, move |result| {
-        CourierStep::Submitted {
-            report_id: id,
-            result,
-        }
+    .with_header("content-type", media_type.into());
+    http(phone, request, move |result| CourierStep::Submitted {
+        report_id: id,
+        result,
     })
 }
 
@@ -477,11 +485,9 @@ fn upload_step(phone: &mut Phone, id: ReportId) -> Cmd {
         phone.config.http_timeout_ms,
     )
     .with_header("authorization", format!("Bearer {}", entry.mailbox_token));
-    http(request, phone.courier.session, move |result| {
-        CourierStep::Upload {
-            report_id: id,
-            result,
-        }
+    http(phone, request, move |result| CourierStep::Upload {
+        report_id: id,
+        result,
     })
 }
 
@@ -588,11 +594,9 @@ fn put_chunk(phone: &mut Phone, id: ReportId) -> Cmd {
     }
     .with_header("authorization", format!("Bearer {}", entry.mailbox_token))
     .with_header("content-type", "application/octet-stream".into());
-    http(request, phone.courier.session, move |result| {
-        CourierStep::Upload {
-            report_id: id,
-            result,
-        }
+    http(phone, request, move |result| CourierStep::Upload {
+        report_id: id,
+        result,
     })
 }
 
@@ -604,14 +608,11 @@ fn poll(phone: &mut Phone, id: ReportId) -> Cmd {
         "/v1/mailbox/{}?after={}",
         entry.mailbox_token, entry.mailbox_after
     ));
-    http(
-        HttpRequest::get(url, phone.config.http_timeout_ms),
-        phone.courier.session,
-        move |result| CourierStep::Mailbox {
-            report_id: id,
-            result,
-        },
-    )
+    let request = HttpRequest::get(url, phone.config.http_timeout_ms);
+    http(phone, request, move |result| CourierStep::Mailbox {
+        report_id: id,
+        result,
+    })
 }
 
 fn on_mailbox(phone: &mut Phone, id: ReportId, result: HttpResult) -> Cmd {

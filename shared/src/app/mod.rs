@@ -9,6 +9,7 @@ pub mod courier;
 pub mod draft;
 pub mod effects;
 pub mod form;
+pub mod oblivious;
 pub mod records;
 pub mod rng;
 pub mod sync;
@@ -111,6 +112,10 @@ pub struct AppConfig {
     pub http_timeout_ms: u64,
     /// Bytes per evidence upload request.
     pub upload_chunk_bytes: u32,
+    /// An OHTTP relay (`https://` URL) to try before those the signed directory lists
+    /// (`PROTOCOL.md` 14.8): a deployment's own, or one the worker was given. `None`: only the
+    /// listed ones.
+    pub ohttp_relay: Option<String>,
 }
 
 impl Default for AppConfig {
@@ -125,6 +130,7 @@ impl Default for AppConfig {
             mailbox_poll_cap_ms: 6 * 3_600_000,
             http_timeout_ms: 30_000,
             upload_chunk_bytes: 256 * 1024,
+            ohttp_relay: None,
         }
     }
 }
@@ -325,6 +331,11 @@ pub enum Event {
     SetVisa {
         visa_type: String,
     },
+    /// The worker's setting for when no OHTTP relay answers (`PROTOCOL.md` 14.8): `false`
+    /// (the default) waits and tells her; `true` sends directly to the relay.
+    SetSendDirectly {
+        send_directly: bool,
+    },
 }
 
 /// Everything `update` receives: the shell's events, the start, and the answers to effects.
@@ -371,6 +382,14 @@ pub enum Internal {
     },
     /// The sync engine, while unlocked.
     Sync(sync::SyncStep),
+    /// An answer from the relay, with what it says about the way it went (`oblivious.rs`):
+    /// noted, then `then` is handled.
+    Routed {
+        outcome: oblivious::Outcome,
+        then: Box<Internal>,
+        /// The request again, if the answer was an OHTTP relay's failure.
+        retry: Option<oblivious::Retry>,
+    },
     /// Composing (queueing a report, evidence intake), while unlocked.
     Draft(draft::DraftStep),
 }
@@ -532,6 +551,8 @@ pub(crate) struct Phone {
     pub(crate) now_ms: u64,
     /// What a locked phone keeps to go on delivering.
     pub(crate) courier: courier::CourierState,
+    /// The way to the relay: directly or through an OHTTP relay (`oblivious.rs`).
+    pub(crate) transport: oblivious::TransportState,
 }
 
 /// Where the app is in its life, with the screens of each state: the vault is closed (first
@@ -863,6 +884,17 @@ fn unlocked_event(event: Event, phone: &mut Phone, session: &mut Session) -> Cmd
             render()
         }
         Event::SetKeepSentEvidence { keep } => set_keep_sent_evidence(phone, session, keep),
+        Event::SetSendDirectly { send_directly } => {
+            let Some(device) = &mut session.device else {
+                return render();
+            };
+            device.send_directly = send_directly;
+            Command::all([
+                save_device(session),
+                oblivious::set_send_directly(phone, send_directly),
+                render(),
+            ])
+        }
         _ => render(),
     }
 }
@@ -1140,6 +1172,7 @@ fn internal_msg(msg: Internal, model: &mut Model) -> Cmd {
             model.close_session(LockedPage::Welcome);
             let phone = &mut model.phone;
             phone.courier = courier::CourierState::default();
+            phone.transport = oblivious::TransportState::default();
             phone.busy = false;
             Command::all([
                 Command::notify_shell(PlatformOperation::ForgetPlatformSecret).into(),
@@ -1150,6 +1183,24 @@ fn internal_msg(msg: Internal, model: &mut Model) -> Cmd {
             Ok((phone, session)) => sync::update(step, phone, session),
             Err(NotUnlocked) => Command::done(),
         },
+        Internal::Routed {
+            outcome,
+            then,
+            retry,
+        } => {
+            // An engine that no longer runs (the app locked or unlocked since) wants no retry.
+            let live = match then.as_ref() {
+                Internal::Sync(_) => model.is_unlocked(),
+                Internal::Courier { session, .. } => {
+                    !model.is_unlocked() && *session == model.phone.courier.session
+                }
+                _ => true,
+            };
+            match oblivious::answered(&mut model.phone, outcome, retry.filter(|_| live)) {
+                Ok(again) => again,
+                Err(()) => internal_msg(*then, model),
+            }
+        }
     }
 }
 
@@ -1349,6 +1400,17 @@ fn loaded(phone: &mut Phone, session: &mut Session, out: VaultOutput) -> Cmd {
             .map_or(0, |d| d.directory_checked_at);
         session.directory =
             workvoice_proto::directory::verify_directory_pinned(raw, &root, now, &pins).ok();
+    }
+    // The way to the relay follows the vault: the worker's setting, the stored directory's
+    // gateway (the courier store's copy may be older, or missing after a crash).
+    if let Some(device) = &session.device {
+        commands.push(oblivious::set_send_directly(phone, device.send_directly));
+    }
+    if let Some(directory) = &session.directory {
+        commands.push(oblivious::remember(
+            phone,
+            directory.listing.oblivious.clone(),
+        ));
     }
     // What the courier did while locked (sent, polled) becomes the outbox's; replies that
     // arrived open now, under the stored directory when it still verifies.

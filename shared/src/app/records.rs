@@ -51,6 +51,10 @@ pub struct DeviceRecord {
     /// Lock after this many seconds without a tap (one of [`AUTO_LOCK_CHOICES`]).
     #[serde(default = "default_auto_lock")]
     pub auto_lock_seconds: u32,
+    /// When no OHTTP relay answers (`oblivious.rs`): `false` (the default) waits, `true`
+    /// sends directly. Mirrored in the courier store so that a locked phone keeps to it.
+    #[serde(default)]
+    pub send_directly: bool,
     /// A recovery walk over the mailboxes that has not ended yet.
     #[serde(default)]
     pub recovery_scan: Option<super::RecoveryScan>,
@@ -77,6 +81,7 @@ impl DeviceRecord {
             auto_lock_seconds: DEFAULT_AUTO_LOCK_SECONDS,
             recovery_scan: None,
             keep_sent_evidence: false,
+            send_directly: false,
         }
     }
 
@@ -168,6 +173,8 @@ pub enum Transient {
         difficulty: u8,
         cap: u8,
     },
+    /// No OHTTP relay answers and the worker's setting waits for one (`oblivious.rs`).
+    PrivateRoute,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -29,7 +29,8 @@ use crux_core::render::render;
 use workvoice_proto::ErrorCode;
 use workvoice_proto::api::{
     ApiError, AttachmentDeclaration, MailboxItem, MailboxPage, MailboxStatus, RelayErrorCode,
-    SubmissionAccepted, SubmissionRequest, UploadProgress, WithdrawalRequest,
+    SUBMISSION_BINARY_TYPE, SubmissionAccepted, SubmissionRequest, UploadProgress,
+    WithdrawalRequest,
 };
 use workvoice_proto::directory::verify_directory_pinned;
 use workvoice_proto::envelope::{EnvelopeHeader, seal};
@@ -136,8 +137,13 @@ fn sync_vault(
     Command::request_from_shell(op).then_send(move |out| sync_msg(then(out)))
 }
 
-fn http(request: HttpRequest, then: impl FnOnce(HttpResult) -> SyncStep + Send + 'static) -> Cmd {
-    Command::request_from_shell(request).then_send(move |r| sync_msg(then(r)))
+/// A request to the relay, the way `oblivious.rs` says; the answer goes to the sync engine.
+fn http(
+    phone: &mut Phone,
+    request: HttpRequest,
+    then: impl Fn(HttpResult) -> SyncStep + Clone + Send + 'static,
+) -> Cmd {
+    super::oblivious::send(phone, request, move |r| Internal::Sync(then(r)))
 }
 
 pub(crate) fn start_round(phone: &mut Phone, session: &mut Session) -> Cmd {
@@ -154,6 +160,7 @@ pub(crate) fn start_round(phone: &mut Phone, session: &mut Session) -> Cmd {
     }
     session.sync.running = true;
     session.sync.round += 1;
+    phone.transport.new_round();
     session.sync.reseals = 0;
     session.sync.reseal = false;
     Command::request_from_shell(TimeOperation).then_send(|t| sync_msg(SyncStep::RoundClock(t)))
@@ -286,7 +293,11 @@ fn advance(phone: &mut Phone, session: &mut Session) -> Cmd {
     }
     // Replies waiting for a verified directory, or the review screen showing who will receive
     // the report: fetch the directory once this round.
-    let unopened = records.iter().any(|r| !r.unopened.is_empty()) || session.page == Page::Review;
+    // The gateway refused the key the phone used (retired after its grace period): only a
+    // fresh directory names the current one.
+    let unopened = records.iter().any(|r| !r.unopened.is_empty())
+        || session.page == Page::Review
+        || phone.transport.key_refused;
     if unopened && session.sync.directory_tried_round != Some(session.sync.round) {
         session.sync.current = None;
         return fetch_directory(phone, session);
@@ -326,6 +337,11 @@ pub fn backoff_delay(attempts: u32, base: u64, cap: u64, random: u64) -> u64 {
 }
 
 fn back_off(phone: &mut Phone, session: &mut Session, id: ReportId, transient: Transient) -> Cmd {
+    // No answer because no private route is open and the worker waits for one: she is told so.
+    let transient = match transient {
+        Transient::NoSignal if phone.transport.waiting => Transient::PrivateRoute,
+        other => other,
+    };
     let (base, cap, now) = (
         phone.config.retry_base_ms,
         phone.config.retry_cap_ms,
@@ -382,7 +398,7 @@ fn transient_of(result: &HttpResult) -> Transient {
 fn fetch_directory(phone: &mut Phone, session: &mut Session) -> Cmd {
     session.sync.directory_tried_round = Some(session.sync.round);
     let request = HttpRequest::get(phone.relay("/v1/directory"), phone.config.http_timeout_ms);
-    http(request, SyncStep::Directory)
+    http(phone, request, SyncStep::Directory)
 }
 
 fn on_directory(phone: &mut Phone, session: &mut Session, result: HttpResult) -> Cmd {
@@ -441,6 +457,7 @@ fn on_directory(phone: &mut Phone, session: &mut Session, result: HttpResult) ->
         key: DIRECTORY_KEY.into(),
         value: body,
     });
+    let route = super::oblivious::remember(phone, verified.listing.oblivious.clone());
     session.directory = Some(verified);
     let mut changed = Vec::new();
     for record in session.outbox.values_mut() {
@@ -460,7 +477,7 @@ fn on_directory(phone: &mut Phone, session: &mut Session, result: HttpResult) ->
         }
         _ => advance(phone, session),
     };
-    Command::all([save, next])
+    Command::all([save, route, next])
 }
 
 /// Route, check every recipient's key, seal, and store the sealed submission before sending.
@@ -771,7 +788,7 @@ fn post(phone: &mut Phone, session: &mut Session, id: ReportId) -> Cmd {
     let Some(sealed) = session.outbox.get(&id).and_then(|r| r.sealed.as_ref()) else {
         return advance(phone, session);
     };
-    let body = serde_json::to_vec(sealed).unwrap_or_default();
+    let (body, media_type) = submission_body(sealed);
     let request = HttpRequest {
         method: HttpMethod::Post,
         url: phone.relay("/v1/submissions"),
@@ -779,11 +796,24 @@ fn post(phone: &mut Phone, session: &mut Session, id: ReportId) -> Cmd {
         body,
         timeout_ms: phone.config.http_timeout_ms,
     }
-    .with_header("content-type", "application/json".into());
-    http(request, move |result| SyncStep::Submitted {
+    .with_header("content-type", media_type.into());
+    http(phone, request, move |result| SyncStep::Submitted {
         report_id: id,
         result,
     })
+}
+
+/// The binary body (`PROTOCOL.md` 14.9), a third smaller than JSON; JSON only for what the
+/// binary layout cannot hold (the relay would refuse it either way, with the same code). A
+/// retry in either encoding is the same submission to the relay.
+pub(crate) fn submission_body(sealed: &SubmissionRequest) -> (Vec<u8>, &'static str) {
+    match sealed.to_binary() {
+        Ok(bytes) => (bytes, SUBMISSION_BINARY_TYPE),
+        Err(_) => (
+            serde_json::to_vec(sealed).unwrap_or_default(),
+            "application/json",
+        ),
+    }
 }
 
 fn api_error(body: &[u8]) -> Option<ApiError> {
@@ -914,7 +944,7 @@ fn upload_step(phone: &mut Phone, session: &mut Session, id: ReportId) -> Cmd {
     };
     let request = HttpRequest::get(upload_url(phone, &id, upload), phone.config.http_timeout_ms)
         .with_header("authorization", auth);
-    http(request, move |result| SyncStep::UploadProgress {
+    http(phone, request, move |result| SyncStep::UploadProgress {
         report_id: id,
         result,
     })
@@ -1174,7 +1204,7 @@ fn put_chunk(phone: &mut Phone, session: &mut Session, id: ReportId) -> Cmd {
     }
     .with_header("authorization", auth)
     .with_header("content-type", "application/octet-stream".into());
-    http(request, move |result| SyncStep::ChunkStored {
+    http(phone, request, move |result| SyncStep::ChunkStored {
         report_id: id,
         result,
     })
@@ -1189,13 +1219,11 @@ fn poll_mailbox(phone: &mut Phone, session: &mut Session, id: ReportId) -> Cmd {
         "/v1/mailbox/{token}?after={}",
         record.mailbox_after
     ));
-    http(
-        HttpRequest::get(url, phone.config.http_timeout_ms),
-        move |result| SyncStep::Mailbox {
-            report_id: id,
-            result,
-        },
-    )
+    let request = HttpRequest::get(url, phone.config.http_timeout_ms);
+    http(phone, request, move |result| SyncStep::Mailbox {
+        report_id: id,
+        result,
+    })
 }
 
 /// Open the replies and sealed statuses of `record` that wait for a verified directory.
@@ -1455,7 +1483,7 @@ fn post_withdrawal(phone: &mut Phone, session: &mut Session, id: ReportId) -> Cm
         timeout_ms: phone.config.http_timeout_ms,
     }
     .with_header("content-type", "application/json".into());
-    http(request, move |result| SyncStep::WithdrawalPosted {
+    http(phone, request, move |result| SyncStep::WithdrawalPosted {
         report_id: id,
         result,
     })
@@ -1561,10 +1589,11 @@ fn probe(phone: &mut Phone, session: &mut Session, index: u32) -> Cmd {
     };
     let token = mailbox_token_text(&code.report_secrets(index).mailbox_token);
     let url = phone.relay(&format!("/v1/mailbox/{token}?after=0"));
-    http(
-        HttpRequest::get(url, phone.config.http_timeout_ms),
-        move |result| SyncStep::RecoveryProbe { index, result },
-    )
+    let request = HttpRequest::get(url, phone.config.http_timeout_ms);
+    http(phone, request, move |result| SyncStep::RecoveryProbe {
+        index,
+        result,
+    })
 }
 
 fn on_probe(phone: &mut Phone, session: &mut Session, index: u32, result: HttpResult) -> Cmd {

@@ -190,6 +190,11 @@ pub enum Screen {
         evidence_label: String,
         evidence_help: String,
         evidence_choices: Vec<Choice>,
+        /// The setting for when no OHTTP relay answers (`SetSendDirectly`): `wait` (the
+        /// default) or `direct`.
+        route_label: String,
+        route_help: String,
+        route_choices: Vec<Choice>,
         wipe: String,
         wipe_warning: String,
         confirm_wipe: bool,
@@ -513,6 +518,23 @@ fn open_screen(phone: &Phone, session: &Session) -> (String, Screen) {
                             code: "keep".into(),
                             label: t(K::SettingsEvidenceKeep),
                             selected: keep,
+                        },
+                    ]
+                },
+                route_label: t(K::SettingsRoute),
+                route_help: t(K::SettingsRouteHelp),
+                route_choices: {
+                    let direct = session.device.as_ref().is_some_and(|d| d.send_directly);
+                    vec![
+                        Choice {
+                            code: "wait".into(),
+                            label: t(K::SettingsRouteWait),
+                            selected: !direct,
+                        },
+                        Choice {
+                            code: "direct".into(),
+                            label: t(K::SettingsRouteDirect),
+                            selected: direct,
                         },
                     ]
                 },
@@ -1500,6 +1522,7 @@ fn outbox_item(phone: &Phone, record: &OutboxRecord) -> OutboxItem {
         )),
         (None, Some(_)) if record.phase == Phase::Accepted && !record.uploads_pending() => None,
         (None, Some(Transient::NoSignal)) => Some(t(K::TransientNoSignal)),
+        (None, Some(Transient::PrivateRoute)) => Some(t(K::PrivateRouteWaiting)),
         (None, Some(Transient::RelayBusy { .. })) => Some(t(K::TransientBusy)),
         (None, Some(Transient::Directory { error })) => Some(i18n::trf(
             lang,

@@ -37,6 +37,27 @@ pub fn config(fixture: &Fixture) -> AppConfig {
         mailbox_poll_cap_ms: 80_000,
         http_timeout_ms: 5_000,
         upload_chunk_bytes: 1_000,
+        ohttp_relay: None,
+    }
+}
+
+/// The submission a `POST /v1/submissions` carries, in the encoding its `content-type` names
+/// (the phone sends the binary body, `PROTOCOL.md` 14.9).
+pub fn submission_of(request: &HttpRequest) -> SubmissionRequest {
+    let media_type = request
+        .headers
+        .iter()
+        .find(|h| h.name == "content-type")
+        .map(|h| h.value.as_str());
+    submission_body(media_type, &request.body)
+}
+
+pub fn submission_body(media_type: Option<&str>, body: &[u8]) -> SubmissionRequest {
+    match media_type {
+        Some(workvoice_proto::api::SUBMISSION_BINARY_TYPE) => {
+            SubmissionRequest::from_binary(body).unwrap()
+        }
+        _ => serde_json::from_slice(body).unwrap(),
     }
 }
 
@@ -407,7 +428,7 @@ impl Phone {
         let request = self.take_http();
         assert_eq!(request.operation.method, HttpMethod::Post);
         assert!(request.operation.url.ends_with("/v1/submissions"));
-        let body: SubmissionRequest = serde_json::from_slice(&request.operation.body).unwrap();
+        let body = submission_of(&request.operation);
         (request, body)
     }
 

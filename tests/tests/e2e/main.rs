@@ -11,6 +11,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod faults;
+mod oblivious;
 mod phone_kill;
 mod postgres_restart;
 mod relay_kill;

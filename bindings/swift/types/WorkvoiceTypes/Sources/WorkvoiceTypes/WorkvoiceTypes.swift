@@ -169,8 +169,12 @@ public struct AppConfig: Hashable, Equatable {
     public var httpTimeoutMs: UInt64
     /// Bytes per evidence upload request.
     public var uploadChunkBytes: UInt32
+    /// An OHTTP relay (`https://` URL) to try before those the signed directory lists
+    /// (`PROTOCOL.md` 14.8): a deployment's own, or one the worker was given. `None`: only the
+    /// listed ones.
+    public var ohttpRelay: String?
 
-    public init(relayUrl: String, rootPublicKey: String?, systemLanguage: String, retryBaseMs: UInt64, retryCapMs: UInt64, mailboxPollBaseMs: UInt64, mailboxPollCapMs: UInt64, httpTimeoutMs: UInt64, uploadChunkBytes: UInt32) {
+    public init(relayUrl: String, rootPublicKey: String?, systemLanguage: String, retryBaseMs: UInt64, retryCapMs: UInt64, mailboxPollBaseMs: UInt64, mailboxPollCapMs: UInt64, httpTimeoutMs: UInt64, uploadChunkBytes: UInt32, ohttpRelay: String?) {
         self.relayUrl = relayUrl
         self.rootPublicKey = rootPublicKey
         self.systemLanguage = systemLanguage
@@ -180,6 +184,7 @@ public struct AppConfig: Hashable, Equatable {
         self.mailboxPollCapMs = mailboxPollCapMs
         self.httpTimeoutMs = httpTimeoutMs
         self.uploadChunkBytes = uploadChunkBytes
+        self.ohttpRelay = ohttpRelay
     }
 
     public func serialize<S: Serializer>(serializer: S) throws {
@@ -195,6 +200,9 @@ public struct AppConfig: Hashable, Equatable {
         try serializer.serialize_u64(value: self.mailboxPollCapMs)
         try serializer.serialize_u64(value: self.httpTimeoutMs)
         try serializer.serialize_u32(value: self.uploadChunkBytes)
+        try serializeOption(value: self.ohttpRelay, serializer: serializer) { value, serializer in
+            try serializer.serialize_str(value: value)
+        }
         try serializer.decrease_container_depth()
     }
 
@@ -217,8 +225,11 @@ public struct AppConfig: Hashable, Equatable {
         let mailboxPollCapMs = try deserializer.deserialize_u64()
         let httpTimeoutMs = try deserializer.deserialize_u64()
         let uploadChunkBytes = try deserializer.deserialize_u32()
+        let ohttpRelay = try deserializeOption(deserializer: deserializer) { deserializer in
+            try deserializer.deserialize_str()
+        }
         try deserializer.decrease_container_depth()
-        return AppConfig(relayUrl: relayUrl, rootPublicKey: rootPublicKey, systemLanguage: systemLanguage, retryBaseMs: retryBaseMs, retryCapMs: retryCapMs, mailboxPollBaseMs: mailboxPollBaseMs, mailboxPollCapMs: mailboxPollCapMs, httpTimeoutMs: httpTimeoutMs, uploadChunkBytes: uploadChunkBytes)
+        return AppConfig(relayUrl: relayUrl, rootPublicKey: rootPublicKey, systemLanguage: systemLanguage, retryBaseMs: retryBaseMs, retryCapMs: retryCapMs, mailboxPollBaseMs: mailboxPollBaseMs, mailboxPollCapMs: mailboxPollCapMs, httpTimeoutMs: httpTimeoutMs, uploadChunkBytes: uploadChunkBytes, ohttpRelay: ohttpRelay)
     }
 
     public static func bincodeDeserialize(input: [UInt8]) throws -> AppConfig {
@@ -556,6 +567,9 @@ indirect public enum Event: Hashable, Equatable {
     /// The visa she travelled or works on (`JobComparison::visa_type`), by its wire name;
     /// empty clears it.
     case setVisa(visaType: String)
+    /// The worker's setting for when no OHTTP relay answers (`PROTOCOL.md` 14.8): `false`
+    /// (the default) waits and tells her; `true` sends directly to the relay.
+    case setSendDirectly(sendDirectly: Bool)
 
     public func serialize<S: Serializer>(serializer: S) throws {
         try serializer.increase_container_depth()
@@ -746,6 +760,9 @@ indirect public enum Event: Hashable, Equatable {
         case .setVisa(let visaType):
             try serializer.serialize_variant_index(value: 54)
             try serializer.serialize_str(value: visaType)
+        case .setSendDirectly(let sendDirectly):
+            try serializer.serialize_variant_index(value: 55)
+            try serializer.serialize_bool(value: sendDirectly)
         }
         try serializer.decrease_container_depth()
     }
@@ -1001,6 +1018,10 @@ indirect public enum Event: Hashable, Equatable {
             let visaType = try deserializer.deserialize_str()
             try deserializer.decrease_container_depth()
             return .setVisa(visaType: visaType)
+        case 55:
+            let sendDirectly = try deserializer.deserialize_bool()
+            try deserializer.decrease_container_depth()
+            return .setSendDirectly(sendDirectly: sendDirectly)
         default: throw DeserializationError.invalidInput(issue: "Unknown variant index for Event: \(index)")
         }
     }
@@ -2534,7 +2555,7 @@ indirect public enum Screen: Hashable, Equatable {
     case review(ReviewView)
     case outbox(items: [OutboxItem], empty: String, checkMailbox: String)
     case report(ReportView)
-    case settings(languageLabel: String, languages: [Choice], autoLockLabel: String, autoLock: [Choice], evidenceLabel: String, evidenceHelp: String, evidenceChoices: [Choice], wipe: String, wipeWarning: String, confirmWipe: Bool, confirm: String, cancel: String)
+    case settings(languageLabel: String, languages: [Choice], autoLockLabel: String, autoLock: [Choice], evidenceLabel: String, evidenceHelp: String, evidenceChoices: [Choice], routeLabel: String, routeHelp: String, routeChoices: [Choice], wipe: String, wipeWarning: String, confirmWipe: Bool, confirm: String, cancel: String)
     case broken(text: String)
 
     public func serialize<S: Serializer>(serializer: S) throws {
@@ -2616,7 +2637,7 @@ indirect public enum Screen: Hashable, Equatable {
         case .report(let x):
             try serializer.serialize_variant_index(value: 11)
             try x.serialize(serializer: serializer)
-        case .settings(let languageLabel, let languages, let autoLockLabel, let autoLock, let evidenceLabel, let evidenceHelp, let evidenceChoices, let wipe, let wipeWarning, let confirmWipe, let confirm, let cancel):
+        case .settings(let languageLabel, let languages, let autoLockLabel, let autoLock, let evidenceLabel, let evidenceHelp, let evidenceChoices, let routeLabel, let routeHelp, let routeChoices, let wipe, let wipeWarning, let confirmWipe, let confirm, let cancel):
             try serializer.serialize_variant_index(value: 12)
             try serializer.serialize_str(value: languageLabel)
             try serializeArray(value: languages, serializer: serializer) { item, serializer in
@@ -2629,6 +2650,11 @@ indirect public enum Screen: Hashable, Equatable {
             try serializer.serialize_str(value: evidenceLabel)
             try serializer.serialize_str(value: evidenceHelp)
             try serializeArray(value: evidenceChoices, serializer: serializer) { item, serializer in
+                try item.serialize(serializer: serializer)
+            }
+            try serializer.serialize_str(value: routeLabel)
+            try serializer.serialize_str(value: routeHelp)
+            try serializeArray(value: routeChoices, serializer: serializer) { item, serializer in
                 try item.serialize(serializer: serializer)
             }
             try serializer.serialize_str(value: wipe)
@@ -2755,13 +2781,18 @@ indirect public enum Screen: Hashable, Equatable {
             let evidenceChoices = try deserializeArray(deserializer: deserializer) { deserializer in
                 try Choice.deserialize(deserializer: deserializer)
             }
+            let routeLabel = try deserializer.deserialize_str()
+            let routeHelp = try deserializer.deserialize_str()
+            let routeChoices = try deserializeArray(deserializer: deserializer) { deserializer in
+                try Choice.deserialize(deserializer: deserializer)
+            }
             let wipe = try deserializer.deserialize_str()
             let wipeWarning = try deserializer.deserialize_str()
             let confirmWipe = try deserializer.deserialize_bool()
             let confirm = try deserializer.deserialize_str()
             let cancel = try deserializer.deserialize_str()
             try deserializer.decrease_container_depth()
-            return .settings(languageLabel: languageLabel, languages: languages, autoLockLabel: autoLockLabel, autoLock: autoLock, evidenceLabel: evidenceLabel, evidenceHelp: evidenceHelp, evidenceChoices: evidenceChoices, wipe: wipe, wipeWarning: wipeWarning, confirmWipe: confirmWipe, confirm: confirm, cancel: cancel)
+            return .settings(languageLabel: languageLabel, languages: languages, autoLockLabel: autoLockLabel, autoLock: autoLock, evidenceLabel: evidenceLabel, evidenceHelp: evidenceHelp, evidenceChoices: evidenceChoices, routeLabel: routeLabel, routeHelp: routeHelp, routeChoices: routeChoices, wipe: wipe, wipeWarning: wipeWarning, confirmWipe: confirmWipe, confirm: confirm, cancel: cancel)
         case 13:
             let text = try deserializer.deserialize_str()
             try deserializer.decrease_container_depth()

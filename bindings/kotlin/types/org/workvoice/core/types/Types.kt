@@ -159,6 +159,10 @@ data class AppConfig(
     val httpTimeoutMs: ULong,
     /// Bytes per evidence upload request.
     val uploadChunkBytes: UInt,
+    /// An OHTTP relay (`https://` URL) to try before those the signed directory lists
+    /// (`PROTOCOL.md` 14.8): a deployment's own, or one the worker was given. `None`: only the
+    /// listed ones.
+    val ohttpRelay: String? = null,
 ) {
     fun serialize(serializer: Serializer) {
         serializer.increase_container_depth()
@@ -173,6 +177,9 @@ data class AppConfig(
         serializer.serialize_u64(mailboxPollCapMs)
         serializer.serialize_u64(httpTimeoutMs)
         serializer.serialize_u32(uploadChunkBytes)
+        ohttpRelay.serializeOptionOf(serializer) {
+            serializer.serialize_str(it)
+        }
         serializer.decrease_container_depth()
     }
 
@@ -197,8 +204,12 @@ data class AppConfig(
             val mailboxPollCapMs = deserializer.deserialize_u64()
             val httpTimeoutMs = deserializer.deserialize_u64()
             val uploadChunkBytes = deserializer.deserialize_u32()
+            val ohttpRelay =
+                deserializer.deserializeOptionOf {
+                    deserializer.deserialize_str()
+                }
             deserializer.decrease_container_depth()
-            return AppConfig(relayUrl, rootPublicKey, systemLanguage, retryBaseMs, retryCapMs, mailboxPollBaseMs, mailboxPollCapMs, httpTimeoutMs, uploadChunkBytes)
+            return AppConfig(relayUrl, rootPublicKey, systemLanguage, retryBaseMs, retryCapMs, mailboxPollBaseMs, mailboxPollCapMs, httpTimeoutMs, uploadChunkBytes, ohttpRelay)
         }
 
         @Throws(DeserializationError::class)
@@ -1518,6 +1529,28 @@ sealed interface Event {
         }
     }
 
+    /// The worker's setting for when no OHTTP relay answers (`PROTOCOL.md` 14.8): `false`
+    /// (the default) waits and tells her; `true` sends directly to the relay.
+    data class SetSendDirectly(
+        val sendDirectly: Boolean,
+    ) : Event {
+        override fun serialize(serializer: Serializer) {
+            serializer.increase_container_depth()
+            serializer.serialize_variant_index(55)
+            serializer.serialize_bool(sendDirectly)
+            serializer.decrease_container_depth()
+        }
+
+        companion object {
+            fun deserialize(deserializer: Deserializer): SetSendDirectly {
+                deserializer.increase_container_depth()
+                val sendDirectly = deserializer.deserialize_bool()
+                deserializer.decrease_container_depth()
+                return SetSendDirectly(sendDirectly)
+            }
+        }
+    }
+
     companion object {
         @Throws(DeserializationError::class)
         fun deserialize(deserializer: Deserializer): Event {
@@ -1578,6 +1611,7 @@ sealed interface Event {
                 52 -> RemoveItem.deserialize(deserializer)
                 53 -> SetChannel.deserialize(deserializer)
                 54 -> SetVisa.deserialize(deserializer)
+                55 -> SetSendDirectly.deserialize(deserializer)
                 else -> throw DeserializationError("Unknown variant index for Event: $index")
             }
         }
@@ -3336,6 +3370,11 @@ sealed interface Screen {
         val evidenceLabel: String,
         val evidenceHelp: String,
         val evidenceChoices: List<org.workvoice.core.types.Choice>,
+        /// The setting for when no OHTTP relay answers (`SetSendDirectly`): `wait` (the
+        /// default) or `direct`.
+        val routeLabel: String,
+        val routeHelp: String,
+        val routeChoices: List<org.workvoice.core.types.Choice>,
         val wipe: String,
         val wipeWarning: String,
         val confirmWipe: Boolean,
@@ -3356,6 +3395,11 @@ sealed interface Screen {
             serializer.serialize_str(evidenceLabel)
             serializer.serialize_str(evidenceHelp)
             evidenceChoices.serialize(serializer) {
+                it.serialize(serializer)
+            }
+            serializer.serialize_str(routeLabel)
+            serializer.serialize_str(routeHelp)
+            routeChoices.serialize(serializer) {
                 it.serialize(serializer)
             }
             serializer.serialize_str(wipe)
@@ -3385,13 +3429,19 @@ sealed interface Screen {
                     deserializer.deserializeListOf {
                         org.workvoice.core.types.Choice.deserialize(deserializer)
                     }
+                val routeLabel = deserializer.deserialize_str()
+                val routeHelp = deserializer.deserialize_str()
+                val routeChoices =
+                    deserializer.deserializeListOf {
+                        org.workvoice.core.types.Choice.deserialize(deserializer)
+                    }
                 val wipe = deserializer.deserialize_str()
                 val wipeWarning = deserializer.deserialize_str()
                 val confirmWipe = deserializer.deserialize_bool()
                 val confirm = deserializer.deserialize_str()
                 val cancel = deserializer.deserialize_str()
                 deserializer.decrease_container_depth()
-                return Settings(languageLabel, languages, autoLockLabel, autoLock, evidenceLabel, evidenceHelp, evidenceChoices, wipe, wipeWarning, confirmWipe, confirm, cancel)
+                return Settings(languageLabel, languages, autoLockLabel, autoLock, evidenceLabel, evidenceHelp, evidenceChoices, routeLabel, routeHelp, routeChoices, wipe, wipeWarning, confirmWipe, confirm, cancel)
             }
         }
     }

@@ -230,6 +230,14 @@ fun SettingsScreen(screen: Screen.Settings, send: (Event) -> Unit) {
                 onChoose = { send(Event.SetKeepSentEvidence(keep = it.code == "keep")) },
             )
         }
+        Block(screen.routeLabel) {
+            Text(screen.routeHelp)
+            SingleChoiceList(
+                choices = screen.routeChoices,
+                isSelected = { it.selected },
+                onChoose = { send(Event.SetSendDirectly(sendDirectly = it.code == "direct")) },
+            )
+        }
         if (screen.confirmWipe) {
             Text(screen.wipeWarning, color = MaterialTheme.colorScheme.error)
             DangerButton(screen.confirm, onClick = { send(Event.ConfirmWipe) })
