@@ -270,6 +270,7 @@ pub(crate) fn compose(event: Event, phone: &mut Phone, session: &mut Session) ->
             let id = ReportId(phone.rng.bytes());
             session.draft = Some(Draft {
                 report: new_report(id, &phone.language),
+                escrow: false,
             });
             session.checked_steps.clear();
         }
@@ -655,6 +656,19 @@ fn form_event(event: Event, phone: &mut Phone, session: &mut Session) -> Control
                     ngo: c.ngo,
                     contact_wanted: c.contact_wanted,
                 })
+            }
+            // Send now, or wait until others report this recruiter (PROTOCOL.md 18.10): on the
+            // draft at once, like the consent.
+            FieldId::Escrow => {
+                let wait = match code.as_str() {
+                    "now" => false,
+                    "wait" => true,
+                    _ => return ControlFlow::Break(render()),
+                };
+                if let Some(draft) = session.draft.as_mut() {
+                    draft.escrow = wait;
+                }
+                ControlFlow::Break(Command::all([save_draft(session), render()]))
             }
             _ => {
                 session.form.set(field, code);
@@ -1094,7 +1108,13 @@ fn send(phone: &mut Phone, session: &mut Session) -> Cmd {
         .map(|r| r.order + 1)
         .max()
         .unwrap_or(0);
-    let record = OutboxRecord::new(report, index, order, phone.config.mailbox_poll_base_ms);
+    // Escrowed only when the question is still offered for the report as it stands.
+    let escrow =
+        draft.escrow && super::escrow::offered(session.directory.as_ref(), &report).is_some();
+    let mut record = OutboxRecord::new(report, index, order, phone.config.mailbox_poll_base_ms);
+    if escrow {
+        record.escrow = Some(super::records::EscrowRecord::default());
+    }
     let report_id = record.report_id;
     let ops = vec![
         record.write(),

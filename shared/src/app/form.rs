@@ -55,6 +55,9 @@ pub enum FieldId {
     StoryText,
     StoryLanguage,
     Consent,
+    /// Send now, or wait until others report this recruiter (`PROTOCOL.md` 18.10): offered on
+    /// the consent step when the report can be escrowed (`escrow::offered`).
+    Escrow,
 }
 
 /// How a text input is typed: which keyboard, one line or several, corrections or not.
@@ -166,7 +169,10 @@ impl FieldId {
 
     /// Groups whose choices are toggled one by one and go to the report at once.
     pub fn is_toggles(self) -> bool {
-        matches!(self, FieldId::Indicators | FieldId::Consent)
+        matches!(
+            self,
+            FieldId::Indicators | FieldId::Consent | FieldId::Escrow
+        )
     }
 }
 

@@ -8,6 +8,7 @@
 pub mod courier;
 pub mod draft;
 pub mod effects;
+pub mod escrow;
 pub mod form;
 pub mod oblivious;
 pub mod records;
@@ -519,6 +520,9 @@ pub struct SyncState {
     pub again: bool,
     /// A proof-of-work being solved, one slice per step (`sync::solve_step`).
     pub solving: Option<sync::Solving>,
+    /// A proof-of-work of the escrow flow being solved, one slice per step
+    /// (`escrow::solve_step`).
+    pub escrow_solving: Option<escrow::Solving>,
     /// The round in which posting a withdrawal last failed: not tried again in that round.
     pub withdrawal_failed_round: Option<u64>,
     /// The round in which copying evidence into the courier store failed: not tried again in
@@ -866,8 +870,11 @@ fn unlocked_event(event: Event, phone: &mut Phone, session: &mut Session) -> Cmd
         Event::RetryReport { report_id } => sync::retry_report(phone, session, &report_id),
         Event::WithdrawReport { report_id } => sync::withdraw_report(phone, session, &report_id),
         Event::CheckMailbox => {
+            // An escrowed report still held has no mailbox yet.
             for record in session.outbox.values_mut() {
-                record.mailbox_next_at_ms = 0;
+                if !escrow::waiting(record) {
+                    record.mailbox_next_at_ms = 0;
+                }
             }
             sync::start_round(phone, session)
         }

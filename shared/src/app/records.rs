@@ -58,6 +58,10 @@ pub struct DeviceRecord {
     /// A recovery walk over the mailboxes that has not ended yet.
     #[serde(default)]
     pub recovery_scan: Option<super::RecoveryScan>,
+    /// Hex of the device's escrow secret (32 random bytes, `PROTOCOL.md` 18.4): its pseudonym
+    /// in each escrow group derives from it. Empty until the first escrowed report needs it.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub escrow_secret: String,
 }
 
 /// The idle times the worker can choose, in seconds; the first run has two minutes.
@@ -82,7 +86,15 @@ impl DeviceRecord {
             recovery_scan: None,
             keep_sent_evidence: false,
             send_directly: false,
+            escrow_secret: String::new(),
         }
+    }
+
+    /// The device's escrow secret, if it has one.
+    pub fn escrow_secret(&self) -> Option<[u8; 32]> {
+        let mut secret = [0u8; 32];
+        hex::decode_to_slice(&self.escrow_secret, &mut secret).ok()?;
+        Some(secret)
     }
 
     /// What this phone remembers of the directories it verified.
@@ -116,6 +128,9 @@ impl DeviceRecord {
 pub struct Draft {
     /// Its report id is fixed from the start: it names its evidence and, later, the submission.
     pub report: Report,
+    /// The worker chose to wait until others report this recruiter (`PROTOCOL.md` 18.10).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub escrow: bool,
 }
 
 impl Draft {
@@ -153,6 +168,9 @@ pub enum Failure {
     NoRecipient,
     /// The relay refused it for good (the code it gave).
     Refused { error: String },
+    /// The union takes no more escrowed reports this week (`PROTOCOL.md` 18.3): the worker
+    /// can send it now instead.
+    EscrowRefused,
 }
 
 /// A problem that will be retried.
@@ -268,6 +286,56 @@ pub struct OutboxRecord {
     /// courier can upload it while locked.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub courier_evidence: Vec<CourierEvidence>,
+    /// The worker chose to wait until others report this recruiter: the report goes to the
+    /// union as an escrow submission (`PROTOCOL.md` 18, `escrow.rs`), not as a plain one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub escrow: Option<EscrowRecord>,
+}
+
+/// Where an escrowed report stands on its way (`escrow.rs`). Each step is stored (flushed)
+/// before the request that depends on it, so a killed app goes on where it stopped.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EscrowRecord {
+    /// The union the report is escrowed for, chosen at the first step.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub org_id: Option<OrgId>,
+    /// Hex of the 32 bytes the OPRF blind derives from: the same blinded element every time.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub blind_seed: String,
+    /// The proof-of-work nonce of the OPRF request, over `oprf_pow_id(blinded)`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oprf_nonce: Option<u64>,
+    /// The relay's id of the queued OPRF request, and its epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epoch: Option<u32>,
+    /// The exact escrow submission (bytes and proof-of-work), stored before the first post
+    /// and resent unchanged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sealed: Option<workvoice_proto::api::EscrowSubmissionRequest>,
+    /// `k`, as sealed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threshold: Option<u8>,
+    /// What the relay answered to the submission.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<workvoice_proto::api::EscrowState>,
+    /// The union refused the OPRF request (no more escrowed reports this epoch).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub refused: bool,
+}
+
+impl EscrowRecord {
+    pub fn blind_seed(&self) -> Option<[u8; 32]> {
+        let mut seed = [0u8; 32];
+        hex::decode_to_slice(&self.blind_seed, &mut seed).ok()?;
+        Some(seed)
+    }
+
+    /// Still held by escrow: not released, and the mailbox does not exist yet.
+    pub fn waiting(&self) -> bool {
+        self.state != Some(workvoice_proto::api::EscrowState::Released)
+    }
 }
 
 /// The courier store's copy of one sealed attachment of a report.
@@ -336,6 +404,7 @@ impl OutboxRecord {
             pow_pending: None,
             withdrawal: None,
             courier_evidence: Vec::new(),
+            escrow: None,
         }
     }
 
@@ -422,6 +491,11 @@ impl CourierEntry {
     /// What the courier keeps of `record`, with its mailbox token; `None` for a report that
     /// has nothing to deliver or poll (waiting to be sealed, or failed).
     pub fn of(record: &OutboxRecord, mailbox_token: String) -> Option<Self> {
+        // An escrowed report is sent only while unlocked (`escrow.rs`), and has no mailbox
+        // until its group is released.
+        if record.escrow.as_ref().is_some_and(EscrowRecord::waiting) {
+            return None;
+        }
         let sealed = match record.phase {
             Phase::Sending => Some(record.sealed.clone()?),
             Phase::Accepted => None,

@@ -123,6 +123,8 @@ pub enum SyncStep {
         index: u32,
         result: HttpResult,
     },
+    /// An escrowed report's steps (`escrow.rs`).
+    Escrow(super::escrow::EscrowStep),
 }
 
 fn sync_msg(step: SyncStep) -> Msg {
@@ -138,7 +140,7 @@ fn sync_vault(
 }
 
 /// A request to the relay, the way `oblivious.rs` says; the answer goes to the sync engine.
-fn http(
+pub(super) fn http(
     phone: &mut Phone,
     request: HttpRequest,
     then: impl Fn(HttpResult) -> SyncStep + Clone + Send + 'static,
@@ -151,6 +153,9 @@ pub(crate) fn start_round(phone: &mut Phone, session: &mut Session) -> Cmd {
         if session.sync.solving.is_some() {
             // The round waits on a proof-of-work: the next slice.
             return solve_step(phone, session);
+        }
+        if session.sync.escrow_solving.is_some() {
+            return super::escrow::solve_step(phone, session);
         }
         session.sync.again = true;
         return Command::done();
@@ -217,10 +222,11 @@ pub(crate) fn update(step: SyncStep, phone: &mut Phone, session: &mut Session) -
             on_withdrawal(phone, session, report_id, result)
         }
         SyncStep::RecoveryProbe { index, result } => on_probe(phone, session, index, result),
+        SyncStep::Escrow(step) => super::escrow::update(step, phone, session),
     }
 }
 
-fn stop(phone: &mut Phone, session: &mut Session) -> Cmd {
+pub(super) fn stop(phone: &mut Phone, session: &mut Session) -> Cmd {
     session.sync.running = false;
     session.sync.current = None;
     session.sync.upload = None;
@@ -236,7 +242,7 @@ fn due(at: u64, now: u64) -> bool {
 }
 
 /// Do the next due thing, or end the round.
-fn advance(phone: &mut Phone, session: &mut Session) -> Cmd {
+pub(super) fn advance(phone: &mut Phone, session: &mut Session) -> Cmd {
     let now = phone.now_ms;
     if let Some(scan) = &session.scan {
         if !scan.failed {
@@ -262,7 +268,8 @@ fn advance(phone: &mut Phone, session: &mut Session) -> Cmd {
         .map(|r| (r.report_id, r.phase));
     if let Some((id, phase)) = sending {
         session.sync.current = Some(id);
-        let needs_seal = phase != Phase::Sending || session.sync.reseal;
+        let escrowed = session.outbox.get(&id).is_some_and(|r| r.escrow.is_some());
+        let needs_seal = phase != Phase::Sending || session.sync.reseal || escrowed;
         if !needs_seal {
             return post_or_solve(phone, session, id);
         }
@@ -314,7 +321,7 @@ fn advance(phone: &mut Phone, session: &mut Session) -> Cmd {
 }
 
 /// Saves the record, and its courier entry (`courier.rs`).
-fn persist(phone: &mut Phone, session: &mut Session, id: &ReportId) -> Cmd {
+pub(super) fn persist(phone: &mut Phone, session: &mut Session, id: &ReportId) -> Cmd {
     let save = match session.outbox.get(id) {
         Some(record) => vault(
             VaultOperation::Write {
@@ -336,7 +343,12 @@ pub fn backoff_delay(attempts: u32, base: u64, cap: u64, random: u64) -> u64 {
     ceiling / 2 + random % (ceiling / 2 + 1)
 }
 
-fn back_off(phone: &mut Phone, session: &mut Session, id: ReportId, transient: Transient) -> Cmd {
+pub(super) fn back_off(
+    phone: &mut Phone,
+    session: &mut Session,
+    id: ReportId,
+    transient: Transient,
+) -> Cmd {
     // No answer because no private route is open and the worker waits for one: she is told so.
     let transient = match transient {
         Transient::NoSignal if phone.transport.waiting => Transient::PrivateRoute,
@@ -358,6 +370,27 @@ fn back_off(phone: &mut Phone, session: &mut Session, id: ReportId, transient: T
     Command::all([persist(phone, session, &id), advance(phone, session)])
 }
 
+/// Nothing wrong, but nothing to do before later (an escrowed report's OPRF request waits for
+/// the union's desk): polled again with backoff.
+pub(super) fn wait(phone: &mut Phone, session: &mut Session, id: ReportId) -> Cmd {
+    let (base, cap, now) = (
+        phone.config.retry_base_ms,
+        phone.config.retry_cap_ms,
+        phone.now_ms,
+    );
+    let random = phone.rng.below(u64::MAX);
+    if let Some(record) = session.outbox.get_mut(&id) {
+        record.attempts = record.attempts.saturating_add(1);
+        record.next_attempt_at_ms = now + backoff_delay(record.attempts, base, cap, random).max(1);
+        record.transient = None;
+    }
+    Command::all([
+        persist(phone, session, &id),
+        render(),
+        advance(phone, session),
+    ])
+}
+
 /// Not sent, and the worker is told why; tried again with backoff, since a later directory may
 /// vouch for the key (a key or certificate swapped in for one round).
 fn held_back(phone: &mut Phone, session: &mut Session, id: ReportId, failure: Failure) -> Cmd {
@@ -374,7 +407,12 @@ fn held_back(phone: &mut Phone, session: &mut Session, id: ReportId, failure: Fa
     fail(phone, session, id, failure)
 }
 
-fn fail(phone: &mut Phone, session: &mut Session, id: ReportId, failure: Failure) -> Cmd {
+pub(super) fn fail(
+    phone: &mut Phone,
+    session: &mut Session,
+    id: ReportId,
+    failure: Failure,
+) -> Cmd {
     if let Some(record) = session.outbox.get_mut(&id) {
         record.phase = Phase::Failed;
         record.failure = Some(failure);
@@ -482,6 +520,9 @@ fn on_directory(phone: &mut Phone, session: &mut Session, result: HttpResult) ->
 
 /// Route, check every recipient's key, seal, and store the sealed submission before sending.
 fn seal_and_save(phone: &mut Phone, session: &mut Session, id: ReportId) -> Cmd {
+    if session.outbox.get(&id).is_some_and(|r| r.escrow.is_some()) {
+        return super::escrow::step(phone, session, id);
+    }
     match seal_report(phone, session, id) {
         Sealed::Ready(solving) => {
             if verify_pow(&id, solving.request.pow_nonce, solving.difficulty).is_ok() {
@@ -650,7 +691,7 @@ pub(crate) fn seal_for_courier(phone: &mut Phone, session: &mut Session) -> Vec<
     let waiting: Vec<ReportId> = session
         .outbox
         .values()
-        .filter(|r| r.phase == Phase::Waiting)
+        .filter(|r| r.phase == Phase::Waiting && r.escrow.is_none())
         .map(|r| r.report_id)
         .collect();
     let mut writes = Vec::new();
@@ -1467,6 +1508,9 @@ pub(crate) fn withdraw_report(phone: &mut Phone, session: &mut Session, report_i
 }
 
 fn post_withdrawal(phone: &mut Phone, session: &mut Session, id: ReportId) -> Cmd {
+    if session.outbox.get(&id).is_some_and(super::escrow::waiting) {
+        return super::escrow::post_withdrawal(phone, session, id);
+    }
     let (Some(record), Some(code)) = (session.outbox.get(&id), &session.recovery) else {
         return advance(phone, session);
     };
@@ -1517,6 +1561,10 @@ pub(crate) fn retry_report(phone: &mut Phone, session: &mut Session, report_id: 
     };
     if let Some(record) = session.outbox.get_mut(&id) {
         if record.phase == Phase::Failed {
+            if record.failure == Some(Failure::EscrowRefused) {
+                // "Send now": a plain report from here on.
+                record.escrow = None;
+            }
             record.phase = Phase::Waiting;
             record.failure = None;
         }

@@ -567,7 +567,7 @@ fn wake_in(model: &Model) -> Option<u64> {
         .last_activity_ms
         .max(phone.now_ms)
         .saturating_add(session.auto_lock_ms());
-    if session.sync.solving.is_some() {
+    if session.sync.solving.is_some() || session.sync.escrow_solving.is_some() {
         // A proof-of-work is being solved in slices: the next slice at once.
         return Some(0);
     }
@@ -962,6 +962,7 @@ fn compose(phone: &Phone, session: &Session, step: Step) -> ComposeView {
     let mut options = Vec::new();
     let mut items = Vec::new();
     let mut actions = Vec::new();
+    let mut escrow_help = None;
     let help = match step {
         Step::Money => {
             fields.push(text(FieldId::FeeAmount, K::FieldAmount, InputKind::Number));
@@ -1232,6 +1233,25 @@ fn compose(phone: &Phone, session: &Session, step: Step) -> ComposeView {
                 multiple: true,
                 errors: Vec::new(),
             });
+            // Send now, or wait until others report this recruiter (PROTOCOL.md 18.10).
+            if let Some(k) = super::escrow::offered(session.directory.as_ref(), report) {
+                let wait = session.draft.as_ref().is_some_and(|d| d.escrow);
+                options.push(OptionGroup {
+                    id: FieldId::Escrow,
+                    label: t(K::EscrowQuestion),
+                    choices: [("now", K::EscrowNow, !wait), ("wait", K::EscrowWait, wait)]
+                        .into_iter()
+                        .map(|(code, key, selected)| Choice {
+                            code: code.into(),
+                            label: t(key),
+                            selected,
+                        })
+                        .collect(),
+                    multiple: false,
+                    errors: Vec::new(),
+                });
+                escrow_help = Some(i18n::trf(lang, K::EscrowHelp, &[("count", k.to_string())]));
+            }
             K::StepConsentHelp
         }
     };
@@ -1250,7 +1270,10 @@ fn compose(phone: &Phone, session: &Session, step: Step) -> ComposeView {
     let number = Step::ALL.iter().position(|s| *s == step).unwrap_or(0) as u32 + 1;
     ComposeView {
         step,
-        help: t(help),
+        help: match escrow_help {
+            Some(more) => format!("{} {more}", t(help)),
+            None => t(help),
+        },
         counter: i18n::trf(
             lang,
             K::StepCounter,
@@ -1515,6 +1538,7 @@ fn outbox_item(phone: &Phone, record: &OutboxRecord) -> OutboxItem {
             ],
         )),
         (Some(Failure::NoRecipient), _) => Some(t(K::FailedNoRecipient)),
+        (Some(Failure::EscrowRefused), _) => Some(t(K::EscrowRefused)),
         (Some(Failure::Refused { error }), _) => Some(i18n::trf(
             lang,
             K::FailedRefused,
@@ -1548,7 +1572,12 @@ fn outbox_item(phone: &Phone, record: &OutboxRecord) -> OutboxItem {
                 ],
             ))
         }
-        (None, None) => None,
+        (None, None) => match &record.escrow {
+            Some(e) if record.phase != Phase::Accepted && e.request.is_some() => {
+                Some(t(K::EscrowPreparing))
+            }
+            _ => None,
+        },
     };
     let left_out = record.left_out.iter().map(|note| {
         i18n::trf(
@@ -1578,7 +1607,21 @@ fn outbox_item(phone: &Phone, record: &OutboxRecord) -> OutboxItem {
             )
         },
         state,
-        state_text: t(state_key(state)),
+        state_text: match (&record.escrow, record.phase) {
+            // Never a count of others (PROTOCOL.md 18.10): only how many are needed.
+            (Some(e), Phase::Accepted) if e.waiting() => i18n::trf(
+                lang,
+                K::EscrowWaiting,
+                &[(
+                    "count",
+                    e.threshold
+                        .unwrap_or(workvoice_proto::escrow::DEFAULT_THRESHOLD)
+                        .to_string(),
+                )],
+            ),
+            (Some(_), Phase::Accepted) if record.statuses.is_empty() => t(K::EscrowReleased),
+            _ => t(state_key(state)),
+        },
         detail,
         replies: record.replies.len() as u32,
         uploads_pending: if record.phase == Phase::Accepted {
@@ -1586,7 +1629,13 @@ fn outbox_item(phone: &Phone, record: &OutboxRecord) -> OutboxItem {
         } else {
             0
         },
-        retry: (state == DeliveryState::Failed).then(|| t(K::Retry)),
+        retry: (state == DeliveryState::Failed).then(|| {
+            if record.failure == Some(Failure::EscrowRefused) {
+                t(K::EscrowNow)
+            } else {
+                t(K::Retry)
+            }
+        }),
     }
 }
 
@@ -1678,6 +1727,7 @@ fn report_view(phone: &Phone, session: &Session, record: &OutboxRecord) -> Repor
         },
         withdrawal: record.withdrawal.map(|w| match w {
             Withdrawal::Requested => t(K::ReportWithdrawalRequested),
+            Withdrawal::Sent if super::escrow::waiting(record) => t(K::EscrowWithdrawn),
             Withdrawal::Sent => t(K::ReportWithdrawalSent),
         }),
     }

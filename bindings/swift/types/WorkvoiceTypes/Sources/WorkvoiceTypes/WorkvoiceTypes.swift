@@ -1131,6 +1131,9 @@ indirect public enum FieldId: Hashable, Equatable {
     case storyText
     case storyLanguage
     case consent
+    /// Send now, or wait until others report this recruiter (`PROTOCOL.md` 18.10): offered on
+    /// the consent step when the report can be escrowed (`escrow::offered`).
+    case escrow
 
     public func serialize<S: Serializer>(serializer: S) throws {
         try serializer.increase_container_depth()
@@ -1203,6 +1206,8 @@ indirect public enum FieldId: Hashable, Equatable {
             try serializer.serialize_variant_index(value: 32)
         case .consent:
             try serializer.serialize_variant_index(value: 33)
+        case .escrow:
+            try serializer.serialize_variant_index(value: 34)
         }
         try serializer.decrease_container_depth()
     }
@@ -1319,6 +1324,9 @@ indirect public enum FieldId: Hashable, Equatable {
         case 33:
             try deserializer.decrease_container_depth()
             return .consent
+        case 34:
+            try deserializer.decrease_container_depth()
+            return .escrow
         default: throw DeserializationError.invalidInput(issue: "Unknown variant index for FieldId: \(index)")
         }
     }

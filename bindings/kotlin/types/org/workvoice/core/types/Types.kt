@@ -1724,7 +1724,10 @@ enum class FieldId {
     VISATYPE,
     STORYTEXT,
     STORYLANGUAGE,
-    CONSENT;
+    CONSENT,
+    /// Send now, or wait until others report this recruiter (`PROTOCOL.md` 18.10): offered on
+    /// the consent step when the report can be escrowed (`escrow::offered`).
+    ESCROW;
 
     fun serialize(serializer: Serializer) {
         serializer.increase_container_depth()
@@ -1779,6 +1782,7 @@ enum class FieldId {
                 31 -> STORYTEXT
                 32 -> STORYLANGUAGE
                 33 -> CONSENT
+                34 -> ESCROW
                 else -> throw DeserializationError("Unknown variant index for FieldId: $index")
             }
         }
