@@ -457,7 +457,7 @@ fn start_again(phone: &mut Phone, session: &mut Session, id: ReportId) -> Cmd {
             ..EscrowRecord::default()
         };
     }
-    super::sync::back_off(phone, session, id, Transient::RelayBusy { status: 404 })
+    super::sync::wait(phone, session, id)
 }
 
 fn on_polled(phone: &mut Phone, session: &mut Session, id: ReportId, result: HttpResult) -> Cmd {
@@ -531,7 +531,8 @@ fn seal_answered(
                     .unwrap_or_else(|| org.to_hex()),
                 reason: reason.code().to_string(),
             };
-            return super::sync::fail(phone, session, id, failure);
+            // Tried again with backoff: a later directory may vouch for the key.
+            return super::sync::held_back(phone, session, id, failure);
         }
     };
     let threshold = threshold_of(directory, &org);

@@ -393,7 +393,12 @@ pub(super) fn wait(phone: &mut Phone, session: &mut Session, id: ReportId) -> Cm
 
 /// Not sent, and the worker is told why; tried again with backoff, since a later directory may
 /// vouch for the key (a key or certificate swapped in for one round).
-fn held_back(phone: &mut Phone, session: &mut Session, id: ReportId, failure: Failure) -> Cmd {
+pub(super) fn held_back(
+    phone: &mut Phone,
+    session: &mut Session,
+    id: ReportId,
+    failure: Failure,
+) -> Cmd {
     let (base, cap, now) = (
         phone.config.retry_base_ms,
         phone.config.retry_cap_ms,
