@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 use workvoice_core::app::{
-    AppConfig, DeliveryState, Event, HttpFailure, HttpFailureKind, HttpMethod, HttpRequest,
-    HttpResponse, HttpResult, OutboxItem, Screen, ViewModel,
+    AppConfig, DeliveryState, Event, FieldId, HttpFailure, HttpFailureKind, HttpMethod,
+    HttpRequest, HttpResponse, HttpResult, OutboxItem, Screen, Step, ViewModel,
 };
 use workvoice_core::host::{HostConfig, ShellEffect, ShellRequest};
 use workvoice_core::{CoreFfi, CoreFfiError, decode_requests, decode_view, encode_value};
@@ -426,8 +426,42 @@ impl Shell {
             }
             other => return Err(ShellError::App(format!("no review: {other:?}"))),
         }
+        if file.escrow {
+            self.choose_escrow()?;
+        }
         self.send(&Event::SendReport)?;
         Ok(())
+    }
+
+    /// Back on the consent step (the review fetched the directory), answer its escrow question
+    /// with "wait", then review again; an error when the question is not offered.
+    fn choose_escrow(&mut self) -> Result<(), ShellError> {
+        self.send(&Event::GoToStep {
+            step: Step::Consent,
+        })?;
+        let offered = match self.view()?.screen {
+            Screen::Compose(c) => c.options.iter().any(|g| {
+                g.id == FieldId::Escrow && g.choices.iter().any(|choice| choice.code == "wait")
+            }),
+            _ => false,
+        };
+        if !offered {
+            return Err(ShellError::App(
+                "\"escrow\": the app offers to wait for others only for a report that names its \
+                 recruiter, that the union may read, without evidence, when the directory routes \
+                 it to a union"
+                    .into(),
+            ));
+        }
+        self.send(&Event::Pick {
+            field: FieldId::Escrow,
+            code: "wait".into(),
+        })?;
+        self.send(&Event::Review)?;
+        match self.view()?.screen {
+            Screen::Review(_) => Ok(()),
+            other => Err(ShellError::App(format!("no review: {other:?}"))),
+        }
     }
 }
 
@@ -483,6 +517,11 @@ pub struct ReportFile {
     #[serde(default)]
     pub evidence: Vec<String>,
     pub consent: ConsentLine,
+    /// Wait until others report this recruiter (reporting escrow, `PROTOCOL.md` 18.10): the
+    /// answer to the consent step's question, which the app offers only for a report that names
+    /// its recruiter, that the union may read, without evidence, routed to a union.
+    #[serde(default)]
+    pub escrow: bool,
 }
 
 impl ReportFile {

@@ -280,6 +280,7 @@ fn report_file(n: usize, evidence: Vec<String>) -> ReportFile {
             ngo: false,
             contact_wanted: true,
         },
+        escrow: false,
     }
 }
 

@@ -133,6 +133,34 @@ fn a_loan_or_a_promised_wage_the_form_cannot_read_is_refused_on_its_field() {
     }
 }
 
+/// `"escrow": true` answers the consent step's question; offline there is no verified
+/// directory to say the union can take it, so the question is not offered and `report` stops
+/// with that reason, queueing nothing.
+#[test]
+fn escrow_without_a_verified_directory_is_refused_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut shell = phone(dir.path());
+    let mut json = example();
+    json["escrow"] = true.into();
+    json["evidence"] = serde_json::json!([]);
+    let file: ReportFile = serde_json::from_value(json).unwrap();
+    assert!(file.escrow);
+    match shell.compose(&file, dir.path()) {
+        Err(ShellError::App(message)) => {
+            assert!(message.contains("wait for others"), "{message}")
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        shell
+            .outbox()
+            .unwrap()
+            .iter()
+            .all(|i| i.report_id.is_empty()),
+        "nothing was queued"
+    );
+}
+
 /// The shell contract for picked evidence: a shell copies the picked file into the intake
 /// directory beside the data directory and hands the core the copy's path. The core reads it
 /// a piece at a time and the host deletes the copy as soon as the core is done with it, taken

@@ -165,6 +165,7 @@ pub fn workers() -> Vec<DemoWorker> {
                     promised_employer: Some("Qatar Electrical Contracting W.L.L.".into()),
                 }),
                 consent: consent(true, true),
+                escrow: false,
             },
         },
         DemoWorker {
@@ -217,6 +218,7 @@ pub fn workers() -> Vec<DemoWorker> {
                 loans: vec![],
                 job: None,
                 consent: consent(false, true),
+                escrow: false,
             },
         },
         DemoWorker {
@@ -273,6 +275,7 @@ pub fn workers() -> Vec<DemoWorker> {
                 loans: vec![],
                 job: None,
                 consent: consent(false, false),
+                escrow: false,
             },
         },
         DemoWorker {
@@ -323,6 +326,7 @@ pub fn workers() -> Vec<DemoWorker> {
                 loans: vec![],
                 job: None,
                 consent: consent(true, true),
+                escrow: false,
             },
         },
         DemoWorker {
@@ -387,6 +391,7 @@ pub fn workers() -> Vec<DemoWorker> {
                 loans: vec![],
                 job: None,
                 consent: consent(true, false),
+                escrow: false,
             },
         },
         DemoWorker {
@@ -440,6 +445,7 @@ pub fn workers() -> Vec<DemoWorker> {
                 loans: vec![],
                 job: None,
                 consent: consent(false, true),
+                escrow: false,
             },
         },
     ]

@@ -460,6 +460,7 @@ impl Dialogue {
                 ngo: false,
                 contact_wanted: self.answers,
             },
+            escrow: false,
         }
     }
 }

@@ -30,6 +30,8 @@ pub struct ReportSpec {
     pub loan_npr: u64,
     /// Consent to the inspectorate as well (construction in Qatar routes there too).
     pub inspectorate: bool,
+    /// Wait until others report this recruiter (reporting escrow, `"escrow": true`).
+    pub escrow: bool,
 }
 
 impl ReportSpec {
@@ -40,6 +42,7 @@ impl ReportSpec {
             fee_npr: 50_000 + (phone as u64) * 1_000 + n as u64,
             loan_npr: 40_000 + (phone as u64) * 1_000 + n as u64,
             inspectorate,
+            escrow: false,
         }
     }
 
@@ -75,7 +78,8 @@ impl ReportSpec {
             "consent": {
                 "union": true, "inspectorate": self.inspectorate, "ngo": false,
                 "contact_wanted": true
-            }
+            },
+            "escrow": self.escrow
         })
     }
 
@@ -179,6 +183,10 @@ pub enum PhoneState {
     Acknowledged,
     Replied,
     Failed,
+    /// An escrowed report the relay holds: "Waiting for others (k needed)".
+    WaitingForOthers(u8),
+    /// An escrowed report whose group opened: "Opened with others".
+    OpenedWithOthers,
 }
 
 impl PhoneState {
@@ -192,7 +200,14 @@ impl PhoneState {
             "Read by the group" => PhoneState::Acknowledged,
             "Answered" => PhoneState::Replied,
             "Not sent" => PhoneState::Failed,
-            _ => return None,
+            "Opened with others" => PhoneState::OpenedWithOthers,
+            other => PhoneState::WaitingForOthers(
+                other
+                    .strip_prefix("Waiting for others (")?
+                    .strip_suffix(" needed)")?
+                    .parse()
+                    .ok()?,
+            ),
         })
     }
 
@@ -204,6 +219,8 @@ impl PhoneState {
                 | PhoneState::Delivered
                 | PhoneState::Acknowledged
                 | PhoneState::Replied
+                | PhoneState::WaitingForOthers(_)
+                | PhoneState::OpenedWithOthers
         )
     }
 }

@@ -1,7 +1,9 @@
 //! Reporting escrow across processes (`PROTOCOL.md` 18): the relay (`workvoice-relay serve`),
-//! the union's desk (`workvoice-desk sync`, the binary), and phones (played over HTTP: the
-//! phone core's side is not built) that escrow reports through the chained OPRF, the relay's
-//! step queued for the desk's, which a first `workvoice-desk sync` answers.
+//! the union's desk (`workvoice-desk sync`, the binary), and five phones (`workvoice-cli`, the
+//! real phone core and its vault) whose workers choose to wait until others report the
+//! recruiter (`"escrow": true`). Each phone's first round queues its blinded recruiter at the
+//! relay for the union's step, which a first `workvoice-desk sync` answers; the phones' next
+//! round polls the answer and submits the escrow.
 //!
 //! Three phones escrow about recruiter X and two about recruiter Y: after a second
 //! `workvoice-desk sync` X's three are three linked cases at the desk, Y's two stay sealed,
@@ -11,172 +13,13 @@
 use std::path::Path;
 
 use workvoice_desk::{Desk, Passphrase};
-use workvoice_proto::api::{
-    ChainedOprfQueued, ChainedOprfRequest, ChainedOprfState, ChainedOprfStatus, EscrowAccepted,
-    EscrowState, EscrowSubmissionRequest,
-};
-use workvoice_proto::directory::{VerifiedDirectory, verify_directory};
-use workvoice_proto::escrow::{
-    EscrowParams, EscrowSecrets, EscrowedReport, OprfRequest, ParsedEscrow, canonical_recruiter,
-    oprf_pow_id, seal_escrow,
-};
-use workvoice_proto::keys::{HpkePrivateKey, ReportId};
-use workvoice_proto::pow::solve_pow;
-use workvoice_proto::report::{JobComparison, NamedParty, REPORT_SCHEMA_VERSION, Report};
-use workvoice_proto::routing::{Consent, disclosure_digest};
-use workvoice_proto::system_rng::SystemRng;
 use workvoice_tests::desk::DESK_PASSPHRASE;
+use workvoice_tests::phone::{PhoneState, ReportSpec};
 use workvoice_tests::proxy::FaultPlan;
 use workvoice_tests::world::{Backend, World};
 
 const X: &str = "Himal Overseas Pvt. Ltd.";
 const Y: &str = "Gulf Star Manpower";
-
-fn report(recruiter: &str, text: &str, rng: &mut SystemRng) -> Report {
-    Report {
-        schema: REPORT_SCHEMA_VERSION,
-        report_id: ReportId::random(rng),
-        language: "en".into(),
-        written_on: None,
-        fees: vec![],
-        loans: vec![],
-        deductions: vec![],
-        job: JobComparison::default(),
-        indicators: vec![],
-        recruiter: Some(NamedParty {
-            name: recruiter.into(),
-            licence_number: None,
-            country: None,
-        }),
-        employer: None,
-        origin_country: Some("NP".into()),
-        destination_country: "QA".into(),
-        sector: None,
-        monthly_wage: None,
-        free_text: text.into(),
-        attachments: vec![],
-        consent: Consent {
-            union: true,
-            inspectorate: false,
-            ngo: false,
-            contact_wanted: false,
-        },
-        reply_key: HpkePrivateKey::generate(rng).public_key(),
-        withdrawal_hash: None,
-        channel: None,
-    }
-}
-
-async fn post<T: serde::Serialize>(world: &World, path: &str, body: &T) -> Vec<u8> {
-    let response = world
-        .http
-        .post(format!("{}{path}", world.relay_url().unwrap()))
-        .header("content-type", "application/json")
-        .body(serde_json::to_vec(body).unwrap())
-        .send()
-        .await
-        .unwrap();
-    let status = response.status();
-    let bytes = response.bytes().await.unwrap().to_vec();
-    assert!(
-        status.is_success(),
-        "POST {path}: {status} {}",
-        String::from_utf8_lossy(&bytes)
-    );
-    bytes
-}
-
-/// A phone's first step: its blinded recruiter, queued at the relay for the union's step.
-async fn queue_oprf(
-    world: &World,
-    dir: &VerifiedDirectory,
-    recruiter: &str,
-) -> (OprfRequest, ChainedOprfQueued) {
-    let mut rng = SystemRng::new();
-    let request =
-        OprfRequest::blind(&canonical_recruiter(recruiter, None).unwrap(), &mut rng).unwrap();
-    let blinded = request.blinded_element().to_vec();
-    let body = ChainedOprfRequest {
-        organisation: world.union.id.to_hex(),
-        pow_nonce: solve_pow(&oprf_pow_id(&blinded), dir.listing.pow_difficulty).unwrap(),
-        blinded,
-    };
-    let queued = serde_json::from_slice(&post(world, "/v1/escrow/oprf/org", &body).await).unwrap();
-    (request, queued)
-}
-
-/// Then, once the desk has answered: one phone (device `device`) polls the answer and escrows
-/// a report about `recruiter` for the union, k = 3.
-async fn escrow(
-    world: &World,
-    dir: &VerifiedDirectory,
-    device: u8,
-    (request, queued): (OprfRequest, ChainedOprfQueued),
-    recruiter: &str,
-    text: &str,
-) -> EscrowState {
-    let mut rng = SystemRng::new();
-    let difficulty = dir.listing.pow_difficulty;
-    let polled = world
-        .http
-        .get(format!(
-            "{}/v1/escrow/oprf/org/{}",
-            world.relay_url().unwrap(),
-            queued.request
-        ))
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
-    let state: ChainedOprfState = serde_json::from_slice(&polled).unwrap();
-    assert_eq!(state.state, ChainedOprfStatus::Answered);
-    let output = request.finalize(&state.evaluated.unwrap()).unwrap();
-
-    let report = report(recruiter, text, &mut rng);
-    let union = world.union.id;
-    let union_key = dir.certified_key(&union).unwrap();
-    let (tags, consent) = (report.routing_tags(), report.consent);
-    let envelope = workvoice_proto::envelope::seal(
-        &report.encode(),
-        report.report_id,
-        &[(union, union_key)],
-        &disclosure_digest(&tags, &consent),
-        &mut rng,
-    )
-    .unwrap();
-    let escrowed = EscrowedReport {
-        tags,
-        consent,
-        mailbox_token_hash: workvoice_proto::recovery::mailbox_token_hash(&[device; 32]),
-        envelope,
-    };
-    let submission = seal_escrow(
-        &output,
-        &EscrowParams {
-            org: union,
-            epoch: queued.epoch,
-            threshold: 3,
-        },
-        &union_key,
-        &escrowed.to_bytes(),
-        EscrowSecrets {
-            device_secret: &[device; 32],
-            withdrawal_secret: &[device.wrapping_add(100); 32],
-        },
-        &mut rng,
-    )
-    .unwrap();
-    let escrow_id = ParsedEscrow::parse(&submission).unwrap().header.escrow_id;
-    let body = EscrowSubmissionRequest {
-        escrow: submission,
-        pow_nonce: solve_pow(&ReportId(escrow_id), difficulty).unwrap(),
-    };
-    let accepted: EscrowAccepted =
-        serde_json::from_slice(&post(world, "/v1/escrow", &body).await).unwrap();
-    accepted.state
-}
 
 /// Every byte of every file under `dir`, recursively.
 fn files_under(dir: &Path) -> Vec<u8> {
@@ -201,58 +44,50 @@ fn escrowed_reports_open_at_the_desk_only_as_a_full_group() {
     let world = World::new(Backend::Sqlite, FaultPlan::None).unwrap();
     let desk_dir = world.desk_dir();
     let passphrase = Passphrase::new(DESK_PASSPHRASE);
-    let prepared = world.runtime.block_on(async {
-        let bytes = world
-            .http
-            .get(format!("{}/v1/directory", world.relay_url().unwrap()))
-            .send()
-            .await
-            .unwrap()
-            .bytes()
-            .await
-            .unwrap();
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_secs();
-        let dir = verify_directory(&bytes, &world.fixture.root.public_key(), now, 0).unwrap();
-        let mut queued = Vec::new();
-        for recruiter in [X, X, X, Y, Y] {
-            queued.push(queue_oprf(&world, &dir, recruiter).await);
-        }
-        (dir, queued)
-    });
+
+    // Five workers write their report and choose to wait: each phone queues its OPRF request
+    // and is told it waits for the union's answer.
+    let mut phones = Vec::new();
+    for (i, recruiter) in [X, X, X, Y, Y].into_iter().enumerate() {
+        let phone = world.phone(&format!("escrow phone {i}")).unwrap();
+        let mut spec = ReportSpec::new(&world.tag, i, 0, false);
+        spec.recruiter = recruiter.into();
+        spec.story = if i < 3 {
+            format!("X-E2E-{i}")
+        } else {
+            format!("Y-E2E-SECRET-{i}")
+        };
+        spec.escrow = true;
+        let lines = phone.report(&spec).unwrap();
+        let line = lines.iter().find(|l| !l.report_id.is_empty()).unwrap();
+        assert_eq!(line.state, PhoneState::Waiting, "phone {i}: {lines:?}");
+        assert!(
+            line.detail
+                .as_deref()
+                .is_some_and(|d| d.contains("the union's office has to answer first")),
+            "phone {i}: {lines:?}"
+        );
+        phones.push(phone);
+    }
+
     // The desk's binary answers the organisation's step.
     let printed = world.desk.sync_text().unwrap();
     assert!(
         printed.contains("Escrow: answered 5 recruiter lookups, refused 0"),
         "{printed}"
     );
-    world.runtime.block_on(async {
-        let (dir, queued) = prepared;
-        for (i, queued) in queued.into_iter().enumerate() {
-            let device = u8::try_from(i).unwrap() + 1;
-            let state = if i < 3 {
-                escrow(&world, &dir, device, queued, X, &format!("X-E2E-{i}")).await
-            } else {
-                escrow(
-                    &world,
-                    &dir,
-                    device,
-                    queued,
-                    Y,
-                    &format!("Y-E2E-SECRET-{i}"),
-                )
-                .await
-            };
-            let expected = if i == 2 {
-                EscrowState::Released
-            } else {
-                EscrowState::Waiting
-            };
-            assert_eq!(state, expected, "escrow {i}");
-        }
-    });
+
+    // Each phone polls its answer, seals and submits: X's third opens the group.
+    for (i, phone) in phones.iter().enumerate() {
+        let lines = phone.send(60).unwrap();
+        let line = lines.iter().find(|l| !l.report_id.is_empty()).unwrap();
+        let expected = if i == 2 {
+            PhoneState::OpenedWithOthers
+        } else {
+            PhoneState::WaitingForOthers(3)
+        };
+        assert_eq!(line.state, expected, "phone {i}: {lines:?}");
+    }
 
     let printed = world.desk.sync_text().unwrap();
     assert!(
