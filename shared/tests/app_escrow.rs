@@ -92,13 +92,7 @@ fn queue_escrowed(phone: &mut Phone, served: &[u8]) {
         code: "wait".into(),
     });
     phone.send(Event::Review);
-    while phone
-        .http
-        .front()
-        .is_some_and(|r| r.operation.url.ends_with("/v1/directory"))
-    {
-        phone.serve_directory(served);
-    }
+    serve_directories(phone, served);
     assert!(matches!(phone.screen(), Screen::Review(_)));
     phone.send(Event::SendReport);
     assert!(matches!(phone.screen(), Screen::Outbox { .. }));
@@ -246,13 +240,7 @@ fn the_question_is_offered_only_for_a_recruiter_the_union_may_read_and_recorded(
     drop(phone);
     let mut phone = Phone::start(dir.path(), config(&fixture));
     phone.send(Event::Unlock { pin: PIN.into() });
-    while phone
-        .http
-        .front()
-        .is_some_and(|r| r.operation.url.ends_with("/v1/directory"))
-    {
-        phone.serve_directory(&served);
-    }
+    serve_directories(&mut phone, &served);
     phone.send(Event::NewReport);
     phone.send(Event::GoToStep {
         step: Step::Consent,
@@ -526,13 +514,7 @@ fn a_bad_answer_from_the_relay_is_a_clear_failure_with_nothing_half_stored() {
     drop(phone);
     let mut phone = Phone::start(dir.path(), config(&fixture));
     phone.send(Event::Unlock { pin: PIN.into() });
-    while phone
-        .http
-        .front()
-        .is_some_and(|r| r.operation.url.ends_with("/v1/directory"))
-    {
-        phone.serve_directory(&served);
-    }
+    serve_directories(&mut phone, &served);
     assert!(phone.no_http());
     assert_eq!(item(&mut phone).state, DeliveryState::Failed);
 }
@@ -586,4 +568,106 @@ fn a_waiting_escrowed_report_is_withdrawn_with_its_secret() {
     };
     assert_eq!(view.withdrawal, Some(en(K::EscrowWithdrawn)));
     assert!(phone.no_http());
+}
+
+/// Serves every pending directory fetch of a round.
+fn serve_directories(phone: &mut Phone, served: &[u8]) {
+    while phone
+        .http
+        .front()
+        .is_some_and(|r| r.operation.url.ends_with("/v1/directory"))
+    {
+        phone.serve_directory(served);
+    }
+}
+
+#[test]
+fn a_retired_request_or_a_stale_epoch_starts_again_with_a_new_blind() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = Fixture::new();
+    let served = fixture.publish(&fixture.listing(5));
+    let keys = Keys::new();
+    let mut phone = Phone::start(dir.path(), config(&fixture));
+    phone.onboard();
+    queue_escrowed(&mut phone, &served);
+    phone.serve_directory(&served);
+    let (request, first) = take_oprf(&mut phone, &fixture);
+    phone.respond_status(request, 202, queued());
+
+    // The relay no longer knows the request (its epoch was retired): a new blind, later.
+    let poll = take_poll(&mut phone);
+    phone.respond_status(poll, 404, api_error("unknown_oprf_request"));
+    assert!(phone.no_http());
+    phone.tick_after(2_000);
+    serve_directories(&mut phone, &served);
+    let (request, second) = take_oprf(&mut phone, &fixture);
+    assert_ne!(second.blinded, first.blinded);
+    phone.respond_status(request, 202, queued());
+    let poll = take_poll(&mut phone);
+    phone.respond_status(poll, 200, answered(&keys, &second.blinded));
+    let (request, stale) = take_escrow(&mut phone);
+
+    // The epoch turned before the submission arrived: nothing was stored at the relay, so a
+    // new OPRF request and a new submission, never the stale bytes again.
+    phone.respond_status(request, 422, api_error("escrow_stale_epoch"));
+    assert!(phone.no_http());
+    phone.tick_after(4_000);
+    serve_directories(&mut phone, &served);
+    let (request, third) = take_oprf(&mut phone, &fixture);
+    assert_ne!(third.blinded, second.blinded);
+    phone.respond_status(request, 202, queued());
+    let poll = take_poll(&mut phone);
+    phone.respond_status(poll, 200, answered(&keys, &third.blinded));
+    let (request, fresh) = take_escrow(&mut phone);
+    assert_ne!(
+        ParsedEscrow::parse(&fresh.escrow).unwrap().header.escrow_id,
+        ParsedEscrow::parse(&stale.escrow).unwrap().header.escrow_id
+    );
+    phone.respond_status(request, 201, accepted(EscrowState::Waiting));
+    assert_eq!(item(&mut phone).state_text, "Waiting for others (3 needed)");
+}
+
+#[test]
+fn a_locked_phone_holds_an_escrowed_report_and_goes_on_at_unlock() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = Fixture::new();
+    let served = fixture.publish(&fixture.listing(5));
+    let keys = Keys::new();
+    let mut phone = Phone::start(dir.path(), config(&fixture));
+    phone.onboard();
+    queue_escrowed(&mut phone, &served);
+    phone.serve_directory(&served);
+    let (request, oprf) = take_oprf(&mut phone, &fixture);
+    phone.respond_status(request, 202, queued());
+    let poll = take_poll(&mut phone);
+    phone.respond_status(
+        poll,
+        200,
+        json(&ChainedOprfState {
+            state: ChainedOprfStatus::Queued,
+            epoch: EPOCH,
+            evaluated: None,
+        }),
+    );
+
+    // Locked: the courier has nothing of it (no escrow request, no sealing without the PIN).
+    phone.send(Event::Background);
+    assert!(matches!(phone.screen(), Screen::Unlock { .. }));
+    for _ in 0..3 {
+        phone.tick_after(30_000);
+    }
+    assert!(
+        phone.no_http(),
+        "{:?}",
+        phone.http.front().map(|r| &r.operation.url)
+    );
+
+    // Unlocked: the same request is polled, and the submission goes out.
+    phone.send(Event::Unlock { pin: PIN.into() });
+    serve_directories(&mut phone, &served);
+    let poll = take_poll(&mut phone);
+    phone.respond_status(poll, 200, answered(&keys, &oprf.blinded));
+    let (request, _) = take_escrow(&mut phone);
+    phone.respond_status(request, 201, accepted(EscrowState::Released));
+    assert_eq!(item(&mut phone).state_text, en(K::EscrowReleased));
 }
