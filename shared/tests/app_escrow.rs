@@ -671,3 +671,35 @@ fn a_locked_phone_holds_an_escrowed_report_and_goes_on_at_unlock() {
     phone.respond_status(request, 201, accepted(EscrowState::Released));
     assert_eq!(item(&mut phone).state_text, en(K::EscrowReleased));
 }
+
+#[test]
+fn a_second_escrow_about_the_same_recruiter_from_one_phone_is_told_and_can_be_sent_now() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = Fixture::new();
+    let served = fixture.publish(&fixture.listing(5));
+    let keys = Keys::new();
+    let mut phone = Phone::start(dir.path(), config(&fixture));
+    phone.onboard();
+    queue_escrowed(&mut phone, &served);
+    phone.serve_directory(&served);
+    let (request, oprf) = take_oprf(&mut phone, &fixture);
+    phone.respond_status(request, 202, queued());
+    let poll = take_poll(&mut phone);
+    phone.respond_status(poll, 200, answered(&keys, &oprf.blinded));
+    let (request, _) = take_escrow(&mut phone);
+    // The relay holds another submission of this device's source under the tag.
+    phone.respond_status(request, 409, api_error("escrow_duplicate_source"));
+    let shown = item(&mut phone);
+    assert_eq!(shown.state, DeliveryState::Failed);
+    assert_eq!(shown.detail, Some(en(K::EscrowDuplicate)));
+    assert_eq!(shown.retry, Some(en(K::EscrowNow)));
+    assert!(phone.no_http());
+    phone.send(Event::RetryReport {
+        report_id: shown.report_id.clone(),
+    });
+    phone.serve_directory(&served);
+    let (request, submission) = phone.take_submission();
+    assert_eq!(submission.submission_id.to_hex(), shown.report_id);
+    phone.accept(request, &submission, 201);
+    assert_eq!(item(&mut phone).state, DeliveryState::Sent);
+}

@@ -669,6 +669,10 @@ fn on_submitted(phone: &mut Phone, session: &mut Session, id: ReportId, result: 
             }
             start_again(phone, session, id)
         }
+        // One device counts once per recruiter (18.9): this report can be sent now instead.
+        Some(RelayErrorCode::EscrowDuplicateSource) => {
+            super::sync::fail(phone, session, id, Failure::EscrowDuplicate)
+        }
         _ => super::sync::fail(phone, session, id, refused(&result)),
     }
 }

@@ -171,6 +171,9 @@ pub enum Failure {
     /// The union takes no more escrowed reports this week (`PROTOCOL.md` 18.3): the worker
     /// can send it now instead.
     EscrowRefused,
+    /// This phone already has a report about the same recruiter waiting at the union (one
+    /// device counts once per recruiter, `PROTOCOL.md` 18.9): this one can be sent now instead.
+    EscrowDuplicate,
 }
 
 /// A problem that will be retried.

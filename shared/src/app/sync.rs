@@ -1566,7 +1566,10 @@ pub(crate) fn retry_report(phone: &mut Phone, session: &mut Session, report_id: 
     };
     if let Some(record) = session.outbox.get_mut(&id) {
         if record.phase == Phase::Failed {
-            if record.failure == Some(Failure::EscrowRefused) {
+            if matches!(
+                record.failure,
+                Some(Failure::EscrowRefused | Failure::EscrowDuplicate)
+            ) {
                 // "Send now": a plain report from here on.
                 record.escrow = None;
             }

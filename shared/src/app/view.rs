@@ -1539,6 +1539,7 @@ fn outbox_item(phone: &Phone, record: &OutboxRecord) -> OutboxItem {
         )),
         (Some(Failure::NoRecipient), _) => Some(t(K::FailedNoRecipient)),
         (Some(Failure::EscrowRefused), _) => Some(t(K::EscrowRefused)),
+        (Some(Failure::EscrowDuplicate), _) => Some(t(K::EscrowDuplicate)),
         (Some(Failure::Refused { error }), _) => Some(i18n::trf(
             lang,
             K::FailedRefused,
@@ -1630,7 +1631,10 @@ fn outbox_item(phone: &Phone, record: &OutboxRecord) -> OutboxItem {
             0
         },
         retry: (state == DeliveryState::Failed).then(|| {
-            if record.failure == Some(Failure::EscrowRefused) {
+            if matches!(
+                record.failure,
+                Some(Failure::EscrowRefused | Failure::EscrowDuplicate)
+            ) {
                 t(K::EscrowNow)
             } else {
                 t(K::Retry)

@@ -251,6 +251,7 @@ keys! {
     EscrowReleased "escrow.released" => "Opened with others",
     EscrowRefused "escrow.refused" => "The union takes no more reports that wait for others this week. You can send it now.",
     EscrowWithdrawn "escrow.withdrawn" => "You withdrew this report. It will never open.",
+    EscrowDuplicate "escrow.duplicate" => "Another report from this phone about the same recruiter is already waiting for others, and one phone counts once. You can send this one now.",
     KindRecruitmentFees "kind.recruitment_fees" => "fees for getting the job",
     KindForcedLabour "kind.forced_labour" => "forced work",
     KindWageTheft "kind.wage_theft" => "unpaid or stolen wages",
