@@ -39,7 +39,9 @@ fn binary(data: &[u8]) {
     );
     let json = serde_json::to_vec(&request).expect("a decoded request encodes as JSON");
     assert_eq!(
-        serde_json::from_slice::<SubmissionRequest>(&json).ok().as_ref(),
+        serde_json::from_slice::<SubmissionRequest>(&json)
+            .ok()
+            .as_ref(),
         Some(&request),
         "the binary body's request is not the same in JSON"
     );
