@@ -9,7 +9,9 @@
 //!   mailbox --pin PIN                     check for news and answers, print them
 //!   recover --pin PIN --code CODE         on a new phone: find the reports of a recovery code
 //!   withdraw --pin PIN --report ID        delete a report not sent yet, or ask for a sent one back
-//!   route --pin PIN --unreachable wait|direct   when no OHTTP relay answers: wait, or send directly
+//!   route --pin PIN [--unreachable wait|direct] [--via URL]
+//!                                         when no OHTTP relay answers: wait, or send directly;
+//!                                         an OHTTP relay of the worker's own ("" forgets it)
 //! ```
 //!
 //! `--ohttp-relay` names an OHTTP relay to try before those the signed directory lists.
@@ -24,7 +26,7 @@ use workvoice_core::app::{Event, Screen};
 const USAGE: &str = "usage: workvoice-cli --data-dir DIR --relay URL [--root-key HEX] [--language CODE] [--ohttp-relay URL] [--fast-kdf] [--verbose] \
 COMMAND\n  init --pin PIN [--duress-pin PIN]\n  report --pin PIN --from FILE.json\n  send --pin PIN [--timeout SECS]\n  \
 outbox --pin PIN\n  mailbox --pin PIN\n  recover --pin PIN --code CODE\n  withdraw --pin PIN --report ID\n  \
-route --pin PIN --unreachable wait|direct";
+route --pin PIN [--unreachable wait|direct] [--via URL]";
 
 struct Args {
     options: Vec<(String, String)>,
@@ -131,24 +133,43 @@ fn run() -> Result<String, ShellError> {
                     Ok(notice.unwrap_or_default() + &format_outbox(&items))
                 }
                 "route" => {
-                    let send_directly = match args.need("unreachable")? {
-                        "wait" => false,
-                        "direct" => true,
-                        other => {
-                            return Err(ShellError::Usage(format!(
-                                "--unreachable takes wait or direct, not {other:?}"
-                            )));
+                    let mut said = String::new();
+                    if let Some(url) = args.get("via") {
+                        shell.send(&Event::OpenSettings)?;
+                        shell.send(&Event::SetOhttpRelay { url: url.into() })?;
+                        if let Screen::Settings {
+                            ohttp_relay_error: Some(error),
+                            ..
+                        } = shell.view()?.screen
+                        {
+                            return Err(ShellError::App(error));
                         }
-                    };
-                    shell.send(&Event::SetSendDirectly { send_directly })?;
-                    Ok(format!(
-                        "When no OHTTP relay answers: {}.\n",
-                        if send_directly {
+                        said.push_str(&format!("Own OHTTP relay: {url:?}.\n"));
+                    }
+                    if let Some(unreachable) = args.get("unreachable") {
+                        let send_directly = match unreachable {
+                            "wait" => false,
+                            "direct" => true,
+                            other => {
+                                return Err(ShellError::Usage(format!(
+                                    "--unreachable takes wait or direct, not {other:?}"
+                                )));
+                            }
+                        };
+                        shell.send(&Event::SetSendDirectly { send_directly })?;
+                        let how = if send_directly {
                             "send directly"
                         } else {
                             "wait"
-                        }
-                    ))
+                        };
+                        said.push_str(&format!("When no OHTTP relay answers: {how}.\n"));
+                    }
+                    if said.is_empty() {
+                        return Err(ShellError::Usage(
+                            "route takes --unreachable wait|direct and/or --via URL".into(),
+                        ));
+                    }
+                    Ok(said)
                 }
                 "outbox" => Ok(format_outbox(&shell.outbox()?)),
                 "withdraw" => {

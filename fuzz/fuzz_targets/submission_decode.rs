@@ -1,5 +1,6 @@
 //! A submission as the relay receives it from an anonymous phone: hostile bytes into the JSON
-//! decoding of `SubmissionRequest` and the pure checks the relay runs on it (routing tags,
+//! decoding of `SubmissionRequest` and into its binary body (`PROTOCOL.md` 14.9, what phones
+//! send), and the pure checks the relay runs on it (routing tags,
 //! envelope structure, routing against the fixture listing, proof-of-work); and the same
 //! bytes as a report, as a desk decodes one after opening an envelope (`Report::decode`,
 //! `validate`, `routing_tags`).
@@ -18,8 +19,33 @@ use workvoice_proto::routing::route;
 
 fuzz_target!(|data: &[u8]| {
     submission(data);
+    binary(data);
     report(data);
 });
+
+/// The binary body: what decodes re-encodes to a body that decodes to the same request, in
+/// either encoding (a retry in the other encoding is the same submission).
+fn binary(data: &[u8]) {
+    let Ok(request) = SubmissionRequest::from_binary(data) else {
+        return;
+    };
+    let encoded = request
+        .to_binary()
+        .expect("a decoded binary body re-encodes");
+    assert_eq!(
+        SubmissionRequest::from_binary(&encoded).as_ref(),
+        Ok(&request),
+        "re-encoding the binary body changed it"
+    );
+    let json = serde_json::to_vec(&request).expect("a decoded request encodes as JSON");
+    assert_eq!(
+        serde_json::from_slice::<SubmissionRequest>(&json)
+            .ok()
+            .as_ref(),
+        Some(&request),
+        "the binary body's request is not the same in JSON"
+    );
+}
 
 fn submission(data: &[u8]) {
     let w = world();

@@ -317,3 +317,70 @@ fn a_phone_restarted_locked_keeps_to_the_ohttp_relay() {
     );
     assert!(direct_requests(&phone).is_empty(), "nothing went directly");
 }
+
+#[test]
+fn the_worker_names_her_own_ohttp_relay_and_a_wrong_address_is_refused_next_to_the_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = Fixture::new();
+    let gateway = Gateway::new(3);
+    let mut phone = phone_with_a_report_sent(dir.path(), &fixture, &gateway);
+    let settings = |phone: &Phone| match phone.screen() {
+        Screen::Settings {
+            ohttp_relay,
+            ohttp_relay_error,
+            ..
+        } => (ohttp_relay, ohttp_relay_error),
+        other => panic!("not the settings: {other:?}"),
+    };
+
+    phone.send(Event::OpenSettings);
+    for wrong in [
+        "http://ohttp.mine.test/",
+        "ohttp.mine.test",
+        "https:///path",
+    ] {
+        phone.send(Event::SetOhttpRelay { url: wrong.into() });
+        assert_eq!(
+            settings(&phone),
+            (
+                String::new(),
+                Some(i18n::tr("en", K::SettingsOhttpRelayInvalid))
+            ),
+            "{wrong} is refused and nothing is kept"
+        );
+    }
+    let mine = "https://ohttp.mine.test/relay";
+    phone.send(Event::SetOhttpRelay {
+        url: format!(" {mine} "),
+    });
+    assert_eq!(settings(&phone), (mine.to_string(), None));
+
+    // Her relay is tried first; when it fails, the listed one.
+    phone.send(Event::CheckMailbox);
+    let request = phone.take_http();
+    assert_eq!(request.operation.url, mine);
+    phone.drop_connection(request);
+    let (request, inner) = take_inner(&mut phone, &gateway);
+    assert!(inner.path.starts_with("/v1/mailbox/"), "{}", inner.path);
+    answer(
+        &mut phone,
+        request,
+        inner,
+        200,
+        br#"{"entries":[],"last_seq":0}"#,
+    );
+
+    // Emptied: forgotten.
+    phone.send(Event::OpenSettings);
+    phone.send(Event::SetOhttpRelay { url: String::new() });
+    assert_eq!(settings(&phone), (String::new(), None));
+    phone.send(Event::CheckMailbox);
+    let (request, inner) = take_inner(&mut phone, &gateway);
+    answer(
+        &mut phone,
+        request,
+        inner,
+        200,
+        br#"{"entries":[],"last_seq":0}"#,
+    );
+}

@@ -241,12 +241,19 @@ struct SettingsScreen: View {
     let routeLabel: String
     let routeHelp: String
     let routeChoices: [Choice]
+    let ohttpRelayLabel: String
+    let ohttpRelayHelp: String
+    let ohttpRelay: String
+    let ohttpRelayError: String?
+    let ohttpRelaySave: String
     let wipe: String
     let wipeWarning: String
     let confirmWipe: Bool
     let confirm: String
     let cancel: String
     let send: (Event) -> Void
+
+    @State private var relay = ""
 
     var body: some View {
         ScrollView {
@@ -277,6 +284,18 @@ struct SettingsScreen: View {
                         choices: routeChoices, isSelected: { $0.selected },
                         choose: { send(.setSendDirectly(sendDirectly: $0.code == "direct")) })
                 }
+                Block(ohttpRelayLabel) {
+                    Text(ohttpRelayHelp)
+                    TextField("", text: $relay)
+                        .keyboardType(.URL)
+                        .autocorrectionDisabled()
+                        .textInputAutocapitalization(.never)
+                        .textFieldStyle(.roundedBorder)
+                        .environment(\.layoutDirection, .leftToRight)
+                        .accessibilityLabel(ohttpRelayLabel)
+                    if let ohttpRelayError { ErrorText(text: ohttpRelayError) }
+                    SecondaryButton(title: ohttpRelaySave) { send(.setOhttpRelay(url: relay)) }
+                }
                 if confirmWipe {
                     VStack(alignment: .leading, spacing: 12) {
                         Text(wipeWarning).foregroundStyle(.red)
@@ -289,5 +308,7 @@ struct SettingsScreen: View {
             }
             .padding()
         }
+        .onAppear { relay = ohttpRelay }
+        .onChange(of: ohttpRelay) { _, saved in relay = saved }
     }
 }

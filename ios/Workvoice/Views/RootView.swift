@@ -104,13 +104,18 @@ struct ScreenHost: View {
         case .settings(
             let languageLabel, let languages, let autoLockLabel, let autoLock, let evidenceLabel,
             let evidenceHelp, let evidenceChoices, let routeLabel, let routeHelp,
-            let routeChoices, let wipe, let wipeWarning, let confirmWipe, let confirm, let cancel):
+            let routeChoices, let ohttpRelayLabel, let ohttpRelayHelp, let ohttpRelay,
+            let ohttpRelayError, let ohttpRelaySave, let wipe, let wipeWarning, let confirmWipe,
+            let confirm, let cancel):
             SettingsScreen(
                 languageLabel: languageLabel, languages: languages,
                 autoLockLabel: autoLockLabel, autoLock: autoLock,
                 evidenceLabel: evidenceLabel, evidenceHelp: evidenceHelp,
                 evidenceChoices: evidenceChoices, routeLabel: routeLabel, routeHelp: routeHelp,
-                routeChoices: routeChoices, wipe: wipe, wipeWarning: wipeWarning,
+                routeChoices: routeChoices, ohttpRelayLabel: ohttpRelayLabel,
+                ohttpRelayHelp: ohttpRelayHelp, ohttpRelay: ohttpRelay,
+                ohttpRelayError: ohttpRelayError, ohttpRelaySave: ohttpRelaySave,
+                wipe: wipe, wipeWarning: wipeWarning,
                 confirmWipe: confirmWipe, confirm: confirm, cancel: cancel, send: send)
         case .broken(let text):
             BrokenScreen(text: text)

@@ -337,6 +337,11 @@ pub enum Event {
     SetSendDirectly {
         send_directly: bool,
     },
+    /// An OHTTP relay of the worker's own (an `https://` address), tried before all others;
+    /// empty forgets it. Anything else is refused with a message next to the field.
+    SetOhttpRelay {
+        url: String,
+    },
 }
 
 /// Everything `update` receives: the shell's events, the start, and the answers to effects.
@@ -541,6 +546,9 @@ pub struct Model {
     phone: Phone,
     lifecycle: Lifecycle,
 }
+
+/// The settings field of the worker's own OHTTP relay, as `Session::form_error` names it.
+pub(crate) const OHTTP_RELAY_FIELD: &str = "settings.ohttp_relay";
 
 /// What the app holds whether the vault is open or not.
 #[derive(Debug, Default)]
@@ -891,6 +899,27 @@ fn unlocked_event(event: Event, phone: &mut Phone, session: &mut Session) -> Cmd
             render()
         }
         Event::SetKeepSentEvidence { keep } => set_keep_sent_evidence(phone, session, keep),
+        Event::SetOhttpRelay { url } => {
+            let url = url.trim();
+            let relay = (!url.is_empty()).then(|| url.to_string());
+            if relay
+                .as_deref()
+                .is_some_and(|u| !workvoice_proto::oblivious::relay_url_allowed(u))
+            {
+                session.form_error = Some((OHTTP_RELAY_FIELD.into(), K::SettingsOhttpRelayInvalid));
+                return render();
+            }
+            session.form_error = None;
+            let Some(device) = &mut session.device else {
+                return render();
+            };
+            device.own_ohttp_relay = relay.clone();
+            Command::all([
+                save_device(session),
+                oblivious::set_own_relay(phone, relay),
+                render(),
+            ])
+        }
         Event::SetSendDirectly { send_directly } => {
             let Some(device) = &mut session.device else {
                 return render();
@@ -1412,6 +1441,10 @@ fn loaded(phone: &mut Phone, session: &mut Session, out: VaultOutput) -> Cmd {
     // gateway (the courier store's copy may be older, or missing after a crash).
     if let Some(device) = &session.device {
         commands.push(oblivious::set_send_directly(phone, device.send_directly));
+        commands.push(oblivious::set_own_relay(
+            phone,
+            device.own_ohttp_relay.clone(),
+        ));
     }
     if let Some(directory) = &session.directory {
         commands.push(oblivious::remember(

@@ -53,6 +53,9 @@ pub struct TransportRecord {
     /// `true` sends directly.
     #[serde(default)]
     pub send_directly: bool,
+    /// An OHTTP relay the worker named (`https://`), tried before all others.
+    #[serde(default)]
+    pub own_relay: Option<String>,
 }
 
 /// The way, in memory.
@@ -95,18 +98,21 @@ pub enum Outcome {
 }
 
 impl TransportState {
-    /// The OHTTP relays to try, in order: the deployment's override, then the listed ones.
+    /// The OHTTP relays to try, in order: the worker's own, the deployment's
+    /// (`override_url`), then the listed ones.
     fn relays(&self, override_url: Option<&str>) -> Vec<String> {
-        let mut relays: Vec<String> = override_url
-            .filter(|u| workvoice_proto::oblivious::relay_url_allowed(u))
-            .map(str::to_string)
+        let mut relays: Vec<String> = Vec::new();
+        let named = [self.record.own_relay.as_deref(), override_url];
+        let listed = self.record.gateway.iter().flat_map(|g| g.relays.iter());
+        for relay in named
             .into_iter()
-            .collect();
-        if let Some(gateway) = &self.record.gateway {
-            for relay in &gateway.relays {
-                if !relays.contains(relay) {
-                    relays.push(relay.clone());
-                }
+            .flatten()
+            .chain(listed.map(String::as_str))
+        {
+            if workvoice_proto::oblivious::relay_url_allowed(relay)
+                && !relays.iter().any(|r| r == relay)
+            {
+                relays.push(relay.to_string());
             }
         }
         relays
@@ -357,6 +363,16 @@ pub(crate) fn set_send_directly(phone: &mut Phone, send_directly: bool) -> Cmd {
     save(phone)
 }
 
+/// The worker's own OHTTP relay (`None` forgets it); the caller checked it.
+pub(crate) fn set_own_relay(phone: &mut Phone, relay: Option<String>) -> Cmd {
+    if phone.transport.record.own_relay == relay {
+        return Command::done();
+    }
+    phone.transport.record.own_relay = relay;
+    phone.transport.failures = 0;
+    save(phone)
+}
+
 /// The record, from the courier store's entries (at start, locked).
 pub(crate) fn load(phone: &mut Phone, entries: &[(String, Vec<u8>)]) {
     if let Some(record) = entries
@@ -400,6 +416,7 @@ mod tests {
             record: TransportRecord {
                 gateway: Some(gateway(relays)),
                 send_directly,
+                own_relay: None,
             },
             ..TransportState::default()
         }
@@ -453,6 +470,25 @@ mod tests {
         );
         let way = s.way(Some("http://partner.example/ohttp"), false);
         assert_eq!(relay_of(way).as_deref(), Some("https://a.example/"));
+    }
+
+    #[test]
+    fn the_workers_relay_comes_before_the_deployments() {
+        let mut s = state(&["https://a.example/"], false);
+        s.record.own_relay = Some("https://mine.example/".into());
+        let way = s.way(Some("https://partner.example/ohttp"), false);
+        assert_eq!(relay_of(way).as_deref(), Some("https://mine.example/"));
+        s.failures = 1;
+        let way = s.way(Some("https://partner.example/ohttp"), false);
+        assert_eq!(
+            relay_of(way).as_deref(),
+            Some("https://partner.example/ohttp")
+        );
+        s.failures = 2;
+        assert_eq!(
+            relay_of(s.way(Some("https://partner.example/ohttp"), false)).as_deref(),
+            Some("https://a.example/")
+        );
     }
 
     #[test]

@@ -55,6 +55,9 @@ pub struct DeviceRecord {
     /// sends directly. Mirrored in the courier store so that a locked phone keeps to it.
     #[serde(default)]
     pub send_directly: bool,
+    /// An OHTTP relay the worker named, tried before the deployment's and the listed ones.
+    #[serde(default)]
+    pub own_ohttp_relay: Option<String>,
     /// A recovery walk over the mailboxes that has not ended yet.
     #[serde(default)]
     pub recovery_scan: Option<super::RecoveryScan>,
@@ -87,6 +90,7 @@ impl DeviceRecord {
             keep_sent_evidence: false,
             send_directly: false,
             escrow_secret: String::new(),
+            own_ohttp_relay: None,
         }
     }
 

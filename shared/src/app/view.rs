@@ -195,6 +195,13 @@ pub enum Screen {
         route_label: String,
         route_help: String,
         route_choices: Vec<Choice>,
+        /// The worker's own OHTTP relay (`SetOhttpRelay` with the text typed): its current
+        /// value, and the message for a refused one.
+        ohttp_relay_label: String,
+        ohttp_relay_help: String,
+        ohttp_relay: String,
+        ohttp_relay_error: Option<String>,
+        ohttp_relay_save: String,
         wipe: String,
         wipe_warning: String,
         confirm_wipe: bool,
@@ -538,6 +545,19 @@ fn open_screen(phone: &Phone, session: &Session) -> (String, Screen) {
                         },
                     ]
                 },
+                ohttp_relay_label: t(K::SettingsOhttpRelay),
+                ohttp_relay_help: t(K::SettingsOhttpRelayHelp),
+                ohttp_relay: session
+                    .device
+                    .as_ref()
+                    .and_then(|d| d.own_ohttp_relay.clone())
+                    .unwrap_or_default(),
+                ohttp_relay_error: session
+                    .form_error
+                    .as_ref()
+                    .filter(|(field, _)| field == super::OHTTP_RELAY_FIELD)
+                    .map(|(_, key)| t(*key)),
+                ohttp_relay_save: t(K::SettingsOhttpRelaySave),
                 wipe: t(K::SettingsWipe),
                 wipe_warning: t(K::SettingsWipeWarning),
                 confirm_wipe: *confirm_wipe,

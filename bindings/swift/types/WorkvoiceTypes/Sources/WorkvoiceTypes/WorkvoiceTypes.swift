@@ -570,6 +570,9 @@ indirect public enum Event: Hashable, Equatable {
     /// The worker's setting for when no OHTTP relay answers (`PROTOCOL.md` 14.8): `false`
     /// (the default) waits and tells her; `true` sends directly to the relay.
     case setSendDirectly(sendDirectly: Bool)
+    /// An OHTTP relay of the worker's own (an `https://` address), tried before all others;
+    /// empty forgets it. Anything else is refused with a message next to the field.
+    case setOhttpRelay(url: String)
 
     public func serialize<S: Serializer>(serializer: S) throws {
         try serializer.increase_container_depth()
@@ -763,6 +766,9 @@ indirect public enum Event: Hashable, Equatable {
         case .setSendDirectly(let sendDirectly):
             try serializer.serialize_variant_index(value: 55)
             try serializer.serialize_bool(value: sendDirectly)
+        case .setOhttpRelay(let url):
+            try serializer.serialize_variant_index(value: 56)
+            try serializer.serialize_str(value: url)
         }
         try serializer.decrease_container_depth()
     }
@@ -1022,6 +1028,10 @@ indirect public enum Event: Hashable, Equatable {
             let sendDirectly = try deserializer.deserialize_bool()
             try deserializer.decrease_container_depth()
             return .setSendDirectly(sendDirectly: sendDirectly)
+        case 56:
+            let url = try deserializer.deserialize_str()
+            try deserializer.decrease_container_depth()
+            return .setOhttpRelay(url: url)
         default: throw DeserializationError.invalidInput(issue: "Unknown variant index for Event: \(index)")
         }
     }
@@ -2563,7 +2573,7 @@ indirect public enum Screen: Hashable, Equatable {
     case review(ReviewView)
     case outbox(items: [OutboxItem], empty: String, checkMailbox: String)
     case report(ReportView)
-    case settings(languageLabel: String, languages: [Choice], autoLockLabel: String, autoLock: [Choice], evidenceLabel: String, evidenceHelp: String, evidenceChoices: [Choice], routeLabel: String, routeHelp: String, routeChoices: [Choice], wipe: String, wipeWarning: String, confirmWipe: Bool, confirm: String, cancel: String)
+    case settings(languageLabel: String, languages: [Choice], autoLockLabel: String, autoLock: [Choice], evidenceLabel: String, evidenceHelp: String, evidenceChoices: [Choice], routeLabel: String, routeHelp: String, routeChoices: [Choice], ohttpRelayLabel: String, ohttpRelayHelp: String, ohttpRelay: String, ohttpRelayError: String?, ohttpRelaySave: String, wipe: String, wipeWarning: String, confirmWipe: Bool, confirm: String, cancel: String)
     case broken(text: String)
 
     public func serialize<S: Serializer>(serializer: S) throws {
@@ -2645,7 +2655,7 @@ indirect public enum Screen: Hashable, Equatable {
         case .report(let x):
             try serializer.serialize_variant_index(value: 11)
             try x.serialize(serializer: serializer)
-        case .settings(let languageLabel, let languages, let autoLockLabel, let autoLock, let evidenceLabel, let evidenceHelp, let evidenceChoices, let routeLabel, let routeHelp, let routeChoices, let wipe, let wipeWarning, let confirmWipe, let confirm, let cancel):
+        case .settings(let languageLabel, let languages, let autoLockLabel, let autoLock, let evidenceLabel, let evidenceHelp, let evidenceChoices, let routeLabel, let routeHelp, let routeChoices, let ohttpRelayLabel, let ohttpRelayHelp, let ohttpRelay, let ohttpRelayError, let ohttpRelaySave, let wipe, let wipeWarning, let confirmWipe, let confirm, let cancel):
             try serializer.serialize_variant_index(value: 12)
             try serializer.serialize_str(value: languageLabel)
             try serializeArray(value: languages, serializer: serializer) { item, serializer in
@@ -2665,6 +2675,13 @@ indirect public enum Screen: Hashable, Equatable {
             try serializeArray(value: routeChoices, serializer: serializer) { item, serializer in
                 try item.serialize(serializer: serializer)
             }
+            try serializer.serialize_str(value: ohttpRelayLabel)
+            try serializer.serialize_str(value: ohttpRelayHelp)
+            try serializer.serialize_str(value: ohttpRelay)
+            try serializeOption(value: ohttpRelayError, serializer: serializer) { value, serializer in
+                try serializer.serialize_str(value: value)
+            }
+            try serializer.serialize_str(value: ohttpRelaySave)
             try serializer.serialize_str(value: wipe)
             try serializer.serialize_str(value: wipeWarning)
             try serializer.serialize_bool(value: confirmWipe)
@@ -2794,13 +2811,20 @@ indirect public enum Screen: Hashable, Equatable {
             let routeChoices = try deserializeArray(deserializer: deserializer) { deserializer in
                 try Choice.deserialize(deserializer: deserializer)
             }
+            let ohttpRelayLabel = try deserializer.deserialize_str()
+            let ohttpRelayHelp = try deserializer.deserialize_str()
+            let ohttpRelay = try deserializer.deserialize_str()
+            let ohttpRelayError = try deserializeOption(deserializer: deserializer) { deserializer in
+                try deserializer.deserialize_str()
+            }
+            let ohttpRelaySave = try deserializer.deserialize_str()
             let wipe = try deserializer.deserialize_str()
             let wipeWarning = try deserializer.deserialize_str()
             let confirmWipe = try deserializer.deserialize_bool()
             let confirm = try deserializer.deserialize_str()
             let cancel = try deserializer.deserialize_str()
             try deserializer.decrease_container_depth()
-            return .settings(languageLabel: languageLabel, languages: languages, autoLockLabel: autoLockLabel, autoLock: autoLock, evidenceLabel: evidenceLabel, evidenceHelp: evidenceHelp, evidenceChoices: evidenceChoices, routeLabel: routeLabel, routeHelp: routeHelp, routeChoices: routeChoices, wipe: wipe, wipeWarning: wipeWarning, confirmWipe: confirmWipe, confirm: confirm, cancel: cancel)
+            return .settings(languageLabel: languageLabel, languages: languages, autoLockLabel: autoLockLabel, autoLock: autoLock, evidenceLabel: evidenceLabel, evidenceHelp: evidenceHelp, evidenceChoices: evidenceChoices, routeLabel: routeLabel, routeHelp: routeHelp, routeChoices: routeChoices, ohttpRelayLabel: ohttpRelayLabel, ohttpRelayHelp: ohttpRelayHelp, ohttpRelay: ohttpRelay, ohttpRelayError: ohttpRelayError, ohttpRelaySave: ohttpRelaySave, wipe: wipe, wipeWarning: wipeWarning, confirmWipe: confirmWipe, confirm: confirm, cancel: cancel)
         case 13:
             let text = try deserializer.deserialize_str()
             try deserializer.decrease_container_depth()

@@ -1551,6 +1551,28 @@ sealed interface Event {
         }
     }
 
+    /// An OHTTP relay of the worker's own (an `https://` address), tried before all others;
+    /// empty forgets it. Anything else is refused with a message next to the field.
+    data class SetOhttpRelay(
+        val url: String,
+    ) : Event {
+        override fun serialize(serializer: Serializer) {
+            serializer.increase_container_depth()
+            serializer.serialize_variant_index(56)
+            serializer.serialize_str(url)
+            serializer.decrease_container_depth()
+        }
+
+        companion object {
+            fun deserialize(deserializer: Deserializer): SetOhttpRelay {
+                deserializer.increase_container_depth()
+                val url = deserializer.deserialize_str()
+                deserializer.decrease_container_depth()
+                return SetOhttpRelay(url)
+            }
+        }
+    }
+
     companion object {
         @Throws(DeserializationError::class)
         fun deserialize(deserializer: Deserializer): Event {
@@ -1612,6 +1634,7 @@ sealed interface Event {
                 53 -> SetChannel.deserialize(deserializer)
                 54 -> SetVisa.deserialize(deserializer)
                 55 -> SetSendDirectly.deserialize(deserializer)
+                56 -> SetOhttpRelay.deserialize(deserializer)
                 else -> throw DeserializationError("Unknown variant index for Event: $index")
             }
         }
@@ -3379,6 +3402,13 @@ sealed interface Screen {
         val routeLabel: String,
         val routeHelp: String,
         val routeChoices: List<org.workvoice.core.types.Choice>,
+        /// The worker's own OHTTP relay (`SetOhttpRelay` with the text typed): its current
+        /// value, and the message for a refused one.
+        val ohttpRelayLabel: String,
+        val ohttpRelayHelp: String,
+        val ohttpRelay: String,
+        val ohttpRelayError: String? = null,
+        val ohttpRelaySave: String,
         val wipe: String,
         val wipeWarning: String,
         val confirmWipe: Boolean,
@@ -3406,6 +3436,13 @@ sealed interface Screen {
             routeChoices.serialize(serializer) {
                 it.serialize(serializer)
             }
+            serializer.serialize_str(ohttpRelayLabel)
+            serializer.serialize_str(ohttpRelayHelp)
+            serializer.serialize_str(ohttpRelay)
+            ohttpRelayError.serializeOptionOf(serializer) {
+                serializer.serialize_str(it)
+            }
+            serializer.serialize_str(ohttpRelaySave)
             serializer.serialize_str(wipe)
             serializer.serialize_str(wipeWarning)
             serializer.serialize_bool(confirmWipe)
@@ -3439,13 +3476,21 @@ sealed interface Screen {
                     deserializer.deserializeListOf {
                         org.workvoice.core.types.Choice.deserialize(deserializer)
                     }
+                val ohttpRelayLabel = deserializer.deserialize_str()
+                val ohttpRelayHelp = deserializer.deserialize_str()
+                val ohttpRelay = deserializer.deserialize_str()
+                val ohttpRelayError =
+                    deserializer.deserializeOptionOf {
+                        deserializer.deserialize_str()
+                    }
+                val ohttpRelaySave = deserializer.deserialize_str()
                 val wipe = deserializer.deserialize_str()
                 val wipeWarning = deserializer.deserialize_str()
                 val confirmWipe = deserializer.deserialize_bool()
                 val confirm = deserializer.deserialize_str()
                 val cancel = deserializer.deserialize_str()
                 deserializer.decrease_container_depth()
-                return Settings(languageLabel, languages, autoLockLabel, autoLock, evidenceLabel, evidenceHelp, evidenceChoices, routeLabel, routeHelp, routeChoices, wipe, wipeWarning, confirmWipe, confirm, cancel)
+                return Settings(languageLabel, languages, autoLockLabel, autoLock, evidenceLabel, evidenceHelp, evidenceChoices, routeLabel, routeHelp, routeChoices, ohttpRelayLabel, ohttpRelayHelp, ohttpRelay, ohttpRelayError, ohttpRelaySave, wipe, wipeWarning, confirmWipe, confirm, cancel)
             }
         }
     }

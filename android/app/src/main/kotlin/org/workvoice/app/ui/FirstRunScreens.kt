@@ -238,6 +238,25 @@ fun SettingsScreen(screen: Screen.Settings, send: (Event) -> Unit) {
                 onChoose = { send(Event.SetSendDirectly(sendDirectly = it.code == "direct")) },
             )
         }
+        Block(screen.ohttpRelayLabel) {
+            Text(screen.ohttpRelayHelp)
+            var relay by remember(screen.ohttpRelay) { mutableStateOf(screen.ohttpRelay) }
+            CompositionLocalProvider(LocalLayoutDirection provides LayoutDirection.Ltr) {
+                OutlinedTextField(
+                    value = relay,
+                    onValueChange = { relay = it },
+                    singleLine = true,
+                    isError = screen.ohttpRelayError != null,
+                    keyboardOptions = KeyboardOptions(
+                        autoCorrectEnabled = false,
+                        keyboardType = KeyboardType.Uri,
+                    ),
+                    modifier = Modifier.fillMaxWidth(),
+                )
+            }
+            screen.ohttpRelayError?.let { ErrorText(it) }
+            SecondaryButton(screen.ohttpRelaySave, onClick = { send(Event.SetOhttpRelay(url = relay)) })
+        }
         if (screen.confirmWipe) {
             Text(screen.wipeWarning, color = MaterialTheme.colorScheme.error)
             DangerButton(screen.confirm, onClick = { send(Event.ConfirmWipe) })
