@@ -7,7 +7,9 @@
 //!
 //! Three phones escrow about recruiter X and two about recruiter Y: after a second
 //! `workvoice-desk sync` X's three are three linked cases at the desk, Y's two stay sealed,
-//! and neither the relay's files nor the desk's hold Y's text or name.
+//! and neither the relay's files nor the desk's hold Y's text or name. A second report about Y
+//! from one of Y's phones opens nothing (one phone counts once); a third phone's report about Y
+//! opens Y's three together.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::Path;
@@ -132,5 +134,77 @@ fn escrowed_reports_open_at_the_desk_only_as_a_full_group() {
             assert_eq!((g.reports, g.sources, g.threshold), (3, 3, 3));
             assert_eq!(g.other_cases.len(), 2);
         }
+    });
+
+    // A fourth report about Y, from phone 3 again: one phone counts once, so it opens nothing
+    // and the worker is told she can send it now.
+    let again = {
+        let mut spec = ReportSpec::new(&world.tag, 3, 1, false);
+        spec.recruiter = Y.into();
+        spec.story = "Y-E2E-SECRET-3-again".into();
+        spec.escrow = true;
+        phones[3].report(&spec).unwrap();
+        world.desk.sync_text().unwrap();
+        let lines = phones[3].send(30).unwrap();
+        lines.into_iter().find(|l| {
+            l.detail
+                .as_deref()
+                .is_some_and(|d| d.contains("one phone counts once"))
+        })
+    };
+    let again = again.expect("the second report about Y is told it counts once");
+    assert_eq!(again.state, PhoneState::Failed, "{again:?}");
+    let printed = world.desk.sync_text().unwrap();
+    assert!(!printed.contains("released groups opened"), "{printed}");
+    assert!(
+        printed.contains("Escrow: 2 reports wait at the relay for others"),
+        "{printed}"
+    );
+    for dir in [world.relay_config.data_dir.as_path(), desk_dir.as_path()] {
+        assert!(
+            !contains(&files_under(dir), b"Y-E2E-SECRET"),
+            "{}",
+            dir.display()
+        );
+    }
+
+    // A third worker reports Y: Y's three open together, as a second group.
+    let sixth = world.phone("escrow phone 5").unwrap();
+    let mut spec = ReportSpec::new(&world.tag, 5, 0, false);
+    spec.recruiter = Y.into();
+    spec.story = "Y-E2E-SECRET-5".into();
+    spec.escrow = true;
+    sixth.report(&spec).unwrap();
+    world.desk.sync_text().unwrap();
+    let lines = sixth.send(60).unwrap();
+    let line = lines.iter().find(|l| !l.report_id.is_empty()).unwrap();
+    assert_eq!(line.state, PhoneState::OpenedWithOthers, "{lines:?}");
+    let printed = world.desk.sync_text().unwrap();
+    assert!(
+        printed.contains("Escrow: 1 released groups opened (3 new cases, 0 reports that did not open), 0 refused."),
+        "{printed}"
+    );
+    world.runtime.block_on(async {
+        let desk = Desk::open(&desk_dir, &passphrase).await.unwrap();
+        let ids = desk
+            .filtered_case_ids(&workvoice_desk::store::CaseFilter::default())
+            .await
+            .unwrap();
+        let mut y_texts = Vec::new();
+        for id in &ids {
+            let case = desk.case(*id).await.unwrap();
+            let report = Desk::report_of(&case).unwrap();
+            if report.recruiter.as_ref().unwrap().name == Y {
+                let g = desk.escrow_placement(*id).await.unwrap().unwrap();
+                assert_eq!((g.reports, g.sources, g.threshold), (3, 3, 3));
+                y_texts.push(report.free_text);
+            }
+        }
+        y_texts.sort();
+        assert_eq!(
+            y_texts,
+            ["Y-E2E-SECRET-3", "Y-E2E-SECRET-4", "Y-E2E-SECRET-5"]
+        );
+        assert_eq!(desk.escrow_pending().await.unwrap(), Some(0));
     });
 }
