@@ -100,6 +100,21 @@ fn answer(phone: &mut Phone, request: common::PendingHttp, inner: Inner, status:
     phone.respond_status(request, 200, sealed);
 }
 
+/// The next request is a mailbox poll through the OHTTP relay: an empty page, through the
+/// gateway.
+fn answer_poll(phone: &mut Phone, gateway: &Gateway) {
+    let (request, inner) = take_inner(phone, gateway);
+    assert_eq!(inner.method, "GET");
+    assert!(inner.path.starts_with("/v1/mailbox/"), "{}", inner.path);
+    answer(
+        phone,
+        request,
+        inner,
+        200,
+        br#"{"entries":[],"last_seq":0}"#,
+    );
+}
+
 fn accepted(submission: &SubmissionRequest) -> Vec<u8> {
     let header = workvoice_proto::envelope::EnvelopeHeader::parse(&submission.envelope).unwrap();
     serde_json::to_vec(&SubmissionAccepted {
@@ -177,16 +192,7 @@ fn every_request_goes_through_the_ohttp_relay_once_a_gateway_key_is_verified() {
 
     // The mailbox poll, through the OHTTP relay too, and its answer read.
     phone.send(Event::CheckMailbox);
-    let (request, inner) = take_inner(&mut phone, &gateway);
-    assert_eq!(inner.method, "GET");
-    assert!(inner.path.starts_with("/v1/mailbox/"), "{}", inner.path);
-    answer(
-        &mut phone,
-        request,
-        inner,
-        200,
-        br#"{"entries":[],"last_seq":0}"#,
-    );
+    answer_poll(&mut phone, &gateway);
     assert!(phone.no_http());
     assert_eq!(direct_requests(&phone).len(), 1);
 }
@@ -277,15 +283,7 @@ fn a_retired_gateway_key_sends_only_the_directory_fetch_directly_and_the_new_key
         "the directory, directly"
     );
     phone.respond_status(request, 200, new.served(&fixture, 6));
-    let (request, inner) = take_inner(&mut phone, &new);
-    assert!(inner.path.starts_with("/v1/mailbox/"), "{}", inner.path);
-    answer(
-        &mut phone,
-        request,
-        inner,
-        200,
-        br#"{"entries":[],"last_seq":0}"#,
-    );
+    answer_poll(&mut phone, &new);
     assert_eq!(
         direct_requests(&phone).len(),
         2,
@@ -306,15 +304,7 @@ fn a_phone_restarted_locked_keeps_to_the_ohttp_relay() {
     let mut phone = Phone::start(dir.path(), config(&fixture));
     assert!(matches!(phone.screen(), Screen::Unlock { .. }));
     phone.tick_after(120_000);
-    let (request, inner) = take_inner(&mut phone, &gateway);
-    assert!(inner.path.starts_with("/v1/mailbox/"), "{}", inner.path);
-    answer(
-        &mut phone,
-        request,
-        inner,
-        200,
-        br#"{"entries":[],"last_seq":0}"#,
-    );
+    answer_poll(&mut phone, &gateway);
     assert!(direct_requests(&phone).is_empty(), "nothing went directly");
 }
 
@@ -360,27 +350,12 @@ fn the_worker_names_her_own_ohttp_relay_and_a_wrong_address_is_refused_next_to_t
     let request = phone.take_http();
     assert_eq!(request.operation.url, mine);
     phone.drop_connection(request);
-    let (request, inner) = take_inner(&mut phone, &gateway);
-    assert!(inner.path.starts_with("/v1/mailbox/"), "{}", inner.path);
-    answer(
-        &mut phone,
-        request,
-        inner,
-        200,
-        br#"{"entries":[],"last_seq":0}"#,
-    );
+    answer_poll(&mut phone, &gateway);
 
     // Emptied: forgotten.
     phone.send(Event::OpenSettings);
     phone.send(Event::SetOhttpRelay { url: String::new() });
     assert_eq!(settings(&phone), (String::new(), None));
     phone.send(Event::CheckMailbox);
-    let (request, inner) = take_inner(&mut phone, &gateway);
-    answer(
-        &mut phone,
-        request,
-        inner,
-        200,
-        br#"{"entries":[],"last_seq":0}"#,
-    );
+    answer_poll(&mut phone, &gateway);
 }

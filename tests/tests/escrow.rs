@@ -41,6 +41,33 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
 
+/// The desk's cases as (recruiter, text), sorted, each checked to be one of a released group
+/// of three from three sources linked to the other two; and the unreleased total.
+fn desk_cases(
+    world: &World,
+    desk_dir: &Path,
+    passphrase: &Passphrase,
+) -> (Vec<(String, String)>, Option<u64>) {
+    world.runtime.block_on(async {
+        let desk = Desk::open(desk_dir, passphrase).await.unwrap();
+        let ids = desk
+            .filtered_case_ids(&workvoice_desk::store::CaseFilter::default())
+            .await
+            .unwrap();
+        let mut opened = Vec::new();
+        for id in &ids {
+            let case = desk.case(*id).await.unwrap();
+            let report = Desk::report_of(&case).unwrap();
+            let g = desk.escrow_placement(*id).await.unwrap().unwrap();
+            assert_eq!((g.reports, g.sources, g.threshold), (3, 3, 3));
+            assert_eq!(g.other_cases.len(), 2);
+            opened.push((report.recruiter.unwrap().name, report.free_text));
+        }
+        opened.sort();
+        (opened, desk.escrow_pending().await.unwrap())
+    })
+}
+
 #[test]
 fn escrowed_reports_open_at_the_desk_only_as_a_full_group() {
     let world = World::new(Backend::Sqlite, FaultPlan::None).unwrap();
@@ -113,28 +140,11 @@ fn escrowed_reports_open_at_the_desk_only_as_a_full_group() {
         assert!(!contains(&bytes, Y.as_bytes()), "{}", dir.display());
     }
 
-    world.runtime.block_on(async {
-        let desk = Desk::open(&desk_dir, &passphrase).await.unwrap();
-        let ids = desk
-            .filtered_case_ids(&workvoice_desk::store::CaseFilter::default())
-            .await
-            .unwrap();
-        let mut texts = Vec::new();
-        for id in &ids {
-            let case = desk.case(*id).await.unwrap();
-            let report = Desk::report_of(&case).unwrap();
-            assert_eq!(report.recruiter.as_ref().unwrap().name, X);
-            texts.push(report.free_text);
-        }
-        texts.sort();
-        assert_eq!(texts, ["X-E2E-0", "X-E2E-1", "X-E2E-2"]);
-        assert_eq!(desk.escrow_pending().await.unwrap(), Some(2));
-        for id in &ids {
-            let g = desk.escrow_placement(*id).await.unwrap().unwrap();
-            assert_eq!((g.reports, g.sources, g.threshold), (3, 3, 3));
-            assert_eq!(g.other_cases.len(), 2);
-        }
-    });
+    let (opened, pending) = desk_cases(&world, &desk_dir, &passphrase);
+    let texts: Vec<&str> = opened.iter().map(|(_, text)| text.as_str()).collect();
+    assert_eq!(texts, ["X-E2E-0", "X-E2E-1", "X-E2E-2"]);
+    assert!(opened.iter().all(|(recruiter, _)| recruiter == X));
+    assert_eq!(pending, Some(2));
 
     // A fourth report about Y, from phone 3 again: one phone counts once, so it opens nothing
     // and the worker is told she can send it now.
@@ -184,27 +194,16 @@ fn escrowed_reports_open_at_the_desk_only_as_a_full_group() {
         printed.contains("Escrow: 1 released groups opened (3 new cases, 0 reports that did not open), 0 refused."),
         "{printed}"
     );
-    world.runtime.block_on(async {
-        let desk = Desk::open(&desk_dir, &passphrase).await.unwrap();
-        let ids = desk
-            .filtered_case_ids(&workvoice_desk::store::CaseFilter::default())
-            .await
-            .unwrap();
-        let mut y_texts = Vec::new();
-        for id in &ids {
-            let case = desk.case(*id).await.unwrap();
-            let report = Desk::report_of(&case).unwrap();
-            if report.recruiter.as_ref().unwrap().name == Y {
-                let g = desk.escrow_placement(*id).await.unwrap().unwrap();
-                assert_eq!((g.reports, g.sources, g.threshold), (3, 3, 3));
-                y_texts.push(report.free_text);
-            }
-        }
-        y_texts.sort();
-        assert_eq!(
-            y_texts,
-            ["Y-E2E-SECRET-3", "Y-E2E-SECRET-4", "Y-E2E-SECRET-5"]
-        );
-        assert_eq!(desk.escrow_pending().await.unwrap(), Some(0));
-    });
+    let (opened, pending) = desk_cases(&world, &desk_dir, &passphrase);
+    let y_texts: Vec<&str> = opened
+        .iter()
+        .filter(|(recruiter, _)| recruiter == Y)
+        .map(|(_, text)| text.as_str())
+        .collect();
+    assert_eq!(
+        y_texts,
+        ["Y-E2E-SECRET-3", "Y-E2E-SECRET-4", "Y-E2E-SECRET-5"]
+    );
+    assert_eq!(opened.len(), 6);
+    assert_eq!(pending, Some(0));
 }

@@ -347,6 +347,19 @@ pub(crate) fn view(model: &Model) -> ViewModel {
     }
 }
 
+/// Choices of one group, each given as (code, label, selected): those that are not a wire
+/// name (settings, consent flags).
+fn flag_choices<const N: usize>(lang: &str, items: [(&str, K, bool); N]) -> Vec<Choice> {
+    items
+        .into_iter()
+        .map(|(code, key, selected)| Choice {
+            code: code.into(),
+            label: i18n::tr(lang, key),
+            selected,
+        })
+        .collect()
+}
+
 /// The title and screen of a page shown while the vault is closed.
 fn locked_screen(lang: &str, page: &LockedPage) -> (String, Screen) {
     let t = |k: K| i18n::tr(lang, k);
@@ -515,35 +528,25 @@ fn open_screen(phone: &Phone, session: &Session) -> (String, Screen) {
                         .device
                         .as_ref()
                         .is_some_and(|d| d.keep_sent_evidence);
-                    vec![
-                        Choice {
-                            code: "delete".into(),
-                            label: t(K::SettingsEvidenceDelete),
-                            selected: !keep,
-                        },
-                        Choice {
-                            code: "keep".into(),
-                            label: t(K::SettingsEvidenceKeep),
-                            selected: keep,
-                        },
-                    ]
+                    flag_choices(
+                        &lang,
+                        [
+                            ("delete", K::SettingsEvidenceDelete, !keep),
+                            ("keep", K::SettingsEvidenceKeep, keep),
+                        ],
+                    )
                 },
                 route_label: t(K::SettingsRoute),
                 route_help: t(K::SettingsRouteHelp),
                 route_choices: {
                     let direct = session.device.as_ref().is_some_and(|d| d.send_directly);
-                    vec![
-                        Choice {
-                            code: "wait".into(),
-                            label: t(K::SettingsRouteWait),
-                            selected: !direct,
-                        },
-                        Choice {
-                            code: "direct".into(),
-                            label: t(K::SettingsRouteDirect),
-                            selected: direct,
-                        },
-                    ]
+                    flag_choices(
+                        &lang,
+                        [
+                            ("wait", K::SettingsRouteWait, !direct),
+                            ("direct", K::SettingsRouteDirect, direct),
+                        ],
+                    )
                 },
                 ohttp_relay_label: t(K::SettingsOhttpRelay),
                 ohttp_relay_help: t(K::SettingsOhttpRelayHelp),
@@ -1237,19 +1240,15 @@ fn compose(phone: &Phone, session: &Session, step: Step) -> ComposeView {
             options.push(OptionGroup {
                 id: FieldId::Consent,
                 label: t(K::StepConsent),
-                choices: [
-                    ("union", K::ConsentUnion, c.union),
-                    ("inspectorate", K::ConsentInspectorate, c.inspectorate),
-                    ("ngo", K::ConsentNgo, c.ngo),
-                    ("contact_wanted", K::ConsentContact, c.contact_wanted),
-                ]
-                .into_iter()
-                .map(|(code, key, selected)| Choice {
-                    code: code.into(),
-                    label: t(key),
-                    selected,
-                })
-                .collect(),
+                choices: flag_choices(
+                    lang,
+                    [
+                        ("union", K::ConsentUnion, c.union),
+                        ("inspectorate", K::ConsentInspectorate, c.inspectorate),
+                        ("ngo", K::ConsentNgo, c.ngo),
+                        ("contact_wanted", K::ConsentContact, c.contact_wanted),
+                    ],
+                ),
                 multiple: true,
                 errors: Vec::new(),
             });
@@ -1259,14 +1258,10 @@ fn compose(phone: &Phone, session: &Session, step: Step) -> ComposeView {
                 options.push(OptionGroup {
                     id: FieldId::Escrow,
                     label: t(K::EscrowQuestion),
-                    choices: [("now", K::EscrowNow, !wait), ("wait", K::EscrowWait, wait)]
-                        .into_iter()
-                        .map(|(code, key, selected)| Choice {
-                            code: code.into(),
-                            label: t(key),
-                            selected,
-                        })
-                        .collect(),
+                    choices: flag_choices(
+                        lang,
+                        [("now", K::EscrowNow, !wait), ("wait", K::EscrowWait, wait)],
+                    ),
                     multiple: false,
                     errors: Vec::new(),
                 });
