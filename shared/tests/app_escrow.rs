@@ -183,6 +183,46 @@ fn stored_before_sent(phone: &Phone, path: &str) -> bool {
     matches!((write, sent), (Some(w), Some(s)) if w < s)
 }
 
+/// A phone with one escrowed report queued, the test's fixture, the directory it is served and
+/// the union's OPRF keys; the temporary folder lives as long as it.
+struct Escrowing {
+    dir: tempfile::TempDir,
+    fixture: Fixture,
+    served: Vec<u8>,
+    keys: Keys,
+    phone: Phone,
+}
+
+fn escrowing() -> Escrowing {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = Fixture::new();
+    let served = fixture.publish(&fixture.listing(5));
+    let mut phone = Phone::start(dir.path(), config(&fixture));
+    phone.onboard();
+    queue_escrowed(&mut phone, &served);
+    Escrowing {
+        dir,
+        fixture,
+        served,
+        keys: Keys::new(),
+        phone,
+    }
+}
+
+impl Escrowing {
+    /// The send round's directory, the OPRF request queued (`202`) and its poll answered by the
+    /// union: the phone goes on to seal and post its escrow submission. The OPRF request.
+    fn through_the_oprf(&mut self) -> ChainedOprfRequest {
+        self.phone.serve_directory(&self.served);
+        let (request, oprf) = take_oprf(&mut self.phone, &self.fixture);
+        self.phone.respond_status(request, 202, queued());
+        let poll = take_poll(&mut self.phone);
+        self.phone
+            .respond_status(poll, 200, answered(&self.keys, &oprf.blinded));
+        oprf
+    }
+}
+
 #[test]
 fn the_question_is_offered_only_for_a_recruiter_the_union_may_read_and_recorded() {
     let dir = tempfile::tempdir().unwrap();
@@ -251,13 +291,13 @@ fn the_question_is_offered_only_for_a_recruiter_the_union_may_read_and_recorded(
 
 #[test]
 fn an_escrowed_report_goes_through_the_chained_oprf_and_opens_only_at_the_union() {
-    let dir = tempfile::tempdir().unwrap();
-    let fixture = Fixture::new();
-    let served = fixture.publish(&fixture.listing(5));
-    let keys = Keys::new();
-    let mut phone = Phone::start(dir.path(), config(&fixture));
-    phone.onboard();
-    queue_escrowed(&mut phone, &served);
+    let Escrowing {
+        dir: _dir,
+        fixture,
+        served,
+        keys,
+        mut phone,
+    } = escrowing();
 
     // The send round: the directory, then the OPRF request, stored before it is posted.
     phone.serve_directory(&served);
@@ -385,13 +425,13 @@ fn open_with_key(bytes: &[u8], key: &[u8; 32]) -> Vec<u8> {
 
 #[test]
 fn a_killed_app_polls_the_same_request_and_resends_the_same_bytes() {
-    let dir = tempfile::tempdir().unwrap();
-    let fixture = Fixture::new();
-    let served = fixture.publish(&fixture.listing(5));
-    let keys = Keys::new();
-    let mut phone = Phone::start(dir.path(), config(&fixture));
-    phone.onboard();
-    queue_escrowed(&mut phone, &served);
+    let Escrowing {
+        dir,
+        fixture,
+        served,
+        keys,
+        mut phone,
+    } = escrowing();
     phone.serve_directory(&served);
     let (request, oprf) = take_oprf(&mut phone, &fixture);
 
@@ -472,18 +512,15 @@ fn a_refusal_by_the_union_is_told_and_the_report_can_be_sent_now() {
 
 #[test]
 fn a_bad_answer_from_the_relay_is_a_clear_failure_with_nothing_half_stored() {
-    let dir = tempfile::tempdir().unwrap();
-    let fixture = Fixture::new();
-    let served = fixture.publish(&fixture.listing(5));
-    let keys = Keys::new();
-    let mut phone = Phone::start(dir.path(), config(&fixture));
-    phone.onboard();
-    queue_escrowed(&mut phone, &served);
-    phone.serve_directory(&served);
-    let (request, oprf) = take_oprf(&mut phone, &fixture);
-    phone.respond_status(request, 202, queued());
-    let poll = take_poll(&mut phone);
-    phone.respond_status(poll, 200, answered(&keys, &oprf.blinded));
+    let mut started = escrowing();
+    started.through_the_oprf();
+    let Escrowing {
+        dir: _dir,
+        fixture,
+        served,
+        mut phone,
+        ..
+    } = started;
     let (request, _) = take_escrow(&mut phone);
     phone.respond_status(request, 422, api_error("escrow_threshold_mismatch"));
     let shown = item(&mut phone);
@@ -521,18 +558,13 @@ fn a_bad_answer_from_the_relay_is_a_clear_failure_with_nothing_half_stored() {
 
 #[test]
 fn a_waiting_escrowed_report_is_withdrawn_with_its_secret() {
-    let dir = tempfile::tempdir().unwrap();
-    let fixture = Fixture::new();
-    let served = fixture.publish(&fixture.listing(5));
-    let keys = Keys::new();
-    let mut phone = Phone::start(dir.path(), config(&fixture));
-    phone.onboard();
-    queue_escrowed(&mut phone, &served);
-    phone.serve_directory(&served);
-    let (request, oprf) = take_oprf(&mut phone, &fixture);
-    phone.respond_status(request, 202, queued());
-    let poll = take_poll(&mut phone);
-    phone.respond_status(poll, 200, answered(&keys, &oprf.blinded));
+    let mut started = escrowing();
+    started.through_the_oprf();
+    let Escrowing {
+        dir: _dir,
+        mut phone,
+        ..
+    } = started;
     let (request, submission) = take_escrow(&mut phone);
     phone.respond_status(request, 201, accepted(EscrowState::Waiting));
     let parsed = ParsedEscrow::parse(&submission.escrow).unwrap();
@@ -583,13 +615,13 @@ fn serve_directories(phone: &mut Phone, served: &[u8]) {
 
 #[test]
 fn a_retired_request_or_a_stale_epoch_starts_again_with_a_new_blind() {
-    let dir = tempfile::tempdir().unwrap();
-    let fixture = Fixture::new();
-    let served = fixture.publish(&fixture.listing(5));
-    let keys = Keys::new();
-    let mut phone = Phone::start(dir.path(), config(&fixture));
-    phone.onboard();
-    queue_escrowed(&mut phone, &served);
+    let Escrowing {
+        dir: _dir,
+        fixture,
+        served,
+        keys,
+        mut phone,
+    } = escrowing();
     phone.serve_directory(&served);
     let (request, first) = take_oprf(&mut phone, &fixture);
     phone.respond_status(request, 202, queued());
@@ -629,13 +661,13 @@ fn a_retired_request_or_a_stale_epoch_starts_again_with_a_new_blind() {
 
 #[test]
 fn a_locked_phone_holds_an_escrowed_report_and_goes_on_at_unlock() {
-    let dir = tempfile::tempdir().unwrap();
-    let fixture = Fixture::new();
-    let served = fixture.publish(&fixture.listing(5));
-    let keys = Keys::new();
-    let mut phone = Phone::start(dir.path(), config(&fixture));
-    phone.onboard();
-    queue_escrowed(&mut phone, &served);
+    let Escrowing {
+        dir: _dir,
+        fixture,
+        served,
+        keys,
+        mut phone,
+    } = escrowing();
     phone.serve_directory(&served);
     let (request, oprf) = take_oprf(&mut phone, &fixture);
     phone.respond_status(request, 202, queued());
@@ -674,18 +706,14 @@ fn a_locked_phone_holds_an_escrowed_report_and_goes_on_at_unlock() {
 
 #[test]
 fn a_second_escrow_about_the_same_recruiter_from_one_phone_is_told_and_can_be_sent_now() {
-    let dir = tempfile::tempdir().unwrap();
-    let fixture = Fixture::new();
-    let served = fixture.publish(&fixture.listing(5));
-    let keys = Keys::new();
-    let mut phone = Phone::start(dir.path(), config(&fixture));
-    phone.onboard();
-    queue_escrowed(&mut phone, &served);
-    phone.serve_directory(&served);
-    let (request, oprf) = take_oprf(&mut phone, &fixture);
-    phone.respond_status(request, 202, queued());
-    let poll = take_poll(&mut phone);
-    phone.respond_status(poll, 200, answered(&keys, &oprf.blinded));
+    let mut started = escrowing();
+    started.through_the_oprf();
+    let Escrowing {
+        dir: _dir,
+        served,
+        mut phone,
+        ..
+    } = started;
     let (request, _) = take_escrow(&mut phone);
     // The relay holds another submission of this device's source under the tag.
     phone.respond_status(request, 409, api_error("escrow_duplicate_source"));
