@@ -147,9 +147,26 @@ impl SyncProgress for ProgressBar {
 }
 
 async fn run(cli: Cli) -> Result<(), DeskError> {
+    let mut opened = None;
+    let result = run_command(&cli, &mut opened).await;
+    // The store is closed before the process exits: no connection's thread may still be
+    // closing its SQLCipher database while the C libraries' exit handlers run.
+    if let Some(desk) = opened {
+        desk.store().close().await;
+    }
+    result
+}
+
+/// Keep a handle of the opened desk, for [`run`] to close.
+fn remember(desk: Desk, opened: &mut Option<Desk>) -> Desk {
+    *opened = Some(desk.clone());
+    desk
+}
+
+async fn run_command(cli: &Cli, opened: &mut Option<Desk>) -> Result<(), DeskError> {
     match &cli.command {
         Command::Init { org_name } => {
-            let p = passphrase(&cli, true)?;
+            let p = passphrase(cli, true)?;
             let desk = Desk::init(
                 &cli.dir,
                 &p,
@@ -159,6 +176,7 @@ async fn run(cli: Cli) -> Result<(), DeskError> {
                 },
             )
             .await?;
+            let desk = remember(desk, opened);
             let key = &desk.keys()[0];
             println!("Desk created in {}", cli.dir.display());
             println!(
@@ -177,7 +195,10 @@ async fn run(cli: Cli) -> Result<(), DeskError> {
             root_key,
             certificate,
         } => {
-            let desk = Desk::open(&cli.dir, &passphrase(&cli, false)?).await?;
+            let desk = remember(
+                Desk::open(&cli.dir, &passphrase(cli, false)?).await?,
+                opened,
+            );
             let token = match token_file {
                 Some(path) => read_secret_file(path)?.trim().to_string(),
                 None => std::env::var("WORKVOICE_DESK_API_TOKEN").map_err(|_| {
@@ -203,7 +224,10 @@ async fn run(cli: Cli) -> Result<(), DeskError> {
             println!("Enrolled with {relay}.");
         }
         Command::InstallCertificate { certificate } => {
-            let desk = Desk::open(&cli.dir, &passphrase(&cli, false)?).await?;
+            let desk = remember(
+                Desk::open(&cli.dir, &passphrase(cli, false)?).await?,
+                opened,
+            );
             let certificate: Signed = serde_json::from_str(&std::fs::read_to_string(certificate)?)
                 .map_err(|e| DeskError::InvalidEnrolment(format!("certificate file: {e}")))?;
             let cert = desk.install_certificate(certificate).await?;
@@ -214,7 +238,10 @@ async fn run(cli: Cli) -> Result<(), DeskError> {
             );
         }
         Command::RotateKey => {
-            let desk = Desk::open(&cli.dir, &passphrase(&cli, false)?).await?;
+            let desk = remember(
+                Desk::open(&cli.dir, &passphrase(cli, false)?).await?,
+                opened,
+            );
             let key = desk.rotate_key().await?;
             println!("New key version {}: {}", key.version, key.public_key);
             println!("Fingerprint: {}", key.fingerprint);
@@ -223,7 +250,10 @@ async fn run(cli: Cli) -> Result<(), DeskError> {
             );
         }
         Command::Keys => {
-            let desk = Desk::open(&cli.dir, &passphrase(&cli, false)?).await?;
+            let desk = remember(
+                Desk::open(&cli.dir, &passphrase(cli, false)?).await?,
+                opened,
+            );
             for k in desk.keys() {
                 println!(
                     "version {}: {}  fingerprint {}",
@@ -232,7 +262,10 @@ async fn run(cli: Cli) -> Result<(), DeskError> {
             }
         }
         Command::EscrowBudget { per_epoch } => {
-            let desk = Desk::open(&cli.dir, &passphrase(&cli, false)?).await?;
+            let desk = remember(
+                Desk::open(&cli.dir, &passphrase(cli, false)?).await?,
+                opened,
+            );
             if let Some(n) = per_epoch {
                 desk.set_escrow_oprf_budget(*n).await?;
             }
@@ -242,7 +275,10 @@ async fn run(cli: Cli) -> Result<(), DeskError> {
             );
         }
         Command::Sync { page_size } => {
-            let desk = Desk::open(&cli.dir, &passphrase(&cli, false)?).await?;
+            let desk = remember(
+                Desk::open(&cli.dir, &passphrase(cli, false)?).await?,
+                opened,
+            );
             let bar = indicatif::ProgressBar::new_spinner();
             bar.set_style(
                 indicatif::ProgressStyle::with_template(
@@ -312,7 +348,10 @@ async fn run(cli: Cli) -> Result<(), DeskError> {
             }
         }
         Command::Serve { listen, sync_every } => {
-            let desk = Desk::open(&cli.dir, &passphrase(&cli, false)?).await?;
+            let desk = remember(
+                Desk::open(&cli.dir, &passphrase(cli, false)?).await?,
+                opened,
+            );
             if !listen.ip().is_loopback() {
                 tracing::warn!("the web UI listens on {listen}, not only on this machine");
             }
@@ -335,14 +374,20 @@ async fn run(cli: Cli) -> Result<(), DeskError> {
         Command::User {
             command: UserCommand::ClearDelays { username },
         } => {
-            let desk = Desk::open(&cli.dir, &passphrase(&cli, false)?).await?;
+            let desk = remember(
+                Desk::open(&cli.dir, &passphrase(cli, false)?).await?,
+                opened,
+            );
             let n = desk.login_guard().clear(username).await?;
             println!("Forgot {n} record(s) of failed sign-ins for {username}.");
         }
         Command::User {
             command: UserCommand::Add { username },
         } => {
-            let desk = Desk::open(&cli.dir, &passphrase(&cli, false)?).await?;
+            let desk = remember(
+                Desk::open(&cli.dir, &passphrase(cli, false)?).await?,
+                opened,
+            );
             let password = match std::env::var("WORKVOICE_DESK_USER_PASSWORD") {
                 Ok(p) => p,
                 Err(_) => {
@@ -358,7 +403,10 @@ async fn run(cli: Cli) -> Result<(), DeskError> {
             println!("Caseworker {username} added.");
         }
         Command::Alarm { command } => {
-            let desk = Desk::open(&cli.dir, &passphrase(&cli, false)?).await?;
+            let desk = remember(
+                Desk::open(&cli.dir, &passphrase(cli, false)?).await?,
+                opened,
+            );
             match command {
                 AlarmCommand::List => {
                     let alarms = desk.store().active_alarms().await?;
