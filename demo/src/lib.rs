@@ -463,6 +463,7 @@ async fn register(
             sectors: plan.sectors.clone(),
             languages: plan.languages.clone(),
             escrow_threshold: None,
+            escrow_invites: false,
         },
     };
     let (id, token) = admin::add_organisation(storage, &new, unix_now()).await?;

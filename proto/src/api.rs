@@ -381,6 +381,25 @@ pub enum RelayErrorCode {
     InvalidEscrowRegistration,
     /// 422: an organisation's OPRF answer that is not 32 bytes, or names a request twice
     InvalidOprfAnswer,
+    /// 401: an escrow route of an organisation that takes invites, without a `PrivateToken`
+    /// authorization (18.12)
+    TokenRequired,
+    /// 401: a `PrivateToken` authorization that does not parse or does not verify under the
+    /// organisation's key of this purpose for the current or the previous epoch (18.12)
+    TokenInvalid,
+    /// 401: a token spent before on another request (18.12)
+    TokenSpent,
+    /// 404: an invite the organisation did not register, or revoked (18.12)
+    UnknownInvite,
+    /// 422: an invite that is not 32 hex characters, or an invite hash that is not 64 (18.12)
+    InvalidInvite,
+    /// 422: no token request, more than 32, or one that is not a `TokenRequest` for the
+    /// organisation's key of this purpose and epoch (18.12)
+    InvalidTokenRequest,
+    /// 422: token issuance for an organisation that does not take invites (18.12)
+    EscrowTokensOff,
+    /// 429: the invite took every token of this purpose for this epoch (18.12)
+    TokenBudgetSpent,
     /// 429: see 14.1
     RateLimited,
     /// 500: the relay failed; nothing was half-stored (every write is one transaction)
@@ -397,7 +416,7 @@ pub enum RelayErrorCode {
 
 impl RelayErrorCode {
     /// Every code, in the order of the specification's table.
-    pub const ALL: [RelayErrorCode; 69] = [
+    pub const ALL: [RelayErrorCode; 77] = [
         RelayErrorCode::BadRequest,
         RelayErrorCode::MalformedJson,
         RelayErrorCode::BinaryUnsupportedVersion,
@@ -458,6 +477,14 @@ impl RelayErrorCode {
         RelayErrorCode::EscrowReleased,
         RelayErrorCode::UnknownOprfRequest,
         RelayErrorCode::InvalidOprfAnswer,
+        RelayErrorCode::TokenRequired,
+        RelayErrorCode::TokenInvalid,
+        RelayErrorCode::TokenSpent,
+        RelayErrorCode::UnknownInvite,
+        RelayErrorCode::InvalidInvite,
+        RelayErrorCode::InvalidTokenRequest,
+        RelayErrorCode::EscrowTokensOff,
+        RelayErrorCode::TokenBudgetSpent,
         RelayErrorCode::EscrowAlreadyRegistered,
         RelayErrorCode::EscrowReportKnown,
         RelayErrorCode::InvalidEscrowRegistration,
@@ -532,6 +559,14 @@ impl RelayErrorCode {
             RelayErrorCode::EscrowReleased => "escrow_released",
             RelayErrorCode::UnknownOprfRequest => "unknown_oprf_request",
             RelayErrorCode::InvalidOprfAnswer => "invalid_oprf_answer",
+            RelayErrorCode::TokenRequired => "token_required",
+            RelayErrorCode::TokenInvalid => "token_invalid",
+            RelayErrorCode::TokenSpent => "token_spent",
+            RelayErrorCode::UnknownInvite => "unknown_invite",
+            RelayErrorCode::InvalidInvite => "invalid_invite",
+            RelayErrorCode::InvalidTokenRequest => "invalid_token_request",
+            RelayErrorCode::EscrowTokensOff => "escrow_tokens_off",
+            RelayErrorCode::TokenBudgetSpent => "token_budget_spent",
             RelayErrorCode::EscrowAlreadyRegistered => "escrow_already_registered",
             RelayErrorCode::EscrowReportKnown => "escrow_report_known",
             RelayErrorCode::InvalidEscrowRegistration => "invalid_escrow_registration",
@@ -561,7 +596,10 @@ impl RelayErrorCode {
             | RelayErrorCode::OhttpKeyUnknown
             | RelayErrorCode::OhttpUndecryptable
             | RelayErrorCode::OhttpReplayed => 400,
-            RelayErrorCode::Unauthorized => 401,
+            RelayErrorCode::Unauthorized
+            | RelayErrorCode::TokenRequired
+            | RelayErrorCode::TokenInvalid
+            | RelayErrorCode::TokenSpent => 401,
             RelayErrorCode::ReferralNotConsented => 403,
             RelayErrorCode::NotFound
             | RelayErrorCode::UnknownMailbox
@@ -569,7 +607,8 @@ impl RelayErrorCode {
             | RelayErrorCode::UnknownSubmission
             | RelayErrorCode::UnknownAttachment
             | RelayErrorCode::UnknownEscrow
-            | RelayErrorCode::UnknownOprfRequest => 404,
+            | RelayErrorCode::UnknownOprfRequest
+            | RelayErrorCode::UnknownInvite => 404,
             RelayErrorCode::MethodNotAllowed => 405,
             RelayErrorCode::RequestTimeout => 408,
             RelayErrorCode::StaleDirectory
@@ -609,8 +648,11 @@ impl RelayErrorCode {
             | RelayErrorCode::EscrowStaleEpoch
             | RelayErrorCode::EscrowThresholdMismatch
             | RelayErrorCode::InvalidOprfAnswer
-            | RelayErrorCode::InvalidEscrowRegistration => 422,
-            RelayErrorCode::RateLimited => 429,
+            | RelayErrorCode::InvalidEscrowRegistration
+            | RelayErrorCode::InvalidInvite
+            | RelayErrorCode::InvalidTokenRequest
+            | RelayErrorCode::EscrowTokensOff => 422,
+            RelayErrorCode::RateLimited | RelayErrorCode::TokenBudgetSpent => 429,
             RelayErrorCode::InternalError => 500,
             RelayErrorCode::DirectoryUnavailable
             | RelayErrorCode::DatabaseUnavailable
@@ -1159,4 +1201,55 @@ mod binary_body_tests {
             "bad binary bodies are 400s, as malformed JSON is"
         );
     }
+}
+
+/// `POST /v1/org/escrow/invites` and `POST /v1/org/escrow/invites/revoke` (`PROTOCOL.md`
+/// 18.12): invite hashes the organisation registers at the relay, or revokes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EscrowInviteHashes {
+    /// `token::Invite::hash` of each invite, 64 hex characters; at most 1,000.
+    pub hashes: Vec<String>,
+}
+
+/// The answer to [`EscrowInviteHashes`]: how many rows were added, or removed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EscrowInviteCount {
+    pub count: u32,
+}
+
+/// `GET /v1/escrow/tokens/{organisation}`: the organisation's issuer keys for the current
+/// epoch, and the budgets one invite has under them (18.12).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EscrowTokenKeys {
+    pub epoch: u32,
+    /// `pkI` for [`crate::token::TokenPurpose::Oprf`], 49 bytes (compressed P-384).
+    #[serde(with = "crate::codec::base64_bytes")]
+    pub oprf_key: Vec<u8>,
+    /// `pkI` for [`crate::token::TokenPurpose::Escrow`], 49 bytes.
+    #[serde(with = "crate::codec::base64_bytes")]
+    pub escrow_key: Vec<u8>,
+    pub oprf_budget: u32,
+    pub escrow_budget: u32,
+}
+
+/// `POST /v1/escrow/tokens`: token requests against one invite (18.12).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EscrowTokenRequest {
+    /// 32 hex characters.
+    pub organisation: String,
+    /// The invite's 16 bytes, 32 hex characters (the code as printed is for people).
+    pub invite: String,
+    pub purpose: crate::token::TokenPurpose,
+    /// The epoch of the key the requests were made for; must be the relay's current one.
+    pub epoch: u32,
+    /// `TokenRequest`s (52 bytes each), base64; 1 to 32.
+    pub requests: Vec<String>,
+}
+
+/// The answer to [`EscrowTokenRequest`]: one `TokenResponse` (145 bytes, base64) per request,
+/// in order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EscrowTokenResponses {
+    pub epoch: u32,
+    pub responses: Vec<String>,
 }

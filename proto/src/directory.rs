@@ -167,6 +167,10 @@ pub struct Organisation {
     /// (`PROTOCOL.md` 18.1); [`crate::escrow::DEFAULT_THRESHOLD`] when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub escrow_threshold: Option<u8>,
+    /// Whether its escrow routes need anonymous tokens issued against its invites
+    /// (`PROTOCOL.md` 18.12); absent means no.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub escrow_invites: bool,
     /// The root-signed [`OrgCertificate`] that carries its HPKE key.
     pub certificate: Signed,
 }

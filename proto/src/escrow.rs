@@ -322,7 +322,7 @@ impl OprfRequest {
 }
 
 /// Adapts the crate's generator to the `rand_core` 0.6 traits that `voprf` 0.5 takes.
-struct Rng06<'a, R>(&'a mut R);
+pub(crate) struct Rng06<'a, R>(pub(crate) &'a mut R);
 
 impl<R: SecureRng> rand_core_06::RngCore for Rng06<'_, R> {
     fn next_u32(&mut self) -> u32 {

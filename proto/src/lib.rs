@@ -28,6 +28,7 @@ pub mod routing;
 pub mod status;
 #[cfg(feature = "system-rng")]
 pub mod system_rng;
+pub mod token;
 #[cfg(feature = "test-support")]
 pub mod vectors;
 

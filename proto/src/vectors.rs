@@ -591,6 +591,7 @@ impl Fixture {
             sectors: vec!["F".into()],
             languages: vec!["en".into(), "ne".into()],
             escrow_threshold: None,
+            escrow_invites: false,
             certificate,
         }
     }

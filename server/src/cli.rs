@@ -133,6 +133,10 @@ pub enum OrgCommand {
         /// organisation (2 to 16; 3 when not given).
         #[arg(long)]
         escrow_threshold: Option<u8>,
+        /// Its escrow routes need anonymous tokens issued against invites its desk registers
+        /// (`workvoice-desk escrow-invites`; PROTOCOL.md 18.12).
+        #[arg(long)]
+        escrow_invites: bool,
         /// Use this id instead of a random one (32 hex characters).
         #[arg(long)]
         id: Option<String>,
@@ -293,6 +297,7 @@ pub async fn run(command: Command, settings: Settings) -> CliResult {
             sectors,
             languages,
             escrow_threshold,
+            escrow_invites,
             id,
         }) => {
             let kind = parse_kind(&kind).ok_or("kind must be union, inspectorate or ngo")?;
@@ -312,6 +317,7 @@ pub async fn run(command: Command, settings: Settings) -> CliResult {
                     sectors,
                     languages,
                     escrow_threshold,
+                    escrow_invites,
                 },
             };
             let (id, token) = admin::add_organisation(&storage, &new, now)

@@ -524,6 +524,7 @@ async fn seed(
                     sectors: template.sectors,
                     languages: template.languages,
                     escrow_threshold: template.escrow_threshold,
+                    escrow_invites: template.escrow_invites,
                 },
             };
             let (_, token) = admin::add_organisation(storage, &new, now).await?;

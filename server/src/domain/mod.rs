@@ -85,6 +85,9 @@ pub struct OrgProfile {
     /// absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub escrow_threshold: Option<u8>,
+    /// Whether its escrow routes need tokens issued against its invites (PROTOCOL.md 18.12).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub escrow_invites: bool,
 }
 
 impl OrgProfile {
@@ -97,6 +100,7 @@ impl OrgProfile {
             sectors: self.sectors.clone(),
             languages: self.languages.clone(),
             escrow_threshold: self.escrow_threshold,
+            escrow_invites: self.escrow_invites,
             certificate,
         }
     }
