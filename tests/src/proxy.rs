@@ -97,6 +97,9 @@ pub enum FaultPlan {
     /// every kind occurs; after that each is faulted with probability `percent`/100, the kinds
     /// still cycling; delays and holds last between
     /// a quarter of `max_delay` and `max_delay`; after `budget` faults everything passes.
+    /// When `hit_first` names a request (`"POST /v1/submissions"`), the first eligible request
+    /// whose key starts with it gets a fault whatever the draw and the budget, so a scenario
+    /// that must exercise that request does not depend on the seed or on timing.
     Random {
         seed: u64,
         percent: u32,
@@ -104,6 +107,7 @@ pub enum FaultPlan {
         max_delay: Duration,
         only: Option<String>,
         budget: usize,
+        hit_first: Option<String>,
     },
     /// The test decides.
     Script(Script),
@@ -121,9 +125,10 @@ impl std::fmt::Debug for FaultPlan {
                 max_delay,
                 only,
                 budget,
+                hit_first,
             } => write!(
                 f,
-                "Random {{ seed: {seed}, percent: {percent}, kinds: {kinds:?}, max_delay: {max_delay:?}, only: {only:?}, budget: {budget} }}"
+                "Random {{ seed: {seed}, percent: {percent}, kinds: {kinds:?}, max_delay: {max_delay:?}, only: {only:?}, budget: {budget}, hit_first: {hit_first:?} }}"
             ),
             FaultPlan::Script(_) => write!(f, "Script"),
         }
@@ -192,6 +197,8 @@ struct PlanState {
     plan: FaultPlan,
     rng: Rng,
     faults_drawn: usize,
+    /// `hit_first`'s request was faulted.
+    hit_first_done: bool,
 }
 
 struct Shared {
@@ -218,21 +225,32 @@ impl Shared {
                 max_delay,
                 only,
                 budget,
+                hit_first,
                 ..
             } => {
                 let eligible = only
                     .as_ref()
                     .is_none_or(|p| info.path.starts_with(p.as_str()));
+                let forced = eligible
+                    && !state.hit_first_done
+                    && hit_first
+                        .as_ref()
+                        .is_some_and(|k| info.key().starts_with(k.as_str()));
                 // The first eligible requests get one fault of each kind, so that every kind
                 // is injected however few requests a fast relay needs; then `percent`.
                 let one_of_each_done = state.faults_drawn >= kinds.len();
-                if !eligible
-                    || kinds.is_empty()
-                    || state.faults_drawn >= *budget
-                    || (one_of_each_done && state.rng.below(100) >= u64::from(*percent))
+                if !forced
+                    && (!eligible
+                        || kinds.is_empty()
+                        || state.faults_drawn >= *budget
+                        || (one_of_each_done && state.rng.below(100) >= u64::from(*percent)))
                 {
                     return Fault::Pass;
                 }
+                if kinds.is_empty() {
+                    return Fault::Pass;
+                }
+                state.hit_first_done |= forced;
                 let kind = kinds[state.faults_drawn % kinds.len()];
                 state.faults_drawn += 1;
                 let max_ms = max_delay.as_millis() as u64;
@@ -294,6 +312,7 @@ impl FaultProxy {
                 plan,
                 rng: Rng(seed),
                 faults_drawn: 0,
+                hit_first_done: false,
             }),
             stats: Mutex::new(ProxyStats::default()),
         });
@@ -347,6 +366,7 @@ impl FaultProxy {
                 plan,
                 rng: Rng(seed),
                 faults_drawn: 0,
+                hit_first_done: false,
             };
         }
     }
@@ -614,9 +634,11 @@ mod tests {
                     max_delay: Duration::from_millis(400),
                     only: only.map(String::from),
                     budget,
+                    hit_first: None,
                 },
                 rng: Rng(seed),
                 faults_drawn: 0,
+                hit_first_done: false,
             }),
             stats: Mutex::new(ProxyStats::default()),
         }
@@ -666,6 +688,36 @@ mod tests {
         assert!(
             (1..=50).all(|n| shared.decide(&info("/v1/directory", n)) == Fault::Pass),
             "requests outside `only` pass"
+        );
+    }
+
+    #[test]
+    fn hit_first_faults_its_request_once_whatever_the_draw_and_the_budget() {
+        let shared = random_plan(3, 0, vec![FaultKind::Reset], None, 1);
+        if let Ok(mut state) = shared.plan.lock()
+            && let FaultPlan::Random { hit_first, .. } = &mut state.plan
+        {
+            *hit_first = Some("POST /v1/submissions".into());
+        }
+        let info = |method: &str, path: &str, n| RequestInfo {
+            method: method.into(),
+            path: path.into(),
+            n,
+        };
+        // The budget of one goes to the first request, whatever it is.
+        assert_eq!(
+            shared.decide(&info("GET", "/v1/directory", 1)).kind(),
+            FaultKind::Reset
+        );
+        assert_eq!(shared.decide(&info("GET", "/v1/directory", 2)), Fault::Pass);
+        // The budget is spent and the draw (0 %) says pass; the first submission is faulted.
+        assert_eq!(
+            shared.decide(&info("POST", "/v1/submissions", 1)).kind(),
+            FaultKind::Reset
+        );
+        assert_eq!(
+            shared.decide(&info("POST", "/v1/submissions", 2)),
+            Fault::Pass
         );
     }
 

@@ -173,6 +173,7 @@ fn phones_reach_the_relay_through_an_ohttp_relay_and_their_address_stays_there()
         max_delay: Duration::from_millis(400),
         only: None,
         budget: 10_000,
+        hit_first: None,
     });
     let mut sends = send_all(&mut workers, 120);
     let before = world.wait_for_union_inbox(2, Duration::from_secs(60));

@@ -64,6 +64,7 @@ fn phone_killed_mid_send(backend: Backend) {
             max_delay: Duration::from_millis(1_500),
             only: Some("/v1/submissions".into()),
             budget: 20,
+            hit_first: None,
         });
         rng = rng
             .wrapping_mul(6_364_136_223_846_793_005)

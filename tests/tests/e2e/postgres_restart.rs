@@ -91,6 +91,7 @@ fn postgres_restarted_under_load_in_a_throwaway_cluster() {
         max_delay: Duration::from_millis(400),
         only: Some("/v1/submissions".into()),
         budget: 1_000,
+        hit_first: None,
     });
     let mut sends = send_all(&mut workers, 150);
     let probe = Probe::start(&world);

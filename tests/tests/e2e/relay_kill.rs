@@ -26,6 +26,7 @@ fn relay_killed_under_load(backend: Backend) {
         max_delay: Duration::from_millis(400),
         only: Some("/v1/submissions".into()),
         budget: 1_000,
+        hit_first: None,
     });
     let mut sends = send_all(&mut workers, 120);
     let before = world.wait_for_union_inbox(3, Duration::from_secs(60));
