@@ -79,12 +79,7 @@ pub async fn add_organisation(
         ));
     }
     if let Some(k) = new.profile.escrow_threshold {
-        use workvoice_proto::escrow::{MAX_THRESHOLD, MIN_THRESHOLD};
-        if !(MIN_THRESHOLD..=MAX_THRESHOLD).contains(&k) {
-            return Err(AdminError::Invalid(format!(
-                "an escrow threshold of {k}: it must be {MIN_THRESHOLD} to {MAX_THRESHOLD}"
-            )));
-        }
+        check_threshold(k)?;
     }
     if let Some(c) = new
         .profile
@@ -107,6 +102,45 @@ pub async fn add_organisation(
         return Err(AdminError::DuplicateOrganisation(id));
     }
     Ok((id, token))
+}
+
+/// Change an organisation's reporting escrow settings (PROTOCOL.md 18.1, 18.12): its threshold
+/// `k` and whether its escrow routes need tokens issued against its invites. They reach phones
+/// with the next directory version. Returns the profile as stored.
+pub async fn set_escrow(
+    storage: &Storage,
+    id: &OrgId,
+    threshold: Option<u8>,
+    invites: Option<bool>,
+) -> Result<OrgProfile, AdminError> {
+    let org = storage
+        .organisation(id)
+        .await?
+        .ok_or(AdminError::UnknownOrganisation(*id))?;
+    let mut profile: OrgProfile = serde_json::from_str(&org.profile).map_err(corrupt)?;
+    if let Some(k) = threshold {
+        check_threshold(k)?;
+        profile.escrow_threshold = Some(k);
+    }
+    if let Some(on) = invites {
+        profile.escrow_invites = on;
+    }
+    let text = serde_json::to_string(&profile).map_err(corrupt)?;
+    if !storage.update_organisation_profile(id, &text).await? {
+        return Err(AdminError::UnknownOrganisation(*id));
+    }
+    Ok(profile)
+}
+
+fn check_threshold(k: u8) -> Result<(), AdminError> {
+    use workvoice_proto::escrow::{MAX_THRESHOLD, MIN_THRESHOLD};
+    if (MIN_THRESHOLD..=MAX_THRESHOLD).contains(&k) {
+        Ok(())
+    } else {
+        Err(AdminError::Invalid(format!(
+            "an escrow threshold of {k}: it must be {MIN_THRESHOLD} to {MAX_THRESHOLD}"
+        )))
+    }
 }
 
 /// Replace an organisation's API token; the old one stops working at once.

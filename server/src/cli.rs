@@ -144,6 +144,18 @@ pub enum OrgCommand {
     /// Set or rotate the organisation's key: a root-signed certificate from `workvoice-root
     /// certify-org`.
     Certificate { org_id: String, file: PathBuf },
+    /// Change the organisation's reporting escrow settings; they reach phones with the next
+    /// `workvoice-relay directory publish`.
+    Escrow {
+        org_id: String,
+        /// How many workers must report one recruiter before escrowed reports open (2 to 16).
+        #[arg(long)]
+        threshold: Option<u8>,
+        /// Whether its escrow routes need anonymous tokens issued against the invites its desk
+        /// registers (PROTOCOL.md 18.12).
+        #[arg(long, value_parser = ["on", "off"])]
+        invites: Option<String>,
+    },
     /// Replace the organisation's API token; prints the new one once.
     #[command(name = "rotate-token")]
     RotateToken { org_id: String },
@@ -337,6 +349,27 @@ pub async fn run(command: Command, settings: Settings) -> CliResult {
             say(&format!(
                 "certificate set for {id}: key version {} ({}), valid until {}",
                 c.key_version, c.hpke_public_key, c.valid_until
+            ));
+            say("run `workvoice-relay directory publish` to list it");
+        }
+        Command::Org(OrgCommand::Escrow {
+            org_id: id,
+            threshold,
+            invites,
+        }) => {
+            if threshold.is_none() && invites.is_none() {
+                return Err("give --threshold K, --invites on|off, or both".into());
+            }
+            let id = org_id(&id)?;
+            let profile = admin::set_escrow(&storage, &id, threshold, invites.map(|v| v == "on"))
+                .await
+                .map_err(|x| e(&x))?;
+            say(&format!(
+                "escrow for {id}: threshold {}, invites {}",
+                profile
+                    .escrow_threshold
+                    .unwrap_or(workvoice_proto::escrow::DEFAULT_THRESHOLD),
+                if profile.escrow_invites { "on" } else { "off" }
             ));
             say("run `workvoice-relay directory publish` to list it");
         }

@@ -187,6 +187,31 @@ async fn operator_enrols_an_organisation_end_to_end() {
     let org_id = field(&added, "org_id");
     let token = field(&added, "api_token");
     assert_eq!(token.len(), 43);
+    // Its escrow settings change later: a bad threshold or nothing to change is refused by
+    // name, and invites are switched on without touching the threshold.
+    let said = refused(run(
+        RELAY,
+        d,
+        r,
+        &["org", "escrow", &org_id, "--threshold", "1"],
+    ));
+    assert!(said.contains("escrow threshold of 1"), "{said}");
+    let said = refused(run(RELAY, d, r, &["org", "escrow", &org_id]));
+    assert!(said.contains("--invites on|off"), "{said}");
+    let said = refused(run(
+        RELAY,
+        d,
+        r,
+        &["org", "escrow", &org_id, "--invites", "yes"],
+    ));
+    assert!(said.contains("invites"), "{said}");
+    let set = ok(run(
+        RELAY,
+        d,
+        r,
+        &["org", "escrow", &org_id, "--invites", "on"],
+    ));
+    assert!(set.contains("threshold 5, invites on"), "{set}");
     let key = HpkePrivateKey::generate(&mut DeterministicRng::new("cli org key"));
     let key_hex = key.public_key().to_hex();
     let cert = ok(run(
@@ -337,6 +362,7 @@ async fn operator_enrols_an_organisation_end_to_end() {
         v.listing.organisation(&id).unwrap().escrow_threshold,
         Some(5)
     );
+    assert!(v.listing.organisation(&id).unwrap().escrow_invites);
     assert_eq!(
         get(&c, &format!("{url}/v1/org/inbox"), Some(&token))
             .await
