@@ -899,7 +899,67 @@ async fn one_invite_cannot_release_a_group_alone(db: TestDatabase) {
     relay.stop().await;
 }
 
+/// One token posted at once on two submissions pays for exactly one: the other is refused
+/// `token_spent` (on PostgreSQL the loser's insert of the spend meets the winner's unique key,
+/// and the check, run again, says why), in each of five rounds.
+async fn a_token_posted_twice_at_once_pays_once(db: TestDatabase) {
+    let relay = inviting_relay(db).await;
+    let c = client();
+    let mut rng = DeterministicRng::new("concurrent tokens");
+    for round in 0..5u8 {
+        let invite = invite(round + 1);
+        register(&relay, &c, &[&invite]).await;
+        let t = tokens(
+            &relay,
+            &c,
+            &invite,
+            TokenPurpose::Escrow,
+            1,
+            u64::from(round),
+        )
+        .await[0]
+            .to_vec();
+        let mut bodies = Vec::new();
+        for i in 0..2 {
+            let p = phone(2 * round + i);
+            bodies.push(
+                escrow(
+                    &relay,
+                    &c,
+                    &p,
+                    &format!("Recruiter {round}"),
+                    "race",
+                    &mut rng,
+                )
+                .await,
+            );
+        }
+        let posts: Vec<_> = bodies
+            .into_iter()
+            .map(|body| {
+                let (c, url, auth) = (c.clone(), relay.url("/v1/escrow"), token::authorization(&t));
+                tokio::spawn(async move { post_paid(&c, &url, &body, Some(&auth)).await.status() })
+            })
+            .collect();
+        let mut statuses = Vec::new();
+        for post in posts {
+            statuses.push(post.await.unwrap());
+        }
+        statuses.sort();
+        assert_eq!(
+            statuses,
+            vec![StatusCode::CREATED, StatusCode::UNAUTHORIZED],
+            "round {round}: one token pays for one submission"
+        );
+        let round = i64::from(round) + 1;
+        assert_eq!(count(&relay, "escrow_submissions").await, round);
+        assert_eq!(count(&relay, "escrow_token_spends").await, round);
+    }
+    relay.stop().await;
+}
+
 on_both_backends!(
+    a_token_posted_twice_at_once_pays_once,
     invites_are_registered_and_revoked,
     tokens_are_issued_within_the_budget,
     escrow_submissions_spend_a_token,
