@@ -65,6 +65,10 @@ pub enum DeskError {
     Escrow(#[from] workvoice_proto::escrow::EscrowError),
     #[error("this case was escrowed: the relay holds no reply channel for it (PROTOCOL.md 18.6)")]
     EscrowedCase,
+    #[error(
+        "{0:?} is not an invite code (WV- and 26 letters and digits, as `escrow-invites create` printed it)"
+    )]
+    InvalidInvite(String),
 }
 
 impl DeskError {
@@ -97,6 +101,7 @@ impl DeskError {
             DeskError::Io(_) => "io",
             DeskError::Escrow(e) => e.code(),
             DeskError::EscrowedCase => "escrowed_no_reply_channel",
+            DeskError::InvalidInvite(_) => "invalid_invite",
         }
     }
 }

@@ -67,6 +67,12 @@ enum Command {
         /// The new budget per epoch (0 to 100000); without it, the current one is shown.
         per_epoch: Option<u32>,
     },
+    /// Escrow invites (PROTOCOL.md 18.12): codes to hand to workers, one each, so that their
+    /// phones can escrow reports to this organisation when its directory entry takes invites.
+    EscrowInvites {
+        #[command(subcommand)]
+        command: InviteCommand,
+    },
     /// Pull the inbox from the relay.
     Sync {
         #[arg(long, default_value_t = 200)]
@@ -99,6 +105,18 @@ enum UserCommand {
     /// Forget the failed sign-ins of a user name from every browser, so its sign-in delays end
     /// now (for a caseworker on a new browser whom someone else's failures delay).
     ClearDelays { username: String },
+}
+
+#[derive(Subcommand)]
+enum InviteCommand {
+    /// Draw N invite codes, register them at the relay, and print them, one a line.
+    Create { n: usize },
+    /// Revoke invite codes (one that leaked, or whose worker left): the relay issues no more
+    /// tokens against them.
+    Revoke {
+        #[arg(required = true)]
+        codes: Vec<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -272,6 +290,43 @@ async fn run_command(cli: &Cli, opened: &mut Option<Desk>) -> Result<(), DeskErr
             println!(
                 "Escrow OPRF budget: {} requests answered per epoch.",
                 desk.escrow_oprf_budget().await?
+            );
+        }
+        Command::EscrowInvites {
+            command: InviteCommand::Create { n },
+        } => {
+            if !(1..=workvoice_desk::desk::MAX_INVITES_PER_CALL).contains(n) {
+                return Err(DeskError::InvalidInput(format!(
+                    "draw 1 to {} invites at once",
+                    workvoice_desk::desk::MAX_INVITES_PER_CALL
+                )));
+            }
+            let desk = remember(
+                Desk::open(&cli.dir, &passphrase(cli, false)?).await?,
+                opened,
+            );
+            let invites = desk.create_escrow_invites(*n).await?;
+            println!(
+                "{} invites registered at the relay. Hand one code to each worker, in person or by a message only she reads; her phone needs it to escrow reports to this organisation:",
+                invites.len()
+            );
+            for invite in &invites {
+                println!("{}", invite.code());
+            }
+        }
+        Command::EscrowInvites {
+            command: InviteCommand::Revoke { codes },
+        } => {
+            // Every code is read before anything is opened or sent.
+            let invites = workvoice_desk::desk::parse_invite_codes(codes)?;
+            let desk = remember(
+                Desk::open(&cli.dir, &passphrase(cli, false)?).await?,
+                opened,
+            );
+            let revoked = desk.revoke_escrow_invites(&invites).await?;
+            println!(
+                "{revoked} of {} invites revoked at the relay (tokens it issued before stay valid until their week ends).",
+                invites.len()
             );
         }
         Command::Sync { page_size } => {
@@ -450,7 +505,11 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error [{}]: {e}", e.code());
-            ExitCode::FAILURE
+            match e {
+                // A mistyped invite code: a usage error.
+                DeskError::InvalidInvite(_) => ExitCode::from(2),
+                _ => ExitCode::FAILURE,
+            }
         }
     }
 }

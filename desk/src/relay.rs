@@ -198,6 +198,26 @@ impl RelayClient {
         Ok(())
     }
 
+    /// Register invite hashes for this organisation (`PROTOCOL.md` 18.12); how many were new.
+    pub async fn register_escrow_invites(
+        &self,
+        body: &workvoice_proto::api::EscrowInviteHashes,
+    ) -> Result<workvoice_proto::api::EscrowInviteCount> {
+        let answer = self.post_json("/v1/org/escrow/invites", body).await?;
+        serde_json::from_slice(&answer).map_err(|e| DeskError::RelayProtocol(e.to_string()))
+    }
+
+    /// Revoke invite hashes of this organisation (`PROTOCOL.md` 18.12); how many were held.
+    pub async fn revoke_escrow_invites(
+        &self,
+        body: &workvoice_proto::api::EscrowInviteHashes,
+    ) -> Result<workvoice_proto::api::EscrowInviteCount> {
+        let answer = self
+            .post_json("/v1/org/escrow/invites/revoke", body)
+            .await?;
+        serde_json::from_slice(&answer).map_err(|e| DeskError::RelayProtocol(e.to_string()))
+    }
+
     /// Tell the relay a released group's submissions are stored here (`tag` in hex).
     pub async fn acknowledge_escrow_group(&self, tag: &str) -> Result<()> {
         self.send(

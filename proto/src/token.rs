@@ -521,6 +521,16 @@ impl Invite {
         Self(bytes)
     }
 
+    /// The invite of these 16 bytes (as `EscrowTokenRequest::invite` carries it, in hex).
+    pub fn from_bytes(bytes: &[u8; 16]) -> Self {
+        Self(Zeroizing::new(*bytes))
+    }
+
+    /// The invite's 16 bytes.
+    pub fn as_bytes(&self) -> &[u8; 16] {
+        &self.0
+    }
+
     /// `SHA-256(label || invite)`, what the relay stores and looks invites up by.
     pub fn hash(&self) -> [u8; 32] {
         sha256(&[INVITE_LABEL, self.0.as_slice()]).0

@@ -16,6 +16,8 @@ pub struct ApiFailure {
     code: String,
     pub message: String,
     pub directory_version: Option<u64>,
+    /// A `WWW-Authenticate` challenge to send with the answer (`token_required`, 18.12).
+    pub www_authenticate: Option<String>,
 }
 
 impl ApiFailure {
@@ -26,6 +28,7 @@ impl ApiFailure {
             code: code.as_str().to_string(),
             message: message.into(),
             directory_version: None,
+            www_authenticate: None,
         }
     }
 
@@ -46,6 +49,7 @@ impl ApiFailure {
             code: e.code().to_string(),
             message: e.to_string(),
             directory_version: None,
+            www_authenticate: None,
         }
     }
 
@@ -90,6 +94,13 @@ impl From<crate::storage::StorageError> for ApiFailure {
 impl IntoResponse for ApiFailure {
     fn into_response(self) -> Response {
         let mut response = (self.status, Json(self.body())).into_response();
+        if let Some(challenge) = &self.www_authenticate
+            && let Ok(value) = header::HeaderValue::from_str(challenge)
+        {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, value);
+        }
         response.extensions_mut().insert(ErrorCodeTag(self.code));
         response
     }

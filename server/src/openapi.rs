@@ -15,6 +15,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("post", "/v1/escrow/oprf/org"),
     ("get", "/v1/escrow/oprf/org/{request}"),
     ("post", "/v1/escrow"),
+    ("get", "/v1/escrow/tokens/{organisation}"),
+    ("post", "/v1/escrow/tokens"),
     ("post", "/v1/escrow/{escrow_id}/withdrawal"),
     ("put", "/v1/submissions/{id}/attachments/{attachment_id}"),
     ("get", "/v1/submissions/{id}/attachments/{attachment_id}"),
@@ -28,6 +30,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/v1/org/escrow/pending"),
     ("post", "/v1/org/escrow/{tag}/ack"),
     ("post", "/v1/org/escrow/reports"),
+    ("post", "/v1/org/escrow/invites"),
+    ("post", "/v1/org/escrow/invites/revoke"),
     ("post", "/v1/org/withdrawals/{report_id}/ack"),
     ("post", "/v1/org/reports/{report_id}/replies"),
     ("post", "/v1/org/reports/{report_id}/referrals"),
@@ -310,7 +314,109 @@ fn schemas() -> Value {
         }
     });
     merge(&mut all, escrow_oprf_schemas());
+    merge(&mut all, escrow_token_schemas());
     all
+}
+
+/// The schemas of anonymous escrow tokens (PROTOCOL.md 18.12), merged into [`schemas`].
+fn escrow_token_schemas() -> Value {
+    let key = json!({"type": "string", "contentEncoding": "base64", "description": "An issuer key pkI, 49 bytes (compressed P-384)."});
+    json!({
+        "EscrowInviteHashes": {
+            "type": "object",
+            "required": ["hashes"],
+            "properties": {"hashes": {"type": "array", "maxItems": 1000, "items": {"type": "string", "description": "SHA-256(\"workvoice/v1/escrow/invite\\0\" || invite), 64 hex characters."}}}
+        },
+        "EscrowInviteCount": {
+            "type": "object",
+            "required": ["count"],
+            "properties": {"count": {"type": "integer", "minimum": 0}}
+        },
+        "EscrowTokenKeys": {
+            "type": "object",
+            "required": ["epoch", "oprf_key", "escrow_key", "oprf_budget", "escrow_budget"],
+            "properties": {
+                "epoch": {"type": "integer", "minimum": 0},
+                "oprf_key": key.clone(),
+                "escrow_key": key,
+                "oprf_budget": {"type": "integer", "minimum": 0, "description": "OPRF tokens one invite may take this epoch: 2(k - 1)."},
+                "escrow_budget": {"type": "integer", "minimum": 0, "description": "Escrow tokens one invite may take this epoch: k - 1."}
+            }
+        },
+        "EscrowTokenRequest": {
+            "type": "object",
+            "required": ["organisation", "invite", "purpose", "epoch", "requests"],
+            "properties": {
+                "organisation": {"type": "string", "description": "32 hex characters."},
+                "invite": {"type": "string", "description": "The invite's 16 bytes, 32 hex characters."},
+                "purpose": {"type": "string", "enum": ["oprf", "escrow"]},
+                "epoch": {"type": "integer", "minimum": 0, "description": "The current epoch, of the keys the requests were made for."},
+                "requests": {"type": "array", "minItems": 1, "maxItems": 32, "items": {"type": "string", "contentEncoding": "base64", "description": "A TokenRequest of RFC 9578 (type 0x0001), 52 bytes."}}
+            }
+        },
+        "EscrowTokenResponses": {
+            "type": "object",
+            "required": ["epoch", "responses"],
+            "properties": {
+                "epoch": {"type": "integer", "minimum": 0},
+                "responses": {"type": "array", "items": {"type": "string", "contentEncoding": "base64", "description": "A TokenResponse of RFC 9578 (type 0x0001), 145 bytes, in the order of the requests."}}
+            }
+        }
+    })
+}
+
+/// The routes of anonymous escrow tokens (PROTOCOL.md 18.12), merged into the paths.
+fn escrow_token_paths(org_security: &Value) -> Value {
+    let invites = |summary: &str, answer: &str| {
+        json!({"post": {
+            "summary": summary,
+            "security": org_security.clone(),
+            "requestBody": json_body("EscrowInviteHashes"),
+            "responses": {
+                "200": json_response(answer, "EscrowInviteCount"),
+                "400": error_response("malformed_json, unreadable_body"),
+                "401": error_response("unauthorized"),
+                "413": error_response("payload_too_large"),
+                "415": error_response("unsupported_media_type"),
+                "422": error_response("invalid_invite")
+            }
+        }})
+    };
+    json!({
+        "/v1/org/escrow/invites": invites(
+            "Register invite hashes for the caller (PROTOCOL.md 18.12); a hash stored already stays with its organisation.",
+            "How many hashes were added."
+        ),
+        "/v1/org/escrow/invites/revoke": invites(
+            "Revoke the caller's invite hashes (PROTOCOL.md 18.12); tokens issued before stay valid until their epoch is retired.",
+            "How many hashes were deleted."
+        ),
+        "/v1/escrow/tokens/{organisation}": {"get": {
+            "summary": "The organisation's token issuer keys for the current epoch and one invite's budgets (PROTOCOL.md 18.12).",
+            "parameters": [path_param("organisation", "The organisation id, 32 hex characters.")],
+            "responses": {
+                "200": json_response("The keys.", "EscrowTokenKeys"),
+                "400": error_response("invalid_path"),
+                "422": error_response("unknown_recipient, escrow_tokens_off"),
+                "429": error_response("rate_limited"),
+                "503": error_response("directory_unavailable")
+            }
+        }},
+        "/v1/escrow/tokens": {"post": {
+            "summary": "Anonymous tokens (RFC 9578, type 0x0001) against an invite the organisation registered, within the invite's budget for the epoch and purpose (PROTOCOL.md 18.12). A request answered before is answered again and not counted again.",
+            "requestBody": json_body("EscrowTokenRequest"),
+            "responses": {
+                "200": json_response("One TokenResponse per request, in order.", "EscrowTokenResponses"),
+                "400": error_response("malformed_json, unreadable_body"),
+                "404": error_response("unknown_invite"),
+                "413": error_response("payload_too_large"),
+                "415": error_response("unsupported_media_type"),
+                "422": error_response("unknown_recipient, escrow_tokens_off, invalid_invite, escrow_stale_epoch, invalid_token_request"),
+                "429": error_response("token_budget_spent, rate_limited"),
+                "503": error_response("directory_unavailable, relay_busy (too many request bodies in flight; Retry-After)")
+            }
+        }}
+    })
 }
 
 /// The schemas of the organisation's OPRF step (PROTOCOL.md 18.3), merged into [`schemas`]
@@ -389,6 +495,7 @@ fn escrow_oprf_paths(org_security: &Value) -> Value {
                 "responses": {
                     "202": json_response("Queued; poll GET /v1/escrow/oprf/org/{request}.", "ChainedOprfQueued"),
                     "400": error_response("malformed_json, unreadable_body"),
+                    "401": error_response("token_required (with WWW-Authenticate), token_invalid, token_spent: an organisation that takes invites (PROTOCOL.md 18.12)"),
                     "413": error_response("payload_too_large"),
                     "415": error_response("unsupported_media_type"),
                     "422": error_response("escrow_invalid_element, pow_insufficient, unknown_recipient"),
@@ -562,6 +669,7 @@ pub fn document() -> Value {
                     "201": json_response("Stored; waiting or released.", "EscrowAccepted"),
                     "200": json_response("A retry of a stored submission.", "EscrowAccepted"),
                     "400": error_response("malformed_json, unreadable_body"),
+                    "401": error_response("token_required (with WWW-Authenticate), token_invalid, token_spent: an organisation that takes invites (PROTOCOL.md 18.12)"),
                     "409": error_response("escrow_conflict, escrow_duplicate_source"),
                     "413": error_response("payload_too_large"),
                     "415": error_response("unsupported_media_type"),
@@ -787,6 +895,7 @@ pub fn document() -> Value {
     });
     if let Some(paths) = document.get_mut("paths") {
         merge(paths, escrow_oprf_paths(&org_security));
+        merge(paths, escrow_token_paths(&org_security));
     }
     document
 }

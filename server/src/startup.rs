@@ -123,6 +123,14 @@ pub fn app(state: AppState) -> Router {
             post(escrow::post_escrow).layer(DefaultBodyLimit::max(MAX_SUBMISSION_BYTES)),
         )
         .route(
+            "/v1/escrow/tokens/{organisation}",
+            get(escrow::get_token_keys),
+        )
+        .route(
+            "/v1/escrow/tokens",
+            post(escrow::post_tokens).layer(DefaultBodyLimit::max(escrow::MAX_TOKEN_REQUEST_BYTES)),
+        )
+        .route(
             "/v1/escrow/{escrow_id}/withdrawal",
             post(escrow::post_escrow_withdrawal).layer(DefaultBodyLimit::max(MAX_WITHDRAWAL_BYTES)),
         )
@@ -161,6 +169,11 @@ pub fn app(state: AppState) -> Router {
         .route(
             "/v1/org/escrow/reports",
             post(escrow::register_org_escrow_report),
+        )
+        .route("/v1/org/escrow/invites", post(escrow::post_org_invites))
+        .route(
+            "/v1/org/escrow/invites/revoke",
+            post(escrow::post_org_invites_revoke),
         )
         .route(
             "/v1/org/withdrawals/{report_id}/ack",
@@ -386,10 +399,13 @@ async fn rate_limit(
     let limits = &state.limits;
     let class = match matched.as_ref().map(MatchedPath::as_str) {
         Some("/v1/ohttp") => None,
-        Some("/v1/directory" | "/v1/ohttp/keys") => Some(&limits.directory),
+        Some("/v1/directory" | "/v1/ohttp/keys" | "/v1/escrow/tokens/{organisation}") => {
+            Some(&limits.directory)
+        }
         Some(
             "/v1/submissions"
             | "/v1/submissions/{id}/withdrawal"
+            | "/v1/escrow/tokens"
             | "/v1/escrow/oprf"
             | "/v1/escrow"
             | "/v1/escrow/{escrow_id}/withdrawal",

@@ -127,6 +127,18 @@ impl AppState {
         workvoice_proto::escrow::relay_epoch_key(&secret.0, epoch).ok()
     }
 
+    /// The organisation's token issuer key for `epoch` and `purpose` (PROTOCOL.md 18.12),
+    /// derived from the same secret as the OPRF keys; `None` before the secret is set.
+    pub fn escrow_token_key(
+        &self,
+        org: &workvoice_proto::keys::OrgId,
+        epoch: u32,
+        purpose: workvoice_proto::token::TokenPurpose,
+    ) -> Option<workvoice_proto::token::IssuerKey> {
+        let secret = self.escrow_secret.get()?;
+        workvoice_proto::token::IssuerKey::derive(&secret.0, &org.0, epoch, purpose).ok()
+    }
+
     /// Whether the database has reached `storage_quota_bytes` (measured at most once a second).
     pub async fn storage_full(&self) -> Result<bool, StorageError> {
         let quota = self.settings.storage_quota_bytes;

@@ -401,6 +401,37 @@ impl TestRelay {
             .find(|o| o.id == *id)
     }
 
+    /// Sets whether `org`'s directory entry takes escrow invites (`escrow_invites`, PROTOCOL.md
+    /// 18.12) and publishes the next directory, which [`TestRelay::listing`] then holds.
+    pub async fn set_escrow_invites(
+        &mut self,
+        org: &OrgId,
+        on: bool,
+    ) -> Result<(), TestRelayError> {
+        let record = self
+            .storage
+            .organisation(org)
+            .await?
+            .ok_or_else(|| TestRelayError::Prepare(format!("no organisation {org}")))?;
+        let mut profile: OrgProfile = serde_json::from_str(&record.profile)
+            .map_err(|e| StorageError::Corrupt(e.to_string()))?;
+        profile.escrow_invites = on;
+        let text =
+            serde_json::to_string(&profile).map_err(|e| StorageError::Corrupt(e.to_string()))?;
+        self.storage.update_organisation_profile(org, &text).await?;
+        self.listing = admin::publish_directory(
+            &self.storage,
+            &self.fixture.relay,
+            PublishOptions {
+                now: unix_now(),
+                ttl_secs: self.settings.directory_ttl_secs,
+                pow_difficulty: self.settings.pow_difficulty,
+            },
+        )
+        .await?;
+        Ok(())
+    }
+
     /// A sealed submission against the listing published at start; see [`prepare_submission`].
     pub fn prepare_submission(
         &self,

@@ -135,6 +135,11 @@ impl World {
         world
     }
 
+    /// The desk's data directory (for running the `workvoice-desk` binary on it).
+    pub fn desk_dir(&self) -> &std::path::Path {
+        self._dir.path()
+    }
+
     /// Publish the next directory version from the relay's current organisations and rules.
     pub async fn publish(&self) {
         admin::publish_directory(

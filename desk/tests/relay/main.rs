@@ -10,6 +10,7 @@ mod world;
 
 mod at_rest;
 mod escrow;
+mod invites;
 mod monitoring;
 mod sync;
 mod workflow;

@@ -28,9 +28,17 @@ use crate::domain::{hour_of, unix_now};
 use crate::error::{ApiFailure, json_body};
 use crate::state::AppState;
 use crate::storage::{
-    EscrowOutcome, EscrowReportOutcome, EscrowWithdrawal, NewEscrow, QueuedOprf, QueuedOprfState,
+    EscrowOutcome, EscrowReportOutcome, EscrowWithdrawal, InviteHash, IssueOutcome, NewEscrow,
+    OprfQueueOutcome, QueuedOprf, QueuedOprfState, TokenSpend,
 };
 use axum::response::{IntoResponse, Response};
+use workvoice_proto::api::{
+    EscrowInviteCount, EscrowInviteHashes, EscrowTokenKeys, EscrowTokenRequest,
+    EscrowTokenResponses,
+};
+use workvoice_proto::codec::from_base64;
+use workvoice_proto::system_rng::SystemRng;
+use workvoice_proto::token::{self, Token, TokenPurpose};
 
 /// `POST /v1/escrow/oprf`.
 pub async fn post_oprf(
@@ -109,20 +117,52 @@ pub async fn post_chained_oprf(
     if state.storage_full().await? {
         return Err(ApiFailure::storage_full());
     }
+    // relay_step found the organisation in this listing (or a newer one, which lists it too
+    // unless it was just removed).
+    let current = state.current_directory().await?.ok_or_else(|| {
+        ApiFailure::new(
+            RelayErrorCode::DirectoryUnavailable,
+            "no directory has been published yet",
+        )
+    })?;
+    let entry = current
+        .listing
+        .organisations
+        .iter()
+        .find(|o| o.id == org)
+        .ok_or_else(|| {
+            ApiFailure::new(
+                RelayErrorCode::UnknownRecipient,
+                "the directory lists no organisation with this id",
+            )
+        })?;
+    let spend = token_spend(
+        &state,
+        &headers,
+        entry,
+        TokenPurpose::Oprf,
+        sha256(&[&request.blinded]).0.to_vec(),
+    )?;
     let mut request_id = [0u8; 16];
     ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut request_id)
         .map_err(|_| ApiFailure::internal("no randomness for a request id"))?;
-    state
+    let outcome = state
         .storage
-        .queue_org_oprf(
+        .queue_org_oprf_spending(
             &org,
             &QueuedOprf {
                 request_id,
                 epoch,
                 element,
             },
+            spend.as_ref(),
         )
         .await?;
+    let (request_id, epoch) = match outcome {
+        OprfQueueOutcome::Queued => (request_id, epoch),
+        OprfQueueOutcome::Retry { request_id, epoch } => (request_id, epoch),
+        OprfQueueOutcome::TokenSpent => return Err(token_spent()),
+    };
     Ok((
         StatusCode::ACCEPTED,
         Json(ChainedOprfQueued {
@@ -290,15 +330,25 @@ pub async fn post_escrow(
     if state.storage_full().await? {
         return Err(ApiFailure::storage_full());
     }
+    let spend = token_spend(
+        &state,
+        &headers,
+        org,
+        TokenPurpose::Escrow,
+        header.escrow_id.to_vec(),
+    )?;
     let request_hash = sha256(&[&request.escrow, &request.pow_nonce.to_be_bytes()]).0;
     let outcome = state
         .storage
-        .add_escrow(&NewEscrow::from_header(
-            &header,
-            request.escrow.clone(),
-            request_hash,
-            hour_of(unix_now()),
-        ))
+        .add_escrow_spending(
+            &NewEscrow::from_header(
+                &header,
+                request.escrow.clone(),
+                request_hash,
+                hour_of(unix_now()),
+            ),
+            spend.as_ref(),
+        )
         .await?;
     let answer = |status, released| {
         let state = if released {
@@ -319,6 +369,7 @@ pub async fn post_escrow(
             RelayErrorCode::EscrowDuplicateSource,
             "this device already has an escrow submission about this recruiter",
         )),
+        EscrowOutcome::TokenSpent => Err(token_spent()),
     }
 }
 
@@ -475,4 +526,307 @@ pub async fn register_org_escrow_report(
             "another report already uses this mailbox token hash",
         )),
     }
+}
+
+/// Largest body of `POST /v1/escrow/tokens`: 32 requests of 52 bytes in base64 and the rest.
+pub const MAX_TOKEN_REQUEST_BYTES: usize = 16 * 1024;
+
+/// The token a paid escrow route spends (PROTOCOL.md 18.12), when `org` takes invites; `None`
+/// when it does not. Checks, in order: an `Authorization` header (else `token_required`, with
+/// the current key's challenge); a `PrivateToken` token of the organisation's key of `purpose`
+/// for the current or the previous epoch, whose authenticator verifies (else
+/// `token_invalid`). Whether it was spent is decided in the storing transaction.
+fn token_spend(
+    state: &AppState,
+    headers: &HeaderMap,
+    org: &workvoice_proto::directory::Organisation,
+    purpose: TokenPurpose,
+    binding: Vec<u8>,
+) -> Result<Option<TokenSpend>, ApiFailure> {
+    if !org.escrow_invites {
+        return Ok(None);
+    }
+    let epoch = state.escrow_epoch(unix_now());
+    let key = |epoch: u32| {
+        state
+            .escrow_token_key(&org.id, epoch, purpose)
+            .ok_or_else(|| ApiFailure::internal("the escrow token secret is not loaded"))
+    };
+    let current = key(epoch)?;
+    let Some(value) = headers.get(axum::http::header::AUTHORIZATION) else {
+        let mut failure = ApiFailure::new(
+            RelayErrorCode::TokenRequired,
+            format!(
+                "this organisation takes escrow only with a token ({}) issued against one of its invites",
+                purpose.as_str()
+            ),
+        );
+        failure.www_authenticate = Some(token::www_authenticate(current.public_key()));
+        return Err(failure);
+    };
+    let invalid = || {
+        ApiFailure::new(
+            RelayErrorCode::TokenInvalid,
+            format!(
+                "not a valid {} token of this organisation for this epoch or the previous one",
+                purpose.as_str()
+            ),
+        )
+    };
+    let text = value.to_str().map_err(|_| invalid())?;
+    let bytes = token::parse_authorization(text).map_err(|_| invalid())?;
+    let parsed = Token::parse(&bytes).map_err(|_| invalid())?;
+    let (key, key_epoch) = if parsed.key_id == *current.key_id() {
+        (current, epoch)
+    } else if let Some(previous_epoch) = epoch.checked_sub(1)
+        && let previous = key(previous_epoch)?
+        && parsed.key_id == *previous.key_id()
+    {
+        (previous, previous_epoch)
+    } else {
+        return Err(invalid());
+    };
+    let nonce = key.verify(&bytes).map_err(|_| invalid())?;
+    Ok(Some(TokenSpend {
+        key_id: parsed.key_id,
+        nonce,
+        epoch: key_epoch,
+        purpose,
+        binding,
+    }))
+}
+
+fn token_spent() -> ApiFailure {
+    ApiFailure::new(
+        RelayErrorCode::TokenSpent,
+        "this token was spent on another request",
+    )
+}
+
+/// At most [`MAX_INVITE_HASHES`] invite hashes of 64 hex characters, else `invalid_invite`.
+fn invite_hashes(request: &EscrowInviteHashes) -> Result<Vec<InviteHash>, ApiFailure> {
+    let invalid = |message: String| ApiFailure::new(RelayErrorCode::InvalidInvite, message);
+    if request.hashes.len() > MAX_INVITE_HASHES {
+        return Err(invalid(format!(
+            "{} invite hashes; at most {MAX_INVITE_HASHES} at once",
+            request.hashes.len()
+        )));
+    }
+    request
+        .hashes
+        .iter()
+        .enumerate()
+        .map(|(n, text)| {
+            let mut hash = [0u8; 32];
+            if text.len() == 64 && hex::decode_to_slice(text, &mut hash).is_ok() {
+                Ok(hash)
+            } else {
+                Err(invalid(format!(
+                    "hashes[{n}] is not an invite hash (64 hex characters)"
+                )))
+            }
+        })
+        .collect()
+}
+
+/// Most invite hashes one registration or revocation may carry.
+pub const MAX_INVITE_HASHES: usize = 1000;
+
+/// `POST /v1/org/escrow/invites`: the caller registers invite hashes (18.12).
+pub async fn post_org_invites(
+    State(state): State<AppState>,
+    caller: OrgCaller,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<EscrowInviteCount>, ApiFailure> {
+    let request: EscrowInviteHashes = json_body(&headers, body)?;
+    let hashes = invite_hashes(&request)?;
+    let added = state
+        .storage
+        .add_escrow_invites(&caller.0, &hashes, hour_of(unix_now()))
+        .await?;
+    Ok(Json(EscrowInviteCount {
+        count: u32::try_from(added).unwrap_or(u32::MAX),
+    }))
+}
+
+/// `POST /v1/org/escrow/invites/revoke`: the caller revokes invite hashes (18.12).
+pub async fn post_org_invites_revoke(
+    State(state): State<AppState>,
+    caller: OrgCaller,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<EscrowInviteCount>, ApiFailure> {
+    let request: EscrowInviteHashes = json_body(&headers, body)?;
+    let hashes = invite_hashes(&request)?;
+    let gone = state
+        .storage
+        .revoke_escrow_invites(&caller.0, &hashes)
+        .await?;
+    Ok(Json(EscrowInviteCount {
+        count: u32::try_from(gone).unwrap_or(u32::MAX),
+    }))
+}
+
+/// The organisation `org` of the current listing, when it takes invites: `directory_unavailable`,
+/// `unknown_recipient`, `escrow_tokens_off`, in that order.
+async fn inviting_organisation(
+    state: &AppState,
+    org: &OrgId,
+) -> Result<workvoice_proto::directory::Organisation, ApiFailure> {
+    let current = state.current_directory().await?.ok_or_else(|| {
+        ApiFailure::new(
+            RelayErrorCode::DirectoryUnavailable,
+            "no directory has been published yet",
+        )
+    })?;
+    let entry = current
+        .listing
+        .organisations
+        .iter()
+        .find(|o| o.id == *org)
+        .ok_or_else(|| {
+            ApiFailure::new(
+                RelayErrorCode::UnknownRecipient,
+                "the directory lists no organisation with this id",
+            )
+        })?;
+    if !entry.escrow_invites {
+        return Err(ApiFailure::new(
+            RelayErrorCode::EscrowTokensOff,
+            "this organisation does not take escrow tokens (its directory entry sets no escrow_invites)",
+        ));
+    }
+    Ok(entry.clone())
+}
+
+/// `GET /v1/escrow/tokens/{organisation}`: the organisation's issuer keys for the current
+/// epoch and one invite's budgets (18.12).
+pub async fn get_token_keys(
+    State(state): State<AppState>,
+    Path(organisation): Path<String>,
+) -> Result<Json<EscrowTokenKeys>, ApiFailure> {
+    let org = (organisation.len() == 32)
+        .then(|| OrgId::from_hex(&organisation))
+        .flatten()
+        .ok_or_else(|| {
+            ApiFailure::new(
+                RelayErrorCode::InvalidPath,
+                "the organisation is not 32 hex characters",
+            )
+        })?;
+    let entry = inviting_organisation(&state, &org).await?;
+    let epoch = state.escrow_epoch(unix_now());
+    let key = |purpose| {
+        state
+            .escrow_token_key(&org, epoch, purpose)
+            .map(|k| k.public_key().to_vec())
+            .ok_or_else(|| ApiFailure::internal("the escrow token secret is not loaded"))
+    };
+    let k = entry.escrow_threshold();
+    Ok(Json(EscrowTokenKeys {
+        epoch,
+        oprf_key: key(TokenPurpose::Oprf)?,
+        escrow_key: key(TokenPurpose::Escrow)?,
+        oprf_budget: TokenPurpose::Oprf.budget(k),
+        escrow_budget: TokenPurpose::Escrow.budget(k),
+    }))
+}
+
+/// `POST /v1/escrow/tokens`: token requests answered against an invite, within its budget
+/// for the epoch and purpose (18.12); checks in the order of the specification.
+pub async fn post_tokens(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<EscrowTokenResponses>, ApiFailure> {
+    let request: EscrowTokenRequest = json_body(&headers, body)?;
+    let org = OrgId::from_hex(&request.organisation).ok_or_else(|| {
+        // Checked against the listing after the directory, as the other escrow routes do.
+        ApiFailure::new(
+            RelayErrorCode::UnknownRecipient,
+            "organisation is not an organisation id (32 hex characters)",
+        )
+    });
+    if state.current_directory().await?.is_none() {
+        return Err(ApiFailure::new(
+            RelayErrorCode::DirectoryUnavailable,
+            "no directory has been published yet",
+        ));
+    }
+    let org = org?;
+    let entry = inviting_organisation(&state, &org).await?;
+    let mut invite = [0u8; 16];
+    if request.invite.len() != 32 || hex::decode_to_slice(&request.invite, &mut invite).is_err() {
+        return Err(ApiFailure::new(
+            RelayErrorCode::InvalidInvite,
+            "invite must be the invite's 16 bytes as 32 hex characters",
+        ));
+    }
+    let epoch = state.escrow_epoch(unix_now());
+    if request.epoch != epoch {
+        return Err(ApiFailure::new(
+            RelayErrorCode::EscrowStaleEpoch,
+            format!("the current escrow epoch is {epoch}; fetch the keys again"),
+        ));
+    }
+    let key = state
+        .escrow_token_key(&org, epoch, request.purpose)
+        .ok_or_else(|| ApiFailure::internal("the escrow token secret is not loaded"))?;
+    let invalid = |message: String| ApiFailure::new(RelayErrorCode::InvalidTokenRequest, message);
+    if request.requests.is_empty() || request.requests.len() > token::MAX_REQUESTS_PER_CALL {
+        return Err(invalid(format!(
+            "{} token requests; 1 to {} at once",
+            request.requests.len(),
+            token::MAX_REQUESTS_PER_CALL
+        )));
+    }
+    let mut requests = Vec::with_capacity(request.requests.len());
+    for (n, text) in request.requests.iter().enumerate() {
+        let bytes = from_base64(text)
+            .ok()
+            .filter(|b| key.check_request(b).is_ok())
+            .ok_or_else(|| {
+                invalid(format!(
+                    "requests[{n}] is not a token request for this organisation's {} key of epoch {epoch}",
+                    request.purpose.as_str()
+                ))
+            })?;
+        requests.push(bytes);
+    }
+    let digests: Vec<[u8; 32]> = requests.iter().map(|r| sha256(&[r]).0).collect();
+    let invite_hash = token::Invite::from_bytes(&invite).hash();
+    let budget = request.purpose.budget(entry.escrow_threshold());
+    match state
+        .storage
+        .record_token_issuance(&org, &invite_hash, epoch, request.purpose, &digests, budget)
+        .await?
+    {
+        IssueOutcome::Issued => {}
+        IssueOutcome::UnknownInvite => {
+            return Err(ApiFailure::new(
+                RelayErrorCode::UnknownInvite,
+                "this organisation has no such invite (never registered, or revoked)",
+            ));
+        }
+        IssueOutcome::BudgetSpent => {
+            return Err(ApiFailure::new(
+                RelayErrorCode::TokenBudgetSpent,
+                format!(
+                    "this invite may take {budget} {} tokens this epoch; nothing was issued",
+                    request.purpose.as_str()
+                ),
+            ));
+        }
+    }
+    let mut rng = SystemRng::new();
+    let responses = requests
+        .iter()
+        .map(|r| {
+            key.issue(r, &mut rng)
+                .map(|response| to_base64(&response))
+                .map_err(|e| ApiFailure::internal(e.to_string()))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Json(EscrowTokenResponses { epoch, responses }))
 }

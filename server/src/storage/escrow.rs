@@ -6,6 +6,7 @@ use sqlx::{Any, Row};
 use workvoice_proto::escrow::escrow_withdrawal_hash;
 use workvoice_proto::keys::{OrgId, ReportId, ct_eq};
 
+use super::token::{SpendOutcome, TokenSpend, spend_in};
 use super::{Result, Storage, i, is_unique_violation, lookup_key};
 
 /// An escrow submission to store (its header fields, parsed by the route).
@@ -59,6 +60,19 @@ pub enum EscrowOutcome {
     Conflict,
     /// This source already has a submission under this tag.
     DuplicateSource,
+    /// The token paying for it was spent on another submission (18.12): nothing stored.
+    TokenSpent,
+}
+
+/// What queueing an OPRF request paid with a token did (18.12).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OprfQueueOutcome {
+    /// Queued under the request id given.
+    Queued,
+    /// The token was spent before on the same blinded element: that request, not queued again.
+    Retry { request_id: [u8; 16], epoch: u32 },
+    /// The token was spent on another request: nothing stored.
+    TokenSpent,
 }
 
 /// What a withdrawal did.
@@ -119,7 +133,41 @@ impl Storage {
     /// Stores an escrow submission and releases its tag when the distinct sources reach the
     /// threshold, in one transaction.
     pub async fn add_escrow(&self, e: &NewEscrow) -> Result<EscrowOutcome> {
+        self.add_escrow_spending(e, None).await
+    }
+
+    /// [`Storage::add_escrow`], spending `spend` (a verified token, 18.12) in the same
+    /// transaction: a token spent before on another escrow id refuses the submission
+    /// (`TokenSpent`); spent on this one, the submission goes on to the idempotency rule. A
+    /// submission refused by a later check spends nothing.
+    pub async fn add_escrow_spending(
+        &self,
+        e: &NewEscrow,
+        spend: Option<&TokenSpend>,
+    ) -> Result<EscrowOutcome> {
+        // A concurrent spend of the same token can win between the check and the insert; the
+        // unique key then refuses ours and the check, run again, says why.
+        for _ in 0..2 {
+            match self.try_add_escrow(e, spend).await {
+                Err(super::StorageError::Database(err)) if is_unique_violation(&err) => continue,
+                other => return other,
+            }
+        }
+        self.try_add_escrow(e, spend).await
+    }
+
+    async fn try_add_escrow(
+        &self,
+        e: &NewEscrow,
+        spend: Option<&TokenSpend>,
+    ) -> Result<EscrowOutcome> {
         let mut tx = self.writer.begin().await?;
+        if let Some(spend) = spend
+            && spend_in(&mut tx, spend, None).await? == SpendOutcome::Spent
+        {
+            tx.rollback().await?;
+            return Ok(EscrowOutcome::TokenSpent);
+        }
         let existing = sqlx::query::<Any>(
             "SELECT request_hash, released FROM escrow_submissions WHERE escrow_id = $1",
         )
@@ -297,6 +345,64 @@ impl Storage {
 
     /// Queues the relay's evaluation of a phone's blinded element for `org`'s step.
     pub async fn queue_org_oprf(&self, org: &OrgId, q: &QueuedOprf) -> Result<()> {
+        self.queue_org_oprf_spending(org, q, None).await.map(|_| ())
+    }
+
+    /// [`Storage::queue_org_oprf`], spending `spend` (a verified token, 18.12) in the same
+    /// transaction: spent before on the same element, the request stored with that spend is
+    /// the answer and nothing is queued; spent on another, nothing is stored.
+    pub async fn queue_org_oprf_spending(
+        &self,
+        org: &OrgId,
+        q: &QueuedOprf,
+        spend: Option<&TokenSpend>,
+    ) -> Result<OprfQueueOutcome> {
+        for _ in 0..2 {
+            match self.try_queue_org_oprf(org, q, spend).await {
+                Err(super::StorageError::Database(err)) if is_unique_violation(&err) => continue,
+                other => return other,
+            }
+        }
+        self.try_queue_org_oprf(org, q, spend).await
+    }
+
+    async fn try_queue_org_oprf(
+        &self,
+        org: &OrgId,
+        q: &QueuedOprf,
+        spend: Option<&TokenSpend>,
+    ) -> Result<OprfQueueOutcome> {
+        let mut tx = self.writer.begin().await?;
+        if let Some(spend) = spend {
+            match spend_in(&mut tx, spend, Some(q.request_id)).await? {
+                SpendOutcome::Fresh => {}
+                SpendOutcome::Spent | SpendOutcome::Retry { request_id: None } => {
+                    tx.rollback().await?;
+                    return Ok(OprfQueueOutcome::TokenSpent);
+                }
+                SpendOutcome::Retry {
+                    request_id: Some(request_id),
+                } => {
+                    let row = sqlx::query::<Any>(
+                        "SELECT epoch FROM escrow_oprf_requests WHERE request_id = $1",
+                    )
+                    .bind(request_id.to_vec())
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                    tx.rollback().await?;
+                    let epoch = match row {
+                        Some(row) => {
+                            let epoch: i64 = row.try_get("epoch")?;
+                            u32::try_from(epoch).map_err(|_| {
+                                super::StorageError::Corrupt("an OPRF epoch out of range".into())
+                            })?
+                        }
+                        None => q.epoch,
+                    };
+                    return Ok(OprfQueueOutcome::Retry { request_id, epoch });
+                }
+            }
+        }
         sqlx::query::<Any>(
             "INSERT INTO escrow_oprf_requests (request_id, org_id, epoch, element, state) \
              VALUES ($1, $2, $3, $4, $5)",
@@ -306,9 +412,10 @@ impl Storage {
         .bind(i64::from(q.epoch))
         .bind(q.element.to_vec())
         .bind(OPRF_QUEUED)
-        .execute(&self.writer)
+        .execute(&mut *tx)
         .await?;
-        Ok(())
+        tx.commit().await?;
+        Ok(OprfQueueOutcome::Queued)
     }
 
     /// The state of one queued request, if it is stored.
@@ -405,8 +512,8 @@ impl Storage {
     /// Retention of escrow submissions: once their epoch is older than `oldest_live_epoch`
     /// (no submission can join their tag any more), deletes those never released and those
     /// whose group the organisation acknowledged. Released groups not acknowledged yet stay.
-    /// Queued OPRF requests of those epochs go too, answered or not. Returns how many rows
-    /// went.
+    /// Queued OPRF requests of those epochs go too, answered or not, and token issuance
+    /// records and spends (18.12). Returns how many rows went.
     pub async fn purge_escrow(&self, oldest_live_epoch: u32) -> Result<u64> {
         let done = sqlx::query::<Any>(
             "DELETE FROM escrow_submissions WHERE epoch < $1 AND (released = 0 OR acknowledged = 1)",
@@ -418,7 +525,8 @@ impl Storage {
             .bind(i64::from(oldest_live_epoch))
             .execute(&self.writer)
             .await?;
-        Ok(done.rows_affected() + requests.rows_affected())
+        let tokens = self.purge_tokens(oldest_live_epoch).await?;
+        Ok(done.rows_affected() + requests.rows_affected() + tokens)
     }
 
     /// How many of `org`'s escrow submissions wait unreleased: a total only, never per tag.

@@ -29,13 +29,14 @@ mod retention;
 mod schema;
 pub mod sql;
 mod submission;
+mod token;
 mod withdrawal;
 
 pub use attachment::{AttachmentRow, ChunkOutcome};
 pub use directory::StoredDirectory;
 pub use escrow::{
     EscrowOutcome, EscrowReportOutcome, EscrowReportRegistration, EscrowWithdrawal, NewEscrow,
-    OprfAnswerOutcome, QueuedOprf, QueuedOprfState, ReleasedGroup,
+    OprfAnswerOutcome, OprfQueueOutcome, QueuedOprf, QueuedOprfState, ReleasedGroup,
 };
 pub use export::{CopyCounts, ExportHeader};
 pub use group::{GroupCommitStats, MAX_BATCH, MAX_BATCH_BYTES};
@@ -44,6 +45,7 @@ pub use organisation::OrgRecord;
 pub use retention::{PurgeCounts, Retention};
 pub use schema::{ColumnKind, MIGRATIONS_TABLE, MigrationName, SchemaStatus, known_migrations};
 pub use submission::{AckOutcome, InboxRow, NewAttachment, NewSubmission, StoreOutcome};
+pub use token::{InviteHash, IssueOutcome, SpendOutcome, TokenSpend};
 pub use withdrawal::{MAX_WITHDRAWAL_SECRETS, WithdrawalOutcome};
 
 use std::borrow::Cow;
@@ -137,7 +139,7 @@ pub fn lookup_key(hash: &[u8; 32]) -> i64 {
 }
 
 fn migrations(backend: Backend) -> Migrator {
-    let files: [(i64, &'static str, &'static str); 6] = match backend {
+    let files: [(i64, &'static str, &'static str); 7] = match backend {
         Backend::Sqlite => [
             (
                 1,
@@ -168,6 +170,11 @@ fn migrations(backend: Backend) -> Migrator {
                 6,
                 "escrow reports",
                 include_str!("../../migrations/sqlite/0006_escrow_reports.sql"),
+            ),
+            (
+                7,
+                "escrow tokens",
+                include_str!("../../migrations/sqlite/0007_escrow_tokens.sql"),
             ),
         ],
         Backend::Postgres => [
@@ -200,6 +207,11 @@ fn migrations(backend: Backend) -> Migrator {
                 6,
                 "escrow reports",
                 include_str!("../../migrations/postgres/0006_escrow_reports.sql"),
+            ),
+            (
+                7,
+                "escrow tokens",
+                include_str!("../../migrations/postgres/0007_escrow_tokens.sql"),
             ),
         ],
     };

@@ -153,6 +153,15 @@ pub const COUNT_TABLES: &[(&str, &str)] = &[
         "SELECT COUNT(*) FROM escrow_oprf_requests",
     ),
     ("escrow_reports", "SELECT COUNT(*) FROM escrow_reports"),
+    ("escrow_invites", "SELECT COUNT(*) FROM escrow_invites"),
+    (
+        "escrow_token_issuance",
+        "SELECT COUNT(*) FROM escrow_token_issuance",
+    ),
+    (
+        "escrow_token_spends",
+        "SELECT COUNT(*) FROM escrow_token_spends",
+    ),
 ];
 
 pub const DUMP_TABLES: &[(&str, &str)] = &[
@@ -218,5 +227,19 @@ pub const DUMP_TABLES: &[(&str, &str)] = &[
     (
         "escrow_reports",
         "SELECT escrow_id, org_id, report_id, token_hash FROM escrow_reports ORDER BY escrow_id",
+    ),
+    (
+        "escrow_invites",
+        "SELECT invite_hash, org_id, created_hour FROM escrow_invites ORDER BY invite_hash",
+    ),
+    (
+        "escrow_token_issuance",
+        "SELECT invite_hash, epoch, purpose, request_digest FROM escrow_token_issuance \
+         ORDER BY invite_hash, epoch, purpose, request_digest",
+    ),
+    (
+        "escrow_token_spends",
+        "SELECT token_key_id, nonce, epoch, purpose, binding, request_id FROM escrow_token_spends \
+         ORDER BY token_key_id, nonce",
     ),
 ];
