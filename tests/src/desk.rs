@@ -167,6 +167,21 @@ impl DeskProcess {
         self.run(&["sync", "--page-size", "50"])
     }
 
+    /// `escrow-invites create N`: the codes it printed, registered at the relay.
+    pub fn escrow_invites(&self, n: usize) -> Result<Vec<String>, String> {
+        let out = self.run(&["escrow-invites", "create", &n.to_string()])?;
+        let codes: Vec<String> = out
+            .lines()
+            .filter(|l| l.starts_with("WV-"))
+            .map(str::to_string)
+            .collect();
+        if codes.len() == n {
+            Ok(codes)
+        } else {
+            Err(format!("expected {n} invite codes in {out:?}"))
+        }
+    }
+
     /// `sync`: pull, open, store and acknowledge.
     pub fn sync(&self) -> Result<SyncSummary, String> {
         let out = self.run(&["sync", "--page-size", "50"])?;

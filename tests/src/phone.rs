@@ -435,6 +435,12 @@ impl Phone {
         )
     }
 
+    /// `invite --code CODE`: the escrow invite the worker's union handed her (PROTOCOL.md
+    /// 18.12).
+    pub fn invite(&self, code: &str) -> Result<String, String> {
+        self.run(&["invite", "--code", code], Duration::from_secs(60))
+    }
+
     pub fn outbox(&self) -> Result<Vec<OutboxLine>, String> {
         Ok(parse_outbox(
             &self.run(&["outbox"], Duration::from_secs(60))?,
