@@ -117,6 +117,9 @@ pub struct FieldMessage {
     pub message: String,
 }
 
+// One screen is built per render and crosses the FFI serialized; boxing the settings' fields
+// would change the shells' generated types for no gain.
+#[allow(clippy::large_enum_variant)]
 #[derive(Facet, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 #[repr(C)]
 pub enum Screen {
