@@ -12,6 +12,7 @@
 //!   route --pin PIN [--unreachable wait|direct] [--via URL]
 //!                                         when no OHTTP relay answers: wait, or send directly;
 //!                                         an OHTTP relay of the worker's own ("" forgets it)
+//!   invite --pin PIN --code CODE          keep the escrow invite a union gave ("" forgets it)
 //! ```
 //!
 //! `--ohttp-relay` names an OHTTP relay to try before those the signed directory lists.
@@ -26,7 +27,7 @@ use workvoice_core::app::{Event, Screen};
 const USAGE: &str = "usage: workvoice-cli --data-dir DIR --relay URL [--root-key HEX] [--language CODE] [--ohttp-relay URL] [--fast-kdf] [--verbose] \
 COMMAND\n  init --pin PIN [--duress-pin PIN]\n  report --pin PIN --from FILE.json\n  send --pin PIN [--timeout SECS]\n  \
 outbox --pin PIN\n  mailbox --pin PIN\n  recover --pin PIN --code CODE\n  withdraw --pin PIN --report ID\n  \
-route --pin PIN [--unreachable wait|direct] [--via URL]";
+route --pin PIN [--unreachable wait|direct] [--via URL]\n  invite --pin PIN --code CODE";
 
 struct Args {
     options: Vec<(String, String)>,
@@ -170,6 +171,23 @@ fn run() -> Result<String, ShellError> {
                         ));
                     }
                     Ok(said)
+                }
+                "invite" => {
+                    let code = args.need("code")?;
+                    shell.send(&Event::OpenSettings)?;
+                    shell.send(&Event::SetEscrowInvite { code: code.into() })?;
+                    match shell.view()?.screen {
+                        // Refused: the app's reason, nothing kept; a usage error (exit 2).
+                        Screen::Settings {
+                            escrow_invite_error: Some(error),
+                            ..
+                        } => Err(ShellError::Usage(format!("invalid_invite: {error}"))),
+                        Screen::Settings {
+                            escrow_invite_kept: Some(kept),
+                            ..
+                        } => Ok(format!("Escrow invite. {kept}\n")),
+                        _ => Ok("Escrow invite forgotten.\n".into()),
+                    }
                 }
                 "outbox" => Ok(format_outbox(&shell.outbox()?)),
                 "withdraw" => {

@@ -531,6 +531,11 @@ impl Invite {
         &self.0
     }
 
+    /// The invite's 16 bytes as 32 hex characters, as `POST /v1/escrow/tokens` names it.
+    pub fn to_hex(&self) -> String {
+        hex::encode(self.0.as_slice())
+    }
+
     /// `SHA-256(label || invite)`, what the relay stores and looks invites up by.
     pub fn hash(&self) -> [u8; 32] {
         sha256(&[INVITE_LABEL, self.0.as_slice()]).0

@@ -246,6 +246,11 @@ struct SettingsScreen: View {
     let ohttpRelay: String
     let ohttpRelayError: String?
     let ohttpRelaySave: String
+    let escrowInviteLabel: String
+    let escrowInviteHelp: String
+    let escrowInviteKept: String?
+    let escrowInviteError: String?
+    let escrowInviteSave: String
     let wipe: String
     let wipeWarning: String
     let confirmWipe: Bool
@@ -254,6 +259,7 @@ struct SettingsScreen: View {
     let send: (Event) -> Void
 
     @State private var relay = ""
+    @State private var invite = ""
 
     var body: some View {
         ScrollView {
@@ -296,6 +302,20 @@ struct SettingsScreen: View {
                     if let ohttpRelayError { ErrorText(text: ohttpRelayError) }
                     SecondaryButton(title: ohttpRelaySave) { send(.setOhttpRelay(url: relay)) }
                 }
+                Block(escrowInviteLabel) {
+                    Text(escrowInviteHelp)
+                    // The code kept is shown masked by the core; the field starts empty.
+                    if let escrowInviteKept { Text(escrowInviteKept) }
+                    TextField("", text: $invite)
+                        .keyboardType(.asciiCapable)
+                        .autocorrectionDisabled()
+                        .textInputAutocapitalization(.characters)
+                        .textFieldStyle(.roundedBorder)
+                        .environment(\.layoutDirection, .leftToRight)
+                        .accessibilityLabel(escrowInviteLabel)
+                    if let escrowInviteError { ErrorText(text: escrowInviteError) }
+                    SecondaryButton(title: escrowInviteSave) { send(.setEscrowInvite(code: invite)) }
+                }
                 if confirmWipe {
                     VStack(alignment: .leading, spacing: 12) {
                         Text(wipeWarning).foregroundStyle(.red)
@@ -310,5 +330,6 @@ struct SettingsScreen: View {
         }
         .onAppear { relay = ohttpRelay }
         .onChange(of: ohttpRelay) { _, saved in relay = saved }
+        .onChange(of: escrowInviteKept) { _, _ in invite = "" }
     }
 }

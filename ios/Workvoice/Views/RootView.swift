@@ -105,7 +105,9 @@ struct ScreenHost: View {
             let languageLabel, let languages, let autoLockLabel, let autoLock, let evidenceLabel,
             let evidenceHelp, let evidenceChoices, let routeLabel, let routeHelp,
             let routeChoices, let ohttpRelayLabel, let ohttpRelayHelp, let ohttpRelay,
-            let ohttpRelayError, let ohttpRelaySave, let wipe, let wipeWarning, let confirmWipe,
+            let ohttpRelayError, let ohttpRelaySave, let escrowInviteLabel,
+            let escrowInviteHelp, let escrowInviteKept, let escrowInviteError,
+            let escrowInviteSave, let wipe, let wipeWarning, let confirmWipe,
             let confirm, let cancel):
             SettingsScreen(
                 languageLabel: languageLabel, languages: languages,
@@ -115,6 +117,9 @@ struct ScreenHost: View {
                 routeChoices: routeChoices, ohttpRelayLabel: ohttpRelayLabel,
                 ohttpRelayHelp: ohttpRelayHelp, ohttpRelay: ohttpRelay,
                 ohttpRelayError: ohttpRelayError, ohttpRelaySave: ohttpRelaySave,
+                escrowInviteLabel: escrowInviteLabel, escrowInviteHelp: escrowInviteHelp,
+                escrowInviteKept: escrowInviteKept, escrowInviteError: escrowInviteError,
+                escrowInviteSave: escrowInviteSave,
                 wipe: wipe, wipeWarning: wipeWarning,
                 confirmWipe: confirmWipe, confirm: confirm, cancel: cancel, send: send)
         case .broken(let text):

@@ -1109,8 +1109,13 @@ fn send(phone: &mut Phone, session: &mut Session) -> Cmd {
         .max()
         .unwrap_or(0);
     // Escrowed only when the question is still offered for the report as it stands.
-    let escrow =
-        draft.escrow && super::escrow::offered(session.directory.as_ref(), &report).is_some();
+    let escrow = draft.escrow
+        && super::escrow::offered(
+            session.directory.as_ref(),
+            &report,
+            device.escrow_invite().is_some(),
+        )
+        .is_some();
     let mut record = OutboxRecord::new(report, index, order, phone.config.mailbox_poll_base_ms);
     if escrow {
         record.escrow = Some(super::records::EscrowRecord::default());

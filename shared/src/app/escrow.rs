@@ -43,6 +43,7 @@ use workvoice_proto::pow::{solve_pow_slice, verify_pow};
 use workvoice_proto::recovery::mailbox_token_hash;
 use workvoice_proto::report::Report;
 use workvoice_proto::routing::{disclosure_digest, route};
+use workvoice_proto::token::TokenPurpose;
 
 use super::records::{EscrowRecord, Failure, OutboxRecord, Phase, Transient};
 use super::rng::SeededRng;
@@ -78,6 +79,26 @@ pub enum EscrowStep {
     Withdrawn {
         report_id: ReportId,
         result: HttpResult,
+    },
+    /// The issuer keys of the union (`tokens.rs`).
+    TokenKeys {
+        report_id: ReportId,
+        purpose: workvoice_proto::token::TokenPurpose,
+        result: HttpResult,
+    },
+    /// The token seed is stored: post the token request.
+    TokenSeedSaved {
+        report_id: ReportId,
+        out: VaultOutput,
+    },
+    TokenIssued {
+        report_id: ReportId,
+        result: HttpResult,
+    },
+    /// The token is stored: spend it on the paid request.
+    TokenSaved {
+        report_id: ReportId,
+        out: VaultOutput,
     },
 }
 
@@ -120,17 +141,60 @@ fn threshold_of(directory: &VerifiedDirectory, org: &OrgId) -> u8 {
         .map_or(DEFAULT_THRESHOLD, |o| o.escrow_threshold())
 }
 
+/// What compose says about escrow for a report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Offer {
+    /// The question, with the `k` it would wait for.
+    Question(u8),
+    /// The union takes escrow only with an invite (`PROTOCOL.md` 18.12) and none is kept: a
+    /// line tells the worker to ask her union for one; no question.
+    NeedsInvite,
+}
+
 /// Whether compose offers the question for this report, and the `k` it would wait for: the
 /// recruiter is filled in, the union may read it, the verified directory routes it to a union
-/// with a certified key, and there is no evidence (an escrow submission holds the report only).
-pub fn offered(directory: Option<&VerifiedDirectory>, report: &Report) -> Option<u8> {
+/// with a certified key, and there is no evidence (an escrow submission holds the report only);
+/// at a union whose entry sets `escrow_invites`, only once an invite is kept.
+pub fn offer(
+    directory: Option<&VerifiedDirectory>,
+    report: &Report,
+    invite_kept: bool,
+) -> Option<Offer> {
     if !report.consent.union || !report.attachments.is_empty() {
         return None;
     }
     recruiter_of(report)?;
     let directory = directory?;
     let union = union_of(directory, report)?;
-    Some(threshold_of(directory, &union))
+    let invites = directory
+        .listing
+        .organisation(&union)
+        .is_some_and(|o| o.escrow_invites);
+    if invites && !invite_kept {
+        return Some(Offer::NeedsInvite);
+    }
+    Some(Offer::Question(threshold_of(directory, &union)))
+}
+
+/// The `k` of the question, when it is offered ([`offer`]).
+pub fn offered(
+    directory: Option<&VerifiedDirectory>,
+    report: &Report,
+    invite_kept: bool,
+) -> Option<u8> {
+    match offer(directory, report, invite_kept)? {
+        Offer::Question(k) => Some(k),
+        Offer::NeedsInvite => None,
+    }
+}
+
+/// Whether the worker keeps an escrow invite.
+pub(crate) fn invite_kept(session: &Session) -> bool {
+    session
+        .device
+        .as_ref()
+        .and_then(|d| d.escrow_invite())
+        .is_some()
 }
 
 /// The OPRF request of a stored blind seed: the same blinded element every time.
@@ -161,11 +225,14 @@ pub fn escrow_id(record: &EscrowRecord) -> Option<String> {
     Some(hex::encode(parsed.header.escrow_id))
 }
 
-fn escrow_mut<'a>(session: &'a mut Session, id: &ReportId) -> Option<&'a mut EscrowRecord> {
+pub(super) fn escrow_mut<'a>(
+    session: &'a mut Session,
+    id: &ReportId,
+) -> Option<&'a mut EscrowRecord> {
     session.outbox.get_mut(id)?.escrow.as_mut()
 }
 
-fn api_code(result: &HttpResult) -> Option<String> {
+pub(super) fn api_code(result: &HttpResult) -> Option<String> {
     match result {
         HttpResult::Response(r) => serde_json::from_slice::<ApiError>(&r.body)
             .ok()
@@ -174,7 +241,7 @@ fn api_code(result: &HttpResult) -> Option<String> {
     }
 }
 
-fn refused(result: &HttpResult) -> Failure {
+pub(super) fn refused(result: &HttpResult) -> Failure {
     let error = match result {
         HttpResult::Response(r) => api_code(result).unwrap_or_else(|| format!("http_{}", r.status)),
         HttpResult::Failed(_) => "no_answer".into(),
@@ -183,7 +250,7 @@ fn refused(result: &HttpResult) -> Failure {
 }
 
 /// A failure worth another try later (no signal, busy, a cut-off answer).
-fn transient(result: &HttpResult) -> Option<Transient> {
+pub(super) fn transient(result: &HttpResult) -> Option<Transient> {
     match result {
         HttpResult::Failed(_) => Some(Transient::NoSignal),
         HttpResult::Response(r) if matches!(r.status, 408 | 429 | 500..=599) => {
@@ -208,7 +275,7 @@ pub(crate) fn step(phone: &mut Phone, session: &mut Session, id: ReportId) -> Cm
         return super::sync::advance(phone, session);
     };
     if escrow.sealed.is_some() {
-        return post_escrow(phone, session, id);
+        return super::tokens::paid(phone, session, id, TokenPurpose::Escrow);
     }
     if escrow.request.is_some() {
         return poll(phone, session, id);
@@ -245,7 +312,7 @@ pub(crate) fn step(phone: &mut Phone, session: &mut Session, id: ReportId) -> Cm
     match nonce {
         Some(nonce) if verify_pow(&pow_id, nonce, difficulty).is_ok() => {
             // Stored already (a killed app, or a retry): the same request again.
-            post_oprf(phone, session, id)
+            super::tokens::paid(phone, session, id, TokenPurpose::Oprf)
         }
         _ => {
             session.sync.escrow_solving = Some(Solving {
@@ -304,7 +371,7 @@ pub(crate) fn solve_step(phone: &mut Phone, session: &mut Session) -> Cmd {
 }
 
 /// Writes the record (and `more`), flushed; the answer goes to `then`.
-fn store(
+pub(super) fn store(
     session: &mut Session,
     id: ReportId,
     more: Vec<super::VaultWrite>,
@@ -323,9 +390,10 @@ fn post_json(
     phone: &mut Phone,
     path: &str,
     body: Vec<u8>,
+    authorization: Option<String>,
     then: impl Fn(HttpResult) -> EscrowStep + Clone + Send + 'static,
 ) -> Cmd {
-    let request = HttpRequest {
+    let mut request = HttpRequest {
         method: HttpMethod::Post,
         url: phone.relay(path),
         headers: Vec::new(),
@@ -333,10 +401,21 @@ fn post_json(
         timeout_ms: phone.config.http_timeout_ms,
     }
     .with_header("content-type", "application/json".into());
+    if let Some(value) = authorization {
+        // A token of `PROTOCOL.md` 18.12 pays for this request.
+        request = request.with_header("authorization", value);
+    }
     super::sync::http(phone, request, move |r| step_msg(then(r)))
 }
 
-fn post_oprf(phone: &mut Phone, session: &mut Session, id: ReportId) -> Cmd {
+/// `POST /v1/escrow/oprf/org` from what is stored; `authorization` spends a token (called
+/// through `tokens::paid`).
+pub(super) fn post_oprf(
+    phone: &mut Phone,
+    session: &mut Session,
+    id: ReportId,
+    authorization: Option<String>,
+) -> Cmd {
     let body = session.outbox.get(&id).and_then(|record| {
         let escrow = record.escrow.as_ref()?;
         let recruiter = recruiter_of(record.report.as_ref()?)?;
@@ -351,12 +430,16 @@ fn post_oprf(phone: &mut Phone, session: &mut Session, id: ReportId) -> Cmd {
     let Some(body) = body else {
         return super::sync::advance(phone, session);
     };
-    post_json(phone, "/v1/escrow/oprf/org", body, move |result| {
-        EscrowStep::Queued {
+    post_json(
+        phone,
+        "/v1/escrow/oprf/org",
+        body,
+        authorization,
+        move |result| EscrowStep::Queued {
             report_id: id,
             result,
-        }
-    })
+        },
+    )
 }
 
 fn poll(phone: &mut Phone, session: &mut Session, id: ReportId) -> Cmd {
@@ -380,7 +463,14 @@ fn poll(phone: &mut Phone, session: &mut Session, id: ReportId) -> Cmd {
     })
 }
 
-fn post_escrow(phone: &mut Phone, session: &mut Session, id: ReportId) -> Cmd {
+/// `POST /v1/escrow` with the stored bytes; `authorization` spends a token (called through
+/// `tokens::paid`).
+pub(super) fn post_escrow(
+    phone: &mut Phone,
+    session: &mut Session,
+    id: ReportId,
+    authorization: Option<String>,
+) -> Cmd {
     let Some(sealed) = session
         .outbox
         .get(&id)
@@ -390,7 +480,7 @@ fn post_escrow(phone: &mut Phone, session: &mut Session, id: ReportId) -> Cmd {
         return super::sync::advance(phone, session);
     };
     let body = serde_json::to_vec(sealed).unwrap_or_default();
-    post_json(phone, "/v1/escrow", body, move |result| {
+    post_json(phone, "/v1/escrow", body, authorization, move |result| {
         EscrowStep::Submitted {
             report_id: id,
             result,
@@ -401,15 +491,42 @@ fn post_escrow(phone: &mut Phone, session: &mut Session, id: ReportId) -> Cmd {
 /// The escrow steps' answers.
 pub(crate) fn update(step: EscrowStep, phone: &mut Phone, session: &mut Session) -> Cmd {
     match step {
-        EscrowStep::BlindSaved { report_id, out } | EscrowStep::SealedSaved { report_id, out }
+        EscrowStep::BlindSaved { report_id, out }
+        | EscrowStep::SealedSaved { report_id, out }
+        | EscrowStep::TokenSeedSaved { report_id, out }
+        | EscrowStep::TokenSaved { report_id, out }
             if matches!(out, VaultOutput::Failed(_)) =>
         {
             let _ = report_id;
             phone.notice(K::StorageFailed, true);
             super::sync::stop(phone, session)
         }
-        EscrowStep::BlindSaved { report_id, .. } => post_oprf(phone, session, report_id),
-        EscrowStep::SealedSaved { report_id, .. } => post_escrow(phone, session, report_id),
+        EscrowStep::BlindSaved { report_id, .. } => {
+            super::tokens::paid(phone, session, report_id, TokenPurpose::Oprf)
+        }
+        EscrowStep::SealedSaved { report_id, .. } => {
+            super::tokens::paid(phone, session, report_id, TokenPurpose::Escrow)
+        }
+        EscrowStep::TokenKeys {
+            report_id,
+            purpose,
+            result,
+        } => super::tokens::on_keys(phone, session, report_id, purpose, result),
+        EscrowStep::TokenSeedSaved { report_id, .. } => {
+            super::tokens::post_request(phone, session, report_id)
+        }
+        EscrowStep::TokenIssued { report_id, result } => {
+            super::tokens::on_issued(phone, session, report_id, result)
+        }
+        EscrowStep::TokenSaved { report_id, .. } => {
+            let purpose = escrow_mut(session, &report_id)
+                .and_then(|e| e.token.as_ref())
+                .map(|t| t.purpose);
+            match purpose {
+                Some(purpose) => super::tokens::paid(phone, session, report_id, purpose),
+                None => super::sync::advance(phone, session),
+            }
+        }
         EscrowStep::Queued { report_id, result } => on_queued(phone, session, report_id, result),
         EscrowStep::Polled { report_id, result } => on_polled(phone, session, report_id, result),
         EscrowStep::Submitted { report_id, result } => {
@@ -422,6 +539,11 @@ pub(crate) fn update(step: EscrowStep, phone: &mut Phone, session: &mut Session)
 }
 
 fn on_queued(phone: &mut Phone, session: &mut Session, id: ReportId, result: HttpResult) -> Cmd {
+    if let Some(again) =
+        super::tokens::refused_at_spending(phone, session, id, TokenPurpose::Oprf, &result)
+    {
+        return again;
+    }
     if let Some(t) = transient(&result) {
         return super::sync::back_off(phone, session, id, t);
     }
@@ -440,6 +562,7 @@ fn on_queued(phone: &mut Phone, session: &mut Session, id: ReportId, result: Htt
     };
     escrow.request = Some(queued.request);
     escrow.epoch = Some(queued.epoch);
+    super::tokens::spent(session, &id);
     // Polled at once (the union may have answered already), then with backoff.
     Command::all([
         super::sync::persist(phone, session, &id),
@@ -629,6 +752,11 @@ fn store_sealed(
 }
 
 fn on_submitted(phone: &mut Phone, session: &mut Session, id: ReportId, result: HttpResult) -> Cmd {
+    if let Some(again) =
+        super::tokens::refused_at_spending(phone, session, id, TokenPurpose::Escrow, &result)
+    {
+        return again;
+    }
     if let Some(t) = transient(&result) {
         return super::sync::back_off(phone, session, id, t);
     }
@@ -639,6 +767,7 @@ fn on_submitted(phone: &mut Phone, session: &mut Session, id: ReportId, result: 
         _ => None,
     };
     if let Some(accepted) = accepted {
+        super::tokens::spent(session, &id);
         let now = phone.now_ms;
         if let Some(record) = session.outbox.get_mut(&id) {
             record.phase = Phase::Accepted;
@@ -695,6 +824,7 @@ pub(crate) fn post_withdrawal(phone: &mut Phone, session: &mut Session, id: Repo
         phone,
         &format!("/v1/escrow/{escrow_id}/withdrawal"),
         body,
+        None,
         move |result| EscrowStep::Withdrawn {
             report_id: id,
             result,

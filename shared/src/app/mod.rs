@@ -14,6 +14,7 @@ pub mod oblivious;
 pub mod records;
 pub mod rng;
 pub mod sync;
+pub mod tokens;
 pub mod view;
 
 use std::collections::BTreeMap;
@@ -342,6 +343,12 @@ pub enum Event {
     SetOhttpRelay {
         url: String,
     },
+    /// The escrow invite code a union gave the worker (`PROTOCOL.md` 18.12), as she typed it;
+    /// empty forgets it. A code that does not read is refused with a message next to the
+    /// field, and nothing is stored.
+    SetEscrowInvite {
+        code: String,
+    },
 }
 
 /// Everything `update` receives: the shell's events, the start, and the answers to effects.
@@ -528,6 +535,9 @@ pub struct SyncState {
     /// A proof-of-work of the escrow flow being solved, one slice per step
     /// (`escrow::solve_step`).
     pub escrow_solving: Option<escrow::Solving>,
+    /// The round in which escrow token keys were fetched again after `escrow_stale_epoch`
+    /// (`tokens.rs`): once per round.
+    pub token_keys_round: Option<u64>,
     /// The round in which posting a withdrawal last failed: not tried again in that round.
     pub withdrawal_failed_round: Option<u64>,
     /// The round in which copying evidence into the courier store failed: not tried again in
@@ -549,6 +559,8 @@ pub struct Model {
 
 /// The settings field of the worker's own OHTTP relay, as `Session::form_error` names it.
 pub(crate) const OHTTP_RELAY_FIELD: &str = "settings.ohttp_relay";
+/// The settings field of the escrow invite, as `Session::form_error` names it.
+pub(crate) const ESCROW_INVITE_FIELD: &str = "settings.escrow_invite";
 
 /// What the app holds whether the vault is open or not.
 #[derive(Debug, Default)]
@@ -919,6 +931,28 @@ fn unlocked_event(event: Event, phone: &mut Phone, session: &mut Session) -> Cmd
                 oblivious::set_own_relay(phone, relay),
                 render(),
             ])
+        }
+        Event::SetEscrowInvite { code } => {
+            let code = code.trim();
+            let invite = if code.is_empty() {
+                None
+            } else {
+                match workvoice_proto::token::Invite::parse(code) {
+                    Ok(invite) => Some(invite),
+                    Err(_) => {
+                        session.form_error =
+                            Some((ESCROW_INVITE_FIELD.into(), K::SettingsEscrowInviteInvalid));
+                        return render();
+                    }
+                }
+            };
+            session.form_error = None;
+            let Some(device) = &mut session.device else {
+                return render();
+            };
+            // Kept as the printed code, whatever spelling she typed.
+            device.escrow_invite = invite.map(|i| i.code());
+            Command::all([save_device(session), render()])
         }
         Event::SetSendDirectly { send_directly } => {
             let Some(device) = &mut session.device else {

@@ -65,6 +65,10 @@ pub struct DeviceRecord {
     /// in each escrow group derives from it. Empty until the first escrowed report needs it.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub escrow_secret: String,
+    /// The escrow invite a union gave the worker (`PROTOCOL.md` 18.12), as its code
+    /// (`Invite::code`): tokens for escrow at a union that takes invites are issued against it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub escrow_invite: Option<String>,
 }
 
 /// The idle times the worker can choose, in seconds; the first run has two minutes.
@@ -91,6 +95,7 @@ impl DeviceRecord {
             send_directly: false,
             escrow_secret: String::new(),
             own_ohttp_relay: None,
+            escrow_invite: None,
         }
     }
 
@@ -99,6 +104,11 @@ impl DeviceRecord {
         let mut secret = [0u8; 32];
         hex::decode_to_slice(&self.escrow_secret, &mut secret).ok()?;
         Some(secret)
+    }
+
+    /// The escrow invite kept, if any (`PROTOCOL.md` 18.12).
+    pub fn escrow_invite(&self) -> Option<workvoice_proto::token::Invite> {
+        workvoice_proto::token::Invite::parse(self.escrow_invite.as_deref()?).ok()
     }
 
     /// What this phone remembers of the directories it verified.
@@ -178,6 +188,26 @@ pub enum Failure {
     /// This phone already has a report about the same recruiter waiting at the union (one
     /// device counts once per recruiter, `PROTOCOL.md` 18.9): this one can be sent now instead.
     EscrowDuplicate,
+    /// The worker's invite has no tokens left this week (`429 token_budget_spent`,
+    /// `PROTOCOL.md` 18.12): this one can be sent now instead.
+    TokenBudgetSpent,
+    /// The union does not know the worker's invite, or revoked it (`404 unknown_invite`,
+    /// 18.12): this one can be sent now instead.
+    UnknownInvite,
+}
+
+impl Failure {
+    /// An escrowed report that cannot wait for others: the worker may send it now, as a plain
+    /// report (`sync::retry_report`).
+    pub fn can_send_now(&self) -> bool {
+        matches!(
+            self,
+            Failure::EscrowRefused
+                | Failure::EscrowDuplicate
+                | Failure::TokenBudgetSpent
+                | Failure::UnknownInvite
+        )
+    }
 }
 
 /// A problem that will be retried.
@@ -200,6 +230,12 @@ pub enum Transient {
     },
     /// No OHTTP relay answers and the worker's setting waits for one (`oblivious.rs`).
     PrivateRoute,
+    /// The relay's escrow token keys or its answer to a token request did not check out
+    /// (`token_key_invalid`, `token_response_invalid`, `PROTOCOL.md` 18.12): nothing was
+    /// spent; the keys are fetched again at the next try.
+    Token {
+        error: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -330,6 +366,49 @@ pub struct EscrowRecord {
     /// The union refused the OPRF request (no more escrowed reports this epoch).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub refused: bool,
+    /// The anonymous token for the next paid request, at a union that takes invites
+    /// (`PROTOCOL.md` 18.12, `tokens.rs`): its seed is stored before the token request is
+    /// posted, the token before the paid request is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<TokenRecord>,
+    /// A token was refused at spending (`401 token_invalid`/`token_spent`) and another taken:
+    /// a second refusal fails the report.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub token_retried: bool,
+}
+
+/// One anonymous token on its way (`tokens.rs`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenRecord {
+    pub purpose: workvoice_proto::token::TokenPurpose,
+    /// The epoch and the issuer key (hex of the 49 bytes) fetched, which the response is
+    /// verified against.
+    pub epoch: u32,
+    pub key: String,
+    /// Hex of the 32 bytes the token request derives from: the same request every time.
+    pub seed: String,
+    /// Hex of the finished token; empty until the relay's answer verified.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub token: String,
+}
+
+impl TokenRecord {
+    pub fn seed(&self) -> Option<[u8; 32]> {
+        let mut seed = [0u8; 32];
+        hex::decode_to_slice(&self.seed, &mut seed).ok()?;
+        Some(seed)
+    }
+
+    pub fn key(&self) -> Option<Vec<u8>> {
+        hex::decode(&self.key).ok()
+    }
+
+    /// The finished token, if the answer verified.
+    pub fn token(&self) -> Option<Vec<u8>> {
+        (!self.token.is_empty())
+            .then(|| hex::decode(&self.token).ok())
+            .flatten()
+    }
 }
 
 impl EscrowRecord {

@@ -1566,10 +1566,7 @@ pub(crate) fn retry_report(phone: &mut Phone, session: &mut Session, report_id: 
     };
     if let Some(record) = session.outbox.get_mut(&id) {
         if record.phase == Phase::Failed {
-            if matches!(
-                record.failure,
-                Some(Failure::EscrowRefused | Failure::EscrowDuplicate)
-            ) {
+            if record.failure.as_ref().is_some_and(Failure::can_send_now) {
                 // "Send now": a plain report from here on.
                 record.escrow = None;
             }

@@ -117,6 +117,9 @@ pub struct FieldMessage {
     pub message: String,
 }
 
+// One screen is built per render and crosses the FFI serialized; boxing the settings' fields
+// would change the shells' generated types for no gain.
+#[allow(clippy::large_enum_variant)]
 #[derive(Facet, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 #[repr(C)]
 pub enum Screen {
@@ -202,6 +205,14 @@ pub enum Screen {
         ohttp_relay: String,
         ohttp_relay_error: Option<String>,
         ohttp_relay_save: String,
+        /// The escrow invite (`SetEscrowInvite` with the code typed; empty forgets it): the
+        /// code kept is shown masked ("Code kept: WV-•••••-…"), never whole, and the input
+        /// starts empty; the message for a refused one.
+        escrow_invite_label: String,
+        escrow_invite_help: String,
+        escrow_invite_kept: Option<String>,
+        escrow_invite_error: Option<String>,
+        escrow_invite_save: String,
         wipe: String,
         wipe_warning: String,
         confirm_wipe: bool,
@@ -561,6 +572,23 @@ fn open_screen(phone: &Phone, session: &Session) -> (String, Screen) {
                     .filter(|(field, _)| field == super::OHTTP_RELAY_FIELD)
                     .map(|(_, key)| t(*key)),
                 ohttp_relay_save: t(K::SettingsOhttpRelaySave),
+                escrow_invite_label: t(K::SettingsEscrowInvite),
+                escrow_invite_help: t(K::SettingsEscrowInviteHelp),
+                escrow_invite_kept: session.device.as_ref().and_then(|d| d.escrow_invite()).map(
+                    |invite| {
+                        i18n::trf(
+                            &lang,
+                            K::SettingsEscrowInviteKept,
+                            &[("code", masked_invite(&invite.code()))],
+                        )
+                    },
+                ),
+                escrow_invite_error: session
+                    .form_error
+                    .as_ref()
+                    .filter(|(field, _)| field == super::ESCROW_INVITE_FIELD)
+                    .map(|(_, key)| t(*key)),
+                escrow_invite_save: t(K::SettingsEscrowInviteSave),
                 wipe: t(K::SettingsWipe),
                 wipe_warning: t(K::SettingsWipeWarning),
                 confirm_wipe: *confirm_wipe,
@@ -575,6 +603,25 @@ fn open_screen(phone: &Phone, session: &Session) -> (String, Screen) {
             },
         ),
     }
+}
+
+/// An invite code with all but its last group of five and the last character hidden
+/// (`WV-•••••-•••••-•••••-•••••-ABCDE-F`): enough to tell two codes apart, not to use one.
+pub fn masked_invite(code: &str) -> String {
+    let groups: Vec<&str> = code.split('-').collect();
+    let keep = groups.len().saturating_sub(2);
+    groups
+        .iter()
+        .enumerate()
+        .map(|(i, g)| {
+            if i == 0 || i >= keep {
+                (*g).to_string()
+            } else {
+                "•".repeat(g.chars().count())
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("-")
 }
 
 /// When the shell should next send a Tick, if anything is scheduled.
@@ -1253,7 +1300,16 @@ fn compose(phone: &Phone, session: &Session, step: Step) -> ComposeView {
                 errors: Vec::new(),
             });
             // Send now, or wait until others report this recruiter (PROTOCOL.md 18.10).
-            if let Some(k) = super::escrow::offered(session.directory.as_ref(), report) {
+            let offer = super::escrow::offer(
+                session.directory.as_ref(),
+                report,
+                super::escrow::invite_kept(session),
+            );
+            if offer == Some(super::escrow::Offer::NeedsInvite) {
+                // The union takes escrow only with an invite (PROTOCOL.md 18.12): no question.
+                escrow_help = Some(t(K::EscrowNeedsInvite));
+            }
+            if let Some(super::escrow::Offer::Question(k)) = offer {
                 let wait = session.draft.as_ref().is_some_and(|d| d.escrow);
                 options.push(OptionGroup {
                     id: FieldId::Escrow,
@@ -1555,6 +1611,8 @@ fn outbox_item(phone: &Phone, record: &OutboxRecord) -> OutboxItem {
         (Some(Failure::NoRecipient), _) => Some(t(K::FailedNoRecipient)),
         (Some(Failure::EscrowRefused), _) => Some(t(K::EscrowRefused)),
         (Some(Failure::EscrowDuplicate), _) => Some(t(K::EscrowDuplicate)),
+        (Some(Failure::TokenBudgetSpent), _) => Some(t(K::EscrowBudgetSpent)),
+        (Some(Failure::UnknownInvite), _) => Some(t(K::EscrowUnknownInvite)),
         (Some(Failure::Refused { error }), _) => Some(i18n::trf(
             lang,
             K::FailedRefused,
@@ -1570,6 +1628,7 @@ fn outbox_item(phone: &Phone, record: &OutboxRecord) -> OutboxItem {
             &[("code", error.clone())],
         )),
         (None, Some(Transient::PowTooHard { .. })) => Some(t(K::TransientPowTooHard)),
+        (None, Some(Transient::Token { .. })) => Some(t(K::TransientToken)),
         (None, None) if record.uploads_pending() && record.phase == Phase::Accepted => {
             Some(i18n::trf(
                 lang,
@@ -1646,10 +1705,7 @@ fn outbox_item(phone: &Phone, record: &OutboxRecord) -> OutboxItem {
             0
         },
         retry: (state == DeliveryState::Failed).then(|| {
-            if matches!(
-                record.failure,
-                Some(Failure::EscrowRefused | Failure::EscrowDuplicate)
-            ) {
+            if record.failure.as_ref().is_some_and(Failure::can_send_now) {
                 t(K::EscrowNow)
             } else {
                 t(K::Retry)

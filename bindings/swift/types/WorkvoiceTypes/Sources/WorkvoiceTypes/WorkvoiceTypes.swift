@@ -573,6 +573,10 @@ indirect public enum Event: Hashable, Equatable {
     /// An OHTTP relay of the worker's own (an `https://` address), tried before all others;
     /// empty forgets it. Anything else is refused with a message next to the field.
     case setOhttpRelay(url: String)
+    /// The escrow invite code a union gave the worker (`PROTOCOL.md` 18.12), as she typed it;
+    /// empty forgets it. A code that does not read is refused with a message next to the
+    /// field, and nothing is stored.
+    case setEscrowInvite(code: String)
 
     public func serialize<S: Serializer>(serializer: S) throws {
         try serializer.increase_container_depth()
@@ -769,6 +773,9 @@ indirect public enum Event: Hashable, Equatable {
         case .setOhttpRelay(let url):
             try serializer.serialize_variant_index(value: 56)
             try serializer.serialize_str(value: url)
+        case .setEscrowInvite(let code):
+            try serializer.serialize_variant_index(value: 57)
+            try serializer.serialize_str(value: code)
         }
         try serializer.decrease_container_depth()
     }
@@ -1032,6 +1039,10 @@ indirect public enum Event: Hashable, Equatable {
             let url = try deserializer.deserialize_str()
             try deserializer.decrease_container_depth()
             return .setOhttpRelay(url: url)
+        case 57:
+            let code = try deserializer.deserialize_str()
+            try deserializer.decrease_container_depth()
+            return .setEscrowInvite(code: code)
         default: throw DeserializationError.invalidInput(issue: "Unknown variant index for Event: \(index)")
         }
     }
@@ -2573,7 +2584,7 @@ indirect public enum Screen: Hashable, Equatable {
     case review(ReviewView)
     case outbox(items: [OutboxItem], empty: String, checkMailbox: String)
     case report(ReportView)
-    case settings(languageLabel: String, languages: [Choice], autoLockLabel: String, autoLock: [Choice], evidenceLabel: String, evidenceHelp: String, evidenceChoices: [Choice], routeLabel: String, routeHelp: String, routeChoices: [Choice], ohttpRelayLabel: String, ohttpRelayHelp: String, ohttpRelay: String, ohttpRelayError: String?, ohttpRelaySave: String, wipe: String, wipeWarning: String, confirmWipe: Bool, confirm: String, cancel: String)
+    case settings(languageLabel: String, languages: [Choice], autoLockLabel: String, autoLock: [Choice], evidenceLabel: String, evidenceHelp: String, evidenceChoices: [Choice], routeLabel: String, routeHelp: String, routeChoices: [Choice], ohttpRelayLabel: String, ohttpRelayHelp: String, ohttpRelay: String, ohttpRelayError: String?, ohttpRelaySave: String, escrowInviteLabel: String, escrowInviteHelp: String, escrowInviteKept: String?, escrowInviteError: String?, escrowInviteSave: String, wipe: String, wipeWarning: String, confirmWipe: Bool, confirm: String, cancel: String)
     case broken(text: String)
 
     public func serialize<S: Serializer>(serializer: S) throws {
@@ -2655,7 +2666,7 @@ indirect public enum Screen: Hashable, Equatable {
         case .report(let x):
             try serializer.serialize_variant_index(value: 11)
             try x.serialize(serializer: serializer)
-        case .settings(let languageLabel, let languages, let autoLockLabel, let autoLock, let evidenceLabel, let evidenceHelp, let evidenceChoices, let routeLabel, let routeHelp, let routeChoices, let ohttpRelayLabel, let ohttpRelayHelp, let ohttpRelay, let ohttpRelayError, let ohttpRelaySave, let wipe, let wipeWarning, let confirmWipe, let confirm, let cancel):
+        case .settings(let languageLabel, let languages, let autoLockLabel, let autoLock, let evidenceLabel, let evidenceHelp, let evidenceChoices, let routeLabel, let routeHelp, let routeChoices, let ohttpRelayLabel, let ohttpRelayHelp, let ohttpRelay, let ohttpRelayError, let ohttpRelaySave, let escrowInviteLabel, let escrowInviteHelp, let escrowInviteKept, let escrowInviteError, let escrowInviteSave, let wipe, let wipeWarning, let confirmWipe, let confirm, let cancel):
             try serializer.serialize_variant_index(value: 12)
             try serializer.serialize_str(value: languageLabel)
             try serializeArray(value: languages, serializer: serializer) { item, serializer in
@@ -2682,6 +2693,15 @@ indirect public enum Screen: Hashable, Equatable {
                 try serializer.serialize_str(value: value)
             }
             try serializer.serialize_str(value: ohttpRelaySave)
+            try serializer.serialize_str(value: escrowInviteLabel)
+            try serializer.serialize_str(value: escrowInviteHelp)
+            try serializeOption(value: escrowInviteKept, serializer: serializer) { value, serializer in
+                try serializer.serialize_str(value: value)
+            }
+            try serializeOption(value: escrowInviteError, serializer: serializer) { value, serializer in
+                try serializer.serialize_str(value: value)
+            }
+            try serializer.serialize_str(value: escrowInviteSave)
             try serializer.serialize_str(value: wipe)
             try serializer.serialize_str(value: wipeWarning)
             try serializer.serialize_bool(value: confirmWipe)
@@ -2818,13 +2838,22 @@ indirect public enum Screen: Hashable, Equatable {
                 try deserializer.deserialize_str()
             }
             let ohttpRelaySave = try deserializer.deserialize_str()
+            let escrowInviteLabel = try deserializer.deserialize_str()
+            let escrowInviteHelp = try deserializer.deserialize_str()
+            let escrowInviteKept = try deserializeOption(deserializer: deserializer) { deserializer in
+                try deserializer.deserialize_str()
+            }
+            let escrowInviteError = try deserializeOption(deserializer: deserializer) { deserializer in
+                try deserializer.deserialize_str()
+            }
+            let escrowInviteSave = try deserializer.deserialize_str()
             let wipe = try deserializer.deserialize_str()
             let wipeWarning = try deserializer.deserialize_str()
             let confirmWipe = try deserializer.deserialize_bool()
             let confirm = try deserializer.deserialize_str()
             let cancel = try deserializer.deserialize_str()
             try deserializer.decrease_container_depth()
-            return .settings(languageLabel: languageLabel, languages: languages, autoLockLabel: autoLockLabel, autoLock: autoLock, evidenceLabel: evidenceLabel, evidenceHelp: evidenceHelp, evidenceChoices: evidenceChoices, routeLabel: routeLabel, routeHelp: routeHelp, routeChoices: routeChoices, ohttpRelayLabel: ohttpRelayLabel, ohttpRelayHelp: ohttpRelayHelp, ohttpRelay: ohttpRelay, ohttpRelayError: ohttpRelayError, ohttpRelaySave: ohttpRelaySave, wipe: wipe, wipeWarning: wipeWarning, confirmWipe: confirmWipe, confirm: confirm, cancel: cancel)
+            return .settings(languageLabel: languageLabel, languages: languages, autoLockLabel: autoLockLabel, autoLock: autoLock, evidenceLabel: evidenceLabel, evidenceHelp: evidenceHelp, evidenceChoices: evidenceChoices, routeLabel: routeLabel, routeHelp: routeHelp, routeChoices: routeChoices, ohttpRelayLabel: ohttpRelayLabel, ohttpRelayHelp: ohttpRelayHelp, ohttpRelay: ohttpRelay, ohttpRelayError: ohttpRelayError, ohttpRelaySave: ohttpRelaySave, escrowInviteLabel: escrowInviteLabel, escrowInviteHelp: escrowInviteHelp, escrowInviteKept: escrowInviteKept, escrowInviteError: escrowInviteError, escrowInviteSave: escrowInviteSave, wipe: wipe, wipeWarning: wipeWarning, confirmWipe: confirmWipe, confirm: confirm, cancel: cancel)
         case 13:
             let text = try deserializer.deserialize_str()
             try deserializer.decrease_container_depth()

@@ -1573,6 +1573,29 @@ sealed interface Event {
         }
     }
 
+    /// The escrow invite code a union gave the worker (`PROTOCOL.md` 18.12), as she typed it;
+    /// empty forgets it. A code that does not read is refused with a message next to the
+    /// field, and nothing is stored.
+    data class SetEscrowInvite(
+        val code: String,
+    ) : Event {
+        override fun serialize(serializer: Serializer) {
+            serializer.increase_container_depth()
+            serializer.serialize_variant_index(57)
+            serializer.serialize_str(code)
+            serializer.decrease_container_depth()
+        }
+
+        companion object {
+            fun deserialize(deserializer: Deserializer): SetEscrowInvite {
+                deserializer.increase_container_depth()
+                val code = deserializer.deserialize_str()
+                deserializer.decrease_container_depth()
+                return SetEscrowInvite(code)
+            }
+        }
+    }
+
     companion object {
         @Throws(DeserializationError::class)
         fun deserialize(deserializer: Deserializer): Event {
@@ -1635,6 +1658,7 @@ sealed interface Event {
                 54 -> SetVisa.deserialize(deserializer)
                 55 -> SetSendDirectly.deserialize(deserializer)
                 56 -> SetOhttpRelay.deserialize(deserializer)
+                57 -> SetEscrowInvite.deserialize(deserializer)
                 else -> throw DeserializationError("Unknown variant index for Event: $index")
             }
         }
@@ -3409,6 +3433,14 @@ sealed interface Screen {
         val ohttpRelay: String,
         val ohttpRelayError: String? = null,
         val ohttpRelaySave: String,
+        /// The escrow invite (`SetEscrowInvite` with the code typed; empty forgets it): the
+        /// code kept is shown masked ("Code kept: WV-•••••-…"), never whole, and the input
+        /// starts empty; the message for a refused one.
+        val escrowInviteLabel: String,
+        val escrowInviteHelp: String,
+        val escrowInviteKept: String? = null,
+        val escrowInviteError: String? = null,
+        val escrowInviteSave: String,
         val wipe: String,
         val wipeWarning: String,
         val confirmWipe: Boolean,
@@ -3443,6 +3475,15 @@ sealed interface Screen {
                 serializer.serialize_str(it)
             }
             serializer.serialize_str(ohttpRelaySave)
+            serializer.serialize_str(escrowInviteLabel)
+            serializer.serialize_str(escrowInviteHelp)
+            escrowInviteKept.serializeOptionOf(serializer) {
+                serializer.serialize_str(it)
+            }
+            escrowInviteError.serializeOptionOf(serializer) {
+                serializer.serialize_str(it)
+            }
+            serializer.serialize_str(escrowInviteSave)
             serializer.serialize_str(wipe)
             serializer.serialize_str(wipeWarning)
             serializer.serialize_bool(confirmWipe)
@@ -3484,13 +3525,24 @@ sealed interface Screen {
                         deserializer.deserialize_str()
                     }
                 val ohttpRelaySave = deserializer.deserialize_str()
+                val escrowInviteLabel = deserializer.deserialize_str()
+                val escrowInviteHelp = deserializer.deserialize_str()
+                val escrowInviteKept =
+                    deserializer.deserializeOptionOf {
+                        deserializer.deserialize_str()
+                    }
+                val escrowInviteError =
+                    deserializer.deserializeOptionOf {
+                        deserializer.deserialize_str()
+                    }
+                val escrowInviteSave = deserializer.deserialize_str()
                 val wipe = deserializer.deserialize_str()
                 val wipeWarning = deserializer.deserialize_str()
                 val confirmWipe = deserializer.deserialize_bool()
                 val confirm = deserializer.deserialize_str()
                 val cancel = deserializer.deserialize_str()
                 deserializer.decrease_container_depth()
-                return Settings(languageLabel, languages, autoLockLabel, autoLock, evidenceLabel, evidenceHelp, evidenceChoices, routeLabel, routeHelp, routeChoices, ohttpRelayLabel, ohttpRelayHelp, ohttpRelay, ohttpRelayError, ohttpRelaySave, wipe, wipeWarning, confirmWipe, confirm, cancel)
+                return Settings(languageLabel, languages, autoLockLabel, autoLock, evidenceLabel, evidenceHelp, evidenceChoices, routeLabel, routeHelp, routeChoices, ohttpRelayLabel, ohttpRelayHelp, ohttpRelay, ohttpRelayError, ohttpRelaySave, escrowInviteLabel, escrowInviteHelp, escrowInviteKept, escrowInviteError, escrowInviteSave, wipe, wipeWarning, confirmWipe, confirm, cancel)
             }
         }
     }

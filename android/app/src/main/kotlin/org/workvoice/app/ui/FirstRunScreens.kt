@@ -257,6 +257,27 @@ fun SettingsScreen(screen: Screen.Settings, send: (Event) -> Unit) {
             screen.ohttpRelayError?.let { ErrorText(it) }
             SecondaryButton(screen.ohttpRelaySave, onClick = { send(Event.SetOhttpRelay(url = relay)) })
         }
+        Block(screen.escrowInviteLabel) {
+            Text(screen.escrowInviteHelp)
+            // The code kept is shown masked by the core; the field starts empty each time.
+            screen.escrowInviteKept?.let { Text(it) }
+            var invite by remember(screen.escrowInviteKept) { mutableStateOf("") }
+            CompositionLocalProvider(LocalLayoutDirection provides LayoutDirection.Ltr) {
+                OutlinedTextField(
+                    value = invite,
+                    onValueChange = { invite = it },
+                    singleLine = true,
+                    isError = screen.escrowInviteError != null,
+                    keyboardOptions = KeyboardOptions(
+                        autoCorrectEnabled = false,
+                        keyboardType = KeyboardType.Ascii,
+                    ),
+                    modifier = Modifier.fillMaxWidth(),
+                )
+            }
+            screen.escrowInviteError?.let { ErrorText(it) }
+            SecondaryButton(screen.escrowInviteSave, onClick = { send(Event.SetEscrowInvite(code = invite)) })
+        }
         if (screen.confirmWipe) {
             Text(screen.wipeWarning, color = MaterialTheme.colorScheme.error)
             DangerButton(screen.confirm, onClick = { send(Event.ConfirmWipe) })
