@@ -439,19 +439,23 @@ impl Shell {
         self.send(&Event::GoToStep {
             step: Step::Consent,
         })?;
-        let offered = match self.view()?.screen {
-            Screen::Compose(c) => c.options.iter().any(|g| {
-                g.id == FieldId::Escrow && g.choices.iter().any(|choice| choice.code == "wait")
-            }),
-            _ => false,
+        let (offered, help) = match self.view()?.screen {
+            Screen::Compose(c) => (
+                c.options.iter().any(|g| {
+                    g.id == FieldId::Escrow && g.choices.iter().any(|choice| choice.code == "wait")
+                }),
+                c.help,
+            ),
+            _ => (false, String::new()),
         };
         if !offered {
-            return Err(ShellError::App(
+            // The consent step's help says why when the union needs an invite (18.12).
+            return Err(ShellError::App(format!(
                 "\"escrow\": the app offers to wait for others only for a report that names its \
                  recruiter, that the union may read, without evidence, when the directory routes \
-                 it to a union"
-                    .into(),
-            ));
+                 it to a union (and, at a union that takes invites, once an invite is kept). The \
+                 app says: {help}"
+            )));
         }
         self.send(&Event::Pick {
             field: FieldId::Escrow,

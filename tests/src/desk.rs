@@ -182,6 +182,11 @@ impl DeskProcess {
         }
     }
 
+    /// `escrow-invites revoke CODE`: what it printed.
+    pub fn revoke_escrow_invite(&self, code: &str) -> Result<String, String> {
+        self.run(&["escrow-invites", "revoke", code])
+    }
+
     /// `sync`: pull, open, store and acknowledge.
     pub fn sync(&self) -> Result<SyncSummary, String> {
         let out = self.run(&["sync", "--page-size", "50"])?;

@@ -10,6 +10,12 @@
 //! and neither the relay's files nor the desk's hold Y's text or name. A second report about Y
 //! from one of Y's phones opens nothing (one phone counts once); a third phone's report about Y
 //! opens Y's three together.
+//!
+//! At a union that takes invites (PROTOCOL.md 18.12, switched on with `workvoice-relay org
+//! escrow --invites on`, codes drawn with `workvoice-desk escrow-invites create`), a phone
+//! without an invite is not offered escrow; phones with their own invites pay each step with a
+//! token and open a group as before; one invite pays for `k - 1` escrowed reports a week, the
+//! next is refused and the worker told; a revoked invite is refused; the relay keeps no code.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::Path;
@@ -22,6 +28,16 @@ use workvoice_tests::world::{Backend, World};
 
 const X: &str = "Himal Overseas Pvt. Ltd.";
 const Y: &str = "Gulf Star Manpower";
+const Z: &str = "Zenith Placement Services";
+
+/// A report about `recruiter` whose worker chooses to wait for others.
+fn escrowed(world: &World, phone: usize, n: usize, recruiter: &str, story: &str) -> ReportSpec {
+    let mut spec = ReportSpec::new(&world.tag, phone, n, false);
+    spec.recruiter = recruiter.into();
+    spec.story = story.into();
+    spec.escrow = true;
+    spec
+}
 
 /// Every byte of every file under `dir`, recursively.
 fn files_under(dir: &Path) -> Vec<u8> {
@@ -206,4 +222,125 @@ fn escrowed_reports_open_at_the_desk_only_as_a_full_group() {
     );
     assert_eq!(opened.len(), 6);
     assert_eq!(pending, Some(0));
+}
+
+#[test]
+fn at_a_union_that_takes_invites_each_step_is_paid_from_the_workers_invite() {
+    let world = World::new(Backend::Sqlite, FaultPlan::None).unwrap();
+    let union = world.union.id.to_hex();
+    let set = world
+        .relay_config
+        .admin(&["org", "escrow", &union, "--invites", "on"])
+        .unwrap();
+    assert!(set.contains("invites on"), "{set}");
+    world.relay_config.admin(&["directory", "publish"]).unwrap();
+    let codes = world.desk.escrow_invites(4).unwrap();
+
+    // A worker without an invite is not offered escrow, and is told to ask her union.
+    let stranger = world.phone("no invite").unwrap();
+    let refused = stranger
+        .report(&escrowed(&world, 9, 0, X, "NO-INVITE"))
+        .unwrap_err();
+    assert!(refused.contains("Ask your union for one"), "{refused}");
+
+    // Three workers, each with her own invite, escrow about X; each step costs a token.
+    let mut phones = Vec::new();
+    for (i, code) in codes.iter().take(3).enumerate() {
+        let phone = world.phone(&format!("invited phone {i}")).unwrap();
+        let kept = phone.invite(code).unwrap();
+        assert!(kept.contains("Escrow invite."), "{kept}");
+        let lines = phone
+            .report(&escrowed(&world, i, 0, X, &format!("X-INVITED-{i}")))
+            .unwrap();
+        let line = lines.iter().find(|l| !l.report_id.is_empty()).unwrap();
+        assert_eq!(line.state, PhoneState::Waiting, "phone {i}: {lines:?}");
+        phones.push(phone);
+    }
+    let printed = world.desk.sync_text().unwrap();
+    assert!(
+        printed.contains("Escrow: answered 3 recruiter lookups, refused 0"),
+        "{printed}"
+    );
+    for (i, phone) in phones.iter().enumerate() {
+        let lines = phone.send(60).unwrap();
+        let line = lines.iter().find(|l| !l.report_id.is_empty()).unwrap();
+        let expected = if i == 2 {
+            PhoneState::OpenedWithOthers
+        } else {
+            PhoneState::WaitingForOthers(3)
+        };
+        assert_eq!(line.state, expected, "phone {i}: {lines:?}");
+    }
+    let printed = world.desk.sync_text().unwrap();
+    assert!(
+        printed.contains("Escrow: 1 released groups opened (3 new cases, 0 reports that did not open), 0 refused."),
+        "{printed}"
+    );
+
+    // One invite pays for k - 1 = 2 escrowed reports a week: phone 0's second (about Y) waits,
+    // its third (about Z) is refused and the worker told she can send it now.
+    let before: Vec<String> = phones[0]
+        .outbox()
+        .unwrap()
+        .into_iter()
+        .map(|l| l.report_id)
+        .collect();
+    phones[0]
+        .report(&escrowed(&world, 0, 1, Y, "Y-INVITED-0"))
+        .unwrap();
+    let with_y: Vec<String> = phones[0]
+        .outbox()
+        .unwrap()
+        .into_iter()
+        .map(|l| l.report_id)
+        .collect();
+    let y_id = with_y
+        .iter()
+        .find(|id| !before.contains(id))
+        .unwrap()
+        .clone();
+    phones[0]
+        .report(&escrowed(&world, 0, 2, Z, "Z-INVITED-0"))
+        .unwrap();
+    world.desk.sync_text().unwrap();
+    let lines = phones[0].send(60).unwrap();
+    let y = lines.iter().find(|l| l.report_id == y_id).unwrap();
+    assert_eq!(y.state, PhoneState::WaitingForOthers(3), "{lines:?}");
+    let z = lines
+        .iter()
+        .find(|l| !l.report_id.is_empty() && !with_y.contains(&l.report_id))
+        .unwrap();
+    assert_eq!(z.state, PhoneState::Failed, "{lines:?}");
+    assert!(
+        z.detail.as_deref().is_some_and(
+            |d| d.contains("cannot be used for more reports that wait for others this week")
+        ),
+        "{lines:?}"
+    );
+
+    // A revoked invite is refused, and the worker is told.
+    let revoked = world.desk.revoke_escrow_invite(&codes[3]).unwrap();
+    assert!(revoked.contains("1 of 1 invites revoked"), "{revoked}");
+    let late = world.phone("revoked invite").unwrap();
+    late.invite(&codes[3]).unwrap();
+    let lines = late
+        .report(&escrowed(&world, 3, 0, Y, "Y-REVOKED"))
+        .unwrap();
+    let line = lines.iter().find(|l| !l.report_id.is_empty()).unwrap();
+    assert_eq!(line.state, PhoneState::Failed, "{lines:?}");
+    assert!(
+        line.detail
+            .as_deref()
+            .is_some_and(|d| d.contains("does not know your invite code")),
+        "{lines:?}"
+    );
+
+    // The relay keeps no invite code, in any form a worker could type or the phone sends.
+    let bytes = files_under(world.relay_config.data_dir.as_path());
+    for code in &codes {
+        let invite = workvoice_proto::token::Invite::parse(code).unwrap();
+        assert!(!contains(&bytes, code.as_bytes()), "{code}");
+        assert!(!contains(&bytes, invite.to_hex().as_bytes()), "{code}");
+        assert!(!contains(&bytes, invite.as_bytes()), "{code}");
+    }
 }
