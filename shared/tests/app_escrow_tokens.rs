@@ -704,3 +704,38 @@ fn a_union_without_invites_gets_no_token_and_no_token_request() {
     );
     assert_eq!(item(&mut phone).state_text, "Waiting for others (3 needed)");
 }
+
+#[test]
+fn a_stale_epoch_at_issuance_fetches_the_keys_again_once_per_round() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut relay = Relay::new();
+    let (mut phone, served) = escrowing(dir.path(), &relay, true);
+    phone.serve_directory(&served);
+    let keys = take_keys(&mut phone, &relay);
+    phone.respond_status(keys, 200, relay.keys());
+    let (request, _) = take_token_request(&mut phone, &relay, TokenPurpose::Oprf);
+
+    // The epoch turned: the keys again at once, a new request, and the OPRF request paid.
+    phone.respond_status(request, 422, api_error("escrow_stale_epoch"));
+    let keys = take_keys(&mut phone, &relay);
+    phone.respond_status(keys, 200, relay.keys());
+    let (request, body) = take_token_request(&mut phone, &relay, TokenPurpose::Oprf);
+    // Stale again within the round: it waits for the next one, nothing more now.
+    phone.respond_status(request, 422, api_error("escrow_stale_epoch"));
+    assert!(
+        phone.no_http(),
+        "{:?}",
+        phone.http.front().map(|r| &r.operation.url)
+    );
+    assert_ne!(item(&mut phone).state, DeliveryState::Failed);
+
+    phone.tick_after(2_000);
+    serve_directories(&mut phone, &served);
+    let keys = take_keys(&mut phone, &relay);
+    phone.respond_status(keys, 200, relay.keys());
+    let (request, fresh) = take_token_request(&mut phone, &relay, TokenPurpose::Oprf);
+    assert_ne!(fresh.requests, body.requests);
+    phone.respond_status(request, 200, relay.issue(&fresh));
+    let (request, _) = take_oprf(&mut phone);
+    assert_paid(&request.operation, &relay, TokenPurpose::Oprf);
+}
