@@ -7,6 +7,7 @@
 
 mod common;
 
+use common::escrow::{escrow, phones, request_for};
 use common::*;
 use reqwest::StatusCode;
 use workvoice_proto::api::{
@@ -18,9 +19,8 @@ use workvoice_proto::api::{
 };
 use workvoice_proto::codec::from_base64;
 use workvoice_proto::escrow::{
-    CanonicalRecruiter, EscrowParams, EscrowSecrets, OprfKey, OprfRequest, ParsedEscrow,
-    canonical_recruiter, open_escrowed_report, open_share, oprf_pow_id, recover_group_key,
-    relay_epoch_key, seal_escrow,
+    OprfKey, ParsedEscrow, canonical_recruiter, open_escrowed_report, open_share, oprf_pow_id,
+    recover_group_key, relay_epoch_key,
 };
 use workvoice_proto::keys::{HpkePrivateKey, ReportId};
 use workvoice_proto::pow::solve_pow;
@@ -29,17 +29,6 @@ use workvoice_proto::reply::{ReplyBody, open_reply, seal_reply};
 use workvoice_proto::vectors::DeterministicRng;
 use workvoice_relay::storage::{EscrowOutcome, NewEscrow};
 use workvoice_relay::testing::{TestDatabase, TestRelay, TestRelayOptions};
-
-fn request_for(
-    relay: &TestRelay,
-    recruiter: &CanonicalRecruiter,
-    rng: &mut DeterministicRng,
-) -> (OprfRequest, OprfEvaluationRequest) {
-    let request = OprfRequest::blind(recruiter, rng).unwrap();
-    let blinded = request.blinded_element().to_vec();
-    let pow_nonce = solve_pow(&oprf_pow_id(&blinded), relay.listing.pow_difficulty).unwrap();
-    (request, OprfEvaluationRequest { blinded, pow_nonce })
-}
 
 fn unix_now() -> u64 {
     std::time::SystemTime::now()
@@ -190,57 +179,6 @@ async fn bad_oprf_requests_get_specific_errors() {
     expect_error(r, StatusCode::BAD_REQUEST, "malformed_json").await;
 }
 
-/// One phone's escrow of `text` about `recruiter`, through the relay's OPRF step and an
-/// organisation OPRF key standing in for the desk's step (not built).
-struct Phone {
-    device: [u8; 32],
-    withdrawal: [u8; 32],
-}
-
-async fn escrow(
-    relay: &TestRelay,
-    c: &reqwest::Client,
-    phone: &Phone,
-    recruiter: &str,
-    text: &str,
-    rng: &mut DeterministicRng,
-) -> (Vec<u8>, EscrowSubmissionRequest) {
-    let recruiter = canonical_recruiter(recruiter, None).unwrap();
-    let (blind, body) = request_for(relay, &recruiter, rng);
-    let answer: OprfEvaluation =
-        json(post_json(c, &relay.url("/v1/escrow/oprf"), &body, None).await).await;
-    let org_oprf = OprfKey::derive(&[9; 32], b"the union's escrow OPRF key").unwrap();
-    let output = blind
-        .finalize(&org_oprf.evaluate_blinded(&answer.evaluated).unwrap())
-        .unwrap();
-    let params = EscrowParams {
-        org: relay.union.id,
-        epoch: answer.epoch,
-        threshold: 3,
-    };
-    let sealed = seal_escrow(
-        &output,
-        &params,
-        &relay.union.key.public_key(),
-        text.as_bytes(),
-        EscrowSecrets {
-            device_secret: &phone.device,
-            withdrawal_secret: &phone.withdrawal,
-        },
-        rng,
-    )
-    .unwrap();
-    let header = ParsedEscrow::parse(&sealed).unwrap().header;
-    let pow_nonce = solve_pow(&ReportId(header.escrow_id), relay.listing.pow_difficulty).unwrap();
-    (
-        header.escrow_id.to_vec(),
-        EscrowSubmissionRequest {
-            escrow: sealed,
-            pow_nonce,
-        },
-    )
-}
-
 async fn submit(
     relay: &TestRelay,
     c: &reqwest::Client,
@@ -284,15 +222,6 @@ fn data_files(relay: &TestRelay) -> Vec<u8> {
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
-}
-
-fn phones(n: u8) -> Vec<Phone> {
-    (0..n)
-        .map(|i| Phone {
-            device: [i + 1; 32],
-            withdrawal: [i + 101; 32],
-        })
-        .collect()
 }
 
 /// Three phones escrow about X and two about Y: X's three are released as one group that

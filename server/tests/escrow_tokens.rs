@@ -7,20 +7,17 @@
 
 mod common;
 
+use common::escrow::{Phone, escrow, phone, request_for};
 use common::*;
 use reqwest::StatusCode;
 use workvoice_proto::api::{
     ChainedOprfQueued, ChainedOprfRequest, EscrowAccepted, EscrowInviteCount, EscrowInviteHashes,
     EscrowState, EscrowSubmissionRequest, EscrowTokenKeys, EscrowTokenRequest,
-    EscrowTokenResponses, OprfEvaluation, OprfEvaluationRequest, OrgOprfQueue,
+    EscrowTokenResponses, OprfEvaluationRequest, OrgOprfQueue,
 };
 use workvoice_proto::codec::{from_base64, to_base64};
-use workvoice_proto::escrow::{
-    EscrowParams, EscrowSecrets, OprfKey, OprfRequest, ParsedEscrow, canonical_recruiter,
-    oprf_pow_id, seal_escrow,
-};
-use workvoice_proto::keys::{OrgId, ReportId};
-use workvoice_proto::pow::solve_pow;
+use workvoice_proto::escrow::canonical_recruiter;
+use workvoice_proto::keys::OrgId;
 use workvoice_proto::token::{
     self, Invite, IssuerKey, PendingToken, TOKEN_LEN, TOKEN_TYPE, TokenPurpose,
 };
@@ -162,21 +159,8 @@ fn local_token(relay: &TestRelay, org: &OrgId, epoch: u32, purpose: TokenPurpose
     p.finalize(key.public_key(), &response).unwrap().to_vec()
 }
 
-struct Phone {
-    device: [u8; 32],
-    withdrawal: [u8; 32],
-}
-
-fn phone(i: u8) -> Phone {
-    Phone {
-        device: [i + 1; 32],
-        withdrawal: [i + 101; 32],
-    }
-}
-
-/// An escrow submission about `recruiter` to the union (the relay's OPRF step and an
-/// organisation key standing in for the desk's).
-async fn escrow(
+/// `phone`'s escrow submission of `text` about `recruiter` to the union.
+async fn submission(
     relay: &TestRelay,
     c: &reqwest::Client,
     phone: &Phone,
@@ -184,48 +168,7 @@ async fn escrow(
     text: &str,
     rng: &mut DeterministicRng,
 ) -> EscrowSubmissionRequest {
-    let recruiter = canonical_recruiter(recruiter, None).unwrap();
-    let (blind, body) = oprf_request(relay, &recruiter, rng);
-    let answer: OprfEvaluation =
-        json(post_json(c, &relay.url("/v1/escrow/oprf"), &body, None).await).await;
-    let org_oprf = OprfKey::derive(&[9; 32], b"the union's escrow OPRF key").unwrap();
-    let output = blind
-        .finalize(&org_oprf.evaluate_blinded(&answer.evaluated).unwrap())
-        .unwrap();
-    let params = EscrowParams {
-        org: relay.union.id,
-        epoch: answer.epoch,
-        threshold: 3,
-    };
-    let sealed = seal_escrow(
-        &output,
-        &params,
-        &relay.union.key.public_key(),
-        text.as_bytes(),
-        EscrowSecrets {
-            device_secret: &phone.device,
-            withdrawal_secret: &phone.withdrawal,
-        },
-        rng,
-    )
-    .unwrap();
-    let header = ParsedEscrow::parse(&sealed).unwrap().header;
-    let pow_nonce = solve_pow(&ReportId(header.escrow_id), relay.listing.pow_difficulty).unwrap();
-    EscrowSubmissionRequest {
-        escrow: sealed,
-        pow_nonce,
-    }
-}
-
-fn oprf_request(
-    relay: &TestRelay,
-    recruiter: &workvoice_proto::escrow::CanonicalRecruiter,
-    rng: &mut DeterministicRng,
-) -> (OprfRequest, OprfEvaluationRequest) {
-    let request = OprfRequest::blind(recruiter, rng).unwrap();
-    let blinded = request.blinded_element().to_vec();
-    let pow_nonce = solve_pow(&oprf_pow_id(&blinded), relay.listing.pow_difficulty).unwrap();
-    (request, OprfEvaluationRequest { blinded, pow_nonce })
+    escrow(relay, c, phone, recruiter, text, rng).await.1
 }
 
 async fn post_paid(
@@ -581,8 +524,8 @@ async fn escrow_submissions_spend_a_token(db: TestDatabase) {
     register(&relay, &c, &[&a]).await;
     let url = relay.url("/v1/escrow");
     let k = keys(&relay, &c, &union).await;
-    let s1 = escrow(&relay, &c, &phone(0), "Everest Manpower", "one", &mut rng).await;
-    let s2 = escrow(&relay, &c, &phone(1), "Everest Manpower", "two", &mut rng).await;
+    let s1 = submission(&relay, &c, &phone(0), "Everest Manpower", "one", &mut rng).await;
+    let s2 = submission(&relay, &c, &phone(1), "Everest Manpower", "two", &mut rng).await;
     let oprf_token = tokens(&relay, &c, &a, TokenPurpose::Oprf, 1, 500).await[0].to_vec();
     let digest = relay.storage.content_digest().await.unwrap();
 
@@ -667,7 +610,7 @@ async fn escrow_submissions_spend_a_token(db: TestDatabase) {
 
     // Refused by a later check (the same device about the same recruiter): nothing spent, and
     // the token then pays for S2.
-    let again = escrow(
+    let again = submission(
         &relay,
         &c,
         &phone(0),
@@ -688,7 +631,7 @@ async fn escrow_submissions_spend_a_token(db: TestDatabase) {
         (StatusCode::CREATED, EscrowState::Waiting)
     );
     // A token of the previous epoch (fetched before the epoch turned) still pays.
-    let s3 = escrow(&relay, &c, &phone(2), "Everest Manpower", "three", &mut rng).await;
+    let s3 = submission(&relay, &c, &phone(2), "Everest Manpower", "three", &mut rng).await;
     let previous = local_token(&relay, &union, k.epoch - 1, TokenPurpose::Escrow);
     assert_eq!(
         submit(&relay, &c, &s3, &previous).await,
@@ -703,7 +646,7 @@ async fn escrow_submissions_spend_a_token(db: TestDatabase) {
     // An organisation that takes no invites needs no token (the escrow tests cover the rest).
     let mut relay = relay;
     relay.set_escrow_invites(&union, false).await.unwrap();
-    let s4 = escrow(&relay, &c, &phone(3), "Himal Overseas", "four", &mut rng).await;
+    let s4 = submission(&relay, &c, &phone(3), "Himal Overseas", "four", &mut rng).await;
     let r = post_paid(&c, &url, &s4, None).await;
     assert_eq!(r.status(), StatusCode::CREATED);
     relay.stop().await;
@@ -726,8 +669,8 @@ async fn chained_oprf_requests_spend_a_token(db: TestDatabase) {
         blinded: body.blinded.clone(),
         pow_nonce: body.pow_nonce,
     };
-    let (_, b1) = oprf_request(&relay, &recruiter, &mut rng);
-    let (_, b2) = oprf_request(&relay, &recruiter, &mut rng);
+    let (_, b1) = request_for(&relay, &recruiter, &mut rng);
+    let (_, b2) = request_for(&relay, &recruiter, &mut rng);
 
     let r = post_paid(&c, &url, &chained(&b1, &union), None).await;
     let oprf_key: [u8; 49] = k.oprf_key.clone().try_into().unwrap();
@@ -812,7 +755,7 @@ async fn one_invite_cannot_release_a_group_alone(db: TestDatabase) {
         let mut out = Vec::new();
         for i in 0..3 {
             out.push(
-                escrow(
+                submission(
                     &relay,
                     &c,
                     &phone(i),
@@ -923,7 +866,7 @@ async fn a_token_posted_twice_at_once_pays_once(db: TestDatabase) {
         for i in 0..2 {
             let p = phone(2 * round + i);
             bodies.push(
-                escrow(
+                submission(
                     &relay,
                     &c,
                     &p,

@@ -22,7 +22,7 @@ use std::path::Path;
 
 use workvoice_desk::{Desk, Passphrase};
 use workvoice_tests::desk::DESK_PASSPHRASE;
-use workvoice_tests::phone::{PhoneState, ReportSpec};
+use workvoice_tests::phone::{Phone, PhoneState, ReportSpec};
 use workvoice_tests::proxy::FaultPlan;
 use workvoice_tests::world::{Backend, World};
 
@@ -84,6 +84,34 @@ fn desk_cases(
     })
 }
 
+/// The desk answers every phone's recruiter lookup; each phone then polls, seals and submits
+/// (the third, about X, opens X's group: phones 0 to 2 report X); the desk's next sync opens
+/// the group. Returns what that sync printed.
+fn answer_submit_and_open(world: &World, phones: &[Phone]) -> String {
+    let printed = world.desk.sync_text().unwrap();
+    let lookups = format!(
+        "Escrow: answered {} recruiter lookups, refused 0",
+        phones.len()
+    );
+    assert!(printed.contains(&lookups), "{printed}");
+    for (i, phone) in phones.iter().enumerate() {
+        let lines = phone.send(60).unwrap();
+        let line = lines.iter().find(|l| !l.report_id.is_empty()).unwrap();
+        let expected = if i == 2 {
+            PhoneState::OpenedWithOthers
+        } else {
+            PhoneState::WaitingForOthers(3)
+        };
+        assert_eq!(line.state, expected, "phone {i}: {lines:?}");
+    }
+    let printed = world.desk.sync_text().unwrap();
+    assert!(
+        printed.contains("Escrow: 1 released groups opened (3 new cases, 0 reports that did not open), 0 refused."),
+        "{printed}"
+    );
+    printed
+}
+
 #[test]
 fn escrowed_reports_open_at_the_desk_only_as_a_full_group() {
     let world = World::new(Backend::Sqlite, FaultPlan::None).unwrap();
@@ -115,30 +143,9 @@ fn escrowed_reports_open_at_the_desk_only_as_a_full_group() {
         phones.push(phone);
     }
 
-    // The desk's binary answers the organisation's step.
-    let printed = world.desk.sync_text().unwrap();
-    assert!(
-        printed.contains("Escrow: answered 5 recruiter lookups, refused 0"),
-        "{printed}"
-    );
-
-    // Each phone polls its answer, seals and submits: X's third opens the group.
-    for (i, phone) in phones.iter().enumerate() {
-        let lines = phone.send(60).unwrap();
-        let line = lines.iter().find(|l| !l.report_id.is_empty()).unwrap();
-        let expected = if i == 2 {
-            PhoneState::OpenedWithOthers
-        } else {
-            PhoneState::WaitingForOthers(3)
-        };
-        assert_eq!(line.state, expected, "phone {i}: {lines:?}");
-    }
-
-    let printed = world.desk.sync_text().unwrap();
-    assert!(
-        printed.contains("Escrow: 1 released groups opened (3 new cases, 0 reports that did not open), 0 refused."),
-        "{printed}"
-    );
+    // The desk answers the organisation's step; each phone polls its answer, seals and
+    // submits: X's third opens the group, which the desk's next sync opens.
+    let printed = answer_submit_and_open(&world, &phones);
     assert!(
         printed.contains("Escrow: 3 reply channels registered at the relay, 0 refused"),
         "{printed}"
@@ -256,26 +263,7 @@ fn at_a_union_that_takes_invites_each_step_is_paid_from_the_workers_invite() {
         assert_eq!(line.state, PhoneState::Waiting, "phone {i}: {lines:?}");
         phones.push(phone);
     }
-    let printed = world.desk.sync_text().unwrap();
-    assert!(
-        printed.contains("Escrow: answered 3 recruiter lookups, refused 0"),
-        "{printed}"
-    );
-    for (i, phone) in phones.iter().enumerate() {
-        let lines = phone.send(60).unwrap();
-        let line = lines.iter().find(|l| !l.report_id.is_empty()).unwrap();
-        let expected = if i == 2 {
-            PhoneState::OpenedWithOthers
-        } else {
-            PhoneState::WaitingForOthers(3)
-        };
-        assert_eq!(line.state, expected, "phone {i}: {lines:?}");
-    }
-    let printed = world.desk.sync_text().unwrap();
-    assert!(
-        printed.contains("Escrow: 1 released groups opened (3 new cases, 0 reports that did not open), 0 refused."),
-        "{printed}"
-    );
+    answer_submit_and_open(&world, &phones);
 
     // One invite pays for k - 1 = 2 escrowed reports a week: phone 0's second (about Y) waits,
     // its third (about Z) is refused and the worker told she can send it now.
