@@ -64,6 +64,14 @@ impl ApiFailure {
     }
 
     /// The database has reached its quota: submissions and uploads wait.
+    /// `503 directory_unavailable`: nothing is published yet.
+    pub fn no_directory() -> Self {
+        ApiFailure::new(
+            RelayErrorCode::DirectoryUnavailable,
+            "no directory has been published yet",
+        )
+    }
+
     pub fn storage_full() -> Self {
         Self::new(
             RelayErrorCode::StorageFull,

@@ -3,7 +3,6 @@
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use workvoice_proto::api::RelayErrorCode;
 
 use crate::error::ApiFailure;
 use crate::state::AppState;
@@ -12,11 +11,7 @@ pub async fn get_directory(State(state): State<AppState>, headers: HeaderMap) ->
     let current = match state.current_directory().await {
         Ok(Some(c)) => c,
         Ok(None) => {
-            return ApiFailure::new(
-                RelayErrorCode::DirectoryUnavailable,
-                "no directory has been published yet",
-            )
-            .into_response();
+            return ApiFailure::no_directory().into_response();
         }
         Err(e) => return ApiFailure::from(e).into_response(),
     };

@@ -69,12 +69,10 @@ async fn relay_step(
             &EscrowError::InvalidElement,
         ));
     }
-    let current = state.current_directory().await?.ok_or_else(|| {
-        ApiFailure::new(
-            RelayErrorCode::DirectoryUnavailable,
-            "no directory has been published yet",
-        )
-    })?;
+    let current = state
+        .current_directory()
+        .await?
+        .ok_or_else(ApiFailure::no_directory)?;
     verify_pow(
         &oprf_pow_id(blinded),
         pow_nonce,
@@ -119,23 +117,7 @@ pub async fn post_chained_oprf(
     }
     // relay_step found the organisation in this listing (or a newer one, which lists it too
     // unless it was just removed).
-    let current = state.current_directory().await?.ok_or_else(|| {
-        ApiFailure::new(
-            RelayErrorCode::DirectoryUnavailable,
-            "no directory has been published yet",
-        )
-    })?;
-    let entry = current
-        .listing
-        .organisations
-        .iter()
-        .find(|o| o.id == org)
-        .ok_or_else(|| {
-            ApiFailure::new(
-                RelayErrorCode::UnknownRecipient,
-                "the directory lists no organisation with this id",
-            )
-        })?;
+    let entry = &listed_organisation(&state, &org).await?;
     let spend = token_spend(
         &state,
         &headers,
@@ -287,12 +269,10 @@ pub async fn post_escrow(
     let parsed = ParsedEscrow::parse(&request.escrow)
         .map_err(|e| ApiFailure::from_code(StatusCode::UNPROCESSABLE_ENTITY, &e))?;
     let header = parsed.header;
-    let current = state.current_directory().await?.ok_or_else(|| {
-        ApiFailure::new(
-            RelayErrorCode::DirectoryUnavailable,
-            "no directory has been published yet",
-        )
-    })?;
+    let current = state
+        .current_directory()
+        .await?
+        .ok_or_else(ApiFailure::no_directory)?;
     verify_pow(
         &ReportId(header.escrow_id),
         request.pow_nonce,
@@ -674,30 +654,38 @@ async fn inviting_organisation(
     state: &AppState,
     org: &OrgId,
 ) -> Result<workvoice_proto::directory::Organisation, ApiFailure> {
-    let current = state.current_directory().await?.ok_or_else(|| {
-        ApiFailure::new(
-            RelayErrorCode::DirectoryUnavailable,
-            "no directory has been published yet",
-        )
-    })?;
-    let entry = current
-        .listing
-        .organisations
-        .iter()
-        .find(|o| o.id == *org)
-        .ok_or_else(|| {
-            ApiFailure::new(
-                RelayErrorCode::UnknownRecipient,
-                "the directory lists no organisation with this id",
-            )
-        })?;
+    let entry = listed_organisation(state, org).await?;
     if !entry.escrow_invites {
         return Err(ApiFailure::new(
             RelayErrorCode::EscrowTokensOff,
             "this organisation does not take escrow tokens (its directory entry sets no escrow_invites)",
         ));
     }
-    Ok(entry.clone())
+    Ok(entry)
+}
+
+/// The organisation `org` of the current listing: `directory_unavailable`, then
+/// `unknown_recipient`.
+async fn listed_organisation(
+    state: &AppState,
+    org: &OrgId,
+) -> Result<workvoice_proto::directory::Organisation, ApiFailure> {
+    let current = state
+        .current_directory()
+        .await?
+        .ok_or_else(ApiFailure::no_directory)?;
+    current
+        .listing
+        .organisations
+        .iter()
+        .find(|o| o.id == *org)
+        .cloned()
+        .ok_or_else(|| {
+            ApiFailure::new(
+                RelayErrorCode::UnknownRecipient,
+                "the directory lists no organisation with this id",
+            )
+        })
 }
 
 /// `GET /v1/escrow/tokens/{organisation}`: the organisation's issuer keys for the current
@@ -749,10 +737,7 @@ pub async fn post_tokens(
         )
     });
     if state.current_directory().await?.is_none() {
-        return Err(ApiFailure::new(
-            RelayErrorCode::DirectoryUnavailable,
-            "no directory has been published yet",
-        ));
+        return Err(ApiFailure::no_directory());
     }
     let org = org?;
     let entry = inviting_organisation(&state, &org).await?;

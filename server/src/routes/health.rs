@@ -31,11 +31,7 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
             "directory_version": d.version,
         }))
         .into_response(),
-        Ok(None) => ApiFailure::new(
-            RelayErrorCode::DirectoryUnavailable,
-            "no directory has been published yet",
-        )
-        .into_response(),
+        Ok(None) => ApiFailure::no_directory().into_response(),
         Err(e) => ApiFailure::from(e).into_response(),
     }
 }

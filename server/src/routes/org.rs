@@ -293,12 +293,10 @@ pub async fn post_referral(
             "a case cannot be referred to the organisation that holds it",
         ));
     }
-    let current = state.current_directory().await?.ok_or_else(|| {
-        ApiFailure::new(
-            RelayErrorCode::DirectoryUnavailable,
-            "no directory has been published yet",
-        )
-    })?;
+    let current = state
+        .current_directory()
+        .await?
+        .ok_or_else(ApiFailure::no_directory)?;
     let target = current.listing.organisation(&referral.to).ok_or_else(|| {
         ApiFailure::new(
             RelayErrorCode::UnknownRecipient,

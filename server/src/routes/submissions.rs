@@ -168,12 +168,10 @@ async fn verify_and_store(
     request: SubmissionRequest,
     request_hash: [u8; 32],
 ) -> Result<(StatusCode, SubmissionAccepted), ApiFailure> {
-    let current = state.current_directory().await?.ok_or_else(|| {
-        ApiFailure::new(
-            RelayErrorCode::DirectoryUnavailable,
-            "no directory has been published yet",
-        )
-    })?;
+    let current = state
+        .current_directory()
+        .await?
+        .ok_or_else(ApiFailure::no_directory)?;
     let listing = &current.listing;
 
     verify_pow(
