@@ -408,17 +408,7 @@ impl TestRelay {
         org: &OrgId,
         on: bool,
     ) -> Result<(), TestRelayError> {
-        let record = self
-            .storage
-            .organisation(org)
-            .await?
-            .ok_or_else(|| TestRelayError::Prepare(format!("no organisation {org}")))?;
-        let mut profile: OrgProfile = serde_json::from_str(&record.profile)
-            .map_err(|e| StorageError::Corrupt(e.to_string()))?;
-        profile.escrow_invites = on;
-        let text =
-            serde_json::to_string(&profile).map_err(|e| StorageError::Corrupt(e.to_string()))?;
-        self.storage.update_organisation_profile(org, &text).await?;
+        admin::set_escrow(&self.storage, org, None, Some(on)).await?;
         self.listing = admin::publish_directory(
             &self.storage,
             &self.fixture.relay,

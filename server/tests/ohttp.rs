@@ -798,3 +798,52 @@ async fn the_request_inside_takes_no_second_share_of_the_body_budget() {
         1
     );
 }
+
+/// A refusal inside keeps its headers: `POST /v1/escrow` at an organisation that takes
+/// invites, sent without a token through the gateway, answers `401 token_required` with the
+/// `WWW-Authenticate` challenge naming the current key (PROTOCOL.md 18.12), as directly.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_challenge_comes_back_through_the_gateway() {
+    let mut relay = relay(TestDatabase::Sqlite).await;
+    let union = relay.union.id;
+    relay.set_escrow_invites(&union, true).await.unwrap();
+    let c = client();
+    let config = gateway_config(&c, &relay.base_url).await;
+    let mut rng = workvoice_proto::vectors::DeterministicRng::new("ohttp token challenge");
+    let (_, submission) = common::escrow::escrow(
+        &relay,
+        &c,
+        &common::escrow::phone(0),
+        "Everest Manpower",
+        "a report",
+        &mut rng,
+    )
+    .await;
+    let body = serde_json::to_vec(&submission).unwrap();
+    let inner = request(
+        "POST",
+        "/v1/escrow",
+        &[("content-type", "application/json")],
+        &body,
+    );
+    let config = GatewayKeyConfig::parse(&hex::encode(config)).unwrap();
+    let (encapsulated, pending) = phone::encapsulate(&config, &inner).unwrap();
+    let answer = post_encapsulated(&c, &relay.base_url, encapsulated).await;
+    assert_eq!(answer.status(), StatusCode::OK);
+    let inside = pending.open(&answer.bytes().await.unwrap()).unwrap();
+    assert_eq!(inside.status, 401);
+    let error: serde_json::Value = serde_json::from_slice(&inside.body).unwrap();
+    assert_eq!(error["error"], "token_required");
+    let challenge = inside.header("www-authenticate").unwrap().to_string();
+    assert!(
+        challenge.starts_with("PrivateToken challenge=\""),
+        "{challenge}"
+    );
+    let direct = post_json(&c, &relay.url("/v1/escrow"), &submission, None).await;
+    assert_eq!(direct.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(direct.headers()["www-authenticate"], challenge.as_str());
+    assert_eq!(
+        relay.storage.table_counts().await.unwrap()["escrow_submissions"],
+        0
+    );
+}
