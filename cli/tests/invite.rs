@@ -3,31 +3,12 @@
 //! (shown masked) until it is forgotten.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::Path;
-use std::process::{Command, Output};
+#[path = "support/offline.rs"]
+mod offline;
+use offline::{cli, text};
 
 use workvoice_proto::token::Invite;
 use workvoice_proto::vectors::DeterministicRng;
-
-fn cli(data: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_workvoice-cli"))
-        .arg("--data-dir")
-        .arg(data)
-        // Nothing listens there: these commands need no relay.
-        .args(["--relay", "http://127.0.0.1:9", "--fast-kdf"])
-        .args(args)
-        .args(["--pin", "482916"])
-        .output()
-        .unwrap()
-}
-
-fn text(output: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
-}
 
 #[test]
 fn a_bad_invite_is_refused_with_its_reason_and_a_good_one_is_kept() {

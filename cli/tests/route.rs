@@ -2,28 +2,9 @@
 //! error that changes nothing; a good one is taken.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::Path;
-use std::process::{Command, Output};
-
-fn cli(data: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_workvoice-cli"))
-        .arg("--data-dir")
-        .arg(data)
-        // Nothing listens there: these commands need no relay.
-        .args(["--relay", "http://127.0.0.1:9", "--fast-kdf"])
-        .args(args)
-        .args(["--pin", "482916"])
-        .output()
-        .unwrap()
-}
-
-fn text(output: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
-}
+#[path = "support/offline.rs"]
+mod offline;
+use offline::{cli, text};
 
 #[test]
 fn bad_route_settings_are_refused_with_their_reason_and_good_ones_are_kept() {

@@ -188,22 +188,17 @@ struct SettingsShown {
 
 fn settings(phone: &mut Phone) -> SettingsShown {
     phone.send(Event::OpenSettings);
-    match phone.screen() {
-        Screen::Settings {
-            escrow_invite_kept,
-            escrow_invite_error,
-            ..
-        } => SettingsShown {
-            kept: escrow_invite_kept,
-            error: escrow_invite_error,
-        },
-        other => panic!("not settings: {other:?}"),
-    }
+    shown(phone)
 }
 
 fn set_invite(phone: &mut Phone, code: &str) -> SettingsShown {
     phone.send(Event::OpenSettings);
     phone.send(Event::SetEscrowInvite { code: code.into() });
+    shown(phone)
+}
+
+/// The invite field of the settings screen on show.
+fn shown(phone: &mut Phone) -> SettingsShown {
     match phone.screen() {
         Screen::Settings {
             escrow_invite_kept,

@@ -609,6 +609,12 @@ fn invite_hashes(request: &EscrowInviteHashes) -> Result<Vec<InviteHash>, ApiFai
         .collect()
 }
 
+fn invite_count(n: u64) -> Json<EscrowInviteCount> {
+    Json(EscrowInviteCount {
+        count: u32::try_from(n).unwrap_or(u32::MAX),
+    })
+}
+
 /// Most invite hashes one registration or revocation may carry.
 pub const MAX_INVITE_HASHES: usize = 1000;
 
@@ -625,9 +631,7 @@ pub async fn post_org_invites(
         .storage
         .add_escrow_invites(&caller.0, &hashes, hour_of(unix_now()))
         .await?;
-    Ok(Json(EscrowInviteCount {
-        count: u32::try_from(added).unwrap_or(u32::MAX),
-    }))
+    Ok(invite_count(added))
 }
 
 /// `POST /v1/org/escrow/invites/revoke`: the caller revokes invite hashes (18.12).
@@ -643,9 +647,7 @@ pub async fn post_org_invites_revoke(
         .storage
         .revoke_escrow_invites(&caller.0, &hashes)
         .await?;
-    Ok(Json(EscrowInviteCount {
-        count: u32::try_from(gone).unwrap_or(u32::MAX),
-    }))
+    Ok(invite_count(gone))
 }
 
 /// The organisation `org` of the current listing, when it takes invites: `directory_unavailable`,
